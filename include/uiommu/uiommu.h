@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * uiommu: userspace IOMMU driver framework.  Public object model.
+ *
+ * The model follows Linux iommufd:
+ *  - a **context** owns everything and the memory it lives in;
+ *  - a **unit** is one IOMMU instance (a VT-d DRHD, an SMMUv3, an AMD-Vi IOMMU);
+ *  - a **device** is an endpoint behind one unit, known by its PCI address
+ *    and its ID on that unit (requester ID, StreamID or DeviceID);
+ *  - an **IOAS** is an I/O address space: map/unmap/copy, allowed and
+ *    reserved IOVA ranges;
+ *  - a **HWPT** is one page table in one hardware format, which several
+ *    compatible units can use at once, each under its own domain ID / VMID;
+ *    a nest-parent HWPT (stage 2) can carry stage-1 children;
+ *  - a **vIOMMU** holds per-VM data (such as the VMID) over a nest parent.
+ *
+ * Objects have 32-bit IDs (unique in a context, never 0) so that tools can
+ * name them across processes; attach takes the ID of an IOAS or a HWPT.
+ *
+ * Errors are negative errno values.  A call that fails changes nothing.
+ *
+ * Thread safety: control-path calls on one context are serialised by the
+ * context lock; uiommu_poll() may run on one lcore per context.
+ */
+#ifndef UIOMMU_H
+#define UIOMMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "uiommu/uiommu_env.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct uiommu_ctx;
+struct uiommu_unit;
+struct uiommu_device;
+struct uiommu_ioas;
+struct uiommu_hwpt;
+struct uiommu_viommu;
+
+/** No PASID: the request-without-PASID (RID) attachment of a device. */
+#define UIOMMU_NO_PASID UINT32_MAX
+
+/* ------------------------------------------------------------------ */
+/** @name Context */
+/**@{*/
+
+/**
+ * Create a context, initialising the environment (EAL when the DPDK backend
+ * is used and EAL is not yet up; or the shared arena).  With a shared
+ * backend and an existing state of that name, the state is adopted: every
+ * object created by the earlier process is there again.
+ *
+ * @param opts  NULL for defaults (DPDK backend, EAL with --no-huge).
+ * @param out   the context.
+ * @return 0, -ENOMEM, -EINVAL, -EEXIST (shared state exists and !create ...),
+ *         -ENOENT (shared state missing and !opts->create), -EBUSY (owned by
+ *         a live process).
+ */
+int uiommu_ctx_create(const struct uiommu_env_opts *opts, struct uiommu_ctx **out);
+
+/**
+ * Tear down every object (detach devices, give units back to firmware
+ * defaults, free tables) and, for a shared backend, delete the state.
+ */
+void uiommu_ctx_destroy(struct uiommu_ctx *ctx);
+
+/**
+ * Leave the context without tearing anything down: a shared state stays
+ * for the next process to adopt; hardware keeps translating.
+ */
+void uiommu_ctx_detach(struct uiommu_ctx *ctx);
+
+/** True when the context was adopted from an earlier process. */
+bool uiommu_ctx_adopted(const struct uiommu_ctx *ctx);
+
+/**@}*/
+/* ------------------------------------------------------------------ */
+/** @name Units */
+/**@{*/
+
+enum uiommu_family {
+	UIOMMU_FAMILY_NONE = 0,
+	UIOMMU_FAMILY_VTD = 1,
+	UIOMMU_FAMILY_SMMUV3 = 2,
+	UIOMMU_FAMILY_AMDVI = 3,
+};
+
+/** How a unit's registers are reached. */
+enum uiommu_unit_access {
+	/** Map the physical register base through /dev/mem (or a UIO map). */
+	UIOMMU_UNIT_MMIO = 0,
+	/** The built-in software model of the family. */
+	UIOMMU_UNIT_MODEL = 1,
+};
+
+/** Description of a unit to take over. */
+struct uiommu_unit_desc {
+	enum uiommu_family family;
+	enum uiommu_unit_access access;
+	uint64_t reg_base;     /**< physical register base (MMIO) */
+	uint64_t reg_size;     /**< 0: the family default */
+	uint16_t segment;      /**< PCI segment */
+	int numa_node;         /**< proximity domain, -1 unknown */
+	bool force;            /**< take over even if translation is enabled */
+	const char *model_cfg; /**< model: capability string, see docs (NULL: defaults) */
+	const char *uio_path;  /**< MMIO: map through this UIO/resource file instead of /dev/mem */
+};
+
+/** Page sizes, widths and features of a unit. */
+struct uiommu_unit_caps {
+	enum uiommu_family family;
+	uint64_t pgsize_bitmap;  /**< leaf sizes the default (stage-2/second-level) table can use */
+	uint64_t s1_pgsize_bitmap; /**< leaf sizes for stage-1/first-level tables (0: none) */
+	uint32_t ias;            /**< largest input (IOVA) width, bits */
+	uint32_t oas;            /**< output (physical) width, bits */
+	uint32_t pasid_bits;     /**< 0: no PASID support */
+	uint32_t num_domains;    /**< domain IDs / VMIDs available */
+	bool nesting;            /**< stage-1 over stage-2 */
+	bool stage1;             /**< first-level / stage-1 tables */
+	bool stage2;             /**< second-level / stage-2 tables */
+	bool coherent;           /**< table walks snoop CPU caches */
+	bool queued_inv;         /**< command / invalidation queue present */
+	bool page_requests;      /**< page request queue (PRI/PRS) */
+	bool pass_through;       /**< identity without a table */
+	bool ats;                /**< device-TLB invalidation supported */
+	bool scalable;           /**< VT-d scalable mode in use */
+};
+
+/** Kind of a reserved IOVA range. */
+enum uiommu_resv_kind {
+	UIOMMU_RESV_MSI = 1,      /**< interrupt window (x86: 0xfee00000-0xfeefffff) */
+	UIOMMU_RESV_FIRMWARE = 2, /**< RMRR / IVMD / RMR: firmware-owned memory */
+	UIOMMU_RESV_APERTURE = 3, /**< above the attached tables' input width */
+	UIOMMU_RESV_USER = 4,
+};
+
+struct uiommu_resv_region {
+	uint64_t start;
+	uint64_t last; /**< inclusive */
+	enum uiommu_resv_kind kind;
+};
+
+/**
+ * Take over a unit and add it to the context.  For MMIO units the driver
+ * maps the registers, checks that nobody else has translation enabled
+ * (unless desc->force), and brings up its tables and queues.
+ * @return 0, -ENODEV (not this family / no such hardware), -EBUSY
+ * (translation enabled by someone else), -EPERM (cannot map), -ENOMEM.
+ */
+int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
+		    struct uiommu_unit **out);
+/** Give a unit back (translation off, tables freed).  -EBUSY while devices
+ *  are attached through it. */
+int uiommu_unit_remove(struct uiommu_unit *unit);
+void uiommu_unit_get_caps(const struct uiommu_unit *unit, struct uiommu_unit_caps *caps);
+uint32_t uiommu_unit_id(const struct uiommu_unit *unit);
+/** Add a firmware-reserved region that applies to every device of the unit
+ *  (or to one requester ID when @rid >= 0). */
+int uiommu_unit_add_resv(struct uiommu_unit *unit, int32_t rid, uint64_t start, uint64_t last,
+			 enum uiommu_resv_kind kind);
+/** Reserved regions of a unit; returns the total count, fills up to @max. */
+uint32_t uiommu_unit_resv_regions(const struct uiommu_unit *unit,
+				  struct uiommu_resv_region *out, uint32_t max);
+/** Look up a unit by ID.  NULL if none. */
+struct uiommu_unit *uiommu_unit_get(struct uiommu_ctx *ctx, uint32_t id);
+/** Iterate: the unit after @prev (NULL: the first). */
+struct uiommu_unit *uiommu_unit_next(struct uiommu_ctx *ctx, struct uiommu_unit *prev);
+
+/** Raw hardware information (iommufd IOMMU_GET_HW_INFO). */
+struct uiommu_hw_info {
+	enum uiommu_family family;
+	union {
+		struct {
+			uint32_t ver;
+			uint64_t cap;
+			uint64_t ecap;
+		} vtd;
+		struct {
+			uint32_t idr[6];
+			uint32_t iidr;
+			uint32_t aidr;
+		} smmuv3;
+		struct {
+			uint64_t efr;
+			uint64_t efr2;
+		} amdvi;
+	} u;
+};
+int uiommu_unit_hw_info(const struct uiommu_unit *unit, struct uiommu_hw_info *info);
+
+/**@}*/
+/* ------------------------------------------------------------------ */
+/** @name Devices */
+/**@{*/
+
+struct uiommu_device_desc {
+	uint16_t segment;
+	uint8_t bus;
+	uint8_t devfn;
+	uint32_t hw_id;      /**< ID on the unit: RID (VT-d/AMD DeviceID) or StreamID */
+	uint32_t pasid_bits; /**< device PASID capability width (0: none) */
+	bool ats;            /**< ATS enabled on the device */
+	bool pri;            /**< PRI enabled on the device */
+};
+
+/** Register an endpoint behind @unit.  -EEXIST for a duplicate ID. */
+int uiommu_device_add(struct uiommu_unit *unit, const struct uiommu_device_desc *desc,
+		      struct uiommu_device **out);
+/** Forget a device.  -EBUSY while it is attached. */
+int uiommu_device_remove(struct uiommu_device *dev);
+uint32_t uiommu_device_id(const struct uiommu_device *dev);
+struct uiommu_device *uiommu_device_get(struct uiommu_ctx *ctx, uint32_t id);
+struct uiommu_device *uiommu_device_next(struct uiommu_ctx *ctx, struct uiommu_device *prev);
+struct uiommu_unit *uiommu_device_unit(const struct uiommu_device *dev);
+
+/**
+ * Attach a device's RID (pasid == UIOMMU_NO_PASID) or one of its PASIDs to a
+ * page table: @pt_id names an IOAS (a compatible paging HWPT of that IOAS is
+ * used or created: *hwpt_id_out tells which) or a HWPT.
+ * @return 0, -EBUSY (already attached: use replace), -EINVAL (PASID out of
+ * the device's or unit's width, incompatible HWPT), -EADDRINUSE (the
+ * device's reserved regions intersect mappings of the IOAS), -ENOENT (no
+ * such object), -ENOSPC (no domain ID left), -ENOMEM.
+ */
+int uiommu_device_attach(struct uiommu_device *dev, uint32_t pasid, uint32_t pt_id,
+			 uint32_t *hwpt_id_out);
+/** Switch an attached RID/PASID to another page table without a window of
+ *  blocked DMA.  Same errors as attach; -ENOENT when not attached. */
+int uiommu_device_replace(struct uiommu_device *dev, uint32_t pasid, uint32_t pt_id,
+			  uint32_t *hwpt_id_out);
+/** Detach: DMA from that RID/PASID is blocked afterwards.  -ENOENT when not
+ *  attached. */
+int uiommu_device_detach(struct uiommu_device *dev, uint32_t pasid);
+/** The HWPT ID a RID/PASID is attached to, or 0. */
+uint32_t uiommu_device_attached_hwpt(const struct uiommu_device *dev, uint32_t pasid);
+
+/**@}*/
+/* ------------------------------------------------------------------ */
+/** @name I/O address spaces */
+/**@{*/
+
+#define UIOMMU_MAP_READ (1u << 0)       /**< device may read */
+#define UIOMMU_MAP_WRITE (1u << 1)      /**< device may write */
+#define UIOMMU_MAP_FIXED_IOVA (1u << 2) /**< use *iova as given */
+
+struct uiommu_iova_range {
+	uint64_t start;
+	uint64_t last; /**< inclusive */
+};
+
+int uiommu_ioas_alloc(struct uiommu_ctx *ctx, struct uiommu_ioas **out);
+/** -EBUSY while a device or a HWPT in use refers to it. */
+int uiommu_ioas_destroy(struct uiommu_ioas *ioas);
+uint32_t uiommu_ioas_id(const struct uiommu_ioas *ioas);
+struct uiommu_ioas *uiommu_ioas_get(struct uiommu_ctx *ctx, uint32_t id);
+struct uiommu_ioas *uiommu_ioas_next(struct uiommu_ctx *ctx, struct uiommu_ioas *prev);
+
+/**
+ * Map @len bytes of bus/physical memory at @phys.  With
+ * UIOMMU_MAP_FIXED_IOVA the IOVA is *iova; otherwise one is chosen (never
+ * 0, aligned to keep large pages, inside the allowed ranges) and written to
+ * *iova.  The mapping is in every HWPT of the IOAS when this returns.
+ * @return 0, -EINVAL (no READ/WRITE, zero length, misaligned, reserved
+ * range, unknown flags), -EOVERFLOW, -EEXIST (overlaps a mapping), -ENOSPC,
+ * -ENOMEM.
+ */
+int uiommu_ioas_map(struct uiommu_ioas *ioas, uint64_t *iova, uint64_t phys, uint64_t len,
+		    uint32_t flags);
+/**
+ * Map CPU memory: its bus address is looked up in the environment (DPDK
+ * memory, the arena, or the process page map).  Memory that is not
+ * IOVA-contiguous is mapped as one IOVA range made of several areas.
+ * Same errors as uiommu_ioas_map(), plus -EFAULT (address unknown).
+ */
+int uiommu_ioas_map_va(struct uiommu_ioas *ioas, uint64_t *iova, void *va, uint64_t len,
+		       uint32_t flags);
+/**
+ * Unmap every area inside [iova, iova + len).  Areas must be whole: an
+ * unmap that would cut one fails with -ENOENT and removes nothing (stricter
+ * than iommufd, which may have removed earlier areas).  Gaps are allowed and
+ * not counted.  When it returns, no device can use the old translations
+ * (the IOTLBs have been invalidated and the invalidation waited for).
+ * @param unmapped  bytes removed (may be NULL).
+ * @return 0, -ENOENT (nothing mapped there, or an area would be cut),
+ * -EINVAL (zero length), -EOVERFLOW.
+ */
+int uiommu_ioas_unmap(struct uiommu_ioas *ioas, uint64_t iova, uint64_t len,
+		      uint64_t *unmapped);
+/** Unmap everything (succeeds on an empty IOAS). */
+int uiommu_ioas_unmap_all(struct uiommu_ioas *ioas, uint64_t *unmapped);
+/**
+ * Map in @dst the memory that [src_iova, src_iova + len) maps in @src (a
+ * slice of areas is fine; the range must be fully mapped: -ENOENT).
+ * UIOMMU_MAP_WRITE needs writable source areas (-EPERM).
+ */
+int uiommu_ioas_copy(struct uiommu_ioas *dst, uint64_t *dst_iova, struct uiommu_ioas *src,
+		     uint64_t src_iova, uint64_t len, uint32_t flags);
+/** Replace the allowed ranges atomically (n == 0: no restriction).
+ *  -EADDRINUSE when a reserved range intersects one. */
+int uiommu_ioas_allow_iovas(struct uiommu_ioas *ioas, const struct uiommu_iova_range *ranges,
+			    uint32_t n);
+/** Usable IOVA ranges now (all minus reserved, following attach/detach).
+ *  Returns the total count; fills up to @max. */
+uint32_t uiommu_ioas_iova_ranges(const struct uiommu_ioas *ioas, struct uiommu_iova_range *out,
+				 uint32_t max);
+/** Reserve a range for the application's own use (not mapped, never
+ *  allocated).  -EADDRINUSE when mapped or allowed. */
+int uiommu_ioas_reserve(struct uiommu_ioas *ioas, uint64_t start, uint64_t last);
+
+/** One mapping of an IOAS. */
+struct uiommu_area_info {
+	uint64_t iova;
+	uint64_t len;
+	uint64_t phys;
+	uint32_t prot; /**< UIOMMU_MAP_READ | UIOMMU_MAP_WRITE */
+};
+/** The mapping containing @iova: 0 or -ENOENT. */
+int uiommu_ioas_lookup(const struct uiommu_ioas *ioas, uint64_t iova,
+		       struct uiommu_area_info *out);
+/** Mappings in IOVA order starting at the first one at or after @from;
+ *  returns the number written (at most @max). */
+uint32_t uiommu_ioas_areas(const struct uiommu_ioas *ioas, uint64_t from,
+			   struct uiommu_area_info *out, uint32_t max);
+struct uiommu_ioas_stats {
+	uint64_t nr_areas;
+	uint64_t mapped_bytes;
+	uint32_t nr_hwpts;
+	uint32_t nr_attached; /**< RID/PASID attachments through its HWPTs */
+};
+void uiommu_ioas_get_stats(const struct uiommu_ioas *ioas, struct uiommu_ioas_stats *st);
+
+/**@}*/
+/* ------------------------------------------------------------------ */
+/** @name Hardware page tables */
+/**@{*/
+
+#define UIOMMU_HWPT_NEST_PARENT (1u << 0) /**< stage-2 that may carry stage-1 children */
+#define UIOMMU_HWPT_STAGE1 (1u << 1)      /**< paging HWPT in the stage-1/first-level format */
+
+/**
+ * Allocate a paging HWPT for @ioas in the format @unit walks (its
+ * second-level / stage-2 / v1 format; or first-level / stage-1 with
+ * UIOMMU_HWPT_STAGE1).  It holds every mapping of the IOAS from then on.
+ * Other units can use it too when their format and widths are compatible.
+ */
+int uiommu_hwpt_alloc(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint32_t flags,
+		      struct uiommu_hwpt **out);
+
+/** Family-specific description of a user-managed stage-1 table. */
+struct uiommu_hwpt_s1_data {
+	enum uiommu_family family;
+	union {
+		struct {
+			uint64_t flptr;    /**< first-level table root (an IPA/GPA) */
+			uint32_t addr_width; /**< 48 or 57 */
+			uint32_t flags;    /**< bit 0: SRE, bit 1: WPE, bit 2: EAFE */
+		} vtd;
+		struct {
+			uint64_t ste[2];   /**< STE words 0..1 (Config, S1ContextPtr, S1CDMax, ...) */
+		} smmuv3;
+		struct {
+			uint64_t gcr3;     /**< guest CR3 table root (GPA) */
+			uint32_t glx;      /**< levels of the GCR3 table */
+			uint32_t giov;
+		} amdvi;
+	} u;
+};
+
+/** Allocate a nested (stage-1) HWPT over a nest-parent HWPT, through a
+ *  vIOMMU (which supplies the VMID).  -EINVAL for a parent that is not a
+ *  nest parent or a unit without nesting. */
+int uiommu_hwpt_alloc_nested(struct uiommu_viommu *viommu, const struct uiommu_hwpt_s1_data *data,
+			     struct uiommu_hwpt **out);
+/** -EBUSY while attached or while it has children. */
+int uiommu_hwpt_destroy(struct uiommu_hwpt *hwpt);
+uint32_t uiommu_hwpt_id(const struct uiommu_hwpt *hwpt);
+struct uiommu_hwpt *uiommu_hwpt_get(struct uiommu_ctx *ctx, uint32_t id);
+struct uiommu_hwpt *uiommu_hwpt_next(struct uiommu_ctx *ctx, struct uiommu_hwpt *prev);
+
+/** What a HWPT is, for tools. */
+struct uiommu_hwpt_info {
+	uint32_t id;
+	uint32_t ioas_id;     /**< paging HWPTs: the IOAS it follows */
+	uint32_t parent_id;   /**< nested: the parent HWPT */
+	uint32_t flags;
+	bool nested;
+	uint32_t format;      /**< page-table format (internal enum value) */
+	const char *format_name;
+	uint32_t levels;
+	uint32_t ias;
+	uint64_t root;        /**< bus address of the root table */
+	uint32_t nr_units;    /**< units it is installed on */
+	uint32_t unit_ids[8];
+	uint32_t domain_ids[8]; /**< the ID it has on each of those units */
+};
+int uiommu_hwpt_get_info(const struct uiommu_hwpt *hwpt, struct uiommu_hwpt_info *info);
+
+/** One level of a translation walk (for "why did this DMA fault?"). */
+struct uiommu_walk_level {
+	uint32_t level;
+	uint64_t table;   /**< bus address of the table holding the entry */
+	uint32_t index;
+	uint64_t entry;   /**< raw entry */
+	bool present;
+	bool leaf;
+	uint64_t pgsize;
+	char text[160];   /**< the entry's fields in words */
+};
+/** Walk @iova through a HWPT's table; returns the number of levels filled. */
+int uiommu_hwpt_walk(const struct uiommu_hwpt *hwpt, uint64_t iova,
+		     struct uiommu_walk_level *out, int max);
+
+/**@}*/
+/* ------------------------------------------------------------------ */
+/** @name vIOMMU and user-managed invalidation */
+/**@{*/
+
+/** A vIOMMU on @unit over nest-parent @parent: allocates the VMID / domain
+ *  ID that its nested HWPTs share. */
+int uiommu_viommu_alloc(struct uiommu_unit *unit, struct uiommu_hwpt *parent,
+			struct uiommu_viommu **out);
+int uiommu_viommu_destroy(struct uiommu_viommu *viommu);
+uint32_t uiommu_viommu_id(const struct uiommu_viommu *viommu);
+/** The VMID / domain ID the vIOMMU owns on its unit. */
+uint32_t uiommu_viommu_vmid(const struct uiommu_viommu *viommu);
+
+/** Kind of a user invalidation request (maps 1:1 onto a hardware command). */
+enum uiommu_inv_type {
+	UIOMMU_INV_S1_ALL = 1,   /**< whole stage-1 of a HWPT / all ASIDs of the vIOMMU */
+	UIOMMU_INV_S1_RANGE,     /**< stage-1 address range (ASID/PASID scoped) */
+	UIOMMU_INV_S1_PASID,     /**< all stage-1 entries of one PASID / ASID */
+	UIOMMU_INV_DEV_TLB,      /**< device-TLB (ATS) range for one device */
+	UIOMMU_INV_CFG,          /**< cached STE/CD/PASID entry of one device/PASID */
+};
+
+struct uiommu_inv_entry {
+	enum uiommu_inv_type type;
+	uint32_t dev_id;   /**< object ID of the device, where applicable */
+	uint32_t pasid;    /**< PASID or ASID */
+	uint64_t addr;     /**< range start */
+	uint64_t len;      /**< range length (0: everything) */
+	uint32_t flags;    /**< bit 0: leaf only */
+};
+
+/**
+ * Invalidate caches of a nested HWPT (or, with @hwpt NULL, of the vIOMMU).
+ * Entries are processed in order, each as one hardware command; all are
+ * waited for with one sync.  *done is the number completed; the first
+ * failing entry stops the batch.
+ * @return 0, -EINVAL (bad entry, *done tells which), -EOPNOTSUPP, -ETIMEDOUT.
+ */
+int uiommu_cache_invalidate(struct uiommu_viommu *viommu, struct uiommu_hwpt *hwpt,
+			    const struct uiommu_inv_entry *entries, uint32_t n, uint32_t *done);
+
+/**@}*/
+/* ------------------------------------------------------------------ */
+/** @name Events: faults, page requests, queue errors */
+/**@{*/
+
+enum uiommu_event_type {
+	UIOMMU_EV_FAULT = 1,    /**< translation/permission fault */
+	UIOMMU_EV_PAGE_REQ,     /**< page request (PRI) awaiting a response */
+	UIOMMU_EV_OVERFLOW,     /**< the hardware dropped events (overflow) */
+	UIOMMU_EV_QUEUE_ERROR,  /**< command/invalidation queue error, recovered */
+};
+
+#define UIOMMU_EV_READ (1u << 0)
+#define UIOMMU_EV_WRITE (1u << 1)
+#define UIOMMU_EV_EXEC (1u << 2)
+#define UIOMMU_EV_PRIV (1u << 3)
+#define UIOMMU_EV_STAGE2 (1u << 4) /**< fault at stage 2 */
+#define UIOMMU_EV_PASID (1u << 5)  /**< the request carried a PASID */
+#define UIOMMU_EV_LAST (1u << 6)   /**< page request: last in group */
+
+struct uiommu_event {
+	enum uiommu_event_type type;
+	uint32_t unit_id;
+	uint32_t dev_id;    /**< device object ID, 0 when the source is unknown */
+	uint16_t segment;
+	uint32_t hw_id;     /**< requester ID / StreamID / DeviceID */
+	uint32_t pasid;
+	uint64_t addr;      /**< faulting address (page-aligned where the hardware truncates) */
+	uint32_t flags;     /**< UIOMMU_EV_* */
+	uint32_t reason;    /**< the hardware's reason / event code */
+	const char *reason_text; /**< static text for @reason */
+	uint32_t grpid;     /**< page requests: page group index */
+	uint64_t count;     /**< overflow: number lost when known */
+};
+
+/**
+ * Drain every unit's fault / event / page-request queues into @ev, at most
+ * @max, without system calls.  Burst-style: call it from a poll loop or a
+ * DPDK service core.  Returns the number written.
+ */
+uint16_t uiommu_poll(struct uiommu_ctx *ctx, struct uiommu_event *ev, uint16_t max);
+
+/** Page-request response codes. */
+enum uiommu_page_resp {
+	UIOMMU_PAGE_RESP_SUCCESS = 0,
+	UIOMMU_PAGE_RESP_INVALID = 1,
+	UIOMMU_PAGE_RESP_FAILURE = 0xf,
+};
+/** Answer a page request (VT-d page group response, SMMU CMD_RESUME/PRI_RESP). */
+int uiommu_page_response(struct uiommu_device *dev, uint32_t pasid, uint32_t grpid,
+			 enum uiommu_page_resp code);
+
+/**@}*/
+/** Text for a negative errno in uiommu's sense (like strerror). */
+const char *uiommu_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

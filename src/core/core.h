@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Core object model: the structures behind the public handles.
+ *
+ * Every object lives in the arena (uenv_zalloc) and embeds a struct
+ * uobj header.  Plain pointers between objects are fine because the arena
+ * is mapped at one address in every process (see env.h); the only
+ * process-local members are marked "(local)" and are re-bound when a
+ * process adopts the state (family unit_adopt, pgt_bind).
+ *
+ * Creation: allocate -> initialise -> publish in the context's lists; on
+ * failure unwind in reverse through labels named for what they undo.
+ *
+ * Lock order: ctx->lock is the only lock on the control path; every public
+ * control call takes it.  The data path (poll) takes it too (it is cheap
+ * and uncontended in the one-owner design).
+ */
+#ifndef UIOMMU_CORE_H
+#define UIOMMU_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "uiommu/uiommu.h"
+#include "core/env.h"
+#include "core/family.h"
+#include "core/iopt.h"
+#include "core/list.h"
+#include "core/regs.h"
+#include "pgtable/pgtable.h"
+
+#define UIOMMU_MAX_UNITS 64
+#define UIOMMU_HWPT_MAX_INSTALLS 8 /* units one HWPT can be installed on */
+
+enum uobj_type {
+	UOBJ_UNIT = 1,
+	UOBJ_DEVICE,
+	UOBJ_IOAS,
+	UOBJ_HWPT,
+	UOBJ_VIOMMU,
+};
+
+struct uobj {
+	uint32_t id;
+	uint32_t type;
+	struct list_node ctx_link; /* ctx->objs[type] */
+	struct list_node id_link;  /* hash bucket */
+};
+
+/* The root of all state; ctx lives in the arena (uenv_root_slot). */
+struct uiommu_ctx {
+	uint64_t magic;
+#define UIOMMU_CTX_MAGIC 0x75696f6d6d753031ULL /* "uiommu01" */
+	uenv_lock_t lock;
+	uint32_t next_id;
+	uint32_t owner_pid;   /* process driving the hardware queues */
+	struct list_head objs[UOBJ_VIOMMU + 1];
+#define UOBJ_HASH 256
+	struct list_head id_hash[UOBJ_HASH];
+	uint32_t nr_units;
+	bool adopted;         /* (local) this process adopted the state */
+};
+
+/* A HWPT installed on one unit under one domain ID. */
+struct hwpt_install {
+	struct uiommu_unit *unit;
+	uint32_t did;
+	uint32_t users; /* RID/PASID attachments through this unit */
+};
+
+struct uiommu_unit {
+	struct uobj obj;
+	struct uiommu_ctx *ctx;
+	enum uiommu_family family;
+	enum uiommu_unit_access access;
+	uint64_t reg_base;
+	uint16_t segment;
+	int numa_node;
+	struct uiommu_unit_caps caps;
+	struct uiommu_hw_info hw_info;
+	struct uiommu_regio regs;   /* (local) register access */
+	void *priv;                 /* family driver state (arena) */
+	/* Domain IDs: bitmap of IDs in use (bit set = used). */
+	uint64_t *did_map;
+	uint32_t did_words;
+	uint32_t did_min;           /* lowest usable ID (VT-d reserves 0 when CM) */
+	/* Firmware-reserved regions. */
+	struct unit_resv {
+		int32_t rid; /* -1: every device of the unit */
+		struct uiommu_resv_region r;
+	} *resv;
+	uint32_t nr_resv;
+	uint32_t nr_devices;
+	uint32_t nr_installs;       /* HWPT installations and vIOMMUs using it */
+	bool flush_on_map;          /* hardware caches not-present entries (VT-d CAP.CM) */
+};
+
+/* One RID or PASID attachment of a device. */
+struct dev_attach {
+	struct list_node link;  /* dev->attaches */
+	struct list_node hwpt_link; /* hwpt->attaches */
+	uint32_t pasid;         /* UIOMMU_NO_PASID for the RID */
+	struct uiommu_hwpt *hwpt;
+	struct uiommu_ioas *ioas; /* when attached through an IOAS */
+};
+
+struct uiommu_device {
+	struct uobj obj;
+	struct uiommu_unit *unit;
+	struct uiommu_device_desc desc;
+	struct list_head attaches;   /* struct dev_attach */
+	void *priv;                  /* family per-device state (PASID dir, CD table, ...) */
+};
+
+struct uiommu_ioas {
+	struct uobj obj;
+	struct uiommu_ctx *ctx;
+	struct iopt iopt;
+	struct list_head hwpts;      /* paging HWPTs following this IOAS */
+	uint32_t nr_hwpts;
+	uint32_t users;              /* attachments made through this IOAS */
+};
+
+struct uiommu_hwpt {
+	struct uobj obj;
+	struct uiommu_ctx *ctx;
+	uint32_t flags;              /* UIOMMU_HWPT_* */
+	bool nested;
+	/* Paging: */
+	struct uiommu_ioas *ioas;
+	struct list_node ioas_link;
+	struct pgt *pgt;
+	struct pgt_cfg cfg;
+	/* Nested: */
+	struct uiommu_hwpt *parent;
+	struct uiommu_viommu *viommu;
+	struct uiommu_hwpt_s1_data s1;
+	uint32_t children;
+	/* Installations (one table, several IDs). */
+	struct hwpt_install inst[UIOMMU_HWPT_MAX_INSTALLS];
+	uint32_t nr_inst;
+	struct list_head attaches;   /* struct dev_attach */
+	uint32_t users;              /* attachments */
+	uint32_t viommus;            /* vIOMMUs over this nest parent */
+	bool auto_created;           /* made by an attach to an IOAS: dies with its last user */
+};
+
+struct uiommu_viommu {
+	struct uobj obj;
+	struct uiommu_ctx *ctx;
+	struct uiommu_unit *unit;
+	struct uiommu_hwpt *parent;
+	uint32_t vmid;               /* domain ID of the parent on this unit */
+	uint32_t children;
+};
+
+/* ---- helpers shared by the core files ---- */
+void uobj_publish(struct uiommu_ctx *ctx, struct uobj *o, enum uobj_type type);
+void uobj_unpublish(struct uiommu_ctx *ctx, struct uobj *o);
+void *uobj_lookup(struct uiommu_ctx *ctx, uint32_t id, enum uobj_type type);
+void *uobj_next(struct uiommu_ctx *ctx, enum uobj_type type, void *prev);
+
+int unit_did_alloc(struct uiommu_unit *u, uint32_t *did);
+void unit_did_free(struct uiommu_unit *u, uint32_t did);
+
+/* Table memory for pgt: uenv pages. */
+extern const struct pgt_mem_ops uiommu_pgt_mem;
+
+/* HWPT <-> IOAS plumbing (hwpt.c). */
+int hwpt_paging_create(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint32_t flags,
+		       struct uiommu_hwpt **out);
+void hwpt_paging_release(struct uiommu_hwpt *h);
+int hwpt_install_get(struct uiommu_hwpt *h, struct uiommu_unit *u, struct hwpt_install **out);
+void hwpt_install_put(struct uiommu_hwpt *h, struct uiommu_unit *u);
+uint32_t hwpt_area_prot(const struct iopt_area *a);
+/* Flush every installation of @h for the gathered range; frees gathered tables. */
+int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g);
+
+static inline void ctx_lock(struct uiommu_ctx *c)
+{
+	uenv_lock(&c->lock);
+	uenv_sync(); /* shared state: map what another process added */
+}
+static inline void ctx_unlock(struct uiommu_ctx *c)
+{
+	uenv_unlock(&c->lock);
+}
+
+#endif

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Environment layer: the only part of uiommu that includes DPDK, libnuma or
+ * libpci headers.  Everything else asks this layer for memory, addresses,
+ * logging and PCI config space.
+ *
+ * Memory lives in one *arena*.  The arena is either
+ *  - DPDK-backed: IOVA-contiguous memzones reserved from an EAL the caller
+ *    (or uenv_init) initialised; lives as long as the process; or
+ *  - file-backed ("shared state"): a hugetlbfs file (2 MiB pages, IOVA =
+ *    physical address from /proc/self/pagemap) or, for the built-in models,
+ *    a /dev/shm file (IOVA = virtual address), mapped at one fixed virtual
+ *    address in every process so that plain pointers stay valid after the
+ *    creating process exits.  See docs/architecture.md, "Shared state".
+ *
+ * The arena hands out three kinds of memory, all zeroed:
+ *  - table pages: 4 KiB, 4 KiB aligned, carved from 2 MiB chunks (the hot
+ *    path of page-table code: a free-list pop);
+ *  - DMA blocks: IOVA-contiguous, power-of-two aligned, up to the chunk size
+ *    (queues, root/stream/device tables), or larger dedicated chunks in the
+ *    DPDK backend;
+ *  - metadata: small objects (slab size classes) for the object model.
+ *
+ * Every allocation can be made to fail on demand (uenv_fail_nth) so that the
+ * fail-nth tests can walk every error path.
+ */
+#ifndef UIOMMU_ENV_H
+#define UIOMMU_ENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "uiommu/uiommu_env.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UENV_PAGE_SIZE 4096u
+#define UENV_CHUNK_SIZE (2u << 20) /* 2 MiB: one hugepage */
+#define UENV_NODE_ANY (-1)
+
+/** Initialise the environment (EAL if needed, arena).  Idempotent per process. */
+int uenv_init(const struct uiommu_env_opts *opts);
+/** Release process-local resources; a file-backed arena stays unless @destroy. */
+void uenv_fini(bool destroy);
+/** True once uenv_init succeeded. */
+bool uenv_ready(void);
+/** True when IOVA == virtual address (no-huge / model mode). */
+bool uenv_iova_is_va(void);
+/** The arena's root pointer slot (for the core's context object). */
+void **uenv_root_slot(void);
+/** True when the arena was adopted from an earlier process. */
+bool uenv_adopted(void);
+/** Shared backends: map what another process added to the arena. */
+void uenv_sync(void);
+/** Shared backends: does a state file of this name exist? */
+int uenv_shared_exists(const struct uiommu_env_opts *opts);
+
+/* ---- table pages (4 KiB) ---- */
+/** A zeroed, 4 KiB aligned, 4 KiB page; *iova receives its bus address. */
+void *uenv_page_alloc(int node, uint64_t *iova);
+void uenv_page_free(void *va);
+
+/* ---- IOVA-contiguous DMA blocks ---- */
+struct uenv_dma {
+	void *va;
+	uint64_t iova;
+	size_t len;
+};
+/** Zeroed, IOVA-contiguous block of @len bytes aligned to @align (power of 2,
+ *  >= 4096).  Returns 0 or -ENOMEM / -EINVAL. */
+int uenv_dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out);
+void uenv_dma_free(struct uenv_dma *dma);
+
+/* ---- address translation for table memory ---- */
+/** Bus address of arena memory; UINT64_MAX when @va is not arena memory. */
+uint64_t uenv_va_to_iova(const void *va);
+/** CPU address of arena memory at bus address @iova; NULL when unknown. */
+void *uenv_iova_to_va(uint64_t iova);
+/** Bus address of any CPU memory: arena, DPDK memory, or (IOVA as PA) the
+ *  process page map; in IOVA-as-VA mode the address itself.  UINT64_MAX when
+ *  it cannot be known.  *contig receives how many bytes from @va on are
+ *  IOVA-contiguous (at least to the end of the page). */
+uint64_t uenv_mem_virt2iova(const void *va, uint64_t *contig);
+
+/* ---- metadata (object model) ---- */
+void *uenv_zalloc(size_t size);
+void uenv_free(void *p);
+/** Like strdup, into the arena. */
+char *uenv_strdup(const char *s);
+
+/* ---- fault injection and accounting ---- */
+/** Make the @n-th allocation from now fail (1 = the next one); 0 disarms. */
+void uenv_fail_nth(unsigned long n);
+/** True if an injected failure has fired since the last uenv_fail_nth(). */
+bool uenv_fail_fired(void);
+struct uenv_stats {
+	uint64_t heap_live;  /* metadata objects live */
+	uint64_t pages_live; /* table pages live */
+	uint64_t dma_live;   /* DMA blocks live */
+	uint64_t chunks;     /* 2 MiB chunks owned by the arena */
+	uint64_t allocs;     /* allocation attempts so far */
+};
+void uenv_get_stats(struct uenv_stats *st);
+
+/* ---- process-shared lock (lives in shared memory) ---- */
+typedef struct {
+	volatile uint32_t v;
+	uint32_t owner_pid;
+} uenv_lock_t;
+void uenv_lock(uenv_lock_t *l);
+void uenv_unlock(uenv_lock_t *l);
+
+/* ---- time, for bounded polls ---- */
+/** Monotonic time in nanoseconds. */
+uint64_t uenv_now_ns(void);
+/** CPU pause hint for polling loops. */
+void uenv_relax(void);
+
+/* ---- NUMA ---- */
+/** Number of NUMA nodes (1 when libnuma reports none). */
+int uenv_numa_nodes(void);
+/** Node of the memory at @va, or -1. */
+int uenv_numa_node_of(const void *va);
+
+/* ---- logging: one rte_log type per module ---- */
+enum uenv_logmod {
+	UENV_LOG_CORE,
+	UENV_LOG_ENV,
+	UENV_LOG_PGT,
+	UENV_LOG_FW,
+	UENV_LOG_VTD,
+	UENV_LOG_SMMU,
+	UENV_LOG_AMDVI,
+	UENV_LOG_MODEL,
+	UENV_LOG_CLI,
+	UENV_LOG__COUNT
+};
+enum uenv_level { UENV_ERR = 4, UENV_WARNING = 5, UENV_NOTICE = 6, UENV_INFO = 7, UENV_DEBUG = 8 };
+void uenv_log(enum uenv_logmod mod, enum uenv_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/** Set a module's level (rte_log levels: 1 emergency .. 8 debug). */
+void uenv_log_set_level(enum uenv_logmod mod, int level);
+
+#define UENV_LOG(mod, lvl, fmt, ...) uenv_log(UENV_LOG_##mod, UENV_##lvl, fmt "\n", ##__VA_ARGS__)
+
+#ifdef __cplusplus
+}
+#endif
+#endif

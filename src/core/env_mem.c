@@ -1,0 +1,924 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Environment layer, part 2: the arena.
+ *
+ * The arena is a set of 2 MiB chunks, each IOVA-contiguous and 2 MiB
+ * aligned in both CPU and bus address, plus "dedicated" chunks for large
+ * IOVA-contiguous blocks.  A standard chunk keeps its own bookkeeping in
+ * its first 4 KiB page (struct chunk_meta: a used-page bitmap and a tag per
+ * page), so the other 511 pages are table pages, runs of pages (DMA blocks,
+ * large metadata) or slab pages (small metadata objects).
+ *
+ * Look-ups go through two hashes keyed by the 2 MiB frame number of the
+ * CPU address and of the bus address: O(1) for pgt's pa_to_va on the map
+ * path.
+ *
+ * Backends (see env.h): DPDK memzones (the header is process memory), or a
+ * file mapped at a fixed address whose first 2 MiB hold the header, so that
+ * a later process finds every chunk again (shared state).
+ *
+ * One spinlock (in the header) serialises allocation.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/falloc.h>
+
+#include "core/bitfield.h"
+#include "core/env.h"
+#include "core/env_internal.h"
+
+#define ARENA_MAGIC 0x75696f6d6d754152ull /* "uiommuAR" */
+#define ARENA_VERSION 1
+#define ARENA_MAX_CHUNKS 4096
+#define ARENA_HASH 8192 /* power of two, > 2 * ARENA_MAX_CHUNKS frames used */
+#define ARENA_HDR_LEN ((uint64_t)UENV_CHUNK_SIZE)
+#define ARENA_DEFAULT_BASE 0x5e0000000000ull
+#define ARENA_DEFAULT_MAX (4ull << 30)
+#define PAGES_PER_CHUNK (UENV_CHUNK_SIZE / UENV_PAGE_SIZE)
+#define FRAME_SHIFT 21
+
+#define HASH_EMPTY (-1)
+#define HASH_TOMB (-2)
+
+enum page_tag {
+	PG_FREE = 0,
+	PG_META,
+	PG_TABLE,
+	PG_RUN_HEAD, /* first page of a run (DMA block or large object) */
+	PG_RUN_TAIL,
+	PG_SLAB0, /* PG_SLAB0 + class */
+};
+
+#define SLAB_CLASSES 7 /* 32 .. 2048 bytes */
+#define SLAB_MIN_SHIFT 5
+
+enum chunk_kind { CK_NONE = 0, CK_STD, CK_DEDICATED };
+
+struct chunk_meta {
+	uint64_t used[PAGES_PER_CHUNK / 64];
+	uint8_t tag[PAGES_PER_CHUNK];
+	uint16_t run[PAGES_PER_CHUNK]; /* run length, on PG_RUN_HEAD pages */
+	uint32_t nfree;
+	uint32_t idx;
+};
+_Static_assert(sizeof(struct chunk_meta) <= UENV_PAGE_SIZE, "chunk meta fits one page");
+
+struct chunk {
+	uint8_t *va;
+	uint64_t iova;
+	uint64_t len;
+	int32_t node;
+	uint32_t kind;
+	uint32_t dma_block; /* dedicated: used as a DMA block (vs large object) */
+	uint32_t pad;
+	uint64_t file_off;  /* shared backends */
+	const void *mz;     /* DPDK backend */
+};
+
+struct arena {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t backend;
+	uenv_lock_t lock;
+	void *root;
+	uint64_t base;
+	uint64_t max;
+	uint64_t file_len;
+	uint32_t iova_is_va;
+	uint32_t nr_chunks;
+	uint32_t hint[8]; /* per node (mod 8): last chunk with free pages */
+	void *slab_free[SLAB_CLASSES];
+	uint64_t heap_live, pages_live, dma_live, allocs;
+	int32_t vhash[ARENA_HASH];
+	int32_t ihash[ARENA_HASH];
+	struct chunk chunks[ARENA_MAX_CHUNKS];
+};
+_Static_assert(sizeof(struct arena) <= ARENA_HDR_LEN, "arena header fits its 2 MiB");
+
+/* Process-local state. */
+static struct arena *A;
+static int arena_fd = -1;
+static uint64_t mapped_len;  /* shared backends: bytes of the file mapped here */
+static bool adopted;
+static char arena_path[512];
+static unsigned long fail_countdown;
+static bool fail_fired;
+
+/* ---------------------------------------------------------- fault inject */
+
+void uenv_fail_nth(unsigned long n)
+{
+	fail_countdown = n;
+	fail_fired = false;
+}
+
+bool uenv_fail_fired(void)
+{
+	return fail_fired;
+}
+
+static bool inject_failure(void)
+{
+	if (A)
+		A->allocs++;
+	if (fail_countdown && --fail_countdown == 0) {
+		fail_fired = true;
+		return true;
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------- hashes */
+
+static uint32_t hslot(uint64_t frame)
+{
+	return (uint32_t)((frame * 0x9e3779b97f4a7c15ull) >> 40) & (ARENA_HASH - 1);
+}
+
+static void hash_put(int32_t *h, uint64_t addr, int32_t idx)
+{
+	uint64_t frame = addr >> FRAME_SHIFT;
+
+	for (uint32_t i = hslot(frame);; i = (i + 1) & (ARENA_HASH - 1)) {
+		if (h[i] == HASH_EMPTY || h[i] == HASH_TOMB) {
+			h[i] = idx;
+			return;
+		}
+	}
+}
+
+static int32_t hash_get(const int32_t *h, uint64_t addr, bool by_iova)
+{
+	uint64_t frame = addr >> FRAME_SHIFT;
+
+	for (uint32_t i = hslot(frame), n = 0; n < ARENA_HASH; i = (i + 1) & (ARENA_HASH - 1), n++) {
+		int32_t c = h[i];
+
+		if (c == HASH_EMPTY)
+			return -1;
+		if (c < 0)
+			continue;
+		const struct chunk *ck = &A->chunks[c];
+		uint64_t start = by_iova ? ck->iova : (uint64_t)(uintptr_t)ck->va;
+		if (addr >= start && addr - start < ck->len)
+			return c;
+	}
+	return -1;
+}
+
+static void hash_del(int32_t *h, uint64_t addr, int32_t idx)
+{
+	uint64_t frame = addr >> FRAME_SHIFT;
+
+	for (uint32_t i = hslot(frame), n = 0; n < ARENA_HASH; i = (i + 1) & (ARENA_HASH - 1), n++) {
+		if (h[i] == HASH_EMPTY)
+			return;
+		if (h[i] == idx) {
+			h[i] = HASH_TOMB;
+			return;
+		}
+	}
+}
+
+static void chunk_hash(int32_t idx, bool add)
+{
+	struct chunk *ck = &A->chunks[idx];
+
+	for (uint64_t off = 0; off < ck->len; off += UENV_CHUNK_SIZE) {
+		if (add) {
+			hash_put(A->vhash, (uint64_t)(uintptr_t)ck->va + off, idx);
+			hash_put(A->ihash, ck->iova + off, idx);
+		} else {
+			hash_del(A->vhash, (uint64_t)(uintptr_t)ck->va + off, idx);
+			hash_del(A->ihash, ck->iova + off, idx);
+		}
+	}
+}
+
+static struct chunk *chunk_of_va(const void *va)
+{
+	int32_t c;
+
+	if (!A)
+		return NULL;
+	c = hash_get(A->vhash, (uint64_t)(uintptr_t)va, false);
+	return c < 0 ? NULL : &A->chunks[c];
+}
+
+/* ------------------------------------------------------------ backends */
+
+static bool shared_backend(void)
+{
+	return A && A->backend != UIOMMU_MEM_DPDK;
+}
+
+/* Map file bytes [mapped_len, file_len) at their fixed addresses. */
+static int shared_sync_mapping(void)
+{
+	if (!shared_backend() || mapped_len >= A->file_len)
+		return 0;
+	void *want = (void *)(uintptr_t)(A->base + mapped_len);
+	void *p = mmap(want, A->file_len - mapped_len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_FIXED, arena_fd, (off_t)mapped_len);
+	if (p == MAP_FAILED)
+		return -errno;
+	mapped_len = A->file_len;
+	return 0;
+}
+
+void uenv_sync(void)
+{
+	if (A && shared_backend())
+		(void)shared_sync_mapping();
+}
+
+/* Obtain @len bytes (multiple of 2 MiB) of IOVA-contiguous memory. */
+static int backend_grab(uint64_t len, uint64_t align, int node, struct chunk *ck)
+{
+	if (A->backend == UIOMMU_MEM_DPDK) {
+		struct env_mz mz;
+		int rc = env_dpdk_reserve(len, align < UENV_CHUNK_SIZE ? UENV_CHUNK_SIZE : align,
+					  node, &mz);
+		if (rc)
+			return rc;
+		ck->va = mz.va;
+		ck->iova = mz.iova;
+		ck->len = len;
+		ck->node = mz.node;
+		ck->mz = mz.handle;
+		memset(ck->va, 0, len);
+		return 0;
+	}
+
+	/* Shared backends: grow the file. */
+	if (A->backend == UIOMMU_MEM_SHARED_HUGE && len > UENV_CHUNK_SIZE)
+		return -ENOMEM; /* hugepages are contiguous only 2 MiB at a time */
+	uint64_t off = A->file_len;
+	if (off + len > A->max)
+		return -ENOMEM;
+	if (ftruncate(arena_fd, (off_t)(off + len)) < 0)
+		return -errno;
+	A->file_len = off + len;
+	int rc = shared_sync_mapping();
+	if (rc) {
+		A->file_len = off;
+		(void)ftruncate(arena_fd, (off_t)off);
+		return rc;
+	}
+	ck->va = (uint8_t *)(uintptr_t)(A->base + off);
+	ck->len = len;
+	ck->file_off = off;
+	env_numa_bind(ck->va, len, node);
+	/* Fault the pages in (a hugetlbfs file may run out of pages here). */
+	memset(ck->va, 0, len);
+	if (A->iova_is_va) {
+		ck->iova = (uint64_t)(uintptr_t)ck->va;
+	} else {
+		ck->iova = env_pagemap_phys(ck->va);
+		if (ck->iova == UINT64_MAX || (ck->iova & (UENV_CHUNK_SIZE - 1))) {
+			UENV_LOG(ENV, ERR, "cannot read the physical address of a hugepage "
+					   "(need root and hugetlbfs)");
+			return -EPERM;
+		}
+	}
+	int n = uenv_numa_node_of(ck->va);
+	ck->node = n < 0 ? (node < 0 ? 0 : node) : n;
+	return 0;
+}
+
+static void backend_drop(struct chunk *ck)
+{
+	if (A->backend == UIOMMU_MEM_DPDK) {
+		env_dpdk_release(ck->mz);
+		return;
+	}
+	/* Shared: give the pages back; the file keeps its length (a hole). */
+	if (ck->file_off + ck->len == A->file_len) {
+		munmap(ck->va, ck->len);
+		A->file_len = ck->file_off;
+		mapped_len = A->file_len;
+		(void)ftruncate(arena_fd, (off_t)A->file_len);
+		/* keep the VA range reserved */
+		mmap(ck->va, ck->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	} else {
+		(void)fallocate(arena_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				(off_t)ck->file_off, (off_t)ck->len);
+	}
+}
+
+static int32_t chunk_slot(void)
+{
+	for (uint32_t i = 0; i < A->nr_chunks; i++)
+		if (A->chunks[i].kind == CK_NONE)
+			return (int32_t)i;
+	if (A->nr_chunks >= ARENA_MAX_CHUNKS)
+		return -1;
+	return (int32_t)A->nr_chunks++;
+}
+
+static int32_t chunk_new(uint64_t len, uint64_t align, int node, enum chunk_kind kind)
+{
+	int32_t idx = chunk_slot();
+	struct chunk ck = {0};
+
+	if (idx < 0)
+		return -ENOSPC;
+	int rc = backend_grab(len, align, node, &ck);
+	if (rc) {
+		if ((uint32_t)idx == A->nr_chunks - 1)
+			A->nr_chunks--;
+		return rc;
+	}
+	ck.kind = kind;
+	A->chunks[idx] = ck;
+	if (kind == CK_STD) {
+		struct chunk_meta *m = (struct chunk_meta *)ck.va;
+		m->used[0] = 1;
+		m->tag[0] = PG_META;
+		m->nfree = PAGES_PER_CHUNK - 1;
+		m->idx = (uint32_t)idx;
+	}
+	chunk_hash(idx, true);
+	return idx;
+}
+
+static void chunk_delete(int32_t idx)
+{
+	struct chunk *ck = &A->chunks[idx];
+
+	chunk_hash(idx, false);
+	backend_drop(ck);
+	memset(ck, 0, sizeof(*ck));
+	while (A->nr_chunks && A->chunks[A->nr_chunks - 1].kind == CK_NONE)
+		A->nr_chunks--;
+}
+
+/* ----------------------------------------------------- page allocation */
+
+static bool run_free(const struct chunk_meta *m, uint32_t first, uint32_t n)
+{
+	for (uint32_t p = first; p < first + n; p++)
+		if (m->used[p / 64] & (1ull << (p % 64)))
+			return false;
+	return true;
+}
+
+static void run_mark(struct chunk_meta *m, uint32_t first, uint32_t n, bool used)
+{
+	for (uint32_t p = first; p < first + n; p++) {
+		if (used)
+			m->used[p / 64] |= 1ull << (p % 64);
+		else
+			m->used[p / 64] &= ~(1ull << (p % 64));
+	}
+	if (used)
+		m->nfree -= n;
+	else
+		m->nfree += n;
+}
+
+/* Find @n free pages aligned to @align_pages in a standard chunk. */
+static int32_t find_run(struct chunk *ck, uint32_t n, uint32_t align_pages)
+{
+	struct chunk_meta *m = (struct chunk_meta *)ck->va;
+
+	if (m->nfree < n)
+		return -1;
+	if (n == 1) {
+		for (uint32_t w = 0; w < PAGES_PER_CHUNK / 64; w++)
+			if (~m->used[w])
+				return (int32_t)(w * 64 + (uint32_t)__builtin_ctzll(~m->used[w]));
+		return -1;
+	}
+	for (uint32_t p = align_pages; p + n <= PAGES_PER_CHUNK; p += align_pages)
+		if (run_free(m, p, n))
+			return (int32_t)p;
+	return -1;
+}
+
+static bool node_ok(const struct chunk *ck, int node)
+{
+	return ck->kind == CK_STD && (node < 0 || ck->node == node);
+}
+
+/* Allocate a run of pages; returns its first page's CPU address. */
+static void *pages_get(uint32_t n, uint32_t align_pages, int node, uint8_t tag, uint64_t *iova)
+{
+	uint32_t h = (uint32_t)(node < 0 ? 0 : node) % 8;
+	int32_t page = -1;
+	int32_t idx = -1;
+
+	/* 1: the hint; 2: any chunk on the node; 3: a new chunk on the node;
+	 * 4: any chunk; 5: a new chunk anywhere. */
+	if (A->hint[h] < A->nr_chunks && node_ok(&A->chunks[A->hint[h]], node)) {
+		idx = (int32_t)A->hint[h];
+		page = find_run(&A->chunks[idx], n, align_pages);
+	}
+	for (uint32_t i = 0; i < A->nr_chunks && page < 0; i++) {
+		if (!node_ok(&A->chunks[i], node))
+			continue;
+		idx = (int32_t)i;
+		page = find_run(&A->chunks[i], n, align_pages);
+	}
+	if (page < 0) {
+		idx = chunk_new(UENV_CHUNK_SIZE, UENV_CHUNK_SIZE, node, CK_STD);
+		if (idx >= 0)
+			page = find_run(&A->chunks[idx], n, align_pages);
+	}
+	for (uint32_t i = 0; i < A->nr_chunks && page < 0 && node >= 0; i++) {
+		if (!node_ok(&A->chunks[i], UENV_NODE_ANY))
+			continue;
+		idx = (int32_t)i;
+		page = find_run(&A->chunks[i], n, align_pages);
+	}
+	if (page < 0)
+		return NULL;
+	struct chunk *ck = &A->chunks[idx];
+	struct chunk_meta *m = (struct chunk_meta *)ck->va;
+	run_mark(m, (uint32_t)page, n, true);
+	m->tag[page] = tag;
+	m->run[page] = (uint16_t)n;
+	for (uint32_t p = (uint32_t)page + 1; p < (uint32_t)page + n; p++)
+		m->tag[p] = PG_RUN_TAIL;
+	A->hint[h] = (uint32_t)idx;
+	uint8_t *va = ck->va + (uint64_t)page * UENV_PAGE_SIZE;
+	if (iova)
+		*iova = ck->iova + (uint64_t)page * UENV_PAGE_SIZE;
+	memset(va, 0, (size_t)n * UENV_PAGE_SIZE);
+	return va;
+}
+
+/* Free the run at @va (which must be a run head or a single page). */
+static void pages_put(struct chunk *ck, void *va)
+{
+	struct chunk_meta *m = (struct chunk_meta *)ck->va;
+	uint32_t page = (uint32_t)(((uint8_t *)va - ck->va) / UENV_PAGE_SIZE);
+	uint32_t n = m->run[page] ? m->run[page] : 1;
+
+	for (uint32_t p = page; p < page + n; p++)
+		m->tag[p] = PG_FREE;
+	m->run[page] = 0;
+	run_mark(m, page, n, false);
+}
+
+void *uenv_page_alloc(int node, uint64_t *iova)
+{
+	void *va;
+
+	if (!A || inject_failure())
+		return NULL;
+	uenv_lock(&A->lock);
+	va = pages_get(1, 1, node, PG_TABLE, iova);
+	if (va)
+		A->pages_live++;
+	uenv_unlock(&A->lock);
+	return va;
+}
+
+void uenv_page_free(void *va)
+{
+	struct chunk *ck;
+
+	if (!va || !A)
+		return;
+	uenv_lock(&A->lock);
+	ck = chunk_of_va(va);
+	if (ck && ck->kind == CK_STD) {
+		struct chunk_meta *m = (struct chunk_meta *)ck->va;
+		uint32_t page = (uint32_t)(((uint8_t *)va - ck->va) / UENV_PAGE_SIZE);
+		if (m->tag[page] == PG_TABLE && ((uintptr_t)va & (UENV_PAGE_SIZE - 1)) == 0) {
+			pages_put(ck, va);
+			A->pages_live--;
+			uenv_unlock(&A->lock);
+			return;
+		}
+	}
+	uenv_unlock(&A->lock);
+	UENV_LOG(ENV, ERR, "uenv_page_free(%p): not a table page", va);
+}
+
+/* ------------------------------------------------------------ DMA blocks */
+
+int uenv_dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out)
+{
+	uint64_t l = ALIGN_UP_ULL(len, UENV_PAGE_SIZE);
+	int rc = 0;
+
+	if (!A)
+		return -ENODEV;
+	if (!len || !out || (align && !IS_POW2_ULL(align)))
+		return -EINVAL;
+	if (align < UENV_PAGE_SIZE)
+		align = UENV_PAGE_SIZE;
+	if (inject_failure())
+		return -ENOMEM;
+	uenv_lock(&A->lock);
+	if (l <= (PAGES_PER_CHUNK / 2) * UENV_PAGE_SIZE && align < UENV_CHUNK_SIZE) {
+		uint64_t iova;
+		void *va = pages_get((uint32_t)(l / UENV_PAGE_SIZE),
+				     (uint32_t)(align / UENV_PAGE_SIZE), node, PG_RUN_HEAD, &iova);
+		if (!va) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		out->va = va;
+		out->iova = iova;
+		out->len = l;
+	} else {
+		int32_t c = chunk_new(ALIGN_UP_ULL(l, UENV_CHUNK_SIZE), align, node, CK_DEDICATED);
+		if (c < 0) {
+			rc = c == -ENOSPC ? -ENOMEM : c;
+			goto out;
+		}
+		A->chunks[c].dma_block = 1;
+		out->va = A->chunks[c].va;
+		out->iova = A->chunks[c].iova;
+		out->len = l;
+		if (out->iova & (align - 1)) {
+			chunk_delete(c);
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	A->dma_live++;
+out:
+	uenv_unlock(&A->lock);
+	return rc;
+}
+
+void uenv_dma_free(struct uenv_dma *dma)
+{
+	struct chunk *ck;
+
+	if (!dma || !dma->va || !A)
+		return;
+	uenv_lock(&A->lock);
+	ck = chunk_of_va(dma->va);
+	if (!ck) {
+		uenv_unlock(&A->lock);
+		UENV_LOG(ENV, ERR, "uenv_dma_free(%p): unknown block", dma->va);
+		return;
+	}
+	if (ck->kind == CK_DEDICATED)
+		chunk_delete((int32_t)(ck - A->chunks));
+	else
+		pages_put(ck, dma->va);
+	A->dma_live--;
+	uenv_unlock(&A->lock);
+	dma->va = NULL;
+	dma->iova = 0;
+	dma->len = 0;
+}
+
+/* ------------------------------------------------------------ metadata */
+
+static int slab_class(size_t size)
+{
+	for (int c = 0; c < SLAB_CLASSES; c++)
+		if (size <= (1u << (SLAB_MIN_SHIFT + c)))
+			return c;
+	return -1;
+}
+
+void *uenv_zalloc(size_t size)
+{
+	void *p = NULL;
+	int c;
+
+	if (!A || inject_failure())
+		return NULL;
+	if (size == 0)
+		size = 1;
+	uenv_lock(&A->lock);
+	c = slab_class(size);
+	if (c >= 0) {
+		size_t osz = 1u << (SLAB_MIN_SHIFT + c);
+		if (!A->slab_free[c]) {
+			uint8_t *pg = pages_get(1, 1, UENV_NODE_ANY, (uint8_t)(PG_SLAB0 + c), NULL);
+			if (!pg)
+				goto out;
+			/* Carve the page into objects, chained through their first word. */
+			for (size_t off = 0; off + osz <= UENV_PAGE_SIZE; off += osz)
+				*(void **)(pg + off) =
+					off + 2 * osz <= UENV_PAGE_SIZE ? pg + off + osz : NULL;
+			A->slab_free[c] = pg;
+		}
+		p = A->slab_free[c];
+		A->slab_free[c] = *(void **)p;
+		memset(p, 0, osz);
+	} else if (size <= (PAGES_PER_CHUNK / 2) * UENV_PAGE_SIZE) {
+		p = pages_get((uint32_t)(ALIGN_UP_ULL(size, UENV_PAGE_SIZE) / UENV_PAGE_SIZE), 1,
+			      UENV_NODE_ANY, PG_RUN_HEAD, NULL);
+	} else {
+		int32_t ci = chunk_new(ALIGN_UP_ULL(size, UENV_CHUNK_SIZE), UENV_CHUNK_SIZE,
+				       UENV_NODE_ANY, CK_DEDICATED);
+		if (ci >= 0)
+			p = A->chunks[ci].va;
+	}
+	if (p)
+		A->heap_live++;
+out:
+	uenv_unlock(&A->lock);
+	return p;
+}
+
+void uenv_free(void *p)
+{
+	struct chunk *ck;
+
+	if (!p || !A)
+		return;
+	uenv_lock(&A->lock);
+	ck = chunk_of_va(p);
+	if (!ck)
+		goto bad;
+	if (ck->kind == CK_DEDICATED) {
+		if (ck->dma_block || p != ck->va)
+			goto bad;
+		chunk_delete((int32_t)(ck - A->chunks));
+	} else {
+		struct chunk_meta *m = (struct chunk_meta *)ck->va;
+		uint32_t page = (uint32_t)(((uint8_t *)p - ck->va) / UENV_PAGE_SIZE);
+		uint8_t tag = m->tag[page];
+		if (tag >= PG_SLAB0 && tag < PG_SLAB0 + SLAB_CLASSES) {
+			int c = tag - PG_SLAB0;
+			*(void **)p = A->slab_free[c];
+			A->slab_free[c] = p;
+		} else if (tag == PG_RUN_HEAD && ((uintptr_t)p & (UENV_PAGE_SIZE - 1)) == 0) {
+			pages_put(ck, p);
+		} else {
+			goto bad;
+		}
+	}
+	A->heap_live--;
+	uenv_unlock(&A->lock);
+	return;
+bad:
+	uenv_unlock(&A->lock);
+	UENV_LOG(ENV, ERR, "uenv_free(%p): not arena metadata", p);
+}
+
+char *uenv_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = uenv_zalloc(n);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+/* ------------------------------------------------------------ look-ups */
+
+uint64_t uenv_va_to_iova(const void *va)
+{
+	struct chunk *ck = chunk_of_va(va);
+
+	if (!ck)
+		return UINT64_MAX;
+	return ck->iova + (uint64_t)((const uint8_t *)va - ck->va);
+}
+
+void *uenv_iova_to_va(uint64_t iova)
+{
+	int32_t c;
+
+	if (!A)
+		return NULL;
+	if (A->iova_is_va) {
+		/* Fast path: identity, but only for arena memory. */
+		c = hash_get(A->vhash, iova, false);
+		return c < 0 ? NULL : (void *)(uintptr_t)iova;
+	}
+	c = hash_get(A->ihash, iova, true);
+	if (c < 0)
+		return NULL;
+	return A->chunks[c].va + (iova - A->chunks[c].iova);
+}
+
+uint64_t env_arena_virt2iova(const void *va, uint64_t *contig)
+{
+	struct chunk *ck = chunk_of_va(va);
+
+	if (!ck)
+		return UINT64_MAX;
+	if (contig)
+		*contig = ck->len - (uint64_t)((const uint8_t *)va - ck->va);
+	return ck->iova + (uint64_t)((const uint8_t *)va - ck->va);
+}
+
+void uenv_get_stats(struct uenv_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!A)
+		return;
+	st->heap_live = A->heap_live;
+	st->pages_live = A->pages_live;
+	st->dma_live = A->dma_live;
+	st->allocs = A->allocs;
+	for (uint32_t i = 0; i < A->nr_chunks; i++)
+		if (A->chunks[i].kind != CK_NONE)
+			st->chunks++;
+}
+
+/* ---------------------------------------------------------- init / fini */
+
+bool uenv_ready(void)
+{
+	return A != NULL;
+}
+
+bool uenv_iova_is_va(void)
+{
+	return A ? A->iova_is_va != 0 : env_eal_iova_is_va();
+}
+
+bool uenv_adopted(void)
+{
+	return adopted;
+}
+
+void **uenv_root_slot(void)
+{
+	return A ? &A->root : NULL;
+}
+
+enum uiommu_mem_backend env_backend(void)
+{
+	return A ? (enum uiommu_mem_backend)A->backend : UIOMMU_MEM_DPDK;
+}
+
+static void arena_header_init(struct arena *a, enum uiommu_mem_backend be)
+{
+	memset(a, 0, sizeof(*a));
+	a->magic = ARENA_MAGIC;
+	a->version = ARENA_VERSION;
+	a->backend = be;
+	for (uint32_t i = 0; i < ARENA_HASH; i++)
+		a->vhash[i] = a->ihash[i] = HASH_EMPTY;
+}
+
+static int init_dpdk(const struct uiommu_env_opts *o)
+{
+	int rc = env_eal_start(o ? o->eal_argc : 0, o ? o->eal_argv : NULL);
+	struct arena *a;
+
+	if (rc)
+		return rc;
+	a = aligned_alloc(64, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	arena_header_init(a, UIOMMU_MEM_DPDK);
+	a->iova_is_va = env_eal_iova_is_va();
+	A = a;
+	return 0;
+}
+
+static uint64_t arena_base(void)
+{
+	const char *s = getenv("UIOMMU_ARENA_BASE");
+
+	return s ? strtoull(s, NULL, 0) : ARENA_DEFAULT_BASE;
+}
+
+static int init_shared(const struct uiommu_env_opts *o)
+{
+	const char *name = o->name ? o->name : "default";
+	bool huge = o->backend == UIOMMU_MEM_SHARED_HUGE;
+	const char *dir = huge ? (o->huge_dir ? o->huge_dir : "/dev/hugepages") : "/dev/shm";
+	uint64_t max = o->arena_max ? ALIGN_UP_ULL(o->arena_max, UENV_CHUNK_SIZE) : ARENA_DEFAULT_MAX;
+	uint64_t base = arena_base();
+	struct arena hdr;
+	void *resv;
+	int fd, rc;
+	bool created = false;
+
+	if (strchr(name, '/') || !*name || strlen(name) > 64)
+		return -EINVAL;
+	snprintf(arena_path, sizeof(arena_path), "%s/uiommu-%s", dir, name);
+	fd = open(arena_path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && o->create) {
+		fd = open(arena_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		created = fd >= 0;
+	}
+	if (fd < 0)
+		return -errno;
+	if (!created) {
+		if (pread(fd, &hdr, sizeof(hdr.magic) * 8, 0) < (ssize_t)(sizeof(hdr.magic) * 8) ||
+		    hdr.magic != ARENA_MAGIC || hdr.version != ARENA_VERSION) {
+			UENV_LOG(ENV, ERR, "%s: not a uiommu state file (or another version)",
+				 arena_path);
+			close(fd);
+			return -EINVAL;
+		}
+		base = hdr.base;
+		max = hdr.max;
+	}
+	/* Reserve the whole range at its fixed address, then map the file over it. */
+	resv = mmap((void *)(uintptr_t)base, max, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (resv == MAP_FAILED || resv != (void *)(uintptr_t)base) {
+		rc = resv == MAP_FAILED ? -errno : -EADDRINUSE;
+		if (resv != MAP_FAILED)
+			munmap(resv, max);
+		UENV_LOG(ENV, ERR, "cannot reserve the arena at 0x%llx (+0x%llx): %s",
+			 (unsigned long long)base, (unsigned long long)max, strerror(-rc));
+		goto err_close;
+	}
+	arena_fd = fd;
+	if (created) {
+		if (ftruncate(fd, (off_t)ARENA_HDR_LEN) < 0) {
+			rc = -errno;
+			goto err_unmap;
+		}
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		goto err_unmap;
+	}
+	if (mmap(resv, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) ==
+	    MAP_FAILED) {
+		rc = -errno;
+		goto err_unmap;
+	}
+	mapped_len = (uint64_t)st.st_size;
+	A = resv;
+	if (created) {
+		arena_header_init(A, o->backend);
+		A->base = base;
+		A->max = max;
+		A->file_len = ARENA_HDR_LEN;
+		A->iova_is_va = !huge;
+	} else {
+		if (A->file_len > mapped_len) {
+			rc = -EIO; /* file shorter than the header says: corrupt */
+			goto err_unmap;
+		}
+		adopted = true;
+	}
+	return 0;
+
+err_unmap:
+	munmap(resv, max);
+	A = NULL;
+	arena_fd = -1;
+err_close:
+	close(fd);
+	if (created)
+		unlink(arena_path);
+	return rc;
+}
+
+int uenv_init(const struct uiommu_env_opts *opts)
+{
+	if (A)
+		return 0;
+	adopted = false;
+	if (!opts || opts->backend == UIOMMU_MEM_DPDK)
+		return init_dpdk(opts);
+	if (opts->backend != UIOMMU_MEM_SHARED_HUGE && opts->backend != UIOMMU_MEM_SHARED_SHM)
+		return -EINVAL;
+	return init_shared(opts);
+}
+
+void uenv_fini(bool destroy)
+{
+	if (!A)
+		return;
+	if (A->backend == UIOMMU_MEM_DPDK) {
+		for (uint32_t i = 0; i < A->nr_chunks; i++)
+			if (A->chunks[i].kind != CK_NONE)
+				env_dpdk_release(A->chunks[i].mz);
+		free(A);
+	} else {
+		uint64_t max = A->max;
+		munmap(A, max);
+		close(arena_fd);
+		arena_fd = -1;
+		mapped_len = 0;
+		if (destroy)
+			unlink(arena_path);
+	}
+	A = NULL;
+	adopted = false;
+	fail_countdown = 0;
+}
+
+int uenv_shared_exists(const struct uiommu_env_opts *opts)
+{
+	char path[512];
+	const char *name = opts->name ? opts->name : "default";
+	const char *dir = opts->backend == UIOMMU_MEM_SHARED_HUGE
+				  ? (opts->huge_dir ? opts->huge_dir : "/dev/hugepages")
+				  : "/dev/shm";
+
+	snprintf(path, sizeof(path), "%s/uiommu-%s", dir, name);
+	return access(path, F_OK) == 0;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Family ops look-up and the page-table memory adapter. */
+#include <stddef.h>
+
+#include "core/core.h"
+
+/* Families are linked in when their directory builds; a family that is not
+ * built resolves to NULL (weak reference) and uiommu_unit_add says so. */
+extern const struct uiommu_family_ops vtd_family_ops __attribute__((weak));
+extern const struct uiommu_family_ops smmuv3_family_ops __attribute__((weak));
+extern const struct uiommu_family_ops amdvi_family_ops __attribute__((weak));
+
+/* (local) replacement ops, for the core's own tests (a mock family, like
+ * iommufd's selftest mock domain). */
+static const struct uiommu_family_ops *override[4];
+
+void uiommu_family_override(enum uiommu_family fam, const struct uiommu_family_ops *ops)
+{
+	if ((unsigned int)fam < 4)
+		override[fam] = ops;
+}
+
+const struct uiommu_family_ops *uiommu_family_ops_get(enum uiommu_family fam)
+{
+	if ((unsigned int)fam < 4 && override[fam])
+		return override[fam];
+	switch (fam) {
+	case UIOMMU_FAMILY_VTD:
+		return &vtd_family_ops;
+	case UIOMMU_FAMILY_SMMUV3:
+		return &smmuv3_family_ops;
+	case UIOMMU_FAMILY_AMDVI:
+		return &amdvi_family_ops;
+	default:
+		return NULL;
+	}
+}
+
+static void *pgt_mem_alloc(void *cookie, int node, uint64_t *pa)
+{
+	(void)cookie;
+	return uenv_page_alloc(node, pa);
+}
+
+static void pgt_mem_free(void *cookie, void *va)
+{
+	(void)cookie;
+	uenv_page_free(va);
+}
+
+static void *pgt_mem_pa_to_va(void *cookie, uint64_t pa)
+{
+	(void)cookie;
+	return uenv_iova_to_va(pa);
+}
+
+const struct pgt_mem_ops uiommu_pgt_mem = {
+	.alloc_page = pgt_mem_alloc,
+	.free_page = pgt_mem_free,
+	.pa_to_va = pgt_mem_pa_to_va,
+};

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The one interface between the core object model and a hardware family.
+ *
+ * One ops table per family (VT-d, SMMUv3, AMD-Vi), found by family number
+ * (uiommu_family_ops_get), never stored in shared state: function pointers
+ * differ between processes.  What each hook means per family:
+ *
+ *   core notion        VT-d                      SMMUv3                 AMD-Vi
+ *   ----------------   -----------------------   --------------------   ------------------
+ *   domain ID          DID (CAP.ND)              ASID (S1) / VMID (S2)  DomainID (DTE)
+ *   device context     root+context entry        STE                    DTE
+ *                      (scalable: +PASID entry)
+ *   PASID table        PASID dir + PASID table   CD table               GCR3 table
+ *   paging HWPT        second-level table        S2 (or S1 with CD)     v1 host table
+ *   stage-1 HWPT       first-level table         S1 via CD              v2 (GCR3) table
+ *   invalidation       QI descriptors /          CMDQ commands +        command buffer +
+ *                      register-based + wait     CMD_SYNC               COMPLETION_WAIT
+ *   events             fault recording regs,     EVTQ, PRIQ             event log, PPR log
+ *                      page request queue
+ *
+ * Every hook runs with the context lock held.  Hooks that write an entry
+ * the hardware may cache follow: write entry -> write back cache lines if
+ * the walker is not coherent -> invalidate -> wait, before returning.
+ */
+#ifndef UIOMMU_FAMILY_H
+#define UIOMMU_FAMILY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "uiommu/uiommu.h"
+#include "pgtable/pgtable.h"
+
+struct uiommu_unit;
+struct uiommu_device;
+struct uiommu_hwpt;
+
+/* How a RID or PASID is to be translated, as the family must program it. */
+enum fam_attach_kind {
+	FAM_ATTACH_BLOCKED = 0,  /* no translation: every DMA faults/aborts */
+	FAM_ATTACH_PAGING,       /* one table (second-level/S2/v1, or first-level/S1) */
+	FAM_ATTACH_NESTED,       /* user stage-1 over a nest-parent stage-2 */
+	FAM_ATTACH_IDENTITY,     /* pass-through */
+};
+
+struct fam_attach {
+	enum fam_attach_kind kind;
+	uint32_t did;                  /* domain ID / ASID / VMID on this unit */
+	const struct pgt_cfg *cfg;     /* PAGING: the table (cfg->fmt says which stage) */
+	const struct pgt_cfg *s2_cfg;  /* NESTED: the parent's stage-2 table */
+	const struct uiommu_hwpt_s1_data *s1; /* NESTED: user stage-1 description */
+	uint32_t s2_did;               /* NESTED: parent's domain ID (VMID) */
+};
+
+/* Invalidation of one domain's translations after a map/unmap. */
+struct fam_flush {
+	uint32_t did;
+	uint64_t iova;    /* start */
+	uint64_t size;    /* 0: the whole domain */
+	uint64_t pgsize;  /* smallest leaf touched */
+	bool leaf_only;   /* no table pages were freed */
+	enum pgt_format fmt;
+};
+
+struct uiommu_family_ops {
+	const char *name;
+	enum uiommu_family family;
+
+	/* Take over the unit: map registers (unit->access says MMIO or model),
+	 * read capabilities into unit->caps and unit->hw_info, check nobody
+	 * else translates (-EBUSY unless desc->force), allocate root/stream/
+	 * device tables and queues, enable translation with every device
+	 * blocked.  On failure everything is undone. */
+	int (*unit_init)(struct uiommu_unit *u, const struct uiommu_unit_desc *desc);
+	/* Translation off, queues off, free everything unit_init allocated. */
+	void (*unit_fini)(struct uiommu_unit *u);
+	/* A new process adopts shared state: re-map registers (process-local),
+	 * check the hardware still points at our tables; do not rewrite them. */
+	int (*unit_adopt)(struct uiommu_unit *u);
+	/* Release process-local resources only (register mapping). */
+	void (*unit_leave)(struct uiommu_unit *u);
+
+	/* Fill a page-table config for a table this unit can walk.
+	 * stage1 = first-level/stage-1 format.  -EOPNOTSUPP if not supported. */
+	int (*pgt_config)(struct uiommu_unit *u, bool stage1, bool nest_parent,
+			  struct pgt_cfg *cfg);
+	/* Can this unit walk an existing table with this config? */
+	bool (*pgt_compatible)(struct uiommu_unit *u, const struct pgt_cfg *cfg);
+
+	/* Program (or re-program, atomically where the hardware allows) the
+	 * RID (pasid == UIOMMU_NO_PASID) or PASID of a device, flush the
+	 * caches that held the old entry, and wait. */
+	int (*dev_set)(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
+		       const struct fam_attach *a);
+	/* Per-device setup/teardown (e.g. PASID directory, CD table). */
+	int (*dev_probe)(struct uiommu_unit *u, struct uiommu_device *dev);
+	void (*dev_release)(struct uiommu_unit *u, struct uiommu_device *dev);
+
+	/* Invalidate a batch of ranges, all in one sync/wait.  Returns 0 or
+	 * -ETIMEDOUT / -EIO after recovery. */
+	int (*flush)(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n);
+
+	/* User (stage-1) invalidations for a vIOMMU: each entry one command,
+	 * one sync at the end; *done = number completed. */
+	int (*cache_invalidate)(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
+				const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done);
+
+	/* Drain events; returns the number written (<= max). */
+	uint16_t (*poll)(struct uiommu_unit *u, struct uiommu_event *ev, uint16_t max);
+	int (*page_response)(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
+			     uint32_t grpid, enum uiommu_page_resp code);
+};
+
+/* The ops of a family, or NULL when that family is not built in. */
+const struct uiommu_family_ops *uiommu_family_ops_get(enum uiommu_family fam);
+/* Tests only: make @fam use @ops in this process (NULL restores). */
+void uiommu_family_override(enum uiommu_family fam, const struct uiommu_family_ops *ops);
+
+#endif

@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * HWPTs (one page table in one hardware format) and vIOMMUs.
+ *
+ * A paging HWPT follows an IOAS: it is filled with every area when created
+ * and kept in step by ioas.c.  It may be installed on several units whose
+ * walkers understand its format and widths; each installation has its own
+ * domain ID.  A nested HWPT describes a user-owned stage-1 table over a
+ * nest-parent paging HWPT, through a vIOMMU that owns the VMID.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/core.h"
+
+#define ARRAY_SIZE_TODO (UIOMMU_HWPT_MAX_INSTALLS * 4)
+
+static uint32_t area_prot(const struct iopt_area *a)
+{
+	uint32_t p = PGT_PROT_CACHE;
+
+	if (a->prot & IOPT_READ)
+		p |= PGT_PROT_READ;
+	if (a->prot & IOPT_WRITE)
+		p |= PGT_PROT_WRITE;
+	return p;
+}
+
+uint32_t hwpt_area_prot(const struct iopt_area *a)
+{
+	return area_prot(a);
+}
+
+static uint64_t min_pgsize(uint64_t bitmap)
+{
+	return bitmap ? (bitmap & -bitmap) : UENV_PAGE_SIZE;
+}
+
+/* The IOAS alignment is the largest smallest-page of its HWPTs. */
+static uint64_t ioas_wanted_alignment(const struct uiommu_ioas *ioas,
+				      const struct uiommu_hwpt *except)
+{
+	uint64_t align = UENV_PAGE_SIZE;
+	struct list_node *pos;
+
+	list_for_each(pos, &ioas->hwpts)
+	{
+		struct uiommu_hwpt *h = list_entry(pos, struct uiommu_hwpt, ioas_link);
+		if (h != except && min_pgsize(h->cfg.pgsize_bitmap) > align)
+			align = min_pgsize(h->cfg.pgsize_bitmap);
+	}
+	return align;
+}
+
+/* Remove [first area, stop) from a table that no unit walks yet. */
+static void unfill(struct uiommu_hwpt *h, struct iopt_area *stop)
+{
+	struct pgt_gather g = {0};
+
+	for (struct iopt_area *a = iopt_first(&h->ioas->iopt, 0, UINT64_MAX); a && a != stop;
+	     a = iopt_next(a, UINT64_MAX))
+		pgt_unmap(h->pgt, a->iova, a->last - a->iova + 1, &g);
+	pgt_gather_release(h->pgt, &g);
+}
+
+int hwpt_paging_create(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint32_t flags,
+		       struct uiommu_hwpt **out)
+{
+	const struct uiommu_family_ops *ops = uiommu_family_ops_get(unit->family);
+	struct uiommu_hwpt *h;
+	struct iopt_area *a = NULL;
+	uint64_t old_align = ioas->iopt.iova_alignment;
+	int rc, err = 0;
+
+	h = uenv_zalloc(sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->ctx = ioas->ctx;
+	h->ioas = ioas;
+	h->flags = flags;
+	list_init(&h->attaches);
+	rc = ops->pgt_config(unit, flags & UIOMMU_HWPT_STAGE1, flags & UIOMMU_HWPT_NEST_PARENT,
+			     &h->cfg);
+	if (rc)
+		goto err_free;
+	h->cfg.node = unit->numa_node;
+	h->pgt = pgt_alloc(&h->cfg, &uiommu_pgt_mem, NULL, &err);
+	if (!h->pgt) {
+		rc = err ? err : -ENOMEM;
+		goto err_free;
+	}
+	if (min_pgsize(h->cfg.pgsize_bitmap) > old_align) {
+		rc = iopt_set_alignment(&ioas->iopt, min_pgsize(h->cfg.pgsize_bitmap));
+		if (rc)
+			goto err_pgt;
+	}
+	if (h->cfg.ias < 64) {
+		rc = iopt_reserve(&ioas->iopt, 1ull << h->cfg.ias, UINT64_MAX, h,
+				  UIOMMU_RESV_APERTURE);
+		if (rc)
+			goto err_align;
+	}
+	for (a = iopt_first(&ioas->iopt, 0, UINT64_MAX); a; a = iopt_next(a, UINT64_MAX)) {
+		struct pgt_gather g = {0};
+		rc = pgt_map(h->pgt, a->iova, a->phys, a->last - a->iova + 1, area_prot(a), &g);
+		if (rc)
+			goto err_unfill;
+	}
+	list_add_tail(&ioas->hwpts, &h->ioas_link);
+	ioas->nr_hwpts++;
+	uobj_publish(h->ctx, &h->obj, UOBJ_HWPT);
+	*out = h;
+	return 0;
+
+err_unfill:
+	unfill(h, a);
+	iopt_unreserve_owner(&ioas->iopt, h);
+err_align:
+	(void)iopt_set_alignment(&ioas->iopt, old_align);
+err_pgt:
+	pgt_free(h->pgt);
+err_free:
+	uenv_free(h);
+	return rc;
+}
+
+void hwpt_paging_release(struct uiommu_hwpt *h)
+{
+	struct uiommu_ioas *ioas = h->ioas;
+
+	pgt_free(h->pgt);
+	iopt_unreserve_owner(&ioas->iopt, h);
+	(void)iopt_set_alignment(&ioas->iopt, ioas_wanted_alignment(ioas, h));
+	list_del(&h->ioas_link);
+	ioas->nr_hwpts--;
+	uobj_unpublish(h->ctx, &h->obj);
+	uenv_free(h);
+}
+
+static const struct pgt_cfg *hwpt_table_cfg(const struct uiommu_hwpt *h)
+{
+	return h->nested ? &h->parent->cfg : &h->cfg;
+}
+
+int hwpt_install_get(struct uiommu_hwpt *h, struct uiommu_unit *u, struct hwpt_install **out)
+{
+	const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
+	struct hwpt_install *in;
+	uint32_t did;
+	int rc;
+
+	for (uint32_t i = 0; i < h->nr_inst; i++) {
+		if (h->inst[i].unit == u) {
+			h->inst[i].users++;
+			*out = &h->inst[i];
+			return 0;
+		}
+	}
+	if (h->nr_inst >= UIOMMU_HWPT_MAX_INSTALLS)
+		return -ENOSPC;
+	if (!ops->pgt_compatible(u, hwpt_table_cfg(h))) {
+		UENV_LOG(CORE, ERR, "HWPT %u: unit %u cannot walk its %s table (%u-bit input)",
+			 h->obj.id, u->obj.id, pgt_format_name(hwpt_table_cfg(h)->fmt),
+			 hwpt_table_cfg(h)->ias);
+		return -EINVAL;
+	}
+	rc = unit_did_alloc(u, &did);
+	if (rc)
+		return rc;
+	in = &h->inst[h->nr_inst++];
+	in->unit = u;
+	in->did = did;
+	in->users = 1;
+	u->nr_installs++;
+	*out = in;
+	return 0;
+}
+
+void hwpt_install_put(struct uiommu_hwpt *h, struct uiommu_unit *u)
+{
+	const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
+
+	for (uint32_t i = 0; i < h->nr_inst; i++) {
+		struct hwpt_install *in = &h->inst[i];
+		if (in->unit != u)
+			continue;
+		if (--in->users)
+			return;
+		/* Last user gone: drop whatever the unit still caches for the ID. */
+		struct fam_flush f = {.did = in->did, .fmt = hwpt_table_cfg(h)->fmt};
+		if (ops->flush(u, &f, 1))
+			UENV_LOG(CORE, WARNING, "unit %u: flush of domain %u failed", u->obj.id,
+				 in->did);
+		unit_did_free(u, in->did);
+		u->nr_installs--;
+		*in = h->inst[--h->nr_inst];
+		memset(&h->inst[h->nr_inst], 0, sizeof(h->inst[0]));
+		return;
+	}
+}
+
+/* Invalidate what @g touched on every unit that walks @h (and nested
+ * children, whose cached translations include @h's stage 2), one batch
+ * and one wait per unit; then free the table pages @g collected. */
+int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g)
+{
+	struct {
+		struct uiommu_unit *u;
+		struct fam_flush f;
+	} todo[UIOMMU_HWPT_MAX_INSTALLS * 4];
+	uint32_t n = 0;
+	int rc = 0;
+
+	if (g->end <= g->start && !g->freed)
+		return 0;
+	for (uint32_t i = 0; i < h->nr_inst && n < ARRAY_SIZE_TODO; i++) {
+		todo[n].u = h->inst[i].unit;
+		todo[n].f = (struct fam_flush){
+			.did = h->inst[i].did,
+			.iova = g->start,
+			.size = g->end - g->start,
+			.pgsize = g->pgsize ? g->pgsize : UENV_PAGE_SIZE,
+			.leaf_only = !g->tables_freed,
+			.fmt = h->cfg.fmt,
+		};
+		n++;
+	}
+	if (h->children) {
+		for (struct uobj *o = uobj_next(h->ctx, UOBJ_HWPT, NULL); o;
+		     o = uobj_next(h->ctx, UOBJ_HWPT, o)) {
+			struct uiommu_hwpt *c = (struct uiommu_hwpt *)o;
+			if (!c->nested || c->parent != h)
+				continue;
+			for (uint32_t i = 0; i < c->nr_inst && n < ARRAY_SIZE_TODO; i++) {
+				/* Stage-2 change: the child's combined entries go too. */
+				todo[n].u = c->inst[i].unit;
+				todo[n].f = (struct fam_flush){.did = c->inst[i].did,
+							       .fmt = h->cfg.fmt};
+				n++;
+			}
+		}
+	}
+	/* One call per unit with all of that unit's entries. */
+	for (uint32_t i = 0; i < n; i++) {
+		struct fam_flush batch[ARRAY_SIZE_TODO];
+		uint32_t m = 0;
+		struct uiommu_unit *u = todo[i].u;
+		if (!u)
+			continue;
+		for (uint32_t j = i; j < n; j++) {
+			if (todo[j].u == u) {
+				batch[m++] = todo[j].f;
+				todo[j].u = NULL;
+			}
+		}
+		int r = uiommu_family_ops_get(u->family)->flush(u, batch, m);
+		if (r && !rc)
+			rc = r;
+	}
+	pgt_gather_release(h->pgt, g);
+	memset(g, 0, sizeof(*g));
+	return rc;
+}
+
+/* ------------------------------------------------------------ public */
+
+int uiommu_hwpt_alloc(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint32_t flags,
+		      struct uiommu_hwpt **out)
+{
+	int rc;
+
+	if (!ioas || !unit || !out || (flags & ~(UIOMMU_HWPT_NEST_PARENT | UIOMMU_HWPT_STAGE1)))
+		return -EINVAL;
+	if ((flags & UIOMMU_HWPT_NEST_PARENT) && (flags & UIOMMU_HWPT_STAGE1))
+		return -EINVAL;
+	if ((flags & UIOMMU_HWPT_NEST_PARENT) && !unit->caps.nesting)
+		return -EOPNOTSUPP;
+	if ((flags & UIOMMU_HWPT_STAGE1) && !unit->caps.stage1)
+		return -EOPNOTSUPP;
+	if (ioas->ctx != unit->ctx)
+		return -EINVAL;
+	ctx_lock(ioas->ctx);
+	rc = hwpt_paging_create(ioas, unit, flags, out);
+	ctx_unlock(ioas->ctx);
+	return rc;
+}
+
+int uiommu_hwpt_alloc_nested(struct uiommu_viommu *v, const struct uiommu_hwpt_s1_data *data,
+			     struct uiommu_hwpt **out)
+{
+	struct uiommu_hwpt *h;
+
+	if (!v || !data || !out)
+		return -EINVAL;
+	if (data->family != v->unit->family)
+		return -EINVAL;
+	ctx_lock(v->ctx);
+	h = uenv_zalloc(sizeof(*h));
+	if (!h) {
+		ctx_unlock(v->ctx);
+		return -ENOMEM;
+	}
+	h->ctx = v->ctx;
+	h->nested = true;
+	h->parent = v->parent;
+	h->viommu = v;
+	h->s1 = *data;
+	h->cfg = v->parent->cfg;
+	list_init(&h->attaches);
+	v->parent->children++;
+	v->children++;
+	uobj_publish(h->ctx, &h->obj, UOBJ_HWPT);
+	*out = h;
+	ctx_unlock(v->ctx);
+	return 0;
+}
+
+int uiommu_hwpt_destroy(struct uiommu_hwpt *h)
+{
+	struct uiommu_ctx *ctx;
+
+	if (!h)
+		return -EINVAL;
+	ctx = h->ctx;
+	ctx_lock(ctx);
+	if (h->users || h->children || h->viommus || h->nr_inst) {
+		ctx_unlock(ctx);
+		return -EBUSY;
+	}
+	if (h->nested) {
+		h->parent->children--;
+		h->viommu->children--;
+		uobj_unpublish(ctx, &h->obj);
+		uenv_free(h);
+	} else {
+		hwpt_paging_release(h);
+	}
+	ctx_unlock(ctx);
+	return 0;
+}
+
+uint32_t uiommu_hwpt_id(const struct uiommu_hwpt *h)
+{
+	return h ? h->obj.id : 0;
+}
+
+struct uiommu_hwpt *uiommu_hwpt_get(struct uiommu_ctx *ctx, uint32_t id)
+{
+	return uobj_lookup(ctx, id, UOBJ_HWPT);
+}
+
+struct uiommu_hwpt *uiommu_hwpt_next(struct uiommu_ctx *ctx, struct uiommu_hwpt *prev)
+{
+	return uobj_next(ctx, UOBJ_HWPT, prev);
+}
+
+int uiommu_hwpt_get_info(const struct uiommu_hwpt *h, struct uiommu_hwpt_info *info)
+{
+	const struct pgt_cfg *cfg;
+
+	if (!h || !info)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	cfg = hwpt_table_cfg(h);
+	info->id = h->obj.id;
+	info->ioas_id = h->nested ? 0 : h->ioas->obj.id;
+	info->parent_id = h->nested ? h->parent->obj.id : 0;
+	info->flags = h->flags;
+	info->nested = h->nested;
+	info->format = cfg->fmt;
+	info->format_name = pgt_format_name(cfg->fmt);
+	info->levels = cfg->levels;
+	info->ias = cfg->ias;
+	info->root = cfg->root_pa;
+	info->nr_units = h->nr_inst;
+	for (uint32_t i = 0; i < h->nr_inst && i < 8; i++) {
+		info->unit_ids[i] = h->inst[i].unit->obj.id;
+		info->domain_ids[i] = h->inst[i].did;
+	}
+	return 0;
+}
+
+int uiommu_hwpt_walk(const struct uiommu_hwpt *h, uint64_t iova, struct uiommu_walk_level *out,
+		     int max)
+{
+	struct pgt_walk_level lv[8];
+	const struct uiommu_hwpt *t;
+	int n;
+
+	if (!h || !out || max <= 0)
+		return -EINVAL;
+	t = h->nested ? h->parent : h; /* a nested HWPT's own table is the user's */
+	n = pgt_walk(t->pgt, iova, lv, max < 8 ? max : 8);
+	for (int i = 0; i < n; i++) {
+		out[i].level = lv[i].level;
+		out[i].table = lv[i].table_pa;
+		out[i].index = lv[i].index;
+		out[i].entry = lv[i].entry;
+		out[i].present = lv[i].present;
+		out[i].leaf = lv[i].leaf;
+		out[i].pgsize = lv[i].pgsize;
+		pgt_entry_describe(t->pgt, &lv[i], out[i].text, sizeof(out[i].text));
+	}
+	return n;
+}
+
+/* -------------------------------------------------------------- vIOMMU */
+
+int uiommu_viommu_alloc(struct uiommu_unit *unit, struct uiommu_hwpt *parent,
+			struct uiommu_viommu **out)
+{
+	struct uiommu_viommu *v;
+	struct hwpt_install *in;
+	int rc;
+
+	if (!unit || !parent || !out || parent->nested ||
+	    !(parent->flags & UIOMMU_HWPT_NEST_PARENT))
+		return -EINVAL;
+	if (!unit->caps.nesting)
+		return -EOPNOTSUPP;
+	ctx_lock(unit->ctx);
+	v = uenv_zalloc(sizeof(*v));
+	if (!v) {
+		rc = -ENOMEM;
+		goto out_unlock;
+	}
+	rc = hwpt_install_get(parent, unit, &in);
+	if (rc)
+		goto err_free;
+	v->ctx = unit->ctx;
+	v->unit = unit;
+	v->parent = parent;
+	v->vmid = in->did;
+	parent->viommus++;
+	uobj_publish(unit->ctx, &v->obj, UOBJ_VIOMMU);
+	*out = v;
+	ctx_unlock(unit->ctx);
+	return 0;
+
+err_free:
+	uenv_free(v);
+out_unlock:
+	ctx_unlock(unit->ctx);
+	return rc;
+}
+
+int uiommu_viommu_destroy(struct uiommu_viommu *v)
+{
+	struct uiommu_ctx *ctx;
+
+	if (!v)
+		return -EINVAL;
+	ctx = v->ctx;
+	ctx_lock(ctx);
+	if (v->children) {
+		ctx_unlock(ctx);
+		return -EBUSY;
+	}
+	hwpt_install_put(v->parent, v->unit);
+	v->parent->viommus--;
+	uobj_unpublish(ctx, &v->obj);
+	uenv_free(v);
+	ctx_unlock(ctx);
+	return 0;
+}
+
+uint32_t uiommu_viommu_id(const struct uiommu_viommu *v)
+{
+	return v ? v->obj.id : 0;
+}
+
+uint32_t uiommu_viommu_vmid(const struct uiommu_viommu *v)
+{
+	return v ? v->vmid : 0;
+}
+
+int uiommu_cache_invalidate(struct uiommu_viommu *v, struct uiommu_hwpt *h,
+			    const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done)
+{
+	const struct uiommu_family_ops *ops;
+	uint32_t s1_did = 0;
+	uint32_t dummy;
+	int rc;
+
+	if (!done)
+		done = &dummy;
+	*done = 0;
+	if (!v || (n && !e))
+		return -EINVAL;
+	if (h && (!h->nested || h->viommu != v))
+		return -EINVAL;
+	ops = uiommu_family_ops_get(v->unit->family);
+	if (!ops->cache_invalidate)
+		return -EOPNOTSUPP;
+	ctx_lock(v->ctx);
+	if (h) {
+		for (uint32_t i = 0; i < h->nr_inst; i++)
+			if (h->inst[i].unit == v->unit)
+				s1_did = h->inst[i].did;
+	}
+	rc = ops->cache_invalidate(v->unit, v->vmid, s1_did, e, n, done);
+	ctx_unlock(v->ctx);
+	return rc;
+}

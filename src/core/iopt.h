@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IOVA engine behind an IOAS (Linux iommufd io_pagetable style): which
+ * IOVA ranges are mapped (areas), which are reserved and which are allowed.
+ *
+ * Pure data structure: no page tables, no hardware.  The IOAS object layer
+ * (ioas.c) checks a request here, then fills or unfills the HWPTs, then
+ * commits here, so that every failed call leaves the IOAS exactly as it
+ * was.  All memory comes from uenv_zalloc/uenv_free (shared arena, fault
+ * injection).  Areas are kept in a red-black tree keyed by IOVA: lookup and
+ * insert are O(log n); a million areas is a normal load.
+ *
+ * Ranges are inclusive: [start, last].
+ *
+ * Locking: none inside; the owning IOAS serialises callers.
+ */
+#ifndef UIOMMU_IOPT_H
+#define UIOMMU_IOPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/rbtree.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Protection bits of an area (same values as UIOMMU_MAP_READ/WRITE). */
+#define IOPT_READ  (1u << 0)
+#define IOPT_WRITE (1u << 1)
+
+struct iopt_area {
+	struct rb_node node;
+	uint64_t iova;  /* first IOVA */
+	uint64_t last;  /* last IOVA (inclusive) */
+	uint64_t phys;  /* bus/physical address the first IOVA maps to */
+	void *va;       /* CPU address of the backing memory, or NULL */
+	uint32_t prot;  /* IOPT_READ | IOPT_WRITE */
+	uint32_t flags; /* owner-defined */
+};
+
+/* A reserved range.  Several owners may reserve overlapping ranges. */
+struct iopt_resv {
+	uint64_t start;
+	uint64_t last;
+	const void *owner; /* who reserved it (unit, device, aperture, ...) */
+	uint32_t kind;     /* UIOMMU_RESV_* for reporting */
+};
+
+struct iopt_range {
+	uint64_t start;
+	uint64_t last;
+};
+
+struct iopt {
+	struct rb_root areas;
+	uint64_t nr_areas;
+	uint64_t mapped_bytes;
+	/* Reserved ranges: array sorted by start (may overlap each other). */
+	struct iopt_resv *resv;
+	uint32_t nr_resv;
+	uint32_t cap_resv;
+	/* Allowed ranges: sorted, merged, non-overlapping; none = everything. */
+	struct iopt_range *allowed;
+	uint32_t nr_allowed;
+	/* Every IOVA and length must be a multiple of this (power of two,
+	 * >= 4096): the largest smallest-page-size of the attached tables. */
+	uint64_t iova_alignment;
+};
+
+/** Initialise an empty IOVA space (alignment 4096). */
+void iopt_init(struct iopt *iopt);
+/** Free every area node and range array.  The page tables must already be
+ *  unfilled by the caller. */
+void iopt_destroy(struct iopt *iopt);
+
+/** Can [iova, iova+len) be mapped at a fixed IOVA?  0, or -EINVAL (zero
+ *  length, misaligned iova/len, intersects a reserved range), -EOVERFLOW
+ *  (iova + len - 1 wraps), -EEXIST (intersects an area).  Allowed ranges do
+ *  not restrict fixed mappings (iommufd semantics: they steer allocation). */
+int iopt_check_map(const struct iopt *iopt, uint64_t iova, uint64_t len);
+
+/** Choose an IOVA for @len bytes: never 0, aligned to
+ *  max(iova_alignment, min(roundup_pow2(len), 1 << ctz(phys))) when
+ *  phys != 0 (keeps large-page alignment of the backing memory), else
+ *  roundup_pow2(len) capped at 1 GiB; inside the allowed ranges when there
+ *  are any; outside reserved ranges and areas; lowest such address.
+ *  0, or -EINVAL (zero/misaligned length), -EOVERFLOW (len too large),
+ *  -ENOSPC (no room). */
+int iopt_alloc_iova(const struct iopt *iopt, uint64_t len, uint64_t phys, uint64_t *iova);
+
+/** Insert an area (the caller checked with iopt_check_map).  -ENOMEM, or 0
+ *  with *out set. */
+int iopt_insert(struct iopt *iopt, uint64_t iova, uint64_t len, uint64_t phys, void *va,
+		uint32_t prot, struct iopt_area **out);
+/** Unlink and free an area. */
+void iopt_remove(struct iopt *iopt, struct iopt_area *area);
+
+/** The area containing @iova, or NULL. */
+struct iopt_area *iopt_find(const struct iopt *iopt, uint64_t iova);
+/** The lowest area intersecting [start, last], or NULL. */
+struct iopt_area *iopt_first(const struct iopt *iopt, uint64_t start, uint64_t last);
+/** The next area after @area (in IOVA order) intersecting [.., last], or NULL. */
+struct iopt_area *iopt_next(const struct iopt_area *area, uint64_t last);
+
+/** Would unmapping [start, last] remove only whole areas?  0 with the byte
+ *  and area counts, or -ENOENT when an area is cut at either end or nothing
+ *  is mapped there.  Nothing is changed. */
+int iopt_check_unmap(const struct iopt *iopt, uint64_t start, uint64_t last, uint64_t *bytes,
+		     uint64_t *count);
+
+/** Is [start, last] covered by areas with no gap?  0 or -ENOENT. */
+int iopt_check_contig(const struct iopt *iopt, uint64_t start, uint64_t last);
+
+/** Reserve [start, last] for @owner.  -EADDRINUSE when an area or an allowed
+ *  range intersects it; -EINVAL when start > last; -ENOMEM.  On error nothing
+ *  changes. */
+int iopt_reserve(struct iopt *iopt, uint64_t start, uint64_t last, const void *owner,
+		 uint32_t kind);
+/** Drop every reservation made by @owner. */
+void iopt_unreserve_owner(struct iopt *iopt, const void *owner);
+/** Does any reserved range intersect [start, last]? */
+bool iopt_is_reserved(const struct iopt *iopt, uint64_t start, uint64_t last);
+
+/** Replace the allowed ranges atomically (any order, may overlap: they are
+ *  sorted and merged).  n == 0 clears them.  -EADDRINUSE when a reserved
+ *  range intersects one; -EINVAL for start > last; -ENOMEM.  On error the old
+ *  set stays. */
+int iopt_set_allowed(struct iopt *iopt, const struct iopt_range *r, uint32_t n);
+
+/** The usable IOVA ranges: [0, UINT64_MAX] minus every reserved range,
+ *  ascending.  Writes at most @max and returns the total number (which may
+ *  be larger than @max). */
+uint32_t iopt_usable_ranges(const struct iopt *iopt, struct iopt_range *out, uint32_t max);
+
+/** Change the alignment (power of two >= 4096).  -EADDRINUSE when an
+ *  existing area would become misaligned; nothing changes then. */
+int iopt_set_alignment(struct iopt *iopt, uint64_t align);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Intrusive red-black tree with parent pointers (CLRS chapter 13, with
+ * NULL leaves standing for the black sentinel).
+ *
+ * Invariants: the root is black; a red node has no red child; every path
+ * from a node down to a NULL leaf crosses the same number of black nodes.
+ * Hence the height is at most 2 log2(n + 1).
+ */
+#include "core/rbtree.h"
+
+static inline int is_red(const struct rb_node *n)
+{
+	return n && n->red;
+}
+
+/* Make @v take @u's place under @u's parent (v may be NULL). */
+static void replace_child(struct rb_root *root, struct rb_node *u, struct rb_node *v)
+{
+	struct rb_node *p = u->parent;
+
+	if (!p)
+		root->node = v;
+	else if (p->left == u)
+		p->left = v;
+	else
+		p->right = v;
+	if (v)
+		v->parent = p;
+}
+
+/*    x              y
+ *   / \            / \
+ *  a   y    ->    x   c
+ *     / \        / \
+ *    b   c      a   b
+ */
+static void rotate_left(struct rb_root *root, struct rb_node *x)
+{
+	struct rb_node *y = x->right;
+
+	x->right = y->left;
+	if (y->left)
+		y->left->parent = x;
+	replace_child(root, x, y);
+	y->left = x;
+	x->parent = y;
+}
+
+static void rotate_right(struct rb_root *root, struct rb_node *x)
+{
+	struct rb_node *y = x->left;
+
+	x->left = y->right;
+	if (y->right)
+		y->right->parent = x;
+	replace_child(root, x, y);
+	y->right = x;
+	x->parent = y;
+}
+
+void rb_link_insert(struct rb_root *root, struct rb_node *n, struct rb_node *parent,
+		    struct rb_node **link)
+{
+	struct rb_node *p, *g, *u;
+
+	n->parent = parent;
+	n->left = NULL;
+	n->right = NULL;
+	n->red = 1;
+	*link = n;
+
+	/* Only a red node under a red parent breaks an invariant. */
+	while ((p = n->parent) && p->red) {
+		g = p->parent; /* exists: a red node is never the root */
+		if (p == g->left) {
+			u = g->right;
+			if (is_red(u)) {
+				/* Recolour and move the problem two levels up. */
+				p->red = 0;
+				u->red = 0;
+				g->red = 1;
+				n = g;
+				continue;
+			}
+			if (n == p->right) {
+				/* Inner grandchild: turn it into an outer one. */
+				rotate_left(root, p);
+				n = p;
+				p = n->parent;
+			}
+			p->red = 0;
+			g->red = 1;
+			rotate_right(root, g);
+		} else {
+			u = g->left;
+			if (is_red(u)) {
+				p->red = 0;
+				u->red = 0;
+				g->red = 1;
+				n = g;
+				continue;
+			}
+			if (n == p->left) {
+				rotate_right(root, p);
+				n = p;
+				p = n->parent;
+			}
+			p->red = 0;
+			g->red = 1;
+			rotate_left(root, g);
+		}
+	}
+	root->node->red = 0;
+}
+
+/*
+ * @x (possibly NULL) carries an extra black; @xp is its parent.  Push the
+ * extra black up, or absorb it with at most three rotations.
+ */
+static void erase_fixup(struct rb_root *root, struct rb_node *x, struct rb_node *xp)
+{
+	struct rb_node *w;
+
+	while (x != root->node && !is_red(x)) {
+		if (x == xp->left) {
+			w = xp->right; /* non-NULL: its side has black height >= 1 */
+			if (w->red) {
+				w->red = 0;
+				xp->red = 1;
+				rotate_left(root, xp);
+				w = xp->right;
+			}
+			if (!is_red(w->left) && !is_red(w->right)) {
+				w->red = 1;
+				x = xp;
+				xp = x->parent;
+				continue;
+			}
+			if (!is_red(w->right)) {
+				w->left->red = 0;
+				w->red = 1;
+				rotate_right(root, w);
+				w = xp->right;
+			}
+			w->red = xp->red;
+			xp->red = 0;
+			w->right->red = 0;
+			rotate_left(root, xp);
+		} else {
+			w = xp->left;
+			if (w->red) {
+				w->red = 0;
+				xp->red = 1;
+				rotate_right(root, xp);
+				w = xp->left;
+			}
+			if (!is_red(w->left) && !is_red(w->right)) {
+				w->red = 1;
+				x = xp;
+				xp = x->parent;
+				continue;
+			}
+			if (!is_red(w->left)) {
+				w->right->red = 0;
+				w->red = 1;
+				rotate_left(root, w);
+				w = xp->left;
+			}
+			w->red = xp->red;
+			xp->red = 0;
+			w->left->red = 0;
+			rotate_right(root, xp);
+		}
+		x = root->node;
+		break;
+	}
+	if (x)
+		x->red = 0;
+}
+
+void rb_erase(struct rb_root *root, struct rb_node *n)
+{
+	struct rb_node *x, *xp, *y;
+	int removed_red;
+
+	if (!n->left || !n->right) {
+		/* At most one child: splice n out. */
+		x = n->left ? n->left : n->right;
+		xp = n->parent;
+		removed_red = n->red;
+		replace_child(root, n, x);
+	} else {
+		/* Two children: the successor y (no left child) takes n's place
+		 * and colour; the colour lost is y's, at y's old position. */
+		y = n->right;
+		while (y->left)
+			y = y->left;
+		removed_red = y->red;
+		x = y->right;
+		if (y->parent == n) {
+			xp = y;
+		} else {
+			xp = y->parent;
+			replace_child(root, y, x);
+			y->right = n->right;
+			y->right->parent = y;
+		}
+		replace_child(root, n, y);
+		y->left = n->left;
+		y->left->parent = y;
+		y->red = n->red;
+	}
+	n->parent = n->left = n->right = NULL;
+	if (!removed_red)
+		erase_fixup(root, x, xp);
+}
+
+struct rb_node *rb_first(const struct rb_root *root)
+{
+	struct rb_node *n = root->node;
+
+	if (!n)
+		return NULL;
+	while (n->left)
+		n = n->left;
+	return n;
+}
+
+struct rb_node *rb_last(const struct rb_root *root)
+{
+	struct rb_node *n = root->node;
+
+	if (!n)
+		return NULL;
+	while (n->right)
+		n = n->right;
+	return n;
+}
+
+struct rb_node *rb_next(const struct rb_node *n)
+{
+	const struct rb_node *p;
+
+	if (n->right) {
+		n = n->right;
+		while (n->left)
+			n = n->left;
+		return (struct rb_node *)n;
+	}
+	/* Climb until we come up from a left child. */
+	while ((p = n->parent) && n == p->right)
+		n = p;
+	return (struct rb_node *)p;
+}
+
+struct rb_node *rb_prev(const struct rb_node *n)
+{
+	const struct rb_node *p;
+
+	if (n->left) {
+		n = n->left;
+		while (n->right)
+			n = n->right;
+		return (struct rb_node *)n;
+	}
+	while ((p = n->parent) && n == p->left)
+		n = p;
+	return (struct rb_node *)p;
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Units: one IOMMU instance each, driven by its family's ops. */
+#include <errno.h>
+#include <string.h>
+
+#include "core/core.h"
+
+/* x86 interrupt window: DMA writes here are MSIs, never memory (VT-d 3.15,
+ * AMD IOMMU 2.1.4.x: 0xFEE0_0000 - 0xFEEF_FFFF). */
+#define X86_MSI_START 0xfee00000ull
+#define X86_MSI_LAST 0xfeefffffull
+
+int unit_did_alloc(struct uiommu_unit *u, uint32_t *did)
+{
+	uint32_t limit = u->caps.num_domains;
+
+	for (uint32_t w = u->did_min / 64; w < u->did_words; w++) {
+		uint64_t free = ~u->did_map[w];
+		if (w == u->did_min / 64)
+			free &= ~0ull << (u->did_min % 64);
+		if (!free)
+			continue;
+		uint32_t id = w * 64 + (uint32_t)__builtin_ctzll(free);
+		if (id >= limit)
+			break;
+		u->did_map[w] |= 1ull << (id % 64);
+		*did = id;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+void unit_did_free(struct uiommu_unit *u, uint32_t did)
+{
+	if (did / 64 < u->did_words)
+		u->did_map[did / 64] &= ~(1ull << (did % 64));
+}
+
+static int unit_add_resv_locked(struct uiommu_unit *u, int32_t rid, uint64_t start, uint64_t last,
+				enum uiommu_resv_kind kind)
+{
+	struct unit_resv *n;
+
+	if (start > last)
+		return -EINVAL;
+	n = uenv_zalloc(sizeof(*n) * (u->nr_resv + 1));
+	if (!n)
+		return -ENOMEM;
+	if (u->nr_resv)
+		memcpy(n, u->resv, sizeof(*n) * u->nr_resv);
+	n[u->nr_resv].rid = rid;
+	n[u->nr_resv].r.start = start;
+	n[u->nr_resv].r.last = last;
+	n[u->nr_resv].r.kind = kind;
+	uenv_free(u->resv);
+	u->resv = n;
+	u->nr_resv++;
+	return 0;
+}
+
+int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
+		    struct uiommu_unit **out)
+{
+	const struct uiommu_family_ops *ops;
+	struct uiommu_unit *u;
+	int rc;
+
+	if (!ctx || !desc || !out)
+		return -EINVAL;
+	ops = uiommu_family_ops_get(desc->family);
+	if (!ops) {
+		UENV_LOG(CORE, ERR, "IOMMU family %d is not built into this library",
+			 (int)desc->family);
+		return -EOPNOTSUPP;
+	}
+	ctx_lock(ctx);
+	if (ctx->nr_units >= UIOMMU_MAX_UNITS) {
+		rc = -ENOSPC;
+		goto out_unlock;
+	}
+	u = uenv_zalloc(sizeof(*u));
+	if (!u) {
+		rc = -ENOMEM;
+		goto out_unlock;
+	}
+	u->ctx = ctx;
+	u->family = desc->family;
+	u->access = desc->access;
+	u->reg_base = desc->reg_base;
+	u->segment = desc->segment;
+	u->numa_node = desc->numa_node;
+	rc = ops->unit_init(u, desc);
+	if (rc)
+		goto err_free;
+	u->caps.family = desc->family;
+	if (!u->caps.num_domains)
+		u->caps.num_domains = 1;
+	u->did_words = (u->caps.num_domains + 63) / 64;
+	u->did_map = uenv_zalloc(sizeof(uint64_t) * u->did_words);
+	if (!u->did_map) {
+		rc = -ENOMEM;
+		goto err_fini;
+	}
+	if (u->family == UIOMMU_FAMILY_VTD || u->family == UIOMMU_FAMILY_AMDVI) {
+		rc = unit_add_resv_locked(u, -1, X86_MSI_START, X86_MSI_LAST, UIOMMU_RESV_MSI);
+		if (rc)
+			goto err_didmap;
+	}
+	uobj_publish(ctx, &u->obj, UOBJ_UNIT);
+	ctx->nr_units++;
+	*out = u;
+	ctx_unlock(ctx);
+	return 0;
+
+err_didmap:
+	uenv_free(u->did_map);
+err_fini:
+	ops->unit_fini(u);
+err_free:
+	uenv_free(u);
+out_unlock:
+	ctx_unlock(ctx);
+	return rc;
+}
+
+int uiommu_unit_remove(struct uiommu_unit *u)
+{
+	struct uiommu_ctx *ctx;
+	const struct uiommu_family_ops *ops;
+
+	if (!u)
+		return -EINVAL;
+	ctx = u->ctx;
+	ctx_lock(ctx);
+	if (u->nr_devices || u->nr_installs) {
+		ctx_unlock(ctx);
+		return -EBUSY;
+	}
+	ops = uiommu_family_ops_get(u->family);
+	ops->unit_fini(u);
+	uobj_unpublish(ctx, &u->obj);
+	ctx->nr_units--;
+	uenv_free(u->resv);
+	uenv_free(u->did_map);
+	uenv_free(u);
+	ctx_unlock(ctx);
+	return 0;
+}
+
+void uiommu_unit_get_caps(const struct uiommu_unit *u, struct uiommu_unit_caps *caps)
+{
+	if (u && caps)
+		*caps = u->caps;
+}
+
+uint32_t uiommu_unit_id(const struct uiommu_unit *u)
+{
+	return u ? u->obj.id : 0;
+}
+
+int uiommu_unit_add_resv(struct uiommu_unit *u, int32_t rid, uint64_t start, uint64_t last,
+			 enum uiommu_resv_kind kind)
+{
+	int rc;
+
+	if (!u)
+		return -EINVAL;
+	ctx_lock(u->ctx);
+	/* Attached devices would not see a new region: refuse while in use. */
+	rc = u->nr_installs ? -EBUSY : unit_add_resv_locked(u, rid, start, last, kind);
+	ctx_unlock(u->ctx);
+	return rc;
+}
+
+uint32_t uiommu_unit_resv_regions(const struct uiommu_unit *u, struct uiommu_resv_region *out,
+				  uint32_t max)
+{
+	if (!u)
+		return 0;
+	for (uint32_t i = 0; i < u->nr_resv && i < max; i++)
+		out[i] = u->resv[i].r;
+	return u->nr_resv;
+}
+
+struct uiommu_unit *uiommu_unit_get(struct uiommu_ctx *ctx, uint32_t id)
+{
+	return uobj_lookup(ctx, id, UOBJ_UNIT);
+}
+
+struct uiommu_unit *uiommu_unit_next(struct uiommu_ctx *ctx, struct uiommu_unit *prev)
+{
+	return uobj_next(ctx, UOBJ_UNIT, prev);
+}
+
+int uiommu_unit_hw_info(const struct uiommu_unit *u, struct uiommu_hw_info *info)
+{
+	if (!u || !info)
+		return -EINVAL;
+	*info = u->hw_info;
+	info->family = u->family;
+	return 0;
+}

@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Intel VT-d driver: take-over and give-back of a DRHD unit, capabilities,
+ * page-table configuration and the family ops table.
+ *
+ * Bring-up order (VT-d 10.4.4 / Linux dmar.c practice): map registers ->
+ * read VER/CAP/ECAP -> refuse if someone translates (GSTS.TES/QIES/IRES)
+ * -> root table -> fault registers quiet -> invalidation queue -> page
+ * request queue -> SRTP -> global context/PASID/IOTLB invalidation -> TE
+ * with every device blocked (empty root table).  unit_fini undoes it and
+ * writes back the register values found at take-over.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hw/vtd/vtd_internal.h"
+#if __has_include("model/vtd/vtd_model.h")
+#include "model/vtd/vtd_model.h"
+#define VTD_HAVE_MODEL 1
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Small helpers shared by the driver files. */
+
+int vtd_wait_reg32(struct vtd_unit *vu, uint32_t off, uint32_t mask, uint32_t want,
+		   const char *what)
+{
+	uint64_t deadline = uenv_now_ns() + vu->timeout_ns;
+
+	while ((reg_read32(vtd_rio(vu), off) & mask) != want) {
+		if (uenv_now_ns() > deadline) {
+			VTD_LOG(ERR, "unit %u: timed out waiting for %s (reg 0x%x = 0x%x)",
+				vu->u->obj.id, what, off, reg_read32(vtd_rio(vu), off));
+			return -ETIMEDOUT;
+		}
+		uenv_relax();
+	}
+	return 0;
+}
+
+int vtd_wait_reg64(struct vtd_unit *vu, uint32_t off, uint64_t mask, uint64_t want,
+		   const char *what)
+{
+	uint64_t deadline = uenv_now_ns() + vu->timeout_ns;
+
+	while ((reg_read64(vtd_rio(vu), off) & mask) != want) {
+		if (uenv_now_ns() > deadline) {
+			VTD_LOG(ERR, "unit %u: timed out waiting for %s (reg 0x%x = 0x%llx)",
+				vu->u->obj.id, what, off,
+				(unsigned long long)reg_read64(vtd_rio(vu), off));
+			return -ETIMEDOUT;
+		}
+		uenv_relax();
+	}
+	return 0;
+}
+
+/* Global command: GCMD = persistent status bits +/- @bit (11.4.4); wait
+ * for the status to follow.  One-shot commands (SRTP, WBF) report
+ * completion through RTPS set / WBFS clear. */
+int vtd_gcmd(struct vtd_unit *vu, uint32_t bit, bool set, bool oneshot)
+{
+	const struct uiommu_regio *r = vtd_rio(vu);
+	uint32_t cmd = reg_read32(r, VTD_REG_GSTS) & (uint32_t)VTD_GSTS_PERSIST;
+	uint32_t want;
+
+	if (set)
+		cmd |= bit;
+	else
+		cmd &= ~bit;
+	reg_write32(r, VTD_REG_GCMD, cmd);
+	if (oneshot)
+		want = bit == VTD_GCMD_WBF ? 0 : bit;
+	else
+		want = set ? bit : 0;
+	return vtd_wait_reg32(vu, VTD_REG_GSTS, bit, want, "global status");
+}
+
+void vtd_clflush(struct vtd_unit *vu, const void *va, size_t len)
+{
+	uintptr_t p, end;
+
+	if (vu->coherent || len == 0)
+		return;
+	p = (uintptr_t)va & ~(uintptr_t)63;
+	end = (uintptr_t)va + len;
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_mfence();
+	for (; p < end; p += 64) {
+		__builtin_ia32_clflush((const void *)p);
+		vu->stats.clflush_lines++;
+	}
+	__builtin_ia32_mfence();
+#else
+	for (; p < end; p += 64)
+		vu->stats.clflush_lines++;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+void vtd_event_push(struct vtd_unit *vu, const struct uiommu_event *ev)
+{
+	if (vu->evq_n == VTD_EVQ_SIZE) {
+		vu->evq_lost++;
+		return;
+	}
+	vu->evq[(vu->evq_head + vu->evq_n) % VTD_EVQ_SIZE] = *ev;
+	vu->evq_n++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Register access binding. */
+
+static int bind_model(struct uiommu_unit *u, struct vtd_unit *vu, const char *cfg)
+{
+#ifndef VTD_HAVE_MODEL
+	(void)u;
+	(void)vu;
+	(void)cfg;
+	VTD_LOG(ERR, "the VT-d model is not built in");
+	return -ENODEV;
+#else
+	int rc;
+
+	rc = vtd_model_create_str(cfg, &vu->model);
+	if (rc) {
+		VTD_LOG(ERR, "VT-d model: bad configuration \"%s\" (%d)", cfg ? cfg : "", rc);
+		return rc;
+	}
+	vtd_model_regio(vu->model, &u->regs);
+	return 0;
+#endif
+}
+
+static void unbind(struct uiommu_unit *u, struct vtd_unit *vu)
+{
+	if (vu->model) {
+#ifdef VTD_HAVE_MODEL
+		vtd_model_destroy(vu->model);
+#endif
+		vu->model = NULL;
+		memset(&u->regs, 0, sizeof(u->regs));
+	} else {
+		vtd_mmio_unmap(u);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Capabilities. */
+
+/* Largest second-level AW the unit supports (SAGAW), or 0. */
+static unsigned int best_aw(const struct vtd_unit *vu)
+{
+	for (unsigned int aw = VTD_AW_57; aw >= VTD_AW_39; aw--)
+		if (vu->sagaw & (1u << aw))
+			return aw;
+	return 0;
+}
+
+static uint64_t sl_pgsizes(const struct vtd_unit *vu)
+{
+	uint64_t sllps = FIELD_GET(VTD_CAP_SLLPS, vu->cap);
+
+	return (1ull << 12) | ((sllps & VTD_SLLPS_2M) ? 1ull << 21 : 0) |
+	       ((sllps & VTD_SLLPS_1G) ? 1ull << 30 : 0);
+}
+
+static uint64_t fl_pgsizes(const struct vtd_unit *vu)
+{
+	return (1ull << 12) | (1ull << 21) | ((vu->cap & VTD_CAP_FL1GP) ? 1ull << 30 : 0);
+}
+
+static bool has_sl(const struct vtd_unit *vu)
+{
+	return !vu->sm || (vu->ecap & VTD_ECAP_SLTS);
+}
+
+static bool has_fl(const struct vtd_unit *vu)
+{
+	return vu->sm && (vu->ecap & VTD_ECAP_FLTS);
+}
+
+static void fill_caps(struct uiommu_unit *u, struct vtd_unit *vu)
+{
+	struct uiommu_unit_caps *c = &u->caps;
+	unsigned int aw = best_aw(vu);
+
+	memset(c, 0, sizeof(*c));
+	c->family = UIOMMU_FAMILY_VTD;
+	c->stage2 = has_sl(vu) && aw;
+	c->stage1 = has_fl(vu);
+	c->pgsize_bitmap = c->stage2 ? sl_pgsizes(vu) : fl_pgsizes(vu);
+	c->s1_pgsize_bitmap = c->stage1 ? fl_pgsizes(vu) : 0;
+	c->ias = c->stage2 ? vtd_aw_bits(aw) : 48;
+	if (c->ias > vu->mgaw)
+		c->ias = vu->mgaw;
+	c->oas = vu->mgaw;
+	c->pasid_bits = (vu->sm && (vu->ecap & VTD_ECAP_PASID)) ? vtd_ecap_pasid_bits(vu->ecap) : 0;
+	c->num_domains = 1u << vtd_cap_domain_bits(vu->cap);
+	c->nesting = vu->sm && (vu->ecap & VTD_ECAP_NEST) && c->stage1 && c->stage2;
+	c->coherent = vu->coherent;
+	c->queued_inv = vu->qi;
+	c->page_requests = vu->prq;
+	c->pass_through = vu->ecap & VTD_ECAP_PT;
+	c->ats = vu->qi && (vu->ecap & VTD_ECAP_DT);
+	c->scalable = vu->sm;
+
+	u->hw_info.family = UIOMMU_FAMILY_VTD;
+	u->hw_info.u.vtd.ver = vu->ver;
+	u->hw_info.u.vtd.cap = vu->cap;
+	u->hw_info.u.vtd.ecap = vu->ecap;
+	/* DID 0 stays reserved: caching-mode hardware tags not-present
+	 * entries with it (VT-d 6.2.2), and keeping it unused is harmless. */
+	u->did_min = 1;
+}
+
+/* Driver options for real hardware, from UIOMMU_VTD_OPTS
+ * ("legacy", "noqi", comma separated).  Models say it in their config. */
+static void driver_opts(bool *legacy, bool *noqi)
+{
+	const char *o = getenv("UIOMMU_VTD_OPTS");
+
+	*legacy = o && strstr(o, "legacy");
+	*noqi = o && strstr(o, "noqi");
+}
+
+/* ------------------------------------------------------------------ */
+/* unit_init / unit_fini */
+
+static int takeover_check(struct vtd_unit *vu, bool force)
+{
+	const struct uiommu_regio *r = vtd_rio(vu);
+	uint32_t gsts = reg_read32(r, VTD_REG_GSTS);
+	uint32_t busy = gsts & (uint32_t)(VTD_GSTS_TES | VTD_GSTS_QIES | VTD_GSTS_IRES);
+
+	if (!busy)
+		return 0;
+	if (!force) {
+		VTD_LOG(ERR,
+			"unit at 0x%llx is in use (GSTS 0x%08x:%s%s%s): is the kernel's IOMMU driver on? "
+			"boot with intel_iommu=off intremap=off, or set force",
+			(unsigned long long)vu->u->reg_base, gsts,
+			(gsts & VTD_GSTS_TES) ? " translation" : "",
+			(gsts & VTD_GSTS_QIES) ? " queued-invalidation" : "",
+			(gsts & VTD_GSTS_IRES) ? " interrupt-remapping" : "");
+		return -EBUSY;
+	}
+	VTD_LOG(WARNING, "unit at 0x%llx: taking over from its previous owner (GSTS 0x%08x)",
+		(unsigned long long)vu->u->reg_base, gsts);
+	if (gsts & VTD_GSTS_TES)
+		(void)vtd_gcmd(vu, VTD_GCMD_TE, false, false);
+	if (gsts & VTD_GSTS_IRES)
+		VTD_LOG(WARNING, "interrupt remapping stays on; its queue user is gone");
+	if (gsts & VTD_GSTS_QIES)
+		(void)vtd_gcmd(vu, VTD_GCMD_QIE, false, false);
+	return 0;
+}
+
+static void save_regs(struct vtd_unit *vu)
+{
+	const struct uiommu_regio *r = vtd_rio(vu);
+
+	vu->saved.gsts = reg_read32(r, VTD_REG_GSTS);
+	vu->saved.fectl = reg_read32(r, VTD_REG_FECTL);
+	vu->saved.rtaddr = reg_read64(r, VTD_REG_RTADDR);
+	if (vu->ecap & VTD_ECAP_QI)
+		vu->saved.iqa = reg_read64(r, VTD_REG_IQA);
+	if (vu->ecap & VTD_ECAP_PRS) {
+		vu->saved.pqa = reg_read64(r, VTD_REG_PQA);
+		vu->saved.pectl = reg_read32(r, VTD_REG_PECTL);
+	}
+}
+
+static void restore_regs(struct vtd_unit *vu)
+{
+	const struct uiommu_regio *r = vtd_rio(vu);
+
+	reg_write64(r, VTD_REG_RTADDR, vu->saved.rtaddr);
+	if (vu->ecap & VTD_ECAP_QI) {
+		reg_write64(r, VTD_REG_IQT, 0);
+		reg_write64(r, VTD_REG_IQA, vu->saved.iqa);
+	}
+	if (vu->ecap & VTD_ECAP_PRS) {
+		reg_write64(r, VTD_REG_PQA, vu->saved.pqa);
+		reg_write32(r, VTD_REG_PECTL, vu->saved.pectl);
+	}
+	reg_write32(r, VTD_REG_FECTL, vu->saved.fectl);
+}
+
+static int set_root(struct vtd_unit *vu)
+{
+	const struct uiommu_regio *r = vtd_rio(vu);
+	struct vtd_inv b;
+	int rc;
+
+	reg_write64(r, VTD_REG_RTADDR,
+		    (vu->root_pa & VTD_RTADDR_RTA) |
+			    FIELD_PREP(VTD_RTADDR_TTM, vu->sm ? VTD_TTM_SCALABLE : VTD_TTM_LEGACY));
+	rc = vtd_gcmd(vu, VTD_GCMD_SRTP, true, true);
+	if (rc)
+		return rc;
+	/* Whatever the previous owner left cached goes (VT-d 6.5.3.x). */
+	vtd_inv_init(&b, vu);
+	vtd_inv_cc_global(&b);
+	if (vu->sm)
+		vtd_inv_pc_global(&b);
+	vtd_inv_iotlb_global(&b);
+	return vtd_inv_sync(&b);
+}
+
+static void free_devices(struct vtd_unit *vu)
+{
+	struct list_node *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &vu->devs) {
+		struct vtd_dev *vd = list_entry(pos, struct vtd_dev, link);
+
+		vtd_dev_release(vu->u, vd->dev);
+	}
+}
+
+static int vtd_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc *desc)
+{
+	struct vtd_unit *vu;
+	bool legacy, noqi;
+	int rc;
+
+	vu = uenv_zalloc(sizeof(*vu));
+	if (!vu)
+		return -ENOMEM;
+	vu->u = u;
+	u->priv = vu;
+	list_init(&vu->devs);
+	list_init(&vu->tags);
+	vu->timeout_ns = VTD_WAIT_TIMEOUT_NS;
+	vu->psi_max_chunks = VTD_PSI_MAX_CHUNKS;
+	vu->force = desc->force;
+
+	if (desc->access == UIOMMU_UNIT_MODEL)
+		rc = bind_model(u, vu, desc->model_cfg);
+	else
+		rc = vtd_mmio_map(u, desc);
+	if (rc)
+		goto err_free;
+
+	vu->ver = reg_read32(&u->regs, VTD_REG_VER);
+	vu->cap = reg_read64(&u->regs, VTD_REG_CAP);
+	vu->ecap = reg_read64(&u->regs, VTD_REG_ECAP);
+	if (vu->ver == UINT32_MAX || vu->cap == 0 || vu->cap == UINT64_MAX) {
+		VTD_LOG(ERR, "no VT-d unit at 0x%llx (VER 0x%x CAP 0x%llx)",
+			(unsigned long long)u->reg_base, vu->ver, (unsigned long long)vu->cap);
+		rc = -ENODEV;
+		goto err_unbind;
+	}
+	vu->fro = vtd_cap_fro_off(vu->cap);
+	vu->nfr = vtd_cap_nfr(vu->cap);
+	vu->iro = vtd_ecap_iro_off(vu->ecap);
+	vu->mgaw = vtd_cap_mgaw(vu->cap);
+	vu->sagaw = (uint32_t)FIELD_GET(VTD_CAP_SAGAW, vu->cap);
+	if (!vu->model) {
+		uint64_t need = vu->fro + (uint64_t)vu->nfr * VTD_FRCD_STRIDE;
+
+		if (vu->iro + 16u > need)
+			need = vu->iro + 16u;
+		rc = vtd_mmio_remap(u, need);
+		if (rc)
+			goto err_unbind;
+	}
+
+	rc = takeover_check(vu, desc->force);
+	if (rc)
+		goto err_unbind;
+	save_regs(vu);
+
+	driver_opts(&legacy, &noqi);
+	vu->qi = (vu->ecap & VTD_ECAP_QI) && !noqi;
+	/* Scalable mode needs QI (PASID-cache and PASID-based invalidation). */
+	vu->sm = (vu->ecap & VTD_ECAP_SMTS) && vu->qi && !legacy;
+	vu->coherent = vu->sm ? !!(vu->ecap & VTD_ECAP_SMPWC) : !!(vu->ecap & VTD_ECAP_C);
+	vu->prq = vu->sm && (vu->ecap & VTD_ECAP_PRS);
+
+	rc = vtd_ctx_init(vu);
+	if (rc)
+		goto err_unbind;
+	rc = vtd_fault_init(vu);
+	if (rc)
+		goto err_ctx;
+	if (vu->qi) {
+		rc = vtd_qi_init(vu);
+		if (rc)
+			goto err_fault;
+		rc = vtd_qi_enable(vu);
+		if (rc)
+			goto err_qi;
+	}
+	if (vu->prq) {
+		rc = vtd_prq_init(vu);
+		if (rc)
+			goto err_qi_off;
+	}
+	rc = set_root(vu);
+	if (rc)
+		goto err_prq;
+	rc = vtd_gcmd(vu, VTD_GCMD_TE, true, false);
+	if (rc)
+		goto err_prq;
+	fill_caps(u, vu);
+	VTD_LOG(INFO, "unit %u at 0x%llx: VER %x CAP %016llx ECAP %016llx, %s mode, %s invalidation",
+		u->obj.id, (unsigned long long)u->reg_base, vu->ver, (unsigned long long)vu->cap,
+		(unsigned long long)vu->ecap, vu->sm ? "scalable" : "legacy",
+		vu->qi ? "queued" : "register");
+	return 0;
+
+err_prq:
+	if (vu->prq)
+		vtd_prq_fini(vu);
+err_qi_off:
+	if (vu->qi)
+		vtd_qi_disable(vu);
+err_qi:
+	if (vu->qi)
+		vtd_qi_fini(vu);
+err_fault:
+	vtd_fault_fini(vu);
+err_ctx:
+	restore_regs(vu);
+	vtd_ctx_fini(vu);
+err_unbind:
+	unbind(u, vu);
+err_free:
+	u->priv = NULL;
+	uenv_free(vu);
+	return rc;
+}
+
+static void vtd_unit_fini(struct uiommu_unit *u)
+{
+	struct vtd_unit *vu = vtd_of(u);
+
+	if (!vu)
+		return;
+	(void)vtd_gcmd(vu, VTD_GCMD_TE, false, false);
+	free_devices(vu);
+	if (vu->prq)
+		vtd_prq_fini(vu);
+	if (vu->qi) {
+		vtd_qi_disable(vu);
+		vtd_qi_fini(vu);
+	}
+	vtd_fault_fini(vu);
+	restore_regs(vu);
+	vtd_ctx_fini(vu);
+	unbind(u, vu);
+	u->priv = NULL;
+	uenv_free(vu);
+}
+
+/* A new process takes over shared state: the registers must still point at
+ * our tables and queues; nothing is rewritten. */
+static int vtd_unit_adopt(struct uiommu_unit *u)
+{
+	struct vtd_unit *vu = vtd_of(u);
+	const struct uiommu_regio *r;
+	uint64_t rta;
+	int rc;
+
+	if (u->access == UIOMMU_UNIT_MODEL) {
+#ifdef VTD_HAVE_MODEL
+		/* The model's state is in the arena: re-bind its hooks. */
+		vtd_model_regio(vu->model, &u->regs);
+		return 0;
+#else
+		return -EOPNOTSUPP;
+#endif
+	}
+	{
+		struct uiommu_unit_desc d = {
+			.family = UIOMMU_FAMILY_VTD,
+			.reg_base = u->reg_base,
+			.uio_path = vu->uio_path[0] ? vu->uio_path : NULL,
+			.force = true, /* our own translation is on */
+		};
+		rc = vtd_mmio_map(u, &d);
+		if (rc)
+			return rc;
+		rc = vtd_mmio_remap(u, vu->fro + (uint64_t)vu->nfr * VTD_FRCD_STRIDE > vu->iro + 16u ?
+					       vu->fro + (uint64_t)vu->nfr * VTD_FRCD_STRIDE :
+					       vu->iro + 16u);
+		if (rc)
+			goto err_unmap;
+	}
+	r = vtd_rio(vu);
+	rta = reg_read64(r, VTD_REG_RTADDR);
+	if ((rta & VTD_RTADDR_RTA) != vu->root_pa ||
+	    !(reg_read32(r, VTD_REG_GSTS) & VTD_GSTS_TES) ||
+	    (vu->qi && (reg_read64(r, VTD_REG_IQA) & VTD_IQA_IQA) != vu->iq.iova)) {
+		VTD_LOG(ERR, "unit %u: hardware no longer uses our tables (RTADDR 0x%llx)",
+			u->obj.id, (unsigned long long)rta);
+		rc = -ESTALE;
+		goto err_unmap;
+	}
+	return 0;
+
+err_unmap:
+	vtd_mmio_unmap(u);
+	return rc;
+}
+
+static void vtd_unit_leave(struct uiommu_unit *u)
+{
+	if (u->access != UIOMMU_UNIT_MODEL)
+		vtd_mmio_unmap(u);
+}
+
+/* ------------------------------------------------------------------ */
+/* Page-table configuration. */
+
+static int vtd_pgt_config(struct uiommu_unit *u, bool stage1, bool nest_parent,
+			  struct pgt_cfg *cfg)
+{
+	struct vtd_unit *vu = vtd_of(u);
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->node = u->numa_node;
+	cfg->coherent = vu->coherent;
+	if (stage1) {
+		if (!has_fl(vu) || nest_parent)
+			return -EOPNOTSUPP;
+		cfg->fmt = PGT_X86_FL;
+		cfg->levels = 4;
+		cfg->ias = 48;
+		cfg->oas = vu->mgaw;
+		cfg->pgsize_bitmap = fl_pgsizes(vu);
+		return 0;
+	}
+	unsigned int aw = best_aw(vu);
+
+	if (!has_sl(vu) || !aw)
+		return -EOPNOTSUPP;
+	if (nest_parent && !u->caps.nesting)
+		return -EOPNOTSUPP;
+	cfg->fmt = PGT_VTD_SL;
+	cfg->levels = vtd_aw_levels(aw);
+	cfg->ias = vtd_aw_bits(aw) < vu->mgaw ? vtd_aw_bits(aw) : vu->mgaw;
+	cfg->oas = vu->mgaw;
+	cfg->pgsize_bitmap = sl_pgsizes(vu);
+	if (vu->ecap & VTD_ECAP_SC)
+		cfg->quirks |= PGT_QUIRK_VTD_SNOOP;
+	return 0;
+}
+
+static bool vtd_pgt_compatible(struct uiommu_unit *u, const struct pgt_cfg *cfg)
+{
+	struct vtd_unit *vu = vtd_of(u);
+
+	/* A table written without cache write-back cannot be walked by a
+	 * unit that does not snoop. */
+	if (cfg->coherent && !vu->coherent)
+		return false;
+	switch (cfg->fmt) {
+	case PGT_VTD_SL: {
+		unsigned int aw = cfg->hw.vtd.aw ? cfg->hw.vtd.aw : cfg->levels - 2;
+
+		if (!has_sl(vu) || aw < VTD_AW_39 || aw > VTD_AW_57 || !(vu->sagaw & (1u << aw)))
+			return false;
+		if (cfg->ias > vu->mgaw)
+			return false;
+		if (cfg->pgsize_bitmap & ~sl_pgsizes(vu))
+			return false;
+		if ((cfg->quirks & PGT_QUIRK_VTD_SNOOP) && !(vu->ecap & VTD_ECAP_SC))
+			return false;
+		return true;
+	}
+	case PGT_X86_FL:
+		if (!has_fl(vu))
+			return false;
+		if (cfg->hw.x86.flpm == VTD_FLPM_5LVL && !(vu->cap & VTD_CAP_FL5LP))
+			return false;
+		return !(cfg->pgsize_bitmap & ~fl_pgsizes(vu));
+	default:
+		return false;
+	}
+}
+
+const struct uiommu_family_ops vtd_family_ops = {
+	.name = "vtd",
+	.family = UIOMMU_FAMILY_VTD,
+	.unit_init = vtd_unit_init,
+	.unit_fini = vtd_unit_fini,
+	.unit_adopt = vtd_unit_adopt,
+	.unit_leave = vtd_unit_leave,
+	.pgt_config = vtd_pgt_config,
+	.pgt_compatible = vtd_pgt_compatible,
+	.dev_set = vtd_dev_set,
+	.dev_probe = vtd_dev_probe,
+	.dev_release = vtd_dev_release,
+	.flush = vtd_flush,
+	.cache_invalidate = vtd_cache_invalidate,
+	.poll = vtd_poll,
+	.page_response = vtd_page_response,
+};

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Intel VT-d driver: private state shared by the driver's files.
+ *
+ *   vtd_drv.c    probe/init/fini/adopt, capabilities, ops table
+ *   vtd_mmio.c   register mapping (/dev/mem, UIO or resource file, model)
+ *   vtd_ctx.c    root/context tables, PASID directories/tables, attach
+ *   vtd_qi.c     invalidation: queued (descriptors + wait) and registers
+ *   vtd_fault.c  fault recording registers, page request queue, events
+ *
+ * All of struct vtd_unit / vtd_dev / vtd_tag lives in the arena (shared
+ * state); members marked (local) are process-local and re-bound by
+ * unit_adopt.  Every function here runs under the context lock (see
+ * core/family.h): no lock of its own.
+ */
+#ifndef UIOMMU_VTD_INTERNAL_H
+#define UIOMMU_VTD_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/bitfield.h"
+#include "core/core.h"
+#include "core/env.h"
+#include "core/list.h"
+#include "core/regs.h"
+#include "hw/vtd/vtd.h"
+#include "hw/vtd/vtd_regs.h"
+#include "hw/vtd/vtd_regs_extra.h"
+
+#define VTD_LOG(lvl, fmt, ...) UENV_LOG(VTD, lvl, fmt, ##__VA_ARGS__)
+
+/* Defaults (tunable per unit, for tests). */
+#define VTD_WAIT_TIMEOUT_NS (1000ull * 1000 * 1000) /* QI wait / register poll */
+#define VTD_PSI_MAX_CHUNKS 16u  /* more page-selective chunks: domain flush */
+#define VTD_IQ_ORDER 0u         /* IQA.QS: 2^QS 4 KiB pages */
+#define VTD_PRQ_ORDER 0u        /* PQA.PQS: 2^PQS 4 KiB pages */
+#define VTD_EVQ_SIZE 64u        /* software events (queue errors) awaiting poll */
+#define VTD_INV_BATCH 32u       /* descriptors gathered before a submit */
+
+/* Kind of translation behind a tag (what a flush of its DID must emit). */
+enum vtd_tag_kind {
+	VTD_TAG_SL = 1,  /* second-level (legacy context or PGTT=SL) */
+	VTD_TAG_FL,      /* first-level (PGTT=FL): PASID-based IOTLB */
+	VTD_TAG_NESTED,  /* PGTT=nested: flush with IOTLB by DID */
+	VTD_TAG_PT,      /* pass-through: nothing cached but the entry */
+};
+
+struct vtd_dev;
+struct vtd_model;
+
+/* One RID/PASID translation installed on the unit (Linux "cache tag"):
+ * tells a flush of a DID which PASIDs and device-TLBs hold its entries. */
+struct vtd_tag {
+	struct list_node link;  /* vtd_unit.tags */
+	struct vtd_dev *vd;
+	uint32_t pasid;         /* hardware PASID; VTD_LEGACY_PASID in legacy mode */
+	uint32_t did;
+	uint32_t s2_did;        /* nested: the parent's DID; VTD_DID_NONE otherwise */
+	enum vtd_tag_kind kind;
+};
+#define VTD_LEGACY_PASID UINT32_MAX
+#define VTD_DID_NONE UINT32_MAX
+
+/* Per-device state (uiommu_device.priv). */
+struct vtd_dev {
+	struct list_node link;  /* vtd_unit.devs */
+	struct uiommu_device *dev;
+	uint16_t rid;           /* bus << 8 | devfn */
+	bool ats;               /* device-TLB to invalidate */
+	bool pri;
+	bool ctx_present;       /* our context entry is present */
+	/* Scalable mode: PASID directory. */
+	struct uenv_dma pdir;
+	uint32_t pdir_entries;  /* 2^(PDTS+7) */
+	uint32_t pasid_limit;   /* PASIDs < limit are usable */
+	uint32_t nr_ptables;    /* PASID tables allocated */
+	uint32_t nr_pasids;     /* PASID entries present */
+};
+
+/* A context table (legacy: one per bus; scalable: lower/upper half). */
+struct vtd_ctx_tbl {
+	void *va;
+	uint64_t pa;
+	uint32_t users;         /* devices with a present entry in it */
+};
+
+/* Counters, for tests and `uiommuctl`. */
+struct vtd_stats {
+	uint64_t qi_desc;       /* descriptors submitted (waits included) */
+	uint64_t qi_waits;      /* wait descriptors */
+	uint64_t reg_inv;       /* register-based invalidations */
+	uint64_t cc_inv;        /* context-cache invalidations */
+	uint64_t iotlb_psi;     /* page-selective IOTLB chunks */
+	uint64_t iotlb_dsi;     /* domain-selective IOTLB */
+	uint64_t iotlb_glob;
+	uint64_t piotlb;        /* PASID-based IOTLB */
+	uint64_t pc_inv;        /* PASID-cache */
+	uint64_t devtlb;        /* device-TLB */
+	uint64_t iqe;           /* invalidation queue errors recovered */
+	uint64_t ite;           /* invalidation time-outs */
+	uint64_t timeouts;      /* our own wait time-outs (queue reset) */
+	uint64_t faults;        /* fault records read */
+	uint64_t overflows;     /* PFO / PRO seen */
+	uint64_t page_reqs;
+	uint64_t clflush_lines;
+};
+
+struct vtd_unit {
+	struct uiommu_unit *u;
+	uint32_t ver;
+	uint64_t cap;
+	uint64_t ecap;
+	bool sm;                /* scalable mode in use */
+	bool qi;                /* queued invalidation in use */
+	bool coherent;          /* root/context/PASID/paging walks snoop */
+	bool prq;               /* page request queue in use */
+	bool force;
+	uint32_t fro;           /* byte offset of fault recording registers */
+	uint32_t nfr;           /* number of fault recording registers */
+	uint32_t iro;           /* byte offset of IVA (IOTLB register = iro + 8) */
+	uint32_t mgaw;          /* CAP.MGAW + 1 */
+	uint32_t sagaw;
+	uint32_t next_fr;       /* next fault record to look at */
+
+	/* Root table and context tables. */
+	void *root;
+	uint64_t root_pa;
+	struct vtd_ctx_tbl ctx[256][2];
+
+	/* Invalidation queue. */
+	struct uenv_dma iq;
+	uint32_t iq_entries;
+	uint32_t iq_shift;      /* log2(descriptor size): 4 or 5 */
+	uint32_t iq_tail;       /* next free slot */
+	void *status_page;      /* wait status words */
+	uint64_t status_pa;
+	uint32_t wait_seq;
+
+	/* Page request queue. */
+	struct uenv_dma prqm;
+	uint32_t prq_entries;
+
+	struct list_head devs;  /* struct vtd_dev */
+	struct list_head tags;  /* struct vtd_tag */
+
+	/* Register values found at take-over, restored by unit_fini. */
+	struct {
+		uint32_t gsts;
+		uint32_t fectl;
+		uint32_t pectl;
+		uint64_t rtaddr;
+		uint64_t iqa;
+		uint64_t pqa;
+	} saved;
+
+	/* Software events waiting for poll (queue errors). */
+	struct uiommu_event evq[VTD_EVQ_SIZE];
+	uint32_t evq_head;
+	uint32_t evq_n;
+	uint64_t evq_lost;
+
+	/* Model instance (arena; NULL for MMIO units). */
+	struct vtd_model *model;
+	/* MMIO through a UIO/resource file instead of /dev/mem ("" if none). */
+	char uio_path[108];
+
+	/* Tunables. */
+	uint64_t timeout_ns;
+	uint32_t psi_max_chunks;
+
+	struct vtd_stats stats;
+};
+
+static inline struct vtd_unit *vtd_of(const struct uiommu_unit *u)
+{
+	return (struct vtd_unit *)u->priv;
+}
+
+static inline const struct uiommu_regio *vtd_rio(const struct vtd_unit *vu)
+{
+	return &vu->u->regs;
+}
+
+/* ---- vtd_drv.c ---- */
+int vtd_gcmd(struct vtd_unit *vu, uint32_t bit, bool set, bool oneshot);
+void vtd_clflush(struct vtd_unit *vu, const void *va, size_t len);
+int vtd_wait_reg32(struct vtd_unit *vu, uint32_t off, uint32_t mask, uint32_t want,
+		   const char *what);
+int vtd_wait_reg64(struct vtd_unit *vu, uint32_t off, uint64_t mask, uint64_t want,
+		   const char *what);
+void vtd_event_push(struct vtd_unit *vu, const struct uiommu_event *ev);
+
+/* ---- vtd_mmio.c ---- */
+int vtd_mmio_map(struct uiommu_unit *u, const struct uiommu_unit_desc *desc);
+int vtd_mmio_remap(struct uiommu_unit *u, uint64_t size);
+void vtd_mmio_unmap(struct uiommu_unit *u);
+bool vtd_mmio_kernel_owned(uint64_t base);
+
+/* ---- vtd_qi.c ---- */
+/* A batch of invalidations: gathered, then submitted with one wait. */
+struct vtd_inv {
+	struct vtd_unit *vu;
+	uint32_t n;
+	int err;
+	struct vtd_qi_desc d[VTD_INV_BATCH];
+};
+
+void vtd_desc_cc(struct vtd_qi_desc *d, unsigned int g, uint32_t did, uint16_t sid, unsigned int fm);
+void vtd_desc_iotlb(struct vtd_qi_desc *d, unsigned int g, uint32_t did, uint64_t addr,
+		    unsigned int am, bool ih, bool dr, bool dw);
+void vtd_desc_piotlb(struct vtd_qi_desc *d, unsigned int g, uint32_t did, uint32_t pasid,
+		     uint64_t addr, unsigned int am, bool ih);
+void vtd_desc_pc(struct vtd_qi_desc *d, unsigned int g, uint32_t did, uint32_t pasid);
+void vtd_desc_devtlb(struct vtd_qi_desc *d, uint16_t sid, uint16_t pfsid, unsigned int qdep,
+		     uint64_t addr, unsigned int order);
+void vtd_desc_pdevtlb(struct vtd_qi_desc *d, uint16_t sid, uint16_t pfsid, uint32_t pasid,
+		      unsigned int qdep, uint64_t addr, unsigned int order);
+void vtd_desc_wait(struct vtd_qi_desc *d, uint64_t status_pa, uint32_t data);
+void vtd_desc_pgrp_resp(struct vtd_qi_desc *d, uint16_t rid, bool pasid_present, uint32_t pasid,
+			uint32_t grpid, unsigned int code, bool lpig);
+/* Split [iova, iova+size) into aligned power-of-two page chunks of at most
+ * 2^max_am pages; calls fn for each (when fn != NULL); returns the count. */
+unsigned int vtd_psi_chunks(uint64_t iova, uint64_t size, unsigned int max_am,
+			    void (*fn)(void *arg, uint64_t addr, unsigned int am), void *arg);
+
+int vtd_qi_init(struct vtd_unit *vu);
+void vtd_qi_fini(struct vtd_unit *vu);
+int vtd_qi_enable(struct vtd_unit *vu);
+void vtd_qi_disable(struct vtd_unit *vu);
+/* Submit descriptors followed by one wait; returns 0, -EIO (IQE recovered),
+ * -ETIMEDOUT (queue reset). */
+int vtd_qi_submit_sync(struct vtd_unit *vu, const struct vtd_qi_desc *d, uint32_t n);
+
+void vtd_inv_init(struct vtd_inv *b, struct vtd_unit *vu);
+void vtd_inv_add(struct vtd_inv *b, const struct vtd_qi_desc *d);
+int vtd_inv_sync(struct vtd_inv *b);
+/* Helpers building and adding the right commands for QI or registers. */
+void vtd_inv_cc_global(struct vtd_inv *b);
+void vtd_inv_cc_dev(struct vtd_inv *b, uint32_t did, uint16_t sid);
+void vtd_inv_pc_global(struct vtd_inv *b);
+void vtd_inv_pc(struct vtd_inv *b, uint32_t did, uint32_t pasid);
+void vtd_inv_iotlb_global(struct vtd_inv *b);
+void vtd_inv_iotlb(struct vtd_inv *b, uint32_t did, uint64_t iova, uint64_t size, bool ih);
+void vtd_inv_piotlb(struct vtd_inv *b, uint32_t did, uint32_t pasid, uint64_t iova,
+		    uint64_t size, bool ih);
+void vtd_inv_devtlb(struct vtd_inv *b, const struct vtd_dev *vd, uint32_t pasid, uint64_t iova,
+		    uint64_t size);
+void vtd_write_buffer_flush(struct vtd_unit *vu);
+
+/* ---- vtd_ctx.c ---- */
+int vtd_ctx_init(struct vtd_unit *vu);
+void vtd_ctx_fini(struct vtd_unit *vu);
+int vtd_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev);
+void vtd_dev_release(struct uiommu_unit *u, struct uiommu_device *dev);
+int vtd_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
+		const struct fam_attach *a);
+int vtd_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n);
+int vtd_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
+			 const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done);
+struct vtd_dev *vtd_dev_by_rid(struct vtd_unit *vu, uint16_t rid);
+
+/* ---- vtd_fault.c ---- */
+int vtd_fault_init(struct vtd_unit *vu);
+void vtd_fault_fini(struct vtd_unit *vu);
+int vtd_prq_init(struct vtd_unit *vu);
+void vtd_prq_fini(struct vtd_unit *vu);
+uint16_t vtd_poll(struct uiommu_unit *u, struct uiommu_event *ev, uint16_t max);
+int vtd_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
+		      uint32_t grpid, enum uiommu_page_resp code);
+
+#endif

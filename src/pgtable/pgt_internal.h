@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Page-table engine internals, shared by the common walker (pgtable.c) and
+ * the format files (pgt_x86.c, pgt_arm.c).  Not for use outside
+ * src/pgtable and its tests.
+ *
+ * The engine is data-driven: a format is described at pgt_alloc() time by a
+ * handful of precomputed entry templates (below), so map/unmap never call
+ * through a per-format function pointer.  Levels are numbered internally
+ * from the leaf: lvl 0 holds 4 KiB entries, an entry at lvl n maps
+ * 1 << (12 + 9 n) bytes.
+ */
+#ifndef UIOMMU_PGT_INTERNAL_H
+#define UIOMMU_PGT_INTERNAL_H
+
+#include <assert.h>
+#include <stdio.h>
+
+#include "core/bitfield.h"
+#include "pgtable/pgtable.h"
+
+#define PGT_PAGE_SHIFT 12
+#define PGT_PAGE_SIZE  (1ULL << PGT_PAGE_SHIFT)
+#define PGT_LVL_BITS   9
+#define PGT_ENTRIES    512u
+#define PGT_IDX_MASK   (PGT_ENTRIES - 1)
+#define PGT_MAX_LEVELS 6
+#define PGT_NR_PROT    64u  /* every combination of the PGT_PROT_* flags */
+#define PGT_LINE       64u  /* cache-line size assumed for write-back */
+
+static inline unsigned int pgt_lvl_shift(unsigned int lvl)
+{
+	return PGT_PAGE_SHIFT + PGT_LVL_BITS * lvl;
+}
+
+/*
+ * Lives in a table-memory page (the shared arena): no process-local pointer
+ * except mem/cookie, which pgt_bind() re-binds.
+ */
+struct pgt {
+	struct pgt_cfg cfg;              /* as filled back */
+	const struct pgt_mem_ops *mem;   /* process-local */
+	void *cookie;                    /* process-local */
+	uint64_t self_pa;                /* page holding this struct */
+
+	/* Format description, precomputed by the format's init. */
+	unsigned int levels;
+	unsigned int leaf_lvls;          /* bit n: leaves allowed at lvl n */
+	uint64_t iova_last;              /* last valid input address */
+	uint64_t pa_last;                /* last valid output address */
+	uint64_t addr_mask;              /* output-address field of an entry */
+	uint64_t present;                /* any of these bits set: entry present */
+	uint64_t type_mask;              /* lvl > 0: (e & type_mask) == tbl_type[lvl] => table */
+	uint64_t tbl_type[PGT_MAX_LEVELS];
+	uint64_t tbl_bits[PGT_MAX_LEVELS];  /* table pointer = pa | tbl_bits[lvl] */
+	uint64_t leaf_bits[PGT_MAX_LEVELS]; /* added to a leaf at lvl (PS, page/block type) */
+	uint64_t prot_bits[PGT_NR_PROT];    /* leaf attributes per prot; 0 = rejected */
+
+	/* Statistics (tests, benchmark). */
+	uint64_t nr_tables;              /* table pages linked, root included */
+	uint64_t nr_clean_lines;         /* cache lines written back (non-coherent) */
+	uint64_t nr_fences;
+};
+
+static_assert(sizeof(struct pgt) <= PGT_PAGE_SIZE, "struct pgt must fit in one table page");
+
+/* Per-format setup: validate cfg, fill the description and cfg->hw. */
+int pgt_vtd_sl_init(struct pgt *p);
+int pgt_x86_fl_init(struct pgt *p);
+int pgt_amd_v1_init(struct pgt *p);
+int pgt_arm_init(struct pgt *p);
+/* Per-format entry decoding for pgt_entry_describe(). */
+int pgt_vtd_sl_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf,
+			size_t len);
+int pgt_x86_fl_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf,
+			size_t len);
+int pgt_amd_v1_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf,
+			size_t len);
+int pgt_arm_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf, size_t len);
+
+/* Helpers for the format files (pgtable.c). */
+/* Levels needed to translate @ias bits with 9-bit strides over 4 KiB. */
+unsigned int pgt_levels_for_ias(unsigned int ias);
+/* Resolve cfg->ias/levels against [min_levels, max_levels]; -EINVAL if
+ * impossible.  ias may not exceed max_ias(levels). */
+int pgt_resolve_levels(struct pgt *p, unsigned int min_levels, unsigned int max_levels,
+		       unsigned int ias_cap);
+/* Choose leaf levels from cfg->pgsize_bitmap & @supported (0 = all). */
+int pgt_resolve_pgsizes(struct pgt *p, uint64_t supported);
+
+/* Entry-level queries used by the walkers and describe functions. */
+static inline bool pgt_pte_present(const struct pgt *p, uint64_t e)
+{
+	return (e & p->present) != 0;
+}
+
+static inline bool pgt_pte_is_table(const struct pgt *p, uint64_t e, unsigned int lvl)
+{
+	return lvl > 0 && (e & p->type_mask) == p->tbl_type[lvl];
+}
+
+/* Append formatted text at *off, never overrunning len. */
+void pgt_bufprintf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Print "<fmt> L<n>[<idx>] 0x<entry>: " and not present / leaf / table;
+ * returns 1 when the entry is present (the caller appends its fields). */
+int pgt_describe_head(const struct pgt *p, const struct pgt_walk_level *l, char *buf,
+		      size_t len, size_t *off);
+
+/* ---- Cache maintenance for non-coherent walkers ---- */
+enum pgt_clean_op {
+	PGT_CLEAN_NONE,       /* nothing known: compiler barrier only */
+	PGT_CLEAN_CLFLUSH,
+	PGT_CLEAN_CLFLUSHOPT,
+	PGT_CLEAN_CLWB,
+	PGT_CLEAN_DC_CVAC,    /* arm64: clean to point of coherency */
+};
+
+/* Chosen once (CPUID on x86) by pgt_clean_init(). */
+extern enum pgt_clean_op pgt_clean_op;
+void pgt_clean_init(void);
+
+static inline void pgt_clean_line(const void *addr)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	switch (pgt_clean_op) {
+	case PGT_CLEAN_CLWB:
+		__asm__ volatile("clwb %0" : "+m"(*(volatile char *)addr));
+		break;
+	case PGT_CLEAN_CLFLUSHOPT:
+		__asm__ volatile("clflushopt %0" : "+m"(*(volatile char *)addr));
+		break;
+	case PGT_CLEAN_CLFLUSH:
+		__asm__ volatile("clflush %0" : "+m"(*(volatile char *)addr));
+		break;
+	default:
+		__asm__ volatile("" ::: "memory");
+		break;
+	}
+#elif defined(__aarch64__)
+	__asm__ volatile("dc cvac, %0" ::"r"(addr) : "memory");
+#else
+	(void)addr;
+	__asm__ volatile("" ::: "memory");
+#endif
+}
+
+/* Order all earlier write-backs before later stores. */
+static inline void pgt_clean_fence(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("sfence" ::: "memory");
+#elif defined(__aarch64__)
+	__asm__ volatile("dsb st" ::: "memory");
+#else
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+/* Write back the lines holding entries [first, last] of @tbl. */
+static inline void pgt_clean_entries(struct pgt *p, uint64_t *tbl, unsigned int first,
+				     unsigned int last)
+{
+	uintptr_t a = (uintptr_t)&tbl[first] & ~(uintptr_t)(PGT_LINE - 1);
+	uintptr_t end = (uintptr_t)&tbl[last];
+
+	for (; a <= end; a += PGT_LINE) {
+		pgt_clean_line((const void *)a);
+		p->nr_clean_lines++;
+	}
+}
+
+#endif

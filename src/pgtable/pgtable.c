@@ -1,0 +1,879 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Page-table engine: the format-independent walker.
+ *
+ * Map and unmap walk a whole range in one recursive descent (depth <= 6),
+ * choosing at each entry the largest leaf that alignment and size allow.
+ * Entries are built from templates precomputed at pgt_alloc() (see
+ * pgt_internal.h), so the inner loops contain no calls and no division.
+ *
+ * Invariants:
+ *  - a non-root table is linked only while it holds at least one present
+ *    entry (unmap unlinks a table as soon as it becomes empty);
+ *  - a table created by a map is filled before it is linked, so a failing
+ *    map discards it without a walker ever having seen it;
+ *  - non-present entries are 0.
+ *
+ * Caller's lock: one writer per struct pgt (map/unmap/free); iova_to_phys
+ * and walk may run concurrently with a writer and see either state of an
+ * entry (entries are written with single 64-bit stores).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "pgtable/pgt_internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+enum pgt_clean_op pgt_clean_op = PGT_CLEAN_NONE;
+
+void pgt_clean_init(void)
+{
+	static bool done;
+
+	if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+		return;
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned int a, b, c, d;
+	enum pgt_clean_op op = PGT_CLEAN_NONE;
+
+	/* CPUID.01H:EDX[19] CLFSH; CPUID.(07H,0):EBX[23] CLFLUSHOPT, [24] CLWB */
+	if (__get_cpuid(1, &a, &b, &c, &d) && (d & (1u << 19)))
+		op = PGT_CLEAN_CLFLUSH;
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+		if (b & (1u << 24))
+			op = PGT_CLEAN_CLWB;
+		else if (b & (1u << 23))
+			op = PGT_CLEAN_CLFLUSHOPT;
+	}
+	pgt_clean_op = op;
+#elif defined(__aarch64__)
+	pgt_clean_op = PGT_CLEAN_DC_CVAC;
+#endif
+	__atomic_store_n(&done, true, __ATOMIC_RELEASE);
+}
+
+int pgt_describe_head(const struct pgt *p, const struct pgt_walk_level *l, char *buf,
+		      size_t len, size_t *off)
+{
+	*off = 0;
+	pgt_bufprintf(buf, len, off, "%s L%u[%u] 0x%016llx: ", pgt_format_name(p->cfg.fmt),
+		      l->level, l->index, (unsigned long long)l->entry);
+	if (!l->present) {
+		pgt_bufprintf(buf, len, off, "not present");
+		return 0;
+	}
+	if (l->leaf) {
+		uint64_t sz = l->pgsize;
+
+		pgt_bufprintf(buf, len, off, "leaf %llu%c -> 0x%llx",
+			      (unsigned long long)(sz >= (1ULL << 30) ? sz >> 30 : sz >= (1ULL << 20) ? sz >> 20 : sz >> 10),
+			      sz >= (1ULL << 30) ? 'G' : sz >= (1ULL << 20) ? 'M' : 'K',
+			      (unsigned long long)(l->entry & p->addr_mask & ~(sz - 1)));
+	} else {
+		pgt_bufprintf(buf, len, off, "table -> 0x%llx",
+			      (unsigned long long)(l->entry & p->addr_mask));
+	}
+	return 1;
+}
+
+void pgt_bufprintf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off += (size_t)n < len - *off ? (size_t)n : len - *off - 1;
+}
+
+/* ---- configuration helpers for the format files ---- */
+
+unsigned int pgt_levels_for_ias(unsigned int ias)
+{
+	return ias <= PGT_PAGE_SHIFT ? 1 : (ias - PGT_PAGE_SHIFT + PGT_LVL_BITS - 1) / PGT_LVL_BITS;
+}
+
+int pgt_resolve_levels(struct pgt *p, unsigned int min_levels, unsigned int max_levels,
+		       unsigned int ias_cap)
+{
+	struct pgt_cfg *cfg = &p->cfg;
+	unsigned int lv = cfg->levels;
+
+	if (lv == 0) {
+		if (cfg->ias == 0 || cfg->ias > ias_cap)
+			return -EINVAL;
+		lv = pgt_levels_for_ias(cfg->ias);
+		if (lv < min_levels)
+			lv = min_levels;
+	}
+	if (lv < min_levels || lv > max_levels)
+		return -EINVAL;
+	unsigned int span = pgt_lvl_shift(lv) > 64 ? 64 : pgt_lvl_shift(lv);
+	if (cfg->ias == 0)
+		cfg->ias = span < ias_cap ? span : ias_cap;
+	if (cfg->ias <= PGT_PAGE_SHIFT || cfg->ias > span || cfg->ias > ias_cap)
+		return -EINVAL;
+	cfg->levels = lv;
+	p->levels = lv;
+	p->iova_last = cfg->ias >= 64 ? UINT64_MAX : (1ULL << cfg->ias) - 1;
+	return 0;
+}
+
+int pgt_resolve_pgsizes(struct pgt *p, uint64_t supported)
+{
+	struct pgt_cfg *cfg = &p->cfg;
+	uint64_t want = cfg->pgsize_bitmap ? cfg->pgsize_bitmap : supported;
+	uint64_t used = 0;
+
+	p->leaf_lvls = 0;
+	for (unsigned int lvl = 0; lvl < p->levels; lvl++) {
+		uint64_t sz = 1ULL << pgt_lvl_shift(lvl);
+
+		if ((want & supported & sz) != 0) {
+			p->leaf_lvls |= 1u << lvl;
+			used |= sz;
+		}
+	}
+	if (!(used & PGT_PAGE_SIZE))
+		return -EINVAL;
+	cfg->pgsize_bitmap = used;
+	return 0;
+}
+
+/* ---- table memory ---- */
+
+static inline uint64_t *pgt_va(const struct pgt *p, uint64_t pa)
+{
+	return p->mem->pa_to_va(p->cookie, pa);
+}
+
+static inline uint64_t *pgt_child(const struct pgt *p, uint64_t e)
+{
+	return pgt_va(p, e & p->addr_mask);
+}
+
+static uint64_t *pgt_table_alloc(struct pgt *p, uint64_t *pa)
+{
+	uint64_t *t = p->mem->alloc_page(p->cookie, p->cfg.node, pa);
+
+	if (t)
+		p->nr_tables++;
+	return t;
+}
+
+static void pgt_table_free_now(struct pgt *p, uint64_t *t)
+{
+	p->nr_tables--;
+	p->mem->free_page(p->cookie, t);
+}
+
+/*
+ * Chain a table into the gather.  The link lives in the page's first word:
+ * a page-aligned pointer has bits 11:0 clear, which every format reads as
+ * a non-present entry, so a walker still holding the old table pointer
+ * sees nothing wrong before the invalidation completes.
+ */
+static void pgt_gather_table(struct pgt *p, struct pgt_gather *g, uint64_t *t)
+{
+	p->nr_tables--;
+	*(void **)t = g->freed;
+	g->freed = t;
+	g->nr_freed++;
+	g->tables_freed = true;
+}
+
+static void pgt_gather_range(struct pgt_gather *g, uint64_t start, uint64_t end, uint64_t pgsize)
+{
+	if (g->end <= g->start) {
+		g->start = start;
+		g->end = end;
+	} else {
+		if (start < g->start)
+			g->start = start;
+		if (end > g->end)
+			g->end = end;
+	}
+	if (pgsize && (g->pgsize == 0 || pgsize < g->pgsize))
+		g->pgsize = pgsize;
+}
+
+void pgt_gather_release(struct pgt *pgt, struct pgt_gather *g)
+{
+	void *t = g->freed;
+
+	while (t) {
+		void *next = *(void **)t;
+
+		/* Contents are stale; alloc_page hands out zeroed pages. */
+		pgt->mem->free_page(pgt->cookie, t);
+		t = next;
+	}
+	g->freed = NULL;
+	g->nr_freed = 0;
+}
+
+/* Free a subtree that no walker can reach (never linked, or pgt_free). */
+static void pgt_subtree_free_now(struct pgt *p, uint64_t *t, unsigned int lvl)
+{
+	if (lvl > 0) {
+		for (unsigned int i = 0; i < PGT_ENTRIES; i++) {
+			uint64_t e = t[i];
+
+			if (pgt_pte_present(p, e) && pgt_pte_is_table(p, e, lvl))
+				pgt_subtree_free_now(p, pgt_child(p, e), lvl - 1);
+		}
+	}
+	memset(t, 0, PGT_PAGE_SIZE);
+	pgt_table_free_now(p, t);
+}
+
+static inline uint64_t pgt_line_or(const uint64_t *t, unsigned int line)
+{
+	const uint64_t *l = t + line * 8;
+
+	return l[0] | l[1] | l[2] | l[3] | l[4] | l[5] | l[6] | l[7];
+}
+
+/*
+ * Is the table empty?  Entries are cleared in address order, so a live
+ * neighbour is usually one line away: look outwards from the line of @hint,
+ * alternating up and down, instead of from the start of the table.
+ */
+static bool pgt_table_empty(const uint64_t *t, unsigned int hint)
+{
+	const unsigned int nlines = PGT_ENTRIES / 8;
+	unsigned int h = (hint & PGT_IDX_MASK) / 8;
+
+	if (pgt_line_or(t, h))
+		return false;
+	for (unsigned int d = 1; d < nlines; d++) {
+		if (h + d < nlines && pgt_line_or(t, h + d))
+			return false;
+		if (d <= h && pgt_line_or(t, h - d))
+			return false;
+	}
+	return true;
+}
+
+/* ---- unmap ---- */
+
+struct unmap_ctx {
+	struct pgt *p;
+	struct pgt_gather *g;
+	uint64_t removed;
+	uint64_t lo, hi;        /* removed span [lo, hi] */
+	uint64_t minsz;
+	bool stop;              /* met a leaf larger than the range */
+	bool clean;
+};
+
+static inline void unmap_note(struct unmap_ctx *c, uint64_t lo, uint64_t hi, uint64_t sz)
+{
+	if (lo < c->lo)
+		c->lo = lo;
+	if (hi > c->hi)
+		c->hi = hi;
+	if (sz < c->minsz)
+		c->minsz = sz;
+}
+
+/* Unlink-free a fully covered subtree spanning from @iova, counting the
+ * bytes it mapped and noting their exact span. */
+static uint64_t unmap_subtree(struct unmap_ctx *c, uint64_t *t, unsigned int lvl, uint64_t iova)
+{
+	struct pgt *p = c->p;
+	uint64_t bytes = 0;
+
+	if (lvl == 0) {
+		unsigned int n = 0, first = PGT_ENTRIES, last = 0;
+
+		for (unsigned int i = 0; i < PGT_ENTRIES; i++) {
+			if (t[i] & p->present) {
+				n++;
+				if (i < first)
+					first = i;
+				last = i;
+			}
+		}
+		if (n)
+			unmap_note(c, iova + ((uint64_t)first << PGT_PAGE_SHIFT),
+				   iova + ((uint64_t)(last + 1) << PGT_PAGE_SHIFT) - 1, PGT_PAGE_SIZE);
+		bytes = (uint64_t)n << PGT_PAGE_SHIFT;
+	} else {
+		unsigned int shift = pgt_lvl_shift(lvl);
+		uint64_t esz = 1ULL << shift;
+
+		for (unsigned int i = 0; i < PGT_ENTRIES; i++) {
+			uint64_t e = t[i];
+			uint64_t at = iova + ((uint64_t)i << shift);
+
+			if (!pgt_pte_present(p, e))
+				continue;
+			if (pgt_pte_is_table(p, e, lvl)) {
+				bytes += unmap_subtree(c, pgt_child(p, e), lvl - 1, at);
+			} else {
+				bytes += esz;
+				unmap_note(c, at, at + esz - 1, esz);
+			}
+		}
+	}
+	pgt_gather_table(p, c->g, t);
+	return bytes;
+}
+
+/*
+ * Unmap [iova, last], which lies inside the span of table @t at @lvl.
+ * Returns the number of entries of @t that were cleared.
+ */
+static unsigned int unmap_level(struct unmap_ctx *c, uint64_t *t, unsigned int lvl,
+				uint64_t iova, uint64_t last)
+{
+	struct pgt *p = c->p;
+	unsigned int shift = pgt_lvl_shift(lvl);
+	unsigned int i = (unsigned int)(iova >> shift) & PGT_IDX_MASK;
+	unsigned int end = (unsigned int)(last >> shift) & PGT_IDX_MASK;
+	unsigned int dfirst = PGT_ENTRIES, dlast = 0, cleared = 0;
+
+	if (lvl == 0) {
+		/* Hot loop, branch-free: non-present entries are already 0,
+		 * so storing 0 over the whole range is harmless. */
+		const uint64_t present = p->present;
+
+		for (unsigned int j = i; j <= end; j++) {
+			cleared += (t[j] & present) != 0;
+			t[j] = 0;
+		}
+		if (cleared) {
+			c->removed += (uint64_t)cleared << PGT_PAGE_SHIFT;
+			unmap_note(c, iova, last, PGT_PAGE_SIZE);
+			dfirst = i;
+			dlast = end;
+		}
+		goto clean;
+	}
+
+	uint64_t esz = 1ULL << shift;
+
+	for (;; i++) {
+		uint64_t e_last = (iova | (esz - 1)) < last ? (iova | (esz - 1)) : last;
+		uint64_t e = t[i];
+		bool whole = (iova & (esz - 1)) == 0 && e_last - iova == esz - 1;
+
+		if (pgt_pte_present(p, e)) {
+			if (!pgt_pte_is_table(p, e, lvl)) {
+				if (!whole) {
+					c->stop = true;
+					break;
+				}
+				t[i] = 0;
+				c->removed += esz;
+				unmap_note(c, iova, e_last, esz);
+			} else if (whole) {
+				t[i] = 0;
+				c->removed += unmap_subtree(c, pgt_child(p, e), lvl - 1, iova);
+			} else {
+				uint64_t *child = pgt_child(p, e);
+				unsigned int hint = (unsigned int)(iova >> (shift - PGT_LVL_BITS));
+
+				/* Only a table that lost entries can have become empty. */
+				if (!unmap_level(c, child, lvl - 1, iova, e_last) ||
+				    !pgt_table_empty(child, hint))
+					goto next;
+				t[i] = 0;
+				pgt_gather_table(p, c->g, child);
+			}
+			cleared++;
+			if (i < dfirst)
+				dfirst = i;
+			dlast = i;
+		}
+next:
+		if (c->stop || i == end)
+			break;
+		iova = e_last + 1;
+	}
+clean:
+	if (c->clean && cleared)
+		pgt_clean_entries(p, t, dfirst, dlast);
+	return cleared;
+}
+
+/* Unmap [iova, last] (validated) into @g; returns bytes removed. */
+static uint64_t pgt_unmap_range(struct pgt *p, uint64_t iova, uint64_t last, struct pgt_gather *g)
+{
+	struct unmap_ctx c = {
+		.p = p, .g = g, .lo = UINT64_MAX, .minsz = UINT64_MAX, .clean = !p->cfg.coherent,
+	};
+	unmap_level(&c, pgt_va(p, p->cfg.root_pa), p->levels - 1, iova, last);
+	if (c.removed) {
+		pgt_gather_range(g, c.lo, c.hi + 1, c.minsz);
+		g->map_nonpresent = false;
+	}
+	if (c.clean && c.removed) {
+		pgt_clean_fence();
+		p->nr_fences++;
+	}
+	return c.removed;
+}
+
+/* Fast path for one 4 KiB page: a straight descent, then back up through
+ * the tables the page leaves empty. */
+static uint64_t unmap_one(struct pgt *p, uint64_t iova, struct pgt_gather *g)
+{
+	uint64_t *path[PGT_MAX_LEVELS];
+	uint64_t *t = pgt_va(p, p->cfg.root_pa);
+	const bool clean = !p->cfg.coherent;
+	unsigned int lvl, idx;
+
+	for (lvl = p->levels - 1; lvl > 0; lvl--) {
+		uint64_t e = t[(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK];
+
+		/* not mapped, or inside a larger leaf (never split) */
+		if (!pgt_pte_present(p, e) || !pgt_pte_is_table(p, e, lvl))
+			return 0;
+		path[lvl] = t;
+		t = pgt_child(p, e);
+	}
+	idx = (unsigned int)(iova >> PGT_PAGE_SHIFT) & PGT_IDX_MASK;
+	if (!(t[idx] & p->present))
+		return 0;
+	t[idx] = 0;
+	if (clean)
+		pgt_clean_entries(p, t, idx, idx);
+	for (lvl = 0; lvl + 1 < p->levels; lvl++) {
+		unsigned int pidx = (unsigned int)(iova >> pgt_lvl_shift(lvl + 1)) & PGT_IDX_MASK;
+		uint64_t *parent = path[lvl + 1];
+
+		if (!pgt_table_empty(t, (unsigned int)(iova >> pgt_lvl_shift(lvl))))
+			break;
+		parent[pidx] = 0;
+		if (clean)
+			pgt_clean_entries(p, parent, pidx, pidx);
+		pgt_gather_table(p, g, t);
+		t = parent;
+	}
+	pgt_gather_range(g, iova, iova + PGT_PAGE_SIZE, PGT_PAGE_SIZE);
+	g->map_nonpresent = false;
+	if (clean) {
+		pgt_clean_fence();
+		p->nr_fences++;
+	}
+	return PGT_PAGE_SIZE;
+}
+
+uint64_t pgt_unmap(struct pgt *pgt, uint64_t iova, uint64_t size, struct pgt_gather *g)
+{
+	if (size == PGT_PAGE_SIZE && !(iova & (PGT_PAGE_SIZE - 1)) && iova <= pgt->iova_last)
+		return unmap_one(pgt, iova, g);
+
+	uint64_t last;
+
+	if (size == 0 || ((iova | size) & (PGT_PAGE_SIZE - 1)) || iova > pgt->iova_last)
+		return 0;
+	last = iova + size - 1;
+	if (last < iova || last > pgt->iova_last)
+		last = pgt->iova_last;
+	return pgt_unmap_range(pgt, iova, last, g);
+}
+
+/* ---- map ---- */
+
+struct map_ctx {
+	struct pgt *p;
+	uint64_t delta;         /* pa - iova, modulo 2^64 */
+	uint64_t attr;          /* leaf attributes for this prot */
+	unsigned int leaf_lvls; /* levels where size and pa alignment allow a leaf */
+	uint64_t fail;          /* on error: everything in [start, fail) is ours */
+	uint64_t minsz;
+	bool clean;
+};
+
+static int map_level(struct map_ctx *c, uint64_t *t, unsigned int lvl, uint64_t iova,
+		     uint64_t last, bool fresh);
+
+/* Create, fill and only then link a table for [iova, last] at t[i]. */
+static int map_new_table(struct map_ctx *c, uint64_t *t, unsigned int i, unsigned int lvl,
+			 uint64_t iova, uint64_t last)
+{
+	struct pgt *p = c->p;
+	uint64_t pa;
+	uint64_t *child = pgt_table_alloc(p, &pa);
+	int rc;
+
+	if (!child) {
+		c->fail = iova;
+		return -ENOMEM;
+	}
+	rc = map_level(c, child, lvl - 1, iova, last, true);
+	if (rc) {
+		/* Never linked: no walker saw it; drop it and what it held. */
+		pgt_subtree_free_now(p, child, lvl - 1);
+		c->fail = iova;
+		return rc;
+	}
+	if (c->clean) {
+		/* The whole page: its zeroes must reach memory too. */
+		pgt_clean_entries(p, child, 0, PGT_ENTRIES - 1);
+		pgt_clean_fence();
+		p->nr_fences++;
+	}
+	__atomic_store_n(&t[i], pa | p->tbl_bits[lvl], __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Map [iova, last] (inside the span of @t at @lvl) to iova + delta. */
+static int map_level(struct map_ctx *c, uint64_t *t, unsigned int lvl, uint64_t iova,
+		     uint64_t last, bool fresh)
+{
+	struct pgt *p = c->p;
+	unsigned int shift = pgt_lvl_shift(lvl);
+	unsigned int i = (unsigned int)(iova >> shift) & PGT_IDX_MASK;
+	unsigned int end = (unsigned int)(last >> shift) & PGT_IDX_MASK;
+	unsigned int first = i, dlast = i;
+	bool wrote = false;
+	int rc = 0;
+
+	if (lvl == 0) {
+		/* Hot loop: one store per page, 8 per cache line. */
+		const uint64_t present = p->present;
+		uint64_t pte = (iova + c->delta) | c->attr | p->leaf_bits[0];
+		unsigned int j;
+
+		for (j = i; j <= end; j++, pte += PGT_PAGE_SIZE) {
+			if (t[j] & present) {
+				c->fail = iova + ((uint64_t)(j - i) << PGT_PAGE_SHIFT);
+				rc = -EEXIST;
+				break;
+			}
+			t[j] = pte;
+		}
+		if (c->minsz > PGT_PAGE_SIZE)
+			c->minsz = PGT_PAGE_SIZE;
+		wrote = j > i;
+		dlast = j - 1;
+		goto clean;
+	}
+
+	uint64_t esz = 1ULL << shift;
+	bool leaf_ok = (c->leaf_lvls >> lvl) & 1;
+
+	for (;; i++) {
+		uint64_t e_last = (iova | (esz - 1)) < last ? (iova | (esz - 1)) : last;
+		uint64_t e = t[i];
+
+		if (leaf_ok && (iova & (esz - 1)) == 0 && e_last - iova == esz - 1) {
+			if (pgt_pte_present(p, e)) {
+				c->fail = iova;
+				rc = -EEXIST;
+				break;
+			}
+			t[i] = (iova + c->delta) | c->attr | p->leaf_bits[lvl];
+			if (esz < c->minsz)
+				c->minsz = esz;
+			wrote = true;
+			dlast = i;
+		} else if (!pgt_pte_present(p, e)) {
+			rc = map_new_table(c, t, i, lvl, iova, e_last);
+			if (rc)
+				break;
+			wrote = true;
+			dlast = i;
+		} else if (pgt_pte_is_table(p, e, lvl)) {
+			rc = map_level(c, pgt_child(p, e), lvl - 1, iova, e_last, false);
+			if (rc)
+				break;
+		} else {
+			/* A larger leaf already covers part of the range. */
+			c->fail = iova;
+			rc = -EEXIST;
+			break;
+		}
+		if (i == end)
+			break;
+		iova = e_last + 1;
+	}
+clean:
+	/* A fresh table is written back whole by map_new_table(). */
+	if (c->clean && wrote && !fresh)
+		pgt_clean_entries(p, t, first, dlast);
+	return rc;
+}
+
+/* Fast path for one 4 KiB page whose tables all exist; 1 = take the
+ * general path (a table is missing, or a larger leaf is in the way). */
+static int map_one(struct pgt *p, uint64_t iova, uint64_t pa, uint64_t attr,
+		   struct pgt_gather *g)
+{
+	uint64_t *t = pgt_va(p, p->cfg.root_pa);
+	bool was_empty = g->end <= g->start;
+	unsigned int lvl, idx;
+
+	for (lvl = p->levels - 1; lvl > 0; lvl--) {
+		uint64_t e = t[(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK];
+
+		if (!pgt_pte_present(p, e) || !pgt_pte_is_table(p, e, lvl))
+			return 1;
+		t = pgt_child(p, e);
+	}
+	idx = (unsigned int)(iova >> PGT_PAGE_SHIFT) & PGT_IDX_MASK;
+	if (t[idx] & p->present)
+		return -EEXIST;
+	t[idx] = pa | attr | p->leaf_bits[0];
+	if (!p->cfg.coherent) {
+		pgt_clean_entries(p, t, idx, idx);
+		pgt_clean_fence();
+		p->nr_fences++;
+	}
+	pgt_gather_range(g, iova, iova + PGT_PAGE_SIZE, PGT_PAGE_SIZE);
+	if (was_empty)
+		g->map_nonpresent = true;
+	return 0;
+}
+
+int pgt_map(struct pgt *pgt, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot,
+	    struct pgt_gather *g)
+{
+	struct map_ctx c;
+	uint64_t last = iova + size - 1;
+	bool was_empty = g->end <= g->start;
+	int rc;
+
+	if (size == 0 || ((iova | pa | size) & (PGT_PAGE_SIZE - 1)) || last < iova ||
+	    last > pgt->iova_last || pa + size - 1 < pa || pa + size - 1 > pgt->pa_last ||
+	    prot >= PGT_NR_PROT || pgt->prot_bits[prot] == 0)
+		return -EINVAL;
+
+	if (size == PGT_PAGE_SIZE) {
+		rc = map_one(pgt, iova, pa, pgt->prot_bits[prot], g);
+		if (rc <= 0)
+			return rc;
+	}
+	c.p = pgt;
+	c.delta = pa - iova;
+	c.attr = pgt->prot_bits[prot];
+	c.fail = iova;
+	c.minsz = UINT64_MAX;
+	c.clean = !pgt->cfg.coherent;
+	/* A leaf at lvl needs iova and pa equally aligned to its size; the
+	 * per-entry test then checks only the iova. */
+	c.leaf_lvls = pgt->leaf_lvls;
+	for (unsigned int lvl = 1; lvl < pgt->levels; lvl++)
+		if (c.delta & ((1ULL << pgt_lvl_shift(lvl)) - 1))
+			c.leaf_lvls &= (1u << lvl) - 1;
+
+	rc = map_level(&c, pgt_va(pgt, pgt->cfg.root_pa), pgt->levels - 1, iova, last, false);
+	if (rc == 0) {
+		pgt_gather_range(g, iova, last + 1, c.minsz);
+		if (was_empty)
+			g->map_nonpresent = true;
+	} else if (c.fail > iova) {
+		/* Roll back [iova, fail): all of it was written by this call.
+		 * Walkers may have used it, so it is gathered like an unmap. */
+		pgt_unmap_range(pgt, iova, c.fail - 1, g);
+	}
+	if (c.clean) {
+		pgt_clean_fence();
+		pgt->nr_fences++;
+	}
+	return rc;
+}
+
+/* ---- lookups ---- */
+
+int pgt_walk(const struct pgt *pgt, uint64_t iova, struct pgt_walk_level *out, int max)
+{
+	uint64_t table_pa = pgt->cfg.root_pa;
+	int n = 0;
+
+	if (iova > pgt->iova_last)
+		return 0;
+	for (int lvl = (int)pgt->levels - 1; lvl >= 0 && n < max; lvl--) {
+		const uint64_t *t = pgt_va(pgt, table_pa);
+		unsigned int shift = pgt_lvl_shift((unsigned int)lvl);
+		unsigned int idx = (unsigned int)(iova >> shift) & PGT_IDX_MASK;
+		uint64_t e = __atomic_load_n(&t[idx], __ATOMIC_ACQUIRE);
+		struct pgt_walk_level *w = &out[n++];
+
+		w->level = pgt->cfg.fmt == PGT_ARM_S1_4K || pgt->cfg.fmt == PGT_ARM_S2_4K
+				   ? 3 - (unsigned int)lvl
+				   : (unsigned int)lvl + 1;
+		w->table_pa = table_pa;
+		w->index = idx;
+		w->entry = e;
+		w->present = pgt_pte_present(pgt, e);
+		w->leaf = w->present && !pgt_pte_is_table(pgt, e, (unsigned int)lvl);
+		w->pgsize = w->leaf ? 1ULL << shift : 0;
+		if (!w->present || w->leaf)
+			break;
+		table_pa = e & pgt->addr_mask;
+	}
+	return n;
+}
+
+uint64_t pgt_iova_to_phys(const struct pgt *pgt, uint64_t iova)
+{
+	uint64_t table_pa = pgt->cfg.root_pa;
+
+	if (iova > pgt->iova_last)
+		return UINT64_MAX;
+	for (int lvl = (int)pgt->levels - 1; lvl >= 0; lvl--) {
+		const uint64_t *t = pgt_va(pgt, table_pa);
+		unsigned int shift = pgt_lvl_shift((unsigned int)lvl);
+		uint64_t e = __atomic_load_n(&t[(iova >> shift) & PGT_IDX_MASK], __ATOMIC_ACQUIRE);
+
+		if (!pgt_pte_present(pgt, e))
+			return UINT64_MAX;
+		if (!pgt_pte_is_table(pgt, e, (unsigned int)lvl)) {
+			uint64_t off = (1ULL << shift) - 1;
+
+			return (e & pgt->addr_mask & ~off) | (iova & off);
+		}
+		table_pa = e & pgt->addr_mask;
+	}
+	return UINT64_MAX;
+}
+
+int pgt_entry_describe(const struct pgt *pgt, const struct pgt_walk_level *lvl, char *buf,
+		       size_t len)
+{
+	if (!buf || len == 0)
+		return -EINVAL;
+	switch (pgt->cfg.fmt) {
+	case PGT_VTD_SL:
+		return pgt_vtd_sl_describe(pgt, lvl, buf, len);
+	case PGT_X86_FL:
+		return pgt_x86_fl_describe(pgt, lvl, buf, len);
+	case PGT_AMD_V1:
+		return pgt_amd_v1_describe(pgt, lvl, buf, len);
+	case PGT_ARM_S1_4K:
+	case PGT_ARM_S2_4K:
+		return pgt_arm_describe(pgt, lvl, buf, len);
+	}
+	return -EINVAL;
+}
+
+const char *pgt_format_name(enum pgt_format fmt)
+{
+	switch (fmt) {
+	case PGT_VTD_SL:
+		return "vtd-sl";
+	case PGT_X86_FL:
+		return "x86-fl";
+	case PGT_AMD_V1:
+		return "amd-v1";
+	case PGT_ARM_S1_4K:
+		return "arm-s1-4k";
+	case PGT_ARM_S2_4K:
+		return "arm-s2-4k";
+	}
+	return "unknown";
+}
+
+/* ---- object lifetime ---- */
+
+static int pgt_fmt_init(struct pgt *p)
+{
+	switch (p->cfg.fmt) {
+	case PGT_VTD_SL:
+		return pgt_vtd_sl_init(p);
+	case PGT_X86_FL:
+		return pgt_x86_fl_init(p);
+	case PGT_AMD_V1:
+		return pgt_amd_v1_init(p);
+	case PGT_ARM_S1_4K:
+	case PGT_ARM_S2_4K:
+		return pgt_arm_init(p);
+	}
+	return -EINVAL;
+}
+
+struct pgt *pgt_alloc(struct pgt_cfg *cfg, const struct pgt_mem_ops *mem, void *cookie,
+		      int *err)
+{
+	struct pgt desc;
+	struct pgt *p;
+	uint64_t self_pa, root_pa;
+	uint64_t *root;
+	int rc;
+
+	if (!cfg || !mem || !mem->alloc_page || !mem->free_page || !mem->pa_to_va) {
+		rc = -EINVAL;
+		goto out;
+	}
+	memset(&desc, 0, sizeof(desc));
+	desc.cfg = *cfg;
+	desc.cfg.root_pa = 0;
+	memset(&desc.cfg.hw, 0, sizeof(desc.cfg.hw));
+	rc = pgt_fmt_init(&desc);
+	if (rc)
+		goto out;
+	pgt_clean_init();
+
+	p = mem->alloc_page(cookie, cfg->node, &self_pa);
+	if (!p) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	*p = desc;
+	p->mem = mem;
+	p->cookie = cookie;
+	p->self_pa = self_pa;
+	root = pgt_table_alloc(p, &root_pa);
+	if (!root) {
+		rc = -ENOMEM;
+		goto free_self;
+	}
+	if (!p->cfg.coherent) {
+		pgt_clean_entries(p, root, 0, PGT_ENTRIES - 1);
+		pgt_clean_fence();
+		p->nr_fences++;
+	}
+	p->cfg.root_pa = root_pa;
+	if (p->cfg.fmt == PGT_ARM_S1_4K)
+		p->cfg.hw.arm_s1.ttbr = root_pa;
+	else if (p->cfg.fmt == PGT_ARM_S2_4K)
+		p->cfg.hw.arm_s2.vttbr = root_pa;
+	*cfg = p->cfg;
+	return p;
+
+free_self:
+	mem->free_page(cookie, p);
+out:
+	if (err)
+		*err = rc;
+	return NULL;
+}
+
+void pgt_free(struct pgt *pgt)
+{
+	const struct pgt_mem_ops *mem;
+	void *cookie;
+
+	if (!pgt)
+		return;
+	mem = pgt->mem;
+	cookie = pgt->cookie;
+	pgt_subtree_free_now(pgt, pgt_va(pgt, pgt->cfg.root_pa), pgt->levels - 1);
+	memset(pgt, 0, sizeof(*pgt));
+	mem->free_page(cookie, pgt);
+}
+
+void pgt_bind(struct pgt *pgt, const struct pgt_mem_ops *mem, void *cookie)
+{
+	pgt_clean_init();
+	pgt->mem = mem;
+	pgt->cookie = cookie;
+}
+
+const struct pgt_cfg *pgt_config(const struct pgt *pgt)
+{
+	return &pgt->cfg;
+}

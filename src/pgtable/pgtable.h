@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Page-table engine: every format the three IOMMU families walk.
+ *
+ * Pure memory code in the style of Linux io-pgtable: a config in, an object
+ * out, and the config filled back with what the hardware registers need.
+ * No register access, no invalidation commands: map and unmap record what
+ * must be invalidated in a gather; the owning driver issues the commands and
+ * only then releases the table pages the gather collected (a walker may hold
+ * an old table until its paging-structure cache is invalidated).
+ *
+ * The struct pgt lives in the shared arena, so it holds no pointer that is
+ * only valid in one process except the memory ops, which a process that
+ * adopts existing state re-binds with pgt_bind().
+ */
+#ifndef UIOMMU_PGTABLE_H
+#define UIOMMU_PGTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum pgt_format {
+	PGT_VTD_SL = 1,   /* VT-d second-level (legacy and scalable) */
+	PGT_X86_FL,       /* x86-64 first-level: VT-d scalable FL, AMD-Vi v2 */
+	PGT_AMD_V1,       /* AMD-Vi host (v1) page table */
+	PGT_ARM_S1_4K,    /* Arm VMSAv8-64 stage 1, 4 KiB granule */
+	PGT_ARM_S2_4K,    /* Arm VMSAv8-64 stage 2, 4 KiB granule */
+};
+
+/* Protection flags for pgt_map. */
+#define PGT_PROT_READ  (1u << 0)
+#define PGT_PROT_WRITE (1u << 1)
+#define PGT_PROT_NOEXEC (1u << 2) /* formats with an execute-never bit */
+#define PGT_PROT_CACHE (1u << 3)  /* coherent/snooped access where the format has a bit */
+#define PGT_PROT_MMIO  (1u << 4)  /* device memory attributes (Arm) */
+#define PGT_PROT_PRIV  (1u << 5)  /* supervisor (x86 FL: U/S clear; Arm: AP[1] clear) */
+
+/* Quirks. */
+#define PGT_QUIRK_VTD_SNOOP (1u << 0) /* VT-d SL: set SNP in leaves (ECAP.SC) */
+#define PGT_QUIRK_ARM_NS    (1u << 1) /* Arm S1: set NS */
+
+/* Table memory: 4 KiB zeroed pages with their bus address. */
+struct pgt_mem_ops {
+	void *(*alloc_page)(void *cookie, int node, uint64_t *pa);
+	void (*free_page)(void *cookie, void *va);
+	void *(*pa_to_va)(void *cookie, uint64_t pa);
+};
+
+struct pgt_cfg {
+	enum pgt_format fmt;
+	unsigned int ias;        /* input (IOVA) address bits */
+	unsigned int oas;        /* output address bits */
+	unsigned int levels;     /* 0: derive from ias (VT-d SL: from AGAW) */
+	uint64_t pgsize_bitmap;  /* leaf sizes allowed; filled back with the used set */
+	bool coherent;           /* walker snoops CPU caches */
+	unsigned int quirks;
+	int node;                /* NUMA node for table pages */
+
+	/* Filled back by pgt_init(): what the hardware registers need. */
+	uint64_t root_pa;
+	union {
+		struct {
+			unsigned int aw;    /* context/PASID entry AW / SLPTE levels-2 */
+		} vtd;
+		struct {
+			unsigned int flpm;  /* VT-d PASID entry FLPM: 0 = 4-level, 1 = 5-level */
+		} x86;
+		struct {
+			unsigned int mode;  /* DTE Mode field (levels) */
+		} amd;
+		struct {
+			uint64_t tcr;       /* CD TCR fields (T0SZ, TG0, IRGN0, ORGN0, SH0, IPS) as a TCR_EL1 image */
+			uint64_t mair;
+			uint64_t ttbr;
+		} arm_s1;
+		struct {
+			uint64_t vtcr;      /* STE S2 VTCR image (T0SZ, SL0, IR0, OR0, SH0, TG0, PS) */
+			uint64_t vttbr;
+		} arm_s2;
+	} hw;
+};
+
+/* What map/unmap changed, for the driver's invalidation.  Zero-initialise. */
+struct pgt_gather {
+	uint64_t start;          /* first IOVA touched (valid when end > start) */
+	uint64_t end;            /* one past the last IOVA touched */
+	uint64_t pgsize;         /* smallest leaf size touched (for page-selective invalidation) */
+	bool tables_freed;       /* non-leaf entries changed: paging-structure caches too */
+	bool map_nonpresent;     /* map only filled not-present entries (no flush needed if the
+	                            hardware does not cache not-present entries) */
+	void *freed;             /* chain of table pages to free after invalidation */
+	unsigned int nr_freed;
+};
+
+/* One level of a walk, for tools ("why did this DMA fault?"). */
+struct pgt_walk_level {
+	unsigned int level;      /* format's own numbering, root first */
+	uint64_t table_pa;       /* table holding the entry */
+	unsigned int index;
+	uint64_t entry;          /* raw 64-bit entry */
+	bool present;
+	bool leaf;
+	uint64_t pgsize;         /* leaf size when leaf */
+};
+
+struct pgt;
+
+/** Allocate and initialise a page table; fills back cfg->root_pa and cfg->hw.
+ *  Returns NULL with *err set (-EINVAL bad config, -ENOMEM). */
+struct pgt *pgt_alloc(struct pgt_cfg *cfg, const struct pgt_mem_ops *mem, void *cookie,
+		      int *err);
+/** Free every table page (the caller has made sure no walker uses it). */
+void pgt_free(struct pgt *pgt);
+/** Re-bind process-local memory ops after adopting shared state. */
+void pgt_bind(struct pgt *pgt, const struct pgt_mem_ops *mem, void *cookie);
+/** The config as filled back at allocation. */
+const struct pgt_cfg *pgt_config(const struct pgt *pgt);
+
+/** Map [iova, iova+size) to [pa, pa+size) with the largest leaves alignment
+ *  allows.  All of iova, pa and size must be multiples of the smallest page
+ *  size.  Fails with -EEXIST if any part is already mapped (and then maps
+ *  nothing), -EINVAL on bad arguments, -ENOMEM (and then maps nothing). */
+int pgt_map(struct pgt *pgt, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot,
+	    struct pgt_gather *g);
+/** Unmap whatever is mapped in [iova, iova+size); returns the bytes removed.
+ *  A leaf larger than the range at either end is not split: unmap stops
+ *  and returns what it removed so far (callers unmap exactly what they
+ *  mapped).  Empty tables are unlinked and chained into the gather. */
+uint64_t pgt_unmap(struct pgt *pgt, uint64_t iova, uint64_t size, struct pgt_gather *g);
+/** Physical address for @iova, or UINT64_MAX when not mapped. */
+uint64_t pgt_iova_to_phys(const struct pgt *pgt, uint64_t iova);
+/** Walk for @iova; fills up to @max levels; returns the number filled. */
+int pgt_walk(const struct pgt *pgt, uint64_t iova, struct pgt_walk_level *out, int max);
+/** Decode an entry of this format into text (for tools). */
+int pgt_entry_describe(const struct pgt *pgt, const struct pgt_walk_level *lvl, char *buf,
+		       size_t len);
+/** Free the table pages chained in @g (after invalidation). */
+void pgt_gather_release(struct pgt *pgt, struct pgt_gather *g);
+/** Name of a format. */
+const char *pgt_format_name(enum pgt_format fmt);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Randomized differential test: one seeded sequence of map/unmap operations
+ * is applied to every format (several geometries, coherent and not, pa != va
+ * and pa == va table memory) and to a plain reference list of extents.
+ * Results, gathers and iova_to_phys must agree everywhere.
+ *
+ * PGT_SEED=<n> replays a run, PGT_OPS=<n> changes its length (default
+ * 100000 operations).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <time.h>
+
+#include "pgt_test_mem.h"
+#include "pgtable/pgt_internal.h"
+#include "ut.h"
+
+#define SZ_4K 0x1000ULL
+#define SZ_2M 0x200000ULL
+#define SZ_1G 0x40000000ULL
+#define WINDOW (1ULL << 35) /* IOVA window shared by all formats: 32 GiB */
+#define MAX_LIVE 256
+#define POOL_PAGES 4096
+
+struct ext {
+	uint64_t iova, pa, size;
+};
+
+struct inst {
+	const char *name;
+	enum pgt_format fmt;
+	unsigned int ias;
+	bool coherent;
+	bool identity;
+	unsigned int quirks;
+	struct tmem mem;
+	struct pgt *p;
+};
+
+static struct inst insts[] = {
+	{"vtd-sl/4", PGT_VTD_SL, 48, true, false, 0},
+	{"vtd-sl/3 nc snp", PGT_VTD_SL, 39, false, false, PGT_QUIRK_VTD_SNOOP},
+	{"x86-fl/4 pa==va", PGT_X86_FL, 47, true, true, 0},
+	{"x86-fl/5 nc", PGT_X86_FL, 56, false, false, 0},
+	{"amd-v1/3", PGT_AMD_V1, 39, true, false, 0},
+	{"amd-v1/6", PGT_AMD_V1, 64, true, false, 0},
+	{"arm-s1/4", PGT_ARM_S1_4K, 48, true, false, 0},
+	{"arm-s2/3 nc", PGT_ARM_S2_4K, 39, false, false, 0},
+	{"arm-s2/3 36-bit", PGT_ARM_S2_4K, 36, true, false, 0},
+};
+#define NR_INST ARRAY_SIZE(insts)
+
+static struct ext ref[MAX_LIVE + 1];
+static size_t nref;
+static uint64_t rng_state;
+static unsigned long failures;
+static unsigned long nr_eexist;
+
+static uint64_t rnd(void)
+{
+	/* splitmix64 */
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t rnd_below(uint64_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
+#define CHECK(cond, ...)                                                                          \
+	do {                                                                                      \
+		if (!(cond)) {                                                                    \
+			if (failures++ < 20) {                                                    \
+				fprintf(stderr, "\n  %s:%d: ", __FILE__, __LINE__);               \
+				fprintf(stderr, __VA_ARGS__);                                     \
+			}                                                                         \
+		}                                                                                 \
+	} while (0)
+
+/* ---- reference model: sorted, non-overlapping extents ---- */
+
+/* Index of the first extent ending above @iova. */
+static size_t ref_find(uint64_t iova)
+{
+	size_t lo = 0, hi = nref;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ref[mid].iova + ref[mid].size <= iova)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool ref_overlaps(uint64_t iova, uint64_t size)
+{
+	size_t i = ref_find(iova);
+
+	return i < nref && ref[i].iova < iova + size;
+}
+
+static uint64_t ref_lookup(uint64_t iova)
+{
+	size_t i = ref_find(iova);
+
+	if (i < nref && ref[i].iova <= iova)
+		return ref[i].pa + (iova - ref[i].iova);
+	return UINT64_MAX;
+}
+
+static void ref_insert(uint64_t iova, uint64_t pa, uint64_t size)
+{
+	size_t i = ref_find(iova);
+
+	memmove(&ref[i + 1], &ref[i], (nref - i) * sizeof(ref[0]));
+	ref[i] = (struct ext){iova, pa, size};
+	nref++;
+}
+
+/* Remove extents [k, j]; returns their total size. */
+static uint64_t ref_remove(size_t k, size_t j)
+{
+	uint64_t bytes = 0;
+
+	for (size_t i = k; i <= j; i++)
+		bytes += ref[i].size;
+	memmove(&ref[k], &ref[j + 1], (nref - j - 1) * sizeof(ref[0]));
+	nref -= j - k + 1;
+	return bytes;
+}
+
+/* ---- applying operations everywhere ---- */
+
+static void probe(uint64_t iova)
+{
+	if (iova >= WINDOW)
+		return;
+	iova += rnd_below(SZ_4K);
+	uint64_t want = ref_lookup(iova);
+
+	for (size_t n = 0; n < NR_INST; n++) {
+		uint64_t got = pgt_iova_to_phys(insts[n].p, iova);
+
+		CHECK(got == want, "%s: iova 0x%" PRIx64 " -> 0x%" PRIx64 ", reference 0x%" PRIx64 "\n",
+		      insts[n].name, iova, got, want);
+	}
+}
+
+static void probe_range(uint64_t iova, uint64_t size)
+{
+	probe(iova);
+	probe(iova + size - SZ_4K);
+	probe(iova + (rnd_below(size) & ~(SZ_4K - 1)));
+	if (iova)
+		probe(iova - SZ_4K);
+	probe(iova + size);
+}
+
+static void do_map(uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot)
+{
+	int want = ref_overlaps(iova, size) ? -EEXIST : 0;
+
+	for (size_t n = 0; n < NR_INST; n++) {
+		struct inst *in = &insts[n];
+		struct pgt_gather g = {0};
+		int rc = pgt_map(in->p, iova, pa, size, prot, &g);
+
+		CHECK(rc == want, "%s: map 0x%" PRIx64 "+0x%" PRIx64 " -> %d, reference %d\n",
+		      in->name, iova, size, rc, want);
+		if (rc == 0)
+			CHECK(g.start == iova && g.end == iova + size && g.pgsize >= SZ_4K &&
+				      !g.tables_freed,
+			      "%s: map gather [0x%" PRIx64 ", 0x%" PRIx64 ")\n", in->name, g.start,
+			      g.end);
+		pgt_gather_release(in->p, &g);
+	}
+	if (want == 0)
+		ref_insert(iova, pa, size);
+	else
+		nr_eexist++;
+	probe_range(iova, size);
+}
+
+static void do_unmap(uint64_t iova, uint64_t size, uint64_t want)
+{
+	for (size_t n = 0; n < NR_INST; n++) {
+		struct inst *in = &insts[n];
+		struct pgt_gather g = {0};
+		uint64_t got = pgt_unmap(in->p, iova, size, &g);
+
+		CHECK(got == want,
+		      "%s: unmap 0x%" PRIx64 "+0x%" PRIx64 " removed 0x%" PRIx64 ", reference 0x%" PRIx64
+		      "\n",
+		      in->name, iova, size, got, want);
+		if (got)
+			CHECK(g.start >= iova && g.end <= iova + size && g.end - g.start >= got &&
+				      g.pgsize >= SZ_4K,
+			      "%s: unmap gather\n", in->name);
+		else
+			CHECK(g.end == g.start && !g.freed, "%s: empty unmap gathered\n", in->name);
+		pgt_gather_release(in->p, &g);
+	}
+	probe_range(iova, size);
+}
+
+static void random_map(void)
+{
+	uint64_t cls = rnd_below(100), size, align, pa_align;
+	uint64_t iova, pa;
+
+	if (cls < 55) {
+		size = (1 + rnd_below(16)) * SZ_4K;
+		align = pa_align = SZ_4K;
+	} else if (cls < 75) {
+		size = (1 + rnd_below(700)) * SZ_4K;
+		align = pa_align = SZ_4K;
+	} else if (cls < 92) {
+		size = (1 + rnd_below(4)) * SZ_2M + (rnd_below(3) == 0 ? rnd_below(64) * SZ_4K : 0);
+		align = SZ_2M;
+		pa_align = rnd_below(5) ? SZ_2M : SZ_4K;
+	} else if (cls < 97) {
+		size = SZ_1G + rnd_below(3) * SZ_2M;
+		align = pa_align = SZ_1G;
+	} else {
+		/* unaligned start: 4K head, 2M leaves, maybe a 1G one, 4K tail */
+		size = SZ_1G + rnd_below(2048) * SZ_4K;
+		align = SZ_4K;
+		pa_align = SZ_2M; /* pa congruent to iova modulo 2M */
+	}
+
+	if (nref && rnd_below(10) < 3) {
+		/* next to (or onto) a live extent: provokes -EEXIST */
+		const struct ext *e = &ref[rnd_below(nref)];
+		int64_t d = ((int64_t)rnd_below(17) - 8) * (int64_t)SZ_4K;
+
+		iova = rnd_below(2) ? e->iova + e->size : e->iova - size;
+		iova = ALIGN_DOWN_ULL(iova + (uint64_t)d, align);
+	} else {
+		iova = ALIGN_DOWN_ULL(rnd_below(WINDOW), align);
+	}
+	if (iova >= WINDOW || iova + size > WINDOW)
+		iova = ALIGN_DOWN_ULL(WINDOW - size, align > SZ_1G ? align : SZ_1G);
+
+	pa = ALIGN_DOWN_ULL(rnd_below(1ULL << 38), pa_align > align ? pa_align : align);
+	if (align == SZ_4K && pa_align == SZ_2M)
+		pa = ALIGN_DOWN_ULL(pa, SZ_2M) | (iova & (SZ_2M - 1));
+	else if (pa_align == SZ_4K && align > SZ_4K)
+		pa |= SZ_4K * (1 + rnd_below(511)); /* defeat 2M leaves */
+
+	do_map(iova, pa, size, PGT_PROT_READ | (unsigned int)rnd_below(64));
+}
+
+static void random_unmap(void)
+{
+	uint64_t r = rnd_below(100);
+	size_t k = rnd_below(nref);
+
+	if (r < 70) {
+		/* exactly one extent, as drivers do */
+		uint64_t iova = ref[k].iova, size = ref[k].size;
+
+		do_unmap(iova, size, ref_remove(k, k));
+	} else if (r < 90) {
+		/* several extents, boundaries anywhere in the gaps around them */
+		size_t j = k + rnd_below(4);
+
+		if (j >= nref)
+			j = nref - 1;
+		uint64_t gap_lo = k ? ref[k - 1].iova + ref[k - 1].size : 0;
+		uint64_t gap_hi = j + 1 < nref ? ref[j + 1].iova : WINDOW;
+		uint64_t lo = gap_lo + (rnd_below(ref[k].iova - gap_lo + 1) & ~(SZ_4K - 1));
+		uint64_t end_j = ref[j].iova + ref[j].size;
+		uint64_t hi = end_j + (rnd_below(gap_hi - end_j + 1) & ~(SZ_4K - 1));
+
+		do_unmap(lo, hi - lo, ref_remove(k, j));
+	} else {
+		/* a hole: nothing to remove */
+		uint64_t lo = ref[k].iova + ref[k].size;
+		uint64_t hi = k + 1 < nref ? ref[k + 1].iova : WINDOW;
+
+		if (hi > lo)
+			do_unmap(lo, ALIGN_DOWN_ULL(rnd_below(hi - lo), SZ_4K) + SZ_4K, 0);
+	}
+}
+
+static void full_check(void)
+{
+	for (size_t i = 0; i < nref; i++)
+		probe_range(ref[i].iova, ref[i].size);
+}
+
+static void test_differential(void)
+{
+	const char *s = getenv("PGT_SEED"), *o = getenv("PGT_OPS");
+	uint64_t seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
+	unsigned long ops = o ? strtoul(o, NULL, 0) : 100000;
+	unsigned long nmap = 0, nunmap = 0;
+
+	printf("\n  pgtable differential: PGT_SEED=%" PRIu64 " PGT_OPS=%lu\n", seed, ops);
+	fflush(stdout);
+	rng_state = seed;
+	nref = 0;
+	failures = 0;
+	nr_eexist = 0;
+	for (size_t n = 0; n < NR_INST; n++) {
+		struct inst *in = &insts[n];
+		struct pgt_cfg cfg = {
+			.fmt = in->fmt, .ias = in->ias, .coherent = in->coherent, .quirks = in->quirks,
+		};
+		int err = 0;
+
+		CU_ASSERT_FATAL(tmem_init(&in->mem, POOL_PAGES, in->identity) == 0);
+		in->p = pgt_alloc(&cfg, &tmem_ops, &in->mem, &err);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(in->p);
+	}
+
+	for (unsigned long op = 0; op < ops && failures == 0; op++) {
+		if (nref > 0 && (nref >= MAX_LIVE || rnd_below(100) < (nref < MAX_LIVE / 2 ? 25 : 45))) {
+			random_unmap();
+			nunmap++;
+		} else {
+			random_map();
+			nmap++;
+		}
+		if (op % 10000 == 9999)
+			full_check();
+	}
+	full_check();
+	printf("  %lu maps (%lu -EEXIST), %lu unmaps, %zu extents live at the end\n", nmap,
+	       nr_eexist, nunmap, nref);
+
+	/* Unmap everything: every format must be back to its root table. */
+	while (nref) {
+		uint64_t iova = ref[0].iova, size = ref[0].size;
+
+		do_unmap(iova, size, ref_remove(0, 0));
+	}
+	for (size_t n = 0; n < NR_INST; n++) {
+		struct inst *in = &insts[n];
+
+		CHECK(in->p->nr_tables == 1, "%s: %" PRIu64 " tables left\n", in->name,
+		      in->p->nr_tables);
+		CHECK(in->mem.live == 2, "%s: %zu pages live\n", in->name, in->mem.live);
+		pgt_free(in->p);
+		CHECK(in->mem.live == 0, "%s: leak after free\n", in->name);
+		tmem_fini(&in->mem);
+	}
+	if (failures)
+		fprintf(stderr, "\n  %lu mismatches; replay with PGT_SEED=%" PRIu64 "\n", failures,
+			seed);
+	CU_ASSERT_EQUAL(failures, 0);
+}
+
+static const struct ut_test diff_tests[] = {
+	{"differential", test_differential},
+	{NULL, NULL},
+};
+
+static const struct ut_suite suites[] = {
+	{"pgtable_diff", NULL, NULL, diff_tests},
+	{NULL, NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+	return ut_main(suites, argc, argv);
+}

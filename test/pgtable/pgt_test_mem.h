@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Fake table memory for the page-table tests: a pool of 4 KiB pages whose
+ * "physical" address is a fixed offset from a fake base (so pa != va), or
+ * equal to the virtual address (identity mode).  Any allocation can be made
+ * to fail (fail-nth); freed pages are poisoned so a use-after-free in the
+ * engine shows up as a wrong translation or a crash.
+ */
+#ifndef UIOMMU_PGT_TEST_MEM_H
+#define UIOMMU_PGT_TEST_MEM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgtable/pgtable.h"
+
+#define TMEM_FAKE_BASE 0x0000004000000000ULL /* 256 GiB: well inside a 48-bit OA */
+#define TMEM_POISON    0xa5
+
+struct tmem {
+	uint8_t *base;
+	size_t nr_pages;
+	uint32_t *free_stack;   /* indices of free pages */
+	size_t nr_free;
+	bool identity;          /* pa == va */
+	uint64_t nr_calls;      /* alloc_page calls so far */
+	uint64_t fail_at;       /* fail the call whose number this is (0: never) */
+	size_t live;            /* pages currently handed out */
+};
+
+static inline uint64_t tmem_pa(const struct tmem *m, const void *va)
+{
+	if (m->identity)
+		return (uint64_t)(uintptr_t)va;
+	return TMEM_FAKE_BASE + (uint64_t)((const uint8_t *)va - m->base);
+}
+
+static void *tmem_alloc(void *cookie, int node, uint64_t *pa)
+{
+	struct tmem *m = cookie;
+	uint8_t *va;
+
+	(void)node;
+	m->nr_calls++;
+	if (m->fail_at && m->nr_calls == m->fail_at)
+		return NULL;
+	if (m->nr_free == 0)
+		return NULL;
+	va = m->base + ((size_t)m->free_stack[--m->nr_free] << 12);
+	memset(va, 0, 4096);
+	m->live++;
+	*pa = tmem_pa(m, va);
+	return va;
+}
+
+static void tmem_free(void *cookie, void *va)
+{
+	struct tmem *m = cookie;
+	size_t idx = (size_t)((uint8_t *)va - m->base) >> 12;
+
+	if ((uint8_t *)va < m->base || idx >= m->nr_pages || ((uintptr_t)va & 4095)) {
+		fprintf(stderr, "tmem: bad free %p\n", va);
+		abort();
+	}
+	memset(va, TMEM_POISON, 4096);
+	m->free_stack[m->nr_free++] = (uint32_t)idx;
+	m->live--;
+}
+
+static void *tmem_pa_to_va(void *cookie, uint64_t pa)
+{
+	struct tmem *m = cookie;
+
+	if (m->identity)
+		return (void *)(uintptr_t)pa;
+	if (pa < TMEM_FAKE_BASE || pa - TMEM_FAKE_BASE >= (uint64_t)m->nr_pages << 12) {
+		fprintf(stderr, "tmem: pa 0x%llx outside the pool\n", (unsigned long long)pa);
+		abort();
+	}
+	return m->base + (pa - TMEM_FAKE_BASE);
+}
+
+static const struct pgt_mem_ops tmem_ops = {
+	.alloc_page = tmem_alloc,
+	.free_page = tmem_free,
+	.pa_to_va = tmem_pa_to_va,
+};
+
+static inline int tmem_init(struct tmem *m, size_t nr_pages, bool identity)
+{
+	memset(m, 0, sizeof(*m));
+	m->base = aligned_alloc(4096, nr_pages << 12);
+	m->free_stack = calloc(nr_pages, sizeof(*m->free_stack));
+	if (!m->base || !m->free_stack) {
+		free(m->base);
+		free(m->free_stack);
+		return -1;
+	}
+	m->nr_pages = nr_pages;
+	m->identity = identity;
+	/* Hand out low addresses first (a stack: push in reverse). */
+	for (size_t i = 0; i < nr_pages; i++)
+		m->free_stack[i] = (uint32_t)(nr_pages - 1 - i);
+	m->nr_free = nr_pages;
+	return 0;
+}
+
+static inline void tmem_fini(struct tmem *m)
+{
+	free(m->base);
+	free(m->free_stack);
+	memset(m, 0, sizeof(*m));
+}
+
+#endif

@@ -24,14 +24,14 @@
 #include "core/bitfield.h"
 #include "pgtable/pgtable.h"
 
-#define SZ_4K 0x1000ULL
-#define SZ_2M 0x200000ULL
-#define SZ_1G 0x40000000ULL
-#define RW (PGT_PROT_READ | PGT_PROT_WRITE)
-#define BASE_IOVA (1ULL << 40)
-#define BASE_PA 0x10000000000ULL /* 1 TiB, 1G aligned */
+#define SZ_4K	   0x1000ULL
+#define SZ_2M	   0x200000ULL
+#define SZ_1G	   0x40000000ULL
+#define RW	   (PGT_PROT_READ | PGT_PROT_WRITE)
+#define BASE_IOVA  (1ULL << 40)
+#define BASE_PA	   0x10000000000ULL /* 1 TiB, 1G aligned */
 #define POOL_PAGES 4096
-#define FAKE_PA 0x0000008000000000ULL
+#define FAKE_PA	   0x0000008000000000ULL
 
 /* ---- pre-warmed pool: pages touched once up front, then recycled ---- */
 
@@ -95,26 +95,27 @@ static unsigned long nr_errors;
 
 /* One pair of loops per size, each its own function, so that callgrind
  * can collect exactly one of them (--toggle-collect=loop_map_4k). */
-#define BENCH_LOOPS(tag, size)                                                                    \
+#define BENCH_LOOPS(tag, size)                                                                     \
 	NOINLINE static void loop_map_##tag(struct pgt *t, unsigned int n)                         \
-	{                                                                                         \
-		for (unsigned int i = 0; i < n; i++) {                                            \
-			struct pgt_gather g = {0};                                                \
-			uint64_t off = (uint64_t)i * (size);                                      \
-                                                                                                  \
-			nr_errors += pgt_map(t, BASE_IOVA + off, BASE_PA + off, (size), RW, &g) != 0; \
-		}                                                                                 \
-	}                                                                                         \
+	{                                                                                          \
+		for (unsigned int i = 0; i < n; i++) {                                             \
+			struct pgt_gather g = {0};                                                 \
+			uint64_t off = (uint64_t)i * (size);                                       \
+                                                                                                   \
+			nr_errors +=                                                               \
+				pgt_map(t, BASE_IOVA + off, BASE_PA + off, (size), RW, &g) != 0;   \
+		}                                                                                  \
+	}                                                                                          \
 	NOINLINE static void loop_unmap_##tag(struct pgt *t, unsigned int n)                       \
-	{                                                                                         \
-		for (unsigned int i = 0; i < n; i++) {                                            \
-			struct pgt_gather g = {0};                                                \
-                                                                                                  \
-			nr_errors += pgt_unmap(t, BASE_IOVA + (uint64_t)i * (size), (size), &g) !=  \
-				     (size);                                                      \
-			if (g.freed)                                                              \
-				pgt_gather_release(t, &g);                                        \
-		}                                                                                 \
+	{                                                                                          \
+		for (unsigned int i = 0; i < n; i++) {                                             \
+			struct pgt_gather g = {0};                                                 \
+                                                                                                   \
+			nr_errors += pgt_unmap(t, BASE_IOVA + (uint64_t)i * (size), (size), &g) != \
+				     (size);                                                       \
+			if (g.freed)                                                               \
+				pgt_gather_release(t, &g);                                         \
+		}                                                                                  \
 	}
 
 BENCH_LOOPS(4k, SZ_4K)
@@ -126,8 +127,8 @@ struct bcase {
 	const char *name;
 	void (*map)(struct pgt *, unsigned int);
 	void (*unmap)(struct pgt *, unsigned int);
-	unsigned int n;         /* operations per run */
-	unsigned int pages;     /* 4K pages per operation (for the per-page column) */
+	unsigned int n;	    /* operations per run */
+	unsigned int pages; /* 4K pages per operation (for the per-page column) */
 };
 
 static const struct bcase cases[] = {
@@ -145,12 +146,9 @@ struct bfmt {
 };
 
 static const struct bfmt fmts[] = {
-	{"vtd-sl", PGT_VTD_SL, 48, true},
-	{"vtd-sl-noncoh", PGT_VTD_SL, 48, false},
-	{"x86-fl", PGT_X86_FL, 47, true},
-	{"amd-v1", PGT_AMD_V1, 48, true},
-	{"arm-s1-4k", PGT_ARM_S1_4K, 48, true},
-	{"arm-s2-4k", PGT_ARM_S2_4K, 48, true},
+	{"vtd-sl", PGT_VTD_SL, 48, true},	{"vtd-sl-noncoh", PGT_VTD_SL, 48, false},
+	{"x86-fl", PGT_X86_FL, 47, true},	{"amd-v1", PGT_AMD_V1, 48, true},
+	{"arm-s1-4k", PGT_ARM_S1_4K, 48, true}, {"arm-s2-4k", PGT_ARM_S2_4K, 48, true},
 };
 
 static double now_ns(void)
@@ -209,8 +207,8 @@ int main(int argc, char **argv)
 
 	for (unsigned int f = 0; f < ARRAY_SIZE(fmts); f++) {
 		struct pool pool;
-		struct pgt_cfg cfg = {.fmt = fmts[f].fmt, .ias = fmts[f].ias,
-				      .coherent = fmts[f].coherent};
+		struct pgt_cfg cfg = {
+			.fmt = fmts[f].fmt, .ias = fmts[f].ias, .coherent = fmts[f].coherent};
 		struct pgt *t;
 		int err = 0;
 
@@ -246,8 +244,10 @@ int main(int argc, char **argv)
 			if (bc->pages > 1) {
 				char a[32], b[32];
 
-				snprintf(a, sizeof(a), "%.0f(%.2f)", tm[runs / 2], tm[runs / 2] / bc->pages);
-				snprintf(b, sizeof(b), "%.0f(%.2f)", tu[runs / 2], tu[runs / 2] / bc->pages);
+				snprintf(a, sizeof(a), "%.0f(%.2f)", tm[runs / 2],
+					 tm[runs / 2] / bc->pages);
+				snprintf(b, sizeof(b), "%.0f(%.2f)", tu[runs / 2],
+					 tu[runs / 2] / bc->pages);
 				printf(" %9s %9s", a, b);
 			} else {
 				printf(" %9.1f %9.1f", tm[runs / 2], tu[runs / 2]);

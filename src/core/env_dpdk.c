@@ -10,7 +10,7 @@
 #include "core/env.h"
 #include "core/env_internal.h"
 
-int env_dpdk_reserve(uint64_t len, uint64_t align, int node, struct env_mz *out)
+int env_dpdk_reserve(uint64_t len, uint64_t align, int node, bool contig, struct env_mz *out)
 {
 	static uint32_t seq;
 	const struct rte_memzone *mz;
@@ -18,17 +18,18 @@ int env_dpdk_reserve(uint64_t len, uint64_t align, int node, struct env_mz *out)
 	int socket = node < 0 ? SOCKET_ID_ANY : node;
 
 	snprintf(name, sizeof(name), "uiommu_%d_%u", (int)getpid(), __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
-	mz = rte_memzone_reserve_aligned(name, len, socket, RTE_MEMZONE_IOVA_CONTIG, (unsigned)align);
+	unsigned int flags = contig ? RTE_MEMZONE_IOVA_CONTIG : 0;
+
+	mz = rte_memzone_reserve_aligned(name, len, socket, flags, (unsigned)align);
 	if (!mz && socket != SOCKET_ID_ANY) {
 		/* The IOMMU's node has no memory here: any node is better than none. */
 		UENV_LOG(ENV, WARNING, "no IOVA-contiguous memory on node %d; using any node", node);
-		mz = rte_memzone_reserve_aligned(name, len, SOCKET_ID_ANY, RTE_MEMZONE_IOVA_CONTIG,
-						 (unsigned)align);
+		mz = rte_memzone_reserve_aligned(name, len, SOCKET_ID_ANY, flags, (unsigned)align);
 	}
 	if (!mz)
 		return -ENOMEM;
 	out->va = mz->addr;
-	out->iova = mz->iova;
+	out->iova = contig ? mz->iova : UINT64_MAX;
 	out->len = mz->len;
 	out->node = mz->socket_id;
 	out->handle = mz;

@@ -23,7 +23,7 @@ struct env_mz {
 	int node;
 	const void *handle;
 };
-int env_dpdk_reserve(uint64_t len, uint64_t align, int node, struct env_mz *out);
+int env_dpdk_reserve(uint64_t len, uint64_t align, int node, bool contig, struct env_mz *out);
 void env_dpdk_release(const void *handle);
 
 #endif

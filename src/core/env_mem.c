@@ -36,12 +36,13 @@
 #define ARENA_MAGIC 0x75696f6d6d754152ull /* "uiommuAR" */
 #define ARENA_VERSION 1
 #define ARENA_MAX_CHUNKS 4096
-#define ARENA_HASH 8192 /* power of two, > 2 * ARENA_MAX_CHUNKS frames used */
+#define ARENA_HASH 65536 /* power of two; at most half of it used (ARENA_MAX_FRAMES) */
+#define ARENA_MAX_FRAMES (ARENA_HASH / 2)
 #define ARENA_HDR_LEN ((uint64_t)UENV_CHUNK_SIZE)
 #define ARENA_DEFAULT_BASE 0x5e0000000000ull
 #define ARENA_DEFAULT_MAX (4ull << 30)
 #define PAGES_PER_CHUNK (UENV_CHUNK_SIZE / UENV_PAGE_SIZE)
-#define FRAME_SHIFT 21
+#define FRAME_SHIFT 20 /* hash granule: 1 MiB (the smallest chunk) */
 
 #define HASH_EMPTY (-1)
 #define HASH_TOMB (-2)
@@ -58,7 +59,7 @@ enum page_tag {
 #define SLAB_CLASSES 7 /* 32 .. 2048 bytes */
 #define SLAB_MIN_SHIFT 5
 
-enum chunk_kind { CK_NONE = 0, CK_STD, CK_DEDICATED };
+enum chunk_kind { CK_NONE = 0, CK_STD, CK_DEDICATED, CK_META /* large metadata: not IOVA-contiguous */ };
 
 struct chunk_meta {
 	uint64_t used[PAGES_PER_CHUNK / 64];
@@ -66,6 +67,7 @@ struct chunk_meta {
 	uint16_t run[PAGES_PER_CHUNK]; /* run length, on PG_RUN_HEAD pages */
 	uint32_t nfree;
 	uint32_t idx;
+	uint32_t npages; /* pages in this chunk (256 or 512) */
 };
 _Static_assert(sizeof(struct chunk_meta) <= UENV_PAGE_SIZE, "chunk meta fits one page");
 
@@ -92,6 +94,9 @@ struct arena {
 	uint64_t file_len;
 	uint32_t iova_is_va;
 	uint32_t nr_chunks;
+	uint32_t frames; /* hash entries in use per hash */
+	uint64_t chunk_len; /* standard chunk: 2 MiB, or 1 MiB where a 2 MiB-aligned
+			     * IOVA-contiguous 2 MiB cannot be had (DPDK, IOVA as PA) */
 	uint32_t hint[8]; /* per node (mod 8): last chunk with free pages */
 	void *slab_free[SLAB_CLASSES];
 	uint64_t heap_live, pages_live, dma_live, allocs;
@@ -190,13 +195,21 @@ static void chunk_hash(int32_t idx, bool add)
 {
 	struct chunk *ck = &A->chunks[idx];
 
-	for (uint64_t off = 0; off < ck->len; off += UENV_CHUNK_SIZE) {
+	if (add)
+		A->frames += (uint32_t)(ck->len >> FRAME_SHIFT);
+	else
+		A->frames -= (uint32_t)(ck->len >> FRAME_SHIFT);
+
+	for (uint64_t off = 0; off < ck->len; off += 1ull << FRAME_SHIFT) {
+		bool bus = ck->kind != CK_META || A->iova_is_va;
 		if (add) {
 			hash_put(A->vhash, (uint64_t)(uintptr_t)ck->va + off, idx);
-			hash_put(A->ihash, ck->iova + off, idx);
+			if (bus)
+				hash_put(A->ihash, ck->iova + off, idx);
 		} else {
 			hash_del(A->vhash, (uint64_t)(uintptr_t)ck->va + off, idx);
-			hash_del(A->ihash, ck->iova + off, idx);
+			if (bus)
+				hash_del(A->ihash, ck->iova + off, idx);
 		}
 	}
 }
@@ -239,12 +252,12 @@ void uenv_sync(void)
 }
 
 /* Obtain @len bytes (multiple of 2 MiB) of IOVA-contiguous memory. */
-static int backend_grab(uint64_t len, uint64_t align, int node, struct chunk *ck)
+static int backend_grab(uint64_t len, uint64_t align, int node, bool contig, struct chunk *ck)
 {
 	if (A->backend == UIOMMU_MEM_DPDK) {
 		struct env_mz mz;
-		int rc = env_dpdk_reserve(len, align < UENV_CHUNK_SIZE ? UENV_CHUNK_SIZE : align,
-					  node, &mz);
+		int rc = env_dpdk_reserve(len, align < A->chunk_len ? A->chunk_len : align, node,
+					  contig, &mz);
 		if (rc)
 			return rc;
 		ck->va = mz.va;
@@ -257,7 +270,7 @@ static int backend_grab(uint64_t len, uint64_t align, int node, struct chunk *ck
 	}
 
 	/* Shared backends: grow the file. */
-	if (A->backend == UIOMMU_MEM_SHARED_HUGE && len > UENV_CHUNK_SIZE)
+	if (contig && A->backend == UIOMMU_MEM_SHARED_HUGE && len > UENV_CHUNK_SIZE)
 		return -ENOMEM; /* hugepages are contiguous only 2 MiB at a time */
 	uint64_t off = A->file_len;
 	if (off + len > A->max)
@@ -279,6 +292,8 @@ static int backend_grab(uint64_t len, uint64_t align, int node, struct chunk *ck
 	memset(ck->va, 0, len);
 	if (A->iova_is_va) {
 		ck->iova = (uint64_t)(uintptr_t)ck->va;
+	} else if (!contig) {
+		ck->iova = UINT64_MAX; /* CPU-only memory: no single bus address */
 	} else {
 		ck->iova = env_pagemap_phys(ck->va);
 		if (ck->iova == UINT64_MAX || (ck->iova & (UENV_CHUNK_SIZE - 1))) {
@@ -327,9 +342,12 @@ static int32_t chunk_new(uint64_t len, uint64_t align, int node, enum chunk_kind
 	int32_t idx = chunk_slot();
 	struct chunk ck = {0};
 
-	if (idx < 0)
+	if (idx < 0 || A->frames + (len >> FRAME_SHIFT) > ARENA_MAX_FRAMES) {
+		if (idx >= 0 && (uint32_t)idx == A->nr_chunks - 1)
+			A->nr_chunks--;
 		return -ENOSPC;
-	int rc = backend_grab(len, align, node, &ck);
+	}
+	int rc = backend_grab(len, align, node, kind != CK_META, &ck);
 	if (rc) {
 		if ((uint32_t)idx == A->nr_chunks - 1)
 			A->nr_chunks--;
@@ -341,7 +359,8 @@ static int32_t chunk_new(uint64_t len, uint64_t align, int node, enum chunk_kind
 		struct chunk_meta *m = (struct chunk_meta *)ck.va;
 		m->used[0] = 1;
 		m->tag[0] = PG_META;
-		m->nfree = PAGES_PER_CHUNK - 1;
+		m->npages = (uint32_t)(ck.len / UENV_PAGE_SIZE);
+		m->nfree = m->npages - 1;
 		m->idx = (uint32_t)idx;
 	}
 	chunk_hash(idx, true);
@@ -391,12 +410,12 @@ static int32_t find_run(struct chunk *ck, uint32_t n, uint32_t align_pages)
 	if (m->nfree < n)
 		return -1;
 	if (n == 1) {
-		for (uint32_t w = 0; w < PAGES_PER_CHUNK / 64; w++)
+		for (uint32_t w = 0; w < m->npages / 64; w++)
 			if (~m->used[w])
 				return (int32_t)(w * 64 + (uint32_t)__builtin_ctzll(~m->used[w]));
 		return -1;
 	}
-	for (uint32_t p = align_pages; p + n <= PAGES_PER_CHUNK; p += align_pages)
+	for (uint32_t p = align_pages; p + n <= m->npages; p += align_pages)
 		if (run_free(m, p, n))
 			return (int32_t)p;
 	return -1;
@@ -427,7 +446,7 @@ static void *pages_get(uint32_t n, uint32_t align_pages, int node, uint8_t tag, 
 		page = find_run(&A->chunks[i], n, align_pages);
 	}
 	if (page < 0) {
-		idx = chunk_new(UENV_CHUNK_SIZE, UENV_CHUNK_SIZE, node, CK_STD);
+		idx = chunk_new(A->chunk_len, A->chunk_len, node, CK_STD);
 		if (idx >= 0)
 			page = find_run(&A->chunks[idx], n, align_pages);
 	}
@@ -519,7 +538,7 @@ int uenv_dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out)
 	if (inject_failure())
 		return -ENOMEM;
 	uenv_lock(&A->lock);
-	if (l <= (PAGES_PER_CHUNK / 2) * UENV_PAGE_SIZE && align < UENV_CHUNK_SIZE) {
+	if (l <= A->chunk_len / 2 && align < A->chunk_len) {
 		uint64_t iova;
 		void *va = pages_get((uint32_t)(l / UENV_PAGE_SIZE),
 				     (uint32_t)(align / UENV_PAGE_SIZE), node, PG_RUN_HEAD, &iova);
@@ -531,7 +550,7 @@ int uenv_dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out)
 		out->iova = iova;
 		out->len = l;
 	} else {
-		int32_t c = chunk_new(ALIGN_UP_ULL(l, UENV_CHUNK_SIZE), align, node, CK_DEDICATED);
+		int32_t c = chunk_new(ALIGN_UP_ULL(l, A->chunk_len), align, node, CK_DEDICATED);
 		if (c < 0) {
 			rc = c == -ENOSPC ? -ENOMEM : c;
 			goto out;
@@ -612,12 +631,12 @@ void *uenv_zalloc(size_t size)
 		p = A->slab_free[c];
 		A->slab_free[c] = *(void **)p;
 		memset(p, 0, osz);
-	} else if (size <= (PAGES_PER_CHUNK / 2) * UENV_PAGE_SIZE) {
+	} else if (size <= A->chunk_len / 2) {
 		p = pages_get((uint32_t)(ALIGN_UP_ULL(size, UENV_PAGE_SIZE) / UENV_PAGE_SIZE), 1,
 			      UENV_NODE_ANY, PG_RUN_HEAD, NULL);
 	} else {
-		int32_t ci = chunk_new(ALIGN_UP_ULL(size, UENV_CHUNK_SIZE), UENV_CHUNK_SIZE,
-				       UENV_NODE_ANY, CK_DEDICATED);
+		int32_t ci = chunk_new(ALIGN_UP_ULL(size, A->chunk_len), A->chunk_len,
+				       UENV_NODE_ANY, CK_META);
 		if (ci >= 0)
 			p = A->chunks[ci].va;
 	}
@@ -638,7 +657,7 @@ void uenv_free(void *p)
 	ck = chunk_of_va(p);
 	if (!ck)
 		goto bad;
-	if (ck->kind == CK_DEDICATED) {
+	if (ck->kind == CK_DEDICATED || ck->kind == CK_META) {
 		if (ck->dma_block || p != ck->va)
 			goto bad;
 		chunk_delete((int32_t)(ck - A->chunks));
@@ -680,7 +699,7 @@ uint64_t uenv_va_to_iova(const void *va)
 {
 	struct chunk *ck = chunk_of_va(va);
 
-	if (!ck)
+	if (!ck || ck->iova == UINT64_MAX)
 		return UINT64_MAX;
 	return ck->iova + (uint64_t)((const uint8_t *)va - ck->va);
 }
@@ -706,7 +725,7 @@ uint64_t env_arena_virt2iova(const void *va, uint64_t *contig)
 {
 	struct chunk *ck = chunk_of_va(va);
 
-	if (!ck)
+	if (!ck || ck->iova == UINT64_MAX)
 		return UINT64_MAX;
 	if (contig)
 		*contig = ck->len - (uint64_t)((const uint8_t *)va - ck->va);
@@ -776,6 +795,9 @@ static int init_dpdk(const struct uiommu_env_opts *o)
 		return -ENOMEM;
 	arena_header_init(a, UIOMMU_MEM_DPDK);
 	a->iova_is_va = env_eal_iova_is_va();
+	/* With IOVA as PA, memzones come from 2 MiB hugepages that are rarely
+	 * physically adjacent, and a memzone has a header: 1 MiB chunks fit. */
+	a->chunk_len = a->iova_is_va ? UENV_CHUNK_SIZE : UENV_CHUNK_SIZE / 2;
 	A = a;
 	return 0;
 }
@@ -856,6 +878,7 @@ static int init_shared(const struct uiommu_env_opts *o)
 		A->max = max;
 		A->file_len = ARENA_HDR_LEN;
 		A->iova_is_va = !huge;
+		A->chunk_len = UENV_CHUNK_SIZE;
 	} else {
 		if (A->file_len > mapped_len) {
 			rc = -EIO; /* file shorter than the header says: corrupt */

@@ -103,6 +103,9 @@ int hwpt_paging_create(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint3
 	for (a = iopt_first(&ioas->iopt, 0, UINT64_MAX); a; a = iopt_next(a, UINT64_MAX)) {
 		struct pgt_gather g = {0};
 		rc = pgt_map(h->pgt, a->iova, a->phys, a->last - a->iova + 1, area_prot(a), &g);
+		/* Not installed anywhere yet: nothing to invalidate, only pages to free
+		 * (a failed map may have linked and rolled back tables). */
+		pgt_gather_release(h->pgt, &g);
 		if (rc)
 			goto err_unfill;
 	}

@@ -132,8 +132,9 @@ static int hwpts_map(struct uiommu_ioas *ioas, struct iopt_area *first, uint64_t
 			struct pgt_gather ug = {0};
 			for (struct iopt_area *b = first; b && b != a; b = iopt_next(b, last))
 				pgt_unmap(h->pgt, b->iova, b->last - b->iova + 1, &ug);
-			pgt_gather_release(h->pgt, &ug);
-			pgt_gather_release(h->pgt, &g);
+			/* A failed map may have made entries briefly visible: flush. */
+			(void)hwpt_flush_gather(h, &ug);
+			(void)hwpt_flush_gather(h, &g);
 			for (struct list_node *p2 = ioas->hwpts.next; p2 != pos; p2 = p2->next) {
 				struct uiommu_hwpt *h2 =
 					list_entry(p2, struct uiommu_hwpt, ioas_link);

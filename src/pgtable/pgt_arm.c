@@ -105,7 +105,8 @@ int pgt_arm_init(struct pgt *p)
 				s2ap |= ARM_S2AP_R;
 			if (prot & PGT_PROT_WRITE)
 				s2ap |= ARM_S2AP_W;
-			e |= FIELD_PREP(ARM_S2_S2AP, s2ap) | FIELD_PREP(ARM_S2_MEMATTR, memattr[type]);
+			e |= FIELD_PREP(ARM_S2_S2AP, s2ap) |
+			     FIELD_PREP(ARM_S2_MEMATTR, memattr[type]);
 			if (prot & PGT_PROT_NOEXEC)
 				e |= ARM_S2_XN;
 		}
@@ -116,20 +117,21 @@ int pgt_arm_init(struct pgt *p)
 	unsigned int sh = cfg->coherent ? ARM_SH_IS : ARM_SH_OS;
 
 	if (s1) {
-		cfg->hw.arm_s1.tcr = FIELD_PREP(ARM_TCR_T0SZ, 64 - cfg->ias) |
-				     FIELD_PREP(ARM_TCR_IRGN0, rgn) | FIELD_PREP(ARM_TCR_ORGN0, rgn) |
-				     FIELD_PREP(ARM_TCR_SH0, sh) | FIELD_PREP(ARM_TCR_TG0, ARM_TG0_4K) |
-				     FIELD_PREP(ARM_TCR_IPS, ps);
-		cfg->hw.arm_s1.mair = FIELD_PREP(ARM_MAIR_ATTR(ARM_MAIR_IDX_WB), ARM_MAIR_NORMAL_WB) |
-				      FIELD_PREP(ARM_MAIR_ATTR(ARM_MAIR_IDX_DEV), ARM_MAIR_DEVICE_NGNRE) |
-				      FIELD_PREP(ARM_MAIR_ATTR(ARM_MAIR_IDX_NC), ARM_MAIR_NORMAL_NC);
+		cfg->hw.arm_s1.tcr =
+			FIELD_PREP(ARM_TCR_T0SZ, 64 - cfg->ias) | FIELD_PREP(ARM_TCR_IRGN0, rgn) |
+			FIELD_PREP(ARM_TCR_ORGN0, rgn) | FIELD_PREP(ARM_TCR_SH0, sh) |
+			FIELD_PREP(ARM_TCR_TG0, ARM_TG0_4K) | FIELD_PREP(ARM_TCR_IPS, ps);
+		cfg->hw.arm_s1.mair =
+			FIELD_PREP(ARM_MAIR_ATTR(ARM_MAIR_IDX_WB), ARM_MAIR_NORMAL_WB) |
+			FIELD_PREP(ARM_MAIR_ATTR(ARM_MAIR_IDX_DEV), ARM_MAIR_DEVICE_NGNRE) |
+			FIELD_PREP(ARM_MAIR_ATTR(ARM_MAIR_IDX_NC), ARM_MAIR_NORMAL_NC);
 	} else {
 		/* Start level 4 - levels; SL0 (4K granule) = 2 - start level. */
-		cfg->hw.arm_s2.vtcr = FIELD_PREP(ARM_VTCR_T0SZ, 64 - cfg->ias) |
-				      FIELD_PREP(ARM_VTCR_SL0, p->levels - 2) |
-				      FIELD_PREP(ARM_VTCR_IRGN0, rgn) | FIELD_PREP(ARM_VTCR_ORGN0, rgn) |
-				      FIELD_PREP(ARM_VTCR_SH0, sh) | FIELD_PREP(ARM_VTCR_TG0, ARM_TG0_4K) |
-				      FIELD_PREP(ARM_VTCR_PS, ps);
+		cfg->hw.arm_s2.vtcr =
+			FIELD_PREP(ARM_VTCR_T0SZ, 64 - cfg->ias) |
+			FIELD_PREP(ARM_VTCR_SL0, p->levels - 2) | FIELD_PREP(ARM_VTCR_IRGN0, rgn) |
+			FIELD_PREP(ARM_VTCR_ORGN0, rgn) | FIELD_PREP(ARM_VTCR_SH0, sh) |
+			FIELD_PREP(ARM_VTCR_TG0, ARM_TG0_4K) | FIELD_PREP(ARM_VTCR_PS, ps);
 	}
 	return 0;
 }
@@ -157,9 +159,9 @@ int pgt_arm_describe(const struct pgt *p, const struct pgt_walk_level *l, char *
 		pgt_bufprintf(buf, len, &off, " AttrIndx=%u AP=%u(%s,%s)%s%s%s%s",
 			      (unsigned int)FIELD_GET(ARM_S1_ATTRIDX, e), ap,
 			      (ap & ARM_S1_AP_RDONLY) ? "RO" : "RW",
-			      (ap & ARM_S1_AP_UNPRIV) ? "EL0" : "priv", (e & ARM_S1_NS) ? " NS" : "",
-			      (e & ARM_S1_NG) ? " nG" : "", (e & ARM_S1_PXN) ? " PXN" : "",
-			      (e & ARM_S1_UXN) ? " UXN" : "");
+			      (ap & ARM_S1_AP_UNPRIV) ? "EL0" : "priv",
+			      (e & ARM_S1_NS) ? " NS" : "", (e & ARM_S1_NG) ? " nG" : "",
+			      (e & ARM_S1_PXN) ? " PXN" : "", (e & ARM_S1_UXN) ? " UXN" : "");
 	} else {
 		unsigned int s2ap = (unsigned int)FIELD_GET(ARM_S2_S2AP, e);
 

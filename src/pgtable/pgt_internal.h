@@ -25,8 +25,8 @@
 #define PGT_ENTRIES    512u
 #define PGT_IDX_MASK   (PGT_ENTRIES - 1)
 #define PGT_MAX_LEVELS 6
-#define PGT_NR_PROT    64u  /* every combination of the PGT_PROT_* flags */
-#define PGT_LINE       64u  /* cache-line size assumed for write-back */
+#define PGT_NR_PROT    64u /* every combination of the PGT_PROT_* flags */
+#define PGT_LINE       64u /* cache-line size assumed for write-back */
 
 static inline unsigned int pgt_lvl_shift(unsigned int lvl)
 {
@@ -38,27 +38,27 @@ static inline unsigned int pgt_lvl_shift(unsigned int lvl)
  * except mem/cookie, which pgt_bind() re-binds.
  */
 struct pgt {
-	struct pgt_cfg cfg;              /* as filled back */
-	const struct pgt_mem_ops *mem;   /* process-local */
-	void *cookie;                    /* process-local */
-	uint64_t self_pa;                /* page holding this struct */
+	struct pgt_cfg cfg;	       /* as filled back */
+	const struct pgt_mem_ops *mem; /* process-local */
+	void *cookie;		       /* process-local */
+	uint64_t self_pa;	       /* page holding this struct */
 
 	/* Format description, precomputed by the format's init. */
 	unsigned int levels;
-	unsigned int leaf_lvls;          /* bit n: leaves allowed at lvl n */
-	uint64_t iova_last;              /* last valid input address */
-	uint64_t pa_last;                /* last valid output address */
-	uint64_t addr_mask;              /* output-address field of an entry */
-	uint64_t present;                /* any of these bits set: entry present */
-	uint64_t type_mask;              /* lvl > 0: (e & type_mask) == tbl_type[lvl] => table */
+	unsigned int leaf_lvls; /* bit n: leaves allowed at lvl n */
+	uint64_t iova_last;	/* last valid input address */
+	uint64_t pa_last;	/* last valid output address */
+	uint64_t addr_mask;	/* output-address field of an entry */
+	uint64_t present;	/* any of these bits set: entry present */
+	uint64_t type_mask;	/* lvl > 0: (e & type_mask) == tbl_type[lvl] => table */
 	uint64_t tbl_type[PGT_MAX_LEVELS];
 	uint64_t tbl_bits[PGT_MAX_LEVELS];  /* table pointer = pa | tbl_bits[lvl] */
 	uint64_t leaf_bits[PGT_MAX_LEVELS]; /* added to a leaf at lvl (PS, page/block type) */
 	uint64_t prot_bits[PGT_NR_PROT];    /* leaf attributes per prot; 0 = rejected */
 
 	/* Statistics (tests, benchmark). */
-	uint64_t nr_tables;              /* table pages linked, root included */
-	uint64_t nr_clean_lines;         /* cache lines written back (non-coherent) */
+	uint64_t nr_tables;	 /* table pages linked, root included */
+	uint64_t nr_clean_lines; /* cache lines written back (non-coherent) */
 	uint64_t nr_fences;
 };
 
@@ -70,12 +70,9 @@ int pgt_x86_fl_init(struct pgt *p);
 int pgt_amd_v1_init(struct pgt *p);
 int pgt_arm_init(struct pgt *p);
 /* Per-format entry decoding for pgt_entry_describe(). */
-int pgt_vtd_sl_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf,
-			size_t len);
-int pgt_x86_fl_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf,
-			size_t len);
-int pgt_amd_v1_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf,
-			size_t len);
+int pgt_vtd_sl_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf, size_t len);
+int pgt_x86_fl_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf, size_t len);
+int pgt_amd_v1_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf, size_t len);
 int pgt_arm_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf, size_t len);
 
 /* Helpers for the format files (pgtable.c). */
@@ -105,16 +102,16 @@ void pgt_bufprintf(char *buf, size_t len, size_t *off, const char *fmt, ...)
 
 /* Print "<fmt> L<n>[<idx>] 0x<entry>: " and not present / leaf / table;
  * returns 1 when the entry is present (the caller appends its fields). */
-int pgt_describe_head(const struct pgt *p, const struct pgt_walk_level *l, char *buf,
-		      size_t len, size_t *off);
+int pgt_describe_head(const struct pgt *p, const struct pgt_walk_level *l, char *buf, size_t len,
+		      size_t *off);
 
 /* ---- Cache maintenance for non-coherent walkers ---- */
 enum pgt_clean_op {
-	PGT_CLEAN_NONE,       /* nothing known: compiler barrier only */
+	PGT_CLEAN_NONE, /* nothing known: compiler barrier only */
 	PGT_CLEAN_CLFLUSH,
 	PGT_CLEAN_CLFLUSHOPT,
 	PGT_CLEAN_CLWB,
-	PGT_CLEAN_DC_CVAC,    /* arm64: clean to point of coherency */
+	PGT_CLEAN_DC_CVAC, /* arm64: clean to point of coherency */
 };
 
 /* Chosen once (CPUID on x86) by pgt_clean_init(). */

@@ -16,8 +16,7 @@
 #define SZ_1G (1ULL << 30)
 
 /* Output size: 0 = @dflt; must lie in [32, max]. */
-static int x86_resolve_oas(struct pgt *p, uint64_t addr_field, unsigned int dflt,
-			   unsigned int max)
+static int x86_resolve_oas(struct pgt *p, uint64_t addr_field, unsigned int dflt, unsigned int max)
 {
 	unsigned int oas = p->cfg.oas ? p->cfg.oas : dflt;
 
@@ -72,8 +71,7 @@ int pgt_vtd_sl_init(struct pgt *p)
 	return 0;
 }
 
-int pgt_vtd_sl_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf,
-			size_t len)
+int pgt_vtd_sl_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf, size_t len)
 {
 	size_t off;
 	uint64_t e = l->entry;
@@ -84,9 +82,9 @@ int pgt_vtd_sl_describe(const struct pgt *p, const struct pgt_walk_level *l, cha
 		if (l->leaf) {
 			pgt_bufprintf(buf, len, &off, " EMT=%llu%s%s%s%s%s",
 				      (unsigned long long)FIELD_GET(VTD_SL_EMT, e),
-				      (e & VTD_SL_IPAT) ? " IPAT" : "", (e & VTD_SL_PS) ? " PS" : "",
-				      (e & VTD_SL_D) ? " D" : "", (e & VTD_SL_SNP) ? " SNP" : "",
-				      (e & VTD_SL_TM) ? " TM" : "");
+				      (e & VTD_SL_IPAT) ? " IPAT" : "",
+				      (e & VTD_SL_PS) ? " PS" : "", (e & VTD_SL_D) ? " D" : "",
+				      (e & VTD_SL_SNP) ? " SNP" : "", (e & VTD_SL_TM) ? " TM" : "");
 		}
 		pgt_bufprintf(buf, len, &off, "%s", (e & VTD_SL_A) ? " A" : "");
 	}
@@ -154,8 +152,7 @@ int pgt_x86_fl_init(struct pgt *p)
 	return 0;
 }
 
-int pgt_x86_fl_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf,
-			size_t len)
+int pgt_x86_fl_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf, size_t len)
 {
 	size_t off;
 	uint64_t e = l->entry;
@@ -220,8 +217,7 @@ int pgt_amd_v1_init(struct pgt *p)
 	return 0;
 }
 
-int pgt_amd_v1_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf,
-			size_t len)
+int pgt_amd_v1_describe(const struct pgt *p, const struct pgt_walk_level *l, char *buf, size_t len)
 {
 	size_t off;
 	uint64_t e = l->entry;

@@ -56,8 +56,8 @@ void pgt_clean_init(void)
 	__atomic_store_n(&done, true, __ATOMIC_RELEASE);
 }
 
-int pgt_describe_head(const struct pgt *p, const struct pgt_walk_level *l, char *buf,
-		      size_t len, size_t *off)
+int pgt_describe_head(const struct pgt *p, const struct pgt_walk_level *l, char *buf, size_t len,
+		      size_t *off)
 {
 	*off = 0;
 	pgt_bufprintf(buf, len, off, "%s L%u[%u] 0x%016llx: ", pgt_format_name(p->cfg.fmt),
@@ -70,8 +70,12 @@ int pgt_describe_head(const struct pgt *p, const struct pgt_walk_level *l, char 
 		uint64_t sz = l->pgsize;
 
 		pgt_bufprintf(buf, len, off, "leaf %llu%c -> 0x%llx",
-			      (unsigned long long)(sz >= (1ULL << 30) ? sz >> 30 : sz >= (1ULL << 20) ? sz >> 20 : sz >> 10),
-			      sz >= (1ULL << 30) ? 'G' : sz >= (1ULL << 20) ? 'M' : 'K',
+			      (unsigned long long)(sz >= (1ULL << 30)	? sz >> 30
+						   : sz >= (1ULL << 20) ? sz >> 20
+									: sz >> 10),
+			      sz >= (1ULL << 30)   ? 'G'
+			      : sz >= (1ULL << 20) ? 'M'
+						   : 'K',
 			      (unsigned long long)(l->entry & p->addr_mask & ~(sz - 1)));
 	} else {
 		pgt_bufprintf(buf, len, off, "table -> 0x%llx",
@@ -269,9 +273,9 @@ struct unmap_ctx {
 	struct pgt *p;
 	struct pgt_gather *g;
 	uint64_t removed;
-	uint64_t lo, hi;        /* removed span [lo, hi] */
+	uint64_t lo, hi; /* removed span [lo, hi] */
 	uint64_t minsz;
-	bool stop;              /* met a leaf larger than the range */
+	bool stop; /* met a leaf larger than the range */
 	bool clean;
 };
 
@@ -305,7 +309,8 @@ static uint64_t unmap_subtree(struct unmap_ctx *c, uint64_t *t, unsigned int lvl
 		}
 		if (n)
 			unmap_note(c, iova + ((uint64_t)first << PGT_PAGE_SHIFT),
-				   iova + ((uint64_t)(last + 1) << PGT_PAGE_SHIFT) - 1, PGT_PAGE_SIZE);
+				   iova + ((uint64_t)(last + 1) << PGT_PAGE_SHIFT) - 1,
+				   PGT_PAGE_SIZE);
 		bytes = (uint64_t)n << PGT_PAGE_SHIFT;
 	} else {
 		unsigned int shift = pgt_lvl_shift(lvl);
@@ -333,8 +338,8 @@ static uint64_t unmap_subtree(struct unmap_ctx *c, uint64_t *t, unsigned int lvl
  * Unmap [iova, last], which lies inside the span of table @t at @lvl.
  * Returns the number of entries of @t that were cleared.
  */
-static unsigned int unmap_level(struct unmap_ctx *c, uint64_t *t, unsigned int lvl,
-				uint64_t iova, uint64_t last)
+static unsigned int unmap_level(struct unmap_ctx *c, uint64_t *t, unsigned int lvl, uint64_t iova,
+				uint64_t last)
 {
 	struct pgt *p = c->p;
 	unsigned int shift = pgt_lvl_shift(lvl);
@@ -395,7 +400,7 @@ static unsigned int unmap_level(struct unmap_ctx *c, uint64_t *t, unsigned int l
 				dfirst = i;
 			dlast = i;
 		}
-next:
+	next:
 		if (c->stop || i == end)
 			break;
 		iova = e_last + 1;
@@ -410,7 +415,11 @@ clean:
 static uint64_t pgt_unmap_range(struct pgt *p, uint64_t iova, uint64_t last, struct pgt_gather *g)
 {
 	struct unmap_ctx c = {
-		.p = p, .g = g, .lo = UINT64_MAX, .minsz = UINT64_MAX, .clean = !p->cfg.coherent,
+		.p = p,
+		.g = g,
+		.lo = UINT64_MAX,
+		.minsz = UINT64_MAX,
+		.clean = !p->cfg.coherent,
 	};
 	unmap_level(&c, pgt_va(p, p->cfg.root_pa), p->levels - 1, iova, last);
 	if (c.removed) {
@@ -488,16 +497,16 @@ uint64_t pgt_unmap(struct pgt *pgt, uint64_t iova, uint64_t size, struct pgt_gat
 
 struct map_ctx {
 	struct pgt *p;
-	uint64_t delta;         /* pa - iova, modulo 2^64 */
-	uint64_t attr;          /* leaf attributes for this prot */
+	uint64_t delta;		/* pa - iova, modulo 2^64 */
+	uint64_t attr;		/* leaf attributes for this prot */
 	unsigned int leaf_lvls; /* levels where size and pa alignment allow a leaf */
-	uint64_t fail;          /* on error: everything in [start, fail) is ours */
+	uint64_t fail;		/* on error: everything in [start, fail) is ours */
 	uint64_t minsz;
 	bool clean;
 };
 
-static int map_level(struct map_ctx *c, uint64_t *t, unsigned int lvl, uint64_t iova,
-		     uint64_t last, bool fresh);
+static int map_level(struct map_ctx *c, uint64_t *t, unsigned int lvl, uint64_t iova, uint64_t last,
+		     bool fresh);
 
 /* Create, fill and only then link a table for [iova, last] at t[i]. */
 static int map_new_table(struct map_ctx *c, uint64_t *t, unsigned int i, unsigned int lvl,
@@ -530,8 +539,8 @@ static int map_new_table(struct map_ctx *c, uint64_t *t, unsigned int i, unsigne
 }
 
 /* Map [iova, last] (inside the span of @t at @lvl) to iova + delta. */
-static int map_level(struct map_ctx *c, uint64_t *t, unsigned int lvl, uint64_t iova,
-		     uint64_t last, bool fresh)
+static int map_level(struct map_ctx *c, uint64_t *t, unsigned int lvl, uint64_t iova, uint64_t last,
+		     bool fresh)
 {
 	struct pgt *p = c->p;
 	unsigned int shift = pgt_lvl_shift(lvl);
@@ -609,8 +618,7 @@ clean:
 
 /* Fast path for one 4 KiB page whose tables all exist; 1 = take the
  * general path (a table is missing, or a larger leaf is in the way). */
-static int map_one(struct pgt *p, uint64_t iova, uint64_t pa, uint64_t attr,
-		   struct pgt_gather *g)
+static int map_one(struct pgt *p, uint64_t iova, uint64_t pa, uint64_t attr, struct pgt_gather *g)
 {
 	uint64_t *t = pgt_va(p, p->cfg.root_pa);
 	bool was_empty = g->end <= g->start;
@@ -744,7 +752,7 @@ uint64_t pgt_iova_to_phys(const struct pgt *pgt, uint64_t iova)
 int pgt_entry_describe(const struct pgt *pgt, const struct pgt_walk_level *lvl, char *buf,
 		       size_t len)
 {
-	if (!buf || len == 0)
+	if (!lvl || !buf || len == 0)
 		return -EINVAL;
 	switch (pgt->cfg.fmt) {
 	case PGT_VTD_SL:
@@ -795,8 +803,7 @@ static int pgt_fmt_init(struct pgt *p)
 	return -EINVAL;
 }
 
-struct pgt *pgt_alloc(struct pgt_cfg *cfg, const struct pgt_mem_ops *mem, void *cookie,
-		      int *err)
+struct pgt *pgt_alloc(struct pgt_cfg *cfg, const struct pgt_mem_ops *mem, void *cookie, int *err)
 {
 	struct pgt desc;
 	struct pgt *p;

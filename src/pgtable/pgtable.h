@@ -56,7 +56,8 @@ struct pgt_cfg {
 	unsigned int ias;        /* input (IOVA) address bits */
 	unsigned int oas;        /* output address bits */
 	unsigned int levels;     /* 0: derive from ias (VT-d SL: from AGAW) */
-	uint64_t pgsize_bitmap;  /* leaf sizes allowed; filled back with the used set */
+	uint64_t pgsize_bitmap;  /* leaf sizes allowed (0: all the format has); filled back
+	                            with the used set */
 	bool coherent;           /* walker snoops CPU caches */
 	unsigned int quirks;
 	int node;                /* NUMA node for table pages */
@@ -124,7 +125,10 @@ const struct pgt_cfg *pgt_config(const struct pgt *pgt);
 /** Map [iova, iova+size) to [pa, pa+size) with the largest leaves alignment
  *  allows.  All of iova, pa and size must be multiples of the smallest page
  *  size.  Fails with -EEXIST if any part is already mapped (and then maps
- *  nothing), -EINVAL on bad arguments, -ENOMEM (and then maps nothing). */
+ *  nothing), -EINVAL on bad arguments, -ENOMEM (and then maps nothing).
+ *  A failed map may have briefly installed and then removed entries: the
+ *  gather then describes them (map_nonpresent false, maybe freed tables),
+ *  so invalidate and release it exactly as after an unmap. */
 int pgt_map(struct pgt *pgt, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot,
 	    struct pgt_gather *g);
 /** Unmap whatever is mapped in [iova, iova+size); returns the bytes removed.

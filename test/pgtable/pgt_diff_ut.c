@@ -16,11 +16,11 @@
 #include "pgtable/pgt_internal.h"
 #include "ut.h"
 
-#define SZ_4K 0x1000ULL
-#define SZ_2M 0x200000ULL
-#define SZ_1G 0x40000000ULL
-#define WINDOW (1ULL << 35) /* IOVA window shared by all formats: 32 GiB */
-#define MAX_LIVE 256
+#define SZ_4K	   0x1000ULL
+#define SZ_2M	   0x200000ULL
+#define SZ_1G	   0x40000000ULL
+#define WINDOW	   (1ULL << 35) /* IOVA window shared by all formats: 32 GiB */
+#define MAX_LIVE   256
 #define POOL_PAGES 4096
 
 struct ext {
@@ -72,14 +72,14 @@ static uint64_t rnd_below(uint64_t n)
 	return n ? rnd() % n : 0;
 }
 
-#define CHECK(cond, ...)                                                                          \
-	do {                                                                                      \
-		if (!(cond)) {                                                                    \
-			if (failures++ < 20) {                                                    \
-				fprintf(stderr, "\n  %s:%d: ", __FILE__, __LINE__);               \
-				fprintf(stderr, __VA_ARGS__);                                     \
-			}                                                                         \
-		}                                                                                 \
+#define CHECK(cond, ...)                                                            \
+	do {                                                                        \
+		if (!(cond)) {                                                      \
+			if (failures++ < 20) {                                      \
+				fprintf(stderr, "\n  %s:%d: ", __FILE__, __LINE__); \
+				fprintf(stderr, __VA_ARGS__);                       \
+			}                                                           \
+		}                                                                   \
 	} while (0)
 
 /* ---- reference model: sorted, non-overlapping extents ---- */
@@ -149,7 +149,8 @@ static void probe(uint64_t iova)
 	for (size_t n = 0; n < NR_INST; n++) {
 		uint64_t got = pgt_iova_to_phys(insts[n].p, iova);
 
-		CHECK(got == want, "%s: iova 0x%" PRIx64 " -> 0x%" PRIx64 ", reference 0x%" PRIx64 "\n",
+		CHECK(got == want,
+		      "%s: iova 0x%" PRIx64 " -> 0x%" PRIx64 ", reference 0x%" PRIx64 "\n",
 		      insts[n].name, iova, got, want);
 	}
 }
@@ -197,8 +198,8 @@ static void do_unmap(uint64_t iova, uint64_t size, uint64_t want)
 		uint64_t got = pgt_unmap(in->p, iova, size, &g);
 
 		CHECK(got == want,
-		      "%s: unmap 0x%" PRIx64 "+0x%" PRIx64 " removed 0x%" PRIx64 ", reference 0x%" PRIx64
-		      "\n",
+		      "%s: unmap 0x%" PRIx64 "+0x%" PRIx64 " removed 0x%" PRIx64
+		      ", reference 0x%" PRIx64 "\n",
 		      in->name, iova, size, got, want);
 		if (got)
 			CHECK(g.start >= iova && g.end <= iova + size && g.end - g.start >= got &&
@@ -313,7 +314,10 @@ static void test_differential(void)
 	for (size_t n = 0; n < NR_INST; n++) {
 		struct inst *in = &insts[n];
 		struct pgt_cfg cfg = {
-			.fmt = in->fmt, .ias = in->ias, .coherent = in->coherent, .quirks = in->quirks,
+			.fmt = in->fmt,
+			.ias = in->ias,
+			.coherent = in->coherent,
+			.quirks = in->quirks,
 		};
 		int err = 0;
 
@@ -323,7 +327,8 @@ static void test_differential(void)
 	}
 
 	for (unsigned long op = 0; op < ops && failures == 0; op++) {
-		if (nref > 0 && (nref >= MAX_LIVE || rnd_below(100) < (nref < MAX_LIVE / 2 ? 25 : 45))) {
+		if (nref > 0 &&
+		    (nref >= MAX_LIVE || rnd_below(100) < (nref < MAX_LIVE / 2 ? 25 : 45))) {
 			random_unmap();
 			nunmap++;
 		} else {

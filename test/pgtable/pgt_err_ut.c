@@ -15,7 +15,7 @@
 #define SZ_4K 0x1000ULL
 #define SZ_2M 0x200000ULL
 #define SZ_1G 0x40000000ULL
-#define RW (PGT_PROT_READ | PGT_PROT_WRITE)
+#define RW    (PGT_PROT_READ | PGT_PROT_WRITE)
 
 static struct tmem mem;
 
@@ -37,8 +37,8 @@ struct fmt_case {
 };
 
 static const struct fmt_case cases[] = {
-	{PGT_VTD_SL, 48, true},    {PGT_VTD_SL, 48, false}, {PGT_X86_FL, 47, true},
-	{PGT_X86_FL, 56, false},   {PGT_AMD_V1, 48, true},  {PGT_AMD_V1, 64, false},
+	{PGT_VTD_SL, 48, true},	   {PGT_VTD_SL, 48, false},    {PGT_X86_FL, 47, true},
+	{PGT_X86_FL, 56, false},   {PGT_AMD_V1, 48, true},     {PGT_AMD_V1, 64, false},
 	{PGT_ARM_S1_4K, 48, true}, {PGT_ARM_S2_4K, 48, false},
 };
 
@@ -88,7 +88,8 @@ static void check_base(struct pgt *p, uint64_t t_iova, uint64_t t_size)
 	for (unsigned int i = 0; i < ARRAY_SIZE(base); i++)
 		for (uint64_t off = 0; off < base[i].size; off += SZ_4K)
 			bad += pgt_iova_to_phys(p, base[i].iova + off) != base[i].pa + off;
-	for (uint64_t off = 0; off < t_size; off += (off < 8 * SZ_4K || t_size - off < 16 * SZ_4K) ? SZ_4K : SZ_2M)
+	for (uint64_t off = 0; off < t_size;
+	     off += (off < 8 * SZ_4K || t_size - off < 16 * SZ_4K) ? SZ_4K : SZ_2M)
 		bad += pgt_iova_to_phys(p, t_iova + off) != UINT64_MAX;
 	CU_ASSERT_EQUAL(bad, 0);
 }
@@ -223,7 +224,7 @@ static void test_einval(void)
 	static const struct pgt_cfg bad[] = {
 		{.fmt = 0, .ias = 48},
 		{.fmt = 99, .ias = 48},
-		{.fmt = PGT_VTD_SL},                          /* no size at all */
+		{.fmt = PGT_VTD_SL}, /* no size at all */
 		{.fmt = PGT_VTD_SL, .levels = 2},
 		{.fmt = PGT_VTD_SL, .levels = 6},
 		{.fmt = PGT_VTD_SL, .ias = 58},
@@ -232,7 +233,7 @@ static void test_einval(void)
 		{.fmt = PGT_VTD_SL, .ias = 48, .levels = 3},
 		{.fmt = PGT_VTD_SL, .ias = 48, .quirks = PGT_QUIRK_ARM_NS},
 		{.fmt = PGT_VTD_SL, .ias = 48, .pgsize_bitmap = SZ_2M}, /* no 4K */
-		{.fmt = PGT_X86_FL, .ias = 48, .levels = 4},  /* canonical: 47 bits */
+		{.fmt = PGT_X86_FL, .ias = 48, .levels = 4},		/* canonical: 47 bits */
 		{.fmt = PGT_X86_FL, .levels = 3},
 		{.fmt = PGT_X86_FL, .ias = 57},
 		{.fmt = PGT_X86_FL, .ias = 47, .quirks = PGT_QUIRK_VTD_SNOOP},
@@ -296,7 +297,8 @@ static void test_unmap_semantics(void)
 		/* leaves larger than the range are not split */
 		g = (struct pgt_gather){0};
 		CU_ASSERT_EQUAL(pgt_map(p, SZ_2M - 2 * SZ_4K, 0x10000000 - 2 * SZ_4K,
-					2 * SZ_4K + SZ_2M, RW, &g), 0);
+					2 * SZ_4K + SZ_2M, RW, &g),
+				0);
 		CU_ASSERT_EQUAL(g.pgsize, SZ_4K);
 		g = (struct pgt_gather){0};
 		CU_ASSERT_EQUAL(pgt_unmap(p, SZ_2M, SZ_4K, &g), 0);

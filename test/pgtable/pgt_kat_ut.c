@@ -69,8 +69,7 @@ typedef uint64_t (*tbl_bits_fn)(unsigned int level);
  * Walk @iova: every table entry must be exactly (next table pa | tbl(level))
  * and the leaf exactly @leaf at @pgsize.
  */
-static void kat_check(struct pgt *p, uint64_t iova, uint64_t leaf, uint64_t pgsize,
-		      tbl_bits_fn tbl)
+static void kat_check(struct pgt *p, uint64_t iova, uint64_t leaf, uint64_t pgsize, tbl_bits_fn tbl)
 {
 	struct pgt_walk_level w[8];
 	int n = pgt_walk(p, iova, w, 8);
@@ -344,28 +343,75 @@ struct field {
 	uint64_t expect;
 };
 
-#define F(m, v) {#m, (m), (v)}
+#define F(m, v)              \
+	{                    \
+#m, (m), (v) \
+	}
 
 static const struct field fields[] = {
-	F(VTD_SL_R, 0x1), F(VTD_SL_W, 0x2), F(VTD_SL_X, 0x4), F(VTD_SL_EMT, 0x38),
-	F(VTD_SL_IPAT, 0x40), F(VTD_SL_PS, 0x80), F(VTD_SL_A, 0x100), F(VTD_SL_D, 0x200),
-	F(VTD_SL_SNP, 0x800), F(VTD_SL_ADDR, 0x000ffffffffff000ULL), F(VTD_SL_TM, 1ULL << 62),
-	F(X86_P, 0x1), F(X86_RW, 0x2), F(X86_US, 0x4), F(X86_PWT, 0x8), F(X86_PCD, 0x10),
-	F(X86_A, 0x20), F(X86_D, 0x40), F(X86_PS, 0x80), F(X86_G, 0x100),
-	F(X86_ADDR, 0x000ffffffffff000ULL), F(X86_XD, 1ULL << 63),
-	F(AMD_PR, 0x1), F(AMD_A, 0x20), F(AMD_D, 0x40), F(AMD_NL, 0xe00),
-	F(AMD_ADDR, 0x000ffffffffff000ULL), F(AMD_U, 1ULL << 59), F(AMD_FC, 1ULL << 60),
-	F(AMD_IR, 1ULL << 61), F(AMD_IW, 1ULL << 62),
-	F(ARM_VALID, 0x1), F(ARM_TYPE, 0x2), F(ARM_ADDR, 0x0000fffffffff000ULL),
-	F(ARM_S1_ATTRIDX, 0x1c), F(ARM_S1_NS, 0x20), F(ARM_S1_AP, 0xc0), F(ARM_SH, 0x300),
-	F(ARM_AF, 0x400), F(ARM_S1_NG, 0x800), F(ARM_S2_MEMATTR, 0x3c), F(ARM_S2_S2AP, 0xc0),
-	F(ARM_DBM, 1ULL << 51), F(ARM_CONT, 1ULL << 52), F(ARM_S1_PXN, 1ULL << 53),
-	F(ARM_S1_UXN, 1ULL << 54), F(ARM_S2_XN, 1ULL << 54), F(ARM_SW, 0x0780000000000000ULL),
-	F(ARM_TBL_NSTABLE, 1ULL << 63), F(ARM_MAIR_ATTR(0), 0xff), F(ARM_MAIR_ATTR(2), 0xff0000),
-	F(ARM_TCR_T0SZ, 0x3f), F(ARM_TCR_IRGN0, 0x300), F(ARM_TCR_ORGN0, 0xc00),
-	F(ARM_TCR_SH0, 0x3000), F(ARM_TCR_TG0, 0xc000), F(ARM_TCR_IPS, 0x700000000ULL),
-	F(ARM_VTCR_T0SZ, 0x3f), F(ARM_VTCR_SL0, 0xc0), F(ARM_VTCR_IRGN0, 0x300),
-	F(ARM_VTCR_ORGN0, 0xc00), F(ARM_VTCR_SH0, 0x3000), F(ARM_VTCR_TG0, 0xc000),
+	F(VTD_SL_R, 0x1),
+	F(VTD_SL_W, 0x2),
+	F(VTD_SL_X, 0x4),
+	F(VTD_SL_EMT, 0x38),
+	F(VTD_SL_IPAT, 0x40),
+	F(VTD_SL_PS, 0x80),
+	F(VTD_SL_A, 0x100),
+	F(VTD_SL_D, 0x200),
+	F(VTD_SL_SNP, 0x800),
+	F(VTD_SL_ADDR, 0x000ffffffffff000ULL),
+	F(VTD_SL_TM, 1ULL << 62),
+	F(X86_P, 0x1),
+	F(X86_RW, 0x2),
+	F(X86_US, 0x4),
+	F(X86_PWT, 0x8),
+	F(X86_PCD, 0x10),
+	F(X86_A, 0x20),
+	F(X86_D, 0x40),
+	F(X86_PS, 0x80),
+	F(X86_G, 0x100),
+	F(X86_ADDR, 0x000ffffffffff000ULL),
+	F(X86_XD, 1ULL << 63),
+	F(AMD_PR, 0x1),
+	F(AMD_A, 0x20),
+	F(AMD_D, 0x40),
+	F(AMD_NL, 0xe00),
+	F(AMD_ADDR, 0x000ffffffffff000ULL),
+	F(AMD_U, 1ULL << 59),
+	F(AMD_FC, 1ULL << 60),
+	F(AMD_IR, 1ULL << 61),
+	F(AMD_IW, 1ULL << 62),
+	F(ARM_VALID, 0x1),
+	F(ARM_TYPE, 0x2),
+	F(ARM_ADDR, 0x0000fffffffff000ULL),
+	F(ARM_S1_ATTRIDX, 0x1c),
+	F(ARM_S1_NS, 0x20),
+	F(ARM_S1_AP, 0xc0),
+	F(ARM_SH, 0x300),
+	F(ARM_AF, 0x400),
+	F(ARM_S1_NG, 0x800),
+	F(ARM_S2_MEMATTR, 0x3c),
+	F(ARM_S2_S2AP, 0xc0),
+	F(ARM_DBM, 1ULL << 51),
+	F(ARM_CONT, 1ULL << 52),
+	F(ARM_S1_PXN, 1ULL << 53),
+	F(ARM_S1_UXN, 1ULL << 54),
+	F(ARM_S2_XN, 1ULL << 54),
+	F(ARM_SW, 0x0780000000000000ULL),
+	F(ARM_TBL_NSTABLE, 1ULL << 63),
+	F(ARM_MAIR_ATTR(0), 0xff),
+	F(ARM_MAIR_ATTR(2), 0xff0000),
+	F(ARM_TCR_T0SZ, 0x3f),
+	F(ARM_TCR_IRGN0, 0x300),
+	F(ARM_TCR_ORGN0, 0xc00),
+	F(ARM_TCR_SH0, 0x3000),
+	F(ARM_TCR_TG0, 0xc000),
+	F(ARM_TCR_IPS, 0x700000000ULL),
+	F(ARM_VTCR_T0SZ, 0x3f),
+	F(ARM_VTCR_SL0, 0xc0),
+	F(ARM_VTCR_IRGN0, 0x300),
+	F(ARM_VTCR_ORGN0, 0xc00),
+	F(ARM_VTCR_SH0, 0x3000),
+	F(ARM_VTCR_TG0, 0xc000),
 	F(ARM_VTCR_PS, 0x70000),
 };
 
@@ -437,8 +483,9 @@ static void test_walk_describe(void)
 
 	for (unsigned int f = 0; f < ARRAY_SIZE(fmts); f++) {
 		struct pgt_cfg cfg;
-		struct pgt *p = kat_alloc(fmts[f], fmts[f] == PGT_X86_FL ? 47 : 48, 48,
-					  fmts[f] == PGT_VTD_SL ? PGT_QUIRK_VTD_SNOOP : 0, true, &cfg);
+		struct pgt *p =
+			kat_alloc(fmts[f], fmts[f] == PGT_X86_FL ? 47 : 48, 48,
+				  fmts[f] == PGT_VTD_SL ? PGT_QUIRK_VTD_SNOOP : 0, true, &cfg);
 		struct pgt_walk_level w[8];
 		char small[8];
 

@@ -23,12 +23,12 @@
 struct tmem {
 	uint8_t *base;
 	size_t nr_pages;
-	uint32_t *free_stack;   /* indices of free pages */
+	uint32_t *free_stack; /* indices of free pages */
 	size_t nr_free;
-	bool identity;          /* pa == va */
-	uint64_t nr_calls;      /* alloc_page calls so far */
-	uint64_t fail_at;       /* fail the call whose number this is (0: never) */
-	size_t live;            /* pages currently handed out */
+	bool identity;	   /* pa == va */
+	uint64_t nr_calls; /* alloc_page calls so far */
+	uint64_t fail_at;  /* fail the call whose number this is (0: never) */
+	size_t live;	   /* pages currently handed out */
 };
 
 static inline uint64_t tmem_pa(const struct tmem *m, const void *va)

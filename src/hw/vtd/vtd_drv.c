@@ -15,10 +15,13 @@
 #include <string.h>
 
 #include "hw/vtd/vtd_internal.h"
-#if __has_include("model/vtd/vtd_model.h")
 #include "model/vtd/vtd_model.h"
-#define VTD_HAVE_MODEL 1
-#endif
+
+/* The model is linked in when src/model/vtd builds: weak references, so
+ * that a library without it still links (model units then fail -ENODEV). */
+#pragma weak vtd_model_create_str
+#pragma weak vtd_model_destroy
+#pragma weak vtd_model_regio
 
 /* ------------------------------------------------------------------ */
 /* Small helpers shared by the driver files. */
@@ -114,14 +117,12 @@ void vtd_event_push(struct vtd_unit *vu, const struct uiommu_event *ev)
 
 static int bind_model(struct uiommu_unit *u, struct vtd_unit *vu, const char *cfg)
 {
-#ifndef VTD_HAVE_MODEL
-	(void)u;
-	(void)vu;
-	(void)cfg;
-	VTD_LOG(ERR, "the VT-d model is not built in");
-	return -ENODEV;
-#else
 	int rc;
+
+	if (!vtd_model_create_str) {
+		VTD_LOG(ERR, "the VT-d model is not built into this library");
+		return -ENODEV;
+	}
 
 	rc = vtd_model_create_str(cfg, &vu->model);
 	if (rc) {
@@ -130,15 +131,12 @@ static int bind_model(struct uiommu_unit *u, struct vtd_unit *vu, const char *cf
 	}
 	vtd_model_regio(vu->model, &u->regs);
 	return 0;
-#endif
 }
 
 static void unbind(struct uiommu_unit *u, struct vtd_unit *vu)
 {
 	if (vu->model) {
-#ifdef VTD_HAVE_MODEL
 		vtd_model_destroy(vu->model);
-#endif
 		vu->model = NULL;
 		memset(&u->regs, 0, sizeof(u->regs));
 	} else {
@@ -228,7 +226,7 @@ static void driver_opts(bool *legacy, bool *noqi)
 /* ------------------------------------------------------------------ */
 /* unit_init / unit_fini */
 
-static int takeover_check(struct vtd_unit *vu, bool force)
+int vtd_takeover_check(struct vtd_unit *vu, bool force)
 {
 	const struct uiommu_regio *r = vtd_rio(vu);
 	uint32_t gsts = reg_read32(r, VTD_REG_GSTS);
@@ -368,7 +366,7 @@ static int vtd_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc *d
 			goto err_unbind;
 	}
 
-	rc = takeover_check(vu, desc->force);
+	rc = vtd_takeover_check(vu, desc->force);
 	if (rc)
 		goto err_unbind;
 	save_regs(vu);
@@ -466,13 +464,11 @@ static int vtd_unit_adopt(struct uiommu_unit *u)
 	int rc;
 
 	if (u->access == UIOMMU_UNIT_MODEL) {
-#ifdef VTD_HAVE_MODEL
 		/* The model's state is in the arena: re-bind its hooks. */
+		if (!vu->model || !vtd_model_regio)
+			return -EOPNOTSUPP;
 		vtd_model_regio(vu->model, &u->regs);
 		return 0;
-#else
-		return -EOPNOTSUPP;
-#endif
 	}
 	{
 		struct uiommu_unit_desc d = {

@@ -190,6 +190,9 @@ int vtd_wait_reg32(struct vtd_unit *vu, uint32_t off, uint32_t mask, uint32_t wa
 int vtd_wait_reg64(struct vtd_unit *vu, uint32_t off, uint64_t mask, uint64_t want,
 		   const char *what);
 void vtd_event_push(struct vtd_unit *vu, const struct uiommu_event *ev);
+/* -EBUSY when someone else translates (GSTS.TES/QIES/IRES) unless @force;
+ * with @force, translation and QI are turned off. */
+int vtd_takeover_check(struct vtd_unit *vu, bool force);
 
 /* ---- vtd_mmio.c ---- */
 int vtd_mmio_map(struct uiommu_unit *u, const struct uiommu_unit_desc *desc);

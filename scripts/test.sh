@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Run the whole uiommu test suite: install what is missing, build, run every
+# meson test (suites 'unit' and 'qemu'), print one summary line.
+#
+#   scripts/test.sh                 everything
+#   scripts/test.sh --suite unit    one suite (meson test --suite)
+#   scripts/test.sh --asan          unit suite in an ASan+UBSan build (build-asan/)
+#   scripts/test.sh --valgrind      unit suite under valgrind (build/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=normal
+suite_args=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--asan) mode=asan ;;
+	--valgrind) mode=valgrind ;;
+	--suite) suite_args+=(--suite "$2"); shift ;;
+	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+	*) echo "test.sh: unknown option '$1'" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+if [ "${UIOMMU_SKIP_DEPS:-0}" != 1 ]; then
+	bash scripts/setup-deps.sh --backports
+fi
+
+builddir=build
+setup_args=()
+if [ "$mode" = asan ]; then
+	builddir=build-asan
+	setup_args=(-Db_sanitize=address,undefined -Db_lundef=false -Dbench=false -Dqemu_tests=false)
+	suite_args=(--suite unit)
+fi
+if [ ! -f "$builddir/build.ninja" ]; then
+	meson setup "$builddir" "${setup_args[@]}"
+fi
+ninja -C "$builddir"
+
+test_args=(--print-errorlogs --num-processes 2)
+if [ "$mode" = valgrind ]; then
+	suite_args=(--suite unit)
+	test_args+=(--timeout-multiplier 20
+		--wrap='valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet')
+fi
+if [ "$mode" = asan ]; then
+	test_args+=(--timeout-multiplier 4)
+	export UIOMMU_TEST_QUICK=1
+fi
+
+rc=0
+meson test -C "$builddir" "${test_args[@]}" "${suite_args[@]}" || rc=$?
+
+# One plain summary line: "N passed, N failed, N skipped".
+log="$builddir/meson-logs/testlog.json"
+if [ -f "$log" ]; then
+	python3 - "$log" <<'PY'
+import json, sys
+ok = fail = skip = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line).get("result", "")
+    if r in ("OK", "EXPECTEDFAIL"):
+        ok += 1
+    elif r == "SKIP":
+        skip += 1
+    else:
+        fail += 1
+print(f"{ok} passed, {fail} failed, {skip} skipped")
+PY
+fi
+exit "$rc"

@@ -1,0 +1,1019 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * VT-d driver, end to end on the built-in model through the public API:
+ * unit_add (model) -> device_add -> ioas_alloc -> attach -> map_va -> DMA
+ * by the model's DMA engine -> unmap -> DMA faults, reported by
+ * uiommu_poll, and no byte moves.
+ *
+ * Modes: legacy 3-/4-level, scalable second-level, first-level, nested,
+ * pass-through; with and without QI; coherent and not.  Error paths: IQE
+ * recovery, wait time-out, PASID range, DID exhaustion, fault overflow,
+ * page requests; randomized map/unmap/DMA (VTD_UT_OPS operations, seed
+ * VTD_UT_SEED); fail-nth of attach.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ut.h"
+#include "uiommu/uiommu.h"
+#include "core/core.h"
+#include "hw/vtd/vtd_internal.h"
+#include "model/vtd/vtd_model.h"
+
+#define RID 0x0310u /* 03:02.0 */
+#define BUF_SIZE (256u * 1024)
+
+static struct uiommu_ctx *ctx;
+
+/* One scenario's objects. */
+struct tenv {
+	struct uiommu_unit *unit;
+	struct vtd_unit *vu;
+	struct vtd_model *m;
+	struct uiommu_device *dev;
+	struct uiommu_ioas *ioas;
+	struct uiommu_hwpt *hwpt; /* explicit HWPT (stage 1), or NULL */
+	struct uenv_dma buf;
+	uint32_t pt_id;
+};
+
+/* One context per process (the environment is per process). */
+static int suite_init(void)
+{
+	int rc = ctx ? 0 : uiommu_ctx_create(NULL, &ctx);
+
+	if (rc)
+		fprintf(stderr, "uiommu_ctx_create: %d\n", rc);
+	return rc ? -1 : 0;
+}
+
+static int suite_fini(void)
+{
+	return 0;
+}
+
+static int unit_up(struct tenv *t, const char *cfg)
+{
+	struct uiommu_unit_desc d = {
+		.family = UIOMMU_FAMILY_VTD,
+		.access = UIOMMU_UNIT_MODEL,
+		.numa_node = -1,
+		.model_cfg = cfg,
+	};
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	rc = uiommu_unit_add(ctx, &d, &t->unit);
+	if (rc)
+		return rc;
+	t->vu = vtd_of(t->unit);
+	t->m = t->vu->model;
+	return 0;
+}
+
+static int dev_up(struct tenv *t, uint32_t rid, uint32_t pasid_bits, struct uiommu_device **out)
+{
+	struct uiommu_device_desc dd = {
+		.bus = (uint8_t)(rid >> 8),
+		.devfn = (uint8_t)rid,
+		.hw_id = rid,
+		.pasid_bits = pasid_bits,
+	};
+
+	return uiommu_device_add(t->unit, &dd, out);
+}
+
+/* unit + device + IOAS + attach (stage1: through an explicit FL HWPT). */
+static void scenario_up(struct tenv *t, const char *cfg, bool stage1)
+{
+	CU_ASSERT_FATAL(unit_up(t, cfg) == 0);
+	CU_ASSERT_FATAL(dev_up(t, RID, 8, &t->dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t->ioas) == 0);
+	t->pt_id = uiommu_ioas_id(t->ioas);
+	if (stage1) {
+		CU_ASSERT_FATAL(uiommu_hwpt_alloc(t->ioas, t->unit, UIOMMU_HWPT_STAGE1, &t->hwpt) ==
+				0);
+		t->pt_id = uiommu_hwpt_id(t->hwpt);
+	}
+	CU_ASSERT_FATAL(uiommu_device_attach(t->dev, UIOMMU_NO_PASID, t->pt_id, NULL) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 4096, -1, &t->buf) == 0);
+}
+
+static void scenario_down(struct tenv *t)
+{
+	uint64_t n = 0;
+
+	if (t->buf.va)
+		uenv_dma_free(&t->buf);
+	if (t->dev) {
+		(void)uiommu_device_detach(t->dev, UIOMMU_NO_PASID);
+		CU_ASSERT(uiommu_device_remove(t->dev) == 0);
+	}
+	if (t->hwpt)
+		CU_ASSERT(uiommu_hwpt_destroy(t->hwpt) == 0);
+	if (t->ioas) {
+		CU_ASSERT(uiommu_ioas_unmap_all(t->ioas, &n) == 0);
+		CU_ASSERT(uiommu_ioas_destroy(t->ioas) == 0);
+	}
+	if (t->unit)
+		CU_ASSERT(uiommu_unit_remove(t->unit) == 0);
+	memset(t, 0, sizeof(*t));
+}
+
+static int dma(struct tenv *t, uint32_t rid, uint32_t pasid, uint64_t iova, void *buf,
+	       size_t len, bool wr, unsigned int *reason)
+{
+	unsigned int r = 0;
+	int rc = vtd_model_dma(t->m, (uint16_t)rid, pasid, iova, buf, len, wr, 0, &r);
+
+	if (reason)
+		*reason = r;
+	return rc;
+}
+
+static uint16_t drain(struct uiommu_event *ev, uint16_t max)
+{
+	return uiommu_poll(ctx, ev, max);
+}
+
+/* The basic check: map, DMA both ways, unmap, DMA faults and is reported. */
+static void map_dma_unmap(struct tenv *t, uint32_t pasid)
+{
+	uint8_t src[512], dst[512];
+	struct uiommu_event ev[8];
+	uint64_t iova = 0, unmapped = 0;
+	unsigned int reason;
+	uint8_t *b = t->buf.va;
+	uint16_t n;
+
+	while (drain(ev, 8))
+		; /* nothing stale from an earlier scenario */
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t->ioas, &iova, t->buf.va, BUF_SIZE,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	for (unsigned int i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 7 + 3);
+	memset(b, 0, BUF_SIZE);
+	/* device write lands at the right bytes */
+	CU_ASSERT(dma(t, RID, pasid, iova + 0x1234, src, sizeof(src), true, &reason) == 0);
+	CU_ASSERT(memcmp(b + 0x1234, src, sizeof(src)) == 0);
+	/* device read sees CPU data */
+	memset(b + 0x20000, 0x5a, 512);
+	CU_ASSERT(dma(t, RID, pasid, iova + 0x20000, dst, sizeof(dst), false, &reason) == 0);
+	CU_ASSERT(dst[0] == 0x5a && dst[511] == 0x5a);
+	CU_ASSERT(drain(ev, 8) == 0);
+
+	CU_ASSERT(uiommu_ioas_unmap(t->ioas, iova, BUF_SIZE, &unmapped) == 0);
+	CU_ASSERT(unmapped == BUF_SIZE);
+	memset(b, 0, BUF_SIZE);
+	CU_ASSERT(dma(t, RID, pasid, iova + 0x1234, src, sizeof(src), true, &reason) == -EFAULT);
+	for (unsigned int i = 0; i < BUF_SIZE; i++)
+		if (b[i]) {
+			CU_FAIL("a byte was written after unmap");
+			break;
+		}
+	n = drain(ev, 8);
+	CU_ASSERT(n == 1);
+	if (n >= 1) {
+		CU_ASSERT(ev[0].type == UIOMMU_EV_FAULT);
+		CU_ASSERT(ev[0].dev_id == uiommu_device_id(t->dev));
+		CU_ASSERT(ev[0].hw_id == RID);
+		CU_ASSERT(ev[0].addr == ((iova + 0x1234) & ~0xfffull));
+		CU_ASSERT(ev[0].flags & UIOMMU_EV_WRITE);
+		CU_ASSERT(ev[0].reason == reason);
+		CU_ASSERT(ev[0].reason_text != NULL);
+		if (pasid != VTD_DMA_NO_PASID) {
+			CU_ASSERT(ev[0].flags & UIOMMU_EV_PASID);
+			CU_ASSERT(ev[0].pasid == pasid);
+		}
+	}
+	/* and a read */
+	CU_ASSERT(dma(t, RID, pasid, iova, dst, 64, false, &reason) == -EFAULT);
+	n = drain(ev, 8);
+	CU_ASSERT(n == 1 && ev[0].type == UIOMMU_EV_FAULT && (ev[0].flags & UIOMMU_EV_READ) &&
+		  ev[0].reason == reason);
+}
+
+static void run_basic(const char *cfg, bool stage1, bool expect_sm)
+{
+	struct tenv t;
+	struct uiommu_unit_caps c;
+
+	scenario_up(&t, cfg, stage1);
+	uiommu_unit_get_caps(t.unit, &c);
+	CU_ASSERT(c.scalable == expect_sm);
+	map_dma_unmap(&t, VTD_DMA_NO_PASID);
+	scenario_down(&t);
+}
+
+static void test_legacy_3level(void)
+{
+	struct tenv t;
+
+	scenario_up(&t, "smts=0,sagaw=0x2,mgaw=39", false);
+	CU_ASSERT(t.vu->sm == false);
+	map_dma_unmap(&t, VTD_DMA_NO_PASID);
+	/* the context entry points at a 3-level table */
+	uint64_t *ce = (uint64_t *)t.vu->ctx[RID >> 8][0].va + (RID & 0xff) * 2;
+	CU_ASSERT(FIELD_GET(VTD_CE_Q1_AW, ce[1]) == VTD_AW_39);
+	scenario_down(&t);
+}
+
+static void test_legacy_4level(void)
+{
+	struct tenv t;
+
+	scenario_up(&t, "smts=0,sagaw=0x4,mgaw=48", false);
+	map_dma_unmap(&t, VTD_DMA_NO_PASID);
+	uint64_t *ce = (uint64_t *)t.vu->ctx[RID >> 8][0].va + (RID & 0xff) * 2;
+	CU_ASSERT(FIELD_GET(VTD_CE_Q1_AW, ce[1]) == VTD_AW_48);
+	scenario_down(&t);
+}
+
+static void test_legacy_noqi(void)
+{
+	run_basic("smts=0,qi=0,sagaw=0x4,mgaw=48", false, false);
+}
+
+static void test_legacy_noncoherent(void)
+{
+	run_basic("smts=0,coherent=0", false, false);
+}
+
+static void test_legacy_nopsi(void)
+{
+	run_basic("smts=0,psi=0", false, false);
+}
+
+static void test_sm_sl(void)
+{
+	run_basic("", false, true);
+}
+
+static void test_sm_sl_noncoherent(void)
+{
+	run_basic("coherent=0", false, true);
+}
+
+static void test_sm_fl(void)
+{
+	run_basic("", true, true);
+}
+
+static void test_sm_fl_4k_only(void)
+{
+	run_basic("fl1gp=0,sagaw=0x4,mgaw=48", true, true);
+}
+
+/* A PASID attachment next to the RID one. */
+static void test_sm_pasid(void)
+{
+	struct tenv t;
+	struct uiommu_ioas *ioas2;
+	uint64_t iova = 0;
+	uint8_t v = 0xab, r;
+	unsigned int reason;
+	struct uiommu_event ev[4];
+
+	scenario_up(&t, "", false);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas2) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(t.dev, 5, uiommu_ioas_id(ioas2), NULL) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(ioas2, &iova, t.buf.va, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(dma(&t, RID, 5, iova + 8, &v, 1, true, &reason) == 0);
+	CU_ASSERT(((uint8_t *)t.buf.va)[8] == 0xab);
+	/* the RID is attached to an empty IOAS: same IOVA faults there */
+	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, iova + 8, &r, 1, false, &reason) == -EFAULT);
+	CU_ASSERT(drain(ev, 4) == 1);
+	/* other PASIDs are blocked */
+	CU_ASSERT(dma(&t, RID, 6, iova + 8, &r, 1, false, &reason) == -EFAULT);
+	CU_ASSERT(drain(ev, 4) == 1 && ev[0].pasid == 6);
+	/* out of range */
+	CU_ASSERT(uiommu_device_attach(t.dev, 256, uiommu_ioas_id(ioas2), NULL) == -EINVAL);
+	{
+		struct fam_attach fa = {.kind = FAM_ATTACH_BLOCKED};
+		CU_ASSERT(vtd_family_ops.dev_set(t.unit, t.dev, 4096, &fa) == -EINVAL);
+		CU_ASSERT(vtd_family_ops.dev_set(t.unit, t.dev, 0, &fa) == -EINVAL);
+	}
+	CU_ASSERT(uiommu_device_detach(t.dev, 5) == 0);
+	CU_ASSERT(dma(&t, RID, 5, iova + 8, &v, 1, true, &reason) == -EFAULT);
+	CU_ASSERT(drain(ev, 4) == 1);
+	CU_ASSERT(uiommu_ioas_unmap_all(ioas2, NULL) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(ioas2) == 0);
+	scenario_down(&t);
+}
+
+/* Replace: switch the RID between two IOASes; the old one must be gone. */
+static void replace_check(const char *cfg)
+{
+	struct tenv t;
+	struct uiommu_ioas *ioas2;
+	uint64_t iova = 0x100000, iova2 = 0x100000;
+	uint8_t v = 1;
+	unsigned int reason;
+	struct uiommu_event ev[4];
+	uint8_t *b = t.buf.va;
+
+	scenario_up(&t, cfg, false);
+	b = t.buf.va;
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas2) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &iova, b, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(ioas2, &iova2, b + 4096, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, iova, &v, 1, true, &reason) == 0);
+	CU_ASSERT(b[0] == 1);
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas2), NULL) == 0);
+	v = 2;
+	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, iova, &v, 1, true, &reason) == 0);
+	CU_ASSERT(b[0] == 1 && b[4096] == 2); /* no stale translation */
+	CU_ASSERT(drain(ev, 4) == 0);
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, t.pt_id, NULL) == 0);
+	CU_ASSERT(uiommu_ioas_unmap_all(ioas2, NULL) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(ioas2) == 0);
+	scenario_down(&t);
+}
+
+static void test_replace_legacy(void)
+{
+	replace_check("smts=0");
+}
+
+static void test_replace_sm(void)
+{
+	replace_check("");
+}
+
+/* Pass-through: no public HWPT kind yet, so through the ops. */
+static void pt_check(const char *cfg)
+{
+	struct tenv t;
+	struct uiommu_device *d2;
+	struct fam_attach fa = {.kind = FAM_ATTACH_IDENTITY};
+	uint8_t v = 0x77;
+	unsigned int reason;
+
+	CU_ASSERT_FATAL(unit_up(&t, cfg) == 0);
+	CU_ASSERT_FATAL(dev_up(&t, RID, 0, &d2) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(4096, 4096, -1, &t.buf) == 0);
+	CU_ASSERT_FATAL(unit_did_alloc(t.unit, &fa.did) == 0);
+	CU_ASSERT(vtd_family_ops.dev_set(t.unit, d2, UIOMMU_NO_PASID, &fa) == 0);
+	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, t.buf.iova + 100, &v, 1, true, &reason) == 0);
+	CU_ASSERT(((uint8_t *)t.buf.va)[100] == 0x77);
+	fa.kind = FAM_ATTACH_BLOCKED;
+	CU_ASSERT(vtd_family_ops.dev_set(t.unit, d2, UIOMMU_NO_PASID, &fa) == 0);
+	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, t.buf.iova + 100, &v, 1, true, &reason) ==
+		  -EFAULT);
+	{
+		struct uiommu_event ev[4];
+		CU_ASSERT(drain(ev, 4) == 1);
+	}
+	unit_did_free(t.unit, 1);
+	uenv_dma_free(&t.buf);
+	CU_ASSERT(uiommu_device_remove(d2) == 0);
+	CU_ASSERT(uiommu_unit_remove(t.unit) == 0);
+}
+
+static void test_pt_legacy(void)
+{
+	pt_check("smts=0");
+}
+
+static void test_pt_sm(void)
+{
+	pt_check("");
+}
+
+/* Nested: user first-level (IPA-addressed) over a nest-parent second level. */
+static void test_nested(void)
+{
+	struct tenv t;
+	struct uiommu_hwpt *parent, *nested;
+	struct uiommu_viommu *vi;
+	struct uenv_dma fl;
+	uint64_t *pml4, *pdpt, *pd, *pt;
+	const uint64_t ipa_tables = 0x10000000, ipa_buf = 0x20000000, va = 0x40000000;
+	uint64_t io;
+	uint8_t v = 0x42, r;
+	unsigned int reason;
+	struct uiommu_event ev[4];
+
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, RID, 8, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vi) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 4096, -1, &t.buf) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(4 * 4096, 4096, -1, &fl) == 0);
+	/* stage 2: the FL tables and the buffer at their IPAs */
+	io = ipa_tables;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, fl.va, 4 * 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	io = ipa_buf;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, t.buf.va, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	/* stage 1 (x86 4-level, SDM 4.5): va -> ipa_buf, table pointers are IPAs */
+	pml4 = fl.va;
+	pdpt = pml4 + 512;
+	pd = pdpt + 512;
+	pt = pd + 512;
+	pml4[(va >> 39) & 511] = (ipa_tables + 4096) | 0x7;
+	pdpt[(va >> 30) & 511] = (ipa_tables + 8192) | 0x7;
+	pd[(va >> 21) & 511] = (ipa_tables + 12288) | 0x7;
+	pt[(va >> 12) & 511] = ipa_buf | 0x7;
+	struct uiommu_hwpt_s1_data s1 = {
+		.family = UIOMMU_FAMILY_VTD,
+		.u.vtd = {.flptr = ipa_tables, .addr_width = 48},
+	};
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(vi, &s1, &nested) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(nested),
+					     NULL) == 0);
+	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, va + 16, &v, 1, true, &reason) == 0);
+	CU_ASSERT(((uint8_t *)t.buf.va)[16] == 0x42);
+	/* stage-2 unmap of the buffer: the nested translation goes too */
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, ipa_buf, 4096, NULL) == 0);
+	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, va + 16, &r, 1, false, &reason) == -EFAULT);
+	CU_ASSERT(drain(ev, 4) == 1 && ev[0].type == UIOMMU_EV_FAULT);
+	/* user stage-1 change + user invalidation */
+	io = ipa_buf;
+	CU_ASSERT(uiommu_ioas_map_va(t.ioas, &io, t.buf.va, 4096,
+				     UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA) ==
+		  0);
+	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, va + 16, &r, 1, false, &reason) == 0);
+	pt[(va >> 12) & 511] = 0;
+	{
+		struct uiommu_inv_entry e = {.type = UIOMMU_INV_S1_RANGE, .addr = va, .len = 4096};
+		uint32_t done = 0;
+		CU_ASSERT(uiommu_cache_invalidate(vi, nested, &e, 1, &done) == 0);
+		CU_ASSERT(done == 1);
+	}
+	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, va + 16, &r, 1, false, &reason) == -EFAULT);
+	CU_ASSERT(drain(ev, 4) == 1);
+
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(nested) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(vi) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	uenv_dma_free(&fl);
+	scenario_down(&t);
+}
+
+/* ---------------------------------------------------------------- errors */
+
+/* A descriptor with reserved bits set: IQE, recovered, the rest goes on. */
+static void test_iqe_recovery(void)
+{
+	struct tenv t;
+	struct vtd_qi_desc d[3];
+	struct uiommu_event ev[8];
+	uint16_t n;
+	bool seen = false;
+
+	scenario_up(&t, "smts=0", false);
+	while (drain(ev, 8))
+		;
+	vtd_desc_iotlb(&d[0], VTD_IOTLB_G_GLOBAL, 0, 0, 0, false, false, false);
+	vtd_desc_iotlb(&d[1], VTD_IOTLB_G_GLOBAL, 0, 0, 0, false, false, false);
+	d[1].d[0] |= BIT_ULL(40); /* reserved (VTD_QI_IOTLB_Q0_RSVD) */
+	vtd_desc_cc(&d[2], VTD_CC_G_GLOBAL, 0, 0, 0);
+	CU_ASSERT(vtd_qi_submit_sync(t.vu, d, 3) == -EIO);
+	CU_ASSERT(t.vu->stats.iqe == 1);
+	n = drain(ev, 8);
+	for (uint16_t i = 0; i < n; i++)
+		if (ev[i].type == UIOMMU_EV_QUEUE_ERROR)
+			seen = true;
+	CU_ASSERT(seen);
+	/* the queue works afterwards */
+	CU_ASSERT(vtd_qi_submit_sync(t.vu, d, 1) == 0);
+	map_dma_unmap(&t, VTD_DMA_NO_PASID);
+	scenario_down(&t);
+}
+
+/* The hardware stops consuming the queue: bounded wait, -ETIMEDOUT, reset. */
+static void test_wait_timeout(void)
+{
+	struct tenv t;
+	struct vtd_qi_desc d;
+	struct uiommu_event ev[8];
+	uint16_t n;
+	bool seen = false;
+
+	scenario_up(&t, "smts=0", false);
+	while (drain(ev, 8))
+		;
+	t.vu->timeout_ns = 20 * 1000 * 1000;
+	/* Behind the driver's back: QI off (queue no longer fetched). */
+	reg_write32(&t.unit->regs, VTD_REG_GCMD,
+		    reg_read32(&t.unit->regs, VTD_REG_GSTS) & (uint32_t)VTD_GSTS_PERSIST &
+			    ~(uint32_t)VTD_GCMD_QIE);
+	vtd_desc_iotlb(&d, VTD_IOTLB_G_GLOBAL, 0, 0, 0, false, false, false);
+	CU_ASSERT(vtd_qi_submit_sync(t.vu, &d, 1) == -ETIMEDOUT);
+	CU_ASSERT(t.vu->stats.timeouts == 1);
+	n = drain(ev, 8);
+	for (uint16_t i = 0; i < n; i++)
+		if (ev[i].type == UIOMMU_EV_QUEUE_ERROR)
+			seen = true;
+	CU_ASSERT(seen);
+	CU_ASSERT(reg_read32(&t.unit->regs, VTD_REG_GSTS) & VTD_GSTS_QIES);
+	t.vu->timeout_ns = VTD_WAIT_TIMEOUT_NS;
+	CU_ASSERT(vtd_qi_submit_sync(t.vu, &d, 1) == 0);
+	map_dma_unmap(&t, VTD_DMA_NO_PASID);
+	scenario_down(&t);
+}
+
+/* nd=0: 16 DIDs, DID 0 reserved: 15 domains. */
+static void test_did_exhaustion(void)
+{
+	struct tenv t;
+	struct uiommu_device *devs[16];
+	struct uiommu_ioas *ioases[16];
+	int ok = 0, rc = 0;
+
+	CU_ASSERT_FATAL(unit_up(&t, "smts=0,nd=0") == 0);
+	for (int i = 0; i < 16; i++) {
+		CU_ASSERT_FATAL(dev_up(&t, 0x100 + (uint32_t)i, 0, &devs[i]) == 0);
+		CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioases[i]) == 0);
+		rc = uiommu_device_attach(devs[i], UIOMMU_NO_PASID, uiommu_ioas_id(ioases[i]), NULL);
+		if (rc == 0)
+			ok++;
+	}
+	CU_ASSERT(ok == 15);
+	CU_ASSERT(rc == -ENOSPC);
+	for (int i = 0; i < 16; i++) {
+		(void)uiommu_device_detach(devs[i], UIOMMU_NO_PASID);
+		CU_ASSERT(uiommu_device_remove(devs[i]) == 0);
+		CU_ASSERT(uiommu_ioas_destroy(ioases[i]) == 0);
+	}
+	CU_ASSERT(uiommu_unit_remove(t.unit) == 0);
+}
+
+/* nfr=1: a second fault before the first is read is dropped and counted
+ * as an overflow, which must be reported. */
+static void test_fault_overflow(void)
+{
+	struct tenv t;
+	struct uiommu_event ev[8];
+	uint8_t v = 0;
+	unsigned int reason;
+	uint16_t n;
+	int faults = 0, ovf = 0;
+
+	scenario_up(&t, "smts=0,nfr=1", false);
+	while (drain(ev, 8))
+		;
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, 0x7000000 + (uint64_t)i * 4096, &v, 1, true,
+			      &reason) == -EFAULT);
+	n = drain(ev, 8);
+	for (uint16_t i = 0; i < n; i++) {
+		faults += ev[i].type == UIOMMU_EV_FAULT;
+		ovf += ev[i].type == UIOMMU_EV_OVERFLOW;
+	}
+	CU_ASSERT(faults == 1);
+	CU_ASSERT(ovf == 1);
+	CU_ASSERT(ev[0].addr == 0x7000000);
+	/* overflow cleared: the next fault is recorded again */
+	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, 0x7100000, &v, 1, true, &reason) == -EFAULT);
+	n = drain(ev, 8);
+	CU_ASSERT(n == 1 && ev[0].type == UIOMMU_EV_FAULT && ev[0].addr == 0x7100000);
+	/* max smaller than what is pending: nothing lost across calls */
+	for (int i = 0; i < 2; i++)
+		(void)dma(&t, RID, VTD_DMA_NO_PASID, 0x7200000, &v, 1, true, &reason);
+	CU_ASSERT(drain(ev, 1) == 1 && ev[0].type == UIOMMU_EV_FAULT);
+	CU_ASSERT(drain(ev, 1) == 1 && ev[0].type == UIOMMU_EV_OVERFLOW);
+	CU_ASSERT(drain(ev, 8) == 0);
+	scenario_down(&t);
+}
+
+/* Page request -> event -> page group response seen by the device. */
+static void test_page_request(void)
+{
+	struct tenv t;
+	struct uiommu_device *d2;
+	struct uiommu_device_desc dd = {.bus = 4, .hw_id = 0x400, .pasid_bits = 8, .pri = true};
+	struct uiommu_ioas *ioas2;
+	struct uiommu_event ev[8];
+	struct vtd_model_prq req = {.rid = 0x400, .pasid = 3, .addr = 0x123000, .prgi = 17,
+				    .write = true, .last = true};
+	unsigned int rc_code = 99;
+	uint16_t n;
+
+	scenario_up(&t, "", false);
+	while (drain(ev, 8))
+		;
+	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &d2) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas2) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(d2, 3, uiommu_ioas_id(ioas2), NULL) == 0);
+	CU_ASSERT(vtd_model_page_request(t.m, &req) == 0);
+	n = drain(ev, 8);
+	CU_ASSERT(n == 1);
+	CU_ASSERT(ev[0].type == UIOMMU_EV_PAGE_REQ);
+	CU_ASSERT(ev[0].dev_id == uiommu_device_id(d2));
+	CU_ASSERT(ev[0].pasid == 3 && (ev[0].flags & UIOMMU_EV_PASID));
+	CU_ASSERT(ev[0].addr == 0x123000 && ev[0].grpid == 17);
+	CU_ASSERT((ev[0].flags & UIOMMU_EV_WRITE) && (ev[0].flags & UIOMMU_EV_LAST));
+	CU_ASSERT(vtd_model_page_response(t.m, 0x400, 17, &rc_code) == -EAGAIN);
+	CU_ASSERT(uiommu_page_response(d2, 3, 17, UIOMMU_PAGE_RESP_SUCCESS) == 0);
+	CU_ASSERT(vtd_model_page_response(t.m, 0x400, 17, &rc_code) == 0);
+	CU_ASSERT(rc_code == VTD_PGRP_RC_SUCCESS);
+	CU_ASSERT(uiommu_device_detach(d2, 3) == 0);
+	CU_ASSERT(uiommu_device_remove(d2) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(ioas2) == 0);
+	scenario_down(&t);
+}
+
+/* Several areas unmapped at once: one wait for all of them. */
+static void test_one_wait_per_flush(void)
+{
+	struct tenv t;
+	uint64_t waits, iova;
+
+	scenario_up(&t, "smts=0", false);
+	for (int i = 0; i < 8; i++) {
+		iova = 0x1000000 + (uint64_t)i * 0x10000;
+		CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &iova, (uint8_t *)t.buf.va + i * 4096,
+						   4096,
+						   UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) == 0);
+	}
+	waits = t.vu->stats.qi_waits;
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x1000000, 0x80000, NULL) == 0);
+	CU_ASSERT(t.vu->stats.qi_waits - waits == 1);
+	scenario_down(&t);
+}
+
+/* Page-selective chunks: aligned powers of two, covering exactly. */
+static void chunk_cb(void *arg, uint64_t addr, unsigned int am)
+{
+	uint64_t *next = arg;
+
+	CU_ASSERT(addr == *next);
+	CU_ASSERT((addr & ((4096ull << am) - 1)) == 0);
+	*next = addr + (4096ull << am);
+}
+
+static void test_psi_chunks(void)
+{
+	uint64_t next = 0x3000;
+
+	CU_ASSERT(vtd_psi_chunks(0x3000, 0x5000, 18, chunk_cb, &next) == 2); /* 3000+1, 4000+4 */
+	CU_ASSERT(next == 0x8000);
+	next = 0;
+	CU_ASSERT(vtd_psi_chunks(0, 1ull << 30, 18, chunk_cb, &next) == 1);
+	next = 0;
+	CU_ASSERT(vtd_psi_chunks(0, 1ull << 30, 9, chunk_cb, &next) == 512);
+	next = 0x1000;
+	CU_ASSERT(vtd_psi_chunks(0x1000, 0x1000, 0, chunk_cb, &next) == 1);
+	CU_ASSERT(vtd_psi_chunks(0x1000, 0, 0, NULL, NULL) == 0);
+}
+
+/* Descriptor builders against the field layout. */
+static void test_desc_builders(void)
+{
+	struct vtd_qi_desc d;
+
+	vtd_desc_wait(&d, 0x12345678, 0xdeadbeef);
+	CU_ASSERT(vtd_qi_type(d.d[0]) == VTD_QI_WAIT);
+	CU_ASSERT(d.d[0] & VTD_QI_WAIT_SW);
+	CU_ASSERT(FIELD_GET(VTD_QI_WAIT_SDATA, d.d[0]) == 0xdeadbeef);
+	CU_ASSERT(d.d[1] == 0x12345678);
+	vtd_desc_iotlb(&d, VTD_IOTLB_G_PAGE, 7, 0x200000, 9, true, false, true);
+	CU_ASSERT(vtd_qi_type(d.d[0]) == VTD_QI_IOTLB);
+	CU_ASSERT(FIELD_GET(VTD_QI_IOTLB_DID, d.d[0]) == 7);
+	CU_ASSERT(d.d[0] & VTD_QI_IOTLB_DW);
+	CU_ASSERT(FIELD_GET(VTD_QI_IOTLB_AM, d.d[1]) == 9 && (d.d[1] & VTD_QI_IOTLB_IH));
+	CU_ASSERT((d.d[0] & VTD_QI_IOTLB_Q0_RSVD) == 0);
+	vtd_desc_piotlb(&d, VTD_PIOTLB_G_PAGE, 3, 0x12345, 0x7000, 0, false);
+	CU_ASSERT(FIELD_GET(VTD_QI_PIOTLB_PASID, d.d[0]) == 0x12345);
+	CU_ASSERT((d.d[0] & VTD_QI_PIOTLB_Q0_RSVD) == 0);
+	vtd_desc_cc(&d, VTD_CC_G_DEVICE, 9, 0x310, 0);
+	CU_ASSERT(FIELD_GET(VTD_QI_CC_SID, d.d[0]) == 0x310 && (d.d[0] & VTD_QI_CC_Q0_RSVD) == 0);
+	vtd_desc_pc(&d, VTD_PC_G_PASID, 9, 77);
+	CU_ASSERT(FIELD_GET(VTD_QI_PC_PASID, d.d[0]) == 77 && (d.d[0] & VTD_QI_PC_Q0_RSVD) == 0);
+	vtd_desc_devtlb(&d, 0x310, 0x310, 0, 0x200000, 9);
+	CU_ASSERT(d.d[1] & VTD_QI_DEVTLB_S);
+	CU_ASSERT((d.d[1] & VTD_QI_DEVTLB_ADDR) == 0x2ff000); /* 2 MiB at 0x200000 */
+	vtd_desc_pgrp_resp(&d, 0x400, true, 3, 17, VTD_PGRP_RC_INVALID, true);
+	CU_ASSERT(vtd_qi_type(d.d[0]) == VTD_QI_PGRP_RESP);
+	CU_ASSERT(FIELD_GET(VTD_QI_PGRP_PRGI, d.d[1]) == 17 && (d.d[1] & VTD_QI_PGRP_LPIG));
+}
+
+/* Take-over refusal when translation is already on; force takes it. */
+static void test_busy_refused(void)
+{
+	struct tenv t;
+
+	CU_ASSERT_FATAL(unit_up(&t, "smts=0") == 0);
+	/* Our own unit has TE and QIE on: as seen by a newcomer it is busy. */
+	CU_ASSERT(vtd_takeover_check(t.vu, false) == -EBUSY);
+	CU_ASSERT(vtd_takeover_check(t.vu, true) == 0);
+	CU_ASSERT((reg_read32(&t.unit->regs, VTD_REG_GSTS) &
+		   (VTD_GSTS_TES | VTD_GSTS_QIES)) == 0);
+	CU_ASSERT(vtd_qi_enable(t.vu) == 0);
+	CU_ASSERT(vtd_gcmd(t.vu, VTD_GCMD_TE, true, false) == 0);
+	{
+		struct uiommu_unit fake = *t.unit;
+		struct uiommu_unit_desc d = {.family = UIOMMU_FAMILY_VTD,
+					     .access = UIOMMU_UNIT_MMIO,
+					     .reg_base = 0, .numa_node = -1};
+		/* MMIO with a bad base: -EINVAL before anything is touched. */
+		fake.priv = NULL;
+		CU_ASSERT(vtd_family_ops.unit_init(&fake, &d) != 0);
+	}
+	CU_ASSERT(uiommu_unit_remove(t.unit) == 0);
+}
+
+/* ---------------------------------------------------------- randomized */
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+#define R_SLOTS 64u /* slots of 16 KiB in a 1 MiB buffer */
+#define R_SLOT 16384u
+
+static void random_run(const char *cfg, bool stage1, unsigned long ops)
+{
+	struct tenv t;
+	uint64_t slot_iova[R_SLOTS];
+	bool mapped[R_SLOTS] = {0};
+	struct uenv_dma big;
+	struct uiommu_event ev[16];
+	unsigned long n_dma = 0, n_fault = 0, n_map = 0, n_unmap = 0;
+	uint8_t pat[64], got[64];
+	unsigned int reason;
+
+	scenario_up(&t, cfg, stage1);
+	CU_ASSERT_FATAL(uenv_dma_alloc(R_SLOTS * R_SLOT, 4096, -1, &big) == 0);
+	while (drain(ev, 16))
+		;
+	for (unsigned long i = 0; i < ops; i++) {
+		unsigned int s = (unsigned int)(rnd() % R_SLOTS);
+		uint8_t *cpu = (uint8_t *)big.va + (size_t)s * R_SLOT;
+		unsigned int op = (unsigned int)(rnd() % 4);
+
+		if (op == 0 && !mapped[s]) {
+			/* IOVA chosen at random in a 1 GiB window, 16 KiB aligned */
+			uint64_t iova = 0x100000000ull + (rnd() % 65536) * R_SLOT;
+			int rc = uiommu_ioas_map_va(t.ioas, &iova, cpu, R_SLOT,
+						    UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+							    UIOMMU_MAP_FIXED_IOVA);
+			if (rc == -EEXIST)
+				continue;
+			CU_ASSERT_FATAL(rc == 0);
+			slot_iova[s] = iova;
+			mapped[s] = true;
+			n_map++;
+		} else if (op == 1 && mapped[s]) {
+			uint64_t un = 0;
+
+			CU_ASSERT_FATAL(uiommu_ioas_unmap(t.ioas, slot_iova[s], R_SLOT, &un) == 0);
+			CU_ASSERT_FATAL(un == R_SLOT);
+			mapped[s] = false;
+			n_unmap++;
+			/* immediately: the old translation must be gone */
+			int rc = dma(&t, RID, VTD_DMA_NO_PASID, slot_iova[s], pat, 8, true,
+				     &reason);
+			CU_ASSERT_FATAL(rc == -EFAULT);
+			n_fault++;
+		} else if (mapped[s]) {
+			unsigned int off = (unsigned int)(rnd() % (R_SLOT - sizeof(pat)));
+			bool wr = rnd() & 1;
+
+			for (unsigned int k = 0; k < sizeof(pat); k++)
+				pat[k] = (uint8_t)rnd();
+			if (wr) {
+				CU_ASSERT_FATAL(dma(&t, RID, VTD_DMA_NO_PASID, slot_iova[s] + off,
+						    pat, sizeof(pat), true, &reason) == 0);
+				CU_ASSERT_FATAL(memcmp(cpu + off, pat, sizeof(pat)) == 0);
+			} else {
+				memcpy(cpu + off, pat, sizeof(pat));
+				CU_ASSERT_FATAL(dma(&t, RID, VTD_DMA_NO_PASID, slot_iova[s] + off,
+						    got, sizeof(got), false, &reason) == 0);
+				CU_ASSERT_FATAL(memcmp(got, pat, sizeof(pat)) == 0);
+			}
+			n_dma++;
+		} else {
+			/* an unmapped slot's last IOVA (if any) must fault */
+			uint64_t iova = 0x100000000ull + (rnd() % 65536) * R_SLOT;
+			bool hit = false;
+
+			for (unsigned int k = 0; k < R_SLOTS; k++)
+				if (mapped[k] && slot_iova[k] == iova)
+					hit = true;
+			if (hit)
+				continue;
+			CU_ASSERT_FATAL(dma(&t, RID, VTD_DMA_NO_PASID, iova, got, 4, false,
+					    &reason) == -EFAULT);
+			n_fault++;
+		}
+		if ((i & 255) == 0)
+			while (drain(ev, 16))
+				;
+	}
+	while (drain(ev, 16))
+		;
+	printf("\n    %s%s: %lu ops: %lu maps, %lu unmaps, %lu DMAs, %lu faulting DMAs; "
+	       "%" PRIu64 " waits, %" PRIu64 " PSI, %" PRIu64 " DSI ",
+	       cfg[0] ? cfg : "default", stage1 ? " (first-level)" : "", ops, n_map, n_unmap,
+	       n_dma, n_fault, t.vu->stats.qi_waits, t.vu->stats.iotlb_psi + t.vu->stats.piotlb,
+	       t.vu->stats.iotlb_dsi);
+	CU_ASSERT(uiommu_ioas_unmap_all(t.ioas, NULL) == 0);
+	uenv_dma_free(&big);
+	scenario_down(&t);
+}
+
+static unsigned long random_ops(void)
+{
+	const char *s = getenv("VTD_UT_OPS");
+
+	return s ? strtoul(s, NULL, 0) : 100000;
+}
+
+static void test_random(void)
+{
+	const char *seed = getenv("VTD_UT_SEED");
+	unsigned long ops = random_ops();
+
+	rng_state = seed ? strtoull(seed, NULL, 0) : 0x9e3779b97f4a7c15ull;
+	printf("\n    seed 0x%" PRIx64, rng_state);
+	random_run("smts=0,sagaw=0x2,mgaw=39", false, ops / 4);
+	random_run("smts=0,qi=0,coherent=0", false, ops / 4);
+	random_run("", false, ops / 4);
+	random_run("", true, ops / 4);
+}
+
+/* ------------------------------------------------------------- fail-nth */
+
+static void failnth_attach(const char *cfg)
+{
+	struct tenv t;
+	unsigned long nth;
+	unsigned int fails = 0;
+
+	CU_ASSERT_FATAL(unit_up(&t, cfg) == 0);
+	CU_ASSERT_FATAL(dev_up(&t, RID, 8, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(4096, 4096, -1, &t.buf) == 0);
+	{
+		uint64_t iova = 0x200000;
+		CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &iova, t.buf.va, 4096,
+						   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+							   UIOMMU_MAP_FIXED_IOVA) == 0);
+	}
+	for (nth = 1; nth < 1000; nth++) {
+		struct uenv_stats before, after;
+		struct vtd_stats vs = t.vu->stats;
+		uint8_t v = 9;
+		unsigned int reason;
+		struct uiommu_event ev[8];
+		int rc;
+
+		(void)vs;
+		uenv_get_stats(&before);
+		uenv_fail_nth(nth);
+		rc = uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), NULL);
+		bool fired = uenv_fail_fired();
+		uenv_fail_nth(0);
+		if (rc == 0 && !fired) {
+			CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, 0x200000, &v, 1, true, &reason) ==
+				  0);
+			CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+			break;
+		}
+		if (rc == 0) {
+			/* the failure hit something optional: still consistent */
+			CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+			continue;
+		}
+		fails++;
+		CU_ASSERT(rc == -ENOMEM);
+		uenv_get_stats(&after);
+		CU_ASSERT(after.heap_live == before.heap_live);
+		CU_ASSERT(after.pages_live == before.pages_live);
+		CU_ASSERT(after.dma_live == before.dma_live);
+		CU_ASSERT(uiommu_device_attached_hwpt(t.dev, UIOMMU_NO_PASID) == 0);
+		/* still blocked */
+		CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, 0x200000, &v, 1, true, &reason) ==
+			  -EFAULT);
+		while (drain(ev, 8))
+			;
+		/* retry succeeds */
+		CU_ASSERT_FATAL(uiommu_device_attach(t.dev, UIOMMU_NO_PASID,
+						     uiommu_ioas_id(t.ioas), NULL) == 0);
+		CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, 0x200000, &v, 1, true, &reason) == 0);
+		CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+		/* detach left tables behind on purpose; start the next round
+		 * from a fresh device (context tables stay for the unit). */
+	}
+	printf("\n    %s: %u injected failures, success at N=%lu ", cfg, fails, nth);
+	CU_ASSERT(fails > 0);
+	CU_ASSERT(uiommu_ioas_unmap_all(t.ioas, NULL) == 0);
+	scenario_down(&t);
+}
+
+static void test_failnth_legacy(void)
+{
+	failnth_attach("smts=0");
+}
+
+static void test_failnth_sm(void)
+{
+	failnth_attach("");
+}
+
+/* Unit bring-up under allocation failure: nothing leaks. */
+static void test_failnth_unit_add(void)
+{
+	unsigned long nth;
+
+	for (nth = 1; nth < 200; nth++) {
+		struct uenv_stats before, after;
+		struct uiommu_unit *u = NULL;
+		struct uiommu_unit_desc d = {.family = UIOMMU_FAMILY_VTD,
+					     .access = UIOMMU_UNIT_MODEL,
+					     .numa_node = -1};
+		int rc;
+
+		uenv_get_stats(&before);
+		uenv_fail_nth(nth);
+		rc = uiommu_unit_add(ctx, &d, &u);
+		bool fired = uenv_fail_fired();
+		uenv_fail_nth(0);
+		if (rc == 0) {
+			CU_ASSERT(uiommu_unit_remove(u) == 0);
+			if (!fired)
+				break;
+			continue;
+		}
+		uenv_get_stats(&after);
+		CU_ASSERT(after.heap_live == before.heap_live);
+		CU_ASSERT(after.pages_live == before.pages_live);
+		CU_ASSERT(after.dma_live == before.dma_live);
+	}
+	CU_ASSERT(nth > 1 && nth < 200);
+}
+
+static const struct ut_test modes[] = {
+	{"legacy_3level", test_legacy_3level},
+	{"legacy_4level", test_legacy_4level},
+	{"legacy_noqi", test_legacy_noqi},
+	{"legacy_noncoherent", test_legacy_noncoherent},
+	{"legacy_nopsi", test_legacy_nopsi},
+	{"sm_second_level", test_sm_sl},
+	{"sm_second_level_noncoherent", test_sm_sl_noncoherent},
+	{"sm_first_level", test_sm_fl},
+	{"sm_first_level_4k", test_sm_fl_4k_only},
+	{"sm_pasid", test_sm_pasid},
+	{"replace_legacy", test_replace_legacy},
+	{"replace_sm", test_replace_sm},
+	{"pass_through_legacy", test_pt_legacy},
+	{"pass_through_sm", test_pt_sm},
+	{"nested", test_nested},
+	{NULL, NULL},
+};
+
+static const struct ut_test errors[] = {
+	{"iqe_recovery", test_iqe_recovery},
+	{"wait_timeout", test_wait_timeout},
+	{"did_exhaustion", test_did_exhaustion},
+	{"fault_overflow", test_fault_overflow},
+	{"page_request", test_page_request},
+	{"one_wait_per_flush", test_one_wait_per_flush},
+	{"psi_chunks", test_psi_chunks},
+	{"desc_builders", test_desc_builders},
+	{"takeover_busy", test_busy_refused},
+	{NULL, NULL},
+};
+
+static const struct ut_test stress[] = {
+	{"random_map_unmap_dma", test_random},
+	{"failnth_attach_legacy", test_failnth_legacy},
+	{"failnth_attach_sm", test_failnth_sm},
+	{"failnth_unit_add", test_failnth_unit_add},
+	{NULL, NULL},
+};
+
+static const struct ut_suite suites[] = {
+	{"vtd_modes", suite_init, suite_fini, modes},
+	{"vtd_errors", suite_init, suite_fini, errors},
+	{"vtd_stress", suite_init, suite_fini, stress},
+	{NULL, NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+	int rc = ut_main(suites, argc, argv);
+
+	uiommu_ctx_destroy(ctx);
+	return rc;
+}

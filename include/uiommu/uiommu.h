@@ -511,6 +511,23 @@ int uiommu_page_response(struct uiommu_device *dev, uint32_t pasid, uint32_t grp
 			 enum uiommu_page_resp code);
 
 /**@}*/
+/* ------------------------------------------------------------------ */
+/** @name Built-in models */
+/**@{*/
+
+/**
+ * Built-in model units only: make the model's DMA engine access @len bytes
+ * at @iova as @dev would (with @pasid, or UIOMMU_NO_PASID), reading into
+ * @buf (write == false) or writing from it.  The access is translated by
+ * the modelled IOMMU exactly as hardware would translate it, caches
+ * included.
+ * @return 0; -EFAULT when the IOMMU blocked it (no byte was written, a fault
+ * was recorded and uiommu_poll() reports it); -EOPNOTSUPP for a hardware unit.
+ */
+int uiommu_model_dma(struct uiommu_device *dev, uint32_t pasid, uint64_t iova, void *buf,
+		     uint64_t len, bool write);
+
+/**@}*/
 /** Text for a negative errno in uiommu's sense (like strerror). */
 const char *uiommu_strerror(int err);
 

@@ -379,3 +379,20 @@ out:
 	ctx_unlock(d->unit->ctx);
 	return rc;
 }
+
+int uiommu_model_dma(struct uiommu_device *d, uint32_t pasid, uint64_t iova, void *buf,
+		     uint64_t len, bool write)
+{
+	const struct uiommu_family_ops *ops;
+	int rc;
+
+	if (!d || (len && !buf))
+		return -EINVAL;
+	ops = uiommu_family_ops_get(d->unit->family);
+	if (d->unit->access != UIOMMU_UNIT_MODEL || !ops->model_dma)
+		return -EOPNOTSUPP;
+	ctx_lock(d->unit->ctx);
+	rc = ops->model_dma(d->unit, d->desc.hw_id, pasid, iova, buf, len, write);
+	ctx_unlock(d->unit->ctx);
+	return rc;
+}

@@ -790,7 +790,7 @@ static int init_dpdk(const struct uiommu_env_opts *o)
 
 	if (rc)
 		return rc;
-	a = aligned_alloc(64, sizeof(*a));
+	a = aligned_alloc(64, ALIGN_UP_ULL(sizeof(*a), 64));
 	if (!a)
 		return -ENOMEM;
 	arena_header_init(a, UIOMMU_MEM_DPDK);

@@ -110,6 +110,12 @@ struct uiommu_family_ops {
 	uint16_t (*poll)(struct uiommu_unit *u, struct uiommu_event *ev, uint16_t max);
 	int (*page_response)(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 			     uint32_t grpid, enum uiommu_page_resp code);
+
+	/* Built-in model units only (NULL otherwise): DMA as the device would,
+	 * through translation.  0, or -EFAULT when the IOMMU blocked the access
+	 * (nothing written; a fault is recorded for poll). */
+	int (*model_dma)(struct uiommu_unit *u, uint32_t hw_id, uint32_t pasid, uint64_t iova,
+			 void *buf, uint64_t len, bool write);
 };
 
 /* The ops of a family, or NULL when that family is not built in. */

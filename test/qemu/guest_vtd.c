@@ -42,8 +42,10 @@ struct scen {
 static const struct scen scens[] = {
 	{"vtd-legacy-3level", false, false, 39, 0x5, 0x6},
 	{"vtd-legacy-4level", false, false, 48, 0x5, 0x6},
-	{"vtd-sm-sl", true, false, 0, 0, 0},
-	{"vtd-sm-fl", true, true, 0, 0, 0},
+	/* QEMU 10.0.2 reports SL not-present in scalable mode with the legacy
+	 * codes, FL not-present as 0x71. */
+	{"vtd-sm-sl", true, false, 48, 0x5, 0x6},
+	{"vtd-sm-fl", true, true, 47, 0x71, 0x71},
 };
 
 static struct uiommu_ctx *ctx;

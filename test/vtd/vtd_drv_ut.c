@@ -88,16 +88,23 @@ static int dev_up(struct tenv *t, uint32_t rid, uint32_t pasid_bits, struct uiom
 /* unit + device + IOAS + attach (stage1: through an explicit FL HWPT). */
 static void scenario_up(struct tenv *t, const char *cfg, bool stage1)
 {
+	int rc;
+
 	CU_ASSERT_FATAL(unit_up(t, cfg) == 0);
 	CU_ASSERT_FATAL(dev_up(t, RID, 8, &t->dev) == 0);
 	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t->ioas) == 0);
 	t->pt_id = uiommu_ioas_id(t->ioas);
 	if (stage1) {
-		CU_ASSERT_FATAL(uiommu_hwpt_alloc(t->ioas, t->unit, UIOMMU_HWPT_STAGE1, &t->hwpt) ==
-				0);
+		rc = uiommu_hwpt_alloc(t->ioas, t->unit, UIOMMU_HWPT_STAGE1, &t->hwpt);
+		if (rc)
+			printf("\n    hwpt_alloc stage1 (%s): %d ", cfg, rc);
+		CU_ASSERT_FATAL(rc == 0);
 		t->pt_id = uiommu_hwpt_id(t->hwpt);
 	}
-	CU_ASSERT_FATAL(uiommu_device_attach(t->dev, UIOMMU_NO_PASID, t->pt_id, NULL) == 0);
+	rc = uiommu_device_attach(t->dev, UIOMMU_NO_PASID, t->pt_id, NULL);
+	if (rc)
+		printf("\n    attach (%s): %d ", cfg, rc);
+	CU_ASSERT_FATAL(rc == 0);
 	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 4096, -1, &t->buf) == 0);
 }
 
@@ -313,7 +320,7 @@ static void replace_check(const char *cfg)
 	uint8_t v = 1;
 	unsigned int reason;
 	struct uiommu_event ev[4];
-	uint8_t *b = t.buf.va;
+	uint8_t *b;
 
 	scenario_up(&t, cfg, false);
 	b = t.buf.va;
@@ -854,45 +861,42 @@ static void test_random(void)
 
 /* ------------------------------------------------------------- fail-nth */
 
+/* Fail the Nth allocation of an attach, N = 1.. until it succeeds; every
+ * round starts from a fresh unit so that the first-use allocations
+ * (context table, PASID table) are walked too. */
 static void failnth_attach(const char *cfg)
 {
-	struct tenv t;
 	unsigned long nth;
 	unsigned int fails = 0;
 
-	CU_ASSERT_FATAL(unit_up(&t, cfg) == 0);
-	CU_ASSERT_FATAL(dev_up(&t, RID, 8, &t.dev) == 0);
-	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
-	CU_ASSERT_FATAL(uenv_dma_alloc(4096, 4096, -1, &t.buf) == 0);
-	{
-		uint64_t iova = 0x200000;
-		CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &iova, t.buf.va, 4096,
-						   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
-							   UIOMMU_MAP_FIXED_IOVA) == 0);
-	}
 	for (nth = 1; nth < 1000; nth++) {
+		struct tenv t;
 		struct uenv_stats before, after;
-		struct vtd_stats vs = t.vu->stats;
 		uint8_t v = 9;
 		unsigned int reason;
 		struct uiommu_event ev[8];
+		uint64_t iova = 0x200000;
 		int rc;
+		bool fired;
 
-		(void)vs;
+		CU_ASSERT_FATAL(unit_up(&t, cfg) == 0);
+		CU_ASSERT_FATAL(dev_up(&t, RID, 8, &t.dev) == 0);
+		CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+		CU_ASSERT_FATAL(uenv_dma_alloc(4096, 4096, -1, &t.buf) == 0);
+		CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &iova, t.buf.va, 4096,
+						   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+							   UIOMMU_MAP_FIXED_IOVA) == 0);
 		uenv_get_stats(&before);
 		uenv_fail_nth(nth);
 		rc = uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), NULL);
-		bool fired = uenv_fail_fired();
+		fired = uenv_fail_fired();
 		uenv_fail_nth(0);
-		if (rc == 0 && !fired) {
+		if (rc == 0) {
 			CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, 0x200000, &v, 1, true, &reason) ==
 				  0);
-			CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
-			break;
-		}
-		if (rc == 0) {
-			/* the failure hit something optional: still consistent */
-			CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+			scenario_down(&t);
+			if (!fired)
+				break;
 			continue;
 		}
 		fails++;
@@ -902,23 +906,21 @@ static void failnth_attach(const char *cfg)
 		CU_ASSERT(after.pages_live == before.pages_live);
 		CU_ASSERT(after.dma_live == before.dma_live);
 		CU_ASSERT(uiommu_device_attached_hwpt(t.dev, UIOMMU_NO_PASID) == 0);
+		CU_ASSERT(list_empty(&t.vu->tags));
+		CU_ASSERT(!((struct vtd_dev *)t.dev->priv)->ctx_present);
 		/* still blocked */
 		CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, 0x200000, &v, 1, true, &reason) ==
 			  -EFAULT);
 		while (drain(ev, 8))
 			;
 		/* retry succeeds */
-		CU_ASSERT_FATAL(uiommu_device_attach(t.dev, UIOMMU_NO_PASID,
-						     uiommu_ioas_id(t.ioas), NULL) == 0);
+		CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas),
+					       NULL) == 0);
 		CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, 0x200000, &v, 1, true, &reason) == 0);
-		CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
-		/* detach left tables behind on purpose; start the next round
-		 * from a fresh device (context tables stay for the unit). */
+		scenario_down(&t);
 	}
 	printf("\n    %s: %u injected failures, success at N=%lu ", cfg, fails, nth);
 	CU_ASSERT(fails > 0);
-	CU_ASSERT(uiommu_ioas_unmap_all(t.ioas, NULL) == 0);
-	scenario_down(&t);
 }
 
 static void test_failnth_legacy(void)

@@ -283,6 +283,8 @@ static void prep_undo(struct set_prep *p)
 		uenv_free(p->tag);
 }
 
+/* AW for pass-through and first-level entries: the largest supported
+ * (VT-d 9.3: for TT=10b AW is the largest AGAW the unit supports). */
 static unsigned int best_aw(const struct vtd_unit *vu)
 {
 	for (unsigned int aw = VTD_AW_57; aw >= VTD_AW_39; aw--)
@@ -527,8 +529,9 @@ static int sm_set(struct vtd_unit *vu, struct vtd_dev *vd, uint32_t pasid,
 	int rc;
 
 	if (pasid != UIOMMU_NO_PASID && (pasid == RID_PASID || pasid >= vd->pasid_limit)) {
-		VTD_LOG(ERR, "unit %u: PASID %u out of range for device %04x (limit %u)",
-			vu->u->obj.id, pasid, vd->rid, vd->pasid_limit);
+		VTD_LOG(WARNING, "unit %u: device %04x: PASID %u %s (limit %u)", vu->u->obj.id,
+			vd->rid, pasid, pasid == RID_PASID ? "is RID_PASID" : "out of range",
+			vd->pasid_limit);
 		return -EINVAL;
 	}
 	rc = prepare(vu, vd, hw_pasid, a, &p);

@@ -17,12 +17,6 @@
 #include "hw/vtd/vtd_internal.h"
 #include "model/vtd/vtd_model.h"
 
-/* The model is linked in when src/model/vtd builds: weak references, so
- * that a library without it still links (model units then fail -ENODEV). */
-#pragma weak vtd_model_create_str
-#pragma weak vtd_model_destroy
-#pragma weak vtd_model_regio
-
 /* ------------------------------------------------------------------ */
 /* Small helpers shared by the driver files. */
 
@@ -119,14 +113,9 @@ static int bind_model(struct uiommu_unit *u, struct vtd_unit *vu, const char *cf
 {
 	int rc;
 
-	if (!vtd_model_create_str) {
-		VTD_LOG(ERR, "the VT-d model is not built into this library");
-		return -ENODEV;
-	}
-
 	rc = vtd_model_create_str(cfg, &vu->model);
 	if (rc) {
-		VTD_LOG(ERR, "VT-d model: bad configuration \"%s\" (%d)", cfg ? cfg : "", rc);
+		VTD_LOG(ERR, "VT-d model \"%s\": %s", cfg ? cfg : "", strerror(-rc));
 		return rc;
 	}
 	vtd_model_regio(vu->model, &u->regs);
@@ -147,14 +136,25 @@ static void unbind(struct uiommu_unit *u, struct vtd_unit *vu)
 /* ------------------------------------------------------------------ */
 /* Capabilities. */
 
-/* Largest second-level AW the unit supports (SAGAW), or 0. */
+/* Second-level AW for new tables: the smallest supported one (SAGAW) that
+ * covers MGAW, else the largest supported; 0 when SAGAW is empty. */
 static unsigned int best_aw(const struct vtd_unit *vu)
 {
-	for (unsigned int aw = VTD_AW_57; aw >= VTD_AW_39; aw--)
-		if (vu->sagaw & (1u << aw))
+	unsigned int largest = 0;
+
+	for (unsigned int aw = VTD_AW_39; aw <= VTD_AW_57; aw++) {
+		if (!(vu->sagaw & (1u << aw)))
+			continue;
+		if (vtd_aw_bits(aw) >= vu->mgaw)
 			return aw;
-	return 0;
+		largest = aw;
+	}
+	return largest;
 }
+
+/* The output width is the platform's HAW (DMAR), which CAP does not carry:
+ * allow what the entry formats can hold. */
+#define VTD_OAS 52u
 
 static uint64_t sl_pgsizes(const struct vtd_unit *vu)
 {
@@ -190,10 +190,10 @@ static void fill_caps(struct uiommu_unit *u, struct vtd_unit *vu)
 	c->stage1 = has_fl(vu);
 	c->pgsize_bitmap = c->stage2 ? sl_pgsizes(vu) : fl_pgsizes(vu);
 	c->s1_pgsize_bitmap = c->stage1 ? fl_pgsizes(vu) : 0;
-	c->ias = c->stage2 ? vtd_aw_bits(aw) : 48;
+	c->ias = c->stage2 ? vtd_aw_bits(aw) : 47;
 	if (c->ias > vu->mgaw)
 		c->ias = vu->mgaw;
-	c->oas = vu->mgaw;
+	c->oas = VTD_OAS;
 	c->pasid_bits = (vu->sm && (vu->ecap & VTD_ECAP_PASID)) ? vtd_ecap_pasid_bits(vu->ecap) : 0;
 	c->num_domains = 1u << vtd_cap_domain_bits(vu->cap);
 	c->nesting = vu->sm && (vu->ecap & VTD_ECAP_NEST) && c->stage1 && c->stage2;
@@ -465,7 +465,7 @@ static int vtd_unit_adopt(struct uiommu_unit *u)
 
 	if (u->access == UIOMMU_UNIT_MODEL) {
 		/* The model's state is in the arena: re-bind its hooks. */
-		if (!vu->model || !vtd_model_regio)
+		if (!vu->model)
 			return -EOPNOTSUPP;
 		vtd_model_regio(vu->model, &u->regs);
 		return 0;
@@ -523,10 +523,12 @@ static int vtd_pgt_config(struct uiommu_unit *u, bool stage1, bool nest_parent,
 	if (stage1) {
 		if (!has_fl(vu) || nest_parent)
 			return -EOPNOTSUPP;
+		/* 4-level, lower canonical half: 47 input bits (IOVAs with bit
+		 * 47 set would have to be sign-extended). */
 		cfg->fmt = PGT_X86_FL;
 		cfg->levels = 4;
-		cfg->ias = 48;
-		cfg->oas = vu->mgaw;
+		cfg->ias = 47;
+		cfg->oas = VTD_OAS;
 		cfg->pgsize_bitmap = fl_pgsizes(vu);
 		return 0;
 	}
@@ -539,7 +541,7 @@ static int vtd_pgt_config(struct uiommu_unit *u, bool stage1, bool nest_parent,
 	cfg->fmt = PGT_VTD_SL;
 	cfg->levels = vtd_aw_levels(aw);
 	cfg->ias = vtd_aw_bits(aw) < vu->mgaw ? vtd_aw_bits(aw) : vu->mgaw;
-	cfg->oas = vu->mgaw;
+	cfg->oas = VTD_OAS;
 	cfg->pgsize_bitmap = sl_pgsizes(vu);
 	if (vu->ecap & VTD_ECAP_SC)
 		cfg->quirks |= PGT_QUIRK_VTD_SNOOP;

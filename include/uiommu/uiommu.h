@@ -106,8 +106,8 @@ struct uiommu_unit_desc {
 	uint64_t reg_base;     /**< physical register base (MMIO) */
 	uint64_t reg_size;     /**< 0: the family default */
 	uint16_t segment;      /**< PCI segment */
-	int numa_node;         /**< proximity domain, -1 unknown */
-	bool force;            /**< take over even if translation is enabled */
+	int numa_node;	       /**< proximity domain, -1 unknown */
+	bool force;	       /**< take over even if translation is enabled */
 	const char *model_cfg; /**< model: capability string, see docs (NULL: defaults) */
 	const char *uio_path;  /**< MMIO: map through this UIO/resource file instead of /dev/mem */
 };
@@ -115,26 +115,26 @@ struct uiommu_unit_desc {
 /** Page sizes, widths and features of a unit. */
 struct uiommu_unit_caps {
 	enum uiommu_family family;
-	uint64_t pgsize_bitmap;  /**< leaf sizes the default (stage-2/second-level) table can use */
+	uint64_t pgsize_bitmap; /**< leaf sizes the default (stage-2/second-level) table can use */
 	uint64_t s1_pgsize_bitmap; /**< leaf sizes for stage-1/first-level tables (0: none) */
-	uint32_t ias;            /**< largest input (IOVA) width, bits */
-	uint32_t oas;            /**< output (physical) width, bits */
-	uint32_t pasid_bits;     /**< 0: no PASID support */
-	uint32_t num_domains;    /**< domain IDs / VMIDs available */
-	bool nesting;            /**< stage-1 over stage-2 */
-	bool stage1;             /**< first-level / stage-1 tables */
-	bool stage2;             /**< second-level / stage-2 tables */
-	bool coherent;           /**< table walks snoop CPU caches */
-	bool queued_inv;         /**< command / invalidation queue present */
-	bool page_requests;      /**< page request queue (PRI/PRS) */
-	bool pass_through;       /**< identity without a table */
-	bool ats;                /**< device-TLB invalidation supported */
-	bool scalable;           /**< VT-d scalable mode in use */
+	uint32_t ias;		   /**< largest input (IOVA) width, bits */
+	uint32_t oas;		   /**< output (physical) width, bits */
+	uint32_t pasid_bits;	   /**< 0: no PASID support */
+	uint32_t num_domains;	   /**< domain IDs / VMIDs available */
+	bool nesting;		   /**< stage-1 over stage-2 */
+	bool stage1;		   /**< first-level / stage-1 tables */
+	bool stage2;		   /**< second-level / stage-2 tables */
+	bool coherent;		   /**< table walks snoop CPU caches */
+	bool queued_inv;	   /**< command / invalidation queue present */
+	bool page_requests;	   /**< page request queue (PRI/PRS) */
+	bool pass_through;	   /**< identity without a table */
+	bool ats;		   /**< device-TLB invalidation supported */
+	bool scalable;		   /**< VT-d scalable mode in use */
 };
 
 /** Kind of a reserved IOVA range. */
 enum uiommu_resv_kind {
-	UIOMMU_RESV_MSI = 1,      /**< interrupt window (x86: 0xfee00000-0xfeefffff) */
+	UIOMMU_RESV_MSI = 1,	  /**< interrupt window (x86: 0xfee00000-0xfeefffff) */
 	UIOMMU_RESV_FIRMWARE = 2, /**< RMRR / IVMD / RMR: firmware-owned memory */
 	UIOMMU_RESV_APERTURE = 3, /**< above the attached tables' input width */
 	UIOMMU_RESV_USER = 4,
@@ -165,8 +165,8 @@ uint32_t uiommu_unit_id(const struct uiommu_unit *unit);
 int uiommu_unit_add_resv(struct uiommu_unit *unit, int32_t rid, uint64_t start, uint64_t last,
 			 enum uiommu_resv_kind kind);
 /** Reserved regions of a unit; returns the total count, fills up to @max. */
-uint32_t uiommu_unit_resv_regions(const struct uiommu_unit *unit,
-				  struct uiommu_resv_region *out, uint32_t max);
+uint32_t uiommu_unit_resv_regions(const struct uiommu_unit *unit, struct uiommu_resv_region *out,
+				  uint32_t max);
 /** Look up a unit by ID.  NULL if none. */
 struct uiommu_unit *uiommu_unit_get(struct uiommu_ctx *ctx, uint32_t id);
 /** Iterate: the unit after @prev (NULL: the first). */
@@ -203,10 +203,10 @@ struct uiommu_device_desc {
 	uint16_t segment;
 	uint8_t bus;
 	uint8_t devfn;
-	uint32_t hw_id;      /**< ID on the unit: RID (VT-d/AMD DeviceID) or StreamID */
+	uint32_t hw_id;	     /**< ID on the unit: RID (VT-d/AMD DeviceID) or StreamID */
 	uint32_t pasid_bits; /**< device PASID capability width (0: none) */
-	bool ats;            /**< ATS enabled on the device */
-	bool pri;            /**< PRI enabled on the device */
+	bool ats;	     /**< ATS enabled on the device */
+	bool pri;	     /**< PRI enabled on the device */
 };
 
 /** Register an endpoint behind @unit.  -EEXIST for a duplicate ID. */
@@ -245,8 +245,8 @@ uint32_t uiommu_device_attached_hwpt(const struct uiommu_device *dev, uint32_t p
 /** @name I/O address spaces */
 /**@{*/
 
-#define UIOMMU_MAP_READ (1u << 0)       /**< device may read */
-#define UIOMMU_MAP_WRITE (1u << 1)      /**< device may write */
+#define UIOMMU_MAP_READ	      (1u << 0) /**< device may read */
+#define UIOMMU_MAP_WRITE      (1u << 1) /**< device may write */
 #define UIOMMU_MAP_FIXED_IOVA (1u << 2) /**< use *iova as given */
 
 struct uiommu_iova_range {
@@ -290,8 +290,7 @@ int uiommu_ioas_map_va(struct uiommu_ioas *ioas, uint64_t *iova, void *va, uint6
  * @return 0, -ENOENT (nothing mapped there, or an area would be cut),
  * -EINVAL (zero length), -EOVERFLOW.
  */
-int uiommu_ioas_unmap(struct uiommu_ioas *ioas, uint64_t iova, uint64_t len,
-		      uint64_t *unmapped);
+int uiommu_ioas_unmap(struct uiommu_ioas *ioas, uint64_t iova, uint64_t len, uint64_t *unmapped);
 /** Unmap everything (succeeds on an empty IOAS). */
 int uiommu_ioas_unmap_all(struct uiommu_ioas *ioas, uint64_t *unmapped);
 /**
@@ -321,8 +320,7 @@ struct uiommu_area_info {
 	uint32_t prot; /**< UIOMMU_MAP_READ | UIOMMU_MAP_WRITE */
 };
 /** The mapping containing @iova: 0 or -ENOENT. */
-int uiommu_ioas_lookup(const struct uiommu_ioas *ioas, uint64_t iova,
-		       struct uiommu_area_info *out);
+int uiommu_ioas_lookup(const struct uiommu_ioas *ioas, uint64_t iova, struct uiommu_area_info *out);
 /** Mappings in IOVA order starting at the first one at or after @from;
  *  returns the number written (at most @max). */
 uint32_t uiommu_ioas_areas(const struct uiommu_ioas *ioas, uint64_t from,
@@ -341,7 +339,7 @@ void uiommu_ioas_get_stats(const struct uiommu_ioas *ioas, struct uiommu_ioas_st
 /**@{*/
 
 #define UIOMMU_HWPT_NEST_PARENT (1u << 0) /**< stage-2 that may carry stage-1 children */
-#define UIOMMU_HWPT_STAGE1 (1u << 1)      /**< paging HWPT in the stage-1/first-level format */
+#define UIOMMU_HWPT_STAGE1	(1u << 1) /**< paging HWPT in the stage-1/first-level format */
 
 /**
  * Allocate a paging HWPT for @ioas in the format @unit walks (its
@@ -357,16 +355,16 @@ struct uiommu_hwpt_s1_data {
 	enum uiommu_family family;
 	union {
 		struct {
-			uint64_t flptr;    /**< first-level table root (an IPA/GPA) */
+			uint64_t flptr;	     /**< first-level table root (an IPA/GPA) */
 			uint32_t addr_width; /**< 48 or 57 */
-			uint32_t flags;    /**< bit 0: SRE, bit 1: WPE, bit 2: EAFE */
+			uint32_t flags;	     /**< bit 0: SRE, bit 1: WPE, bit 2: EAFE */
 		} vtd;
 		struct {
-			uint64_t ste[2];   /**< STE words 0..1 (Config, S1ContextPtr, S1CDMax, ...) */
+			uint64_t ste[2]; /**< STE words 0..1 (Config, S1ContextPtr, S1CDMax, ...) */
 		} smmuv3;
 		struct {
-			uint64_t gcr3;     /**< guest CR3 table root (GPA) */
-			uint32_t glx;      /**< levels of the GCR3 table */
+			uint64_t gcr3; /**< guest CR3 table root (GPA) */
+			uint32_t glx;  /**< levels of the GCR3 table */
 			uint32_t giov;
 		} amdvi;
 	} u;
@@ -386,16 +384,16 @@ struct uiommu_hwpt *uiommu_hwpt_next(struct uiommu_ctx *ctx, struct uiommu_hwpt 
 /** What a HWPT is, for tools. */
 struct uiommu_hwpt_info {
 	uint32_t id;
-	uint32_t ioas_id;     /**< paging HWPTs: the IOAS it follows */
-	uint32_t parent_id;   /**< nested: the parent HWPT */
+	uint32_t ioas_id;   /**< paging HWPTs: the IOAS it follows */
+	uint32_t parent_id; /**< nested: the parent HWPT */
 	uint32_t flags;
 	bool nested;
-	uint32_t format;      /**< page-table format (internal enum value) */
+	uint32_t format; /**< page-table format (internal enum value) */
 	const char *format_name;
 	uint32_t levels;
 	uint32_t ias;
-	uint64_t root;        /**< bus address of the root table */
-	uint32_t nr_units;    /**< units it is installed on */
+	uint64_t root;	   /**< bus address of the root table */
+	uint32_t nr_units; /**< units it is installed on */
 	uint32_t unit_ids[8];
 	uint32_t domain_ids[8]; /**< the ID it has on each of those units */
 };
@@ -404,17 +402,17 @@ int uiommu_hwpt_get_info(const struct uiommu_hwpt *hwpt, struct uiommu_hwpt_info
 /** One level of a translation walk (for "why did this DMA fault?"). */
 struct uiommu_walk_level {
 	uint32_t level;
-	uint64_t table;   /**< bus address of the table holding the entry */
+	uint64_t table; /**< bus address of the table holding the entry */
 	uint32_t index;
-	uint64_t entry;   /**< raw entry */
+	uint64_t entry; /**< raw entry */
 	bool present;
 	bool leaf;
 	uint64_t pgsize;
-	char text[160];   /**< the entry's fields in words */
+	char text[160]; /**< the entry's fields in words */
 };
 /** Walk @iova through a HWPT's table; returns the number of levels filled. */
-int uiommu_hwpt_walk(const struct uiommu_hwpt *hwpt, uint64_t iova,
-		     struct uiommu_walk_level *out, int max);
+int uiommu_hwpt_walk(const struct uiommu_hwpt *hwpt, uint64_t iova, struct uiommu_walk_level *out,
+		     int max);
 
 /**@}*/
 /* ------------------------------------------------------------------ */
@@ -432,20 +430,20 @@ uint32_t uiommu_viommu_vmid(const struct uiommu_viommu *viommu);
 
 /** Kind of a user invalidation request (maps 1:1 onto a hardware command). */
 enum uiommu_inv_type {
-	UIOMMU_INV_S1_ALL = 1,   /**< whole stage-1 of a HWPT / all ASIDs of the vIOMMU */
-	UIOMMU_INV_S1_RANGE,     /**< stage-1 address range (ASID/PASID scoped) */
-	UIOMMU_INV_S1_PASID,     /**< all stage-1 entries of one PASID / ASID */
-	UIOMMU_INV_DEV_TLB,      /**< device-TLB (ATS) range for one device */
-	UIOMMU_INV_CFG,          /**< cached STE/CD/PASID entry of one device/PASID */
+	UIOMMU_INV_S1_ALL = 1, /**< whole stage-1 of a HWPT / all ASIDs of the vIOMMU */
+	UIOMMU_INV_S1_RANGE,   /**< stage-1 address range (ASID/PASID scoped) */
+	UIOMMU_INV_S1_PASID,   /**< all stage-1 entries of one PASID / ASID */
+	UIOMMU_INV_DEV_TLB,    /**< device-TLB (ATS) range for one device */
+	UIOMMU_INV_CFG,	       /**< cached STE/CD/PASID entry of one device/PASID */
 };
 
 struct uiommu_inv_entry {
 	enum uiommu_inv_type type;
-	uint32_t dev_id;   /**< object ID of the device, where applicable */
-	uint32_t pasid;    /**< PASID or ASID */
-	uint64_t addr;     /**< range start */
-	uint64_t len;      /**< range length (0: everything) */
-	uint32_t flags;    /**< bit 0: leaf only */
+	uint32_t dev_id; /**< object ID of the device, where applicable */
+	uint32_t pasid;	 /**< PASID or ASID */
+	uint64_t addr;	 /**< range start */
+	uint64_t len;	 /**< range length (0: everything) */
+	uint32_t flags;	 /**< bit 0: leaf only */
 };
 
 /**
@@ -464,33 +462,33 @@ int uiommu_cache_invalidate(struct uiommu_viommu *viommu, struct uiommu_hwpt *hw
 /**@{*/
 
 enum uiommu_event_type {
-	UIOMMU_EV_FAULT = 1,    /**< translation/permission fault */
-	UIOMMU_EV_PAGE_REQ,     /**< page request (PRI) awaiting a response */
-	UIOMMU_EV_OVERFLOW,     /**< the hardware dropped events (overflow) */
-	UIOMMU_EV_QUEUE_ERROR,  /**< command/invalidation queue error, recovered */
+	UIOMMU_EV_FAULT = 1,   /**< translation/permission fault */
+	UIOMMU_EV_PAGE_REQ,    /**< page request (PRI) awaiting a response */
+	UIOMMU_EV_OVERFLOW,    /**< the hardware dropped events (overflow) */
+	UIOMMU_EV_QUEUE_ERROR, /**< command/invalidation queue error, recovered */
 };
 
-#define UIOMMU_EV_READ (1u << 0)
-#define UIOMMU_EV_WRITE (1u << 1)
-#define UIOMMU_EV_EXEC (1u << 2)
-#define UIOMMU_EV_PRIV (1u << 3)
+#define UIOMMU_EV_READ	 (1u << 0)
+#define UIOMMU_EV_WRITE	 (1u << 1)
+#define UIOMMU_EV_EXEC	 (1u << 2)
+#define UIOMMU_EV_PRIV	 (1u << 3)
 #define UIOMMU_EV_STAGE2 (1u << 4) /**< fault at stage 2 */
-#define UIOMMU_EV_PASID (1u << 5)  /**< the request carried a PASID */
-#define UIOMMU_EV_LAST (1u << 6)   /**< page request: last in group */
+#define UIOMMU_EV_PASID	 (1u << 5) /**< the request carried a PASID */
+#define UIOMMU_EV_LAST	 (1u << 6) /**< page request: last in group */
 
 struct uiommu_event {
 	enum uiommu_event_type type;
 	uint32_t unit_id;
-	uint32_t dev_id;    /**< device object ID, 0 when the source is unknown */
+	uint32_t dev_id; /**< device object ID, 0 when the source is unknown */
 	uint16_t segment;
-	uint32_t hw_id;     /**< requester ID / StreamID / DeviceID */
+	uint32_t hw_id; /**< requester ID / StreamID / DeviceID */
 	uint32_t pasid;
-	uint64_t addr;      /**< faulting address (page-aligned where the hardware truncates) */
-	uint32_t flags;     /**< UIOMMU_EV_* */
-	uint32_t reason;    /**< the hardware's reason / event code */
+	uint64_t addr;	 /**< faulting address (page-aligned where the hardware truncates) */
+	uint32_t flags;	 /**< UIOMMU_EV_* */
+	uint32_t reason; /**< the hardware's reason / event code */
 	const char *reason_text; /**< static text for @reason */
-	uint32_t grpid;     /**< page requests: page group index */
-	uint64_t count;     /**< overflow: number lost when known */
+	uint32_t grpid;		 /**< page requests: page group index */
+	uint64_t count;		 /**< overflow: number lost when known */
 };
 
 /**

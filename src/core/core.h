@@ -29,7 +29,7 @@
 #include "core/regs.h"
 #include "pgtable/pgtable.h"
 
-#define UIOMMU_MAX_UNITS 64
+#define UIOMMU_MAX_UNITS	 64
 #define UIOMMU_HWPT_MAX_INSTALLS 8 /* units one HWPT can be installed on */
 
 enum uobj_type {
@@ -53,12 +53,12 @@ struct uiommu_ctx {
 #define UIOMMU_CTX_MAGIC 0x75696f6d6d753031ULL /* "uiommu01" */
 	uenv_lock_t lock;
 	uint32_t next_id;
-	uint32_t owner_pid;   /* process driving the hardware queues */
+	uint32_t owner_pid; /* process driving the hardware queues */
 	struct list_head objs[UOBJ_VIOMMU + 1];
 #define UOBJ_HASH 256
 	struct list_head id_hash[UOBJ_HASH];
 	uint32_t nr_units;
-	bool adopted;         /* (local) this process adopted the state */
+	bool adopted; /* (local) this process adopted the state */
 };
 
 /* A HWPT installed on one unit under one domain ID. */
@@ -78,28 +78,28 @@ struct uiommu_unit {
 	int numa_node;
 	struct uiommu_unit_caps caps;
 	struct uiommu_hw_info hw_info;
-	struct uiommu_regio regs;   /* (local) register access */
-	void *priv;                 /* family driver state (arena) */
+	struct uiommu_regio regs; /* (local) register access */
+	void *priv;		  /* family driver state (arena) */
 	/* Domain IDs: bitmap of IDs in use (bit set = used). */
 	uint64_t *did_map;
 	uint32_t did_words;
-	uint32_t did_min;           /* lowest usable ID (VT-d reserves 0 when CM) */
+	uint32_t did_min; /* lowest usable ID (VT-d reserves 0 when CM) */
 	/* Firmware-reserved regions. */
 	struct unit_resv {
 		int32_t rid; /* -1: every device of the unit */
 		struct uiommu_resv_region r;
-	} *resv;
+	} * resv;
 	uint32_t nr_resv;
 	uint32_t nr_devices;
-	uint32_t nr_installs;       /* HWPT installations and vIOMMUs using it */
-	bool flush_on_map;          /* hardware caches not-present entries (VT-d CAP.CM) */
+	uint32_t nr_installs; /* HWPT installations and vIOMMUs using it */
+	bool flush_on_map;    /* hardware caches not-present entries (VT-d CAP.CM) */
 };
 
 /* One RID or PASID attachment of a device. */
 struct dev_attach {
-	struct list_node link;  /* dev->attaches */
+	struct list_node link;	    /* dev->attaches */
 	struct list_node hwpt_link; /* hwpt->attaches */
-	uint32_t pasid;         /* UIOMMU_NO_PASID for the RID */
+	uint32_t pasid;		    /* UIOMMU_NO_PASID for the RID */
 	struct uiommu_hwpt *hwpt;
 	struct uiommu_ioas *ioas; /* when attached through an IOAS */
 };
@@ -108,23 +108,23 @@ struct uiommu_device {
 	struct uobj obj;
 	struct uiommu_unit *unit;
 	struct uiommu_device_desc desc;
-	struct list_head attaches;   /* struct dev_attach */
-	void *priv;                  /* family per-device state (PASID dir, CD table, ...) */
+	struct list_head attaches; /* struct dev_attach */
+	void *priv;		   /* family per-device state (PASID dir, CD table, ...) */
 };
 
 struct uiommu_ioas {
 	struct uobj obj;
 	struct uiommu_ctx *ctx;
 	struct iopt iopt;
-	struct list_head hwpts;      /* paging HWPTs following this IOAS */
+	struct list_head hwpts; /* paging HWPTs following this IOAS */
 	uint32_t nr_hwpts;
-	uint32_t users;              /* attachments made through this IOAS */
+	uint32_t users; /* attachments made through this IOAS */
 };
 
 struct uiommu_hwpt {
 	struct uobj obj;
 	struct uiommu_ctx *ctx;
-	uint32_t flags;              /* UIOMMU_HWPT_* */
+	uint32_t flags; /* UIOMMU_HWPT_* */
 	bool nested;
 	/* Paging: */
 	struct uiommu_ioas *ioas;
@@ -139,10 +139,10 @@ struct uiommu_hwpt {
 	/* Installations (one table, several IDs). */
 	struct hwpt_install inst[UIOMMU_HWPT_MAX_INSTALLS];
 	uint32_t nr_inst;
-	struct list_head attaches;   /* struct dev_attach */
-	uint32_t users;              /* attachments */
-	uint32_t viommus;            /* vIOMMUs over this nest parent */
-	bool auto_created;           /* made by an attach to an IOAS: dies with its last user */
+	struct list_head attaches; /* struct dev_attach */
+	uint32_t users;		   /* attachments */
+	uint32_t viommus;	   /* vIOMMUs over this nest parent */
+	bool auto_created;	   /* made by an attach to an IOAS: dies with its last user */
 };
 
 struct uiommu_viommu {
@@ -150,7 +150,7 @@ struct uiommu_viommu {
 	struct uiommu_ctx *ctx;
 	struct uiommu_unit *unit;
 	struct uiommu_hwpt *parent;
-	uint32_t vmid;               /* domain ID of the parent on this unit */
+	uint32_t vmid; /* domain ID of the parent on this unit */
 	uint32_t children;
 };
 

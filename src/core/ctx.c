@@ -165,7 +165,8 @@ static void ctx_teardown(struct uiommu_ctx *ctx)
 	while ((o = uobj_next(ctx, UOBJ_DEVICE, NULL))) {
 		struct uiommu_device *d = (struct uiommu_device *)o;
 		while (!list_empty(&d->attaches)) {
-			struct dev_attach *a = list_entry(d->attaches.next, struct dev_attach, link);
+			struct dev_attach *a =
+				list_entry(d->attaches.next, struct dev_attach, link);
 			if (uiommu_device_detach(d, a->pasid))
 				break; /* cannot happen; avoid looping forever */
 		}

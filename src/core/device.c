@@ -24,7 +24,8 @@ int uiommu_device_add(struct uiommu_unit *unit, const struct uiommu_device_desc 
 		return -EINVAL;
 	ops = uiommu_family_ops_get(unit->family);
 	ctx_lock(unit->ctx);
-	for (o = uobj_next(unit->ctx, UOBJ_DEVICE, NULL); o; o = uobj_next(unit->ctx, UOBJ_DEVICE, o)) {
+	for (o = uobj_next(unit->ctx, UOBJ_DEVICE, NULL); o;
+	     o = uobj_next(unit->ctx, UOBJ_DEVICE, o)) {
 		struct uiommu_device *e = (struct uiommu_device *)o;
 		if (e->unit == unit && e->desc.hw_id == desc->hw_id) {
 			rc = -EEXIST;
@@ -133,7 +134,7 @@ static int check_pasid(const struct uiommu_device *d, uint32_t pasid)
 	if (pasid == UIOMMU_NO_PASID)
 		return 0;
 	bits = d->desc.pasid_bits < d->unit->caps.pasid_bits ? d->desc.pasid_bits
-							      : d->unit->caps.pasid_bits;
+							     : d->unit->caps.pasid_bits;
 	if (!bits || bits > 20 || pasid >= (1u << bits))
 		return -EINVAL;
 	return 0;
@@ -165,8 +166,8 @@ static int reserve_dev_regions(struct uiommu_ioas *ioas, struct uiommu_device *d
 }
 
 /* Find a paging HWPT of @ioas that @u can walk, or make one. */
-static int ioas_pick_hwpt(struct uiommu_ioas *ioas, struct uiommu_unit *u,
-			  struct uiommu_hwpt **out, bool *created)
+static int ioas_pick_hwpt(struct uiommu_ioas *ioas, struct uiommu_unit *u, struct uiommu_hwpt **out,
+			  bool *created)
 {
 	const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
 	struct list_node *pos;

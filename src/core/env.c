@@ -26,9 +26,9 @@
 /* ---------------------------------------------------------------- logging */
 
 static const char *const logmod_names[UENV_LOG__COUNT] = {
-	[UENV_LOG_CORE] = "uiommu.core", [UENV_LOG_ENV] = "uiommu.env",
+	[UENV_LOG_CORE] = "uiommu.core",   [UENV_LOG_ENV] = "uiommu.env",
 	[UENV_LOG_PGT] = "uiommu.pgtable", [UENV_LOG_FW] = "uiommu.fw",
-	[UENV_LOG_VTD] = "uiommu.vtd",   [UENV_LOG_SMMU] = "uiommu.smmuv3",
+	[UENV_LOG_VTD] = "uiommu.vtd",	   [UENV_LOG_SMMU] = "uiommu.smmuv3",
 	[UENV_LOG_AMDVI] = "uiommu.amdvi", [UENV_LOG_MODEL] = "uiommu.model",
 	[UENV_LOG_CLI] = "uiommu.cli",
 };
@@ -76,9 +76,9 @@ static int eal_started_here;
 
 int env_eal_start(int argc, char **argv)
 {
-	static char *defaults[] = {"uiommu", "--no-huge", "--no-shconf", "-m", "1024",
-				   "--no-pci", "--log-level", "lib.eal:warning", "--no-telemetry",
-				   "-l", "0"};
+	static char *defaults[] = {
+		"uiommu",      "--no-huge",	  "--no-shconf",    "-m", "1024", "--no-pci",
+		"--log-level", "lib.eal:warning", "--no-telemetry", "-l", "0"};
 	char **args = argv;
 	int n = argc;
 	char *copy[64];
@@ -213,8 +213,7 @@ uint64_t env_pagemap_phys(const void *va)
 		fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return UINT64_MAX;
-	if (pread(fd, &ent, sizeof(ent), (off_t)(v / (uintptr_t)psz * sizeof(ent))) !=
-	    sizeof(ent))
+	if (pread(fd, &ent, sizeof(ent), (off_t)(v / (uintptr_t)psz * sizeof(ent))) != sizeof(ent))
 		return UINT64_MAX;
 	/* Bit 63: present; bits 54..0: PFN (zero without CAP_SYS_ADMIN). */
 	if (!(ent & (1ull << 63)) || (ent & ((1ull << 55) - 1)) == 0)

@@ -37,9 +37,9 @@
 extern "C" {
 #endif
 
-#define UENV_PAGE_SIZE 4096u
+#define UENV_PAGE_SIZE	4096u
 #define UENV_CHUNK_SIZE (2u << 20) /* 2 MiB: one hugepage */
-#define UENV_NODE_ANY (-1)
+#define UENV_NODE_ANY	(-1)
 
 /** Initialise the environment (EAL if needed, arena).  Idempotent per process. */
 int uenv_init(const struct uiommu_env_opts *opts);

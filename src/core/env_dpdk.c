@@ -17,13 +17,15 @@ int env_dpdk_reserve(uint64_t len, uint64_t align, int node, bool contig, struct
 	char name[RTE_MEMZONE_NAMESIZE];
 	int socket = node < 0 ? SOCKET_ID_ANY : node;
 
-	snprintf(name, sizeof(name), "uiommu_%d_%u", (int)getpid(), __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+	snprintf(name, sizeof(name), "uiommu_%d_%u", (int)getpid(),
+		 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
 	unsigned int flags = contig ? RTE_MEMZONE_IOVA_CONTIG : 0;
 
 	mz = rte_memzone_reserve_aligned(name, len, socket, flags, (unsigned)align);
 	if (!mz && socket != SOCKET_ID_ANY) {
 		/* The IOMMU's node has no memory here: any node is better than none. */
-		UENV_LOG(ENV, WARNING, "no IOVA-contiguous memory on node %d; using any node", node);
+		UENV_LOG(ENV, WARNING, "no IOVA-contiguous memory on node %d; using any node",
+			 node);
 		mz = rte_memzone_reserve_aligned(name, len, SOCKET_ID_ANY, flags, (unsigned)align);
 	}
 	if (!mz)

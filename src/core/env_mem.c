@@ -33,19 +33,19 @@
 #include "core/env.h"
 #include "core/env_internal.h"
 
-#define ARENA_MAGIC 0x75696f6d6d754152ull /* "uiommuAR" */
-#define ARENA_VERSION 1
-#define ARENA_MAX_CHUNKS 4096
-#define ARENA_HASH 65536 /* power of two; at most half of it used (ARENA_MAX_FRAMES) */
-#define ARENA_MAX_FRAMES (ARENA_HASH / 2)
-#define ARENA_HDR_LEN ((uint64_t)UENV_CHUNK_SIZE)
+#define ARENA_MAGIC	   0x75696f6d6d754152ull /* "uiommuAR" */
+#define ARENA_VERSION	   1
+#define ARENA_MAX_CHUNKS   4096
+#define ARENA_HASH	   65536 /* power of two; at most half of it used (ARENA_MAX_FRAMES) */
+#define ARENA_MAX_FRAMES   (ARENA_HASH / 2)
+#define ARENA_HDR_LEN	   ((uint64_t)UENV_CHUNK_SIZE)
 #define ARENA_DEFAULT_BASE 0x5e0000000000ull
-#define ARENA_DEFAULT_MAX (4ull << 30)
-#define PAGES_PER_CHUNK (UENV_CHUNK_SIZE / UENV_PAGE_SIZE)
-#define FRAME_SHIFT 20 /* hash granule: 1 MiB (the smallest chunk) */
+#define ARENA_DEFAULT_MAX  (4ull << 30)
+#define PAGES_PER_CHUNK	   (UENV_CHUNK_SIZE / UENV_PAGE_SIZE)
+#define FRAME_SHIFT	   20 /* hash granule: 1 MiB (the smallest chunk) */
 
 #define HASH_EMPTY (-1)
-#define HASH_TOMB (-2)
+#define HASH_TOMB  (-2)
 
 enum page_tag {
 	PG_FREE = 0,
@@ -56,10 +56,15 @@ enum page_tag {
 	PG_SLAB0, /* PG_SLAB0 + class */
 };
 
-#define SLAB_CLASSES 7 /* 32 .. 2048 bytes */
+#define SLAB_CLASSES   7 /* 32 .. 2048 bytes */
 #define SLAB_MIN_SHIFT 5
 
-enum chunk_kind { CK_NONE = 0, CK_STD, CK_DEDICATED, CK_META /* large metadata: not IOVA-contiguous */ };
+enum chunk_kind {
+	CK_NONE = 0,
+	CK_STD,
+	CK_DEDICATED,
+	CK_META /* large metadata: not IOVA-contiguous */
+};
 
 struct chunk_meta {
 	uint64_t used[PAGES_PER_CHUNK / 64];
@@ -79,8 +84,8 @@ struct chunk {
 	uint32_t kind;
 	uint32_t dma_block; /* dedicated: used as a DMA block (vs large object) */
 	uint32_t pad;
-	uint64_t file_off;  /* shared backends */
-	const void *mz;     /* DPDK backend */
+	uint64_t file_off; /* shared backends */
+	const void *mz;	   /* DPDK backend */
 };
 
 struct arena {
@@ -94,10 +99,10 @@ struct arena {
 	uint64_t file_len;
 	uint32_t iova_is_va;
 	uint32_t nr_chunks;
-	uint32_t frames; /* hash entries in use per hash */
+	uint32_t frames;    /* hash entries in use per hash */
 	uint64_t chunk_len; /* standard chunk: 2 MiB, or 1 MiB where a 2 MiB-aligned
 			     * IOVA-contiguous 2 MiB cannot be had (DPDK, IOVA as PA) */
-	uint32_t hint[8]; /* per node (mod 8): last chunk with free pages */
+	uint32_t hint[8];   /* per node (mod 8): last chunk with free pages */
 	void *slab_free[SLAB_CLASSES];
 	uint64_t heap_live, pages_live, dma_live, allocs;
 	int32_t vhash[ARENA_HASH];
@@ -109,7 +114,7 @@ _Static_assert(sizeof(struct arena) <= ARENA_HDR_LEN, "arena header fits its 2 M
 /* Process-local state. */
 static struct arena *A;
 static int arena_fd = -1;
-static uint64_t mapped_len;  /* shared backends: bytes of the file mapped here */
+static uint64_t mapped_len; /* shared backends: bytes of the file mapped here */
 static bool adopted;
 static char arena_path[512];
 static unsigned long fail_countdown;
@@ -162,7 +167,8 @@ static int32_t hash_get(const int32_t *h, uint64_t addr, bool by_iova)
 {
 	uint64_t frame = addr >> FRAME_SHIFT;
 
-	for (uint32_t i = hslot(frame), n = 0; n < ARENA_HASH; i = (i + 1) & (ARENA_HASH - 1), n++) {
+	for (uint32_t i = hslot(frame), n = 0; n < ARENA_HASH;
+	     i = (i + 1) & (ARENA_HASH - 1), n++) {
 		int32_t c = h[i];
 
 		if (c == HASH_EMPTY)
@@ -181,7 +187,8 @@ static void hash_del(int32_t *h, uint64_t addr, int32_t idx)
 {
 	uint64_t frame = addr >> FRAME_SHIFT;
 
-	for (uint32_t i = hslot(frame), n = 0; n < ARENA_HASH; i = (i + 1) & (ARENA_HASH - 1), n++) {
+	for (uint32_t i = hslot(frame), n = 0; n < ARENA_HASH;
+	     i = (i + 1) & (ARENA_HASH - 1), n++) {
 		if (h[i] == HASH_EMPTY)
 			return;
 		if (h[i] == idx) {
@@ -297,8 +304,9 @@ static int backend_grab(uint64_t len, uint64_t align, int node, bool contig, str
 	} else {
 		ck->iova = env_pagemap_phys(ck->va);
 		if (ck->iova == UINT64_MAX || (ck->iova & (UENV_CHUNK_SIZE - 1))) {
-			UENV_LOG(ENV, ERR, "cannot read the physical address of a hugepage "
-					   "(need root and hugetlbfs)");
+			UENV_LOG(ENV, ERR,
+				 "cannot read the physical address of a hugepage "
+				 "(need root and hugetlbfs)");
 			return -EPERM;
 		}
 	}
@@ -320,7 +328,8 @@ static void backend_drop(struct chunk *ck)
 		mapped_len = A->file_len;
 		(void)ftruncate(arena_fd, (off_t)A->file_len);
 		/* keep the VA range reserved */
-		mmap(ck->va, ck->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+		mmap(ck->va, ck->len, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
 	} else {
 		(void)fallocate(arena_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				(off_t)ck->file_off, (off_t)ck->len);
@@ -814,7 +823,8 @@ static int init_shared(const struct uiommu_env_opts *o)
 	const char *name = o->name ? o->name : "default";
 	bool huge = o->backend == UIOMMU_MEM_SHARED_HUGE;
 	const char *dir = huge ? (o->huge_dir ? o->huge_dir : "/dev/hugepages") : "/dev/shm";
-	uint64_t max = o->arena_max ? ALIGN_UP_ULL(o->arena_max, UENV_CHUNK_SIZE) : ARENA_DEFAULT_MAX;
+	uint64_t max =
+		o->arena_max ? ALIGN_UP_ULL(o->arena_max, UENV_CHUNK_SIZE) : ARENA_DEFAULT_MAX;
 	uint64_t base = arena_base();
 	struct arena hdr;
 	void *resv;

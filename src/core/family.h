@@ -38,28 +38,28 @@ struct uiommu_hwpt;
 
 /* How a RID or PASID is to be translated, as the family must program it. */
 enum fam_attach_kind {
-	FAM_ATTACH_BLOCKED = 0,  /* no translation: every DMA faults/aborts */
-	FAM_ATTACH_PAGING,       /* one table (second-level/S2/v1, or first-level/S1) */
-	FAM_ATTACH_NESTED,       /* user stage-1 over a nest-parent stage-2 */
-	FAM_ATTACH_IDENTITY,     /* pass-through */
+	FAM_ATTACH_BLOCKED = 0, /* no translation: every DMA faults/aborts */
+	FAM_ATTACH_PAGING,	/* one table (second-level/S2/v1, or first-level/S1) */
+	FAM_ATTACH_NESTED,	/* user stage-1 over a nest-parent stage-2 */
+	FAM_ATTACH_IDENTITY,	/* pass-through */
 };
 
 struct fam_attach {
 	enum fam_attach_kind kind;
-	uint32_t did;                  /* domain ID / ASID / VMID on this unit */
-	const struct pgt_cfg *cfg;     /* PAGING: the table (cfg->fmt says which stage) */
-	const struct pgt_cfg *s2_cfg;  /* NESTED: the parent's stage-2 table */
+	uint32_t did;			      /* domain ID / ASID / VMID on this unit */
+	const struct pgt_cfg *cfg;	      /* PAGING: the table (cfg->fmt says which stage) */
+	const struct pgt_cfg *s2_cfg;	      /* NESTED: the parent's stage-2 table */
 	const struct uiommu_hwpt_s1_data *s1; /* NESTED: user stage-1 description */
-	uint32_t s2_did;               /* NESTED: parent's domain ID (VMID) */
+	uint32_t s2_did;		      /* NESTED: parent's domain ID (VMID) */
 };
 
 /* Invalidation of one domain's translations after a map/unmap. */
 struct fam_flush {
 	uint32_t did;
-	uint64_t iova;    /* start */
-	uint64_t size;    /* 0: the whole domain */
-	uint64_t pgsize;  /* smallest leaf touched */
-	bool leaf_only;   /* no table pages were freed */
+	uint64_t iova;	 /* start */
+	uint64_t size;	 /* 0: the whole domain */
+	uint64_t pgsize; /* smallest leaf touched */
+	bool leaf_only;	 /* no table pages were freed */
 	enum pgt_format fmt;
 };
 

@@ -64,7 +64,7 @@ int uiommu_ioas_destroy(struct uiommu_ioas *ioas)
 		}
 	}
 	list_for_each_safe(pos, tmp, &ioas->hwpts)
-	hwpt_paging_release(list_entry(pos, struct uiommu_hwpt, ioas_link));
+		hwpt_paging_release(list_entry(pos, struct uiommu_hwpt, ioas_link));
 	iopt_destroy(&ioas->iopt);
 	uobj_unpublish(ctx, &ioas->obj);
 	uenv_free(ioas);
@@ -281,7 +281,8 @@ int uiommu_ioas_map_va(struct uiommu_ioas *ioas, uint64_t *iova, void *va, uint6
 				segs = ns;
 				cap = ncap;
 			}
-			segs[n++] = (struct seg){.phys = pa, .len = contig, .va = (uint8_t *)va + off};
+			segs[n++] =
+				(struct seg){.phys = pa, .len = contig, .va = (uint8_t *)va + off};
 		}
 		off += contig;
 	}
@@ -305,8 +306,9 @@ static int unmap_range(struct uiommu_ioas *ioas, uint64_t start, uint64_t last, 
 	first = iopt_first(iopt, start, last);
 	rc = hwpts_unmap(ioas, first, NULL, last);
 	if (rc)
-		UENV_LOG(CORE, ERR, "IOAS %u: invalidation after unmap failed (%d); "
-				    "tables are cleared, hardware was reset by its driver",
+		UENV_LOG(CORE, ERR,
+			 "IOAS %u: invalidation after unmap failed (%d); "
+			 "tables are cleared, hardware was reset by its driver",
 			 ioas->obj.id, rc);
 	for (a = first; a; a = next) {
 		next = iopt_next(a, last);
@@ -489,8 +491,8 @@ void uiommu_ioas_get_stats(const struct uiommu_ioas *ioas, struct uiommu_ioas_st
 	st->nr_areas = ioas->iopt.nr_areas;
 	st->mapped_bytes = ioas->iopt.mapped_bytes;
 	st->nr_hwpts = ioas->nr_hwpts;
-	list_for_each(pos, &ioas->hwpts)
-	st->nr_attached += list_entry(pos, struct uiommu_hwpt, ioas_link)->users;
+	list_for_each(pos, &ioas->hwpts) st->nr_attached +=
+		list_entry(pos, struct uiommu_hwpt, ioas_link)->users;
 	ctx_unlock(ioas->ctx);
 	return;
 }

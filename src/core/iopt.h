@@ -32,11 +32,11 @@ extern "C" {
 
 struct iopt_area {
 	struct rb_node node;
-	uint64_t iova;  /* first IOVA */
-	uint64_t last;  /* last IOVA (inclusive) */
-	uint64_t phys;  /* bus/physical address the first IOVA maps to */
-	void *va;       /* CPU address of the backing memory, or NULL */
-	uint32_t prot;  /* IOPT_READ | IOPT_WRITE */
+	uint64_t iova;	/* first IOVA */
+	uint64_t last;	/* last IOVA (inclusive) */
+	uint64_t phys;	/* bus/physical address the first IOVA maps to */
+	void *va;	/* CPU address of the backing memory, or NULL */
+	uint32_t prot;	/* IOPT_READ | IOPT_WRITE */
 	uint32_t flags; /* owner-defined */
 };
 
@@ -45,7 +45,7 @@ struct iopt_resv {
 	uint64_t start;
 	uint64_t last;
 	const void *owner; /* who reserved it (unit, device, aperture, ...) */
-	uint32_t kind;     /* UIOMMU_RESV_* for reporting */
+	uint32_t kind;	   /* UIOMMU_RESV_* for reporting */
 };
 
 struct iopt_range {

@@ -21,7 +21,10 @@ struct rb_root {
 	struct rb_node *node;
 };
 
-#define RB_ROOT_INIT {NULL}
+#define RB_ROOT_INIT \
+	{            \
+		NULL \
+	}
 #define rb_entry(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /** Link @n as a child of @parent at @link (found by the caller's descent),

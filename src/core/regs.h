@@ -20,8 +20,8 @@ struct uiommu_model_io {
 };
 
 struct uiommu_regio {
-	volatile uint8_t *base;              /* MMIO mapping; NULL for a model */
-	uint64_t size;                       /* bytes mapped */
+	volatile uint8_t *base;		     /* MMIO mapping; NULL for a model */
+	uint64_t size;			     /* bytes mapped */
 	const struct uiommu_model_io *model; /* model hooks when base == NULL */
 	void *model_priv;
 };

@@ -8,7 +8,7 @@
 /* x86 interrupt window: DMA writes here are MSIs, never memory (VT-d 3.15,
  * AMD IOMMU 2.1.4.x: 0xFEE0_0000 - 0xFEEF_FFFF). */
 #define X86_MSI_START 0xfee00000ull
-#define X86_MSI_LAST 0xfeefffffull
+#define X86_MSI_LAST  0xfeefffffull
 
 int unit_did_alloc(struct uiommu_unit *u, uint32_t *did)
 {

@@ -170,8 +170,9 @@ static int init_dpdk(void)
 {
 	if (!huge_mode)
 		return uenv_init(NULL);
-	char *args[] = {"env_ut", "--in-memory", "--iova-mode=pa", "--no-pci", "--no-telemetry",
-			"-l", "0", "--log-level", "lib.eal:warning"};
+	char *args[] = {"env_ut",   "--in-memory",    "--iova-mode=pa",
+			"--no-pci", "--no-telemetry", "-l",
+			"0",	    "--log-level",    "lib.eal:warning"};
 	struct uiommu_env_opts o = {.backend = UIOMMU_MEM_DPDK, .eal_argc = 9, .eal_argv = args};
 	return uenv_init(&o);
 }
@@ -187,8 +188,10 @@ static char shname[64];
 static int init_shared(void)
 {
 	struct uiommu_env_opts o = {.backend = huge_mode ? UIOMMU_MEM_SHARED_HUGE
-						       : UIOMMU_MEM_SHARED_SHM,
-				    .name = shname, .create = true, .arena_max = 64u << 20};
+							 : UIOMMU_MEM_SHARED_SHM,
+				    .name = shname,
+				    .create = true,
+				    .arena_max = 64u << 20};
 	snprintf(shname, sizeof(shname), "env-ut-%d", (int)getpid());
 	return uenv_init(&o);
 }
@@ -211,12 +214,8 @@ static const struct ut_test tests[] = {
 };
 
 static const struct ut_test shared_tests[] = {
-	{"pages", test_pages},
-	{"dma_blocks", test_dma},
-	{"heap", test_heap},
-	{"fail_nth", test_fail_nth},
-	{"limits", test_shared_limits},
-	{NULL, NULL},
+	{"pages", test_pages},	     {"dma_blocks", test_dma},	     {"heap", test_heap},
+	{"fail_nth", test_fail_nth}, {"limits", test_shared_limits}, {NULL, NULL},
 };
 
 static const struct ut_suite suites[] = {

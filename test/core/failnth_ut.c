@@ -62,24 +62,24 @@ static void diff(const char *what, const struct state *b, const struct state *a)
 }
 
 /* Run one call; if an injected failure hit it, check it was clean and retry. */
-#define STEP(call)                                                                         \
-	do {                                                                               \
-		struct state before, after;                                                \
-		snap(&before);                                                             \
-		int rc_ = (call);                                                          \
-		if (rc_) {                                                                 \
-			CU_ASSERT(uenv_fail_fired());                                      \
-			any_fired = true;                                                  \
-			CU_ASSERT_EQUAL(rc_, -ENOMEM);                                     \
-			snap(&after);                                                      \
-			CU_ASSERT(memcmp(&before, &after, sizeof(before)) == 0);           \
-			if (memcmp(&before, &after, sizeof(before)))                       \
-				diff(#call, &before, &after);                              \
-			failures_seen++;                                                   \
-			uenv_fail_nth(0);                                                  \
-			rc_ = (call);                                                      \
-			CU_ASSERT_EQUAL(rc_, 0);                                           \
-		}                                                                          \
+#define STEP(call)                                                               \
+	do {                                                                     \
+		struct state before, after;                                      \
+		snap(&before);                                                   \
+		int rc_ = (call);                                                \
+		if (rc_) {                                                       \
+			CU_ASSERT(uenv_fail_fired());                            \
+			any_fired = true;                                        \
+			CU_ASSERT_EQUAL(rc_, -ENOMEM);                           \
+			snap(&after);                                            \
+			CU_ASSERT(memcmp(&before, &after, sizeof(before)) == 0); \
+			if (memcmp(&before, &after, sizeof(before)))             \
+				diff(#call, &before, &after);                    \
+			failures_seen++;                                         \
+			uenv_fail_nth(0);                                        \
+			rc_ = (call);                                            \
+			CU_ASSERT_EQUAL(rc_, 0);                                 \
+		}                                                                \
 	} while (0)
 
 static char buf[64 * 1024] __attribute__((aligned(4096)));
@@ -97,12 +97,14 @@ static void seq_ioas(void)
 	STEP(uiommu_ioas_map(ioas_a, &iova, 0x80000000, 0x201000,
 			     UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA));
 	iova = 0x7fff000000ull;
-	STEP(uiommu_ioas_map(ioas_a, &iova, 0x1000, 0x1000, UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA));
+	STEP(uiommu_ioas_map(ioas_a, &iova, 0x1000, 0x1000,
+			     UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA));
 	STEP(uiommu_ioas_map_va(ioas_a, &iova, buf, sizeof(buf), UIOMMU_MAP_READ));
 	iova = 0x10000;
 	STEP(uiommu_ioas_copy(ioas_b, &iova, ioas_a, 0x40000000, 0x201000,
 			      UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA));
-	struct uiommu_iova_range r[3] = {{0x100000000ull, 0x1ffffffffull}, {0x10000, 0xfffff},
+	struct uiommu_iova_range r[3] = {{0x100000000ull, 0x1ffffffffull},
+					 {0x10000, 0xfffff},
 					 {0x300000000ull, 0x3ffffffffull}};
 	STEP(uiommu_ioas_allow_iovas(ioas_b, r, 3));
 	STEP(uiommu_ioas_reserve(ioas_b, 0x500000000ull, 0x5ffffffffull));

@@ -126,8 +126,8 @@ static void test_auto_iova(void)
 
 	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
 	for (int i = 0; i < 16; i++) {
-		CU_ASSERT_FATAL(uiommu_ioas_map(ioas, &iova, 0x10000000 + (uint64_t)i * SZ_4K, SZ_4K,
-						UIOMMU_MAP_READ) == 0);
+		CU_ASSERT_FATAL(uiommu_ioas_map(ioas, &iova, 0x10000000 + (uint64_t)i * SZ_4K,
+						SZ_4K, UIOMMU_MAP_READ) == 0);
 		CU_ASSERT(iova != 0);
 		CU_ASSERT(iova % SZ_4K == 0);
 		CU_ASSERT(iova != prev);
@@ -137,10 +137,12 @@ static void test_auto_iova(void)
 	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0x40000000, 2 * SZ_2M, UIOMMU_MAP_READ) == 0);
 	CU_ASSERT(iova % SZ_2M == 0);
 	/* Allowed ranges steer allocation. */
-	struct uiommu_iova_range allow[2] = {{0x7000000000, 0x70000fffff}, {0x100000000, 0x10000ffff}};
+	struct uiommu_iova_range allow[2] = {{0x7000000000, 0x70000fffff},
+					     {0x100000000, 0x10000ffff}};
 	CU_ASSERT(uiommu_ioas_allow_iovas(ioas, allow, 2) == 0);
 	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0x50000000, SZ_4K, UIOMMU_MAP_READ) == 0);
-	CU_ASSERT((iova >= 0x100000000 && iova <= 0x10000ffff) || (iova >= 0x7000000000 && iova <= 0x70000fffff));
+	CU_ASSERT((iova >= 0x100000000 && iova <= 0x10000ffff) ||
+		  (iova >= 0x7000000000 && iova <= 0x70000fffff));
 	/* Until full. */
 	int got = 0;
 	for (int i = 0; i < 400; i++) {
@@ -172,7 +174,8 @@ static void test_unmap_semantics(void)
 	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
 	for (uint64_t i = 0; i < 4; i++) {
 		iova = 0x100000 + i * 0x10000; /* 16 KiB areas with 48 KiB gaps */
-		CU_ASSERT_FATAL(uiommu_ioas_map(ioas, &iova, 0x200000 + i * 0x4000, 0x4000, f) == 0);
+		CU_ASSERT_FATAL(uiommu_ioas_map(ioas, &iova, 0x200000 + i * 0x4000, 0x4000, f) ==
+				0);
 	}
 	take(ioas, &s0);
 	/* Cutting the first or last area: fails, nothing removed. */
@@ -265,8 +268,8 @@ static void test_reserved_follow_attach(void)
 	CU_ASSERT(has_range(r, n, 0, 0xfedfffff));
 	CU_ASSERT(has_range(r, n, 0xfef00000, (1ull << 48) - 1));
 	iova = 0xfee00000;
-	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0, SZ_4K, UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA) ==
-		  -EINVAL);
+	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0, SZ_4K,
+				  UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA) == -EINVAL);
 	/* Allowed ranges may not cover reserved ones. */
 	struct uiommu_iova_range bad = {0xfe000000, 0xfeffffff};
 	CU_ASSERT(uiommu_ioas_allow_iovas(ioas, &bad, 1) == -EADDRINUSE);
@@ -281,8 +284,8 @@ static void test_reserved_follow_attach(void)
 	CU_ASSERT(uiommu_ioas_allow_iovas(ioas, NULL, 0) == 0);
 	/* A mapping in the MSI window also blocks attach, and nothing changes. */
 	iova = 0xfee00000;
-	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0, SZ_4K, UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA) ==
-		  0);
+	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0, SZ_4K,
+				  UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA) == 0);
 	CU_ASSERT(uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), NULL) ==
 		  -EADDRINUSE);
 	struct uiommu_ioas_stats st;
@@ -345,9 +348,12 @@ static void test_hwpt_shared_units(void)
 	mock_next_ias = 39;
 	CU_ASSERT_FATAL(uiommu_unit_add(ctx, &ud, &u3) == 0);
 	mock_next_ias = 48;
-	CU_ASSERT_FATAL(uiommu_device_add(u2, &(struct uiommu_device_desc){.hw_id = 0x20}, &d2) == 0);
-	CU_ASSERT_FATAL(uiommu_device_add(u3, &(struct uiommu_device_desc){.hw_id = 0x30}, &d3) == 0);
-	CU_ASSERT(uiommu_device_add(u3, &(struct uiommu_device_desc){.hw_id = 0x30}, &d3) == -EEXIST);
+	CU_ASSERT_FATAL(uiommu_device_add(u2, &(struct uiommu_device_desc){.hw_id = 0x20}, &d2) ==
+			0);
+	CU_ASSERT_FATAL(uiommu_device_add(u3, &(struct uiommu_device_desc){.hw_id = 0x30}, &d3) ==
+			0);
+	CU_ASSERT(uiommu_device_add(u3, &(struct uiommu_device_desc){.hw_id = 0x30}, &d3) ==
+		  -EEXIST);
 	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
 	CU_ASSERT(uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), &h1) == 0);
 	CU_ASSERT(uiommu_device_attach(d2, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), &h2) == 0);

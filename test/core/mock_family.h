@@ -25,12 +25,12 @@ struct mock_slot {
 
 /* Per-unit mock state (in the arena, so it survives adoption). */
 struct mock_unit {
-	uint32_t ias;           /* input width it reports */
+	uint32_t ias; /* input width it reports */
 	int nested;
 	struct mock_slot slots[MOCK_MAX_SLOTS];
-	uint32_t flush_calls;   /* ops->flush invocations */
+	uint32_t flush_calls;	/* ops->flush invocations */
 	uint32_t flush_entries; /* fam_flush entries seen */
-	uint32_t inv_cmds;      /* user invalidation commands */
+	uint32_t inv_cmds;	/* user invalidation commands */
 	uint32_t pending_events;
 	uint32_t adopted;
 };

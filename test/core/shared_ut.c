@@ -21,8 +21,10 @@ static char name[64];
 
 static struct uiommu_env_opts opts(bool create)
 {
-	struct uiommu_env_opts o = {.backend = UIOMMU_MEM_SHARED_SHM, .name = name,
-				    .create = create, .arena_max = 256u << 20};
+	struct uiommu_env_opts o = {.backend = UIOMMU_MEM_SHARED_SHM,
+				    .name = name,
+				    .create = create,
+				    .arena_max = 256u << 20};
 	return o;
 }
 

@@ -42,6 +42,7 @@ enum vtdm_kind {
 #define VTDM_P_WU 2u /* write, user request */
 #define VTDM_P_RS 4u /* read, supervisor request */
 #define VTDM_P_WS 8u /* write, supervisor request */
+#define VTDM_P_D 16u /* dirty already set (or not tracked): writes need no walk */
 
 struct vtdm_iotlb_ent {
 	uint64_t lru;       /* 0: free */

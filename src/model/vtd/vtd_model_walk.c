@@ -142,6 +142,13 @@ static uint8_t perm_need(bool write, bool priv)
 	return write ? VTDM_P_WU : VTDM_P_RU;
 }
 
+/* A cached translation serves the request: permission, and for a write
+ * the dirty flag already set (else the walk must set it). */
+static bool perm_ok(uint8_t perm, bool write, bool priv)
+{
+	return (perm & perm_need(write, priv)) && (!write || (perm & VTDM_P_D));
+}
+
 static uint8_t sl_perm(bool r, bool w)
 {
 	return (uint8_t)((r ? VTDM_P_RU | VTDM_P_RS : 0) | (w ? VTDM_P_WU | VTDM_P_WS : 0));
@@ -453,7 +460,7 @@ static int legacy_translate(struct vtd_model *m, const struct vtdm_req *rq, stru
 		return -EFAULT;
 	}
 	e = iotlb_find(m, did, VTDM_NO_PASID, rq->iova);
-	if (e && (e->perm & perm_need(rq->write, false))) {
+	if (e && perm_ok(e->perm, rq->write, false)) {
 		m->st.iotlb_hit++;
 		e->lru = next_tick(m);
 		x->pa = e->pa | (rq->iova & ((1ULL << e->shift) - 1));
@@ -468,7 +475,8 @@ static int legacy_translate(struct vtd_model *m, const struct vtdm_req *rq, stru
 	w.fc = &sl_legacy;
 	if (sl_translate(m, &w, rq->iova, rq->write, VTD_FR_READ, VTD_FR_WRITE, &o, &x->reason))
 		return -EFAULT;
-	iotlb_insert(m, did, VTDM_NO_PASID, rq->iova, o.pa, o.shift, VTDM_K_SL, sl_perm(o.r, o.w));
+	iotlb_insert(m, did, VTDM_NO_PASID, rq->iova, o.pa, o.shift, VTDM_K_SL,
+		     sl_perm(o.r, o.w) | VTDM_P_D);
 	x->pa = o.pa;
 	return 0;
 }
@@ -663,7 +671,7 @@ static int sm_translate(struct vtd_model *m, const struct vtdm_req *rq, struct v
 	}
 
 	e = iotlb_find(m, did, pasid, rq->iova);
-	if (e && (e->perm & perm_need(rq->write, priv))) {
+	if (e && perm_ok(e->perm, rq->write, priv)) {
 		m->st.iotlb_hit++;
 		e->lru = next_tick(m);
 		x->pa = e->pa | (rq->iova & ((1ULL << e->shift) - 1));
@@ -687,7 +695,8 @@ static int sm_translate(struct vtd_model *m, const struct vtdm_req *rq, struct v
 		if (sl_translate(m, &w, rq->iova, rq->write, VTD_FR_SM_SL_PERM, VTD_FR_SM_SL_PERM,
 				 &o, &x->reason))
 			return -EFAULT;
-		iotlb_insert(m, did, pasid, rq->iova, o.pa, o.shift, VTDM_K_SL, sl_perm(o.r, o.w));
+		iotlb_insert(m, did, pasid, rq->iova, o.pa, o.shift, VTDM_K_SL,
+			     sl_perm(o.r, o.w) | (w.ad && !rq->write ? 0 : VTDM_P_D));
 		x->pa = o.pa;
 		return 0;
 	}
@@ -716,6 +725,8 @@ static int sm_translate(struct vtd_model *m, const struct vtdm_req *rq, struct v
 			o.shift = o2.shift;
 		o.pa = o2.pa;
 	}
+	if (rq->write)
+		perm |= VTDM_P_D;
 	iotlb_insert(m, did, pasid, rq->iova, o.pa, o.shift,
 		     pgtt == VTD_PGTT_NESTED ? VTDM_K_NESTED : VTDM_K_FL, perm);
 	x->pa = o.pa;

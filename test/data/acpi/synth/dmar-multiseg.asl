@@ -23,12 +23,11 @@
 [0002]                 PCI Segment Number : 0001
 [0008]              Register Base Address : 00000000D0000000
 [0001]                  Device Scope Type : 01 [PCI Endpoint Device]
-[0001]                       Entry Length : 0A
+[0001]                       Entry Length : 08
 [0002]                           Reserved : 0000
 [0001]                     Enumeration ID : 00
 [0001]                     PCI Bus Number : 00
 [0002]                           PCI Path : 01,00
-[0002]                           PCI Path : 00,00
 
 [0002]                      Subtable Type : 0000 [Hardware Unit Definition]
 [0002]                             Length : 0018

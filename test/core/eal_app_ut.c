@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * An application that initialised DPDK EAL itself (as a DPDK app does) and
+ * then creates a uiommu context: uiommu must use that EAL, not start its
+ * own, and its memory must come from the application's EAL (memzones).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_memzone.h>
+
+#include "ut.h"
+#include "uiommu/uiommu.h"
+#include "core/env.h"
+
+static void test_app_eal(void)
+{
+	char *args[] = {"app", "--no-huge",   "--no-shconf",	"-m",
+			"128", "--no-pci",    "--no-telemetry", "-l",
+			"0",   "--log-level", "lib.eal:warning"};
+	struct uiommu_ctx *ctx;
+	struct uiommu_ioas *ioas;
+	uint64_t iova;
+
+	CU_ASSERT_FATAL(rte_eal_init(11, args) >= 0);
+	CU_ASSERT_FATAL(uiommu_ctx_create(NULL, &ctx) == 0);
+	CU_ASSERT(uiommu_ioas_alloc(ctx, &ioas) == 0);
+	/* The arena's chunk is a memzone of the application's EAL. */
+	int found = 0;
+	for (int i = 0; i < 64 && !found; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "uiommu_%d_%d", (int)getpid(), i);
+		found = rte_memzone_lookup(name) != NULL;
+	}
+	CU_ASSERT(found);
+	iova = 0x1000;
+	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0x100000, 0x1000,
+				  UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) == 0);
+	uiommu_ctx_destroy(ctx);
+	/* A second context in the same process reuses the same EAL. */
+	CU_ASSERT(uiommu_ctx_create(NULL, &ctx) == 0);
+	uiommu_ctx_destroy(ctx);
+	CU_ASSERT(rte_eal_cleanup() == 0);
+}
+
+static const struct ut_test tests[] = {
+	{"eal_initialised_by_the_app", test_app_eal},
+	{NULL, NULL},
+};
+
+static const struct ut_suite suites[] = {
+	{"env_app_eal", NULL, NULL, tests},
+	{NULL, NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+	return ut_main(suites, argc, argv);
+}

@@ -23,6 +23,8 @@ enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
 struct cli_opts {
 	bool json;            /* -j, --json */
 	const char *acpi_dir; /* --acpi DIR: table dump instead of /sys */
+	const char *model;    /* --model FAMILY[:CFG]: the built-in model (state.c) */
+	const char *state;    /* --state NAME: name of the shared state (state.c) */
 };
 
 /* @argc/@argv: the verb's arguments (global options removed). */
@@ -63,5 +65,74 @@ extern cli_unit_regs_fn cli_unit_regs[3];
 /* Commands. */
 int cmd_probe(const struct cli_opts *opts, int argc, char **argv);
 int cmd_acpi_decode(const struct cli_opts *opts, int argc, char **argv);
+
+
+/* ---- Object verbs: state that outlives the process (state.c, cmd_*.c) ---- */
+#include "uiommu/uiommu.h"
+
+/* cli_state_open flags. */
+#define CLI_STATE_NOCREATE (1u << 0) /* never create a state (reset, ...) */
+#define CLI_STATE_HW_CREATE (1u << 1) /* create a hardware (hugepage) state: unit add */
+
+/* Open or adopt the state named by --state (default "model-<family>" with
+ * --model, else "hw"); creates a model state with one model unit on first
+ * use.  Prints the reason and returns CLI_FAILED on failure (-EBUSY: names
+ * the owning process). */
+int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_ctx **ctx);
+/* Leave the state for the next process (translation goes on). */
+void cli_state_close(struct uiommu_ctx *ctx);
+const char *cli_state_name(const struct cli_opts *o);
+/* True when the open state is a model state (/dev/shm, IOVA = VA). */
+bool cli_state_is_model(void);
+
+/* Print "uiommuctl: <msg>: <uiommu_strerror(rc)>"; returns CLI_FAILED. */
+int cli_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Numbers in C notation; sizes may end in K, M, G (binary). 0 or -EINVAL. */
+int cli_parse_u64(const char *s, uint64_t *v);
+int cli_parse_size(const char *s, uint64_t *v);
+/* [SEG:]BUS:DEV.FN -> segment and requester ID. */
+int cli_parse_bdf(const char *s, uint16_t *seg, uint16_t *rid);
+/* "--opt VAL" / "--opt=VAL" at argv[*i]: 1 (and *val, *i advanced), 0 if
+ * another argument, -1 when the value is missing (message printed). */
+int cli_opt_val(int argc, char **argv, int *i, const char *opt, const char **val);
+/* Objects by ID, name, or (devices) PCI address; NULL after a message. */
+struct uiommu_unit *cli_find_unit(struct uiommu_ctx *ctx, const char *s);
+struct uiommu_device *cli_find_device(struct uiommu_ctx *ctx, const char *s);
+struct uiommu_ioas *cli_find_ioas(struct uiommu_ctx *ctx, const char *s);
+struct uiommu_hwpt *cli_find_hwpt(struct uiommu_ctx *ctx, const char *s);
+/* Name of an object ("" when none), in @buf of UIOMMU_NAME_MAX. */
+const char *cli_obj_name(struct uiommu_ctx *ctx, uint32_t id, char *buf);
+/* "00:03.0" (with "SSSS:" when the segment is not 0). */
+void cli_fmt_bdf(char *buf, size_t len, uint16_t seg, uint16_t rid);
+const char *cli_family_name(enum uiommu_family f);
+/* Give back the DMA buffer behind a removed mapping at bus address @phys,
+ * unless another IOAS still maps it. */
+void cli_buf_release(struct uiommu_ctx *ctx, uint64_t phys);
+/* Device JSON (also used by show and apply). */
+json_t *cli_device_json(struct uiommu_ctx *ctx, struct uiommu_device *d);
+
+int cmd_unit_list(const struct cli_opts *opts, int argc, char **argv);
+int cmd_unit_show(const struct cli_opts *opts, int argc, char **argv);
+int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv);
+int cmd_device_list(const struct cli_opts *opts, int argc, char **argv);
+int cmd_device_show(const struct cli_opts *opts, int argc, char **argv);
+int cmd_device_add(const struct cli_opts *opts, int argc, char **argv);
+int cmd_device_remove(const struct cli_opts *opts, int argc, char **argv);
+int cmd_ioas_create(const struct cli_opts *opts, int argc, char **argv);
+int cmd_ioas_destroy(const struct cli_opts *opts, int argc, char **argv);
+int cmd_ioas_list(const struct cli_opts *opts, int argc, char **argv);
+int cmd_ioas_show(const struct cli_opts *opts, int argc, char **argv);
+int cmd_ioas_map(const struct cli_opts *opts, int argc, char **argv);
+int cmd_ioas_unmap(const struct cli_opts *opts, int argc, char **argv);
+int cmd_ioas_attach(const struct cli_opts *opts, int argc, char **argv);
+int cmd_ioas_detach(const struct cli_opts *opts, int argc, char **argv);
+int cmd_hwpt_list(const struct cli_opts *opts, int argc, char **argv);
+int cmd_hwpt_show(const struct cli_opts *opts, int argc, char **argv);
+int cmd_walk(const struct cli_opts *opts, int argc, char **argv);
+int cmd_dma(const struct cli_opts *opts, int argc, char **argv);
+int cmd_faults(const struct cli_opts *opts, int argc, char **argv);
+int cmd_apply(const struct cli_opts *opts, int argc, char **argv);
+int cmd_show(const struct cli_opts *opts, int argc, char **argv);
+int cmd_reset(const struct cli_opts *opts, int argc, char **argv);
 
 #endif

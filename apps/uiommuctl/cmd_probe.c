@@ -47,7 +47,6 @@ static void print_regs(json_t *regs)
 	const char *k;
 	json_t *v;
 
-	printf("    registers:");
 	json_object_foreach(regs, k, v)
 	{
 		char *s = json_dumps(v, JSON_ENCODE_ANY);
@@ -136,7 +135,7 @@ int cmd_probe(const struct cli_opts *opts, int argc, char **argv)
 	} else if (t.ntables) {
 		fw_print_topo(stdout, &t);
 		for (size_t i = 0; i < t.nunits; i++) {
-			printf("  unit %zu", i);
+			printf("unit %zu registers:", i);
 			print_regs(json_array_get(regs, i));
 		}
 		if (json_array_size(pcis))

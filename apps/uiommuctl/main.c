@@ -16,6 +16,43 @@ static const struct cli_cmd cli_commands[] = {
 	 "find the IOMMUs: units, device-to-unit map, reserved regions", cmd_probe},
 	{"acpi", "decode", "FILE [-j]", "decode one DMAR, IVRS or IORT table file",
 	 cmd_acpi_decode},
+	{"unit", "list", "", "units of the state: family, access, widths", cmd_unit_list},
+	{"unit", "show", "UNIT", "one unit: capabilities and registers decoded", cmd_unit_show},
+	{"unit", "add", "[--base ADDR|--index N] [--force] [--uio PATH] [--cfg CFG]",
+	 "take over a unit the firmware probe found (model: add a model unit)", cmd_unit_add},
+	{"device", "list", "", "devices: PCI address, ID on the unit, attachments", cmd_device_list},
+	{"device", "show", "DEVICE", "one device and its RID/PASID attachments", cmd_device_show},
+	{"device", "add", "UNIT BDF [--id ID] [--pasid-bits N] [--name NAME]",
+	 "add a device behind a unit", cmd_device_add},
+	{"device", "remove", "DEVICE", "forget a (detached) device", cmd_device_remove},
+	{"ioas", "create", "[--name NAME]", "create an I/O address space", cmd_ioas_create},
+	{"ioas", "destroy", "IOAS", "destroy an address space (unmaps, frees its buffers)",
+	 cmd_ioas_destroy},
+	{"ioas", "list", "", "address spaces: mappings, page tables, users", cmd_ioas_list},
+	{"ioas", "show", "IOAS", "one address space: mappings, usable ranges", cmd_ioas_show},
+	{"ioas", "map",
+	 "IOAS (--alloc SIZE|--phys ADDR --len SIZE|--hugefile PATH[:OFF] --len SIZE|"
+	 "--memzone NAME) [--iova ADDR] [--prot r|w|rw]",
+	 "map memory into an address space", cmd_ioas_map},
+	{"ioas", "unmap", "IOAS (IOVA [LEN]|--all)", "unmap whole mappings (frees --alloc buffers)",
+	 cmd_ioas_unmap},
+	{"ioas", "attach", "IOAS DEVICE [--pasid N]", "attach a device's RID or PASID",
+	 cmd_ioas_attach},
+	{"ioas", "detach", "IOAS DEVICE [--pasid N]", "detach a device's RID or PASID",
+	 cmd_ioas_detach},
+	{"hwpt", "list", "", "hardware page tables", cmd_hwpt_list},
+	{"hwpt", "show", "HWPT [--all]", "a page table: installs and entries (--all: every page)",
+	 cmd_hwpt_show},
+	{"walk", NULL, "DEVICE IOVA [--pasid N]", "walk a translation level by level", cmd_walk},
+	{"dma", NULL, "DEVICE IOVA LEN --read|--write [--pasid N] [--pattern BYTE]",
+	 "model DMA through the IOMMU", cmd_dma},
+	{"faults", NULL, "[--follow]", "print decoded fault events (--follow: until ^C)",
+	 cmd_faults},
+	{"apply", NULL, "LAYOUT [--dry-run]", "apply a layout file atomically and idempotently",
+	 cmd_apply},
+	{"show", NULL, "--svg FILE|--dot [FILE]", "picture of the address spaces and their devices",
+	 cmd_show},
+	{"reset", NULL, "", "give everything back and delete the state", cmd_reset},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -38,7 +75,8 @@ void cli_json_print(json_t *v)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: uiommuctl [-j|--json] [--acpi DIR] [-h|--help] OBJECT VERB [ARGS]\n\n"
+	fprintf(f, "Usage: uiommuctl [-j|--json] [--acpi DIR] [--model vtd[:CFG]] [--state NAME] [-h|--help]\n"
+		   "                 OBJECT VERB [ARGS]\n\n"
 		   "Commands:\n");
 	for (const struct cli_cmd *c = cli_commands; c->object; c++)
 		fprintf(f, "  %s%s%s %-24s %s\n", c->object, c->verb ? " " : "",
@@ -46,6 +84,8 @@ static void usage(FILE *f)
 	fprintf(f, "\nOptions:\n"
 		   "  -j, --json     JSON output\n"
 		   "  --acpi DIR     read ACPI tables from DIR instead of /sys/firmware/acpi/tables\n"
+		   "  --model vtd[:CFG]  use the built-in model (CFG: capability string, e.g. smts=0)\n"
+		   "  --state NAME   shared state to create or adopt (default model-vtd / hw)\n"
 		   "  -h, --help     this help; 'uiommuctl OBJECT VERB --help' for one command\n"
 		   "\nExit status: 0 ok, 1 operation failed, 2 usage error.\n");
 }
@@ -84,6 +124,16 @@ static int strip_globals(struct cli_opts *o, int argc, char **argv, bool *help)
 			o->acpi_dir = argv[++i];
 		} else if (!strncmp(a, "--acpi=", 7)) {
 			o->acpi_dir = a + 7;
+		} else if (!strcmp(a, "--model") || !strcmp(a, "--state")) {
+			if (i + 1 >= argc) {
+				cli_err("%s needs a value", a);
+				return -1;
+			}
+			*(a[2] == 'm' ? &o->model : &o->state) = argv[++i];
+		} else if (!strncmp(a, "--model=", 8)) {
+			o->model = a + 8;
+		} else if (!strncmp(a, "--state=", 8)) {
+			o->state = a + 8;
 		} else {
 			argv[n++] = argv[i];
 		}

@@ -45,6 +45,9 @@ struct uiommu_viommu;
 
 /** No PASID: the request-without-PASID (RID) attachment of a device. */
 #define UIOMMU_NO_PASID UINT32_MAX
+/** pt_id for uiommu_device_attach/replace: identity (pass-through), no
+ *  table.  Needs unit capability pass_through. */
+#define UIOMMU_PT_IDENTITY UINT32_MAX
 
 /* ------------------------------------------------------------------ */
 /** @name Context */
@@ -528,6 +531,84 @@ int uiommu_model_dma(struct uiommu_device *dev, uint32_t pasid, uint64_t iova, v
 /**@}*/
 /** Text for a negative errno in uiommu's sense (like strerror). */
 const char *uiommu_strerror(int err);
+
+/* ------------------------------------------------------------------ */
+/** @name Tool support: DMA buffers, object names, read-only views
+ *  (src/core/buf.c, src/core/introspect.c).  State that a tool creates
+ *  lives in the context, so it outlives the process like everything else. */
+/**@{*/
+
+/**
+ * Allocate a zeroed, IOVA-contiguous DMA buffer of @len bytes (rounded up
+ * to 4 KiB; 2 MiB aligned from 2 MiB on) from the context's arena, to be
+ * mapped with uiommu_ioas_map(@*iova).  The buffer is recorded in the
+ * context: it lives until uiommu_buf_free() or uiommu_ctx_destroy(), across
+ * processes for a shared backend.
+ * @return 0, -EINVAL, -ENOMEM.
+ */
+int uiommu_buf_alloc(struct uiommu_ctx *ctx, uint64_t len, void **va, uint64_t *iova);
+/** Free the buffer whose bus address is @iova.  -ENOENT when none starts there. */
+int uiommu_buf_free(struct uiommu_ctx *ctx, uint64_t iova);
+
+struct uiommu_buf_info {
+	uint64_t iova; /**< bus address of the first byte */
+	uint64_t len;
+	void *va;      /**< CPU address (the arena is mapped at one address in every process) */
+};
+/** The buffer containing bus address @iova: 0 or -ENOENT. */
+int uiommu_buf_lookup(struct uiommu_ctx *ctx, uint64_t iova, struct uiommu_buf_info *out);
+/** Buffers in allocation order; returns the total count, fills up to @max. */
+uint32_t uiommu_buf_list(struct uiommu_ctx *ctx, struct uiommu_buf_info *out, uint32_t max);
+
+#define UIOMMU_NAME_MAX 32 /**< object names: at most 31 bytes + NUL */
+
+/**
+ * Give object @id a name unique in the context (NULL or "" removes it).
+ * Names die with their object.
+ * @return 0, -ENOENT (no such object), -EEXIST (another object has that
+ * name), -EINVAL (too long, or a name that is a number), -ENOMEM.
+ */
+int uiommu_obj_set_name(struct uiommu_ctx *ctx, uint32_t id, const char *name);
+/** Copy the name of object @id into @buf: 0, or -ENOENT when it has none. */
+int uiommu_obj_get_name(struct uiommu_ctx *ctx, uint32_t id, char *buf, size_t len);
+/** The ID of the live object named @name, or 0. */
+uint32_t uiommu_obj_find(struct uiommu_ctx *ctx, const char *name);
+
+/** The description a device was added with. */
+int uiommu_device_get_desc(const struct uiommu_device *dev, struct uiommu_device_desc *out);
+
+/** One RID or PASID attachment of a device. */
+struct uiommu_attach_info {
+	uint32_t pasid;   /**< UIOMMU_NO_PASID for the RID */
+	uint32_t hwpt_id;
+	uint32_t ioas_id; /**< the IOAS it was attached through (0: a HWPT by ID) */
+};
+/** A device's attachments; returns the total count, fills up to @max. */
+uint32_t uiommu_device_attachments(const struct uiommu_device *dev,
+				   struct uiommu_attach_info *out, uint32_t max);
+
+/** How a unit is reached, for tools. */
+struct uiommu_unit_info {
+	uint32_t id;
+	enum uiommu_family family;
+	enum uiommu_unit_access access;
+	uint64_t reg_base;
+	uint16_t segment;
+	int numa_node;
+	uint32_t nr_devices;
+};
+int uiommu_unit_get_info(const struct uiommu_unit *unit, struct uiommu_unit_info *out);
+
+/**
+ * Who owns a shared state now: *pid receives the process ID recorded as its
+ * owner (0: none; it may be dead).  Must be called without a live context
+ * in this process (typically after uiommu_ctx_create() said -EBUSY).
+ * @return 0, -ENOENT (no such state), -EBUSY (this process has a context),
+ * -EINVAL.
+ */
+int uiommu_state_owner(const struct uiommu_env_opts *opts, uint32_t *pid);
+
+/**@}*/
 
 #ifdef __cplusplus
 }

@@ -149,13 +149,15 @@ fi
 # Kernel modules with their dependencies, in load order.
 declare -A seen=()
 order=()
-dep_of() { sed -n "s|^\\([^:]*/$1\\.ko[^:]*\\):\\(.*\\)|\\1:\\2|p" "$mdir/modules.dep" | head -n1; }
+# Module names: '-' and '_' are the same (vfio-pci.ko is module vfio_pci).
+mod_re() { local r=${1//-/_}; echo "${r//_/[-_]}"; }
+dep_of() { sed -n "s|^\\([^:]*/$(mod_re "$1")\\.ko[^:]*\\):\\(.*\\)|\\1:\\2|p" "$mdir/modules.dep" | head -n1; }
 add_mod() {
 	local name=$1 line path deps d
 	line=$(dep_of "$name")
 	if [ -z "$line" ]; then
 		# Built into the kernel?  Then there is nothing to load.
-		if grep -q "/$name\\.ko" "$mdir/modules.builtin" 2>/dev/null; then return 0; fi
+		if grep -q "/$(mod_re "$name")\\.ko" "$mdir/modules.builtin" 2>/dev/null; then return 0; fi
 		die "module '$name' not found in $mdir/modules.dep"
 	fi
 	path=${line%%:*}

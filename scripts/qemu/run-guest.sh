@@ -12,6 +12,8 @@
 #   --iommu PROPS      extra intel-iommu properties, comma separated, e.g.
 #                      aw-bits=48 or x-scalable-mode=on,x-flts=on
 #   --no-iommu         no IOMMU device at all
+#   --intel-iommu on|off  the guest kernel's intel_iommu= (default off: uiommu
+#                      drives the unit; on: the kernel's driver owns it)
 #   --append ARGS      extra kernel arguments (space separated)
 #   --run SPEC         guest programs to run: uiommu.run= (see guest-init.sh)
 #   --timeout SECS     hard limit for the whole QEMU run (default 180)
@@ -36,6 +38,7 @@ kernel=
 initrd=
 iommu_props=
 iommu=1
+kiommu=off
 append=
 run=
 tmo=180
@@ -51,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--qemu) qemu=${2:?}; shift 2 ;;
 	--iommu) iommu_props=${2?}; shift 2 ;;
 	--no-iommu) iommu=0; shift ;;
+	--intel-iommu) kiommu=${2:?}; shift 2 ;;
 	--append) append="$append ${2?}"; shift 2 ;;
 	--run) run=${2?}; shift 2 ;;
 	--timeout) tmo=${2:?}; shift 2 ;;
@@ -67,6 +71,7 @@ done
 [ -f "$initrd" ] || die "initramfs '$initrd' not found"
 command -v "$qemu" >/dev/null 2>&1 || die "QEMU binary '$qemu' not found (scripts/setup-deps.sh --backports)"
 case "$tmo" in ''|*[!0-9]*) die "--timeout wants whole seconds" ;; esac
+case "$kiommu" in on|off) ;; *) die "--intel-iommu wants on or off" ;; esac
 if [ -z "$kernel" ]; then
 	kline=$("$here/fetch-kernel.sh") || die "fetch-kernel.sh failed"
 	kdir=${kline##*KDIR=}
@@ -99,7 +104,7 @@ mkdir -p "$logdir"
 console=$logdir/console.log
 qerr=$logdir/qemu-stderr.log
 
-cmdline="console=ttyS0 intel_iommu=off panic=-1 quiet"
+cmdline="console=ttyS0 intel_iommu=$kiommu panic=-1 quiet"
 [ -n "$run" ] && cmdline="$cmdline uiommu.run=$run"
 cmdline="$cmdline${append:+ }${append# }"
 

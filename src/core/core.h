@@ -59,6 +59,7 @@ struct uiommu_ctx {
 	struct list_head id_hash[UOBJ_HASH];
 	uint32_t nr_units;
 	bool adopted; /* (local) this process adopted the state */
+	struct ctx_ext *ext; /* tool state: DMA buffers, object names (buf.c, introspect.c) */
 };
 
 /* A HWPT installed on one unit under one domain ID. */

@@ -15,6 +15,28 @@
 
 static struct uiommu_ctx *live_ctx; /* (local) the context of this process */
 
+/* /uiommu/objects: counts per object type (telemetry thread: take the lock). */
+static int ctx_telemetry(struct uenv_kv *kv, int max)
+{
+	static const char *const names[] = {NULL, "units", "devices", "ioas", "hwpts", "viommus"};
+	struct uiommu_ctx *ctx = live_ctx;
+	int n = 0;
+
+	if (!ctx)
+		return 0;
+	ctx_lock(ctx);
+	for (int t = UOBJ_UNIT; t <= UOBJ_VIOMMU && n < max; t++) {
+		uint64_t c = 0;
+		for (void *o = uobj_next(ctx, t, NULL); o; o = uobj_next(ctx, t, o))
+			c++;
+		kv[n].key = names[t];
+		kv[n].val = c;
+		n++;
+	}
+	ctx_unlock(ctx);
+	return n;
+}
+
 /* ---------------------------------------------------------- object IDs */
 
 void uobj_publish(struct uiommu_ctx *ctx, struct uobj *o, enum uobj_type type)
@@ -120,6 +142,7 @@ int uiommu_ctx_create(const struct uiommu_env_opts *opts, struct uiommu_ctx **ou
 	rc = uenv_init(opts);
 	if (rc)
 		return rc;
+	uenv_telemetry_set_objects(ctx_telemetry);
 	root = uenv_root_slot();
 	if (uenv_adopted() && *root) {
 		ctx = *root;

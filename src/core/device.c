@@ -122,7 +122,7 @@ uint32_t uiommu_device_attached_hwpt(const struct uiommu_device *d, uint32_t pas
 		return 0;
 	ctx_lock(d->unit->ctx);
 	a = find_attach(d, pasid);
-	uint32_t id = a ? a->hwpt->obj.id : 0;
+	uint32_t id = !a ? 0 : a->hwpt ? a->hwpt->obj.id : UIOMMU_PT_IDENTITY;
 	ctx_unlock(d->unit->ctx);
 	return id;
 }
@@ -199,6 +199,29 @@ static int ioas_pick_hwpt(struct uiommu_ioas *ioas, struct uiommu_unit *u, struc
 	return rc;
 }
 
+/* Identity (pass-through): no table, no IOAS, no domain ID of ours. */
+static int attach_prepare_identity(struct uiommu_device *d, uint32_t pasid, struct dev_attach **out)
+{
+	const struct uiommu_family_ops *ops = uiommu_family_ops_get(d->unit->family);
+	struct fam_attach fa = {.kind = FAM_ATTACH_IDENTITY};
+	struct dev_attach *a;
+	int rc;
+
+	if (!d->unit->caps.pass_through)
+		return -EOPNOTSUPP;
+	a = uenv_zalloc(sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->pasid = pasid;
+	rc = ops->dev_set(d->unit, d, pasid, &fa);
+	if (rc) {
+		uenv_free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
 /*
  * Resolve @pt_id, reserve, get an ID on the unit, program the hardware.
  * On success *out is a new attachment record (not yet linked to @d).
@@ -217,11 +240,13 @@ static int attach_prepare(struct uiommu_device *d, uint32_t pasid, uint32_t pt_i
 	bool created = false;
 	int rc;
 
-	if (!o || (o->type != UOBJ_IOAS && o->type != UOBJ_HWPT))
-		return -ENOENT;
 	rc = check_pasid(d, pasid);
 	if (rc)
 		return rc;
+	if (pt_id == UIOMMU_PT_IDENTITY)
+		return attach_prepare_identity(d, pasid, out);
+	if (!o || (o->type != UOBJ_IOAS && o->type != UOBJ_HWPT))
+		return -ENOENT;
 	a = uenv_zalloc(sizeof(*a));
 	if (!a)
 		return -ENOMEM;
@@ -281,6 +306,10 @@ static void attach_release(struct uiommu_device *d, struct dev_attach *a)
 	struct uiommu_hwpt *h = a->hwpt;
 
 	list_del(&a->link);
+	if (!h) { /* identity */
+		uenv_free(a);
+		return;
+	}
 	list_del(&a->hwpt_link);
 	h->users--;
 	if (a->ioas)
@@ -295,6 +324,10 @@ static void attach_release(struct uiommu_device *d, struct dev_attach *a)
 static void attach_commit(struct uiommu_device *d, struct dev_attach *a)
 {
 	list_add_tail(&d->attaches, &a->link);
+	if (!a->hwpt) {
+		list_init(&a->hwpt_link);
+		return;
+	}
 	list_add_tail(&a->hwpt->attaches, &a->hwpt_link);
 	a->hwpt->users++;
 	if (a->ioas)
@@ -319,7 +352,7 @@ int uiommu_device_attach(struct uiommu_device *d, uint32_t pasid, uint32_t pt_id
 		goto out;
 	attach_commit(d, a);
 	if (hwpt_id_out)
-		*hwpt_id_out = a->hwpt->obj.id;
+		*hwpt_id_out = a->hwpt ? a->hwpt->obj.id : UIOMMU_PT_IDENTITY;
 out:
 	ctx_unlock(d->unit->ctx);
 	return rc;
@@ -346,7 +379,7 @@ int uiommu_device_replace(struct uiommu_device *d, uint32_t pasid, uint32_t pt_i
 	attach_release(d, old);
 	attach_commit(d, a);
 	if (hwpt_id_out)
-		*hwpt_id_out = a->hwpt->obj.id;
+		*hwpt_id_out = a->hwpt ? a->hwpt->obj.id : UIOMMU_PT_IDENTITY;
 out:
 	ctx_unlock(d->unit->ctx);
 	return rc;

@@ -19,6 +19,7 @@
 #include <rte_log.h>
 #include <rte_memory.h>
 #include <rte_pause.h>
+#include <rte_telemetry.h>
 
 #include "core/env.h"
 #include "core/env_internal.h"
@@ -70,6 +71,66 @@ void uenv_log_set_level(enum uenv_logmod mod, int level)
 		rte_log_set_level((uint32_t)logtypes[mod], (uint32_t)level);
 }
 
+/* ------------------------------------------------------------- telemetry */
+
+/*
+ * DPDK telemetry (usertools/dpdk-telemetry.py, when the application runs
+ * EAL with telemetry on): /uiommu/arena reports the arena, /uiommu/objects
+ * what the core publishes through uenv_telemetry_set_objects().
+ */
+static uenv_telemetry_fn objects_fn;
+
+void uenv_telemetry_set_objects(uenv_telemetry_fn fn)
+{
+	objects_fn = fn;
+}
+
+static int tel_arena(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct uenv_stats st;
+
+	(void)cmd;
+	(void)params;
+	uenv_get_stats(&st);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "chunks", st.chunks);
+	rte_tel_data_add_dict_u64(d, "table_pages", st.pages_live);
+	rte_tel_data_add_dict_u64(d, "dma_blocks", st.dma_live);
+	rte_tel_data_add_dict_u64(d, "objects", st.heap_live);
+	rte_tel_data_add_dict_u64(d, "allocations", st.allocs);
+	rte_tel_data_add_dict_int(d, "iova_is_va", uenv_iova_is_va());
+	return 0;
+}
+
+static int tel_objects(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct uenv_kv kv[16];
+	int n;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (!objects_fn)
+		return 0;
+	n = objects_fn(kv, 16);
+	for (int i = 0; i < n; i++)
+		rte_tel_data_add_dict_u64(d, kv[i].key, kv[i].val);
+	return 0;
+}
+
+static void telemetry_register(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	rte_telemetry_register_cmd("/uiommu/arena", tel_arena,
+				   "uiommu arena: chunks, table pages, DMA blocks, objects");
+	rte_telemetry_register_cmd("/uiommu/objects", tel_objects,
+				   "uiommu objects: units, devices, IOASes, HWPTs, vIOMMUs");
+}
+
 /* ------------------------------------------------------------------- EAL */
 
 static int eal_started_here;
@@ -84,6 +145,7 @@ int env_eal_start(int argc, char **argv)
 	char *copy[64];
 
 	log_register();
+	telemetry_register();
 	if (eal_started_here)
 		return 0;
 	if (!args || n <= 0) {

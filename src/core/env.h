@@ -125,6 +125,16 @@ int uenv_numa_nodes(void);
 /** Node of the memory at @va, or -1. */
 int uenv_numa_node_of(const void *va);
 
+/* ---- telemetry ---- */
+struct uenv_kv {
+	const char *key;
+	uint64_t val;
+};
+/* Fills up to @max pairs; returns how many.  Runs on DPDK's telemetry thread. */
+typedef int (*uenv_telemetry_fn)(struct uenv_kv *kv, int max);
+/** Provide the source of /uiommu/objects (process-local). */
+void uenv_telemetry_set_objects(uenv_telemetry_fn fn);
+
 /* ---- logging: one rte_log type per module ---- */
 enum uenv_logmod {
 	UENV_LOG_CORE,

@@ -470,6 +470,28 @@ static void test_nesting(void)
 	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
 }
 
+static void test_identity(void)
+{
+	struct uiommu_ioas *ioas;
+	uint32_t hw;
+
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
+	CU_ASSERT(uiommu_device_attach(dev, UIOMMU_NO_PASID, UIOMMU_PT_IDENTITY, &hw) == 0);
+	CU_ASSERT(hw == UIOMMU_PT_IDENTITY);
+	CU_ASSERT(uiommu_device_attached_hwpt(dev, UIOMMU_NO_PASID) == UIOMMU_PT_IDENTITY);
+	struct mock_slot *s = mock_slot_find(unit, 0x10, UIOMMU_NO_PASID);
+	CU_ASSERT_FATAL(s != NULL);
+	CU_ASSERT(s->kind == FAM_ATTACH_IDENTITY);
+	/* Identity -> IOAS -> identity, never blocked in between. */
+	CU_ASSERT(uiommu_device_replace(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), &hw) == 0);
+	CU_ASSERT(hw != UIOMMU_PT_IDENTITY && hw != 0);
+	CU_ASSERT(uiommu_device_replace(dev, UIOMMU_NO_PASID, UIOMMU_PT_IDENTITY, NULL) == 0);
+	CU_ASSERT(uiommu_hwpt_get(ctx, hw) == NULL);
+	CU_ASSERT(uiommu_device_detach(dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(mock_slot_find(unit, 0x10, UIOMMU_NO_PASID) == NULL);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
+}
+
 static void test_poll(void)
 {
 	struct uiommu_event ev[4];
@@ -522,6 +544,7 @@ static const struct ut_test ioas_tests[] = {
 	{"hwpt_shared_units", test_hwpt_shared_units},
 	{"pasid_and_replace", test_pasid_and_replace},
 	{"nesting", test_nesting},
+	{"identity", test_identity},
 	{"poll", test_poll},
 	{"scale_1M_areas", test_scale},
 	{NULL, NULL},

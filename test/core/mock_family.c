@@ -33,6 +33,7 @@ static int mock_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc *
 	u->caps.stage2 = true;
 	u->caps.coherent = true;
 	u->caps.queued_inv = true;
+	u->caps.pass_through = true;
 	u->did_min = 1;
 	u->hw_info.u.vtd.ver = 0x10;
 	return 0;
@@ -110,7 +111,9 @@ static int mock_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32
 	s->pasid = pasid;
 	s->kind = a->kind;
 	s->did = a->did;
-	s->root = a->kind == FAM_ATTACH_NESTED ? a->s1->u.vtd.flptr : a->cfg->root_pa;
+	s->root = a->kind == FAM_ATTACH_NESTED	  ? a->s1->u.vtd.flptr
+		  : a->kind == FAM_ATTACH_PAGING ? a->cfg->root_pa
+						 : 0;
 	s->s2_did = a->s2_did;
 	return 0;
 }

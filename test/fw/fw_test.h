@@ -65,4 +65,8 @@ static inline uint8_t *fwt_read(const char *sub, const char *file, size_t *len)
 	return buf;
 }
 
+/* Synthetic tables built in fw_synth_build.c (checksummed, <= 1024 bytes). */
+void fwt_build_ivrs40(uint8_t *out, size_t *len);
+void fwt_build_iort(uint8_t *out, size_t *len);
+
 #endif

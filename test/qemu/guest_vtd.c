@@ -5,14 +5,17 @@
  *
  * Scenarios (argv; one IOMMU configuration per boot, so usually one):
  *   vtd-legacy-3level   aw-bits=39: legacy root/context, 3-level SL, QI
+ *   vtd-legacy-cm       aw-bits=39,caching-mode=on: CAP.CM set
  *   vtd-legacy-4level   aw-bits=48: legacy, 4-level SL, QI
+ *   vtd-legacy-regs     aw-bits=48: legacy, register-based invalidation
  *   vtd-sm-sl           x-scalable-mode=on: scalable mode, PASID entry SL
+ *   vtd-sm-as-legacy    x-scalable-mode=on, driven in legacy mode
  *   vtd-sm-fl           x-scalable-mode=on,x-flts=on: scalable, first level
  * Each: DRHD from the ACPI DMAR (uiommu_fw parser) -> uiommu_unit_add
  * (MMIO, /dev/mem) -> edu as a device by its requester ID -> IOAS ->
  * attach -> map a hugepage -> edu DMA RAM->edu->RAM through the IOVA,
  * check bytes -> no events -> unmap -> edu write and read DMA of 4 bytes
- * fault -> one fault record each (QEMU: NFR=1; legacy FR 0x5 write, 0x6
+ * to the same (QEMU-cached) pages fault -> one fault record each (QEMU: NFR=1; legacy FR 0x5 write, 0x6
  * read), nothing written -> teardown -> GSTS.TES back to 0.
  */
 #include <errno.h>
@@ -32,6 +35,7 @@
 
 struct scen {
 	const char *name;
+	const char *opts;      /* UIOMMU_VTD_OPTS for the driver (NULL: none) */
 	bool scalable;
 	bool stage1;
 	uint32_t ias;          /* expected input width of the default table */
@@ -40,12 +44,18 @@ struct scen {
 };
 
 static const struct scen scens[] = {
-	{"vtd-legacy-3level", false, false, 39, 0x5, 0x6},
-	{"vtd-legacy-4level", false, false, 48, 0x5, 0x6},
+	{"vtd-legacy-3level", NULL, false, false, 39, 0x5, 0x6},
+	/* caching-mode=on: not-present entries cached, flushed on map too */
+	{"vtd-legacy-cm", NULL, false, false, 39, 0x5, 0x6},
+	{"vtd-legacy-4level", NULL, false, false, 48, 0x5, 0x6},
+	/* register-based invalidation (CCMD/IOTLB registers) instead of QI */
+	{"vtd-legacy-regs", "noqi", false, false, 48, 0x5, 0x6},
 	/* QEMU 10.0.2 reports SL not-present in scalable mode with the legacy
 	 * codes, FL not-present as 0x71. */
-	{"vtd-sm-sl", true, false, 48, 0x5, 0x6},
-	{"vtd-sm-fl", true, true, 47, 0x71, 0x71},
+	{"vtd-sm-sl", NULL, true, false, 48, 0x5, 0x6},
+	/* a scalable-mode unit driven in legacy mode */
+	{"vtd-sm-as-legacy", "legacy", false, false, 48, 0x5, 0x6},
+	{"vtd-sm-fl", NULL, true, true, 47, 0x71, 0x71},
 };
 
 static struct uiommu_ctx *ctx;
@@ -140,6 +150,10 @@ static int run(const struct scen *s, uint64_t base)
 	int rc, nf, other, fail = 1;
 	char why[200] = "";
 
+	if (s->opts)
+		setenv("UIOMMU_VTD_OPTS", s->opts, 1);
+	else
+		unsetenv("UIOMMU_VTD_OPTS");
 	rc = gt_edu_open(&edu);
 	if (rc) {
 		gt_result(s->name, GT_FAIL, "edu: %s", strerror(-rc));
@@ -154,11 +168,20 @@ static int run(const struct scen *s, uint64_t base)
 	gt_log("unit: scalable=%d stage1=%d stage2=%d ias=%u qi=%d coherent=%d pt=%d domains=%u",
 	       caps.scalable, caps.stage1, caps.stage2, caps.ias, caps.queued_inv, caps.coherent,
 	       caps.pass_through, caps.num_domains);
-	if (caps.scalable != s->scalable || !caps.queued_inv || (s->ias && caps.ias != s->ias) ||
+	if (caps.scalable != s->scalable || caps.queued_inv != !(s->opts && strstr(s->opts, "noqi")) ||
+	    (s->ias && caps.ias != s->ias) ||
 	    (s->stage1 && !caps.stage1)) {
 		snprintf(why, sizeof(why), "unexpected caps: scalable=%d qi=%d ias=%u stage1=%d",
 			 caps.scalable, caps.queued_inv, caps.ias, caps.stage1);
 		goto out;
+	}
+	if (strcmp(s->name, "vtd-legacy-cm") == 0) {
+		struct uiommu_hw_info hi;
+
+		if (uiommu_unit_hw_info(unit, &hi) || !(hi.u.vtd.cap & (1ull << 7))) {
+			snprintf(why, sizeof(why), "CAP.CM not set");
+			goto out;
+		}
 	}
 	{
 		struct uiommu_device_desc dd = {
@@ -222,15 +245,17 @@ static int run(const struct scen *s, uint64_t base)
 		snprintf(why, sizeof(why), "unmap: %s", strerror(-rc));
 		goto out;
 	}
-	memset(mem + 0x9000, 0, 64);
-	rc = gt_edu_dma(&edu, iova + 0x9000, 0, 4, true, DMA_TIMEOUT_MS);
-	if (rc || !all_zero(mem + 0x9000, 64)) {
+	/* Pages whose translations QEMU has cached: only the invalidation
+	 * makes these fault (NOTES: QEMU really caches). */
+	memset(mem + 0x8000, 0, 64);
+	rc = gt_edu_dma(&edu, iova + 0x8000, 0, 4, true, DMA_TIMEOUT_MS);
+	if (rc || !all_zero(mem + 0x8000, 64)) {
 		snprintf(why, sizeof(why), "write after unmap: rc %d, bytes %s", rc,
-			 all_zero(mem + 0x9000, 64) ? "untouched" : "WRITTEN");
+			 all_zero(mem + 0x8000, 64) ? "untouched" : "WRITTEN (stale IOTLB)");
 		goto out;
 	}
 	nf = faults(edu.requester_id, &ev, &other);
-	if (nf != 1 || !(ev.flags & UIOMMU_EV_WRITE) || ev.addr != iova + 0x9000 ||
+	if (nf != 1 || !(ev.flags & UIOMMU_EV_WRITE) || ev.addr != iova + 0x8000 ||
 	    (s->fr_write && ev.reason != s->fr_write) || ev.dev_id != uiommu_device_id(dev)) {
 		snprintf(why, sizeof(why),
 			 "write fault: %d records, flags 0x%x addr 0x%" PRIx64 " FR 0x%x", nf,
@@ -238,9 +263,9 @@ static int run(const struct scen *s, uint64_t base)
 		goto out;
 	}
 	unsigned int frw = ev.reason;
-	rc = gt_edu_dma(&edu, iova + 0x1000, 0, 4, false, DMA_TIMEOUT_MS);
+	rc = gt_edu_dma(&edu, iova, 0, 4, false, DMA_TIMEOUT_MS);
 	nf = faults(edu.requester_id, &ev, &other);
-	if (rc || nf != 1 || !(ev.flags & UIOMMU_EV_READ) || ev.addr != iova + 0x1000 ||
+	if (rc || nf != 1 || !(ev.flags & UIOMMU_EV_READ) || ev.addr != iova ||
 	    (s->fr_read && ev.reason != s->fr_read)) {
 		snprintf(why, sizeof(why), "read fault: rc %d, %d records, flags 0x%x FR 0x%x", rc,
 			 nf, nf ? ev.flags : 0, nf ? ev.reason : 0);

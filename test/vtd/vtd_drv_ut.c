@@ -734,6 +734,117 @@ static void test_busy_refused(void)
 	CU_ASSERT(uiommu_unit_remove(t.unit) == 0);
 }
 
+/* One IOAS on two units: one table, two DIDs; unmap reaches both. */
+static void test_two_units(void)
+{
+	struct tenv a, b;
+	struct uiommu_hwpt_info hi;
+	uint32_t ha = 0, hb = 0;
+	uint64_t iova = 0x300000;
+	uint8_t v = 3;
+	unsigned int reason;
+	struct uiommu_event ev[8];
+
+	scenario_up(&a, "smts=0", false);
+	CU_ASSERT_FATAL(unit_up(&b, "smts=0") == 0);
+	CU_ASSERT_FATAL(dev_up(&b, 0x0500, 0, &b.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(a.ioas, &iova, a.buf.va, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(b.dev, UIOMMU_NO_PASID, a.pt_id, &hb) == 0);
+	ha = uiommu_device_attached_hwpt(a.dev, UIOMMU_NO_PASID);
+	CU_ASSERT(ha == hb);
+	CU_ASSERT(uiommu_hwpt_get_info(uiommu_hwpt_get(ctx, ha), &hi) == 0);
+	CU_ASSERT(hi.nr_units == 2);
+	CU_ASSERT(dma(&a, RID, VTD_DMA_NO_PASID, iova, &v, 1, true, &reason) == 0);
+	CU_ASSERT(dma(&b, 0x0500, VTD_DMA_NO_PASID, iova + 1, &v, 1, true, &reason) == 0);
+	CU_ASSERT(((uint8_t *)a.buf.va)[0] == 3 && ((uint8_t *)a.buf.va)[1] == 3);
+	CU_ASSERT(uiommu_ioas_unmap(a.ioas, iova, 4096, NULL) == 0);
+	CU_ASSERT(dma(&a, RID, VTD_DMA_NO_PASID, iova, &v, 1, true, &reason) == -EFAULT);
+	CU_ASSERT(dma(&b, 0x0500, VTD_DMA_NO_PASID, iova, &v, 1, true, &reason) == -EFAULT);
+	CU_ASSERT(drain(ev, 8) == 2);
+	CU_ASSERT(uiommu_device_detach(b.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_device_remove(b.dev) == 0);
+	CU_ASSERT(uiommu_unit_remove(b.unit) == 0);
+	scenario_down(&a);
+}
+
+/* A device with ATS: device-TLB invalidations go out with the IOTLB ones
+ * and the hardware accepts them. */
+static void ats_check(const char *cfg)
+{
+	struct tenv t;
+	struct uiommu_device_desc dd = {.bus = 6, .hw_id = 0x600, .pasid_bits = 4, .ats = true};
+	struct uiommu_device *d2;
+	uint64_t iova = 0;
+	uint8_t v = 1;
+	unsigned int reason;
+
+	scenario_up(&t, cfg, false);
+	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &d2) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(d2, UIOMMU_NO_PASID, t.pt_id, NULL) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &iova, t.buf.va, 8192,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(dma(&t, 0x600, VTD_DMA_NO_PASID, iova, &v, 1, true, &reason) == 0);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, iova, 8192, NULL) == 0);
+	CU_ASSERT(t.vu->stats.devtlb > 0);
+	CU_ASSERT(t.vu->stats.iqe == 0);
+	CU_ASSERT(dma(&t, 0x600, VTD_DMA_NO_PASID, iova, &v, 1, true, &reason) == -EFAULT);
+	CU_ASSERT(uiommu_device_detach(d2, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_device_remove(d2) == 0);
+	{
+		struct uiommu_event ev[8];
+		while (drain(ev, 8))
+			;
+	}
+	scenario_down(&t);
+}
+
+static void test_ats_legacy(void)
+{
+	ats_check("smts=0,dt=1");
+}
+
+static void test_ats_sm(void)
+{
+	ats_check("dt=1");
+}
+
+/* Page request queue overflow is reported. */
+static void test_prq_overflow(void)
+{
+	struct tenv t;
+	struct uiommu_event ev[16];
+	struct vtd_model_prq req = {.rid = RID, .pasid = VTD_DMA_NO_PASID, .addr = 0x1000,
+				    .read = true, .last = true};
+	int ovf = 0, reqs = 0, n;
+
+	scenario_up(&t, "", false);
+	while (drain(ev, 16))
+		;
+	/* the context entry of RID has PRE only for devices with PRI: use
+	 * a PRI device */
+	struct uiommu_device_desc dd = {.bus = 7, .hw_id = 0x700, .pri = true};
+	struct uiommu_device *d2;
+	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &d2) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(d2, UIOMMU_NO_PASID, t.pt_id, NULL) == 0);
+	req.rid = 0x700;
+	for (unsigned int i = 0; i < t.vu->prq_entries + 4; i++) {
+		req.prgi = (uint16_t)(i & 511);
+		(void)vtd_model_page_request(t.m, &req);
+	}
+	while ((n = drain(ev, 16)) > 0)
+		for (int i = 0; i < n; i++) {
+			reqs += ev[i].type == UIOMMU_EV_PAGE_REQ;
+			ovf += ev[i].type == UIOMMU_EV_OVERFLOW;
+		}
+	CU_ASSERT(ovf == 1);
+	CU_ASSERT(reqs >= (int)t.vu->prq_entries - 1);
+	CU_ASSERT(uiommu_device_detach(d2, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_device_remove(d2) == 0);
+	scenario_down(&t);
+}
+
 /* ---------------------------------------------------------- randomized */
 
 static uint64_t rng_state;
@@ -853,10 +964,11 @@ static void test_random(void)
 
 	rng_state = seed ? strtoull(seed, NULL, 0) : 0x9e3779b97f4a7c15ull;
 	printf("\n    seed 0x%" PRIx64, rng_state);
-	random_run("smts=0,sagaw=0x2,mgaw=39", false, ops / 4);
-	random_run("smts=0,qi=0,coherent=0", false, ops / 4);
-	random_run("", false, ops / 4);
-	random_run("", true, ops / 4);
+	random_run("smts=0,sagaw=0x2,mgaw=39", false, ops / 5);
+	random_run("smts=0,qi=0,coherent=0", false, ops / 5);
+	random_run("smts=0,mamv=0,iotlb=64", false, ops / 5); /* DSI fallback, IOTLB evictions */
+	random_run("", false, ops / 5);
+	random_run("", true, ops - 4 * (ops / 5));
 }
 
 /* ------------------------------------------------------------- fail-nth */
@@ -991,6 +1103,10 @@ static const struct ut_test errors[] = {
 	{"fault_overflow", test_fault_overflow},
 	{"page_request", test_page_request},
 	{"one_wait_per_flush", test_one_wait_per_flush},
+	{"two_units_one_table", test_two_units},
+	{"ats_legacy", test_ats_legacy},
+	{"ats_sm", test_ats_sm},
+	{"prq_overflow", test_prq_overflow},
 	{"psi_chunks", test_psi_chunks},
 	{"desc_builders", test_desc_builders},
 	{"takeover_busy", test_busy_refused},

@@ -211,6 +211,9 @@ static void fill_caps(struct uiommu_unit *u, struct vtd_unit *vu)
 	/* DID 0 stays reserved: caching-mode hardware tags not-present
 	 * entries with it (VT-d 6.2.2), and keeping it unused is harmless. */
 	u->did_min = 1;
+	/* Caching mode: not-present entries may be cached, so a map needs
+	 * an IOTLB flush too (VT-d 6.1). */
+	u->flush_on_map = vu->cap & VTD_CAP_CM;
 }
 
 /* Driver options for real hardware, from UIOMMU_VTD_OPTS
@@ -581,6 +584,24 @@ static bool vtd_pgt_compatible(struct uiommu_unit *u, const struct pgt_cfg *cfg)
 	}
 }
 
+/* The model's DMA engine, for uiommu_model_dma(). */
+static int vtd_model_dma_op(struct uiommu_unit *u, uint32_t hw_id, uint32_t pasid, uint64_t iova,
+			    void *buf, uint64_t len, bool write)
+{
+	struct vtd_unit *vu = vtd_of(u);
+	unsigned int reason = 0;
+	int rc;
+
+	if (!vu->model)
+		return -EOPNOTSUPP;
+	if (hw_id > UINT16_MAX)
+		return -EINVAL;
+	rc = vtd_model_dma(vu->model, (uint16_t)hw_id,
+			   pasid == UIOMMU_NO_PASID ? VTD_DMA_NO_PASID : pasid, iova, buf, len,
+			   write, 0, &reason);
+	return rc;
+}
+
 const struct uiommu_family_ops vtd_family_ops = {
 	.name = "vtd",
 	.family = UIOMMU_FAMILY_VTD,
@@ -597,4 +618,5 @@ const struct uiommu_family_ops vtd_family_ops = {
 	.cache_invalidate = vtd_cache_invalidate,
 	.poll = vtd_poll,
 	.page_response = vtd_page_response,
+	.model_dma = vtd_model_dma_op,
 };

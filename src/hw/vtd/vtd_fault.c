@@ -43,8 +43,8 @@ int vtd_prq_init(struct vtd_unit *vu)
 		return rc;
 	vu->prq_entries = (4096u << VTD_PRQ_ORDER) >> 5;
 	reg_write32(r, VTD_REG_PECTL, (uint32_t)VTD_PECTL_IM);
+	/* PQA with PQH = 0; PQT is read-only (hardware resets it with PQA). */
 	reg_write64(r, VTD_REG_PQH, 0);
-	reg_write64(r, VTD_REG_PQT, 0);
 	reg_write64(r, VTD_REG_PQA,
 		    (vu->prqm.iova & VTD_PQA_PQA) | FIELD_PREP(VTD_PQA_PQS, VTD_PRQ_ORDER));
 	reg_write32(r, VTD_REG_PRS, (uint32_t)(VTD_PRS_PPR | VTD_PRS_PRO));

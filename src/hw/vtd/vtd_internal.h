@@ -2,8 +2,8 @@
 /*
  * Intel VT-d driver: private state shared by the driver's files.
  *
- *   vtd_drv.c    probe/init/fini/adopt, capabilities, ops table
- *   vtd_mmio.c   register mapping (/dev/mem, UIO or resource file, model)
+ *   vtd_drv.c    probe/init/fini/adopt, model binding, capabilities, ops table
+ *   vtd_mmio.c   register mapping (/dev/mem, UIO or resource file)
  *   vtd_ctx.c    root/context tables, PASID directories/tables, attach
  *   vtd_qi.c     invalidation: queued (descriptors + wait) and registers
  *   vtd_fault.c  fault recording registers, page request queue, events

@@ -1,7 +1,9 @@
 /*
  * Synthetic DMAR: two PCI segments, one INCLUDE_PCI_ALL unit each, a
- * scoped unit on segment 1 with an endpoint behind a bridge (two-element
- * path), an RMRR and an ATSR on segment 1, RHSA for two units.
+ * scoped unit on segment 1 (endpoint 00:01.0), an RMRR and an ATSR
+ * (ALL_PORTS) on segment 1, RHSA for two units.  (iasl 20200925 loops on a
+ * scope with two PCI Path lines; multi-element paths are covered by the
+ * real HP ProLiant tables.)
  */
 [0004]                          Signature : "DMAR"
 [0004]                       Table Length : 00000000

@@ -1,0 +1,731 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * uiommuctl ioas create|destroy|list|show|map|unmap|attach|detach.
+ *
+ * Backing memory for map:
+ *  --alloc SIZE       a DMA buffer from the state's arena (uiommu_buf_alloc):
+ *                     works with models and hardware; recorded in the state,
+ *                     freed by unmap/destroy/reset;
+ *  --phys ADDR        a bus/physical range (bring-up; on a model it must lie
+ *                     in an --alloc buffer: there IOVA = VA of this process);
+ *  --hugefile PATH[:OFFSET]  a file on hugetlbfs (hardware, IOVA = PA); the
+ *                     file keeps its pages after uiommuctl exits;
+ *  --memzone NAME     a DPDK memzone: not reachable from here (see below).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define PAGE_4K 4096ull
+
+/* ------------------------------------------------------------ helpers */
+
+/* Every area of @a intersecting [start, last]; caller frees. */
+static uint32_t collect_areas(struct uiommu_ioas *a, uint64_t start, uint64_t last,
+			      struct uiommu_area_info **out)
+{
+	struct uiommu_area_info batch[64], *v = NULL;
+	uint32_t n = 0, got;
+	uint64_t from = start;
+
+	while ((got = uiommu_ioas_areas(a, from, batch, 64)) > 0) {
+		struct uiommu_area_info *nv = realloc(v, sizeof(*v) * (n + got));
+		bool end = false;
+
+		if (!nv)
+			break;
+		v = nv;
+		for (uint32_t i = 0; i < got; i++) {
+			if (batch[i].iova > last) {
+				end = true;
+				break;
+			}
+			v[n++] = batch[i];
+		}
+		from = batch[got - 1].iova + batch[got - 1].len;
+		if (end || got < 64 || from == 0)
+			break;
+	}
+	*out = v;
+	return n;
+}
+
+static const char *prot_str(uint32_t prot)
+{
+	return (prot & UIOMMU_MAP_READ) && (prot & UIOMMU_MAP_WRITE) ? "rw"
+	       : (prot & UIOMMU_MAP_READ)			     ? "r"
+								     : "w";
+}
+
+static json_t *area_json(const struct uiommu_area_info *ar)
+{
+	json_t *o = json_object();
+	char b[32];
+
+	snprintf(b, sizeof(b), "%#" PRIx64, ar->iova);
+	json_object_set_new(o, "iova", json_string(b));
+	json_object_set_new(o, "len", json_integer((json_int_t)ar->len));
+	snprintf(b, sizeof(b), "%#" PRIx64, ar->phys);
+	json_object_set_new(o, "phys", json_string(b));
+	json_object_set_new(o, "prot", json_string(prot_str(ar->prot)));
+	return o;
+}
+
+static json_t *ioas_json(struct uiommu_ctx *ctx, struct uiommu_ioas *a, bool full)
+{
+	struct uiommu_ioas_stats st;
+	struct uiommu_device *d = NULL;
+	char nm[UIOMMU_NAME_MAX];
+	json_t *o = json_object(), *users = json_array();
+	uint32_t id = uiommu_ioas_id(a);
+
+	uiommu_ioas_get_stats(a, &st);
+	json_object_set_new(o, "id", json_integer(id));
+	json_object_set_new(o, "name", json_string(cli_obj_name(ctx, id, nm)));
+	json_object_set_new(o, "areas", json_integer((json_int_t)st.nr_areas));
+	json_object_set_new(o, "mapped", json_integer((json_int_t)st.mapped_bytes));
+	json_object_set_new(o, "hwpts", json_integer(st.nr_hwpts));
+	while ((d = uiommu_device_next(ctx, d))) {
+		struct uiommu_attach_info at[64];
+		uint32_t n = uiommu_device_attachments(d, at, 64);
+
+		for (uint32_t i = 0; i < n && i < 64; i++) {
+			json_t *u;
+
+			if (at[i].ioas_id != id)
+				continue;
+			u = json_object();
+			json_object_set_new(u, "device", json_integer(uiommu_device_id(d)));
+			json_object_set_new(u, "pasid", at[i].pasid == UIOMMU_NO_PASID
+								? json_null()
+								: json_integer(at[i].pasid));
+			json_object_set_new(u, "hwpt", json_integer(at[i].hwpt_id));
+			json_array_append_new(users, u);
+		}
+	}
+	json_object_set_new(o, "users", users);
+	if (full) {
+		struct uiommu_area_info *ar;
+		struct uiommu_iova_range r[32];
+		uint32_t n = collect_areas(a, 0, UINT64_MAX, &ar), nr;
+		json_t *arr = json_array();
+		char b[48];
+
+		for (uint32_t i = 0; i < n; i++)
+			json_array_append_new(arr, area_json(&ar[i]));
+		free(ar);
+		json_object_set_new(o, "mappings", arr);
+		arr = json_array();
+		nr = uiommu_ioas_iova_ranges(a, r, 32);
+		for (uint32_t i = 0; i < nr && i < 32; i++) {
+			snprintf(b, sizeof(b), "%#" PRIx64 "-%#" PRIx64, r[i].start, r[i].last);
+			json_array_append_new(arr, json_string(b));
+		}
+		json_object_set_new(o, "usable", arr);
+	}
+	return o;
+}
+
+static void ioas_print(json_t *o)
+{
+	const char *nm = json_string_value(json_object_get(o, "name"));
+	json_t *arr, *v;
+	size_t i;
+
+	printf("ioas %" JSON_INTEGER_FORMAT "%s%s: %" JSON_INTEGER_FORMAT
+	       " mapping(s), %" JSON_INTEGER_FORMAT " bytes, %" JSON_INTEGER_FORMAT " hwpt(s)",
+	       json_integer_value(json_object_get(o, "id")), *nm ? " " : "", nm,
+	       json_integer_value(json_object_get(o, "areas")),
+	       json_integer_value(json_object_get(o, "mapped")),
+	       json_integer_value(json_object_get(o, "hwpts")));
+	arr = json_object_get(o, "users");
+	json_array_foreach(arr, i, v)
+	{
+		json_t *p = json_object_get(v, "pasid");
+
+		printf("%s device %" JSON_INTEGER_FORMAT, i ? "," : "; used by",
+		       json_integer_value(json_object_get(v, "device")));
+		if (!json_is_null(p))
+			printf(" pasid %" JSON_INTEGER_FORMAT, json_integer_value(p));
+	}
+	printf("\n");
+	arr = json_object_get(o, "mappings");
+	json_array_foreach(arr, i, v)
+		printf("  %s +%#" JSON_INTEGER_FORMAT "x -> %s %s\n",
+		       json_string_value(json_object_get(v, "iova")),
+		       json_integer_value(json_object_get(v, "len")),
+		       json_string_value(json_object_get(v, "phys")),
+		       json_string_value(json_object_get(v, "prot")));
+	arr = json_object_get(o, "usable");
+	if (arr) {
+		printf("  usable IOVA:");
+		json_array_foreach(arr, i, v)
+			printf(" %s", json_string_value(v));
+		printf("\n");
+	}
+}
+
+/* ------------------------------------------------------------- verbs */
+
+int cmd_ioas_create(const struct cli_opts *opts, int argc, char **argv)
+{
+	const char *name = NULL;
+	struct uiommu_ioas *a;
+	struct uiommu_ctx *ctx;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		int m = cli_opt_val(argc, argv, &i, "--name", &name);
+
+		if (m < 0)
+			return CLI_USAGE;
+		if (!m) {
+			cli_err("unexpected argument '%s'", argv[i]);
+			return CLI_USAGE;
+		}
+	}
+	rc = cli_state_open(opts, 0, &ctx);
+	if (rc)
+		return rc;
+	if (name && uiommu_obj_find(ctx, name)) {
+		cli_err("an object named '%s' exists already", name);
+		cli_state_close(ctx);
+		return CLI_FAILED;
+	}
+	rc = uiommu_ioas_alloc(ctx, &a);
+	if (rc) {
+		cli_state_close(ctx);
+		return cli_fail(rc, "cannot create an IOAS");
+	}
+	if (name && (rc = uiommu_obj_set_name(ctx, uiommu_ioas_id(a), name))) {
+		cli_fail(rc, "bad name '%s' (a letter first, then letters, digits, _-.:)", name);
+		(void)uiommu_ioas_destroy(a);
+		cli_state_close(ctx);
+		return CLI_FAILED;
+	}
+	if (opts->json) {
+		json_t *o = ioas_json(ctx, a, false);
+
+		cli_json_print(o);
+		json_decref(o);
+	} else {
+		printf("ioas %u\n", uiommu_ioas_id(a));
+	}
+	cli_state_close(ctx);
+	return CLI_OK;
+}
+
+int cmd_ioas_destroy(const struct cli_opts *opts, int argc, char **argv)
+{
+	struct uiommu_area_info *ar = NULL;
+	struct uiommu_ctx *ctx;
+	struct uiommu_ioas *a;
+	uint32_t n = 0;
+	int rc;
+
+	if (argc != 1)
+		return CLI_USAGE;
+	rc = cli_state_open(opts, 0, &ctx);
+	if (rc)
+		return rc;
+	a = cli_find_ioas(ctx, argv[0]);
+	if (!a) {
+		rc = CLI_FAILED;
+		goto out;
+	}
+	n = collect_areas(a, 0, UINT64_MAX, &ar);
+	rc = uiommu_ioas_destroy(a);
+	if (rc == -EBUSY) {
+		cli_err("ioas %s is in use (devices attached): detach them first", argv[0]);
+		rc = CLI_FAILED;
+		goto out;
+	} else if (rc) {
+		rc = cli_fail(rc, "cannot destroy ioas %s", argv[0]);
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		cli_buf_release(ctx, ar[i].phys);
+	rc = CLI_OK;
+out:
+	free(ar);
+	cli_state_close(ctx);
+	return rc;
+}
+
+int cmd_ioas_list(const struct cli_opts *opts, int argc, char **argv)
+{
+	struct uiommu_ioas *a = NULL;
+	struct uiommu_ctx *ctx;
+	json_t *arr;
+	int rc;
+
+	(void)argv;
+	if (argc)
+		return CLI_USAGE;
+	rc = cli_state_open(opts, 0, &ctx);
+	if (rc)
+		return rc;
+	arr = json_array();
+	while ((a = uiommu_ioas_next(ctx, a)))
+		json_array_append_new(arr, ioas_json(ctx, a, opts->json));
+	if (opts->json) {
+		cli_json_print(arr);
+	} else {
+		size_t i;
+		json_t *o;
+
+		json_array_foreach(arr, i, o)
+			ioas_print(o);
+	}
+	json_decref(arr);
+	cli_state_close(ctx);
+	return CLI_OK;
+}
+
+int cmd_ioas_show(const struct cli_opts *opts, int argc, char **argv)
+{
+	struct uiommu_ctx *ctx;
+	struct uiommu_ioas *a;
+	int rc;
+
+	if (argc != 1)
+		return CLI_USAGE;
+	rc = cli_state_open(opts, 0, &ctx);
+	if (rc)
+		return rc;
+	a = cli_find_ioas(ctx, argv[0]);
+	if (a) {
+		json_t *o = ioas_json(ctx, a, true);
+
+		if (opts->json)
+			cli_json_print(o);
+		else
+			ioas_print(o);
+		json_decref(o);
+	}
+	cli_state_close(ctx);
+	return a ? CLI_OK : CLI_FAILED;
+}
+
+/* ------------------------------------------------------------------ map */
+
+struct map_args {
+	const char *ioas, *alloc, *phys, *hugefile, *memzone, *iova, *len, *prot;
+};
+
+static int parse_map_args(int argc, char **argv, struct map_args *m)
+{
+	memset(m, 0, sizeof(*m));
+	for (int i = 0; i < argc; i++) {
+		int r;
+
+		if ((r = cli_opt_val(argc, argv, &i, "--alloc", &m->alloc)) ||
+		    (r = cli_opt_val(argc, argv, &i, "--phys", &m->phys)) ||
+		    (r = cli_opt_val(argc, argv, &i, "--hugefile", &m->hugefile)) ||
+		    (r = cli_opt_val(argc, argv, &i, "--memzone", &m->memzone)) ||
+		    (r = cli_opt_val(argc, argv, &i, "--iova", &m->iova)) ||
+		    (r = cli_opt_val(argc, argv, &i, "--len", &m->len)) ||
+		    (r = cli_opt_val(argc, argv, &i, "--prot", &m->prot))) {
+			if (r < 0)
+				return -1;
+		} else if (!m->ioas && argv[i][0] != '-') {
+			m->ioas = argv[i];
+		} else {
+			cli_err("unexpected argument '%s'", argv[i]);
+			return -1;
+		}
+	}
+	if (!m->ioas || (!!m->alloc + !!m->phys + !!m->hugefile + !!m->memzone) != 1) {
+		cli_err("give an IOAS and exactly one of --alloc, --phys, --hugefile, --memzone");
+		return -1;
+	}
+	return 0;
+}
+
+/* Map a hugetlbfs file range: its pages' physical addresses (IOVA = PA)
+ * come from the process page map through the library. */
+static int map_hugefile(struct uiommu_ioas *a, const char *spec, uint64_t len, uint64_t *iova,
+			uint32_t flags, uint64_t *phys)
+{
+	char path[512];
+	const char *colon = strrchr(spec, ':');
+	uint64_t off = 0;
+	struct uiommu_area_info ar;
+	void *va;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%.*s", (int)(colon ? (size_t)(colon - spec) : strlen(spec)),
+		 spec);
+	if (colon && cli_parse_size(colon + 1, &off)) {
+		cli_err("bad offset in '%s'", spec);
+		return -EINVAL;
+	}
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		cli_fail(rc, "%s", path);
+		return rc;
+	}
+	va = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, (off_t)off);
+	close(fd);
+	if (va == MAP_FAILED) {
+		rc = -errno;
+		cli_fail(rc, "cannot map %s at offset %#" PRIx64 " (a hugetlbfs file; offset and "
+			     "length multiples of the huge page size)",
+			 path, off);
+		return rc;
+	}
+	rc = uiommu_ioas_map_va(a, iova, va, len, flags);
+	if (rc == 0 && uiommu_ioas_lookup(a, *iova, &ar) == 0)
+		*phys = ar.phys;
+	munmap(va, len); /* the file keeps its pages; the IOMMU keeps their addresses */
+	return rc;
+}
+
+static int map_error(int rc, const struct map_args *m)
+{
+	switch (-rc) {
+	case EEXIST:
+		cli_err("IOVA range overlaps an existing mapping (see 'uiommuctl ioas show %s')",
+			m->ioas);
+		break;
+	case EINVAL:
+		cli_err("refused: misaligned (IOVA, address and length must be 4 KiB aligned), "
+			"or inside a reserved range (see 'ioas show %s': usable IOVA)",
+			m->ioas);
+		break;
+	case EOVERFLOW:
+		cli_err("IOVA range wraps around");
+		break;
+	case ENOSPC:
+		cli_err("no free IOVA range of that size");
+		break;
+	case EFAULT:
+		cli_err("the memory's bus address cannot be known (hugetlbfs file with IOVA = PA "
+			"needed)");
+		break;
+	default:
+		cli_fail(rc, "map failed");
+	}
+	return CLI_FAILED;
+}
+
+int cmd_ioas_map(const struct cli_opts *opts, int argc, char **argv)
+{
+	struct map_args m;
+	struct uiommu_ctx *ctx;
+	struct uiommu_ioas *a;
+	uint64_t len = 0, iova = 0, phys = 0;
+	uint32_t flags = 0;
+	bool buf = false;
+	int rc;
+
+	if (parse_map_args(argc, argv, &m))
+		return CLI_USAGE;
+	if ((m.alloc && cli_parse_size(m.alloc, &len)) || (m.len && cli_parse_size(m.len, &len)) ||
+	    (m.iova && cli_parse_u64(m.iova, &iova)) || (m.phys && cli_parse_u64(m.phys, &phys))) {
+		cli_err("bad number (C notation; sizes may end in K, M, G)");
+		return CLI_USAGE;
+	}
+	if (!len) {
+		cli_err("the length must be given and not 0 (--alloc SIZE or --len SIZE)");
+		return CLI_USAGE;
+	}
+	if (!m.prot || !strcmp(m.prot, "rw"))
+		flags = UIOMMU_MAP_READ | UIOMMU_MAP_WRITE;
+	else if (!strcmp(m.prot, "r"))
+		flags = UIOMMU_MAP_READ;
+	else if (!strcmp(m.prot, "w"))
+		flags = UIOMMU_MAP_WRITE;
+	else {
+		cli_err("--prot: r, w or rw");
+		return CLI_USAGE;
+	}
+	if (m.iova)
+		flags |= UIOMMU_MAP_FIXED_IOVA;
+	if ((len | (m.iova ? iova : 0) | phys) & (PAGE_4K - 1)) {
+		cli_err("misaligned: IOVA, address and length must be multiples of 4 KiB");
+		return CLI_FAILED;
+	}
+	if (m.memzone) {
+		cli_err("--memzone %s: not supported here: a DPDK memzone lives in the DPDK "
+			"primary process, which uiommuctl cannot join; map it from the "
+			"application (uiommu_ioas_map_va) or pass its IOVA with --phys",
+			m.memzone);
+		return CLI_FAILED;
+	}
+	rc = cli_state_open(opts, 0, &ctx);
+	if (rc)
+		return rc;
+	a = cli_find_ioas(ctx, m.ioas);
+	if (!a) {
+		rc = CLI_FAILED;
+		goto out;
+	}
+	if (m.hugefile && cli_state_is_model()) {
+		cli_err("--hugefile needs the hardware state (IOVA = PA); on a model use --alloc");
+		rc = CLI_FAILED;
+		goto out;
+	}
+	if (m.phys && cli_state_is_model()) {
+		struct uiommu_buf_info b;
+
+		if (uiommu_buf_lookup(ctx, phys, &b) || phys + len > b.iova + b.len) {
+			cli_err("on a model, --phys must lie inside an --alloc buffer (IOVA = VA)");
+			rc = CLI_FAILED;
+			goto out;
+		}
+	}
+	if (m.alloc) {
+		void *va;
+
+		rc = uiommu_buf_alloc(ctx, len, &va, &phys);
+		if (rc) {
+			rc = cli_fail(rc, "cannot allocate %" PRIu64 " bytes", len);
+			goto out;
+		}
+		buf = true;
+	}
+	if (m.hugefile)
+		rc = map_hugefile(a, m.hugefile, len, &iova, flags, &phys);
+	else
+		rc = uiommu_ioas_map(a, &iova, phys, len, flags);
+	if (rc) {
+		if (buf)
+			(void)uiommu_buf_free(ctx, phys);
+		rc = map_error(rc, &m);
+		goto out;
+	}
+	if (opts->json) {
+		struct uiommu_area_info ar = {.iova = iova, .len = len, .phys = phys, .prot = flags};
+		json_t *o = area_json(&ar);
+
+		json_object_set_new(o, "ioas", json_integer(uiommu_ioas_id(a)));
+		cli_json_print(o);
+		json_decref(o);
+	} else {
+		printf("mapped %#" PRIx64 "-%#" PRIx64 " -> %#" PRIx64 " %s\n", iova, iova + len - 1,
+		       phys, prot_str(flags));
+	}
+	rc = CLI_OK;
+out:
+	cli_state_close(ctx);
+	return rc;
+}
+
+int cmd_ioas_unmap(const struct cli_opts *opts, int argc, char **argv)
+{
+	struct uiommu_area_info *ar = NULL, one;
+	struct uiommu_ctx *ctx;
+	struct uiommu_ioas *a;
+	uint64_t iova = 0, len = 0, done = 0;
+	bool all = argc == 2 && !strcmp(argv[1], "--all");
+	uint32_t n = 0;
+	int rc;
+
+	if (argc < 2 || argc > 3 || (all && argc != 2))
+		return CLI_USAGE;
+	if (!all && (cli_parse_u64(argv[1], &iova) || (argc == 3 && cli_parse_size(argv[2], &len)))) {
+		cli_err("bad IOVA or length");
+		return CLI_USAGE;
+	}
+	rc = cli_state_open(opts, 0, &ctx);
+	if (rc)
+		return rc;
+	a = cli_find_ioas(ctx, argv[0]);
+	if (!a) {
+		rc = CLI_FAILED;
+		goto out;
+	}
+	if (!all && !len) {
+		if (uiommu_ioas_lookup(a, iova, &one)) {
+			cli_err("nothing mapped at %#" PRIx64 " in ioas %s", iova, argv[0]);
+			rc = CLI_FAILED;
+			goto out;
+		}
+		if (one.iova != iova) {
+			cli_err("%#" PRIx64 " is inside the mapping at %#" PRIx64
+				": give the mapping's start (mappings are removed whole)",
+				iova, one.iova);
+			rc = CLI_FAILED;
+			goto out;
+		}
+		len = one.len;
+	}
+	n = all ? collect_areas(a, 0, UINT64_MAX, &ar) : collect_areas(a, iova, iova + len - 1, &ar);
+	rc = all ? uiommu_ioas_unmap_all(a, &done) : uiommu_ioas_unmap(a, iova, len, &done);
+	if (rc == -ENOENT) {
+		cli_err("nothing mapped there, or the range would cut a mapping (mappings are "
+			"removed whole)");
+		rc = CLI_FAILED;
+		goto out;
+	} else if (rc) {
+		rc = cli_fail(rc, "unmap failed");
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		cli_buf_release(ctx, ar[i].phys);
+	if (opts->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "unmapped", json_integer((json_int_t)done));
+		cli_json_print(o);
+		json_decref(o);
+	} else {
+		printf("unmapped %" PRIu64 " bytes\n", done);
+	}
+	rc = CLI_OK;
+out:
+	free(ar);
+	cli_state_close(ctx);
+	return rc;
+}
+
+/* ------------------------------------------------------- attach / detach */
+
+static int attach_args(int argc, char **argv, const char **ioas, const char **dev,
+		       uint32_t *pasid)
+{
+	const char *p = NULL;
+	int np = 0;
+
+	*pasid = UIOMMU_NO_PASID;
+	for (int i = 0; i < argc; i++) {
+		int r = cli_opt_val(argc, argv, &i, "--pasid", &p);
+
+		if (r < 0)
+			return -1;
+		if (r)
+			continue;
+		if (np == 0)
+			*ioas = argv[i];
+		else if (np == 1)
+			*dev = argv[i];
+		else
+			return -1;
+		np++;
+	}
+	if (np != 2)
+		return -1;
+	if (p) {
+		uint64_t v;
+
+		if (cli_parse_u64(p, &v) || v >= (1u << 20)) {
+			cli_err("bad --pasid '%s' (0 .. 2^20-1)", p);
+			return -1;
+		}
+		*pasid = (uint32_t)v;
+	}
+	return 0;
+}
+
+int cmd_ioas_attach(const struct cli_opts *opts, int argc, char **argv)
+{
+	const char *is = NULL, *ds = NULL;
+	struct uiommu_device *d;
+	struct uiommu_ctx *ctx;
+	struct uiommu_ioas *a;
+	uint32_t pasid, hwpt = 0;
+	int rc;
+
+	if (attach_args(argc, argv, &is, &ds, &pasid))
+		return CLI_USAGE;
+	rc = cli_state_open(opts, 0, &ctx);
+	if (rc)
+		return rc;
+	a = cli_find_ioas(ctx, is);
+	d = a ? cli_find_device(ctx, ds) : NULL;
+	if (!d) {
+		rc = CLI_FAILED;
+		goto out;
+	}
+	rc = uiommu_device_attach(d, pasid, uiommu_ioas_id(a), &hwpt);
+	switch (-rc) {
+	case 0:
+		break;
+	case EBUSY:
+		cli_err("device %s %s is attached already (detach it first)", ds,
+			pasid == UIOMMU_NO_PASID ? "RID" : "PASID");
+		break;
+	case EADDRINUSE:
+		cli_err("the device's reserved regions (MSI window, firmware RMRRs, table "
+			"aperture) intersect mappings of ioas %s",
+			is);
+		break;
+	case EINVAL:
+		cli_err("refused: PASID beyond the device's or unit's width, or no compatible "
+			"page table");
+		break;
+	default:
+		cli_fail(rc, "attach failed");
+	}
+	if (rc) {
+		rc = CLI_FAILED;
+		goto out;
+	}
+	if (opts->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "device", json_integer(uiommu_device_id(d)));
+		json_object_set_new(o, "pasid",
+				    pasid == UIOMMU_NO_PASID ? json_null() : json_integer(pasid));
+		json_object_set_new(o, "ioas", json_integer(uiommu_ioas_id(a)));
+		json_object_set_new(o, "hwpt", json_integer(hwpt));
+		cli_json_print(o);
+		json_decref(o);
+	} else {
+		printf("attached device %u %s to ioas %u (hwpt %u)\n", uiommu_device_id(d),
+		       pasid == UIOMMU_NO_PASID ? "RID" : "PASID", uiommu_ioas_id(a), hwpt);
+	}
+out:
+	cli_state_close(ctx);
+	return rc;
+}
+
+int cmd_ioas_detach(const struct cli_opts *opts, int argc, char **argv)
+{
+	const char *is = NULL, *ds = NULL;
+	struct uiommu_attach_info at[64];
+	struct uiommu_device *d;
+	struct uiommu_ctx *ctx;
+	struct uiommu_ioas *a;
+	uint32_t pasid, n;
+	bool found = false;
+	int rc;
+
+	if (attach_args(argc, argv, &is, &ds, &pasid))
+		return CLI_USAGE;
+	rc = cli_state_open(opts, 0, &ctx);
+	if (rc)
+		return rc;
+	a = cli_find_ioas(ctx, is);
+	d = a ? cli_find_device(ctx, ds) : NULL;
+	if (!d) {
+		rc = CLI_FAILED;
+		goto out;
+	}
+	n = uiommu_device_attachments(d, at, 64);
+	for (uint32_t i = 0; i < n && i < 64; i++)
+		found |= at[i].pasid == pasid && at[i].ioas_id == uiommu_ioas_id(a);
+	if (!found) {
+		cli_err("device %s %s is not attached to ioas %s", ds,
+			pasid == UIOMMU_NO_PASID ? "RID" : "PASID", is);
+		rc = CLI_FAILED;
+		goto out;
+	}
+	rc = uiommu_device_detach(d, pasid);
+	if (rc)
+		rc = cli_fail(rc, "detach failed");
+	else if (!opts->json)
+		printf("detached; DMA from device %u %s is blocked\n", uiommu_device_id(d),
+		       pasid == UIOMMU_NO_PASID ? "RID" : "PASID");
+out:
+	cli_state_close(ctx);
+	return rc;
+}

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * uiommuctl unit list|show|add.
+ *
+ * `unit show` decodes the capability registers from the unit's raw hardware
+ * information (uiommu_unit_hw_info) with the family's register facts (for
+ * VT-d: src/hw/vtd/vtd_regs.h, facts only).  `unit add` on hardware takes
+ * over a unit the firmware probe found: it needs root, hugepages for the
+ * state and an IOMMU the kernel left alone.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "hw/vtd/vtd_regs.h"
+
+struct reg_field {
+	const char *name;
+	uint64_t mask;
+	int plus; /* value shown as FIELD + plus (width-1 style fields) */
+};
+
+static const struct reg_field vtd_cap_fields[] = {
+	{"ND", VTD_CAP_ND, 0},	     {"AFL", VTD_CAP_AFL, 0},	  {"RWBF", VTD_CAP_RWBF, 0},
+	{"PLMR", VTD_CAP_PLMR, 0},   {"PHMR", VTD_CAP_PHMR, 0},	  {"CM", VTD_CAP_CM, 0},
+	{"SAGAW", VTD_CAP_SAGAW, 0}, {"MGAW", VTD_CAP_MGAW, 1},	  {"ZLR", VTD_CAP_ZLR, 0},
+	{"FRO", VTD_CAP_FRO, 0},     {"SLLPS", VTD_CAP_SLLPS, 0}, {"PSI", VTD_CAP_PSI, 0},
+	{"NFR", VTD_CAP_NFR, 1},     {"MAMV", VTD_CAP_MAMV, 0},	  {"DWD", VTD_CAP_DWD, 0},
+	{"DRD", VTD_CAP_DRD, 0},     {"FL1GP", VTD_CAP_FL1GP, 0}, {"PI", VTD_CAP_PI, 0},
+	{"FL5LP", VTD_CAP_FL5LP, 0}, {"ECMDS", VTD_CAP_ECMDS, 0}, {"ESIRTPS", VTD_CAP_ESIRTPS, 0},
+	{"ESRTPS", VTD_CAP_ESRTPS, 0},
+};
+
+static const struct reg_field vtd_ecap_fields[] = {
+	{"C", VTD_ECAP_C, 0},	      {"QI", VTD_ECAP_QI, 0},	    {"DT", VTD_ECAP_DT, 0},
+	{"IR", VTD_ECAP_IR, 0},	      {"EIM", VTD_ECAP_EIM, 0},	    {"PT", VTD_ECAP_PT, 0},
+	{"SC", VTD_ECAP_SC, 0},	      {"IRO", VTD_ECAP_IRO, 0},	    {"MHMV", VTD_ECAP_MHMV, 0},
+	{"MTS", VTD_ECAP_MTS, 0},     {"NEST", VTD_ECAP_NEST, 0},   {"PRS", VTD_ECAP_PRS, 0},
+	{"ERS", VTD_ECAP_ERS, 0},     {"SRS", VTD_ECAP_SRS, 0},	    {"NWFS", VTD_ECAP_NWFS, 0},
+	{"EAFS", VTD_ECAP_EAFS, 0},   {"PSS", VTD_ECAP_PSS, 1},	    {"PASID", VTD_ECAP_PASID, 0},
+	{"DIT", VTD_ECAP_DIT, 0},     {"PDS", VTD_ECAP_PDS, 0},	    {"SMTS", VTD_ECAP_SMTS, 0},
+	{"VCS", VTD_ECAP_VCS, 0},     {"SLADS", VTD_ECAP_SLADS, 0}, {"SLTS", VTD_ECAP_SLTS, 0},
+	{"FLTS", VTD_ECAP_FLTS, 0},   {"SMPWC", VTD_ECAP_SMPWC, 0}, {"RPS", VTD_ECAP_RPS, 0},
+	{"PMS", VTD_ECAP_PMS, 0},     {"ADMS", VTD_ECAP_ADMS, 0},   {"RPRIVS", VTD_ECAP_RPRIVS, 0},
+};
+
+/* Decode @reg: single-bit fields that are set by name, wider ones NAME=value. */
+static json_t *decode_reg(uint64_t reg, const struct reg_field *f, size_t n, char *txt,
+			  size_t len)
+{
+	json_t *o = json_object();
+	size_t off = 0;
+
+	txt[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = FIELD_GET(f[i].mask, reg);
+		bool bit = FIELD_MAX(f[i].mask) == 1;
+
+		if (bit) {
+			json_object_set_new(o, f[i].name, json_boolean(v));
+			if (v && off < len)
+				off += (size_t)snprintf(txt + off, len - off, " %s", f[i].name);
+		} else {
+			v += (uint64_t)f[i].plus;
+			json_object_set_new(o, f[i].name, json_integer((json_int_t)v));
+			if (off < len)
+				off += (size_t)snprintf(txt + off, len - off, " %s=%#" PRIx64,
+							f[i].name, v);
+		}
+	}
+	return o;
+}
+
+static void pgsizes_text(uint64_t bm, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int b = 12; b < 64 && off < len; b++) {
+		if (!(bm & (1ull << b)))
+			continue;
+		off += (size_t)snprintf(buf + off, len - off, "%s%llu%c", off ? "," : "",
+					b >= 30 ? 1ull << (b - 30) : b >= 20 ? 1ull << (b - 20) : 1ull << (b - 10),
+					b >= 30 ? 'G' : b >= 20 ? 'M' : 'K');
+	}
+	if (!off)
+		snprintf(buf, len, "-");
+}
+
+static json_t *unit_json(struct uiommu_ctx *ctx, struct uiommu_unit *u, bool full)
+{
+	struct uiommu_unit_info ui;
+	struct uiommu_unit_caps c;
+	char nm[UIOMMU_NAME_MAX], txt[512];
+	json_t *o = json_object(), *caps;
+
+	uiommu_unit_get_info(u, &ui);
+	uiommu_unit_get_caps(u, &c);
+	json_object_set_new(o, "id", json_integer(ui.id));
+	json_object_set_new(o, "name", json_string(cli_obj_name(ctx, ui.id, nm)));
+	json_object_set_new(o, "family", json_string(cli_family_name(ui.family)));
+	json_object_set_new(o, "access", json_string(ui.access == UIOMMU_UNIT_MODEL ? "model"
+										     : "mmio"));
+	snprintf(txt, sizeof(txt), "%#" PRIx64, ui.reg_base);
+	json_object_set_new(o, "reg_base", json_string(txt));
+	json_object_set_new(o, "segment", json_integer(ui.segment));
+	json_object_set_new(o, "devices", json_integer(ui.nr_devices));
+	caps = json_object();
+	json_object_set_new(caps, "ias", json_integer(c.ias));
+	json_object_set_new(caps, "oas", json_integer(c.oas));
+	json_object_set_new(caps, "pasid_bits", json_integer(c.pasid_bits));
+	json_object_set_new(caps, "num_domains", json_integer(c.num_domains));
+	pgsizes_text(c.pgsize_bitmap, txt, sizeof(txt));
+	json_object_set_new(caps, "pgsizes", json_string(txt));
+	pgsizes_text(c.s1_pgsize_bitmap, txt, sizeof(txt));
+	json_object_set_new(caps, "s1_pgsizes", json_string(txt));
+#define CAPB(f) json_object_set_new(caps, #f, json_boolean(c.f))
+	CAPB(stage1);
+	CAPB(stage2);
+	CAPB(nesting);
+	CAPB(coherent);
+	CAPB(queued_inv);
+	CAPB(page_requests);
+	CAPB(pass_through);
+	CAPB(ats);
+	CAPB(scalable);
+#undef CAPB
+	json_object_set_new(o, "caps", caps);
+	if (!full)
+		return o;
+
+	struct uiommu_hw_info hi;
+	json_t *regs = json_object();
+
+	if (uiommu_unit_hw_info(u, &hi) == 0 && hi.family == UIOMMU_FAMILY_VTD) {
+		snprintf(txt, sizeof(txt), "%u.%u", (hi.u.vtd.ver >> 4) & 0xf, hi.u.vtd.ver & 0xf);
+		json_object_set_new(regs, "VER", json_string(txt));
+		snprintf(txt, sizeof(txt), "%#018" PRIx64, hi.u.vtd.cap);
+		json_object_set_new(regs, "CAP", json_string(txt));
+		json_object_set_new(regs, "cap", decode_reg(hi.u.vtd.cap, vtd_cap_fields,
+							    ARRAY_SIZE(vtd_cap_fields), txt,
+							    sizeof(txt)));
+		snprintf(txt, sizeof(txt), "%#018" PRIx64, hi.u.vtd.ecap);
+		json_object_set_new(regs, "ECAP", json_string(txt));
+		json_object_set_new(regs, "ecap", decode_reg(hi.u.vtd.ecap, vtd_ecap_fields,
+							     ARRAY_SIZE(vtd_ecap_fields), txt,
+							     sizeof(txt)));
+	} else {
+		json_object_set_new(regs, "status", json_string("not decoded for this family"));
+	}
+	json_object_set_new(o, "registers", regs);
+
+	struct uiommu_resv_region r[16];
+	uint32_t nr = uiommu_unit_resv_regions(u, r, 16);
+	json_t *ra = json_array();
+	static const char *const kinds[] = {"?", "msi", "firmware", "aperture", "user"};
+
+	for (uint32_t i = 0; i < nr && i < 16; i++) {
+		json_t *e = json_object();
+
+		snprintf(txt, sizeof(txt), "%#" PRIx64, r[i].start);
+		json_object_set_new(e, "start", json_string(txt));
+		snprintf(txt, sizeof(txt), "%#" PRIx64, r[i].last);
+		json_object_set_new(e, "last", json_string(txt));
+		json_object_set_new(e, "kind", json_string(kinds[r[i].kind <= 4 ? r[i].kind : 0]));
+		json_array_append_new(ra, e);
+	}
+	json_object_set_new(o, "reserved", ra);
+	return o;
+}
+
+static void unit_print(struct uiommu_ctx *ctx, struct uiommu_unit *u, bool full)
+{
+	json_t *o = unit_json(ctx, u, full), *c = json_object_get(o, "caps");
+	const char *k;
+	json_t *v;
+
+	printf("unit %" JSON_INTEGER_FORMAT "%s%s: %s %s base %s segment %" JSON_INTEGER_FORMAT
+	       ", %" JSON_INTEGER_FORMAT " device(s)\n",
+	       json_integer_value(json_object_get(o, "id")),
+	       *json_string_value(json_object_get(o, "name")) ? " " : "",
+	       json_string_value(json_object_get(o, "name")),
+	       json_string_value(json_object_get(o, "family")),
+	       json_string_value(json_object_get(o, "access")),
+	       json_string_value(json_object_get(o, "reg_base")),
+	       json_integer_value(json_object_get(o, "segment")),
+	       json_integer_value(json_object_get(o, "devices")));
+	printf("  widths: ias %" JSON_INTEGER_FORMAT " oas %" JSON_INTEGER_FORMAT
+	       " pasid %" JSON_INTEGER_FORMAT " bits, %" JSON_INTEGER_FORMAT
+	       " domain IDs; pages %s, stage-1 pages %s\n  features:",
+	       json_integer_value(json_object_get(c, "ias")),
+	       json_integer_value(json_object_get(c, "oas")),
+	       json_integer_value(json_object_get(c, "pasid_bits")),
+	       json_integer_value(json_object_get(c, "num_domains")),
+	       json_string_value(json_object_get(c, "pgsizes")),
+	       json_string_value(json_object_get(c, "s1_pgsizes")));
+	json_object_foreach(c, k, v)
+		if (json_is_true(v))
+			printf(" %s", k);
+	printf("\n");
+	if (full) {
+		struct uiommu_hw_info hi;
+		char txt[512];
+
+		if (uiommu_unit_hw_info(u, &hi) == 0 && hi.family == UIOMMU_FAMILY_VTD) {
+			printf("  VER  %u.%u\n", (hi.u.vtd.ver >> 4) & 0xf, hi.u.vtd.ver & 0xf);
+			json_decref(decode_reg(hi.u.vtd.cap, vtd_cap_fields,
+					       ARRAY_SIZE(vtd_cap_fields), txt, sizeof(txt)));
+			printf("  CAP  %#018" PRIx64 ":%s\n", hi.u.vtd.cap, txt);
+			json_decref(decode_reg(hi.u.vtd.ecap, vtd_ecap_fields,
+					       ARRAY_SIZE(vtd_ecap_fields), txt, sizeof(txt)));
+			printf("  ECAP %#018" PRIx64 ":%s\n", hi.u.vtd.ecap, txt);
+		}
+		json_t *ra = json_object_get(o, "reserved");
+		size_t i;
+
+		json_array_foreach(ra, i, v)
+			printf("  reserved %s-%s %s\n", json_string_value(json_object_get(v, "start")),
+			       json_string_value(json_object_get(v, "last")),
+			       json_string_value(json_object_get(v, "kind")));
+	}
+	json_decref(o);
+}
+
+int cmd_unit_list(const struct cli_opts *opts, int argc, char **argv)
+{
+	struct uiommu_ctx *ctx;
+	struct uiommu_unit *u = NULL;
+	json_t *arr;
+	int rc;
+
+	(void)argv;
+	if (argc)
+		return CLI_USAGE;
+	rc = cli_state_open(opts, 0, &ctx);
+	if (rc)
+		return rc;
+	arr = json_array();
+	while ((u = uiommu_unit_next(ctx, u))) {
+		if (opts->json)
+			json_array_append_new(arr, unit_json(ctx, u, false));
+		else
+			unit_print(ctx, u, false);
+	}
+	if (opts->json)
+		cli_json_print(arr);
+	json_decref(arr);
+	cli_state_close(ctx);
+	return CLI_OK;
+}
+
+int cmd_unit_show(const struct cli_opts *opts, int argc, char **argv)
+{
+	struct uiommu_ctx *ctx;
+	struct uiommu_unit *u;
+	int rc;
+
+	if (argc != 1)
+		return CLI_USAGE;
+	rc = cli_state_open(opts, 0, &ctx);
+	if (rc)
+		return rc;
+	u = cli_find_unit(ctx, argv[0]);
+	if (!u) {
+		rc = CLI_FAILED;
+	} else if (opts->json) {
+		json_t *o = unit_json(ctx, u, true);
+
+		cli_json_print(o);
+		json_decref(o);
+	} else {
+		unit_print(ctx, u, true);
+	}
+	cli_state_close(ctx);
+	return rc;
+}
+
+static enum uiommu_family fw_family(enum uiommu_fw_family f)
+{
+	return f == UIOMMU_FW_VTD ? UIOMMU_FAMILY_VTD
+	       : f == UIOMMU_FW_AMDVI ? UIOMMU_FAMILY_AMDVI
+				      : UIOMMU_FAMILY_SMMUV3;
+}
+
+/* Hardware: pick the unit from the firmware tables. */
+static int hw_unit_desc(const struct cli_opts *opts, const char *base_s, const char *index_s,
+			struct uiommu_unit_desc *d)
+{
+	const char *dir = opts->acpi_dir ? opts->acpi_dir : "/sys/firmware/acpi/tables";
+	struct uiommu_fw_topo t;
+	uint64_t base = 0, index = 0;
+	char err[256] = "";
+	size_t pick = SIZE_MAX;
+	int ret;
+
+	if ((base_s && cli_parse_u64(base_s, &base)) || (index_s && cli_parse_u64(index_s, &index))) {
+		cli_err("bad --base or --index");
+		return CLI_USAGE;
+	}
+	uiommu_fw_init(&t);
+	ret = uiommu_fw_load_dir(&t, dir, err, sizeof(err));
+	if (ret < 0 || !t.nunits) {
+		cli_err("no IOMMU in the firmware tables (%s)%s%s", dir, *err ? ": " : "", err);
+		uiommu_fw_free(&t);
+		return CLI_FAILED;
+	}
+	for (size_t i = 0; i < t.nunits; i++)
+		if ((base_s && t.units[i].base == base) || (index_s && i == index))
+			pick = i;
+	if (!base_s && !index_s) {
+		if (t.nunits == 1) {
+			pick = 0;
+		} else {
+			cli_err("%zu units found: choose one with --index N or --base ADDR "
+				"(see 'uiommuctl probe')",
+				t.nunits);
+			uiommu_fw_free(&t);
+			return CLI_USAGE;
+		}
+	}
+	if (pick == SIZE_MAX) {
+		cli_err("no such unit in the firmware tables (see 'uiommuctl probe')");
+		uiommu_fw_free(&t);
+		return CLI_FAILED;
+	}
+	if (t.units[pick].flags & UIOMMU_FW_UNIT_BAD_BASE) {
+		cli_err("unit %zu has no usable register base", pick);
+		uiommu_fw_free(&t);
+		return CLI_FAILED;
+	}
+	d->family = fw_family(t.units[pick].family);
+	d->access = UIOMMU_UNIT_MMIO;
+	d->reg_base = t.units[pick].base;
+	d->reg_size = t.units[pick].size;
+	d->segment = t.units[pick].segment;
+	d->numa_node = t.units[pick].proximity;
+	uiommu_fw_free(&t);
+	return CLI_OK;
+}
+
+int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
+{
+	const char *base_s = NULL, *index_s = NULL, *uio = NULL, *cfg = NULL, *name = NULL;
+	struct uiommu_unit_desc d = {.numa_node = -1};
+	struct uiommu_ctx *ctx;
+	struct uiommu_unit *u;
+	bool fresh;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		int m;
+
+		if (!strcmp(argv[i], "--force")) {
+			d.force = true;
+			continue;
+		}
+		if ((m = cli_opt_val(argc, argv, &i, "--base", &base_s)) ||
+		    (m = cli_opt_val(argc, argv, &i, "--index", &index_s)) ||
+		    (m = cli_opt_val(argc, argv, &i, "--uio", &uio)) ||
+		    (m = cli_opt_val(argc, argv, &i, "--cfg", &cfg)) ||
+		    (m = cli_opt_val(argc, argv, &i, "--name", &name))) {
+			if (m < 0)
+				return CLI_USAGE;
+			continue;
+		}
+		cli_err("unexpected argument '%s'", argv[i]);
+		return CLI_USAGE;
+	}
+	if (opts->model) {
+		rc = cli_state_open(opts, 0, &ctx);
+		if (rc)
+			return rc;
+		/* A fresh model state already has its first unit: that is the one. */
+		fresh = !uiommu_ctx_adopted(ctx);
+		d.family = UIOMMU_FAMILY_VTD;
+		d.access = UIOMMU_UNIT_MODEL;
+		d.model_cfg = cfg;
+		if (fresh) {
+			u = uiommu_unit_next(ctx, NULL);
+			rc = 0;
+		} else {
+			rc = uiommu_unit_add(ctx, &d, &u);
+		}
+	} else {
+		if (cfg) {
+			cli_err("--cfg is for model units (use --model vtd)");
+			return CLI_USAGE;
+		}
+		rc = hw_unit_desc(opts, base_s, index_s, &d);
+		if (rc)
+			return rc;
+		d.uio_path = uio;
+		if (geteuid() != 0)
+			cli_err("warning: not root: mapping registers and hugepages will likely fail");
+		rc = cli_state_open(opts, CLI_STATE_HW_CREATE, &ctx);
+		if (rc)
+			return rc;
+		fresh = !uiommu_ctx_adopted(ctx) && !uiommu_unit_next(ctx, NULL);
+		rc = uiommu_unit_add(ctx, &d, &u);
+	}
+	if (rc) {
+		if (rc == -EBUSY)
+			cli_err("unit at %#" PRIx64 ": translation is enabled by someone else (the "
+				"kernel?): boot with intel_iommu=off / leave it alone, or --force",
+				d.reg_base);
+		else
+			cli_fail(rc, "cannot take over the unit at %#" PRIx64, d.reg_base);
+		if (fresh)
+			uiommu_ctx_destroy(ctx); /* leave nothing behind */
+		else
+			cli_state_close(ctx);
+		return CLI_FAILED;
+	}
+	if (name && (rc = uiommu_obj_set_name(ctx, uiommu_unit_id(u), name)))
+		cli_fail(rc, "unit %u: cannot name it '%s'", uiommu_unit_id(u), name);
+	if (opts->json) {
+		json_t *o = unit_json(ctx, u, false);
+
+		cli_json_print(o);
+		json_decref(o);
+	} else {
+		printf("unit %u\n", uiommu_unit_id(u));
+	}
+	cli_state_close(ctx);
+	return rc ? CLI_FAILED : CLI_OK;
+}

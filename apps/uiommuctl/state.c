@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * uiommuctl: opening the shared state, and helpers shared by the object
+ * verbs (parsing, finding objects by ID, name or PCI address).
+ *
+ * Every object verb opens the state (a model state in /dev/shm, or a
+ * hardware state on hugetlbfs), adopts it (uiommu_ctx_create: the library
+ * re-binds registers and table memory), does its work and leaves it with
+ * uiommu_ctx_detach(): translation goes on, the next command adopts it
+ * again.  Only `reset` destroys it.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static bool state_model; /* the open state is a model state */
+
+const char *cli_state_name(const struct cli_opts *o)
+{
+	static char buf[64];
+	const char *env = getenv("UIOMMUCTL_STATE");
+	size_t n;
+
+	if (o->state)
+		return o->state;
+	if (env && *env)
+		return env;
+	if (!o->model)
+		return "hw";
+	n = strcspn(o->model, ":");
+	snprintf(buf, sizeof(buf), "model-%.*s", (int)(n < 32 ? n : 32), o->model);
+	return buf;
+}
+
+bool cli_state_is_model(void)
+{
+	return state_model;
+}
+
+int cli_fail(int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("uiommuctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", uiommu_strerror(rc));
+	return CLI_FAILED;
+}
+
+/* "NNN (cmdline)" of a process, for "in use by" messages. */
+static void proc_desc(uint32_t pid, char *buf, size_t len)
+{
+	char path[64], cmd[160] = "";
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(cmd, 1, sizeof(cmd) - 1, f);
+		fclose(f);
+	}
+	for (size_t i = 0; i + 1 < n; i++)
+		if (!cmd[i])
+			cmd[i] = ' ';
+	cmd[n] = '\0';
+	snprintf(buf, len, "%u%s%s%s", pid, n ? " (" : "", cmd, n ? ")" : "");
+}
+
+static int report_open_error(const struct uiommu_env_opts *eo, int rc)
+{
+	uint32_t pid = 0;
+	char who[200];
+
+	if (rc == -EBUSY && uiommu_state_owner(eo, &pid) == 0 && pid) {
+		proc_desc(pid, who, sizeof(who));
+		cli_err("state '%s' is in use by process %s: one owner at a time; stop it "
+			"(or wait) and retry",
+			eo->name, who);
+		return CLI_FAILED;
+	}
+	if (rc == -EBUSY)
+		cli_err("state '%s' is in use by another process", eo->name);
+	else if (rc == -EADDRINUSE)
+		cli_err("state '%s': the arena's fixed address is taken in this process "
+			"(UIOMMU_ARENA_BASE)",
+			eo->name);
+	else
+		cli_fail(rc, "cannot open state '%s'", eo->name);
+	return CLI_FAILED;
+}
+
+/* "vtd" or "vtd:CFG". */
+static int parse_model(const char *spec, enum uiommu_family *fam, const char **cfg)
+{
+	size_t n = strcspn(spec, ":");
+
+	*cfg = spec[n] == ':' ? spec + n + 1 : NULL;
+	if (n == 3 && !strncmp(spec, "vtd", 3)) {
+		*fam = UIOMMU_FAMILY_VTD;
+		return 0;
+	}
+	cli_err("--model %s: unknown model (built in: vtd)", spec);
+	return -EINVAL;
+}
+
+static int add_model_unit(struct uiommu_ctx *ctx, enum uiommu_family fam, const char *cfg)
+{
+	struct uiommu_unit_desc d = {
+		.family = fam,
+		.access = UIOMMU_UNIT_MODEL,
+		.numa_node = -1,
+		.model_cfg = cfg,
+	};
+	struct uiommu_unit *u;
+	int rc = uiommu_unit_add(ctx, &d, &u);
+
+	if (rc)
+		return cli_fail(rc, "model unit '%s'", cfg ? cfg : "(defaults)");
+	return CLI_OK;
+}
+
+int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_ctx **out)
+{
+	struct uiommu_env_opts eo = {.name = cli_state_name(o)};
+	struct uiommu_ctx *ctx;
+	enum uiommu_family fam;
+	const char *cfg;
+	int rc;
+
+	*out = NULL;
+	if (o->model) {
+		if (parse_model(o->model, &fam, &cfg))
+			return CLI_USAGE;
+		eo.backend = UIOMMU_MEM_SHARED_SHM;
+		eo.create = !(flags & CLI_STATE_NOCREATE);
+		rc = uiommu_ctx_create(&eo, &ctx);
+		if (rc == -ENOENT) {
+			cli_err("no state '%s'", eo.name);
+			return CLI_FAILED;
+		}
+		if (rc)
+			return report_open_error(&eo, rc);
+		state_model = true;
+		if (!uiommu_ctx_adopted(ctx) && !uiommu_unit_next(ctx, NULL)) {
+			rc = add_model_unit(ctx, fam, cfg);
+			if (rc) {
+				uiommu_ctx_destroy(ctx); /* leave nothing behind */
+				return rc;
+			}
+		}
+		*out = ctx;
+		return CLI_OK;
+	}
+	/* No --model: a model state of that name, else a hardware state. */
+	eo.backend = UIOMMU_MEM_SHARED_SHM;
+	rc = uiommu_ctx_create(&eo, &ctx);
+	if (rc == 0) {
+		state_model = true;
+		*out = ctx;
+		return CLI_OK;
+	}
+	if (rc != -ENOENT)
+		return report_open_error(&eo, rc);
+	eo.backend = UIOMMU_MEM_SHARED_HUGE;
+	eo.huge_dir = getenv("UIOMMU_HUGE_DIR");
+	eo.create = (flags & CLI_STATE_HW_CREATE) != 0;
+	rc = uiommu_ctx_create(&eo, &ctx);
+	if (rc == -ENOENT && !eo.create) {
+		cli_err("no state '%s': start one with '--model vtd' (built-in model) or "
+			"'uiommuctl unit add' (hardware)",
+			eo.name);
+		return CLI_FAILED;
+	}
+	if (rc == -ENOENT || rc == -EACCES || rc == -EPERM) {
+		return cli_fail(rc, "cannot create the hardware state '%s' in %s (needs root and a "
+				    "mounted hugetlbfs with free 2 MiB pages)",
+				eo.name, eo.huge_dir ? eo.huge_dir : "/dev/hugepages");
+	}
+	if (rc)
+		return report_open_error(&eo, rc);
+	state_model = false;
+	*out = ctx;
+	return CLI_OK;
+}
+
+void cli_state_close(struct uiommu_ctx *ctx)
+{
+	if (ctx)
+		uiommu_ctx_detach(ctx);
+}
+
+/* ------------------------------------------------------------- parsing */
+
+int cli_parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || *end ? -EINVAL : 0;
+}
+
+int cli_parse_size(const char *s, uint64_t *v)
+{
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (toupper((unsigned char)*end)) {
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case '\0':
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	end++;
+	if (toupper((unsigned char)*end) == 'I')
+		end++;
+	if (toupper((unsigned char)*end) == 'B')
+		end++;
+	if (*end || *v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*v <<= shift;
+	return 0;
+}
+
+int cli_parse_bdf(const char *s, uint16_t *seg, uint16_t *rid)
+{
+	unsigned int a, b, d, f;
+	char tail;
+
+	if (sscanf(s, "%x:%x:%x.%x%c", &a, &b, &d, &f, &tail) == 4) {
+		if (a > 0xffff || b > 0xff || d > 31 || f > 7)
+			return -EINVAL;
+		*seg = (uint16_t)a;
+	} else if (sscanf(s, "%x:%x.%x%c", &b, &d, &f, &tail) == 3) {
+		if (b > 0xff || d > 31 || f > 7)
+			return -EINVAL;
+		*seg = 0;
+	} else {
+		return -EINVAL;
+	}
+	*rid = (uint16_t)(b << 8 | d << 3 | f);
+	return 0;
+}
+
+void cli_fmt_bdf(char *buf, size_t len, uint16_t seg, uint16_t rid)
+{
+	if (seg)
+		snprintf(buf, len, "%04x:%02x:%02x.%x", seg, rid >> 8, (rid >> 3) & 31, rid & 7);
+	else
+		snprintf(buf, len, "%02x:%02x.%x", rid >> 8, (rid >> 3) & 31, rid & 7);
+}
+
+int cli_opt_val(int argc, char **argv, int *i, const char *opt, const char **val)
+{
+	size_t n = strlen(opt);
+	const char *a = argv[*i];
+
+	if (strncmp(a, opt, n))
+		return 0;
+	if (a[n] == '=') {
+		*val = a + n + 1;
+		return 1;
+	}
+	if (a[n])
+		return 0;
+	if (*i + 1 >= argc) {
+		cli_err("%s needs a value", opt);
+		return -1;
+	}
+	*val = argv[++*i];
+	return 1;
+}
+
+const char *cli_family_name(enum uiommu_family f)
+{
+	switch (f) {
+	case UIOMMU_FAMILY_VTD:
+		return "vtd";
+	case UIOMMU_FAMILY_SMMUV3:
+		return "smmuv3";
+	case UIOMMU_FAMILY_AMDVI:
+		return "amdvi";
+	default:
+		return "none";
+	}
+}
+
+/* --------------------------------------------------------- finding objects */
+
+const char *cli_obj_name(struct uiommu_ctx *ctx, uint32_t id, char *buf)
+{
+	if (uiommu_obj_get_name(ctx, id, buf, UIOMMU_NAME_MAX))
+		buf[0] = '\0';
+	return buf;
+}
+
+/* A numeric ID, or the ID of a named object; 0 when neither. */
+static uint32_t ref_id(struct uiommu_ctx *ctx, const char *s)
+{
+	uint64_t v;
+
+	if (cli_parse_u64(s, &v) == 0)
+		return v <= UINT32_MAX ? (uint32_t)v : 0;
+	return uiommu_obj_find(ctx, s);
+}
+
+struct uiommu_unit *cli_find_unit(struct uiommu_ctx *ctx, const char *s)
+{
+	struct uiommu_unit *u = uiommu_unit_get(ctx, ref_id(ctx, s));
+
+	if (!u)
+		cli_err("no unit '%s' (see 'uiommuctl unit list')", s);
+	return u;
+}
+
+struct uiommu_device *cli_find_device(struct uiommu_ctx *ctx, const char *s)
+{
+	struct uiommu_device *d = NULL;
+	uint16_t seg, rid;
+
+	if (strchr(s, '.') && cli_parse_bdf(s, &seg, &rid) == 0) {
+		while ((d = uiommu_device_next(ctx, d))) {
+			struct uiommu_device_desc dd;
+
+			uiommu_device_get_desc(d, &dd);
+			if (dd.segment == seg && (uint16_t)(dd.bus << 8 | dd.devfn) == rid)
+				break;
+		}
+	} else {
+		d = uiommu_device_get(ctx, ref_id(ctx, s));
+	}
+	if (!d)
+		cli_err("no device '%s' (see 'uiommuctl device list')", s);
+	return d;
+}
+
+struct uiommu_ioas *cli_find_ioas(struct uiommu_ctx *ctx, const char *s)
+{
+	struct uiommu_ioas *a = uiommu_ioas_get(ctx, ref_id(ctx, s));
+
+	if (!a)
+		cli_err("no IOAS '%s' (see 'uiommuctl ioas list')", s);
+	return a;
+}
+
+struct uiommu_hwpt *cli_find_hwpt(struct uiommu_ctx *ctx, const char *s)
+{
+	struct uiommu_hwpt *h = uiommu_hwpt_get(ctx, ref_id(ctx, s));
+
+	if (!h)
+		cli_err("no HWPT '%s' (see 'uiommuctl hwpt list')", s);
+	return h;
+}
+
+/* --------------------------------------------------------------- buffers */
+
+void cli_buf_release(struct uiommu_ctx *ctx, uint64_t phys)
+{
+	struct uiommu_buf_info b;
+	struct uiommu_ioas *a = NULL;
+	struct uiommu_area_info ar;
+
+	if (uiommu_buf_lookup(ctx, phys, &b) || b.iova != phys)
+		return;
+	while ((a = uiommu_ioas_next(ctx, a))) {
+		uint64_t from = 0;
+		uint32_t n;
+
+		while ((n = uiommu_ioas_areas(a, from, &ar, 1)) == 1) {
+			if (ar.phys < b.iova + b.len && b.iova < ar.phys + ar.len)
+				return; /* still mapped somewhere */
+			if (ar.iova + ar.len == 0)
+				break;
+			from = ar.iova + ar.len;
+		}
+	}
+	(void)uiommu_buf_free(ctx, phys);
+}

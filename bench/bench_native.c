@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Native benchmark (issue 7): uiommu's public API on the built-in VT-d
+ * model, no QEMU.  uiommu_ctx_create(NULL) (DPDK backend, EAL --no-huge),
+ * uiommu_unit_add(UIOMMU_UNIT_MODEL, VTD), one device, one IOAS, attach,
+ * then timed loops:
+ *
+ *   map4k    N maps of 4 KiB at consecutive IOVAs (fixed IOVA)
+ *   unmap4k  the same N pages unmapped one by one (strict: each unmap
+ *            invalidates and waits)
+ *   pair4k   map + unmap of one 4 KiB page at one IOVA, N times
+ *   map2m / unmap2m / pair2m   the same with 2 MiB pages
+ *   batch    256 separate 4 KiB maps + one range unmap (per batch)
+ *   auto4k   N maps of 4 KiB with an automatically chosen IOVA
+ *   autoun   unmap of those
+ *
+ * For each: ns/op (median of the repetitions), the model's share (time
+ * spent inside the model's register hooks, which is where the model does
+ * the hardware's work: queue processing, IOTLB invalidation, wait status
+ * write), ns/op without it, and the invalidation work per op from the
+ * model's counters (vtd_model_get_stats: descriptors, waits) and the
+ * driver's (descriptors submitted, register invalidations).
+ *
+ *   bench-native [--cfg MODELCFG] [--n N] [--reps R] [--only NAME]
+ *
+ * Instructions per op: run under callgrind with collection limited to one
+ * loop function (bench_loop_<name>; see docs/performance.md):
+ *   valgrind --tool=callgrind --collect-atstart=no \
+ *       --toggle-collect=bench_loop_map4k ./bench-native --only map4k --reps 1
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "uiommu/uiommu.h"
+
+/* Test hooks: the model's counters and the driver's, through the in-tree
+ * headers (the benchmark is built inside the tree). */
+#include "core/core.h"
+#include "hw/vtd/vtd_internal.h"
+#include "model/vtd/vtd_model.h"
+
+#define PG_4K 4096ull
+#define PG_2M (2ull << 20)
+#define BATCH 256u
+#define IOVA_BASE 0x100000000ull /* 4 GiB: clear of the MSI window */
+#define RW (UIOMMU_MAP_READ | UIOMMU_MAP_WRITE)
+#define MAXREPS 64
+
+static struct uiommu_ctx *ctx;
+static struct uiommu_unit *unit;
+static struct uiommu_device *dev;
+static struct uiommu_ioas *ioas;
+static uint8_t *buf;   /* 4 MiB, 2 MiB aligned: the "physical" memory (IOVA = VA) */
+static uint64_t *autoiova;
+
+/* ---- time ---- */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+static inline uint64_t ticks(void)
+{
+	return __rdtsc();
+}
+#else
+static inline uint64_t ticks(void)
+{
+	return now_ns();
+}
+#endif
+static double ns_per_tick = 1.0;
+static double tick_overhead; /* ticks of one empty start/stop pair */
+
+static void calibrate(void)
+{
+	uint64_t t0 = now_ns(), c0 = ticks(), t1, c1;
+	uint64_t best = UINT64_MAX;
+
+	do {
+		t1 = now_ns();
+	} while (t1 - t0 < 50000000ull);
+	c1 = ticks();
+	ns_per_tick = (double)(t1 - t0) / (double)(c1 - c0);
+	for (int i = 0; i < 1000; i++) {
+		uint64_t a = ticks(), b = ticks();
+
+		if (b - a < best)
+			best = b - a;
+	}
+	tick_overhead = (double)best;
+}
+
+/* ---- the model's share: time inside its register hooks ---- */
+static const struct uiommu_model_io *real_io;
+static uint64_t model_ticks, model_calls;
+
+static uint64_t timed_read(void *m, uint32_t off, unsigned int size)
+{
+	uint64_t t = ticks(), v = real_io->read(m, off, size);
+
+	model_ticks += ticks() - t;
+	model_calls++;
+	return v;
+}
+
+static void timed_write(void *m, uint32_t off, uint64_t val, unsigned int size)
+{
+	uint64_t t = ticks();
+
+	real_io->write(m, off, val, size);
+	model_ticks += ticks() - t;
+	model_calls++;
+}
+
+static const struct uiommu_model_io timed_io = {.read = timed_read, .write = timed_write};
+static bool shim_on = true;
+
+/* ---- counters ---- */
+struct counters {
+	uint64_t m_desc, m_waits, m_inval; /* model: descriptors, waits, IOTLB invalidations */
+	uint64_t d_desc, d_waits, d_reg;   /* driver: QI descriptors, waits, register invalidations */
+	uint64_t mticks, mcalls;
+};
+
+static void snap(struct counters *c)
+{
+	struct vtd_unit *vu = vtd_of(unit);
+	struct vtd_model_stats st;
+
+	vtd_model_get_stats(vu->model, &st);
+	c->m_desc = st.qi_desc;
+	c->m_waits = st.waits;
+	c->m_inval = st.iotlb_inval;
+	c->d_desc = vu->stats.qi_desc;
+	c->d_waits = vu->stats.qi_waits;
+	c->d_reg = vu->stats.reg_inv;
+	c->mticks = model_ticks;
+	c->mcalls = model_calls;
+}
+
+/* ---- the loops (one function each, for callgrind --toggle-collect) ---- */
+#define NOINLINE __attribute__((noinline))
+
+static int NOINLINE bench_loop_map4k(uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t iova = IOVA_BASE + i * PG_4K;
+		int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf + (i % 512) * PG_4K, PG_4K,
+					 RW | UIOMMU_MAP_FIXED_IOVA);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int NOINLINE bench_loop_unmap4k(uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		int rc = uiommu_ioas_unmap(ioas, IOVA_BASE + i * PG_4K, PG_4K, NULL);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int NOINLINE bench_loop_pair4k(uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t iova = IOVA_BASE;
+		int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf, PG_4K, RW | UIOMMU_MAP_FIXED_IOVA);
+		if (!rc)
+			rc = uiommu_ioas_unmap(ioas, IOVA_BASE, PG_4K, NULL);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int NOINLINE bench_loop_map2m(uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t iova = IOVA_BASE + i * PG_2M;
+		int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf, PG_2M, RW | UIOMMU_MAP_FIXED_IOVA);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int NOINLINE bench_loop_unmap2m(uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		int rc = uiommu_ioas_unmap(ioas, IOVA_BASE + i * PG_2M, PG_2M, NULL);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int NOINLINE bench_loop_pair2m(uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t iova = IOVA_BASE;
+		int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf, PG_2M, RW | UIOMMU_MAP_FIXED_IOVA);
+		if (!rc)
+			rc = uiommu_ioas_unmap(ioas, IOVA_BASE, PG_2M, NULL);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int NOINLINE bench_loop_batch(uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t j = 0; j < BATCH; j++) {
+			uint64_t iova = IOVA_BASE + j * PG_4K;
+			int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf + j * PG_4K, PG_4K,
+						 RW | UIOMMU_MAP_FIXED_IOVA);
+			if (rc)
+				return rc;
+		}
+		int rc = uiommu_ioas_unmap(ioas, IOVA_BASE, BATCH * PG_4K, NULL);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int NOINLINE bench_loop_auto4k(uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		int rc = uiommu_ioas_map(ioas, &autoiova[i], (uintptr_t)buf + (i % 512) * PG_4K,
+					 PG_4K, RW);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int NOINLINE bench_loop_autoun(uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		int rc = uiommu_ioas_unmap(ioas, autoiova[i], PG_4K, NULL);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+struct wl {
+	const char *name;
+	const char *what;
+	int (*loop)(uint32_t n);
+	int (*setup)(uint32_t n);    /* untimed, before */
+	int (*cleanup)(uint32_t n);  /* untimed, after */
+	uint32_t div;                /* n = N / div */
+	uint32_t ops_per_iter;       /* map/unmap calls per iteration (for per-page figures) */
+};
+
+static const struct wl wls[] = {
+	{"map4k", "map 4 KiB (fixed IOVA)", bench_loop_map4k, NULL, bench_loop_unmap4k, 1, 1},
+	{"unmap4k", "unmap 4 KiB (strict)", bench_loop_unmap4k, bench_loop_map4k, NULL, 1, 1},
+	{"pair4k", "map+unmap 4 KiB pair", bench_loop_pair4k, NULL, NULL, 1, 2},
+	{"map2m", "map 2 MiB", bench_loop_map2m, NULL, bench_loop_unmap2m, 16, 1},
+	{"unmap2m", "unmap 2 MiB (strict)", bench_loop_unmap2m, bench_loop_map2m, NULL, 16, 1},
+	{"pair2m", "map+unmap 2 MiB pair", bench_loop_pair2m, NULL, NULL, 1, 2},
+	{"batch", "256 x map 4 KiB + 1 range unmap", bench_loop_batch, NULL, NULL, 256, 257},
+	{"auto4k", "map 4 KiB, automatic IOVA", bench_loop_auto4k, NULL, bench_loop_autoun, 1, 1},
+	{"autoun", "unmap 4 KiB (auto-IOVA areas)", bench_loop_autoun, bench_loop_auto4k, NULL, 1, 1},
+};
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_d);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int run_wl(const struct wl *w, uint32_t big_n, int reps)
+{
+	uint32_t n = big_n / w->div ? big_n / w->div : 1;
+	double tot[MAXREPS], mod[MAXREPS], exc[MAXREPS];
+	struct counters c0, c1;
+	double md = 0, mw = 0, dd = 0, dw = 0, mcalls = 0;
+	int rc;
+
+	for (int r = 0; r < reps; r++) {
+		if (w->setup && (rc = w->setup(n)) != 0)
+			return rc;
+		snap(&c0);
+		uint64_t t0 = now_ns();
+		rc = w->loop(n);
+		uint64_t t1 = now_ns();
+		snap(&c1);
+		if (rc)
+			return rc;
+		if (w->cleanup && (rc = w->cleanup(n)) != 0)
+			return rc;
+		double calls = (double)(c1.mcalls - c0.mcalls);
+		double mns = ((double)(c1.mticks - c0.mticks) - calls * tick_overhead) * ns_per_tick;
+
+		tot[r] = (double)(t1 - t0) / n;
+		mod[r] = mns / n;
+		exc[r] = tot[r] - mod[r];
+		md = (double)(c1.m_desc - c0.m_desc) / n;
+		mw = (double)(c1.m_waits - c0.m_waits) / n;
+		dd = (double)(c1.d_desc - c0.d_desc + c1.d_reg - c0.d_reg) / n;
+		dw = (double)(c1.d_waits - c0.d_waits) / n;
+		mcalls = calls / n;
+	}
+	printf("%-8s %-34s %7u %9.1f %9.1f %9.1f %6.2f %6.2f %6.2f %6.2f %6.2f\n", w->name, w->what,
+	       n, median(tot, reps), shim_on ? median(mod, reps) : 0.0,
+	       shim_on ? median(exc, reps) : median(tot, reps), md, mw, dd, dw, mcalls);
+	if (w->ops_per_iter > 2)
+		printf("%-8s %-34s %7s %9.1f %9.1f %9.1f   (per page: /%u)\n", "", "", "",
+		       median(tot, reps) / BATCH, median(mod, reps) / BATCH,
+		       median(exc, reps) / BATCH, BATCH);
+	return 0;
+}
+
+/* One mapping checked with a model DMA; DMA after unmap must fault. */
+static int check(void)
+{
+	uint64_t iova = IOVA_BASE;
+	uint8_t data[64], back[64];
+	struct uiommu_event ev[4];
+	int rc;
+
+	for (unsigned int i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 5 + 1);
+	rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf, PG_4K, RW | UIOMMU_MAP_FIXED_IOVA);
+	if (!rc)
+		rc = uiommu_model_dma(dev, UIOMMU_NO_PASID, IOVA_BASE + 128, data, sizeof(data), true);
+	if (!rc)
+		rc = uiommu_model_dma(dev, UIOMMU_NO_PASID, IOVA_BASE + 128, back, sizeof(back), false);
+	if (rc || memcmp(data, back, sizeof(data)) || memcmp(buf + 128, data, sizeof(data))) {
+		fprintf(stderr, "check: DMA through the mapping failed (%d)\n", rc);
+		return -EIO;
+	}
+	rc = uiommu_ioas_unmap(ioas, IOVA_BASE, PG_4K, NULL);
+	if (rc)
+		return rc;
+	rc = uiommu_model_dma(dev, UIOMMU_NO_PASID, IOVA_BASE + 128, data, sizeof(data), true);
+	uint16_t nev = uiommu_poll(ctx, ev, 4);
+	if (rc != -EFAULT || nev < 1 || ev[0].type != UIOMMU_EV_FAULT) {
+		fprintf(stderr, "check: DMA after unmap: rc %d, %u events\n", rc, nev);
+		return -EIO;
+	}
+	printf("# check: model DMA through one 4 KiB mapping ok; after unmap it faults "
+	       "(uiommu_poll: addr 0x%" PRIx64 ", %s)\n",
+	       ev[0].addr, ev[0].reason_text ? ev[0].reason_text : "-");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct uiommu_unit_desc ud = {
+		.family = UIOMMU_FAMILY_VTD,
+		.access = UIOMMU_UNIT_MODEL,
+		.numa_node = -1,
+	};
+	struct uiommu_device_desc dd = {.bus = 0, .devfn = 8, .hw_id = 0x0008};
+	struct uiommu_unit_caps caps;
+	const char *only = NULL;
+	uint32_t n = 4096;
+	int reps = 7, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--cfg") && i + 1 < argc)
+			ud.model_cfg = argv[++i];
+		else if (!strcmp(argv[i], "--n") && i + 1 < argc)
+			n = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+			reps = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
+		else if (!strcmp(argv[i], "--no-shim"))
+			shim_on = false;
+		else {
+			fprintf(stderr,
+				"usage: bench-native [--cfg MODELCFG] [--n N] [--reps R] [--only NAME] [--no-shim]\n");
+			return 2;
+		}
+	}
+	if (reps < 1 || reps > MAXREPS || n < 256) {
+		fprintf(stderr, "bench-native: --reps 1..%d, --n >= 256\n", MAXREPS);
+		return 2;
+	}
+	buf = aligned_alloc(PG_2M, 2 * PG_2M);
+	autoiova = calloc(n, sizeof(*autoiova));
+	if (!buf || !autoiova)
+		return 1;
+	memset(buf, 0, 2 * PG_2M);
+
+	rc = uiommu_ctx_create(NULL, &ctx);
+	if (!rc)
+		rc = uiommu_unit_add(ctx, &ud, &unit);
+	if (!rc)
+		rc = uiommu_device_add(unit, &dd, &dev);
+	if (!rc)
+		rc = uiommu_ioas_alloc(ctx, &ioas);
+	if (!rc)
+		rc = uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), NULL);
+	if (rc) {
+		fprintf(stderr, "bench-native: setup: %s\n", uiommu_strerror(rc));
+		return 1;
+	}
+	uiommu_unit_get_caps(unit, &caps);
+	calibrate();
+	if (shim_on) {
+		real_io = unit->regs.model;
+		unit->regs.model = &timed_io;
+	}
+	rc = check();
+	if (rc)
+		return 1;
+	printf("# VT-d model cfg \"%s\": scalable=%d qi=%d ias=%u pgsizes=0x%" PRIx64
+	       "; N=%u, %d reps (median); tsc %.3f ns/tick\n",
+	       ud.model_cfg ? ud.model_cfg : "(defaults)", caps.scalable, caps.queued_inv, caps.ias,
+	       caps.pgsize_bitmap, n, reps, ns_per_tick);
+	printf("# model = time inside the model's register hooks (queue processing, IOTLB\n"
+	       "# invalidation, wait write): the hardware's work; excl = total - model\n");
+	printf("%-8s %-34s %7s %9s %9s %9s %6s %6s %6s %6s %6s\n", "name", "workload", "ops",
+	       "ns/op", "model", "excl", "m.desc", "m.wait", "d.desc", "d.wait", "hooks");
+	for (size_t i = 0; i < sizeof(wls) / sizeof(wls[0]); i++) {
+		if (only && strcmp(only, wls[i].name))
+			continue;
+		rc = run_wl(&wls[i], n, reps);
+		if (rc) {
+			fprintf(stderr, "bench-native: %s: %s\n", wls[i].name, uiommu_strerror(rc));
+			return 1;
+		}
+	}
+	if (shim_on)
+		unit->regs.model = real_io;
+	(void)uiommu_device_detach(dev, UIOMMU_NO_PASID);
+	(void)uiommu_device_remove(dev);
+	(void)uiommu_ioas_destroy(ioas);
+	(void)uiommu_unit_remove(unit);
+	uiommu_ctx_destroy(ctx);
+	free(buf);
+	free(autoiova);
+	return 0;
+}

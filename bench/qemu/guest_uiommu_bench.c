@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Side B of the side-by-side benchmark (bench/qemu/run.sh, issue 7): the
+ * same three workloads as guest_vfio_bench.c, through uiommu's public API.
+ * The guest kernel leaves QEMU's intel-iommu alone (intel_iommu=off);
+ * uiommu drives it through /dev/mem, edu is bound to uio_pci_generic.
+ *
+ *   guest_uiommu_bench [n4k=N] [n2m=N] [nbatch=N] [warm=N] [mem=dpdk|shared]
+ *
+ * mem=dpdk (default): DPDK backend, EAL --in-memory --iova-mode=pa (the
+ * library's default EAL arguments are IOVA-as-VA: wrong under a real
+ * IOMMU, see docs/qemu-testing.md).  mem=shared: UIOMMU_MEM_SHARED_HUGE.
+ *
+ * Scenarios (UIOMMU-RESULT lines):
+ *   uiommu-setup        unit (MMIO, DRHD from the ACPI DMAR), device, IOAS, attach
+ *   uiommu-dma          edu DMA RAM -> edu -> RAM through one 4 KiB mapping
+ *   uiommu-unmap-fault  after uiommu_ioas_unmap, an edu write to the old IOVA
+ *                       writes nothing and uiommu_poll() reports the fault
+ *   uiommu-bench        the three timed loops ran
+ * Figures: one line per workload, as side A prints them, plus the
+ * invalidation work the driver did per iteration (driver counters):
+ *   UIOMMU-BENCH side=B wl=<4k|2m|256x4k> iters=N ns=<total> per=<ns/iter>
+ *                desc=<descriptors/iter> waits=<wait descriptors/iter>
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guest_lib.h"
+#include "uiommu/uiommu.h"
+
+/* Driver counters (test hook: the benchmark is built inside the tree). */
+#include "core/core.h"
+#include "hw/vtd/vtd_internal.h"
+
+#define PG_4K 4096ull
+#define PG_2M (2ull << 20)
+#define NBATCH_PAGES 256u
+#define IOVA_4K 0x10000000ull
+#define IOVA_2M 0x40000000ull
+#define IOVA_BATCH 0x20000000ull
+#define DMA_LEN 64u
+#define DMA_TIMEOUT_MS 5000u
+#define RW (UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA)
+
+static struct uiommu_ctx *ctx;
+static struct uiommu_unit *unit;
+static struct uiommu_device *dev;
+static struct uiommu_ioas *ioas;
+static struct gt_edu edu;
+
+static int setup(char *why, size_t wlen, const char *mem, char *prog)
+{
+	char *eal_argv[] = {
+		prog, "-l", "0", "--in-memory", "--no-telemetry", "--iova-mode=pa",
+		"-m", "24", "--log-level=lib.eal:notice", NULL,
+	};
+	struct uiommu_env_opts opts = {
+		.backend = UIOMMU_MEM_DPDK,
+		.eal_argc = (int)(sizeof(eal_argv) / sizeof(eal_argv[0])) - 1,
+		.eal_argv = eal_argv,
+	};
+	struct uiommu_unit_desc ud = {
+		.family = UIOMMU_FAMILY_VTD,
+		.access = UIOMMU_UNIT_MMIO,
+		.numa_node = -1,
+	};
+	struct uiommu_unit_caps caps;
+	uint64_t bases[4];
+	unsigned int haw;
+	int rc;
+
+	if (!strcmp(mem, "shared")) {
+		memset(&opts, 0, sizeof(opts));
+		opts.backend = UIOMMU_MEM_SHARED_HUGE;
+		opts.name = "bench";
+		opts.create = true;
+		opts.arena_max = 64u << 20;
+	}
+	rc = gt_edu_open(&edu);
+	if (rc) {
+		snprintf(why, wlen, "edu: %s", strerror(-rc));
+		return rc;
+	}
+	rc = gt_dmar_drhd_bases(bases, 4, &haw);
+	if (rc <= 0) {
+		snprintf(why, wlen, "no DRHD in the ACPI DMAR (%d)", rc);
+		return rc ? rc : -ENODEV;
+	}
+	ud.reg_base = bases[0];
+	rc = uiommu_ctx_create(&opts, &ctx);
+	if (rc) {
+		snprintf(why, wlen, "ctx_create(mem=%s): %s", mem, strerror(-rc));
+		return rc;
+	}
+	rc = uiommu_unit_add(ctx, &ud, &unit);
+	if (rc) {
+		snprintf(why, wlen, "unit_add(0x%" PRIx64 "): %s", ud.reg_base, strerror(-rc));
+		return rc;
+	}
+	uiommu_unit_get_caps(unit, &caps);
+	struct uiommu_device_desc dd = {
+		.bus = (uint8_t)(edu.requester_id >> 8),
+		.devfn = (uint8_t)edu.requester_id,
+		.hw_id = edu.requester_id,
+	};
+	rc = uiommu_device_add(unit, &dd, &dev);
+	if (!rc)
+		rc = uiommu_ioas_alloc(ctx, &ioas);
+	if (!rc)
+		rc = uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), NULL);
+	if (rc) {
+		snprintf(why, wlen, "device/ioas/attach: %s", strerror(-rc));
+		return rc;
+	}
+	rc = gt_edu_bus_master(&edu, true);
+	if (rc) {
+		snprintf(why, wlen, "bus master: %s", strerror(-rc));
+		return rc;
+	}
+	snprintf(why, wlen,
+		 "DRHD 0x%" PRIx64 " mem=%s scalable=%d qi=%d ias=%u pgsizes=0x%" PRIx64
+		 " edu %s rid 0x%04x",
+		 ud.reg_base, mem, caps.scalable, caps.queued_inv, caps.ias, caps.pgsize_bitmap,
+		 edu.bdf, edu.requester_id);
+	return 0;
+}
+
+static int poll_faults(uint64_t addr, struct uiommu_event *last)
+{
+	struct uiommu_event ev[16];
+	int n = 0;
+	uint16_t got;
+
+	while ((got = uiommu_poll(ctx, ev, 16)) > 0)
+		for (uint16_t i = 0; i < got; i++) {
+			gt_log("event type %d hw_id 0x%x addr 0x%" PRIx64 " reason 0x%x (%s)",
+			       (int)ev[i].type, ev[i].hw_id, ev[i].addr, ev[i].reason,
+			       ev[i].reason_text ? ev[i].reason_text : "-");
+			if (ev[i].type == UIOMMU_EV_FAULT && ev[i].hw_id == edu.requester_id &&
+			    (ev[i].addr & ~(PG_4K - 1)) == (addr & ~(PG_4K - 1))) {
+				*last = ev[i];
+				n++;
+			}
+		}
+	return n;
+}
+
+static bool all_byte(const uint8_t *p, size_t n, uint8_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+static int check_dma(uint8_t *page, uint64_t pa)
+{
+	struct uiommu_event ev;
+	uint64_t iova = IOVA_4K;
+	int rc, nf = 0;
+
+	for (unsigned int i = 0; i < DMA_LEN; i++)
+		page[i] = (uint8_t)(i * 7 + 3);
+	memset(page + 2048, 0, DMA_LEN);
+	rc = uiommu_ioas_map(ioas, &iova, pa, PG_4K, RW);
+	if (!rc)
+		rc = gt_edu_dma(&edu, IOVA_4K, 0, DMA_LEN, false, DMA_TIMEOUT_MS);
+	if (!rc)
+		rc = gt_edu_dma(&edu, IOVA_4K + 2048, 0, DMA_LEN, true, DMA_TIMEOUT_MS);
+	if (rc || memcmp(page, page + 2048, DMA_LEN) != 0) {
+		gt_result("uiommu-dma", GT_FAIL, "rc %d (%s), bytes %s", rc, strerror(-rc),
+			  rc ? "-" : "differ");
+		return 1;
+	}
+	gt_result("uiommu-dma", GT_PASS, "%u bytes RAM->edu->RAM through IOVA 0x%llx (uiommu map)",
+		  DMA_LEN, (unsigned long long)IOVA_4K);
+
+	rc = uiommu_ioas_unmap(ioas, IOVA_4K, PG_4K, NULL);
+	if (rc) {
+		gt_result("uiommu-unmap-fault", GT_FAIL, "unmap: %s", strerror(-rc));
+		return 1;
+	}
+	memset(page + 2048, 0xa5, DMA_LEN);
+	rc = gt_edu_dma(&edu, IOVA_4K + 2048, 0, DMA_LEN, true, DMA_TIMEOUT_MS);
+	if (!rc)
+		nf = poll_faults(IOVA_4K + 2048, &ev);
+	bool untouched = all_byte(page + 2048, DMA_LEN, 0xa5);
+	bool ok = !rc && untouched && nf > 0;
+	gt_result("uiommu-unmap-fault", ok ? GT_PASS : GT_FAIL,
+		  "edu write to IOVA 0x%llx after unmap: bytes %s, uiommu_poll: %d fault(s)%s%s",
+		  (unsigned long long)(IOVA_4K + 2048), untouched ? "untouched" : "WRITTEN", nf,
+		  nf ? ", " : "", nf && ev.reason_text ? ev.reason_text : "");
+	return ok ? 0 : 1;
+}
+
+static int bench(const char *wl, unsigned int iters, unsigned int warm, uint64_t pa)
+{
+	struct vtd_unit *vu = vtd_of(unit);
+	uint64_t t0 = 0, d0 = 0, w0 = 0, iova;
+	int rc = 0;
+
+	for (unsigned int i = 0; i < warm + iters && !rc; i++) {
+		if (i == warm) {
+			d0 = vu->stats.qi_desc + vu->stats.reg_inv;
+			w0 = vu->stats.qi_waits;
+			t0 = gt_now_ns();
+		}
+		if (!strcmp(wl, "4k")) {
+			iova = IOVA_4K;
+			rc = uiommu_ioas_map(ioas, &iova, pa, PG_4K, RW);
+			if (!rc)
+				rc = uiommu_ioas_unmap(ioas, IOVA_4K, PG_4K, NULL);
+		} else if (!strcmp(wl, "2m")) {
+			iova = IOVA_2M;
+			rc = uiommu_ioas_map(ioas, &iova, pa, PG_2M, RW);
+			if (!rc)
+				rc = uiommu_ioas_unmap(ioas, IOVA_2M, PG_2M, NULL);
+		} else {
+			for (unsigned int j = 0; j < NBATCH_PAGES && !rc; j++) {
+				iova = IOVA_BATCH + j * PG_4K;
+				rc = uiommu_ioas_map(ioas, &iova, pa + j * PG_4K, PG_4K, RW);
+			}
+			if (!rc)
+				rc = uiommu_ioas_unmap(ioas, IOVA_BATCH, NBATCH_PAGES * PG_4K, NULL);
+		}
+	}
+	uint64_t ns = gt_now_ns() - t0;
+	uint64_t d = vu->stats.qi_desc + vu->stats.reg_inv - d0, w = vu->stats.qi_waits - w0;
+
+	if (rc) {
+		gt_log("workload %s: %s", wl, strerror(-rc));
+		return 1;
+	}
+	printf("UIOMMU-BENCH side=B wl=%s iters=%u ns=%" PRIu64 " per=%.1f desc=%.2f waits=%.2f\n",
+	       wl, iters, ns, (double)ns / iters, (double)d / iters, (double)w / iters);
+	return 0;
+}
+
+static unsigned int arg(int argc, char **argv, const char *key, unsigned int def)
+{
+	size_t k = strlen(key);
+
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], key, k) && argv[i][k] == '=')
+			return (unsigned int)strtoul(argv[i] + k + 1, NULL, 0);
+	return def;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int n4k = arg(argc, argv, "n4k", 2000), n2m = arg(argc, argv, "n2m", 500);
+	unsigned int nb = arg(argc, argv, "nbatch", 20), warm = arg(argc, argv, "warm", 10);
+	const char *mem = "dpdk";
+	struct gt_huge huge = {0};
+	char why[240] = "";
+	int fails = 0, rc;
+
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], "mem=", 4))
+			mem = argv[i] + 4;
+	gt_init();
+	rc = setup(why, sizeof(why), mem, argv[0]);
+	gt_result("uiommu-setup", rc ? GT_FAIL : GT_PASS, "%s", why);
+	if (!rc)
+		rc = gt_huge_alloc(&huge);
+	if (!rc) {
+		fails += check_dma(huge.va, huge.pa);
+		fails += bench("4k", n4k, warm, huge.pa);
+		fails += bench("2m", n2m, warm, huge.pa);
+		fails += bench("256x4k", nb, warm ? 2 : 0, huge.pa);
+		gt_result("uiommu-bench", fails ? GT_FAIL : GT_PASS,
+			  "n4k=%u n2m=%u nbatch=%u warm=%u", n4k, n2m, nb, warm);
+	} else {
+		fails++;
+	}
+	(void)gt_edu_bus_master(&edu, false);
+	if (dev) {
+		(void)uiommu_device_detach(dev, UIOMMU_NO_PASID);
+		(void)uiommu_device_remove(dev);
+	}
+	if (ioas) {
+		(void)uiommu_ioas_unmap_all(ioas, NULL);
+		(void)uiommu_ioas_destroy(ioas);
+	}
+	if (unit)
+		(void)uiommu_unit_remove(unit);
+	if (ctx)
+		uiommu_ctx_destroy(ctx);
+	gt_huge_free(&huge);
+	gt_edu_close(&edu);
+	return fails ? 1 : 0;
+}

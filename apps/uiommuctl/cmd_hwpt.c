@@ -305,8 +305,10 @@ int cmd_walk(const struct cli_opts *opts, int argc, char **argv)
 		if (k < 0)
 			k = 0;
 		if (k > 0 && lv[k - 1].present && lv[k - 1].leaf) {
-			uint64_t pa = (lv[k - 1].entry & 0x000ffffffffff000ull & ~(lv[k - 1].pgsize - 1)) |
-				      (iova & (lv[k - 1].pgsize - 1));
+			uint64_t pa = mapped ? ar.phys + (iova - ar.iova)
+					     : (lv[k - 1].entry & 0x000ffffffffff000ull &
+						~(lv[k - 1].pgsize - 1)) |
+						       (iova & (lv[k - 1].pgsize - 1));
 			snprintf(verdict, sizeof(verdict),
 				 "translates: %#" PRIx64 " -> %#" PRIx64 " (%" PRIu64
 				 " KiB page, %s)%s",
@@ -321,9 +323,12 @@ int cmd_walk(const struct cli_opts *opts, int argc, char **argv)
 				 mapped ? " -- yet the IOAS maps it: table out of sync?"
 					: ": the IOVA is not mapped in ioas (see 'ioas show')");
 		} else {
+			struct uiommu_hwpt_info hi;
+
+			uiommu_hwpt_get_info(h, &hi);
 			snprintf(verdict, sizeof(verdict),
 				 "faults: %#" PRIx64 " is outside the table (beyond %u-bit input)",
-				 iova, 0u);
+				 iova, hi.ias);
 		}
 	}
 	json_object_set_new(o, "levels", levels_json(lv, k));

@@ -94,6 +94,8 @@ struct uiommu_unit {
 	uint32_t nr_devices;
 	uint32_t nr_installs; /* HWPT installations and vIOMMUs using it */
 	bool flush_on_map;    /* hardware caches not-present entries (VT-d CAP.CM) */
+	uint32_t id_did;   /* domain ID shared by identity (pass-through) attachments */
+	uint32_t id_users;
 };
 
 /* One RID or PASID attachment of a device. */

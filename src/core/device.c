@@ -199,7 +199,18 @@ static int ioas_pick_hwpt(struct uiommu_ioas *ioas, struct uiommu_unit *u, struc
 	return rc;
 }
 
-/* Identity (pass-through): no table, no IOAS, no domain ID of ours. */
+static void identity_put(struct uiommu_unit *u)
+{
+	u->nr_installs--;
+	if (--u->id_users == 0) {
+		struct fam_flush f = {.did = u->id_did};
+		(void)uiommu_family_ops_get(u->family)->flush(u, &f, 1);
+		unit_did_free(u, u->id_did);
+		u->id_did = 0;
+	}
+}
+
+/* Identity (pass-through): no table, no IOAS; one shared domain ID per unit. */
 static int attach_prepare_identity(struct uiommu_device *d, uint32_t pasid, struct dev_attach **out)
 {
 	const struct uiommu_family_ops *ops = uiommu_family_ops_get(d->unit->family);
@@ -207,19 +218,34 @@ static int attach_prepare_identity(struct uiommu_device *d, uint32_t pasid, stru
 	struct dev_attach *a;
 	int rc;
 
-	if (!d->unit->caps.pass_through)
+	struct uiommu_unit *u = d->unit;
+
+	if (!u->caps.pass_through)
 		return -EOPNOTSUPP;
 	a = uenv_zalloc(sizeof(*a));
 	if (!a)
 		return -ENOMEM;
 	a->pasid = pasid;
-	rc = ops->dev_set(d->unit, d, pasid, &fa);
-	if (rc) {
-		uenv_free(a);
-		return rc;
+	/* Hardware tags even pass-through entries with a domain ID: one per unit. */
+	if (!u->id_users) {
+		rc = unit_did_alloc(u, &u->id_did);
+		if (rc)
+			goto err_free;
 	}
+	u->id_users++;
+	u->nr_installs++;
+	fa.did = u->id_did;
+	rc = ops->dev_set(u, d, pasid, &fa);
+	if (rc)
+		goto err_did;
 	*out = a;
 	return 0;
+
+err_did:
+	identity_put(u);
+err_free:
+	uenv_free(a);
+	return rc;
 }
 
 /*
@@ -307,6 +333,7 @@ static void attach_release(struct uiommu_device *d, struct dev_attach *a)
 
 	list_del(&a->link);
 	if (!h) { /* identity */
+		identity_put(d->unit);
 		uenv_free(a);
 		return;
 	}

@@ -354,31 +354,29 @@ static void test_replace_sm(void)
 	replace_check("");
 }
 
-/* Pass-through: no public HWPT kind yet, so through the ops. */
+/* Pass-through through the public API (UIOMMU_PT_IDENTITY), then blocked. */
 static void pt_check(const char *cfg)
 {
 	struct tenv t;
 	struct uiommu_device *d2;
-	struct fam_attach fa = {.kind = FAM_ATTACH_IDENTITY};
 	uint8_t v = 0x77;
 	unsigned int reason;
+	uint32_t hw = 0;
 
 	CU_ASSERT_FATAL(unit_up(&t, cfg) == 0);
 	CU_ASSERT_FATAL(dev_up(&t, RID, 0, &d2) == 0);
 	CU_ASSERT_FATAL(uenv_dma_alloc(4096, 4096, -1, &t.buf) == 0);
-	CU_ASSERT_FATAL(unit_did_alloc(t.unit, &fa.did) == 0);
-	CU_ASSERT(vtd_family_ops.dev_set(t.unit, d2, UIOMMU_NO_PASID, &fa) == 0);
+	CU_ASSERT(uiommu_device_attach(d2, UIOMMU_NO_PASID, UIOMMU_PT_IDENTITY, &hw) == 0);
+	CU_ASSERT(hw == UIOMMU_PT_IDENTITY);
 	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, t.buf.iova + 100, &v, 1, true, &reason) == 0);
 	CU_ASSERT(((uint8_t *)t.buf.va)[100] == 0x77);
-	fa.kind = FAM_ATTACH_BLOCKED;
-	CU_ASSERT(vtd_family_ops.dev_set(t.unit, d2, UIOMMU_NO_PASID, &fa) == 0);
+	CU_ASSERT(uiommu_device_detach(d2, UIOMMU_NO_PASID) == 0);
 	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, t.buf.iova + 100, &v, 1, true, &reason) ==
 		  -EFAULT);
 	{
 		struct uiommu_event ev[4];
 		CU_ASSERT(drain(ev, 4) == 1);
 	}
-	unit_did_free(t.unit, 1);
 	uenv_dma_free(&t.buf);
 	CU_ASSERT(uiommu_device_remove(d2) == 0);
 	CU_ASSERT(uiommu_unit_remove(t.unit) == 0);

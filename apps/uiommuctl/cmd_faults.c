@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * uiommuctl faults [--follow], dma (model DMA), reset.
+ *
+ * `faults --follow` is the owner of the state while it runs: other commands
+ * are refused with the owner's PID until it stops (SIGINT/SIGTERM: it
+ * leaves the state cleanly).  Killed with SIGKILL it leaves the state owned
+ * by a dead process; the next command adopts it (translation never stops).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+#define POLL_BURST 32
+#define FOLLOW_SLEEP_NS (50 * 1000 * 1000) /* between empty polls */
+#define DMA_MAX (16u << 20)
+#define DMA_SHOW 256 /* bytes shown of a read */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char *ev_type(enum uiommu_event_type t)
+{
+	switch (t) {
+	case UIOMMU_EV_FAULT:
+		return "fault";
+	case UIOMMU_EV_PAGE_REQ:
+		return "page-request";
+	case UIOMMU_EV_OVERFLOW:
+		return "overflow";
+	case UIOMMU_EV_QUEUE_ERROR:
+		return "queue-error";
+	default:
+		return "event";
+	}
+}
+
+static void ev_access(uint32_t f, char *b, size_t len)
+{
+	snprintf(b, len, "%s%s%s%s%s", f & UIOMMU_EV_WRITE ? "write" : "read",
+		 f & UIOMMU_EV_EXEC ? ",exec" : "", f & UIOMMU_EV_PRIV ? ",priv" : "",
+		 f & UIOMMU_EV_STAGE2 ? ",stage2" : "", f & UIOMMU_EV_LAST ? ",last" : "");
+}
+
+static void ev_output(struct uiommu_ctx *ctx, const struct uiommu_event *e, bool json)
+{
+	char acc[64], bdf[32] = "?", nm[UIOMMU_NAME_MAX] = "", b[32];
+	struct uiommu_device *d = e->dev_id ? uiommu_device_get(ctx, e->dev_id) : NULL;
+
+	ev_access(e->flags, acc, sizeof(acc));
+	if (d) {
+		struct uiommu_device_desc dd;
+
+		uiommu_device_get_desc(d, &dd);
+		cli_fmt_bdf(bdf, sizeof(bdf), dd.segment, (uint16_t)(dd.bus << 8 | dd.devfn));
+		cli_obj_name(ctx, e->dev_id, nm);
+	}
+	if (json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "type", json_string(ev_type(e->type)));
+		json_object_set_new(o, "unit", json_integer(e->unit_id));
+		json_object_set_new(o, "device", json_integer(e->dev_id));
+		json_object_set_new(o, "bdf", json_string(bdf));
+		json_object_set_new(o, "hw_id", json_integer(e->hw_id));
+		json_object_set_new(o, "pasid", (e->flags & UIOMMU_EV_PASID)
+							? json_integer(e->pasid)
+							: json_null());
+		snprintf(b, sizeof(b), "%#" PRIx64, e->addr);
+		json_object_set_new(o, "addr", json_string(b));
+		json_object_set_new(o, "access", json_string(acc));
+		json_object_set_new(o, "reason", json_integer(e->reason));
+		json_object_set_new(o, "reason_text", json_string(e->reason_text ? e->reason_text
+										  : ""));
+		if (e->type == UIOMMU_EV_PAGE_REQ)
+			json_object_set_new(o, "grpid", json_integer(e->grpid));
+		if (e->type == UIOMMU_EV_OVERFLOW)
+			json_object_set_new(o, "lost", json_integer((json_int_t)e->count));
+		/* One object per line: a stream a script can read as it comes. */
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(o);
+	} else if (e->type == UIOMMU_EV_OVERFLOW) {
+		printf("overflow: unit %u dropped %" PRIu64 " event(s)\n", e->unit_id, e->count);
+	} else if (e->type == UIOMMU_EV_QUEUE_ERROR) {
+		printf("queue-error: unit %u reason %#x %s (recovered)\n", e->unit_id, e->reason,
+		       e->reason_text ? e->reason_text : "");
+	} else {
+		printf("%s: unit %u device %u%s%s (%s) id %#x", ev_type(e->type), e->unit_id,
+		       e->dev_id, *nm ? " " : "", nm, bdf, e->hw_id);
+		if (e->flags & UIOMMU_EV_PASID)
+			printf(" pasid %u", e->pasid);
+		printf(" %s at %#" PRIx64 ": reason %#x %s\n", acc, e->addr, e->reason,
+		       e->reason_text ? e->reason_text : "");
+	}
+	fflush(stdout);
+}
+
+int cmd_faults(const struct cli_opts *opts, int argc, char **argv)
+{
+	struct uiommu_event ev[POLL_BURST];
+	struct timespec ts = {0, FOLLOW_SLEEP_NS};
+	struct uiommu_ctx *ctx;
+	struct sigaction sa;
+	bool follow = false;
+	json_t *arr = NULL;
+	uint64_t total = 0;
+	uint16_t n;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--follow") || !strcmp(argv[i], "-f"))
+			follow = true;
+		else
+			return CLI_USAGE;
+	}
+	rc = cli_state_open(opts, 0, &ctx);
+	if (rc)
+		return rc;
+	if (follow) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	} else if (opts->json) {
+		arr = json_array();
+	}
+	do {
+		n = uiommu_poll(ctx, ev, POLL_BURST);
+		for (uint16_t i = 0; i < n; i++) {
+			if (arr) {
+				char *s;
+				json_t *o;
+
+				/* Reuse the line format: parse it back into the array. */
+				FILE *mem = NULL;
+				size_t sz = 0;
+				char *bufp = NULL;
+				FILE *saved = stdout;
+
+				mem = open_memstream(&bufp, &sz);
+				if (!mem)
+					continue;
+				stdout = mem;
+				ev_output(ctx, &ev[i], true);
+				fclose(mem);
+				stdout = saved;
+				o = json_loads(bufp, 0, NULL);
+				free(bufp);
+				if (o)
+					json_array_append_new(arr, o);
+				(void)s;
+			} else {
+				ev_output(ctx, &ev[i], opts->json);
+			}
+		}
+		total += n;
+		if (!n && follow && !stop)
+			nanosleep(&ts, NULL);
+	} while (!stop && (n || follow));
+	if (arr) {
+		cli_json_print(arr);
+		json_decref(arr);
+	} else if (!opts->json && !total && !follow) {
+		printf("no events\n");
+	}
+	cli_state_close(ctx);
+	return CLI_OK;
+}
+
+/* ----------------------------------------------------------------- dma */
+
+static void hexdump(const uint8_t *p, uint64_t len, uint64_t base)
+{
+	for (uint64_t off = 0; off < len; off += 16) {
+		printf("  %#010" PRIx64 ":", base + off);
+		for (uint64_t i = off; i < off + 16 && i < len; i++)
+			printf(" %02x", p[i]);
+		printf("\n");
+	}
+}
+
+int cmd_dma(const struct cli_opts *opts, int argc, char **argv)
+{
+	const char *pos[3] = {NULL, NULL, NULL}, *ps = NULL, *pat = NULL;
+	uint64_t iova, len, v, pattern = 0xa5;
+	uint32_t pasid = UIOMMU_NO_PASID;
+	int rd = 0, wr = 0, np = 0, rc;
+	struct uiommu_device *d;
+	struct uiommu_ctx *ctx;
+	uint8_t *buf;
+
+	for (int i = 0; i < argc; i++) {
+		int r;
+
+		if (!strcmp(argv[i], "--read")) {
+			rd = 1;
+		} else if (!strcmp(argv[i], "--write")) {
+			wr = 1;
+		} else if ((r = cli_opt_val(argc, argv, &i, "--pasid", &ps)) ||
+			   (r = cli_opt_val(argc, argv, &i, "--pattern", &pat))) {
+			if (r < 0)
+				return CLI_USAGE;
+		} else if (np < 3 && argv[i][0] != '-') {
+			pos[np++] = argv[i];
+		} else {
+			cli_err("unexpected argument '%s'", argv[i]);
+			return CLI_USAGE;
+		}
+	}
+	if (np != 3 || rd + wr != 1) {
+		cli_err("give DEVICE IOVA LEN and one of --read, --write");
+		return CLI_USAGE;
+	}
+	if (cli_parse_u64(pos[1], &iova) || cli_parse_size(pos[2], &len) || !len || len > DMA_MAX ||
+	    (ps && (cli_parse_u64(ps, &v) || v >= (1u << 20))) ||
+	    (pat && (cli_parse_u64(pat, &pattern) || pattern > 0xff))) {
+		cli_err("bad IOVA, LEN (1 .. 16M), PASID or pattern (0 .. 0xff)");
+		return CLI_USAGE;
+	}
+	if (ps)
+		pasid = (uint32_t)v;
+	buf = malloc(len);
+	if (!buf)
+		return cli_fail(-ENOMEM, "dma buffer");
+	memset(buf, (int)pattern, len);
+	rc = cli_state_open(opts, 0, &ctx);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	d = cli_find_device(ctx, pos[0]);
+	if (!d) {
+		rc = CLI_FAILED;
+		goto out;
+	}
+	rc = uiommu_model_dma(d, pasid, iova, buf, len, wr);
+	if (rc == -EFAULT) {
+		cli_err("DMA %s %#" PRIx64 "+%#" PRIx64 " blocked by the IOMMU: fault recorded "
+			"(see 'uiommuctl faults' and 'uiommuctl walk %s %#" PRIx64 "')",
+			wr ? "write to" : "read from", iova, len, pos[0], iova);
+		rc = CLI_FAILED;
+		goto out;
+	}
+	if (rc == -EOPNOTSUPP) {
+		cli_err("DMA is only for model units, and needs the driver's model_dma hook "
+			"(not wired in this build)");
+		rc = CLI_FAILED;
+		goto out;
+	}
+	if (rc) {
+		rc = cli_fail(rc, "DMA failed");
+		goto out;
+	}
+	if (opts->json) {
+		json_t *o = json_object();
+		uint64_t show = len < 4096 ? len : 4096;
+		char *hex = malloc(show * 2 + 1);
+
+		json_object_set_new(o, "ok", json_true());
+		json_object_set_new(o, "dir", json_string(wr ? "write" : "read"));
+		json_object_set_new(o, "len", json_integer((json_int_t)len));
+		if (!wr && hex) {
+			for (uint64_t i = 0; i < show; i++)
+				snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+			json_object_set_new(o, "data", json_string(hex));
+		}
+		free(hex);
+		cli_json_print(o);
+		json_decref(o);
+	} else if (wr) {
+		printf("wrote %" PRIu64 " bytes of %#02" PRIx64 " at %#" PRIx64 "\n", len, pattern,
+		       iova);
+	} else {
+		printf("read %" PRIu64 " bytes at %#" PRIx64 "%s\n", len, iova,
+		       len > DMA_SHOW ? " (first 256 shown)" : ":");
+		hexdump(buf, len < DMA_SHOW ? len : DMA_SHOW, iova);
+	}
+	rc = CLI_OK;
+out:
+	free(buf);
+	cli_state_close(ctx);
+	return rc;
+}
+
+/* --------------------------------------------------------------- reset */
+
+int cmd_reset(const struct cli_opts *opts, int argc, char **argv)
+{
+	struct uiommu_ctx *ctx;
+	int rc;
+
+	(void)argv;
+	if (argc)
+		return CLI_USAGE;
+	rc = cli_state_open(opts, CLI_STATE_NOCREATE, &ctx);
+	if (rc)
+		return rc;
+	/* Detach everything, give the units back, free tables and buffers,
+	 * delete the state file. */
+	uiommu_ctx_destroy(ctx);
+	if (!opts->json)
+		printf("state '%s' reset: nothing left\n", cli_state_name(opts));
+	return CLI_OK;
+}

@@ -52,11 +52,11 @@ static void device_print(json_t *o)
 	size_t i;
 
 	printf("device %" JSON_INTEGER_FORMAT "%s%s: %s on unit %" JSON_INTEGER_FORMAT
-	       ", id %#" JSON_INTEGER_FORMAT "x, %" JSON_INTEGER_FORMAT " PASID bits\n",
+	       ", id %#" PRIx64 ", %" JSON_INTEGER_FORMAT " PASID bits\n",
 	       json_integer_value(json_object_get(o, "id")), *nm ? " " : "", nm,
 	       json_string_value(json_object_get(o, "bdf")),
 	       json_integer_value(json_object_get(o, "unit")),
-	       json_integer_value(json_object_get(o, "hw_id")),
+	       (uint64_t)json_integer_value(json_object_get(o, "hw_id")),
 	       json_integer_value(json_object_get(o, "pasid_bits")));
 	if (!json_array_size(arr))
 		printf("  not attached (DMA blocked)\n");

@@ -52,45 +52,54 @@ static void ev_access(uint32_t f, char *b, size_t len)
 		 f & UIOMMU_EV_STAGE2 ? ",stage2" : "", f & UIOMMU_EV_LAST ? ",last" : "");
 }
 
-static void ev_output(struct uiommu_ctx *ctx, const struct uiommu_event *e, bool json)
+static const char *ev_bdf(struct uiommu_ctx *ctx, const struct uiommu_event *e, char *bdf,
+			  size_t len, char *nm)
 {
-	char acc[64], bdf[32] = "?", nm[UIOMMU_NAME_MAX] = "", b[32];
 	struct uiommu_device *d = e->dev_id ? uiommu_device_get(ctx, e->dev_id) : NULL;
+	struct uiommu_device_desc dd;
 
-	ev_access(e->flags, acc, sizeof(acc));
+	snprintf(bdf, len, "?");
+	nm[0] = '\0';
 	if (d) {
-		struct uiommu_device_desc dd;
-
 		uiommu_device_get_desc(d, &dd);
-		cli_fmt_bdf(bdf, sizeof(bdf), dd.segment, (uint16_t)(dd.bus << 8 | dd.devfn));
+		cli_fmt_bdf(bdf, len, dd.segment, (uint16_t)(dd.bus << 8 | dd.devfn));
 		cli_obj_name(ctx, e->dev_id, nm);
 	}
-	if (json) {
-		json_t *o = json_object();
+	return bdf;
+}
 
-		json_object_set_new(o, "type", json_string(ev_type(e->type)));
-		json_object_set_new(o, "unit", json_integer(e->unit_id));
-		json_object_set_new(o, "device", json_integer(e->dev_id));
-		json_object_set_new(o, "bdf", json_string(bdf));
-		json_object_set_new(o, "hw_id", json_integer(e->hw_id));
-		json_object_set_new(o, "pasid", (e->flags & UIOMMU_EV_PASID)
-							? json_integer(e->pasid)
-							: json_null());
-		snprintf(b, sizeof(b), "%#" PRIx64, e->addr);
-		json_object_set_new(o, "addr", json_string(b));
-		json_object_set_new(o, "access", json_string(acc));
-		json_object_set_new(o, "reason", json_integer(e->reason));
-		json_object_set_new(o, "reason_text", json_string(e->reason_text ? e->reason_text
-										  : ""));
-		if (e->type == UIOMMU_EV_PAGE_REQ)
-			json_object_set_new(o, "grpid", json_integer(e->grpid));
-		if (e->type == UIOMMU_EV_OVERFLOW)
-			json_object_set_new(o, "lost", json_integer((json_int_t)e->count));
-		/* One object per line: a stream a script can read as it comes. */
-		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		fputc('\n', stdout);
-		json_decref(o);
-	} else if (e->type == UIOMMU_EV_OVERFLOW) {
+static json_t *ev_json(struct uiommu_ctx *ctx, const struct uiommu_event *e)
+{
+	char acc[64], bdf[32], nm[UIOMMU_NAME_MAX], b[32];
+	json_t *o = json_object();
+
+	ev_access(e->flags, acc, sizeof(acc));
+	json_object_set_new(o, "type", json_string(ev_type(e->type)));
+	json_object_set_new(o, "unit", json_integer(e->unit_id));
+	json_object_set_new(o, "device", json_integer(e->dev_id));
+	json_object_set_new(o, "bdf", json_string(ev_bdf(ctx, e, bdf, sizeof(bdf), nm)));
+	json_object_set_new(o, "hw_id", json_integer(e->hw_id));
+	json_object_set_new(o, "pasid",
+			    (e->flags & UIOMMU_EV_PASID) ? json_integer(e->pasid) : json_null());
+	snprintf(b, sizeof(b), "%#" PRIx64, e->addr);
+	json_object_set_new(o, "addr", json_string(b));
+	json_object_set_new(o, "access", json_string(acc));
+	json_object_set_new(o, "reason", json_integer(e->reason));
+	json_object_set_new(o, "reason_text", json_string(e->reason_text ? e->reason_text : ""));
+	if (e->type == UIOMMU_EV_PAGE_REQ)
+		json_object_set_new(o, "grpid", json_integer(e->grpid));
+	if (e->type == UIOMMU_EV_OVERFLOW)
+		json_object_set_new(o, "lost", json_integer((json_int_t)e->count));
+	return o;
+}
+
+static void ev_print(struct uiommu_ctx *ctx, const struct uiommu_event *e)
+{
+	char acc[64], bdf[32], nm[UIOMMU_NAME_MAX];
+
+	ev_access(e->flags, acc, sizeof(acc));
+	ev_bdf(ctx, e, bdf, sizeof(bdf), nm);
+	if (e->type == UIOMMU_EV_OVERFLOW) {
 		printf("overflow: unit %u dropped %" PRIu64 " event(s)\n", e->unit_id, e->count);
 	} else if (e->type == UIOMMU_EV_QUEUE_ERROR) {
 		printf("queue-error: unit %u reason %#x %s (recovered)\n", e->unit_id, e->reason,
@@ -103,7 +112,6 @@ static void ev_output(struct uiommu_ctx *ctx, const struct uiommu_event *e, bool
 		printf(" %s at %#" PRIx64 ": reason %#x %s\n", acc, e->addr, e->reason,
 		       e->reason_text ? e->reason_text : "");
 	}
-	fflush(stdout);
 }
 
 int cmd_faults(const struct cli_opts *opts, int argc, char **argv)
@@ -139,31 +147,19 @@ int cmd_faults(const struct cli_opts *opts, int argc, char **argv)
 		n = uiommu_poll(ctx, ev, POLL_BURST);
 		for (uint16_t i = 0; i < n; i++) {
 			if (arr) {
-				char *s;
-				json_t *o;
+				json_array_append_new(arr, ev_json(ctx, &ev[i]));
+			} else if (opts->json) {
+				/* --follow -j: one object per line, as events come. */
+				json_t *o = ev_json(ctx, &ev[i]);
 
-				/* Reuse the line format: parse it back into the array. */
-				FILE *mem = NULL;
-				size_t sz = 0;
-				char *bufp = NULL;
-				FILE *saved = stdout;
-
-				mem = open_memstream(&bufp, &sz);
-				if (!mem)
-					continue;
-				stdout = mem;
-				ev_output(ctx, &ev[i], true);
-				fclose(mem);
-				stdout = saved;
-				o = json_loads(bufp, 0, NULL);
-				free(bufp);
-				if (o)
-					json_array_append_new(arr, o);
-				(void)s;
+				json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+				fputc('\n', stdout);
+				json_decref(o);
 			} else {
-				ev_output(ctx, &ev[i], opts->json);
+				ev_print(ctx, &ev[i]);
 			}
 		}
+		fflush(stdout);
 		total += n;
 		if (!n && follow && !stop)
 			nanosleep(&ts, NULL);

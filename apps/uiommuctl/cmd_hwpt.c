@@ -226,7 +226,7 @@ int cmd_walk(const struct cli_opts *opts, int argc, char **argv)
 	struct uiommu_ctx *ctx;
 	uint32_t pasid = UIOMMU_NO_PASID, hwpt_id = 0, ioas_id = 0, n;
 	uint64_t iova, v;
-	char bdf[32], who[64], verdict[256];
+	char bdf[32], who[128], verdict[320];
 	json_t *o;
 	int np = 0, k = 0, rc;
 	bool mapped = false;

@@ -157,9 +157,9 @@ static void ioas_print(json_t *o)
 	printf("\n");
 	arr = json_object_get(o, "mappings");
 	json_array_foreach(arr, i, v)
-		printf("  %s +%#" JSON_INTEGER_FORMAT "x -> %s %s\n",
+		printf("  %s +%#" PRIx64 " -> %s %s\n",
 		       json_string_value(json_object_get(v, "iova")),
-		       json_integer_value(json_object_get(v, "len")),
+		       (uint64_t)json_integer_value(json_object_get(v, "len")),
 		       json_string_value(json_object_get(v, "phys")),
 		       json_string_value(json_object_get(v, "prot")));
 	arr = json_object_get(o, "usable");

@@ -113,7 +113,15 @@ struct uiommu_unit_desc {
 	bool force;	       /**< take over even if translation is enabled */
 	const char *model_cfg; /**< model: capability string, see docs (NULL: defaults) */
 	const char *uio_path;  /**< MMIO: map through this UIO/resource file instead of /dev/mem */
+	uint32_t flags;        /**< UIOMMU_UNIT_F_* */
 };
+
+/** Use the legacy (non-scalable) table format even where the unit has a
+ *  scalable mode (VT-d: ignore ECAP.SMTS). */
+#define UIOMMU_UNIT_F_LEGACY (1u << 0)
+/** Do not use the command/invalidation queue: register-based invalidation
+ *  (VT-d only: CCMD/IOTLB registers). */
+#define UIOMMU_UNIT_F_NO_QUEUE (1u << 1)
 
 /** Page sizes, widths and features of a unit. */
 struct uiommu_unit_caps {

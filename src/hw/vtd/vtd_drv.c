@@ -216,14 +216,15 @@ static void fill_caps(struct uiommu_unit *u, struct vtd_unit *vu)
 	u->flush_on_map = vu->cap & VTD_CAP_CM;
 }
 
-/* Driver options for real hardware, from UIOMMU_VTD_OPTS
- * ("legacy", "noqi", comma separated).  Models say it in their config. */
-static void driver_opts(bool *legacy, bool *noqi)
+/* Driver options: desc->flags (UIOMMU_UNIT_F_LEGACY / _NO_QUEUE), or for
+ * scripts UIOMMU_VTD_OPTS ("legacy", "noqi", comma separated).  Models can
+ * also say it in their capability string. */
+static void driver_opts(const struct uiommu_unit_desc *desc, bool *legacy, bool *noqi)
 {
 	const char *o = getenv("UIOMMU_VTD_OPTS");
 
-	*legacy = o && strstr(o, "legacy");
-	*noqi = o && strstr(o, "noqi");
+	*legacy = (desc->flags & UIOMMU_UNIT_F_LEGACY) || (o && strstr(o, "legacy"));
+	*noqi = (desc->flags & UIOMMU_UNIT_F_NO_QUEUE) || (o && strstr(o, "noqi"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -374,7 +375,7 @@ static int vtd_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc *d
 		goto err_unbind;
 	save_regs(vu);
 
-	driver_opts(&legacy, &noqi);
+	driver_opts(desc, &legacy, &noqi);
 	vu->qi = (vu->ecap & VTD_ECAP_QI) && !noqi;
 	/* Scalable mode needs QI (PASID-cache and PASID-based invalidation). */
 	vu->sm = (vu->ecap & VTD_ECAP_SMTS) && vu->qi && !legacy;

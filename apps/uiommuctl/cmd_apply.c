@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "cli.h"
+int cmd_apply(const struct cli_opts *opts, int argc, char **argv)
+{
+	(void)opts; (void)argc; (void)argv;
+	cli_err("apply: not yet");
+	return CLI_FAILED;
+}

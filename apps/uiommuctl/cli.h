@@ -61,6 +61,8 @@ json_t *fw_json_diags(const struct uiommu_fw_topo *t);
  */
 typedef int (*cli_unit_regs_fn)(const struct uiommu_fw_unit *u, json_t *obj);
 extern cli_unit_regs_fn cli_unit_regs[3];
+/* The decoder built on uiommu_unit_peek() (regs_peek.c). */
+int cli_regs_peek(const struct uiommu_fw_unit *u, json_t *obj);
 
 /* Commands. */
 int cmd_probe(const struct cli_opts *opts, int argc, char **argv);

@@ -106,7 +106,7 @@ static json_t *levels_json(const struct uiommu_walk_level *lv, int n)
 		snprintf(b, sizeof(b), "%#" PRIx64, lv[i].table);
 		json_object_set_new(e, "table", json_string(b));
 		json_object_set_new(e, "index", json_integer(lv[i].index));
-		snprintf(b, sizeof(b), "%#018" PRIx64, lv[i].entry);
+		snprintf(b, sizeof(b), "0x%016" PRIx64, lv[i].entry);
 		json_object_set_new(e, "entry", json_string(b));
 		json_object_set_new(e, "present", json_boolean(lv[i].present));
 		json_object_set_new(e, "leaf", json_boolean(lv[i].leaf));
@@ -121,7 +121,7 @@ static json_t *levels_json(const struct uiommu_walk_level *lv, int n)
 static void levels_print(const struct uiommu_walk_level *lv, int n, const char *indent)
 {
 	for (int i = 0; i < n; i++)
-		printf("%sL%u table %#" PRIx64 " [%3u] = %#018" PRIx64 "  %s\n", indent, lv[i].level,
+		printf("%sL%u table %#" PRIx64 " [%3u] = 0x%016" PRIx64 "  %s\n", indent, lv[i].level,
 		       lv[i].table, lv[i].index, lv[i].entry, lv[i].text);
 }
 

@@ -16,7 +16,9 @@
 #include "cli.h"
 #include "core/env_pci.h"
 
-cli_unit_regs_fn cli_unit_regs[3];
+/* VT-d registers through the library's peek; the other families when their
+ * drivers have one. */
+cli_unit_regs_fn cli_unit_regs[3] = {[UIOMMU_FW_VTD] = cli_regs_peek};
 
 /* Registers: only on the live machine and through the drivers' decoders. */
 static json_t *unit_regs(const struct uiommu_fw_unit *u, bool live)

@@ -138,12 +138,12 @@ static json_t *unit_json(struct uiommu_ctx *ctx, struct uiommu_unit *u, bool ful
 	if (uiommu_unit_hw_info(u, &hi) == 0 && hi.family == UIOMMU_FAMILY_VTD) {
 		snprintf(txt, sizeof(txt), "%u.%u", (hi.u.vtd.ver >> 4) & 0xf, hi.u.vtd.ver & 0xf);
 		json_object_set_new(regs, "VER", json_string(txt));
-		snprintf(txt, sizeof(txt), "%#018" PRIx64, hi.u.vtd.cap);
+		snprintf(txt, sizeof(txt), "0x%016" PRIx64, hi.u.vtd.cap);
 		json_object_set_new(regs, "CAP", json_string(txt));
 		json_object_set_new(regs, "cap", decode_reg(hi.u.vtd.cap, vtd_cap_fields,
 							    ARRAY_SIZE(vtd_cap_fields), txt,
 							    sizeof(txt)));
-		snprintf(txt, sizeof(txt), "%#018" PRIx64, hi.u.vtd.ecap);
+		snprintf(txt, sizeof(txt), "0x%016" PRIx64, hi.u.vtd.ecap);
 		json_object_set_new(regs, "ECAP", json_string(txt));
 		json_object_set_new(regs, "ecap", decode_reg(hi.u.vtd.ecap, vtd_ecap_fields,
 							     ARRAY_SIZE(vtd_ecap_fields), txt,
@@ -209,10 +209,10 @@ static void unit_print(struct uiommu_ctx *ctx, struct uiommu_unit *u, bool full)
 			printf("  VER  %u.%u\n", (hi.u.vtd.ver >> 4) & 0xf, hi.u.vtd.ver & 0xf);
 			json_decref(decode_reg(hi.u.vtd.cap, vtd_cap_fields,
 					       ARRAY_SIZE(vtd_cap_fields), txt, sizeof(txt)));
-			printf("  CAP  %#018" PRIx64 ":%s\n", hi.u.vtd.cap, txt);
+			printf("  CAP  0x%016" PRIx64 ":%s\n", hi.u.vtd.cap, txt);
 			json_decref(decode_reg(hi.u.vtd.ecap, vtd_ecap_fields,
 					       ARRAY_SIZE(vtd_ecap_fields), txt, sizeof(txt)));
-			printf("  ECAP %#018" PRIx64 ":%s\n", hi.u.vtd.ecap, txt);
+			printf("  ECAP 0x%016" PRIx64 ":%s\n", hi.u.vtd.ecap, txt);
 		}
 		json_t *ra = json_object_get(o, "reserved");
 		size_t i;

@@ -205,6 +205,21 @@ struct uiommu_hw_info {
 };
 int uiommu_unit_hw_info(const struct uiommu_unit *unit, struct uiommu_hw_info *info);
 
+/** What a unit's registers say, read without taking it over. */
+struct uiommu_unit_peek {
+	struct uiommu_hw_info info; /**< identification/capability registers */
+	uint64_t status;            /**< VT-d: GSTS */
+	bool in_use;                /**< translation / queue / remapping already on */
+	char text[320];             /**< the capabilities decoded, in words */
+};
+/**
+ * Map a unit's registers read-only, decode them and unmap (for probing a
+ * machine before taking anything over).  Needs root for /dev/mem.
+ * @return 0, -EPERM (cannot map), -EINVAL (bad base), -EOPNOTSUPP (family
+ * not built in or no peek for it).
+ */
+int uiommu_unit_peek(const struct uiommu_unit_desc *desc, struct uiommu_unit_peek *out);
+
 /**@}*/
 /* ------------------------------------------------------------------ */
 /** @name Devices */

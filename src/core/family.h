@@ -111,6 +111,9 @@ struct uiommu_family_ops {
 	int (*page_response)(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 			     uint32_t grpid, enum uiommu_page_resp code);
 
+	/* Read identification registers without taking the unit over. */
+	int (*peek)(const struct uiommu_unit_desc *desc, struct uiommu_unit_peek *out);
+
 	/* Built-in model units only (NULL otherwise): DMA as the device would,
 	 * through translation.  0, or -EFAULT when the IOMMU blocked the access
 	 * (nothing written; a fault is recorded for poll). */

@@ -200,3 +200,17 @@ int uiommu_unit_hw_info(const struct uiommu_unit *u, struct uiommu_hw_info *info
 	info->family = u->family;
 	return 0;
 }
+
+int uiommu_unit_peek(const struct uiommu_unit_desc *desc, struct uiommu_unit_peek *out)
+{
+	const struct uiommu_family_ops *ops;
+
+	if (!desc || !out)
+		return -EINVAL;
+	ops = uiommu_family_ops_get(desc->family);
+	if (!ops || !ops->peek)
+		return -EOPNOTSUPP;
+	memset(out, 0, sizeof(*out));
+	out->info.family = desc->family;
+	return ops->peek(desc, out);
+}

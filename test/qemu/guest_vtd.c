@@ -159,9 +159,26 @@ static int run(const struct scen *s, uint64_t base)
 		gt_result(s->name, GT_FAIL, "edu: %s", strerror(-rc));
 		return 1;
 	}
+	/* Read-only peek (what `uiommuctl probe` shows) before taking over. */
+	struct uiommu_unit_peek pk, pk2;
+	rc = uiommu_unit_peek(&ud, &pk);
+	if (rc || pk.in_use) {
+		snprintf(why, sizeof(why), "peek: %s in_use=%d", strerror(-rc), pk.in_use);
+		goto out;
+	}
+	gt_log("peek: ver 0x%x cap 0x%016" PRIx64 " ecap 0x%016" PRIx64 ": %s",
+	       pk.info.u.vtd.ver, pk.info.u.vtd.cap, pk.info.u.vtd.ecap, pk.text);
 	rc = uiommu_unit_add(ctx, &ud, &unit);
 	if (rc) {
 		snprintf(why, sizeof(why), "unit_add(0x%" PRIx64 "): %s", base, strerror(-rc));
+		goto out;
+	}
+	struct uiommu_hw_info hwi;
+	uiommu_unit_hw_info(unit, &hwi);
+	if (hwi.u.vtd.ver != pk.info.u.vtd.ver || hwi.u.vtd.cap != pk.info.u.vtd.cap ||
+	    hwi.u.vtd.ecap != pk.info.u.vtd.ecap || uiommu_unit_peek(&ud, &pk2) || !pk2.in_use) {
+		snprintf(why, sizeof(why), "peek disagrees with the driver (in_use after take-over %d)",
+			 pk2.in_use);
 		goto out;
 	}
 	uiommu_unit_get_caps(unit, &caps);

@@ -620,4 +620,5 @@ const struct uiommu_family_ops vtd_family_ops = {
 	.poll = vtd_poll,
 	.page_response = vtd_page_response,
 	.model_dma = vtd_model_dma_op,
+	.peek = vtd_peek,
 };

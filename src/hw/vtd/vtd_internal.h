@@ -194,6 +194,9 @@ void vtd_event_push(struct vtd_unit *vu, const struct uiommu_event *ev);
  * with @force, translation and QI are turned off. */
 int vtd_takeover_check(struct vtd_unit *vu, bool force);
 
+/* ---- vtd_peek.c ---- */
+int vtd_peek(const struct uiommu_unit_desc *desc, struct uiommu_unit_peek *out);
+
 /* ---- vtd_mmio.c ---- */
 int vtd_mmio_map(struct uiommu_unit *u, const struct uiommu_unit_desc *desc);
 int vtd_mmio_remap(struct uiommu_unit *u, uint64_t size);

@@ -29,15 +29,15 @@
 #include "cli.h"
 
 #define LINE_MAX_LEN 512
-#define MAX_STMTS 1024
-#define MAX_TOKS 16
+#define MAX_STMTS    1024
+#define MAX_TOKS     16
 
 enum st_kind { ST_DEVICE = 1, ST_IOAS, ST_WINDOW, ST_ATTACH };
 
 struct stmt {
 	enum st_kind kind;
 	int line;
-	bool noop; /* plan: already there */
+	bool noop;		    /* plan: already there */
 	char name[UIOMMU_NAME_MAX]; /* device / ioas: its name; window / attach: the IOAS */
 	char dev[UIOMMU_NAME_MAX];  /* attach: the device */
 	char unit[UIOMMU_NAME_MAX];
@@ -157,13 +157,15 @@ static int parse_stmt(const struct layout *l, int line, char **t, int nt, struct
 					return lerr(l, line, "bad len '%s'", v);
 			} else if ((v = kv(t[i], "phys"))) {
 				if (cli_parse_u64(v, &s->phys) || have_src)
-					return lerr(l, line, "bad phys '%s' (or alloc and phys both)", v);
+					return lerr(l, line,
+						    "bad phys '%s' (or alloc and phys both)", v);
 				have_src = true;
 			} else if (!strcmp(t[i], "alloc")) {
 				if (have_src)
 					return lerr(l, line, "alloc and phys= both given");
 				s->alloc = have_src = true;
-			} else if (!strcmp(t[i], "rw") || !strcmp(t[i], "r") || !strcmp(t[i], "w")) {
+			} else if (!strcmp(t[i], "rw") || !strcmp(t[i], "r") ||
+				   !strcmp(t[i], "w")) {
 				s->prot = (strchr(t[i], 'r') ? UIOMMU_MAP_READ : 0) |
 					  (strchr(t[i], 'w') ? UIOMMU_MAP_WRITE : 0);
 			} else {
@@ -212,15 +214,17 @@ static int check_file(const struct layout *l)
 			for (int j = 0; j < i; j++)
 				if ((l->st[j].kind == ST_DEVICE || l->st[j].kind == ST_IOAS) &&
 				    !strcmp(l->st[j].name, s->name))
-					return lerr(l, s->line, "'%s' is declared already (line %d)",
-						    s->name, l->st[j].line);
+					return lerr(l, s->line,
+						    "'%s' is declared already (line %d)", s->name,
+						    l->st[j].line);
 		}
 		if (s->kind == ST_WINDOW) {
 			for (int j = 0; j < i; j++) {
 				const struct stmt *o = &l->st[j];
 
 				if (o->kind == ST_WINDOW && !strcmp(o->name, s->name) &&
-				    s->iova <= o->iova + o->len - 1 && o->iova <= s->iova + s->len - 1)
+				    s->iova <= o->iova + o->len - 1 &&
+				    o->iova <= s->iova + s->len - 1)
 					return lerr(l, s->line,
 						    "window overlaps the window of line %d in %s",
 						    o->line, s->name);
@@ -230,8 +234,9 @@ static int check_file(const struct layout *l)
 			for (int j = 0; j < i; j++)
 				if (l->st[j].kind == ST_ATTACH && !strcmp(l->st[j].dev, s->dev) &&
 				    l->st[j].pasid == s->pasid)
-					return lerr(l, s->line, "%s %s is attached already (line %d)",
-						    s->dev, s->pasid == UIOMMU_NO_PASID ? "RID" : "PASID",
+					return lerr(l, s->line,
+						    "%s %s is attached already (line %d)", s->dev,
+						    s->pasid == UIOMMU_NO_PASID ? "RID" : "PASID",
 						    l->st[j].line);
 		}
 	}
@@ -318,19 +323,22 @@ static int plan(struct uiommu_ctx *ctx, struct layout *l)
 			struct uiommu_device_desc dd;
 			uint64_t uid;
 
-			u = cli_parse_u64(s->unit, &uid) == 0 ? uiommu_unit_get(ctx, (uint32_t)uid)
-							       : uiommu_unit_get(ctx, uiommu_obj_find(ctx, s->unit));
+			u = cli_parse_u64(s->unit, &uid) == 0
+				    ? uiommu_unit_get(ctx, (uint32_t)uid)
+				    : uiommu_unit_get(ctx, uiommu_obj_find(ctx, s->unit));
 			if (!u)
 				return lerr(l, s->line, "no unit '%s'", s->unit);
 			id = uiommu_obj_find(ctx, s->name);
 			if (!id) {
-				for (d = uiommu_device_next(ctx, NULL); d; d = uiommu_device_next(ctx, d)) {
+				for (d = uiommu_device_next(ctx, NULL); d;
+				     d = uiommu_device_next(ctx, d)) {
 					uiommu_device_get_desc(d, &dd);
 					if (uiommu_device_unit(d) == u && dd.hw_id == s->id)
-						return lerr(l, s->line,
-							    "unit %s has a device with id %#x already "
-							    "(device %u)",
-							    s->unit, s->id, uiommu_device_id(d));
+						return lerr(
+							l, s->line,
+							"unit %s has a device with id %#x already "
+							"(device %u)",
+							s->unit, s->id, uiommu_device_id(d));
 				}
 				break;
 			}
@@ -341,10 +349,11 @@ static int plan(struct uiommu_ctx *ctx, struct layout *l)
 			if (uiommu_device_unit(d) != u || dd.segment != s->seg ||
 			    (uint16_t)(dd.bus << 8 | dd.devfn) != s->rid || dd.hw_id != s->id ||
 			    dd.pasid_bits != s->pasid_bits)
-				return lerr(l, s->line,
-					    "device %s exists with another description (see 'device "
-					    "show %s')",
-					    s->name, s->name);
+				return lerr(
+					l, s->line,
+					"device %s exists with another description (see 'device "
+					"show %s')",
+					s->name, s->name);
 			s->noop = true;
 			break;
 		}
@@ -359,29 +368,34 @@ static int plan(struct uiommu_ctx *ctx, struct layout *l)
 			struct uiommu_area_info ar;
 
 			if (!a && !find_decl(l, ST_IOAS, s->name, i))
-				return lerr(l, s->line, "no IOAS '%s' (declare it with 'ioas %s' above)",
+				return lerr(l, s->line,
+					    "no IOAS '%s' (declare it with 'ioas %s' above)",
 					    s->name, s->name);
 			if (!a)
 				break;
 			if (uiommu_ioas_lookup(a, s->iova, &ar) == 0 && ar.iova == s->iova &&
-			    ar.len == s->len && ar.prot == s->prot && (s->alloc || ar.phys == s->phys)) {
+			    ar.len == s->len && ar.prot == s->prot &&
+			    (s->alloc || ar.phys == s->phys)) {
 				s->noop = true;
 				break;
 			}
-			if (uiommu_ioas_areas(a, s->iova, &ar, 1) == 1 && ar.iova <= s->iova + s->len - 1)
+			if (uiommu_ioas_areas(a, s->iova, &ar, 1) == 1 &&
+			    ar.iova <= s->iova + s->len - 1)
 				return lerr(l, s->line,
 					    "window %#" PRIx64 "+%#" PRIx64
-					    " overlaps the mapping at %#" PRIx64 "+%#" PRIx64 " of %s",
+					    " overlaps the mapping at %#" PRIx64 "+%#" PRIx64
+					    " of %s",
 					    s->iova, s->len, ar.iova, ar.len, s->name);
 			if (uiommu_ioas_lookup(a, s->iova, &ar) == 0)
 				return lerr(l, s->line,
-					    "window %#" PRIx64 " lies inside the mapping at %#" PRIx64
-					    " of %s",
+					    "window %#" PRIx64
+					    " lies inside the mapping at %#" PRIx64 " of %s",
 					    s->iova, ar.iova, s->name);
 			break;
 		}
 		case ST_ATTACH: {
-			struct uiommu_device *d = uiommu_device_get(ctx, uiommu_obj_find(ctx, s->dev));
+			struct uiommu_device *d =
+				uiommu_device_get(ctx, uiommu_obj_find(ctx, s->dev));
 			uint32_t aid = uiommu_obj_find(ctx, s->name), cur;
 			bool att;
 
@@ -395,8 +409,10 @@ static int plan(struct uiommu_ctx *ctx, struct layout *l)
 			if (att && aid && cur == aid) {
 				s->noop = true;
 			} else if (att) {
-				return lerr(l, s->line, "%s %s is attached elsewhere (ioas %u): detach it "
-					    "first", s->dev, s->pasid == UIOMMU_NO_PASID ? "RID" : "PASID",
+				return lerr(l, s->line,
+					    "%s %s is attached elsewhere (ioas %u): detach it "
+					    "first",
+					    s->dev, s->pasid == UIOMMU_NO_PASID ? "RID" : "PASID",
 					    cur);
 			}
 			break;
@@ -424,8 +440,8 @@ static void rollback(struct uiommu_ctx *ctx, struct undo *u, int n)
 			(void)uiommu_device_detach(uiommu_device_get(ctx, u[n].id), u[n].pasid);
 			break;
 		case ST_WINDOW:
-			(void)uiommu_ioas_unmap(uiommu_ioas_get(ctx, u[n].ioas), u[n].iova, u[n].len,
-						NULL);
+			(void)uiommu_ioas_unmap(uiommu_ioas_get(ctx, u[n].ioas), u[n].iova,
+						u[n].len, NULL);
 			if (u[n].buf)
 				(void)uiommu_buf_free(ctx, u[n].buf);
 			break;
@@ -456,9 +472,10 @@ static int exec_stmt(struct uiommu_ctx *ctx, const struct layout *l, const struc
 			.pasid_bits = s->pasid_bits,
 		};
 		uint64_t uid;
-		struct uiommu_unit *un = cli_parse_u64(s->unit, &uid) == 0
-						 ? uiommu_unit_get(ctx, (uint32_t)uid)
-						 : uiommu_unit_get(ctx, uiommu_obj_find(ctx, s->unit));
+		struct uiommu_unit *un =
+			cli_parse_u64(s->unit, &uid) == 0
+				? uiommu_unit_get(ctx, (uint32_t)uid)
+				: uiommu_unit_get(ctx, uiommu_obj_find(ctx, s->unit));
 		struct uiommu_device *d;
 
 		rc = uiommu_device_add(un, &dd, &d);
@@ -491,7 +508,8 @@ static int exec_stmt(struct uiommu_ctx *ctx, const struct layout *l, const struc
 			struct uiommu_buf_info b;
 
 			if (uiommu_buf_lookup(ctx, phys, &b) || phys + s->len > b.iova + b.len) {
-				lerr(l, s->line, "on a model, phys= must lie inside an alloc buffer");
+				lerr(l, s->line,
+				     "on a model, phys= must lie inside an alloc buffer");
 				return -EINVAL;
 			}
 		}
@@ -528,8 +546,8 @@ static int exec_stmt(struct uiommu_ctx *ctx, const struct layout *l, const struc
 					   ? " (inside a reserved range?)"
 					   : "";
 
-		lerr(l, s->line, "%s %s: %s%s", what[s->kind], s->kind == ST_ATTACH ? s->dev : s->name,
-		     uiommu_strerror(rc), hint);
+		lerr(l, s->line, "%s %s: %s%s", what[s->kind],
+		     s->kind == ST_ATTACH ? s->dev : s->name, uiommu_strerror(rc), hint);
 		/* A half-done statement (created, not named) is undone here. */
 		if (u->id && (s->kind == ST_DEVICE || s->kind == ST_IOAS))
 			rollback(ctx, u, 1);

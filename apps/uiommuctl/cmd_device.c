@@ -34,9 +34,9 @@ json_t *cli_device_json(struct uiommu_ctx *ctx, struct uiommu_device *d)
 	for (uint32_t i = 0; i < n && i < 64; i++) {
 		json_t *a = json_object();
 
-		json_object_set_new(a, "pasid", at[i].pasid == UIOMMU_NO_PASID
-							? json_null()
-							: json_integer(at[i].pasid));
+		json_object_set_new(a, "pasid",
+				    at[i].pasid == UIOMMU_NO_PASID ? json_null()
+								   : json_integer(at[i].pasid));
 		json_object_set_new(a, "hwpt", json_integer(at[i].hwpt_id));
 		json_object_set_new(a, "ioas", json_integer(at[i].ioas_id));
 		json_array_append_new(arr, a);
@@ -68,7 +68,8 @@ static void device_print(json_t *o)
 			printf("  RID");
 		else
 			printf("  PASID %" JSON_INTEGER_FORMAT, json_integer_value(p));
-		printf(" -> hwpt %" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(a, "hwpt")));
+		printf(" -> hwpt %" JSON_INTEGER_FORMAT,
+		       json_integer_value(json_object_get(a, "hwpt")));
 		if (json_integer_value(json_object_get(a, "ioas")))
 			printf(" (ioas %" JSON_INTEGER_FORMAT ")",
 			       json_integer_value(json_object_get(a, "ioas")));
@@ -98,8 +99,7 @@ int cmd_device_list(const struct cli_opts *opts, int argc, char **argv)
 		size_t i;
 		json_t *o;
 
-		json_array_foreach(arr, i, o)
-			device_print(o);
+		json_array_foreach(arr, i, o) device_print(o);
 	}
 	json_decref(arr);
 	cli_state_close(ctx);

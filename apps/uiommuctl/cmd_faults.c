@@ -16,10 +16,10 @@
 
 #include "cli.h"
 
-#define POLL_BURST 32
+#define POLL_BURST	32
 #define FOLLOW_SLEEP_NS (50 * 1000 * 1000) /* between empty polls */
-#define DMA_MAX (16u << 20)
-#define DMA_SHOW 256 /* bytes shown of a read */
+#define DMA_MAX		(16u << 20)
+#define DMA_SHOW	256 /* bytes shown of a read */
 
 static volatile sig_atomic_t stop;
 

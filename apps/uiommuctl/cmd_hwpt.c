@@ -121,8 +121,8 @@ static json_t *levels_json(const struct uiommu_walk_level *lv, int n)
 static void levels_print(const struct uiommu_walk_level *lv, int n, const char *indent)
 {
 	for (int i = 0; i < n; i++)
-		printf("%sL%u table %#" PRIx64 " [%3u] = 0x%016" PRIx64 "  %s\n", indent, lv[i].level,
-		       lv[i].table, lv[i].index, lv[i].entry, lv[i].text);
+		printf("%sL%u table %#" PRIx64 " [%3u] = 0x%016" PRIx64 "  %s\n", indent,
+		       lv[i].level, lv[i].table, lv[i].index, lv[i].entry, lv[i].text);
 }
 
 int cmd_hwpt_show(const struct cli_opts *opts, int argc, char **argv)
@@ -175,8 +175,8 @@ int cmd_hwpt_show(const struct cli_opts *opts, int argc, char **argv)
 			json_object_set_new(m, "iova", json_string(b));
 			json_object_set_new(m, "len", json_integer((json_int_t)ar[i].len));
 			if (!opts->json)
-				printf("  mapping %#" PRIx64 "-%#" PRIx64 " -> %#" PRIx64 "\n", iova,
-				       end - 1, ar[i].phys);
+				printf("  mapping %#" PRIx64 "-%#" PRIx64 " -> %#" PRIx64 "\n",
+				       iova, end - 1, ar[i].phys);
 			do {
 				int k = uiommu_hwpt_walk(h, iova, lv, WALK_MAX);
 				uint64_t step = k > 0 && lv[k - 1].leaf ? lv[k - 1].pgsize : 4096;
@@ -274,15 +274,16 @@ int cmd_walk(const struct cli_opts *opts, int argc, char **argv)
 	h = hwpt_id ? uiommu_hwpt_get(ctx, hwpt_id) : NULL;
 	o = json_object();
 	json_object_set_new(o, "device", json_integer(uiommu_device_id(d)));
-	json_object_set_new(o, "pasid", pasid == UIOMMU_NO_PASID ? json_null() : json_integer(pasid));
+	json_object_set_new(o, "pasid",
+			    pasid == UIOMMU_NO_PASID ? json_null() : json_integer(pasid));
 	snprintf(verdict, sizeof(verdict), "%#" PRIx64, iova);
 	json_object_set_new(o, "iova", json_string(verdict));
 	json_object_set_new(o, "hwpt", json_integer(hwpt_id));
 	json_object_set_new(o, "ioas", json_integer(ioas_id));
 	if (!h) {
 		snprintf(verdict, sizeof(verdict),
-			 "blocked: %s is not attached (no %s entry): every DMA from it faults",
-			 who, pasid == UIOMMU_NO_PASID ? "context" : "PASID");
+			 "blocked: %s is not attached (no %s entry): every DMA from it faults", who,
+			 pasid == UIOMMU_NO_PASID ? "context" : "PASID");
 	} else {
 		struct uiommu_ioas *a = ioas_id ? uiommu_ioas_get(ctx, ioas_id) : NULL;
 
@@ -296,9 +297,10 @@ int cmd_walk(const struct cli_opts *opts, int argc, char **argv)
 			json_object_set_new(m, "len", json_integer((json_int_t)ar.len));
 			snprintf(b, sizeof(b), "%#" PRIx64, ar.phys);
 			json_object_set_new(m, "phys", json_string(b));
-			json_object_set_new(m, "prot", json_string(ar.prot == 3   ? "rw"
-								   : ar.prot == 1 ? "r"
-										  : "w"));
+			json_object_set_new(m, "prot",
+					    json_string(ar.prot == 3   ? "rw"
+							: ar.prot == 1 ? "r"
+								       : "w"));
 			json_object_set_new(o, "mapping", m);
 		}
 		k = uiommu_hwpt_walk(h, iova, lv, WALK_MAX);
@@ -313,13 +315,14 @@ int cmd_walk(const struct cli_opts *opts, int argc, char **argv)
 				 "translates: %#" PRIx64 " -> %#" PRIx64 " (%" PRIu64
 				 " KiB page, %s)%s",
 				 iova, pa, lv[k - 1].pgsize >> 10,
-				 mapped ? (ar.prot == 3 ? "read/write" : ar.prot == 1 ? "read-only"
-										 : "write-only")
+				 mapped ? (ar.prot == 3	  ? "read/write"
+					   : ar.prot == 1 ? "read-only"
+							  : "write-only")
 					: "?",
 				 mapped ? "" : " -- but not in the IOAS: stale table entry?");
 		} else if (k > 0) {
-			snprintf(verdict, sizeof(verdict),
-				 "faults: level %u entry not present%s", lv[k - 1].level,
+			snprintf(verdict, sizeof(verdict), "faults: level %u entry not present%s",
+				 lv[k - 1].level,
 				 mapped ? " -- yet the IOAS maps it: table out of sync?"
 					: ": the IOVA is not mapped in ioas (see 'ioas show')");
 		} else {

@@ -102,9 +102,10 @@ static json_t *ioas_json(struct uiommu_ctx *ctx, struct uiommu_ioas *a, bool ful
 				continue;
 			u = json_object();
 			json_object_set_new(u, "device", json_integer(uiommu_device_id(d)));
-			json_object_set_new(u, "pasid", at[i].pasid == UIOMMU_NO_PASID
-								? json_null()
-								: json_integer(at[i].pasid));
+			json_object_set_new(u, "pasid",
+					    at[i].pasid == UIOMMU_NO_PASID
+						    ? json_null()
+						    : json_integer(at[i].pasid));
 			json_object_set_new(u, "hwpt", json_integer(at[i].hwpt_id));
 			json_array_append_new(users, u);
 		}
@@ -156,17 +157,15 @@ static void ioas_print(json_t *o)
 	}
 	printf("\n");
 	arr = json_object_get(o, "mappings");
-	json_array_foreach(arr, i, v)
-		printf("  %s +%#" PRIx64 " -> %s %s\n",
-		       json_string_value(json_object_get(v, "iova")),
-		       (uint64_t)json_integer_value(json_object_get(v, "len")),
-		       json_string_value(json_object_get(v, "phys")),
-		       json_string_value(json_object_get(v, "prot")));
+	json_array_foreach(arr, i, v) printf(
+		"  %s +%#" PRIx64 " -> %s %s\n", json_string_value(json_object_get(v, "iova")),
+		(uint64_t)json_integer_value(json_object_get(v, "len")),
+		json_string_value(json_object_get(v, "phys")),
+		json_string_value(json_object_get(v, "prot")));
 	arr = json_object_get(o, "usable");
 	if (arr) {
 		printf("  usable IOVA:");
-		json_array_foreach(arr, i, v)
-			printf(" %s", json_string_value(v));
+		json_array_foreach(arr, i, v) printf(" %s", json_string_value(v));
 		printf("\n");
 	}
 }
@@ -280,8 +279,7 @@ int cmd_ioas_list(const struct cli_opts *opts, int argc, char **argv)
 		size_t i;
 		json_t *o;
 
-		json_array_foreach(arr, i, o)
-			ioas_print(o);
+		json_array_foreach(arr, i, o) ioas_print(o);
 	}
 	json_decref(arr);
 	cli_state_close(ctx);
@@ -376,8 +374,9 @@ static int map_hugefile(struct uiommu_ioas *a, const char *spec, uint64_t len, u
 	close(fd);
 	if (va == MAP_FAILED) {
 		rc = -errno;
-		cli_fail(rc, "cannot map %s at offset %#" PRIx64 " (a hugetlbfs file; offset and "
-			     "length multiples of the huge page size)",
+		cli_fail(rc,
+			 "cannot map %s at offset %#" PRIx64 " (a hugetlbfs file; offset and "
+			 "length multiples of the huge page size)",
 			 path, off);
 		return rc;
 	}
@@ -503,15 +502,16 @@ int cmd_ioas_map(const struct cli_opts *opts, int argc, char **argv)
 		goto out;
 	}
 	if (opts->json) {
-		struct uiommu_area_info ar = {.iova = iova, .len = len, .phys = phys, .prot = flags};
+		struct uiommu_area_info ar = {
+			.iova = iova, .len = len, .phys = phys, .prot = flags};
 		json_t *o = area_json(&ar);
 
 		json_object_set_new(o, "ioas", json_integer(uiommu_ioas_id(a)));
 		cli_json_print(o);
 		json_decref(o);
 	} else {
-		printf("mapped %#" PRIx64 "-%#" PRIx64 " -> %#" PRIx64 " %s\n", iova, iova + len - 1,
-		       phys, prot_str(flags));
+		printf("mapped %#" PRIx64 "-%#" PRIx64 " -> %#" PRIx64 " %s\n", iova,
+		       iova + len - 1, phys, prot_str(flags));
 	}
 	rc = CLI_OK;
 out:
@@ -531,7 +531,8 @@ int cmd_ioas_unmap(const struct cli_opts *opts, int argc, char **argv)
 
 	if (argc < 2 || argc > 3 || (all && argc != 2))
 		return CLI_USAGE;
-	if (!all && (cli_parse_u64(argv[1], &iova) || (argc == 3 && cli_parse_size(argv[2], &len)))) {
+	if (!all &&
+	    (cli_parse_u64(argv[1], &iova) || (argc == 3 && cli_parse_size(argv[2], &len)))) {
 		cli_err("bad IOVA or length");
 		return CLI_USAGE;
 	}
@@ -558,7 +559,8 @@ int cmd_ioas_unmap(const struct cli_opts *opts, int argc, char **argv)
 		}
 		len = one.len;
 	}
-	n = all ? collect_areas(a, 0, UINT64_MAX, &ar) : collect_areas(a, iova, iova + len - 1, &ar);
+	n = all ? collect_areas(a, 0, UINT64_MAX, &ar)
+		: collect_areas(a, iova, iova + len - 1, &ar);
 	rc = all ? uiommu_ioas_unmap_all(a, &done) : uiommu_ioas_unmap(a, iova, len, &done);
 	if (rc == -ENOENT) {
 		cli_err("nothing mapped there, or the range would cut a mapping (mappings are "
@@ -589,8 +591,7 @@ out:
 
 /* ------------------------------------------------------- attach / detach */
 
-static int attach_args(int argc, char **argv, const char **ioas, const char **dev,
-		       uint32_t *pasid)
+static int attach_args(int argc, char **argv, const char **ioas, const char **dev, uint32_t *pasid)
 {
 	const char *p = NULL;
 	int np = 0;

@@ -12,10 +12,10 @@
 #include "cli.h"
 
 #define MAX_AREAS 256
-#define SVG_W 960
-#define ROW_H 110
-#define BAR_X 260
-#define BAR_W (SVG_W - BAR_X - 20)
+#define SVG_W	  960
+#define ROW_H	  110
+#define BAR_X	  260
+#define BAR_W	  (SVG_W - BAR_X - 20)
 
 static void fmt_size(char *b, size_t n, uint64_t v)
 {
@@ -54,8 +54,8 @@ static int ioas_users(struct uiommu_ctx *ctx, uint32_t ioas, char out[][128], in
 				snprintf(out[n++], 128, "dev %u %s %s RID", uiommu_device_id(d),
 					 *nm ? nm : bdf, bdf);
 			else
-				snprintf(out[n++], 128, "dev %u %s %s PASID %u", uiommu_device_id(d),
-					 *nm ? nm : bdf, bdf, at[i].pasid);
+				snprintf(out[n++], 128, "dev %u %s %s PASID %u",
+					 uiommu_device_id(d), *nm ? nm : bdf, bdf, at[i].pasid);
 		}
 	}
 	return n;
@@ -79,10 +79,11 @@ static void write_dot(struct uiommu_ctx *ctx, FILE *f)
 		for (uint32_t i = 0; i < n; i++) {
 			fmt_size(sz, sizeof(sz), ar[i].len);
 			fprintf(f,
-				"\t\tioas%u_%u [label=\"%#" PRIx64 "-%#" PRIx64 "\\n%s %s -> %#" PRIx64
+				"\t\tioas%u_%u [label=\"%#" PRIx64 "-%#" PRIx64
+				"\\n%s %s -> %#" PRIx64
 				"\"];\n\t\tioas%u -> ioas%u_%u [style=invis];\n",
-				id, i, ar[i].iova, ar[i].iova + ar[i].len - 1, sz, prot_s(ar[i].prot),
-				ar[i].phys, id, id, i);
+				id, i, ar[i].iova, ar[i].iova + ar[i].len - 1, sz,
+				prot_s(ar[i].prot), ar[i].phys, id, id, i);
 		}
 		fprintf(f, "\t}\n");
 	}
@@ -94,17 +95,20 @@ static void write_dot(struct uiommu_ctx *ctx, FILE *f)
 
 		uiommu_device_get_desc(d, &dd);
 		cli_fmt_bdf(bdf, sizeof(bdf), dd.segment, (uint16_t)(dd.bus << 8 | dd.devfn));
-		fprintf(f, "\tdev%u [shape=component, label=\"device %u %s\\n%s id %#x\"];\n", id, id,
-			cli_obj_name(ctx, id, nm), bdf, dd.hw_id);
+		fprintf(f, "\tdev%u [shape=component, label=\"device %u %s\\n%s id %#x\"];\n", id,
+			id, cli_obj_name(ctx, id, nm), bdf, dd.hw_id);
 		for (uint32_t i = 0; i < k && i < 64; i++) {
 			if (!at[i].ioas_id)
 				continue;
 			if (at[i].pasid == UIOMMU_NO_PASID)
-				fprintf(f, "\tdev%u -> ioas%u [lhead=cluster_ioas%u, label=\"RID\"];\n",
+				fprintf(f,
+					"\tdev%u -> ioas%u [lhead=cluster_ioas%u, "
+					"label=\"RID\"];\n",
 					id, at[i].ioas_id, at[i].ioas_id);
 			else
 				fprintf(f,
-					"\tdev%u -> ioas%u [lhead=cluster_ioas%u, label=\"PASID %u\"];\n",
+					"\tdev%u -> ioas%u [lhead=cluster_ioas%u, label=\"PASID "
+					"%u\"];\n",
 					id, at[i].ioas_id, at[i].ioas_id, at[i].pasid);
 		}
 	}
@@ -134,15 +138,18 @@ static void write_svg(struct uiommu_ctx *ctx, FILE *f)
 		char nm[UIOMMU_NAME_MAX], sz[24];
 		double units = 0, x = BAR_X, scale;
 
-		fprintf(f, "<text x=\"10\" y=\"%d\" font-size=\"13\" font-weight=\"bold\">ioas %u %s"
-			   "</text>\n",
+		fprintf(f,
+			"<text x=\"10\" y=\"%d\" font-size=\"13\" font-weight=\"bold\">ioas %u %s"
+			"</text>\n",
 			y + 16, id, cli_obj_name(ctx, id, nm));
 		for (int i = 0; i < nu && i < 5; i++)
-			fprintf(f, "<text x=\"20\" y=\"%d\">%s</text>\n<line x1=\"%d\" y1=\"%d\" "
-				   "x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>\n",
+			fprintf(f,
+				"<text x=\"20\" y=\"%d\">%s</text>\n<line x1=\"%d\" y1=\"%d\" "
+				"x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>\n",
 				y + 34 + 14 * i, users[i], 200, y + 30 + 14 * i, BAR_X, y + 45);
-		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"30\" fill=\"#eee\" "
-			   "stroke=\"#999\"/>\n",
+		fprintf(f,
+			"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"30\" fill=\"#eee\" "
+			"stroke=\"#999\"/>\n",
 			BAR_X, y + 30, BAR_W);
 		/* Width: each mapping log2-sized, each gap a fixed unit. */
 		for (uint32_t i = 0; i < n; i++) {
@@ -158,7 +165,8 @@ static void write_svg(struct uiommu_ctx *ctx, FILE *f)
 			x += scale; /* gap */
 			fmt_size(sz, sizeof(sz), ar[i].len);
 			fprintf(f,
-				"<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"30\" fill=\"%s\" "
+				"<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"30\" "
+				"fill=\"%s\" "
 				"stroke=\"#333\"><title>%#" PRIx64 "-%#" PRIx64 " -> %#" PRIx64
 				" %s</title></rect>\n"
 				"<text x=\"%.1f\" y=\"%d\">%s %s</text>\n"

@@ -24,32 +24,31 @@ struct reg_field {
 };
 
 static const struct reg_field vtd_cap_fields[] = {
-	{"ND", VTD_CAP_ND, 0},	     {"AFL", VTD_CAP_AFL, 0},	  {"RWBF", VTD_CAP_RWBF, 0},
-	{"PLMR", VTD_CAP_PLMR, 0},   {"PHMR", VTD_CAP_PHMR, 0},	  {"CM", VTD_CAP_CM, 0},
-	{"SAGAW", VTD_CAP_SAGAW, 0}, {"MGAW", VTD_CAP_MGAW, 1},	  {"ZLR", VTD_CAP_ZLR, 0},
-	{"FRO", VTD_CAP_FRO, 0},     {"SLLPS", VTD_CAP_SLLPS, 0}, {"PSI", VTD_CAP_PSI, 0},
-	{"NFR", VTD_CAP_NFR, 1},     {"MAMV", VTD_CAP_MAMV, 0},	  {"DWD", VTD_CAP_DWD, 0},
-	{"DRD", VTD_CAP_DRD, 0},     {"FL1GP", VTD_CAP_FL1GP, 0}, {"PI", VTD_CAP_PI, 0},
-	{"FL5LP", VTD_CAP_FL5LP, 0}, {"ECMDS", VTD_CAP_ECMDS, 0}, {"ESIRTPS", VTD_CAP_ESIRTPS, 0},
+	{"ND", VTD_CAP_ND, 0},	       {"AFL", VTD_CAP_AFL, 0},	    {"RWBF", VTD_CAP_RWBF, 0},
+	{"PLMR", VTD_CAP_PLMR, 0},     {"PHMR", VTD_CAP_PHMR, 0},   {"CM", VTD_CAP_CM, 0},
+	{"SAGAW", VTD_CAP_SAGAW, 0},   {"MGAW", VTD_CAP_MGAW, 1},   {"ZLR", VTD_CAP_ZLR, 0},
+	{"FRO", VTD_CAP_FRO, 0},       {"SLLPS", VTD_CAP_SLLPS, 0}, {"PSI", VTD_CAP_PSI, 0},
+	{"NFR", VTD_CAP_NFR, 1},       {"MAMV", VTD_CAP_MAMV, 0},   {"DWD", VTD_CAP_DWD, 0},
+	{"DRD", VTD_CAP_DRD, 0},       {"FL1GP", VTD_CAP_FL1GP, 0}, {"PI", VTD_CAP_PI, 0},
+	{"FL5LP", VTD_CAP_FL5LP, 0},   {"ECMDS", VTD_CAP_ECMDS, 0}, {"ESIRTPS", VTD_CAP_ESIRTPS, 0},
 	{"ESRTPS", VTD_CAP_ESRTPS, 0},
 };
 
 static const struct reg_field vtd_ecap_fields[] = {
-	{"C", VTD_ECAP_C, 0},	      {"QI", VTD_ECAP_QI, 0},	    {"DT", VTD_ECAP_DT, 0},
-	{"IR", VTD_ECAP_IR, 0},	      {"EIM", VTD_ECAP_EIM, 0},	    {"PT", VTD_ECAP_PT, 0},
-	{"SC", VTD_ECAP_SC, 0},	      {"IRO", VTD_ECAP_IRO, 0},	    {"MHMV", VTD_ECAP_MHMV, 0},
-	{"MTS", VTD_ECAP_MTS, 0},     {"NEST", VTD_ECAP_NEST, 0},   {"PRS", VTD_ECAP_PRS, 0},
-	{"ERS", VTD_ECAP_ERS, 0},     {"SRS", VTD_ECAP_SRS, 0},	    {"NWFS", VTD_ECAP_NWFS, 0},
-	{"EAFS", VTD_ECAP_EAFS, 0},   {"PSS", VTD_ECAP_PSS, 1},	    {"PASID", VTD_ECAP_PASID, 0},
-	{"DIT", VTD_ECAP_DIT, 0},     {"PDS", VTD_ECAP_PDS, 0},	    {"SMTS", VTD_ECAP_SMTS, 0},
-	{"VCS", VTD_ECAP_VCS, 0},     {"SLADS", VTD_ECAP_SLADS, 0}, {"SLTS", VTD_ECAP_SLTS, 0},
-	{"FLTS", VTD_ECAP_FLTS, 0},   {"SMPWC", VTD_ECAP_SMPWC, 0}, {"RPS", VTD_ECAP_RPS, 0},
-	{"PMS", VTD_ECAP_PMS, 0},     {"ADMS", VTD_ECAP_ADMS, 0},   {"RPRIVS", VTD_ECAP_RPRIVS, 0},
+	{"C", VTD_ECAP_C, 0},	    {"QI", VTD_ECAP_QI, 0},	  {"DT", VTD_ECAP_DT, 0},
+	{"IR", VTD_ECAP_IR, 0},	    {"EIM", VTD_ECAP_EIM, 0},	  {"PT", VTD_ECAP_PT, 0},
+	{"SC", VTD_ECAP_SC, 0},	    {"IRO", VTD_ECAP_IRO, 0},	  {"MHMV", VTD_ECAP_MHMV, 0},
+	{"MTS", VTD_ECAP_MTS, 0},   {"NEST", VTD_ECAP_NEST, 0},	  {"PRS", VTD_ECAP_PRS, 0},
+	{"ERS", VTD_ECAP_ERS, 0},   {"SRS", VTD_ECAP_SRS, 0},	  {"NWFS", VTD_ECAP_NWFS, 0},
+	{"EAFS", VTD_ECAP_EAFS, 0}, {"PSS", VTD_ECAP_PSS, 1},	  {"PASID", VTD_ECAP_PASID, 0},
+	{"DIT", VTD_ECAP_DIT, 0},   {"PDS", VTD_ECAP_PDS, 0},	  {"SMTS", VTD_ECAP_SMTS, 0},
+	{"VCS", VTD_ECAP_VCS, 0},   {"SLADS", VTD_ECAP_SLADS, 0}, {"SLTS", VTD_ECAP_SLTS, 0},
+	{"FLTS", VTD_ECAP_FLTS, 0}, {"SMPWC", VTD_ECAP_SMPWC, 0}, {"RPS", VTD_ECAP_RPS, 0},
+	{"PMS", VTD_ECAP_PMS, 0},   {"ADMS", VTD_ECAP_ADMS, 0},	  {"RPRIVS", VTD_ECAP_RPRIVS, 0},
 };
 
 /* Decode @reg: single-bit fields that are set by name, wider ones NAME=value. */
-static json_t *decode_reg(uint64_t reg, const struct reg_field *f, size_t n, char *txt,
-			  size_t len)
+static json_t *decode_reg(uint64_t reg, const struct reg_field *f, size_t n, char *txt, size_t len)
 {
 	json_t *o = json_object();
 	size_t off = 0;
@@ -83,8 +82,12 @@ static void pgsizes_text(uint64_t bm, char *buf, size_t len)
 		if (!(bm & (1ull << b)))
 			continue;
 		off += (size_t)snprintf(buf + off, len - off, "%s%llu%c", off ? "," : "",
-					b >= 30 ? 1ull << (b - 30) : b >= 20 ? 1ull << (b - 20) : 1ull << (b - 10),
-					b >= 30 ? 'G' : b >= 20 ? 'M' : 'K');
+					b >= 30	  ? 1ull << (b - 30)
+					: b >= 20 ? 1ull << (b - 20)
+						  : 1ull << (b - 10),
+					b >= 30	  ? 'G'
+					: b >= 20 ? 'M'
+						  : 'K');
 	}
 	if (!off)
 		snprintf(buf, len, "-");
@@ -102,8 +105,8 @@ static json_t *unit_json(struct uiommu_ctx *ctx, struct uiommu_unit *u, bool ful
 	json_object_set_new(o, "id", json_integer(ui.id));
 	json_object_set_new(o, "name", json_string(cli_obj_name(ctx, ui.id, nm)));
 	json_object_set_new(o, "family", json_string(cli_family_name(ui.family)));
-	json_object_set_new(o, "access", json_string(ui.access == UIOMMU_UNIT_MODEL ? "model"
-										     : "mmio"));
+	json_object_set_new(o, "access",
+			    json_string(ui.access == UIOMMU_UNIT_MODEL ? "model" : "mmio"));
 	snprintf(txt, sizeof(txt), "%#" PRIx64, ui.reg_base);
 	json_object_set_new(o, "reg_base", json_string(txt));
 	json_object_set_new(o, "segment", json_integer(ui.segment));
@@ -140,14 +143,14 @@ static json_t *unit_json(struct uiommu_ctx *ctx, struct uiommu_unit *u, bool ful
 		json_object_set_new(regs, "VER", json_string(txt));
 		snprintf(txt, sizeof(txt), "0x%016" PRIx64, hi.u.vtd.cap);
 		json_object_set_new(regs, "CAP", json_string(txt));
-		json_object_set_new(regs, "cap", decode_reg(hi.u.vtd.cap, vtd_cap_fields,
-							    ARRAY_SIZE(vtd_cap_fields), txt,
-							    sizeof(txt)));
+		json_object_set_new(regs, "cap",
+				    decode_reg(hi.u.vtd.cap, vtd_cap_fields,
+					       ARRAY_SIZE(vtd_cap_fields), txt, sizeof(txt)));
 		snprintf(txt, sizeof(txt), "0x%016" PRIx64, hi.u.vtd.ecap);
 		json_object_set_new(regs, "ECAP", json_string(txt));
-		json_object_set_new(regs, "ecap", decode_reg(hi.u.vtd.ecap, vtd_ecap_fields,
-							     ARRAY_SIZE(vtd_ecap_fields), txt,
-							     sizeof(txt)));
+		json_object_set_new(regs, "ecap",
+				    decode_reg(hi.u.vtd.ecap, vtd_ecap_fields,
+					       ARRAY_SIZE(vtd_ecap_fields), txt, sizeof(txt)));
 	} else {
 		json_object_set_new(regs, "status", json_string("not decoded for this family"));
 	}
@@ -197,9 +200,7 @@ static void unit_print(struct uiommu_ctx *ctx, struct uiommu_unit *u, bool full)
 	       json_integer_value(json_object_get(c, "num_domains")),
 	       json_string_value(json_object_get(c, "pgsizes")),
 	       json_string_value(json_object_get(c, "s1_pgsizes")));
-	json_object_foreach(c, k, v)
-		if (json_is_true(v))
-			printf(" %s", k);
+	json_object_foreach(c, k, v) if (json_is_true(v)) printf(" %s", k);
 	printf("\n");
 	if (full) {
 		struct uiommu_hw_info hi;
@@ -217,10 +218,10 @@ static void unit_print(struct uiommu_ctx *ctx, struct uiommu_unit *u, bool full)
 		json_t *ra = json_object_get(o, "reserved");
 		size_t i;
 
-		json_array_foreach(ra, i, v)
-			printf("  reserved %s-%s %s\n", json_string_value(json_object_get(v, "start")),
-			       json_string_value(json_object_get(v, "last")),
-			       json_string_value(json_object_get(v, "kind")));
+		json_array_foreach(ra, i, v) printf("  reserved %s-%s %s\n",
+						    json_string_value(json_object_get(v, "start")),
+						    json_string_value(json_object_get(v, "last")),
+						    json_string_value(json_object_get(v, "kind")));
 	}
 	json_decref(o);
 }
@@ -280,7 +281,7 @@ int cmd_unit_show(const struct cli_opts *opts, int argc, char **argv)
 
 static enum uiommu_family fw_family(enum uiommu_fw_family f)
 {
-	return f == UIOMMU_FW_VTD ? UIOMMU_FAMILY_VTD
+	return f == UIOMMU_FW_VTD     ? UIOMMU_FAMILY_VTD
 	       : f == UIOMMU_FW_AMDVI ? UIOMMU_FAMILY_AMDVI
 				      : UIOMMU_FAMILY_SMMUV3;
 }
@@ -296,7 +297,8 @@ static int hw_unit_desc(const struct cli_opts *opts, const char *base_s, const c
 	size_t pick = SIZE_MAX;
 	int ret;
 
-	if ((base_s && cli_parse_u64(base_s, &base)) || (index_s && cli_parse_u64(index_s, &index))) {
+	if ((base_s && cli_parse_u64(base_s, &base)) ||
+	    (index_s && cli_parse_u64(index_s, &index))) {
 		cli_err("bad --base or --index");
 		return CLI_USAGE;
 	}
@@ -394,7 +396,8 @@ int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 			return rc;
 		d.uio_path = uio;
 		if (geteuid() != 0)
-			cli_err("warning: not root: mapping registers and hugepages will likely fail");
+			cli_err("warning: not root: mapping registers and hugepages will likely "
+				"fail");
 		rc = cli_state_open(opts, CLI_STATE_HW_CREATE, &ctx);
 		if (rc)
 			return rc;

@@ -181,8 +181,9 @@ int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_c
 		return CLI_FAILED;
 	}
 	if (rc == -ENOENT || rc == -EACCES || rc == -EPERM) {
-		return cli_fail(rc, "cannot create the hardware state '%s' in %s (needs root and a "
-				    "mounted hugetlbfs with free 2 MiB pages)",
+		return cli_fail(rc,
+				"cannot create the hardware state '%s' in %s (needs root and a "
+				"mounted hugetlbfs with free 2 MiB pages)",
 				eo.name, eo.huge_dir ? eo.huge_dir : "/dev/hugepages");
 	}
 	if (rc)

@@ -92,7 +92,7 @@ void *uobj_next(struct uiommu_ctx *ctx, enum uobj_type type, void *prev)
 
 static bool pid_alive(uint32_t pid)
 {
-	return pid && (kill((pid_t)pid, 0) == 0 || errno != ESRCH);
+	return uenv_pid_alive(pid);
 }
 
 static int ctx_adopt(struct uiommu_ctx *ctx)

@@ -10,7 +10,7 @@
 #include "core/core.h"
 
 struct ctx_ext {
-	struct list_head bufs;  /* struct ext_buf, allocation order */
+	struct list_head bufs;	/* struct ext_buf, allocation order */
 	struct list_head names; /* struct ext_name */
 	uint32_t nr_bufs;
 };

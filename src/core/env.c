@@ -193,6 +193,30 @@ void uenv_relax(void)
  * process: after spinning a while, a waiter checks whether the holder
  * still exists and takes the lock over if not.
  */
+bool uenv_pid_alive(uint32_t pid)
+{
+	char path[64], buf[256];
+	FILE *f;
+
+	if (!pid)
+		return false;
+	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		return false;
+	/* A killed process its parent has not reaped yet still answers kill(0):
+	 * its state in /proc/PID/stat is Z (zombie) or X (dead). */
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return true; /* no /proc: trust kill() */
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *rp = strrchr(buf, ')'); /* comm may contain spaces */
+	if (rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'))
+		return false;
+	return true;
+}
+
 void uenv_lock(uenv_lock_t *l)
 {
 	uint32_t self = (uint32_t)getpid();
@@ -212,7 +236,7 @@ void uenv_lock(uenv_lock_t *l)
 		}
 		spins = 0;
 		uint32_t owner = __atomic_load_n(&l->owner_pid, __ATOMIC_RELAXED);
-		if (owner && owner != self && kill((pid_t)owner, 0) < 0 && errno == ESRCH) {
+		if (owner && owner != self && !uenv_pid_alive(owner)) {
 			/* Holder died: take over. */
 			if (__atomic_compare_exchange_n(&l->owner_pid, &owner, self, false,
 							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {

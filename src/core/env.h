@@ -110,6 +110,8 @@ typedef struct {
 	volatile uint32_t v;
 	uint32_t owner_pid;
 } uenv_lock_t;
+/** Is process @pid alive (not gone, not a zombie)? */
+bool uenv_pid_alive(uint32_t pid);
 void uenv_lock(uenv_lock_t *l);
 void uenv_unlock(uenv_lock_t *l);
 

@@ -167,8 +167,8 @@ int uiommu_device_get_desc(const struct uiommu_device *dev, struct uiommu_device
 	return 0;
 }
 
-uint32_t uiommu_device_attachments(const struct uiommu_device *dev,
-				   struct uiommu_attach_info *out, uint32_t max)
+uint32_t uiommu_device_attachments(const struct uiommu_device *dev, struct uiommu_attach_info *out,
+				   uint32_t max)
 {
 	const struct list_node *pos;
 	uint32_t n = 0;

@@ -55,7 +55,7 @@ static void child(int mode)
 				    UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA))
 			_exit(15);
 	}
-	if (mode == 1) {
+	if (mode >= 1) {
 		/* Die holding the lock, as a crashed owner would. */
 		ctx_lock(ctx);
 		kill(getpid(), SIGKILL);
@@ -105,6 +105,28 @@ static void run(int mode)
 	CU_ASSERT_FATAL(pid >= 0);
 	if (pid == 0)
 		child(mode);
+	if (mode == 2) {
+		/* Adopt while the killed owner is still a zombie (not reaped). */
+		char path[64], st[256];
+		bool zombie = false;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		for (int i = 0; i < 2000 && !zombie; i++) {
+			FILE *f = fopen(path, "r");
+			size_t n = f ? fread(st, 1, sizeof(st) - 1, f) : 0;
+			if (f)
+				fclose(f);
+			st[n] = 0;
+			char *rp = strrchr(st, ')');
+			zombie = rp && rp[1] == ' ' && rp[2] == 'Z';
+			if (!zombie)
+				usleep(1000);
+		}
+		CU_ASSERT_FATAL(zombie);
+		adopt_and_check();
+		CU_ASSERT_FATAL(waitpid(pid, &status, 0) == pid);
+		CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		return;
+	}
 	CU_ASSERT_FATAL(waitpid(pid, &status, 0) == pid);
 	if (mode == 1) {
 		CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
@@ -122,6 +144,11 @@ static void test_detach_adopt(void)
 static void test_kill9_adopt(void)
 {
 	run(1);
+}
+
+static void test_kill9_zombie_adopt(void)
+{
+	run(2);
 }
 
 static void test_bad_state(void)
@@ -149,6 +176,7 @@ static void test_bad_state(void)
 static const struct ut_test tests[] = {
 	{"detach_then_adopt", test_detach_adopt},
 	{"kill9_owner_then_adopt", test_kill9_adopt},
+	{"kill9_owner_zombie_then_adopt", test_kill9_zombie_adopt},
 	{"bad_state_files", test_bad_state},
 	{NULL, NULL},
 };

@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# uiommuctl object verbs on the VT-d model, driven as a user would.
+# Usage: cli_test.sh PATH/TO/uiommuctl CASE
+# Every case uses its own state name and resets it on exit.
+set -uo pipefail
+CTL=$1
+CASE=$2
+STATE="clitest-$CASE-$$"
+SHM=/dev/shm/uiommu-$STATE
+TMP=$(mktemp -d)
+FAILS=0
+BG=
+
+cleanup() {
+	[ -n "$BG" ] && kill -9 "$BG" 2>/dev/null
+	"$CTL" --state "$STATE" reset >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ctl() { "$CTL" --state "$STATE" "$@"; }
+fail() {
+	echo "FAIL: $*" >&2
+	FAILS=$((FAILS + 1))
+}
+ok() { echo "ok: $*"; }
+# expect RC DESCRIPTION -- CMD...: run, check the exit status.
+expect() {
+	local want=$1 what=$2
+	shift 3
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	local rc=$?
+	if [ "$rc" != "$want" ]; then
+		fail "$what: exit $rc, expected $want; stderr: $(cat "$TMP/err")"
+		return 1
+	fi
+	ok "$what"
+}
+# jq-like: python expression over the parsed JSON on stdin (variable j).
+jpy() { python3 -c "import json,sys; j=json.load(sys.stdin); $1"; }
+grep_err() {
+	if grep -q -- "$1" "$TMP/err"; then ok "message: $1"; else
+		fail "stderr lacks '$1': $(cat "$TMP/err")"
+	fi
+}
+
+setup_basic() {
+	expect 0 "create model state" -- ctl --model vtd unit list
+	expect 0 "ioas create" -- ctl ioas create --name dma0
+	expect 0 "device add" -- ctl device add 1 00:03.0 --name nic --pasid-bits 8
+	expect 0 "attach" -- ctl ioas attach dma0 nic
+	expect 0 "map --alloc fixed" -- ctl ioas map dma0 --alloc 2M --iova 0x200000
+}
+
+case_persist() {
+	setup_basic
+	[ -e "$SHM" ] && ok "state file exists" || fail "no $SHM"
+	# Every command above was its own process: the state is all there.
+	ctl -j ioas list | jpy 'a=j[0]; assert a["name"]=="dma0" and a["areas"]==1 and a["mapped"]==2<<20, a; assert a["users"][0]["device"]>0' &&
+		ok "ioas persisted" || fail "ioas list"
+	ctl -j device show nic | jpy 'assert j["bdf"]=="00:03.0" and j["hw_id"]==0x18 and j["pasid_bits"]==8 and len(j["attached"])==1, j' &&
+		ok "device persisted" || fail "device show"
+	expect 0 "map chosen IOVA" -- ctl ioas map dma0 --alloc 64K --prot r
+	ctl -j ioas show dma0 | jpy 'assert len(j["mappings"])==2 and any(m["prot"]=="r" for m in j["mappings"]), j' &&
+		ok "two mappings" || fail "ioas show"
+	ctl -j hwpt list | jpy 'assert len(j)==1 and j[0]["installed"][0]["unit"]==1, j' && ok "hwpt installed" || fail "hwpt list"
+	expect 0 "PASID attach" -- ctl ioas attach dma0 nic --pasid 3
+	expect 0 "PASID detach" -- ctl ioas detach dma0 nic --pasid 3
+	expect 0 "unmap" -- ctl ioas unmap dma0 0x200000
+	expect 0 "detach" -- ctl ioas detach dma0 nic
+	expect 0 "ioas destroy" -- ctl ioas destroy dma0
+	expect 0 "device remove" -- ctl device remove nic
+	ctl -j ioas list | jpy 'assert j==[], j' && ok "all gone" || fail "leftovers"
+}
+
+case_dma() {
+	setup_basic
+	expect 0 "DMA write" -- ctl dma nic 0x200000 64 --write --pattern 0x5a
+	ctl -j dma nic 0x200010 16 --read | jpy 'assert j["data"]=="5a"*16, j' && ok "DMA read back" || fail "read back"
+	expect 0 "walk mapped" -- ctl -j walk nic 0x200000
+	jpy 'assert j["verdict"].startswith("translates") and j["levels"][-1]["leaf"], j' <"$TMP/out" && ok "walk translates" || fail "walk"
+	expect 0 "unmap" -- ctl ioas unmap dma0 0x200000
+	expect 1 "DMA after unmap is blocked" -- ctl dma nic 0x200000 16 --read
+	grep_err "blocked by the IOMMU"
+	ctl -j faults | jpy 'assert len(j)==1 and j[0]["type"]=="fault" and j[0]["addr"]=="0x200000" and j[0]["bdf"]=="00:03.0" and j[0]["reason_text"], j' &&
+		ok "fault reported" || fail "faults"
+	ctl -j faults | jpy 'assert j==[], j' && ok "faults drained" || fail "faults not drained"
+	ctl -j walk nic 0x200000 | jpy 'assert j["verdict"].startswith("faults"), j' && ok "walk explains the fault" || fail "walk after unmap"
+	expect 0 "detach" -- ctl ioas detach dma0 nic
+	ctl -j walk nic 0x200000 | jpy 'assert j["verdict"].startswith("blocked"), j' && ok "walk: detached" || fail "walk detached"
+}
+
+# Wait until a background owner holds the state: other commands get EBUSY.
+wait_owner() {
+	for _ in $(seq 1 100); do
+		if ! ctl ioas list >/dev/null 2>"$TMP/err"; then
+			grep -q "in use by process $1" "$TMP/err" && return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+case_kill9() {
+	setup_basic
+	expect 0 "DMA write" -- ctl dma nic 0x200000 4096 --write --pattern 0x77
+	ctl -j ioas list >"$TMP/before"
+	"$CTL" --state "$STATE" faults --follow >"$TMP/follow" 2>&1 &
+	BG=$!
+	wait_owner "$BG" && ok "follower owns the state; others refused with its PID" || fail "no EBUSY with owner pid: $(cat "$TMP/err")"
+	expect 1 "map refused while owned" -- ctl ioas map dma0 --alloc 4K
+	kill -9 "$BG"
+	wait "$BG" 2>/dev/null
+	BG=
+	# The next command re-adopts; nothing was remapped.
+	expect 0 "adopt after kill -9" -- ctl -j ioas list
+	diff -u "$TMP/before" "$TMP/out" >/dev/null && ok "mappings intact" || fail "mappings changed: $(diff "$TMP/before" "$TMP/out")"
+	ctl -j dma nic 0x200ff0 16 --read | jpy 'assert j["data"]=="77"*16, j' && ok "translation still works" || fail "DMA after adopt"
+	# A clean stop (SIGTERM) of a follower also hands the state back.
+	"$CTL" --state "$STATE" faults --follow >/dev/null 2>&1 &
+	BG=$!
+	wait_owner "$BG" || fail "second follower"
+	kill -TERM "$BG"
+	wait "$BG"
+	rc=$?
+	BG=
+	[ $rc = 0 ] && ok "follower exits 0 on SIGTERM" || fail "follower rc $rc"
+	expect 0 "command after SIGTERM" -- ctl ioas list
+}
+
+case_badinput() {
+	setup_basic
+	ctl -j ioas list >"$TMP/before"
+	expect 1 "unknown device" -- ctl ioas attach dma0 nosuchdev
+	grep_err "no device 'nosuchdev'"
+	expect 1 "unknown device by BDF" -- ctl walk 00:1f.7 0x1000
+	expect 1 "unknown IOAS" -- ctl ioas map 42 --alloc 4K
+	expect 1 "overlapping window" -- ctl ioas map dma0 --alloc 4K --iova 0x201000
+	grep_err "overlaps"
+	expect 1 "misaligned size" -- ctl ioas map dma0 --alloc 5000 --iova 0x800000
+	grep_err "misaligned"
+	expect 1 "misaligned IOVA" -- ctl ioas map dma0 --alloc 4K --iova 0x800010
+	expect 1 "reserved range (MSI window)" -- ctl ioas map dma0 --alloc 4K --iova 0xfee00000
+	expect 1 "unmap that cuts a mapping" -- ctl ioas unmap dma0 0x200000 4K
+	expect 1 "double attach" -- ctl ioas attach dma0 nic
+	expect 1 "destroy attached IOAS" -- ctl ioas destroy dma0
+	expect 1 "duplicate device ID" -- ctl device add 1 00:03.0
+	expect 1 "memzone not reachable" -- ctl ioas map dma0 --memzone mz0 --len 4K
+	grep_err "not supported here"
+	expect 1 "hugefile on a model" -- ctl ioas map dma0 --hugefile /dev/hugepages/x --len 2M
+	expect 1 "phys outside buffers on a model" -- ctl ioas map dma0 --phys 0x1000 --len 4K
+	expect 2 "bad number" -- ctl ioas map dma0 --alloc lots
+	expect 2 "bad BDF" -- ctl device add 1 zz:99
+	expect 2 "unknown verb" -- ctl ioas frobnicate
+	expect 2 "missing args" -- ctl walk nic
+	expect 2 "unknown model" -- "$CTL" --state "$STATE-x" --model foo unit list
+	[ -e "/dev/shm/uiommu-$STATE-x" ] && fail "state created for a bad model" || ok "no state for a bad model"
+	expect 1 "no state" -- "$CTL" --state "$STATE-none" ioas list
+	grep_err "no state"
+	[ -e "/dev/shm/uiommu-$STATE-none" ] && fail "state created" || ok "nothing created"
+	expect 0 "list after errors" -- ctl -j ioas list
+	diff -u "$TMP/before" "$TMP/out" >/dev/null && ok "nothing changed" || fail "state changed by bad input"
+	for v in "unit list" "unit show" "unit add" "device list" "device show" "device add" \
+		"device remove" "ioas create" "ioas destroy" "ioas list" "ioas show" "ioas map" \
+		"ioas unmap" "ioas attach" "ioas detach" "hwpt list" "hwpt show" walk dma faults \
+		apply show reset; do
+		# shellcheck disable=SC2086
+		"$CTL" $v --help >/dev/null 2>&1 || fail "$v --help"
+	done
+	ok "--help on every verb"
+}
+
+case_apply() {
+	expect 0 "create model state" -- ctl --model vtd unit list
+	cat >"$TMP/layout" <<-'LAYOUT'
+		# two devices, two address spaces
+		device nic unit=1 bdf=00:03.0 id=0x18 pasid-bits=8
+		device gpu unit=1 bdf=00:04.0
+		ioas net
+		ioas gfx
+		window net iova=0x100000 len=2M alloc rw
+		window net iova=0x400000 len=64K alloc r
+		window gfx iova=0x10000000 len=1M alloc
+		attach nic net
+		attach gpu gfx
+		attach nic gfx pasid=5
+	LAYOUT
+	expect 0 "apply" -- ctl apply "$TMP/layout"
+	ctl -j ioas list >"$TMP/after1"
+	jpy 'assert [a["name"] for a in j]==["net","gfx"] and j[0]["areas"]==2 and len(j[1]["users"])==2, j' <"$TMP/after1" &&
+		ok "layout in place" || fail "layout: $(cat "$TMP/after1")"
+	expect 0 "apply again" -- ctl -j apply "$TMP/layout"
+	jpy 'assert j["changed"]==0 and j["unchanged"]==10, j' <"$TMP/out" && ok "second apply changes nothing" || fail "not idempotent: $(cat "$TMP/out")"
+	ctl -j ioas list >"$TMP/after2"
+	diff -u "$TMP/after1" "$TMP/after2" >/dev/null && ok "state identical" || fail "state changed"
+	expect 0 "DMA through the layout" -- ctl dma nic 0x100000 16 --write
+	expect 0 "DMA through a PASID" -- ctl dma nic 0x10000000 16 --write --pasid 5
+	# Malformed files: file:line message, nothing changed.
+	bad() { # NAME LINE CONTENT
+		printf '%b' "$3" >"$TMP/$1"
+		expect 1 "malformed layout: $1" -- ctl apply "$TMP/$1"
+		grep_err "$TMP/$1:$2:"
+		ctl -j ioas list >"$TMP/cmp"
+		diff -u "$TMP/after1" "$TMP/cmp" >/dev/null && ok "$1: nothing changed" || fail "$1 changed the state"
+	}
+	bad unknown-stmt 2 'ioas x\nfrob nic\n'
+	bad missing-field 2 'ioas x\nwindow x iova=0x1000 alloc\n'
+	bad misaligned 3 'ioas x\n# comment\nwindow x iova=0x1000 len=5000 alloc\n'
+	bad overlap-file 3 'ioas x\nwindow x iova=0x1000 len=8K alloc\nwindow x iova=0x2000 len=4K alloc\n'
+	bad overlap-state 2 'ioas x\nwindow net iova=0x200000 len=4K alloc\n'
+	bad unknown-dev 2 'ioas x\nattach nosuch x\n'
+	bad conflict 1 'device nic unit=1 bdf=00:05.0\n'
+	bad elsewhere 3 'ioas x\nwindow x iova=0x1000 len=4K alloc\nattach gpu x\n'
+	bad bad-number 1 'window net iova=zz len=4K alloc\n'
+	# Fails only when applied (reserved MSI window vs. the new mapping):
+	# everything this apply did is undone.
+	bad rollback 3 'ioas y\nwindow y iova=0xfee00000 len=4K alloc\nattach nic y pasid=7\n'
+	grep_err "undone, nothing changed"
+	expect 1 "missing layout file" -- ctl apply "$TMP/nonexistent"
+}
+
+case_json() {
+	setup_basic
+	expect 0 "dma" -- ctl dma nic 0x200000 16 --write
+	for v in "unit list" "unit show 1" "device list" "device show nic" "ioas list" \
+		"ioas show dma0" "hwpt list" "hwpt show 4" "hwpt show 4 --all" "walk nic 0x200000" \
+		"faults" "dma nic 0x200000 16 --read" "ioas create --name j2" \
+		"ioas map j2 --alloc 4K" "ioas unmap j2 --all"; do
+		# shellcheck disable=SC2086
+		if ctl -j $v | python3 -c 'import json,sys; json.load(sys.stdin)' 2>"$TMP/err"; then
+			ok "JSON: $v"
+		else
+			fail "JSON does not parse: $v: $(cat "$TMP/err")"
+		fi
+	done
+	ctl -j unit show 1 | jpy 'assert j["registers"]["cap"]["SAGAW"] and j["registers"]["ecap"]["QI"], j' && ok "registers decoded" || fail "registers"
+}
+
+case_reset() {
+	setup_basic
+	ctl dma nic 0x200000 16 --read >/dev/null
+	expect 0 "reset" -- ctl reset
+	[ -e "$SHM" ] && fail "state file left in /dev/shm" || ok "nothing left in /dev/shm"
+	ls /dev/shm | grep -q "$STATE" && fail "something left: $(ls /dev/shm)" || ok "no file of this state"
+	expect 1 "commands after reset find no state" -- ctl ioas list
+	expect 1 "reset without a state" -- ctl reset
+	# reset refuses while another process owns the state.
+	setup_basic
+	"$CTL" --state "$STATE" faults --follow >/dev/null 2>&1 &
+	BG=$!
+	wait_owner "$BG" || fail "no owner"
+	expect 1 "reset refused while owned" -- ctl reset
+	grep_err "in use by process $BG"
+	kill -9 "$BG"
+	wait "$BG" 2>/dev/null
+	BG=
+	expect 0 "reset after the owner died" -- ctl reset
+	[ -e "$SHM" ] && fail "state file left" || ok "nothing left after adopt+reset"
+	# A model state that failed to come up leaves nothing either.
+	expect 1 "bad model config" -- "$CTL" --state "$STATE" --model vtd:nosuchkey=1 unit list
+	[ -e "$SHM" ] && fail "state left by a failed create" || ok "failed create leaves nothing"
+}
+
+case_show() {
+	setup_basic
+	expect 0 "show --svg" -- ctl show --svg "$TMP/a.svg"
+	python3 -c "import xml.dom.minidom as m,sys; d=m.parse(sys.argv[1]); assert d.documentElement.tagName=='svg'" "$TMP/a.svg" &&
+		ok "SVG parses" || fail "SVG"
+	grep -q "0x200000" "$TMP/a.svg" && ok "SVG shows the mapping" || fail "SVG lacks the mapping"
+	expect 0 "show --dot" -- ctl show --dot
+	grep -q "digraph" "$TMP/out" && grep -q 'dev[0-9]* -> ioas' "$TMP/out" && ok "DOT graph with device edge" || fail "DOT: $(cat "$TMP/out")"
+	expect 2 "show needs a format" -- ctl show
+}
+
+case "$CASE" in
+persist | dma | kill9 | badinput | apply | json | reset | show) "case_$CASE" ;;
+*)
+	echo "unknown case $CASE" >&2
+	exit 2
+	;;
+esac
+if [ "$FAILS" -ne 0 ]; then
+	echo "$FAILS failure(s)" >&2
+	exit 1
+fi
+echo "all ok"

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "core/ctx_ext.h"
 
 static struct uiommu_ctx *live_ctx; /* (local) the context of this process */
 
@@ -216,6 +217,26 @@ static void ctx_teardown(struct uiommu_ctx *ctx)
 	while ((o = uobj_next(ctx, UOBJ_UNIT, NULL)))
 		if (uiommu_unit_remove((struct uiommu_unit *)o))
 			break;
+	/* Tool state: buffers and names. */
+	struct ctx_ext *e = ctx->ext;
+	if (e) {
+		struct list_node *pos, *tmp;
+		list_for_each_safe(pos, tmp, &e->bufs)
+		{
+			struct ext_buf *b = list_entry(pos, struct ext_buf, link);
+			list_del(&b->link);
+			uenv_dma_free(&b->dma);
+			uenv_free(b);
+		}
+		list_for_each_safe(pos, tmp, &e->names)
+		{
+			struct ext_name *nm = list_entry(pos, struct ext_name, link);
+			list_del(&nm->link);
+			uenv_free(nm);
+		}
+		uenv_free(e);
+		ctx->ext = NULL;
+	}
 }
 
 void uiommu_ctx_destroy(struct uiommu_ctx *ctx)

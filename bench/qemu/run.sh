@@ -52,7 +52,7 @@ done
 build=$(cd "$build" && pwd) || die "build directory missing"
 progA=$build/bench/guest_vfio_bench
 progB=$build/bench/guest_uiommu_bench
-[ -x "$progA" ] && [ -x "$progB" ] || die "build bench/guest_vfio_bench and bench/guest_uiommu_bench first (ninja -C $build)"
+{ [ -x "$progA" ] && [ -x "$progB" ]; } || die "build bench/guest_vfio_bench and bench/guest_uiommu_bench first (ninja -C $build)"
 command -v python3 >/dev/null || die "python3 needed for the summary"
 workdir=${workdir:-$repo/.qemu-cache/bench}
 mkdir -p "$workdir"

@@ -26,10 +26,10 @@ if [ "${UIOMMU_SKIP_DEPS:-0}" != 1 ]; then
 	bash scripts/setup-deps.sh --backports
 fi
 
-builddir=build
+builddir=${UIOMMU_BUILDDIR:-build}
 setup_args=()
 if [ "$mode" = asan ]; then
-	builddir=build-asan
+	builddir=${UIOMMU_BUILDDIR_ASAN:-build-asan}
 	setup_args=(-Db_sanitize=address,undefined -Db_lundef=false -Dbench=false -Dqemu_tests=false)
 	suite_args=(--suite unit)
 fi
@@ -42,7 +42,8 @@ test_args=(--print-errorlogs --num-processes 2)
 if [ "$mode" = valgrind ]; then
 	suite_args=(--suite unit)
 	test_args+=(--timeout-multiplier 20
-		--wrap='valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet')
+		--wrap="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$PWD/test/valgrind.supp --quiet")
+	export UIOMMU_TEST_QUICK=1 UIOMMU_UNDER_VALGRIND=1
 fi
 if [ "$mode" = asan ]; then
 	test_args+=(--timeout-multiplier 4)
@@ -53,7 +54,7 @@ rc=0
 meson test -C "$builddir" "${test_args[@]}" "${suite_args[@]}" || rc=$?
 
 # One plain summary line: "N passed, N failed, N skipped".
-log="$builddir/meson-logs/testlog.json"
+log=$(ls -t "$builddir"/meson-logs/testlog*.json 2>/dev/null | head -n1 || true)
 if [ -f "$log" ]; then
 	python3 - "$log" <<'PY'
 import json, sys

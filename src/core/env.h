@@ -62,6 +62,9 @@ int uenv_shared_exists(const struct uiommu_env_opts *opts);
 /** A zeroed, 4 KiB aligned, 4 KiB page; *iova receives its bus address. */
 void *uenv_page_alloc(int node, uint64_t *iova);
 void uenv_page_free(void *va);
+/** Free a table page the caller left all zero: it is handed out again
+ *  without being cleared. */
+void uenv_page_free_zeroed(void *va);
 
 /* ---- IOVA-contiguous DMA blocks ---- */
 struct uenv_dma {

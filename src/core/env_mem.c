@@ -68,6 +68,7 @@ enum chunk_kind {
 
 struct chunk_meta {
 	uint64_t used[PAGES_PER_CHUNK / 64];
+	uint64_t clean[PAGES_PER_CHUNK / 64]; /* free pages known to be all zero */
 	uint8_t tag[PAGES_PER_CHUNK];
 	uint16_t run[PAGES_PER_CHUNK]; /* run length, on PG_RUN_HEAD pages */
 	uint32_t nfree;
@@ -100,6 +101,7 @@ struct arena {
 	uint32_t iova_is_va;
 	uint32_t nr_chunks;
 	uint32_t frames;    /* hash entries in use per hash */
+	uint64_t gen; /* bumped when a chunk goes away (look-up caches) */
 	uint64_t chunk_len; /* standard chunk: 2 MiB, or 1 MiB where a 2 MiB-aligned
 			     * IOVA-contiguous 2 MiB cannot be had (DPDK, IOVA as PA) */
 	uint32_t hint[8];   /* per node (mod 8): last chunk with free pages */
@@ -371,6 +373,10 @@ static int32_t chunk_new(uint64_t len, uint64_t align, int node, enum chunk_kind
 		m->npages = (uint32_t)(ck.len / UENV_PAGE_SIZE);
 		m->nfree = m->npages - 1;
 		m->idx = (uint32_t)idx;
+		/* backend_grab cleared the chunk: every page starts clean. */
+		for (uint32_t w = 0; w < m->npages / 64; w++)
+			m->clean[w] = ~0ull;
+		m->clean[0] &= ~1ull;
 	}
 	chunk_hash(idx, true);
 	return idx;
@@ -381,6 +387,8 @@ static void chunk_delete(int32_t idx)
 	struct chunk *ck = &A->chunks[idx];
 
 	chunk_hash(idx, false);
+	/* Shared header: other processes' look-up caches see it too. */
+	__atomic_fetch_add(&A->gen, 1, __ATOMIC_RELEASE);
 	backend_drop(ck);
 	memset(ck, 0, sizeof(*ck));
 	while (A->nr_chunks && A->chunks[A->nr_chunks - 1].kind == CK_NONE)
@@ -478,7 +486,14 @@ static void *pages_get(uint32_t n, uint32_t align_pages, int node, uint8_t tag, 
 	uint8_t *va = ck->va + (uint64_t)page * UENV_PAGE_SIZE;
 	if (iova)
 		*iova = ck->iova + (uint64_t)page * UENV_PAGE_SIZE;
-	memset(va, 0, (size_t)n * UENV_PAGE_SIZE);
+	/* Clear only pages not known to be zero already. */
+	for (uint32_t p = (uint32_t)page; p < (uint32_t)page + n; p++) {
+		uint64_t bit = 1ull << (p % 64);
+		if (m->clean[p / 64] & bit)
+			m->clean[p / 64] &= ~bit;
+		else
+			memset(ck->va + (uint64_t)p * UENV_PAGE_SIZE, 0, UENV_PAGE_SIZE);
+	}
 	return va;
 }
 
@@ -509,7 +524,19 @@ void *uenv_page_alloc(int node, uint64_t *iova)
 	return va;
 }
 
+static void page_free(void *va, bool zeroed);
+
 void uenv_page_free(void *va)
+{
+	page_free(va, false);
+}
+
+void uenv_page_free_zeroed(void *va)
+{
+	page_free(va, true);
+}
+
+static void page_free(void *va, bool zeroed)
 {
 	struct chunk *ck;
 
@@ -522,6 +549,8 @@ void uenv_page_free(void *va)
 		uint32_t page = (uint32_t)(((uint8_t *)va - ck->va) / UENV_PAGE_SIZE);
 		if (m->tag[page] == PG_TABLE && ((uintptr_t)va & (UENV_PAGE_SIZE - 1)) == 0) {
 			pages_put(ck, va);
+			if (zeroed)
+				m->clean[page / 64] |= 1ull << (page % 64);
 			A->pages_live--;
 			uenv_unlock(&A->lock);
 			return;
@@ -713,21 +742,42 @@ uint64_t uenv_va_to_iova(const void *va)
 	return ck->iova + (uint64_t)((const uint8_t *)va - ck->va);
 }
 
+/*
+ * Page-table walks translate one bus address per level, nearly always in
+ * the chunk of the previous look-up: a per-thread one-entry cache in front
+ * of the hash.  Any chunk deletion bumps chunk_gen and so empties every
+ * thread's cache.
+ */
+static uint64_t arena_epoch = 1; /* (local) bumped at every init/fini */
+static __thread struct {
+	uint64_t epoch;
+	uint64_t gen;
+	uint64_t iova;
+	uint64_t len;
+	uint8_t *va;
+} last_chunk;
+
 void *uenv_iova_to_va(uint64_t iova)
 {
 	int32_t c;
 
 	if (!A)
 		return NULL;
-	if (A->iova_is_va) {
-		/* Fast path: identity, but only for arena memory. */
-		c = hash_get(A->vhash, iova, false);
-		return c < 0 ? NULL : (void *)(uintptr_t)iova;
-	}
-	c = hash_get(A->ihash, iova, true);
+	if (last_chunk.gen == __atomic_load_n(&A->gen, __ATOMIC_ACQUIRE) &&
+	    last_chunk.epoch == arena_epoch && iova - last_chunk.iova < last_chunk.len)
+		return last_chunk.va + (iova - last_chunk.iova);
+	c = hash_get(A->iova_is_va ? A->vhash : A->ihash, iova, !A->iova_is_va);
 	if (c < 0)
 		return NULL;
-	return A->chunks[c].va + (iova - A->chunks[c].iova);
+	const struct chunk *ck = &A->chunks[c];
+	if (ck->iova == UINT64_MAX)
+		return NULL; /* CPU-only metadata chunk */
+	last_chunk.gen = __atomic_load_n(&A->gen, __ATOMIC_ACQUIRE);
+	last_chunk.epoch = arena_epoch;
+	last_chunk.iova = ck->iova;
+	last_chunk.len = ck->len;
+	last_chunk.va = ck->va;
+	return ck->va + (iova - ck->iova);
 }
 
 uint64_t env_arena_virt2iova(const void *va, uint64_t *contig)
@@ -807,6 +857,7 @@ static int init_dpdk(const struct uiommu_env_opts *o)
 	/* With IOVA as PA, memzones come from 2 MiB hugepages that are rarely
 	 * physically adjacent, and a memzone has a header: 1 MiB chunks fit. */
 	a->chunk_len = a->iova_is_va ? UENV_CHUNK_SIZE : UENV_CHUNK_SIZE / 2;
+	a->gen = 1;
 	A = a;
 	return 0;
 }
@@ -889,6 +940,7 @@ static int init_shared(const struct uiommu_env_opts *o)
 		A->file_len = ARENA_HDR_LEN;
 		A->iova_is_va = !huge;
 		A->chunk_len = UENV_CHUNK_SIZE;
+		A->gen = 1;
 	} else {
 		if (A->file_len > mapped_len) {
 			rc = -EIO; /* file shorter than the header says: corrupt */
@@ -940,6 +992,7 @@ void uenv_fini(bool destroy)
 			unlink(arena_path);
 	}
 	A = NULL;
+	arena_epoch++;
 	adopted = false;
 	fail_countdown = 0;
 }

@@ -48,6 +48,12 @@ static void pgt_mem_free(void *cookie, void *va)
 	uenv_page_free(va);
 }
 
+static void pgt_mem_free_zeroed(void *cookie, void *va)
+{
+	(void)cookie;
+	uenv_page_free_zeroed(va);
+}
+
 static void *pgt_mem_pa_to_va(void *cookie, uint64_t pa)
 {
 	(void)cookie;
@@ -57,5 +63,6 @@ static void *pgt_mem_pa_to_va(void *cookie, uint64_t pa)
 const struct pgt_mem_ops uiommu_pgt_mem = {
 	.alloc_page = pgt_mem_alloc,
 	.free_page = pgt_mem_free,
+	.free_zeroed_page = pgt_mem_free_zeroed,
 	.pa_to_va = pgt_mem_pa_to_va,
 };

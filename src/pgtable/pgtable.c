@@ -216,8 +216,15 @@ void pgt_gather_release(struct pgt *pgt, struct pgt_gather *g)
 	while (t) {
 		void *next = *(void **)t;
 
-		/* Contents are stale; alloc_page hands out zeroed pages. */
-		pgt->mem->free_page(pgt->cookie, t);
+		/* Only empty tables are gathered: with the chain link cleared the
+		 * page is all zero, and an allocator that knows it can hand it out
+		 * again without clearing 4 KiB (the map/unmap churn cost). */
+		if (pgt->mem->free_zeroed_page) {
+			*(void **)t = NULL;
+			pgt->mem->free_zeroed_page(pgt->cookie, t);
+		} else {
+			pgt->mem->free_page(pgt->cookie, t);
+		}
 		t = next;
 	}
 	g->freed = NULL;

@@ -48,6 +48,9 @@ enum pgt_format {
 struct pgt_mem_ops {
 	void *(*alloc_page)(void *cookie, int node, uint64_t *pa);
 	void (*free_page)(void *cookie, void *va);
+	/* Optional: free a page whose 4 KiB are all zero (an empty table), so
+	 * that the allocator may skip clearing it when it hands it out again. */
+	void (*free_zeroed_page)(void *cookie, void *va);
 	void *(*pa_to_va)(void *cookie, uint64_t pa);
 };
 

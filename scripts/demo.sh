@@ -24,9 +24,11 @@ cp test/data/acpi/real/DMAR-dell-precision-5540.dat "$tmp/DMAR"
 "$ctl" probe --acpi "$tmp"
 echo
 echo "=== uiommuctl probe: an ASUS Zenbook S16 (real IVRS table), as JSON"
-rm -f "$tmp"/*
+rm -f "$tmp"/DMAR
 cp test/data/acpi/real/IVRS-asus-zenbook-s16-um5606wa.dat "$tmp/IVRS"
-"$ctl" -j probe --acpi "$tmp" | head -n 40
+"$ctl" -j probe --acpi "$tmp" > "$tmp/probe.json"
+head -n 40 "$tmp/probe.json"
+echo "  ... ($(wc -l < "$tmp/probe.json") lines in all)"
 if [ -x scripts/model-demo.sh ]; then
 	echo
 	bash scripts/model-demo.sh "$ctl"

@@ -97,11 +97,28 @@ int cli_parse_bdf(const char *s, uint16_t *seg, uint16_t *rid);
 /* "--opt VAL" / "--opt=VAL" at argv[*i]: 1 (and *val, *i advanced), 0 if
  * another argument, -1 when the value is missing (message printed). */
 int cli_opt_val(int argc, char **argv, int *i, const char *opt, const char **val);
-/* Objects by ID, name, or (devices) PCI address; NULL after a message. */
-struct uiommu_unit *cli_find_unit(struct uiommu_ctx *ctx, const char *s);
-struct uiommu_device *cli_find_device(struct uiommu_ctx *ctx, const char *s);
-struct uiommu_ioas *cli_find_ioas(struct uiommu_ctx *ctx, const char *s);
-struct uiommu_hwpt *cli_find_hwpt(struct uiommu_ctx *ctx, const char *s);
+/* The kinds of object the verbs name. */
+enum cli_type { CLI_UNIT, CLI_DEVICE, CLI_IOAS, CLI_HWPT };
+/* The object of @type after @prev (NULL: the first); NULL at the end. */
+void *cli_next(struct uiommu_ctx *ctx, enum cli_type type, void *prev);
+/* An object by ID, name, or (devices) PCI address; NULL after a message. */
+void *cli_find(struct uiommu_ctx *ctx, enum cli_type type, const char *s);
+static inline struct uiommu_unit *cli_find_unit(struct uiommu_ctx *ctx, const char *s)
+{
+	return cli_find(ctx, CLI_UNIT, s);
+}
+static inline struct uiommu_device *cli_find_device(struct uiommu_ctx *ctx, const char *s)
+{
+	return cli_find(ctx, CLI_DEVICE, s);
+}
+static inline struct uiommu_ioas *cli_find_ioas(struct uiommu_ctx *ctx, const char *s)
+{
+	return cli_find(ctx, CLI_IOAS, s);
+}
+static inline struct uiommu_hwpt *cli_find_hwpt(struct uiommu_ctx *ctx, const char *s)
+{
+	return cli_find(ctx, CLI_HWPT, s);
+}
 /* Name of an object ("" when none), in @buf of UIOMMU_NAME_MAX. */
 const char *cli_obj_name(struct uiommu_ctx *ctx, uint32_t id, char *buf);
 /* "00:03.0" (with "SSSS:" when the segment is not 0). */
@@ -112,6 +129,35 @@ const char *cli_family_name(enum uiommu_family f);
 void cli_buf_release(struct uiommu_ctx *ctx, uint64_t phys);
 /* Device JSON (also used by show and apply). */
 json_t *cli_device_json(struct uiommu_ctx *ctx, struct uiommu_device *d);
+/* argv[i] as the next of at most @max positional arguments (into pos[*np]):
+ * 0, or -1 after "unexpected argument" (an option, or one too many). */
+int cli_pos_arg(const char *arg, const char **pos, int *np, int max);
+
+/* Open the state and find the @type object @ref: the object (the caller
+ * closes *ctx), or NULL with *rc the exit code (the state closed again). */
+void *cli_open_obj(const struct cli_opts *opts, enum cli_type type, const char *ref,
+		   struct uiommu_ctx **ctx, int *rc);
+
+/*
+ * One kind of object as `OBJECT list` and `OBJECT show REF` see it
+ * (cli_util.c).  @obj is the kind's handle (struct uiommu_unit *, ...).
+ */
+struct cli_kind {
+	enum cli_type type;
+	const char *name; /* "unit", ...: what a creating verb prints */
+	/* The object as JSON; @full: the detailed form `show` prints. */
+	json_t *(*json)(struct uiommu_ctx *ctx, void *obj, bool full);
+	/* Print @o (from ->json) as text. */
+	void (*print)(struct uiommu_ctx *ctx, void *obj, json_t *o);
+	bool list_full_json; /* `list -j` gives the full form */
+};
+/* What a creating verb prints: the object's JSON (-j), else "NAME ID". */
+void cli_print_new(const struct cli_opts *opts, const struct cli_kind *k, struct uiommu_ctx *ctx,
+		   void *obj, uint32_t id);
+/* `list` (no arguments): text, or -j a JSON array. */
+int cli_list(const struct cli_opts *opts, int argc, char **argv, const struct cli_kind *k);
+/* `show REF`: the full form of one object; CLI_FAILED when there is none. */
+int cli_show(const struct cli_opts *opts, int argc, char **argv, const struct cli_kind *k);
 
 int cmd_unit_list(const struct cli_opts *opts, int argc, char **argv);
 int cmd_unit_show(const struct cli_opts *opts, int argc, char **argv);

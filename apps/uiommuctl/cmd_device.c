@@ -45,12 +45,14 @@ json_t *cli_device_json(struct uiommu_ctx *ctx, struct uiommu_device *d)
 	return o;
 }
 
-static void device_print(json_t *o)
+static void device_print(struct uiommu_ctx *ctx, void *obj, json_t *o)
 {
 	json_t *arr = json_object_get(o, "attached"), *a;
 	const char *nm = json_string_value(json_object_get(o, "name"));
 	size_t i;
 
+	(void)ctx;
+	(void)obj;
 	printf("device %" JSON_INTEGER_FORMAT "%s%s: %s on unit %" JSON_INTEGER_FORMAT
 	       ", id %#" PRIx64 ", %" JSON_INTEGER_FORMAT " PASID bits\n",
 	       json_integer_value(json_object_get(o, "id")), *nm ? " " : "", nm,
@@ -77,58 +79,27 @@ static void device_print(json_t *o)
 	}
 }
 
+static json_t *device_json(struct uiommu_ctx *ctx, void *obj, bool full)
+{
+	(void)full;
+	return cli_device_json(ctx, obj);
+}
+
+static const struct cli_kind device_kind = {
+	.type = CLI_DEVICE,
+	.name = "device",
+	.json = device_json,
+	.print = device_print,
+};
+
 int cmd_device_list(const struct cli_opts *opts, int argc, char **argv)
 {
-	struct uiommu_device *d = NULL;
-	struct uiommu_ctx *ctx;
-	json_t *arr;
-	int rc;
-
-	(void)argv;
-	if (argc)
-		return CLI_USAGE;
-	rc = cli_state_open(opts, 0, &ctx);
-	if (rc)
-		return rc;
-	arr = json_array();
-	while ((d = uiommu_device_next(ctx, d)))
-		json_array_append_new(arr, cli_device_json(ctx, d));
-	if (opts->json) {
-		cli_json_print(arr);
-	} else {
-		size_t i;
-		json_t *o;
-
-		json_array_foreach(arr, i, o) device_print(o);
-	}
-	json_decref(arr);
-	cli_state_close(ctx);
-	return CLI_OK;
+	return cli_list(opts, argc, argv, &device_kind);
 }
 
 int cmd_device_show(const struct cli_opts *opts, int argc, char **argv)
 {
-	struct uiommu_device *d;
-	struct uiommu_ctx *ctx;
-	int rc;
-
-	if (argc != 1)
-		return CLI_USAGE;
-	rc = cli_state_open(opts, 0, &ctx);
-	if (rc)
-		return rc;
-	d = cli_find_device(ctx, argv[0]);
-	if (d) {
-		json_t *o = cli_device_json(ctx, d);
-
-		if (opts->json)
-			cli_json_print(o);
-		else
-			device_print(o);
-		json_decref(o);
-	}
-	cli_state_close(ctx);
-	return d ? CLI_OK : CLI_FAILED;
+	return cli_show(opts, argc, argv, &device_kind);
 }
 
 /* Hardware: the device's ID on @u from the firmware tables. */
@@ -180,10 +151,7 @@ int cmd_device_add(const struct cli_opts *opts, int argc, char **argv)
 		    (m = cli_opt_val(argc, argv, &i, "--name", &name))) {
 			if (m < 0)
 				return CLI_USAGE;
-		} else if (np < 2 && argv[i][0] != '-') {
-			pos[np++] = argv[i];
-		} else {
-			cli_err("unexpected argument '%s'", argv[i]);
+		} else if (cli_pos_arg(argv[i], pos, &np, 2)) {
 			return CLI_USAGE;
 		}
 	}
@@ -244,14 +212,7 @@ int cmd_device_add(const struct cli_opts *opts, int argc, char **argv)
 		rc = CLI_FAILED;
 		goto out;
 	}
-	if (opts->json) {
-		json_t *o = cli_device_json(ctx, d);
-
-		cli_json_print(o);
-		json_decref(o);
-	} else {
-		printf("device %u\n", uiommu_device_id(d));
-	}
+	cli_print_new(opts, &device_kind, ctx, d, uiommu_device_id(d));
 	rc = CLI_OK;
 out:
 	cli_state_close(ctx);
@@ -266,13 +227,11 @@ int cmd_device_remove(const struct cli_opts *opts, int argc, char **argv)
 
 	if (argc != 1)
 		return CLI_USAGE;
-	rc = cli_state_open(opts, 0, &ctx);
-	if (rc)
+	d = cli_open_obj(opts, CLI_DEVICE, argv[0], &ctx, &rc);
+	if (!d)
 		return rc;
-	d = cli_find_device(ctx, argv[0]);
-	if (!d) {
-		rc = CLI_FAILED;
-	} else if ((rc = uiommu_device_remove(d))) {
+	rc = uiommu_device_remove(d);
+	if (rc) {
 		rc = rc == -EBUSY ? (cli_err("device %s is attached: detach it first", argv[0]),
 				     CLI_FAILED)
 				  : cli_fail(rc, "cannot remove device %s", argv[0]);

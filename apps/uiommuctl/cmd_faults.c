@@ -207,10 +207,7 @@ int cmd_dma(const struct cli_opts *opts, int argc, char **argv)
 			   (r = cli_opt_val(argc, argv, &i, "--pattern", &pat))) {
 			if (r < 0)
 				return CLI_USAGE;
-		} else if (np < 3 && argv[i][0] != '-') {
-			pos[np++] = argv[i];
-		} else {
-			cli_err("unexpected argument '%s'", argv[i]);
+		} else if (cli_pos_arg(argv[i], pos, &np, 3)) {
 			return CLI_USAGE;
 		}
 	}
@@ -230,15 +227,10 @@ int cmd_dma(const struct cli_opts *opts, int argc, char **argv)
 	if (!buf)
 		return cli_fail(-ENOMEM, "dma buffer");
 	memset(buf, (int)pattern, len);
-	rc = cli_state_open(opts, 0, &ctx);
-	if (rc) {
+	d = cli_open_obj(opts, CLI_DEVICE, pos[0], &ctx, &rc);
+	if (!d) {
 		free(buf);
 		return rc;
-	}
-	d = cli_find_device(ctx, pos[0]);
-	if (!d) {
-		rc = CLI_FAILED;
-		goto out;
 	}
 	rc = uiommu_model_dma(d, pasid, iova, buf, len, wr);
 	if (rc == -EFAULT) {

@@ -16,12 +16,14 @@
 
 #define WALK_MAX 8
 
-static json_t *hwpt_json(struct uiommu_ctx *ctx, struct uiommu_hwpt *h)
+static json_t *hwpt_json(struct uiommu_ctx *ctx, void *obj, bool full)
 {
+	struct uiommu_hwpt *h = obj;
 	struct uiommu_hwpt_info hi;
 	char nm[UIOMMU_NAME_MAX], b[32];
 	json_t *o = json_object(), *inst = json_array();
 
+	(void)full;
 	uiommu_hwpt_get_info(h, &hi);
 	json_object_set_new(o, "id", json_integer(hi.id));
 	json_object_set_new(o, "name", json_string(cli_obj_name(ctx, hi.id, nm)));
@@ -45,11 +47,13 @@ static json_t *hwpt_json(struct uiommu_ctx *ctx, struct uiommu_hwpt *h)
 	return o;
 }
 
-static void hwpt_print(json_t *o)
+static void hwpt_print(struct uiommu_ctx *ctx, void *obj, json_t *o)
 {
 	json_t *inst = json_object_get(o, "installed"), *e;
 	size_t i;
 
+	(void)ctx;
+	(void)obj;
 	printf("hwpt %" JSON_INTEGER_FORMAT ": %s, %s, %" JSON_INTEGER_FORMAT
 	       " levels, %" JSON_INTEGER_FORMAT "-bit IOVA, root %s, ioas %" JSON_INTEGER_FORMAT,
 	       json_integer_value(json_object_get(o, "id")),
@@ -66,32 +70,17 @@ static void hwpt_print(json_t *o)
 	printf("\n");
 }
 
+/* `hwpt show` is its own verb (entries of every mapping): list only. */
+static const struct cli_kind hwpt_kind = {
+	.type = CLI_HWPT,
+	.name = "hwpt",
+	.json = hwpt_json,
+	.print = hwpt_print,
+};
+
 int cmd_hwpt_list(const struct cli_opts *opts, int argc, char **argv)
 {
-	struct uiommu_hwpt *h = NULL;
-	struct uiommu_ctx *ctx;
-	json_t *arr;
-	int rc;
-
-	(void)argv;
-	if (argc)
-		return CLI_USAGE;
-	rc = cli_state_open(opts, 0, &ctx);
-	if (rc)
-		return rc;
-	arr = json_array();
-	while ((h = uiommu_hwpt_next(ctx, h))) {
-		json_t *o = hwpt_json(ctx, h);
-
-		if (!opts->json)
-			hwpt_print(o);
-		json_array_append_new(arr, o);
-	}
-	if (opts->json)
-		cli_json_print(arr);
-	json_decref(arr);
-	cli_state_close(ctx);
-	return CLI_OK;
+	return cli_list(opts, argc, argv, &hwpt_kind);
 }
 
 static json_t *levels_json(const struct uiommu_walk_level *lv, int n)
@@ -150,18 +139,13 @@ int cmd_hwpt_show(const struct cli_opts *opts, int argc, char **argv)
 	}
 	if (!ref)
 		return CLI_USAGE;
-	rc = cli_state_open(opts, 0, &ctx);
-	if (rc)
+	h = cli_open_obj(opts, CLI_HWPT, ref, &ctx, &rc);
+	if (!h)
 		return rc;
-	h = cli_find_hwpt(ctx, ref);
-	if (!h) {
-		cli_state_close(ctx);
-		return CLI_FAILED;
-	}
 	uiommu_hwpt_get_info(h, &hi);
-	o = hwpt_json(ctx, h);
+	o = hwpt_json(ctx, h, true);
 	if (!opts->json)
-		hwpt_print(o);
+		hwpt_print(ctx, h, o);
 	maps = json_array();
 	a = hi.ioas_id ? uiommu_ioas_get(ctx, hi.ioas_id) : NULL;
 	/* Entries: the walk of each mapping's first page (--all: of every page). */
@@ -249,14 +233,9 @@ int cmd_walk(const struct cli_opts *opts, int argc, char **argv)
 	}
 	if (ps)
 		pasid = (uint32_t)v;
-	rc = cli_state_open(opts, 0, &ctx);
-	if (rc)
+	d = cli_open_obj(opts, CLI_DEVICE, pos[0], &ctx, &rc);
+	if (!d)
 		return rc;
-	d = cli_find_device(ctx, pos[0]);
-	if (!d) {
-		cli_state_close(ctx);
-		return CLI_FAILED;
-	}
 	uiommu_device_get_desc(d, &dd);
 	cli_fmt_bdf(bdf, sizeof(bdf), dd.segment, (uint16_t)(dd.bus << 8 | dd.devfn));
 	if (pasid == UIOMMU_NO_PASID)

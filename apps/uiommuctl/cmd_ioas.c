@@ -10,7 +10,14 @@
  *                     in an --alloc buffer: there IOVA = VA of this process);
  *  --hugefile PATH[:OFFSET]  a file on hugetlbfs (hardware, IOVA = PA); the
  *                     file keeps its pages after uiommuctl exits;
- *  --memzone NAME     a DPDK memzone: not reachable from here (see below).
+ *  --memzone NAME[@PREFIX]  an IOVA-contiguous memzone of the running DPDK
+ *                     application started with --file-prefix PREFIX
+ *                     (default "rte"): uiommuctl joins it as an EAL
+ *                     secondary process to look the memzone up
+ *                     (uiommu_memzone_lookup) and maps its bus address
+ *                     (hardware, IOVA = PA); --len defaults to the
+ *                     memzone's length rounded down to 4 KiB.  The memzone
+ *                     stays the application's: free it only after unmap.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,8 +84,9 @@ static json_t *area_json(const struct uiommu_area_info *ar)
 	return o;
 }
 
-static json_t *ioas_json(struct uiommu_ctx *ctx, struct uiommu_ioas *a, bool full)
+static json_t *ioas_json(struct uiommu_ctx *ctx, void *obj, bool full)
 {
+	struct uiommu_ioas *a = obj;
 	struct uiommu_ioas_stats st;
 	struct uiommu_device *d = NULL;
 	char nm[UIOMMU_NAME_MAX];
@@ -133,12 +141,14 @@ static json_t *ioas_json(struct uiommu_ctx *ctx, struct uiommu_ioas *a, bool ful
 	return o;
 }
 
-static void ioas_print(json_t *o)
+static void ioas_print(struct uiommu_ctx *ctx, void *obj, json_t *o)
 {
 	const char *nm = json_string_value(json_object_get(o, "name"));
 	json_t *arr, *v;
 	size_t i;
 
+	(void)ctx;
+	(void)obj;
 	printf("ioas %" JSON_INTEGER_FORMAT "%s%s: %" JSON_INTEGER_FORMAT
 	       " mapping(s), %" JSON_INTEGER_FORMAT " bytes, %" JSON_INTEGER_FORMAT " hwpt(s)",
 	       json_integer_value(json_object_get(o, "id")), *nm ? " " : "", nm,
@@ -169,6 +179,15 @@ static void ioas_print(json_t *o)
 		printf("\n");
 	}
 }
+
+/* `ioas list -j` has the mappings too; the text form is one line each. */
+static const struct cli_kind ioas_kind = {
+	.type = CLI_IOAS,
+	.name = "ioas",
+	.json = ioas_json,
+	.print = ioas_print,
+	.list_full_json = true,
+};
 
 /* ------------------------------------------------------------- verbs */
 
@@ -208,14 +227,7 @@ int cmd_ioas_create(const struct cli_opts *opts, int argc, char **argv)
 		cli_state_close(ctx);
 		return CLI_FAILED;
 	}
-	if (opts->json) {
-		json_t *o = ioas_json(ctx, a, false);
-
-		cli_json_print(o);
-		json_decref(o);
-	} else {
-		printf("ioas %u\n", uiommu_ioas_id(a));
-	}
+	cli_print_new(opts, &ioas_kind, ctx, a, uiommu_ioas_id(a));
 	cli_state_close(ctx);
 	return CLI_OK;
 }
@@ -230,14 +242,9 @@ int cmd_ioas_destroy(const struct cli_opts *opts, int argc, char **argv)
 
 	if (argc != 1)
 		return CLI_USAGE;
-	rc = cli_state_open(opts, 0, &ctx);
-	if (rc)
+	a = cli_open_obj(opts, CLI_IOAS, argv[0], &ctx, &rc);
+	if (!a)
 		return rc;
-	a = cli_find_ioas(ctx, argv[0]);
-	if (!a) {
-		rc = CLI_FAILED;
-		goto out;
-	}
 	n = collect_areas(a, 0, UINT64_MAX, &ar);
 	rc = uiommu_ioas_destroy(a);
 	if (rc == -EBUSY) {
@@ -259,56 +266,12 @@ out:
 
 int cmd_ioas_list(const struct cli_opts *opts, int argc, char **argv)
 {
-	struct uiommu_ioas *a = NULL;
-	struct uiommu_ctx *ctx;
-	json_t *arr;
-	int rc;
-
-	(void)argv;
-	if (argc)
-		return CLI_USAGE;
-	rc = cli_state_open(opts, 0, &ctx);
-	if (rc)
-		return rc;
-	arr = json_array();
-	while ((a = uiommu_ioas_next(ctx, a)))
-		json_array_append_new(arr, ioas_json(ctx, a, opts->json));
-	if (opts->json) {
-		cli_json_print(arr);
-	} else {
-		size_t i;
-		json_t *o;
-
-		json_array_foreach(arr, i, o) ioas_print(o);
-	}
-	json_decref(arr);
-	cli_state_close(ctx);
-	return CLI_OK;
+	return cli_list(opts, argc, argv, &ioas_kind);
 }
 
 int cmd_ioas_show(const struct cli_opts *opts, int argc, char **argv)
 {
-	struct uiommu_ctx *ctx;
-	struct uiommu_ioas *a;
-	int rc;
-
-	if (argc != 1)
-		return CLI_USAGE;
-	rc = cli_state_open(opts, 0, &ctx);
-	if (rc)
-		return rc;
-	a = cli_find_ioas(ctx, argv[0]);
-	if (a) {
-		json_t *o = ioas_json(ctx, a, true);
-
-		if (opts->json)
-			cli_json_print(o);
-		else
-			ioas_print(o);
-		json_decref(o);
-	}
-	cli_state_close(ctx);
-	return a ? CLI_OK : CLI_FAILED;
+	return cli_show(opts, argc, argv, &ioas_kind);
 }
 
 /* ------------------------------------------------------------------ map */
@@ -319,6 +282,8 @@ struct map_args {
 
 static int parse_map_args(int argc, char **argv, struct map_args *m)
 {
+	int np = 0;
+
 	memset(m, 0, sizeof(*m));
 	for (int i = 0; i < argc; i++) {
 		int r;
@@ -332,10 +297,7 @@ static int parse_map_args(int argc, char **argv, struct map_args *m)
 		    (r = cli_opt_val(argc, argv, &i, "--prot", &m->prot))) {
 			if (r < 0)
 				return -1;
-		} else if (!m->ioas && argv[i][0] != '-') {
-			m->ioas = argv[i];
-		} else {
-			cli_err("unexpected argument '%s'", argv[i]);
+		} else if (cli_pos_arg(argv[i], &m->ioas, &np, 1)) {
 			return -1;
 		}
 	}
@@ -387,6 +349,55 @@ static int map_hugefile(struct uiommu_ioas *a, const char *spec, uint64_t len, u
 	return rc;
 }
 
+/* --memzone NAME[@PREFIX]: the memzone's bus address, and the length to
+ * map (*len: --len, or 0 for the memzone's length rounded down to 4 KiB). */
+static int memzone_find(const char *spec, uint64_t *phys, uint64_t *len)
+{
+	const char *at = strrchr(spec, '@');
+	struct uiommu_buf_info b;
+	char name[64];
+	int rc;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(at ? (size_t)(at - spec) : strlen(spec)), spec);
+	rc = uiommu_memzone_lookup(name, at ? at + 1 : NULL, &b);
+	if (rc == -ENODEV) {
+		cli_err("--memzone %s: no DPDK application with --file-prefix %s to join (is it "
+			"running, with hugepage files, not --in-memory?)",
+			spec, at ? at + 1 : "rte");
+		return rc;
+	}
+	if (rc == -ENOENT) {
+		cli_err("--memzone %s: the DPDK application has no memzone '%s'", spec, name);
+		return rc;
+	}
+	if (rc == -EINVAL) {
+		cli_err("--memzone %s: bad name, or the memzone is not IOVA-contiguous (reserve it "
+			"with RTE_MEMZONE_IOVA_CONTIG)",
+			spec);
+		return rc;
+	}
+	if (rc) {
+		cli_fail(rc, "--memzone %s", spec);
+		return rc;
+	}
+	if (*len > b.len) {
+		cli_err("--memzone %s: --len %#" PRIx64 " is beyond its %#" PRIx64 " bytes", spec,
+			*len, b.len);
+		return -EINVAL;
+	}
+	if (!*len)
+		*len = b.len & ~(PAGE_4K - 1);
+	if (!*len || (b.iova & (PAGE_4K - 1))) {
+		cli_err("--memzone %s: at bus address %#" PRIx64 ", %#" PRIx64 " bytes: not 4 KiB "
+			"aligned or shorter than 4 KiB (reserve it with "
+			"rte_memzone_reserve_aligned(..., 4096))",
+			spec, b.iova, b.len);
+		return -EINVAL;
+	}
+	*phys = b.iova;
+	return 0;
+}
+
 static int map_error(int rc, const struct map_args *m)
 {
 	switch (-rc) {
@@ -432,7 +443,7 @@ int cmd_ioas_map(const struct cli_opts *opts, int argc, char **argv)
 		cli_err("bad number (C notation; sizes may end in K, M, G)");
 		return CLI_USAGE;
 	}
-	if (!len) {
+	if (!len && !(m.memzone && !m.len)) {
 		cli_err("the length must be given and not 0 (--alloc SIZE or --len SIZE)");
 		return CLI_USAGE;
 	}
@@ -452,23 +463,22 @@ int cmd_ioas_map(const struct cli_opts *opts, int argc, char **argv)
 		cli_err("misaligned: IOVA, address and length must be multiples of 4 KiB");
 		return CLI_FAILED;
 	}
-	if (m.memzone) {
-		cli_err("--memzone %s: not supported here: a DPDK memzone lives in the DPDK "
-			"primary process, which uiommuctl cannot join; map it from the "
-			"application (uiommu_ioas_map_va) or pass its IOVA with --phys",
-			m.memzone);
-		return CLI_FAILED;
-	}
-	rc = cli_state_open(opts, 0, &ctx);
-	if (rc)
+	a = cli_open_obj(opts, CLI_IOAS, m.ioas, &ctx, &rc);
+	if (!a)
 		return rc;
-	a = cli_find_ioas(ctx, m.ioas);
-	if (!a) {
+	if (m.hugefile && cli_state_is_model()) {
+		cli_err("--hugefile needs the hardware state (IOVA = PA); on a model use --alloc");
 		rc = CLI_FAILED;
 		goto out;
 	}
-	if (m.hugefile && cli_state_is_model()) {
-		cli_err("--hugefile needs the hardware state (IOVA = PA); on a model use --alloc");
+	if (m.memzone && cli_state_is_model()) {
+		cli_err("--memzone needs the hardware state: a memzone's bus address is the DPDK "
+			"application's, a model's IOVA is this process's virtual address; on a "
+			"model use --alloc");
+		rc = CLI_FAILED;
+		goto out;
+	}
+	if (m.memzone && memzone_find(m.memzone, &phys, &len)) {
 		rc = CLI_FAILED;
 		goto out;
 	}
@@ -536,14 +546,9 @@ int cmd_ioas_unmap(const struct cli_opts *opts, int argc, char **argv)
 		cli_err("bad IOVA or length");
 		return CLI_USAGE;
 	}
-	rc = cli_state_open(opts, 0, &ctx);
-	if (rc)
+	a = cli_open_obj(opts, CLI_IOAS, argv[0], &ctx, &rc);
+	if (!a)
 		return rc;
-	a = cli_find_ioas(ctx, argv[0]);
-	if (!a) {
-		rc = CLI_FAILED;
-		goto out;
-	}
 	if (!all && !len) {
 		if (uiommu_ioas_lookup(a, iova, &one)) {
 			cli_err("nothing mapped at %#" PRIx64 " in ioas %s", iova, argv[0]);
@@ -591,23 +596,32 @@ out:
 
 /* ------------------------------------------------------- attach / detach */
 
-static int attach_args(int argc, char **argv, const char **ioas, const char **dev, uint32_t *pasid)
+/* What attach and detach act on: "IOAS DEVICE [--pasid N]". */
+struct attach_ref {
+	const char *ioas, *dev; /* as given */
+	uint32_t pasid;		/* UIOMMU_NO_PASID: the RID */
+	struct uiommu_ctx *ctx;
+	struct uiommu_ioas *a;
+	struct uiommu_device *d;
+};
+
+static int attach_args(int argc, char **argv, struct attach_ref *r)
 {
 	const char *p = NULL;
 	int np = 0;
 
-	*pasid = UIOMMU_NO_PASID;
+	r->pasid = UIOMMU_NO_PASID;
 	for (int i = 0; i < argc; i++) {
-		int r = cli_opt_val(argc, argv, &i, "--pasid", &p);
+		int m = cli_opt_val(argc, argv, &i, "--pasid", &p);
 
-		if (r < 0)
+		if (m < 0)
 			return -1;
-		if (r)
+		if (m)
 			continue;
 		if (np == 0)
-			*ioas = argv[i];
+			r->ioas = argv[i];
 		else if (np == 1)
-			*dev = argv[i];
+			r->dev = argv[i];
 		else
 			return -1;
 		np++;
@@ -621,43 +635,58 @@ static int attach_args(int argc, char **argv, const char **ioas, const char **de
 			cli_err("bad --pasid '%s' (0 .. 2^20-1)", p);
 			return -1;
 		}
-		*pasid = (uint32_t)v;
+		r->pasid = (uint32_t)v;
 	}
 	return 0;
 }
 
-int cmd_ioas_attach(const struct cli_opts *opts, int argc, char **argv)
+/* Parse, open the state and find the IOAS and the device; on CLI_OK the
+ * caller closes r->ctx. */
+static int attach_open(const struct cli_opts *opts, int argc, char **argv, struct attach_ref *r)
 {
-	const char *is = NULL, *ds = NULL;
-	struct uiommu_device *d;
-	struct uiommu_ctx *ctx;
-	struct uiommu_ioas *a;
-	uint32_t pasid, hwpt = 0;
 	int rc;
 
-	if (attach_args(argc, argv, &is, &ds, &pasid))
+	memset(r, 0, sizeof(*r));
+	if (attach_args(argc, argv, r))
 		return CLI_USAGE;
-	rc = cli_state_open(opts, 0, &ctx);
+	rc = cli_state_open(opts, 0, &r->ctx);
 	if (rc)
 		return rc;
-	a = cli_find_ioas(ctx, is);
-	d = a ? cli_find_device(ctx, ds) : NULL;
-	if (!d) {
-		rc = CLI_FAILED;
-		goto out;
+	r->a = cli_find_ioas(r->ctx, r->ioas);
+	r->d = r->a ? cli_find_device(r->ctx, r->dev) : NULL;
+	if (!r->d) {
+		cli_state_close(r->ctx);
+		return CLI_FAILED;
 	}
-	rc = uiommu_device_attach(d, pasid, uiommu_ioas_id(a), &hwpt);
+	return CLI_OK;
+}
+
+static const char *rid_or_pasid(uint32_t pasid)
+{
+	return pasid == UIOMMU_NO_PASID ? "RID" : "PASID";
+}
+
+int cmd_ioas_attach(const struct cli_opts *opts, int argc, char **argv)
+{
+	struct attach_ref r;
+	uint32_t hwpt = 0;
+	int rc;
+
+	rc = attach_open(opts, argc, argv, &r);
+	if (rc)
+		return rc;
+	rc = uiommu_device_attach(r.d, r.pasid, uiommu_ioas_id(r.a), &hwpt);
 	switch (-rc) {
 	case 0:
 		break;
 	case EBUSY:
-		cli_err("device %s %s is attached already (detach it first)", ds,
-			pasid == UIOMMU_NO_PASID ? "RID" : "PASID");
+		cli_err("device %s %s is attached already (detach it first)", r.dev,
+			rid_or_pasid(r.pasid));
 		break;
 	case EADDRINUSE:
 		cli_err("the device's reserved regions (MSI window, firmware RMRRs, table "
 			"aperture) intersect mappings of ioas %s",
-			is);
+			r.ioas);
 		break;
 	case EINVAL:
 		cli_err("refused: PASID beyond the device's or unit's width, or no compatible "
@@ -673,60 +702,50 @@ int cmd_ioas_attach(const struct cli_opts *opts, int argc, char **argv)
 	if (opts->json) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "device", json_integer(uiommu_device_id(d)));
+		json_object_set_new(o, "device", json_integer(uiommu_device_id(r.d)));
 		json_object_set_new(o, "pasid",
-				    pasid == UIOMMU_NO_PASID ? json_null() : json_integer(pasid));
-		json_object_set_new(o, "ioas", json_integer(uiommu_ioas_id(a)));
+				    r.pasid == UIOMMU_NO_PASID ? json_null()
+							       : json_integer(r.pasid));
+		json_object_set_new(o, "ioas", json_integer(uiommu_ioas_id(r.a)));
 		json_object_set_new(o, "hwpt", json_integer(hwpt));
 		cli_json_print(o);
 		json_decref(o);
 	} else {
-		printf("attached device %u %s to ioas %u (hwpt %u)\n", uiommu_device_id(d),
-		       pasid == UIOMMU_NO_PASID ? "RID" : "PASID", uiommu_ioas_id(a), hwpt);
+		printf("attached device %u %s to ioas %u (hwpt %u)\n", uiommu_device_id(r.d),
+		       rid_or_pasid(r.pasid), uiommu_ioas_id(r.a), hwpt);
 	}
 out:
-	cli_state_close(ctx);
+	cli_state_close(r.ctx);
 	return rc;
 }
 
 int cmd_ioas_detach(const struct cli_opts *opts, int argc, char **argv)
 {
-	const char *is = NULL, *ds = NULL;
 	struct uiommu_attach_info at[64];
-	struct uiommu_device *d;
-	struct uiommu_ctx *ctx;
-	struct uiommu_ioas *a;
-	uint32_t pasid, n;
+	struct attach_ref r;
 	bool found = false;
+	uint32_t n;
 	int rc;
 
-	if (attach_args(argc, argv, &is, &ds, &pasid))
-		return CLI_USAGE;
-	rc = cli_state_open(opts, 0, &ctx);
+	rc = attach_open(opts, argc, argv, &r);
 	if (rc)
 		return rc;
-	a = cli_find_ioas(ctx, is);
-	d = a ? cli_find_device(ctx, ds) : NULL;
-	if (!d) {
-		rc = CLI_FAILED;
-		goto out;
-	}
-	n = uiommu_device_attachments(d, at, 64);
+	n = uiommu_device_attachments(r.d, at, 64);
 	for (uint32_t i = 0; i < n && i < 64; i++)
-		found |= at[i].pasid == pasid && at[i].ioas_id == uiommu_ioas_id(a);
+		found |= at[i].pasid == r.pasid && at[i].ioas_id == uiommu_ioas_id(r.a);
 	if (!found) {
-		cli_err("device %s %s is not attached to ioas %s", ds,
-			pasid == UIOMMU_NO_PASID ? "RID" : "PASID", is);
+		cli_err("device %s %s is not attached to ioas %s", r.dev, rid_or_pasid(r.pasid),
+			r.ioas);
 		rc = CLI_FAILED;
 		goto out;
 	}
-	rc = uiommu_device_detach(d, pasid);
+	rc = uiommu_device_detach(r.d, r.pasid);
 	if (rc)
 		rc = cli_fail(rc, "detach failed");
 	else if (!opts->json)
-		printf("detached; DMA from device %u %s is blocked\n", uiommu_device_id(d),
-		       pasid == UIOMMU_NO_PASID ? "RID" : "PASID");
+		printf("detached; DMA from device %u %s is blocked\n", uiommu_device_id(r.d),
+		       rid_or_pasid(r.pasid));
 out:
-	cli_state_close(ctx);
+	cli_state_close(r.ctx);
 	return rc;
 }

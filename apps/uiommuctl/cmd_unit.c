@@ -93,8 +93,9 @@ static void pgsizes_text(uint64_t bm, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-static json_t *unit_json(struct uiommu_ctx *ctx, struct uiommu_unit *u, bool full)
+static json_t *unit_json(struct uiommu_ctx *ctx, void *obj, bool full)
 {
+	struct uiommu_unit *u = obj;
 	struct uiommu_unit_info ui;
 	struct uiommu_unit_caps c;
 	char nm[UIOMMU_NAME_MAX], txt[512];
@@ -175,12 +176,15 @@ static json_t *unit_json(struct uiommu_ctx *ctx, struct uiommu_unit *u, bool ful
 	return o;
 }
 
-static void unit_print(struct uiommu_ctx *ctx, struct uiommu_unit *u, bool full)
+/* @o from unit_json(): the full form has "reserved". */
+static void unit_print(struct uiommu_ctx *ctx, void *obj, json_t *o)
 {
-	json_t *o = unit_json(ctx, u, full), *c = json_object_get(o, "caps");
+	json_t *c = json_object_get(o, "caps"), *ra = json_object_get(o, "reserved");
+	struct uiommu_unit *u = obj;
 	const char *k;
 	json_t *v;
 
+	(void)ctx;
 	printf("unit %" JSON_INTEGER_FORMAT "%s%s: %s %s base %s segment %" JSON_INTEGER_FORMAT
 	       ", %" JSON_INTEGER_FORMAT " device(s)\n",
 	       json_integer_value(json_object_get(o, "id")),
@@ -202,7 +206,7 @@ static void unit_print(struct uiommu_ctx *ctx, struct uiommu_unit *u, bool full)
 	       json_string_value(json_object_get(c, "s1_pgsizes")));
 	json_object_foreach(c, k, v) if (json_is_true(v)) printf(" %s", k);
 	printf("\n");
-	if (full) {
+	if (ra) {
 		struct uiommu_hw_info hi;
 		char txt[512];
 
@@ -215,7 +219,6 @@ static void unit_print(struct uiommu_ctx *ctx, struct uiommu_unit *u, bool full)
 					       ARRAY_SIZE(vtd_ecap_fields), txt, sizeof(txt)));
 			printf("  ECAP 0x%016" PRIx64 ":%s\n", hi.u.vtd.ecap, txt);
 		}
-		json_t *ra = json_object_get(o, "reserved");
 		size_t i;
 
 		json_array_foreach(ra, i, v) printf("  reserved %s-%s %s\n",
@@ -223,60 +226,23 @@ static void unit_print(struct uiommu_ctx *ctx, struct uiommu_unit *u, bool full)
 						    json_string_value(json_object_get(v, "last")),
 						    json_string_value(json_object_get(v, "kind")));
 	}
-	json_decref(o);
 }
+
+static const struct cli_kind unit_kind = {
+	.type = CLI_UNIT,
+	.name = "unit",
+	.json = unit_json,
+	.print = unit_print,
+};
 
 int cmd_unit_list(const struct cli_opts *opts, int argc, char **argv)
 {
-	struct uiommu_ctx *ctx;
-	struct uiommu_unit *u = NULL;
-	json_t *arr;
-	int rc;
-
-	(void)argv;
-	if (argc)
-		return CLI_USAGE;
-	rc = cli_state_open(opts, 0, &ctx);
-	if (rc)
-		return rc;
-	arr = json_array();
-	while ((u = uiommu_unit_next(ctx, u))) {
-		if (opts->json)
-			json_array_append_new(arr, unit_json(ctx, u, false));
-		else
-			unit_print(ctx, u, false);
-	}
-	if (opts->json)
-		cli_json_print(arr);
-	json_decref(arr);
-	cli_state_close(ctx);
-	return CLI_OK;
+	return cli_list(opts, argc, argv, &unit_kind);
 }
 
 int cmd_unit_show(const struct cli_opts *opts, int argc, char **argv)
 {
-	struct uiommu_ctx *ctx;
-	struct uiommu_unit *u;
-	int rc;
-
-	if (argc != 1)
-		return CLI_USAGE;
-	rc = cli_state_open(opts, 0, &ctx);
-	if (rc)
-		return rc;
-	u = cli_find_unit(ctx, argv[0]);
-	if (!u) {
-		rc = CLI_FAILED;
-	} else if (opts->json) {
-		json_t *o = unit_json(ctx, u, true);
-
-		cli_json_print(o);
-		json_decref(o);
-	} else {
-		unit_print(ctx, u, true);
-	}
-	cli_state_close(ctx);
-	return rc;
+	return cli_show(opts, argc, argv, &unit_kind);
 }
 
 static enum uiommu_family fw_family(enum uiommu_fw_family f)
@@ -419,14 +385,7 @@ int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 	}
 	if (name && (rc = uiommu_obj_set_name(ctx, uiommu_unit_id(u), name)))
 		cli_fail(rc, "unit %u: cannot name it '%s'", uiommu_unit_id(u), name);
-	if (opts->json) {
-		json_t *o = unit_json(ctx, u, false);
-
-		cli_json_print(o);
-		json_decref(o);
-	} else {
-		printf("unit %u\n", uiommu_unit_id(u));
-	}
+	cli_print_new(opts, &unit_kind, ctx, u, uiommu_unit_id(u));
 	cli_state_close(ctx);
 	return rc ? CLI_FAILED : CLI_OK;
 }

@@ -32,8 +32,10 @@ static const struct cli_cmd cli_commands[] = {
 	{"ioas", "show", "IOAS", "one address space: mappings, usable ranges", cmd_ioas_show},
 	{"ioas", "map",
 	 "IOAS (--alloc SIZE|--phys ADDR --len SIZE|--hugefile PATH[:OFF] --len SIZE|"
-	 "--memzone NAME) [--iova ADDR] [--prot r|w|rw]",
-	 "map memory into an address space", cmd_ioas_map},
+	 "--memzone NAME[@PREFIX] [--len SIZE]) [--iova ADDR] [--prot r|w|rw]",
+	 "map memory into an address space (--memzone: of the running DPDK application "
+	 "with --file-prefix PREFIX, default rte)",
+	 cmd_ioas_map},
 	{"ioas", "unmap", "IOAS (IOVA [LEN]|--all)", "unmap whole mappings (frees --alloc buffers)",
 	 cmd_ioas_unmap},
 	{"ioas", "attach", "IOAS DEVICE [--pasid N]", "attach a device's RID or PASID",

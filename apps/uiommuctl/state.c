@@ -331,52 +331,64 @@ static uint32_t ref_id(struct uiommu_ctx *ctx, const char *s)
 	return uiommu_obj_find(ctx, s);
 }
 
-struct uiommu_unit *cli_find_unit(struct uiommu_ctx *ctx, const char *s)
+void *cli_next(struct uiommu_ctx *ctx, enum cli_type type, void *prev)
 {
-	struct uiommu_unit *u = uiommu_unit_get(ctx, ref_id(ctx, s));
-
-	if (!u)
-		cli_err("no unit '%s' (see 'uiommuctl unit list')", s);
-	return u;
+	switch (type) {
+	case CLI_UNIT:
+		return uiommu_unit_next(ctx, prev);
+	case CLI_DEVICE:
+		return uiommu_device_next(ctx, prev);
+	case CLI_IOAS:
+		return uiommu_ioas_next(ctx, prev);
+	case CLI_HWPT:
+		return uiommu_hwpt_next(ctx, prev);
+	}
+	return NULL;
 }
 
-struct uiommu_device *cli_find_device(struct uiommu_ctx *ctx, const char *s)
+/* A device by [SEG:]BUS:DEV.FN. */
+static struct uiommu_device *find_bdf(struct uiommu_ctx *ctx, uint16_t seg, uint16_t rid)
 {
 	struct uiommu_device *d = NULL;
-	uint16_t seg, rid;
 
-	if (strchr(s, '.') && cli_parse_bdf(s, &seg, &rid) == 0) {
-		while ((d = uiommu_device_next(ctx, d))) {
-			struct uiommu_device_desc dd;
+	while ((d = uiommu_device_next(ctx, d))) {
+		struct uiommu_device_desc dd;
 
-			uiommu_device_get_desc(d, &dd);
-			if (dd.segment == seg && (uint16_t)(dd.bus << 8 | dd.devfn) == rid)
-				break;
-		}
-	} else {
-		d = uiommu_device_get(ctx, ref_id(ctx, s));
+		uiommu_device_get_desc(d, &dd);
+		if (dd.segment == seg && (uint16_t)(dd.bus << 8 | dd.devfn) == rid)
+			break;
 	}
-	if (!d)
-		cli_err("no device '%s' (see 'uiommuctl device list')", s);
 	return d;
 }
 
-struct uiommu_ioas *cli_find_ioas(struct uiommu_ctx *ctx, const char *s)
+void *cli_find(struct uiommu_ctx *ctx, enum cli_type type, const char *s)
 {
-	struct uiommu_ioas *a = uiommu_ioas_get(ctx, ref_id(ctx, s));
+	/* What a miss says: "no <what> 's' (see 'uiommuctl <list> list')". */
+	static const char *const what[] = {"unit", "device", "IOAS", "HWPT"};
+	static const char *const list[] = {"unit", "device", "ioas", "hwpt"};
+	uint16_t seg, rid;
+	void *o = NULL;
 
-	if (!a)
-		cli_err("no IOAS '%s' (see 'uiommuctl ioas list')", s);
-	return a;
-}
-
-struct uiommu_hwpt *cli_find_hwpt(struct uiommu_ctx *ctx, const char *s)
-{
-	struct uiommu_hwpt *h = uiommu_hwpt_get(ctx, ref_id(ctx, s));
-
-	if (!h)
-		cli_err("no HWPT '%s' (see 'uiommuctl hwpt list')", s);
-	return h;
+	switch (type) {
+	case CLI_UNIT:
+		o = uiommu_unit_get(ctx, ref_id(ctx, s));
+		break;
+	case CLI_DEVICE:
+		if (strchr(s, '.') && cli_parse_bdf(s, &seg, &rid) == 0)
+			o = find_bdf(ctx, seg, rid);
+		else
+			o = uiommu_device_get(ctx, ref_id(ctx, s));
+		break;
+	case CLI_IOAS:
+		o = uiommu_ioas_get(ctx, ref_id(ctx, s));
+		break;
+	case CLI_HWPT:
+		o = uiommu_hwpt_get(ctx, ref_id(ctx, s));
+		break;
+	}
+	if (!o)
+		cli_err("no %s '%s' (see 'uiommuctl %s list')", what[type], s, list[type]);
+	return o;
 }
 
 /* --------------------------------------------------------------- buffers */

@@ -583,6 +583,23 @@ int uiommu_buf_lookup(struct uiommu_ctx *ctx, uint64_t iova, struct uiommu_buf_i
 /** Buffers in allocation order; returns the total count, fills up to @max. */
 uint32_t uiommu_buf_list(struct uiommu_ctx *ctx, struct uiommu_buf_info *out, uint32_t max);
 
+/**
+ * Find the DPDK memzone @name, to map it with uiommu_ioas_map(@out->iova):
+ * in this process's EAL when it is up (the application's own), else by
+ * joining the DPDK primary process started with `--file-prefix @dpdk_prefix`
+ * (NULL: "rte") as an EAL secondary process (`--proc-type=secondary
+ * --no-pci --no-telemetry -l 0`), which stays attached until this process
+ * exits.  The memzone must be IOVA-contiguous (RTE_MEMZONE_IOVA_CONTIG).
+ * Nothing is recorded in any context: the memzone stays the primary's, and
+ * must outlive its mappings.  A memzone's bus address is the primary's: with
+ * IOVA as PA (hugepages) that is a physical address any process can map.
+ * @return 0 (*out: bus address, length, CPU address in this process),
+ * -EINVAL (bad arguments, or not IOVA-contiguous), -ENOENT (no such
+ * memzone), -ENODEV (no DPDK primary with that prefix, or EAL could not
+ * join it).
+ */
+int uiommu_memzone_lookup(const char *name, const char *dpdk_prefix, struct uiommu_buf_info *out);
+
 #define UIOMMU_NAME_MAX 32 /**< object names: at most 31 bytes + NUL */
 
 /**

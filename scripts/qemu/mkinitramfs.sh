@@ -128,6 +128,14 @@ for x in "$@"; do
 	install_file "$src" "$dest"
 done
 
+# glibc dlopens libgcc_s.so.1 (beside libc) for thread cancellation, which
+# ldd cannot see: rte_eal_cleanup() of a multi-process EAL (hugepage files,
+# a primary and its secondaries) cancels its threads and aborts without it.
+libc=$(ldd "$prog" 2>/dev/null | sed -n -E 's/.*=> (\/[^ ]*\/libc\.so\.6) .*/\1/p' | head -n1)
+if [ -n "$libc" ] && [ -e "$(dirname "$libc")/libgcc_s.so.1" ]; then
+	copy_lib "$(dirname "$libc")/libgcc_s.so.1"
+fi
+
 # DPDK plugins: EAL dlopens every .so in its build-time plugin directory.
 if [ -n "$plugins" ]; then
 	eal=$(ldd "$prog" | sed -n -E 's/.*=> (\/[^ ]*librte_eal\.so[^ ]*).*/\1/p' | head -n1)

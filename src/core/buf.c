@@ -2,7 +2,9 @@
 /*
  * DMA buffers for tools and tests: IOVA-contiguous arena memory recorded in
  * the context, so that a buffer mapped by one uiommuctl invocation can be
- * found (and freed) by the next, and is given back with the context.
+ * found (and freed) by the next, and is given back with the context.  And
+ * DPDK memzones of another process (uiommu_memzone_lookup), found through
+ * the env layer, never recorded.
  */
 #include <errno.h>
 #include <string.h>
@@ -129,4 +131,20 @@ uint32_t uiommu_buf_list(struct uiommu_ctx *ctx, struct uiommu_buf_info *out, ui
 		}
 	ctx_unlock(ctx);
 	return n;
+}
+
+int uiommu_memzone_lookup(const char *name, const char *dpdk_prefix, struct uiommu_buf_info *out)
+{
+	struct uenv_dma mz;
+	int rc;
+
+	if (!name || !out)
+		return -EINVAL;
+	rc = uenv_memzone_find(name, dpdk_prefix, &mz);
+	if (rc)
+		return rc;
+	out->iova = mz.iova;
+	out->len = mz.len;
+	out->va = mz.va;
+	return 0;
 }

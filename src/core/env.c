@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -217,9 +218,41 @@ bool uenv_pid_alive(uint32_t pid)
 	return true;
 }
 
+/*
+ * The lock records its holder's pid (for take-over when the holder dies).
+ * getpid() is a system call (glibc no longer caches it), ~100 ns: twice per
+ * map it was the largest single cost.  Cache it, and forget it in a child
+ * created by fork() (pthread_atfork handler, registered before the first
+ * value is cached, so no fork can slip between the two).
+ */
+static uint32_t self_pid;
+
+static void self_pid_forget(void)
+{
+	__atomic_store_n(&self_pid, 0, __ATOMIC_RELAXED);
+}
+
+static void self_pid_register(void)
+{
+	(void)pthread_atfork(NULL, NULL, self_pid_forget);
+}
+
+static uint32_t lock_self(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	uint32_t pid = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(pid != 0, 1))
+		return pid;
+	(void)pthread_once(&once, self_pid_register);
+	pid = (uint32_t)getpid();
+	__atomic_store_n(&self_pid, pid, __ATOMIC_RELAXED);
+	return pid;
+}
+
 void uenv_lock(uenv_lock_t *l)
 {
-	uint32_t self = (uint32_t)getpid();
+	uint32_t self = lock_self();
 	unsigned int spins = 0;
 
 	for (;;) {

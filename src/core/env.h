@@ -65,6 +65,10 @@ void uenv_page_free(void *va);
 /** Free a table page the caller left all zero: it is handed out again
  *  without being cleared. */
 void uenv_page_free_zeroed(void *va);
+/** A 16-bit slot kept beside the table page at @va (0 when the page is
+ *  allocated; the page-table engine keeps its count of present entries
+ *  there).  NULL when @va is not a table page of the arena. */
+uint16_t *uenv_page_count(void *va);
 
 /* ---- IOVA-contiguous DMA blocks ---- */
 struct uenv_dma {
@@ -76,6 +80,18 @@ struct uenv_dma {
  *  >= 4096).  Returns 0 or -ENOMEM / -EINVAL. */
 int uenv_dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out);
 void uenv_dma_free(struct uenv_dma *dma);
+/**
+ * The DPDK memzone @name as DMA memory owned by someone else: looked up in
+ * this process's EAL when it is up (an application's own), else after
+ * joining the DPDK primary process started with --file-prefix @file_prefix
+ * (NULL: "rte") as an EAL secondary process.  The memzone must be
+ * IOVA-contiguous.  *out: its CPU address in this process, bus address and
+ * length; never freed through uenv_dma_free().
+ * @return 0, -ENOENT (no such memzone), -ENODEV (no DPDK primary with that
+ * prefix, or EAL could not join it), -EINVAL (bad name, or not
+ * IOVA-contiguous).
+ */
+int uenv_memzone_find(const char *name, const char *file_prefix, struct uenv_dma *out);
 
 /* ---- address translation for table memory ---- */
 /** Bus address of arena memory; UINT64_MAX when @va is not arena memory. */

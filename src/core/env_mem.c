@@ -34,7 +34,7 @@
 #include "core/env_internal.h"
 
 #define ARENA_MAGIC	   0x75696f6d6d754152ull /* "uiommuAR" */
-#define ARENA_VERSION	   1
+#define ARENA_VERSION 3 /* 2: chunk_meta.clean; 3: chunk_meta.count */
 #define ARENA_MAX_CHUNKS   4096
 #define ARENA_HASH	   65536 /* power of two; at most half of it used (ARENA_MAX_FRAMES) */
 #define ARENA_MAX_FRAMES   (ARENA_HASH / 2)
@@ -71,6 +71,9 @@ struct chunk_meta {
 	uint64_t clean[PAGES_PER_CHUNK / 64]; /* free pages known to be all zero */
 	uint8_t tag[PAGES_PER_CHUNK];
 	uint16_t run[PAGES_PER_CHUNK]; /* run length, on PG_RUN_HEAD pages */
+	/* PG_TABLE pages: a 16-bit slot the page-table engine owns while the
+	 * page is allocated (its count of present entries, uenv_page_count). */
+	uint16_t count[PAGES_PER_CHUNK];
 	uint32_t nfree;
 	uint32_t idx;
 	uint32_t npages; /* pages in this chunk (256 or 512) */
@@ -480,6 +483,7 @@ static void *pages_get(uint32_t n, uint32_t align_pages, int node, uint8_t tag, 
 	run_mark(m, (uint32_t)page, n, true);
 	m->tag[page] = tag;
 	m->run[page] = (uint16_t)n;
+	m->count[page] = 0;
 	for (uint32_t p = (uint32_t)page + 1; p < (uint32_t)page + n; p++)
 		m->tag[p] = PG_RUN_TAIL;
 	A->hint[h] = (uint32_t)idx;
@@ -749,13 +753,17 @@ uint64_t uenv_va_to_iova(const void *va)
  * thread's cache.
  */
 static uint64_t arena_epoch = 1; /* (local) bumped at every init/fini */
+/* initial-exec: a plain access instead of a __tls_get_addr call per
+ * look-up (the library is linked, not dlopen()ed; 48 bytes fit glibc's
+ * static TLS surplus even if it were). */
 static __thread struct {
 	uint64_t epoch;
 	uint64_t gen;
 	uint64_t iova;
 	uint64_t len;
 	uint8_t *va;
-} last_chunk;
+	struct chunk_meta *meta; /* standard chunk: its bookkeeping page; else NULL */
+} last_chunk __attribute__((tls_model("initial-exec")));
 
 void *uenv_iova_to_va(uint64_t iova)
 {
@@ -777,7 +785,33 @@ void *uenv_iova_to_va(uint64_t iova)
 	last_chunk.iova = ck->iova;
 	last_chunk.len = ck->len;
 	last_chunk.va = ck->va;
+	last_chunk.meta = ck->kind == CK_STD ? (struct chunk_meta *)ck->va : NULL;
 	return ck->va + (iova - ck->iova);
+}
+
+uint16_t *uenv_page_count(void *va)
+{
+	struct chunk_meta *m;
+	uint8_t *base;
+
+	if (!A)
+		return NULL;
+	/* The engine asks for the table it has just translated: nearly always
+	 * in the cached chunk. */
+	if (last_chunk.gen == __atomic_load_n(&A->gen, __ATOMIC_ACQUIRE) &&
+	    last_chunk.epoch == arena_epoch && last_chunk.meta &&
+	    (uint64_t)((uint8_t *)va - last_chunk.va) < last_chunk.len) {
+		m = last_chunk.meta;
+		base = last_chunk.va;
+	} else {
+		struct chunk *ck = chunk_of_va(va);
+
+		if (!ck || ck->kind != CK_STD)
+			return NULL;
+		m = (struct chunk_meta *)ck->va;
+		base = ck->va;
+	}
+	return &m->count[((uint8_t *)va - base) / UENV_PAGE_SIZE];
 }
 
 uint64_t env_arena_virt2iova(const void *va, uint64_t *contig)

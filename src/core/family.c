@@ -60,9 +60,16 @@ static void *pgt_mem_pa_to_va(void *cookie, uint64_t pa)
 	return uenv_iova_to_va(pa);
 }
 
+static uint16_t *pgt_mem_page_count(void *cookie, void *va)
+{
+	(void)cookie;
+	return uenv_page_count(va);
+}
+
 const struct pgt_mem_ops uiommu_pgt_mem = {
 	.alloc_page = pgt_mem_alloc,
 	.free_page = pgt_mem_free,
 	.free_zeroed_page = pgt_mem_free_zeroed,
 	.pa_to_va = pgt_mem_pa_to_va,
+	.page_count = pgt_mem_page_count,
 };

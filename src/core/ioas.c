@@ -109,8 +109,15 @@ static int hwpts_unmap(struct uiommu_ioas *ioas, struct iopt_area *first, struct
 	return rc;
 }
 
-/* Map the inserted areas [first .. last IOVA] into every HWPT. */
-static int hwpts_map(struct uiommu_ioas *ioas, struct iopt_area *first, uint64_t last)
+/* The area after @a of a run of @n inserted areas (@k: index of @a), or NULL
+ * after the last: no rb_next climb past the end of the run. */
+static inline struct iopt_area *run_next(struct iopt_area *a, uint32_t k, uint32_t n, uint64_t last)
+{
+	return k + 1 < n ? iopt_next(a, last) : NULL;
+}
+
+/* Map the @n inserted areas [first .. last IOVA] into every HWPT. */
+static int hwpts_map(struct uiommu_ioas *ioas, struct iopt_area *first, uint32_t n, uint64_t last)
 {
 	struct list_node *pos;
 	int rc = 0;
@@ -120,8 +127,9 @@ static int hwpts_map(struct uiommu_ioas *ioas, struct iopt_area *first, uint64_t
 		struct uiommu_hwpt *h = list_entry(pos, struct uiommu_hwpt, ioas_link);
 		struct pgt_gather g = {0};
 		struct iopt_area *a;
+		uint32_t k = 0;
 
-		for (a = first; a; a = iopt_next(a, last)) {
+		for (a = first; a; a = run_next(a, k++, n, last)) {
 			rc = pgt_map(h->pgt, a->iova, a->phys, a->last - a->iova + 1,
 				     hwpt_area_prot(a), &g);
 			if (rc)
@@ -184,6 +192,15 @@ static int map_segments(struct uiommu_ioas *ioas, uint64_t *iova, const struct s
 	for (i = 0; i < n; i++)
 		if ((s[i].phys | s[i].len) & (iopt->iova_alignment - 1))
 			return -EINVAL;
+	if (n == 1 && (flags & UIOMMU_MAP_FIXED_IOVA)) {
+		/* The common case: check and insert in one tree descent (same
+		 * errors, same allocations as check + insert). */
+		rc = iopt_insert_checked(iopt, *iova, len, s[0].phys, s[0].va, prot, &first);
+		if (rc)
+			return rc;
+		at = *iova + len;
+		goto fill;
+	}
 	if (flags & UIOMMU_MAP_FIXED_IOVA)
 		rc = iopt_check_map(iopt, *iova, len);
 	else
@@ -200,10 +217,10 @@ static int map_segments(struct uiommu_ioas *ioas, uint64_t *iova, const struct s
 			first = a;
 		at += s[i].len;
 	}
-	rc = hwpts_map(ioas, first, *iova + len - 1);
+fill:
+	rc = hwpts_map(ioas, first, n, *iova + len - 1);
 	if (rc)
 		goto err_remove;
-	(void)i;
 	return 0;
 
 err_remove:

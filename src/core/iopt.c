@@ -306,18 +306,25 @@ uint32_t iopt_usable_ranges(const struct iopt *iopt, struct iopt_range *out, uin
 /* ------------------------------------------------------------------ */
 /* Map / unmap checks                                                  */
 
-int iopt_check_map(const struct iopt *iopt, uint64_t iova, uint64_t len)
+/* The checks of iopt_check_map that need no area look-up. */
+static int check_map_range(const struct iopt *iopt, uint64_t iova, uint64_t len)
 {
-	uint64_t last;
-
 	if (!len || (iova | len) & (iopt->iova_alignment - 1))
 		return -EINVAL;
 	if (len - 1 > UINT64_MAX - iova)
 		return -EOVERFLOW;
-	last = iova + len - 1;
-	if (resv_first_hit(iopt, iova, last) >= 0)
+	if (resv_first_hit(iopt, iova, iova + len - 1) >= 0)
 		return -EINVAL;
-	if (iopt_first(iopt, iova, last))
+	return 0;
+}
+
+int iopt_check_map(const struct iopt *iopt, uint64_t iova, uint64_t len)
+{
+	int rc = check_map_range(iopt, iova, len);
+
+	if (rc)
+		return rc;
+	if (iopt_first(iopt, iova, iova + len - 1))
 		return -EEXIST;
 	return 0;
 }
@@ -367,13 +374,13 @@ int iopt_check_contig(const struct iopt *iopt, uint64_t start, uint64_t last)
 /* ------------------------------------------------------------------ */
 /* Areas                                                               */
 
-int iopt_insert(struct iopt *iopt, uint64_t iova, uint64_t len, uint64_t phys, void *va,
-		uint32_t prot, struct iopt_area **out)
+/* Allocate an area and link it at @link under @parent (from a descent). */
+static int insert_at(struct iopt *iopt, struct rb_node *parent, struct rb_node **link,
+		     uint64_t iova, uint64_t len, uint64_t phys, void *va, uint32_t prot,
+		     struct iopt_area **out)
 {
-	struct rb_node **link = &iopt->areas.node, *parent = NULL;
-	struct iopt_area *area;
+	struct iopt_area *area = uenv_zalloc(sizeof(*area));
 
-	area = uenv_zalloc(sizeof(*area));
 	if (!area)
 		return -ENOMEM;
 	area->iova = iova;
@@ -381,17 +388,57 @@ int iopt_insert(struct iopt *iopt, uint64_t iova, uint64_t len, uint64_t phys, v
 	area->phys = phys;
 	area->va = va;
 	area->prot = prot;
-
-	while (*link) {
-		parent = *link;
-		link = iova < to_area(parent)->iova ? &parent->left : &parent->right;
-	}
 	rb_link_insert(&iopt->areas, &area->node, parent, link);
 	iopt->nr_areas++;
 	iopt->mapped_bytes += len;
 	if (out)
 		*out = area;
 	return 0;
+}
+
+int iopt_insert(struct iopt *iopt, uint64_t iova, uint64_t len, uint64_t phys, void *va,
+		uint32_t prot, struct iopt_area **out)
+{
+	struct rb_node **link = &iopt->areas.node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		link = iova < to_area(parent)->iova ? &parent->left : &parent->right;
+	}
+	return insert_at(iopt, parent, link, iova, len, phys, va, prot, out);
+}
+
+int iopt_insert_checked(struct iopt *iopt, uint64_t iova, uint64_t len, uint64_t phys, void *va,
+			uint32_t prot, struct iopt_area **out)
+{
+	struct rb_node **link = &iopt->areas.node, *parent = NULL;
+	const struct iopt_area *pred = NULL, *succ = NULL;
+	int rc = check_map_range(iopt, iova, len);
+
+	if (rc)
+		return rc;
+	/*
+	 * One descent to the insertion point.  Areas are disjoint and sorted,
+	 * so only its neighbours can intersect [iova, last]: the predecessor
+	 * (the last node we went right at: start <= iova) and the successor
+	 * (the last node we went left at: start > iova).
+	 */
+	while (*link) {
+		const struct iopt_area *a;
+
+		parent = *link;
+		a = to_area(parent);
+		if (iova < a->iova) {
+			succ = a;
+			link = &parent->left;
+		} else {
+			pred = a;
+			link = &parent->right;
+		}
+	}
+	if ((pred && pred->last >= iova) || (succ && succ->iova - iova < len))
+		return -EEXIST;
+	return insert_at(iopt, parent, link, iova, len, phys, va, prot, out);
 }
 
 void iopt_remove(struct iopt *iopt, struct iopt_area *area)

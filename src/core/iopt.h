@@ -94,6 +94,12 @@ int iopt_alloc_iova(const struct iopt *iopt, uint64_t len, uint64_t phys, uint64
  *  with *out set. */
 int iopt_insert(struct iopt *iopt, uint64_t iova, uint64_t len, uint64_t phys, void *va,
 		uint32_t prot, struct iopt_area **out);
+/** iopt_check_map and iopt_insert in one tree descent: the same errors as
+ *  iopt_check_map in the same order (-EINVAL, -EOVERFLOW, -EINVAL for a
+ *  reserved range, -EEXIST), then -ENOMEM; on any error nothing changes.
+ *  0 with *out set. */
+int iopt_insert_checked(struct iopt *iopt, uint64_t iova, uint64_t len, uint64_t phys, void *va,
+			uint32_t prot, struct iopt_area **out);
 /** Unlink and free an area. */
 void iopt_remove(struct iopt *iopt, struct iopt_area *area);
 

@@ -96,6 +96,11 @@ static inline bool pgt_pte_is_table(const struct pgt *p, uint64_t e, unsigned in
 	return lvl > 0 && (e & p->type_mask) == p->tbl_type[lvl];
 }
 
+/* Tests: recount the present entries of every table and compare with the
+ * counts kept through mem->page_count; returns the number of tables whose
+ * count is wrong (0 when the op is NULL). */
+unsigned long pgt_check_counts(const struct pgt *p);
+
 /* Append formatted text at *off, never overrunning len. */
 void pgt_bufprintf(char *buf, size_t len, size_t *off, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

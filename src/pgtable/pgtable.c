@@ -10,6 +10,8 @@
  * Invariants:
  *  - a non-root table is linked only while it holds at least one present
  *    entry (unmap unlinks a table as soon as it becomes empty);
+ *  - with mem->page_count, every table's slot holds its exact number of
+ *    present entries (emptiness in O(1)); without it, emptiness is a scan;
  *  - a table created by a map is filled before it is linked, so a failing
  *    map discards it without a walker ever having seen it;
  *  - non-present entries are 0.
@@ -20,6 +22,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pgtable/pgt_internal.h"
@@ -164,6 +167,30 @@ static inline uint64_t *pgt_child(const struct pgt *p, uint64_t e)
 	return pgt_va(p, e & p->addr_mask);
 }
 
+/* The table's count of present entries, or NULL (no page_count op). */
+static inline uint16_t *pgt_cnt(const struct pgt *p, uint64_t *t)
+{
+	return p->mem->page_count ? p->mem->page_count(p->cookie, t) : NULL;
+}
+
+/* Entries of @t became present (d > 0) or not present (d < 0). */
+static inline void pgt_cnt_add(const struct pgt *p, uint64_t *t, int d)
+{
+	uint16_t *c = pgt_cnt(p, t);
+
+	if (c) {
+#ifdef PGT_DEBUG_COUNTS
+		if ((int)*c + d < 0 || (int)*c + d > (int)PGT_ENTRIES) {
+			fprintf(stderr, "pgtable: table %p: count %u%+d\n", (void *)t, *c, d);
+			abort();
+		}
+#endif
+		*c = (uint16_t)(*c + d);
+	}
+}
+
+/* The count slot of a new table is set by whoever fills it: map_level()
+ * with fresh, or pgt_alloc() for the root. */
 static uint64_t *pgt_table_alloc(struct pgt *p, uint64_t *pa)
 {
 	uint64_t *t = p->mem->alloc_page(p->cookie, p->cfg.node, pa);
@@ -272,6 +299,73 @@ static bool pgt_table_empty(const uint64_t *t, unsigned int hint)
 			return false;
 	}
 	return true;
+}
+
+/* Is @t (which just lost entries) empty?  O(1) with counts. */
+static bool pgt_table_now_empty(const struct pgt *p, uint64_t *t, unsigned int hint)
+{
+	const uint16_t *c = pgt_cnt(p, t);
+
+	if (!c)
+		return pgt_table_empty(t, hint);
+#ifdef PGT_DEBUG_COUNTS
+	if ((*c == 0) != pgt_table_empty(t, hint)) {
+		fprintf(stderr, "pgtable: table %p: count %u but %s\n", (void *)t, *c,
+			pgt_table_empty(t, hint) ? "empty" : "not empty");
+		abort();
+	}
+#endif
+	return *c == 0;
+}
+
+/* @t lost @n present entries; is it empty now?  Without counts it is
+ * scanned only when @test (the root is never freed: not worth a scan). */
+static bool pgt_cnt_drop(const struct pgt *p, uint64_t *t, unsigned int n, bool test,
+			 unsigned int hint)
+{
+	uint16_t *c = pgt_cnt(p, t);
+
+	if (!c)
+		return test && pgt_table_empty(t, hint);
+#ifdef PGT_DEBUG_COUNTS
+	if (*c < n || (test && (*c == n) != pgt_table_empty(t, hint))) {
+		fprintf(stderr, "pgtable: table %p: count %u-%u, table %s\n", (void *)t, *c, n,
+			pgt_table_empty(t, hint) ? "empty" : "not empty");
+		abort();
+	}
+#endif
+	*c = (uint16_t)(*c - n);
+	return *c == 0;
+}
+
+static unsigned long check_counts(const struct pgt *p, uint64_t *t, unsigned int lvl)
+{
+	const uint16_t *c = pgt_cnt(p, t);
+	unsigned long bad = 0;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < PGT_ENTRIES; i++) {
+		uint64_t e = t[i];
+
+		if (!pgt_pte_present(p, e))
+			continue;
+		n++;
+		if (pgt_pte_is_table(p, e, lvl))
+			bad += check_counts(p, pgt_child(p, e), lvl - 1);
+	}
+	if (c && *c != n) {
+		fprintf(stderr, "pgtable: table %p (level %u): count %u, %u entries present\n",
+			(void *)t, lvl, *c, n);
+		bad++;
+	}
+	return bad;
+}
+
+unsigned long pgt_check_counts(const struct pgt *p)
+{
+	if (!p->mem->page_count)
+		return 0;
+	return check_counts(p, pgt_va(p, p->cfg.root_pa), p->levels - 1);
 }
 
 /* ---- unmap ---- */
@@ -397,7 +491,7 @@ static unsigned int unmap_level(struct unmap_ctx *c, uint64_t *t, unsigned int l
 
 				/* Only a table that lost entries can have become empty. */
 				if (!unmap_level(c, child, lvl - 1, iova, e_last) ||
-				    !pgt_table_empty(child, hint))
+				    !pgt_table_now_empty(p, child, hint))
 					goto next;
 				t[i] = 0;
 				pgt_gather_table(p, c->g, child);
@@ -413,8 +507,11 @@ static unsigned int unmap_level(struct unmap_ctx *c, uint64_t *t, unsigned int l
 		iova = e_last + 1;
 	}
 clean:
-	if (c->clean && cleared)
-		pgt_clean_entries(p, t, dfirst, dlast);
+	if (cleared) {
+		pgt_cnt_add(p, t, -(int)cleared);
+		if (c->clean)
+			pgt_clean_entries(p, t, dfirst, dlast);
+	}
 	return cleared;
 }
 
@@ -464,13 +561,15 @@ static uint64_t unmap_one(struct pgt *p, uint64_t iova, struct pgt_gather *g)
 	t[idx] = 0;
 	if (clean)
 		pgt_clean_entries(p, t, idx, idx);
-	for (lvl = 0; lvl + 1 < p->levels; lvl++) {
+	/* One count update (and emptiness answer) per table on the way up. */
+	bool empty = pgt_cnt_drop(p, t, 1, p->levels > 1, idx);
+
+	for (lvl = 0; empty && lvl + 1 < p->levels; lvl++) {
 		unsigned int pidx = (unsigned int)(iova >> pgt_lvl_shift(lvl + 1)) & PGT_IDX_MASK;
 		uint64_t *parent = path[lvl + 1];
 
-		if (!pgt_table_empty(t, (unsigned int)(iova >> pgt_lvl_shift(lvl))))
-			break;
 		parent[pidx] = 0;
+		empty = pgt_cnt_drop(p, parent, 1, lvl + 2 < p->levels, pidx);
 		if (clean)
 			pgt_clean_entries(p, parent, pidx, pidx);
 		pgt_gather_table(p, g, t);
@@ -553,7 +652,7 @@ static int map_level(struct map_ctx *c, uint64_t *t, unsigned int lvl, uint64_t 
 	unsigned int shift = pgt_lvl_shift(lvl);
 	unsigned int i = (unsigned int)(iova >> shift) & PGT_IDX_MASK;
 	unsigned int end = (unsigned int)(last >> shift) & PGT_IDX_MASK;
-	unsigned int first = i, dlast = i;
+	unsigned int first = i, dlast = i, added = 0;
 	bool wrote = false;
 	int rc = 0;
 
@@ -574,6 +673,7 @@ static int map_level(struct map_ctx *c, uint64_t *t, unsigned int lvl, uint64_t 
 		if (c->minsz > PGT_PAGE_SIZE)
 			c->minsz = PGT_PAGE_SIZE;
 		wrote = j > i;
+		added = j - i;
 		dlast = j - 1;
 		goto clean;
 	}
@@ -595,12 +695,14 @@ static int map_level(struct map_ctx *c, uint64_t *t, unsigned int lvl, uint64_t 
 			if (esz < c->minsz)
 				c->minsz = esz;
 			wrote = true;
+			added++;
 			dlast = i;
 		} else if (!pgt_pte_present(p, e)) {
 			rc = map_new_table(c, t, i, lvl, iova, e_last);
 			if (rc)
 				break;
 			wrote = true;
+			added++;
 			dlast = i;
 		} else if (pgt_pte_is_table(p, e, lvl)) {
 			rc = map_level(c, pgt_child(p, e), lvl - 1, iova, e_last, false);
@@ -617,6 +719,16 @@ static int map_level(struct map_ctx *c, uint64_t *t, unsigned int lvl, uint64_t 
 		iova = e_last + 1;
 	}
 clean:
+	/* Also on failure: what was installed stays until the rollback.  A
+	 * fresh table's slot is set here (the allocator's value is unknown). */
+	if (fresh) {
+		uint16_t *cnt = pgt_cnt(p, t);
+
+		if (cnt)
+			*cnt = (uint16_t)added;
+	} else if (added) {
+		pgt_cnt_add(p, t, (int)added);
+	}
 	/* A fresh table is written back whole by map_new_table(). */
 	if (c->clean && wrote && !fresh)
 		pgt_clean_entries(p, t, first, dlast);
@@ -642,6 +754,7 @@ static int map_one(struct pgt *p, uint64_t iova, uint64_t pa, uint64_t attr, str
 	if (t[idx] & p->present)
 		return -EEXIST;
 	t[idx] = pa | attr | p->leaf_bits[0];
+	pgt_cnt_add(p, t, 1);
 	if (!p->cfg.coherent) {
 		pgt_clean_entries(p, t, idx, idx);
 		pgt_clean_fence();
@@ -850,6 +963,10 @@ struct pgt *pgt_alloc(struct pgt_cfg *cfg, const struct pgt_mem_ops *mem, void *
 		pgt_clean_fence();
 		p->nr_fences++;
 	}
+	uint16_t *cnt = pgt_cnt(p, root);
+
+	if (cnt)
+		*cnt = 0;
 	p->cfg.root_pa = root_pa;
 	if (p->cfg.fmt == PGT_ARM_S1_4K)
 		p->cfg.hw.arm_s1.ttbr = root_pa;

@@ -52,6 +52,14 @@ struct pgt_mem_ops {
 	 * that the allocator may skip clearing it when it hands it out again. */
 	void (*free_zeroed_page)(void *cookie, void *va);
 	void *(*pa_to_va)(void *cookie, uint64_t pa);
+	/* Optional: a 16-bit slot kept outside the table page at @va (all 512
+	 * entries of a table are the hardware's), where the engine keeps the
+	 * table's count of present entries so that unmap knows in O(1) that a
+	 * table became empty.  The engine initialises the slot when it
+	 * allocates a table and owns it until it frees the page.  Either every
+	 * table page of a pgt has a slot (never NULL) for the pgt's whole life,
+	 * or the op is NULL and the engine scans tables for emptiness. */
+	uint16_t *(*page_count)(void *cookie, void *va);
 };
 
 struct pgt_cfg {

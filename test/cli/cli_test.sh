@@ -145,8 +145,8 @@ case_badinput() {
 	expect 1 "double attach" -- ctl ioas attach dma0 nic
 	expect 1 "destroy attached IOAS" -- ctl ioas destroy dma0
 	expect 1 "duplicate device ID" -- ctl device add 1 00:03.0
-	expect 1 "memzone not reachable" -- ctl ioas map dma0 --memzone mz0 --len 4K
-	grep_err "not supported here"
+	expect 1 "memzone on a model" -- ctl ioas map dma0 --memzone mz0@nosuchapp --len 4K
+	grep_err "memzone needs the hardware state"
 	expect 1 "hugefile on a model" -- ctl ioas map dma0 --hugefile /dev/hugepages/x --len 2M
 	expect 1 "phys outside buffers on a model" -- ctl ioas map dma0 --phys 0x1000 --len 4K
 	expect 2 "bad number" -- ctl ioas map dma0 --alloc lots

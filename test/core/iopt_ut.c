@@ -257,6 +257,116 @@ static void test_check_map_errno(void)
 	CU_ASSERT_EQUAL(live(), g_live_base);
 }
 
+/*
+ * iopt_insert_checked must answer exactly like iopt_check_map; on success
+ * the area is linked (then removed again here, so the state the next probe
+ * sees is the same for both).
+ */
+static int va_tag;
+
+static void probe_insert_checked(struct iopt *io, uint64_t iova, uint64_t len, int want)
+{
+	uint64_t nr = io->nr_areas, bytes = io->mapped_bytes, base = live();
+	struct iopt_area *a = NULL;
+	int rc;
+
+	CU_ASSERT_EQUAL(iopt_check_map(io, iova, len), want);
+	rc = iopt_insert_checked(io, iova, len, 0xabc000, &va_tag, IOPT_WRITE, &a);
+	CU_ASSERT_EQUAL(rc, want);
+	if (rc) {
+		CU_ASSERT_EQUAL(io->nr_areas, nr);
+		CU_ASSERT_EQUAL(io->mapped_bytes, bytes);
+		CU_ASSERT_EQUAL(live(), base);
+		return;
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(a->iova, iova);
+	CU_ASSERT_EQUAL(a->last, iova + len - 1);
+	CU_ASSERT_EQUAL(a->phys, 0xabc000);
+	CU_ASSERT_PTR_EQUAL(a->va, &va_tag);
+	CU_ASSERT_EQUAL(a->prot, IOPT_WRITE);
+	CU_ASSERT_PTR_EQUAL(iopt_find(io, iova), a);
+	CU_ASSERT_PTR_EQUAL(iopt_find(io, iova + len - 1), a);
+	CU_ASSERT_EQUAL(io->nr_areas, nr + 1);
+	CU_ASSERT_EQUAL(io->mapped_bytes, bytes + len);
+	/* now it is there: the same range is taken */
+	CU_ASSERT_EQUAL(iopt_insert_checked(io, iova, len, 0, NULL, 0, NULL), -EEXIST);
+	iopt_remove(io, a);
+	CU_ASSERT_EQUAL(live(), base);
+}
+
+static void test_insert_checked_errno(void)
+{
+	struct iopt io;
+
+	iopt_init(&io);
+	/* -EINVAL: zero or misaligned */
+	probe_insert_checked(&io, 0, 0, -EINVAL);
+	probe_insert_checked(&io, PG, 0, -EINVAL);
+	probe_insert_checked(&io, 1, PG, -EINVAL);
+	probe_insert_checked(&io, PG, PG + 1, -EINVAL);
+	probe_insert_checked(&io, PG, PG - 1, -EINVAL);
+	probe_insert_checked(&io, UINT64_MAX, PG, -EINVAL);
+	/* -EOVERFLOW */
+	probe_insert_checked(&io, LAST_PAGE, 2 * PG, -EOVERFLOW);
+	probe_insert_checked(&io, 2 * PG, UINT64_MAX - PG + 1, -EOVERFLOW);
+	probe_insert_checked(&io, PG, UINT64_MAX - PG + 1 - PG, 0);
+	probe_insert_checked(&io, 1ull << 63, 1ull << 63, 0);
+	probe_insert_checked(&io, (1ull << 63) + PG, 1ull << 63, -EOVERFLOW);
+	probe_insert_checked(&io, LAST_PAGE, 2 * PG + 1, -EINVAL);
+	probe_insert_checked(&io, 0, PG, 0);
+	probe_insert_checked(&io, LAST_PAGE, PG, 0);
+	probe_insert_checked(&io, UINT64_MAX - 16 * PG + 1, 16 * PG, 0);
+	probe_insert_checked(&io, 0, UINT64_MAX - PG + 1, 0);
+
+	/* reserved [16 pages, 19 pages] */
+	CU_ASSERT_EQUAL(iopt_reserve(&io, 16 * PG, 20 * PG - 1, &OWNER_A, 0), 0);
+	probe_insert_checked(&io, 16 * PG, PG, -EINVAL);
+	probe_insert_checked(&io, 19 * PG, PG, -EINVAL);
+	probe_insert_checked(&io, 0, 17 * PG, -EINVAL);
+	probe_insert_checked(&io, 0, 64 * PG, -EINVAL);
+	/* areas at 15 and 20 pages, kept (linked by insert_checked itself) */
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 15 * PG, PG, 0, NULL, IOPT_READ, NULL), 0);
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 20 * PG, PG, 0, NULL, IOPT_READ, NULL), 0);
+	/* -EEXIST: same start, inside, covering, overlapping either end */
+	probe_insert_checked(&io, 15 * PG, PG, -EEXIST);
+	probe_insert_checked(&io, 0, 16 * PG, -EEXIST);
+	probe_insert_checked(&io, 20 * PG, 8 * PG, -EEXIST);
+	probe_insert_checked(&io, 14 * PG, 2 * PG, -EEXIST);
+	/* order: reserved beats area */
+	probe_insert_checked(&io, 15 * PG, 2 * PG, -EINVAL);
+	probe_insert_checked(&io, 0, 32 * PG, -EINVAL);
+	/* order: overflow beats reserved/area */
+	CU_ASSERT_EQUAL(iopt_reserve(&io, LAST_PAGE, UINT64_MAX, &OWNER_B, 0), 0);
+	probe_insert_checked(&io, LAST_PAGE, 2 * PG, -EOVERFLOW);
+	probe_insert_checked(&io, LAST_PAGE, PG, -EINVAL);
+	probe_insert_checked(&io, LAST_PAGE - PG, PG, 0);
+
+	/* a denser tree: areas every other page from 100 to 300 pages, so
+	 * the predecessor and the successor sit at every depth */
+	for (uint64_t pg = 100; pg < 300; pg += 2)
+		CU_ASSERT_EQUAL(iopt_insert_checked(&io, pg * PG, PG, 0, NULL, IOPT_READ, NULL), 0);
+	for (uint64_t pg = 98; pg < 302; pg++) {
+		probe_insert_checked(&io, pg * PG, PG,
+				     (pg >= 100 && pg < 300 && !(pg & 1)) ? -EEXIST : 0);
+		probe_insert_checked(&io, pg * PG, 2 * PG, (pg >= 99 && pg < 299) ? -EEXIST : 0);
+	}
+	probe_insert_checked(&io, 50 * PG, 50 * PG, 0);
+	probe_insert_checked(&io, 50 * PG, 51 * PG, -EEXIST);
+	probe_insert_checked(&io, 298 * PG, 10 * PG, -EEXIST);
+	probe_insert_checked(&io, 299 * PG, 10 * PG, 0);
+	probe_insert_checked(&io, 300 * PG, 10 * PG, 0);
+	CU_ASSERT_EQUAL(io.nr_areas, 102);
+
+	/* allowed ranges do not restrict fixed maps */
+	struct iopt_range al = {1ull << 40, (1ull << 41) - 1};
+
+	CU_ASSERT_EQUAL(iopt_set_allowed(&io, &al, 1), 0);
+	probe_insert_checked(&io, 1000 * PG, PG, 0);
+	iopt_destroy(&io);
+	CU_ASSERT_EQUAL(live(), g_live_base);
+}
+
 static void test_lookup(void)
 {
 	struct iopt io;
@@ -1029,16 +1139,21 @@ static void test_random(void)
 		if (k < 30) { /* fixed map */
 			uint64_t iova = rnd_addr(), len = rnd_len();
 
+			bool one = r->n_area < REF_MAX_AREAS && (rnd() & 1);
+
 			want = ref_check_map(r, iova, len);
-			rc = iopt_check_map(&io, iova, len);
+			/* half of them in one descent (check and insert) */
+			rc = one ? iopt_insert_checked(&io, iova, len, 0, NULL, 0, NULL)
+				 : iopt_check_map(&io, iova, len);
 			if (rc != want) {
-				printf("  op %llu check_map(0x%llx, 0x%llx) = %d want %d\n",
-				       (unsigned long long)op, (unsigned long long)iova,
-				       (unsigned long long)len, rc, want);
+				printf("  op %llu %s(0x%llx, 0x%llx) = %d want %d\n",
+				       (unsigned long long)op, one ? "insert_checked" : "check_map",
+				       (unsigned long long)iova, (unsigned long long)len, rc, want);
 				ok = false;
 			}
 			if (!rc && r->n_area < REF_MAX_AREAS) {
-				ok &= iopt_insert(&io, iova, len, 0, NULL, 0, NULL) == 0;
+				if (!one)
+					ok &= iopt_insert(&io, iova, len, 0, NULL, 0, NULL) == 0;
 				r->area[r->n_area++] =
 					(struct ref_range){iova, iova + len - 1, NULL};
 				stat[0]++;
@@ -1298,7 +1413,15 @@ static void test_random(void)
 /* ------------------------------------------------------------------ */
 /* fail-nth                                                            */
 
-enum fop { F_INSERT, F_RESERVE_GROW, F_RESERVE, F_ALLOWED, F_ALLOWED_CLEAR, F__N };
+enum fop {
+	F_INSERT,
+	F_INSERT_CHECKED,
+	F_RESERVE_GROW,
+	F_RESERVE,
+	F_ALLOWED,
+	F_ALLOWED_CLEAR,
+	F__N
+};
 
 /* A populated iopt: areas, reservations (array at capacity), allowed. */
 static void fail_setup(struct iopt *io)
@@ -1322,6 +1445,9 @@ static int fail_op(struct iopt *io, enum fop op)
 	switch (op) {
 	case F_INSERT:
 		return iopt_insert(io, 0x2000000, 4 * PG, 0x1234000, NULL, IOPT_READ, NULL);
+	case F_INSERT_CHECKED: /* between two areas */
+		return iopt_insert_checked(io, 0x1000000 + PG, PG, 0x1234000, NULL, IOPT_READ,
+					   NULL);
 	case F_RESERVE_GROW: /* the array is full: this one must grow it */
 		return iopt_reserve(io, 0x700000, 0x700fff, &OWNER_B, 0);
 	case F_RESERVE:
@@ -1370,9 +1496,10 @@ static void test_fail_nth(void)
 		}
 		CU_ASSERT(n < 64);
 		/* which operations allocate exactly once */
-		CU_ASSERT_EQUAL(failures,
-				(op == F_INSERT || op == F_RESERVE_GROW || op == F_ALLOWED) ? 1u
-											    : 0u);
+		CU_ASSERT_EQUAL(failures, (op == F_INSERT || op == F_INSERT_CHECKED ||
+					   op == F_RESERVE_GROW || op == F_ALLOWED)
+						  ? 1u
+						  : 0u);
 	}
 
 	/* a whole scenario, failing each allocation in turn: every step
@@ -1499,6 +1626,7 @@ static void test_scale(void)
 static const struct ut_test iopt_tests[] = {
 	{"init_destroy", test_init_destroy},
 	{"check_map_errno", test_check_map_errno},
+	{"insert_checked_errno", test_insert_checked_errno},
 	{"lookup", test_lookup},
 	{"alignment", test_alignment},
 	{"check_unmap", test_check_unmap},

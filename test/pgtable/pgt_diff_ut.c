@@ -5,6 +5,12 @@
  * and pa == va table memory) and to a plain reference list of extents.
  * Results, gathers and iova_to_phys must agree everywhere.
  *
+ * The run is made twice with the same seed: once with table memory that
+ * offers a page_count slot (the engine keeps a count of present entries
+ * per table; built with PGT_DEBUG_COUNTS every emptiness decision is
+ * checked against a scan, and every table's count is recounted
+ * periodically) and once without (the engine scans).
+ *
  * PGT_SEED=<n> replays a run, PGT_OPS=<n> changes its length (default
  * 100000 operations).
  */
@@ -55,6 +61,9 @@ static struct ext ref[MAX_LIVE + 1];
 static size_t nref;
 static uint64_t rng_state;
 static unsigned long failures;
+static const struct pgt_mem_ops *cur_ops;
+static uint64_t run_seed;
+static bool have_seed;
 static unsigned long nr_eexist;
 
 static uint64_t rnd(void)
@@ -292,20 +301,39 @@ static void random_unmap(void)
 	}
 }
 
+/* Every table's kept count against a recount (no-op without counts). */
+static void check_counts(void)
+{
+	for (size_t n = 0; n < NR_INST; n++) {
+		unsigned long bad = pgt_check_counts(insts[n].p);
+
+		CHECK(bad == 0, "%s: %lu tables with a wrong count\n", insts[n].name, bad);
+	}
+}
+
 static void full_check(void)
 {
 	for (size_t i = 0; i < nref; i++)
 		probe_range(ref[i].iova, ref[i].size);
+	check_counts();
 }
 
-static void test_differential(void)
+static void run_differential(const struct pgt_mem_ops *ops_kind)
 {
 	const char *s = getenv("PGT_SEED"), *o = getenv("PGT_OPS");
-	uint64_t seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
 	unsigned long ops = o ? strtoul(o, NULL, 0) : 100000;
 	unsigned long nmap = 0, nunmap = 0;
 
-	printf("\n  pgtable differential: PGT_SEED=%" PRIu64 " PGT_OPS=%lu\n", seed, ops);
+	if (!have_seed) {
+		run_seed =
+			s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
+		have_seed = true;
+	}
+	uint64_t seed = run_seed;
+
+	cur_ops = ops_kind;
+	printf("\n  pgtable differential (%s): PGT_SEED=%" PRIu64 " PGT_OPS=%lu\n",
+	       ops_kind->page_count ? "counted" : "scanned", seed, ops);
 	fflush(stdout);
 	rng_state = seed;
 	nref = 0;
@@ -322,7 +350,7 @@ static void test_differential(void)
 		int err = 0;
 
 		CU_ASSERT_FATAL(tmem_init(&in->mem, POOL_PAGES, in->identity) == 0);
-		in->p = pgt_alloc(&cfg, &tmem_ops, &in->mem, &err);
+		in->p = pgt_alloc(&cfg, cur_ops, &in->mem, &err);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(in->p);
 	}
 
@@ -337,6 +365,8 @@ static void test_differential(void)
 		}
 		if (op % 10000 == 9999)
 			full_check();
+		else if (op % 64 == 63)
+			check_counts();
 	}
 	full_check();
 	printf("  %lu maps (%lu -EEXIST), %lu unmaps, %zu extents live at the end\n", nmap,
@@ -348,6 +378,7 @@ static void test_differential(void)
 
 		do_unmap(iova, size, ref_remove(0, 0));
 	}
+	check_counts();
 	for (size_t n = 0; n < NR_INST; n++) {
 		struct inst *in = &insts[n];
 
@@ -364,8 +395,19 @@ static void test_differential(void)
 	CU_ASSERT_EQUAL(failures, 0);
 }
 
+static void test_differential_counted(void)
+{
+	run_differential(&tmem_ops_counted);
+}
+
+static void test_differential_scanned(void)
+{
+	run_differential(&tmem_ops);
+}
+
 static const struct ut_test diff_tests[] = {
-	{"differential", test_differential},
+	{"differential_counted", test_differential_counted},
+	{"differential_scanned", test_differential_scanned},
 	{NULL, NULL},
 };
 

@@ -18,6 +18,10 @@
 #define RW    (PGT_PROT_READ | PGT_PROT_WRITE)
 
 static struct tmem mem;
+/* fail_nth, eexist_rollback and unmap_semantics run with both kinds of
+ * table memory: without page_count (tables scanned for emptiness) and with
+ * it (counts kept; built with PGT_DEBUG_COUNTS, see meson.build). */
+static const struct pgt_mem_ops *cur_ops = &tmem_ops;
 
 static int err_init(void)
 {
@@ -46,7 +50,7 @@ static struct pgt *alloc_case(const struct fmt_case *c)
 {
 	struct pgt_cfg cfg = {.fmt = c->fmt, .ias = c->ias, .coherent = c->coherent};
 	int err = 0;
-	struct pgt *p = pgt_alloc(&cfg, &tmem_ops, &mem, &err);
+	struct pgt *p = pgt_alloc(&cfg, cur_ops, &mem, &err);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	return p;
@@ -118,6 +122,7 @@ static void test_fail_nth(void)
 			pgt_gather_release(p, &g);
 			CU_ASSERT_EQUAL(p->nr_tables, tables0);
 			CU_ASSERT_EQUAL(mem.live, live0);
+			CU_ASSERT_EQUAL(pgt_check_counts(p), 0);
 			check_base(p, T_IOVA, T_SIZE);
 			if (n > 64)
 				break;
@@ -128,6 +133,7 @@ static void test_fail_nth(void)
 		CU_ASSERT(failed >= 3);
 		for (uint64_t off = 0; off < T_SIZE; off += SZ_4K * 97)
 			CU_ASSERT_EQUAL(pgt_iova_to_phys(p, T_IOVA + off), T_PA + off);
+		CU_ASSERT_EQUAL(pgt_check_counts(p), 0);
 
 		struct pgt_gather g = {0};
 
@@ -137,6 +143,7 @@ static void test_fail_nth(void)
 		pgt_gather_release(p, &g);
 		CU_ASSERT_EQUAL(p->nr_tables, tables0);
 		CU_ASSERT_EQUAL(mem.live, live0);
+		CU_ASSERT_EQUAL(pgt_check_counts(p), 0);
 		check_base(p, T_IOVA, T_SIZE);
 		pgt_free(p);
 	}
@@ -148,7 +155,7 @@ static void test_fail_nth(void)
 		int err = 0;
 
 		mem.fail_at = mem.nr_calls + n;
-		CU_ASSERT_PTR_NULL(pgt_alloc(&cfg, &tmem_ops, &mem, &err));
+		CU_ASSERT_PTR_NULL(pgt_alloc(&cfg, cur_ops, &mem, &err));
 		mem.fail_at = 0;
 		CU_ASSERT_EQUAL(err, -ENOMEM);
 		CU_ASSERT_EQUAL(mem.live, 0);
@@ -177,6 +184,7 @@ static void test_eexist_rollback(void)
 		CU_ASSERT_EQUAL(mem.live, live0);
 		check_base(p, T_IOVA, T_SIZE - SZ_4K);
 		CU_ASSERT_EQUAL(pgt_iova_to_phys(p, obstacle), 0x9000);
+		CU_ASSERT_EQUAL(pgt_check_counts(p), 0);
 
 		/* conflicts with a larger leaf, from inside and from around it */
 		CU_ASSERT_EQUAL(pgt_map(p, 0x40000000 + SZ_4K, 0, SZ_4K, RW, &g), -EEXIST);
@@ -184,6 +192,7 @@ static void test_eexist_rollback(void)
 		CU_ASSERT_EQUAL(pgt_map(p, 0x40000000 - SZ_4K, 0x1000, 2 * SZ_4K, RW, &g), -EEXIST);
 		pgt_gather_release(p, &g);
 		CU_ASSERT_EQUAL(p->nr_tables, tables0);
+		CU_ASSERT_EQUAL(pgt_check_counts(p), 0);
 		check_base(p, 0, 0);
 		pgt_free(p);
 	}
@@ -324,8 +333,31 @@ static void test_unmap_semantics(void)
 		pgt_gather_release(p, &g);
 		CU_ASSERT_EQUAL(p->nr_tables, 1);
 		CU_ASSERT_EQUAL(mem.live, 2);
+		CU_ASSERT_EQUAL(pgt_check_counts(p), 0);
 		pgt_free(p);
 	}
+}
+
+static void with_counts(void (*fn)(void))
+{
+	cur_ops = &tmem_ops_counted;
+	fn();
+	cur_ops = &tmem_ops;
+}
+
+static void test_fail_nth_counted(void)
+{
+	with_counts(test_fail_nth);
+}
+
+static void test_eexist_rollback_counted(void)
+{
+	with_counts(test_eexist_rollback);
+}
+
+static void test_unmap_semantics_counted(void)
+{
+	with_counts(test_unmap_semantics);
 }
 
 static void test_noncoherent_writeback(void)
@@ -381,6 +413,9 @@ static const struct ut_test err_tests[] = {
 	{"einval", test_einval},
 	{"unmap_semantics", test_unmap_semantics},
 	{"noncoherent_writeback", test_noncoherent_writeback},
+	{"fail_nth_counted", test_fail_nth_counted},
+	{"eexist_rollback_counted", test_eexist_rollback_counted},
+	{"unmap_semantics_counted", test_unmap_semantics_counted},
 	{NULL, NULL},
 };
 

@@ -29,7 +29,10 @@ struct tmem {
 	uint64_t nr_calls; /* alloc_page calls so far */
 	uint64_t fail_at;  /* fail the call whose number this is (0: never) */
 	size_t live;	   /* pages currently handed out */
+	uint16_t *counts;  /* page_count slots (tmem_ops_counted) */
 };
+
+#define TMEM_COUNT_POISON 0xdeadu /* a slot the engine has not initialised */
 
 static inline uint64_t tmem_pa(const struct tmem *m, const void *va)
 {
@@ -51,6 +54,7 @@ static void *tmem_alloc(void *cookie, int node, uint64_t *pa)
 		return NULL;
 	va = m->base + ((size_t)m->free_stack[--m->nr_free] << 12);
 	memset(va, 0, 4096);
+	m->counts[(size_t)(va - m->base) >> 12] = TMEM_COUNT_POISON;
 	m->live++;
 	*pa = tmem_pa(m, va);
 	return va;
@@ -66,6 +70,7 @@ static void tmem_free(void *cookie, void *va)
 		abort();
 	}
 	memset(va, TMEM_POISON, 4096);
+	m->counts[idx] = TMEM_COUNT_POISON;
 	m->free_stack[m->nr_free++] = (uint32_t)idx;
 	m->live--;
 }
@@ -83,10 +88,31 @@ static void *tmem_pa_to_va(void *cookie, uint64_t pa)
 	return m->base + (pa - TMEM_FAKE_BASE);
 }
 
+static __attribute__((unused)) uint16_t *tmem_page_count(void *cookie, void *va)
+{
+	struct tmem *m = cookie;
+	size_t idx = (size_t)((uint8_t *)va - m->base) >> 12;
+
+	if ((uint8_t *)va < m->base || idx >= m->nr_pages) {
+		fprintf(stderr, "tmem: page_count(%p) outside the pool\n", va);
+		abort();
+	}
+	return &m->counts[idx];
+}
+
+/* Without a page_count op: the engine scans tables for emptiness. */
 static const struct pgt_mem_ops tmem_ops = {
 	.alloc_page = tmem_alloc,
 	.free_page = tmem_free,
 	.pa_to_va = tmem_pa_to_va,
+};
+
+/* With one: the engine keeps a count of present entries per table. */
+static __attribute__((unused)) const struct pgt_mem_ops tmem_ops_counted = {
+	.alloc_page = tmem_alloc,
+	.free_page = tmem_free,
+	.pa_to_va = tmem_pa_to_va,
+	.page_count = tmem_page_count,
 };
 
 static inline int tmem_init(struct tmem *m, size_t nr_pages, bool identity)
@@ -94,9 +120,11 @@ static inline int tmem_init(struct tmem *m, size_t nr_pages, bool identity)
 	memset(m, 0, sizeof(*m));
 	m->base = aligned_alloc(4096, nr_pages << 12);
 	m->free_stack = calloc(nr_pages, sizeof(*m->free_stack));
-	if (!m->base || !m->free_stack) {
+	m->counts = calloc(nr_pages, sizeof(*m->counts));
+	if (!m->base || !m->free_stack || !m->counts) {
 		free(m->base);
 		free(m->free_stack);
+		free(m->counts);
 		return -1;
 	}
 	m->nr_pages = nr_pages;
@@ -112,6 +140,7 @@ static inline void tmem_fini(struct tmem *m)
 {
 	free(m->base);
 	free(m->free_stack);
+	free(m->counts);
 	memset(m, 0, sizeof(*m));
 }
 

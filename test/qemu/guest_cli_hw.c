@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "guest_lib.h"
 #include "uiommu/uiommu.h"
@@ -34,16 +33,9 @@ static char why[700];
 static int sh(const char *cmd)
 {
 	char full[512];
-	int rc;
 
 	snprintf(full, sizeof(full), "uiommuctl --state " STATE " %s", cmd);
-	gt_log("$ %s", full);
-	fflush(stdout);
-	rc = system(full);
-	rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
-	if (rc)
-		snprintf(why, sizeof(why), "'%s' exited %d", full, rc);
-	return rc;
+	return gt_system(full, why, sizeof(why));
 }
 
 static int adopt(struct uiommu_ctx **ctx)

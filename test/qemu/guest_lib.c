@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -416,4 +417,17 @@ int gt_edu_dma(struct gt_edu *e, uint64_t iova, unsigned int buf_off, size_t len
 	gt_log("edu DMA %s iova 0x%llx len %zu timed out after %u ms",
 	       to_ram ? "to RAM" : "from RAM", (unsigned long long)iova, len, timeout_ms);
 	return -ETIMEDOUT;
+}
+
+int gt_system(const char *cmd, char *why, size_t why_len)
+{
+	int rc;
+
+	gt_log("$ %s", cmd);
+	fflush(stdout);
+	rc = system(cmd);
+	rc = rc != -1 && WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+	if (rc)
+		snprintf(why, why_len, "'%s' exited %d", cmd, rc);
+	return rc;
 }

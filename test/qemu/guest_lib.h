@@ -38,6 +38,9 @@ void gt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool gt_wanted(int argc, char **argv, const char *scenario);
 /** Monotonic clock in nanoseconds. */
 uint64_t gt_now_ns(void);
+/** Run @cmd with system(), logged as "# $ CMD".  Returns its exit status
+ *  (128 when it did not exit); when not 0, @why receives "'CMD' exited N". */
+int gt_system(const char *cmd, char *why, size_t why_len);
 
 /* ---- physical memory ---- */
 /** Map @len bytes of physical memory at @pa (page-aligned) through /dev/mem,

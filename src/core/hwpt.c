@@ -13,7 +13,7 @@
 
 #include "core/core.h"
 
-#define ARRAY_SIZE_TODO (UIOMMU_HWPT_MAX_INSTALLS * 4)
+#define FLUSH_BATCH_MAX (UIOMMU_HWPT_MAX_INSTALLS * 4)
 
 static uint32_t area_prot(const struct iopt_area *a)
 {
@@ -216,7 +216,7 @@ int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g)
 
 	if (g->end <= g->start && !g->freed)
 		return 0;
-	for (uint32_t i = 0; i < h->nr_inst && n < ARRAY_SIZE_TODO; i++) {
+	for (uint32_t i = 0; i < h->nr_inst && n < FLUSH_BATCH_MAX; i++) {
 		todo[n].u = h->inst[i].unit;
 		todo[n].f = (struct fam_flush){
 			.did = h->inst[i].did,
@@ -234,7 +234,7 @@ int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g)
 			struct uiommu_hwpt *c = (struct uiommu_hwpt *)o;
 			if (!c->nested || c->parent != h)
 				continue;
-			for (uint32_t i = 0; i < c->nr_inst && n < ARRAY_SIZE_TODO; i++) {
+			for (uint32_t i = 0; i < c->nr_inst && n < FLUSH_BATCH_MAX; i++) {
 				/* Stage-2 change: the child's combined entries go too. */
 				todo[n].u = c->inst[i].unit;
 				todo[n].f = (struct fam_flush){.did = c->inst[i].did,
@@ -245,7 +245,7 @@ int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g)
 	}
 	/* One call per unit with all of that unit's entries. */
 	for (uint32_t i = 0; i < n; i++) {
-		struct fam_flush batch[ARRAY_SIZE_TODO];
+		struct fam_flush batch[FLUSH_BATCH_MAX];
 		uint32_t m = 0;
 		struct uiommu_unit *u = todo[i].u;
 		if (!u)

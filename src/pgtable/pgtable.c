@@ -212,10 +212,20 @@ static void pgt_table_free_now(struct pgt *p, uint64_t *t)
  * a non-present entry, so a walker still holding the old table pointer
  * sees nothing wrong before the invalidation completes.
  */
-static void pgt_gather_table(struct pgt *p, struct pgt_gather *g, uint64_t *t)
+/*
+ * Chain an unlinked table into the gather, to be freed after invalidation.
+ * @empty: every entry is zero (it lost its last entry), so the allocator may
+ * hand the page out again without clearing it.  A table freed with its whole
+ * subtree keeps its entries until then (a walker that still holds it sees a
+ * consistent, if stale, table) and must be cleared before reuse.  The chain
+ * link is the first word; bit 0 of a link marks a page that is NOT all zero.
+ */
+#define PGT_CHAIN_DIRTY 1ull
+
+static void pgt_gather_table(struct pgt *p, struct pgt_gather *g, uint64_t *t, bool empty)
 {
 	p->nr_tables--;
-	*(void **)t = g->freed;
+	*(uint64_t *)t = (uint64_t)(uintptr_t)g->freed | (empty ? 0 : PGT_CHAIN_DIRTY);
 	g->freed = t;
 	g->nr_freed++;
 	g->tables_freed = true;
@@ -241,13 +251,14 @@ void pgt_gather_release(struct pgt *pgt, struct pgt_gather *g)
 	void *t = g->freed;
 
 	while (t) {
-		void *next = *(void **)t;
+		uint64_t link = *(uint64_t *)t;
+		void *next = (void *)(uintptr_t)(link & ~PGT_CHAIN_DIRTY);
 
-		/* Only empty tables are gathered: with the chain link cleared the
-		 * page is all zero, and an allocator that knows it can hand it out
-		 * again without clearing 4 KiB (the map/unmap churn cost). */
-		if (pgt->mem->free_zeroed_page) {
-			*(void **)t = NULL;
+		/* An empty table with its link cleared is all zero: an allocator
+		 * that knows it can hand it out again without clearing 4 KiB (the
+		 * map/unmap churn cost).  A dirty one goes back as it is. */
+		if (!(link & PGT_CHAIN_DIRTY) && pgt->mem->free_zeroed_page) {
+			*(uint64_t *)t = 0;
 			pgt->mem->free_zeroed_page(pgt->cookie, t);
 		} else {
 			pgt->mem->free_page(pgt->cookie, t);
@@ -431,7 +442,7 @@ static uint64_t unmap_subtree(struct unmap_ctx *c, uint64_t *t, unsigned int lvl
 			}
 		}
 	}
-	pgt_gather_table(p, c->g, t);
+	pgt_gather_table(p, c->g, t, false);
 	return bytes;
 }
 
@@ -494,7 +505,7 @@ static unsigned int unmap_level(struct unmap_ctx *c, uint64_t *t, unsigned int l
 				    !pgt_table_now_empty(p, child, hint))
 					goto next;
 				t[i] = 0;
-				pgt_gather_table(p, c->g, child);
+				pgt_gather_table(p, c->g, child, true);
 			}
 			cleared++;
 			if (i < dfirst)
@@ -572,7 +583,7 @@ static uint64_t unmap_one(struct pgt *p, uint64_t iova, struct pgt_gather *g)
 		empty = pgt_cnt_drop(p, parent, 1, lvl + 2 < p->levels, pidx);
 		if (clean)
 			pgt_clean_entries(p, parent, pidx, pidx);
-		pgt_gather_table(p, g, t);
+		pgt_gather_table(p, g, t, true);
 		t = parent;
 	}
 	pgt_gather_range(g, iova, iova + PGT_PAGE_SIZE, PGT_PAGE_SIZE);

@@ -75,6 +75,21 @@ static void tmem_free(void *cookie, void *va)
 	m->live--;
 }
 
+/* The engine says this page is all zero (an emptied table): check it. */
+static __attribute__((unused)) void tmem_free_zeroed(void *cookie, void *va)
+{
+	const uint64_t *w = va;
+
+	for (unsigned int i = 0; i < 512; i++) {
+		if (w[i]) {
+			fprintf(stderr, "tmem: page %p freed as zeroed has word %u = 0x%llx\n", va,
+				i, (unsigned long long)w[i]);
+			abort();
+		}
+	}
+	tmem_free(cookie, va);
+}
+
 static void *tmem_pa_to_va(void *cookie, uint64_t pa)
 {
 	struct tmem *m = cookie;
@@ -111,6 +126,7 @@ static const struct pgt_mem_ops tmem_ops = {
 static __attribute__((unused)) const struct pgt_mem_ops tmem_ops_counted = {
 	.alloc_page = tmem_alloc,
 	.free_page = tmem_free,
+	.free_zeroed_page = tmem_free_zeroed,
 	.pa_to_va = tmem_pa_to_va,
 	.page_count = tmem_page_count,
 };

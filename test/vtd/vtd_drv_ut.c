@@ -22,7 +22,7 @@
 #include "hw/vtd/vtd_internal.h"
 #include "model/vtd/vtd_model.h"
 
-#define RID 0x0310u /* 03:02.0 */
+#define RID	 0x0310u /* 03:02.0 */
 #define BUF_SIZE (256u * 1024)
 
 static struct uiommu_ctx *ctx;
@@ -129,8 +129,8 @@ static void scenario_down(struct tenv *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int dma(struct tenv *t, uint32_t rid, uint32_t pasid, uint64_t iova, void *buf,
-	       size_t len, bool wr, unsigned int *reason)
+static int dma(struct tenv *t, uint32_t rid, uint32_t pasid, uint64_t iova, void *buf, size_t len,
+	       bool wr, unsigned int *reason)
 {
 	unsigned int r = 0;
 	int rc = vtd_model_dma(t->m, (uint16_t)rid, pasid, iova, buf, len, wr, 0, &r);
@@ -436,8 +436,8 @@ static void test_nested(void)
 		.u.vtd = {.flptr = ipa_tables, .addr_width = 48},
 	};
 	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(vi, &s1, &nested) == 0);
-	CU_ASSERT_FATAL(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(nested),
-					     NULL) == 0);
+	CU_ASSERT_FATAL(
+		uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(nested), NULL) == 0);
 	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, va + 16, &v, 1, true, &reason) == 0);
 	CU_ASSERT(((uint8_t *)t.buf.va)[16] == 0x42);
 	/* stage-2 unmap of the buffer: the nested translation goes too */
@@ -543,7 +543,8 @@ static void test_did_exhaustion(void)
 	for (int i = 0; i < 16; i++) {
 		CU_ASSERT_FATAL(dev_up(&t, 0x100 + (uint32_t)i, 0, &devs[i]) == 0);
 		CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioases[i]) == 0);
-		rc = uiommu_device_attach(devs[i], UIOMMU_NO_PASID, uiommu_ioas_id(ioases[i]), NULL);
+		rc = uiommu_device_attach(devs[i], UIOMMU_NO_PASID, uiommu_ioas_id(ioases[i]),
+					  NULL);
 		if (rc == 0)
 			ok++;
 	}
@@ -572,8 +573,8 @@ static void test_fault_overflow(void)
 	while (drain(ev, 8))
 		;
 	for (int i = 0; i < 3; i++)
-		CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, 0x7000000 + (uint64_t)i * 4096, &v, 1, true,
-			      &reason) == -EFAULT);
+		CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, 0x7000000 + (uint64_t)i * 4096, &v, 1,
+			      true, &reason) == -EFAULT);
 	n = drain(ev, 8);
 	for (uint16_t i = 0; i < n; i++) {
 		faults += ev[i].type == UIOMMU_EV_FAULT;
@@ -603,8 +604,12 @@ static void test_page_request(void)
 	struct uiommu_device_desc dd = {.bus = 4, .hw_id = 0x400, .pasid_bits = 8, .pri = true};
 	struct uiommu_ioas *ioas2;
 	struct uiommu_event ev[8];
-	struct vtd_model_prq req = {.rid = 0x400, .pasid = 3, .addr = 0x123000, .prgi = 17,
-				    .write = true, .last = true};
+	struct vtd_model_prq req = {.rid = 0x400,
+				    .pasid = 3,
+				    .addr = 0x123000,
+				    .prgi = 17,
+				    .write = true,
+				    .last = true};
 	unsigned int rc_code = 99;
 	uint16_t n;
 
@@ -716,15 +721,15 @@ static void test_busy_refused(void)
 	/* Our own unit has TE and QIE on: as seen by a newcomer it is busy. */
 	CU_ASSERT(vtd_takeover_check(t.vu, false) == -EBUSY);
 	CU_ASSERT(vtd_takeover_check(t.vu, true) == 0);
-	CU_ASSERT((reg_read32(&t.unit->regs, VTD_REG_GSTS) &
-		   (VTD_GSTS_TES | VTD_GSTS_QIES)) == 0);
+	CU_ASSERT((reg_read32(&t.unit->regs, VTD_REG_GSTS) & (VTD_GSTS_TES | VTD_GSTS_QIES)) == 0);
 	CU_ASSERT(vtd_qi_enable(t.vu) == 0);
 	CU_ASSERT(vtd_gcmd(t.vu, VTD_GCMD_TE, true, false) == 0);
 	{
 		struct uiommu_unit fake = *t.unit;
 		struct uiommu_unit_desc d = {.family = UIOMMU_FAMILY_VTD,
 					     .access = UIOMMU_UNIT_MMIO,
-					     .reg_base = 0, .numa_node = -1};
+					     .reg_base = 0,
+					     .numa_node = -1};
 		/* MMIO with a bad base: -EINVAL before anything is touched. */
 		fake.priv = NULL;
 		CU_ASSERT(vtd_family_ops.unit_init(&fake, &d) != 0);
@@ -813,8 +818,8 @@ static void test_prq_overflow(void)
 {
 	struct tenv t;
 	struct uiommu_event ev[16];
-	struct vtd_model_prq req = {.rid = RID, .pasid = VTD_DMA_NO_PASID, .addr = 0x1000,
-				    .read = true, .last = true};
+	struct vtd_model_prq req = {
+		.rid = RID, .pasid = VTD_DMA_NO_PASID, .addr = 0x1000, .read = true, .last = true};
 	int ovf = 0, reqs = 0, n;
 
 	scenario_up(&t, "", false);
@@ -855,7 +860,7 @@ static uint64_t rnd(void)
 }
 
 #define R_SLOTS 64u /* slots of 16 KiB in a 1 MiB buffer */
-#define R_SLOT 16384u
+#define R_SLOT	16384u
 
 static void random_run(const char *cfg, bool stage1, unsigned long ops)
 {
@@ -897,10 +902,26 @@ static void random_run(const char *cfg, bool stage1, unsigned long ops)
 			mapped[s] = false;
 			n_unmap++;
 			/* immediately: the old translation must be gone */
-			int rc = dma(&t, RID, VTD_DMA_NO_PASID, slot_iova[s], pat, 8, true,
-				     &reason);
+			int rc =
+				dma(&t, RID, VTD_DMA_NO_PASID, slot_iova[s], pat, 8, true, &reason);
 			CU_ASSERT_FATAL(rc == -EFAULT);
 			n_fault++;
+		} else if (op == 2 && rnd() % 128 == 0) {
+			/* A range unmap over whole 2 MiB leaf tables: the engine frees
+			 * whole subtrees, whose pages must never come back with stale
+			 * entries (later maps reuse them; the random fault checks below
+			 * would see a stale translation). */
+			uint64_t base = 0x100000000ull + (rnd() % 16) * (64ull << 20), un = 0;
+			int rc = uiommu_ioas_unmap(t.ioas, base, 64ull << 20, &un);
+
+			CU_ASSERT_FATAL(rc == 0 || rc == -ENOENT);
+			for (unsigned int k = 0; k < R_SLOTS; k++) {
+				if (mapped[k] && slot_iova[k] >= base &&
+				    slot_iova[k] < base + (64ull << 20)) {
+					mapped[k] = false;
+					n_unmap++;
+				}
+			}
 		} else if (mapped[s]) {
 			unsigned int off = (unsigned int)(rnd() % (R_SLOT - sizeof(pat)));
 			bool wr = rnd() & 1;
@@ -940,8 +961,8 @@ static void random_run(const char *cfg, bool stage1, unsigned long ops)
 		;
 	printf("\n    %s%s: %lu ops: %lu maps, %lu unmaps, %lu DMAs, %lu faulting DMAs; "
 	       "%" PRIu64 " waits, %" PRIu64 " PSI, %" PRIu64 " DSI ",
-	       cfg[0] ? cfg : "default", stage1 ? " (first-level)" : "", ops, n_map, n_unmap,
-	       n_dma, n_fault, t.vu->stats.qi_waits, t.vu->stats.iotlb_psi + t.vu->stats.piotlb,
+	       cfg[0] ? cfg : "default", stage1 ? " (first-level)" : "", ops, n_map, n_unmap, n_dma,
+	       n_fault, t.vu->stats.qi_waits, t.vu->stats.iotlb_psi + t.vu->stats.piotlb,
 	       t.vu->stats.iotlb_dsi);
 	CU_ASSERT(uiommu_ioas_unmap_all(t.ioas, NULL) == 0);
 	uenv_dma_free(&big);
@@ -1051,9 +1072,8 @@ static void test_failnth_unit_add(void)
 	for (nth = 1; nth < 200; nth++) {
 		struct uenv_stats before, after;
 		struct uiommu_unit *u = NULL;
-		struct uiommu_unit_desc d = {.family = UIOMMU_FAMILY_VTD,
-					     .access = UIOMMU_UNIT_MODEL,
-					     .numa_node = -1};
+		struct uiommu_unit_desc d = {
+			.family = UIOMMU_FAMILY_VTD, .access = UIOMMU_UNIT_MODEL, .numa_node = -1};
 		int rc;
 
 		uenv_get_stats(&before);

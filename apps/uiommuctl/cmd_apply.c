@@ -562,7 +562,7 @@ int cmd_apply(const struct cli_opts *opts, int argc, char **argv)
 	struct uiommu_ctx *ctx = NULL;
 	struct undo *log = NULL;
 	bool dry = false;
-	int rc, done = 0, todo = 0;
+	int rc, done = 0, pending = 0;
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--dry-run"))
@@ -587,7 +587,7 @@ int cmd_apply(const struct cli_opts *opts, int argc, char **argv)
 		goto out;
 	}
 	for (int i = 0; i < l.n; i++)
-		todo += !l.st[i].noop;
+		pending += !l.st[i].noop;
 	log = calloc((size_t)l.n + 1, sizeof(*log));
 	if (!log) {
 		rc = cli_fail(-ENOMEM, "apply");
@@ -609,16 +609,16 @@ int cmd_apply(const struct cli_opts *opts, int argc, char **argv)
 
 		json_object_set_new(o, "file", json_string(l.file));
 		json_object_set_new(o, "statements", json_integer(l.n));
-		json_object_set_new(o, "changed", json_integer(dry ? 0 : todo));
+		json_object_set_new(o, "changed", json_integer(dry ? 0 : pending));
 		json_object_set_new(o, dry ? "would_change" : "unchanged",
-				    json_integer(dry ? todo : l.n - todo));
+				    json_integer(dry ? pending : l.n - pending));
 		cli_json_print(o);
 		json_decref(o);
-	} else if (!todo) {
+	} else if (!pending) {
 		printf("%s: nothing to do (%d statements already in place)\n", l.file, l.n);
 	} else {
 		printf("%s: %s %d of %d statements (%d already in place)\n", l.file,
-		       dry ? "would apply" : "applied", todo, l.n, l.n - todo);
+		       dry ? "would apply" : "applied", pending, l.n, l.n - pending);
 	}
 	rc = CLI_OK;
 out:

@@ -91,11 +91,6 @@ void *uobj_next(struct uiommu_ctx *ctx, enum uobj_type type, void *prev)
 
 /* ------------------------------------------------------------- context */
 
-static bool pid_alive(uint32_t pid)
-{
-	return uenv_pid_alive(pid);
-}
-
 static int ctx_adopt(struct uiommu_ctx *ctx)
 {
 	struct uobj *o;
@@ -103,7 +98,7 @@ static int ctx_adopt(struct uiommu_ctx *ctx)
 
 	if (ctx->magic != UIOMMU_CTX_MAGIC)
 		return -EINVAL;
-	if (ctx->owner_pid != (uint32_t)getpid() && pid_alive(ctx->owner_pid)) {
+	if (ctx->owner_pid != (uint32_t)getpid() && uenv_pid_alive(ctx->owner_pid)) {
 		UENV_LOG(CORE, ERR, "shared state is owned by live process %u", ctx->owner_pid);
 		return -EBUSY;
 	}

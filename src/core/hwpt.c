@@ -15,7 +15,7 @@
 
 #define FLUSH_BATCH_MAX (UIOMMU_HWPT_MAX_INSTALLS * 4)
 
-static uint32_t area_prot(const struct iopt_area *a)
+uint32_t hwpt_area_prot(const struct iopt_area *a)
 {
 	uint32_t p = PGT_PROT_CACHE;
 
@@ -24,11 +24,6 @@ static uint32_t area_prot(const struct iopt_area *a)
 	if (a->prot & IOPT_WRITE)
 		p |= PGT_PROT_WRITE;
 	return p;
-}
-
-uint32_t hwpt_area_prot(const struct iopt_area *a)
-{
-	return area_prot(a);
 }
 
 static uint64_t min_pgsize(uint64_t bitmap)
@@ -102,7 +97,8 @@ int hwpt_paging_create(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint3
 	}
 	for (a = iopt_first(&ioas->iopt, 0, UINT64_MAX); a; a = iopt_next(a, UINT64_MAX)) {
 		struct pgt_gather g = {0};
-		rc = pgt_map(h->pgt, a->iova, a->phys, a->last - a->iova + 1, area_prot(a), &g);
+		rc = pgt_map(h->pgt, a->iova, a->phys, a->last - a->iova + 1, hwpt_area_prot(a),
+			     &g);
 		/* Not installed anywhere yet: nothing to invalidate, only pages to free
 		 * (a failed map may have linked and rolled back tables). */
 		pgt_gather_release(h->pgt, &g);

@@ -98,6 +98,20 @@ int uenv_memzone_find(const char *name, const char *file_prefix, struct uenv_dma
 uint64_t uenv_va_to_iova(const void *va);
 /** CPU address of arena memory at bus address @iova; NULL when unknown. */
 void *uenv_iova_to_va(uint64_t iova);
+/* The arena chunk holding bus address @iova: linear in both address spaces
+ * over [iova, iova + len); count slots of its table pages (standard chunks,
+ * else NULL) indexed by page; valid while *gen == gen_val (any chunk
+ * deletion, by any process, bumps *gen). */
+struct uenv_span {
+	uint64_t iova;
+	uint64_t len;
+	uint8_t *va;
+	uint16_t *cnt;
+	const uint64_t *gen;
+	uint64_t gen_val;
+};
+/** 0, or -ENOENT when @iova is not arena memory with a bus address. */
+int uenv_iova_span(uint64_t iova, struct uenv_span *out);
 /** Bus address of any CPU memory: arena, DPDK memory, or (IOVA as PA) the
  *  process page map; in IOVA-as-VA mode the address itself.  UINT64_MAX when
  *  it cannot be known.  *contig receives how many bytes from @va on are

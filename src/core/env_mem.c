@@ -34,7 +34,7 @@
 #include "core/env_internal.h"
 
 #define ARENA_MAGIC	   0x75696f6d6d754152ull /* "uiommuAR" */
-#define ARENA_VERSION 3 /* 2: chunk_meta.clean; 3: chunk_meta.count */
+#define ARENA_VERSION	   3			 /* 2: chunk_meta.clean; 3: chunk_meta.count */
 #define ARENA_MAX_CHUNKS   4096
 #define ARENA_HASH	   65536 /* power of two; at most half of it used (ARENA_MAX_FRAMES) */
 #define ARENA_MAX_FRAMES   (ARENA_HASH / 2)
@@ -104,7 +104,7 @@ struct arena {
 	uint32_t iova_is_va;
 	uint32_t nr_chunks;
 	uint32_t frames;    /* hash entries in use per hash */
-	uint64_t gen; /* bumped when a chunk goes away (look-up caches) */
+	uint64_t gen;	    /* bumped when a chunk goes away (look-up caches) */
 	uint64_t chunk_len; /* standard chunk: 2 MiB, or 1 MiB where a 2 MiB-aligned
 			     * IOVA-contiguous 2 MiB cannot be had (DPDK, IOVA as PA) */
 	uint32_t hint[8];   /* per node (mod 8): last chunk with free pages */
@@ -787,6 +787,29 @@ void *uenv_iova_to_va(uint64_t iova)
 	last_chunk.va = ck->va;
 	last_chunk.meta = ck->kind == CK_STD ? (struct chunk_meta *)ck->va : NULL;
 	return ck->va + (iova - ck->iova);
+}
+
+int uenv_iova_span(uint64_t iova, struct uenv_span *out)
+{
+	int32_t c;
+
+	if (!A)
+		return -ENOENT;
+	c = hash_get(A->iova_is_va ? A->vhash : A->ihash, iova, !A->iova_is_va);
+	if (c < 0)
+		return -ENOENT;
+	const struct chunk *ck = &A->chunks[c];
+	if (ck->iova == UINT64_MAX || iova - ck->iova >= ck->len)
+		return -ENOENT;
+	out->iova = ck->iova;
+	out->len = ck->len;
+	out->va = ck->va;
+	out->cnt = ck->kind == CK_STD ? ((struct chunk_meta *)ck->va)->count : NULL;
+	out->gen = &A->gen;
+	/* Read before the caller uses the description: a deletion after this
+	 * shows as a different value. */
+	out->gen_val = __atomic_load_n(&A->gen, __ATOMIC_ACQUIRE);
+	return 0;
 }
 
 uint16_t *uenv_page_count(void *va)

@@ -66,7 +66,28 @@ static uint16_t *pgt_mem_page_count(void *cookie, void *va)
 	return uenv_page_count(va);
 }
 
+static int pgt_mem_span(void *cookie, uint64_t pa, struct pgt_mem_span *out)
+{
+	struct uenv_span s;
+	int rc;
+
+	(void)cookie;
+	rc = uenv_iova_span(pa, &s);
+	if (rc)
+		return rc;
+	*out = (struct pgt_mem_span){
+		.pa = s.iova,
+		.len = s.len,
+		.va = s.va,
+		.cnt = s.cnt,
+		.gen = s.gen,
+		.gen_val = s.gen_val,
+	};
+	return 0;
+}
+
 const struct pgt_mem_ops uiommu_pgt_mem = {
+	.span = pgt_mem_span,
 	.alloc_page = pgt_mem_alloc,
 	.free_page = pgt_mem_free,
 	.free_zeroed_page = pgt_mem_free_zeroed,

@@ -27,6 +27,7 @@
 #define PGT_MAX_LEVELS 6
 #define PGT_NR_PROT    64u /* every combination of the PGT_PROT_* flags */
 #define PGT_LINE       64u /* cache-line size assumed for write-back */
+#define PGT_SPAN_SLOTS 4u  /* table-memory spans remembered per pgt */
 
 static inline unsigned int pgt_lvl_shift(unsigned int lvl)
 {
@@ -55,6 +56,24 @@ struct pgt {
 	uint64_t tbl_bits[PGT_MAX_LEVELS];  /* table pointer = pa | tbl_bits[lvl] */
 	uint64_t leaf_bits[PGT_MAX_LEVELS]; /* added to a leaf at lvl (PS, page/block type) */
 	uint64_t prot_bits[PGT_NR_PROT];    /* leaf attributes per prot; 0 = rejected */
+
+	/* Reserve of emptied table pages (pgt_gather_release), chained by
+	 * bus address through each page's first word; every other word is 0. */
+	uint64_t spare_pa;
+	uint32_t nr_spare;
+
+	/* Process-local (reset by pgt_alloc/pgt_bind): the last table-memory
+	 * spans seen (mem->span), so that a table walk translates addresses
+	 * and finds count slots without a call per level. */
+	struct pgt_span_slot {
+		uint64_t pa;
+		uint64_t len; /* 0: empty slot */
+		uint8_t *va;
+		uint16_t *cnt;
+	} span[PGT_SPAN_SLOTS];
+	const uint64_t *span_gen;
+	uint64_t span_gen_val;
+	unsigned int span_next; /* slot the next miss fills */
 
 	/* Statistics (tests, benchmark). */
 	uint64_t nr_tables;	 /* table pages linked, root included */

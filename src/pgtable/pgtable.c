@@ -157,24 +157,137 @@ int pgt_resolve_pgsizes(struct pgt *p, uint64_t supported)
 
 /* ---- table memory ---- */
 
-static inline uint64_t *pgt_va(const struct pgt *p, uint64_t pa)
+/*
+ * Address translation.  Table memory comes in a few large linear spans
+ * (the env arena's 2 MiB chunks): the engine remembers the last
+ * PGT_SPAN_SLOTS spans the provider described (mem->span) and translates a
+ * table's bus address, or finds its count slot, with a compare and an add.
+ * A span stays valid until the provider bumps its generation word, which it
+ * does when a span goes away; that can only happen inside a call that
+ * frees a page, so the generation is checked at the start of every
+ * operation and after each such call.
+ */
+static void pgt_span_reset(struct pgt *p)
+{
+	memset(p->span, 0, sizeof(p->span));
+	p->span_gen = NULL;
+	p->span_gen_val = 0;
+	p->span_next = 0;
+}
+
+static inline void pgt_span_check(struct pgt *p)
+{
+	if (p->span_gen && __atomic_load_n(p->span_gen, __ATOMIC_ACQUIRE) != p->span_gen_val)
+		pgt_span_reset(p);
+}
+
+static const struct pgt_span_slot *pgt_span_fill(struct pgt *p, uint64_t pa)
+{
+	struct pgt_mem_span ms;
+	struct pgt_span_slot *slot;
+
+	if (!p->mem->span || p->mem->span(p->cookie, pa, &ms) || pa - ms.pa >= ms.len)
+		return NULL;
+	if (p->span_gen != ms.gen || p->span_gen_val != ms.gen_val) {
+		pgt_span_reset(p);
+		p->span_gen = ms.gen;
+		p->span_gen_val = ms.gen_val;
+	}
+	slot = &p->span[p->span_next];
+	p->span_next = (p->span_next + 1) % PGT_SPAN_SLOTS;
+	*slot = (struct pgt_span_slot){.pa = ms.pa, .len = ms.len, .va = ms.va, .cnt = ms.cnt};
+	return slot;
+}
+
+/* Through the op, for the const (read-only) paths. */
+static inline uint64_t *pgt_va_op(const struct pgt *p, uint64_t pa)
 {
 	return p->mem->pa_to_va(p->cookie, pa);
 }
 
-static inline uint64_t *pgt_child(const struct pgt *p, uint64_t e)
+static __attribute__((noinline)) uint64_t *pgt_va_miss(struct pgt *p, uint64_t pa)
+{
+	const struct pgt_span_slot *s = pgt_span_fill(p, pa);
+
+	return s ? (uint64_t *)(void *)(s->va + (pa - s->pa)) : pgt_va_op(p, pa);
+}
+
+static inline uint64_t *pgt_va(struct pgt *p, uint64_t pa)
+{
+	for (unsigned int i = 0; i < PGT_SPAN_SLOTS; i++) {
+		const struct pgt_span_slot *s = &p->span[i];
+
+		if (pa - s->pa < s->len) {
+			uint64_t *t = (uint64_t *)(void *)(s->va + (pa - s->pa));
+#ifdef PGT_DEBUG_COUNTS
+			if (t != pgt_va_op(p, pa)) {
+				fprintf(stderr, "pgtable: span gives %p for 0x%llx, op %p\n",
+					(void *)t, (unsigned long long)pa,
+					(void *)pgt_va_op(p, pa));
+				abort();
+			}
+#endif
+			return t;
+		}
+	}
+	return pgt_va_miss(p, pa);
+}
+
+static inline uint64_t *pgt_child(struct pgt *p, uint64_t e)
 {
 	return pgt_va(p, e & p->addr_mask);
 }
 
+static inline uint64_t *pgt_child_op(const struct pgt *p, uint64_t e)
+{
+	return pgt_va_op(p, e & p->addr_mask);
+}
+
+/* Bus address of table page @t when a remembered span holds it, else
+ * UINT64_MAX. */
+static inline uint64_t pgt_pa_of(const struct pgt *p, const void *t)
+{
+	for (unsigned int i = 0; i < PGT_SPAN_SLOTS; i++) {
+		const struct pgt_span_slot *s = &p->span[i];
+		uint64_t off = (uint64_t)((uintptr_t)t - (uintptr_t)s->va);
+
+		if (off < s->len)
+			return s->pa + off;
+	}
+	return UINT64_MAX;
+}
+
 /* The table's count of present entries, or NULL (no page_count op). */
-static inline uint16_t *pgt_cnt(const struct pgt *p, uint64_t *t)
+static inline uint16_t *pgt_cnt_op(const struct pgt *p, uint64_t *t)
 {
 	return p->mem->page_count ? p->mem->page_count(p->cookie, t) : NULL;
 }
 
+static inline uint16_t *pgt_cnt(struct pgt *p, uint64_t *t)
+{
+	if (!p->mem->page_count)
+		return NULL;
+	for (unsigned int i = 0; i < PGT_SPAN_SLOTS; i++) {
+		const struct pgt_span_slot *s = &p->span[i];
+		uint64_t off = (uint64_t)((uintptr_t)t - (uintptr_t)s->va);
+
+		if (off < s->len && s->cnt) {
+			uint16_t *c = &s->cnt[off >> PGT_PAGE_SHIFT];
+#ifdef PGT_DEBUG_COUNTS
+			if (c != pgt_cnt_op(p, t)) {
+				fprintf(stderr, "pgtable: span count slot %p for %p, op %p\n",
+					(void *)c, (void *)t, (void *)pgt_cnt_op(p, t));
+				abort();
+			}
+#endif
+			return c;
+		}
+	}
+	return pgt_cnt_op(p, t);
+}
+
 /* Entries of @t became present (d > 0) or not present (d < 0). */
-static inline void pgt_cnt_add(const struct pgt *p, uint64_t *t, int d)
+static inline void pgt_cnt_add(struct pgt *p, uint64_t *t, int d)
 {
 	uint16_t *c = pgt_cnt(p, t);
 
@@ -189,12 +302,23 @@ static inline void pgt_cnt_add(const struct pgt *p, uint64_t *t, int d)
 	}
 }
 
-/* The count slot of a new table is set by whoever fills it: map_level()
- * with fresh, or pgt_alloc() for the root. */
+/* A zeroed table page: from the reserve of emptied tables if it has one,
+ * else from the allocator.  The count slot of a new table is set by whoever
+ * fills it: map_level() with fresh, or pgt_alloc() for the root. */
 static uint64_t *pgt_table_alloc(struct pgt *p, uint64_t *pa)
 {
-	uint64_t *t = p->mem->alloc_page(p->cookie, p->cfg.node, pa);
+	uint64_t *t;
 
+	if (p->nr_spare) {
+		t = pgt_va(p, p->spare_pa);
+		*pa = p->spare_pa;
+		p->spare_pa = t[0];
+		t[0] = 0;
+		p->nr_spare--;
+	} else {
+		t = p->mem->alloc_page(p->cookie, p->cfg.node, pa);
+		pgt_span_check(p);
+	}
 	if (t)
 		p->nr_tables++;
 	return t;
@@ -204,6 +328,40 @@ static void pgt_table_free_now(struct pgt *p, uint64_t *t)
 {
 	p->nr_tables--;
 	p->mem->free_page(p->cookie, t);
+	pgt_span_check(p);
+}
+
+/* Give back a page that is all zero. */
+static void pgt_page_free_zeroed(struct pgt *p, void *t)
+{
+	if (p->mem->free_zeroed_page)
+		p->mem->free_zeroed_page(p->cookie, t);
+	else
+		p->mem->free_page(p->cookie, t);
+	pgt_span_check(p);
+}
+
+unsigned int pgt_trim(struct pgt *p)
+{
+	unsigned int n = 0;
+
+	pgt_span_check(p);
+	while (p->nr_spare) {
+		uint64_t *t = pgt_va(p, p->spare_pa);
+
+		p->spare_pa = t[0];
+		t[0] = 0;
+		p->nr_spare--;
+		pgt_page_free_zeroed(p, t);
+		n++;
+	}
+	p->spare_pa = 0;
+	return n;
+}
+
+unsigned int pgt_nr_spare(const struct pgt *p)
+{
+	return p->nr_spare;
 }
 
 /*
@@ -250,18 +408,30 @@ void pgt_gather_release(struct pgt *pgt, struct pgt_gather *g)
 {
 	void *t = g->freed;
 
+	pgt_span_check(pgt);
 	while (t) {
 		uint64_t link = *(uint64_t *)t;
 		void *next = (void *)(uintptr_t)(link & ~PGT_CHAIN_DIRTY);
 
-		/* An empty table with its link cleared is all zero: an allocator
-		 * that knows it can hand it out again without clearing 4 KiB (the
-		 * map/unmap churn cost).  A dirty one goes back as it is. */
-		if (!(link & PGT_CHAIN_DIRTY) && pgt->mem->free_zeroed_page) {
-			*(uint64_t *)t = 0;
-			pgt->mem->free_zeroed_page(pgt->cookie, t);
+		/* An empty table is all zero but for the link: it goes to the
+		 * reserve (chained by bus address in the same word), or to an
+		 * allocator that knows it need not clear it again.  A dirty one
+		 * goes back as it is. */
+		if (!(link & PGT_CHAIN_DIRTY)) {
+			uint64_t pa =
+				pgt->nr_spare < PGT_SPARE_MAX ? pgt_pa_of(pgt, t) : UINT64_MAX;
+
+			if (pa != UINT64_MAX) {
+				*(uint64_t *)t = pgt->spare_pa;
+				pgt->spare_pa = pa;
+				pgt->nr_spare++;
+			} else {
+				*(uint64_t *)t = 0;
+				pgt_page_free_zeroed(pgt, t);
+			}
 		} else {
 			pgt->mem->free_page(pgt->cookie, t);
+			pgt_span_check(pgt);
 		}
 		t = next;
 	}
@@ -313,7 +483,7 @@ static bool pgt_table_empty(const uint64_t *t, unsigned int hint)
 }
 
 /* Is @t (which just lost entries) empty?  O(1) with counts. */
-static bool pgt_table_now_empty(const struct pgt *p, uint64_t *t, unsigned int hint)
+static bool pgt_table_now_empty(struct pgt *p, uint64_t *t, unsigned int hint)
 {
 	const uint16_t *c = pgt_cnt(p, t);
 
@@ -331,8 +501,7 @@ static bool pgt_table_now_empty(const struct pgt *p, uint64_t *t, unsigned int h
 
 /* @t lost @n present entries; is it empty now?  Without counts it is
  * scanned only when @test (the root is never freed: not worth a scan). */
-static bool pgt_cnt_drop(const struct pgt *p, uint64_t *t, unsigned int n, bool test,
-			 unsigned int hint)
+static bool pgt_cnt_drop(struct pgt *p, uint64_t *t, unsigned int n, bool test, unsigned int hint)
 {
 	uint16_t *c = pgt_cnt(p, t);
 
@@ -351,7 +520,7 @@ static bool pgt_cnt_drop(const struct pgt *p, uint64_t *t, unsigned int n, bool 
 
 static unsigned long check_counts(const struct pgt *p, uint64_t *t, unsigned int lvl)
 {
-	const uint16_t *c = pgt_cnt(p, t);
+	const uint16_t *c = pgt_cnt_op(p, t);
 	unsigned long bad = 0;
 	unsigned int n = 0;
 
@@ -362,7 +531,7 @@ static unsigned long check_counts(const struct pgt *p, uint64_t *t, unsigned int
 			continue;
 		n++;
 		if (pgt_pte_is_table(p, e, lvl))
-			bad += check_counts(p, pgt_child(p, e), lvl - 1);
+			bad += check_counts(p, pgt_child_op(p, e), lvl - 1);
 	}
 	if (c && *c != n) {
 		fprintf(stderr, "pgtable: table %p (level %u): count %u, %u entries present\n",
@@ -376,7 +545,7 @@ unsigned long pgt_check_counts(const struct pgt *p)
 {
 	if (!p->mem->page_count)
 		return 0;
-	return check_counts(p, pgt_va(p, p->cfg.root_pa), p->levels - 1);
+	return check_counts(p, pgt_va_op(p, p->cfg.root_pa), p->levels - 1);
 }
 
 /* ---- unmap ---- */
@@ -597,6 +766,7 @@ static uint64_t unmap_one(struct pgt *p, uint64_t iova, struct pgt_gather *g)
 
 uint64_t pgt_unmap(struct pgt *pgt, uint64_t iova, uint64_t size, struct pgt_gather *g)
 {
+	pgt_span_check(pgt);
 	if (size == PGT_PAGE_SIZE && !(iova & (PGT_PAGE_SIZE - 1)) && iova <= pgt->iova_last)
 		return unmap_one(pgt, iova, g);
 
@@ -789,6 +959,7 @@ int pgt_map(struct pgt *pgt, uint64_t iova, uint64_t pa, uint64_t size, unsigned
 	    last > pgt->iova_last || pa + size - 1 < pa || pa + size - 1 > pgt->pa_last ||
 	    prot >= PGT_NR_PROT || pgt->prot_bits[prot] == 0)
 		return -EINVAL;
+	pgt_span_check(pgt);
 
 	if (size == PGT_PAGE_SIZE) {
 		rc = map_one(pgt, iova, pa, pgt->prot_bits[prot], g);
@@ -835,7 +1006,7 @@ int pgt_walk(const struct pgt *pgt, uint64_t iova, struct pgt_walk_level *out, i
 	if (iova > pgt->iova_last)
 		return 0;
 	for (int lvl = (int)pgt->levels - 1; lvl >= 0 && n < max; lvl--) {
-		const uint64_t *t = pgt_va(pgt, table_pa);
+		const uint64_t *t = pgt_va_op(pgt, table_pa);
 		unsigned int shift = pgt_lvl_shift((unsigned int)lvl);
 		unsigned int idx = (unsigned int)(iova >> shift) & PGT_IDX_MASK;
 		uint64_t e = __atomic_load_n(&t[idx], __ATOMIC_ACQUIRE);
@@ -864,7 +1035,7 @@ uint64_t pgt_iova_to_phys(const struct pgt *pgt, uint64_t iova)
 	if (iova > pgt->iova_last)
 		return UINT64_MAX;
 	for (int lvl = (int)pgt->levels - 1; lvl >= 0; lvl--) {
-		const uint64_t *t = pgt_va(pgt, table_pa);
+		const uint64_t *t = pgt_va_op(pgt, table_pa);
 		unsigned int shift = pgt_lvl_shift((unsigned int)lvl);
 		uint64_t e = __atomic_load_n(&t[(iova >> shift) & PGT_IDX_MASK], __ATOMIC_ACQUIRE);
 
@@ -1003,6 +1174,7 @@ void pgt_free(struct pgt *pgt)
 		return;
 	mem = pgt->mem;
 	cookie = pgt->cookie;
+	pgt_trim(pgt);
 	pgt_subtree_free_now(pgt, pgt_va(pgt, pgt->cfg.root_pa), pgt->levels - 1);
 	memset(pgt, 0, sizeof(*pgt));
 	mem->free_page(cookie, pgt);
@@ -1013,6 +1185,7 @@ void pgt_bind(struct pgt *pgt, const struct pgt_mem_ops *mem, void *cookie)
 	pgt_clean_init();
 	pgt->mem = mem;
 	pgt->cookie = cookie;
+	pgt_span_reset(pgt);
 }
 
 const struct pgt_cfg *pgt_config(const struct pgt *pgt)

@@ -25,24 +25,46 @@ extern "C" {
 #endif
 
 enum pgt_format {
-	PGT_VTD_SL = 1,   /* VT-d second-level (legacy and scalable) */
-	PGT_X86_FL,       /* x86-64 first-level: VT-d scalable FL, AMD-Vi v2 */
-	PGT_AMD_V1,       /* AMD-Vi host (v1) page table */
-	PGT_ARM_S1_4K,    /* Arm VMSAv8-64 stage 1, 4 KiB granule */
-	PGT_ARM_S2_4K,    /* Arm VMSAv8-64 stage 2, 4 KiB granule */
+	PGT_VTD_SL = 1, /* VT-d second-level (legacy and scalable) */
+	PGT_X86_FL,	/* x86-64 first-level: VT-d scalable FL, AMD-Vi v2 */
+	PGT_AMD_V1,	/* AMD-Vi host (v1) page table */
+	PGT_ARM_S1_4K,	/* Arm VMSAv8-64 stage 1, 4 KiB granule */
+	PGT_ARM_S2_4K,	/* Arm VMSAv8-64 stage 2, 4 KiB granule */
 };
 
+/* At most this many emptied table pages are kept per page table for reuse
+ * (pgt_gather_release): a map/unmap pair at one IOVA then neither returns
+ * nor asks the allocator for its tables. */
+#define PGT_SPARE_MAX 16u
+
 /* Protection flags for pgt_map. */
-#define PGT_PROT_READ  (1u << 0)
-#define PGT_PROT_WRITE (1u << 1)
+#define PGT_PROT_READ	(1u << 0)
+#define PGT_PROT_WRITE	(1u << 1)
 #define PGT_PROT_NOEXEC (1u << 2) /* formats with an execute-never bit */
-#define PGT_PROT_CACHE (1u << 3)  /* coherent/snooped access where the format has a bit */
-#define PGT_PROT_MMIO  (1u << 4)  /* device memory attributes (Arm) */
-#define PGT_PROT_PRIV  (1u << 5)  /* supervisor (x86 FL: U/S clear; Arm: AP[1] clear) */
+#define PGT_PROT_CACHE	(1u << 3) /* coherent/snooped access where the format has a bit */
+#define PGT_PROT_MMIO	(1u << 4) /* device memory attributes (Arm) */
+#define PGT_PROT_PRIV	(1u << 5) /* supervisor (x86 FL: U/S clear; Arm: AP[1] clear) */
 
 /* Quirks. */
 #define PGT_QUIRK_VTD_SNOOP (1u << 0) /* VT-d SL: set SNP in leaves (ECAP.SC) */
 #define PGT_QUIRK_ARM_NS    (1u << 1) /* Arm S1: set NS */
+
+/*
+ * A stretch of table memory that is linear in both address spaces: bus
+ * addresses [pa, pa + len) are CPU addresses [va, va + len).  When the
+ * provider keeps count slots (page_count), the slot of the page at bus
+ * address x is cnt[(x - pa) >> 12] (cnt may be NULL).  The description
+ * holds while *gen == gen_val: the provider bumps *gen whenever any span it
+ * described goes away.
+ */
+struct pgt_mem_span {
+	uint64_t pa;
+	uint64_t len;
+	uint8_t *va;
+	uint16_t *cnt;
+	const uint64_t *gen;
+	uint64_t gen_val;
+};
 
 /* Table memory: 4 KiB zeroed pages with their bus address. */
 struct pgt_mem_ops {
@@ -60,38 +82,45 @@ struct pgt_mem_ops {
 	 * table page of a pgt has a slot (never NULL) for the pgt's whole life,
 	 * or the op is NULL and the engine scans tables for emptiness. */
 	uint16_t *(*page_count)(void *cookie, void *va);
+	/* Optional: describe the stretch of table memory that holds bus
+	 * address @pa (for the env arena: its 2 MiB chunk), so that the engine
+	 * translates table addresses and finds count slots with a compare and
+	 * an add instead of a call per table.  0, or -ENOENT (the engine then
+	 * uses pa_to_va/page_count for this address). */
+	int (*span)(void *cookie, uint64_t pa, struct pgt_mem_span *out);
 };
 
 struct pgt_cfg {
 	enum pgt_format fmt;
-	unsigned int ias;        /* input (IOVA) address bits */
-	unsigned int oas;        /* output address bits */
-	unsigned int levels;     /* 0: derive from ias (VT-d SL: from AGAW) */
-	uint64_t pgsize_bitmap;  /* leaf sizes allowed (0: all the format has); filled back
-	                            with the used set */
-	bool coherent;           /* walker snoops CPU caches */
+	unsigned int ias;	/* input (IOVA) address bits */
+	unsigned int oas;	/* output address bits */
+	unsigned int levels;	/* 0: derive from ias (VT-d SL: from AGAW) */
+	uint64_t pgsize_bitmap; /* leaf sizes allowed (0: all the format has); filled back
+				   with the used set */
+	bool coherent;		/* walker snoops CPU caches */
 	unsigned int quirks;
-	int node;                /* NUMA node for table pages */
+	int node; /* NUMA node for table pages */
 
 	/* Filled back by pgt_init(): what the hardware registers need. */
 	uint64_t root_pa;
 	union {
 		struct {
-			unsigned int aw;    /* context/PASID entry AW / SLPTE levels-2 */
+			unsigned int aw; /* context/PASID entry AW / SLPTE levels-2 */
 		} vtd;
 		struct {
-			unsigned int flpm;  /* VT-d PASID entry FLPM: 0 = 4-level, 1 = 5-level */
+			unsigned int flpm; /* VT-d PASID entry FLPM: 0 = 4-level, 1 = 5-level */
 		} x86;
 		struct {
-			unsigned int mode;  /* DTE Mode field (levels) */
+			unsigned int mode; /* DTE Mode field (levels) */
 		} amd;
 		struct {
-			uint64_t tcr;       /* CD TCR fields (T0SZ, TG0, IRGN0, ORGN0, SH0, IPS) as a TCR_EL1 image */
+			uint64_t tcr; /* CD TCR fields (T0SZ, TG0, IRGN0, ORGN0, SH0, IPS) as a
+					 TCR_EL1 image */
 			uint64_t mair;
 			uint64_t ttbr;
 		} arm_s1;
 		struct {
-			uint64_t vtcr;      /* STE S2 VTCR image (T0SZ, SL0, IR0, OR0, SH0, TG0, PS) */
+			uint64_t vtcr; /* STE S2 VTCR image (T0SZ, SL0, IR0, OR0, SH0, TG0, PS) */
 			uint64_t vttbr;
 		} arm_s2;
 	} hw;
@@ -99,33 +128,32 @@ struct pgt_cfg {
 
 /* What map/unmap changed, for the driver's invalidation.  Zero-initialise. */
 struct pgt_gather {
-	uint64_t start;          /* first IOVA touched (valid when end > start) */
-	uint64_t end;            /* one past the last IOVA touched */
-	uint64_t pgsize;         /* smallest leaf size touched (for page-selective invalidation) */
-	bool tables_freed;       /* non-leaf entries changed: paging-structure caches too */
-	bool map_nonpresent;     /* map only filled not-present entries (no flush needed if the
-	                            hardware does not cache not-present entries) */
-	void *freed;             /* chain of table pages to free after invalidation */
+	uint64_t start;	     /* first IOVA touched (valid when end > start) */
+	uint64_t end;	     /* one past the last IOVA touched */
+	uint64_t pgsize;     /* smallest leaf size touched (for page-selective invalidation) */
+	bool tables_freed;   /* non-leaf entries changed: paging-structure caches too */
+	bool map_nonpresent; /* map only filled not-present entries (no flush needed if the
+				hardware does not cache not-present entries) */
+	void *freed;	     /* chain of table pages to free after invalidation */
 	unsigned int nr_freed;
 };
 
 /* One level of a walk, for tools ("why did this DMA fault?"). */
 struct pgt_walk_level {
-	unsigned int level;      /* format's own numbering, root first */
-	uint64_t table_pa;       /* table holding the entry */
+	unsigned int level; /* format's own numbering, root first */
+	uint64_t table_pa;  /* table holding the entry */
 	unsigned int index;
-	uint64_t entry;          /* raw 64-bit entry */
+	uint64_t entry; /* raw 64-bit entry */
 	bool present;
 	bool leaf;
-	uint64_t pgsize;         /* leaf size when leaf */
+	uint64_t pgsize; /* leaf size when leaf */
 };
 
 struct pgt;
 
 /** Allocate and initialise a page table; fills back cfg->root_pa and cfg->hw.
  *  Returns NULL with *err set (-EINVAL bad config, -ENOMEM). */
-struct pgt *pgt_alloc(struct pgt_cfg *cfg, const struct pgt_mem_ops *mem, void *cookie,
-		      int *err);
+struct pgt *pgt_alloc(struct pgt_cfg *cfg, const struct pgt_mem_ops *mem, void *cookie, int *err);
 /** Free every table page (the caller has made sure no walker uses it). */
 void pgt_free(struct pgt *pgt);
 /** Re-bind process-local memory ops after adopting shared state. */
@@ -154,8 +182,16 @@ int pgt_walk(const struct pgt *pgt, uint64_t iova, struct pgt_walk_level *out, i
 /** Decode an entry of this format into text (for tools). */
 int pgt_entry_describe(const struct pgt *pgt, const struct pgt_walk_level *lvl, char *buf,
 		       size_t len);
-/** Free the table pages chained in @g (after invalidation). */
+/** Free the table pages chained in @g (after invalidation).  Emptied
+ *  tables (all zero) go to the table's reserve of at most PGT_SPARE_MAX
+ *  pages, which the next map that needs a table takes from before asking
+ *  the allocator; the rest go back to the allocator. */
 void pgt_gather_release(struct pgt *pgt, struct pgt_gather *g);
+/** Give the reserve of spare table pages back to the allocator; returns
+ *  how many pages that was.  pgt_free does it too. */
+unsigned int pgt_trim(struct pgt *pgt);
+/** Pages held in the reserve (unlinked, all zero, not counted as tables). */
+unsigned int pgt_nr_spare(const struct pgt *pgt);
 /** Name of a format. */
 const char *pgt_format_name(enum pgt_format fmt);
 

@@ -333,7 +333,10 @@ static void run_differential(const struct pgt_mem_ops *ops_kind)
 
 	cur_ops = ops_kind;
 	printf("\n  pgtable differential (%s): PGT_SEED=%" PRIu64 " PGT_OPS=%lu\n",
-	       ops_kind->page_count ? "counted" : "scanned", seed, ops);
+	       ops_kind->span	      ? "spans"
+	       : ops_kind->page_count ? "counted"
+				      : "scanned",
+	       seed, ops);
 	fflush(stdout);
 	rng_state = seed;
 	nref = 0;
@@ -384,7 +387,10 @@ static void run_differential(const struct pgt_mem_ops *ops_kind)
 
 		CHECK(in->p->nr_tables == 1, "%s: %" PRIu64 " tables left\n", in->name,
 		      in->p->nr_tables);
-		CHECK(in->mem.live == 2, "%s: %zu pages live\n", in->name, in->mem.live);
+		CHECK(in->mem.live == 2 + pgt_nr_spare(in->p), "%s: %zu pages live\n", in->name,
+		      in->mem.live);
+		pgt_trim(in->p);
+		CHECK(in->mem.live == 2, "%s: %zu pages live after trim\n", in->name, in->mem.live);
 		pgt_free(in->p);
 		CHECK(in->mem.live == 0, "%s: leak after free\n", in->name);
 		tmem_fini(&in->mem);
@@ -400,6 +406,11 @@ static void test_differential_counted(void)
 	run_differential(&tmem_ops_counted);
 }
 
+static void test_differential_span(void)
+{
+	run_differential(&tmem_ops_span);
+}
+
 static void test_differential_scanned(void)
 {
 	run_differential(&tmem_ops);
@@ -407,6 +418,7 @@ static void test_differential_scanned(void)
 
 static const struct ut_test diff_tests[] = {
 	{"differential_counted", test_differential_counted},
+	{"differential_span", test_differential_span},
 	{"differential_scanned", test_differential_scanned},
 	{NULL, NULL},
 };

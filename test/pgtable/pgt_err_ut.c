@@ -120,6 +120,9 @@ static void test_fail_nth(void)
 			CU_ASSERT_EQUAL(rc, -ENOMEM);
 			failed++;
 			pgt_gather_release(p, &g);
+			/* Emptied tables of the rollback may sit in the reserve:
+			 * give them back so the next try asks the allocator. */
+			pgt_trim(p);
 			CU_ASSERT_EQUAL(p->nr_tables, tables0);
 			CU_ASSERT_EQUAL(mem.live, live0);
 			CU_ASSERT_EQUAL(pgt_check_counts(p), 0);
@@ -142,7 +145,7 @@ static void test_fail_nth(void)
 		CU_ASSERT_EQUAL(g.pgsize, SZ_4K);
 		pgt_gather_release(p, &g);
 		CU_ASSERT_EQUAL(p->nr_tables, tables0);
-		CU_ASSERT_EQUAL(mem.live, live0);
+		CU_ASSERT_EQUAL(mem.live, live0 + pgt_nr_spare(p));
 		CU_ASSERT_EQUAL(pgt_check_counts(p), 0);
 		check_base(p, T_IOVA, T_SIZE);
 		pgt_free(p);
@@ -301,7 +304,7 @@ static void test_unmap_semantics(void)
 		CU_ASSERT_EQUAL(p->nr_tables, 1);
 		pgt_gather_release(p, &g);
 		CU_ASSERT_PTR_NULL(g.freed);
-		CU_ASSERT_EQUAL(mem.live, 2);
+		CU_ASSERT_EQUAL(mem.live, 2 + pgt_nr_spare(p));
 
 		/* leaves larger than the range are not split */
 		g = (struct pgt_gather){0};
@@ -332,7 +335,7 @@ static void test_unmap_semantics(void)
 		CU_ASSERT_EQUAL(g.end, 2 * SZ_1G + SZ_2M);
 		pgt_gather_release(p, &g);
 		CU_ASSERT_EQUAL(p->nr_tables, 1);
-		CU_ASSERT_EQUAL(mem.live, 2);
+		CU_ASSERT_EQUAL(mem.live, 2 + pgt_nr_spare(p));
 		CU_ASSERT_EQUAL(pgt_check_counts(p), 0);
 		pgt_free(p);
 	}
@@ -343,6 +346,102 @@ static void with_counts(void (*fn)(void))
 	cur_ops = &tmem_ops_counted;
 	fn();
 	cur_ops = &tmem_ops;
+}
+
+static void with_spans(void (*fn)(void))
+{
+	cur_ops = &tmem_ops_span;
+	fn();
+	cur_ops = &tmem_ops;
+}
+
+static void test_fail_nth_span(void)
+{
+	with_spans(test_fail_nth);
+}
+
+static void test_eexist_rollback_span(void)
+{
+	with_spans(test_eexist_rollback);
+}
+
+static void test_unmap_semantics_span(void)
+{
+	with_spans(test_unmap_semantics);
+}
+
+/*
+ * The reserve of emptied tables: an unmap that empties tables keeps them
+ * (after the release that follows invalidation), the next map takes them
+ * without calling the allocator, the reserve never holds more than
+ * PGT_SPARE_MAX pages, and pgt_trim/pgt_free give them all back.
+ */
+static void test_spare_reserve(void)
+{
+	struct pgt_cfg cfg = {.fmt = PGT_VTD_SL, .ias = 48, .coherent = true};
+	struct pgt_gather g = {0};
+	struct pgt *p;
+	int err = 0;
+
+	p = pgt_alloc(&cfg, &tmem_ops_span, &mem, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	/* 4 levels: one page needs 3 tables under the root. */
+	CU_ASSERT_EQUAL(pgt_map(p, 0x40000000, 0x9000, SZ_4K, RW, &g), 0);
+	CU_ASSERT_EQUAL(mem.live, 5);
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_unmap(p, 0x40000000, SZ_4K, &g), SZ_4K);
+	CU_ASSERT_EQUAL(g.nr_freed, 3);
+	CU_ASSERT_EQUAL(pgt_nr_spare(p), 0); /* not before the release */
+	pgt_gather_release(p, &g);
+	CU_ASSERT_EQUAL(pgt_nr_spare(p), 3);
+	CU_ASSERT_EQUAL(mem.live, 5);
+
+	/* The next map takes them: no allocator call, same pages. */
+	uint64_t calls = mem.nr_calls;
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_map(p, 0x80000000, 0xa000, SZ_4K, RW, &g), 0);
+	CU_ASSERT_EQUAL(mem.nr_calls, calls);
+	CU_ASSERT_EQUAL(pgt_nr_spare(p), 0);
+	CU_ASSERT_EQUAL(pgt_iova_to_phys(p, 0x80000000), 0xa000);
+	CU_ASSERT_EQUAL(pgt_iova_to_phys(p, 0x40000000), UINT64_MAX);
+	CU_ASSERT_EQUAL(pgt_check_counts(p), 0);
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_unmap(p, 0x80000000, SZ_4K, &g), SZ_4K);
+	pgt_gather_release(p, &g);
+
+	/* Bounded: 20 pages 1 GiB apart need 2 tables each (the level-3
+	 * table is shared); emptying them all keeps PGT_SPARE_MAX. */
+	g = (struct pgt_gather){0};
+	for (uint64_t i = 0; i < 20; i++)
+		CU_ASSERT_EQUAL(pgt_map(p, i << 30, 0x100000 + (i << 12), SZ_4K, RW, &g), 0);
+	CU_ASSERT_EQUAL(p->nr_tables, 1 + 1 + 2 * 20);
+	/* The provider drops its spans: the engine must look them up again. */
+	uint64_t spans = mem.nr_span;
+	mem.gen++;
+	g = (struct pgt_gather){0};
+	/* Page by page, so that every table is emptied (a range covering a
+	 * whole table frees it with its subtree: those are not zero and go
+	 * back to the allocator). */
+	for (uint64_t i = 0; i < 20; i++)
+		CU_ASSERT_EQUAL(pgt_unmap(p, i << 30, SZ_4K, &g), SZ_4K);
+	CU_ASSERT(mem.nr_span > spans);
+	CU_ASSERT_EQUAL(g.nr_freed, 41);
+	pgt_gather_release(p, &g);
+	CU_ASSERT_EQUAL(pgt_nr_spare(p), PGT_SPARE_MAX);
+	CU_ASSERT_EQUAL(mem.live, 2 + PGT_SPARE_MAX);
+	CU_ASSERT_EQUAL(pgt_trim(p), PGT_SPARE_MAX);
+	CU_ASSERT_EQUAL(pgt_nr_spare(p), 0);
+	CU_ASSERT_EQUAL(mem.live, 2);
+
+	/* pgt_free gives back the reserve too. */
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_map(p, 0x40000000, 0x9000, SZ_4K, RW, &g), 0);
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_unmap(p, 0x40000000, SZ_4K, &g), SZ_4K);
+	pgt_gather_release(p, &g);
+	CU_ASSERT_EQUAL(pgt_nr_spare(p), 3);
+	pgt_free(p);
+	CU_ASSERT_EQUAL(mem.live, 0);
 }
 
 static void test_fail_nth_counted(void)
@@ -416,6 +515,10 @@ static const struct ut_test err_tests[] = {
 	{"fail_nth_counted", test_fail_nth_counted},
 	{"eexist_rollback_counted", test_eexist_rollback_counted},
 	{"unmap_semantics_counted", test_unmap_semantics_counted},
+	{"fail_nth_span", test_fail_nth_span},
+	{"eexist_rollback_span", test_eexist_rollback_span},
+	{"unmap_semantics_span", test_unmap_semantics_span},
+	{"spare_reserve", test_spare_reserve},
 	{NULL, NULL},
 };
 

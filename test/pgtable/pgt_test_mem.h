@@ -30,7 +30,12 @@ struct tmem {
 	uint64_t fail_at;  /* fail the call whose number this is (0: never) */
 	size_t live;	   /* pages currently handed out */
 	uint16_t *counts;  /* page_count slots (tmem_ops_counted) */
+	uint64_t gen;	   /* span generation (tmem_ops_span) */
+	uint64_t nr_span;  /* span calls so far */
 };
+
+/* Spans handed to the engine: 2 MiB (512-page) pieces of the pool. */
+#define TMEM_SPAN_PAGES 512u
 
 #define TMEM_COUNT_POISON 0xdeadu /* a slot the engine has not initialised */
 
@@ -115,6 +120,26 @@ static __attribute__((unused)) uint16_t *tmem_page_count(void *cookie, void *va)
 	return &m->counts[idx];
 }
 
+/* The pool in 2 MiB spans (the last may be shorter), like the arena's
+ * chunks.  A test may bump m->gen to make the engine forget them. */
+static __attribute__((unused)) int tmem_span(void *cookie, uint64_t pa, struct pgt_mem_span *out)
+{
+	struct tmem *m = cookie;
+	uint8_t *va = tmem_pa_to_va(cookie, pa);
+	size_t idx = (size_t)(va - m->base) >> 12;
+	size_t first = idx - idx % TMEM_SPAN_PAGES;
+	size_t n = m->nr_pages - first < TMEM_SPAN_PAGES ? m->nr_pages - first : TMEM_SPAN_PAGES;
+
+	m->nr_span++;
+	out->va = m->base + (first << 12);
+	out->pa = tmem_pa(m, out->va);
+	out->len = (uint64_t)n << 12;
+	out->cnt = &m->counts[first];
+	out->gen = &m->gen;
+	out->gen_val = m->gen;
+	return 0;
+}
+
 /* Without a page_count op: the engine scans tables for emptiness. */
 static const struct pgt_mem_ops tmem_ops = {
 	.alloc_page = tmem_alloc,
@@ -129,6 +154,17 @@ static __attribute__((unused)) const struct pgt_mem_ops tmem_ops_counted = {
 	.free_zeroed_page = tmem_free_zeroed,
 	.pa_to_va = tmem_pa_to_va,
 	.page_count = tmem_page_count,
+};
+
+/* With counts and spans: the fast paths the env arena gives the engine
+ * (translation without a call per level, the reserve of emptied tables). */
+static __attribute__((unused)) const struct pgt_mem_ops tmem_ops_span = {
+	.alloc_page = tmem_alloc,
+	.free_page = tmem_free,
+	.free_zeroed_page = tmem_free_zeroed,
+	.pa_to_va = tmem_pa_to_va,
+	.page_count = tmem_page_count,
+	.span = tmem_span,
 };
 
 static inline int tmem_init(struct tmem *m, size_t nr_pages, bool identity)

@@ -74,6 +74,14 @@ struct pgt {
 	const uint64_t *span_gen;
 	uint64_t span_gen_val;
 	unsigned int span_next; /* slot the next miss fills */
+	/* Process-local: the path of the last 4 KiB map/unmap walk, so that
+	 * the next one in the same 2 MiB goes straight to its leaf table.
+	 * Dropped whenever any table is unlinked or freed. */
+	struct pgt_walk_cache {
+		uint64_t tag;		       /* iova >> 21 of the walk; UINT64_MAX: none */
+		uint64_t *tbl[PGT_MAX_LEVELS]; /* table at each level, tbl[0] the leaf table */
+		uint16_t *cnt0;		       /* count slot of tbl[0], or NULL */
+	} wc;
 
 	/* Statistics (tests, benchmark). */
 	uint64_t nr_tables;	 /* table pages linked, root included */

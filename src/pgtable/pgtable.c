@@ -167,8 +167,14 @@ int pgt_resolve_pgsizes(struct pgt *p, uint64_t supported)
  * frees a page, so the generation is checked at the start of every
  * operation and after each such call.
  */
+static inline void pgt_wc_drop(struct pgt *p)
+{
+	p->wc.tag = UINT64_MAX;
+}
+
 static void pgt_span_reset(struct pgt *p)
 {
+	pgt_wc_drop(p);
 	memset(p->span, 0, sizeof(p->span));
 	p->span_gen = NULL;
 	p->span_gen_val = 0;
@@ -326,6 +332,7 @@ static uint64_t *pgt_table_alloc(struct pgt *p, uint64_t *pa)
 
 static void pgt_table_free_now(struct pgt *p, uint64_t *t)
 {
+	pgt_wc_drop(p);
 	p->nr_tables--;
 	p->mem->free_page(p->cookie, t);
 	pgt_span_check(p);
@@ -382,6 +389,7 @@ unsigned int pgt_nr_spare(const struct pgt *p)
 
 static void pgt_gather_table(struct pgt *p, struct pgt_gather *g, uint64_t *t, bool empty)
 {
+	pgt_wc_drop(p);
 	p->nr_tables--;
 	*(uint64_t *)t = (uint64_t)(uintptr_t)g->freed | (empty ? 0 : PGT_CHAIN_DIRTY);
 	g->freed = t;
@@ -721,20 +729,31 @@ static uint64_t pgt_unmap_range(struct pgt *p, uint64_t iova, uint64_t last, str
  * the tables the page leaves empty. */
 static uint64_t unmap_one(struct pgt *p, uint64_t iova, struct pgt_gather *g)
 {
-	uint64_t *path[PGT_MAX_LEVELS];
-	uint64_t *t = pgt_va(p, p->cfg.root_pa);
+	uint64_t *const *path = p->wc.tbl;
+	uint64_t *t;
 	const bool clean = !p->cfg.coherent;
 	unsigned int lvl, idx;
+	bool empty;
 
-	for (lvl = p->levels - 1; lvl > 0; lvl--) {
-		uint64_t e = t[(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK];
+	if (p->wc.tag != iova >> pgt_lvl_shift(1)) {
+		uint64_t *walk[PGT_MAX_LEVELS];
 
-		/* not mapped, or inside a larger leaf (never split) */
-		if (!pgt_pte_present(p, e) || !pgt_pte_is_table(p, e, lvl))
-			return 0;
-		path[lvl] = t;
-		t = pgt_child(p, e);
+		t = pgt_va(p, p->cfg.root_pa);
+		for (lvl = p->levels - 1; lvl > 0; lvl--) {
+			uint64_t e = t[(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK];
+
+			/* not mapped, or inside a larger leaf (never split) */
+			if (!pgt_pte_present(p, e) || !pgt_pte_is_table(p, e, lvl))
+				return 0;
+			walk[lvl] = t;
+			t = pgt_child(p, e);
+		}
+		walk[0] = t;
+		memcpy(p->wc.tbl, walk, sizeof(walk));
+		p->wc.cnt0 = pgt_cnt(p, t);
+		p->wc.tag = iova >> pgt_lvl_shift(1);
 	}
+	t = path[0];
 	idx = (unsigned int)(iova >> PGT_PAGE_SHIFT) & PGT_IDX_MASK;
 	if (!(t[idx] & p->present))
 		return 0;
@@ -742,7 +761,18 @@ static uint64_t unmap_one(struct pgt *p, uint64_t iova, struct pgt_gather *g)
 	if (clean)
 		pgt_clean_entries(p, t, idx, idx);
 	/* One count update (and emptiness answer) per table on the way up. */
-	bool empty = pgt_cnt_drop(p, t, 1, p->levels > 1, idx);
+	if (p->wc.cnt0) {
+#ifdef PGT_DEBUG_COUNTS
+		if (*p->wc.cnt0 == 0 || (*p->wc.cnt0 == 1) != pgt_table_empty(t, idx)) {
+			fprintf(stderr, "pgtable: cached table %p: count %u\n", (void *)t,
+				*p->wc.cnt0);
+			abort();
+		}
+#endif
+		empty = --*p->wc.cnt0 == 0;
+	} else {
+		empty = pgt_cnt_drop(p, t, 1, p->levels > 1, idx);
+	}
 
 	for (lvl = 0; empty && lvl + 1 < p->levels; lvl++) {
 		unsigned int pidx = (unsigned int)(iova >> pgt_lvl_shift(lvl + 1)) & PGT_IDX_MASK;
@@ -920,22 +950,44 @@ clean:
  * general path (a table is missing, or a larger leaf is in the way). */
 static int map_one(struct pgt *p, uint64_t iova, uint64_t pa, uint64_t attr, struct pgt_gather *g)
 {
-	uint64_t *t = pgt_va(p, p->cfg.root_pa);
 	bool was_empty = g->end <= g->start;
 	unsigned int lvl, idx;
+	uint64_t *t;
 
-	for (lvl = p->levels - 1; lvl > 0; lvl--) {
-		uint64_t e = t[(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK];
+	if (p->wc.tag != iova >> pgt_lvl_shift(1)) {
+		uint64_t *walk[PGT_MAX_LEVELS];
 
-		if (!pgt_pte_present(p, e) || !pgt_pte_is_table(p, e, lvl))
-			return 1;
-		t = pgt_child(p, e);
+		t = pgt_va(p, p->cfg.root_pa);
+		for (lvl = p->levels - 1; lvl > 0; lvl--) {
+			uint64_t e = t[(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK];
+
+			if (!pgt_pte_present(p, e) || !pgt_pte_is_table(p, e, lvl))
+				return 1;
+			walk[lvl] = t;
+			t = pgt_child(p, e);
+		}
+		walk[0] = t;
+		memcpy(p->wc.tbl, walk, sizeof(walk));
+		p->wc.cnt0 = pgt_cnt(p, t);
+		p->wc.tag = iova >> pgt_lvl_shift(1);
 	}
+	t = p->wc.tbl[0];
 	idx = (unsigned int)(iova >> PGT_PAGE_SHIFT) & PGT_IDX_MASK;
 	if (t[idx] & p->present)
 		return -EEXIST;
 	t[idx] = pa | attr | p->leaf_bits[0];
-	pgt_cnt_add(p, t, 1);
+	if (p->wc.cnt0) {
+#ifdef PGT_DEBUG_COUNTS
+		if (*p->wc.cnt0 >= PGT_ENTRIES || p->wc.cnt0 != pgt_cnt_op(p, t)) {
+			fprintf(stderr, "pgtable: cached table %p: count %u\n", (void *)t,
+				*p->wc.cnt0);
+			abort();
+		}
+#endif
+		++*p->wc.cnt0;
+	} else {
+		pgt_cnt_add(p, t, 1);
+	}
 	if (!p->cfg.coherent) {
 		pgt_clean_entries(p, t, idx, idx);
 		pgt_clean_fence();
@@ -1134,6 +1186,7 @@ struct pgt *pgt_alloc(struct pgt_cfg *cfg, const struct pgt_mem_ops *mem, void *
 	*p = desc;
 	p->mem = mem;
 	p->cookie = cookie;
+	pgt_wc_drop(p);
 	p->self_pa = self_pa;
 	root = pgt_table_alloc(p, &root_pa);
 	if (!root) {

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "uiommu/uiommu.h"
 #include "core/env.h"
@@ -58,7 +59,7 @@ struct uiommu_ctx {
 #define UOBJ_HASH 256
 	struct list_head id_hash[UOBJ_HASH];
 	uint32_t nr_units;
-	bool adopted; /* (local) this process adopted the state */
+	bool adopted;	     /* (local) this process adopted the state */
 	struct ctx_ext *ext; /* tool state: DMA buffers, object names (buf.c, introspect.c) */
 };
 
@@ -94,7 +95,7 @@ struct uiommu_unit {
 	uint32_t nr_devices;
 	uint32_t nr_installs; /* HWPT installations and vIOMMUs using it */
 	bool flush_on_map;    /* hardware caches not-present entries (VT-d CAP.CM) */
-	uint32_t id_did;   /* domain ID shared by identity (pass-through) attachments */
+	uint32_t id_did;      /* domain ID shared by identity (pass-through) attachments */
 	uint32_t id_users;
 };
 
@@ -146,6 +147,7 @@ struct uiommu_hwpt {
 	uint32_t users;		   /* attachments */
 	uint32_t viommus;	   /* vIOMMUs over this nest parent */
 	bool auto_created;	   /* made by an attach to an IOAS: dies with its last user */
+	bool flush_on_map;	   /* some unit it is installed on caches not-present entries */
 };
 
 struct uiommu_viommu {
@@ -175,7 +177,21 @@ int hwpt_paging_create(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint3
 void hwpt_paging_release(struct uiommu_hwpt *h);
 int hwpt_install_get(struct uiommu_hwpt *h, struct uiommu_unit *u, struct hwpt_install **out);
 void hwpt_install_put(struct uiommu_hwpt *h, struct uiommu_unit *u);
-uint32_t hwpt_area_prot(const struct iopt_area *a);
+/* Page-table protection for an area's IOPT_READ/IOPT_WRITE. */
+static inline uint32_t hwpt_area_prot(const struct iopt_area *a)
+{
+	return PGT_PROT_CACHE | (a->prot & IOPT_READ ? PGT_PROT_READ : 0) |
+	       (a->prot & IOPT_WRITE ? PGT_PROT_WRITE : 0);
+}
+
+/* After invalidation (or when none was needed): free what @g collected
+ * and clear it. */
+static inline void hwpt_gather_done(struct uiommu_hwpt *h, struct pgt_gather *g)
+{
+	if (g->freed)
+		pgt_gather_release(h->pgt, g);
+	memset(g, 0, sizeof(*g));
+}
 /* Flush every installation of @h for the gathered range; frees gathered tables. */
 int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g);
 

@@ -15,17 +15,6 @@
 
 #define FLUSH_BATCH_MAX (UIOMMU_HWPT_MAX_INSTALLS * 4)
 
-uint32_t hwpt_area_prot(const struct iopt_area *a)
-{
-	uint32_t p = PGT_PROT_CACHE;
-
-	if (a->prot & IOPT_READ)
-		p |= PGT_PROT_READ;
-	if (a->prot & IOPT_WRITE)
-		p |= PGT_PROT_WRITE;
-	return p;
-}
-
 static uint64_t min_pgsize(uint64_t bitmap)
 {
 	return bitmap ? (bitmap & -bitmap) : UENV_PAGE_SIZE;
@@ -141,6 +130,16 @@ static const struct pgt_cfg *hwpt_table_cfg(const struct uiommu_hwpt *h)
 	return h->nested ? &h->parent->cfg : &h->cfg;
 }
 
+/* Does a map into @h need an invalidation (VT-d caching mode)? */
+static void hwpt_update_flush_on_map(struct uiommu_hwpt *h)
+{
+	bool need = false;
+
+	for (uint32_t i = 0; i < h->nr_inst; i++)
+		need |= h->inst[i].unit->flush_on_map;
+	h->flush_on_map = need;
+}
+
 int hwpt_install_get(struct uiommu_hwpt *h, struct uiommu_unit *u, struct hwpt_install **out)
 {
 	const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
@@ -171,6 +170,7 @@ int hwpt_install_get(struct uiommu_hwpt *h, struct uiommu_unit *u, struct hwpt_i
 	in->did = did;
 	in->users = 1;
 	u->nr_installs++;
+	hwpt_update_flush_on_map(h);
 	*out = in;
 	return 0;
 }
@@ -194,6 +194,7 @@ void hwpt_install_put(struct uiommu_hwpt *h, struct uiommu_unit *u)
 		u->nr_installs--;
 		*in = h->inst[--h->nr_inst];
 		memset(&h->inst[h->nr_inst], 0, sizeof(h->inst[0]));
+		hwpt_update_flush_on_map(h);
 		return;
 	}
 }
@@ -212,6 +213,22 @@ int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g)
 
 	if (g->end <= g->start && !g->freed)
 		return 0;
+	if (h->nr_inst == 1 && !h->children) {
+		/* The common case: one unit, no nested children. */
+		struct uiommu_unit *u = h->inst[0].unit;
+		struct fam_flush f = {
+			.did = h->inst[0].did,
+			.iova = g->start,
+			.size = g->end - g->start,
+			.pgsize = g->pgsize ? g->pgsize : UENV_PAGE_SIZE,
+			.leaf_only = !g->tables_freed,
+			.fmt = h->cfg.fmt,
+		};
+
+		rc = uiommu_family_ops_get(u->family)->flush(u, &f, 1);
+		hwpt_gather_done(h, g);
+		return rc;
+	}
 	for (uint32_t i = 0; i < h->nr_inst && n < FLUSH_BATCH_MAX; i++) {
 		todo[n].u = h->inst[i].unit;
 		todo[n].f = (struct fam_flush){
@@ -256,8 +273,7 @@ int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g)
 		if (r && !rc)
 			rc = r;
 	}
-	pgt_gather_release(h->pgt, g);
-	memset(g, 0, sizeof(*g));
+	hwpt_gather_done(h, g);
 	return rc;
 }
 

@@ -155,13 +155,10 @@ static int hwpts_map(struct uiommu_ioas *ioas, struct iopt_area *first, uint32_t
 		}
 		/* Not-present -> present needs a flush only where the unit caches
 		 * not-present entries (VT-d caching mode). */
-		bool need = false;
-		for (uint32_t i = 0; i < h->nr_inst; i++)
-			need |= h->inst[i].unit->flush_on_map;
-		if (need)
+		if (h->flush_on_map)
 			(void)hwpt_flush_gather(h, &g);
 		else
-			pgt_gather_release(h->pgt, &g);
+			hwpt_gather_done(h, &g);
 	}
 	return 0;
 }

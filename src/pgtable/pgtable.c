@@ -946,8 +946,60 @@ clean:
 	return rc;
 }
 
-/* Fast path for one 4 KiB page whose tables all exist; 1 = take the
- * general path (a table is missing, or a larger leaf is in the way). */
+/* One 4 KiB page: a straight descent, building missing tables on the way
+ * (map_one_build); -EEXIST when the page or a larger leaf is mapped. */
+/*
+ * The tables below @walk[top] (exclusive) are missing for a 4 KiB page at
+ * @iova: build the chain of @top new tables, the leaf entry in the lowest,
+ * and only then link its head into the live table walk[top] (one release
+ * store).  Fills walk[0 .. top-1].  -ENOMEM leaves everything as it was.
+ */
+static int map_one_build(struct pgt *p, uint64_t iova, uint64_t pte, unsigned int top,
+			 uint64_t **walk)
+{
+	uint64_t pa[PGT_MAX_LEVELS];
+	unsigned int lvl;
+
+	for (lvl = 0; lvl < top; lvl++) {
+		walk[lvl] = pgt_table_alloc(p, &pa[lvl]);
+		if (!walk[lvl]) {
+			/* Never linked, still all zero. */
+			while (lvl--) {
+				p->nr_tables--;
+				pgt_page_free_zeroed(p, walk[lvl]);
+			}
+			return -ENOMEM;
+		}
+	}
+	for (lvl = 0; lvl < top; lvl++) {
+		uint64_t *t = walk[lvl];
+		uint16_t *c = pgt_cnt(p, t);
+
+		t[(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK] =
+			lvl ? pa[lvl - 1] | p->tbl_bits[lvl] : pte;
+		if (c)
+			*c = 1;
+		if (!p->cfg.coherent)
+			pgt_clean_entries(p, t, 0, PGT_ENTRIES - 1);
+	}
+	if (!p->cfg.coherent) {
+		/* The new tables reach memory before the link that shows them. */
+		pgt_clean_fence();
+		p->nr_fences++;
+	}
+	uint64_t *t = walk[top];
+	unsigned int i = (unsigned int)(iova >> pgt_lvl_shift(top)) & PGT_IDX_MASK;
+
+	__atomic_store_n(&t[i], pa[top - 1] | p->tbl_bits[top], __ATOMIC_RELEASE);
+	pgt_cnt_add(p, t, 1);
+	if (!p->cfg.coherent) {
+		pgt_clean_entries(p, t, i, i);
+		pgt_clean_fence();
+		p->nr_fences++;
+	}
+	return 0;
+}
+
 static int map_one(struct pgt *p, uint64_t iova, uint64_t pa, uint64_t attr, struct pgt_gather *g)
 {
 	bool was_empty = g->end <= g->start;
@@ -961,9 +1013,21 @@ static int map_one(struct pgt *p, uint64_t iova, uint64_t pa, uint64_t attr, str
 		for (lvl = p->levels - 1; lvl > 0; lvl--) {
 			uint64_t e = t[(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK];
 
-			if (!pgt_pte_present(p, e) || !pgt_pte_is_table(p, e, lvl))
-				return 1;
 			walk[lvl] = t;
+			if (!pgt_pte_present(p, e)) {
+				/* Tables missing from here down: build them with the
+				 * entry in place (nothing to check: all new). */
+				int rc = map_one_build(p, iova, pa | attr | p->leaf_bits[0], lvl,
+						       walk);
+				if (rc)
+					return rc;
+				memcpy(p->wc.tbl, walk, sizeof(walk));
+				p->wc.cnt0 = pgt_cnt(p, walk[0]);
+				p->wc.tag = iova >> pgt_lvl_shift(1);
+				goto done;
+			}
+			if (!pgt_pte_is_table(p, e, lvl))
+				return -EEXIST; /* inside a larger leaf */
 			t = pgt_child(p, e);
 		}
 		walk[0] = t;
@@ -993,6 +1057,7 @@ static int map_one(struct pgt *p, uint64_t iova, uint64_t pa, uint64_t attr, str
 		pgt_clean_fence();
 		p->nr_fences++;
 	}
+done:
 	pgt_gather_range(g, iova, iova + PGT_PAGE_SIZE, PGT_PAGE_SIZE);
 	if (was_empty)
 		g->map_nonpresent = true;
@@ -1013,11 +1078,8 @@ int pgt_map(struct pgt *pgt, uint64_t iova, uint64_t pa, uint64_t size, unsigned
 		return -EINVAL;
 	pgt_span_check(pgt);
 
-	if (size == PGT_PAGE_SIZE) {
-		rc = map_one(pgt, iova, pa, pgt->prot_bits[prot], g);
-		if (rc <= 0)
-			return rc;
-	}
+	if (size == PGT_PAGE_SIZE)
+		return map_one(pgt, iova, pa, pgt->prot_bits[prot], g);
 	c.p = pgt;
 	c.delta = pa - iova;
 	c.attr = pgt->prot_bits[prot];

@@ -201,7 +201,13 @@ static const struct pgt_span_slot *pgt_span_fill(struct pgt *p, uint64_t pa)
 	}
 	slot = &p->span[p->span_next];
 	p->span_next = (p->span_next + 1) % PGT_SPAN_SLOTS;
-	*slot = (struct pgt_span_slot){.pa = ms.pa, .len = ms.len, .va = ms.va, .cnt = ms.cnt};
+	*slot = (struct pgt_span_slot){
+		.pa = ms.pa,
+		.len = ms.len,
+		.va = ms.va,
+		/* counts only where the engine keeps them */
+		.cnt = p->mem->page_count ? ms.cnt : NULL,
+	};
 	return slot;
 }
 
@@ -271,12 +277,11 @@ static inline uint16_t *pgt_cnt_op(const struct pgt *p, uint64_t *t)
 
 static inline uint16_t *pgt_cnt(struct pgt *p, uint64_t *t)
 {
-	if (!p->mem->page_count)
-		return NULL;
 	for (unsigned int i = 0; i < PGT_SPAN_SLOTS; i++) {
 		const struct pgt_span_slot *s = &p->span[i];
 		uint64_t off = (uint64_t)((uintptr_t)t - (uintptr_t)s->va);
 
+		/* s->cnt is NULL for every span when there is no page_count op */
 		if (off < s->len && s->cnt) {
 			uint16_t *c = &s->cnt[off >> PGT_PAGE_SHIFT];
 #ifdef PGT_DEBUG_COUNTS
@@ -311,7 +316,7 @@ static inline void pgt_cnt_add(struct pgt *p, uint64_t *t, int d)
 /* A zeroed table page: from the reserve of emptied tables if it has one,
  * else from the allocator.  The count slot of a new table is set by whoever
  * fills it: map_level() with fresh, or pgt_alloc() for the root. */
-static uint64_t *pgt_table_alloc(struct pgt *p, uint64_t *pa)
+static inline uint64_t *pgt_table_alloc(struct pgt *p, uint64_t *pa)
 {
 	uint64_t *t;
 

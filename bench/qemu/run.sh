@@ -134,7 +134,8 @@ for l in open('/proc/cpuinfo'):
     if l.startswith('model name'):
         cpu = l.split(':', 1)[1].strip(); break
 ncpu = sum(1 for l in open('/proc/cpuinfo') if l.startswith('processor'))
-wls = [('4k', '4 KiB map+unmap'), ('4ka', '4 KiB map+unmap, neighbour page kept mapped'), ('2m', '2 MiB map+unmap'), ('256x4k', '256 x 4 KiB maps + 1 range unmap')]
+wls = [('4k', '4 KiB map+unmap'), ('4ka', '4 KiB map+unmap, neighbour page kept mapped'), ('2m', '2 MiB map+unmap'), ('256x4k', '256 x 4 KiB maps + 1 range unmap'),
+       ('floor', 'floor (B only): PTE write + PSI + wait descriptors, IQT, status poll')]
 o = []
 o.append('# uiommu side-by-side benchmark (bench/qemu/run.sh)\n')
 o.append('- host: %s, %d CPUs, %s; TCG (no KVM)' % (cpu, ncpu, platform.platform()))

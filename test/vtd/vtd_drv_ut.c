@@ -656,6 +656,165 @@ static void test_one_wait_per_flush(void)
 	scenario_down(&t);
 }
 
+/* The DID of @t's (only) translation on its unit. */
+static uint32_t tenv_did(struct tenv *t)
+{
+	struct vtd_tag *tag;
+
+	CU_ASSERT_FATAL(!list_empty(&t->vu->tags));
+	tag = list_entry(t->vu->tags.next, struct vtd_tag, link);
+	return tag->did;
+}
+
+/* The descriptor @back slots before the queue tail. */
+static const uint64_t *queued(struct tenv *t, uint32_t back)
+{
+	uint32_t slot = (t->vu->iq_tail - back) & (t->vu->iq_entries - 1);
+
+	return (const uint64_t *)((uint8_t *)t->vu->iq.va + ((size_t)slot << t->vu->iq_shift));
+}
+
+/* A strict 4 KiB unmap (the flush fast path): exactly the page-selective
+ * descriptor and the wait the general path builds, the same counters; the
+ * IOTLB entry goes.  A device with a device-TLB joining the domain later
+ * gets its invalidation too (the fast path follows the tags). */
+static void fast_path_check(const char *cfg)
+{
+	struct tenv t;
+	struct uiommu_device_desc dd = {.bus = 6, .hw_id = 0x600, .ats = true};
+	struct uiommu_device *d2;
+	struct vtd_qi_desc want;
+	struct vtd_stats s0;
+	const uint64_t base = 0x1000000;
+	uint64_t iova;
+	uint8_t v = 1;
+	unsigned int reason;
+	uint32_t did, words;
+
+	scenario_up(&t, cfg, false);
+	did = tenv_did(&t);
+	words = t.vu->iq_shift == 5 ? 4 : 2;
+	for (int i = 0; i < 2; i++) {
+		iova = base + (uint64_t)i * 4096;
+		CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &iova, (uint8_t *)t.buf.va + i * 4096,
+						   4096,
+						   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+							   UIOMMU_MAP_FIXED_IOVA) == 0);
+	}
+	/* an IOTLB entry to drop */
+	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, base, &v, 1, true, &reason) == 0);
+	s0 = t.vu->stats;
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, base, 4096, NULL) == 0);
+	CU_ASSERT(t.vu->stats.iotlb_psi - s0.iotlb_psi == 1);
+	CU_ASSERT(t.vu->stats.qi_desc - s0.qi_desc == 2);
+	CU_ASSERT(t.vu->stats.qi_waits - s0.qi_waits == 1);
+	CU_ASSERT(t.vu->stats.iotlb_dsi == s0.iotlb_dsi && t.vu->stats.devtlb == s0.devtlb);
+	CU_ASSERT(t.vu->plain_did == did); /* the fast path was taken */
+	/* the neighbour keeps the leaf table: leaf-only, invalidation hint set */
+	vtd_desc_iotlb(&want, VTD_IOTLB_G_PAGE, did, base, 0, true, t.vu->cap & VTD_CAP_DRD,
+		       t.vu->cap & VTD_CAP_DWD);
+	CU_ASSERT(memcmp(queued(&t, 2), want.d, words * 8) == 0);
+	vtd_desc_wait(&want, t.vu->status_pa + VTD_STATUS_WAIT, t.vu->wait_seq);
+	CU_ASSERT(memcmp(queued(&t, 1), want.d, words * 8) == 0);
+	CU_ASSERT(*vtd_qi_status(t.vu) == t.vu->wait_seq);
+	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, base, &v, 1, true, &reason) == -EFAULT);
+	CU_ASSERT(dma(&t, RID, VTD_DMA_NO_PASID, base + 4096, &v, 1, true, &reason) == 0);
+
+	/* 8 KiB aligned: one chunk of two pages */
+	iova = base;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &iova, t.buf.va, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) == 0);
+	s0 = t.vu->stats;
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, base, 8192, NULL) == 0);
+	CU_ASSERT(t.vu->stats.iotlb_psi - s0.iotlb_psi == 1);
+	CU_ASSERT(t.vu->stats.qi_waits - s0.qi_waits == 1);
+	CU_ASSERT(FIELD_GET(VTD_QI_IOTLB_AM, queued(&t, 2)[1]) == 1);
+
+	/* a device-TLB in the domain: the fast path must not hide it */
+	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &d2) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(d2, UIOMMU_NO_PASID, t.pt_id, NULL) == 0);
+	iova = base;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &iova, t.buf.va, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) == 0);
+	s0 = t.vu->stats;
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, base, 4096, NULL) == 0);
+	CU_ASSERT(t.vu->stats.iotlb_psi - s0.iotlb_psi == 1);
+	CU_ASSERT(t.vu->stats.devtlb - s0.devtlb == 1);
+	CU_ASSERT(t.vu->stats.qi_desc - s0.qi_desc == 3);
+	CU_ASSERT(t.vu->plain_did == VTD_DID_NONE);
+	CU_ASSERT(t.vu->stats.qi_waits - s0.qi_waits == 1);
+	CU_ASSERT(t.vu->stats.iqe == 0);
+	CU_ASSERT(uiommu_device_detach(d2, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_device_remove(d2) == 0);
+
+	/* gone again: back to one descriptor */
+	iova = base;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &iova, t.buf.va, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) == 0);
+	s0 = t.vu->stats;
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, base, 4096, NULL) == 0);
+	CU_ASSERT(t.vu->stats.qi_desc - s0.qi_desc == 2 && t.vu->stats.devtlb == s0.devtlb);
+	CU_ASSERT(t.vu->plain_did == did);
+	{
+		struct uiommu_event ev[8];
+
+		while (drain(ev, 8))
+			;
+	}
+	scenario_down(&t);
+}
+
+static void test_fast_path_legacy(void)
+{
+	fast_path_check("smts=0,dt=1");
+}
+
+static void test_fast_path_sm(void)
+{
+	fast_path_check("dt=1");
+}
+
+/* Errors on the fast path: an IQE is recovered (-EIO), a unit that stops
+ * fetching times out (-ETIMEDOUT, queue reset); the queue works after. */
+static void test_fast_path_errors(void)
+{
+	struct tenv t;
+	struct uiommu_event ev[8];
+	const uint64_t base = 0x1000000;
+	uint64_t iova, q0;
+
+	scenario_up(&t, "smts=0", false);
+	for (int round = 0; round < 4; round++) {
+		iova = base;
+		CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &iova, t.buf.va, 4096,
+						   UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) == 0);
+		if (round == 1) {
+			/* the DID is known (round 0): poison its descriptor word 0 */
+			CU_ASSERT_FATAL(t.vu->plain_did == tenv_did(&t));
+			q0 = t.vu->plain_q0;
+			t.vu->plain_q0 |= BIT_ULL(40); /* reserved (VTD_QI_IOTLB_Q0_RSVD) */
+			CU_ASSERT(uiommu_ioas_unmap(t.ioas, base, 4096, NULL) == -EIO);
+			CU_ASSERT(t.vu->stats.iqe == 1);
+			t.vu->plain_q0 = q0;
+		} else if (round == 2) {
+			t.vu->timeout_ns = 20 * 1000 * 1000;
+			reg_write32(&t.unit->regs, VTD_REG_GCMD,
+				    reg_read32(&t.unit->regs, VTD_REG_GSTS) &
+					    (uint32_t)VTD_GSTS_PERSIST & ~(uint32_t)VTD_GCMD_QIE);
+			CU_ASSERT(uiommu_ioas_unmap(t.ioas, base, 4096, NULL) == -ETIMEDOUT);
+			CU_ASSERT(t.vu->stats.timeouts == 1);
+			CU_ASSERT(reg_read32(&t.unit->regs, VTD_REG_GSTS) & VTD_GSTS_QIES);
+			t.vu->timeout_ns = VTD_WAIT_TIMEOUT_NS;
+		} else {
+			CU_ASSERT(uiommu_ioas_unmap(t.ioas, base, 4096, NULL) == 0);
+		}
+	}
+	while (drain(ev, 8))
+		;
+	map_dma_unmap(&t, VTD_DMA_NO_PASID);
+	scenario_down(&t);
+}
+
 /* Page-selective chunks: aligned powers of two, covering exactly. */
 static void chunk_cb(void *arg, uint64_t addr, unsigned int am)
 {
@@ -1121,6 +1280,9 @@ static const struct ut_test errors[] = {
 	{"fault_overflow", test_fault_overflow},
 	{"page_request", test_page_request},
 	{"one_wait_per_flush", test_one_wait_per_flush},
+	{"flush_fast_path_legacy", test_fast_path_legacy},
+	{"flush_fast_path_sm", test_fast_path_sm},
+	{"flush_fast_path_errors", test_fast_path_errors},
 	{"two_units_one_table", test_two_units},
 	{"ats_legacy", test_ats_legacy},
 	{"ats_sm", test_ats_sm},

@@ -31,6 +31,7 @@
 
 int vtd_ctx_init(struct vtd_unit *vu)
 {
+	vu->plain_did = VTD_DID_NONE; /* nothing known about any DID yet */
 	vu->root = uenv_page_alloc(vu->u->numa_node, &vu->root_pa);
 	if (!vu->root)
 		return -ENOMEM;
@@ -124,10 +125,11 @@ static struct vtd_tag *tag_find(struct vtd_unit *vu, const struct vtd_dev *vd, u
 	return NULL;
 }
 
-static void tag_drop(struct vtd_tag *t)
+static void tag_drop(struct vtd_unit *vu, struct vtd_tag *t)
 {
 	if (!t)
 		return;
+	vu->plain_did = VTD_DID_NONE; /* tags change (first: a kill -9 leaves no stale cache) */
 	list_del(&t->link);
 	uenv_free(t);
 }
@@ -241,7 +243,7 @@ void vtd_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
 		if (t->vd != vd)
 			continue;
 		inv_old(&b, vd, t->pasid, t->did, t->kind);
-		tag_drop(t);
+		tag_drop(vu, t);
 	}
 	if (vtd_inv_sync(&b))
 		VTD_LOG(WARNING, "unit %u: invalidation for released device %04x failed",
@@ -379,6 +381,7 @@ static void tag_commit(struct vtd_unit *vu, struct vtd_dev *vd, uint32_t hw_pasi
 {
 	struct vtd_tag *t = p->tag;
 
+	vu->plain_did = VTD_DID_NONE; /* tags change (first: a kill -9 leaves no stale cache) */
 	t->vd = vd;
 	t->pasid = hw_pasid;
 	t->did = a->did;
@@ -413,7 +416,7 @@ static int legacy_set(struct vtd_unit *vu, struct vtd_dev *vd, const struct fam_
 		ctx_tbl(vu, vd->rid, &slot)->users--;
 	}
 	if (a->kind == FAM_ATTACH_BLOCKED) {
-		tag_drop(tag_find(vu, vd, VTD_LEGACY_PASID));
+		tag_drop(vu, tag_find(vu, vd, VTD_LEGACY_PASID));
 		return rc;
 	}
 	if (rc) {
@@ -550,7 +553,7 @@ static int sm_set(struct vtd_unit *vu, struct vtd_dev *vd, uint32_t pasid,
 		vd->nr_pasids--;
 	}
 	if (a->kind == FAM_ATTACH_BLOCKED) {
-		tag_drop(tag_find(vu, vd, hw_pasid));
+		tag_drop(vu, tag_find(vu, vd, hw_pasid));
 		return rc;
 	}
 	if (rc) {
@@ -654,14 +657,61 @@ static void flush_one(struct vtd_inv *b, const struct fam_flush *f)
 	}
 }
 
-int vtd_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
+/* Does flushing @did need nothing but IOTLB invalidation (what flush_one
+ * emits for a second-level table when no tag of the DID is first-level or
+ * nested, and none has a device-TLB to invalidate), through QI?  The
+ * answer for one DID is remembered (with its PSI descriptor word 0) until
+ * the tags change. */
+static __attribute__((noinline)) bool did_plain_walk(struct vtd_unit *vu, uint32_t did)
+{
+	struct list_node *pos;
+
+	if (!vu->qi)
+		return false; /* register-based invalidation: the general path */
+	list_for_each(pos, &vu->tags) {
+		struct vtd_tag *t = list_entry(pos, struct vtd_tag, link);
+
+		if (t->did != did)
+			continue;
+		if (t->kind == VTD_TAG_FL || t->kind == VTD_TAG_NESTED ||
+		    (t->vd->ats && (vu->ecap & VTD_ECAP_DT)))
+			return false;
+	}
+	vu->plain_did = did;
+	vu->plain_q0 = vu->psi_q0 | FIELD_PREP(VTD_QI_IOTLB_DID, did);
+	return true;
+}
+
+static inline bool did_plain(struct vtd_unit *vu, uint32_t did)
+{
+	return vu->plain_did == did || did_plain_walk(vu, did);
+}
+
+/* Out of line: its batch (1 KiB of stack) and calls stay off the hot path. */
+static __attribute__((noinline)) int flush_general(struct vtd_unit *vu, const struct fam_flush *f,
+						   uint32_t n)
 {
 	struct vtd_inv b;
 
-	vtd_inv_init(&b, vtd_of(u));
+	vtd_inv_init(&b, vu);
 	for (uint32_t i = 0; i < n; i++)
 		flush_one(&b, &f[i]);
 	return vtd_inv_sync(&b);
+}
+
+int vtd_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
+{
+	struct vtd_unit *vu = vtd_of(u);
+	uint64_t addr;
+	unsigned int am;
+
+	/* Hot path (a strict unmap): one range of a second-level table, a DID
+	 * whose tags need only the IOTLB, one page-selective chunk: exactly
+	 * what the general path emits, without building a batch. */
+	if (n == 1 && f->fmt != PGT_X86_FL && did_plain(vu, f->did) &&
+	    vtd_psi_single(vu, f->iova, f->size, &addr, &am))
+		return vtd_qi_psi_q0_sync(vu, vu->plain_q0, addr, am, f->leaf_only);
+	return flush_general(vu, f, n);
 }
 
 /* User (stage-1) invalidation for nested HWPTs: one descriptor (or chunk

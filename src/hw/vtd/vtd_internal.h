@@ -136,6 +136,18 @@ struct vtd_unit {
 	void *status_page;      /* wait status words */
 	uint64_t status_pa;
 	uint32_t wait_seq;
+	/* Hot-path constants (vtd_qi_init), see vtd_qi_iotlb_psi_sync. */
+	uint32_t iq_mask; /* iq_entries - 1 (a power of two) */
+	int32_t psi_am;	  /* largest PSI address mask (CAP.MAMV); -1: no PSI */
+	uint64_t wait_q0; /* wait descriptor word 0 without SDATA */
+	uint64_t wait_q1; /* wait descriptor word 1 (status word address) */
+	uint64_t psi_q0;  /* page-selective IOTLB word 0 without DID */
+
+	/* Flush fast path (vtd_ctx.c): a DID whose tags need nothing but IOTLB
+	 * invalidation (no first-level or nested tag, no device-TLB to flush);
+	 * back to VTD_DID_NONE whenever a tag changes.  QI units only. */
+	uint32_t plain_did;
+	uint64_t plain_q0; /* psi_q0 with plain_did in it */
 
 	/* Page request queue. */
 	struct uenv_dma prqm;
@@ -237,6 +249,114 @@ void vtd_qi_disable(struct vtd_unit *vu);
 /* Submit descriptors followed by one wait; returns 0, -EIO (IQE recovered),
  * -ETIMEDOUT (queue reset). */
 int vtd_qi_submit_sync(struct vtd_unit *vu, const struct vtd_qi_desc *d, uint32_t n);
+/* The rest of a wait for @seq once a first look at the status word found
+ * nothing: VTD_QI_FAST_POLLS more looks, then a bounded poll that also
+ * watches FSTS and recovers from IQE (-EIO), ITE and time-out (-ETIMEDOUT,
+ * queue reset). */
+int vtd_qi_wait_slow(struct vtd_unit *vu, uint32_t seq);
+
+/* Status words in the status page (4-byte aligned, VT-d 6.5.2.8). */
+#define VTD_STATUS_WAIT	   0  /* the batch's wait descriptor */
+#define VTD_STATUS_SCRATCH 64 /* no-op waits that replaced a bad descriptor */
+/* Polls of the status word before the clock and FSTS are looked at. */
+#define VTD_QI_FAST_POLLS 64u
+
+/* Hot path of queued invalidation, inline so that a strict unmap's flush is
+ * a few dozen instructions: descriptor words from per-unit templates, the
+ * slot index masked, the status word polled without the clock first. */
+static inline volatile uint32_t *vtd_qi_status(const struct vtd_unit *vu)
+{
+	return (volatile uint32_t *)((uint8_t *)vu->status_page + VTD_STATUS_WAIT);
+}
+
+/* Next wait sequence number; the status word is set to its complement
+ * ("not written yet") before the wait is queued. */
+static inline uint32_t vtd_qi_next_seq(struct vtd_unit *vu)
+{
+	uint32_t seq = ++vu->wait_seq;
+
+	*vtd_qi_status(vu) = ~seq;
+	return seq;
+}
+
+/* Write a descriptor given by its two low words into @slot (upper words of
+ * a 256-bit descriptor zero). */
+static inline void vtd_qi_put(struct vtd_unit *vu, uint32_t slot, uint64_t q0, uint64_t q1)
+{
+	uint64_t *dst = (uint64_t *)((uint8_t *)vu->iq.va + ((size_t)slot << vu->iq_shift));
+
+	/* Queue fetches are always snooped: no write-back needed. */
+	dst[0] = q0;
+	dst[1] = q1;
+	if (vu->iq_shift == 5) {
+		dst[2] = 0;
+		dst[3] = 0;
+	}
+}
+
+/* Append the wait for @seq at @tail, ring the doorbell (IQT) for @ndesc
+ * descriptors (the wait included) and wait for the status write. */
+static inline int vtd_qi_wait_kick(struct vtd_unit *vu, uint32_t tail, uint32_t ndesc, uint32_t seq)
+{
+	vtd_qi_put(vu, tail, vu->wait_q0 | FIELD_PREP(VTD_QI_WAIT_SDATA, seq), vu->wait_q1);
+	tail = (tail + 1) & vu->iq_mask;
+	vu->iq_tail = tail;
+	vu->stats.qi_desc += ndesc;
+	vu->stats.qi_waits++;
+	reg_write64(vtd_rio(vu), VTD_REG_IQT, (uint64_t)tail << vu->iq_shift);
+	if (__builtin_expect(__atomic_load_n(vtd_qi_status(vu), __ATOMIC_ACQUIRE) == seq, 1))
+		return 0;
+	return vtd_qi_wait_slow(vu, seq);
+}
+
+/* One page-selective IOTLB invalidation (word 0 @q0: psi_q0 with the DID;
+ * 2^@am pages at @addr, invalidation hint @ih) followed by one wait. */
+static inline int vtd_qi_psi_q0_sync(struct vtd_unit *vu, uint64_t q0, uint64_t addr,
+				     unsigned int am, bool ih)
+{
+	uint32_t tail = vu->iq_tail, seq = vtd_qi_next_seq(vu);
+
+	vtd_qi_put(vu, tail, q0,
+		   (addr & VTD_QI_IOTLB_ADDR) | FIELD_PREP(VTD_QI_IOTLB_AM, am) |
+			   (ih ? VTD_QI_IOTLB_IH : 0));
+	vu->stats.iotlb_psi++;
+	return vtd_qi_wait_kick(vu, (tail + 1) & vu->iq_mask, 2, seq);
+}
+
+/* One page-selective IOTLB invalidation (2^@am pages at @addr, domain
+ * @did, invalidation hint @ih) followed by one wait: what a strict unmap of
+ * a small range costs the hardware.  QI only (vu->qi).  Same descriptors,
+ * counters and error handling as vtd_inv_iotlb + vtd_inv_sync. */
+static inline int vtd_qi_iotlb_psi_sync(struct vtd_unit *vu, uint32_t did, uint64_t addr,
+					unsigned int am, bool ih)
+{
+	return vtd_qi_psi_q0_sync(vu, vu->psi_q0 | FIELD_PREP(VTD_QI_IOTLB_DID, did), addr, am, ih);
+}
+
+/* Is [iova, iova + size) one page-selective chunk, i.e. what vtd_inv_iotlb
+ * emits as a single PSI descriptor?  Then *addr and *am describe it. */
+static inline bool vtd_psi_single(const struct vtd_unit *vu, uint64_t iova, uint64_t size,
+				  uint64_t *addr, unsigned int *am)
+{
+	uint64_t pfn, end, np;
+
+	if (vu->psi_am < 0 || vu->psi_max_chunks == 0)
+		return false;
+	if (__builtin_expect(size == 4096 && !(iova & 0xfff), 1)) {
+		*addr = iova;
+		*am = 0;
+		return true;
+	}
+	pfn = iova >> 12;
+	end = (iova + size + 0xfff) >> 12; /* what vtd_psi_chunks covers */
+	np = end - pfn;
+	if (size == 0 || end <= pfn || (np & (np - 1)) || (pfn & (np - 1)) ||
+	    __builtin_ctzll(np) > vu->psi_am)
+		return false;
+	*addr = pfn << 12;
+	*am = (unsigned int)__builtin_ctzll(np);
+	return true;
+}
 
 void vtd_inv_init(struct vtd_inv *b, struct vtd_unit *vu);
 void vtd_inv_add(struct vtd_inv *b, const struct vtd_qi_desc *d);

@@ -19,9 +19,8 @@
 
 #include "hw/vtd/vtd_internal.h"
 
-/* Status words in the status page (4-byte aligned, VT-d 6.5.2.8). */
-#define STATUS_WAIT 0    /* the batch's wait descriptor */
-#define STATUS_SCRATCH 64 /* no-op waits that replaced a bad descriptor */
+#define STATUS_WAIT    VTD_STATUS_WAIT
+#define STATUS_SCRATCH VTD_STATUS_SCRATCH
 
 /* ------------------------------------------------------------------ */
 /* Descriptor builders (pure). */
@@ -160,6 +159,33 @@ static volatile uint32_t *status_word(struct vtd_unit *vu, unsigned int off)
 	return (volatile uint32_t *)((uint8_t *)vu->status_page + off);
 }
 
+/* Largest address mask for page-selective invalidation (CAP.MAMV), or -1
+ * when the unit has none (CAP.PSI clear). */
+static int psi_max_am(const struct vtd_unit *vu, bool pasid_based)
+{
+	if (pasid_based) /* PASID-based IOTLB: AM up to MAMV as well (6.5.2.4) */
+		return (int)FIELD_GET(VTD_CAP_MAMV, vu->cap);
+	if (!(vu->cap & VTD_CAP_PSI))
+		return -1;
+	return (int)FIELD_GET(VTD_CAP_MAMV, vu->cap);
+}
+
+/* Constants of the hot path (vtd_qi_iotlb_psi_sync): what vtd_desc_wait
+ * and vtd_desc_iotlb(G_PAGE) put in the words that do not vary. */
+static void qi_templates(struct vtd_unit *vu)
+{
+	struct vtd_qi_desc d;
+
+	vu->iq_mask = vu->iq_entries - 1;
+	vtd_desc_wait(&d, vu->status_pa + STATUS_WAIT, 0);
+	vu->wait_q0 = d.d[0];
+	vu->wait_q1 = d.d[1];
+	vtd_desc_iotlb(&d, VTD_IOTLB_G_PAGE, 0, 0, 0, false, vu->cap & VTD_CAP_DRD,
+		       vu->cap & VTD_CAP_DWD);
+	vu->psi_q0 = d.d[0];
+	vu->psi_am = psi_max_am(vu, false);
+}
+
 int vtd_qi_init(struct vtd_unit *vu)
 {
 	int rc;
@@ -176,6 +202,7 @@ int vtd_qi_init(struct vtd_unit *vu)
 	}
 	vu->iq_entries = (4096u << VTD_IQ_ORDER) >> vu->iq_shift;
 	vu->iq_tail = 0;
+	qi_templates(vu);
 	return 0;
 }
 
@@ -217,11 +244,14 @@ void vtd_qi_disable(struct vtd_unit *vu)
 static void qi_write(struct vtd_unit *vu, uint32_t slot, const struct vtd_qi_desc *d)
 {
 	uint64_t *dst = (uint64_t *)((uint8_t *)vu->iq.va + ((size_t)slot << vu->iq_shift));
-	unsigned int nq = vu->iq_shift == 5 ? 4 : 2;
 
 	/* Queue fetches are always snooped: no write-back needed. */
-	for (unsigned int i = 0; i < nq; i++)
-		dst[i] = d->d[i];
+	dst[0] = d->d[0];
+	dst[1] = d->d[1];
+	if (vu->iq_shift == 5) {
+		dst[2] = d->d[2];
+		dst[3] = d->d[3];
+	}
 }
 
 /* The queue is empty again (hardware idle); reset it. */
@@ -270,31 +300,30 @@ static void qi_recover_iqe(struct vtd_unit *vu)
 
 int vtd_qi_submit_sync(struct vtd_unit *vu, const struct vtd_qi_desc *d, uint32_t n)
 {
-	const struct uiommu_regio *r = vtd_rio(vu);
-	volatile uint32_t *st = status_word(vu, STATUS_WAIT);
-	struct vtd_qi_desc wait;
 	uint32_t seq, tail = vu->iq_tail;
-	uint64_t deadline;
-	int rc = 0;
 
 	if (n + 1 >= vu->iq_entries)
 		return -EINVAL;
-	seq = ++vu->wait_seq;
-	if (seq == 0)
-		seq = vu->wait_seq = 1;
-	*st = 0;
+	seq = vtd_qi_next_seq(vu);
 	for (uint32_t i = 0; i < n; i++) {
 		qi_write(vu, tail, &d[i]);
-		tail = (tail + 1) % vu->iq_entries;
+		tail = (tail + 1) & vu->iq_mask;
 	}
-	vtd_desc_wait(&wait, vu->status_pa + STATUS_WAIT, seq);
-	qi_write(vu, tail, &wait);
-	tail = (tail + 1) % vu->iq_entries;
-	vu->iq_tail = tail;
-	vu->stats.qi_desc += n + 1;
-	vu->stats.qi_waits++;
-	reg_write64(r, VTD_REG_IQT, (uint64_t)tail << vu->iq_shift);
+	return vtd_qi_wait_kick(vu, tail, n + 1, seq);
+}
 
+int vtd_qi_wait_slow(struct vtd_unit *vu, uint32_t seq)
+{
+	const struct uiommu_regio *r = vtd_rio(vu);
+	volatile uint32_t *st = status_word(vu, STATUS_WAIT);
+	uint64_t deadline;
+	int rc = 0;
+
+	for (unsigned int i = 0; i < VTD_QI_FAST_POLLS; i++) {
+		uenv_relax();
+		if (__atomic_load_n(st, __ATOMIC_ACQUIRE) == seq)
+			return 0;
+	}
 	deadline = uenv_now_ns() + vu->timeout_ns;
 	while (__atomic_load_n(st, __ATOMIC_ACQUIRE) != seq) {
 		uint32_t fsts = reg_read32(r, VTD_REG_FSTS);
@@ -497,17 +526,6 @@ static void psi_emit(void *arg, uint64_t addr, unsigned int am)
 		vu->stats.iotlb_psi++;
 	}
 	vtd_inv_add(a->b, &d);
-}
-
-/* Largest address mask for page-selective invalidation (CAP.MAMV), or -1
- * when the unit has none (CAP.PSI clear). */
-static int psi_max_am(const struct vtd_unit *vu, bool pasid_based)
-{
-	if (pasid_based) /* PASID-based IOTLB: AM up to MAMV as well (6.5.2.4) */
-		return (int)FIELD_GET(VTD_CAP_MAMV, vu->cap);
-	if (!(vu->cap & VTD_CAP_PSI))
-		return -1;
-	return (int)FIELD_GET(VTD_CAP_MAMV, vu->cap);
 }
 
 void vtd_inv_iotlb(struct vtd_inv *b, uint32_t did, uint64_t iova, uint64_t size, bool ih)

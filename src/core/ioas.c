@@ -87,9 +87,9 @@ struct uiommu_ioas *uiommu_ioas_next(struct uiommu_ctx *ctx, struct uiommu_ioas 
 	return uobj_next(ctx, UOBJ_IOAS, prev);
 }
 
-/* Unmap areas [first, stop) from every HWPT and flush; used by unmap and
- * by a failed map.  Returns the first flush error. */
-static int hwpts_unmap(struct uiommu_ioas *ioas, struct iopt_area *first, struct iopt_area *stop,
+/* Unmap the areas from @first up to @last from every HWPT and flush (only
+ * @first when @only_first); used by unmap.  Returns the first flush error. */
+static int hwpts_unmap(struct uiommu_ioas *ioas, struct iopt_area *first, bool only_first,
 		       uint64_t last)
 {
 	struct list_node *pos;
@@ -100,7 +100,7 @@ static int hwpts_unmap(struct uiommu_ioas *ioas, struct iopt_area *first, struct
 		struct uiommu_hwpt *h = list_entry(pos, struct uiommu_hwpt, ioas_link);
 		struct pgt_gather g = {0};
 
-		for (struct iopt_area *a = first; a && a != stop; a = iopt_next(a, last))
+		for (struct iopt_area *a = first; a; a = only_first ? NULL : iopt_next(a, last))
 			pgt_unmap(h->pgt, a->iova, a->last - a->iova + 1, &g);
 		int r = hwpt_flush_gather(h, &g);
 		if (r && !rc)
@@ -312,20 +312,31 @@ static int unmap_range(struct uiommu_ioas *ioas, uint64_t start, uint64_t last, 
 	struct iopt *iopt = &ioas->iopt;
 	struct iopt_area *first, *a, *next;
 	uint64_t bytes = 0, count = 0;
+	bool one;
 	int rc;
 
-	rc = iopt_check_unmap(iopt, start, last, &bytes, &count);
-	if (rc)
+	/* The common case, exactly one whole area, is found in one go. */
+	rc = iopt_find_exact(iopt, start, last, &first);
+	if (rc < 0)
 		return rc;
-	first = iopt_first(iopt, start, last);
-	rc = hwpts_unmap(ioas, first, NULL, last);
+	one = rc == 0;
+	if (one) {
+		bytes = first->last - first->iova + 1;
+		last = first->last;
+	} else {
+		rc = iopt_check_unmap(iopt, start, last, &bytes, &count);
+		if (rc)
+			return rc;
+		first = iopt_first(iopt, start, last);
+	}
+	rc = hwpts_unmap(ioas, first, one, last);
 	if (rc)
 		UENV_LOG(CORE, ERR,
 			 "IOAS %u: invalidation after unmap failed (%d); "
 			 "tables are cleared, hardware was reset by its driver",
 			 ioas->obj.id, rc);
 	for (a = first; a; a = next) {
-		next = iopt_next(a, last);
+		next = one ? NULL : iopt_next(a, last);
 		iopt_remove(iopt, a);
 	}
 	if (unmapped)

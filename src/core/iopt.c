@@ -7,6 +7,14 @@
  *
  * Every call that can fail allocates first and commits after, so a failed
  * call (including an injected allocation failure) changes nothing.
+ *
+ * Gap augmentation: each area records the free bytes before it (area->gap:
+ * from the previous area's last + 1, or from 0, up to iova - 1) and the
+ * largest gap of its subtree (max_gap).  The space after the highest area
+ * is not in the tree (it is checked last).  An insert shrinks its
+ * successor's gap; a removal merges its own gap, its bytes and its
+ * successor's gap.  max_gap is kept by the rbtree's augment callbacks and
+ * by gap_propagate, which stops at the first node whose value holds.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +26,10 @@
 #define IOPT_MIN_ALIGN	    4096ull
 #define IOPT_MAX_AUTO_ALIGN (1ull << 30) /* cap on auto-allocation alignment */
 #define IOPT_RESV_MIN_CAP   8u
+
+/* node.aux: the record came from uenv_zalloc at its insert and has not been
+ * committed by iopt_find_exact (iopt_remove frees it instead of keeping it). */
+#define AREA_FRESH 1u
 
 static inline struct iopt_area *to_area(const struct rb_node *n)
 {
@@ -37,6 +49,68 @@ static inline bool align_up(uint64_t x, uint64_t a, uint64_t *out)
 	*out = (x + a - 1) & ~(a - 1);
 	return true;
 }
+
+/* ------------------------------------------------------------------ */
+/* Gap augmentation                                                    */
+
+static inline uint64_t sub_gap(const struct rb_node *n)
+{
+	return n ? to_area(n)->max_gap : 0;
+}
+
+/* Recompute a->max_gap; true if it changed. */
+static inline bool gap_compute(struct iopt_area *a)
+{
+	uint64_t m = a->gap, l = sub_gap(a->node.left), r = sub_gap(a->node.right);
+
+	if (l > m)
+		m = l;
+	if (r > m)
+		m = r;
+	if (m == a->max_gap)
+		return false;
+	a->max_gap = m;
+	return true;
+}
+
+static inline void gap_propagate_inline(struct rb_node *n, struct rb_node *stop)
+{
+	while (n != stop && gap_compute(to_area(n)))
+		n = n->parent;
+}
+
+/* @n's subtree now holds a gap of @gap bytes (a gap grew, or a node was
+ * linked below): raise max_gap up the path as far as it is exceeded. */
+static inline void gap_raise(struct rb_node *n, uint64_t gap)
+{
+	for (; n && to_area(n)->max_gap < gap; n = n->parent)
+		to_area(n)->max_gap = gap;
+}
+
+static void gap_propagate(struct rb_node *n, struct rb_node *stop)
+{
+	gap_propagate_inline(n, stop);
+}
+
+static void gap_copy(struct rb_node *old, struct rb_node *new_node)
+{
+	to_area(new_node)->max_gap = to_area(old)->max_gap;
+}
+
+static void gap_rotate(struct rb_node *old, struct rb_node *new_node)
+{
+	to_area(new_node)->max_gap = to_area(old)->max_gap;
+	gap_compute(to_area(old));
+}
+
+static const struct rb_augment_callbacks gap_cb = {
+	.propagate = gap_propagate,
+	.copy = gap_copy,
+	.rotate = gap_rotate,
+};
+
+/* ------------------------------------------------------------------ */
+/* Init / destroy                                                      */
 
 void iopt_init(struct iopt *iopt)
 {
@@ -68,6 +142,12 @@ void iopt_destroy(struct iopt *iopt)
 		}
 		uenv_free(to_area(n));
 		n = p;
+	}
+	while (iopt->spare) {
+		struct iopt_area *a = iopt->spare;
+
+		iopt->spare = to_area(a->node.parent);
+		uenv_free(a);
 	}
 	uenv_free(iopt->resv);
 	uenv_free(iopt->allowed);
@@ -114,6 +194,43 @@ struct iopt_area *iopt_find(const struct iopt *iopt, uint64_t iova)
 	return NULL;
 }
 
+int iopt_find_exact(struct iopt *iopt, uint64_t start, uint64_t last, struct iopt_area **out)
+{
+	struct iopt_area *a = iopt->hint_area, *succ;
+
+	if (start > last)
+		return -ENOENT;
+	/* The area just inserted, or the one after the last insert/remove
+	 * (unmapping in ascending order). */
+	if (a && a->iova == start)
+		goto found;
+	a = iopt->hint_gap;
+	if (a && a->iova == start)
+		goto found;
+	succ = NULL;
+	for (struct rb_node *n = iopt->areas.node; n;) {
+		a = to_area(n);
+		if (start < a->iova) {
+			succ = a;
+			n = n->left;
+		} else if (start > a->last) {
+			n = n->right;
+		} else {
+			goto found;
+		}
+	}
+	/* @start is in a hole: fine if some area begins in [start, last]. */
+	return succ && succ->iova <= last ? IOPT_NOT_ONE : -ENOENT;
+found:
+	if (a->iova != start || a->last > last)
+		return -ENOENT;
+	if (a->last != last)
+		return IOPT_NOT_ONE;
+	a->node.aux &= ~AREA_FRESH;
+	*out = a;
+	return 0;
+}
+
 struct iopt_area *iopt_first(const struct iopt *iopt, uint64_t start, uint64_t last)
 {
 	struct iopt_area *a;
@@ -134,15 +251,39 @@ struct iopt_area *iopt_next(const struct iopt_area *area, uint64_t last)
 /* ------------------------------------------------------------------ */
 /* Ranges                                                              */
 
-/* Index of the first reserved range that intersects [start, last], or -1.
- * The array is sorted by start but ranges may nest, so scan every range
- * that starts at or before @last. */
-static int64_t resv_first_hit(const struct iopt *iopt, uint64_t start, uint64_t last)
+/* Index of the first reserved range (in array order) that intersects
+ * [start, last], or -1.  The array is sorted by start and max_last is the
+ * running maximum of last: the first entry whose max_last reaches @start is
+ * the first one ending at or after @start (binary search); it is a hit iff
+ * it starts at or before @last (every later one starts later still). */
+static inline int64_t resv_first_hit(const struct iopt *iopt, uint64_t start, uint64_t last)
 {
-	for (uint32_t i = 0; i < iopt->nr_resv && iopt->resv[i].start <= last; i++)
-		if (iopt->resv[i].last >= start)
-			return i;
-	return -1;
+	const struct iopt_resv *rv = iopt->resv;
+	uint32_t lo = 0, hi = iopt->nr_resv;
+
+	if (!hi || rv[hi - 1].max_last < start)
+		return -1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (rv[mid].max_last < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return rv[lo].start <= last ? (int64_t)lo : -1;
+}
+
+/* Recompute max_last from entry @from on. */
+static void resv_fix_max(struct iopt *iopt, uint32_t from)
+{
+	uint64_t m = from ? iopt->resv[from - 1].max_last : 0;
+
+	for (uint32_t i = from; i < iopt->nr_resv; i++) {
+		if (iopt->resv[i].last > m)
+			m = iopt->resv[i].last;
+		iopt->resv[i].max_last = m;
+	}
 }
 
 bool iopt_is_reserved(const struct iopt *iopt, uint64_t start, uint64_t last)
@@ -206,6 +347,7 @@ int iopt_reserve(struct iopt *iopt, uint64_t start, uint64_t last, const void *o
 	}
 	arr[pos] = (struct iopt_resv){.start = start, .last = last, .owner = owner, .kind = kind};
 	iopt->nr_resv = n + 1;
+	resv_fix_max(iopt, pos);
 	return 0;
 }
 
@@ -217,6 +359,7 @@ void iopt_unreserve_owner(struct iopt *iopt, const void *owner)
 		if (iopt->resv[i].owner != owner)
 			iopt->resv[j++] = iopt->resv[i];
 	iopt->nr_resv = j;
+	resv_fix_max(iopt, 0);
 	if (!j) {
 		/* Nothing left: give the array back, so that a reserve + unreserve
 		 * pair (a failed attach) leaves the allocation counts as they were. */
@@ -307,7 +450,7 @@ uint32_t iopt_usable_ranges(const struct iopt *iopt, struct iopt_range *out, uin
 /* Map / unmap checks                                                  */
 
 /* The checks of iopt_check_map that need no area look-up. */
-static int check_map_range(const struct iopt *iopt, uint64_t iova, uint64_t len)
+static inline int check_map_range(const struct iopt *iopt, uint64_t iova, uint64_t len)
 {
 	if (!len || (iova | len) & (iopt->iova_alignment - 1))
 		return -EINVAL;
@@ -374,12 +517,100 @@ int iopt_check_contig(const struct iopt *iopt, uint64_t start, uint64_t last)
 /* ------------------------------------------------------------------ */
 /* Areas                                                               */
 
-/* Allocate an area and link it at @link under @parent (from a descent). */
-static int insert_at(struct iopt *iopt, struct rb_node *parent, struct rb_node **link,
-		     uint64_t iova, uint64_t len, uint64_t phys, void *va, uint32_t prot,
-		     struct iopt_area **out)
+/* Where a new area [iova, last] goes: its parent and link in the tree, the
+ * first free IOVA before it (gs: the gap it lands in starts there) and its
+ * successor (NULL: it goes after the highest area). */
+struct slot {
+	struct rb_node *parent;
+	struct rb_node **link;
+	struct iopt_area *succ;
+	uint64_t gs;
+};
+
+/* Find the slot for [iova, last]; false if it intersects an area.  The
+ * areas are disjoint and sorted, so [iova, last] is free iff it lies in the
+ * gap before its successor (or after the highest area).  Tries, in order:
+ * the gap the last insert/remove changed, the space after the highest area,
+ * then one descent (which only tracks the successor: the gap's start is
+ * succ->iova - succ->gap). */
+static inline __attribute__((always_inline)) bool find_slot(struct iopt *iopt, uint64_t iova,
+							    uint64_t last, struct slot *sl)
 {
-	struct iopt_area *area = uenv_zalloc(sizeof(*area));
+	struct iopt_area *s = iopt->hint_gap, *r = iopt->rightmost;
+	struct rb_node **link, *n;
+
+	if (s && last < s->iova && iova >= s->iova - s->gap) {
+		sl->succ = s;
+		sl->gs = s->iova - s->gap;
+		n = s->node.left;
+		if (!n) {
+			sl->parent = &s->node;
+			sl->link = &s->node.left;
+			return true;
+		}
+		while (n->right) /* the predecessor: no right child */
+			n = n->right;
+		sl->parent = n;
+		sl->link = &n->right;
+		return true;
+	}
+	if (!r || iova > r->last) {
+		sl->succ = NULL;
+		sl->gs = r ? r->last + 1 : 0;
+		sl->parent = r ? &r->node : NULL;
+		sl->link = r ? &r->node.right : &iopt->areas.node;
+		return true;
+	}
+	/* iova <= r->last: there is a successor or an intersection. */
+	s = NULL;
+	n = NULL;
+	link = &iopt->areas.node;
+	while (*link) {
+		struct iopt_area *a;
+		unsigned int right;
+
+		n = *link;
+		a = to_area(n);
+		right = iova >= a->iova;
+		s = right ? s : a;
+		link = &n->child[right];
+	}
+	sl->parent = n;
+	sl->link = link;
+	sl->succ = s;
+	if (!s) { /* iova is inside the highest area */
+		sl->gs = 0;
+		return false;
+	}
+	sl->gs = s->iova - s->gap;
+	return iova >= sl->gs && last < s->iova;
+}
+
+/* Take a record from the free list, else from the heap (may fail). */
+static inline struct iopt_area *area_get(struct iopt *iopt)
+{
+	struct iopt_area *a = iopt->spare;
+
+	if (a) {
+		iopt->spare = to_area(a->node.parent);
+		iopt->nr_spare--;
+		a->node.aux = 0;
+		a->flags = 0;
+		return a;
+	}
+	a = uenv_zalloc(sizeof(*a));
+	if (a)
+		a->node.aux = AREA_FRESH;
+	return a;
+}
+
+/* Allocate an area and link it at @sl (from find_slot). */
+static inline __attribute__((always_inline)) int insert_at(struct iopt *iopt, const struct slot *sl,
+							   uint64_t iova, uint64_t len,
+							   uint64_t phys, void *va, uint32_t prot,
+							   struct iopt_area **out)
+{
+	struct iopt_area *area = area_get(iopt), *s = sl->succ;
 
 	if (!area)
 		return -ENOMEM;
@@ -388,9 +619,28 @@ static int insert_at(struct iopt *iopt, struct rb_node *parent, struct rb_node *
 	area->phys = phys;
 	area->va = va;
 	area->prot = prot;
-	rb_link_insert(&iopt->areas, &area->node, parent, link);
+	area->gap = iova - sl->gs;
+	area->max_gap = area->gap;
+	rb_link_node(&area->node, sl->parent, sl->link);
+	/* The new leaf's gap may raise the values above it; then the
+	 * successor's gap shrinks to what is left after the new area (which
+	 * can only lower a value that was this very gap). */
+	gap_raise(sl->parent, area->gap);
+	if (s) {
+		bool was_max = s->gap == s->max_gap;
+
+		s->gap = s->iova - area->last - 1;
+		if (was_max)
+			gap_propagate_inline(&s->node, NULL);
+	} else {
+		iopt->rightmost = area;
+	}
+	rb_insert_augmented(&iopt->areas, &area->node, &gap_cb);
 	iopt->nr_areas++;
 	iopt->mapped_bytes += len;
+	/* The next insert most likely goes right after this one. */
+	iopt->hint_gap = s;
+	iopt->hint_area = area;
 	if (out)
 		*out = area;
 	return 0;
@@ -399,54 +649,53 @@ static int insert_at(struct iopt *iopt, struct rb_node *parent, struct rb_node *
 int iopt_insert(struct iopt *iopt, uint64_t iova, uint64_t len, uint64_t phys, void *va,
 		uint32_t prot, struct iopt_area **out)
 {
-	struct rb_node **link = &iopt->areas.node, *parent = NULL;
+	struct slot sl;
 
-	while (*link) {
-		parent = *link;
-		link = iova < to_area(parent)->iova ? &parent->left : &parent->right;
-	}
-	return insert_at(iopt, parent, link, iova, len, phys, va, prot, out);
+	(void)find_slot(iopt, iova, iova + len - 1, &sl);
+	return insert_at(iopt, &sl, iova, len, phys, va, prot, out);
 }
 
 int iopt_insert_checked(struct iopt *iopt, uint64_t iova, uint64_t len, uint64_t phys, void *va,
 			uint32_t prot, struct iopt_area **out)
 {
-	struct rb_node **link = &iopt->areas.node, *parent = NULL;
-	const struct iopt_area *pred = NULL, *succ = NULL;
+	struct slot sl;
 	int rc = check_map_range(iopt, iova, len);
 
 	if (rc)
 		return rc;
-	/*
-	 * One descent to the insertion point.  Areas are disjoint and sorted,
-	 * so only its neighbours can intersect [iova, last]: the predecessor
-	 * (the last node we went right at: start <= iova) and the successor
-	 * (the last node we went left at: start > iova).
-	 */
-	while (*link) {
-		const struct iopt_area *a;
-
-		parent = *link;
-		a = to_area(parent);
-		if (iova < a->iova) {
-			succ = a;
-			link = &parent->left;
-		} else {
-			pred = a;
-			link = &parent->right;
-		}
-	}
-	if ((pred && pred->last >= iova) || (succ && succ->iova - iova < len))
+	if (!find_slot(iopt, iova, iova + len - 1, &sl))
 		return -EEXIST;
-	return insert_at(iopt, parent, link, iova, len, phys, va, prot, out);
+	return insert_at(iopt, &sl, iova, len, phys, va, prot, out);
 }
 
 void iopt_remove(struct iopt *iopt, struct iopt_area *area)
 {
-	rb_erase(&iopt->areas, &area->node);
+	/* Undoing or unmapping the area just inserted: its successor is known
+	 * (the tree has not changed since). */
+	struct iopt_area *s =
+		area == iopt->hint_area ? iopt->hint_gap : to_area(rb_next(&area->node));
+	uint64_t len = area->last - area->iova + 1;
+
+	/* The successor's gap absorbs this area and its gap (before the erase:
+	 * the rebalancing needs consistent values). */
+	if (s) {
+		s->gap += area->gap + len;
+		gap_raise(&s->node, s->gap);
+	} else {
+		iopt->rightmost = to_area(rb_prev(&area->node));
+	}
+	rb_erase_augmented(&iopt->areas, &area->node, &gap_cb);
 	iopt->nr_areas--;
-	iopt->mapped_bytes -= area->last - area->iova + 1;
-	uenv_free(area);
+	iopt->mapped_bytes -= len;
+	iopt->hint_gap = s;
+	iopt->hint_area = NULL; /* hint_gap is its successor only after an insert */
+	if ((area->node.aux & AREA_FRESH) || iopt->nr_spare >= IOPT_SPARE_MAX) {
+		uenv_free(area);
+		return;
+	}
+	area->node.parent = iopt->spare ? &iopt->spare->node : NULL;
+	iopt->spare = area;
+	iopt->nr_spare++;
 }
 
 int iopt_set_alignment(struct iopt *iopt, uint64_t align)
@@ -466,56 +715,140 @@ int iopt_set_alignment(struct iopt *iopt, uint64_t align)
 /* ------------------------------------------------------------------ */
 /* Automatic allocation                                                */
 
-/*
- * Lowest @align-aligned c >= max(win_start, align) with [c, c + len - 1]
- * inside [win_start, win_last] and clear of reserved ranges and areas.
- * Areas are visited in order with rb_next from one O(log n) descent, so
- * the cost is O(log n + areas skipped + resv * candidates tried).
- */
-static int alloc_in_window(const struct iopt *iopt, uint64_t win_start, uint64_t win_last,
-			   uint64_t len, uint64_t align, uint64_t *iova)
+/* The leftmost node of @n's subtree whose gap is >= @len (there is one:
+ * n->max_gap >= len). */
+static const struct iopt_area *leftmost_fit(const struct rb_node *n, uint64_t len)
 {
-	struct iopt_area *cursor;
-	uint64_t c, e;
+	for (;;) {
+		const struct iopt_area *a = to_area(n);
+
+		if (n->left && to_area(n->left)->max_gap >= len)
+			n = n->left;
+		else if (a->gap >= len)
+			return a;
+		else
+			n = n->right;
+	}
+}
+
+/* The first area after @a (in IOVA order) whose gap is >= @len, or NULL:
+ * the right subtree if it has one, else up to the first ancestor we reach
+ * from its left, that ancestor, then its right subtree, and so on.  Skips
+ * every subtree whose largest gap is too small. */
+static const struct iopt_area *next_fit(const struct iopt_area *a, uint64_t len)
+{
+	const struct rb_node *n = &a->node, *p;
+
+	if (n->right && to_area(n->right)->max_gap >= len)
+		return leftmost_fit(n->right, len);
+	while ((p = n->parent)) {
+		if (n == p->left) {
+			if (to_area(p)->gap >= len)
+				return to_area(p);
+			if (p->right && to_area(p->right)->max_gap >= len)
+				return leftmost_fit(p->right, len);
+		}
+		n = p;
+	}
+	return NULL;
+}
+
+/* The first area whose iova is >= @key and whose gap is >= @len, or NULL. */
+static const struct iopt_area *first_fit(const struct iopt *iopt, uint64_t key, uint64_t len)
+{
+	const struct rb_node *n = iopt->areas.node;
+	const struct iopt_area *best = NULL;
+
+	if (!n || to_area(n)->max_gap < len)
+		return NULL;
+	while (n) { /* lower bound: the first area with iova >= key */
+		const struct iopt_area *a = to_area(n);
+
+		if (a->iova >= key) {
+			best = a;
+			n = n->left;
+		} else {
+			n = n->right;
+		}
+	}
+	if (!best || best->gap >= len)
+		return best;
+	return next_fit(best, len);
+}
+
+/*
+ * The lowest @align-aligned c >= @c with [c, c + len - 1] inside the gap
+ * ending at @gap_last and the window ending at @win_last, clear of
+ * reserved ranges.  0 with *iova set; 1 if this gap cannot hold it (try the
+ * next one); -ENOSPC if no higher gap can either (past the window, or the
+ * address space wraps).
+ */
+static int fit_in_gap(const struct iopt *iopt, uint64_t c, uint64_t gap_last, uint64_t win_last,
+		      uint64_t len, uint64_t align, uint64_t *iova)
+{
+	uint64_t e;
 	int64_t r;
 
-	if (!align_up(win_start > align ? win_start : align, align, &c))
+	if (!align_up(c, align, &c))
 		return -ENOSPC;
-	cursor = first_ending_at_or_after(iopt, c);
 	for (;;) {
 		if (len - 1 > UINT64_MAX - c)
 			return -ENOSPC;
 		e = c + len - 1;
 		if (e > win_last)
 			return -ENOSPC;
-
+		if (e > gap_last)
+			return 1;
 		r = resv_first_hit(iopt, c, e);
-		if (r >= 0) {
-			/* Skip every reserved range hitting the candidate. */
-			uint64_t skip = iopt->resv[r].last;
+		if (r < 0) {
+			*iova = c;
+			return 0;
+		}
+		/* Skip every reserved range hitting the candidate. */
+		uint64_t skip = iopt->resv[r].last;
 
-			for (uint32_t i = (uint32_t)r + 1;
-			     i < iopt->nr_resv && iopt->resv[i].start <= e; i++)
-				if (iopt->resv[i].last > skip)
-					skip = iopt->resv[i].last;
-			if (skip == UINT64_MAX || !align_up(skip + 1, align, &c))
-				return -ENOSPC;
-			if (cursor && cursor->last < c)
-				cursor = first_ending_at_or_after(iopt, c);
-			continue;
-		}
-		if (cursor && cursor->iova <= e) {
-			/* cursor->last >= c, so it intersects [c, e]. */
-			if (cursor->last == UINT64_MAX || !align_up(cursor->last + 1, align, &c))
-				return -ENOSPC;
-			do
-				cursor = to_area(rb_next(&cursor->node));
-			while (cursor && cursor->last < c);
-			continue;
-		}
-		*iova = c;
-		return 0;
+		for (uint32_t i = (uint32_t)r + 1; i < iopt->nr_resv && iopt->resv[i].start <= e;
+		     i++)
+			if (iopt->resv[i].last > skip)
+				skip = iopt->resv[i].last;
+		if (skip == UINT64_MAX || !align_up(skip + 1, align, &c))
+			return -ENOSPC;
 	}
+}
+
+/*
+ * Lowest @align-aligned c >= max(win_start, align) with [c, c + len - 1]
+ * inside [win_start, win_last] and clear of reserved ranges and areas.
+ * Only the gaps of at least @len bytes that end at or after the first
+ * candidate's end are visited, in IOVA order (first_fit / next_fit, each
+ * O(log n)), then the space after the highest area.
+ */
+static int alloc_in_window(const struct iopt *iopt, uint64_t win_start, uint64_t win_last,
+			   uint64_t len, uint64_t align, uint64_t *iova)
+{
+	const struct iopt_area *a, *r = iopt->rightmost;
+	uint64_t c0, gs;
+	int rc;
+
+	if (!align_up(win_start > align ? win_start : align, align, &c0))
+		return -ENOSPC;
+	if (len - 1 > UINT64_MAX - c0 || c0 + len - 1 > win_last)
+		return -ENOSPC;
+	/* A gap ending before c0 + len - 1 cannot hold [c, c + len - 1]
+	 * for any c >= c0: start from areas at or above c0 + len.  (When
+	 * c0 + len wraps, only the space after the highest area is left.) */
+	a = c0 + len - 1 == UINT64_MAX ? NULL : first_fit(iopt, c0 + len, len);
+	for (; a; a = next_fit(a, len)) {
+		gs = a->iova - a->gap;
+		rc = fit_in_gap(iopt, gs > c0 ? gs : c0, a->iova - 1, win_last, len, align, iova);
+		if (rc <= 0)
+			return rc;
+	}
+	if (r && r->last == UINT64_MAX)
+		return -ENOSPC;
+	gs = r ? r->last + 1 : 0;
+	rc = fit_in_gap(iopt, gs > c0 ? gs : c0, UINT64_MAX, win_last, len, align, iova);
+	return rc <= 0 ? rc : -ENOSPC;
 }
 
 int iopt_alloc_iova(const struct iopt *iopt, uint64_t len, uint64_t phys, uint64_t *iova)

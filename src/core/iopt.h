@@ -8,7 +8,13 @@
  * commits here, so that every failed call leaves the IOAS exactly as it
  * was.  All memory comes from uenv_zalloc/uenv_free (shared arena, fault
  * injection).  Areas are kept in a red-black tree keyed by IOVA: lookup and
- * insert are O(log n); a million areas is a normal load.
+ * insert are O(log n); a million areas is a normal load.  The tree is
+ * augmented with the largest free gap of each subtree, so automatic IOVA
+ * allocation skips subtrees that cannot hold the request (O(log n) per
+ * gap tried).  Removed area records are kept on a small per-iopt free list
+ * (at most IOPT_SPARE_MAX) and reused by the next insert; a hint (the
+ * neighbourhood of the last insert/remove) makes sequential inserts and
+ * map/unmap at one IOVA O(1).
  *
  * Ranges are inclusive: [start, last].
  *
@@ -31,14 +37,21 @@ extern "C" {
 #define IOPT_WRITE (1u << 1)
 
 struct iopt_area {
-	struct rb_node node;
-	uint64_t iova;	/* first IOVA */
-	uint64_t last;	/* last IOVA (inclusive) */
-	uint64_t phys;	/* bus/physical address the first IOVA maps to */
-	void *va;	/* CPU address of the backing memory, or NULL */
-	uint32_t prot;	/* IOPT_READ | IOPT_WRITE */
-	uint32_t flags; /* owner-defined */
+	struct rb_node node; /* node.aux: private to iopt.c */
+	uint64_t iova;	     /* first IOVA */
+	uint64_t last;	     /* last IOVA (inclusive) */
+	uint64_t phys;	     /* bus/physical address the first IOVA maps to */
+	void *va;	     /* CPU address of the backing memory, or NULL */
+	uint32_t prot;	     /* IOPT_READ | IOPT_WRITE */
+	uint32_t flags;	     /* owner-defined */
+	/* Private to iopt.c: free bytes between the previous area (or IOVA 0)
+	 * and iova, and the largest such gap in this node's subtree. */
+	uint64_t gap;
+	uint64_t max_gap;
 };
+
+/* Spare area records kept for reuse (beyond that, removal frees them). */
+#define IOPT_SPARE_MAX 64u
 
 /* A reserved range.  Several owners may reserve overlapping ranges. */
 struct iopt_resv {
@@ -46,6 +59,9 @@ struct iopt_resv {
 	uint64_t last;
 	const void *owner; /* who reserved it (unit, device, aperture, ...) */
 	uint32_t kind;	   /* UIOMMU_RESV_* for reporting */
+	/* Private: the largest last of this and every earlier entry (the
+	 * array is sorted by start, so this makes look-ups a binary search). */
+	uint64_t max_last;
 };
 
 struct iopt_range {
@@ -67,6 +83,15 @@ struct iopt {
 	/* Every IOVA and length must be a multiple of this (power of two,
 	 * >= 4096): the largest smallest-page-size of the attached tables. */
 	uint64_t iova_alignment;
+	/* Private to iopt.c (all in the arena, like the areas). */
+	struct iopt_area *rightmost; /* highest area, or NULL */
+	struct iopt_area *hint_gap;  /* area whose gap the last insert/remove
+				      * changed (NULL: the space after the
+				      * highest area) */
+	struct iopt_area *hint_area; /* area just inserted (hint_gap is its
+				      * successor), or NULL */
+	struct iopt_area *spare;     /* free records, chained by node.parent */
+	uint32_t nr_spare;
 };
 
 /** Initialise an empty IOVA space (alignment 4096). */
@@ -91,16 +116,25 @@ int iopt_check_map(const struct iopt *iopt, uint64_t iova, uint64_t len);
 int iopt_alloc_iova(const struct iopt *iopt, uint64_t len, uint64_t phys, uint64_t *iova);
 
 /** Insert an area (the caller checked with iopt_check_map).  -ENOMEM, or 0
- *  with *out set. */
+ *  with *out set.  The record comes from the free list when there is one
+ *  (no allocation), else from uenv_zalloc (which may fail). */
 int iopt_insert(struct iopt *iopt, uint64_t iova, uint64_t len, uint64_t phys, void *va,
 		uint32_t prot, struct iopt_area **out);
-/** iopt_check_map and iopt_insert in one tree descent: the same errors as
- *  iopt_check_map in the same order (-EINVAL, -EOVERFLOW, -EINVAL for a
- *  reserved range, -EEXIST), then -ENOMEM; on any error nothing changes.
- *  0 with *out set. */
+/** iopt_check_map and iopt_insert in at most one tree descent (none when
+ *  the range lies in the gap the last insert/remove changed, or after the
+ *  highest area): the same errors as iopt_check_map in the same order
+ *  (-EINVAL, -EOVERFLOW, -EINVAL for a reserved range, -EEXIST), then
+ *  -ENOMEM; on any error nothing changes.  0 with *out set. */
 int iopt_insert_checked(struct iopt *iopt, uint64_t iova, uint64_t len, uint64_t phys, void *va,
 			uint32_t prot, struct iopt_area **out);
-/** Unlink and free an area. */
+/** Unlink an area and recycle its record: amortised O(1) rebalancing plus
+ *  the gap updates, no uenv_free while the free list holds fewer than
+ *  IOPT_SPARE_MAX records.  One exception keeps failed calls clean (the
+ *  caller's fail-nth contract: live allocations as before): a record that
+ *  its insert got from uenv_zalloc and that was never returned by
+ *  iopt_find_exact is freed, so that undoing an insert gives the record back
+ *  where it came from.  An area unmapped through iopt_find_exact (a
+ *  committed mapping) always goes to the free list. */
 void iopt_remove(struct iopt *iopt, struct iopt_area *area);
 
 /** The area containing @iova, or NULL. */
@@ -115,6 +149,21 @@ struct iopt_area *iopt_next(const struct iopt_area *area, uint64_t last);
  *  is mapped there.  Nothing is changed. */
 int iopt_check_unmap(const struct iopt *iopt, uint64_t start, uint64_t last, uint64_t *bytes,
 		     uint64_t *count);
+
+/** Returned by iopt_find_exact when [start, last] is not one whole area but
+ *  may still be a valid unmap of several whole areas. */
+#define IOPT_NOT_ONE 1
+
+/** The unmap fast path: is [start, last] exactly one whole area?  One
+ *  descent (O(1) for the area just inserted and for the neighbour of the
+ *  last insert/remove).  0 with *out set (the area stays in the tree: the
+ *  caller unfills it, then iopt_remove); -ENOENT when iopt_check_unmap
+ *  would fail with -ENOENT for a reason visible from @start: an area is cut
+ *  at @start or at @last of the area holding @start, or nothing is mapped
+ *  in [start, last]; IOPT_NOT_ONE otherwise (the range holds several areas
+ *  or starts in a hole: use iopt_check_unmap).  Nothing changes, except
+ *  that the area found is marked committed (see iopt_remove). */
+int iopt_find_exact(struct iopt *iopt, uint64_t start, uint64_t last, struct iopt_area **out);
 
 /** Is [start, last] covered by areas with no gap?  0 or -ENOENT. */
 int iopt_check_contig(const struct iopt *iopt, uint64_t start, uint64_t last);

@@ -15,7 +15,7 @@ static inline int is_red(const struct rb_node *n)
 }
 
 /* Make @v take @u's place under @u's parent (v may be NULL). */
-static void replace_child(struct rb_root *root, struct rb_node *u, struct rb_node *v)
+static inline void replace_child(struct rb_root *root, struct rb_node *u, struct rb_node *v)
 {
 	struct rb_node *p = u->parent;
 
@@ -35,7 +35,8 @@ static void replace_child(struct rb_root *root, struct rb_node *u, struct rb_nod
  *     / \        / \
  *    b   c      a   b
  */
-static void rotate_left(struct rb_root *root, struct rb_node *x)
+static inline void rotate_left(struct rb_root *root, struct rb_node *x,
+			       const struct rb_augment_callbacks *cb)
 {
 	struct rb_node *y = x->right;
 
@@ -45,9 +46,12 @@ static void rotate_left(struct rb_root *root, struct rb_node *x)
 	replace_child(root, x, y);
 	y->left = x;
 	x->parent = y;
+	if (cb)
+		cb->rotate(x, y);
 }
 
-static void rotate_right(struct rb_root *root, struct rb_node *x)
+static inline void rotate_right(struct rb_root *root, struct rb_node *x,
+				const struct rb_augment_callbacks *cb)
 {
 	struct rb_node *y = x->left;
 
@@ -57,18 +61,15 @@ static void rotate_right(struct rb_root *root, struct rb_node *x)
 	replace_child(root, x, y);
 	y->right = x;
 	x->parent = y;
+	if (cb)
+		cb->rotate(x, y);
 }
 
-void rb_link_insert(struct rb_root *root, struct rb_node *n, struct rb_node *parent,
-		    struct rb_node **link)
+/* Rebalance after linking the red leaf @n (cb: augmented tree, or NULL). */
+static inline __attribute__((always_inline)) void
+insert_fixup(struct rb_root *root, struct rb_node *n, const struct rb_augment_callbacks *cb)
 {
 	struct rb_node *p, *g, *u;
-
-	n->parent = parent;
-	n->left = NULL;
-	n->right = NULL;
-	n->red = 1;
-	*link = n;
 
 	/* Only a red node under a red parent breaks an invariant. */
 	while ((p = n->parent) && p->red) {
@@ -85,13 +86,13 @@ void rb_link_insert(struct rb_root *root, struct rb_node *n, struct rb_node *par
 			}
 			if (n == p->right) {
 				/* Inner grandchild: turn it into an outer one. */
-				rotate_left(root, p);
+				rotate_left(root, p, cb);
 				n = p;
 				p = n->parent;
 			}
 			p->red = 0;
 			g->red = 1;
-			rotate_right(root, g);
+			rotate_right(root, g, cb);
 		} else {
 			u = g->left;
 			if (is_red(u)) {
@@ -102,23 +103,38 @@ void rb_link_insert(struct rb_root *root, struct rb_node *n, struct rb_node *par
 				continue;
 			}
 			if (n == p->left) {
-				rotate_right(root, p);
+				rotate_right(root, p, cb);
 				n = p;
 				p = n->parent;
 			}
 			p->red = 0;
 			g->red = 1;
-			rotate_left(root, g);
+			rotate_left(root, g, cb);
 		}
 	}
 	root->node->red = 0;
+}
+
+void rb_link_insert(struct rb_root *root, struct rb_node *n, struct rb_node *parent,
+		    struct rb_node **link)
+{
+	rb_link_node(n, parent, link);
+	insert_fixup(root, n, NULL);
+}
+
+void rb_insert_augmented(struct rb_root *root, struct rb_node *n,
+			 const struct rb_augment_callbacks *cb)
+{
+	insert_fixup(root, n, cb);
 }
 
 /*
  * @x (possibly NULL) carries an extra black; @xp is its parent.  Push the
  * extra black up, or absorb it with at most three rotations.
  */
-static void erase_fixup(struct rb_root *root, struct rb_node *x, struct rb_node *xp)
+static inline __attribute__((always_inline)) void erase_fixup(struct rb_root *root,
+							      struct rb_node *x, struct rb_node *xp,
+							      const struct rb_augment_callbacks *cb)
 {
 	struct rb_node *w;
 
@@ -128,7 +144,7 @@ static void erase_fixup(struct rb_root *root, struct rb_node *x, struct rb_node 
 			if (w->red) {
 				w->red = 0;
 				xp->red = 1;
-				rotate_left(root, xp);
+				rotate_left(root, xp, cb);
 				w = xp->right;
 			}
 			if (!is_red(w->left) && !is_red(w->right)) {
@@ -140,19 +156,19 @@ static void erase_fixup(struct rb_root *root, struct rb_node *x, struct rb_node 
 			if (!is_red(w->right)) {
 				w->left->red = 0;
 				w->red = 1;
-				rotate_right(root, w);
+				rotate_right(root, w, cb);
 				w = xp->right;
 			}
 			w->red = xp->red;
 			xp->red = 0;
 			w->right->red = 0;
-			rotate_left(root, xp);
+			rotate_left(root, xp, cb);
 		} else {
 			w = xp->left;
 			if (w->red) {
 				w->red = 0;
 				xp->red = 1;
-				rotate_right(root, xp);
+				rotate_right(root, xp, cb);
 				w = xp->left;
 			}
 			if (!is_red(w->left) && !is_red(w->right)) {
@@ -164,13 +180,13 @@ static void erase_fixup(struct rb_root *root, struct rb_node *x, struct rb_node 
 			if (!is_red(w->left)) {
 				w->right->red = 0;
 				w->red = 1;
-				rotate_left(root, w);
+				rotate_left(root, w, cb);
 				w = xp->left;
 			}
 			w->red = xp->red;
 			xp->red = 0;
 			w->left->red = 0;
-			rotate_right(root, xp);
+			rotate_right(root, xp, cb);
 		}
 		x = root->node;
 		break;
@@ -179,9 +195,10 @@ static void erase_fixup(struct rb_root *root, struct rb_node *x, struct rb_node 
 		x->red = 0;
 }
 
-void rb_erase(struct rb_root *root, struct rb_node *n)
+static inline __attribute__((always_inline)) void erase(struct rb_root *root, struct rb_node *n,
+							const struct rb_augment_callbacks *cb)
 {
-	struct rb_node *x, *xp, *y;
+	struct rb_node *x, *xp, *y, *from;
 	int removed_red;
 
 	if (!n->left || !n->right) {
@@ -190,6 +207,7 @@ void rb_erase(struct rb_root *root, struct rb_node *n)
 		xp = n->parent;
 		removed_red = n->red;
 		replace_child(root, n, x);
+		from = xp; /* lost n below it */
 	} else {
 		/* Two children: the successor y (no left child) takes n's place
 		 * and colour; the colour lost is y's, at y's old position. */
@@ -200,20 +218,40 @@ void rb_erase(struct rb_root *root, struct rb_node *n)
 		x = y->right;
 		if (y->parent == n) {
 			xp = y;
+			if (cb)
+				cb->copy(n, y);
 		} else {
 			xp = y->parent;
 			replace_child(root, y, x);
 			y->right = n->right;
 			y->right->parent = y;
+			if (cb) {
+				cb->copy(n, y);
+				cb->propagate(xp, y);
+			}
 		}
 		replace_child(root, n, y);
 		y->left = n->left;
 		y->left->parent = y;
 		y->red = n->red;
+		from = y;
 	}
 	n->parent = n->left = n->right = NULL;
+	if (cb)
+		cb->propagate(from, NULL);
 	if (!removed_red)
-		erase_fixup(root, x, xp);
+		erase_fixup(root, x, xp, cb);
+}
+
+void rb_erase(struct rb_root *root, struct rb_node *n)
+{
+	erase(root, n, NULL);
+}
+
+void rb_erase_augmented(struct rb_root *root, struct rb_node *n,
+			const struct rb_augment_callbacks *cb)
+{
+	erase(root, n, cb);
 }
 
 struct rb_node *rb_first(const struct rb_root *root)

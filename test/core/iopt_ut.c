@@ -155,6 +155,55 @@ static void snap_free(struct snap *s)
 	free(s->allowed);
 }
 
+/* The private invariants of the engine: every area's gap is the free space
+ * before it, every max_gap the largest gap of its subtree, rightmost the
+ * highest area, the hints NULL or in the tree, the free list as counted. */
+static uint64_t check_subtree(const struct rb_node *n, bool *ok)
+{
+	const struct iopt_area *a;
+	uint64_t m, l, r;
+
+	if (!n)
+		return 0;
+	a = rb_entry(n, struct iopt_area, node);
+	l = check_subtree(n->left, ok);
+	r = check_subtree(n->right, ok);
+	m = a->gap > l ? a->gap : l;
+	m = m > r ? m : r;
+	if (a->max_gap != m)
+		*ok = false;
+	return m;
+}
+
+static bool iopt_invariants_ok(const struct iopt *io)
+{
+	const struct iopt_area *prev = NULL;
+	bool ok = true, hint_gap = !io->hint_gap, hint_area = !io->hint_area;
+	uint32_t spares = 0;
+
+	for (struct rb_node *n = rb_first(&io->areas); n; n = rb_next(n)) {
+		const struct iopt_area *a = rb_entry(n, struct iopt_area, node);
+
+		if (a->gap != a->iova - (prev ? prev->last + 1 : 0))
+			ok = false;
+		hint_gap |= a == io->hint_gap;
+		hint_area |= a == io->hint_area;
+		prev = a;
+	}
+	if (io->rightmost != prev)
+		ok = false;
+	/* right after an insert, hint_gap is the new area's successor */
+	if (io->hint_area &&
+	    rb_next(&io->hint_area->node) != (io->hint_gap ? &io->hint_gap->node : NULL))
+		ok = false;
+	check_subtree(io->areas.node, &ok);
+	for (const struct iopt_area *a = io->spare; a && spares <= IOPT_SPARE_MAX;
+	     a = a->node.parent ? rb_entry(a->node.parent, struct iopt_area, node) : NULL)
+		spares++;
+	return ok && hint_gap && hint_area && spares == io->nr_spare &&
+	       io->nr_spare <= IOPT_SPARE_MAX;
+}
+
 static uint64_t g_live_base;
 
 static int suite_init(void)
@@ -1219,13 +1268,34 @@ static void test_random(void)
 				       (unsigned long long)l, rc, want);
 				ok = false;
 			}
-			if (!rc) {
+			/* the one-area fast path agrees: 0 iff exactly one whole
+			 * area, -ENOENT only when check_unmap fails too */
+			struct iopt_area *ex = NULL;
+			int rx = iopt_find_exact(&io, s, l, &ex);
+
+			bool one = !want && wc == 1 && iopt_find(&io, s) &&
+				   iopt_find(&io, s)->iova == s && iopt_find(&io, s)->last == l;
+
+			if ((rx == 0) != one || (rx == -ENOENT && !want) ||
+			    (rx && rx != -ENOENT && rx != IOPT_NOT_ONE) ||
+			    (!rx && (ex->iova != s || ex->last != l))) {
+				printf("  op %llu find_exact(0x%llx, 0x%llx) = %d\n",
+				       (unsigned long long)op, (unsigned long long)s,
+				       (unsigned long long)l, rx);
+				ok = false;
+			}
+			if (!rc && !rx) {
+				iopt_remove(&io, ex);
+				stat[8]++;
+			} else if (!rc) {
 				struct iopt_area *a, *nx;
 
 				for (a = iopt_first(&io, s, l); a; a = nx) {
 					nx = iopt_next(a, l);
 					iopt_remove(&io, a);
 				}
+			}
+			if (!rc) {
 				for (uint32_t i = 0; i < r->n_area;)
 					if (r->area[i].s <= l && s <= r->area[i].l)
 						r->area[i] = r->area[--r->n_area];
@@ -1383,6 +1453,11 @@ static void test_random(void)
 			if (!rc)
 				r->align = a;
 		}
+		if (!iopt_invariants_ok(&io)) {
+			printf("  op %llu: gap/hint/free-list invariants broken\n",
+			       (unsigned long long)op);
+			ok = false;
+		}
 		if ((op & 63) == 0 || !ok) {
 			if (!ref_matches_tree(&io, r)) {
 				printf("  op %llu: tree differs from reference\n",
@@ -1397,16 +1472,406 @@ static void test_random(void)
 	}
 	CU_ASSERT(ok);
 	CU_ASSERT(ref_matches_tree(&io, r));
-	printf("  fixed maps %llu, auto maps %llu (ENOSPC %llu), unmaps %llu, contig hits %llu,"
-	       " reserves %llu, allowed sets %llu\n",
+	printf("  fixed maps %llu, auto maps %llu (ENOSPC %llu), unmaps %llu (one-area %llu),"
+	       " contig hits %llu, reserves %llu, allowed sets %llu\n",
 	       (unsigned long long)stat[0], (unsigned long long)stat[1],
 	       (unsigned long long)stat[2], (unsigned long long)stat[4],
-	       (unsigned long long)stat[5], (unsigned long long)stat[6],
-	       (unsigned long long)stat[7]);
+	       (unsigned long long)stat[8], (unsigned long long)stat[5],
+	       (unsigned long long)stat[6], (unsigned long long)stat[7]);
 	if (!ok)
 		printf("  FAILED: replay with UIOMMU_SEED=0x%llx\n", (unsigned long long)seed);
 	iopt_destroy(&io);
 	free(r);
+	CU_ASSERT_EQUAL(live(), g_live_base);
+}
+
+/* ------------------------------------------------------------------ */
+/* auto-allocation against the linear algorithm it replaced            */
+
+/* The allocator before the gap augmentation (a linear walk with rb_next
+ * from one descent), kept verbatim as the reference: same lowest address,
+ * same alignment rule, same windows, same reserved-range skipping. */
+static struct iopt_area *lin_first_ending_at_or_after(const struct iopt *io, uint64_t iova)
+{
+	struct rb_node *n = io->areas.node;
+	struct iopt_area *best = NULL;
+
+	while (n) {
+		struct iopt_area *a = rb_entry(n, struct iopt_area, node);
+
+		if (a->last >= iova) {
+			best = a;
+			n = n->left;
+		} else {
+			n = n->right;
+		}
+	}
+	return best;
+}
+
+static int64_t lin_resv_first_hit(const struct iopt *io, uint64_t start, uint64_t last)
+{
+	for (uint32_t i = 0; i < io->nr_resv && io->resv[i].start <= last; i++)
+		if (io->resv[i].last >= start)
+			return i;
+	return -1;
+}
+
+static bool lin_align_up(uint64_t x, uint64_t a, uint64_t *out)
+{
+	if (x > ~(a - 1))
+		return false;
+	*out = (x + a - 1) & ~(a - 1);
+	return true;
+}
+
+static int lin_alloc_in_window(const struct iopt *io, uint64_t win_start, uint64_t win_last,
+			       uint64_t len, uint64_t align, uint64_t *iova)
+{
+	struct iopt_area *cursor;
+	uint64_t c, e;
+	int64_t r;
+
+	if (!lin_align_up(win_start > align ? win_start : align, align, &c))
+		return -ENOSPC;
+	cursor = lin_first_ending_at_or_after(io, c);
+	for (;;) {
+		if (len - 1 > UINT64_MAX - c)
+			return -ENOSPC;
+		e = c + len - 1;
+		if (e > win_last)
+			return -ENOSPC;
+		r = lin_resv_first_hit(io, c, e);
+		if (r >= 0) {
+			uint64_t skip = io->resv[r].last;
+
+			for (uint32_t i = (uint32_t)r + 1;
+			     i < io->nr_resv && io->resv[i].start <= e; i++)
+				if (io->resv[i].last > skip)
+					skip = io->resv[i].last;
+			if (skip == UINT64_MAX || !lin_align_up(skip + 1, align, &c))
+				return -ENOSPC;
+			if (cursor && cursor->last < c)
+				cursor = lin_first_ending_at_or_after(io, c);
+			continue;
+		}
+		if (cursor && cursor->iova <= e) {
+			if (cursor->last == UINT64_MAX ||
+			    !lin_align_up(cursor->last + 1, align, &c))
+				return -ENOSPC;
+			do {
+				struct rb_node *nx = rb_next(&cursor->node);
+
+				cursor = nx ? rb_entry(nx, struct iopt_area, node) : NULL;
+			} while (cursor && cursor->last < c);
+			continue;
+		}
+		*iova = c;
+		return 0;
+	}
+}
+
+static int lin_alloc(const struct iopt *io, uint64_t len, uint64_t phys, uint64_t *iova)
+{
+	uint64_t align;
+
+	if (!len || (len & (io->iova_alignment - 1)))
+		return -EINVAL;
+	if (len >= GiB)
+		align = GiB;
+	else
+		align = 1ull << (64 - __builtin_clzll(len - 1));
+	if (phys) {
+		uint64_t pa = 1ull << __builtin_ctzll(phys);
+
+		if (pa < align)
+			align = pa;
+	}
+	if (align < io->iova_alignment)
+		align = io->iova_alignment;
+	if (len - 1 > UINT64_MAX - align)
+		return -EOVERFLOW;
+	if (!io->nr_allowed)
+		return lin_alloc_in_window(io, 0, UINT64_MAX, len, align, iova);
+	for (uint32_t i = 0; i < io->nr_allowed; i++) {
+		const struct iopt_range *w = &io->allowed[i];
+
+		if (w->last < align)
+			continue;
+		if (lin_alloc_in_window(io, w->start, w->last, len, align, iova) == 0)
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+/* A random address in a space of @span pages based at @base, page aligned. */
+static uint64_t rnd_page(uint64_t base, uint64_t span)
+{
+	return base + (rnd() % span) * PG;
+}
+
+static void test_alloc_vs_linear(void)
+{
+	uint64_t seed = env_u64("UIOMMU_SEED", 0);
+	uint64_t cases = env_u64("IOPT_ALLOC_CASES", 4000), queries = 0, found = 0;
+	bool ok = true;
+
+	if (!seed)
+		seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)clock() ^ 0x51ed270b1dull;
+	g_rng = seed;
+	printf("\n  alloc vs linear seed=0x%llx cases=%llu\n", (unsigned long long)seed,
+	       (unsigned long long)cases);
+	for (uint64_t c = 0; c < cases && ok; c++) {
+		/* a small space (dense: tight gaps) or one near the top of the
+		 * 64-bit space (wrap-around) */
+		uint64_t span = 16 + rnd() % 2048;
+		uint64_t base = rnd() % 8 == 0 ? UINT64_MAX - span * PG + 1 : 0;
+		uint32_t nops = (uint32_t)(rnd() % 600);
+		struct iopt io;
+
+		iopt_init(&io);
+		if (rnd() % 4 == 0)
+			(void)iopt_set_alignment(&io, PG << (rnd() % 4));
+		/* reserved ranges first (they exclude areas), some nested */
+		for (uint32_t i = (uint32_t)(rnd() % 7); i > 0; i--) {
+			uint64_t st = rnd_page(base, span), l = st + (rnd() % 64) * PG + PG - 1;
+
+			if (l < st)
+				l = UINT64_MAX;
+			(void)iopt_reserve(&io, st, l, &OWNER_A, 0);
+		}
+		/* areas: random inserts and removals (merged gaps), some
+		 * committed through the one-area path (free list) */
+		for (uint32_t i = 0; i < nops; i++) {
+			uint64_t len = (1 + rnd() % (rnd() % 4 ? 4 : 64)) * io.iova_alignment;
+			uint64_t iova = rnd_page(base, span) & ~(io.iova_alignment - 1);
+
+			if (rnd() % 3 == 0 && io.nr_areas) {
+				struct iopt_area *a = iopt_first(&io, iova, UINT64_MAX);
+				struct iopt_area *x;
+
+				if (a && !iopt_find_exact(&io, a->iova, a->last, &x))
+					iopt_remove(&io, x);
+			} else if (rnd() % 4 == 0) {
+				if (!iopt_alloc_iova(&io, len, 0, &iova))
+					(void)iopt_insert_checked(&io, iova, len, 0, NULL, 0, NULL);
+			} else {
+				(void)iopt_insert_checked(&io, iova, len, 0, NULL, 0, NULL);
+			}
+		}
+		if (rnd() % 2) {
+			struct iopt_range al[4];
+			uint32_t n = (uint32_t)(1 + rnd() % 4);
+
+			for (uint32_t i = 0; i < n; i++) {
+				al[i].start =
+					rnd_page(base, span) + (rnd() % 8 == 0 ? rnd() % PG : 0);
+				al[i].last = al[i].start + (rnd() % 256) * PG + rnd() % (2 * PG);
+				if (al[i].last < al[i].start)
+					al[i].last = UINT64_MAX;
+			}
+			(void)iopt_set_allowed(&io, al, n); /* may hit a reservation */
+		}
+		ok &= iopt_invariants_ok(&io);
+		for (int q = 0; q < 20 && ok; q++) {
+			uint64_t len = (1 + rnd() % (rnd() % 2 ? 4 : 300)) * io.iova_alignment;
+			uint64_t phys = rnd() % 3 ? (rnd() & ~(PG - 1)) << (rnd() % 20) : 0;
+			uint64_t got = 0, want = 0;
+			int rc, wrc;
+
+			if (rnd() % 16 == 0)
+				len = rnd() % 3 ? UINT64_MAX - (rnd() % 4) * PG + 1 : PG + 1;
+			wrc = lin_alloc(&io, len, phys, &want);
+			rc = iopt_alloc_iova(&io, len, phys, &got);
+			queries++;
+			found += !rc;
+			if (rc != wrc || (!rc && got != want)) {
+				printf("  case %llu: alloc(0x%llx, phys 0x%llx) = %d/0x%llx, "
+				       "linear "
+				       "%d/0x%llx (%llu areas, %u resv, %u allowed)\n",
+				       (unsigned long long)c, (unsigned long long)len,
+				       (unsigned long long)phys, rc, (unsigned long long)got, wrc,
+				       (unsigned long long)want, (unsigned long long)io.nr_areas,
+				       io.nr_resv, io.nr_allowed);
+				ok = false;
+			}
+		}
+		iopt_destroy(&io);
+	}
+	printf("  %llu queries, %llu found\n", (unsigned long long)queries,
+	       (unsigned long long)found);
+	if (!ok)
+		printf("  FAILED: replay with UIOMMU_SEED=0x%llx\n", (unsigned long long)seed);
+	CU_ASSERT(ok);
+	CU_ASSERT_EQUAL(live(), g_live_base);
+}
+
+/* ------------------------------------------------------------------ */
+/* one-area fast paths, free list, hints                               */
+
+static void test_find_exact(void)
+{
+	struct iopt io;
+	struct iopt_area *a = NULL, *b;
+
+	iopt_init(&io);
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0, UINT64_MAX, &a), -ENOENT);
+	CU_ASSERT_EQUAL(map(&io, 0x10000, 4 * PG), 0);
+	CU_ASSERT_EQUAL(map(&io, 0x14000, PG), 0); /* abuts the first */
+	CU_ASSERT_EQUAL(map(&io, 0x20000, 2 * PG), 0);
+	CU_ASSERT_EQUAL(map(&io, LAST_PAGE, PG), 0);
+	/* exact: from the hints and from a descent */
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, LAST_PAGE, UINT64_MAX, &a), 0);
+	CU_ASSERT(a && a->iova == LAST_PAGE);
+	io.hint_area = io.hint_gap = NULL;
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x10000, 0x13fff, &a), 0);
+	CU_ASSERT(a && a->iova == 0x10000 && a->last == 0x13fff);
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x14000, 0x14fff, &a), 0);
+	/* cut: inside an area, or past its end, or before it */
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x11000, 0x13fff, &b), -ENOENT);
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x10000, 0x11fff, &b), -ENOENT);
+	/* a cut in a later area is not visible from @start: the slow path */
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x10000, 0x14ffe, &b), IOPT_NOT_ONE);
+	CU_ASSERT_EQUAL(iopt_check_unmap(&io, 0x10000, 0x14ffe, NULL, NULL), -ENOENT);
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x20000, 0x21ffe, &b), -ENOENT);
+	/* several whole areas, or a hole then whole areas: the slow path */
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x10000, 0x14fff, &b), IOPT_NOT_ONE);
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x10000, 0x1ffff, &b), IOPT_NOT_ONE);
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x1000, 0x14fff, &b), IOPT_NOT_ONE);
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x15000, 0x21fff, &b), IOPT_NOT_ONE);
+	/* holes only, or reversed */
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x15000, 0x1ffff, &b), -ENOENT);
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0, 0xffff, &b), -ENOENT);
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x22000, LAST_PAGE - 1, &b), -ENOENT);
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x14fff, 0x10000, &b), -ENOENT);
+	/* a cut reported by find_exact is a cut for check_unmap too */
+	CU_ASSERT_EQUAL(iopt_check_unmap(&io, 0x11000, 0x13fff, NULL, NULL), -ENOENT);
+	CU_ASSERT_EQUAL(iopt_check_unmap(&io, 0x10000, 0x14fff, NULL, NULL), 0);
+	iopt_remove(&io, a);
+	CU_ASSERT_EQUAL(io.nr_areas, 3);
+	CU_ASSERT_EQUAL(io.nr_spare, 1); /* committed: kept for reuse */
+	CU_ASSERT(iopt_invariants_ok(&io));
+	iopt_destroy(&io);
+	CU_ASSERT_EQUAL(live(), g_live_base);
+}
+
+static void test_spare_list(void)
+{
+	struct iopt io;
+	struct iopt_area *a;
+	uint64_t base = live(), iova;
+	struct snap s;
+
+	iopt_init(&io);
+	/* a fresh record that is removed uncommitted (an undone insert)
+	 * goes back to the heap */
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x100000, PG, 0, NULL, 0, &a), 0);
+	CU_ASSERT_EQUAL(live(), base + 1);
+	iopt_remove(&io, a);
+	CU_ASSERT_EQUAL(live(), base);
+	CU_ASSERT_EQUAL(io.nr_spare, 0);
+	/* committed unmaps keep at most IOPT_SPARE_MAX records */
+	for (uint32_t i = 0; i < IOPT_SPARE_MAX + 36; i++)
+		CU_ASSERT_EQUAL(
+			iopt_insert_checked(&io, 0x100000 + i * 2 * PG, PG, 0, NULL, 0, NULL), 0);
+	CU_ASSERT_EQUAL(live(), base + IOPT_SPARE_MAX + 36);
+	for (uint32_t i = 0; i < IOPT_SPARE_MAX + 36; i++) {
+		CU_ASSERT_FATAL(iopt_find_exact(&io, 0x100000 + i * 2 * PG,
+						0x100000 + i * 2 * PG + PG - 1, &a) == 0);
+		iopt_remove(&io, a);
+		CU_ASSERT(iopt_invariants_ok(&io));
+	}
+	CU_ASSERT_EQUAL(io.nr_areas, 0);
+	CU_ASSERT_EQUAL(io.nr_spare, IOPT_SPARE_MAX);
+	CU_ASSERT_EQUAL(live(), base + IOPT_SPARE_MAX);
+	/* while there are spares, inserts do not allocate (an armed failure
+	 * does not fire) and records come back clean */
+	uenv_fail_nth(1);
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x200000, PG, 0x5000, NULL, IOPT_READ, &a), 0);
+	CU_ASSERT(!uenv_fail_fired());
+	uenv_fail_nth(0);
+	CU_ASSERT(a->flags == 0 && a->phys == 0x5000 && a->prot == IOPT_READ && !a->va);
+	CU_ASSERT_EQUAL(io.nr_spare, IOPT_SPARE_MAX - 1);
+	/* a recycled record removed uncommitted goes back to the list */
+	iopt_remove(&io, a);
+	CU_ASSERT_EQUAL(io.nr_spare, IOPT_SPARE_MAX);
+	CU_ASSERT_EQUAL(live(), base + IOPT_SPARE_MAX);
+	/* empty the list: then an allocation failure is possible and clean */
+	for (uint32_t i = 0; i < IOPT_SPARE_MAX; i++)
+		CU_ASSERT_EQUAL(iopt_alloc_iova(&io, PG, 0, &iova) ||
+					iopt_insert(&io, iova, PG, 0, NULL, 0, NULL),
+				0);
+	CU_ASSERT_EQUAL(io.nr_spare, 0);
+	snap_take(&io, &s);
+	uenv_fail_nth(1);
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x300000, PG, 0, NULL, 0, &a), -ENOMEM);
+	CU_ASSERT(uenv_fail_fired());
+	uenv_fail_nth(0);
+	CU_ASSERT(snap_same(&io, &s));
+	CU_ASSERT_EQUAL(live(), base + IOPT_SPARE_MAX);
+	CU_ASSERT(iopt_invariants_ok(&io));
+	snap_free(&s);
+	iopt_destroy(&io);
+	CU_ASSERT_EQUAL(io.nr_spare, 0);
+	CU_ASSERT_EQUAL(live(), base);
+}
+
+/* The hint paths (sequential inserts, map/unmap at one IOVA, descending
+ * inserts, unmaps in order) give the same tree and errors as descents. */
+static void test_hints(void)
+{
+	struct iopt io;
+	struct iopt_area *a;
+
+	iopt_init(&io);
+	/* ascending, abutting: each goes right after the previous one */
+	for (uint64_t i = 0; i < 300; i++)
+		CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x1000000 + i * PG, PG, 0, NULL, 0, NULL),
+				0);
+	/* overlaps near the hints still fail */
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x1000000 + 299 * PG, PG, 0, NULL, 0, NULL),
+			-EEXIST);
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x1000000 - PG, 2 * PG, 0, NULL, 0, NULL),
+			-EEXIST);
+	/* descending, filling a hole from the top */
+	for (uint64_t i = 0; i < 200; i++)
+		CU_ASSERT_EQUAL(
+			iopt_insert_checked(&io, 0x800000 - (i + 1) * PG, PG, 0, NULL, 0, NULL), 0);
+	CU_ASSERT(iopt_invariants_ok(&io));
+	/* map/unmap at one IOVA among the others */
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x1000000 + 150 * PG, 0x1000000 + 151 * PG - 1, &a),
+			0);
+	iopt_remove(&io, a);
+	for (int i = 0; i < 100; i++) {
+		CU_ASSERT_EQUAL(
+			iopt_insert_checked(&io, 0x1000000 + 150 * PG, PG, 0, NULL, 0, NULL), 0);
+		CU_ASSERT_EQUAL(
+			iopt_insert_checked(&io, 0x1000000 + 150 * PG, PG, 0, NULL, 0, NULL),
+			-EEXIST);
+		CU_ASSERT_EQUAL(
+			iopt_find_exact(&io, 0x1000000 + 150 * PG, 0x1000000 + 151 * PG - 1, &a),
+			0);
+		iopt_remove(&io, a);
+		CU_ASSERT_EQUAL(
+			iopt_insert_checked(&io, 0x1000000 + 149 * PG, 2 * PG, 0, NULL, 0, NULL),
+			-EEXIST);
+		CU_ASSERT_EQUAL(
+			iopt_insert_checked(&io, 0x1000000 + 150 * PG, 2 * PG, 0, NULL, 0, NULL),
+			-EEXIST);
+	}
+	CU_ASSERT(iopt_invariants_ok(&io));
+	CU_ASSERT_EQUAL(io.nr_areas, 499);
+	/* unmap everything in ascending order, one area at a time */
+	for (struct iopt_area *f = iopt_first(&io, 0, UINT64_MAX); f;
+	     f = iopt_first(&io, 0, UINT64_MAX)) {
+		CU_ASSERT_FATAL(iopt_find_exact(&io, f->iova, f->last, &a) == 0);
+		CU_ASSERT(a == f);
+		iopt_remove(&io, a);
+	}
+	CU_ASSERT(iopt_invariants_ok(&io));
+	CU_ASSERT_EQUAL(io.nr_areas, 0);
+	CU_ASSERT_EQUAL(io.mapped_bytes, 0);
+	iopt_destroy(&io);
 	CU_ASSERT_EQUAL(live(), g_live_base);
 }
 
@@ -1637,6 +2102,10 @@ static const struct ut_test iopt_tests[] = {
 	{"alloc_alignment", test_alloc_alignment},
 	{"alloc_placement", test_alloc_placement},
 	{"random_vs_reference", test_random},
+	{"alloc_vs_linear", test_alloc_vs_linear},
+	{"find_exact", test_find_exact},
+	{"spare_list", test_spare_list},
+	{"hints", test_hints},
 	{"fail_nth", test_fail_nth},
 	{"scale", test_scale},
 	{NULL, NULL},

@@ -2,7 +2,9 @@
 /*
  * Red-black tree unit tests: invariant checker (root black, no red-red,
  * equal black height, parent links, in-order sorted) run after randomized
- * inserts and erases compared against a reference bitmap.
+ * inserts and erases compared against a reference bitmap; the augmented
+ * variant also checks two subtree values (size, max of a per-node value)
+ * kept by the callbacks.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,6 +18,10 @@
 struct knode {
 	struct rb_node rb;
 	uint64_t key;
+	/* augmented test: own value, subtree size and subtree max of val */
+	uint64_t val;
+	uint64_t size;
+	uint64_t maxv;
 };
 
 #define KEY(n) (rb_entry((n), struct knode, rb)->key)
@@ -241,12 +247,159 @@ static void test_random(void)
 	free(in);
 }
 
+/* ------------------------------------------------------------------ */
+/* augmented tree                                                      */
+
+#define KN(n) rb_entry((n), struct knode, rb)
+
+static uint64_t g_callbacks;
+
+/* Recompute @k's subtree values; true if one changed. */
+static bool aug_compute(struct knode *k)
+{
+	uint64_t size = 1, maxv = k->val;
+
+	for (int i = 0; i < 2; i++) {
+		const struct rb_node *c = k->rb.child[i];
+
+		if (c) {
+			size += KN(c)->size;
+			if (KN(c)->maxv > maxv)
+				maxv = KN(c)->maxv;
+		}
+	}
+	if (size == k->size && maxv == k->maxv)
+		return false;
+	k->size = size;
+	k->maxv = maxv;
+	return true;
+}
+
+static void aug_propagate(struct rb_node *n, struct rb_node *stop)
+{
+	g_callbacks++;
+	while (n != stop && aug_compute(KN(n)))
+		n = n->parent;
+}
+
+static void aug_copy(struct rb_node *old, struct rb_node *new_node)
+{
+	g_callbacks++;
+	KN(new_node)->size = KN(old)->size;
+	KN(new_node)->maxv = KN(old)->maxv;
+}
+
+static void aug_rotate(struct rb_node *old, struct rb_node *new_node)
+{
+	g_callbacks++;
+	aug_copy(old, new_node);
+	aug_compute(KN(old));
+}
+
+static const struct rb_augment_callbacks aug_cb = {
+	.propagate = aug_propagate,
+	.copy = aug_copy,
+	.rotate = aug_rotate,
+};
+
+static void aug_insert(struct rb_root *root, struct knode *k)
+{
+	struct rb_node **link = &root->node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		link = k->key < KEY(parent) ? &parent->left : &parent->right;
+	}
+	k->size = 1;
+	k->maxv = k->val;
+	rb_link_node(&k->rb, parent, link);
+	aug_propagate(parent, NULL);
+	rb_insert_augmented(root, &k->rb, &aug_cb);
+}
+
+/* Every node's values recomputed from scratch equal the stored ones. */
+static bool aug_check(const struct rb_node *n, uint64_t *size, uint64_t *maxv)
+{
+	uint64_t ls = 0, lm = 0, rs = 0, rm = 0;
+	const struct knode *k;
+
+	if (!n) {
+		*size = 0;
+		*maxv = 0;
+		return true;
+	}
+	k = KN(n);
+	if (!aug_check(n->left, &ls, &lm) || !aug_check(n->right, &rs, &rm))
+		return false;
+	*size = 1 + ls + rs;
+	*maxv = k->val > lm ? k->val : lm;
+	*maxv = *maxv > rm ? *maxv : rm;
+	return k->size == *size && k->maxv == *maxv;
+}
+
+static void test_augmented(void)
+{
+	enum { KEYS = 1024, OPS = 100000 };
+	struct knode *pool = calloc(KEYS, sizeof(*pool));
+	bool *in = calloc(KEYS, sizeof(*in));
+	struct rb_root root = RB_ROOT_INIT;
+	uint64_t seed = seed_from_env(), size, maxv;
+	size_t n = 0;
+	bool ok = true;
+
+	CU_ASSERT_FATAL(pool && in);
+	printf("\n  augmented seed=0x%llx (UIOMMU_SEED to replay)\n", (unsigned long long)seed);
+	g_rng = seed;
+	g_callbacks = 0;
+	for (int i = 0; i < KEYS; i++) {
+		pool[i].key = (uint64_t)i * 5 + 2;
+		pool[i].val = rnd() % 100000;
+	}
+	for (int op = 0; op < OPS && ok; op++) {
+		uint64_t r = rnd();
+		uint32_t idx = (uint32_t)(r % KEYS);
+		bool want_insert = ((op / 10000) & 1) ? (r >> 32) % 4 == 0 : (r >> 32) % 4 != 0;
+
+		/* sequential runs too (rotation-heavy) */
+		if ((op / 5000) % 7 == 3)
+			idx = (uint32_t)(op % KEYS);
+		if (want_insert && !in[idx]) {
+			aug_insert(&root, &pool[idx]);
+			in[idx] = true;
+			n++;
+		} else if (!want_insert && in[idx]) {
+			rb_erase_augmented(&root, &pool[idx].rb, &aug_cb);
+			in[idx] = false;
+			n--;
+		}
+		if ((op & 7) == 0 &&
+		    (!rb_valid(&root, n) || !aug_check(root.node, &size, &maxv) || size != n))
+			ok = false;
+	}
+	CU_ASSERT(ok);
+	CU_ASSERT(rb_valid(&root, n));
+	CU_ASSERT(aug_check(root.node, &size, &maxv) && size == n);
+	CU_ASSERT(g_callbacks > 0);
+	if (!ok)
+		printf("  FAILED with seed=0x%llx\n", (unsigned long long)seed);
+	/* erase everything in key order (successor moves at every step) */
+	for (int i = 0; i < KEYS; i++)
+		if (in[i]) {
+			rb_erase_augmented(&root, &pool[i].rb, &aug_cb);
+			n--;
+			if (!aug_check(root.node, &size, &maxv) || size != n)
+				ok = false;
+		}
+	CU_ASSERT(ok);
+	CU_ASSERT_PTR_NULL(root.node);
+	free(pool);
+	free(in);
+}
+
 static const struct ut_test rbtree_tests[] = {
-	{"empty", test_empty},
-	{"single", test_single},
-	{"sequential", test_sequential},
-	{"random_vs_reference", test_random},
-	{NULL, NULL},
+	{"empty", test_empty},		 {"single", test_single},
+	{"sequential", test_sequential}, {"random_vs_reference", test_random},
+	{"augmented", test_augmented},	 {NULL, NULL},
 };
 
 static const struct ut_suite suites[] = {

@@ -313,13 +313,16 @@ static inline void pgt_cnt_add(struct pgt *p, uint64_t *t, int d)
 	}
 }
 
-/* A zeroed table page: from the reserve of emptied tables if it has one,
- * else from the allocator.  The count slot of a new table is set by whoever
+/* A zeroed table page: from the reserve of emptied tables if it has one
+ * (*spare: then, for a non-coherent walker, only its first cache line may
+ * differ in memory: every other line was written back when its entries
+ * were cleared), else from the allocator.  The count slot of a new table is set by whoever
  * fills it: map_level() with fresh, or pgt_alloc() for the root. */
-static inline uint64_t *pgt_table_alloc(struct pgt *p, uint64_t *pa)
+static inline uint64_t *pgt_table_take(struct pgt *p, uint64_t *pa, bool *spare)
 {
 	uint64_t *t;
 
+	*spare = p->nr_spare != 0;
 	if (p->nr_spare) {
 		t = pgt_va(p, p->spare_pa);
 		*pa = p->spare_pa;
@@ -333,6 +336,13 @@ static inline uint64_t *pgt_table_alloc(struct pgt *p, uint64_t *pa)
 	if (t)
 		p->nr_tables++;
 	return t;
+}
+
+static inline uint64_t *pgt_table_alloc(struct pgt *p, uint64_t *pa)
+{
+	bool spare;
+
+	return pgt_table_take(p, pa, &spare);
 }
 
 static void pgt_table_free_now(struct pgt *p, uint64_t *t)
@@ -963,10 +973,11 @@ static int map_one_build(struct pgt *p, uint64_t iova, uint64_t pte, unsigned in
 			 uint64_t **walk)
 {
 	uint64_t pa[PGT_MAX_LEVELS];
+	bool spare[PGT_MAX_LEVELS];
 	unsigned int lvl;
 
 	for (lvl = 0; lvl < top; lvl++) {
-		walk[lvl] = pgt_table_alloc(p, &pa[lvl]);
+		walk[lvl] = pgt_table_take(p, &pa[lvl], &spare[lvl]);
 		if (!walk[lvl]) {
 			/* Never linked, still all zero. */
 			while (lvl--) {
@@ -979,13 +990,20 @@ static int map_one_build(struct pgt *p, uint64_t iova, uint64_t pte, unsigned in
 	for (lvl = 0; lvl < top; lvl++) {
 		uint64_t *t = walk[lvl];
 		uint16_t *c = pgt_cnt(p, t);
+		unsigned int i = (unsigned int)(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK;
 
-		t[(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK] =
-			lvl ? pa[lvl - 1] | p->tbl_bits[lvl] : pte;
+		t[i] = lvl ? pa[lvl - 1] | p->tbl_bits[lvl] : pte;
 		if (c)
 			*c = 1;
-		if (!p->cfg.coherent)
+		if (p->cfg.coherent)
+			continue;
+		if (spare[lvl]) {
+			/* The link word's line and the new entry's. */
+			pgt_clean_entries(p, t, 0, 0);
+			pgt_clean_entries(p, t, i, i);
+		} else {
 			pgt_clean_entries(p, t, 0, PGT_ENTRIES - 1);
+		}
 	}
 	if (!p->cfg.coherent) {
 		/* The new tables reach memory before the link that shows them. */

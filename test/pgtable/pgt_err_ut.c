@@ -433,6 +433,30 @@ static void test_spare_reserve(void)
 	CU_ASSERT_EQUAL(pgt_nr_spare(p), 0);
 	CU_ASSERT_EQUAL(mem.live, 2);
 
+	/* Non-coherent walker: a table from the allocator is written back
+	 * whole (64 lines); one from the reserve only in its link word's line
+	 * and the new entry's (every other line was written back when its
+	 * entries were cleared). */
+	struct pgt_cfg nc = {.fmt = PGT_VTD_SL, .ias = 48, .coherent = false};
+	struct pgt *q = pgt_alloc(&nc, &tmem_ops_span, &mem, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	uint64_t lines0 = q->nr_clean_lines;
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_map(q, 0x40000000, 0x9000, SZ_4K, RW, &g), 0);
+	CU_ASSERT_EQUAL(q->nr_clean_lines - lines0, 3 * 64 + 1);
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_unmap(q, 0x40000000, SZ_4K, &g), SZ_4K);
+	pgt_gather_release(q, &g);
+	CU_ASSERT_EQUAL(pgt_nr_spare(q), 3);
+	lines0 = q->nr_clean_lines;
+	g = (struct pgt_gather){0};
+	/* entries at index 0 (iova 0x40000000 is 1 GiB-aligned): one line
+	 * per table, cleaned twice, plus the root's entry */
+	CU_ASSERT_EQUAL(pgt_map(q, 0x40000000, 0xa000, SZ_4K, RW, &g), 0);
+	CU_ASSERT_EQUAL(q->nr_clean_lines - lines0, 3 * 2 + 1);
+	CU_ASSERT_EQUAL(pgt_iova_to_phys(q, 0x40000000), 0xa000);
+	pgt_free(q);
+
 	/* pgt_free gives back the reserve too. */
 	g = (struct pgt_gather){0};
 	CU_ASSERT_EQUAL(pgt_map(p, 0x40000000, 0x9000, SZ_4K, RW, &g), 0);

@@ -42,15 +42,15 @@
 #include "core/core.h"
 #include "hw/vtd/vtd_internal.h"
 
-#define PG_4K 4096ull
-#define PG_2M (2ull << 20)
-#define NBATCH_PAGES 256u
-#define IOVA_4K 0x10000000ull
-#define IOVA_2M 0x40000000ull
-#define IOVA_BATCH 0x20000000ull
-#define DMA_LEN 64u
+#define PG_4K	       4096ull
+#define PG_2M	       (2ull << 20)
+#define NBATCH_PAGES   256u
+#define IOVA_4K	       0x10000000ull
+#define IOVA_2M	       0x40000000ull
+#define IOVA_BATCH     0x20000000ull
+#define DMA_LEN	       64u
 #define DMA_TIMEOUT_MS 5000u
-#define RW (UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA)
+#define RW	       (UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA)
 
 static struct uiommu_ctx *ctx;
 static struct uiommu_unit *unit;
@@ -61,8 +61,16 @@ static struct gt_edu edu;
 static int setup(char *why, size_t wlen, const char *mem, char *prog)
 {
 	char *eal_argv[] = {
-		prog, "-l", "0", "--in-memory", "--no-telemetry", "--iova-mode=pa",
-		"-m", "24", "--log-level=lib.eal:notice", NULL,
+		prog,
+		"-l",
+		"0",
+		"--in-memory",
+		"--no-telemetry",
+		"--iova-mode=pa",
+		"-m",
+		"24",
+		"--log-level=lib.eal:notice",
+		NULL,
 	};
 	struct uiommu_env_opts opts = {
 		.backend = UIOMMU_MEM_DPDK,
@@ -237,7 +245,8 @@ static int bench(const char *wl, unsigned int iters, unsigned int warm, uint64_t
 				rc = uiommu_ioas_map(ioas, &iova, pa + j * PG_4K, PG_4K, RW);
 			}
 			if (!rc)
-				rc = uiommu_ioas_unmap(ioas, IOVA_BATCH, NBATCH_PAGES * PG_4K, NULL);
+				rc = uiommu_ioas_unmap(ioas, IOVA_BATCH, NBATCH_PAGES * PG_4K,
+						       NULL);
 		}
 	}
 	uint64_t ns = gt_now_ns() - t0;
@@ -334,7 +343,7 @@ int main(int argc, char **argv)
 {
 	unsigned int n4k = arg(argc, argv, "n4k", 2000), n2m = arg(argc, argv, "n2m", 500);
 	unsigned int nb = arg(argc, argv, "nbatch", 20), warm = arg(argc, argv, "warm", 10);
-	const char *mem = "dpdk";
+	const char *mem = "dpdk", *only = NULL; /* only=WL: that workload alone (profiling) */
 	struct gt_huge huge = {0};
 	char why[240] = "";
 	int fails = 0, rc;
@@ -342,6 +351,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (!strncmp(argv[i], "mem=", 4))
 			mem = argv[i] + 4;
+		else if (!strncmp(argv[i], "only=", 5))
+			only = argv[i] + 5;
 	gt_init();
 	rc = setup(why, sizeof(why), mem, argv[0]);
 	gt_result("uiommu-setup", rc ? GT_FAIL : GT_PASS, "%s", why);
@@ -349,11 +360,18 @@ int main(int argc, char **argv)
 		rc = gt_huge_alloc(&huge);
 	if (!rc) {
 		fails += check_dma(huge.va, huge.pa);
-		fails += bench("4k", n4k, warm, huge.pa);
-		fails += bench("4ka", n4k, warm, huge.pa);
-		fails += bench("2m", n2m, warm, huge.pa);
-		fails += bench("256x4k", nb, warm ? 2 : 0, huge.pa);
-		fails += bench_floor(n4k, warm, huge.pa);
+#define WANT(w) (!only || !strcmp(only, (w)))
+		if (WANT("4k"))
+			fails += bench("4k", n4k, warm, huge.pa);
+		if (WANT("4ka"))
+			fails += bench("4ka", n4k, warm, huge.pa);
+		if (WANT("2m"))
+			fails += bench("2m", n2m, warm, huge.pa);
+		if (WANT("256x4k"))
+			fails += bench("256x4k", nb, warm ? 2 : 0, huge.pa);
+		if (WANT("floor"))
+			fails += bench_floor(n4k, warm, huge.pa);
+#undef WANT
 		gt_result("uiommu-bench", fails ? GT_FAIL : GT_PASS,
 			  "n4k=%u n2m=%u nbatch=%u warm=%u", n4k, n2m, nb, warm);
 	} else {

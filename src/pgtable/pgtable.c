@@ -846,7 +846,8 @@ static int map_new_table(struct map_ctx *c, uint64_t *t, unsigned int i, unsigne
 {
 	struct pgt *p = c->p;
 	uint64_t pa;
-	uint64_t *child = pgt_table_alloc(p, &pa);
+	bool spare;
+	uint64_t *child = pgt_table_take(p, &pa, &spare);
 	int rc;
 
 	if (!child) {
@@ -861,8 +862,19 @@ static int map_new_table(struct map_ctx *c, uint64_t *t, unsigned int i, unsigne
 		return rc;
 	}
 	if (c->clean) {
-		/* The whole page: its zeroes must reach memory too. */
-		pgt_clean_entries(p, child, 0, PGT_ENTRIES - 1);
+		if (spare) {
+			/* Only the link word's line and the entries written
+			 * (all of [iova, last] at the child's level) differ from
+			 * what memory already holds. */
+			unsigned int sh = pgt_lvl_shift(lvl - 1);
+
+			pgt_clean_entries(p, child, 0, 0);
+			pgt_clean_entries(p, child, (unsigned int)(iova >> sh) & PGT_IDX_MASK,
+					  (unsigned int)(last >> sh) & PGT_IDX_MASK);
+		} else {
+			/* The whole page: its zeroes must reach memory too. */
+			pgt_clean_entries(p, child, 0, PGT_ENTRIES - 1);
+		}
 		pgt_clean_fence();
 		p->nr_fences++;
 	}

@@ -455,6 +455,25 @@ static void test_spare_reserve(void)
 	CU_ASSERT_EQUAL(pgt_map(q, 0x40000000, 0xa000, SZ_4K, RW, &g), 0);
 	CU_ASSERT_EQUAL(q->nr_clean_lines - lines0, 3 * 2 + 1);
 	CU_ASSERT_EQUAL(pgt_iova_to_phys(q, 0x40000000), 0xa000);
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_unmap(q, 0x40000000, SZ_4K, &g), SZ_4K);
+	pgt_gather_release(q, &g);
+	/* The general path (a 2 MiB leaf needs two tables under the root)
+	 * does the same with the reserve's pages. */
+	lines0 = q->nr_clean_lines;
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_map(q, 0x40000000, 0x200000, SZ_2M, RW, &g), 0);
+	CU_ASSERT_EQUAL(q->nr_clean_lines - lines0, 2 * 2 + 1);
+	CU_ASSERT_EQUAL(pgt_nr_spare(q), 1);
+	CU_ASSERT_EQUAL(pgt_iova_to_phys(q, 0x40001000), 0x201000);
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_unmap(q, 0x40000000, SZ_2M, &g), SZ_2M);
+	pgt_gather_release(q, &g);
+	CU_ASSERT_EQUAL(pgt_trim(q), 3);
+	lines0 = q->nr_clean_lines;
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_map(q, 0x40000000, 0x200000, SZ_2M, RW, &g), 0);
+	CU_ASSERT_EQUAL(q->nr_clean_lines - lines0, 2 * 64 + 1);
 	pgt_free(q);
 
 	/* pgt_free gives back the reserve too. */

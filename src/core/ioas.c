@@ -246,7 +246,22 @@ int uiommu_ioas_map(struct uiommu_ioas *ioas, uint64_t *iova, uint64_t phys, uin
 	if (len && phys + (len - 1) < phys)
 		return -EOVERFLOW;
 	ctx_lock(ioas->ctx);
-	rc = map_segments(ioas, iova, &s, 1, len, flags);
+	if ((flags & UIOMMU_MAP_FIXED_IOVA) && len &&
+	    !((phys | len) & (ioas->iopt.iova_alignment - 1))) {
+		/* The common case, straight: the same checks in the same order
+		 * as map_segments (which a failure here reaches no later). */
+		struct iopt_area *a;
+
+		rc = iopt_insert_checked(&ioas->iopt, *iova, len, phys, NULL,
+					 flags & (IOPT_READ | IOPT_WRITE), &a);
+		if (!rc) {
+			rc = hwpts_map(ioas, a, 1, a->last);
+			if (rc)
+				iopt_remove(&ioas->iopt, a);
+		}
+	} else {
+		rc = map_segments(ioas, iova, &s, 1, len, flags);
+	}
 	ctx_unlock(ioas->ctx);
 	return rc;
 }

@@ -27,9 +27,29 @@
 #define IOPT_MAX_AUTO_ALIGN (1ull << 30) /* cap on auto-allocation alignment */
 #define IOPT_RESV_MIN_CAP   8u
 
-/* node.aux: the record came from uenv_zalloc at its insert and has not been
- * committed by iopt_find_exact (iopt_remove frees it instead of keeping it). */
+/* node.aux: the record came from its block at its insert and has not been
+ * committed by iopt_find_exact (iopt_remove gives it back to the block
+ * instead of keeping it, so an undone insert leaves the heap as it was). */
 #define AREA_FRESH 1u
+
+/*
+ * Record blocks: one heap allocation carved into records, so that an
+ * insert needs neither the arena lock nor a hash look-up.  A block is freed
+ * as soon as its last record comes back (a failed call that needed a new
+ * block leaves the heap exactly as before).
+ */
+#define IOPT_BLK_BYTES 4096u
+struct iopt_blk {
+	struct iopt_blk *next, *prev; /* iopt->partial */
+	struct iopt_area *free;	      /* chained by node.parent */
+	uint32_t used;		      /* records handed out */
+	uint32_t pad;
+	struct iopt_area rec[];
+};
+#define IOPT_BLK_RECS ((IOPT_BLK_BYTES - sizeof(struct iopt_blk)) / sizeof(struct iopt_area))
+_Static_assert(IOPT_BLK_RECS >= 16, "a record block holds a useful number of records");
+
+static void blk_put(struct iopt *iopt, struct iopt_area *a);
 
 static inline struct iopt_area *to_area(const struct rb_node *n)
 {
@@ -140,14 +160,14 @@ void iopt_destroy(struct iopt *iopt)
 			else
 				p->right = NULL;
 		}
-		uenv_free(to_area(n));
+		blk_put(iopt, to_area(n));
 		n = p;
 	}
 	while (iopt->spare) {
 		struct iopt_area *a = iopt->spare;
 
 		iopt->spare = to_area(a->node.parent);
-		uenv_free(a);
+		blk_put(iopt, a);
 	}
 	uenv_free(iopt->resv);
 	uenv_free(iopt->allowed);
@@ -586,10 +606,62 @@ static inline __attribute__((always_inline)) bool find_slot(struct iopt *iopt, u
 	return iova >= sl->gs && last < s->iova;
 }
 
-/* Take a record from the free list, else from the heap (may fail). */
+static void blk_link(struct iopt *iopt, struct iopt_blk *b)
+{
+	b->prev = NULL;
+	b->next = iopt->partial;
+	if (b->next)
+		b->next->prev = b;
+	iopt->partial = b;
+}
+
+static void blk_unlink(struct iopt *iopt, struct iopt_blk *b)
+{
+	if (b->prev)
+		b->prev->next = b->next;
+	else
+		iopt->partial = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	b->next = b->prev = NULL;
+}
+
+static __attribute__((noinline)) struct iopt_blk *blk_new(struct iopt *iopt)
+{
+	struct iopt_blk *b = uenv_zalloc(IOPT_BLK_BYTES);
+
+	if (!b)
+		return NULL;
+	for (size_t i = 0; i < IOPT_BLK_RECS; i++)
+		b->rec[i].node.parent = i + 1 < IOPT_BLK_RECS ? &b->rec[i + 1].node : NULL;
+	b->free = &b->rec[0];
+	blk_link(iopt, b);
+	iopt->nr_blocks++;
+	return b;
+}
+
+/* Give a record back to its block; the block goes when it is empty. */
+static void blk_put(struct iopt *iopt, struct iopt_area *a)
+{
+	struct iopt_blk *b = a->blk;
+
+	a->node.parent = b->free ? &b->free->node : NULL;
+	if (!b->free)
+		blk_link(iopt, b);
+	b->free = a;
+	if (--b->used == 0) {
+		blk_unlink(iopt, b);
+		iopt->nr_blocks--;
+		uenv_free(b);
+	}
+}
+
+/* Take a record from the free list, else from a block (a new block may
+ * fail: NULL). */
 static inline struct iopt_area *area_get(struct iopt *iopt)
 {
 	struct iopt_area *a = iopt->spare;
+	struct iopt_blk *b;
 
 	if (a) {
 		iopt->spare = to_area(a->node.parent);
@@ -598,9 +670,20 @@ static inline struct iopt_area *area_get(struct iopt *iopt)
 		a->flags = 0;
 		return a;
 	}
-	a = uenv_zalloc(sizeof(*a));
-	if (a)
-		a->node.aux = AREA_FRESH;
+	b = iopt->partial;
+	if (!b) {
+		b = blk_new(iopt);
+		if (!b)
+			return NULL;
+	}
+	a = b->free;
+	b->free = to_area(a->node.parent);
+	b->used++;
+	if (!b->free)
+		blk_unlink(iopt, b);
+	memset(a, 0, sizeof(*a));
+	a->blk = b;
+	a->node.aux = AREA_FRESH;
 	return a;
 }
 
@@ -690,7 +773,7 @@ void iopt_remove(struct iopt *iopt, struct iopt_area *area)
 	iopt->hint_gap = s;
 	iopt->hint_area = NULL; /* hint_gap is its successor only after an insert */
 	if ((area->node.aux & AREA_FRESH) || iopt->nr_spare >= IOPT_SPARE_MAX) {
-		uenv_free(area);
+		blk_put(iopt, area);
 		return;
 	}
 	area->node.parent = iopt->spare ? &iopt->spare->node : NULL;

@@ -11,7 +11,8 @@
  * insert are O(log n); a million areas is a normal load.  The tree is
  * augmented with the largest free gap of each subtree, so automatic IOVA
  * allocation skips subtrees that cannot hold the request (O(log n) per
- * gap tried).  Removed area records are kept on a small per-iopt free list
+ * gap tried).  Area records come from per-iopt 4 KiB blocks (no heap call
+ * per record); removed ones are kept on a small per-iopt free list
  * (at most IOPT_SPARE_MAX) and reused by the next insert; a hint (the
  * neighbourhood of the last insert/remove) makes sequential inserts and
  * map/unmap at one IOVA O(1).
@@ -48,9 +49,11 @@ struct iopt_area {
 	 * and iova, and the largest such gap in this node's subtree. */
 	uint64_t gap;
 	uint64_t max_gap;
+	struct iopt_blk *blk; /* private: the block the record lives in */
 };
 
-/* Spare area records kept for reuse (beyond that, removal frees them). */
+/* Spare area records kept for reuse (beyond that, removal gives them back
+ * to their block). */
 #define IOPT_SPARE_MAX 64u
 
 /* A reserved range.  Several owners may reserve overlapping ranges. */
@@ -92,6 +95,11 @@ struct iopt {
 				      * successor), or NULL */
 	struct iopt_area *spare;     /* free records, chained by node.parent */
 	uint32_t nr_spare;
+	/* Records are carved from 4 KiB blocks (one uenv_zalloc per ~40
+	 * records; a block goes back to the heap when its last record does):
+	 * blocks with a free record, doubly linked. */
+	struct iopt_blk *partial;
+	uint32_t nr_blocks;
 };
 
 /** Initialise an empty IOVA space (alignment 4096). */

@@ -38,8 +38,19 @@ static void test_pages(void)
 		CU_ASSERT(uenv_iova_to_va(pa[i]) == va[i]);
 		CU_ASSERT(uenv_iova_to_va(pa[i] + 0x123) == (char *)va[i] + 0x123);
 		CU_ASSERT(uenv_va_to_iova(va[i]) == pa[i]);
+		/* The span the page-table engine uses agrees with the look-ups:
+		 * linear over the chunk, same count slot, a generation word. */
+		struct uenv_span sp;
+		CU_ASSERT_FATAL(uenv_iova_span(pa[i] + 8, &sp) == 0);
+		CU_ASSERT(pa[i] - sp.iova < sp.len && sp.len >= 4096 && (sp.len & 4095) == 0);
+		CU_ASSERT(sp.va + (pa[i] - sp.iova) == (uint8_t *)va[i]);
+		CU_ASSERT(sp.cnt && &sp.cnt[(pa[i] - sp.iova) >> 12] == uenv_page_count(va[i]));
+		CU_ASSERT(sp.gen && *sp.gen == sp.gen_val);
 		memset(va[i], 0xa5, 4096);
 	}
+	/* Not arena memory: no span. */
+	struct uenv_span none;
+	CU_ASSERT(uenv_iova_span(0x1000, &none) == -ENOENT);
 	uenv_get_stats(&st1);
 	CU_ASSERT(st1.pages_live == st0.pages_live + N);
 	CU_ASSERT(st1.chunks > st0.chunks);
@@ -51,10 +62,17 @@ static void test_pages(void)
 		CU_ASSERT_FATAL(va[i] != NULL);
 		CU_ASSERT(((uint64_t *)va[i])[7] == 0);
 	}
+	struct uenv_span before;
+	struct uenv_stats sm;
+	CU_ASSERT_FATAL(uenv_iova_span(pa[0], &before) == 0);
+	uenv_get_stats(&sm);
 	for (int i = 0; i < N; i++)
 		uenv_page_free(va[i]);
 	uenv_get_stats(&st1);
 	CU_ASSERT(st1.pages_live == st0.pages_live);
+	/* A chunk that went away with its pages shows in the generation
+	 * (else the span would still hold). */
+	CU_ASSERT((st1.chunks < sm.chunks) == (*before.gen != before.gen_val));
 	/* Not arena memory. */
 	int local;
 	CU_ASSERT(uenv_va_to_iova(&local) == UINT64_MAX);

@@ -50,6 +50,7 @@ struct iopt_blk {
 _Static_assert(IOPT_BLK_RECS >= 16, "a record block holds a useful number of records");
 
 static void blk_put(struct iopt *iopt, struct iopt_area *a);
+static inline void resv_win_reset(struct iopt *iopt);
 
 static inline struct iopt_area *to_area(const struct rb_node *n)
 {
@@ -137,6 +138,7 @@ void iopt_init(struct iopt *iopt)
 	memset(iopt, 0, sizeof(*iopt));
 	iopt->areas.node = NULL;
 	iopt->iova_alignment = IOPT_MIN_ALIGN;
+	resv_win_reset(iopt);
 }
 
 void iopt_destroy(struct iopt *iopt)
@@ -294,9 +296,48 @@ static inline int64_t resv_first_hit(const struct iopt *iopt, uint64_t start, ui
 	return rv[lo].start <= last ? (int64_t)lo : -1;
 }
 
-/* Recompute max_last from entry @from on. */
+/* Forget the free window (the reserved ranges changed). */
+static inline void resv_win_reset(struct iopt *iopt)
+{
+	iopt->resv_win_lo = 1;
+	iopt->resv_win_hi = 0;
+}
+
+/*
+ * resv_first_hit() for the map path, which asks about neighbouring
+ * addresses again and again: remember the widest window around the last
+ * miss that holds no reserved range ([max_last of the entries before the
+ * insertion point + 1, start of the entry at it - 1]), and answer from it
+ * while the ranges stay as they are.
+ */
+static inline bool resv_hit_cached(struct iopt *iopt, uint64_t start, uint64_t last)
+{
+	const struct iopt_resv *rv = iopt->resv;
+	uint32_t lo = 0, hi = iopt->nr_resv;
+
+	if (start >= iopt->resv_win_lo && last <= iopt->resv_win_hi)
+		return false;
+	if (!hi)
+		return false;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (rv[mid].max_last < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < iopt->nr_resv && rv[lo].start <= last)
+		return true;
+	iopt->resv_win_lo = lo ? rv[lo - 1].max_last + 1 : 0;
+	iopt->resv_win_hi = lo < iopt->nr_resv ? rv[lo].start - 1 : UINT64_MAX;
+	return false;
+}
+
+/* Recompute max_last from entry @from on (after any change of the array). */
 static void resv_fix_max(struct iopt *iopt, uint32_t from)
 {
+	resv_win_reset(iopt);
 	uint64_t m = from ? iopt->resv[from - 1].max_last : 0;
 
 	for (uint32_t i = from; i < iopt->nr_resv; i++) {
@@ -681,9 +722,10 @@ static inline struct iopt_area *area_get(struct iopt *iopt)
 	b->used++;
 	if (!b->free)
 		blk_unlink(iopt, b);
-	memset(a, 0, sizeof(*a));
+	/* insert_at() sets every other field */
 	a->blk = b;
 	a->node.aux = AREA_FRESH;
+	a->flags = 0;
 	return a;
 }
 
@@ -697,6 +739,7 @@ static inline __attribute__((always_inline)) int insert_at(struct iopt *iopt, co
 
 	if (!area)
 		return -ENOMEM;
+	/* Every field but blk, node.aux and flags (area_get). */
 	area->iova = iova;
 	area->last = iova + len - 1;
 	area->phys = phys;
@@ -742,10 +785,14 @@ int iopt_insert_checked(struct iopt *iopt, uint64_t iova, uint64_t len, uint64_t
 			uint32_t prot, struct iopt_area **out)
 {
 	struct slot sl;
-	int rc = check_map_range(iopt, iova, len);
 
-	if (rc)
-		return rc;
+	/* check_map_range(), with the reserved-range window cache */
+	if (!len || (iova | len) & (iopt->iova_alignment - 1))
+		return -EINVAL;
+	if (len - 1 > UINT64_MAX - iova)
+		return -EOVERFLOW;
+	if (resv_hit_cached(iopt, iova, iova + len - 1))
+		return -EINVAL;
 	if (!find_slot(iopt, iova, iova + len - 1, &sl))
 		return -EEXIST;
 	return insert_at(iopt, &sl, iova, len, phys, va, prot, out);

@@ -100,6 +100,9 @@ struct iopt {
 	 * blocks with a free record, doubly linked. */
 	struct iopt_blk *partial;
 	uint32_t nr_blocks;
+	/* Private: a window known to hold no reserved range (empty when
+	 * lo > hi), for the map path's check; reset when the ranges change. */
+	uint64_t resv_win_lo, resv_win_hi;
 };
 
 /** Initialise an empty IOVA space (alignment 4096). */

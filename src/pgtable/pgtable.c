@@ -1099,22 +1099,16 @@ done:
 	return 0;
 }
 
-int pgt_map(struct pgt *pgt, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot,
-	    struct pgt_gather *g)
+/* pgt_map() of anything but one 4 KiB page (arguments checked). */
+static __attribute__((noinline)) int pgt_map_range(struct pgt *pgt, uint64_t iova, uint64_t pa,
+						   uint64_t size, unsigned int prot,
+						   struct pgt_gather *g)
 {
 	struct map_ctx c;
 	uint64_t last = iova + size - 1;
 	bool was_empty = g->end <= g->start;
 	int rc;
 
-	if (size == 0 || ((iova | pa | size) & (PGT_PAGE_SIZE - 1)) || last < iova ||
-	    last > pgt->iova_last || pa + size - 1 < pa || pa + size - 1 > pgt->pa_last ||
-	    prot >= PGT_NR_PROT || pgt->prot_bits[prot] == 0)
-		return -EINVAL;
-	pgt_span_check(pgt);
-
-	if (size == PGT_PAGE_SIZE)
-		return map_one(pgt, iova, pa, pgt->prot_bits[prot], g);
 	c.p = pgt;
 	c.delta = pa - iova;
 	c.attr = pgt->prot_bits[prot];
@@ -1143,6 +1137,21 @@ int pgt_map(struct pgt *pgt, uint64_t iova, uint64_t pa, uint64_t size, unsigned
 		pgt->nr_fences++;
 	}
 	return rc;
+}
+
+int pgt_map(struct pgt *pgt, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot,
+	    struct pgt_gather *g)
+{
+	uint64_t last = iova + size - 1;
+
+	if (size == 0 || ((iova | pa | size) & (PGT_PAGE_SIZE - 1)) || last < iova ||
+	    last > pgt->iova_last || pa + size - 1 < pa || pa + size - 1 > pgt->pa_last ||
+	    prot >= PGT_NR_PROT || pgt->prot_bits[prot] == 0)
+		return -EINVAL;
+	pgt_span_check(pgt);
+	if (size == PGT_PAGE_SIZE)
+		return map_one(pgt, iova, pa, pgt->prot_bits[prot], g);
+	return pgt_map_range(pgt, iova, pa, size, prot, g);
 }
 
 /* ---- lookups ---- */

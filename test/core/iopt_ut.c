@@ -2102,6 +2102,35 @@ static void test_scale(void)
 	CU_ASSERT_EQUAL(live(), g_live_base);
 }
 
+/* The map path remembers a window free of reserved ranges: it must never
+ * outlive a change of the ranges. */
+static void test_resv_window(void)
+{
+	struct iopt io;
+	struct iopt_area *a;
+
+	iopt_init(&io);
+	CU_ASSERT_EQUAL(iopt_reserve(&io, 0x10000000, 0x10000fff, &OWNER_A, 0), 0);
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x20000000, PG, 0, NULL, 0, NULL), 0);
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x30000000, PG, 0, NULL, 0, NULL), 0);
+	/* a new range inside the remembered window */
+	CU_ASSERT_EQUAL(iopt_reserve(&io, 0x40000000, 0x40000fff, &OWNER_B, 0), 0);
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x40000000, PG, 0, NULL, 0, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x3ffff000, 2 * PG, 0, NULL, 0, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x40001000, PG, 0, NULL, 0, NULL), 0);
+	/* below the first range, then back above it */
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x1000, PG, 0, NULL, 0, NULL), 0);
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x10000000, PG, 0, NULL, 0, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0xffff000, 2 * PG, 0, NULL, 0, NULL), -EINVAL);
+	/* the range goes away: the window must not keep refusing */
+	iopt_unreserve_owner(&io, &OWNER_B);
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x40000000, PG, 0, NULL, 0, &a), 0);
+	iopt_unreserve_owner(&io, &OWNER_A);
+	CU_ASSERT_EQUAL(iopt_insert_checked(&io, 0x10000000, PG, 0, NULL, 0, NULL), 0);
+	CU_ASSERT(iopt_invariants_ok(&io));
+	iopt_destroy(&io);
+}
+
 static const struct ut_test iopt_tests[] = {
 	{"init_destroy", test_init_destroy},
 	{"check_map_errno", test_check_map_errno},
@@ -2119,6 +2148,7 @@ static const struct ut_test iopt_tests[] = {
 	{"alloc_vs_linear", test_alloc_vs_linear},
 	{"find_exact", test_find_exact},
 	{"spare_list", test_spare_list},
+	{"resv_window", test_resv_window},
 	{"hints", test_hints},
 	{"fail_nth", test_fail_nth},
 	{"scale", test_scale},

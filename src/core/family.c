@@ -10,30 +10,26 @@ extern const struct uiommu_family_ops vtd_family_ops __attribute__((weak));
 extern const struct uiommu_family_ops smmuv3_family_ops __attribute__((weak));
 extern const struct uiommu_family_ops amdvi_family_ops __attribute__((weak));
 
-/* (local) replacement ops, for the core's own tests (a mock family, like
- * iommufd's selftest mock domain). */
-static const struct uiommu_family_ops *override[4];
+/* The built-in families by number (NULL: not linked in). */
+static const struct uiommu_family_ops *const builtin[UIOMMU_FAMILY_SLOTS] = {
+	[UIOMMU_FAMILY_VTD] = &vtd_family_ops,
+	[UIOMMU_FAMILY_SMMUV3] = &smmuv3_family_ops,
+	[UIOMMU_FAMILY_AMDVI] = &amdvi_family_ops,
+};
+
+/* (local) What uiommu_family_ops_get() answers: the built-in ops, or a
+ * replacement for the core's own tests (a mock family, like iommufd's
+ * selftest mock domain). */
+const struct uiommu_family_ops *uiommu_family_tab[UIOMMU_FAMILY_SLOTS] = {
+	[UIOMMU_FAMILY_VTD] = &vtd_family_ops,
+	[UIOMMU_FAMILY_SMMUV3] = &smmuv3_family_ops,
+	[UIOMMU_FAMILY_AMDVI] = &amdvi_family_ops,
+};
 
 void uiommu_family_override(enum uiommu_family fam, const struct uiommu_family_ops *ops)
 {
-	if ((unsigned int)fam < 4)
-		override[fam] = ops;
-}
-
-const struct uiommu_family_ops *uiommu_family_ops_get(enum uiommu_family fam)
-{
-	if ((unsigned int)fam < 4 && override[fam])
-		return override[fam];
-	switch (fam) {
-	case UIOMMU_FAMILY_VTD:
-		return &vtd_family_ops;
-	case UIOMMU_FAMILY_SMMUV3:
-		return &smmuv3_family_ops;
-	case UIOMMU_FAMILY_AMDVI:
-		return &amdvi_family_ops;
-	default:
-		return NULL;
-	}
+	if ((unsigned int)fam < UIOMMU_FAMILY_SLOTS)
+		uiommu_family_tab[fam] = ops ? ops : builtin[fam];
 }
 
 static void *pgt_mem_alloc(void *cookie, int node, uint64_t *pa)

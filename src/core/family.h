@@ -121,8 +121,14 @@ struct uiommu_family_ops {
 			 void *buf, uint64_t len, bool write);
 };
 
-/* The ops of a family, or NULL when that family is not built in. */
-const struct uiommu_family_ops *uiommu_family_ops_get(enum uiommu_family fam);
+#define UIOMMU_FAMILY_SLOTS 4u
+extern const struct uiommu_family_ops *uiommu_family_tab[UIOMMU_FAMILY_SLOTS];
+/* The ops of a family, or NULL when it is not built into this library (or
+ * the number is not a family). */
+static inline const struct uiommu_family_ops *uiommu_family_ops_get(enum uiommu_family fam)
+{
+	return (unsigned int)fam < UIOMMU_FAMILY_SLOTS ? uiommu_family_tab[fam] : NULL;
+}
 /* Tests only: make @fam use @ops in this process (NULL restores). */
 void uiommu_family_override(enum uiommu_family fam, const struct uiommu_family_ops *ops);
 

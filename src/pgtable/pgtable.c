@@ -742,6 +742,29 @@ static uint64_t pgt_unmap_range(struct pgt *p, uint64_t iova, uint64_t last, str
 
 /* Fast path for one 4 KiB page: a straight descent, then back up through
  * the tables the page leaves empty. */
+/* Walk to the leaf table of @iova and remember the path in the walk
+ * cache; false when a level is not mapped or is a larger leaf. */
+static __attribute__((noinline)) bool pgt_wc_fill(struct pgt *p, uint64_t iova)
+{
+	uint64_t *walk[PGT_MAX_LEVELS];
+	uint64_t *t = pgt_va(p, p->cfg.root_pa);
+
+	for (unsigned int lvl = p->levels - 1; lvl > 0; lvl--) {
+		uint64_t e = t[(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK];
+
+		/* not mapped, or inside a larger leaf (never split) */
+		if (!pgt_pte_present(p, e) || !pgt_pte_is_table(p, e, lvl))
+			return false;
+		walk[lvl] = t;
+		t = pgt_child(p, e);
+	}
+	walk[0] = t;
+	memcpy(p->wc.tbl, walk, sizeof(walk));
+	p->wc.cnt0 = pgt_cnt(p, t);
+	p->wc.tag = iova >> pgt_lvl_shift(1);
+	return true;
+}
+
 static uint64_t unmap_one(struct pgt *p, uint64_t iova, struct pgt_gather *g)
 {
 	uint64_t *const *path = p->wc.tbl;
@@ -750,24 +773,8 @@ static uint64_t unmap_one(struct pgt *p, uint64_t iova, struct pgt_gather *g)
 	unsigned int lvl, idx;
 	bool empty;
 
-	if (p->wc.tag != iova >> pgt_lvl_shift(1)) {
-		uint64_t *walk[PGT_MAX_LEVELS];
-
-		t = pgt_va(p, p->cfg.root_pa);
-		for (lvl = p->levels - 1; lvl > 0; lvl--) {
-			uint64_t e = t[(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK];
-
-			/* not mapped, or inside a larger leaf (never split) */
-			if (!pgt_pte_present(p, e) || !pgt_pte_is_table(p, e, lvl))
-				return 0;
-			walk[lvl] = t;
-			t = pgt_child(p, e);
-		}
-		walk[0] = t;
-		memcpy(p->wc.tbl, walk, sizeof(walk));
-		p->wc.cnt0 = pgt_cnt(p, t);
-		p->wc.tag = iova >> pgt_lvl_shift(1);
-	}
+	if (p->wc.tag != iova >> pgt_lvl_shift(1) && !pgt_wc_fill(p, iova))
+		return 0;
 	t = path[0];
 	idx = (unsigned int)(iova >> PGT_PAGE_SHIFT) & PGT_IDX_MASK;
 	if (!(t[idx] & p->present))
@@ -1035,40 +1042,53 @@ static int map_one_build(struct pgt *p, uint64_t iova, uint64_t pte, unsigned in
 	return 0;
 }
 
+/*
+ * map_one() when the walk cache does not hold @iova's leaf table: descend,
+ * filling the walk cache; where tables are missing, build them with the
+ * entry in place (nothing to check: all new).  1: the leaf table exists
+ * (the caller writes the entry), 0: done, or an error.
+ */
+static __attribute__((noinline)) int map_one_walk(struct pgt *p, uint64_t iova, uint64_t pte)
+{
+	uint64_t *walk[PGT_MAX_LEVELS];
+	uint64_t *t = pgt_va(p, p->cfg.root_pa);
+	int rc = 1;
+
+	for (unsigned int lvl = p->levels - 1; lvl > 0; lvl--) {
+		uint64_t e = t[(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK];
+
+		walk[lvl] = t;
+		if (!pgt_pte_present(p, e)) {
+			rc = map_one_build(p, iova, pte, lvl, walk);
+			if (rc)
+				return rc;
+			t = walk[0];
+			break;
+		}
+		if (!pgt_pte_is_table(p, e, lvl))
+			return -EEXIST; /* inside a larger leaf */
+		t = pgt_child(p, e);
+	}
+	walk[0] = t;
+	memcpy(p->wc.tbl, walk, sizeof(walk));
+	p->wc.cnt0 = pgt_cnt(p, t);
+	p->wc.tag = iova >> pgt_lvl_shift(1);
+	return rc;
+}
+
 static int map_one(struct pgt *p, uint64_t iova, uint64_t pa, uint64_t attr, struct pgt_gather *g)
 {
 	bool was_empty = g->end <= g->start;
-	unsigned int lvl, idx;
+	unsigned int idx;
 	uint64_t *t;
 
 	if (p->wc.tag != iova >> pgt_lvl_shift(1)) {
-		uint64_t *walk[PGT_MAX_LEVELS];
+		int rc = map_one_walk(p, iova, pa | attr | p->leaf_bits[0]);
 
-		t = pgt_va(p, p->cfg.root_pa);
-		for (lvl = p->levels - 1; lvl > 0; lvl--) {
-			uint64_t e = t[(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK];
-
-			walk[lvl] = t;
-			if (!pgt_pte_present(p, e)) {
-				/* Tables missing from here down: build them with the
-				 * entry in place (nothing to check: all new). */
-				int rc = map_one_build(p, iova, pa | attr | p->leaf_bits[0], lvl,
-						       walk);
-				if (rc)
-					return rc;
-				memcpy(p->wc.tbl, walk, sizeof(walk));
-				p->wc.cnt0 = pgt_cnt(p, walk[0]);
-				p->wc.tag = iova >> pgt_lvl_shift(1);
-				goto done;
-			}
-			if (!pgt_pte_is_table(p, e, lvl))
-				return -EEXIST; /* inside a larger leaf */
-			t = pgt_child(p, e);
-		}
-		walk[0] = t;
-		memcpy(p->wc.tbl, walk, sizeof(walk));
-		p->wc.cnt0 = pgt_cnt(p, t);
-		p->wc.tag = iova >> pgt_lvl_shift(1);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			goto done;
 	}
 	t = p->wc.tbl[0];
 	idx = (unsigned int)(iova >> PGT_PAGE_SHIFT) & PGT_IDX_MASK;

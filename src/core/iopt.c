@@ -278,13 +278,14 @@ struct iopt_area *iopt_next(const struct iopt_area *area, uint64_t last)
  * running maximum of last: the first entry whose max_last reaches @start is
  * the first one ending at or after @start (binary search); it is a hit iff
  * it starts at or before @last (every later one starts later still). */
-static inline int64_t resv_first_hit(const struct iopt *iopt, uint64_t start, uint64_t last)
+/* The first entry whose max_last reaches @start (nr_resv when none). */
+static inline uint32_t resv_lower_bound(const struct iopt *iopt, uint64_t start)
 {
 	const struct iopt_resv *rv = iopt->resv;
 	uint32_t lo = 0, hi = iopt->nr_resv;
 
 	if (!hi || rv[hi - 1].max_last < start)
-		return -1;
+		return hi;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
@@ -293,7 +294,14 @@ static inline int64_t resv_first_hit(const struct iopt *iopt, uint64_t start, ui
 		else
 			hi = mid;
 	}
-	return rv[lo].start <= last ? (int64_t)lo : -1;
+	return lo;
+}
+
+static inline int64_t resv_first_hit(const struct iopt *iopt, uint64_t start, uint64_t last)
+{
+	uint32_t lo = resv_lower_bound(iopt, start);
+
+	return lo < iopt->nr_resv && iopt->resv[lo].start <= last ? (int64_t)lo : -1;
 }
 
 /* Forget the free window (the reserved ranges changed). */
@@ -313,20 +321,11 @@ static inline void resv_win_reset(struct iopt *iopt)
 static inline bool resv_hit_cached(struct iopt *iopt, uint64_t start, uint64_t last)
 {
 	const struct iopt_resv *rv = iopt->resv;
-	uint32_t lo = 0, hi = iopt->nr_resv;
+	uint32_t lo;
 
 	if (start >= iopt->resv_win_lo && last <= iopt->resv_win_hi)
 		return false;
-	if (!hi)
-		return false;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (rv[mid].max_last < start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = resv_lower_bound(iopt, start);
 	if (lo < iopt->nr_resv && rv[lo].start <= last)
 		return true;
 	iopt->resv_win_lo = lo ? rv[lo - 1].max_last + 1 : 0;

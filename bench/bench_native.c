@@ -43,18 +43,18 @@
 #include "hw/vtd/vtd_internal.h"
 #include "model/vtd/vtd_model.h"
 
-#define PG_4K 4096ull
-#define PG_2M (2ull << 20)
-#define BATCH 256u
+#define PG_4K	  4096ull
+#define PG_2M	  (2ull << 20)
+#define BATCH	  256u
 #define IOVA_BASE 0x100000000ull /* 4 GiB: clear of the MSI window */
-#define RW (UIOMMU_MAP_READ | UIOMMU_MAP_WRITE)
-#define MAXREPS 64
+#define RW	  (UIOMMU_MAP_READ | UIOMMU_MAP_WRITE)
+#define MAXREPS	  64
 
 static struct uiommu_ctx *ctx;
 static struct uiommu_unit *unit;
 static struct uiommu_device *dev;
 static struct uiommu_ioas *ioas;
-static uint8_t *buf;   /* 4 MiB, 2 MiB aligned: the "physical" memory (IOVA = VA) */
+static uint8_t *buf; /* 4 MiB, 2 MiB aligned: the "physical" memory (IOVA = VA) */
 static uint64_t *autoiova;
 
 /* ---- time ---- */
@@ -128,7 +128,7 @@ static bool shim_on = true;
 /* ---- counters ---- */
 struct counters {
 	uint64_t m_desc, m_waits, m_inval; /* model: descriptors, waits, IOTLB invalidations */
-	uint64_t d_desc, d_waits, d_reg;   /* driver: QI descriptors, waits, register invalidations */
+	uint64_t d_desc, d_waits, d_reg; /* driver: QI descriptors, waits, register invalidations */
 	uint64_t mticks, mcalls;
 };
 
@@ -177,9 +177,73 @@ static int NOINLINE bench_loop_pair4k(uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t iova = IOVA_BASE;
-		int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf, PG_4K, RW | UIOMMU_MAP_FIXED_IOVA);
+		int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf, PG_4K,
+					 RW | UIOMMU_MAP_FIXED_IOVA);
 		if (!rc)
 			rc = uiommu_ioas_unmap(ioas, IOVA_BASE, PG_4K, NULL);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The neighbouring page stays mapped: the pair's tables stay too. */
+static int neighbour_map(uint32_t n)
+{
+	uint64_t iova = IOVA_BASE + PG_4K;
+
+	(void)n;
+	return uiommu_ioas_map(ioas, &iova, (uintptr_t)buf + PG_4K, PG_4K,
+			       RW | UIOMMU_MAP_FIXED_IOVA);
+}
+
+static int neighbour_unmap(uint32_t n)
+{
+	(void)n;
+	return uiommu_ioas_unmap(ioas, IOVA_BASE + PG_4K, PG_4K, NULL);
+}
+
+static int NOINLINE bench_loop_pair4ka(uint32_t n)
+{
+	return bench_loop_pair4k(n);
+}
+
+/* n areas on the even pages; the loop maps and unmaps odd pages in a
+ * pseudo-random order: no insert hint applies, every look-up descends. */
+static int even_map(uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t iova = IOVA_BASE + 2ull * i * PG_4K;
+		int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf, PG_4K,
+					 RW | UIOMMU_MAP_FIXED_IOVA);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int even_unmap(uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		int rc = uiommu_ioas_unmap(ioas, IOVA_BASE + 2ull * i * PG_4K, PG_4K, NULL);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int NOINLINE bench_loop_rand4k(uint32_t n)
+{
+	uint32_t x = 12345;
+
+	for (uint32_t i = 0; i < n; i++) {
+		x = x * 1664525u + 1013904223u;
+		uint64_t at = IOVA_BASE + (2ull * ((x >> 8) % n) + 1) * PG_4K;
+		uint64_t iova = at;
+		int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf, PG_4K,
+					 RW | UIOMMU_MAP_FIXED_IOVA);
+		if (!rc)
+			rc = uiommu_ioas_unmap(ioas, at, PG_4K, NULL);
 		if (rc)
 			return rc;
 	}
@@ -190,7 +254,8 @@ static int NOINLINE bench_loop_map2m(uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t iova = IOVA_BASE + i * PG_2M;
-		int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf, PG_2M, RW | UIOMMU_MAP_FIXED_IOVA);
+		int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf, PG_2M,
+					 RW | UIOMMU_MAP_FIXED_IOVA);
 		if (rc)
 			return rc;
 	}
@@ -211,7 +276,8 @@ static int NOINLINE bench_loop_pair2m(uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t iova = IOVA_BASE;
-		int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf, PG_2M, RW | UIOMMU_MAP_FIXED_IOVA);
+		int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf, PG_2M,
+					 RW | UIOMMU_MAP_FIXED_IOVA);
 		if (!rc)
 			rc = uiommu_ioas_unmap(ioas, IOVA_BASE, PG_2M, NULL);
 		if (rc)
@@ -262,22 +328,27 @@ struct wl {
 	const char *name;
 	const char *what;
 	int (*loop)(uint32_t n);
-	int (*setup)(uint32_t n);    /* untimed, before */
-	int (*cleanup)(uint32_t n);  /* untimed, after */
-	uint32_t div;                /* n = N / div */
-	uint32_t ops_per_iter;       /* map/unmap calls per iteration (for per-page figures) */
+	int (*setup)(uint32_t n);   /* untimed, before */
+	int (*cleanup)(uint32_t n); /* untimed, after */
+	uint32_t div;		    /* n = N / div */
+	uint32_t ops_per_iter;	    /* map/unmap calls per iteration (for per-page figures) */
 };
 
 static const struct wl wls[] = {
 	{"map4k", "map 4 KiB (fixed IOVA)", bench_loop_map4k, NULL, bench_loop_unmap4k, 1, 1},
 	{"unmap4k", "unmap 4 KiB (strict)", bench_loop_unmap4k, bench_loop_map4k, NULL, 1, 1},
 	{"pair4k", "map+unmap 4 KiB pair", bench_loop_pair4k, NULL, NULL, 1, 2},
+	{"pair4ka", "pair, neighbour page kept mapped", bench_loop_pair4ka, neighbour_map,
+	 neighbour_unmap, 1, 2},
+	{"rand4k", "pair at random IOVAs among N areas", bench_loop_rand4k, even_map, even_unmap, 1,
+	 2},
 	{"map2m", "map 2 MiB", bench_loop_map2m, NULL, bench_loop_unmap2m, 16, 1},
 	{"unmap2m", "unmap 2 MiB (strict)", bench_loop_unmap2m, bench_loop_map2m, NULL, 16, 1},
 	{"pair2m", "map+unmap 2 MiB pair", bench_loop_pair2m, NULL, NULL, 1, 2},
 	{"batch", "256 x map 4 KiB + 1 range unmap", bench_loop_batch, NULL, NULL, 256, 257},
 	{"auto4k", "map 4 KiB, automatic IOVA", bench_loop_auto4k, NULL, bench_loop_autoun, 1, 1},
-	{"autoun", "unmap 4 KiB (auto-IOVA areas)", bench_loop_autoun, bench_loop_auto4k, NULL, 1, 1},
+	{"autoun", "unmap 4 KiB (auto-IOVA areas)", bench_loop_autoun, bench_loop_auto4k, NULL, 1,
+	 1},
 };
 
 static int cmp_d(const void *a, const void *b)
@@ -314,7 +385,8 @@ static int run_wl(const struct wl *w, uint32_t big_n, int reps)
 		if (w->cleanup && (rc = w->cleanup(n)) != 0)
 			return rc;
 		double calls = (double)(c1.mcalls - c0.mcalls);
-		double mns = ((double)(c1.mticks - c0.mticks) - calls * tick_overhead) * ns_per_tick;
+		double mns =
+			((double)(c1.mticks - c0.mticks) - calls * tick_overhead) * ns_per_tick;
 
 		tot[r] = (double)(t1 - t0) / n;
 		mod[r] = mns / n;
@@ -347,9 +419,11 @@ static int check(void)
 		data[i] = (uint8_t)(i * 5 + 1);
 	rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf, PG_4K, RW | UIOMMU_MAP_FIXED_IOVA);
 	if (!rc)
-		rc = uiommu_model_dma(dev, UIOMMU_NO_PASID, IOVA_BASE + 128, data, sizeof(data), true);
+		rc = uiommu_model_dma(dev, UIOMMU_NO_PASID, IOVA_BASE + 128, data, sizeof(data),
+				      true);
 	if (!rc)
-		rc = uiommu_model_dma(dev, UIOMMU_NO_PASID, IOVA_BASE + 128, back, sizeof(back), false);
+		rc = uiommu_model_dma(dev, UIOMMU_NO_PASID, IOVA_BASE + 128, back, sizeof(back),
+				      false);
 	if (rc || memcmp(data, back, sizeof(data)) || memcmp(buf + 128, data, sizeof(data))) {
 		fprintf(stderr, "check: DMA through the mapping failed (%d)\n", rc);
 		return -EIO;
@@ -394,8 +468,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--no-shim"))
 			shim_on = false;
 		else {
-			fprintf(stderr,
-				"usage: bench-native [--cfg MODELCFG] [--n N] [--reps R] [--only NAME] [--no-shim]\n");
+			fprintf(stderr, "usage: bench-native [--cfg MODELCFG] [--n N] [--reps R] "
+					"[--only NAME] [--no-shim]\n");
 			return 2;
 		}
 	}

@@ -91,8 +91,10 @@ case_dma() {
 }
 
 # Wait until a background owner holds the state: other commands get EBUSY.
+# 0 once process $1 owns the state; 2 when it exited first; 1 on time-out.
 wait_owner() {
 	for _ in $(seq 1 100); do
+		kill -0 "$1" 2>/dev/null || return 2
 		if ! ctl ioas list >/dev/null 2>"$TMP/err"; then
 			grep -q "in use by process $1" "$TMP/err" && return 0
 		fi
@@ -101,13 +103,27 @@ wait_owner() {
 	return 1
 }
 
+# Start a "faults --follow" owner in the background (BG = its pid), output
+# to $1.  A follower that starts while wait_owner's probe holds the state
+# is refused and exits: start it again (a few times at most).
+start_follower() {
+	local rc
+	for _ in 1 2 3 4 5; do
+		"$CTL" --state "$STATE" faults --follow >"$1" 2>&1 &
+		BG=$!
+		wait_owner "$BG"
+		rc=$?
+		[ $rc = 2 ] || return $rc
+		wait "$BG" 2>/dev/null
+	done
+	return 1
+}
+
 case_kill9() {
 	setup_basic
 	expect 0 "DMA write" -- ctl dma nic 0x200000 4096 --write --pattern 0x77
 	ctl -j ioas list >"$TMP/before"
-	"$CTL" --state "$STATE" faults --follow >"$TMP/follow" 2>&1 &
-	BG=$!
-	wait_owner "$BG" && ok "follower owns the state; others refused with its PID" || fail "no EBUSY with owner pid: $(cat "$TMP/err")"
+	start_follower "$TMP/follow" && ok "follower owns the state; others refused with its PID" || fail "no EBUSY with owner pid: $(cat "$TMP/err")"
 	expect 1 "map refused while owned" -- ctl ioas map dma0 --alloc 4K
 	kill -9 "$BG"
 	wait "$BG" 2>/dev/null
@@ -117,9 +133,7 @@ case_kill9() {
 	diff -u "$TMP/before" "$TMP/out" >/dev/null && ok "mappings intact" || fail "mappings changed: $(diff "$TMP/before" "$TMP/out")"
 	ctl -j dma nic 0x200ff0 16 --read | jpy 'assert j["data"]=="77"*16, j' && ok "translation still works" || fail "DMA after adopt"
 	# A clean stop (SIGTERM) of a follower also hands the state back.
-	"$CTL" --state "$STATE" faults --follow >/dev/null 2>&1 &
-	BG=$!
-	wait_owner "$BG" || fail "second follower"
+	start_follower /dev/null || fail "second follower"
 	kill -TERM "$BG"
 	wait "$BG"
 	rc=$?
@@ -246,9 +260,7 @@ case_reset() {
 	expect 1 "reset without a state" -- ctl reset
 	# reset refuses while another process owns the state.
 	setup_basic
-	"$CTL" --state "$STATE" faults --follow >/dev/null 2>&1 &
-	BG=$!
-	wait_owner "$BG" || fail "no owner"
+	start_follower /dev/null || fail "no owner"
 	expect 1 "reset refused while owned" -- ctl reset
 	grep_err "in use by process $BG"
 	kill -9 "$BG"

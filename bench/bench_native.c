@@ -151,10 +151,12 @@ static void snap(struct counters *c)
 /* ---- the loops (one function each, for callgrind --toggle-collect) ---- */
 #define NOINLINE __attribute__((noinline))
 
-static int NOINLINE bench_loop_map4k(uint32_t n)
+/* Map / unmap @n 4 KiB pages at IOVA_BASE + i * @stride (inlined into
+ * each loop function, so callgrind's per-loop counts stay whole). */
+static inline int map_pages(uint64_t stride, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
-		uint64_t iova = IOVA_BASE + i * PG_4K;
+		uint64_t iova = IOVA_BASE + i * stride;
 		int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf + (i % 512) * PG_4K, PG_4K,
 					 RW | UIOMMU_MAP_FIXED_IOVA);
 		if (rc)
@@ -163,14 +165,24 @@ static int NOINLINE bench_loop_map4k(uint32_t n)
 	return 0;
 }
 
-static int NOINLINE bench_loop_unmap4k(uint32_t n)
+static inline int unmap_pages(uint64_t stride, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
-		int rc = uiommu_ioas_unmap(ioas, IOVA_BASE + i * PG_4K, PG_4K, NULL);
+		int rc = uiommu_ioas_unmap(ioas, IOVA_BASE + i * stride, PG_4K, NULL);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+static int NOINLINE bench_loop_map4k(uint32_t n)
+{
+	return map_pages(PG_4K, n);
+}
+
+static int NOINLINE bench_loop_unmap4k(uint32_t n)
+{
+	return unmap_pages(PG_4K, n);
 }
 
 static int NOINLINE bench_loop_pair4k(uint32_t n)
@@ -212,24 +224,12 @@ static int NOINLINE bench_loop_pair4ka(uint32_t n)
  * pseudo-random order: no insert hint applies, every look-up descends. */
 static int even_map(uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t iova = IOVA_BASE + 2ull * i * PG_4K;
-		int rc = uiommu_ioas_map(ioas, &iova, (uintptr_t)buf, PG_4K,
-					 RW | UIOMMU_MAP_FIXED_IOVA);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return map_pages(2 * PG_4K, n);
 }
 
 static int even_unmap(uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		int rc = uiommu_ioas_unmap(ioas, IOVA_BASE + 2ull * i * PG_4K, PG_4K, NULL);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return unmap_pages(2 * PG_4K, n);
 }
 
 static int NOINLINE bench_loop_rand4k(uint32_t n)

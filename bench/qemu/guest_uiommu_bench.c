@@ -329,30 +329,19 @@ static int bench_floor(unsigned int iters, unsigned int warm, uint64_t pa)
 	return 0;
 }
 
-static unsigned int arg(int argc, char **argv, const char *key, unsigned int def)
-{
-	size_t k = strlen(key);
-
-	for (int i = 1; i < argc; i++)
-		if (!strncmp(argv[i], key, k) && argv[i][k] == '=')
-			return (unsigned int)strtoul(argv[i] + k + 1, NULL, 0);
-	return def;
-}
-
 int main(int argc, char **argv)
 {
-	unsigned int n4k = arg(argc, argv, "n4k", 2000), n2m = arg(argc, argv, "n2m", 500);
-	unsigned int nb = arg(argc, argv, "nbatch", 20), warm = arg(argc, argv, "warm", 10);
-	const char *mem = "dpdk", *only = NULL; /* only=WL: that workload alone (profiling) */
+	unsigned int n4k = gt_arg_uint(argc, argv, "n4k", 2000),
+		     n2m = gt_arg_uint(argc, argv, "n2m", 500);
+	unsigned int nb = gt_arg_uint(argc, argv, "nbatch", 20),
+		     warm = gt_arg_uint(argc, argv, "warm", 10);
+	/* mem=dpdk|shared; only=WL: that workload alone (profiling) */
+	const char *mem = gt_arg_str(argc, argv, "mem", "dpdk");
+	const char *only = gt_arg_str(argc, argv, "only", NULL);
 	struct gt_huge huge = {0};
 	char why[240] = "";
 	int fails = 0, rc;
 
-	for (int i = 1; i < argc; i++)
-		if (!strncmp(argv[i], "mem=", 4))
-			mem = argv[i] + 4;
-		else if (!strncmp(argv[i], "only=", 5))
-			only = argv[i] + 5;
 	gt_init();
 	rc = setup(why, sizeof(why), mem, argv[0]);
 	gt_result("uiommu-setup", rc ? GT_FAIL : GT_PASS, "%s", why);

@@ -40,13 +40,13 @@
 
 #include "guest_lib.h"
 
-#define PG_4K 4096ull
-#define PG_2M (2ull << 20)
-#define NBATCH_PAGES 256u
-#define IOVA_4K 0x10000000ull    /* below 2^39, away from the MSI window */
-#define IOVA_2M 0x40000000ull    /* 2 MiB aligned: one superpage */
-#define IOVA_BATCH 0x20000000ull /* 256 x 4 KiB = 1 MiB */
-#define DMA_LEN 64u
+#define PG_4K	       4096ull
+#define PG_2M	       (2ull << 20)
+#define NBATCH_PAGES   256u
+#define IOVA_4K	       0x10000000ull /* below 2^39, away from the MSI window */
+#define IOVA_2M	       0x40000000ull /* 2 MiB aligned: one superpage */
+#define IOVA_BATCH     0x20000000ull /* 256 x 4 KiB = 1 MiB */
+#define DMA_LEN	       64u
 #define DMA_TIMEOUT_MS 5000u
 
 static int container = -1, group = -1, device = -1;
@@ -183,11 +183,13 @@ static int vfio_setup(char *why, size_t wlen)
 		return -errno;
 	}
 	ri.index = VFIO_PCI_BAR0_REGION_INDEX;
-	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &ri) || !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
+	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &ri) ||
+	    !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
 		snprintf(why, wlen, "BAR0 region info: %s", strerror(errno));
 		return -EIO;
 	}
-	void *bar = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED, device, (off_t)ri.offset);
+	void *bar =
+		mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED, device, (off_t)ri.offset);
 	if (bar == MAP_FAILED) {
 		snprintf(why, wlen, "BAR0 mmap: %s", strerror(errno));
 		return -errno;
@@ -257,7 +259,8 @@ static int dmar_faults_logged(uint64_t iova)
 	if (n < 0)
 		return -errno;
 	buf[n] = 0;
-	snprintf(pat, sizeof(pat), "fault addr 0x%" PRIx64, iova & ~(uint64_t)0xfff); /* page-aligned in the log */
+	snprintf(pat, sizeof(pat), "fault addr 0x%" PRIx64,
+		 iova & ~(uint64_t)0xfff); /* page-aligned in the log */
 	for (char *s = buf; (s = strstr(s, pat)) != NULL; s += strlen(pat))
 		cnt++;
 	return cnt;
@@ -309,7 +312,8 @@ static int check_dma(uint8_t *page)
 		usleep(50000);
 	}
 	bool untouched = all_byte(page + 2048, DMA_LEN, 0xa5);
-	snprintf(why, sizeof(why), "edu write to IOVA 0x%llx after unmap: bytes %s, %d kernel DMAR fault line(s)",
+	snprintf(why, sizeof(why),
+		 "edu write to IOVA 0x%llx after unmap: bytes %s, %d kernel DMAR fault line(s)",
 		 (unsigned long long)(IOVA_4K + 2048), untouched ? "untouched" : "WRITTEN", nf);
 	gt_result("vfio-unmap-fault", !rc && untouched && nf > 0 ? GT_PASS : GT_FAIL, "%s", why);
 	return !rc && untouched && nf > 0 ? 0 : 1;
@@ -355,20 +359,12 @@ static int bench(const char *wl, unsigned int iters, unsigned int warm, void *va
 	return 0;
 }
 
-static unsigned int arg(int argc, char **argv, const char *key, unsigned int def)
-{
-	size_t k = strlen(key);
-
-	for (int i = 1; i < argc; i++)
-		if (!strncmp(argv[i], key, k) && argv[i][k] == '=')
-			return (unsigned int)strtoul(argv[i] + k + 1, NULL, 0);
-	return def;
-}
-
 int main(int argc, char **argv)
 {
-	unsigned int n4k = arg(argc, argv, "n4k", 2000), n2m = arg(argc, argv, "n2m", 500);
-	unsigned int nb = arg(argc, argv, "nbatch", 20), warm = arg(argc, argv, "warm", 10);
+	unsigned int n4k = gt_arg_uint(argc, argv, "n4k", 2000),
+		     n2m = gt_arg_uint(argc, argv, "n2m", 500);
+	unsigned int nb = gt_arg_uint(argc, argv, "nbatch", 20),
+		     warm = gt_arg_uint(argc, argv, "warm", 10);
 	char why[240] = "";
 	struct gt_huge huge = {0};
 	uint8_t *page, *batch;
@@ -380,8 +376,8 @@ int main(int argc, char **argv)
 	if (rc)
 		return 1;
 
-	page = mmap(NULL, 2 * PG_4K, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-		    -1, 0);
+	page = mmap(NULL, 2 * PG_4K, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	batch = mmap(NULL, NBATCH_PAGES * PG_4K, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	rc = gt_huge_alloc(&huge);

@@ -11,20 +11,18 @@ extern const struct uiommu_family_ops smmuv3_family_ops __attribute__((weak));
 extern const struct uiommu_family_ops amdvi_family_ops __attribute__((weak));
 
 /* The built-in families by number (NULL: not linked in). */
-static const struct uiommu_family_ops *const builtin[UIOMMU_FAMILY_SLOTS] = {
-	[UIOMMU_FAMILY_VTD] = &vtd_family_ops,
-	[UIOMMU_FAMILY_SMMUV3] = &smmuv3_family_ops,
-	[UIOMMU_FAMILY_AMDVI] = &amdvi_family_ops,
-};
+#define BUILTIN_FAMILIES                                     \
+	{                                                    \
+		[UIOMMU_FAMILY_VTD] = &vtd_family_ops,       \
+		[UIOMMU_FAMILY_SMMUV3] = &smmuv3_family_ops, \
+		[UIOMMU_FAMILY_AMDVI] = &amdvi_family_ops,   \
+	}
+static const struct uiommu_family_ops *const builtin[UIOMMU_FAMILY_SLOTS] = BUILTIN_FAMILIES;
 
 /* (local) What uiommu_family_ops_get() answers: the built-in ops, or a
  * replacement for the core's own tests (a mock family, like iommufd's
  * selftest mock domain). */
-const struct uiommu_family_ops *uiommu_family_tab[UIOMMU_FAMILY_SLOTS] = {
-	[UIOMMU_FAMILY_VTD] = &vtd_family_ops,
-	[UIOMMU_FAMILY_SMMUV3] = &smmuv3_family_ops,
-	[UIOMMU_FAMILY_AMDVI] = &amdvi_family_ops,
-};
+const struct uiommu_family_ops *uiommu_family_tab[UIOMMU_FAMILY_SLOTS] = BUILTIN_FAMILIES;
 
 void uiommu_family_override(enum uiommu_family fam, const struct uiommu_family_ops *ops)
 {

@@ -172,6 +172,23 @@ static int check_flags(uint32_t flags)
 	return 0;
 }
 
+/* One range at a fixed IOVA (lengths and alignment checked): check and
+ * insert in one tree descent, fill the HWPTs, undo the insert on failure.
+ * Same errors and allocations as check + insert + fill. */
+static inline int map_fixed_one(struct uiommu_ioas *ioas, uint64_t iova, uint64_t phys, void *va,
+				uint64_t len, uint32_t prot)
+{
+	struct iopt_area *a;
+	int rc = iopt_insert_checked(&ioas->iopt, iova, len, phys, va, prot, &a);
+
+	if (rc)
+		return rc;
+	rc = hwpts_map(ioas, a, 1, a->last);
+	if (rc)
+		iopt_remove(&ioas->iopt, a);
+	return rc;
+}
+
 /* Map the segments at one IOVA range: the core of map, map_va and copy.
  * Called with the context lock held. */
 static int map_segments(struct uiommu_ioas *ioas, uint64_t *iova, const struct seg *s, uint32_t n,
@@ -189,15 +206,8 @@ static int map_segments(struct uiommu_ioas *ioas, uint64_t *iova, const struct s
 	for (i = 0; i < n; i++)
 		if ((s[i].phys | s[i].len) & (iopt->iova_alignment - 1))
 			return -EINVAL;
-	if (n == 1 && (flags & UIOMMU_MAP_FIXED_IOVA)) {
-		/* The common case: check and insert in one tree descent (same
-		 * errors, same allocations as check + insert). */
-		rc = iopt_insert_checked(iopt, *iova, len, s[0].phys, s[0].va, prot, &first);
-		if (rc)
-			return rc;
-		at = *iova + len;
-		goto fill;
-	}
+	if (n == 1 && (flags & UIOMMU_MAP_FIXED_IOVA))
+		return map_fixed_one(ioas, *iova, s[0].phys, s[0].va, len, prot);
 	if (flags & UIOMMU_MAP_FIXED_IOVA)
 		rc = iopt_check_map(iopt, *iova, len);
 	else
@@ -214,7 +224,6 @@ static int map_segments(struct uiommu_ioas *ioas, uint64_t *iova, const struct s
 			first = a;
 		at += s[i].len;
 	}
-fill:
 	rc = hwpts_map(ioas, first, n, *iova + len - 1);
 	if (rc)
 		goto err_remove;
@@ -247,21 +256,12 @@ int uiommu_ioas_map(struct uiommu_ioas *ioas, uint64_t *iova, uint64_t phys, uin
 		return -EOVERFLOW;
 	ctx_lock(ioas->ctx);
 	if ((flags & UIOMMU_MAP_FIXED_IOVA) && len &&
-	    !((phys | len) & (ioas->iopt.iova_alignment - 1))) {
-		/* The common case, straight: the same checks in the same order
-		 * as map_segments (which a failure here reaches no later). */
-		struct iopt_area *a;
-
-		rc = iopt_insert_checked(&ioas->iopt, *iova, len, phys, NULL,
-					 flags & (IOPT_READ | IOPT_WRITE), &a);
-		if (!rc) {
-			rc = hwpts_map(ioas, a, 1, a->last);
-			if (rc)
-				iopt_remove(&ioas->iopt, a);
-		}
-	} else {
+	    !((phys | len) & (ioas->iopt.iova_alignment - 1)))
+		/* The common case without the segment checks map_segments would
+		 * make first (they pass: len and alignment just checked). */
+		rc = map_fixed_one(ioas, *iova, phys, NULL, len, flags & (IOPT_READ | IOPT_WRITE));
+	else
 		rc = map_segments(ioas, iova, &s, 1, len, flags);
-	}
 	ctx_unlock(ioas->ctx);
 	return rc;
 }

@@ -255,18 +255,29 @@ static inline uint64_t *pgt_child_op(const struct pgt *p, uint64_t e)
 	return pgt_va_op(p, e & p->addr_mask);
 }
 
+/* The remembered span holding CPU address @t (*off: @t's offset in it),
+ * or NULL. */
+static inline const struct pgt_span_slot *pgt_span_of_va(const struct pgt *p, const void *t,
+							 uint64_t *off)
+{
+	for (unsigned int i = 0; i < PGT_SPAN_SLOTS; i++) {
+		const struct pgt_span_slot *s = &p->span[i];
+
+		*off = (uint64_t)((uintptr_t)t - (uintptr_t)s->va);
+		if (*off < s->len)
+			return s;
+	}
+	return NULL;
+}
+
 /* Bus address of table page @t when a remembered span holds it, else
  * UINT64_MAX. */
 static inline uint64_t pgt_pa_of(const struct pgt *p, const void *t)
 {
-	for (unsigned int i = 0; i < PGT_SPAN_SLOTS; i++) {
-		const struct pgt_span_slot *s = &p->span[i];
-		uint64_t off = (uint64_t)((uintptr_t)t - (uintptr_t)s->va);
+	uint64_t off;
+	const struct pgt_span_slot *s = pgt_span_of_va(p, t, &off);
 
-		if (off < s->len)
-			return s->pa + off;
-	}
-	return UINT64_MAX;
+	return s ? s->pa + off : UINT64_MAX;
 }
 
 /* The table's count of present entries, or NULL (no page_count op). */
@@ -277,22 +288,20 @@ static inline uint16_t *pgt_cnt_op(const struct pgt *p, uint64_t *t)
 
 static inline uint16_t *pgt_cnt(struct pgt *p, uint64_t *t)
 {
-	for (unsigned int i = 0; i < PGT_SPAN_SLOTS; i++) {
-		const struct pgt_span_slot *s = &p->span[i];
-		uint64_t off = (uint64_t)((uintptr_t)t - (uintptr_t)s->va);
+	uint64_t off;
+	const struct pgt_span_slot *s = pgt_span_of_va(p, t, &off);
 
-		/* s->cnt is NULL for every span when there is no page_count op */
-		if (off < s->len && s->cnt) {
-			uint16_t *c = &s->cnt[off >> PGT_PAGE_SHIFT];
+	/* s->cnt is NULL for every span when there is no page_count op */
+	if (s && s->cnt) {
+		uint16_t *c = &s->cnt[off >> PGT_PAGE_SHIFT];
 #ifdef PGT_DEBUG_COUNTS
-			if (c != pgt_cnt_op(p, t)) {
-				fprintf(stderr, "pgtable: span count slot %p for %p, op %p\n",
-					(void *)c, (void *)t, (void *)pgt_cnt_op(p, t));
-				abort();
-			}
-#endif
-			return c;
+		if (c != pgt_cnt_op(p, t)) {
+			fprintf(stderr, "pgtable: span count slot %p for %p, op %p\n", (void *)c,
+				(void *)t, (void *)pgt_cnt_op(p, t));
+			abort();
 		}
+#endif
+		return c;
 	}
 	return pgt_cnt_op(p, t);
 }
@@ -336,13 +345,6 @@ static inline uint64_t *pgt_table_take(struct pgt *p, uint64_t *pa, bool *spare)
 	if (t)
 		p->nr_tables++;
 	return t;
-}
-
-static inline uint64_t *pgt_table_alloc(struct pgt *p, uint64_t *pa)
-{
-	bool spare;
-
-	return pgt_table_take(p, pa, &spare);
 }
 
 static void pgt_table_free_now(struct pgt *p, uint64_t *t)
@@ -1314,7 +1316,9 @@ struct pgt *pgt_alloc(struct pgt_cfg *cfg, const struct pgt_mem_ops *mem, void *
 	p->cookie = cookie;
 	pgt_wc_drop(p);
 	p->self_pa = self_pa;
-	root = pgt_table_alloc(p, &root_pa);
+	bool spare;
+
+	root = pgt_table_take(p, &root_pa, &spare); /* a new pgt has no reserve */
 	if (!root) {
 		rc = -ENOMEM;
 		goto free_self;

@@ -39,6 +39,23 @@ void gt_result(const char *scenario, enum gt_status st, const char *fmt, ...)
 	fflush(stdout);
 }
 
+const char *gt_arg_str(int argc, char **argv, const char *key, const char *def)
+{
+	size_t k = strlen(key);
+
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], key, k) && argv[i][k] == '=')
+			return argv[i] + k + 1;
+	return def;
+}
+
+unsigned int gt_arg_uint(int argc, char **argv, const char *key, unsigned int def)
+{
+	const char *v = gt_arg_str(argc, argv, key, NULL);
+
+	return v ? (unsigned int)strtoul(v, NULL, 0) : def;
+}
+
 void gt_log(const char *fmt, ...)
 {
 	char msg[512];

@@ -34,6 +34,11 @@ void gt_result(const char *scenario, enum gt_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /** Print "# <message>". */
 void gt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** The value of a "KEY=VALUE" argument in argv[1..argc-1]: a number
+ *  (strtoul base 0), or @def when there is none. */
+unsigned int gt_arg_uint(int argc, char **argv, const char *key, unsigned int def);
+/** The same as a string (NULL: @def). */
+const char *gt_arg_str(int argc, char **argv, const char *key, const char *def);
 /** True when @scenario is in argv[1..argc-1], or when argc <= 1 (run all). */
 bool gt_wanted(int argc, char **argv, const char *scenario);
 /** Monotonic clock in nanoseconds. */

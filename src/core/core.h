@@ -188,7 +188,7 @@ static inline uint32_t hwpt_area_prot(const struct iopt_area *a)
  * and clear it. */
 static inline void hwpt_gather_done(struct uiommu_hwpt *h, struct pgt_gather *g)
 {
-	if (g->freed)
+	if (pgt_gather_has_pages(g))
 		pgt_gather_release(h->pgt, g);
 	memset(g, 0, sizeof(*g));
 }

@@ -34,7 +34,7 @@
 #include "core/env_internal.h"
 
 #define ARENA_MAGIC	   0x75696f6d6d754152ull /* "uiommuAR" */
-#define ARENA_VERSION	   4 /* 2: chunk_meta.clean; 3: chunk_meta.count; 4: hwpt.flush_on_map */
+#define ARENA_VERSION	   5 /* 2: chunk_meta.clean; 3: chunk_meta.count; 4: hwpt.flush_on_map; 5: pgt pieces, iopt B-tree */
 #define ARENA_MAX_CHUNKS   4096
 #define ARENA_HASH	   65536 /* power of two; at most half of it used (ARENA_MAX_FRAMES) */
 #define ARENA_MAX_FRAMES   (ARENA_HASH / 2)

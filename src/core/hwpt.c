@@ -208,7 +208,7 @@ int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g)
 {
 	int rc;
 
-	if (g->end <= g->start && !g->freed)
+	if (g->end <= g->start && !pgt_gather_has_pages(g))
 		return 0;
 	if (h->nr_inst != 1 || h->children)
 		return hwpt_flush_general(h, g);

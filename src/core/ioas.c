@@ -157,7 +157,7 @@ static int hwpts_map(struct uiommu_ioas *ioas, struct iopt_area *first, uint32_t
 		 * not-present entries (VT-d caching mode). */
 		if (h->flush_on_map)
 			(void)hwpt_flush_gather(h, &g);
-		else if (g.freed)
+		else if (pgt_gather_has_pages(&g))
 			pgt_gather_release(h->pgt, &g);
 	}
 	return 0;

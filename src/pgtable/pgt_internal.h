@@ -27,6 +27,7 @@
 #define PGT_MAX_LEVELS 6
 #define PGT_NR_PROT    64u /* every combination of the PGT_PROT_* flags */
 #define PGT_LINE       64u /* cache-line size assumed for write-back */
+#define PGT_PIECE_MAX 2u   /* kept pieces of emptied tables per pgt */
 #define PGT_SPAN_SLOTS 4u  /* table-memory spans remembered per pgt */
 
 static inline unsigned int pgt_lvl_shift(unsigned int lvl)
@@ -61,6 +62,17 @@ struct pgt {
 	 * bus address through each page's first word; every other word is 0. */
 	uint64_t spare_pa;
 	uint32_t nr_spare;
+	/* Kept pieces (see struct pgt_gather): bus address of the head, the
+	 * IOVA they were unmapped at (which says where their inner links
+	 * are), and their length in tables.  The head's first word may be a
+	 * link, so pieces are listed here rather than chained through it. */
+	uint32_t nr_piece;
+	uint32_t nr_piece_pages;
+	struct pgt_piece {
+		uint64_t pa;
+		uint64_t iova;
+		uint32_t len;
+	} piece[PGT_PIECE_MAX];
 
 	/* Process-local (reset by pgt_alloc/pgt_bind): the last table-memory
 	 * spans seen (mem->span), so that a table walk translates addresses
@@ -87,6 +99,7 @@ struct pgt {
 	uint64_t nr_tables;	 /* table pages linked, root included */
 	uint64_t nr_clean_lines; /* cache lines written back (non-coherent) */
 	uint64_t nr_fences;
+	uint64_t nr_relinks;	 /* kept pieces linked again (map_one_relink) */
 };
 
 static_assert(sizeof(struct pgt) <= PGT_PAGE_SIZE, "struct pgt must fit in one table page");

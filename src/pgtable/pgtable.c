@@ -365,11 +365,67 @@ static void pgt_page_free_zeroed(struct pgt *p, void *t)
 	pgt_span_check(p);
 }
 
+/* Put an all-zero page (word 0 included) in the reserve of single pages
+ * when it has room and the page's bus address is known; else free it. */
+static void pgt_spare_put(struct pgt *p, uint64_t *t)
+{
+	uint64_t pa = p->nr_spare + p->nr_piece_pages < PGT_SPARE_MAX ? pgt_pa_of(p, t)
+								      : UINT64_MAX;
+
+	if (pa != UINT64_MAX) {
+		t[0] = p->spare_pa;
+		p->spare_pa = pa;
+		p->nr_spare++;
+	} else {
+		pgt_page_free_zeroed(p, t);
+	}
+}
+
+/*
+ * Take a piece of @len emptied tables apart (head @t, unmapped at @iova):
+ * clear the link in each, then each page goes to the reserve of single
+ * pages (@keep, where there is room) or back to the allocator.  A page that
+ * goes to the reserve must differ from memory in line 0 at most (see
+ * pgt_table_take), so a non-coherent walker's cleared link line is written
+ * back.
+ */
+static void pgt_piece_dissolve(struct pgt *p, uint64_t *t, uint64_t iova, unsigned int len,
+			       bool keep)
+{
+	for (unsigned int lvl = len; lvl-- > 0;) {
+		uint64_t *next = NULL;
+
+		if (lvl) {
+			unsigned int i = (unsigned int)(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK;
+
+			next = pgt_child(p, t[i]);
+			t[i] = 0;
+			if (keep && !p->cfg.coherent && i >= 8)
+				pgt_clean_entries(p, t, i, i);
+		}
+		if (keep)
+			pgt_spare_put(p, t);
+		else
+			pgt_page_free_zeroed(p, t);
+		t = next;
+	}
+	if (keep && !p->cfg.coherent) {
+		pgt_clean_fence();
+		p->nr_fences++;
+	}
+}
+
 unsigned int pgt_trim(struct pgt *p)
 {
-	unsigned int n = 0;
+	unsigned int n = p->nr_piece_pages;
 
 	pgt_span_check(p);
+	while (p->nr_piece) {
+		const struct pgt_piece *pc = &p->piece[--p->nr_piece];
+
+		p->nr_piece_pages -= pc->len;
+		pgt_piece_dissolve(p, pgt_va(p, pc->pa), pc->iova, pc->len, false);
+	}
 	while (p->nr_spare) {
 		uint64_t *t = pgt_va(p, p->spare_pa);
 
@@ -385,7 +441,7 @@ unsigned int pgt_trim(struct pgt *p)
 
 unsigned int pgt_nr_spare(const struct pgt *p)
 {
-	return p->nr_spare;
+	return p->nr_spare + p->nr_piece_pages;
 }
 
 /*
@@ -434,6 +490,20 @@ void pgt_gather_release(struct pgt *pgt, struct pgt_gather *g)
 	void *t = g->freed;
 
 	pgt_span_check(pgt);
+	if (g->piece) {
+		/* Kept whole while there is room: the next 4 KiB map needing as
+		 * many tables relinks it (map_one_relink). */
+		if (pgt->nr_piece < PGT_PIECE_MAX &&
+		    pgt->nr_spare + pgt->nr_piece_pages + g->piece_len <= PGT_SPARE_MAX) {
+			pgt->piece[pgt->nr_piece++] = (struct pgt_piece){
+				.pa = g->piece_pa, .iova = g->piece_iova, .len = g->piece_len};
+			pgt->nr_piece_pages += g->piece_len;
+		} else {
+			pgt_piece_dissolve(pgt, g->piece, g->piece_iova, g->piece_len, true);
+		}
+		g->piece = NULL;
+		g->piece_len = 0;
+	}
 	while (t) {
 		uint64_t link = *(uint64_t *)t;
 		void *next = (void *)(uintptr_t)(link & ~PGT_CHAIN_DIRTY);
@@ -443,17 +513,8 @@ void pgt_gather_release(struct pgt *pgt, struct pgt_gather *g)
 		 * allocator that knows it need not clear it again.  A dirty one
 		 * goes back as it is. */
 		if (!(link & PGT_CHAIN_DIRTY)) {
-			uint64_t pa =
-				pgt->nr_spare < PGT_SPARE_MAX ? pgt_pa_of(pgt, t) : UINT64_MAX;
-
-			if (pa != UINT64_MAX) {
-				*(uint64_t *)t = pgt->spare_pa;
-				pgt->spare_pa = pa;
-				pgt->nr_spare++;
-			} else {
-				*(uint64_t *)t = 0;
-				pgt_page_free_zeroed(pgt, t);
-			}
+			*(uint64_t *)t = 0;
+			pgt_spare_put(pgt, t);
 		} else {
 			pgt->mem->free_page(pgt->cookie, t);
 			pgt_span_check(pgt);
@@ -798,6 +859,29 @@ static uint64_t unmap_one(struct pgt *p, uint64_t iova, struct pgt_gather *g)
 		empty = pgt_cnt_drop(p, t, 1, p->levels > 1, idx);
 	}
 
+	if (empty && p->wc.cnt0 && !g->piece && p->levels > 1) {
+		/* The leaf table and every table above it that holds only the
+		 * link to it leave as one piece: clear the entry above the
+		 * piece, keep the links inside it (and their counts: 1). */
+		unsigned int k = 1;
+
+		while (k + 1 < p->levels && *pgt_cnt(p, path[k]) == 1)
+			k++;
+		idx = (unsigned int)(iova >> pgt_lvl_shift(k)) & PGT_IDX_MASK;
+		t = path[k];
+		g->piece_pa = t[idx] & p->addr_mask;
+		t[idx] = 0;
+		pgt_cnt_drop(p, t, 1, false, idx);
+		if (clean)
+			pgt_clean_entries(p, t, idx, idx);
+		pgt_wc_drop(p);
+		p->nr_tables -= k;
+		g->piece = path[k - 1];
+		g->piece_iova = iova;
+		g->piece_len = k;
+		g->tables_freed = true;
+		empty = false;
+	}
 	for (lvl = 0; empty && lvl + 1 < p->levels; lvl++) {
 		unsigned int pidx = (unsigned int)(iova >> pgt_lvl_shift(lvl + 1)) & PGT_IDX_MASK;
 		uint64_t *parent = path[lvl + 1];
@@ -990,12 +1074,75 @@ clean:
  * and only then link its head into the live table walk[top] (one release
  * store).  Fills walk[0 .. top-1].  -ENOMEM leaves everything as it was.
  */
+/*
+ * map_one_build() with a kept piece of @top tables (pgt_gather_release):
+ * move each inner link to @iova's index where it differs, write the entry
+ * in the leaf table, then link the head into walk[top].  Counts inside the
+ * piece are still right (1 each: the links stayed, the leaf table's entry
+ * is written here).
+ */
+static void map_one_relink(struct pgt *p, uint64_t iova, uint64_t pte, unsigned int top,
+			   uint64_t **walk, unsigned int j)
+{
+	const struct pgt_piece pc = p->piece[j];
+	const bool clean = !p->cfg.coherent;
+	uint64_t *t = pgt_va(p, pc.pa);
+	unsigned int lvl, i;
+
+	p->piece[j] = p->piece[--p->nr_piece];
+	p->nr_piece_pages -= top;
+	p->nr_relinks++;
+	for (lvl = top - 1; lvl > 0; lvl--) {
+		unsigned int oi = (unsigned int)(pc.iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK;
+		uint64_t e = t[oi];
+
+		i = (unsigned int)(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK;
+		walk[lvl] = t;
+		if (oi != i) {
+			t[i] = e;
+			t[oi] = 0;
+			if (clean) {
+				pgt_clean_entries(p, t, oi, oi);
+				if (oi / 8 != i / 8)
+					pgt_clean_entries(p, t, i, i);
+			}
+		}
+		t = pgt_child(p, e);
+	}
+	walk[0] = t;
+	i = (unsigned int)(iova >> PGT_PAGE_SHIFT) & PGT_IDX_MASK;
+	t[i] = pte;
+	pgt_cnt_add(p, t, 1);
+	if (clean) {
+		pgt_clean_entries(p, t, i, i);
+		pgt_clean_fence();
+		p->nr_fences++;
+	}
+	p->nr_tables += top;
+	t = walk[top];
+	i = (unsigned int)(iova >> pgt_lvl_shift(top)) & PGT_IDX_MASK;
+	__atomic_store_n(&t[i], pc.pa | p->tbl_bits[top], __ATOMIC_RELEASE);
+	pgt_cnt_add(p, t, 1);
+	if (clean) {
+		pgt_clean_entries(p, t, i, i);
+		pgt_clean_fence();
+		p->nr_fences++;
+	}
+}
+
 static int map_one_build(struct pgt *p, uint64_t iova, uint64_t pte, unsigned int top,
 			 uint64_t **walk)
 {
 	uint64_t pa[PGT_MAX_LEVELS];
 	bool spare[PGT_MAX_LEVELS];
 	unsigned int lvl;
+
+	for (unsigned int j = 0; j < p->nr_piece; j++) {
+		if (p->piece[j].len == top) {
+			map_one_relink(p, iova, pte, top, walk, j);
+			return 0;
+		}
+	}
 
 	for (lvl = 0; lvl < top; lvl++) {
 		walk[lvl] = pgt_table_take(p, &pa[lvl], &spare[lvl]);

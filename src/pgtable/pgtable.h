@@ -136,7 +136,23 @@ struct pgt_gather {
 				hardware does not cache not-present entries) */
 	void *freed;	     /* chain of table pages to free after invalidation */
 	unsigned int nr_freed;
+	/* A 4 KiB unmap that empties its leaf table and the tables above it
+	 * unlinks them as one piece: only the entry above the highest is
+	 * cleared, the links inside the piece stay (a walker that still holds
+	 * it sees a consistent table with the page gone).  One such piece per
+	 * gather: its head (CPU and bus address), the IOVA it was unmapped at, and how
+	 * many tables it holds (its head's level + 1). */
+	void *piece;
+	uint64_t piece_pa;
+	uint64_t piece_iova;
+	unsigned int piece_len;
 };
+
+/* Does @g hold table pages to release after invalidation? */
+static inline bool pgt_gather_has_pages(const struct pgt_gather *g)
+{
+	return g->freed || g->piece;
+}
 
 /* One level of a walk, for tools ("why did this DMA fault?"). */
 struct pgt_walk_level {
@@ -185,12 +201,16 @@ int pgt_entry_describe(const struct pgt *pgt, const struct pgt_walk_level *lvl, 
 /** Free the table pages chained in @g (after invalidation).  Emptied
  *  tables (all zero) go to the table's reserve of at most PGT_SPARE_MAX
  *  pages, which the next map that needs a table takes from before asking
- *  the allocator; the rest go back to the allocator. */
+ *  the allocator; the rest go back to the allocator.  A piece of emptied
+ *  tables unlinked together by a 4 KiB unmap is kept whole in the reserve
+ *  (the next 4 KiB map that needs as many tables relinks it with one entry)
+ *  while there is room, else taken apart. */
 void pgt_gather_release(struct pgt *pgt, struct pgt_gather *g);
 /** Give the reserve of spare table pages back to the allocator; returns
  *  how many pages that was.  pgt_free does it too. */
 unsigned int pgt_trim(struct pgt *pgt);
-/** Pages held in the reserve (unlinked, all zero, not counted as tables). */
+/** Pages held in the reserve (unlinked, not counted as tables; all zero
+ *  but for the links inside kept pieces). */
 unsigned int pgt_nr_spare(const struct pgt *pgt);
 /** Name of a format. */
 const char *pgt_format_name(enum pgt_format fmt);

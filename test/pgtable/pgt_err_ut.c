@@ -390,7 +390,12 @@ static void test_spare_reserve(void)
 	CU_ASSERT_EQUAL(mem.live, 5);
 	g = (struct pgt_gather){0};
 	CU_ASSERT_EQUAL(pgt_unmap(p, 0x40000000, SZ_4K, &g), SZ_4K);
-	CU_ASSERT_EQUAL(g.nr_freed, 3);
+	/* One piece: the three tables leave together, their inner links kept. */
+	CU_ASSERT_EQUAL(g.nr_freed, 0);
+	CU_ASSERT_PTR_NOT_NULL(g.piece);
+	CU_ASSERT_EQUAL(g.piece_len, 3);
+	CU_ASSERT(g.tables_freed);
+	CU_ASSERT_EQUAL(p->nr_tables, 1);
 	CU_ASSERT_EQUAL(pgt_nr_spare(p), 0); /* not before the release */
 	pgt_gather_release(p, &g);
 	CU_ASSERT_EQUAL(pgt_nr_spare(p), 3);
@@ -425,7 +430,10 @@ static void test_spare_reserve(void)
 	for (uint64_t i = 0; i < 20; i++)
 		CU_ASSERT_EQUAL(pgt_unmap(p, i << 30, SZ_4K, &g), SZ_4K);
 	CU_ASSERT(mem.nr_span > spans);
-	CU_ASSERT_EQUAL(g.nr_freed, 41);
+	/* The first unmap's two tables are the gather's piece; the rest
+	 * (and the level-3 table the last one empties) are single pages. */
+	CU_ASSERT_EQUAL(g.piece_len, 2);
+	CU_ASSERT_EQUAL(g.nr_freed, 39);
 	pgt_gather_release(p, &g);
 	CU_ASSERT_EQUAL(pgt_nr_spare(p), PGT_SPARE_MAX);
 	CU_ASSERT_EQUAL(mem.live, 2 + PGT_SPARE_MAX);
@@ -450,16 +458,76 @@ static void test_spare_reserve(void)
 	CU_ASSERT_EQUAL(pgt_nr_spare(q), 3);
 	lines0 = q->nr_clean_lines;
 	g = (struct pgt_gather){0};
-	/* entries at index 0 (iova 0x40000000 is 1 GiB-aligned): one line
-	 * per table, cleaned twice, plus the root's entry */
+	/* The piece goes back at the same IOVA: its inner links are already
+	 * in memory; the leaf entry's line and the root's entry are written
+	 * back, nothing else. */
 	CU_ASSERT_EQUAL(pgt_map(q, 0x40000000, 0xa000, SZ_4K, RW, &g), 0);
-	CU_ASSERT_EQUAL(q->nr_clean_lines - lines0, 3 * 2 + 1);
+	CU_ASSERT_EQUAL(q->nr_clean_lines - lines0, 2);
+	CU_ASSERT_EQUAL(pgt_nr_spare(q), 0);
 	CU_ASSERT_EQUAL(pgt_iova_to_phys(q, 0x40000000), 0xa000);
+	CU_ASSERT_EQUAL(pgt_check_counts(q), 0);
 	g = (struct pgt_gather){0};
 	CU_ASSERT_EQUAL(pgt_unmap(q, 0x40000000, SZ_4K, &g), SZ_4K);
 	pgt_gather_release(q, &g);
+	/* Elsewhere: every inner link moves to the new IOVA's index.  Root
+	 * index 1 (was 0); level 2: index 5 (was 1, same line: one line);
+	 * level 1: index 70 (was 0: both lines); leaf index 9 (line 1); plus
+	 * the root's entry: 5 lines. */
+	const uint64_t far = (1ull << 39) + (5ull << 30) + (70ull << 21) + (9ull << 12);
+	lines0 = q->nr_clean_lines;
+	uint64_t calls0 = mem.nr_calls;
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_map(q, far, 0xb000, SZ_4K, RW, &g), 0);
+	CU_ASSERT_EQUAL(mem.nr_calls, calls0);
+	CU_ASSERT_EQUAL(q->nr_clean_lines - lines0, 5);
+	CU_ASSERT_EQUAL(pgt_iova_to_phys(q, far), 0xb000);
+	CU_ASSERT_EQUAL(pgt_iova_to_phys(q, far + SZ_4K), UINT64_MAX);
+	CU_ASSERT_EQUAL(pgt_iova_to_phys(q, 0x40000000), UINT64_MAX);
+	CU_ASSERT_EQUAL(pgt_check_counts(q), 0);
+	struct pgt_walk_level wl[PGT_MAX_LEVELS];
+	CU_ASSERT_EQUAL(pgt_walk(q, far, wl, PGT_MAX_LEVELS), 4);
+	CU_ASSERT_EQUAL(wl[0].index, 1);
+	CU_ASSERT_EQUAL(wl[1].index, 5);
+	CU_ASSERT_EQUAL(wl[2].index, 70);
+	CU_ASSERT_EQUAL(wl[3].index, 9);
+	CU_ASSERT(wl[3].leaf);
+	/* Every other entry of the relinked tables is zero. */
+	for (int l = 1; l < 4; l++) {
+		const uint64_t *tb = tmem_ops_span.pa_to_va(&mem, wl[l].table_pa);
+		for (unsigned int i = 0; i < 512; i++)
+			if (i != wl[l].index)
+				CU_ASSERT_EQUAL_FATAL(tb[i], 0);
+	}
+	/* A second piece waits in the reserve while the first is linked;
+	 * a piece of another length is not used for a 4 KiB map that needs
+	 * fewer tables (those come from the allocator). */
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_map(q, far + SZ_2M, 0xc000, SZ_4K, RW, &g), 0);
+	CU_ASSERT_EQUAL(pgt_check_counts(q), 0);
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_unmap(q, far + SZ_2M, SZ_4K, &g), SZ_4K);
+	CU_ASSERT_EQUAL(g.piece_len, 1); /* only its leaf table emptied */
+	pgt_gather_release(q, &g);
+	CU_ASSERT_EQUAL(pgt_nr_spare(q), 1);
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_unmap(q, far, SZ_4K, &g), SZ_4K);
+	CU_ASSERT_EQUAL(g.piece_len, 3);
+	pgt_gather_release(q, &g);
+	CU_ASSERT_EQUAL(pgt_nr_spare(q), 4);
+	CU_ASSERT_EQUAL(q->nr_tables, 1);
+	CU_ASSERT_EQUAL(pgt_trim(q), 4);
+	CU_ASSERT_EQUAL(pgt_nr_spare(q), 0);
 	/* The general path (a 2 MiB leaf needs two tables under the root)
-	 * does the same with the reserve's pages. */
+	 * takes single pages from the reserve: make three with a range unmap
+	 * (which frees tables one by one). */
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_map(q, 0x40000000, 0xa000, SZ_4K, RW, &g), 0);
+	g = (struct pgt_gather){0};
+	CU_ASSERT_EQUAL(pgt_unmap(q, 0x40000000, 2 * SZ_4K, &g), SZ_4K);
+	CU_ASSERT_EQUAL(g.nr_freed, 3);
+	CU_ASSERT_PTR_NULL(g.piece);
+	pgt_gather_release(q, &g);
+	CU_ASSERT_EQUAL(pgt_nr_spare(q), 3);
 	lines0 = q->nr_clean_lines;
 	g = (struct pgt_gather){0};
 	CU_ASSERT_EQUAL(pgt_map(q, 0x40000000, 0x200000, SZ_2M, RW, &g), 0);

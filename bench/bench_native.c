@@ -159,7 +159,7 @@ static __attribute__((noinline)) void nullq_write(void *m, uint32_t off, uint64_
 		real_io->write(m, off, val, size);
 		return;
 	}
-	for (uint64_t h = nq_iqh; h != (val & VTD_IQT_QT); h = (h + (1u << nq_shift)) % nq_qsize) {
+	for (uint64_t h = nq_iqh; h != (val & VTD_IQT_QT); h = (h + (1u << nq_shift)) & (nq_qsize - 1)) {
 		const uint64_t *d = (const uint64_t *)(const void *)(nq_base + h);
 
 		if (vtd_qi_type(d[0]) == VTD_QI_WAIT && (d[0] & VTD_QI_WAIT_SW)) {

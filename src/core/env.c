@@ -225,11 +225,11 @@ bool uenv_pid_alive(uint32_t pid)
  * created by fork() (pthread_atfork handler, registered before the first
  * value is cached, so no fork can slip between the two).
  */
-static uint32_t self_pid;
+uint32_t uenv_self_pid;
 
 static void self_pid_forget(void)
 {
-	__atomic_store_n(&self_pid, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&uenv_self_pid, 0, __ATOMIC_RELAXED);
 }
 
 static void self_pid_register(void)
@@ -237,22 +237,22 @@ static void self_pid_register(void)
 	(void)pthread_atfork(NULL, NULL, self_pid_forget);
 }
 
-static uint32_t lock_self(void)
+uint32_t uenv_lock_self(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	uint32_t pid = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+	uint32_t pid = __atomic_load_n(&uenv_self_pid, __ATOMIC_RELAXED);
 
 	if (__builtin_expect(pid != 0, 1))
 		return pid;
 	(void)pthread_once(&once, self_pid_register);
 	pid = (uint32_t)getpid();
-	__atomic_store_n(&self_pid, pid, __ATOMIC_RELAXED);
+	__atomic_store_n(&uenv_self_pid, pid, __ATOMIC_RELAXED);
 	return pid;
 }
 
-void uenv_lock(uenv_lock_t *l)
+void uenv_lock_slow(uenv_lock_t *l)
 {
-	uint32_t self = lock_self();
+	uint32_t self = uenv_lock_self();
 	unsigned int spins = 0;
 
 	for (;;) {
@@ -283,11 +283,6 @@ void uenv_lock(uenv_lock_t *l)
 	}
 }
 
-void uenv_unlock(uenv_lock_t *l)
-{
-	__atomic_store_n(&l->owner_pid, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
-}
 
 /* ------------------------------------------------------------------ NUMA */
 

@@ -54,7 +54,15 @@ void **uenv_root_slot(void);
 /** True when the arena was adopted from an earlier process. */
 bool uenv_adopted(void);
 /** Shared backends: map what another process added to the arena. */
-void uenv_sync(void);
+void uenv_sync_slow(void);
+/* Private to env_mem.c: true while the arena is a shared file (only then
+ * can another process have grown it). */
+extern bool uenv_arena_shared;
+static inline void uenv_sync(void)
+{
+	if (uenv_arena_shared)
+		uenv_sync_slow();
+}
 /** Shared backends: does a state file of this name exist? */
 int uenv_shared_exists(const struct uiommu_env_opts *opts);
 
@@ -145,8 +153,35 @@ typedef struct {
 } uenv_lock_t;
 /** Is process @pid alive (not gone, not a zombie)? */
 bool uenv_pid_alive(uint32_t pid);
-void uenv_lock(uenv_lock_t *l);
-void uenv_unlock(uenv_lock_t *l);
+/* The contended path of uenv_lock (spin, then take over from a dead
+ * holder), and this process's pid for owner_pid. */
+void uenv_lock_slow(uenv_lock_t *l);
+uint32_t uenv_lock_self(void);
+/* Private to env.c: the cached pid (0: not known yet, or after fork). */
+extern uint32_t uenv_self_pid;
+
+/* Inline: the uncontended lock and the unlock are a few instructions on
+ * every map and unmap. */
+static inline void uenv_lock(uenv_lock_t *l)
+{
+	uint32_t expect = 0;
+
+	if (__builtin_expect(__atomic_compare_exchange_n(&l->v, &expect, 1, false,
+							 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED),
+			     1)) {
+		uint32_t pid = __atomic_load_n(&uenv_self_pid, __ATOMIC_RELAXED);
+
+		__atomic_store_n(&l->owner_pid, pid ? pid : uenv_lock_self(), __ATOMIC_RELAXED);
+		return;
+	}
+	uenv_lock_slow(l);
+}
+
+static inline void uenv_unlock(uenv_lock_t *l)
+{
+	__atomic_store_n(&l->owner_pid, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
+}
 
 /* ---- time, for bounded polls ---- */
 /** Monotonic time in nanoseconds. */

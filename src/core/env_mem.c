@@ -257,7 +257,9 @@ static int shared_sync_mapping(void)
 	return 0;
 }
 
-void uenv_sync(void)
+bool uenv_arena_shared;
+
+void uenv_sync_slow(void)
 {
 	if (A && shared_backend())
 		(void)shared_sync_mapping();
@@ -990,6 +992,7 @@ static int init_shared(const struct uiommu_env_opts *o)
 	}
 	mapped_len = (uint64_t)st.st_size;
 	A = resv;
+	uenv_arena_shared = true;
 	if (created) {
 		arena_header_init(A, o->backend);
 		A->base = base;
@@ -1010,6 +1013,7 @@ static int init_shared(const struct uiommu_env_opts *o)
 err_unmap:
 	munmap(resv, max);
 	A = NULL;
+	uenv_arena_shared = false;
 	arena_fd = -1;
 err_close:
 	close(fd);
@@ -1049,6 +1053,7 @@ void uenv_fini(bool destroy)
 			unlink(arena_path);
 	}
 	A = NULL;
+	uenv_arena_shared = false;
 	arena_epoch++;
 	adopted = false;
 	fail_countdown = 0;

@@ -1111,8 +1111,7 @@ static void map_one_relink(struct pgt *p, uint64_t iova, uint64_t pte, unsigned 
 	}
 	walk[0] = t;
 	i = (unsigned int)(iova >> PGT_PAGE_SHIFT) & PGT_IDX_MASK;
-	t[i] = pte;
-	pgt_cnt_add(p, t, 1);
+	t[i] = pte; /* its count: map_one_walk */
 	if (clean) {
 		pgt_clean_entries(p, t, i, i);
 		pgt_clean_fence();
@@ -1157,12 +1156,15 @@ static int map_one_build(struct pgt *p, uint64_t iova, uint64_t pte, unsigned in
 	}
 	for (lvl = 0; lvl < top; lvl++) {
 		uint64_t *t = walk[lvl];
-		uint16_t *c = pgt_cnt(p, t);
 		unsigned int i = (unsigned int)(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK;
 
 		t[i] = lvl ? pa[lvl - 1] | p->tbl_bits[lvl] : pte;
-		if (c)
-			*c = 1;
+		if (lvl) { /* the leaf table's count: map_one_walk */
+			uint16_t *c = pgt_cnt(p, t);
+
+			if (c)
+				*c = 1;
+		}
 		if (p->cfg.coherent)
 			continue;
 		if (spare[lvl]) {
@@ -1222,6 +1224,8 @@ static __attribute__((noinline)) int map_one_walk(struct pgt *p, uint64_t iova, 
 	memcpy(p->wc.tbl, walk, sizeof(walk));
 	p->wc.cnt0 = pgt_cnt(p, t);
 	p->wc.tag = iova >> pgt_lvl_shift(1);
+	if (rc == 0 && p->wc.cnt0)
+		*p->wc.cnt0 = 1; /* built or relinked: the leaf table holds the new entry */
 	return rc;
 }
 

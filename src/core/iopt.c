@@ -9,9 +9,12 @@
  * call (including an injected allocation failure) changes nothing.
  *
  * Gap augmentation: each area records the free bytes before it (area->gap:
- * from the previous area's last + 1, or from 0, up to iova - 1) and the
- * largest gap of its subtree (max_gap).  The space after the highest area
- * is not in the tree (it is checked last).  An insert shrinks its
+ * from the previous area's last + 1 up to iova - 1) and the largest gap of
+ * its subtree (max_gap).  The space before the lowest area ([0, iova - 1]
+ * of iopt->leftmost, whose gap field is 0) and the space after the highest
+ * are not in the tree: allocation checks them first and last.  So a run of
+ * unmaps from the bottom (the hole below the lowest area grows each time)
+ * or from the top updates no gap above the removed node.  An insert shrinks its
  * successor's gap; a removal merges its own gap, its bytes and its
  * successor's gap.  max_gap is kept by the rbtree's augment callbacks and
  * by gap_propagate, which stops at the first node whose value holds.
@@ -69,6 +72,12 @@ static inline bool align_up(uint64_t x, uint64_t a, uint64_t *out)
 		return false;
 	*out = (x + a - 1) & ~(a - 1);
 	return true;
+}
+
+/* First IOVA of the free space before @a. */
+static inline uint64_t gap_start(const struct iopt *iopt, const struct iopt_area *a)
+{
+	return a == iopt->leftmost ? 0 : a->iova - a->gap;
 }
 
 /* ------------------------------------------------------------------ */
@@ -599,9 +608,9 @@ static inline __attribute__((always_inline)) bool find_slot(struct iopt *iopt, u
 	struct iopt_area *s = iopt->hint_gap, *r = iopt->rightmost;
 	struct rb_node **link, *n;
 
-	if (s && last < s->iova && iova >= s->iova - s->gap) {
+	if (s && last < s->iova && iova >= gap_start(iopt, s)) {
 		sl->succ = s;
-		sl->gs = s->iova - s->gap;
+		sl->gs = gap_start(iopt, s);
 		n = s->node.left;
 		if (!n) {
 			sl->parent = &s->node;
@@ -642,7 +651,7 @@ static inline __attribute__((always_inline)) bool find_slot(struct iopt *iopt, u
 		sl->gs = 0;
 		return false;
 	}
-	sl->gs = s->iova - s->gap;
+	sl->gs = gap_start(iopt, s);
 	return iova >= sl->gs && last < s->iova;
 }
 
@@ -744,9 +753,23 @@ static inline __attribute__((always_inline)) int insert_at(struct iopt *iopt, co
 	area->phys = phys;
 	area->va = va;
 	area->prot = prot;
+	rb_link_node(&area->node, sl->parent, sl->link);
+	if (s == iopt->leftmost) {
+		/* The new lowest area (its gap stays out of the tree); the old
+		 * lowest one's gap enters it. */
+		area->gap = 0;
+		area->max_gap = 0;
+		iopt->leftmost = area;
+		if (s) {
+			s->gap = s->iova - area->last - 1;
+			gap_raise(&s->node, s->gap);
+		} else {
+			iopt->rightmost = area;
+		}
+		goto linked;
+	}
 	area->gap = iova - sl->gs;
 	area->max_gap = area->gap;
-	rb_link_node(&area->node, sl->parent, sl->link);
 	/* The new leaf's gap may raise the values above it; then the
 	 * successor's gap shrinks to what is left after the new area (which
 	 * can only lower a value that was this very gap). */
@@ -760,6 +783,7 @@ static inline __attribute__((always_inline)) int insert_at(struct iopt *iopt, co
 	} else {
 		iopt->rightmost = area;
 	}
+linked:
 	rb_insert_augmented(&iopt->areas, &area->node, &gap_cb);
 	iopt->nr_areas++;
 	iopt->mapped_bytes += len;
@@ -806,8 +830,20 @@ void iopt_remove(struct iopt *iopt, struct iopt_area *area)
 	uint64_t len = area->last - area->iova + 1;
 
 	/* The successor's gap absorbs this area and its gap (before the erase:
-	 * the rebalancing needs consistent values). */
-	if (s) {
+	 * the rebalancing needs consistent values); the lowest area's successor
+	 * becomes the lowest, its gap leaves the tree. */
+	if (area == iopt->leftmost) {
+		iopt->leftmost = s;
+		if (s) {
+			bool was_max = s->gap == s->max_gap;
+
+			s->gap = 0;
+			if (was_max)
+				gap_propagate_inline(&s->node, NULL);
+		} else {
+			iopt->rightmost = NULL;
+		}
+	} else if (s) {
 		s->gap += area->gap + len;
 		gap_raise(&s->node, s->gap);
 	} else {
@@ -966,6 +1002,12 @@ static int alloc_in_window(const struct iopt *iopt, uint64_t win_start, uint64_t
 	/* A gap ending before c0 + len - 1 cannot hold [c, c + len - 1]
 	 * for any c >= c0: start from areas at or above c0 + len.  (When
 	 * c0 + len wraps, only the space after the highest area is left.) */
+	/* The space below the lowest area (not in the tree) comes first. */
+	if (iopt->leftmost && iopt->leftmost->iova) {
+		rc = fit_in_gap(iopt, c0, iopt->leftmost->iova - 1, win_last, len, align, iova);
+		if (rc <= 0)
+			return rc;
+	}
 	a = c0 + len - 1 == UINT64_MAX ? NULL : first_fit(iopt, c0 + len, len);
 	for (; a; a = next_fit(a, len)) {
 		gs = a->iova - a->gap;

@@ -45,8 +45,9 @@ struct iopt_area {
 	void *va;	     /* CPU address of the backing memory, or NULL */
 	uint32_t prot;	     /* IOPT_READ | IOPT_WRITE */
 	uint32_t flags;	     /* owner-defined */
-	/* Private to iopt.c: free bytes between the previous area (or IOVA 0)
-	 * and iova, and the largest such gap in this node's subtree. */
+	/* Private to iopt.c: free bytes between the previous area and iova
+	 * (0 for the lowest area: see iopt.leftmost), and the largest such gap
+	 * in this node's subtree. */
 	uint64_t gap;
 	uint64_t max_gap;
 	struct iopt_blk *blk; /* private: the block the record lives in */
@@ -88,6 +89,9 @@ struct iopt {
 	uint64_t iova_alignment;
 	/* Private to iopt.c (all in the arena, like the areas). */
 	struct iopt_area *rightmost; /* highest area, or NULL */
+	struct iopt_area *leftmost;  /* lowest area, or NULL; its gap field is 0
+				      * (the space before it is its iova: kept
+				      * out of the augmentation) */
 	struct iopt_area *hint_gap;  /* area whose gap the last insert/remove
 				      * changed (NULL: the space after the
 				      * highest area) */

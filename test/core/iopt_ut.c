@@ -184,13 +184,17 @@ static bool iopt_invariants_ok(const struct iopt *io)
 	for (struct rb_node *n = rb_first(&io->areas); n; n = rb_next(n)) {
 		const struct iopt_area *a = rb_entry(n, struct iopt_area, node);
 
-		if (a->gap != a->iova - (prev ? prev->last + 1 : 0))
+		/* the lowest area's gap stays out of the augmentation */
+		if (a->gap != (prev ? a->iova - (prev->last + 1) : 0))
 			ok = false;
 		hint_gap |= a == io->hint_gap;
 		hint_area |= a == io->hint_area;
 		prev = a;
 	}
 	if (io->rightmost != prev)
+		ok = false;
+	if (io->leftmost != (io->areas.node ? rb_entry(rb_first(&io->areas), struct iopt_area, node)
+					    : NULL))
 		ok = false;
 	/* right after an insert, hint_gap is the new area's successor */
 	if (io->hint_area &&

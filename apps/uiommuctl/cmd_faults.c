@@ -132,17 +132,20 @@ int cmd_faults(const struct cli_opts *opts, int argc, char **argv)
 		else
 			return CLI_USAGE;
 	}
+	if (follow) {
+		/* Before taking the state: a stop request that comes as soon
+		 * as the state is seen owned must still end in a clean close. */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sa.sa_flags = SA_RESTART; /* the open's system calls go on */
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	rc = cli_state_open(opts, 0, &ctx);
 	if (rc)
 		return rc;
-	if (follow) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-	} else if (opts->json) {
+	if (!follow && opts->json)
 		arr = json_array();
-	}
 	do {
 		n = uiommu_poll(ctx, ev, POLL_BURST);
 		for (uint16_t i = 0; i < n; i++) {

@@ -133,12 +133,13 @@ case_kill9() {
 	diff -u "$TMP/before" "$TMP/out" >/dev/null && ok "mappings intact" || fail "mappings changed: $(diff "$TMP/before" "$TMP/out")"
 	ctl -j dma nic 0x200ff0 16 --read | jpy 'assert j["data"]=="77"*16, j' && ok "translation still works" || fail "DMA after adopt"
 	# A clean stop (SIGTERM) of a follower also hands the state back.
-	start_follower /dev/null || fail "second follower"
+	start_follower "$TMP/follow2" || fail "second follower"
 	kill -TERM "$BG"
 	wait "$BG"
 	rc=$?
 	BG=
-	[ $rc = 0 ] && ok "follower exits 0 on SIGTERM" || fail "follower rc $rc"
+	[ $rc = 0 ] && ok "follower exits 0 on SIGTERM" ||
+		fail "follower rc $rc; its output: $(tail -c 2000 "$TMP/follow2")"
 	expect 0 "command after SIGTERM" -- ctl ioas list
 }
 

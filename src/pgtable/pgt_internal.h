@@ -94,14 +94,6 @@ struct pgt {
 		uint64_t *tbl[PGT_MAX_LEVELS]; /* table at each level, tbl[0] the leaf table */
 		uint16_t *cnt0;		       /* count slot of tbl[0], or NULL */
 	} wc;
-	/* Process-local: the CPU addresses of the tables of the last piece
-	 * unmap_one() formed (pa: its head; 0: none), so that relinking it
-	 * needs no address translation.  Reset with the spans. */
-	struct pgt_piece_cache {
-		uint64_t pa;
-		uint64_t *tbl[PGT_MAX_LEVELS]; /* tbl[0] the leaf table */
-		uint16_t *cnt0;
-	} pcc;
 
 	/* Statistics (tests, benchmark). */
 	uint64_t nr_tables;	 /* table pages linked, root included */

@@ -175,7 +175,6 @@ static inline void pgt_wc_drop(struct pgt *p)
 static void pgt_span_reset(struct pgt *p)
 {
 	pgt_wc_drop(p);
-	p->pcc.pa = 0;
 	memset(p->span, 0, sizeof(p->span));
 	p->span_gen = NULL;
 	p->span_gen_val = 0;
@@ -875,11 +874,6 @@ static uint64_t unmap_one(struct pgt *p, uint64_t iova, struct pgt_gather *g)
 		pgt_cnt_drop(p, t, 1, false, idx);
 		if (clean)
 			pgt_clean_entries(p, t, idx, idx);
-		/* Remember where the piece's tables are (the path is about to
-		 * be dropped from the walk cache). */
-		p->pcc.pa = g->piece_pa;
-		memcpy(p->pcc.tbl, path, sizeof(p->pcc.tbl));
-		p->pcc.cnt0 = p->wc.cnt0;
 		pgt_wc_drop(p);
 		p->nr_tables -= k;
 		g->piece = path[k - 1];
@@ -1088,13 +1082,11 @@ clean:
  * is written here).
  */
 static void map_one_relink(struct pgt *p, uint64_t iova, uint64_t pte, unsigned int top,
-			   uint64_t **walk, unsigned int j, uint16_t **cnt0)
+			   uint64_t **walk, unsigned int j)
 {
 	const struct pgt_piece pc = p->piece[j];
 	const bool clean = !p->cfg.coherent;
-	/* The piece unmap_one() formed last: its tables' addresses are known. */
-	const bool known = pc.pa == p->pcc.pa;
-	uint64_t *t = known ? p->pcc.tbl[top - 1] : pgt_va(p, pc.pa);
+	uint64_t *t = pgt_va(p, pc.pa);
 	unsigned int lvl, i;
 
 	p->piece[j] = p->piece[--p->nr_piece];
@@ -1115,11 +1107,8 @@ static void map_one_relink(struct pgt *p, uint64_t iova, uint64_t pte, unsigned 
 					pgt_clean_entries(p, t, i, i);
 			}
 		}
-		t = known ? p->pcc.tbl[lvl - 1] : pgt_child(p, e);
+		t = pgt_child(p, e);
 	}
-	if (known)
-		*cnt0 = p->pcc.cnt0;
-	p->pcc.pa = 0;
 	walk[0] = t;
 	i = (unsigned int)(iova >> PGT_PAGE_SHIFT) & PGT_IDX_MASK;
 	t[i] = pte; /* its count: map_one_walk */
@@ -1141,7 +1130,7 @@ static void map_one_relink(struct pgt *p, uint64_t iova, uint64_t pte, unsigned 
 }
 
 static int map_one_build(struct pgt *p, uint64_t iova, uint64_t pte, unsigned int top,
-			 uint64_t **walk, uint16_t **cnt0)
+			 uint64_t **walk)
 {
 	uint64_t pa[PGT_MAX_LEVELS];
 	bool spare[PGT_MAX_LEVELS];
@@ -1149,7 +1138,7 @@ static int map_one_build(struct pgt *p, uint64_t iova, uint64_t pte, unsigned in
 
 	for (unsigned int j = 0; j < p->nr_piece; j++) {
 		if (p->piece[j].len == top) {
-			map_one_relink(p, iova, pte, top, walk, j, cnt0);
+			map_one_relink(p, iova, pte, top, walk, j);
 			return 0;
 		}
 	}
@@ -1214,7 +1203,6 @@ static __attribute__((noinline)) int map_one_walk(struct pgt *p, uint64_t iova, 
 {
 	uint64_t *walk[PGT_MAX_LEVELS];
 	uint64_t *t = pgt_va(p, p->cfg.root_pa);
-	uint16_t *cnt0 = NULL;
 	int rc = 1;
 
 	for (unsigned int lvl = p->levels - 1; lvl > 0; lvl--) {
@@ -1222,7 +1210,7 @@ static __attribute__((noinline)) int map_one_walk(struct pgt *p, uint64_t iova, 
 
 		walk[lvl] = t;
 		if (!pgt_pte_present(p, e)) {
-			rc = map_one_build(p, iova, pte, lvl, walk, &cnt0);
+			rc = map_one_build(p, iova, pte, lvl, walk);
 			if (rc)
 				return rc;
 			t = walk[0];
@@ -1234,7 +1222,7 @@ static __attribute__((noinline)) int map_one_walk(struct pgt *p, uint64_t iova, 
 	}
 	walk[0] = t;
 	memcpy(p->wc.tbl, walk, sizeof(walk));
-	p->wc.cnt0 = cnt0 ? cnt0 : pgt_cnt(p, t);
+	p->wc.cnt0 = pgt_cnt(p, t);
 	p->wc.tag = iova >> pgt_lvl_shift(1);
 	if (rc == 0 && p->wc.cnt0)
 		*p->wc.cnt0 = 1; /* built or relinked: the leaf table holds the new entry */

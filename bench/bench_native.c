@@ -133,7 +133,7 @@ static bool shim_on = true;
  * "excl".  This mode measures uiommu alone instead: the register hooks
  * complete every submitted descriptor at once without the model (no IOTLB
  * scan): IQH follows each IQT write and each wait descriptor's status is
- * written.  What is left in ns/op is uiommu's own time plus this stub's
+ * written.  ns/op then measures uiommu's own time plus this stub's
  * few instructions (nullq_write; callgrind shows them apart).  Installed
  * after the DMA check (which needs the real model) and never taken out: the
  * model's queue state no longer matches the driver's, so the unit is not
@@ -589,7 +589,7 @@ int main(int argc, char **argv)
 	       caps.pgsize_bitmap, n, reps, ns_per_tick);
 	if (nullq)
 		printf("# --null-queue: descriptors complete at once without the model (no IOTLB\n"
-		       "# work); ns/op is uiommu's own time plus the stub's (nullq_write)\n");
+		       "# work); ns/op: uiommu's own time and the stub's (nullq_write)\n");
 	else
 		printf("# model = time inside the model's register hooks (queue processing, IOTLB\n"
 		       "# invalidation, wait write): the hardware's work; excl = total - model\n");

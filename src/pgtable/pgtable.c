@@ -445,18 +445,16 @@ unsigned int pgt_nr_spare(const struct pgt *p)
 }
 
 /*
- * Chain a table into the gather.  The link lives in the page's first word:
- * a page-aligned pointer has bits 11:0 clear, which every format reads as
- * a non-present entry, so a walker still holding the old table pointer
- * sees nothing wrong before the invalidation completes.
- */
-/*
  * Chain an unlinked table into the gather, to be freed after invalidation.
- * @empty: every entry is zero (it lost its last entry), so the allocator may
- * hand the page out again without clearing it.  A table freed with its whole
- * subtree keeps its entries until then (a walker that still holds it sees a
- * consistent, if stale, table) and must be cleared before reuse.  The chain
- * link is the first word; bit 0 of a link marks a page that is NOT all zero.
+ * The link lives in the page's first word: a page-aligned pointer has bits
+ * 11:0 clear, which every format reads as a non-present entry, so a walker
+ * still holding the old table pointer sees nothing wrong before the
+ * invalidation completes; bit 0 of a link marks a page that is NOT all
+ * zero.  @empty: every entry is zero (it lost its last entry), so the
+ * allocator may hand the page out again without clearing it.  A table freed
+ * with its whole subtree keeps its entries until then (a walker that still
+ * holds it sees a consistent, if stale, table) and must be cleared before
+ * reuse.
  */
 #define PGT_CHAIN_DIRTY 1ull
 
@@ -803,8 +801,6 @@ static uint64_t pgt_unmap_range(struct pgt *p, uint64_t iova, uint64_t last, str
 	return c.removed;
 }
 
-/* Fast path for one 4 KiB page: a straight descent, then back up through
- * the tables the page leaves empty. */
 /* Walk to the leaf table of @iova and remember the path in the walk
  * cache; false when a level is not mapped or is a larger leaf. */
 static __attribute__((noinline)) bool pgt_wc_fill(struct pgt *p, uint64_t iova)
@@ -828,6 +824,8 @@ static __attribute__((noinline)) bool pgt_wc_fill(struct pgt *p, uint64_t iova)
 	return true;
 }
 
+/* Fast path for one 4 KiB page: a straight descent (or the walk cache),
+ * then back up through the tables the page leaves empty. */
 static uint64_t unmap_one(struct pgt *p, uint64_t iova, struct pgt_gather *g)
 {
 	uint64_t *const *path = p->wc.tbl;
@@ -1066,8 +1064,6 @@ clean:
 	return rc;
 }
 
-/* One 4 KiB page: a straight descent, building missing tables on the way
- * (map_one_build); -EEXIST when the page or a larger leaf is mapped. */
 /*
  * The tables below @walk[top] (exclusive) are missing for a 4 KiB page at
  * @iova: build the chain of @top new tables, the leaf entry in the lowest,
@@ -1229,6 +1225,9 @@ static __attribute__((noinline)) int map_one_walk(struct pgt *p, uint64_t iova, 
 	return rc;
 }
 
+/* One 4 KiB page: a straight descent (or the walk cache), building missing
+ * tables on the way (map_one_walk); -EEXIST when the page or a larger leaf
+ * is mapped. */
 static int map_one(struct pgt *p, uint64_t iova, uint64_t pa, uint64_t attr, struct pgt_gather *g)
 {
 	bool was_empty = g->end <= g->start;

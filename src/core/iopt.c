@@ -25,6 +25,7 @@
 
 #include "core/env.h"
 #include "core/iopt.h"
+#include "core/rbtree_augmented.h"
 
 #define IOPT_MIN_ALIGN	    4096ull
 #define IOPT_MAX_AUTO_ALIGN (1ull << 30) /* cap on auto-allocation alignment */
@@ -784,7 +785,7 @@ static inline __attribute__((always_inline)) int insert_at(struct iopt *iopt, co
 		iopt->rightmost = area;
 	}
 linked:
-	rb_insert_augmented(&iopt->areas, &area->node, &gap_cb);
+	rb_insert_augmented_inline(&iopt->areas, &area->node, &gap_cb);
 	iopt->nr_areas++;
 	iopt->mapped_bytes += len;
 	/* The next insert most likely goes right after this one. */
@@ -849,7 +850,7 @@ void iopt_remove(struct iopt *iopt, struct iopt_area *area)
 	} else {
 		iopt->rightmost = to_area(rb_prev(&area->node));
 	}
-	rb_erase_augmented(&iopt->areas, &area->node, &gap_cb);
+	rb_erase_augmented_inline(&iopt->areas, &area->node, &gap_cb);
 	iopt->nr_areas--;
 	iopt->mapped_bytes -= len;
 	iopt->hint_gap = s;

@@ -1,257 +1,33 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Intrusive red-black tree with parent pointers (CLRS chapter 13, with
- * NULL leaves standing for the black sentinel).
- *
- * Invariants: the root is black; a red node has no red child; every path
- * from a node down to a NULL leaf crosses the same number of black nodes.
- * Hence the height is at most 2 log2(n + 1).
+ * Intrusive red-black tree with parent pointers: the out-of-line API.  The
+ * rebalancing itself is in rbtree_augmented.h (always inline), so that an
+ * augmented tree can also instantiate it with its callbacks inlined.
  */
-#include "core/rbtree.h"
-
-static inline int is_red(const struct rb_node *n)
-{
-	return n && n->red;
-}
-
-/* Make @v take @u's place under @u's parent (v may be NULL). */
-static inline void replace_child(struct rb_root *root, struct rb_node *u, struct rb_node *v)
-{
-	struct rb_node *p = u->parent;
-
-	if (!p)
-		root->node = v;
-	else if (p->left == u)
-		p->left = v;
-	else
-		p->right = v;
-	if (v)
-		v->parent = p;
-}
-
-/*    x              y
- *   / \            / \
- *  a   y    ->    x   c
- *     / \        / \
- *    b   c      a   b
- */
-static inline void rotate_left(struct rb_root *root, struct rb_node *x,
-			       const struct rb_augment_callbacks *cb)
-{
-	struct rb_node *y = x->right;
-
-	x->right = y->left;
-	if (y->left)
-		y->left->parent = x;
-	replace_child(root, x, y);
-	y->left = x;
-	x->parent = y;
-	if (cb)
-		cb->rotate(x, y);
-}
-
-static inline void rotate_right(struct rb_root *root, struct rb_node *x,
-				const struct rb_augment_callbacks *cb)
-{
-	struct rb_node *y = x->left;
-
-	x->left = y->right;
-	if (y->right)
-		y->right->parent = x;
-	replace_child(root, x, y);
-	y->right = x;
-	x->parent = y;
-	if (cb)
-		cb->rotate(x, y);
-}
-
-/* Rebalance after linking the red leaf @n (cb: augmented tree, or NULL). */
-static inline __attribute__((always_inline)) void
-insert_fixup(struct rb_root *root, struct rb_node *n, const struct rb_augment_callbacks *cb)
-{
-	struct rb_node *p, *g, *u;
-
-	/* Only a red node under a red parent breaks an invariant. */
-	while ((p = n->parent) && p->red) {
-		g = p->parent; /* exists: a red node is never the root */
-		if (p == g->left) {
-			u = g->right;
-			if (is_red(u)) {
-				/* Recolour and move the problem two levels up. */
-				p->red = 0;
-				u->red = 0;
-				g->red = 1;
-				n = g;
-				continue;
-			}
-			if (n == p->right) {
-				/* Inner grandchild: turn it into an outer one. */
-				rotate_left(root, p, cb);
-				n = p;
-				p = n->parent;
-			}
-			p->red = 0;
-			g->red = 1;
-			rotate_right(root, g, cb);
-		} else {
-			u = g->left;
-			if (is_red(u)) {
-				p->red = 0;
-				u->red = 0;
-				g->red = 1;
-				n = g;
-				continue;
-			}
-			if (n == p->left) {
-				rotate_right(root, p, cb);
-				n = p;
-				p = n->parent;
-			}
-			p->red = 0;
-			g->red = 1;
-			rotate_left(root, g, cb);
-		}
-	}
-	root->node->red = 0;
-}
+#include "core/rbtree_augmented.h"
 
 void rb_link_insert(struct rb_root *root, struct rb_node *n, struct rb_node *parent,
 		    struct rb_node **link)
 {
 	rb_link_node(n, parent, link);
-	insert_fixup(root, n, NULL);
+	rb__insert_fixup(root, n, NULL);
 }
 
 void rb_insert_augmented(struct rb_root *root, struct rb_node *n,
 			 const struct rb_augment_callbacks *cb)
 {
-	insert_fixup(root, n, cb);
-}
-
-/*
- * @x (possibly NULL) carries an extra black; @xp is its parent.  Push the
- * extra black up, or absorb it with at most three rotations.
- */
-static inline __attribute__((always_inline)) void erase_fixup(struct rb_root *root,
-							      struct rb_node *x, struct rb_node *xp,
-							      const struct rb_augment_callbacks *cb)
-{
-	struct rb_node *w;
-
-	while (x != root->node && !is_red(x)) {
-		if (x == xp->left) {
-			w = xp->right; /* non-NULL: its side has black height >= 1 */
-			if (w->red) {
-				w->red = 0;
-				xp->red = 1;
-				rotate_left(root, xp, cb);
-				w = xp->right;
-			}
-			if (!is_red(w->left) && !is_red(w->right)) {
-				w->red = 1;
-				x = xp;
-				xp = x->parent;
-				continue;
-			}
-			if (!is_red(w->right)) {
-				w->left->red = 0;
-				w->red = 1;
-				rotate_right(root, w, cb);
-				w = xp->right;
-			}
-			w->red = xp->red;
-			xp->red = 0;
-			w->right->red = 0;
-			rotate_left(root, xp, cb);
-		} else {
-			w = xp->left;
-			if (w->red) {
-				w->red = 0;
-				xp->red = 1;
-				rotate_right(root, xp, cb);
-				w = xp->left;
-			}
-			if (!is_red(w->left) && !is_red(w->right)) {
-				w->red = 1;
-				x = xp;
-				xp = x->parent;
-				continue;
-			}
-			if (!is_red(w->left)) {
-				w->right->red = 0;
-				w->red = 1;
-				rotate_left(root, w, cb);
-				w = xp->left;
-			}
-			w->red = xp->red;
-			xp->red = 0;
-			w->left->red = 0;
-			rotate_right(root, xp, cb);
-		}
-		x = root->node;
-		break;
-	}
-	if (x)
-		x->red = 0;
-}
-
-static inline __attribute__((always_inline)) void erase(struct rb_root *root, struct rb_node *n,
-							const struct rb_augment_callbacks *cb)
-{
-	struct rb_node *x, *xp, *y, *from;
-	int removed_red;
-
-	if (!n->left || !n->right) {
-		/* At most one child: splice n out. */
-		x = n->left ? n->left : n->right;
-		xp = n->parent;
-		removed_red = n->red;
-		replace_child(root, n, x);
-		from = xp; /* lost n below it */
-	} else {
-		/* Two children: the successor y (no left child) takes n's place
-		 * and colour; the colour lost is y's, at y's old position. */
-		y = n->right;
-		while (y->left)
-			y = y->left;
-		removed_red = y->red;
-		x = y->right;
-		if (y->parent == n) {
-			xp = y;
-			if (cb)
-				cb->copy(n, y);
-		} else {
-			xp = y->parent;
-			replace_child(root, y, x);
-			y->right = n->right;
-			y->right->parent = y;
-			if (cb) {
-				cb->copy(n, y);
-				cb->propagate(xp, y);
-			}
-		}
-		replace_child(root, n, y);
-		y->left = n->left;
-		y->left->parent = y;
-		y->red = n->red;
-		from = y;
-	}
-	n->parent = n->left = n->right = NULL;
-	if (cb)
-		cb->propagate(from, NULL);
-	if (!removed_red)
-		erase_fixup(root, x, xp, cb);
+	rb__insert_fixup(root, n, cb);
 }
 
 void rb_erase(struct rb_root *root, struct rb_node *n)
 {
-	erase(root, n, NULL);
+	rb__erase(root, n, NULL);
 }
 
 void rb_erase_augmented(struct rb_root *root, struct rb_node *n,
 			const struct rb_augment_callbacks *cb)
 {
-	erase(root, n, cb);
+	rb__erase(root, n, cb);
 }
 
 struct rb_node *rb_first(const struct rb_root *root)

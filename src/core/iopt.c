@@ -53,7 +53,7 @@ struct iopt_blk {
 #define IOPT_BLK_RECS ((IOPT_BLK_BYTES - sizeof(struct iopt_blk)) / sizeof(struct iopt_area))
 _Static_assert(IOPT_BLK_RECS >= 16, "a record block holds a useful number of records");
 
-static void blk_put(struct iopt *iopt, struct iopt_area *a);
+static inline void blk_put(struct iopt *iopt, struct iopt_area *a);
 static inline void resv_win_reset(struct iopt *iopt);
 
 static inline struct iopt_area *to_area(const struct rb_node *n)
@@ -690,8 +690,16 @@ static __attribute__((noinline)) struct iopt_blk *blk_new(struct iopt *iopt)
 	return b;
 }
 
+/* An emptied block goes (rare: out of line, off the unmap path). */
+static __attribute__((noinline)) void blk_drop(struct iopt *iopt, struct iopt_blk *b)
+{
+	blk_unlink(iopt, b);
+	iopt->nr_blocks--;
+	uenv_free(b);
+}
+
 /* Give a record back to its block; the block goes when it is empty. */
-static void blk_put(struct iopt *iopt, struct iopt_area *a)
+static inline void blk_put(struct iopt *iopt, struct iopt_area *a)
 {
 	struct iopt_blk *b = a->blk;
 
@@ -699,11 +707,8 @@ static void blk_put(struct iopt *iopt, struct iopt_area *a)
 	if (!b->free)
 		blk_link(iopt, b);
 	b->free = a;
-	if (--b->used == 0) {
-		blk_unlink(iopt, b);
-		iopt->nr_blocks--;
-		uenv_free(b);
-	}
+	if (--b->used == 0)
+		blk_drop(iopt, b);
 }
 
 /* Take a record from the free list, else from a block (a new block may

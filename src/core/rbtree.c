@@ -51,34 +51,3 @@ struct rb_node *rb_last(const struct rb_root *root)
 		n = n->right;
 	return n;
 }
-
-struct rb_node *rb_next(const struct rb_node *n)
-{
-	const struct rb_node *p;
-
-	if (n->right) {
-		n = n->right;
-		while (n->left)
-			n = n->left;
-		return (struct rb_node *)n;
-	}
-	/* Climb until we come up from a left child. */
-	while ((p = n->parent) && n == p->right)
-		n = p;
-	return (struct rb_node *)p;
-}
-
-struct rb_node *rb_prev(const struct rb_node *n)
-{
-	const struct rb_node *p;
-
-	if (n->left) {
-		n = n->left;
-		while (n->right)
-			n = n->right;
-		return (struct rb_node *)n;
-	}
-	while ((p = n->parent) && n == p->left)
-		n = p;
-	return (struct rb_node *)p;
-}

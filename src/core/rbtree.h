@@ -83,7 +83,37 @@ void rb_erase_augmented(struct rb_root *root, struct rb_node *n,
 			const struct rb_augment_callbacks *cb);
 struct rb_node *rb_first(const struct rb_root *root);
 struct rb_node *rb_last(const struct rb_root *root);
-struct rb_node *rb_next(const struct rb_node *n);
-struct rb_node *rb_prev(const struct rb_node *n);
+/** In-order successor of @n, or NULL (inline: on the unmap path). */
+static inline struct rb_node *rb_next(const struct rb_node *n)
+{
+	const struct rb_node *p;
+
+	if (n->right) {
+		n = n->right;
+		while (n->left)
+			n = n->left;
+		return (struct rb_node *)n;
+	}
+	/* Climb until we come up from a left child. */
+	while ((p = n->parent) && n == p->right)
+		n = p;
+	return (struct rb_node *)p;
+}
+
+/** In-order predecessor of @n, or NULL. */
+static inline struct rb_node *rb_prev(const struct rb_node *n)
+{
+	const struct rb_node *p;
+
+	if (n->left) {
+		n = n->left;
+		while (n->right)
+			n = n->right;
+		return (struct rb_node *)n;
+	}
+	while ((p = n->parent) && n == p->left)
+		n = p;
+	return (struct rb_node *)p;
+}
 
 #endif

@@ -192,8 +192,35 @@ static inline void hwpt_gather_done(struct uiommu_hwpt *h, struct pgt_gather *g)
 		pgt_gather_release(h->pgt, g);
 	memset(g, 0, sizeof(*g));
 }
-/* Flush every installation of @h for the gathered range; frees gathered tables. */
-int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g);
+/* hwpt_flush_gather when @h has several installations or nested children:
+ * one batch and one wait per unit. */
+int hwpt_flush_general(struct uiommu_hwpt *h, struct pgt_gather *g);
+
+/* Invalidate what @g touched on every unit that walks @h (and nested
+ * children, whose cached translations include @h's stage 2), one batch and
+ * one wait per unit; then free the table pages @g collected.  Inline: the
+ * common case (one unit, no children) is one family call on the unmap path. */
+static inline int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g)
+{
+	if (g->end <= g->start && !pgt_gather_has_pages(g))
+		return 0;
+	if (h->nr_inst != 1 || h->children)
+		return hwpt_flush_general(h, g);
+
+	struct uiommu_unit *u = h->inst[0].unit;
+	struct fam_flush f = {
+		.did = h->inst[0].did,
+		.iova = g->start,
+		.size = g->end - g->start,
+		.pgsize = g->pgsize ? g->pgsize : UENV_PAGE_SIZE,
+		.leaf_only = !g->tables_freed,
+		.fmt = h->cfg.fmt,
+	};
+	int rc = uiommu_family_ops_get(u->family)->flush(u, &f, 1);
+
+	hwpt_gather_done(h, g);
+	return rc;
+}
 
 static inline void ctx_lock(struct uiommu_ctx *c)
 {

@@ -199,37 +199,8 @@ void hwpt_install_put(struct uiommu_hwpt *h, struct uiommu_unit *u)
 	}
 }
 
-/* Invalidate what @g touched on every unit that walks @h (and nested
- * children, whose cached translations include @h's stage 2), one batch
- * and one wait per unit; then free the table pages @g collected. */
-static int hwpt_flush_general(struct uiommu_hwpt *h, struct pgt_gather *g);
-
-int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g)
-{
-	int rc;
-
-	if (g->end <= g->start && !pgt_gather_has_pages(g))
-		return 0;
-	if (h->nr_inst != 1 || h->children)
-		return hwpt_flush_general(h, g);
-	/* The common case: one unit, no nested children. */
-	struct uiommu_unit *u = h->inst[0].unit;
-	struct fam_flush f = {
-		.did = h->inst[0].did,
-		.iova = g->start,
-		.size = g->end - g->start,
-		.pgsize = g->pgsize ? g->pgsize : UENV_PAGE_SIZE,
-		.leaf_only = !g->tables_freed,
-		.fmt = h->cfg.fmt,
-	};
-
-	rc = uiommu_family_ops_get(u->family)->flush(u, &f, 1);
-	hwpt_gather_done(h, g);
-	return rc;
-}
-
 /* Several units, or nested children: one batch per unit. */
-static __attribute__((noinline)) int hwpt_flush_general(struct uiommu_hwpt *h, struct pgt_gather *g)
+int hwpt_flush_general(struct uiommu_hwpt *h, struct pgt_gather *g)
 {
 	struct {
 		struct uiommu_unit *u;

@@ -322,7 +322,9 @@ out:
 	return rc;
 }
 
-static int unmap_range(struct uiommu_ioas *ioas, uint64_t start, uint64_t last, uint64_t *unmapped)
+/* Inline: uiommu_ioas_unmap is one function on the unmap path. */
+static inline __attribute__((always_inline)) int
+unmap_range(struct uiommu_ioas *ioas, uint64_t start, uint64_t last, uint64_t *unmapped)
 {
 	struct iopt *iopt = &ioas->iopt;
 	struct iopt_area *first, *a, *next;

@@ -83,37 +83,34 @@ void rb_erase_augmented(struct rb_root *root, struct rb_node *n,
 			const struct rb_augment_callbacks *cb);
 struct rb_node *rb_first(const struct rb_root *root);
 struct rb_node *rb_last(const struct rb_root *root);
-/** In-order successor of @n, or NULL (inline: on the unmap path). */
-static inline struct rb_node *rb_next(const struct rb_node *n)
+/* One in-order step from @n towards side @d (1: successor, 0: predecessor),
+ * or NULL. */
+static inline struct rb_node *rb__step(const struct rb_node *n, int d)
 {
 	const struct rb_node *p;
 
-	if (n->right) {
-		n = n->right;
-		while (n->left)
-			n = n->left;
+	if (n->child[d]) {
+		n = n->child[d];
+		while (n->child[!d])
+			n = n->child[!d];
 		return (struct rb_node *)n;
 	}
-	/* Climb until we come up from a left child. */
-	while ((p = n->parent) && n == p->right)
+	/* Climb until we come up from the other side. */
+	while ((p = n->parent) && n == p->child[d])
 		n = p;
 	return (struct rb_node *)p;
+}
+
+/** In-order successor of @n, or NULL (inline: on the unmap path). */
+static inline struct rb_node *rb_next(const struct rb_node *n)
+{
+	return rb__step(n, 1);
 }
 
 /** In-order predecessor of @n, or NULL. */
 static inline struct rb_node *rb_prev(const struct rb_node *n)
 {
-	const struct rb_node *p;
-
-	if (n->left) {
-		n = n->left;
-		while (n->right)
-			n = n->right;
-		return (struct rb_node *)n;
-	}
-	while ((p = n->parent) && n == p->left)
-		n = p;
-	return (struct rb_node *)p;
+	return rb__step(n, 0);
 }
 
 #endif

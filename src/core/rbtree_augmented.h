@@ -39,43 +39,34 @@ rb__replace_child(struct rb_root *root, struct rb_node *u, struct rb_node *v)
 		v->parent = p;
 }
 
-/*    x              y
+/*
+ * Rotate @x down to side @d (0: left, 1: right); its child y on the other
+ * side rises.  d = 0:
+ *    x              y
  *   / \            / \
  *  a   y    ->    x   c
  *     / \        / \
  *    b   c      a   b
+ * d = 1 is the mirror image.
  */
 static inline __attribute__((always_inline)) void
-rb__rotate_left(struct rb_root *root, struct rb_node *x, const struct rb_augment_callbacks *cb)
+rb__rotate(struct rb_root *root, struct rb_node *x, int d, const struct rb_augment_callbacks *cb)
 {
-	struct rb_node *y = x->right;
+	struct rb_node *y = x->child[!d];
 
-	x->right = y->left;
-	if (y->left)
-		y->left->parent = x;
+	x->child[!d] = y->child[d];
+	if (y->child[d])
+		y->child[d]->parent = x;
 	rb__replace_child(root, x, y);
-	y->left = x;
+	y->child[d] = x;
 	x->parent = y;
 	if (cb)
 		cb->rotate(x, y);
 }
 
-static inline __attribute__((always_inline)) void
-rb__rotate_right(struct rb_root *root, struct rb_node *x, const struct rb_augment_callbacks *cb)
-{
-	struct rb_node *y = x->left;
-
-	x->left = y->right;
-	if (y->right)
-		y->right->parent = x;
-	rb__replace_child(root, x, y);
-	y->right = x;
-	x->parent = y;
-	if (cb)
-		cb->rotate(x, y);
-}
-
-/* Rebalance after linking the red leaf @n (cb: augmented tree, or NULL). */
+/* Rebalance after linking the red leaf @n (cb: augmented tree, or NULL).
+ * d is the side of the parent under the grandparent; the cases for d = 1
+ * are the mirror images of those for d = 0. */
 static inline __attribute__((always_inline)) void
 rb__insert_fixup(struct rb_root *root, struct rb_node *n, const struct rb_augment_callbacks *cb)
 {
@@ -84,50 +75,35 @@ rb__insert_fixup(struct rb_root *root, struct rb_node *n, const struct rb_augmen
 	/* Only a red node under a red parent breaks an invariant. */
 	while ((p = n->parent) && p->red) {
 		g = p->parent; /* exists: a red node is never the root */
-		if (p == g->left) {
-			u = g->right;
-			if (rb__is_red(u)) {
-				/* Recolour and move the problem two levels up. */
-				p->red = 0;
-				u->red = 0;
-				g->red = 1;
-				n = g;
-				continue;
-			}
-			if (n == p->right) {
-				/* Inner grandchild: turn it into an outer one. */
-				rb__rotate_left(root, p, cb);
-				n = p;
-				p = n->parent;
-			}
+		int d = p == g->right;
+
+		u = g->child[!d];
+		if (rb__is_red(u)) {
+			/* Recolour and move the problem two levels up. */
 			p->red = 0;
+			u->red = 0;
 			g->red = 1;
-			rb__rotate_right(root, g, cb);
-		} else {
-			u = g->left;
-			if (rb__is_red(u)) {
-				p->red = 0;
-				u->red = 0;
-				g->red = 1;
-				n = g;
-				continue;
-			}
-			if (n == p->left) {
-				rb__rotate_right(root, p, cb);
-				n = p;
-				p = n->parent;
-			}
-			p->red = 0;
-			g->red = 1;
-			rb__rotate_left(root, g, cb);
+			n = g;
+			continue;
 		}
+		if (n == p->child[!d]) {
+			/* Inner grandchild: turn it into an outer one. */
+			rb__rotate(root, p, d, cb);
+			n = p;
+			p = n->parent;
+		}
+		p->red = 0;
+		g->red = 1;
+		rb__rotate(root, g, !d, cb);
 	}
 	root->node->red = 0;
 }
 
 /*
  * @x (possibly NULL) carries an extra black; @xp is its parent.  Push the
- * extra black up, or absorb it with at most three rotations.
+ * extra black up, or absorb it with at most three rotations.  d is x's
+ * side under xp (x NULL: the side whose child is NULL; the sibling w is
+ * never NULL, its side has black height >= 1).
  */
 static inline __attribute__((always_inline)) void
 rb__erase_fixup(struct rb_root *root, struct rb_node *x, struct rb_node *xp,
@@ -136,55 +112,31 @@ rb__erase_fixup(struct rb_root *root, struct rb_node *x, struct rb_node *xp,
 	struct rb_node *w;
 
 	while (x != root->node && !rb__is_red(x)) {
-		if (x == xp->left) {
-			w = xp->right; /* non-NULL: its side has black height >= 1 */
-			if (w->red) {
-				w->red = 0;
-				xp->red = 1;
-				rb__rotate_left(root, xp, cb);
-				w = xp->right;
-			}
-			if (!rb__is_red(w->left) && !rb__is_red(w->right)) {
-				w->red = 1;
-				x = xp;
-				xp = x->parent;
-				continue;
-			}
-			if (!rb__is_red(w->right)) {
-				w->left->red = 0;
-				w->red = 1;
-				rb__rotate_right(root, w, cb);
-				w = xp->right;
-			}
-			w->red = xp->red;
-			xp->red = 0;
-			w->right->red = 0;
-			rb__rotate_left(root, xp, cb);
-		} else {
-			w = xp->left;
-			if (w->red) {
-				w->red = 0;
-				xp->red = 1;
-				rb__rotate_right(root, xp, cb);
-				w = xp->left;
-			}
-			if (!rb__is_red(w->left) && !rb__is_red(w->right)) {
-				w->red = 1;
-				x = xp;
-				xp = x->parent;
-				continue;
-			}
-			if (!rb__is_red(w->left)) {
-				w->right->red = 0;
-				w->red = 1;
-				rb__rotate_left(root, w, cb);
-				w = xp->left;
-			}
-			w->red = xp->red;
-			xp->red = 0;
-			w->left->red = 0;
-			rb__rotate_right(root, xp, cb);
+		int d = x != xp->left;
+
+		w = xp->child[!d];
+		if (w->red) {
+			w->red = 0;
+			xp->red = 1;
+			rb__rotate(root, xp, d, cb);
+			w = xp->child[!d];
 		}
+		if (!rb__is_red(w->left) && !rb__is_red(w->right)) {
+			w->red = 1;
+			x = xp;
+			xp = x->parent;
+			continue;
+		}
+		if (!rb__is_red(w->child[!d])) {
+			w->child[d]->red = 0;
+			w->red = 1;
+			rb__rotate(root, w, !d, cb);
+			w = xp->child[!d];
+		}
+		w->red = xp->red;
+		xp->red = 0;
+		w->child[!d]->red = 0;
+		rb__rotate(root, xp, d, cb);
 		x = root->node;
 		break;
 	}

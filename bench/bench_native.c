@@ -180,7 +180,7 @@ static const struct uiommu_model_io nullq_io = {.read = nullq_read, .write = nul
 
 static int nullq_install(void)
 {
-	const struct uiommu_model_io *io = unit->regs.model;
+	const struct uiommu_model_io *io = unit_regs(unit)->model;
 	void *m = vtd_of(unit)->model;
 	uint64_t iqa = io->read(m, VTD_REG_IQA, 8);
 
@@ -193,7 +193,7 @@ static int nullq_install(void)
 	if (!nq_base || nq_iqh != (io->read(m, VTD_REG_IQT, 8) & VTD_IQT_QT))
 		return -EIO;
 	real_io = io;
-	unit->regs.model = &nullq_io;
+	unit_regs(unit)->model = &nullq_io;
 	return 0;
 }
 
@@ -573,8 +573,8 @@ int main(int argc, char **argv)
 	uiommu_unit_get_caps(unit, &caps);
 	calibrate();
 	if (shim_on) {
-		real_io = unit->regs.model;
-		unit->regs.model = &timed_io;
+		real_io = unit_regs(unit)->model;
+		unit_regs(unit)->model = &timed_io;
 	}
 	rc = check();
 	if (rc)
@@ -610,7 +610,7 @@ int main(int argc, char **argv)
 		_exit(0);
 	}
 	if (shim_on)
-		unit->regs.model = real_io;
+		unit_regs(unit)->model = real_io;
 	(void)uiommu_device_detach(dev, UIOMMU_NO_PASID);
 	(void)uiommu_device_remove(dev);
 	(void)uiommu_ioas_destroy(ioas);

@@ -32,6 +32,6 @@ u walk nic 0x200000
 echo
 echo "=== Give everything back"
 u reset
-if [ -e "/dev/shm/uiommu-$state" ]; then echo "state file left behind!"; exit 1; fi
+if [ -e "/dev/shm/uiommu-$(id -u)/$state" ]; then echo "state file left behind!"; exit 1; fi
 echo "nothing left in /dev/shm"
 trap - EXIT

@@ -25,6 +25,8 @@ struct cli_opts {
 	const char *acpi_dir; /* --acpi DIR: table dump instead of /sys */
 	const char *model;    /* --model FAMILY[:CFG]: the built-in model (state.c) */
 	const char *state;    /* --state NAME: name of the shared state (state.c) */
+	uint32_t wait_ms;     /* --wait SECS: how long to wait for the state's lock */
+	bool wait_set;
 };
 
 /* @argc/@argv: the verb's arguments (global options removed). */
@@ -78,8 +80,10 @@ int cmd_acpi_decode(const struct cli_opts *opts, int argc, char **argv);
 
 /* Open or adopt the state named by --state (default "model-<family>" with
  * --model, else "hw"); creates a model state with one model unit on first
- * use.  Prints the reason and returns CLI_FAILED on failure (-EBUSY: names
- * the owning process). */
+ * use.  The state's lock is held until cli_state_close (so that the
+ * command sees and leaves the state whole), waiting at most --wait
+ * seconds for it.  Prints the reason and returns CLI_FAILED on failure
+ * (a timeout names the process holding the lock). */
 int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_ctx **ctx);
 /* Leave the state for the next process (translation goes on). */
 void cli_state_close(struct uiommu_ctx *ctx);
@@ -182,5 +186,7 @@ int cmd_faults(const struct cli_opts *opts, int argc, char **argv);
 int cmd_apply(const struct cli_opts *opts, int argc, char **argv);
 int cmd_show(const struct cli_opts *opts, int argc, char **argv);
 int cmd_reset(const struct cli_opts *opts, int argc, char **argv);
+int cmd_state_users(const struct cli_opts *opts, int argc, char **argv);
+int cmd_state_check(const struct cli_opts *opts, int argc, char **argv);
 
 #endif

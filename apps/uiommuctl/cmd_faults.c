@@ -2,10 +2,10 @@
 /*
  * uiommuctl faults [--follow], dma (model DMA), reset.
  *
- * `faults --follow` is the owner of the state while it runs: other commands
- * are refused with the owner's PID until it stops (SIGINT/SIGTERM: it
- * leaves the state cleanly).  Killed with SIGKILL it leaves the state owned
- * by a dead process; the next command adopts it (translation never stops).
+ * `faults --follow` polls until SIGINT/SIGTERM, taking the state's lock for
+ * each poll only, so other commands run beside it.  Killed with SIGKILL
+ * while it holds the lock, the next command takes the lock over (the
+ * kernel drops the dead process's session lock); translation never stops.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -146,7 +146,11 @@ int cmd_faults(const struct cli_opts *opts, int argc, char **argv)
 		return rc;
 	if (!follow && opts->json)
 		arr = json_array();
+	if (follow)
+		uiommu_ctx_unlock(ctx); /* taken per poll below */
 	do {
+		if (follow)
+			(void)uiommu_ctx_lock(ctx, UINT32_MAX, NULL);
 		n = uiommu_poll(ctx, ev, POLL_BURST);
 		for (uint16_t i = 0; i < n; i++) {
 			if (arr) {
@@ -163,6 +167,8 @@ int cmd_faults(const struct cli_opts *opts, int argc, char **argv)
 			}
 		}
 		fflush(stdout);
+		if (follow)
+			uiommu_ctx_unlock(ctx);
 		total += n;
 		if (!n && follow && !stop)
 			nanosleep(&ts, NULL);
@@ -285,22 +291,3 @@ out:
 }
 
 /* --------------------------------------------------------------- reset */
-
-int cmd_reset(const struct cli_opts *opts, int argc, char **argv)
-{
-	struct uiommu_ctx *ctx;
-	int rc;
-
-	(void)argv;
-	if (argc)
-		return CLI_USAGE;
-	rc = cli_state_open(opts, CLI_STATE_NOCREATE, &ctx);
-	if (rc)
-		return rc;
-	/* Detach everything, give the units back, free tables and buffers,
-	 * delete the state file. */
-	uiommu_ctx_destroy(ctx);
-	if (!opts->json)
-		printf("state '%s' reset: nothing left\n", cli_state_name(opts));
-	return CLI_OK;
-}

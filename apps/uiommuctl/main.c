@@ -54,7 +54,11 @@ static const struct cli_cmd cli_commands[] = {
 	 cmd_apply},
 	{"show", NULL, "--svg FILE|--dot [FILE]", "picture of the address spaces and their devices",
 	 cmd_show},
-	{"reset", NULL, "", "give everything back and delete the state", cmd_reset},
+	{"reset", NULL, "[--force]",
+	 "give everything back and delete the state (--force: even in use, or corrupt)", cmd_reset},
+	{"state", "users", "", "the other processes that have the state open", cmd_state_users},
+	{"state", "check", "", "check the whole state for consistency (exit 1 on a problem)",
+	 cmd_state_check},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -88,6 +92,7 @@ static void usage(FILE *f)
 		   "  --acpi DIR     read ACPI tables from DIR instead of /sys/firmware/acpi/tables\n"
 		   "  --model vtd[:CFG]  use the built-in model (CFG: capability string, e.g. smts=0)\n"
 		   "  --state NAME   shared state to create or adopt (default model-vtd / hw)\n"
+		   "  --wait SECS    wait at most SECS for another command to finish (default 5)\n"
 		   "  -h, --help     this help; 'uiommuctl OBJECT VERB --help' for one command\n"
 		   "\nExit status: 0 ok, 1 operation failed, 2 usage error.\n");
 }
@@ -132,6 +137,16 @@ static int strip_globals(struct cli_opts *o, int argc, char **argv, bool *help)
 				return -1;
 			}
 			*(a[2] == 'm' ? &o->model : &o->state) = argv[++i];
+		} else if (!strcmp(a, "--wait") || !strncmp(a, "--wait=", 7)) {
+			const char *v = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
+			uint64_t secs;
+
+			if (!v || cli_parse_u64(v, &secs) || secs > 3600) {
+				cli_err("--wait wants a number of seconds (0 to 3600)");
+				return -1;
+			}
+			o->wait_ms = (uint32_t)secs * 1000u;
+			o->wait_set = true;
 		} else if (!strncmp(a, "--model=", 8)) {
 			o->model = a + 8;
 		} else if (!strncmp(a, "--state=", 8)) {

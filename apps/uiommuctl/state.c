@@ -55,7 +55,7 @@ int cli_fail(int rc, const char *fmt, ...)
 	return CLI_FAILED;
 }
 
-/* "NNN (cmdline)" of a process, for "in use by" messages. */
+/* "NNN (cmdline)" of a process, for "held by" messages. */
 static void proc_desc(uint32_t pid, char *buf, size_t len)
 {
 	char path[64], cmd[160] = "";
@@ -77,25 +77,47 @@ static void proc_desc(uint32_t pid, char *buf, size_t len)
 
 static int report_open_error(const struct uiommu_env_opts *eo, int rc)
 {
-	uint32_t pid = 0;
-	char who[200];
+	char path[512] = "";
 
-	if (rc == -EBUSY && uiommu_state_owner(eo, &pid) == 0 && pid) {
-		proc_desc(pid, who, sizeof(who));
-		cli_err("state '%s' is in use by process %s: one owner at a time; stop it "
-			"(or wait) and retry",
-			eo->name, who);
-		return CLI_FAILED;
-	}
-	if (rc == -EBUSY)
-		cli_err("state '%s' is in use by another process", eo->name);
-	else if (rc == -EADDRINUSE)
+	(void)uiommu_state_path(eo, path, sizeof(path));
+	if (rc == -EADDRINUSE)
 		cli_err("state '%s': the arena's fixed address is taken in this process "
 			"(UIOMMU_ARENA_BASE)",
 			eo->name);
+	else if (rc == -EPERM)
+		cli_err("state '%s' (%s): refused: not a private state file of this user "
+			"(see the log line above)",
+			eo->name, path);
+	else if (rc == -EUCLEAN)
+		cli_err("state '%s' (%s) is corrupt (see the log lines above); 'uiommuctl "
+			"--state %s reset --force' deletes it",
+			eo->name, path, eo->name);
 	else
-		cli_fail(rc, "cannot open state '%s'", eo->name);
+		cli_fail(rc, "cannot open state '%s' (%s)", eo->name, path);
 	return CLI_FAILED;
+}
+
+/* Hold the state's lock for the whole command (bounded wait). */
+static int state_lock(const struct cli_opts *o, struct uiommu_ctx *ctx, const char *name)
+{
+	uint32_t pid = 0;
+	char who[200];
+	int rc = uiommu_ctx_lock(ctx, o->wait_set ? o->wait_ms : 5000u, &pid);
+
+	if (!rc)
+		return CLI_OK;
+	if (rc == -ETIMEDOUT) {
+		if (pid) {
+			proc_desc(pid, who, sizeof(who));
+			cli_err("state '%s' is busy: process %s has held its lock for more "
+				"than %u s (--wait SECS to wait longer)",
+				name, who, (o->wait_set ? o->wait_ms : 5000u) / 1000u);
+		} else {
+			cli_err("state '%s' is busy (--wait SECS to wait longer)", name);
+		}
+		return CLI_FAILED;
+	}
+	return cli_fail(rc, "state '%s': cannot take its lock", name);
 }
 
 /* "vtd" or "vtd:CFG". */
@@ -150,6 +172,10 @@ int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_c
 		if (rc)
 			return report_open_error(&eo, rc);
 		state_model = true;
+		if (state_lock(o, ctx, eo.name)) {
+			uiommu_ctx_detach(ctx);
+			return CLI_FAILED;
+		}
 		if (!uiommu_ctx_adopted(ctx) && !uiommu_unit_next(ctx, NULL)) {
 			rc = add_model_unit(ctx, fam, cfg);
 			if (rc) {
@@ -165,6 +191,10 @@ int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_c
 	rc = uiommu_ctx_create(&eo, &ctx);
 	if (rc == 0) {
 		state_model = true;
+		if (state_lock(o, ctx, eo.name)) {
+			uiommu_ctx_detach(ctx);
+			return CLI_FAILED;
+		}
 		*out = ctx;
 		return CLI_OK;
 	}
@@ -189,6 +219,10 @@ int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_c
 	if (rc)
 		return report_open_error(&eo, rc);
 	state_model = false;
+	if (state_lock(o, ctx, eo.name)) {
+		uiommu_ctx_detach(ctx);
+		return CLI_FAILED;
+	}
 	*out = ctx;
 	return CLI_OK;
 }

@@ -57,13 +57,24 @@ struct uiommu_viommu;
  * Create a context, initialising the environment (EAL when the DPDK backend
  * is used and EAL is not yet up; or the shared arena).  With a shared
  * backend and an existing state of that name, the state is adopted: every
- * object created by the earlier process is there again.
+ * object created by the earlier process is there again.  Any number of
+ * processes may have the same state adopted at once: every call that
+ * reads or changes it takes the state's lock, so each sees the state
+ * before or after another's call, never in between.
+ *
+ * State files live in DIR/uiommu-EUID/NAME (DIR: /dev/shm, or the
+ * hugetlbfs mount), a directory of mode 0700; a file that is a symlink, is
+ * not owned by the effective user, is writable by group or others, or has
+ * another name is refused (-EPERM), and so is a file whose contents do not
+ * check out (-EUCLEAN, with a log line saying what is wrong).
  *
  * @param opts  NULL for defaults (DPDK backend, EAL with --no-huge).
  * @param out   the context.
- * @return 0, -ENOMEM, -EINVAL, -EEXIST (shared state exists and !create ...),
- *         -ENOENT (shared state missing and !opts->create), -EBUSY (owned by
- *         a live process).
+ * @return 0, -ENOMEM, -EINVAL (bad name, UIOMMU_ARENA_BASE or options),
+ *         -ENOENT (shared state missing and !opts->create), -EPERM (refused
+ *         file or directory), -EUCLEAN (corrupt state), -EADDRINUSE (the
+ *         arena's fixed address is taken in this process), -EBUSY (this
+ *         process already has a context).
  */
 int uiommu_ctx_create(const struct uiommu_env_opts *opts, struct uiommu_ctx **out);
 
@@ -81,6 +92,21 @@ void uiommu_ctx_detach(struct uiommu_ctx *ctx);
 
 /** True when the context was adopted from an earlier process. */
 bool uiommu_ctx_adopted(const struct uiommu_ctx *ctx);
+
+/**
+ * Hold the state's lock across several calls, so that other processes see
+ * all of them or none of them; waits at most @timeout_ms (UINT32_MAX: no
+ * bound).  Nests: each successful call needs one uiommu_ctx_unlock().
+ * Every other call takes the lock itself; this is for callers that want
+ * a bounded wait or a consistent view across calls (uiommuctl holds it for
+ * a whole command).  A holder that died holding the lock (kill -9) is
+ * detected by the kernel-held session lock of its state file, not by pid.
+ * @return 0, -ETIMEDOUT (*holder_pid, if not NULL: the holder's pid when
+ *         known, else 0), -EINVAL.
+ */
+int uiommu_ctx_lock(struct uiommu_ctx *ctx, uint32_t timeout_ms, uint32_t *holder_pid);
+/** Release one level of uiommu_ctx_lock(). */
+void uiommu_ctx_unlock(struct uiommu_ctx *ctx);
 
 /**@}*/
 /* ------------------------------------------------------------------ */
@@ -640,13 +666,32 @@ struct uiommu_unit_info {
 int uiommu_unit_get_info(const struct uiommu_unit *unit, struct uiommu_unit_info *out);
 
 /**
- * Who owns a shared state now: *pid receives the process ID recorded as its
- * owner (0: none; it may be dead).  Must be called without a live context
- * in this process (typically after uiommu_ctx_create() said -EBUSY).
- * @return 0, -ENOENT (no such state), -EBUSY (this process has a context),
- * -EINVAL.
+ * The path of the state file @opts names (shared backends), for messages
+ * and tools.  @return 0, -EINVAL (bad name or backend), -ENAMETOOLONG.
  */
-int uiommu_state_owner(const struct uiommu_env_opts *opts, uint32_t *pid);
+int uiommu_state_path(const struct uiommu_env_opts *opts, char *buf, size_t len);
+
+/**
+ * The other processes that have @ctx's shared state open now: up to @max of
+ * their pids in @pids.  @return how many there are (0 for a private arena).
+ */
+int uiommu_state_users(struct uiommu_ctx *ctx, uint32_t *pids, uint32_t max);
+
+/**
+ * Check the whole state (an fsck): the arena's bookkeeping, every object
+ * and list, every cross-reference.  Each problem found is passed to @cb
+ * (may be NULL) as one line of text.
+ * @return the number of problems (0: consistent), or -EINVAL.
+ */
+int uiommu_state_check(struct uiommu_ctx *ctx, void (*cb)(void *arg, const char *msg), void *arg);
+
+/**
+ * Delete the state file @opts names without adopting it: for a state that
+ * cannot be adopted (corrupt).  Processes that have it open keep their
+ * mapping.  Hardware it programmed keeps translating until it is taken
+ * over again or reset.  @return 0, -ENOENT, -EPERM, -EINVAL.
+ */
+int uiommu_state_remove(const struct uiommu_env_opts *opts);
 
 /**@}*/
 

@@ -4,16 +4,18 @@
  *
  * Every object lives in the arena (uenv_zalloc) and embeds a struct
  * uobj header.  Plain pointers between objects are fine because the arena
- * is mapped at one address in every process (see env.h); the only
- * process-local members are marked "(local)" and are re-bound when a
- * process adopts the state (family unit_adopt, pgt_bind).
+ * is mapped at one address in every process (see env.h).  Nothing
+ * process-local is stored in an object: a unit's register access lives in
+ * a per-process table indexed by the unit's slot (unit_regs), bound when a
+ * process first takes the lock after the set of units changed.
  *
  * Creation: allocate -> initialise -> publish in the context's lists; on
  * failure unwind in reverse through labels named for what they undo.
  *
- * Lock order: ctx->lock is the only lock on the control path; every public
- * control call takes it.  The data path (poll) takes it too (it is cheap
- * and uncontended in the one-owner design).
+ * Lock order: ctx->lock -> arena lock (env) -> model locks.  ctx->lock is
+ * the one lock of the object model: every public call that reads or
+ * changes state takes it, in any number of processes at once; it nests
+ * within a thread (uiommu_ctx_lock holds it across calls).
  */
 #ifndef UIOMMU_CORE_H
 #define UIOMMU_CORE_H
@@ -54,12 +56,12 @@ struct uiommu_ctx {
 #define UIOMMU_CTX_MAGIC 0x75696f6d6d753031ULL /* "uiommu01" */
 	uenv_lock_t lock;
 	uint32_t next_id;
-	uint32_t owner_pid; /* process driving the hardware queues */
+	uint32_t nr_units;
 	struct list_head objs[UOBJ_VIOMMU + 1];
 #define UOBJ_HASH 256
 	struct list_head id_hash[UOBJ_HASH];
-	uint32_t nr_units;
-	bool adopted;	     /* (local) this process adopted the state */
+	uint64_t units_gen;  /* bumped when a unit comes or goes */
+	uint64_t bind_next;  /* hands out unit bind generations */
 	struct ctx_ext *ext; /* tool state: DMA buffers, object names (buf.c, introspect.c) */
 };
 
@@ -80,8 +82,9 @@ struct uiommu_unit {
 	int numa_node;
 	struct uiommu_unit_caps caps;
 	struct uiommu_hw_info hw_info;
-	struct uiommu_regio regs; /* (local) register access */
-	void *priv;		  /* family driver state (arena) */
+	uint32_t slot;	   /* index of its register access in unit_local[] */
+	uint64_t bind_gen; /* unique per unit: a process re-binds when it differs */
+	void *priv;	   /* family driver state (arena) */
 	/* Domain IDs: bitmap of IDs in use (bit set = used). */
 	uint64_t *did_map;
 	uint32_t did_words;
@@ -168,8 +171,11 @@ void *uobj_next(struct uiommu_ctx *ctx, enum uobj_type type, void *prev);
 int unit_did_alloc(struct uiommu_unit *u, uint32_t *did);
 void unit_did_free(struct uiommu_unit *u, uint32_t did);
 
-/* Table memory for pgt: uenv pages. */
+/* Table memory for pgt: uenv pages, a provider shared by processes. */
+#define UIOMMU_PGT_MEM_ID 1u
 extern const struct pgt_mem_ops uiommu_pgt_mem;
+/* Register uiommu_pgt_mem in this process (at context create/adopt). */
+void uiommu_pgt_mem_register(void);
 
 /* HWPT <-> IOAS plumbing (hwpt.c). */
 int hwpt_paging_create(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint32_t flags,
@@ -222,14 +228,45 @@ static inline int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g)
 	return rc;
 }
 
+/* ---- process-local register access, per unit slot ---- */
+struct unit_local {
+	uint64_t bind_gen; /* the unit bound here (0: none) */
+	struct uiommu_regio regs;
+};
+extern struct unit_local uiommu_unit_local[UIOMMU_MAX_UNITS];
+static inline struct uiommu_regio *unit_regs(const struct uiommu_unit *u)
+{
+	return &uiommu_unit_local[u->slot & (UIOMMU_MAX_UNITS - 1)].regs;
+}
+/* Register access that answers all-ones and drops writes: what a unit this
+ * process could not bind reads as (its polls then time out cleanly). */
+void unit_regs_set_dead(struct uiommu_regio *r);
+/* Bind/release this process's access to @u's registers (unit.c). */
+int unit_local_bind(struct uiommu_unit *u);
+void unit_local_release(uint32_t slot);
+
+/* ---- the state lock ---- */
+/* Per thread: how deep this thread holds ctx->lock (it nests). */
+extern __thread unsigned int uiommu_lock_depth __attribute__((tls_model("initial-exec")));
+/* Process-local: the units_gen this process's bindings match. */
+extern uint64_t uiommu_local_units_gen;
+/* After taking the lock: re-bind units (@recovered: the last holder died
+ * holding it). */
+void ctx_lock_slow(struct uiommu_ctx *c, int recovered);
+
 static inline void ctx_lock(struct uiommu_ctx *c)
 {
-	uenv_lock(&c->lock);
+	if (uiommu_lock_depth++)
+		return;
+	int r = uenv_lock(&c->lock);
 	uenv_sync(); /* shared state: map what another process added */
+	if (__builtin_expect(r != 0 || c->units_gen != uiommu_local_units_gen, 0))
+		ctx_lock_slow(c, r);
 }
 static inline void ctx_unlock(struct uiommu_ctx *c)
 {
-	uenv_unlock(&c->lock);
+	if (--uiommu_lock_depth == 0)
+		uenv_unlock(&c->lock);
 }
 
 #endif

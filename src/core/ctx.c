@@ -12,9 +12,14 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "core/check.h"
 #include "core/ctx_ext.h"
 
 static struct uiommu_ctx *live_ctx; /* (local) the context of this process */
+static bool live_adopted;	    /* (local) it was adopted, not created */
+
+__thread unsigned int uiommu_lock_depth __attribute__((tls_model("initial-exec")));
+uint64_t uiommu_local_units_gen;
 
 /* /uiommu/objects: counts per object type (telemetry thread: take the lock). */
 static int ctx_telemetry(struct uenv_kv *kv, int max)
@@ -91,38 +96,79 @@ void *uobj_next(struct uiommu_ctx *ctx, enum uobj_type type, void *prev)
 
 /* ------------------------------------------------------------- context */
 
-static int ctx_adopt(struct uiommu_ctx *ctx)
+/*
+ * Taken the lock and found the units changed since this process last
+ * looked (or the previous holder died holding the lock): bind this
+ * process's register access to every unit that is new to it, release
+ * what belonged to units that are gone.
+ */
+void ctx_lock_slow(struct uiommu_ctx *ctx, int recovered)
 {
-	struct uobj *o;
-	int rc;
+	uint64_t seen = 0;
 
-	if (ctx->magic != UIOMMU_CTX_MAGIC)
-		return -EINVAL;
-	if (ctx->owner_pid != (uint32_t)getpid() && uenv_pid_alive(ctx->owner_pid)) {
-		UENV_LOG(CORE, ERR, "shared state is owned by live process %u", ctx->owner_pid);
-		return -EBUSY;
+	if (recovered > 0)
+		UENV_LOG(CORE, WARNING,
+			 "the previous holder of the state lock died holding it; checking "
+			 "the state");
+	for (struct uobj *o = uobj_next(ctx, UOBJ_UNIT, NULL); o; o = uobj_next(ctx, UOBJ_UNIT, o)) {
+		struct uiommu_unit *u = (struct uiommu_unit *)o;
+		uint32_t slot = u->slot & (UIOMMU_MAX_UNITS - 1);
+
+		seen |= 1ull << slot;
+		if (uiommu_unit_local[slot].bind_gen != u->bind_gen)
+			(void)unit_local_bind(u);
 	}
-	/* Re-bind everything process-local: register mappings, table memory ops. */
-	for (o = uobj_next(ctx, UOBJ_UNIT, NULL); o; o = uobj_next(ctx, UOBJ_UNIT, o)) {
+	for (uint32_t slot = 0; slot < UIOMMU_MAX_UNITS; slot++)
+		if (!(seen & (1ull << slot)) && uiommu_unit_local[slot].bind_gen)
+			unit_local_release(slot);
+	uiommu_local_units_gen = ctx->units_gen;
+}
+
+/* Release this process's register mappings (it leaves the state). */
+static void ctx_local_release_all(struct uiommu_ctx *ctx)
+{
+	for (struct uobj *o = uobj_next(ctx, UOBJ_UNIT, NULL); o; o = uobj_next(ctx, UOBJ_UNIT, o)) {
 		struct uiommu_unit *u = (struct uiommu_unit *)o;
 		const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
-		if (!ops || !ops->unit_adopt)
-			return -EOPNOTSUPP;
-		rc = ops->unit_adopt(u);
-		if (rc) {
-			UENV_LOG(CORE, ERR, "unit %u: cannot adopt: %s", u->obj.id, strerror(-rc));
-			return rc;
-		}
+
+		if (uiommu_unit_local[u->slot & (UIOMMU_MAX_UNITS - 1)].bind_gen && ops &&
+		    ops->unit_leave)
+			ops->unit_leave(u);
 	}
-	for (o = uobj_next(ctx, UOBJ_HWPT, NULL); o; o = uobj_next(ctx, UOBJ_HWPT, o)) {
-		struct uiommu_hwpt *h = (struct uiommu_hwpt *)o;
-		if (h->pgt)
-			pgt_bind(h->pgt, &uiommu_pgt_mem, NULL);
+	for (uint32_t slot = 0; slot < UIOMMU_MAX_UNITS; slot++)
+		unit_local_release(slot);
+	uiommu_local_units_gen = 0;
+}
+
+/* A process adopts existing state: check the root, then bind every unit
+ * (every unit must be reachable from this process, or the adoption fails). */
+static int ctx_adopt(struct uiommu_ctx *ctx)
+{
+	int rc = 0;
+
+	if (!uenv_is_meta(ctx, sizeof(*ctx)) || ctx->magic != UIOMMU_CTX_MAGIC) {
+		UENV_LOG(CORE, ERR, "corrupt state: the root object is not a context");
+		return -EUCLEAN;
 	}
-	ctx->owner_pid = (uint32_t)getpid();
-	ctx->adopted = true;
-	ctx->lock.v = 0; /* no process of ours holds it now */
-	return 0;
+	ctx_lock(ctx);
+	rc = ctx_check(ctx, NULL);
+	if (rc) {
+		ctx_unlock(ctx);
+		return rc;
+	}
+	for (struct uobj *o = uobj_next(ctx, UOBJ_UNIT, NULL); o && !rc;
+	     o = uobj_next(ctx, UOBJ_UNIT, o)) {
+		struct uiommu_unit *u = (struct uiommu_unit *)o;
+
+		if (uiommu_unit_local[u->slot & (UIOMMU_MAX_UNITS - 1)].bind_gen != u->bind_gen)
+			rc = unit_local_bind(u);
+	}
+	if (!rc)
+		uiommu_local_units_gen = ctx->units_gen;
+	ctx_unlock(ctx);
+	if (rc)
+		ctx_local_release_all(ctx);
+	return rc;
 }
 
 int uiommu_ctx_create(const struct uiommu_env_opts *opts, struct uiommu_ctx **out)
@@ -139,6 +185,7 @@ int uiommu_ctx_create(const struct uiommu_env_opts *opts, struct uiommu_ctx **ou
 	if (rc)
 		return rc;
 	uenv_telemetry_set_objects(ctx_telemetry);
+	uiommu_pgt_mem_register();
 	root = uenv_root_slot();
 	if (uenv_adopted() && *root) {
 		ctx = *root;
@@ -146,6 +193,7 @@ int uiommu_ctx_create(const struct uiommu_env_opts *opts, struct uiommu_ctx **ou
 		if (rc)
 			goto err_env;
 		live_ctx = ctx;
+		live_adopted = true;
 		*out = ctx;
 		return 0;
 	}
@@ -155,13 +203,15 @@ int uiommu_ctx_create(const struct uiommu_env_opts *opts, struct uiommu_ctx **ou
 		goto err_env;
 	}
 	ctx->magic = UIOMMU_CTX_MAGIC;
-	ctx->owner_pid = (uint32_t)getpid();
 	for (unsigned int i = 0; i < sizeof(ctx->objs) / sizeof(ctx->objs[0]); i++)
 		list_init(&ctx->objs[i]);
 	for (unsigned int i = 0; i < UOBJ_HASH; i++)
 		list_init(&ctx->id_hash[i]);
-	*root = ctx;
+	uiommu_local_units_gen = 0;
+	/* Published last: a process that adopts the file sees a whole context. */
+	__atomic_store_n(root, (void *)ctx, __ATOMIC_RELEASE);
 	live_ctx = ctx;
+	live_adopted = false;
 	*out = ctx;
 	return 0;
 
@@ -170,9 +220,43 @@ err_env:
 	return rc;
 }
 
+int uiommu_ctx_lock(struct uiommu_ctx *ctx, uint32_t timeout_ms, uint32_t *holder_pid)
+{
+	uint64_t ns;
+	int r;
+
+	if (holder_pid)
+		*holder_pid = 0;
+	if (!ctx || ctx != live_ctx)
+		return -EINVAL;
+	if (uiommu_lock_depth) {
+		uiommu_lock_depth++;
+		return 0;
+	}
+	ns = timeout_ms == UINT32_MAX ? UINT64_MAX : (uint64_t)timeout_ms * 1000000ull;
+	r = uenv_lock_timed(&ctx->lock, ns);
+	if (r < 0) {
+		if (holder_pid)
+			*holder_pid = uenv_lock_holder(&ctx->lock, NULL);
+		return r;
+	}
+	uiommu_lock_depth = 1;
+	uenv_sync();
+	if (r != 0 || ctx->units_gen != uiommu_local_units_gen)
+		ctx_lock_slow(ctx, r);
+	return 0;
+}
+
+void uiommu_ctx_unlock(struct uiommu_ctx *ctx)
+{
+	if (!ctx || ctx != live_ctx || !uiommu_lock_depth)
+		return;
+	ctx_unlock(ctx);
+}
+
 bool uiommu_ctx_adopted(const struct uiommu_ctx *ctx)
 {
-	return ctx && ctx->adopted;
+	return ctx && ctx == live_ctx && live_adopted;
 }
 
 /* Tear everything down in dependency order. */
@@ -238,29 +322,35 @@ void uiommu_ctx_destroy(struct uiommu_ctx *ctx)
 {
 	if (!ctx || ctx != live_ctx)
 		return;
+	ctx_lock(ctx);
 	ctx_teardown(ctx);
 	*uenv_root_slot() = NULL;
 	ctx->magic = 0;
+	uiommu_lock_depth = 0;
+	uenv_unlock(&ctx->lock);
 	uenv_free(ctx);
 	live_ctx = NULL;
+	live_adopted = false;
+	for (uint32_t slot = 0; slot < UIOMMU_MAX_UNITS; slot++)
+		unit_local_release(slot);
+	uiommu_local_units_gen = 0;
 	uenv_fini(true);
 }
 
 void uiommu_ctx_detach(struct uiommu_ctx *ctx)
 {
-	struct uobj *o;
-
 	if (!ctx || ctx != live_ctx)
 		return;
-	for (o = uobj_next(ctx, UOBJ_UNIT, NULL); o; o = uobj_next(ctx, UOBJ_UNIT, o)) {
-		struct uiommu_unit *u = (struct uiommu_unit *)o;
-		const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
-		if (ops && ops->unit_leave)
-			ops->unit_leave(u);
-	}
-	ctx->owner_pid = 0;
-	ctx->adopted = false;
+	if (!uiommu_lock_depth)
+		ctx_lock(ctx);
+	else
+		uiommu_lock_depth++;
+	ctx_local_release_all(ctx);
+	/* Whatever depth the caller held the lock at: it goes with us. */
+	uiommu_lock_depth = 0;
+	uenv_unlock(&ctx->lock);
 	live_ctx = NULL;
+	live_adopted = false;
 	uenv_fini(false);
 }
 

@@ -188,12 +188,8 @@ void uenv_relax(void)
 	rte_pause();
 }
 
-/*
- * A spinlock in shared memory.  The holder's pid is recorded so that a
- * process killed while holding it (kill -9) does not wedge every later
- * process: after spinning a while, a waiter checks whether the holder
- * still exists and takes the lock over if not.
- */
+/* A process that is gone or a zombie.  Used for messages ("held by ...")
+ * only: the lock's take-over does not trust pids. */
 bool uenv_pid_alive(uint32_t pid)
 {
 	char path[64], buf[256];
@@ -219,70 +215,140 @@ bool uenv_pid_alive(uint32_t pid)
 }
 
 /*
- * The lock records its holder's pid (for take-over when the holder dies).
- * getpid() is a system call (glibc no longer caches it), ~100 ns: twice per
- * map it was the largest single cost.  Cache it, and forget it in a child
- * created by fork() (pthread_atfork handler, registered before the first
- * value is cached, so no fork can slip between the two).
+ * Sessions (see env.h).  The session and the pid are cached (getpid() is a
+ * system call) and forgotten in a child created by fork(): the child shares
+ * its parent's open file description, hence its OFD lock, so it must take
+ * a session of its own.  The handler is registered before the first value
+ * is cached, so no fork can slip between the two.
  */
+uint64_t uenv_self_sid;
 uint32_t uenv_self_pid;
 
-static void self_pid_forget(void)
+static void session_forget(void)
 {
+	__atomic_store_n(&uenv_self_sid, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&uenv_self_pid, 0, __ATOMIC_RELAXED);
+	env_arena_session_forget(true);
 }
 
-static void self_pid_register(void)
+static void session_register(void)
 {
-	(void)pthread_atfork(NULL, NULL, self_pid_forget);
+	(void)pthread_atfork(NULL, NULL, session_forget);
 }
 
-uint32_t uenv_lock_self(void)
+uint64_t uenv_session(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	uint32_t pid = __atomic_load_n(&uenv_self_pid, __ATOMIC_RELAXED);
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	uint64_t sid = __atomic_load_n(&uenv_self_sid, __ATOMIC_ACQUIRE);
 
-	if (__builtin_expect(pid != 0, 1))
-		return pid;
-	(void)pthread_once(&once, self_pid_register);
-	pid = (uint32_t)getpid();
-	__atomic_store_n(&uenv_self_pid, pid, __ATOMIC_RELAXED);
-	return pid;
+	if (__builtin_expect(sid != 0, 1))
+		return sid;
+	(void)pthread_once(&once, session_register);
+	pthread_mutex_lock(&mu);
+	sid = __atomic_load_n(&uenv_self_sid, __ATOMIC_ACQUIRE);
+	if (!sid) {
+		uint32_t pid = (uint32_t)getpid();
+
+		__atomic_store_n(&uenv_self_pid, pid, __ATOMIC_RELAXED);
+		/* A shared arena gives a session slot; otherwise the session is
+		 * private to this process (slot 0). */
+		if (env_arena_session(&sid) != 0)
+			sid = (uint64_t)pid << 16;
+		__atomic_store_n(&uenv_self_sid, sid, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&mu);
+	return sid;
 }
 
-void uenv_lock_slow(uenv_lock_t *l)
+/* The arena was mapped or unmapped: the next lock takes a new session. */
+void env_session_reset(void)
 {
-	uint32_t self = uenv_lock_self();
+	__atomic_store_n(&uenv_self_sid, 0, __ATOMIC_RELEASE);
+}
+
+bool uenv_session_alive(uint64_t sid, uint32_t *pid)
+{
+	int r;
+
+	if (pid)
+		*pid = 0;
+	if (sid == __atomic_load_n(&uenv_self_sid, __ATOMIC_RELAXED)) {
+		if (pid)
+			*pid = uenv_self_pid;
+		return true; /* another thread of ours */
+	}
+	r = env_arena_session_alive(sid, pid);
+	if (r >= 0)
+		return r == 1;
+	/* No shared arena: only this process uses the lock. */
+	if (pid)
+		*pid = (uint32_t)(sid >> 16);
+	return true;
+}
+
+#define LOCK_SPINS	   512
+#define LOCK_NAP_NS	   20000ull    /* between tries once spinning is over */
+#define LOCK_CHECK_NS	   2000000ull  /* how often the holder's life is checked */
+
+int uenv_lock_slow(uenv_lock_t *l, uint64_t timeout_ns)
+{
+	uint64_t self = uenv_session();
+	uint64_t start = 0, last_check = 0;
 	unsigned int spins = 0;
 
 	for (;;) {
-		uint32_t expect = 0;
+		uint64_t cur = 0;
 
-		if (__atomic_compare_exchange_n(&l->v, &expect, 1, false, __ATOMIC_ACQUIRE,
+		if (__atomic_compare_exchange_n(&l->v, &cur, self, false, __ATOMIC_ACQUIRE,
 						__ATOMIC_RELAXED)) {
-			__atomic_store_n(&l->owner_pid, self, __ATOMIC_RELAXED);
-			return;
+			l->holder_pid = uenv_self_pid;
+			return 0;
 		}
-		if (++spins < 4096) {
+		if (++spins < LOCK_SPINS) {
 			rte_pause();
 			continue;
 		}
-		spins = 0;
-		uint32_t owner = __atomic_load_n(&l->owner_pid, __ATOMIC_RELAXED);
-		if (owner && owner != self && !uenv_pid_alive(owner)) {
-			/* Holder died: take over. */
-			if (__atomic_compare_exchange_n(&l->owner_pid, &owner, self, false,
-							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-				__atomic_store_n(&l->v, 1, __ATOMIC_RELAXED);
-				UENV_LOG(ENV, WARNING, "lock holder pid %u died; lock taken over",
-					 owner);
-				return;
+		uint64_t now = uenv_now_ns();
+		if (!start)
+			start = last_check = now;
+		if (now - last_check >= LOCK_CHECK_NS) {
+			last_check = now;
+			if (cur && !uenv_session_alive(cur, NULL)) {
+				/* The holder died holding it: take it over. */
+				if (__atomic_compare_exchange_n(&l->v, &cur, self, false,
+								__ATOMIC_ACQUIRE,
+								__ATOMIC_RELAXED)) {
+					UENV_LOG(ENV, WARNING,
+						 "lock holder (session %llu, pid %u) died; "
+						 "lock taken over",
+						 (unsigned long long)cur, l->holder_pid);
+					l->holder_pid = uenv_self_pid;
+					return 1;
+				}
+				continue;
 			}
 		}
-		usleep(50);
+		if (timeout_ns != UINT64_MAX && now - start >= timeout_ns)
+			return -ETIMEDOUT;
+		struct timespec ts = {0, (long)LOCK_NAP_NS};
+		nanosleep(&ts, NULL);
 	}
 }
 
+/* Who holds @l: its pid (0 if free or unknown) and whether it is alive. */
+uint32_t uenv_lock_holder(const uenv_lock_t *l, bool *alive)
+{
+	uint64_t sid = __atomic_load_n(&l->v, __ATOMIC_RELAXED);
+	uint32_t pid = 0;
+	bool a = sid && uenv_session_alive(sid, &pid);
+
+	if (alive)
+		*alive = a;
+	if (!pid)
+		pid = l->holder_pid;
+	return sid ? pid : 0;
+}
 
 /* ------------------------------------------------------------------ NUMA */
 

@@ -15,6 +15,15 @@ uint64_t env_pagemap_phys(const void *va);
 uint64_t env_arena_virt2iova(const void *va, uint64_t *contig);
 enum uiommu_mem_backend env_backend(void);
 
+/* Lock sessions (env.c <-> env_mem.c). */
+/* 0 and *sid: a session of the shared arena; -ENOENT: no shared arena. */
+int env_arena_session(uint64_t *sid);
+/* 1 alive, 0 dead, -1 no shared arena to ask. */
+int env_arena_session_alive(uint64_t sid, uint32_t *pid);
+/* Drop this process's session slot (@after_fork: only forget it). */
+void env_arena_session_forget(bool after_fork);
+void env_session_reset(void);
+
 /* DPDK memzone glue (env_dpdk.c) */
 struct env_mz {
 	void *va;

@@ -34,13 +34,23 @@
 #include "core/env_internal.h"
 
 #define ARENA_MAGIC	   0x75696f6d6d754152ull /* "uiommuAR" */
-#define ARENA_VERSION	   5 /* 2: chunk_meta.clean; 3: chunk_meta.count; 4: hwpt.flush_on_map; 5: pgt pieces, iopt B-tree */
+#define ARENA_VERSION	   6 /* 2: chunk_meta.clean; 3: chunk_meta.count; 4: hwpt.flush_on_map; 5: pgt pieces, iopt B-tree; 6: session lock, no process-local pointers */
 #define ARENA_MAX_CHUNKS   4096
 #define ARENA_HASH	   65536 /* power of two; at most half of it used (ARENA_MAX_FRAMES) */
 #define ARENA_MAX_FRAMES   (ARENA_HASH / 2)
 #define ARENA_HDR_LEN	   ((uint64_t)UENV_CHUNK_SIZE)
 #define ARENA_DEFAULT_BASE 0x5e0000000000ull
 #define ARENA_DEFAULT_MAX  (4ull << 30)
+#define ARENA_LIMIT_MAX	   (1ull << 40) /* largest arena a state file may declare */
+/* The fixed address must leave room below the top of the user address
+ * space (47 bits on x86-64 and arm64 with 4-level tables). */
+#define ARENA_VA_MIN	   (1ull << 32)
+#define ARENA_VA_END	   (1ull << 47)
+/* Lock sessions: slot s of a state file is held by the process that has an
+ * OFD write lock on byte SESS_LOCK_OFF + s of the file (far past any data:
+ * locks may lie beyond the end of a file). */
+#define ARENA_SESS_SLOTS   1024u
+#define SESS_LOCK_OFF	   (1ll << 50)
 #define PAGES_PER_CHUNK	   (UENV_CHUNK_SIZE / UENV_PAGE_SIZE)
 #define FRAME_SHIFT	   20 /* hash granule: 1 MiB (the smallest chunk) */
 
@@ -113,6 +123,14 @@ struct arena {
 	int32_t vhash[ARENA_HASH];
 	int32_t ihash[ARENA_HASH];
 	struct chunk chunks[ARENA_MAX_CHUNKS];
+	/* Lock sessions (env.h): the generation and pid of the process that
+	 * took each slot last; sess_next hands out generations. */
+	uint64_t sess_next;
+	struct arena_sess {
+		uint64_t gen;
+		uint32_t pid;
+		uint32_t pad;
+	} sess[ARENA_SESS_SLOTS];
 };
 _Static_assert(sizeof(struct arena) <= ARENA_HDR_LEN, "arena header fits its 2 MiB");
 
@@ -120,6 +138,11 @@ _Static_assert(sizeof(struct arena) <= ARENA_HDR_LEN, "arena header fits its 2 M
 static struct arena *A;
 static int arena_fd = -1;
 static uint64_t mapped_len; /* shared backends: bytes of the file mapped here */
+/* Shared backends: base and size of the reservation, as validated at open
+ * (never re-read from the file: it is input). */
+static uint64_t loc_base, loc_max;
+static int sess_fd = -1;     /* this process's own open of the state file */
+static uint32_t sess_slot;   /* 0: none */
 static bool adopted;
 static char arena_path[512];
 static unsigned long fail_countdown;
@@ -160,8 +183,10 @@ static void hash_put(int32_t *h, uint64_t addr, int32_t idx)
 {
 	uint64_t frame = addr >> FRAME_SHIFT;
 
-	for (uint32_t i = hslot(frame);; i = (i + 1) & (ARENA_HASH - 1)) {
-		if (h[i] == HASH_EMPTY || h[i] == HASH_TOMB) {
+	/* At most half the slots are used (ARENA_MAX_FRAMES), so a free one is
+	 * always found; the bound only guards a corrupted table. */
+	for (uint32_t i = hslot(frame), n = 0; n < ARENA_HASH; i = (i + 1) & (ARENA_HASH - 1), n++) {
+		if (h[i] < 0) {
 			h[i] = idx;
 			return;
 		}
@@ -178,8 +203,8 @@ static int32_t hash_get(const int32_t *h, uint64_t addr, bool by_iova)
 
 		if (c == HASH_EMPTY)
 			return -1;
-		if (c < 0)
-			continue;
+		if (c < 0 || (uint32_t)c >= A->nr_chunks)
+			continue; /* tombstone (or a corrupted slot: never followed) */
 		const struct chunk *ck = &A->chunks[c];
 		uint64_t start = by_iova ? ck->iova : (uint64_t)(uintptr_t)ck->va;
 		if (addr >= start && addr - start < ck->len)
@@ -246,14 +271,26 @@ static bool shared_backend(void)
 /* Map file bytes [mapped_len, file_len) at their fixed addresses. */
 static int shared_sync_mapping(void)
 {
-	if (!shared_backend() || mapped_len >= A->file_len)
+	uint64_t want_len;
+
+	if (!shared_backend())
 		return 0;
-	void *want = (void *)(uintptr_t)(A->base + mapped_len);
-	void *p = mmap(want, A->file_len - mapped_len, PROT_READ | PROT_WRITE,
+	want_len = __atomic_load_n(&A->file_len, __ATOMIC_ACQUIRE);
+	if (mapped_len >= want_len)
+		return 0;
+	/* The length is read from the file: never map outside the range
+	 * reserved at open. */
+	if (want_len > loc_max || (want_len & (UENV_CHUNK_SIZE - 1))) {
+		UENV_LOG(ENV, ERR, "%s: arena length 0x%llx out of range: not mapped",
+			 arena_path, (unsigned long long)want_len);
+		return -EIO;
+	}
+	void *want = (void *)(uintptr_t)(loc_base + mapped_len);
+	void *p = mmap(want, want_len - mapped_len, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_FIXED, arena_fd, (off_t)mapped_len);
 	if (p == MAP_FAILED)
 		return -errno;
-	mapped_len = A->file_len;
+	mapped_len = want_len;
 	return 0;
 }
 
@@ -287,7 +324,7 @@ static int backend_grab(uint64_t len, uint64_t align, int node, bool contig, str
 	if (contig && A->backend == UIOMMU_MEM_SHARED_HUGE && len > UENV_CHUNK_SIZE)
 		return -ENOMEM; /* hugepages are contiguous only 2 MiB at a time */
 	uint64_t off = A->file_len;
-	if (off + len > A->max)
+	if (off + len > loc_max)
 		return -ENOMEM;
 	if (ftruncate(arena_fd, (off_t)(off + len)) < 0)
 		return -errno;
@@ -298,7 +335,7 @@ static int backend_grab(uint64_t len, uint64_t align, int node, bool contig, str
 		(void)ftruncate(arena_fd, (off_t)off);
 		return rc;
 	}
-	ck->va = (uint8_t *)(uintptr_t)(A->base + off);
+	ck->va = (uint8_t *)(uintptr_t)(loc_base + off);
 	ck->len = len;
 	ck->file_off = off;
 	env_numa_bind(ck->va, len, node);
@@ -839,6 +876,46 @@ uint16_t *uenv_page_count(void *va)
 	return &m->count[((uint8_t *)va - base) / UENV_PAGE_SIZE];
 }
 
+bool uenv_in_arena(const void *p, size_t size)
+{
+	const struct chunk *ck = chunk_of_va(p);
+
+	return ck && size <= ck->len &&
+	       (uint64_t)((const uint8_t *)p - ck->va) <= ck->len - size;
+}
+
+bool uenv_is_meta(const void *p, size_t size)
+{
+	struct chunk *ck;
+	const struct chunk_meta *m;
+	uint64_t off;
+	uint32_t page;
+
+	if (!p || !size)
+		return false;
+	ck = chunk_of_va(p);
+	if (!ck)
+		return false;
+	off = (uint64_t)((const uint8_t *)p - ck->va);
+	if (ck->kind == CK_DEDICATED || ck->kind == CK_META)
+		return !ck->dma_block && off == 0 && size <= ck->len;
+	if (ck->kind != CK_STD)
+		return false;
+	m = (const struct chunk_meta *)ck->va;
+	page = (uint32_t)(off / UENV_PAGE_SIZE);
+	if (page >= m->npages || page >= PAGES_PER_CHUNK)
+		return false;
+	if (m->tag[page] >= PG_SLAB0 && m->tag[page] < PG_SLAB0 + SLAB_CLASSES) {
+		size_t osz = 1u << (SLAB_MIN_SHIFT + (m->tag[page] - PG_SLAB0));
+
+		return (off % UENV_PAGE_SIZE) % osz == 0 && size <= osz;
+	}
+	if (m->tag[page] == PG_RUN_HEAD && (off % UENV_PAGE_SIZE) == 0)
+		return size <= (uint64_t)m->run[page] * UENV_PAGE_SIZE &&
+		       m->run[page] <= m->npages - page;
+	return false;
+}
+
 uint64_t env_arena_virt2iova(const void *va, uint64_t *contig)
 {
 	struct chunk *ck = chunk_of_va(va);
@@ -921,44 +998,477 @@ static int init_dpdk(const struct uiommu_env_opts *o)
 	return 0;
 }
 
-static uint64_t arena_base(void)
+/* UIOMMU_ARENA_BASE: a number (C notation), 2 MiB aligned, with room for
+ * @max bytes below the top of the user address space. */
+static int arena_base(uint64_t max, uint64_t *out)
 {
 	const char *s = getenv("UIOMMU_ARENA_BASE");
+	char *end;
+	uint64_t b;
 
-	return s ? strtoull(s, NULL, 0) : ARENA_DEFAULT_BASE;
+	if (!s) {
+		*out = ARENA_DEFAULT_BASE;
+		return 0;
+	}
+	errno = 0;
+	b = strtoull(s, &end, 0);
+	if (errno || end == s || *end || *s == '-' || (b & (UENV_CHUNK_SIZE - 1)) ||
+	    b < ARENA_VA_MIN || b >= ARENA_VA_END || max > ARENA_VA_END - b) {
+		UENV_LOG(ENV, ERR,
+			 "UIOMMU_ARENA_BASE=\"%s\": want a 2 MiB-aligned address in "
+			 "[0x%llx, 0x%llx - arena size)",
+			 s, (unsigned long long)ARENA_VA_MIN, (unsigned long long)ARENA_VA_END);
+		return -EINVAL;
+	}
+	*out = b;
+	return 0;
 }
+
+/*
+ * Where state files live: DIR/uiommu-EUID/NAME, the directory 0700 and
+ * owned by the effective user, so that nobody else can plant, replace or
+ * link a file there.  DIR is /dev/shm, or the hugetlbfs mount.
+ */
+static int state_dir_path(const struct uiommu_env_opts *o, char *buf, size_t len)
+{
+	bool huge = o->backend == UIOMMU_MEM_SHARED_HUGE;
+	const char *dir = huge ? (o->huge_dir ? o->huge_dir : "/dev/hugepages") : "/dev/shm";
+
+	if ((size_t)snprintf(buf, len, "%s/uiommu-%u", dir, (unsigned int)geteuid()) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int state_name_ok(const char *name)
+{
+	if (!*name || strlen(name) > 64 || name[0] == '.')
+		return -EINVAL;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			return -EINVAL;
+	return 0;
+}
+
+int uenv_state_path(const struct uiommu_env_opts *o, char *buf, size_t len)
+{
+	const char *name = o->name ? o->name : "default";
+	char dir[448];
+	int rc = state_name_ok(name);
+
+	if (rc)
+		return rc;
+	rc = state_dir_path(o, dir, sizeof(dir));
+	if (rc)
+		return rc;
+	if ((size_t)snprintf(buf, len, "%s/%s", dir, name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Open (@create: make) the per-user state directory; refuse one that is
+ * not ours, not a directory, or open to others. */
+static int state_dir_open(const struct uiommu_env_opts *o, bool create)
+{
+	char dir[448];
+	struct stat st;
+	int rc = state_dir_path(o, dir, sizeof(dir)), fd;
+
+	if (rc)
+		return rc;
+	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -ELOOP || rc == -ENOTDIR)
+			UENV_LOG(ENV, ERR, "%s: not a directory (a symlink?): refused", dir);
+		return rc == -ELOOP ? -EPERM : rc;
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+		UENV_LOG(ENV, ERR,
+			 "%s: owned by uid %u with mode %03o; want uid %u, mode 0700: refused",
+			 dir, (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 0777),
+			 (unsigned int)geteuid());
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+/* A state file we may trust as much as our own memory: a regular file of
+ * the effective user, writable by nobody else, with no other name. */
+static int state_file_check(int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) ||
+	    st.st_nlink != 1) {
+		UENV_LOG(ENV, ERR,
+			 "%s: not a state file of this user (type %o, uid %u, mode %03o, "
+			 "%u links): refused",
+			 path, (unsigned int)(st.st_mode & S_IFMT), (unsigned int)st.st_uid,
+			 (unsigned int)(st.st_mode & 0777), (unsigned int)st.st_nlink);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------ header checks */
+
+#define BAD(...)                                                                   \
+	do {                                                                       \
+		UENV_LOG(ENV, ERR, "%s: corrupt state: " __VA_ARGS__);             \
+		return -EUCLEAN;                                                   \
+	} while (0)
+
+/* The part of the header read before anything is mapped. */
+static int header_check_fixed(const struct arena *h, enum uiommu_mem_backend be, uint64_t size)
+{
+	if (h->magic != ARENA_MAGIC || h->version != ARENA_VERSION) {
+		UENV_LOG(ENV, ERR, "%s: not a uiommu state file (or another version)", arena_path);
+		return -EINVAL;
+	}
+	if (h->backend != (uint32_t)be)
+		BAD("backend %u, opened as %u", arena_path, h->backend, (unsigned int)be);
+	if ((h->base & (UENV_CHUNK_SIZE - 1)) || h->base < ARENA_VA_MIN || h->base >= ARENA_VA_END)
+		BAD("base 0x%llx", arena_path, (unsigned long long)h->base);
+	if (!h->max || (h->max & (UENV_CHUNK_SIZE - 1)) || h->max > ARENA_LIMIT_MAX ||
+	    h->max > ARENA_VA_END - h->base)
+		BAD("size 0x%llx", arena_path, (unsigned long long)h->max);
+	if (h->file_len < ARENA_HDR_LEN || (h->file_len & (UENV_CHUNK_SIZE - 1)) ||
+	    h->file_len > h->max || h->file_len > size)
+		BAD("length 0x%llx (file 0x%llx, arena 0x%llx)", arena_path,
+		    (unsigned long long)h->file_len, (unsigned long long)size,
+		    (unsigned long long)h->max);
+	if (size > h->max)
+		BAD("file larger than its arena", arena_path);
+	if (h->iova_is_va != (be == UIOMMU_MEM_SHARED_SHM))
+		BAD("address mode %u", arena_path, h->iova_is_va);
+	if (h->chunk_len != UENV_CHUNK_SIZE)
+		BAD("chunk size 0x%llx", arena_path, (unsigned long long)h->chunk_len);
+	return 0;
+}
+
+static bool page_tag_ok(uint8_t t)
+{
+	return t <= PG_SLAB0 + SLAB_CLASSES - 1;
+}
+
+/* One standard chunk's bookkeeping page. */
+static int chunk_meta_check(uint32_t idx, const struct chunk *ck)
+{
+	const struct chunk_meta *m = (const struct chunk_meta *)ck->va;
+	uint32_t used = 0;
+
+	if (m->npages != ck->len / UENV_PAGE_SIZE || m->idx != idx)
+		BAD("chunk %u: %u pages, index %u", arena_path, idx, m->npages, m->idx);
+	if (!(m->used[0] & 1) || m->tag[0] != PG_META)
+		BAD("chunk %u: bookkeeping page not reserved", arena_path, idx);
+	for (uint32_t p = 0; p < m->npages; p++) {
+		bool u = m->used[p / 64] & (1ull << (p % 64));
+
+		used += u;
+		if (!page_tag_ok(m->tag[p]) || (u != (m->tag[p] != PG_FREE)))
+			BAD("chunk %u page %u: tag %u, used %d", arena_path, idx, p, m->tag[p], u);
+		if (m->tag[p] == PG_RUN_HEAD) {
+			uint32_t n = m->run[p];
+
+			if (!n || n > m->npages - p)
+				BAD("chunk %u page %u: run of %u", arena_path, idx, p, n);
+			for (uint32_t q = p + 1; q < p + n; q++)
+				if (m->tag[q] != PG_RUN_TAIL)
+					BAD("chunk %u page %u: run broken", arena_path, idx, q);
+		} else if (m->tag[p] == PG_RUN_TAIL) {
+			if (!p || (m->tag[p - 1] != PG_RUN_HEAD && m->tag[p - 1] != PG_RUN_TAIL))
+				BAD("chunk %u page %u: stray run tail", arena_path, idx, p);
+		}
+	}
+	for (uint32_t w = m->npages / 64; w < PAGES_PER_CHUNK / 64; w++)
+		if (m->used[w])
+			BAD("chunk %u: used bits past its end", arena_path, idx);
+	if (m->nfree != m->npages - used)
+		BAD("chunk %u: %u free pages recorded, %u counted", arena_path, idx, m->nfree,
+		    m->npages - used);
+	return 0;
+}
+
+/* Is @p the start of an object slot of slab class @c in a live slab page? */
+static bool slab_slot_ok(const void *p, int c)
+{
+	struct chunk *ck = chunk_of_va(p);
+	const struct chunk_meta *m;
+	uint64_t off;
+	uint32_t page;
+
+	if (!ck || ck->kind != CK_STD)
+		return false;
+	m = (const struct chunk_meta *)ck->va;
+	off = (uint64_t)((const uint8_t *)p - ck->va);
+	page = (uint32_t)(off / UENV_PAGE_SIZE);
+	if (page >= m->npages || m->tag[page] != PG_SLAB0 + c)
+		return false;
+	return (off % UENV_PAGE_SIZE) % (1u << (SLAB_MIN_SHIFT + c)) == 0;
+}
+
+/*
+ * Everything the arena's own code follows: the chunk table, each chunk's
+ * bookkeeping, the look-up hashes, the slab free lists, the session table.
+ * Run under the arena lock when a process adopts a state: a corrupted or
+ * hostile file gives an error here, not a wild access later.
+ */
+static int arena_check(void)
+{
+	uint32_t frames = 0;
+
+	if (A->nr_chunks > ARENA_MAX_CHUNKS)
+		BAD("%u chunks", arena_path, A->nr_chunks);
+	for (uint32_t i = 0; i < A->nr_chunks; i++) {
+		const struct chunk *ck = &A->chunks[i];
+
+		if (ck->kind == CK_NONE)
+			continue;
+		if (ck->kind > CK_META || !ck->len || (ck->len & (UENV_CHUNK_SIZE - 1)) ||
+		    ck->file_off < ARENA_HDR_LEN || (ck->file_off & (UENV_CHUNK_SIZE - 1)) ||
+		    ck->len > A->file_len || ck->file_off > A->file_len - ck->len ||
+		    (uint64_t)(uintptr_t)ck->va != loc_base + ck->file_off)
+			BAD("chunk %u: kind %u, 0x%llx bytes at file offset 0x%llx", arena_path, i,
+			    ck->kind, (unsigned long long)ck->len,
+			    (unsigned long long)ck->file_off);
+		if (ck->kind == CK_STD && ck->len != A->chunk_len)
+			BAD("chunk %u: standard chunk of 0x%llx bytes", arena_path, i,
+			    (unsigned long long)ck->len);
+		if (A->iova_is_va ? ck->iova != (uint64_t)(uintptr_t)ck->va
+				  : (ck->kind == CK_META ? ck->iova != UINT64_MAX
+							 : (ck->iova & (UENV_CHUNK_SIZE - 1)) != 0))
+			BAD("chunk %u: bus address 0x%llx", arena_path, i,
+			    (unsigned long long)ck->iova);
+		for (uint32_t j = 0; j < i; j++) {
+			const struct chunk *o = &A->chunks[j];
+
+			if (o->kind != CK_NONE && ck->file_off < o->file_off + o->len &&
+			    o->file_off < ck->file_off + ck->len)
+				BAD("chunks %u and %u overlap", arena_path, j, i);
+		}
+		frames += (uint32_t)(ck->len >> FRAME_SHIFT);
+		if (frames > ARENA_MAX_FRAMES)
+			BAD("more chunk frames than the hashes hold", arena_path);
+	}
+	for (uint32_t i = 0; i < A->nr_chunks; i++) {
+		const struct chunk *ck = &A->chunks[i];
+		int rc;
+
+		if (ck->kind == CK_NONE)
+			continue;
+		/* Every frame must be found by both look-ups. */
+		for (uint64_t off = 0; off < ck->len; off += 1ull << FRAME_SHIFT) {
+			if (hash_get(A->vhash, (uint64_t)(uintptr_t)ck->va + off, false) != (int32_t)i)
+				BAD("chunk %u: CPU address look-up broken", arena_path, i);
+			if ((ck->kind != CK_META || A->iova_is_va) &&
+			    hash_get(A->iova_is_va ? A->vhash : A->ihash, ck->iova + off,
+				     !A->iova_is_va) != (int32_t)i)
+				BAD("chunk %u: bus address look-up broken", arena_path, i);
+		}
+		if (ck->kind == CK_STD && (rc = chunk_meta_check(i, ck)))
+			return rc;
+	}
+	if (A->frames != frames)
+		BAD("%u hash frames recorded, %u counted", arena_path, A->frames, frames);
+	/* Slab free lists: every link a free slot of its class, no cycle. */
+	for (int c = 0; c < SLAB_CLASSES; c++) {
+		uint64_t n = 0, max = (uint64_t)A->nr_chunks * PAGES_PER_CHUNK *
+				      (UENV_PAGE_SIZE >> (SLAB_MIN_SHIFT + c));
+
+		for (void *p = A->slab_free[c]; p; p = *(void **)p) {
+			if (!slab_slot_ok(p, c) || ++n > max)
+				BAD("slab free list %d broken at %p", arena_path, c, p);
+		}
+	}
+	return 0;
+}
+
+#undef BAD
+
+/* ------------------------------------------------------------ sessions */
+
+int env_arena_session(uint64_t *sid)
+{
+	char path[64];
+	uint32_t pid = (uint32_t)getpid();
+
+	if (!A || !shared_backend() || arena_fd < 0)
+		return -ENOENT;
+	if (sess_fd < 0) {
+		/* An open of our own: after fork() the parent's file
+		 * description (and its locks) is shared with the child. */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", arena_fd);
+		sess_fd = open(path, O_RDWR | O_CLOEXEC);
+		if (sess_fd < 0)
+			return -errno;
+		sess_slot = 0;
+	}
+	for (uint32_t i = 0; !sess_slot && i < ARENA_SESS_SLOTS - 1; i++) {
+		uint32_t slot = 1 + (pid + i) % (ARENA_SESS_SLOTS - 1);
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
+				   .l_start = SESS_LOCK_OFF + slot, .l_len = 1};
+
+		if (fcntl(sess_fd, F_OFD_SETLK, &fl) == 0)
+			sess_slot = slot;
+	}
+	if (!sess_slot)
+		return -EUSERS;
+	uint64_t gen = __atomic_add_fetch(&A->sess_next, 1, __ATOMIC_ACQ_REL) & ((1ull << 48) - 1);
+	if (!gen)
+		gen = __atomic_add_fetch(&A->sess_next, 1, __ATOMIC_ACQ_REL) & ((1ull << 48) - 1);
+	A->sess[sess_slot].pid = pid;
+	__atomic_store_n(&A->sess[sess_slot].gen, gen, __ATOMIC_RELEASE);
+	*sid = gen << 16 | sess_slot;
+	return 0;
+}
+
+int env_arena_session_alive(uint64_t sid, uint32_t *pid)
+{
+	uint32_t slot = (uint32_t)(sid & 0xffff);
+	struct flock fl;
+
+	if (!A || !shared_backend() || sess_fd < 0)
+		return -1;
+	if (!slot || slot >= ARENA_SESS_SLOTS)
+		return 0; /* not a session of a shared arena: nobody's */
+	fl = (struct flock){.l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = SESS_LOCK_OFF + slot, .l_len = 1};
+	if (fcntl(sess_fd, F_OFD_GETLK, &fl) < 0)
+		return 1; /* cannot tell: assume alive (the wait is bounded) */
+	if (fl.l_type == F_UNLCK)
+		return slot == sess_slot ? 1 : 0;
+	/* Someone holds the slot: the same process only if the generation
+	 * matches (a slot is taken again after its holder died). */
+	if (__atomic_load_n(&A->sess[slot].gen, __ATOMIC_ACQUIRE) != sid >> 16)
+		return 0;
+	if (pid)
+		*pid = A->sess[slot].pid;
+	return 1;
+}
+
+void env_arena_session_forget(bool after_fork)
+{
+	if (sess_fd >= 0) {
+		/* In a child the description is the parent's too: closing our
+		 * descriptor leaves the parent's lock in place. */
+		close(sess_fd);
+		sess_fd = -1;
+	}
+	(void)after_fork;
+	sess_slot = 0;
+}
+
+int uenv_state_users(uint32_t *pids, uint32_t max)
+{
+	uint32_t n = 0;
+
+	if (!A || !shared_backend() || sess_fd < 0)
+		return 0;
+	for (uint32_t slot = 1; slot < ARENA_SESS_SLOTS; slot++) {
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
+				   .l_start = SESS_LOCK_OFF + slot, .l_len = 1};
+
+		if (slot == sess_slot || fcntl(sess_fd, F_OFD_GETLK, &fl) < 0 ||
+		    fl.l_type == F_UNLCK)
+			continue;
+		if (n < max)
+			pids[n] = A->sess[slot].pid;
+		n++;
+	}
+	return (int)n;
+}
+
+int uenv_state_unlink(const struct uiommu_env_opts *o)
+{
+	const char *name = o->name ? o->name : "default";
+	int dfd, rc = 0;
+
+	if (state_name_ok(name))
+		return -EINVAL;
+	dfd = state_dir_open(o, false);
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, name, 0) < 0)
+		rc = -errno;
+	close(dfd);
+	return rc;
+}
+
+/* ------------------------------------------------------------ shared open */
 
 static int init_shared(const struct uiommu_env_opts *o)
 {
 	const char *name = o->name ? o->name : "default";
 	bool huge = o->backend == UIOMMU_MEM_SHARED_HUGE;
-	const char *dir = huge ? (o->huge_dir ? o->huge_dir : "/dev/hugepages") : "/dev/shm";
 	uint64_t max =
 		o->arena_max ? ALIGN_UP_ULL(o->arena_max, UENV_CHUNK_SIZE) : ARENA_DEFAULT_MAX;
-	uint64_t base = arena_base();
+	uint64_t base;
 	struct arena hdr;
+	struct stat st;
 	void *resv;
-	int fd, rc;
+	int dfd, fd, rc;
 	bool created = false;
 
-	if (strchr(name, '/') || !*name || strlen(name) > 64)
+	if (state_name_ok(name)) {
+		UENV_LOG(ENV, ERR, "state name \"%s\": want 1-64 of [A-Za-z0-9._-], not starting with '.'",
+			 name);
 		return -EINVAL;
-	snprintf(arena_path, sizeof(arena_path), "%s/uiommu-%s", dir, name);
-	fd = open(arena_path, O_RDWR | O_CLOEXEC);
+	}
+	if (max > ARENA_LIMIT_MAX)
+		return -EINVAL;
+	rc = uenv_state_path(o, arena_path, sizeof(arena_path));
+	if (rc)
+		return rc;
+	dfd = state_dir_open(o, o->create);
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && o->create) {
-		fd = open(arena_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		rc = arena_base(max, &base);
+		if (rc) {
+			close(dfd);
+			return rc;
+		}
+		fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		created = fd >= 0;
 	}
-	if (fd < 0)
-		return -errno;
-	if (!created) {
-		if (pread(fd, &hdr, sizeof(hdr.magic) * 8, 0) < (ssize_t)(sizeof(hdr.magic) * 8) ||
-		    hdr.magic != ARENA_MAGIC || hdr.version != ARENA_VERSION) {
-			UENV_LOG(ENV, ERR, "%s: not a uiommu state file (or another version)",
-				 arena_path);
-			close(fd);
-			return -EINVAL;
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -ELOOP) {
+			UENV_LOG(ENV, ERR, "%s: a symbolic link, not a state file: refused", arena_path);
+			rc = -EPERM;
 		}
+		close(dfd);
+		return rc;
+	}
+	rc = state_file_check(fd, arena_path);
+	if (rc)
+		goto err_close;
+	if (!created) {
+		if (fstat(fd, &st) < 0) {
+			rc = -errno;
+			goto err_close;
+		}
+		if (pread(fd, &hdr, offsetof(struct arena, hint), 0) <
+		    (ssize_t)offsetof(struct arena, hint)) {
+			UENV_LOG(ENV, ERR, "%s: not a uiommu state file (too short)", arena_path);
+			rc = -EINVAL;
+			goto err_close;
+		}
+		rc = header_check_fixed(&hdr, o->backend, (uint64_t)st.st_size);
+		if (rc)
+			goto err_close;
 		base = hdr.base;
 		max = hdr.max;
 	}
@@ -974,15 +1484,20 @@ static int init_shared(const struct uiommu_env_opts *o)
 		goto err_close;
 	}
 	arena_fd = fd;
+	loc_base = base;
+	loc_max = max;
 	if (created) {
 		if (ftruncate(fd, (off_t)ARENA_HDR_LEN) < 0) {
 			rc = -errno;
 			goto err_unmap;
 		}
 	}
-	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
+		goto err_unmap;
+	}
+	if ((uint64_t)st.st_size > max || (uint64_t)st.st_size < ARENA_HDR_LEN) {
+		rc = -EUCLEAN; /* grew or shrank since the header was read */
 		goto err_unmap;
 	}
 	if (mmap(resv, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) ==
@@ -993,6 +1508,7 @@ static int init_shared(const struct uiommu_env_opts *o)
 	mapped_len = (uint64_t)st.st_size;
 	A = resv;
 	uenv_arena_shared = true;
+	env_session_reset();
 	if (created) {
 		arena_header_init(A, o->backend);
 		A->base = base;
@@ -1002,23 +1518,37 @@ static int init_shared(const struct uiommu_env_opts *o)
 		A->chunk_len = UENV_CHUNK_SIZE;
 		A->gen = 1;
 	} else {
-		if (A->file_len > mapped_len) {
-			rc = -EIO; /* file shorter than the header says: corrupt */
+		/* Map what the header says (another process may have grown
+		 * the file since our fstat), then check all of it under the
+		 * lock. */
+		uenv_lock(&A->lock);
+		rc = header_check_fixed(A, o->backend, loc_max);
+		if (!rc)
+			rc = shared_sync_mapping();
+		if (!rc)
+			rc = arena_check();
+		uenv_unlock(&A->lock);
+		if (rc)
 			goto err_unmap;
-		}
 		adopted = true;
 	}
+	close(dfd);
 	return 0;
 
 err_unmap:
 	munmap(resv, max);
 	A = NULL;
 	uenv_arena_shared = false;
+	env_arena_session_forget(false);
+	env_session_reset();
 	arena_fd = -1;
+	loc_base = loc_max = 0;
+	mapped_len = 0;
 err_close:
 	close(fd);
 	if (created)
-		unlink(arena_path);
+		unlinkat(dfd, name, 0);
+	close(dfd);
 	return rc;
 }
 
@@ -1038,22 +1568,24 @@ void uenv_fini(bool destroy)
 {
 	if (!A)
 		return;
-	if (A->backend == UIOMMU_MEM_DPDK) {
+	if (A->backend == UIOMMU_MEM_DPDK || !uenv_arena_shared) {
 		for (uint32_t i = 0; i < A->nr_chunks; i++)
 			if (A->chunks[i].kind != CK_NONE)
 				env_dpdk_release(A->chunks[i].mz);
 		free(A);
 	} else {
-		uint64_t max = A->max;
-		munmap(A, max);
+		munmap(A, loc_max);
 		close(arena_fd);
 		arena_fd = -1;
 		mapped_len = 0;
+		loc_base = loc_max = 0;
 		if (destroy)
 			unlink(arena_path);
 	}
 	A = NULL;
 	uenv_arena_shared = false;
+	env_arena_session_forget(false);
+	env_session_reset();
 	arena_epoch++;
 	adopted = false;
 	fail_countdown = 0;
@@ -1062,11 +1594,9 @@ void uenv_fini(bool destroy)
 int uenv_shared_exists(const struct uiommu_env_opts *opts)
 {
 	char path[512];
-	const char *name = opts->name ? opts->name : "default";
-	const char *dir = opts->backend == UIOMMU_MEM_SHARED_HUGE
-				  ? (opts->huge_dir ? opts->huge_dir : "/dev/hugepages")
-				  : "/dev/shm";
+	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/uiommu-%s", dir, name);
-	return access(path, F_OK) == 0;
+	if (uenv_state_path(opts, path, sizeof(path)))
+		return 0;
+	return lstat(path, &st) == 0;
 }

@@ -81,6 +81,7 @@ static int pgt_mem_span(void *cookie, uint64_t pa, struct pgt_mem_span *out)
 }
 
 const struct pgt_mem_ops uiommu_pgt_mem = {
+	.id = UIOMMU_PGT_MEM_ID,
 	.span = pgt_mem_span,
 	.alloc_page = pgt_mem_alloc,
 	.free_page = pgt_mem_free,
@@ -88,3 +89,8 @@ const struct pgt_mem_ops uiommu_pgt_mem = {
 	.pa_to_va = pgt_mem_pa_to_va,
 	.page_count = pgt_mem_page_count,
 };
+
+void uiommu_pgt_mem_register(void)
+{
+	(void)pgt_mem_register(&uiommu_pgt_mem, NULL);
+}

@@ -206,25 +206,27 @@ int uiommu_unit_get_info(const struct uiommu_unit *unit, struct uiommu_unit_info
 	return 0;
 }
 
-/* ------------------------------------------------------------ state owner */
+/* ------------------------------------------------------------ state path */
 
-int uiommu_state_owner(const struct uiommu_env_opts *opts, uint32_t *pid)
+int uiommu_state_path(const struct uiommu_env_opts *opts, char *buf, size_t len)
 {
-	struct uiommu_env_opts o;
-	struct uiommu_ctx *ctx;
-	int rc;
-
-	if (!opts || !pid || opts->backend == UIOMMU_MEM_DPDK)
+	if (!opts || !buf || (opts->backend != UIOMMU_MEM_SHARED_SHM &&
+			      opts->backend != UIOMMU_MEM_SHARED_HUGE))
 		return -EINVAL;
-	if (uenv_ready())
-		return -EBUSY;
-	o = *opts;
-	o.create = false;
-	rc = uenv_init(&o);
-	if (rc)
-		return rc;
-	ctx = *uenv_root_slot();
-	*pid = ctx && ctx->magic == UIOMMU_CTX_MAGIC ? ctx->owner_pid : 0;
-	uenv_fini(false);
-	return 0;
+	return uenv_state_path(opts, buf, len);
+}
+
+int uiommu_state_users(struct uiommu_ctx *ctx, uint32_t *pids, uint32_t max)
+{
+	if (!ctx || (max && !pids))
+		return -EINVAL;
+	return uenv_state_users(pids, max);
+}
+
+int uiommu_state_remove(const struct uiommu_env_opts *opts)
+{
+	if (!opts || (opts->backend != UIOMMU_MEM_SHARED_SHM &&
+		      opts->backend != UIOMMU_MEM_SHARED_HUGE))
+		return -EINVAL;
+	return uenv_state_unlink(opts);
 }

@@ -2,6 +2,7 @@
 /* Units: one IOMMU instance each, driven by its family's ops. */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/core.h"
 
@@ -9,6 +10,78 @@
  * AMD IOMMU 2.1.4.x: 0xFEE0_0000 - 0xFEEF_FFFF). */
 #define X86_MSI_START 0xfee00000ull
 #define X86_MSI_LAST  0xfeefffffull
+
+/* ---------------------------------------------- process-local registers */
+
+struct unit_local uiommu_unit_local[UIOMMU_MAX_UNITS];
+
+static uint64_t dead_read(void *model, uint32_t off, unsigned int size)
+{
+	(void)model;
+	(void)off;
+	return size == 8 ? UINT64_MAX : UINT32_MAX;
+}
+
+static void dead_write(void *model, uint32_t off, uint64_t val, unsigned int size)
+{
+	(void)model;
+	(void)off;
+	(void)val;
+	(void)size;
+}
+
+static const struct uiommu_model_io dead_io = {.read = dead_read, .write = dead_write};
+
+void unit_regs_set_dead(struct uiommu_regio *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->model = &dead_io;
+}
+
+void unit_local_release(uint32_t slot)
+{
+	struct unit_local *l = &uiommu_unit_local[slot & (UIOMMU_MAX_UNITS - 1)];
+
+	if (l->regs.base)
+		munmap((void *)(uintptr_t)l->regs.base, l->regs.size);
+	unit_regs_set_dead(&l->regs);
+	l->bind_gen = 0;
+}
+
+/* Give this process access to @u's registers (the family maps them, or
+ * points them at its model).  On failure the unit reads as dead here. */
+int unit_local_bind(struct uiommu_unit *u)
+{
+	const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
+	struct unit_local *l = &uiommu_unit_local[u->slot & (UIOMMU_MAX_UNITS - 1)];
+	int rc;
+
+	unit_local_release(u->slot);
+	if (!ops || !ops->unit_adopt)
+		return -EOPNOTSUPP;
+	rc = ops->unit_adopt(u);
+	if (rc) {
+		unit_regs_set_dead(&l->regs);
+		UENV_LOG(CORE, ERR, "unit %u: no access to its registers in this process: %s",
+			 u->obj.id, strerror(-rc));
+		return rc;
+	}
+	l->bind_gen = u->bind_gen;
+	return 0;
+}
+
+/* A slot no live unit uses. */
+static int unit_slot_alloc(struct uiommu_ctx *ctx, uint32_t *slot)
+{
+	uint64_t used = 0;
+
+	for (struct uobj *o = uobj_next(ctx, UOBJ_UNIT, NULL); o; o = uobj_next(ctx, UOBJ_UNIT, o))
+		used |= 1ull << (((struct uiommu_unit *)o)->slot & (UIOMMU_MAX_UNITS - 1));
+	if (!~used)
+		return -ENOSPC;
+	*slot = (uint32_t)__builtin_ctzll(~used);
+	return 0;
+}
 
 int unit_did_alloc(struct uiommu_unit *u, uint32_t *did)
 {
@@ -89,9 +162,17 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 	u->reg_base = desc->reg_base;
 	u->segment = desc->segment;
 	u->numa_node = desc->numa_node;
-	rc = ops->unit_init(u, desc);
+	rc = unit_slot_alloc(ctx, &u->slot);
 	if (rc)
 		goto err_free;
+	u->bind_gen = ++ctx->bind_next;
+	unit_local_release(u->slot);
+	rc = ops->unit_init(u, desc);
+	if (rc) {
+		unit_local_release(u->slot);
+		goto err_free;
+	}
+	uiommu_unit_local[u->slot].bind_gen = u->bind_gen;
 	u->caps.family = desc->family;
 	if (!u->caps.num_domains)
 		u->caps.num_domains = 1;
@@ -108,6 +189,9 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 	}
 	uobj_publish(ctx, &u->obj, UOBJ_UNIT);
 	ctx->nr_units++;
+	/* Other processes bind it when they next take the lock. */
+	ctx->units_gen++;
+	uiommu_local_units_gen = ctx->units_gen;
 	*out = u;
 	ctx_unlock(ctx);
 	return 0;
@@ -116,6 +200,7 @@ err_didmap:
 	uenv_free(u->did_map);
 err_fini:
 	ops->unit_fini(u);
+	unit_local_release(u->slot);
 err_free:
 	uenv_free(u);
 out_unlock:
@@ -138,8 +223,11 @@ int uiommu_unit_remove(struct uiommu_unit *u)
 	}
 	ops = uiommu_family_ops_get(u->family);
 	ops->unit_fini(u);
+	unit_local_release(u->slot);
 	uobj_unpublish(ctx, &u->obj);
 	ctx->nr_units--;
+	ctx->units_gen++;
+	uiommu_local_units_gen = ctx->units_gen;
 	uenv_free(u->resv);
 	uenv_free(u->did_map);
 	uenv_free(u);

@@ -36,14 +36,18 @@ static inline unsigned int pgt_lvl_shift(unsigned int lvl)
 }
 
 /*
- * Lives in a table-memory page (the shared arena): no process-local pointer
- * except mem/cookie, which pgt_bind() re-binds.
+ * Lives in a table-memory page (the shared arena).  Its memory ops: a
+ * provider with an id (pgt_mem_ops.id, shared state) is found by that id in
+ * each process's own table (pgt_mem_register), so no process ever calls
+ * through a pointer another process stored; a provider without one (a
+ * single process: tests, benchmarks) is kept in mem/cookie.
  */
 struct pgt {
-	struct pgt_cfg cfg;	       /* as filled back */
-	const struct pgt_mem_ops *mem; /* process-local */
-	void *cookie;		       /* process-local */
-	uint64_t self_pa;	       /* page holding this struct */
+	struct pgt_cfg cfg; /* as filled back */
+	uint32_t mem_id;    /* 0: mem/cookie below */
+	const struct pgt_mem_ops *mem;
+	void *cookie;
+	uint64_t self_pa; /* page holding this struct */
 
 	/* Format description, precomputed by the format's init. */
 	unsigned int levels;
@@ -103,6 +107,21 @@ struct pgt {
 };
 
 static_assert(sizeof(struct pgt) <= PGT_PAGE_SIZE, "struct pgt must fit in one table page");
+
+/* This process's registered providers (pgt_mem_register). */
+struct pgt_mem_reg {
+	const struct pgt_mem_ops *ops;
+	void *cookie;
+};
+extern struct pgt_mem_reg pgt_mem_tab[PGT_MEM_IDS];
+static inline const struct pgt_mem_ops *pgt_mem(const struct pgt *p)
+{
+	return p->mem_id ? pgt_mem_tab[p->mem_id & (PGT_MEM_IDS - 1)].ops : p->mem;
+}
+static inline void *pgt_cookie(const struct pgt *p)
+{
+	return p->mem_id ? pgt_mem_tab[p->mem_id & (PGT_MEM_IDS - 1)].cookie : p->cookie;
+}
 
 /* Per-format setup: validate cfg, fill the description and cfg->hw. */
 int pgt_vtd_sl_init(struct pgt *p);

@@ -192,7 +192,7 @@ static const struct pgt_span_slot *pgt_span_fill(struct pgt *p, uint64_t pa)
 	struct pgt_mem_span ms;
 	struct pgt_span_slot *slot;
 
-	if (!p->mem->span || p->mem->span(p->cookie, pa, &ms) || pa - ms.pa >= ms.len)
+	if (!pgt_mem(p)->span || pgt_mem(p)->span(pgt_cookie(p), pa, &ms) || pa - ms.pa >= ms.len)
 		return NULL;
 	if (p->span_gen != ms.gen || p->span_gen_val != ms.gen_val) {
 		pgt_span_reset(p);
@@ -206,7 +206,7 @@ static const struct pgt_span_slot *pgt_span_fill(struct pgt *p, uint64_t pa)
 		.len = ms.len,
 		.va = ms.va,
 		/* counts only where the engine keeps them */
-		.cnt = p->mem->page_count ? ms.cnt : NULL,
+		.cnt = pgt_mem(p)->page_count ? ms.cnt : NULL,
 	};
 	return slot;
 }
@@ -214,7 +214,7 @@ static const struct pgt_span_slot *pgt_span_fill(struct pgt *p, uint64_t pa)
 /* Through the op, for the const (read-only) paths. */
 static inline uint64_t *pgt_va_op(const struct pgt *p, uint64_t pa)
 {
-	return p->mem->pa_to_va(p->cookie, pa);
+	return pgt_mem(p)->pa_to_va(pgt_cookie(p), pa);
 }
 
 static __attribute__((noinline)) uint64_t *pgt_va_miss(struct pgt *p, uint64_t pa)
@@ -283,7 +283,7 @@ static inline uint64_t pgt_pa_of(const struct pgt *p, const void *t)
 /* The table's count of present entries, or NULL (no page_count op). */
 static inline uint16_t *pgt_cnt_op(const struct pgt *p, uint64_t *t)
 {
-	return p->mem->page_count ? p->mem->page_count(p->cookie, t) : NULL;
+	return pgt_mem(p)->page_count ? pgt_mem(p)->page_count(pgt_cookie(p), t) : NULL;
 }
 
 static inline uint16_t *pgt_cnt(struct pgt *p, uint64_t *t)
@@ -339,7 +339,7 @@ static inline uint64_t *pgt_table_take(struct pgt *p, uint64_t *pa, bool *spare)
 		t[0] = 0;
 		p->nr_spare--;
 	} else {
-		t = p->mem->alloc_page(p->cookie, p->cfg.node, pa);
+		t = pgt_mem(p)->alloc_page(pgt_cookie(p), p->cfg.node, pa);
 		pgt_span_check(p);
 	}
 	if (t)
@@ -351,17 +351,17 @@ static void pgt_table_free_now(struct pgt *p, uint64_t *t)
 {
 	pgt_wc_drop(p);
 	p->nr_tables--;
-	p->mem->free_page(p->cookie, t);
+	pgt_mem(p)->free_page(pgt_cookie(p), t);
 	pgt_span_check(p);
 }
 
 /* Give back a page that is all zero. */
 static void pgt_page_free_zeroed(struct pgt *p, void *t)
 {
-	if (p->mem->free_zeroed_page)
-		p->mem->free_zeroed_page(p->cookie, t);
+	if (pgt_mem(p)->free_zeroed_page)
+		pgt_mem(p)->free_zeroed_page(pgt_cookie(p), t);
 	else
-		p->mem->free_page(p->cookie, t);
+		pgt_mem(p)->free_page(pgt_cookie(p), t);
 	pgt_span_check(p);
 }
 
@@ -514,7 +514,7 @@ void pgt_gather_release(struct pgt *pgt, struct pgt_gather *g)
 			*(uint64_t *)t = 0;
 			pgt_spare_put(pgt, t);
 		} else {
-			pgt->mem->free_page(pgt->cookie, t);
+			pgt_mem(pgt)->free_page(pgt_cookie(pgt), t);
 			pgt_span_check(pgt);
 		}
 		t = next;
@@ -627,7 +627,7 @@ static unsigned long check_counts(const struct pgt *p, uint64_t *t, unsigned int
 
 unsigned long pgt_check_counts(const struct pgt *p)
 {
-	if (!p->mem->page_count)
+	if (!pgt_mem(p)->page_count)
 		return 0;
 	return check_counts(p, pgt_va_op(p, p->cfg.root_pa), p->levels - 1);
 }
@@ -1443,7 +1443,12 @@ struct pgt *pgt_alloc(struct pgt_cfg *cfg, const struct pgt_mem_ops *mem, void *
 	uint64_t *root;
 	int rc;
 
-	if (!cfg || !mem || !mem->alloc_page || !mem->free_page || !mem->pa_to_va) {
+	if (!cfg || !mem || !mem->alloc_page || !mem->free_page || !mem->pa_to_va ||
+	    mem->id >= PGT_MEM_IDS) {
+		rc = -EINVAL;
+		goto out;
+	}
+	if (mem->id && pgt_mem_register(mem, cookie)) {
 		rc = -EINVAL;
 		goto out;
 	}
@@ -1462,8 +1467,12 @@ struct pgt *pgt_alloc(struct pgt_cfg *cfg, const struct pgt_mem_ops *mem, void *
 		goto out;
 	}
 	*p = desc;
-	p->mem = mem;
-	p->cookie = cookie;
+	if (mem->id) {
+		p->mem_id = mem->id; /* this process registered it above */
+	} else {
+		p->mem = mem;
+		p->cookie = cookie;
+	}
 	pgt_wc_drop(p);
 	p->self_pa = self_pa;
 	bool spare;
@@ -1505,8 +1514,8 @@ void pgt_free(struct pgt *pgt)
 
 	if (!pgt)
 		return;
-	mem = pgt->mem;
-	cookie = pgt->cookie;
+	mem = pgt_mem(pgt);
+	cookie = pgt_cookie(pgt);
 	pgt_trim(pgt);
 	pgt_subtree_free_now(pgt, pgt_va(pgt, pgt->cfg.root_pa), pgt->levels - 1);
 	memset(pgt, 0, sizeof(*pgt));
@@ -1516,9 +1525,29 @@ void pgt_free(struct pgt *pgt)
 void pgt_bind(struct pgt *pgt, const struct pgt_mem_ops *mem, void *cookie)
 {
 	pgt_clean_init();
+	if (pgt->mem_id)
+		return; /* a registered provider: nothing stored in the pgt */
 	pgt->mem = mem;
 	pgt->cookie = cookie;
 	pgt_span_reset(pgt);
+}
+
+struct pgt_mem_reg pgt_mem_tab[PGT_MEM_IDS];
+
+int pgt_mem_register(const struct pgt_mem_ops *mem, void *cookie)
+{
+	if (!mem || !mem->id || mem->id >= PGT_MEM_IDS || !mem->alloc_page || !mem->free_page ||
+	    !mem->pa_to_va)
+		return -EINVAL;
+	pgt_clean_init();
+	pgt_mem_tab[mem->id].ops = mem;
+	pgt_mem_tab[mem->id].cookie = cookie;
+	return 0;
+}
+
+uint32_t pgt_mem_id(const struct pgt *pgt)
+{
+	return pgt->mem_id;
 }
 
 const struct pgt_cfg *pgt_config(const struct pgt *pgt)

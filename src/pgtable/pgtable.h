@@ -66,8 +66,16 @@ struct pgt_mem_span {
 	uint64_t gen_val;
 };
 
+/* Providers with an id (1 .. PGT_MEM_IDS - 1). */
+#define PGT_MEM_IDS 8u
+
 /* Table memory: 4 KiB zeroed pages with their bus address. */
 struct pgt_mem_ops {
+	/* 0: the pgt keeps a pointer to these ops (one process).  Else the
+	 * provider is shared by processes (its tables are in shared memory):
+	 * the pgt records the id only, and every process that uses such a
+	 * pgt registers its own ops under it first (pgt_mem_register). */
+	uint32_t id;
 	void *(*alloc_page)(void *cookie, int node, uint64_t *pa);
 	void (*free_page)(void *cookie, void *va);
 	/* Optional: free a page whose 4 KiB are all zero (an empty table), so
@@ -172,8 +180,14 @@ struct pgt;
 struct pgt *pgt_alloc(struct pgt_cfg *cfg, const struct pgt_mem_ops *mem, void *cookie, int *err);
 /** Free every table page (the caller has made sure no walker uses it). */
 void pgt_free(struct pgt *pgt);
-/** Re-bind process-local memory ops after adopting shared state. */
+/** Re-bind the memory ops of a pgt whose provider has no id (one process). */
 void pgt_bind(struct pgt *pgt, const struct pgt_mem_ops *mem, void *cookie);
+/** Register this process's ops for the provider @mem->id (1 .. PGT_MEM_IDS
+ *  - 1): every pgt allocated with that id, by any process, uses them here.
+ *  0, or -EINVAL. */
+int pgt_mem_register(const struct pgt_mem_ops *mem, void *cookie);
+/** The provider id a pgt was allocated with (0: none). */
+uint32_t pgt_mem_id(const struct pgt *pgt);
 /** The config as filled back at allocation. */
 const struct pgt_cfg *pgt_config(const struct pgt *pgt);
 

@@ -6,7 +6,7 @@ set -uo pipefail
 CTL=$1
 CASE=$2
 STATE="clitest-$CASE-$$"
-SHM=/dev/shm/uiommu-$STATE
+SHM=/dev/shm/uiommu-$(id -u)/$STATE
 TMP=$(mktemp -d)
 FAILS=0
 BG=
@@ -90,41 +90,33 @@ case_dma() {
 	ctl -j walk nic 0x200000 | jpy 'assert j["verdict"].startswith("blocked"), j' && ok "walk: detached" || fail "walk detached"
 }
 
-# Wait until a background owner holds the state: other commands get EBUSY.
-# 0 once process $1 owns the state; 2 when it exited first; 1 on time-out.
-wait_owner() {
+# Wait until background process $1 has the state open (`state users`
+# lists it).  0 then; 2 when it exited first; 1 on time-out.
+wait_user() {
 	for _ in $(seq 1 100); do
 		kill -0 "$1" 2>/dev/null || return 2
-		if ! ctl ioas list >/dev/null 2>"$TMP/err"; then
-			grep -q "in use by process $1" "$TMP/err" && return 0
-		fi
+		ctl -j state users 2>/dev/null | grep -qw "$1" && return 0
 		sleep 0.05
 	done
 	return 1
 }
 
-# Start a "faults --follow" owner in the background (BG = its pid), output
-# to $1.  A follower that starts while wait_owner's probe holds the state
-# is refused and exits: start it again (a few times at most).
+# Start a "faults --follow" poller in the background (BG = its pid), output
+# to $1.
 start_follower() {
-	local rc
-	for _ in 1 2 3 4 5; do
-		"$CTL" --state "$STATE" faults --follow >"$1" 2>&1 &
-		BG=$!
-		wait_owner "$BG"
-		rc=$?
-		[ $rc = 2 ] || return $rc
-		wait "$BG" 2>/dev/null
-	done
-	return 1
+	"$CTL" --state "$STATE" faults --follow >"$1" 2>&1 &
+	BG=$!
+	wait_user "$BG"
 }
 
 case_kill9() {
 	setup_basic
 	expect 0 "DMA write" -- ctl dma nic 0x200000 4096 --write --pattern 0x77
 	ctl -j ioas list >"$TMP/before"
-	start_follower "$TMP/follow" && ok "follower owns the state; others refused with its PID" || fail "no EBUSY with owner pid: $(cat "$TMP/err")"
-	expect 1 "map refused while owned" -- ctl ioas map dma0 --alloc 4K
+	start_follower "$TMP/follow" && ok "follower has the state open (state users)" || fail "follower not listed"
+	# Commands run beside the follower (one lock, taken per call).
+	expect 0 "map while a follower polls" -- ctl ioas map dma0 --alloc 4K --iova 0x800000
+	expect 0 "unmap while a follower polls" -- ctl ioas unmap dma0 0x800000
 	kill -9 "$BG"
 	wait "$BG" 2>/dev/null
 	BG=
@@ -169,10 +161,10 @@ case_badinput() {
 	expect 2 "unknown verb" -- ctl ioas frobnicate
 	expect 2 "missing args" -- ctl walk nic
 	expect 2 "unknown model" -- "$CTL" --state "$STATE-x" --model foo unit list
-	[ -e "/dev/shm/uiommu-$STATE-x" ] && fail "state created for a bad model" || ok "no state for a bad model"
+	[ -e "/dev/shm/uiommu-$(id -u)/$STATE-x" ] && fail "state created for a bad model" || ok "no state for a bad model"
 	expect 1 "no state" -- "$CTL" --state "$STATE-none" ioas list
 	grep_err "no state"
-	[ -e "/dev/shm/uiommu-$STATE-none" ] && fail "state created" || ok "nothing created"
+	[ -e "/dev/shm/uiommu-$(id -u)/$STATE-none" ] && fail "state created" || ok "nothing created"
 	expect 0 "list after errors" -- ctl -j ioas list
 	diff -u "$TMP/before" "$TMP/out" >/dev/null && ok "nothing changed" || fail "state changed by bad input"
 	for v in "unit list" "unit show" "unit add" "device list" "device show" "device add" \
@@ -256,18 +248,18 @@ case_reset() {
 	ctl dma nic 0x200000 16 --read >/dev/null
 	expect 0 "reset" -- ctl reset
 	[ -e "$SHM" ] && fail "state file left in /dev/shm" || ok "nothing left in /dev/shm"
-	ls /dev/shm | grep -q "$STATE" && fail "something left: $(ls /dev/shm)" || ok "no file of this state"
+	ls /dev/shm/uiommu-$(id -u) 2>/dev/null | grep -q "$STATE" && fail "something left: $(ls /dev/shm)" || ok "no file of this state"
 	expect 1 "commands after reset find no state" -- ctl ioas list
 	expect 1 "reset without a state" -- ctl reset
-	# reset refuses while another process owns the state.
+	# reset refuses while another process has the state open.
 	setup_basic
-	start_follower /dev/null || fail "no owner"
-	expect 1 "reset refused while owned" -- ctl reset
+	start_follower /dev/null || fail "no follower"
+	expect 1 "reset refused while in use" -- ctl reset
 	grep_err "in use by process $BG"
 	kill -9 "$BG"
 	wait "$BG" 2>/dev/null
 	BG=
-	expect 0 "reset after the owner died" -- ctl reset
+	expect 0 "reset after the user died" -- ctl reset
 	[ -e "$SHM" ] && fail "state file left" || ok "nothing left after adopt+reset"
 	# A model state that failed to come up leaves nothing either.
 	expect 1 "bad model config" -- "$CTL" --state "$STATE" --model vtd:nosuchkey=1 unit list

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -161,7 +162,13 @@ static void test_bad_state(void)
 	snprintf(name, sizeof(name), "ut-%d-missing", (int)getpid());
 	CU_ASSERT(uiommu_ctx_create(&o, &ctx) == -ENOENT);
 	snprintf(name, sizeof(name), "ut-%d-junk", (int)getpid());
-	snprintf(path, sizeof(path), "/dev/shm/uiommu-%s", name);
+	CU_ASSERT_FATAL(uiommu_state_path(&o, path, sizeof(path)) == 0);
+	{
+		char dir[128];
+
+		snprintf(dir, sizeof(dir), "/dev/shm/uiommu-%u", (unsigned int)geteuid());
+		mkdir(dir, 0700);
+	}
 	f = fopen(path, "w");
 	CU_ASSERT_FATAL(f != NULL);
 	fputs("this is not a uiommu state file, but it is long enough to read a header from....",

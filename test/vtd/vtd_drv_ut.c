@@ -513,8 +513,8 @@ static void test_wait_timeout(void)
 		;
 	t.vu->timeout_ns = 20 * 1000 * 1000;
 	/* Behind the driver's back: QI off (queue no longer fetched). */
-	reg_write32(&t.unit->regs, VTD_REG_GCMD,
-		    reg_read32(&t.unit->regs, VTD_REG_GSTS) & (uint32_t)VTD_GSTS_PERSIST &
+	reg_write32(unit_regs(t.unit), VTD_REG_GCMD,
+		    reg_read32(unit_regs(t.unit), VTD_REG_GSTS) & (uint32_t)VTD_GSTS_PERSIST &
 			    ~(uint32_t)VTD_GCMD_QIE);
 	vtd_desc_iotlb(&d, VTD_IOTLB_G_GLOBAL, 0, 0, 0, false, false, false);
 	CU_ASSERT(vtd_qi_submit_sync(t.vu, &d, 1) == -ETIMEDOUT);
@@ -524,7 +524,7 @@ static void test_wait_timeout(void)
 		if (ev[i].type == UIOMMU_EV_QUEUE_ERROR)
 			seen = true;
 	CU_ASSERT(seen);
-	CU_ASSERT(reg_read32(&t.unit->regs, VTD_REG_GSTS) & VTD_GSTS_QIES);
+	CU_ASSERT(reg_read32(unit_regs(t.unit), VTD_REG_GSTS) & VTD_GSTS_QIES);
 	t.vu->timeout_ns = VTD_WAIT_TIMEOUT_NS;
 	CU_ASSERT(vtd_qi_submit_sync(t.vu, &d, 1) == 0);
 	map_dma_unmap(&t, VTD_DMA_NO_PASID);
@@ -798,12 +798,12 @@ static void test_fast_path_errors(void)
 			t.vu->plain_q0 = q0;
 		} else if (round == 2) {
 			t.vu->timeout_ns = 20 * 1000 * 1000;
-			reg_write32(&t.unit->regs, VTD_REG_GCMD,
-				    reg_read32(&t.unit->regs, VTD_REG_GSTS) &
+			reg_write32(unit_regs(t.unit), VTD_REG_GCMD,
+				    reg_read32(unit_regs(t.unit), VTD_REG_GSTS) &
 					    (uint32_t)VTD_GSTS_PERSIST & ~(uint32_t)VTD_GCMD_QIE);
 			CU_ASSERT(uiommu_ioas_unmap(t.ioas, base, 4096, NULL) == -ETIMEDOUT);
 			CU_ASSERT(t.vu->stats.timeouts == 1);
-			CU_ASSERT(reg_read32(&t.unit->regs, VTD_REG_GSTS) & VTD_GSTS_QIES);
+			CU_ASSERT(reg_read32(unit_regs(t.unit), VTD_REG_GSTS) & VTD_GSTS_QIES);
 			t.vu->timeout_ns = VTD_WAIT_TIMEOUT_NS;
 		} else {
 			CU_ASSERT(uiommu_ioas_unmap(t.ioas, base, 4096, NULL) == 0);
@@ -880,7 +880,7 @@ static void test_busy_refused(void)
 	/* Our own unit has TE and QIE on: as seen by a newcomer it is busy. */
 	CU_ASSERT(vtd_takeover_check(t.vu, false) == -EBUSY);
 	CU_ASSERT(vtd_takeover_check(t.vu, true) == 0);
-	CU_ASSERT((reg_read32(&t.unit->regs, VTD_REG_GSTS) & (VTD_GSTS_TES | VTD_GSTS_QIES)) == 0);
+	CU_ASSERT((reg_read32(unit_regs(t.unit), VTD_REG_GSTS) & (VTD_GSTS_TES | VTD_GSTS_QIES)) == 0);
 	CU_ASSERT(vtd_qi_enable(t.vu) == 0);
 	CU_ASSERT(vtd_gcmd(t.vu, VTD_GCMD_TE, true, false) == 0);
 	{

@@ -118,7 +118,7 @@ static int bind_model(struct uiommu_unit *u, struct vtd_unit *vu, const char *cf
 		VTD_LOG(ERR, "VT-d model \"%s\": %s", cfg ? cfg : "", strerror(-rc));
 		return rc;
 	}
-	vtd_model_regio(vu->model, &u->regs);
+	vtd_model_regio(vu->model, unit_regs(u));
 	return 0;
 }
 
@@ -127,7 +127,7 @@ static void unbind(struct uiommu_unit *u, struct vtd_unit *vu)
 	if (vu->model) {
 		vtd_model_destroy(vu->model);
 		vu->model = NULL;
-		memset(&u->regs, 0, sizeof(u->regs));
+		unit_regs_set_dead(unit_regs(u));
 	} else {
 		vtd_mmio_unmap(u);
 	}
@@ -346,9 +346,9 @@ static int vtd_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc *d
 	if (rc)
 		goto err_free;
 
-	vu->ver = reg_read32(&u->regs, VTD_REG_VER);
-	vu->cap = reg_read64(&u->regs, VTD_REG_CAP);
-	vu->ecap = reg_read64(&u->regs, VTD_REG_ECAP);
+	vu->ver = reg_read32(unit_regs(u), VTD_REG_VER);
+	vu->cap = reg_read64(unit_regs(u), VTD_REG_CAP);
+	vu->ecap = reg_read64(unit_regs(u), VTD_REG_ECAP);
 	if (vu->ver == UINT32_MAX || vu->cap == 0 || vu->cap == UINT64_MAX) {
 		VTD_LOG(ERR, "no VT-d unit at 0x%llx (VER 0x%x CAP 0x%llx)",
 			(unsigned long long)u->reg_base, vu->ver, (unsigned long long)vu->cap);
@@ -471,7 +471,7 @@ static int vtd_unit_adopt(struct uiommu_unit *u)
 		/* The model's state is in the arena: re-bind its hooks. */
 		if (!vu->model)
 			return -EOPNOTSUPP;
-		vtd_model_regio(vu->model, &u->regs);
+		vtd_model_regio(vu->model, unit_regs(u));
 		return 0;
 	}
 	{

@@ -191,7 +191,7 @@ static inline struct vtd_unit *vtd_of(const struct uiommu_unit *u)
 
 static inline const struct uiommu_regio *vtd_rio(const struct vtd_unit *vu)
 {
-	return &vu->u->regs;
+	return unit_regs(vu->u);
 }
 
 /* ---- vtd_drv.c ---- */

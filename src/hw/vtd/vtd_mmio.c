@@ -58,10 +58,10 @@ static int map_fd(struct uiommu_unit *u, int fd, off_t off, uint64_t size, const
 			size, u->reg_base, what, strerror(err));
 		return err == EACCES || err == EPERM ? -EPERM : -err;
 	}
-	u->regs.base = p;
-	u->regs.size = size;
-	u->regs.model = NULL;
-	u->regs.model_priv = NULL;
+	unit_regs(u)->base = p;
+	unit_regs(u)->size = size;
+	unit_regs(u)->model = NULL;
+	unit_regs(u)->model_priv = NULL;
 	return 0;
 }
 
@@ -122,7 +122,7 @@ int vtd_mmio_remap(struct uiommu_unit *u, uint64_t need)
 {
 	uint64_t size = ALIGN_UP_ULL(need, 4096);
 
-	if (size <= u->regs.size)
+	if (size <= unit_regs(u)->size)
 		return 0;
 	vtd_mmio_unmap(u);
 	return do_map(u, unit_uio_path(u), size);
@@ -130,8 +130,8 @@ int vtd_mmio_remap(struct uiommu_unit *u, uint64_t need)
 
 void vtd_mmio_unmap(struct uiommu_unit *u)
 {
-	if (u->regs.base)
-		munmap((void *)(uintptr_t)u->regs.base, u->regs.size);
-	u->regs.base = NULL;
-	u->regs.size = 0;
+	if (unit_regs(u)->base)
+		munmap((void *)(uintptr_t)unit_regs(u)->base, unit_regs(u)->size);
+	unit_regs(u)->base = NULL;
+	unit_regs(u)->size = 0;
 }

@@ -85,8 +85,15 @@ int cmd_acpi_decode(const struct cli_opts *opts, int argc, char **argv);
  * seconds for it.  Prints the reason and returns CLI_FAILED on failure
  * (a timeout names the process holding the lock). */
 int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_ctx **ctx);
-/* Leave the state for the next process (translation goes on). */
+/* The command is done with the state (it is left by cli_state_end). */
 void cli_state_close(struct uiommu_ctx *ctx);
+/* Destroy the state (reset, or a failed first creation). */
+void cli_state_destroy(struct uiommu_ctx *ctx);
+/* main: the command that runs next changes the state (a transaction). */
+void cli_state_set_txn(bool on);
+/* main, after the command: commit its transaction (rc == CLI_OK) or roll it
+ * back, and leave the state for the next process; returns the exit code. */
+int cli_state_end(int rc);
 const char *cli_state_name(const struct cli_opts *o);
 /* True when the open state is a model state (/dev/shm, IOVA = VA). */
 bool cli_state_is_model(void);

@@ -163,7 +163,7 @@ int cmd_reset(const struct cli_opts *opts, int argc, char **argv)
 	}
 	/* Detach everything, give the units back, free tables and buffers,
 	 * delete the state file. */
-	uiommu_ctx_destroy(ctx);
+	cli_state_destroy(ctx);
 	if (!opts->json)
 		printf("state '%s' reset: nothing left\n", cli_state_name(opts));
 	return CLI_OK;

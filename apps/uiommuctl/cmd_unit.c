@@ -378,7 +378,7 @@ int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 		else
 			cli_fail(rc, "cannot take over the unit at %#" PRIx64, d.reg_base);
 		if (fresh)
-			uiommu_ctx_destroy(ctx); /* leave nothing behind */
+			cli_state_destroy(ctx); /* leave nothing behind */
 		else
 			cli_state_close(ctx);
 		return CLI_FAILED;

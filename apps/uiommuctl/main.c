@@ -158,6 +158,21 @@ static int strip_globals(struct cli_opts *o, int argc, char **argv, bool *help)
 	return n;
 }
 
+/* Commands that change the state run as one transaction: all or nothing,
+ * even when killed half-way.  `dma` and `faults` are not among them (a
+ * fault a DMA recorded must stay for `faults`); `reset` deletes it all. */
+static bool cmd_changes_state(const struct cli_cmd *c)
+{
+	static const char *const objs[] = {"unit", "device", "ioas", "apply"};
+
+	if (c->verb && (!strcmp(c->verb, "list") || !strcmp(c->verb, "show")))
+		return false;
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++)
+		if (!strcmp(c->object, objs[i]))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_opts o = {0};
@@ -189,7 +204,8 @@ int main(int argc, char **argv)
 			cmd_usage(stdout, c);
 			return CLI_OK;
 		}
-		n = c->fn(&o, n - used, argv + used);
+		cli_state_set_txn(cmd_changes_state(c));
+		n = cli_state_end(c->fn(&o, n - used, argv + used));
 		if (n == CLI_USAGE)
 			cmd_usage(stderr, c);
 		return n;

@@ -20,6 +20,14 @@
 #include "cli.h"
 
 static bool state_model; /* the open state is a model state */
+static bool txn_wanted;	 /* the command changes the state: run it as a transaction */
+static struct uiommu_ctx *open_ctx;
+static bool open_txn;
+
+void cli_state_set_txn(bool on)
+{
+	txn_wanted = on;
+}
 
 const char *cli_state_name(const struct cli_opts *o)
 {
@@ -97,15 +105,21 @@ static int report_open_error(const struct uiommu_env_opts *eo, int rc)
 	return CLI_FAILED;
 }
 
-/* Hold the state's lock for the whole command (bounded wait). */
-static int state_lock(const struct cli_opts *o, struct uiommu_ctx *ctx, const char *name)
+/* Hold the state's lock for the whole command (bounded wait); a command
+ * that changes the state runs as one transaction (all or nothing, even
+ * under kill -9). */
+static int state_lock(const struct cli_opts *o, struct uiommu_ctx *ctx, const char *name,
+		      bool txn)
 {
-	uint32_t pid = 0;
+	uint32_t ms = o->wait_set ? o->wait_ms : 5000u, pid = 0;
 	char who[200];
-	int rc = uiommu_ctx_lock(ctx, o->wait_set ? o->wait_ms : 5000u, &pid);
+	int rc = txn ? uiommu_txn_begin(ctx, ms, &pid) : uiommu_ctx_lock(ctx, ms, &pid);
 
-	if (!rc)
+	if (!rc) {
+		open_ctx = ctx;
+		open_txn = txn;
 		return CLI_OK;
+	}
 	if (rc == -ETIMEDOUT) {
 		if (pid) {
 			proc_desc(pid, who, sizeof(who));
@@ -117,7 +131,8 @@ static int state_lock(const struct cli_opts *o, struct uiommu_ctx *ctx, const ch
 		}
 		return CLI_FAILED;
 	}
-	return cli_fail(rc, "state '%s': cannot take its lock", name);
+	return cli_fail(rc, "state '%s': cannot %s", name,
+			txn ? "begin a transaction" : "take its lock");
 }
 
 /* "vtd" or "vtd:CFG". */
@@ -172,14 +187,14 @@ int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_c
 		if (rc)
 			return report_open_error(&eo, rc);
 		state_model = true;
-		if (state_lock(o, ctx, eo.name)) {
+		if (state_lock(o, ctx, eo.name, txn_wanted)) {
 			uiommu_ctx_detach(ctx);
 			return CLI_FAILED;
 		}
 		if (!uiommu_ctx_adopted(ctx) && !uiommu_unit_next(ctx, NULL)) {
 			rc = add_model_unit(ctx, fam, cfg);
 			if (rc) {
-				uiommu_ctx_destroy(ctx); /* leave nothing behind */
+				cli_state_destroy(ctx); /* leave nothing behind */
 				return rc;
 			}
 		}
@@ -191,7 +206,7 @@ int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_c
 	rc = uiommu_ctx_create(&eo, &ctx);
 	if (rc == 0) {
 		state_model = true;
-		if (state_lock(o, ctx, eo.name)) {
+		if (state_lock(o, ctx, eo.name, txn_wanted)) {
 			uiommu_ctx_detach(ctx);
 			return CLI_FAILED;
 		}
@@ -219,7 +234,8 @@ int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_c
 	if (rc)
 		return report_open_error(&eo, rc);
 	state_model = false;
-	if (state_lock(o, ctx, eo.name)) {
+	/* Taking hardware over changes registers no rollback restores. */
+	if (state_lock(o, ctx, eo.name, txn_wanted && !(flags & CLI_STATE_HW_CREATE))) {
 		uiommu_ctx_detach(ctx);
 		return CLI_FAILED;
 	}
@@ -227,10 +243,44 @@ int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_c
 	return CLI_OK;
 }
 
+/* The command is done with the state; cli_state_end() leaves it once the
+ * command's result is known. */
 void cli_state_close(struct uiommu_ctx *ctx)
 {
-	if (ctx)
-		uiommu_ctx_detach(ctx);
+	(void)ctx;
+}
+
+void cli_state_destroy(struct uiommu_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	uiommu_ctx_destroy(ctx);
+	if (ctx == open_ctx)
+		open_ctx = NULL;
+}
+
+int cli_state_end(int rc)
+{
+	struct uiommu_ctx *ctx = open_ctx;
+	int r;
+
+	if (!ctx)
+		return rc;
+	open_ctx = NULL;
+	if (open_txn) {
+		if (rc == CLI_OK) {
+			r = uiommu_txn_commit(ctx);
+			if (r) {
+				cli_fail(r, "cannot commit the change");
+				rc = CLI_FAILED;
+			}
+		} else {
+			/* A failed command changes nothing. */
+			(void)uiommu_txn_abort(ctx);
+		}
+	}
+	uiommu_ctx_detach(ctx);
+	return rc;
 }
 
 /* ------------------------------------------------------------- parsing */

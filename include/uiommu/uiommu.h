@@ -108,6 +108,29 @@ int uiommu_ctx_lock(struct uiommu_ctx *ctx, uint32_t timeout_ms, uint32_t *holde
 /** Release one level of uiommu_ctx_lock(). */
 void uiommu_ctx_unlock(struct uiommu_ctx *ctx);
 
+/**
+ * Begin a transaction on a shared state: take its lock (waiting at most
+ * @timeout_ms, as uiommu_ctx_lock) and save an undo image of the whole
+ * state.  Every call until uiommu_txn_commit() is then all or nothing: if
+ * this process dies first (kill -9 included), the next process that takes
+ * the lock puts the state back as it was, brings the hardware in line
+ * (queues restarted, every IOMMU cache invalidated) and gives back what the
+ * transaction allocated; uiommu_txn_abort() does the same on purpose.
+ * The image costs a copy of the state (about a millisecond for a model
+ * state): for control-path sequences, not for each map on the data path.
+ * Transactions do not nest; a thread that holds the lock may begin one.
+ * A unit taken over (or given back) inside a transaction has its hardware
+ * registers changed, which no rollback undoes: add and remove units
+ * outside transactions.
+ * @return 0, -ETIMEDOUT, -EOPNOTSUPP (a private DPDK-backed arena),
+ *         -EBUSY (one is open), -EINVAL, -errno (the image could not be saved).
+ */
+int uiommu_txn_begin(struct uiommu_ctx *ctx, uint32_t timeout_ms, uint32_t *holder_pid);
+/** Keep every change since uiommu_txn_begin() and release the lock. */
+int uiommu_txn_commit(struct uiommu_ctx *ctx);
+/** Undo every change since uiommu_txn_begin() and release the lock. */
+int uiommu_txn_abort(struct uiommu_ctx *ctx);
+
 /**@}*/
 /* ------------------------------------------------------------------ */
 /** @name Units */

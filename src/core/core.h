@@ -60,6 +60,7 @@ struct uiommu_ctx {
 	struct list_head objs[UOBJ_VIOMMU + 1];
 #define UOBJ_HASH 256
 	struct list_head id_hash[UOBJ_HASH];
+	uint32_t corrupt;    /* found inconsistent after a crash: adoption refused */
 	uint64_t units_gen;  /* bumped when a unit comes or goes */
 	uint64_t bind_next;  /* hands out unit bind generations */
 	struct ctx_ext *ext; /* tool state: DMA buffers, object names (buf.c, introspect.c) */

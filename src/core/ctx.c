@@ -102,14 +102,10 @@ void *uobj_next(struct uiommu_ctx *ctx, enum uobj_type type, void *prev)
  * process's register access to every unit that is new to it, release
  * what belonged to units that are gone.
  */
-void ctx_lock_slow(struct uiommu_ctx *ctx, int recovered)
+static void ctx_rebind(struct uiommu_ctx *ctx)
 {
 	uint64_t seen = 0;
 
-	if (recovered > 0)
-		UENV_LOG(CORE, WARNING,
-			 "the previous holder of the state lock died holding it; checking "
-			 "the state");
 	for (struct uobj *o = uobj_next(ctx, UOBJ_UNIT, NULL); o; o = uobj_next(ctx, UOBJ_UNIT, o)) {
 		struct uiommu_unit *u = (struct uiommu_unit *)o;
 		uint32_t slot = u->slot & (UIOMMU_MAX_UNITS - 1);
@@ -122,6 +118,65 @@ void ctx_lock_slow(struct uiommu_ctx *ctx, int recovered)
 		if (!(seen & (1ull << slot)) && uiommu_unit_local[slot].bind_gen)
 			unit_local_release(slot);
 	uiommu_local_units_gen = ctx->units_gen;
+}
+
+/*
+ * Put back the image of an unfinished transaction (ours, aborted, or a dead
+ * process's): memory first, then every unit's hardware brought in line
+ * with it (queues restarted, every cache invalidated), then what the
+ * transaction had added is given back.  Then check the whole state.
+ * Returns 1 when an image was restored, 0 when there was none, <0 error.
+ */
+static int ctx_restore(struct uiommu_ctx *ctx)
+{
+	int rc = uenv_txn_restore();
+
+	if (rc <= 0)
+		return rc;
+	/* The image holds the lock word as it was when the transaction began
+	 * (held by its process): it is ours now. */
+	ctx->lock.v = uenv_session();
+	ctx->lock.holder_pid = uenv_self_pid;
+	ctx_rebind(ctx);
+	for (struct uobj *o = uobj_next(ctx, UOBJ_UNIT, NULL); o; o = uobj_next(ctx, UOBJ_UNIT, o)) {
+		struct uiommu_unit *u = (struct uiommu_unit *)o;
+		const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
+		int r;
+
+		if (!ops || !ops->unit_recover)
+			continue;
+		r = ops->unit_recover(u);
+		if (r)
+			UENV_LOG(CORE, ERR, "unit %u: recovery after the rollback failed: %s",
+				 u->obj.id, strerror(-r));
+	}
+	uenv_txn_trim();
+	return 1;
+}
+
+void ctx_lock_slow(struct uiommu_ctx *ctx, int recovered)
+{
+	if (recovered > 0) {
+		int rc;
+
+		UENV_LOG(CORE, WARNING, "the previous holder of the state lock died holding it");
+		rc = ctx_restore(ctx);
+		if (rc == 1)
+			UENV_LOG(CORE, WARNING,
+				 "its unfinished transaction was rolled back: the state is as "
+				 "before it began");
+		else if (rc < 0)
+			UENV_LOG(CORE, ERR, "rolling its transaction back failed: %s",
+				 strerror(-rc));
+		if (ctx_check(ctx, NULL)) {
+			ctx->corrupt = 1;
+			UENV_LOG(CORE, ERR,
+				 "the state is inconsistent after the death of a process that "
+				 "changed it outside a transaction: 'uiommuctl state check' "
+				 "lists what is wrong; reset it");
+		}
+	}
+	ctx_rebind(ctx);
 }
 
 /* Release this process's register mappings (it leaves the state). */
@@ -150,8 +205,21 @@ static int ctx_adopt(struct uiommu_ctx *ctx)
 		UENV_LOG(CORE, ERR, "corrupt state: the root object is not a context");
 		return -EUCLEAN;
 	}
-	ctx_lock(ctx);
+	ctx_lock(ctx); /* a dead holder's transaction is rolled back here */
+	if (uenv_txn_supported() && !uenv_txn_active()) {
+		/* A transaction whose holder released the lock without ending
+		 * it (cannot happen through the API): roll it back too. */
+		rc = ctx_restore(ctx);
+		if (rc < 0) {
+			ctx_unlock(ctx);
+			return rc;
+		}
+	}
 	rc = ctx_check(ctx, NULL);
+	if (!rc && ctx->corrupt) {
+		UENV_LOG(CORE, ERR, "the state was marked inconsistent: reset it");
+		rc = -EUCLEAN;
+	}
 	if (rc) {
 		ctx_unlock(ctx);
 		return rc;
@@ -254,6 +322,51 @@ void uiommu_ctx_unlock(struct uiommu_ctx *ctx)
 	ctx_unlock(ctx);
 }
 
+/* ------------------------------------------------------------ transactions */
+
+int uiommu_txn_begin(struct uiommu_ctx *ctx, uint32_t timeout_ms, uint32_t *holder_pid)
+{
+	int rc;
+
+	if (!ctx || ctx != live_ctx)
+		return -EINVAL;
+	if (!uenv_txn_supported())
+		return -EOPNOTSUPP;
+	if (uenv_txn_active())
+		return -EBUSY; /* no nesting */
+	rc = uiommu_ctx_lock(ctx, timeout_ms, holder_pid);
+	if (rc)
+		return rc;
+	rc = uenv_txn_begin();
+	if (rc) {
+		UENV_LOG(CORE, ERR, "cannot save the state's undo image: %s", strerror(-rc));
+		ctx_unlock(ctx);
+	}
+	return rc;
+}
+
+int uiommu_txn_commit(struct uiommu_ctx *ctx)
+{
+	int rc;
+
+	if (!ctx || ctx != live_ctx || !uenv_txn_active())
+		return -EINVAL;
+	rc = uenv_txn_commit();
+	ctx_unlock(ctx);
+	return rc;
+}
+
+int uiommu_txn_abort(struct uiommu_ctx *ctx)
+{
+	int rc;
+
+	if (!ctx || ctx != live_ctx || !uenv_txn_active())
+		return -EINVAL;
+	rc = ctx_restore(ctx);
+	ctx_unlock(ctx);
+	return rc < 0 ? rc : 0;
+}
+
 bool uiommu_ctx_adopted(const struct uiommu_ctx *ctx)
 {
 	return ctx && ctx == live_ctx && live_adopted;
@@ -323,6 +436,8 @@ void uiommu_ctx_destroy(struct uiommu_ctx *ctx)
 	if (!ctx || ctx != live_ctx)
 		return;
 	ctx_lock(ctx);
+	if (uenv_txn_active())
+		(void)uenv_txn_commit(); /* everything goes anyway */
 	ctx_teardown(ctx);
 	*uenv_root_slot() = NULL;
 	ctx->magic = 0;
@@ -345,6 +460,8 @@ void uiommu_ctx_detach(struct uiommu_ctx *ctx)
 		ctx_lock(ctx);
 	else
 		uiommu_lock_depth++;
+	if (uenv_txn_active())
+		(void)ctx_restore(ctx); /* left open: it did not commit */
 	ctx_local_release_all(ctx);
 	/* Whatever depth the caller held the lock at: it goes with us. */
 	uiommu_lock_depth = 0;

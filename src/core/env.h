@@ -73,6 +73,22 @@ int uenv_state_users(uint32_t *pids, uint32_t max);
 /** Delete the state file @opts names without opening it (after the same
  *  directory checks as an open).  0 or -errno. */
 int uenv_state_unlink(const struct uiommu_env_opts *opts);
+/* ---- transactions on a shared arena (all or nothing under kill -9) ---- */
+/** Can this arena do transactions (a shared state)? */
+bool uenv_txn_supported(void);
+/** Save the arena's image (caller holds the state lock).  0, -EOPNOTSUPP,
+ *  -EBUSY (one is open), -EUCLEAN (an image is pending restore), -errno. */
+int uenv_txn_begin(void);
+/** A transaction of this process is open. */
+bool uenv_txn_active(void);
+/** Drop the image: the changes stay. */
+int uenv_txn_commit(void);
+/** Put back a valid image (a transaction that was aborted or whose process
+ *  died): 1 restored, 0 none pending, <0 error.  Caller holds the lock. */
+int uenv_txn_restore(void);
+/** After a restore and the hardware's invalidation: give back memory the
+ *  rolled-back transaction had added. */
+void uenv_txn_trim(void);
 /** Is @p the start of a live metadata allocation (uenv_zalloc) of at least
  *  @size bytes?  For checking pointers read from a state file. */
 bool uenv_is_meta(const void *p, size_t size);

@@ -143,6 +143,17 @@ static uint64_t mapped_len; /* shared backends: bytes of the file mapped here */
 static uint64_t loc_base, loc_max;
 static int sess_fd = -1;     /* this process's own open of the state file */
 static uint32_t sess_slot;   /* 0: none */
+static int state_dfd = -1;   /* the state directory (validated at open) */
+static char state_name[72];  /* the state's file name in it */
+/* Transactions (uenv_txn_*): the undo image file, and the chunks whose
+ * memory a transaction freed (given back only when it commits). */
+static int undo_fd = -1;
+static bool txn_active;
+static struct deferred_drop {
+	uint64_t file_off;
+	uint64_t len;
+} *deferred;
+static uint32_t nr_deferred;
 static bool adopted;
 static char arena_path[512];
 static unsigned long fail_countdown;
@@ -363,6 +374,12 @@ static void backend_drop(struct chunk *ck)
 {
 	if (A->backend == UIOMMU_MEM_DPDK) {
 		env_dpdk_release(ck->mz);
+		return;
+	}
+	if (txn_active && deferred) {
+		/* A rollback must find the memory as it was (a hugepage keeps
+		 * its physical address only while it is not given back). */
+		deferred[nr_deferred++] = (struct deferred_drop){ck->file_off, ck->len};
 		return;
 	}
 	/* Shared: give the pages back; the file keeps its length (a hole). */
@@ -1396,13 +1413,282 @@ int uenv_state_unlink(const struct uiommu_env_opts *o)
 
 	if (state_name_ok(name))
 		return -EINVAL;
+	char undo_name[96];
+
 	dfd = state_dir_open(o, false);
 	if (dfd < 0)
 		return dfd;
 	if (unlinkat(dfd, name, 0) < 0)
 		rc = -errno;
+	snprintf(undo_name, sizeof(undo_name), "%s~undo", name);
+	(void)unlinkat(dfd, undo_name, 0);
 	close(dfd);
 	return rc;
+}
+
+/* ------------------------------------------------------------ transactions */
+
+/*
+ * A transaction makes a sequence of changes to a shared state all or
+ * nothing, even if the process is killed half-way: before the first change
+ * the state's whole image (arena header and every chunk) is copied into an
+ * undo file beside it (NAME~undo: '~' is not allowed in state names), and
+ * marked valid; commit marks it invalid.  Whoever takes the state's lock
+ * over from a dead holder, or aborts, finds it valid and copies the image
+ * back.  Chunks freed during a transaction are given back to the system
+ * only at commit, so the image's memory (and, for hugepages, its physical
+ * addresses, which the hardware uses) is still there to restore into.
+ * Chunks added during one are cut off after a rollback (uenv_txn_trim),
+ * once the hardware has been told to forget what it cached.
+ *
+ * The session table is live state, not the transaction's: it is kept as
+ * it is across a restore.
+ */
+#define UNDO_MAGIC   0x75696f6d6d75554eull /* "uiommuUN" */
+#define UNDO_IMG_OFF ((off_t)UENV_CHUNK_SIZE)
+
+struct undo_hdr {
+	uint64_t magic;
+	uint32_t valid;
+	uint32_t nr_ranges;
+	uint64_t file_len;
+	uint64_t grown_from; /* set by restore: file length to trim to */
+	struct undo_range {
+		uint64_t off;
+		uint64_t len;
+	} range[ARENA_MAX_CHUNKS + 1];
+};
+_Static_assert(sizeof(struct undo_hdr) <= (size_t)UNDO_IMG_OFF, "undo header fits");
+
+static int undo_open(bool create)
+{
+	char name[96];
+	int fd, rc;
+
+	if (undo_fd >= 0)
+		return 0;
+	if (state_dfd < 0)
+		return -ENODEV;
+	snprintf(name, sizeof(name), "%s~undo", state_name);
+	fd = openat(state_dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create)
+		fd = openat(state_dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0600);
+	if (fd < 0)
+		return -errno;
+	rc = state_file_check(fd, name);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	undo_fd = fd;
+	return 0;
+}
+
+static int xfer(bool write, void *buf, uint64_t len, off_t off)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		size_t n = len > (1u << 30) ? (1u << 30) : (size_t)len;
+		ssize_t r = write ? pwrite(undo_fd, p, n, off) : pread(undo_fd, p, n, off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		p += r;
+		off += r;
+		len -= (uint64_t)r;
+	}
+	return 0;
+}
+
+bool uenv_txn_supported(void)
+{
+	return A && shared_backend() && state_dfd >= 0;
+}
+
+int uenv_txn_begin(void)
+{
+	struct undo_hdr *h;
+	uint32_t valid = 1;
+	int rc;
+
+	if (!uenv_txn_supported())
+		return -EOPNOTSUPP;
+	if (txn_active)
+		return -EBUSY;
+	rc = undo_open(true);
+	if (rc)
+		return rc;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	if (!deferred) {
+		deferred = calloc(ARENA_MAX_CHUNKS, sizeof(*deferred));
+		if (!deferred) {
+			free(h);
+			return -ENOMEM;
+		}
+	}
+	/* An image that is still valid was never restored: not ours to drop. */
+	if (pread(undo_fd, &valid, sizeof(valid), offsetof(struct undo_hdr, valid)) ==
+		    (ssize_t)sizeof(valid) &&
+	    valid == 1) {
+		free(h);
+		return -EUCLEAN;
+	}
+	valid = 0;
+	h->magic = UNDO_MAGIC;
+	h->file_len = A->file_len;
+	h->range[h->nr_ranges++] = (struct undo_range){0, ARENA_HDR_LEN};
+	for (uint32_t i = 0; i < A->nr_chunks; i++)
+		if (A->chunks[i].kind != CK_NONE)
+			h->range[h->nr_ranges++] =
+				(struct undo_range){A->chunks[i].file_off, A->chunks[i].len};
+	rc = 0;
+	for (uint32_t i = 0; i < h->nr_ranges && !rc; i++)
+		rc = xfer(true, (uint8_t *)(uintptr_t)loc_base + h->range[i].off, h->range[i].len,
+			  UNDO_IMG_OFF + (off_t)h->range[i].off);
+	if (!rc)
+		rc = xfer(true, h, sizeof(*h), 0);
+	free(h);
+	if (rc)
+		return rc;
+	/* Valid last: a process killed before this line changed nothing. */
+	valid = 1;
+	rc = xfer(true, &valid, sizeof(valid), offsetof(struct undo_hdr, valid));
+	if (rc)
+		return rc;
+	nr_deferred = 0;
+	txn_active = true;
+	return 0;
+}
+
+bool uenv_txn_active(void)
+{
+	return txn_active;
+}
+
+int uenv_txn_commit(void)
+{
+	uint32_t valid = 0;
+	int rc;
+
+	if (!txn_active)
+		return -EINVAL;
+	rc = xfer(true, &valid, sizeof(valid), offsetof(struct undo_hdr, valid));
+	txn_active = false;
+	/* Committed: now the memory freed during it can go. */
+	for (uint32_t i = 0; i < nr_deferred; i++)
+		(void)fallocate(arena_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				(off_t)deferred[i].file_off, (off_t)deferred[i].len);
+	nr_deferred = 0;
+	return rc;
+}
+
+int uenv_txn_restore(void)
+{
+	struct arena_sess *sess;
+	uint64_t sess_next, cur_len;
+	struct undo_hdr *h;
+	int rc;
+
+	if (!uenv_txn_supported())
+		return 0;
+	rc = undo_open(false);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	h = malloc(sizeof(*h));
+	sess = malloc(sizeof(A->sess));
+	if (!h || !sess) {
+		free(h);
+		free(sess);
+		return -ENOMEM;
+	}
+	rc = xfer(false, h, sizeof(*h), 0);
+	if (rc || h->magic != UNDO_MAGIC || h->valid != 1) {
+		rc = rc == -EIO ? 0 : rc; /* short file: no image */
+		goto out;
+	}
+	/* The image is input too: every range must lie in the reservation. */
+	if (!h->nr_ranges || h->nr_ranges > ARENA_MAX_CHUNKS + 1 || h->file_len > loc_max ||
+	    h->file_len < ARENA_HDR_LEN || h->range[0].off || h->range[0].len != ARENA_HDR_LEN) {
+		UENV_LOG(ENV, ERR, "%s: undo image header corrupt: not restored", arena_path);
+		rc = -EUCLEAN;
+		goto out;
+	}
+	for (uint32_t i = 0; i < h->nr_ranges; i++)
+		if ((h->range[i].off | h->range[i].len) & (UENV_CHUNK_SIZE - 1) ||
+		    h->range[i].len > h->file_len || h->range[i].off > h->file_len - h->range[i].len) {
+			UENV_LOG(ENV, ERR, "%s: undo image range %u corrupt: not restored",
+				 arena_path, i);
+			rc = -EUCLEAN;
+			goto out;
+		}
+	cur_len = A->file_len;
+	if (cur_len < h->file_len) {
+		/* Cannot happen (a transaction gives nothing back before it
+		 * commits); grow the file back if it did. */
+		if (ftruncate(arena_fd, (off_t)h->file_len) < 0) {
+			rc = -errno;
+			goto out;
+		}
+		A->file_len = h->file_len;
+		rc = shared_sync_mapping();
+		if (rc)
+			goto out;
+		cur_len = h->file_len;
+	}
+	memcpy(sess, A->sess, sizeof(A->sess));
+	sess_next = A->sess_next;
+	for (uint32_t i = 0; i < h->nr_ranges && !rc; i++)
+		rc = xfer(false, (uint8_t *)(uintptr_t)loc_base + h->range[i].off, h->range[i].len,
+			  UNDO_IMG_OFF + (off_t)h->range[i].off);
+	memcpy(A->sess, sess, sizeof(A->sess));
+	A->sess_next = sess_next;
+	if (rc) {
+		UENV_LOG(ENV, ERR, "%s: reading the undo image: %s", arena_path, strerror(-rc));
+		goto out;
+	}
+	A->lock.v = 0; /* nobody is inside the arena: we hold the state lock */
+	__atomic_fetch_add(&A->gen, 1, __ATOMIC_RELEASE);
+	arena_epoch++;
+	mapped_len = mapped_len > cur_len ? mapped_len : cur_len;
+	/* Trim what the rolled-back transaction added, after the caller made
+	 * the hardware forget it (uenv_txn_trim). */
+	h->grown_from = cur_len > A->file_len ? A->file_len : 0;
+	(void)xfer(true, &h->grown_from, sizeof(h->grown_from),
+		   offsetof(struct undo_hdr, grown_from));
+	h->valid = 2; /* restored; trim pending */
+	rc = xfer(true, &h->valid, sizeof(h->valid), offsetof(struct undo_hdr, valid));
+	txn_active = false;
+	nr_deferred = 0;
+	if (!rc)
+		rc = 1;
+out:
+	free(h);
+	free(sess);
+	return rc;
+}
+
+void uenv_txn_trim(void)
+{
+	uint64_t to = 0;
+	uint32_t valid = 0;
+
+	if (undo_fd < 0 || pread(undo_fd, &valid, sizeof(valid), offsetof(struct undo_hdr, valid)) !=
+				   (ssize_t)sizeof(valid) ||
+	    valid != 2)
+		return;
+	if (pread(undo_fd, &to, sizeof(to), offsetof(struct undo_hdr, grown_from)) ==
+		    (ssize_t)sizeof(to) &&
+	    to && to == A->file_len && !(to & (UENV_CHUNK_SIZE - 1)))
+		(void)fallocate(arena_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)to,
+				(off_t)(mapped_len > to ? mapped_len - to : 0));
+	valid = 0;
+	(void)xfer(true, &valid, sizeof(valid), offsetof(struct undo_hdr, valid));
 }
 
 /* ------------------------------------------------------------ shared open */
@@ -1532,7 +1818,8 @@ static int init_shared(const struct uiommu_env_opts *o)
 			goto err_unmap;
 		adopted = true;
 	}
-	close(dfd);
+	state_dfd = dfd;
+	snprintf(state_name, sizeof(state_name), "%s", name);
 	return 0;
 
 err_unmap:
@@ -1574,13 +1861,26 @@ void uenv_fini(bool destroy)
 				env_dpdk_release(A->chunks[i].mz);
 		free(A);
 	} else {
+		char undo_name[96];
+
 		munmap(A, loc_max);
 		close(arena_fd);
 		arena_fd = -1;
 		mapped_len = 0;
 		loc_base = loc_max = 0;
-		if (destroy)
-			unlink(arena_path);
+		snprintf(undo_name, sizeof(undo_name), "%s~undo", state_name);
+		if (destroy && state_dfd >= 0) {
+			unlinkat(state_dfd, state_name, 0);
+			unlinkat(state_dfd, undo_name, 0);
+		}
+		if (undo_fd >= 0)
+			close(undo_fd);
+		undo_fd = -1;
+		txn_active = false;
+		nr_deferred = 0;
+		if (state_dfd >= 0)
+			close(state_dfd);
+		state_dfd = -1;
 	}
 	A = NULL;
 	uenv_arena_shared = false;

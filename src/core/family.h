@@ -80,6 +80,13 @@ struct uiommu_family_ops {
 	int (*unit_adopt)(struct uiommu_unit *u);
 	/* Release process-local resources only (register mapping). */
 	void (*unit_leave)(struct uiommu_unit *u);
+	/* The unit's tables in memory were put back to an earlier image (a
+	 * transaction rolled back, or its process died half-way): bring the
+	 * hardware in line with them, without trusting any queue position
+	 * the memory holds (restart the command/invalidation queue), and
+	 * invalidate every cache the unit has (global invalidations), then
+	 * wait.  0, or -errno (the unit is then left blocked if possible). */
+	int (*unit_recover)(struct uiommu_unit *u);
 
 	/* Fill a page-table config for a table this unit can walk.
 	 * stage1 = first-level/stage-1 format.  -EOPNOTSUPP if not supported. */

@@ -507,6 +507,34 @@ err_unmap:
 	return rc;
 }
 
+/* The unit's tables were put back to an earlier image: restart the
+ * invalidation queue (the image's tail is not where the hardware is),
+ * point the unit at the root table again if it no longer is (a rolled-back
+ * give-back), and invalidate every cache (VT-d 6.5.2: context-cache,
+ * PASID-cache and IOTLB, global).  set_root does the last two. */
+static int vtd_unit_recover(struct uiommu_unit *u)
+{
+	struct vtd_unit *vu = vtd_of(u);
+	const struct uiommu_regio *r = vtd_rio(vu);
+	int rc;
+
+	if (vu->qi) {
+		vtd_qi_disable(vu);
+		rc = vtd_qi_enable(vu);
+		if (rc)
+			return rc;
+	}
+	rc = set_root(vu);
+	if (rc)
+		return rc;
+	if (!(reg_read32(r, VTD_REG_GSTS) & VTD_GSTS_TES)) {
+		VTD_LOG(WARNING, "unit %u: translation was off after the rollback: enabling it",
+			u->obj.id);
+		rc = vtd_gcmd(vu, VTD_GCMD_TE, true, false);
+	}
+	return rc;
+}
+
 static void vtd_unit_leave(struct uiommu_unit *u)
 {
 	if (u->access != UIOMMU_UNIT_MODEL)
@@ -610,6 +638,7 @@ const struct uiommu_family_ops vtd_family_ops = {
 	.unit_fini = vtd_unit_fini,
 	.unit_adopt = vtd_unit_adopt,
 	.unit_leave = vtd_unit_leave,
+	.unit_recover = vtd_unit_recover,
 	.pgt_config = vtd_pgt_config,
 	.pgt_compatible = vtd_pgt_compatible,
 	.dev_set = vtd_dev_set,

@@ -88,7 +88,11 @@ static int report_open_error(const struct uiommu_env_opts *eo, int rc)
 	char path[512] = "";
 
 	(void)uiommu_state_path(eo, path, sizeof(path));
-	if (rc == -EADDRINUSE)
+	if (rc == -ETIMEDOUT)
+		cli_err("state '%s' is busy: another process holds its lock (--wait SECS to wait "
+			"longer)",
+			eo->name);
+	else if (rc == -EADDRINUSE)
 		cli_err("state '%s': the arena's fixed address is taken in this process "
 			"(UIOMMU_ARENA_BASE)",
 			eo->name);
@@ -167,7 +171,8 @@ static int add_model_unit(struct uiommu_ctx *ctx, enum uiommu_family fam, const 
 
 int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_ctx **out)
 {
-	struct uiommu_env_opts eo = {.name = cli_state_name(o)};
+	struct uiommu_env_opts eo = {.name = cli_state_name(o),
+				     .lock_wait_ms = o->wait_set ? (o->wait_ms ? o->wait_ms : 1) : 5000u};
 	struct uiommu_ctx *ctx;
 	enum uiommu_family fam;
 	const char *cfg;

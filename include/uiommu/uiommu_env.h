@@ -41,6 +41,10 @@ struct uiommu_env_opts {
 	const char *huge_dir;
 	/** Shared backends: create the state if it does not exist. */
 	bool create;
+	/** Shared backends: how long adopting an existing state waits for its
+	 *  lock (another process in the middle of a change), in ms; 0: no
+	 *  bound.  uiommu_ctx_create() then fails with -ETIMEDOUT. */
+	uint32_t lock_wait_ms;
 };
 
 #ifdef __cplusplus

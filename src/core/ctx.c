@@ -129,14 +129,13 @@ static void ctx_rebind(struct uiommu_ctx *ctx)
  */
 static int ctx_restore(struct uiommu_ctx *ctx)
 {
-	int rc = uenv_txn_restore();
+	/* The lock word keeps its value (ours) through the restore: were the
+	 * image's (the dead holder's) seen for a moment, a waiter would take
+	 * the lock over from under us. */
+	int rc = uenv_txn_restore(&ctx->lock, sizeof(ctx->lock));
 
 	if (rc <= 0)
 		return rc;
-	/* The image holds the lock word as it was when the transaction began
-	 * (held by its process): it is ours now. */
-	ctx->lock.v = uenv_session();
-	ctx->lock.holder_pid = uenv_self_pid;
 	ctx_rebind(ctx);
 	for (struct uobj *o = uobj_next(ctx, UOBJ_UNIT, NULL); o; o = uobj_next(ctx, UOBJ_UNIT, o)) {
 		struct uiommu_unit *u = (struct uiommu_unit *)o;
@@ -197,15 +196,38 @@ static void ctx_local_release_all(struct uiommu_ctx *ctx)
 
 /* A process adopts existing state: check the root, then bind every unit
  * (every unit must be reachable from this process, or the adoption fails). */
+/* Take the state lock at depth 0 waiting at most @ns: 0, -ETIMEDOUT. */
+static int ctx_lock_bounded(struct uiommu_ctx *ctx, uint64_t ns, uint32_t *holder_pid)
+{
+	int r = uenv_lock_timed(&ctx->lock, ns);
+
+	if (r < 0) {
+		if (holder_pid)
+			*holder_pid = uenv_lock_holder(&ctx->lock, NULL);
+		return r;
+	}
+	uiommu_lock_depth = 1;
+	uenv_sync();
+	if (r != 0 || ctx->units_gen != uiommu_local_units_gen)
+		ctx_lock_slow(ctx, r);
+	return 0;
+}
+
 static int ctx_adopt(struct uiommu_ctx *ctx)
 {
+	uint32_t pid = 0;
 	int rc = 0;
 
 	if (!uenv_is_meta(ctx, sizeof(*ctx)) || ctx->magic != UIOMMU_CTX_MAGIC) {
 		UENV_LOG(CORE, ERR, "corrupt state: the root object is not a context");
 		return -EUCLEAN;
 	}
-	ctx_lock(ctx); /* a dead holder's transaction is rolled back here */
+	/* A dead holder's transaction is rolled back here. */
+	rc = ctx_lock_bounded(ctx, uenv_adopt_wait_ns(), &pid);
+	if (rc) {
+		UENV_LOG(CORE, ERR, "the state stays locked by process %u", pid);
+		return rc;
+	}
 	if (uenv_txn_supported() && !uenv_txn_active()) {
 		/* A transaction whose holder released the lock without ending
 		 * it (cannot happen through the API): roll it back too. */
@@ -291,7 +313,6 @@ err_env:
 int uiommu_ctx_lock(struct uiommu_ctx *ctx, uint32_t timeout_ms, uint32_t *holder_pid)
 {
 	uint64_t ns;
-	int r;
 
 	if (holder_pid)
 		*holder_pid = 0;
@@ -302,17 +323,7 @@ int uiommu_ctx_lock(struct uiommu_ctx *ctx, uint32_t timeout_ms, uint32_t *holde
 		return 0;
 	}
 	ns = timeout_ms == UINT32_MAX ? UINT64_MAX : (uint64_t)timeout_ms * 1000000ull;
-	r = uenv_lock_timed(&ctx->lock, ns);
-	if (r < 0) {
-		if (holder_pid)
-			*holder_pid = uenv_lock_holder(&ctx->lock, NULL);
-		return r;
-	}
-	uiommu_lock_depth = 1;
-	uenv_sync();
-	if (r != 0 || ctx->units_gen != uiommu_local_units_gen)
-		ctx_lock_slow(ctx, r);
-	return 0;
+	return ctx_lock_bounded(ctx, ns, holder_pid);
 }
 
 void uiommu_ctx_unlock(struct uiommu_ctx *ctx)

@@ -53,6 +53,8 @@ bool uenv_iova_is_va(void);
 void **uenv_root_slot(void);
 /** True when the arena was adopted from an earlier process. */
 bool uenv_adopted(void);
+/** How long adoption may wait for a lock (UINT64_MAX: no bound). */
+uint64_t uenv_adopt_wait_ns(void);
 /** Shared backends: map what another process added to the arena. */
 void uenv_sync_slow(void);
 /* Private to env_mem.c: true while the arena is a shared file (only then
@@ -84,8 +86,10 @@ bool uenv_txn_active(void);
 /** Drop the image: the changes stay. */
 int uenv_txn_commit(void);
 /** Put back a valid image (a transaction that was aborted or whose process
- *  died): 1 restored, 0 none pending, <0 error.  Caller holds the lock. */
-int uenv_txn_restore(void);
+ *  died): 1 restored, 0 none pending, <0 error.  Caller holds the lock.
+ *  [@keep, @keep + @keep_len) (arena memory, e.g. the state lock's word)
+ *  keeps its current bytes throughout. */
+int uenv_txn_restore(const void *keep, size_t keep_len);
 /** After a restore and the hardware's invalidation: give back memory the
  *  rolled-back transaction had added. */
 void uenv_txn_trim(void);
@@ -164,6 +168,9 @@ char *uenv_strdup(const char *s);
 /* ---- fault injection and accounting ---- */
 /** Make the @n-th allocation from now fail (1 = the next one); 0 disarms. */
 void uenv_fail_nth(unsigned long n);
+/** Tests: the @n-th allocation from now kills the process (SIGKILL) instead
+ *  of allocating (a crash point, like fail-nth); 0 disarms. */
+void uenv_crash_nth(unsigned long n);
 /** True if an injected failure has fired since the last uenv_fail_nth(). */
 bool uenv_fail_fired(void);
 struct uenv_stats {

@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <signal.h>
 #include <linux/falloc.h>
 
 #include "core/bitfield.h"
@@ -141,6 +142,7 @@ static uint64_t mapped_len; /* shared backends: bytes of the file mapped here */
 /* Shared backends: base and size of the reservation, as validated at open
  * (never re-read from the file: it is input). */
 static uint64_t loc_base, loc_max;
+static uint64_t adopt_wait_ns = UINT64_MAX; /* uiommu_env_opts.lock_wait_ms */
 static int sess_fd = -1;     /* this process's own open of the state file */
 static uint32_t sess_slot;   /* 0: none */
 static int state_dfd = -1;   /* the state directory (validated at open) */
@@ -158,6 +160,7 @@ static bool adopted;
 static char arena_path[512];
 static unsigned long fail_countdown;
 static bool fail_fired;
+static unsigned long crash_countdown;
 
 /* ---------------------------------------------------------- fault inject */
 
@@ -172,10 +175,17 @@ bool uenv_fail_fired(void)
 	return fail_fired;
 }
 
+void uenv_crash_nth(unsigned long n)
+{
+	crash_countdown = n;
+}
+
 static bool inject_failure(void)
 {
 	if (A)
 		A->allocs++;
+	if (crash_countdown && --crash_countdown == 0)
+		kill(getpid(), SIGKILL); /* the crash-point tests: die right here */
 	if (fail_countdown && --fail_countdown == 0) {
 		fail_fired = true;
 		return true;
@@ -975,6 +985,11 @@ bool uenv_adopted(void)
 	return adopted;
 }
 
+uint64_t uenv_adopt_wait_ns(void)
+{
+	return adopt_wait_ns;
+}
+
 void **uenv_root_slot(void)
 {
 	return A ? &A->root : NULL;
@@ -1588,10 +1603,37 @@ int uenv_txn_commit(void)
 	return rc;
 }
 
-int uenv_txn_restore(void)
+/* Live bytes a restore must not write (not even with their own value: a
+ * process may change them at any time without the state lock). */
+struct keep_range {
+	uint64_t off;
+	uint64_t len;
+};
+
+/* Read image range [off, off + len) back into the arena, leaving out the
+ * @nk ranges of @keep (sorted by offset, not overlapping). */
+static int restore_range(uint64_t off, uint64_t len, const struct keep_range *keep, unsigned int nk)
 {
-	struct arena_sess *sess;
-	uint64_t sess_next, cur_len;
+	uint64_t end = off + len;
+	int rc = 0;
+
+	for (unsigned int i = 0; i <= nk && !rc && off < end; i++) {
+		uint64_t stop = i < nk ? keep[i].off : end;
+
+		if (stop > end)
+			stop = end;
+		if (stop > off)
+			rc = xfer(false, (uint8_t *)(uintptr_t)loc_base + off, stop - off,
+				  UNDO_IMG_OFF + (off_t)off);
+		if (i < nk && keep[i].off + keep[i].len > off)
+			off = keep[i].off + keep[i].len;
+	}
+	return rc;
+}
+
+int uenv_txn_restore(const void *keep, size_t keep_len)
+{
+	uint64_t cur_len;
 	struct undo_hdr *h;
 	int rc;
 
@@ -1601,12 +1643,8 @@ int uenv_txn_restore(void)
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	h = malloc(sizeof(*h));
-	sess = malloc(sizeof(A->sess));
-	if (!h || !sess) {
-		free(h);
-		free(sess);
+	if (!h)
 		return -ENOMEM;
-	}
 	rc = xfer(false, h, sizeof(*h), 0);
 	if (rc || h->magic != UNDO_MAGIC || h->valid != 1) {
 		rc = rc == -EIO ? 0 : rc; /* short file: no image */
@@ -1627,32 +1665,49 @@ int uenv_txn_restore(void)
 			rc = -EUCLEAN;
 			goto out;
 		}
+	/* Nobody may look at the arena while it is rewritten (an adopting
+	 * process checks it under this lock, without the state lock). */
+	uenv_lock(&A->lock);
 	cur_len = A->file_len;
 	if (cur_len < h->file_len) {
 		/* Cannot happen (a transaction gives nothing back before it
 		 * commits); grow the file back if it did. */
 		if (ftruncate(arena_fd, (off_t)h->file_len) < 0) {
 			rc = -errno;
-			goto out;
+			goto out_unlock;
 		}
 		A->file_len = h->file_len;
 		rc = shared_sync_mapping();
 		if (rc)
-			goto out;
+			goto out_unlock;
 		cur_len = h->file_len;
 	}
-	memcpy(sess, A->sess, sizeof(A->sess));
-	sess_next = A->sess_next;
-	for (uint32_t i = 0; i < h->nr_ranges && !rc; i++)
-		rc = xfer(false, (uint8_t *)(uintptr_t)loc_base + h->range[i].off, h->range[i].len,
-			  UNDO_IMG_OFF + (off_t)h->range[i].off);
-	memcpy(A->sess, sess, sizeof(A->sess));
-	A->sess_next = sess_next;
-	if (rc) {
-		UENV_LOG(ENV, ERR, "%s: reading the undo image: %s", arena_path, strerror(-rc));
-		goto out;
+	/* What is live, not the transaction's, is left as it is: the arena
+	 * lock we hold, the session table (a process takes a session without
+	 * any lock), the caller's state-lock word (a waiter that saw the dead
+	 * holder's value in it for a moment would take the lock from us). */
+	struct keep_range kr[3] = {
+		{(uint64_t)offsetof(struct arena, lock), sizeof(A->lock)},
+		{(uint64_t)offsetof(struct arena, sess_next), sizeof(A->sess_next) + sizeof(A->sess)},
+		{0, 0},
+	};
+	unsigned int nk = 2;
+
+	if (keep) {
+		uint64_t ko = (uint64_t)(uintptr_t)keep - loc_base;
+
+		if ((uint64_t)(uintptr_t)keep < loc_base + ARENA_HDR_LEN || ko + keep_len > cur_len) {
+			rc = -EINVAL;
+			goto out_unlock;
+		}
+		kr[nk++] = (struct keep_range){ko, keep_len};
 	}
-	A->lock.v = 0; /* nobody is inside the arena: we hold the state lock */
+	for (uint32_t i = 0; i < h->nr_ranges && !rc; i++)
+		rc = restore_range(h->range[i].off, h->range[i].len, kr, nk);
+	if (rc) {
+		UENV_LOG(ENV, ERR, "%s: restoring the undo image: %s", arena_path, strerror(-rc));
+		goto out_unlock;
+	}
 	__atomic_fetch_add(&A->gen, 1, __ATOMIC_RELEASE);
 	arena_epoch++;
 	mapped_len = mapped_len > cur_len ? mapped_len : cur_len;
@@ -1667,9 +1722,10 @@ int uenv_txn_restore(void)
 	nr_deferred = 0;
 	if (!rc)
 		rc = 1;
+out_unlock:
+	uenv_unlock(&A->lock);
 out:
 	free(h);
-	free(sess);
 	return rc;
 }
 
@@ -1807,7 +1863,12 @@ static int init_shared(const struct uiommu_env_opts *o)
 		/* Map what the header says (another process may have grown
 		 * the file since our fstat), then check all of it under the
 		 * lock. */
-		uenv_lock(&A->lock);
+		if (uenv_lock_timed(&A->lock, adopt_wait_ns) < 0) {
+			UENV_LOG(ENV, ERR, "%s: its arena lock stays held (by pid %u)", arena_path,
+				 uenv_lock_holder(&A->lock, NULL));
+			rc = -ETIMEDOUT;
+			goto err_unmap;
+		}
 		rc = header_check_fixed(A, o->backend, loc_max);
 		if (!rc)
 			rc = shared_sync_mapping();
@@ -1848,6 +1909,7 @@ int uenv_init(const struct uiommu_env_opts *opts)
 		return init_dpdk(opts);
 	if (opts->backend != UIOMMU_MEM_SHARED_HUGE && opts->backend != UIOMMU_MEM_SHARED_SHM)
 		return -EINVAL;
+	adopt_wait_ns = opts->lock_wait_ms ? opts->lock_wait_ms * 1000000ull : UINT64_MAX;
 	return init_shared(opts);
 }
 

@@ -277,8 +277,99 @@ case_show() {
 	expect 2 "show needs a format" -- ctl show
 }
 
+# Several processes on one state at once, kill -9 among them: four workers
+# map, unmap, add/attach/detach/remove devices; one follower polls faults;
+# every so often a worker's running command is killed -9.  Afterwards the
+# state checks clean, every listed mapping is DMA-able, and every IOVA the
+# workers used that is not listed faults.
+case_stress() {
+	local secs=${UIOMMU_STRESS_SECS:-30} w kills=0 pids=() slots=16
+	[ -n "${UIOMMU_TEST_QUICK:-}" ] && secs=${UIOMMU_STRESS_SECS:-6}
+	setup_basic
+	start_follower "$TMP/follow" || fail "no follower"
+	local end=$(($(date +%s) + secs))
+	for w in 1 2 3 4; do
+		(
+			i=0
+			while [ "$(date +%s)" -lt "$end" ]; do
+				iova=$((0x10000000 + w * 0x1000000 + (RANDOM % slots) * 0x1000))
+				case $((RANDOM % 5)) in
+				0 | 1) ctl --wait 60 ioas map dma0 --alloc 4K --iova "$iova" ;;
+				2 | 3) ctl --wait 60 ioas unmap dma0 "$iova" ;;
+				4) ctl --wait 60 device add 1 "00:1$w.0" --name "dev$w" &&
+					ctl --wait 60 ioas attach dma0 "dev$w" &&
+					ctl --wait 60 ioas detach dma0 "dev$w" &&
+					ctl --wait 60 device remove "dev$w" ;;
+				esac
+				i=$((i + 1))
+			done
+			echo "$i" >"$TMP/ops$w"
+		) >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	while [ "$(date +%s)" -lt "$end" ]; do
+		sleep "0.$((RANDOM % 5 + 1))"
+		w=${pids[$((RANDOM % 4))]}
+		[ -n "${UIOMMU_STRESS_NOKILL:-}" ] && continue
+		if pkill -9 -P "$w" -x uiommuctl 2>/dev/null; then kills=$((kills + 1)); fi
+	done
+	wait "${pids[@]}"
+	kill -TERM "$BG"
+	wait "$BG"
+	BG=
+	local ops=0
+	for w in 1 2 3 4; do ops=$((ops + $(cat "$TMP/ops$w" 2>/dev/null || echo 0))); done
+	echo "stress: $ops worker commands in ${secs}s, $kills killed -9"
+	[ "$ops" -gt 20 ] && ok "workers ran ($ops commands)" || fail "workers barely ran ($ops)"
+	expect 0 "state check after the stress" -- ctl state check
+	# Devices a worker left half-way: whatever is listed must be whole.
+	ctl -j ioas show dma0 >"$TMP/dma0" || fail "ioas show"
+	local bad=0 good=0 faulted=0
+	for w in 1 2 3 4; do
+		for k in $(seq 0 $((slots - 1))); do
+			iova=$((0x10000000 + w * 0x1000000 + k * 0x1000))
+			hex=$(printf '0x%x' "$iova")
+			if jpy "import sys; sys.exit(0 if any(m['iova']=='$hex' for m in j['mappings']) else 1)" <"$TMP/dma0"; then
+				ctl dma nic "$hex" 16 --read >/dev/null 2>&1 && good=$((good + 1)) || bad=$((bad + 1))
+			else
+				ctl dma nic "$hex" 16 --read >/dev/null 2>&1 && bad=$((bad + 1)) || faulted=$((faulted + 1))
+			fi
+		done
+	done
+	[ "$bad" = 0 ] && ok "listed mappings DMA-able ($good), the rest fault ($faulted)" ||
+		fail "$bad IOVAs disagree with the listing (good $good, faulted $faulted)"
+}
+
+# kill -9 in the middle of an apply of 1020 windows: all or nothing.
+case_applykill() {
+	local f="$TMP/big.layout" i rounds=${UIOMMU_APPLYKILL_ROUNDS:-6} n all=0 none=0
+	{
+		echo "ioas big"
+		for i in $(seq 0 1019); do
+			printf 'window big iova=0x%x len=4K alloc rw\n' $((0x1000000 + i * 0x2000))
+		done
+	} >"$f"
+	expect 0 "create model state" -- ctl --model vtd unit list
+	for r in $(seq 1 "$rounds"); do
+		ctl apply "$f" >/dev/null 2>&1 &
+		local pid=$!
+		sleep "0.0$((RANDOM % 9 + 1))"
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		n=$(ctl -j ioas list | jpy 'print(sum(x["areas"] for x in j if x["name"]=="big"))' 2>/dev/null || echo 0)
+		case "$n" in
+		1020) all=$((all + 1)) ;;
+		0) none=$((none + 1)) ;;
+		*) fail "round $r: $n of 1020 windows after kill -9" ;;
+		esac
+		expect 0 "round $r: state check" -- ctl state check
+		ctl ioas destroy big >/dev/null 2>&1
+	done
+	ok "apply killed -9 $rounds times: $all whole, $none rolled back"
+}
+
 case "$CASE" in
-persist | dma | kill9 | badinput | apply | json | reset | show) "case_$CASE" ;;
+persist | dma | kill9 | badinput | apply | json | reset | show | stress | applykill) "case_$CASE" ;;
 *)
 	echo "unknown case $CASE" >&2
 	exit 2

@@ -47,6 +47,11 @@ static int file_err(const struct layout *l, const char *fmt, ...)
 	return -1;
 }
 
+static bool is_name_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
 /* key=value at @tok: the value, or NULL when the key differs. */
 static const char *kv(const char *tok, const char *key)
 {
@@ -93,7 +98,9 @@ static int parse_device(const struct layout *l, int line, char **t, int nt, stru
 		if ((v = kv(t[i], "unit"))) {
 			if (once(l, line, &seen, F_UNIT, "unit="))
 				return -1;
-			if (v[0] >= '0' && v[0] <= '9') {
+			/* A name starts with a letter or '_'; anything else is
+			 * meant as an ID and must be one. */
+			if (!is_name_start(v[0])) {
 				if (cli_parse_range(v, 1, UINT32_MAX, &x))
 					return layout_err(l, line,
 							  "bad unit '%s' (a unit ID, 1 .. %u, or a "

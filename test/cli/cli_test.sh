@@ -159,7 +159,10 @@ case_badinput() {
 	expect 1 "unmap that cuts a mapping" -- ctl ioas unmap dma0 0x200000 4K
 	expect 1 "double attach" -- ctl ioas attach dma0 nic
 	expect 1 "destroy attached IOAS" -- ctl ioas destroy dma0
-	expect 1 "duplicate device ID" -- ctl device add 1 00:03.0
+	expect 1 "duplicate device ID" -- ctl device add 1 00:09.0 --id 0x18
+	grep_err "already has a device with ID 0x18"
+	expect 1 "duplicate PCI address" -- ctl device add 1 00:03.0 --id 0x99
+	grep_err "device 00:03.0 exists already"
 	expect 1 "memzone on a model" -- ctl ioas map dma0 --memzone mz0@nosuchapp --len 4K
 	grep_err "memzone needs the hardware state"
 	expect 1 "hugefile on a model" -- ctl ioas map dma0 --hugefile /dev/hugepages/x --len 2M

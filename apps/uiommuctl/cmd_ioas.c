@@ -307,6 +307,10 @@ static int parse_map_args(int argc, char **argv, struct map_args *m)
 		cli_err("give an IOAS and exactly one of --alloc, --phys, --hugefile, --memzone");
 		return -1;
 	}
+	if (m->alloc && m->len) {
+		cli_err("--len is for --phys, --hugefile and --memzone: --alloc SIZE is the length");
+		return -1;
+	}
 	return 0;
 }
 

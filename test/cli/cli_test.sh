@@ -393,6 +393,7 @@ case_input_values() {
 	refuse 2 "--name twice" "option --name given twice" -- ctl ioas create --name a --name b
 	refuse 2 "--name= twice" "option --name given twice" -- ctl ioas create --name=a --name=a
 	refuse 2 "--alloc twice" "option --alloc given twice" -- ctl ioas map dma0 --alloc 4K --alloc 8K
+	refuse 2 "--alloc with --len" "--len is for --phys" -- ctl ioas map dma0 --alloc 4K --len 8K
 	refuse 2 "--id twice" "option --id given twice" -- ctl device add 1 00:09.0 --id 1 --id 2
 	refuse 2 "--read twice" "option --read given twice" -- ctl dma nic 0x200000 16 --read --read
 	refuse 2 "--state twice" "option --state given twice" -- ctl --state other ioas list

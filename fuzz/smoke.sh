@@ -1,8 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Build the firmware parser fuzzers with clang (unless BUILD_DIR already has
-# them) and run each for $FUZZ_SECONDS (default 20) on a seed corpus of the
-# real and synthetic tables.  Usage: bash fuzz/smoke.sh [BUILD_DIR]
+# Build the fuzzers with clang (unless BUILD_DIR already has them) and run
+# each for $FUZZ_SECONDS (default 20) on its seed corpus:
+#  - fuzz_dmar, fuzz_ivrs, fuzz_iort (firmware parsers): the real firmware
+#    tables of ../shared/acpi/real beside the clone ($UIOMMU_SHARED_DIR
+#    overrides ../shared; when absent, the copies in test/data/acpi/real),
+#    sorted by table signature, plus synthetic tables (iasl-compiled and
+#    byte-built by the unit tests' builders);
+#  - fuzz_layout (uiommuctl apply's layout parser): fuzz/corpus/layout, with
+#    the dictionary fuzz/layout.dict.
+# Seeds are copied into a temporary directory: nothing in the tree or in
+# shared/ is written (crash artifacts go to fuzz-corpus-crash/).
+# Usage: bash fuzz/smoke.sh [BUILD_DIR]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-}
@@ -17,15 +26,35 @@ if ! command -v "$CC" >/dev/null; then
 fi
 SRC=("$ROOT"/src/fw/acpi.c "$ROOT"/src/fw/dmar.c "$ROOT"/src/fw/ivrs.c "$ROOT"/src/fw/iort.c
      "$ROOT"/src/fw/topology.c "$ROOT"/src/fw/loader.c)
+LAYOUT_SRC=("$ROOT"/apps/uiommuctl/layout.c "$ROOT"/apps/uiommuctl/cli_parse.c)
 
-# Seeds: real tables by signature, synthetic ones (iasl-compiled + built).
-for p in dmar ivrs iort; do mkdir -p "$WORK/corpus-$p"; done
-for f in "$ROOT"/test/data/acpi/real/*.dat; do
-	case $(basename "$f") in
-	DMAR*) cp "$f" "$WORK/corpus-dmar/" ;;
-	IVRS*) cp "$f" "$WORK/corpus-ivrs/" ;;
-	esac
+# Seeds: real tables by signature (the first 4 bytes), then synthetic ones.
+for p in dmar ivrs iort layout; do mkdir -p "$WORK/corpus-$p"; done
+SHARED=${UIOMMU_SHARED_DIR:-$ROOT/../shared}
+REAL=""
+for d in "$SHARED/acpi/real" "$ROOT/test/data/acpi/real"; do
+	if compgen -G "$d/*.dat" >/dev/null; then
+		REAL=$(cd "$d" && pwd)
+		break
+	fi
 done
+nreal=0
+if [ -n "$REAL" ]; then
+	for f in "$REAL"/*.dat; do
+		sig=$(head -c 4 "$f" | tr -cd 'A-Z')
+		case $sig in
+		DMAR) cp "$f" "$WORK/corpus-dmar/" ;;
+		IVRS) cp "$f" "$WORK/corpus-ivrs/" ;;
+		IORT) cp "$f" "$WORK/corpus-iort/" ;;
+		*) continue ;;
+		esac
+		nreal=$((nreal + 1))
+	done
+	echo "== seeds: $nreal real firmware tables from $REAL"
+else
+	echo "== seeds: no real firmware tables (neither $SHARED/acpi/real nor test/data/acpi/real);" \
+		"synthetic seeds only" >&2
+fi
 if command -v iasl >/dev/null; then
 	for a in "$ROOT"/test/data/acpi/synth/*.asl; do
 		n=$(basename "$a" .asl)
@@ -49,19 +78,30 @@ C
 "$CC" -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/src" -I"$ROOT/test/fw" -I"$ROOT/test/common" \
 	"$WORK/dump.c" "$ROOT/test/fw/fw_synth_build.c" -o "$WORK/dump"
 "$WORK/dump" "$WORK/corpus-ivrs/synth-ivrs40.bin" "$WORK/corpus-iort/synth-iort.bin"
+cp "$ROOT"/fuzz/corpus/layout/* "$WORK/corpus-layout/"
+for p in dmar ivrs iort layout; do
+	echo "== corpus-$p: $(find "$WORK/corpus-$p" -type f | wc -l) seed(s)"
+done
 
 status=0
-for p in dmar ivrs iort; do
+for p in dmar ivrs iort layout; do
 	exe=""
+	extra=()
 	[ -n "$BUILD" ] && [ -x "$BUILD/fuzz/fuzz_$p" ] && exe="$BUILD/fuzz/fuzz_$p"
 	if [ -z "$exe" ]; then
 		exe="$WORK/fuzz_$p"
+		if [ "$p" = layout ]; then
+			srcs=("$ROOT/fuzz/fuzz_layout.c" "${LAYOUT_SRC[@]}")
+		else
+			srcs=("$ROOT/fuzz/fuzz_$p.c" "${SRC[@]}")
+		fi
 		"$CC" -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 			-fno-sanitize-recover=undefined -I"$ROOT/include" -I"$ROOT/src" \
-			"$ROOT/fuzz/fuzz_$p.c" "${SRC[@]}" -o "$exe"
+			-I"$ROOT/apps/uiommuctl" "${srcs[@]}" -o "$exe"
 	fi
+	[ "$p" = layout ] && extra=(-dict="$ROOT/fuzz/layout.dict")
 	echo "== fuzz_$p: ${SECS}s"
-	if ! "$exe" -max_total_time="$SECS" -max_len=4096 -print_final_stats=1 \
+	if ! "$exe" -max_total_time="$SECS" -max_len=4096 -print_final_stats=1 "${extra[@]}" \
 		-artifact_prefix="$WORK/" "$WORK/corpus-$p" >"$WORK/log-$p" 2>&1; then
 		tail -40 "$WORK/log-$p"
 		mkdir -p "$ROOT/fuzz-corpus-crash"

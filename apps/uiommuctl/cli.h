@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "cli_parse.h"
 #include "uiommu/uiommu_fw.h"
 
 enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
@@ -100,14 +101,16 @@ bool cli_state_is_model(void);
 
 /* Print "uiommuctl: <msg>: <uiommu_strerror(rc)>"; returns CLI_FAILED. */
 int cli_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Numbers in C notation; sizes may end in K, M, G (binary). 0 or -EINVAL. */
-int cli_parse_u64(const char *s, uint64_t *v);
-int cli_parse_size(const char *s, uint64_t *v);
-/* [SEG:]BUS:DEV.FN -> segment and requester ID. */
-int cli_parse_bdf(const char *s, uint16_t *seg, uint16_t *rid);
+/* Numbers, sizes, PCI addresses, names: cli_parse.h. */
 /* "--opt VAL" / "--opt=VAL" at argv[*i]: 1 (and *val, *i advanced), 0 if
- * another argument, -1 when the value is missing (message printed). */
+ * another argument, -1 when the value is missing or the option was given
+ * already (*val not NULL; message printed).  *val must start NULL. */
 int cli_opt_val(int argc, char **argv, int *i, const char *opt, const char **val);
+/* A flag without a value: 1 when @arg is @flag (*set becomes true), 0 if
+ * another argument, -1 when it was given already (message printed). */
+int cli_flag(const char *arg, const char *flag, bool *set);
+/* Check a --name value (CLI_NAME_RULE): 0, or -1 after a message. */
+int cli_check_name(const char *name);
 /* The kinds of object the verbs name. */
 enum cli_type { CLI_UNIT, CLI_DEVICE, CLI_IOAS, CLI_HWPT };
 /* The object of @type after @prev (NULL: the first); NULL at the end. */

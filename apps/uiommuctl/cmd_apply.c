@@ -1,202 +1,31 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * uiommuctl apply LAYOUT: a declarative layout, applied all or nothing and
- * idempotently.
- *
- * Format: one statement a line; '#' starts a comment; numbers in C
- * notation, sizes with K/M/G.
- *
- *   device NAME unit=UNIT bdf=[SEG:]BB:DD.F [id=ID] [pasid-bits=N]
- *   ioas   NAME
- *   window IOAS iova=ADDR len=SIZE (alloc | phys=ADDR) [rw|r|w]
- *   attach DEVICE IOAS [pasid=N]
+ * idempotently.  The format and its parser: layout.h, layout.c.
  *
  * Objects are found by name (uiommu_obj_find): a statement whose object
  * already exists as described changes nothing; one that contradicts the
- * state (same name, other description; a window overlapping another
- * mapping; a device attached elsewhere) is an error.  Three passes: parse
- * and check the file (file:line: message), plan against the state (still
- * nothing changed), execute with an undo log; on any failure the log is
- * undone in reverse, so the state is as before.
+ * state (same name, other description; a PCI address another device has; a
+ * window overlapping another mapping; a device attached elsewhere) is an
+ * error.  Three passes: parse and check the file (file:line: message), plan
+ * against the state (still nothing changed), execute with an undo log; on
+ * any failure the log is undone in reverse, so the state is as before.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "layout.h"
 
-#define LINE_MAX_LEN 512
-#define MAX_STMTS    1024
-#define MAX_TOKS     16
+#define lerr layout_err
 
-enum st_kind { ST_DEVICE = 1, ST_IOAS, ST_WINDOW, ST_ATTACH };
+/* ---------------------------------------------------------------- plan */
 
-struct stmt {
-	enum st_kind kind;
-	int line;
-	bool noop;		    /* plan: already there */
-	char name[UIOMMU_NAME_MAX]; /* device / ioas: its name; window / attach: the IOAS */
-	char dev[UIOMMU_NAME_MAX];  /* attach: the device */
-	char unit[UIOMMU_NAME_MAX];
-	uint16_t seg, rid;
-	bool has_id;
-	uint32_t id, pasid_bits, pasid, prot;
-	uint64_t iova, len, phys;
-	bool alloc;
-};
-
-struct layout {
-	const char *file;
-	struct stmt *st;
-	int n;
-};
-
-static int lerr(const struct layout *l, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int lerr(const struct layout *l, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "uiommuctl: %s:%d: ", l->file, line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return -1;
-}
-
-/* ------------------------------------------------------------- parsing */
-
-static bool name_ok(const char *s)
-{
-	if (!*s || strlen(s) >= UIOMMU_NAME_MAX ||
-	    !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || strchr("_-.:", *p)))
-			return false;
-	return true;
-}
-
-/* key=value at @tok: the value, or NULL when the key differs. */
-static const char *kv(const char *tok, const char *key)
-{
-	size_t n = strlen(key);
-
-	return !strncmp(tok, key, n) && tok[n] == '=' ? tok + n + 1 : NULL;
-}
-
-static int parse_stmt(const struct layout *l, int line, char **t, int nt, struct stmt *s)
-{
-	const char *v;
-	uint64_t x;
-
-	memset(s, 0, sizeof(*s));
-	s->line = line;
-	s->pasid = UIOMMU_NO_PASID;
-	if (!strcmp(t[0], "device")) {
-		s->kind = ST_DEVICE;
-		if (nt < 2 || !name_ok(t[1]))
-			return lerr(l, line, "device: expected a NAME (a letter first)");
-		strcpy(s->name, t[1]);
-		for (int i = 2; i < nt; i++) {
-			if ((v = kv(t[i], "unit"))) {
-				if (strlen(v) >= sizeof(s->unit))
-					return lerr(l, line, "unit: too long");
-				strcpy(s->unit, v);
-			} else if ((v = kv(t[i], "bdf"))) {
-				if (cli_parse_bdf(v, &s->seg, &s->rid))
-					return lerr(l, line, "bad bdf '%s' ([SEG:]BB:DD.F)", v);
-				s->alloc = true; /* bdf seen */
-			} else if ((v = kv(t[i], "id"))) {
-				if (cli_parse_u64(v, &x) || x > UINT32_MAX)
-					return lerr(l, line, "bad id '%s'", v);
-				s->id = (uint32_t)x;
-				s->has_id = true;
-			} else if ((v = kv(t[i], "pasid-bits"))) {
-				if (cli_parse_u64(v, &x) || x > 20)
-					return lerr(l, line, "bad pasid-bits '%s' (0..20)", v);
-				s->pasid_bits = (uint32_t)x;
-			} else {
-				return lerr(l, line, "device: unknown field '%s'", t[i]);
-			}
-		}
-		if (!s->unit[0] || !s->alloc)
-			return lerr(l, line, "device %s: needs unit= and bdf=", s->name);
-		s->alloc = false;
-		if (!s->has_id)
-			s->id = s->rid;
-		return 0;
-	}
-	if (!strcmp(t[0], "ioas")) {
-		s->kind = ST_IOAS;
-		if (nt != 2 || !name_ok(t[1]))
-			return lerr(l, line, "ioas: expected exactly a NAME (a letter first)");
-		strcpy(s->name, t[1]);
-		return 0;
-	}
-	if (!strcmp(t[0], "window")) {
-		bool have_iova = false, have_src = false;
-
-		s->kind = ST_WINDOW;
-		s->prot = UIOMMU_MAP_READ | UIOMMU_MAP_WRITE;
-		if (nt < 2 || !name_ok(t[1]))
-			return lerr(l, line, "window: expected the IOAS name first");
-		strcpy(s->name, t[1]);
-		for (int i = 2; i < nt; i++) {
-			if ((v = kv(t[i], "iova"))) {
-				if (cli_parse_u64(v, &s->iova))
-					return lerr(l, line, "bad iova '%s'", v);
-				have_iova = true;
-			} else if ((v = kv(t[i], "len"))) {
-				if (cli_parse_size(v, &s->len) || !s->len)
-					return lerr(l, line, "bad len '%s'", v);
-			} else if ((v = kv(t[i], "phys"))) {
-				if (cli_parse_u64(v, &s->phys) || have_src)
-					return lerr(l, line,
-						    "bad phys '%s' (or alloc and phys both)", v);
-				have_src = true;
-			} else if (!strcmp(t[i], "alloc")) {
-				if (have_src)
-					return lerr(l, line, "alloc and phys= both given");
-				s->alloc = have_src = true;
-			} else if (!strcmp(t[i], "rw") || !strcmp(t[i], "r") ||
-				   !strcmp(t[i], "w")) {
-				s->prot = (strchr(t[i], 'r') ? UIOMMU_MAP_READ : 0) |
-					  (strchr(t[i], 'w') ? UIOMMU_MAP_WRITE : 0);
-			} else {
-				return lerr(l, line, "window: unknown field '%s'", t[i]);
-			}
-		}
-		if (!have_iova || !s->len || !have_src)
-			return lerr(l, line, "window: needs iova=, len= and alloc or phys=");
-		if ((s->iova | s->len | s->phys) & 0xfff)
-			return lerr(l, line, "window: iova, len and phys must be 4 KiB aligned");
-		if (s->iova + s->len - 1 < s->iova)
-			return lerr(l, line, "window: range wraps around");
-		return 0;
-	}
-	if (!strcmp(t[0], "attach")) {
-		s->kind = ST_ATTACH;
-		if (nt < 3 || nt > 4 || !name_ok(t[1]) || !name_ok(t[2]))
-			return lerr(l, line, "attach: expected DEVICE IOAS [pasid=N] (names)");
-		strcpy(s->dev, t[1]);
-		strcpy(s->name, t[2]);
-		if (nt == 4) {
-			if (!(v = kv(t[3], "pasid")) || cli_parse_u64(v, &x) || x >= (1u << 20))
-				return lerr(l, line, "attach: bad '%s' (pasid=N)", t[3]);
-			s->pasid = (uint32_t)x;
-		}
-		return 0;
-	}
-	return lerr(l, line, "unknown statement '%s' (device, ioas, window, attach)", t[0]);
-}
-
-static struct stmt *find_decl(const struct layout *l, enum st_kind k, const char *name, int upto)
+static struct layout_stmt *find_decl(const struct layout *l, enum layout_kind k, const char *name,
+				     int upto)
 {
 	for (int i = 0; i < upto; i++)
 		if (l->st[i].kind == k && !strcmp(l->st[i].name, name))
@@ -204,96 +33,20 @@ static struct stmt *find_decl(const struct layout *l, enum st_kind k, const char
 	return NULL;
 }
 
-/* Checks within the file: unique names, windows not overlapping. */
-static int check_file(const struct layout *l)
+/* The unit a device statement names (by ID or by name), or NULL. */
+static struct uiommu_unit *stmt_unit(struct uiommu_ctx *ctx, const struct layout_stmt *s)
 {
-	for (int i = 0; i < l->n; i++) {
-		const struct stmt *s = &l->st[i];
-
-		if ((s->kind == ST_DEVICE || s->kind == ST_IOAS)) {
-			for (int j = 0; j < i; j++)
-				if ((l->st[j].kind == ST_DEVICE || l->st[j].kind == ST_IOAS) &&
-				    !strcmp(l->st[j].name, s->name))
-					return lerr(l, s->line,
-						    "'%s' is declared already (line %d)", s->name,
-						    l->st[j].line);
-		}
-		if (s->kind == ST_WINDOW) {
-			for (int j = 0; j < i; j++) {
-				const struct stmt *o = &l->st[j];
-
-				if (o->kind == ST_WINDOW && !strcmp(o->name, s->name) &&
-				    s->iova <= o->iova + o->len - 1 &&
-				    o->iova <= s->iova + s->len - 1)
-					return lerr(l, s->line,
-						    "window overlaps the window of line %d in %s",
-						    o->line, s->name);
-			}
-		}
-		if (s->kind == ST_ATTACH) {
-			for (int j = 0; j < i; j++)
-				if (l->st[j].kind == ST_ATTACH && !strcmp(l->st[j].dev, s->dev) &&
-				    l->st[j].pasid == s->pasid)
-					return lerr(l, s->line,
-						    "%s %s is attached already (line %d)", s->dev,
-						    s->pasid == UIOMMU_NO_PASID ? "RID" : "PASID",
-						    l->st[j].line);
-		}
-	}
-	return 0;
+	return uiommu_unit_get(ctx, s->unit_id ? s->unit_id : uiommu_obj_find(ctx, s->unit));
 }
 
-static int parse_file(struct layout *l)
+/* The unit as the file names it, for messages. */
+static const char *stmt_unit_ref(const struct layout_stmt *s, char *buf, size_t len)
 {
-	char buf[LINE_MAX_LEN + 2];
-	FILE *f = fopen(l->file, "r");
-	int line = 0, rc = 0;
-
-	if (!f) {
-		cli_err("%s: %s", l->file, strerror(errno));
-		return -1;
-	}
-	l->st = calloc(MAX_STMTS, sizeof(*l->st));
-	if (!l->st) {
-		fclose(f);
-		return -1;
-	}
-	while (fgets(buf, sizeof(buf), f)) {
-		char *t[MAX_TOKS], *p, *save = NULL;
-		int nt = 0;
-
-		line++;
-		if (!strchr(buf, '\n') && !feof(f)) {
-			rc = lerr(l, line, "line too long (max %d)", LINE_MAX_LEN);
-			break;
-		}
-		if ((p = strchr(buf, '#')))
-			*p = '\0';
-		for (p = strtok_r(buf, " \t\r\n", &save); p; p = strtok_r(NULL, " \t\r\n", &save)) {
-			if (nt == MAX_TOKS) {
-				rc = lerr(l, line, "too many fields");
-				break;
-			}
-			t[nt++] = p;
-		}
-		if (rc)
-			break;
-		if (!nt)
-			continue;
-		if (l->n == MAX_STMTS) {
-			rc = lerr(l, line, "too many statements (max %d)", MAX_STMTS);
-			break;
-		}
-		rc = parse_stmt(l, line, t, nt, &l->st[l->n]);
-		if (rc)
-			break;
-		l->n++;
-	}
-	fclose(f);
-	return rc ? rc : check_file(l);
+	if (!s->unit_id)
+		return s->unit;
+	snprintf(buf, len, "%u", s->unit_id);
+	return buf;
 }
-
-/* ---------------------------------------------------------------- plan */
 
 static uint32_t attached_ioas(struct uiommu_device *d, uint32_t pasid, bool *attached)
 {
@@ -313,7 +66,7 @@ static uint32_t attached_ioas(struct uiommu_device *d, uint32_t pasid, bool *att
 static int plan(struct uiommu_ctx *ctx, struct layout *l)
 {
 	for (int i = 0; i < l->n; i++) {
-		struct stmt *s = &l->st[i];
+		struct layout_stmt *s = &l->st[i];
 		uint32_t id;
 
 		switch (s->kind) {
@@ -321,13 +74,12 @@ static int plan(struct uiommu_ctx *ctx, struct layout *l)
 			struct uiommu_device *d;
 			struct uiommu_unit *u;
 			struct uiommu_device_desc dd;
-			uint64_t uid;
+			char ub[16], bdf[32];
 
-			u = cli_parse_u64(s->unit, &uid) == 0
-				    ? uiommu_unit_get(ctx, (uint32_t)uid)
-				    : uiommu_unit_get(ctx, uiommu_obj_find(ctx, s->unit));
+			u = stmt_unit(ctx, s);
 			if (!u)
-				return lerr(l, s->line, "no unit '%s'", s->unit);
+				return lerr(l, s->line, "no unit '%s'",
+					    stmt_unit_ref(s, ub, sizeof(ub)));
 			id = uiommu_obj_find(ctx, s->name);
 			if (!id) {
 				for (d = uiommu_device_next(ctx, NULL); d;
@@ -338,7 +90,16 @@ static int plan(struct uiommu_ctx *ctx, struct layout *l)
 							l, s->line,
 							"unit %s has a device with id %#x already "
 							"(device %u)",
-							s->unit, s->id, uiommu_device_id(d));
+							stmt_unit_ref(s, ub, sizeof(ub)), s->id,
+							uiommu_device_id(d));
+					if (dd.segment == s->seg &&
+					    (uint16_t)(dd.bus << 8 | dd.devfn) == s->rid) {
+						cli_fmt_bdf(bdf, sizeof(bdf), s->seg, s->rid);
+						return lerr(l, s->line,
+							    "device %s: %s exists already (device "
+							    "%u): a PCI address is added once",
+							    s->name, bdf, uiommu_device_id(d));
+					}
 				}
 				break;
 			}
@@ -425,7 +186,7 @@ static int plan(struct uiommu_ctx *ctx, struct layout *l)
 /* ------------------------------------------------------------- execute */
 
 struct undo {
-	enum st_kind kind;
+	enum layout_kind kind;
 	uint32_t id;   /* device / ioas created; device attached */
 	uint32_t ioas; /* window */
 	uint64_t iova, len, buf;
@@ -455,7 +216,7 @@ static void rollback(struct uiommu_ctx *ctx, struct undo *u, int n)
 	}
 }
 
-static int exec_stmt(struct uiommu_ctx *ctx, const struct layout *l, const struct stmt *s,
+static int exec_stmt(struct uiommu_ctx *ctx, const struct layout *l, const struct layout_stmt *s,
 		     struct undo *u)
 {
 	int rc = 0;
@@ -471,11 +232,7 @@ static int exec_stmt(struct uiommu_ctx *ctx, const struct layout *l, const struc
 			.hw_id = s->id,
 			.pasid_bits = s->pasid_bits,
 		};
-		uint64_t uid;
-		struct uiommu_unit *un =
-			cli_parse_u64(s->unit, &uid) == 0
-				? uiommu_unit_get(ctx, (uint32_t)uid)
-				: uiommu_unit_get(ctx, uiommu_obj_find(ctx, s->unit));
+		struct uiommu_unit *un = stmt_unit(ctx, s);
 		struct uiommu_device *d;
 
 		rc = uiommu_device_add(un, &dd, &d);
@@ -561,20 +318,22 @@ int cmd_apply(const struct cli_opts *opts, int argc, char **argv)
 	struct layout l = {0};
 	struct uiommu_ctx *ctx = NULL;
 	struct undo *log = NULL;
+	const char *file = NULL;
 	bool dry = false;
-	int rc, done = 0, pending = 0;
+	int rc, done = 0, pending = 0, np = 0;
 
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run"))
-			dry = true;
-		else if (!l.file)
-			l.file = argv[i];
-		else
+		int m = cli_flag(argv[i], "--dry-run", &dry);
+
+		if (m < 0)
+			return CLI_USAGE;
+		if (!m && cli_pos_arg(argv[i], &file, &np, 1))
 			return CLI_USAGE;
 	}
-	if (!l.file)
+	if (!file)
 		return CLI_USAGE;
-	if (parse_file(&l)) {
+	l.err = stderr;
+	if (layout_read(&l, file)) {
 		rc = CLI_FAILED;
 		goto out;
 	}
@@ -623,7 +382,7 @@ int cmd_apply(const struct cli_opts *opts, int argc, char **argv)
 	rc = CLI_OK;
 out:
 	free(log);
-	free(l.st);
+	layout_free(&l);
 	cli_state_close(ctx);
 	return rc;
 }

@@ -158,7 +158,9 @@ int cmd_device_add(const struct cli_opts *opts, int argc, char **argv)
 	if (np != 2)
 		return CLI_USAGE;
 	if (cli_parse_bdf(pos[1], &seg, &rid)) {
-		cli_err("bad PCI address '%s' (expected [SEG:]BUS:DEV.FN, hex)", pos[1]);
+		cli_err("bad PCI address '%s' (expected [[SEG:]BUS:]DEV.FN in hex: SEG <= ffff, "
+			"BUS <= ff, DEV <= 1f, FN <= 7)",
+			pos[1]);
 		return CLI_USAGE;
 	}
 	dd.segment = seg;
@@ -166,19 +168,21 @@ int cmd_device_add(const struct cli_opts *opts, int argc, char **argv)
 	dd.devfn = (uint8_t)rid;
 	dd.hw_id = rid;
 	if (id_s) {
-		if (cli_parse_u64(id_s, &v) || v > UINT32_MAX) {
-			cli_err("bad --id '%s'", id_s);
+		if (cli_parse_range(id_s, 0, UINT32_MAX, &v)) {
+			cli_err("bad --id '%s' (0 .. %#x)", id_s, UINT32_MAX);
 			return CLI_USAGE;
 		}
 		dd.hw_id = (uint32_t)v;
 	}
 	if (pb_s) {
-		if (cli_parse_u64(pb_s, &v) || v > 20) {
-			cli_err("bad --pasid-bits '%s' (0..20)", pb_s);
+		if (cli_parse_range(pb_s, 0, 20, &v)) {
+			cli_err("bad --pasid-bits '%s' (0 .. 20)", pb_s);
 			return CLI_USAGE;
 		}
 		dd.pasid_bits = (uint32_t)v;
 	}
+	if (name && cli_check_name(name))
+		return CLI_USAGE;
 	rc = cli_state_open(opts, 0, &ctx);
 	if (rc)
 		return rc;
@@ -186,6 +190,28 @@ int cmd_device_add(const struct cli_opts *opts, int argc, char **argv)
 	if (!u) {
 		rc = CLI_FAILED;
 		goto out;
+	}
+	if (name && uiommu_obj_find(ctx, name)) {
+		cli_err("an object named '%s' exists already", name);
+		rc = CLI_FAILED;
+		goto out;
+	}
+	/* A PCI address is one device: a second one would make the address
+	 * ambiguous (devices are found by it) and fight over the context entry. */
+	for (d = uiommu_device_next(ctx, NULL); d; d = uiommu_device_next(ctx, d)) {
+		struct uiommu_device_desc od;
+
+		uiommu_device_get_desc(d, &od);
+		if (od.segment == seg && (uint16_t)(od.bus << 8 | od.devfn) == rid) {
+			char bdf[32];
+
+			cli_fmt_bdf(bdf, sizeof(bdf), seg, rid);
+			cli_err("device %s exists already (device %u on unit %u): %s", bdf,
+				uiommu_device_id(d), uiommu_unit_id(uiommu_device_unit(d)),
+				strerror(EEXIST));
+			rc = CLI_FAILED;
+			goto out;
+		}
 	}
 	uiommu_unit_get_info(u, &ui);
 	if (ui.segment != seg) {

@@ -88,8 +88,9 @@ static json_t *ev_json(struct uiommu_ctx *ctx, const struct uiommu_event *e)
 	json_object_set_new(o, "reason_text", json_string(e->reason_text ? e->reason_text : ""));
 	if (e->type == UIOMMU_EV_PAGE_REQ)
 		json_object_set_new(o, "grpid", json_integer(e->grpid));
-	if (e->type == UIOMMU_EV_OVERFLOW)
-		json_object_set_new(o, "lost", json_integer((json_int_t)e->count));
+	if (e->type == UIOMMU_EV_OVERFLOW) /* null: the hardware does not count */
+		json_object_set_new(o, "lost",
+				    e->count ? json_integer((json_int_t)e->count) : json_null());
 	return o;
 }
 
@@ -100,7 +101,14 @@ static void ev_print(struct uiommu_ctx *ctx, const struct uiommu_event *e)
 	ev_access(e->flags, acc, sizeof(acc));
 	ev_bdf(ctx, e, bdf, sizeof(bdf), nm);
 	if (e->type == UIOMMU_EV_OVERFLOW) {
-		printf("overflow: unit %u dropped %" PRIu64 " event(s)\n", e->unit_id, e->count);
+		/* e->count is 0 when the hardware only says that it dropped some
+		 * (VT-d FSTS.PFO, PRS.PRO): do not print "dropped 0". */
+		printf("overflow: unit %u: %s", e->unit_id,
+		       e->reason_text ? e->reason_text : "events were dropped");
+		if (e->count)
+			printf(" (%" PRIu64 " lost)\n", e->count);
+		else
+			printf(" (how many is not known)\n");
 	} else if (e->type == UIOMMU_EV_QUEUE_ERROR) {
 		printf("queue-error: unit %u reason %#x %s (recovered)\n", e->unit_id, e->reason,
 		       e->reason_text ? e->reason_text : "");
@@ -127,10 +135,13 @@ int cmd_faults(const struct cli_opts *opts, int argc, char **argv)
 	int rc;
 
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--follow") || !strcmp(argv[i], "-f"))
-			follow = true;
-		else
+		int m = cli_flag(argv[i], !strcmp(argv[i], "-f") ? "-f" : "--follow", &follow);
+
+		if (m <= 0) {
+			if (!m)
+				cli_err("unexpected argument '%s'", argv[i]);
 			return CLI_USAGE;
+		}
 	}
 	if (follow) {
 		/* Before taking the state: a stop request that comes as soon
@@ -200,7 +211,8 @@ int cmd_dma(const struct cli_opts *opts, int argc, char **argv)
 	const char *pos[3] = {NULL, NULL, NULL}, *ps = NULL, *pat = NULL;
 	uint64_t iova, len, v, pattern = 0xa5;
 	uint32_t pasid = UIOMMU_NO_PASID;
-	int rd = 0, wr = 0, np = 0, rc;
+	bool rd = false, wr = false;
+	int np = 0, rc;
 	struct uiommu_device *d;
 	struct uiommu_ctx *ctx;
 	uint8_t *buf;
@@ -208,19 +220,17 @@ int cmd_dma(const struct cli_opts *opts, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		int r;
 
-		if (!strcmp(argv[i], "--read")) {
-			rd = 1;
-		} else if (!strcmp(argv[i], "--write")) {
-			wr = 1;
-		} else if ((r = cli_opt_val(argc, argv, &i, "--pasid", &ps)) ||
-			   (r = cli_opt_val(argc, argv, &i, "--pattern", &pat))) {
+		if ((r = cli_flag(argv[i], "--read", &rd)) ||
+		    (r = cli_flag(argv[i], "--write", &wr)) ||
+		    (r = cli_opt_val(argc, argv, &i, "--pasid", &ps)) ||
+		    (r = cli_opt_val(argc, argv, &i, "--pattern", &pat))) {
 			if (r < 0)
 				return CLI_USAGE;
 		} else if (cli_pos_arg(argv[i], pos, &np, 3)) {
 			return CLI_USAGE;
 		}
 	}
-	if (np != 3 || rd + wr != 1) {
+	if (np != 3 || rd == wr) {
 		cli_err("give DEVICE IOVA LEN and one of --read, --write");
 		return CLI_USAGE;
 	}

@@ -124,17 +124,16 @@ int cmd_hwpt_show(const struct cli_opts *opts, int argc, char **argv)
 	struct uiommu_ioas *a;
 	const char *ref = NULL;
 	bool all = false;
+	int np = 0;
 	json_t *o, *maps;
 	uint64_t from = 0;
 	uint32_t n;
 	int rc;
 
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--all"))
-			all = true;
-		else if (!ref)
-			ref = argv[i];
-		else
+		int m = cli_flag(argv[i], "--all", &all);
+
+		if (m < 0 || (!m && cli_pos_arg(argv[i], &ref, &np, 1)))
 			return CLI_USAGE;
 	}
 	if (!ref)

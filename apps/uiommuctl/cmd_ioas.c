@@ -208,6 +208,8 @@ int cmd_ioas_create(const struct cli_opts *opts, int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
+	if (name && cli_check_name(name))
+		return CLI_USAGE;
 	rc = cli_state_open(opts, 0, &ctx);
 	if (rc)
 		return rc;
@@ -222,7 +224,7 @@ int cmd_ioas_create(const struct cli_opts *opts, int argc, char **argv)
 		return cli_fail(rc, "cannot create an IOAS");
 	}
 	if (name && (rc = uiommu_obj_set_name(ctx, uiommu_ioas_id(a), name))) {
-		cli_fail(rc, "bad name '%s' (a letter first, then letters, digits, _-.:)", name);
+		cli_fail(rc, "cannot name the IOAS '%s'", name);
 		(void)uiommu_ioas_destroy(a);
 		cli_state_close(ctx);
 		return CLI_FAILED;
@@ -305,6 +307,10 @@ static int parse_map_args(int argc, char **argv, struct map_args *m)
 		cli_err("give an IOAS and exactly one of --alloc, --phys, --hugefile, --memzone");
 		return -1;
 	}
+	if (m->alloc && m->len) {
+		cli_err("--len is for --phys, --hugefile and --memzone: --alloc SIZE is the length");
+		return -1;
+	}
 	return 0;
 }
 
@@ -320,10 +326,15 @@ static int map_hugefile(struct uiommu_ioas *a, const char *spec, uint64_t len, u
 	void *va;
 	int fd, rc;
 
-	snprintf(path, sizeof(path), "%.*s", (int)(colon ? (size_t)(colon - spec) : strlen(spec)),
-		 spec);
-	if (colon && cli_parse_size(colon + 1, &off)) {
-		cli_err("bad offset in '%s'", spec);
+	size_t plen = colon ? (size_t)(colon - spec) : strlen(spec);
+
+	if (!plen || plen >= sizeof(path)) {
+		cli_err("--hugefile: %s path", plen ? "too long a" : "empty");
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "%.*s", (int)plen, spec);
+	if (colon && (cli_parse_size(colon + 1, &off) || off > (uint64_t)INT64_MAX - len)) {
+		cli_err("bad offset in '%s' (a size; offset + length below 2^63)", spec);
 		return -EINVAL;
 	}
 	fd = open(path, O_RDWR | O_CLOEXEC);
@@ -358,7 +369,16 @@ static int memzone_find(const char *spec, uint64_t *phys, uint64_t *len)
 	char name[64];
 	int rc;
 
-	snprintf(name, sizeof(name), "%.*s", (int)(at ? (size_t)(at - spec) : strlen(spec)), spec);
+	size_t nlen = at ? (size_t)(at - spec) : strlen(spec);
+
+	if (!nlen || nlen >= sizeof(name) || (at && !at[1])) {
+		cli_err("--memzone %s: %s", spec,
+			!nlen		       ? "empty memzone name"
+			: nlen >= sizeof(name) ? "memzone name too long"
+					       : "empty file prefix after '@'");
+		return -EINVAL;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)nlen, spec);
 	rc = uiommu_memzone_lookup(name, at ? at + 1 : NULL, &b);
 	if (rc == -ENODEV) {
 		cli_err("--memzone %s: no DPDK application with --file-prefix %s to join (is it "
@@ -463,6 +483,14 @@ int cmd_ioas_map(const struct cli_opts *opts, int argc, char **argv)
 		cli_err("misaligned: IOVA, address and length must be multiples of 4 KiB");
 		return CLI_FAILED;
 	}
+	if (len && m.iova && iova + (len - 1) < iova) {
+		cli_err("IOVA range %#" PRIx64 "+%#" PRIx64 " wraps around", iova, len);
+		return CLI_FAILED;
+	}
+	if (len && m.phys && phys + (len - 1) < phys) {
+		cli_err("address range %#" PRIx64 "+%#" PRIx64 " wraps around", phys, len);
+		return CLI_FAILED;
+	}
 	a = cli_open_obj(opts, CLI_IOAS, m.ioas, &ctx, &rc);
 	if (!a)
 		return rc;
@@ -529,29 +557,59 @@ out:
 	return rc;
 }
 
+/*
+ * `ioas unmap IOAS IOVA [LEN]` removes the mappings inside [IOVA, IOVA+LEN)
+ * (without LEN: the one mapping that starts at IOVA), whole, and nothing
+ * else: a range that would cut a mapping fails and removes nothing.  IOVA
+ * and LEN must be multiples of 4 KiB (every mapping is aligned at least so;
+ * an IOAS with a larger alignment has its mappings aligned to it too) and
+ * the range must not wrap past 2^64.
+ */
 int cmd_ioas_unmap(const struct cli_opts *opts, int argc, char **argv)
 {
 	struct uiommu_area_info *ar = NULL, one;
+	const char *pos[3] = {NULL, NULL, NULL};
 	struct uiommu_ctx *ctx;
 	struct uiommu_ioas *a;
 	uint64_t iova = 0, len = 0, done = 0;
-	bool all = argc == 2 && !strcmp(argv[1], "--all");
+	bool all = false;
 	uint32_t n = 0;
-	int rc;
+	int rc, np = 0;
 
-	if (argc < 2 || argc > 3 || (all && argc != 2))
-		return CLI_USAGE;
-	if (!all &&
-	    (cli_parse_u64(argv[1], &iova) || (argc == 3 && cli_parse_size(argv[2], &len)))) {
-		cli_err("bad IOVA or length");
+	for (int i = 0; i < argc; i++) {
+		int m = cli_flag(argv[i], "--all", &all);
+
+		if (m < 0 || (!m && cli_pos_arg(argv[i], pos, &np, 3)))
+			return CLI_USAGE;
+	}
+	if (np < 1 || (all && np != 1) || (!all && np < 2)) {
+		cli_err("give IOAS and IOVA [LEN], or IOAS --all");
 		return CLI_USAGE;
 	}
-	a = cli_open_obj(opts, CLI_IOAS, argv[0], &ctx, &rc);
+	if (!all) {
+		if (cli_parse_u64(pos[1], &iova)) {
+			cli_err("bad IOVA '%s' (a 64-bit number, C notation)", pos[1]);
+			return CLI_USAGE;
+		}
+		if (pos[2] && (cli_parse_size(pos[2], &len) || !len)) {
+			cli_err("bad LEN '%s' (a size, not 0; may end in K, M, G)", pos[2]);
+			return CLI_USAGE;
+		}
+		if ((iova | len) & (PAGE_4K - 1)) {
+			cli_err("misaligned: IOVA and LEN must be multiples of 4 KiB");
+			return CLI_FAILED;
+		}
+		if (len && iova + (len - 1) < iova) {
+			cli_err("IOVA range %#" PRIx64 "+%#" PRIx64 " wraps around", iova, len);
+			return CLI_FAILED;
+		}
+	}
+	a = cli_open_obj(opts, CLI_IOAS, pos[0], &ctx, &rc);
 	if (!a)
 		return rc;
 	if (!all && !len) {
 		if (uiommu_ioas_lookup(a, iova, &one)) {
-			cli_err("nothing mapped at %#" PRIx64 " in ioas %s", iova, argv[0]);
+			cli_err("nothing mapped at %#" PRIx64 " in ioas %s", iova, pos[0]);
 			rc = CLI_FAILED;
 			goto out;
 		}

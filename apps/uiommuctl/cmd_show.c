@@ -196,11 +196,10 @@ int cmd_show(const struct cli_opts *opts, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		int r;
 
-		if (!strcmp(argv[i], "--dot")) {
-			want_dot = true;
+		if ((r = cli_flag(argv[i], "--dot", &want_dot)) > 0) {
 			if (i + 1 < argc && argv[i + 1][0] != '-')
 				dot = argv[++i];
-		} else if ((r = cli_opt_val(argc, argv, &i, "--svg", &svg))) {
+		} else if (r || (r = cli_opt_val(argc, argv, &i, "--svg", &svg))) {
 			if (r < 0)
 				return CLI_USAGE;
 		} else {
@@ -219,17 +218,18 @@ int cmd_show(const struct cli_opts *opts, int argc, char **argv)
 	if (path && strcmp(path, "-")) {
 		f = fopen(path, "w");
 		if (!f) {
-			rc = cli_fail(-errno, "%s", path);
+			cli_err("cannot create the output file %s: %s", path, strerror(errno));
 			cli_state_close(ctx);
-			return rc;
+			return CLI_FAILED;
 		}
 	}
 	if (svg)
 		write_svg(ctx, f);
 	else
 		write_dot(ctx, f);
-	if (f != stdout && fclose(f)) {
-		rc = cli_fail(-errno, "%s", path);
+	if (f != stdout && (ferror(f) | fclose(f))) {
+		cli_err("cannot write the output file %s: %s", path, strerror(errno));
+		rc = CLI_FAILED;
 	} else {
 		if (f != stdout && !opts->json)
 			printf("wrote %s\n", path);

@@ -252,22 +252,17 @@ static enum uiommu_family fw_family(enum uiommu_fw_family f)
 				      : UIOMMU_FAMILY_SMMUV3;
 }
 
-/* Hardware: pick the unit from the firmware tables. */
-static int hw_unit_desc(const struct cli_opts *opts, const char *base_s, const char *index_s,
-			struct uiommu_unit_desc *d)
+/* Hardware: pick the unit from the firmware tables (--base or --index,
+ * already checked: at most one of them). */
+static int hw_unit_desc(const struct cli_opts *opts, const char *base_s, uint64_t base,
+			const char *index_s, uint64_t index, struct uiommu_unit_desc *d)
 {
 	const char *dir = opts->acpi_dir ? opts->acpi_dir : "/sys/firmware/acpi/tables";
 	struct uiommu_fw_topo t;
-	uint64_t base = 0, index = 0;
 	char err[256] = "";
 	size_t pick = SIZE_MAX;
 	int ret;
 
-	if ((base_s && cli_parse_u64(base_s, &base)) ||
-	    (index_s && cli_parse_u64(index_s, &index))) {
-		cli_err("bad --base or --index");
-		return CLI_USAGE;
-	}
 	uiommu_fw_init(&t);
 	ret = uiommu_fw_load_dir(&t, dir, err, sizeof(err));
 	if (ret < 0 || !t.nunits) {
@@ -290,7 +285,14 @@ static int hw_unit_desc(const struct cli_opts *opts, const char *base_s, const c
 		}
 	}
 	if (pick == SIZE_MAX) {
-		cli_err("no such unit in the firmware tables (see 'uiommuctl probe')");
+		if (base_s)
+			cli_err("no unit at --base %#" PRIx64 " in the firmware tables (see "
+				"'uiommuctl probe')",
+				base);
+		else
+			cli_err("no unit %" PRIu64 " in the firmware tables: %zu unit(s), "
+				"--index 0 .. %zu (see 'uiommuctl probe')",
+				index, t.nunits, t.nunits - 1);
 		uiommu_fw_free(&t);
 		return CLI_FAILED;
 	}
@@ -309,23 +311,32 @@ static int hw_unit_desc(const struct cli_opts *opts, const char *base_s, const c
 	return CLI_OK;
 }
 
+/*
+ * `unit add`.  Everything is checked before the state is opened or
+ * created: values (--base, --index: numbers; --name: CLI_NAME_RULE) and
+ * whether each option applies.  A model unit has no firmware entry and no
+ * registers to choose, so --base, --index, --uio and --force are refused
+ * there; --cfg is for model units only.  The name must be free: it is
+ * looked up before the unit is added, and a unit that cannot be named is
+ * removed again (or the state it created destroyed).
+ */
 int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 {
 	const char *base_s = NULL, *index_s = NULL, *uio = NULL, *cfg = NULL, *name = NULL;
 	struct uiommu_unit_desc d = {.numa_node = -1};
+	struct cli_opts mo = *opts;
 	struct uiommu_ctx *ctx;
 	struct uiommu_unit *u;
-	bool fresh;
+	uint64_t base = 0, index = 0;
+	char model[256];
+	bool fresh, force = false;
 	int rc;
 
 	for (int i = 0; i < argc; i++) {
 		int m;
 
-		if (!strcmp(argv[i], "--force")) {
-			d.force = true;
-			continue;
-		}
-		if ((m = cli_opt_val(argc, argv, &i, "--base", &base_s)) ||
+		if ((m = cli_flag(argv[i], "--force", &force)) ||
+		    (m = cli_opt_val(argc, argv, &i, "--base", &base_s)) ||
 		    (m = cli_opt_val(argc, argv, &i, "--index", &index_s)) ||
 		    (m = cli_opt_val(argc, argv, &i, "--uio", &uio)) ||
 		    (m = cli_opt_val(argc, argv, &i, "--cfg", &cfg)) ||
@@ -337,12 +348,72 @@ int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 		cli_err("unexpected argument '%s'", argv[i]);
 		return CLI_USAGE;
 	}
+	if (base_s && cli_parse_u64(base_s, &base)) {
+		cli_err("bad --base '%s' (a 64-bit register address, C notation)", base_s);
+		return CLI_USAGE;
+	}
+	if (index_s && cli_parse_u64(index_s, &index)) {
+		cli_err("bad --index '%s' (a unit number from 'uiommuctl probe': 0, 1, ...)",
+			index_s);
+		return CLI_USAGE;
+	}
+	if (base_s && index_s) {
+		cli_err("give one of --base or --index");
+		return CLI_USAGE;
+	}
+	if (uio && !*uio) {
+		cli_err("--uio: empty path");
+		return CLI_USAGE;
+	}
+	if (name && cli_check_name(name))
+		return CLI_USAGE;
+	d.force = force;
 	if (opts->model) {
-		rc = cli_state_open(opts, 0, &ctx);
+		const char *bad = base_s    ? "--base"
+				  : index_s ? "--index"
+				  : uio	    ? "--uio"
+				  : force   ? "--force"
+					    : NULL;
+		const char *mcfg = strchr(opts->model, ':');
+
+		if (bad) {
+			cli_err("%s is for hardware units (a model unit has no firmware entry or "
+				"registers to choose; its options: --cfg CFG, --name NAME)",
+				bad);
+			return CLI_USAGE;
+		}
+		if (cfg && mcfg && strcmp(cfg, mcfg + 1)) {
+			cli_err("--cfg '%s' contradicts --model %s: give the configuration once",
+				cfg, opts->model);
+			return CLI_USAGE;
+		}
+		if (!cfg && mcfg)
+			cfg = mcfg + 1;
+		if (cfg && !*cfg) {
+			cli_err("--cfg: empty configuration");
+			return CLI_USAGE;
+		}
+		/* A fresh state comes up with its first unit: give it the same
+		 * configuration as a unit added to an existing state. */
+		if (cfg) {
+			size_t fam = mcfg ? (size_t)(mcfg - opts->model) : strlen(opts->model);
+
+			if (fam + 1 + strlen(cfg) >= sizeof(model)) {
+				cli_err("--cfg: too long");
+				return CLI_USAGE;
+			}
+			snprintf(model, sizeof(model), "%.*s:%s", (int)fam, opts->model, cfg);
+			mo.model = model;
+		}
+		rc = cli_state_open(&mo, 0, &ctx);
 		if (rc)
 			return rc;
 		/* A fresh model state already has its first unit: that is the one. */
 		fresh = !uiommu_ctx_adopted(ctx);
+		if (name && uiommu_obj_find(ctx, name)) {
+			cli_err("an object named '%s' exists already", name);
+			goto fail;
+		}
 		d.family = UIOMMU_FAMILY_VTD;
 		d.access = UIOMMU_UNIT_MODEL;
 		d.model_cfg = cfg;
@@ -357,7 +428,7 @@ int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 			cli_err("--cfg is for model units (use --model vtd)");
 			return CLI_USAGE;
 		}
-		rc = hw_unit_desc(opts, base_s, index_s, &d);
+		rc = hw_unit_desc(opts, base_s, base, index_s, index, &d);
 		if (rc)
 			return rc;
 		d.uio_path = uio;
@@ -368,6 +439,10 @@ int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 		if (rc)
 			return rc;
 		fresh = !uiommu_ctx_adopted(ctx) && !uiommu_unit_next(ctx, NULL);
+		if (name && uiommu_obj_find(ctx, name)) {
+			cli_err("an object named '%s' exists already", name);
+			goto fail;
+		}
 		rc = uiommu_unit_add(ctx, &d, &u);
 	}
 	if (rc) {
@@ -375,17 +450,26 @@ int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 			cli_err("unit at %#" PRIx64 ": translation is enabled by someone else (the "
 				"kernel?): boot with intel_iommu=off / leave it alone, or --force",
 				d.reg_base);
+		else if (d.access == UIOMMU_UNIT_MODEL)
+			cli_fail(rc, "cannot add a model unit (configuration '%s')",
+				 cfg ? cfg : "defaults");
 		else
 			cli_fail(rc, "cannot take over the unit at %#" PRIx64, d.reg_base);
-		if (fresh)
-			cli_state_destroy(ctx); /* leave nothing behind */
-		else
-			cli_state_close(ctx);
-		return CLI_FAILED;
+		goto fail;
 	}
-	if (name && (rc = uiommu_obj_set_name(ctx, uiommu_unit_id(u), name)))
+	if (name && (rc = uiommu_obj_set_name(ctx, uiommu_unit_id(u), name))) {
 		cli_fail(rc, "unit %u: cannot name it '%s'", uiommu_unit_id(u), name);
+		if (!fresh)
+			(void)uiommu_unit_remove(u);
+		goto fail;
+	}
 	cli_print_new(opts, &unit_kind, ctx, u, uiommu_unit_id(u));
 	cli_state_close(ctx);
-	return rc ? CLI_FAILED : CLI_OK;
+	return CLI_OK;
+fail:
+	if (fresh)
+		cli_state_destroy(ctx); /* leave nothing behind */
+	else
+		cli_state_close(ctx);
+	return CLI_FAILED;
 }

@@ -18,11 +18,12 @@ static const struct cli_cmd cli_commands[] = {
 	 cmd_acpi_decode},
 	{"unit", "list", "", "units of the state: family, access, widths", cmd_unit_list},
 	{"unit", "show", "UNIT", "one unit: capabilities and registers decoded", cmd_unit_show},
-	{"unit", "add", "[--base ADDR|--index N] [--force] [--uio PATH] [--cfg CFG]",
-	 "take over a unit the firmware probe found (model: add a model unit)", cmd_unit_add},
+	{"unit", "add", "[--base ADDR|--index N] [--force] [--uio PATH] [--cfg CFG] [--name NAME]",
+	 "take over a unit the firmware probe found (model: add a model unit; --cfg, --name only)",
+	 cmd_unit_add},
 	{"device", "list", "", "devices: PCI address, ID on the unit, attachments", cmd_device_list},
 	{"device", "show", "DEVICE", "one device and its RID/PASID attachments", cmd_device_show},
-	{"device", "add", "UNIT BDF [--id ID] [--pasid-bits N] [--name NAME]",
+	{"device", "add", "UNIT [[SEG:]BUS:]DEV.FN [--id ID] [--pasid-bits N] [--name NAME]",
 	 "add a device behind a unit", cmd_device_add},
 	{"device", "remove", "DEVICE", "forget a (detached) device", cmd_device_remove},
 	{"ioas", "create", "[--name NAME]", "create an I/O address space", cmd_ioas_create},
@@ -94,7 +95,16 @@ static void usage(FILE *f)
 		   "  --state NAME   shared state to create or adopt (default model-vtd / hw)\n"
 		   "  --wait SECS    wait at most SECS for another command to finish (default 5)\n"
 		   "  -h, --help     this help; 'uiommuctl OBJECT VERB --help' for one command\n"
-		   "\nExit status: 0 ok, 1 operation failed, 2 usage error.\n");
+		   "\nArguments:\n"
+		   "  numbers        C notation (42, 0x2a, 052): no sign, no blanks, nothing after;\n"
+		   "                 out-of-range values are refused, never truncated\n"
+		   "  sizes          a number, optionally with K, M or G (binary): 4K, 2M, 0x1000\n"
+		   "  PCI addresses  [[SEG:]BUS:]DEV.FN in hex: SEG <= ffff, BUS <= ff, DEV <= 1f, FN <= 7\n"
+		   "  names (--name) %s\n"
+		   "  IOVA, lengths  map/unmap: multiples of 4 KiB; a range may not wrap past 2^64\n"
+		   "  options        each at most once (a repeated option is an error)\n"
+		   "\nExit status: 0 ok, 1 operation failed (nothing changed), 2 usage error.\n",
+		CLI_NAME_RULE);
 }
 
 static void cmd_usage(FILE *f, const struct cli_cmd *c)
@@ -103,16 +113,29 @@ static void cmd_usage(FILE *f, const struct cli_cmd *c)
 		c->verb ? c->verb : "", c->args, c->summary);
 }
 
+/* A global option's value, refused when the option was given already. */
+static int set_global(const char **slot, const char *opt, const char *val)
+{
+	if (*slot) {
+		cli_err("option %s given twice", opt);
+		return -1;
+	}
+	*slot = val;
+	return 0;
+}
+
 /*
  * Take global options out of argv (anywhere); returns the new argc, or -1
- * on a usage error.  Sets *help for -h/--help.
+ * on a usage error (a missing value, an option given twice).  Sets *help
+ * for -h/--help.
  */
 static int strip_globals(struct cli_opts *o, int argc, char **argv, bool *help)
 {
 	int n = 0;
 
 	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *v = NULL, *name = a;
+		const char **slot = NULL;
 
 		if (!strcmp(a, "--")) {
 			while (i < argc)
@@ -120,40 +143,60 @@ static int strip_globals(struct cli_opts *o, int argc, char **argv, bool *help)
 			break;
 		}
 		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			if (o->json) {
+				cli_err("option -j/--json given twice");
+				return -1;
+			}
 			o->json = true;
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			continue;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			*help = true;
-		} else if (!strcmp(a, "--acpi")) {
-			if (i + 1 >= argc) {
-				cli_err("--acpi needs a directory");
-				return -1;
-			}
-			o->acpi_dir = argv[++i];
-		} else if (!strncmp(a, "--acpi=", 7)) {
-			o->acpi_dir = a + 7;
-		} else if (!strcmp(a, "--model") || !strcmp(a, "--state")) {
-			if (i + 1 >= argc) {
-				cli_err("%s needs a value", a);
-				return -1;
-			}
-			*(a[2] == 'm' ? &o->model : &o->state) = argv[++i];
-		} else if (!strcmp(a, "--wait") || !strncmp(a, "--wait=", 7)) {
-			const char *v = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
+			continue;
+		}
+		if (!strncmp(a, "--wait", 6) && (!a[6] || a[6] == '=')) {
 			uint64_t secs;
 
+			v = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
+			if (o->wait_set) {
+				cli_err("option --wait given twice");
+				return -1;
+			}
 			if (!v || cli_parse_u64(v, &secs) || secs > 3600) {
 				cli_err("--wait wants a number of seconds (0 to 3600)");
 				return -1;
 			}
 			o->wait_ms = (uint32_t)secs * 1000u;
 			o->wait_set = true;
-		} else if (!strncmp(a, "--model=", 8)) {
-			o->model = a + 8;
-		} else if (!strncmp(a, "--state=", 8)) {
-			o->state = a + 8;
+			continue;
+		}
+		if (!strncmp(a, "--acpi", 6) && (!a[6] || a[6] == '=')) {
+			slot = &o->acpi_dir;
+			name = "--acpi";
+		} else if (!strncmp(a, "--model", 7) && (!a[7] || a[7] == '=')) {
+			slot = &o->model;
+			name = "--model";
+		} else if (!strncmp(a, "--state", 7) && (!a[7] || a[7] == '=')) {
+			slot = &o->state;
+			name = "--state";
 		} else {
 			argv[n++] = argv[i];
+			continue;
 		}
+		if (a[strlen(name)] == '=') {
+			v = a + strlen(name) + 1;
+		} else if (i + 1 < argc) {
+			v = argv[++i];
+		} else {
+			cli_err("%s needs a value", name);
+			return -1;
+		}
+		if (!*v) {
+			cli_err("%s: empty value", name);
+			return -1;
+		}
+		if (set_global(slot, name, v))
+			return -1;
 	}
 	return n;
 }

@@ -9,7 +9,6 @@
  * uiommu_ctx_detach(): translation goes on, the next command adopts it
  * again.  Only `reset` destroys it.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -288,75 +287,7 @@ int cli_state_end(int rc)
 	return rc;
 }
 
-/* ------------------------------------------------------------- parsing */
-
-int cli_parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return errno || *end ? -EINVAL : 0;
-}
-
-int cli_parse_size(const char *s, uint64_t *v)
-{
-	unsigned int shift = 0;
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (toupper((unsigned char)*end)) {
-	case 'K':
-		shift = 10;
-		break;
-	case 'M':
-		shift = 20;
-		break;
-	case 'G':
-		shift = 30;
-		break;
-	case '\0':
-		return 0;
-	default:
-		return -EINVAL;
-	}
-	end++;
-	if (toupper((unsigned char)*end) == 'I')
-		end++;
-	if (toupper((unsigned char)*end) == 'B')
-		end++;
-	if (*end || *v > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*v <<= shift;
-	return 0;
-}
-
-int cli_parse_bdf(const char *s, uint16_t *seg, uint16_t *rid)
-{
-	unsigned int a, b, d, f;
-	char tail;
-
-	if (sscanf(s, "%x:%x:%x.%x%c", &a, &b, &d, &f, &tail) == 4) {
-		if (a > 0xffff || b > 0xff || d > 31 || f > 7)
-			return -EINVAL;
-		*seg = (uint16_t)a;
-	} else if (sscanf(s, "%x:%x.%x%c", &b, &d, &f, &tail) == 3) {
-		if (b > 0xff || d > 31 || f > 7)
-			return -EINVAL;
-		*seg = 0;
-	} else {
-		return -EINVAL;
-	}
-	*rid = (uint16_t)(b << 8 | d << 3 | f);
-	return 0;
-}
+/* ------------------------------------------------------------- options */
 
 void cli_fmt_bdf(char *buf, size_t len, uint16_t seg, uint16_t rid)
 {
@@ -371,19 +302,43 @@ int cli_opt_val(int argc, char **argv, int *i, const char *opt, const char **val
 	size_t n = strlen(opt);
 	const char *a = argv[*i];
 
-	if (strncmp(a, opt, n))
+	if (strncmp(a, opt, n) || (a[n] && a[n] != '='))
 		return 0;
+	if (*val) {
+		cli_err("option %s given twice", opt);
+		return -1;
+	}
 	if (a[n] == '=') {
 		*val = a + n + 1;
 		return 1;
 	}
-	if (a[n])
-		return 0;
 	if (*i + 1 >= argc) {
 		cli_err("%s needs a value", opt);
 		return -1;
 	}
 	*val = argv[++*i];
+	return 1;
+}
+
+int cli_check_name(const char *name)
+{
+	const char *why = cli_name_problem(name);
+
+	if (!why)
+		return 0;
+	cli_err("bad name '%s': %s (names: %s)", name, why, CLI_NAME_RULE);
+	return -1;
+}
+
+int cli_flag(const char *arg, const char *flag, bool *set)
+{
+	if (strcmp(arg, flag))
+		return 0;
+	if (*set) {
+		cli_err("option %s given twice", flag);
+		return -1;
+	}
+	*set = true;
 	return 1;
 }
 

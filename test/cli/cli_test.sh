@@ -151,7 +151,10 @@ case_badinput() {
 	expect 1 "unmap that cuts a mapping" -- ctl ioas unmap dma0 0x200000 4K
 	expect 1 "double attach" -- ctl ioas attach dma0 nic
 	expect 1 "destroy attached IOAS" -- ctl ioas destroy dma0
-	expect 1 "duplicate device ID" -- ctl device add 1 00:03.0
+	expect 1 "duplicate device ID" -- ctl device add 1 00:09.0 --id 0x18
+	grep_err "already has a device with ID 0x18"
+	expect 1 "duplicate PCI address" -- ctl device add 1 00:03.0 --id 0x99
+	grep_err "device 00:03.0 exists already"
 	expect 1 "memzone on a model" -- ctl ioas map dma0 --memzone mz0@nosuchapp --len 4K
 	grep_err "memzone needs the hardware state"
 	expect 1 "hugefile on a model" -- ctl ioas map dma0 --hugefile /dev/hugepages/x --len 2M
@@ -368,8 +371,200 @@ case_applykill() {
 	ok "apply killed -9 $rounds times: $all whole, $none rolled back"
 }
 
+# ---- bad input: a clear message, a non-zero exit, and nothing changed ----
+
+# The state as the list verbs show it (units, devices, address spaces).
+snap() {
+	{
+		ctl -j unit list
+		ctl -j device list
+		ctl -j ioas list
+	} >"$TMP/$1" 2>&1
+}
+# refuse RC WHAT MESSAGE -- CMD...: exit RC, MESSAGE on stderr, and the
+# state exactly as before.
+refuse() {
+	local want=$1 what=$2 msg=$3
+	shift 4
+	snap before-refuse
+	expect "$want" "$what" -- "$@"
+	grep_err "$msg"
+	snap after-refuse
+	if diff -u "$TMP/before-refuse" "$TMP/after-refuse" >"$TMP/diff"; then
+		ok "$what: nothing changed"
+	else
+		fail "$what changed the state: $(cat "$TMP/diff")"
+	fi
+}
+# layout NAME CONTENT: a layout file $TMP/NAME (printf %b escapes).
+layout() { printf '%b' "$2" >"$TMP/$1"; }
+
+case_input_names() {
+	# A bad name on a fresh state: refused before the state is created.
+	expect 2 "unit add --name 9bad (fresh state)" -- ctl --model vtd unit add --name 9bad
+	grep_err "bad name '9bad': the first character must be a letter or '_'"
+	[ -e "$SHM" ] && fail "a state was created for a refused unit add" || ok "no state created"
+	setup_basic
+	refuse 2 "unit add --name 9bad" "bad name '9bad'" -- ctl --model vtd unit add --name 9bad
+	refuse 1 "unit add with a taken name" "an object named 'dma0' exists already" -- \
+		ctl --model vtd unit add --name dma0
+	refuse 2 "unit add --name ''" "bad name '': empty" -- ctl --model vtd unit add --name ""
+	refuse 2 "ioas create --name ''" "bad name '': empty" -- ctl ioas create --name ""
+	refuse 2 "ioas create --name=" "bad name '': empty" -- ctl ioas create --name=
+	refuse 2 "device add --name ''" "bad name '': empty" -- ctl device add 1 00:09.0 --name ""
+	refuse 2 "name that reads as a PCI address" "reads as a PCI address" -- \
+		ctl ioas create --name ab:01.0
+	refuse 2 "name with a blank" "only letters, digits" -- ctl ioas create --name "a b"
+	refuse 2 "name of 32 characters" "longer than 31" -- \
+		ctl ioas create --name abcdefghijklmnopqrstuvwxyz012345
+	expect 0 "name of 31 characters" -- ctl ioas create --name abcdefghijklmnopqrstuvwxyz01234
+	refuse 1 "device add with a taken name" "an object named 'nic' exists already" -- \
+		ctl device add 1 00:09.0 --name nic
+	# Model units: hardware options and garbage values are refused, not ignored.
+	refuse 2 "model unit add --base zzz" "bad --base 'zzz'" -- ctl --model vtd unit add --base zzz
+	refuse 2 "model unit add --base ADDR" "--base is for hardware units" -- \
+		ctl --model vtd unit add --base 0xfed90000
+	refuse 2 "model unit add --index 0" "--index is for hardware units" -- \
+		ctl --model vtd unit add --index 0
+	refuse 2 "model unit add --index -1" "bad --index '-1'" -- ctl --model vtd unit add --index -1
+	refuse 2 "model unit add --index 1x" "bad --index '1x'" -- ctl --model vtd unit add --index 1x
+	refuse 2 "model unit add --uio" "--uio is for hardware units" -- \
+		ctl --model vtd unit add --uio /dev/uio0
+	refuse 2 "model unit add --force" "--force is for hardware units" -- \
+		ctl --model vtd unit add --force
+	refuse 2 "--base and --index" "give one of --base or --index" -- \
+		ctl unit add --base 0xfed90000 --index 0
+	refuse 2 "--cfg contradicting --model" "contradicts --model vtd:smts=1" -- \
+		ctl --model vtd:smts=1 unit add --cfg smts=0
+	refuse 1 "--cfg garbage" "cannot add a model unit" -- ctl --model vtd unit add --cfg nosuchkey=1
+	expect 0 "model unit add --cfg --name" -- ctl -j --model vtd unit add --cfg smts=0 --name u2
+	jpy 'assert j["name"]=="u2" and not j["caps"]["scalable"], j' <"$TMP/out" &&
+		ok "--cfg applied to the new unit" || fail "unit add --cfg: $(cat "$TMP/out")"
+}
+
+case_input_values() {
+	setup_basic
+	expect 0 "second mapping" -- ctl ioas map dma0 --alloc 4K --iova 0x40000000
+	# Numbers: no sign, no blanks, nothing trailing, no overflow, in range.
+	refuse 2 "negative size" "bad number" -- ctl ioas map dma0 --alloc -1
+	refuse 2 "negative IOVA" "bad number" -- ctl ioas map dma0 --alloc 4K --iova -0x1000
+	refuse 2 "IOVA with a leading blank" "bad number" -- ctl ioas map dma0 --alloc 4K --iova " 0x800000"
+	refuse 2 "IOVA with trailing garbage" "bad number" -- ctl ioas map dma0 --alloc 4K --iova 0x800000zz
+	refuse 2 "empty IOVA" "bad number" -- ctl ioas map dma0 --alloc 4K --iova ""
+	refuse 2 "IOVA beyond 64 bits" "bad number" -- ctl ioas map dma0 --alloc 4K --iova 0x10000000000000000
+	refuse 2 "size overflowing 64 bits" "bad number" -- ctl ioas map dma0 --alloc 17179869184G
+	refuse 2 "--id beyond 32 bits" "bad --id '4294967296'" -- ctl device add 1 00:09.0 --id 4294967296
+	refuse 2 "--pasid-bits -1" "bad --pasid-bits '-1'" -- ctl device add 1 00:09.0 --pasid-bits -1
+	refuse 2 "--pasid-bits 21" "bad --pasid-bits '21'" -- ctl device add 1 00:09.0 --pasid-bits 21
+	refuse 2 "--pasid 2^20" "bad --pasid '1048576'" -- ctl ioas attach dma0 nic --pasid 1048576
+	refuse 2 "--pattern 256" "pattern" -- ctl dma nic 0x200000 16 --write --pattern 256
+	refuse 2 "walk at -1" "bad IOVA" -- ctl walk nic -1
+	refuse 1 "unit 2^32+1 is no unit 1" "no unit '4294967297'" -- ctl device add 4294967297 00:09.0
+	# PCI addresses: [[SEG:]BUS:]DEV.FN, hex, in range, nothing around.
+	for b in "00:06.0x" " 00:06.0" "00:06.0 " "00:20.0" "00:06.8" "100:06.0" "10000:00:06.0" \
+		"0x0:06.0" "+0:06.0" "00:06" "00:06.0.0" "0:0:0:0.0" "00:-6.0" "" ":06.0"; do
+		refuse 2 "bad BDF '$b'" "bad PCI address" -- ctl device add 1 "$b"
+	done
+	expect 0 "short BDF DEV.FN" -- ctl -j device add 1 1f.7
+	jpy 'assert j["bdf"]=="00:1f.7", j' <"$TMP/out" && ok "1f.7 is 00:1f.7" || fail "short BDF: $(cat "$TMP/out")"
+	expect 1 "segment 1 on a segment-0 unit" -- ctl device add 1 0001:00:06.2
+	grep_err "is on segment 1"
+	# One device per PCI address.
+	refuse 1 "same BDF twice" "device 00:03.0 exists already (device" -- ctl device add 1 00:03.0 --id 0x99
+	refuse 1 "same BDF, other spelling" "exists already" -- ctl device add 1 0000:00:03.0 --id 0x99
+	# An option given twice is refused, whatever its values.
+	refuse 2 "--name twice" "option --name given twice" -- ctl ioas create --name a --name b
+	refuse 2 "--name= twice" "option --name given twice" -- ctl ioas create --name=a --name=a
+	refuse 2 "--alloc twice" "option --alloc given twice" -- ctl ioas map dma0 --alloc 4K --alloc 8K
+	refuse 2 "--alloc with --len" "--len is for --phys" -- ctl ioas map dma0 --alloc 4K --len 8K
+	refuse 2 "--id twice" "option --id given twice" -- ctl device add 1 00:09.0 --id 1 --id 2
+	refuse 2 "--read twice" "option --read given twice" -- ctl dma nic 0x200000 16 --read --read
+	refuse 2 "--state twice" "option --state given twice" -- ctl --state other ioas list
+	refuse 2 "--model twice" "option --model given twice" -- ctl --model vtd --model vtd ioas list
+	refuse 2 "-j twice" "given twice" -- ctl -j --json ioas list
+	refuse 2 "--all twice" "option --all given twice" -- ctl hwpt show 4 --all --all
+	# unmap: aligned, not wrapping, and never more than the range named.
+	refuse 1 "unmap unaligned IOVA and length" "misaligned" -- ctl ioas unmap dma0 0x1 0xfffffffffffffff
+	refuse 1 "unmap unaligned length" "misaligned" -- ctl ioas unmap dma0 0x200000 0x1001
+	refuse 1 "unmap unaligned IOVA" "misaligned" -- ctl ioas unmap dma0 0x200001
+	refuse 1 "unmap wrapping range" "wraps around" -- ctl ioas unmap dma0 0xfffffffffffff000 0x2000
+	refuse 2 "unmap length 0" "bad LEN" -- ctl ioas unmap dma0 0x200000 0
+	refuse 2 "unmap IOVA and --all" "IOAS --all" -- ctl ioas unmap dma0 0x200000 --all
+	refuse 1 "unmap range cutting a mapping" "removed whole" -- ctl ioas unmap dma0 0x200000 1M
+	expect 0 "unmap exactly one mapping" -- ctl -j ioas unmap dma0 0x200000 2M
+	jpy 'assert j["unmapped"]==2<<20, j' <"$TMP/out" && ok "unmapped 2 MiB only" || fail "unmap: $(cat "$TMP/out")"
+	ctl -j ioas show dma0 | jpy 'assert [m["iova"] for m in j["mappings"]]==["0x40000000"], j' &&
+		ok "the other mapping stays" || fail "unmap removed more than the range"
+	refuse 1 "map wrapping IOVA range" "wraps around" -- ctl ioas map dma0 --alloc 8K --iova 0xfffffffffffff000
+	refuse 1 "map wrapping address range" "wraps around" -- ctl ioas map dma0 --phys 0xfffffffffffff000 --len 8K
+	refuse 1 "map unaligned IOVA" "misaligned" -- ctl ioas map dma0 --alloc 4K --iova 0x1
+}
+
+case_input_files() {
+	setup_basic
+	# Layout files: every field checked, nothing truncated, nothing applied.
+	badl() { # NAME LINE MESSAGE CONTENT
+		layout "$1" "$4"
+		refuse 1 "layout $1" "$3" -- ctl apply "$TMP/$1"
+		grep_err "$TMP/$1:$2: "
+	}
+	badl unit-2e32p1 1 "bad unit '4294967297'" 'device d unit=4294967297 bdf=00:09.0\n'
+	badl unit-0 1 "bad unit '0'" 'device d unit=0 bdf=00:09.0\n'
+	badl unit-neg 1 "bad unit '-1'" 'device d unit=-1 bdf=00:09.0\n'
+	badl unit-empty 1 "bad unit ''" 'device d unit= bdf=00:09.0\n'
+	badl id-2e32 1 "bad id '4294967296'" 'device d unit=1 bdf=00:09.0 id=4294967296\n'
+	badl pasid-bits 1 "bad pasid-bits '21'" 'device d unit=1 bdf=00:09.0 pasid-bits=21\n'
+	badl bdf-trail 1 "bad bdf '00:09.0x'" 'device d unit=1 bdf=00:09.0x\n'
+	badl bdf-dev 1 "bad bdf '00:20.0'" 'device d unit=1 bdf=00:20.0\n'
+	badl bdf-state 1 "a PCI address is added once" 'device d unit=1 bdf=00:03.0 id=0x99\n'
+	badl bdf-file 2 "its PCI address is device d's already" \
+		'device d unit=1 bdf=00:09.0\ndevice e unit=1 bdf=0000:00:09.0 id=0x77\n'
+	badl iova-neg 2 "bad iova '-0x1000'" 'ioas x\nwindow x iova=-0x1000 len=4K alloc\n'
+	badl iova-big 2 "bad iova" 'ioas x\nwindow x iova=0x10000000000000000 len=4K alloc\n'
+	badl len-empty 2 "bad len ''" 'ioas x\nwindow x iova=0x1000 len= alloc\n'
+	badl len-trail 2 "bad len '4Kx'" 'ioas x\nwindow x iova=0x1000 len=4Kx alloc\n'
+	badl wrap 2 "wraps around" 'ioas x\nwindow x iova=0xfffffffffffff000 len=8K alloc\n'
+	badl pasid 2 "pasid=N, 0 .. 0xfffff" 'ioas x\nattach nic x pasid=1048576\n'
+	badl name-digit 1 "bad name '9x'" 'ioas 9x\n'
+	badl twice-iova 2 "field iova= given twice" 'ioas x\nwindow x iova=0x1000 iova=0x2000 len=4K alloc\n'
+	badl twice-unit 1 "field unit= given twice" 'device d unit=1 unit=2 bdf=00:09.0\n'
+	badl twice-prot 2 "field rw|r|w given twice" 'ioas x\nwindow x iova=0x1000 len=4K alloc r w\n'
+	badl twice-src 2 "give one of alloc or phys=, once" 'ioas x\nwindow x iova=0x1000 len=4K alloc alloc\n'
+	badl nul 2 "NUL byte at line 2" 'ioas x\nioas y\0z\n'
+	badl long 2 "line too long" "ioas x\n#$(printf '%600s' '')\n"
+	refuse 2 "apply --dry-run twice" "option --dry-run given twice" -- \
+		ctl apply "$TMP/nul" --dry-run --dry-run
+	# Not a regular file: refused with the reason, never read as empty.
+	refuse 1 "apply a directory" "not a regular file (a directory)" -- ctl apply "$TMP"
+	mkfifo "$TMP/fifo"
+	refuse 1 "apply a FIFO" "not a regular file (a FIFO)" -- timeout 10 "$CTL" --state "$STATE" apply "$TMP/fifo"
+	refuse 1 "apply a missing file" "cannot open: No such file or directory" -- ctl apply "$TMP/nonexistent"
+	# Messages that say what happened.
+	refuse 1 "show --svg into a missing directory" \
+		"cannot create the output file /nonexistent/x.svg: No such file or directory" -- \
+		ctl show --svg /nonexistent/x.svg
+	# A fault overflow on the model (one fault record): the hardware does
+	# not count what it dropped, so no "dropped 0".
+	local o="$STATE-ovf"
+	"$CTL" --state "$o" --model vtd:nfr=1 ioas create --name a >/dev/null &&
+		"$CTL" --state "$o" device add 1 00:03.0 --name nic >/dev/null &&
+		"$CTL" --state "$o" ioas attach a nic >/dev/null || fail "overflow set-up"
+	for i in 1 2 3; do "$CTL" --state "$o" dma nic 0x${i}000 16 --read >/dev/null 2>&1; done
+	"$CTL" --state "$o" faults >"$TMP/faults" 2>&1
+	"$CTL" --state "$o" reset >/dev/null 2>&1
+	if grep -q "^overflow: unit 1: primary fault overflow: faults were dropped (how many is not known)" "$TMP/faults" &&
+		! grep -q "dropped 0" "$TMP/faults"; then
+		ok "overflow line says what happened"
+	else
+		fail "overflow line: $(cat "$TMP/faults")"
+	fi
+}
+
 case "$CASE" in
-persist | dma | kill9 | badinput | apply | json | reset | show | stress | applykill) "case_$CASE" ;;
+persist | dma | kill9 | badinput | apply | json | reset | show | stress | applykill | \
+	input-names | input-values | input-files)
+	"case_${CASE//-/_}"
+	;;
 *)
 	echo "unknown case $CASE" >&2
 	exit 2

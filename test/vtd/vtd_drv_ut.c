@@ -596,6 +596,49 @@ static void test_fault_overflow(void)
 	scenario_down(&t);
 }
 
+/* Five pending faults: one poll returns all of them, oldest first (VT-d
+ * 7.2.1: the fault recording registers are a ring starting at FSTS.FRI),
+ * also when the ring has wrapped. */
+static void fault_order_check(struct tenv *t, unsigned int skip)
+{
+	struct uiommu_event ev[16];
+	unsigned int reason;
+	uint8_t v = 0;
+	uint16_t n;
+
+	while (drain(ev, 16))
+		;
+	/* Move the hardware's next record index on by @skip (read and cleared). */
+	for (unsigned int i = 0; i < skip; i++) {
+		CU_ASSERT(dma(t, RID, VTD_DMA_NO_PASID, 0x9000000 + (uint64_t)i * 4096, &v, 1, true,
+			      &reason) == -EFAULT);
+		CU_ASSERT(drain(ev, 16) == 1);
+	}
+	for (uint64_t pg = 100; pg < 105; pg++)
+		CU_ASSERT(dma(t, RID, VTD_DMA_NO_PASID, pg * 4096, &v, 1, true, &reason) ==
+			  -EFAULT);
+	n = drain(ev, 16);
+	CU_ASSERT(n == 5);
+	for (uint16_t i = 0; i < n && i < 5; i++) {
+		CU_ASSERT(ev[i].type == UIOMMU_EV_FAULT);
+		CU_ASSERT(ev[i].addr == (100 + (uint64_t)i) * 4096);
+		if (ev[i].addr != (100 + (uint64_t)i) * 4096)
+			printf("\n    skip %u: event %u at page %llu ", skip, i,
+			       (unsigned long long)(ev[i].addr / 4096));
+	}
+	CU_ASSERT(drain(ev, 16) == 0);
+}
+
+static void test_fault_order(void)
+{
+	struct tenv t;
+
+	scenario_up(&t, "smts=0", false); /* nfr = 8 */
+	fault_order_check(&t, 0);
+	fault_order_check(&t, 6); /* records 6, 7, 0, 1, 2 */
+	scenario_down(&t);
+}
+
 /* Page request -> event -> page group response seen by the device. */
 static void test_page_request(void)
 {
@@ -1278,6 +1321,7 @@ static const struct ut_test errors[] = {
 	{"wait_timeout", test_wait_timeout},
 	{"did_exhaustion", test_did_exhaustion},
 	{"fault_overflow", test_fault_overflow},
+	{"fault_order_one_poll", test_fault_order},
 	{"page_request", test_page_request},
 	{"one_wait_per_flush", test_one_wait_per_flush},
 	{"flush_fast_path_legacy", test_fast_path_legacy},

@@ -121,7 +121,7 @@ struct vtd_unit {
 	uint32_t iro;           /* byte offset of IVA (IOTLB register = iro + 8) */
 	uint32_t mgaw;          /* CAP.MGAW + 1 */
 	uint32_t sagaw;
-	uint32_t next_fr;       /* next fault record to look at */
+	uint32_t next_fr;       /* record after the last one read (poll starts at FSTS.FRI) */
 
 	/* Root table and context tables. */
 	void *root;

@@ -13,8 +13,6 @@
 
 #include "core/core.h"
 
-#define FLUSH_BATCH_MAX (UIOMMU_HWPT_MAX_INSTALLS * 4)
-
 static uint64_t min_pgsize(uint64_t bitmap)
 {
 	return bitmap ? (bitmap & -bitmap) : UENV_PAGE_SIZE;
@@ -63,6 +61,8 @@ int hwpt_paging_create(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint3
 	h->ioas = ioas;
 	h->flags = flags;
 	list_init(&h->attaches);
+	list_init(&h->child_list);
+	list_init(&h->viommu_list);
 	rc = ops->pgt_config(unit, flags & UIOMMU_HWPT_STAGE1, flags & UIOMMU_HWPT_NEST_PARENT,
 			     &h->cfg);
 	if (rc)
@@ -130,13 +130,19 @@ static const struct pgt_cfg *hwpt_table_cfg(const struct uiommu_hwpt *h)
 	return h->nested ? &h->parent->cfg : &h->cfg;
 }
 
-/* Does a map into @h need an invalidation (VT-d caching mode)? */
+/* Does a map into @h need an invalidation (VT-d caching mode)?  Any unit
+ * that walks it: its installations and the units of vIOMMUs over it (whose
+ * nested children cache through its stage 2). */
 static void hwpt_update_flush_on_map(struct uiommu_hwpt *h)
 {
+	struct list_node *pos;
 	bool need = false;
 
 	for (uint32_t i = 0; i < h->nr_inst; i++)
 		need |= h->inst[i].unit->flush_on_map;
+	if (!h->nested)
+		list_for_each(pos, &h->viommu_list)
+			need |= list_entry(pos, struct uiommu_viommu, parent_link)->unit->flush_on_map;
 	h->flush_on_map = need;
 }
 
@@ -199,57 +205,104 @@ void hwpt_install_put(struct uiommu_hwpt *h, struct uiommu_unit *u)
 	}
 }
 
-/* Several units, or nested children: one batch per unit. */
+/* Domain-ID flushes for one unit, handed to the family HWPT_FLUSH_CHUNK at
+ * a time (no bound on how many: a nest parent may have any number of
+ * children). */
+struct flush_batch {
+	struct uiommu_unit *u;
+	uint32_t n;
+	int rc;
+	struct fam_flush f[HWPT_FLUSH_CHUNK];
+};
+
+static void flush_batch_submit(struct flush_batch *b)
+{
+	int r;
+
+	if (!b->n)
+		return;
+	r = uiommu_family_ops_get(b->u->family)->flush(b->u, b->f, b->n);
+	if (r && !b->rc)
+		b->rc = r;
+	b->n = 0;
+}
+
+static void flush_batch_add(struct flush_batch *b, const struct fam_flush *f)
+{
+	if (b->n == HWPT_FLUSH_CHUNK)
+		flush_batch_submit(b);
+	b->f[b->n++] = *f;
+}
+
+/* Everything unit @u caches through @h's table for the range in @g: @h's
+ * own ID there, the VMID of each vIOMMU over @h on @u (the range), and each
+ * nested child's ID on @u (whole domain: combined entries are tagged by
+ * stage-1 address). */
+static int flush_unit(struct uiommu_hwpt *h, struct uiommu_unit *u, const struct pgt_gather *g)
+{
+	struct flush_batch b = {.u = u};
+	struct fam_flush range = {
+		.iova = g->start,
+		.size = g->end - g->start,
+		.pgsize = g->pgsize ? g->pgsize : UENV_PAGE_SIZE,
+		.leaf_only = !g->tables_freed,
+		.fmt = h->cfg.fmt,
+	};
+	struct list_node *pos;
+
+	for (uint32_t i = 0; i < h->nr_inst; i++) {
+		if (h->inst[i].unit != u)
+			continue;
+		range.did = h->inst[i].did;
+		flush_batch_add(&b, &range);
+	}
+	list_for_each(pos, &h->viommu_list)
+	{
+		struct uiommu_viommu *v = list_entry(pos, struct uiommu_viommu, parent_link);
+		if (v->unit != u)
+			continue;
+		range.did = v->vmid;
+		flush_batch_add(&b, &range);
+	}
+	list_for_each(pos, &h->child_list)
+	{
+		struct uiommu_hwpt *c = list_entry(pos, struct uiommu_hwpt, child_link);
+		for (uint32_t i = 0; i < c->nr_inst; i++) {
+			if (c->inst[i].unit != u)
+				continue;
+			struct fam_flush f = {.did = c->inst[i].did, .fmt = h->cfg.fmt};
+			flush_batch_add(&b, &f);
+		}
+	}
+	flush_batch_submit(&b);
+	return b.rc;
+}
+
+/* Several units, vIOMMUs or nested children: unit by unit.  The units are
+ * those of @h's installations and of its vIOMMUs (a nested child is only
+ * ever installed on its vIOMMU's unit). */
 int hwpt_flush_general(struct uiommu_hwpt *h, struct pgt_gather *g)
 {
-	struct {
-		struct uiommu_unit *u;
-		struct fam_flush f;
-	} todo[UIOMMU_HWPT_MAX_INSTALLS * 4];
-	uint32_t n = 0;
-	int rc = 0;
+	struct list_node *pos, *p2;
+	int rc = 0, r;
 
-	for (uint32_t i = 0; i < h->nr_inst && n < FLUSH_BATCH_MAX; i++) {
-		todo[n].u = h->inst[i].unit;
-		todo[n].f = (struct fam_flush){
-			.did = h->inst[i].did,
-			.iova = g->start,
-			.size = g->end - g->start,
-			.pgsize = g->pgsize ? g->pgsize : UENV_PAGE_SIZE,
-			.leaf_only = !g->tables_freed,
-			.fmt = h->cfg.fmt,
-		};
-		n++;
+	for (uint32_t i = 0; i < h->nr_inst; i++) {
+		r = flush_unit(h, h->inst[i].unit, g); /* one installation per unit */
+		if (r && !rc)
+			rc = r;
 	}
-	if (h->children) {
-		for (struct uobj *o = uobj_next(h->ctx, UOBJ_HWPT, NULL); o;
-		     o = uobj_next(h->ctx, UOBJ_HWPT, o)) {
-			struct uiommu_hwpt *c = (struct uiommu_hwpt *)o;
-			if (!c->nested || c->parent != h)
-				continue;
-			for (uint32_t i = 0; i < c->nr_inst && n < FLUSH_BATCH_MAX; i++) {
-				/* Stage-2 change: the child's combined entries go too. */
-				todo[n].u = c->inst[i].unit;
-				todo[n].f = (struct fam_flush){.did = c->inst[i].did,
-							       .fmt = h->cfg.fmt};
-				n++;
-			}
-		}
-	}
-	/* One call per unit with all of that unit's entries. */
-	for (uint32_t i = 0; i < n; i++) {
-		struct fam_flush batch[FLUSH_BATCH_MAX];
-		uint32_t m = 0;
-		struct uiommu_unit *u = todo[i].u;
-		if (!u)
+	list_for_each(pos, &h->viommu_list)
+	{
+		struct uiommu_unit *u = list_entry(pos, struct uiommu_viommu, parent_link)->unit;
+		bool seen = false;
+
+		for (uint32_t i = 0; i < h->nr_inst && !seen; i++)
+			seen = h->inst[i].unit == u;
+		for (p2 = h->viommu_list.next; p2 != pos && !seen; p2 = p2->next)
+			seen = list_entry(p2, struct uiommu_viommu, parent_link)->unit == u;
+		if (seen)
 			continue;
-		for (uint32_t j = i; j < n; j++) {
-			if (todo[j].u == u) {
-				batch[m++] = todo[j].f;
-				todo[j].u = NULL;
-			}
-		}
-		int r = uiommu_family_ops_get(u->family)->flush(u, batch, m);
+		r = flush_unit(h, u, g);
 		if (r && !rc)
 			rc = r;
 	}
@@ -302,6 +355,9 @@ int uiommu_hwpt_alloc_nested(struct uiommu_viommu *v, const struct uiommu_hwpt_s
 	h->s1 = *data;
 	h->cfg = v->parent->cfg;
 	list_init(&h->attaches);
+	list_init(&h->child_list);
+	list_init(&h->viommu_list);
+	list_add_tail(&v->parent->child_list, &h->child_link);
 	v->parent->children++;
 	v->children++;
 	uobj_publish(h->ctx, &h->obj, UOBJ_HWPT);
@@ -323,6 +379,7 @@ int uiommu_hwpt_destroy(struct uiommu_hwpt *h)
 		return -EBUSY;
 	}
 	if (h->nested) {
+		list_del(&h->child_link);
 		h->parent->children--;
 		h->viommu->children--;
 		uobj_unpublish(ctx, &h->obj);

@@ -468,6 +468,96 @@ static void test_nested(void)
 	scenario_down(&t);
 }
 
+/* Stage-1 tables for the nested tests: x86 4-level (SDM 4.5), table
+ * pointers are IPAs.  @fl holds four tables mapped in stage 2 at
+ * @ipa_tables; @va translates to @ipa_buf. */
+static void s1_tables_build(struct uenv_dma *fl, uint64_t ipa_tables, uint64_t ipa_buf, uint64_t va)
+{
+	uint64_t *pml4 = fl->va, *pdpt = pml4 + 512, *pd = pdpt + 512, *pt = pd + 512;
+
+	memset(fl->va, 0, 4 * 4096);
+	pml4[(va >> 39) & 511] = (ipa_tables + 4096) | 0x7;
+	pdpt[(va >> 30) & 511] = (ipa_tables + 8192) | 0x7;
+	pd[(va >> 21) & 511] = (ipa_tables + 12288) | 0x7;
+	pt[(va >> 12) & 511] = ipa_buf | 0x7;
+}
+
+/* @nchild nested HWPTs under one nest parent, each attached to its own
+ * PASID of one device (its own DID): a stage-2 unmap of the parent must
+ * reach every child's cached combined translation. */
+static void nested_children_check(unsigned int nchild)
+{
+	struct tenv t;
+	struct uiommu_hwpt *parent, **kids;
+	struct uiommu_viommu *vi;
+	struct uenv_dma fl;
+	const uint64_t ipa_tables = 0x10000000, ipa_buf = 0x20000000, va = 0x40000000;
+	struct uiommu_hwpt_s1_data s1 = {
+		.family = UIOMMU_FAMILY_VTD,
+		.u.vtd = {.flptr = ipa_tables, .addr_width = 48},
+	};
+	struct uiommu_event ev[16];
+	unsigned int reason, stale = 0;
+	uint64_t io;
+	uint8_t v = 0x42, r;
+
+	kids = calloc(nchild, sizeof(*kids));
+	CU_ASSERT_FATAL(kids != NULL);
+	CU_ASSERT_FATAL(unit_up(&t, "iotlb=4096") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, RID, 11, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vi) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 4096, -1, &t.buf) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(4 * 4096, 4096, -1, &fl) == 0);
+	io = ipa_tables;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, fl.va, 4 * 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	io = ipa_buf;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, t.buf.va, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	s1_tables_build(&fl, ipa_tables, ipa_buf, va);
+	for (unsigned int i = 0; i < nchild; i++) {
+		CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(vi, &s1, &kids[i]) == 0);
+		CU_ASSERT_FATAL(uiommu_device_attach(t.dev, 1 + i, uiommu_hwpt_id(kids[i]), NULL) ==
+				0);
+		/* DMA through every child: each caches its combined translation */
+		CU_ASSERT(dma(&t, RID, 1 + i, va + 16, &v, 1, true, &reason) == 0);
+	}
+	CU_ASSERT(((uint8_t *)t.buf.va)[16] == 0x42);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, ipa_buf, 4096, NULL) == 0);
+	/* No child may still translate va (the last one above all). */
+	for (unsigned int i = nchild; i-- > 0;)
+		if (dma(&t, RID, 1 + i, va + 16, &r, 1, false, &reason) != -EFAULT)
+			stale++;
+	if (stale)
+		printf("\n    %u of %u children kept a stale translation ", stale, nchild);
+	CU_ASSERT(stale == 0);
+	while (drain(ev, 16))
+		;
+	for (unsigned int i = 0; i < nchild; i++) {
+		CU_ASSERT(uiommu_device_detach(t.dev, 1 + i) == 0);
+		CU_ASSERT(uiommu_hwpt_destroy(kids[i]) == 0);
+	}
+	CU_ASSERT(uiommu_viommu_destroy(vi) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	uenv_dma_free(&fl);
+	free(kids);
+	scenario_down(&t);
+}
+
+static void test_nested_40_children(void)
+{
+	nested_children_check(40);
+}
+
+static void test_nested_1000_children(void)
+{
+	nested_children_check(1000);
+}
+
 /* ---------------------------------------------------------------- errors */
 
 /* A descriptor with reserved bits set: IQE, recovered, the rest goes on. */
@@ -1313,6 +1403,8 @@ static const struct ut_test modes[] = {
 	{"pass_through_legacy", test_pt_legacy},
 	{"pass_through_sm", test_pt_sm},
 	{"nested", test_nested},
+	{"nested_40_children", test_nested_40_children},
+	{"nested_1000_children", test_nested_1000_children},
 	{NULL, NULL},
 };
 

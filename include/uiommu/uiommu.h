@@ -445,13 +445,22 @@ int uiommu_hwpt_walk(const struct uiommu_hwpt *hwpt, uint64_t iova, struct uiomm
 /** @name vIOMMU and user-managed invalidation */
 /**@{*/
 
-/** A vIOMMU on @unit over nest-parent @parent: allocates the VMID / domain
- *  ID that its nested HWPTs share. */
+/**
+ * A vIOMMU on @unit over nest-parent @parent.  Each vIOMMU allocates its own
+ * VMID (a domain ID on @unit), also when several vIOMMUs share one parent on
+ * one unit: the parent's stage 2 is tagged / flushed under each vIOMMU's
+ * VMID, and its nested HWPTs' stage 2 is that VMID.  (VT-d has no separate
+ * VMID field: each nested HWPT gets its own DID on the unit, and the VMID
+ * scopes the vIOMMU-wide invalidations of uiommu_cache_invalidate.)
+ * @return 0, -EINVAL (not a nest parent, or @unit cannot walk it),
+ * -EOPNOTSUPP (no nesting), -ENOSPC (no domain ID left), -ENOMEM.
+ */
 int uiommu_viommu_alloc(struct uiommu_unit *unit, struct uiommu_hwpt *parent,
 			struct uiommu_viommu **out);
+/** -EBUSY while it has nested HWPTs. */
 int uiommu_viommu_destroy(struct uiommu_viommu *viommu);
 uint32_t uiommu_viommu_id(const struct uiommu_viommu *viommu);
-/** The VMID / domain ID the vIOMMU owns on its unit. */
+/** The VMID / domain ID the vIOMMU owns on its unit (its own). */
 uint32_t uiommu_viommu_vmid(const struct uiommu_viommu *viommu);
 
 /** Kind of a user invalidation request (maps 1:1 onto a hardware command). */
@@ -469,11 +478,16 @@ struct uiommu_inv_entry {
 	uint32_t pasid;	 /**< PASID or ASID */
 	uint64_t addr;	 /**< range start */
 	uint64_t len;	 /**< range length (0: everything) */
-	uint32_t flags;	 /**< bit 0: leaf only */
+	uint32_t flags;	 /**< UIOMMU_INV_F_* */
 };
+/** Range invalidation of leaf entries only (page-table pages unchanged). */
+#define UIOMMU_INV_F_LEAF (1u << 0)
 
 /**
- * Invalidate caches of a nested HWPT (or, with @hwpt NULL, of the vIOMMU).
+ * Invalidate caches of a nested HWPT, or, with @hwpt NULL, of the whole
+ * vIOMMU: stage-1 entries (S1_*) then reach every nested HWPT of the
+ * vIOMMU that is attached somewhere (on VT-d: a PASID-based IOTLB
+ * invalidation per nested DID and PASID).
  * Entries are processed in order, each as one hardware command; all are
  * waited for with one sync.  *done is the number completed; the first
  * failing entry stops the batch.

@@ -102,7 +102,10 @@ struct uiommu_family_ops {
 	int (*flush)(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n);
 
 	/* User (stage-1) invalidations for a vIOMMU: each entry one command,
-	 * one sync at the end; *done = number completed. */
+	 * one sync at the end; *done = number completed.  @s1_did is the
+	 * nested HWPT's domain ID on @u, FAM_S1_DID_ALL for every stage-1
+	 * domain under @vmid (the vIOMMU as a whole), or FAM_S1_DID_NONE when
+	 * the HWPT is installed nowhere (nothing of it is cached). */
 	int (*cache_invalidate)(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
 				const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done);
 
@@ -120,6 +123,9 @@ struct uiommu_family_ops {
 	int (*model_dma)(struct uiommu_unit *u, uint32_t hw_id, uint32_t pasid, uint64_t iova,
 			 void *buf, uint64_t len, bool write);
 };
+
+#define FAM_S1_DID_ALL  UINT32_MAX	   /* cache_invalidate: the whole vIOMMU */
+#define FAM_S1_DID_NONE (UINT32_MAX - 1u) /* cache_invalidate: a HWPT on no unit */
 
 #define UIOMMU_FAMILY_SLOTS 4u
 extern const struct uiommu_family_ops *uiommu_family_tab[UIOMMU_FAMILY_SLOTS];

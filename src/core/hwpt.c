@@ -461,29 +461,38 @@ int uiommu_hwpt_walk(const struct uiommu_hwpt *h, uint64_t iova, struct uiommu_w
 int uiommu_viommu_alloc(struct uiommu_unit *unit, struct uiommu_hwpt *parent,
 			struct uiommu_viommu **out)
 {
+	const struct uiommu_family_ops *ops;
 	struct uiommu_viommu *v;
-	struct hwpt_install *in;
 	int rc;
 
 	if (!unit || !parent || !out || parent->nested ||
-	    !(parent->flags & UIOMMU_HWPT_NEST_PARENT))
+	    !(parent->flags & UIOMMU_HWPT_NEST_PARENT) || parent->ctx != unit->ctx)
 		return -EINVAL;
 	if (!unit->caps.nesting)
 		return -EOPNOTSUPP;
+	ops = uiommu_family_ops_get(unit->family);
 	ctx_lock(unit->ctx);
+	if (!ops->pgt_compatible(unit, &parent->cfg)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
 	v = uenv_zalloc(sizeof(*v));
 	if (!v) {
 		rc = -ENOMEM;
 		goto out_unlock;
 	}
-	rc = hwpt_install_get(parent, unit, &in);
+	/* Its own VMID: the parent's stage 2 as this VM sees it, flushed under
+	 * this ID (beside the parent's other IDs) on every stage-2 change. */
+	rc = unit_did_alloc(unit, &v->vmid);
 	if (rc)
 		goto err_free;
 	v->ctx = unit->ctx;
 	v->unit = unit;
 	v->parent = parent;
-	v->vmid = in->did;
+	unit->nr_installs++;
+	list_add_tail(&parent->viommu_list, &v->parent_link);
 	parent->viommus++;
+	hwpt_update_flush_on_map(parent);
 	uobj_publish(unit->ctx, &v->obj, UOBJ_VIOMMU);
 	*out = v;
 	ctx_unlock(unit->ctx);
@@ -499,17 +508,26 @@ out_unlock:
 int uiommu_viommu_destroy(struct uiommu_viommu *v)
 {
 	struct uiommu_ctx *ctx;
+	struct uiommu_unit *u;
 
 	if (!v)
 		return -EINVAL;
 	ctx = v->ctx;
+	u = v->unit;
 	ctx_lock(ctx);
 	if (v->children) {
 		ctx_unlock(ctx);
 		return -EBUSY;
 	}
-	hwpt_install_put(v->parent, v->unit);
+	/* Drop whatever the unit still caches under the VMID. */
+	struct fam_flush f = {.did = v->vmid, .fmt = v->parent->cfg.fmt};
+	if (uiommu_family_ops_get(u->family)->flush(u, &f, 1))
+		UENV_LOG(CORE, WARNING, "unit %u: flush of VMID %u failed", u->obj.id, v->vmid);
+	unit_did_free(u, v->vmid);
+	u->nr_installs--;
+	list_del(&v->parent_link);
 	v->parent->viommus--;
+	hwpt_update_flush_on_map(v->parent);
 	uobj_unpublish(ctx, &v->obj);
 	uenv_free(v);
 	ctx_unlock(ctx);
@@ -530,7 +548,7 @@ int uiommu_cache_invalidate(struct uiommu_viommu *v, struct uiommu_hwpt *h,
 			    const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done)
 {
 	const struct uiommu_family_ops *ops;
-	uint32_t s1_did = 0;
+	uint32_t s1_did;
 	uint32_t dummy;
 	int rc;
 
@@ -546,9 +564,13 @@ int uiommu_cache_invalidate(struct uiommu_viommu *v, struct uiommu_hwpt *h,
 		return -EOPNOTSUPP;
 	ctx_lock(v->ctx);
 	if (h) {
+		/* The child's ID on the vIOMMU's unit (none: nothing cached). */
+		s1_did = FAM_S1_DID_NONE;
 		for (uint32_t i = 0; i < h->nr_inst; i++)
 			if (h->inst[i].unit == v->unit)
 				s1_did = h->inst[i].did;
+	} else {
+		s1_did = FAM_S1_DID_ALL; /* every stage-1 domain under the VMID */
 	}
 	rc = ops->cache_invalidate(v->unit, v->vmid, s1_did, e, n, done);
 	ctx_unlock(v->ctx);

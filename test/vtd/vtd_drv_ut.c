@@ -558,6 +558,179 @@ static void test_nested_1000_children(void)
 	nested_children_check(1000);
 }
 
+/* A stage-1 invalidation for the whole vIOMMU (hwpt NULL) reaches every
+ * nested child of it: after the user clears its stage-1 entry and asks for
+ * S1_ALL, no child translates the old address any more. */
+static void test_viommu_wide_invalidation(void)
+{
+	struct tenv t;
+	struct uiommu_hwpt *parent, *kids[3];
+	struct uiommu_viommu *vi;
+	struct uenv_dma fl;
+	const uint64_t ipa_tables = 0x10000000, ipa_buf = 0x20000000, va = 0x40000000;
+	struct uiommu_hwpt_s1_data s1 = {
+		.family = UIOMMU_FAMILY_VTD,
+		.u.vtd = {.flptr = ipa_tables, .addr_width = 48},
+	};
+	struct uiommu_inv_entry e = {.type = UIOMMU_INV_S1_ALL};
+	struct uiommu_event ev[16];
+	unsigned int reason;
+	uint32_t done = 0;
+	uint64_t io, *pt;
+	uint8_t v = 0x42, r;
+
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, RID, 8, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vi) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 4096, -1, &t.buf) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(4 * 4096, 4096, -1, &fl) == 0);
+	io = ipa_tables;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, fl.va, 4 * 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	io = ipa_buf;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, t.buf.va, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	s1_tables_build(&fl, ipa_tables, ipa_buf, va);
+	/* RID and PASIDs 1, 2: three children */
+	for (unsigned int i = 0; i < 3; i++) {
+		uint32_t pasid = i ? i : UIOMMU_NO_PASID;
+		CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(vi, &s1, &kids[i]) == 0);
+		CU_ASSERT_FATAL(uiommu_device_attach(t.dev, pasid, uiommu_hwpt_id(kids[i]), NULL) ==
+				0);
+		CU_ASSERT(dma(&t, RID, i ? i : VTD_DMA_NO_PASID, va + 16, &v, 1, true, &reason) ==
+			  0);
+	}
+	/* The user clears its stage-1 leaf, then invalidates the whole vIOMMU. */
+	pt = (uint64_t *)fl.va + 3 * 512;
+	pt[(va >> 12) & 511] = 0;
+	CU_ASSERT(uiommu_cache_invalidate(vi, NULL, &e, 1, &done) == 0);
+	CU_ASSERT(done == 1);
+	for (unsigned int i = 0; i < 3; i++)
+		CU_ASSERT(dma(&t, RID, i ? i : VTD_DMA_NO_PASID, va + 16, &r, 1, false, &reason) ==
+			  -EFAULT);
+	while (drain(ev, 16))
+		;
+	/* And a range, vIOMMU-wide, after the entry comes back. */
+	pt[(va >> 12) & 511] = ipa_buf | 0x7;
+	for (unsigned int i = 0; i < 3; i++)
+		CU_ASSERT(dma(&t, RID, i ? i : VTD_DMA_NO_PASID, va + 16, &r, 1, false, &reason) ==
+			  0);
+	pt[(va >> 12) & 511] = 0;
+	e = (struct uiommu_inv_entry){.type = UIOMMU_INV_S1_RANGE, .addr = va, .len = 4096};
+	CU_ASSERT(uiommu_cache_invalidate(vi, NULL, &e, 1, &done) == 0 && done == 1);
+	for (unsigned int i = 0; i < 3; i++)
+		CU_ASSERT(dma(&t, RID, i ? i : VTD_DMA_NO_PASID, va + 16, &r, 1, false, &reason) ==
+			  -EFAULT);
+	while (drain(ev, 16))
+		;
+	for (unsigned int i = 0; i < 3; i++) {
+		CU_ASSERT(uiommu_device_detach(t.dev, i ? i : UIOMMU_NO_PASID) == 0);
+		CU_ASSERT(uiommu_hwpt_destroy(kids[i]) == 0);
+	}
+	CU_ASSERT(uiommu_viommu_destroy(vi) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	uenv_dma_free(&fl);
+	scenario_down(&t);
+}
+
+/* Two vIOMMUs over one nest parent on one unit: each has its own VMID;
+ * a stage-2 unmap reaches the children of both; a vIOMMU-wide invalidation
+ * reaches its own children. */
+static void test_two_viommus_one_parent(void)
+{
+	struct tenv t;
+	struct uiommu_hwpt *parent, *k1, *k2;
+	struct uiommu_viommu *v1, *v2;
+	struct uenv_dma fl;
+	const uint64_t ipa_tables = 0x10000000, ipa_buf = 0x20000000, va = 0x40000000;
+	struct uiommu_hwpt_s1_data s1 = {
+		.family = UIOMMU_FAMILY_VTD,
+		.u.vtd = {.flptr = ipa_tables, .addr_width = 48},
+	};
+	struct uiommu_inv_entry e = {.type = UIOMMU_INV_S1_ALL};
+	struct uiommu_hwpt_info hi;
+	struct uiommu_event ev[16];
+	unsigned int reason;
+	uint32_t done = 0;
+	uint64_t io, *pt;
+	uint8_t v = 0x42, r;
+
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, RID, 8, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &v1) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &v2) == 0);
+	CU_ASSERT(uiommu_viommu_vmid(v1) != 0 && uiommu_viommu_vmid(v2) != 0);
+	CU_ASSERT(uiommu_viommu_vmid(v1) != uiommu_viommu_vmid(v2));
+	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 4096, -1, &t.buf) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(4 * 4096, 4096, -1, &fl) == 0);
+	io = ipa_tables;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, fl.va, 4 * 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	io = ipa_buf;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, t.buf.va, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	s1_tables_build(&fl, ipa_tables, ipa_buf, va);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(v1, &s1, &k1) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(v2, &s1, &k2) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(t.dev, 1, uiommu_hwpt_id(k1), NULL) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(t.dev, 2, uiommu_hwpt_id(k2), NULL) == 0);
+	/* the nested children's IDs differ from both VMIDs */
+	CU_ASSERT(uiommu_hwpt_get_info(k1, &hi) == 0 && hi.nr_units == 1);
+	CU_ASSERT(hi.domain_ids[0] != uiommu_viommu_vmid(v1) &&
+		  hi.domain_ids[0] != uiommu_viommu_vmid(v2));
+	/* the VMID is what the nested entry's stage 2 is tagged with (its tag) */
+	{
+		struct list_node *pos;
+		int seen = 0;
+		list_for_each(pos, &t.vu->tags) {
+			struct vtd_tag *tg = list_entry(pos, struct vtd_tag, link);
+			if (tg->pasid == 1)
+				seen += tg->s2_did == uiommu_viommu_vmid(v1);
+			if (tg->pasid == 2)
+				seen += tg->s2_did == uiommu_viommu_vmid(v2);
+		}
+		CU_ASSERT(seen == 2);
+	}
+	CU_ASSERT(dma(&t, RID, 1, va + 16, &v, 1, true, &reason) == 0);
+	CU_ASSERT(dma(&t, RID, 2, va + 16, &v, 1, true, &reason) == 0);
+	/* stage-2 unmap: both vIOMMUs' children fault */
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, ipa_buf, 4096, NULL) == 0);
+	CU_ASSERT(dma(&t, RID, 1, va + 16, &r, 1, false, &reason) == -EFAULT);
+	CU_ASSERT(dma(&t, RID, 2, va + 16, &r, 1, false, &reason) == -EFAULT);
+	io = ipa_buf;
+	CU_ASSERT(uiommu_ioas_map_va(t.ioas, &io, t.buf.va, 4096,
+				     UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA) ==
+		  0);
+	CU_ASSERT(dma(&t, RID, 1, va + 16, &r, 1, false, &reason) == 0);
+	CU_ASSERT(dma(&t, RID, 2, va + 16, &r, 1, false, &reason) == 0);
+	/* vIOMMU-wide invalidation of each reaches its own child */
+	pt = (uint64_t *)fl.va + 3 * 512;
+	pt[(va >> 12) & 511] = 0;
+	CU_ASSERT(uiommu_cache_invalidate(v1, NULL, &e, 1, &done) == 0 && done == 1);
+	CU_ASSERT(dma(&t, RID, 1, va + 16, &r, 1, false, &reason) == -EFAULT);
+	CU_ASSERT(uiommu_cache_invalidate(v2, NULL, &e, 1, &done) == 0 && done == 1);
+	CU_ASSERT(dma(&t, RID, 2, va + 16, &r, 1, false, &reason) == -EFAULT);
+	while (drain(ev, 16))
+		;
+	CU_ASSERT(uiommu_device_detach(t.dev, 1) == 0);
+	CU_ASSERT(uiommu_device_detach(t.dev, 2) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(k1) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(k2) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(v1) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(v2) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	uenv_dma_free(&fl);
+	scenario_down(&t);
+}
+
 /* ---------------------------------------------------------------- errors */
 
 /* A descriptor with reserved bits set: IQE, recovered, the rest goes on. */
@@ -1405,6 +1578,8 @@ static const struct ut_test modes[] = {
 	{"nested", test_nested},
 	{"nested_40_children", test_nested_40_children},
 	{"nested_1000_children", test_nested_1000_children},
+	{"viommu_wide_invalidation", test_viommu_wide_invalidation},
+	{"two_viommus_one_parent", test_two_viommus_one_parent},
 	{NULL, NULL},
 };
 

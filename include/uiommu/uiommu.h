@@ -19,6 +19,9 @@
  * name them across processes; attach takes the ID of an IOAS or a HWPT.
  *
  * Errors are negative errno values.  A call that fails changes nothing.
+ * Flags and reserved fields follow iommufd: an undefined flag bit is
+ * -EOPNOTSUPP, a field the call does not use that is not zero -EINVAL,
+ * both checked before anything changes.
  *
  * Thread safety: control-path calls on one context are serialised by the
  * context lock; uiommu_poll() may run on one lcore per context.
@@ -162,7 +165,9 @@ struct uiommu_resv_region {
  * maps the registers, checks that nobody else has translation enabled
  * (unless desc->force), and brings up its tables and queues.
  * @return 0, -ENODEV (not this family / no such hardware), -EBUSY
- * (translation enabled by someone else), -EPERM (cannot map), -ENOMEM.
+ * (translation enabled by someone else), -EPERM (cannot map), -ENOMEM,
+ * -EOPNOTSUPP (unknown desc->flags bits, or the family is not built into
+ * the library), -EINVAL (unknown desc->access).
  */
 int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 		    struct uiommu_unit **out);
@@ -293,8 +298,8 @@ struct uiommu_ioas *uiommu_ioas_next(struct uiommu_ctx *ctx, struct uiommu_ioas 
  * 0, aligned to keep large pages, inside the allowed ranges) and written to
  * *iova.  The mapping is in every HWPT of the IOAS when this returns.
  * @return 0, -EINVAL (no READ/WRITE, zero length, misaligned, reserved
- * range, unknown flags), -EOVERFLOW, -EEXIST (overlaps a mapping), -ENOSPC,
- * -ENOMEM.
+ * range), -EOPNOTSUPP (unknown flags), -EOVERFLOW, -EEXIST (overlaps a
+ * mapping), -ENOSPC, -ENOMEM.
  */
 int uiommu_ioas_map(struct uiommu_ioas *ioas, uint64_t *iova, uint64_t phys, uint64_t len,
 		    uint32_t flags);
@@ -308,13 +313,16 @@ int uiommu_ioas_map_va(struct uiommu_ioas *ioas, uint64_t *iova, void *va, uint6
 		       uint32_t flags);
 /**
  * Unmap every area inside [iova, iova + len).  Areas must be whole: an
- * unmap that would cut one fails with -ENOENT and removes nothing (stricter
- * than iommufd, which may have removed earlier areas).  Gaps are allowed and
- * not counted.  When it returns, no device can use the old translations
- * (the IOTLBs have been invalidated and the invalidation waited for).
+ * unmap that would cut one fails with -EINVAL and removes nothing (all or
+ * nothing; stricter than iommufd, which may have removed earlier areas;
+ * VFIO type1 also answers -EINVAL to an unmap that bisects a mapping).
+ * Gaps are allowed and not counted.  (0, UINT64_MAX) means everything, as
+ * in iommufd: same as uiommu_ioas_unmap_all() (0 on an empty IOAS, an area
+ * in the last page included).  When it returns, no device can use the old
+ * translations (the IOTLBs have been invalidated and waited for).
  * @param unmapped  bytes removed (may be NULL).
- * @return 0, -ENOENT (nothing mapped there, or an area would be cut),
- * -EINVAL (zero length), -EOVERFLOW.
+ * @return 0, -ENOENT (nothing mapped in the range), -EINVAL (zero length,
+ * or the range would cut a mapping), -EOVERFLOW.
  */
 int uiommu_ioas_unmap(struct uiommu_ioas *ioas, uint64_t iova, uint64_t len, uint64_t *unmapped);
 /** Unmap everything (succeeds on an empty IOAS). */
@@ -372,6 +380,8 @@ void uiommu_ioas_get_stats(const struct uiommu_ioas *ioas, struct uiommu_ioas_st
  * second-level / stage-2 / v1 format; or first-level / stage-1 with
  * UIOMMU_HWPT_STAGE1).  It holds every mapping of the IOAS from then on.
  * Other units can use it too when their format and widths are compatible.
+ * @return 0, -EOPNOTSUPP (unknown flags, or a stage the unit lacks),
+ * -EINVAL (NEST_PARENT with STAGE1), -ENOMEM.
  */
 int uiommu_hwpt_alloc(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint32_t flags,
 		      struct uiommu_hwpt **out);
@@ -381,9 +391,9 @@ struct uiommu_hwpt_s1_data {
 	enum uiommu_family family;
 	union {
 		struct {
-			uint64_t flptr;	     /**< first-level table root (an IPA/GPA) */
+			uint64_t flptr;	     /**< first-level table root (an IPA/GPA), 4 KiB aligned */
 			uint32_t addr_width; /**< 48 or 57 */
-			uint32_t flags;	     /**< bit 0: SRE, bit 1: WPE, bit 2: EAFE */
+			uint32_t flags;	     /**< UIOMMU_VTD_S1_* */
 		} vtd;
 		struct {
 			uint64_t ste[2]; /**< STE words 0..1 (Config, S1ContextPtr, S1CDMax, ...) */
@@ -396,9 +406,19 @@ struct uiommu_hwpt_s1_data {
 	} u;
 };
 
-/** Allocate a nested (stage-1) HWPT over a nest-parent HWPT, through a
- *  vIOMMU (which supplies the VMID).  -EINVAL for a parent that is not a
- *  nest parent or a unit without nesting. */
+/* VT-d stage-1 flags (uiommu_hwpt_s1_data.u.vtd.flags): PASID-entry bits
+ * of the nested translation (VT-d 9.6, PASID entry bits 128 SRE, 132 WPE,
+ * 135 EAFE). */
+#define UIOMMU_VTD_S1_SRE  (1u << 0) /**< supervisor requests (needs ECAP.SRS) */
+#define UIOMMU_VTD_S1_WPE  (1u << 1) /**< write protect for supervisor requests */
+#define UIOMMU_VTD_S1_EAFE (1u << 2) /**< extended accessed flag (needs ECAP.EAFS) */
+
+/**
+ * Allocate a nested (stage-1) HWPT over the vIOMMU's nest-parent HWPT.
+ * The description is checked before anything is allocated: unknown flag
+ * bits -EOPNOTSUPP; a family other than the vIOMMU's, a bad width, a
+ * misaligned root, or a feature the unit lacks -EINVAL.
+ */
 int uiommu_hwpt_alloc_nested(struct uiommu_viommu *viommu, const struct uiommu_hwpt_s1_data *data,
 			     struct uiommu_hwpt **out);
 /** -EBUSY while attached or while it has children. */
@@ -491,7 +511,13 @@ struct uiommu_inv_entry {
  * Entries are processed in order, each as one hardware command; all are
  * waited for with one sync.  *done is the number completed; the first
  * failing entry stops the batch.
- * @return 0, -EINVAL (bad entry, *done tells which), -EOPNOTSUPP, -ETIMEDOUT.
+ * Every entry is checked before any command is issued: unknown
+ * entry.flags bits -EOPNOTSUPP, an unknown type or a field the type does
+ * not use that is not zero (S1_ALL / S1_PASID: dev_id, addr, len; S1_RANGE:
+ * dev_id; CFG: addr, len) or a range not 4 KiB aligned -EINVAL; the entries
+ * before the first bad one are done and *done is its index.
+ * @return 0, -EINVAL (bad entry, *done tells which), -EOPNOTSUPP (unknown
+ * flags; or no user invalidation on this unit), -ETIMEDOUT.
  */
 int uiommu_cache_invalidate(struct uiommu_viommu *viommu, struct uiommu_hwpt *hwpt,
 			    const struct uiommu_inv_entry *entries, uint32_t n, uint32_t *done);

@@ -93,6 +93,11 @@ struct uiommu_family_ops {
 	 * caches that held the old entry, and wait. */
 	int (*dev_set)(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 		       const struct fam_attach *a);
+	/* Optional: can the unit program this user stage-1 description (widths,
+	 * features behind its flags)?  0, -EOPNOTSUPP (unknown flags) or
+	 * -EINVAL.  Called before a nested HWPT is allocated. */
+	int (*s1_check)(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1);
+
 	/* Per-device setup/teardown (e.g. PASID directory, CD table). */
 	int (*dev_probe)(struct uiommu_unit *u, struct uiommu_device *dev);
 	void (*dev_release)(struct uiommu_unit *u, struct uiommu_device *dev);

@@ -317,8 +317,10 @@ int uiommu_hwpt_alloc(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint32
 {
 	int rc;
 
-	if (!ioas || !unit || !out || (flags & ~(UIOMMU_HWPT_NEST_PARENT | UIOMMU_HWPT_STAGE1)))
+	if (!ioas || !unit || !out)
 		return -EINVAL;
+	if (flags & ~(UIOMMU_HWPT_NEST_PARENT | UIOMMU_HWPT_STAGE1))
+		return -EOPNOTSUPP;
 	if ((flags & UIOMMU_HWPT_NEST_PARENT) && (flags & UIOMMU_HWPT_STAGE1))
 		return -EINVAL;
 	if ((flags & UIOMMU_HWPT_NEST_PARENT) && !unit->caps.nesting)
@@ -333,16 +335,46 @@ int uiommu_hwpt_alloc(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint32
 	return rc;
 }
 
+/* The parts of a stage-1 description the public header defines: flag bits
+ * (unknown: -EOPNOTSUPP, as iommufd), widths and alignment (-EINVAL). */
+static int s1_data_check(const struct uiommu_hwpt_s1_data *d)
+{
+	switch (d->family) {
+	case UIOMMU_FAMILY_VTD:
+		if (d->u.vtd.flags & ~(UIOMMU_VTD_S1_SRE | UIOMMU_VTD_S1_WPE | UIOMMU_VTD_S1_EAFE))
+			return -EOPNOTSUPP;
+		if (d->u.vtd.addr_width != 48 && d->u.vtd.addr_width != 57)
+			return -EINVAL;
+		if (d->u.vtd.flptr & 0xfff)
+			return -EINVAL;
+		return 0;
+	default:
+		/* No nesting driver for the family: nothing defines its fields. */
+		return -EOPNOTSUPP;
+	}
+}
+
 int uiommu_hwpt_alloc_nested(struct uiommu_viommu *v, const struct uiommu_hwpt_s1_data *data,
 			     struct uiommu_hwpt **out)
 {
+	const struct uiommu_family_ops *ops;
 	struct uiommu_hwpt *h;
+	int rc;
 
 	if (!v || !data || !out)
 		return -EINVAL;
 	if (data->family != v->unit->family)
 		return -EINVAL;
+	rc = s1_data_check(data);
+	if (rc)
+		return rc;
+	ops = uiommu_family_ops_get(v->unit->family);
 	ctx_lock(v->ctx);
+	rc = ops->s1_check ? ops->s1_check(v->unit, data) : 0;
+	if (rc) {
+		ctx_unlock(v->ctx);
+		return rc;
+	}
 	h = uenv_zalloc(sizeof(*h));
 	if (!h) {
 		ctx_unlock(v->ctx);
@@ -544,13 +576,39 @@ uint32_t uiommu_viommu_vmid(const struct uiommu_viommu *v)
 	return v ? v->vmid : 0;
 }
 
+/* One request as the API defines it: unknown flag bits -EOPNOTSUPP (as
+ * iommufd); an unknown type, or a field the type does not use that is not
+ * zero, or a misaligned range -EINVAL. */
+static int inv_entry_check(const struct uiommu_inv_entry *e)
+{
+	if (e->flags & ~UIOMMU_INV_F_LEAF)
+		return -EOPNOTSUPP;
+	switch (e->type) {
+	case UIOMMU_INV_S1_ALL:
+	case UIOMMU_INV_S1_PASID:
+		return e->dev_id || e->addr || e->len ? -EINVAL : 0;
+	case UIOMMU_INV_S1_RANGE:
+		if (e->dev_id || ((e->addr | e->len) & (UENV_PAGE_SIZE - 1)))
+			return -EINVAL;
+		if (!e->len)
+			return e->addr ? -EINVAL : 0; /* 0: everything, from 0 */
+		return e->addr + (e->len - 1) < e->addr ? -EINVAL : 0;
+	case UIOMMU_INV_DEV_TLB:
+		return e->dev_id ? 0 : -EINVAL;
+	case UIOMMU_INV_CFG:
+		return !e->dev_id || e->addr || e->len ? -EINVAL : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 int uiommu_cache_invalidate(struct uiommu_viommu *v, struct uiommu_hwpt *h,
 			    const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done)
 {
 	const struct uiommu_family_ops *ops;
-	uint32_t s1_did;
+	uint32_t s1_did, ok;
 	uint32_t dummy;
-	int rc;
+	int rc, bad = 0;
 
 	if (!done)
 		done = &dummy;
@@ -562,6 +620,15 @@ int uiommu_cache_invalidate(struct uiommu_viommu *v, struct uiommu_hwpt *h,
 	ops = uiommu_family_ops_get(v->unit->family);
 	if (!ops->cache_invalidate)
 		return -EOPNOTSUPP;
+	/* Every entry is checked before any command is issued; the ones before
+	 * the first bad entry are done (and *done says which is bad). */
+	for (ok = 0; ok < n; ok++) {
+		bad = inv_entry_check(&e[ok]);
+		if (bad)
+			break;
+	}
+	if (ok == 0 && bad)
+		return bad;
 	ctx_lock(v->ctx);
 	if (h) {
 		/* The child's ID on the vIOMMU's unit (none: nothing cached). */
@@ -572,7 +639,7 @@ int uiommu_cache_invalidate(struct uiommu_viommu *v, struct uiommu_hwpt *h,
 	} else {
 		s1_did = FAM_S1_DID_ALL; /* every stage-1 domain under the VMID */
 	}
-	rc = ops->cache_invalidate(v->unit, v->vmid, s1_did, e, n, done);
+	rc = ops->cache_invalidate(v->unit, v->vmid, s1_did, e, ok, done);
 	ctx_unlock(v->ctx);
-	return rc;
+	return rc ? rc : bad;
 }

@@ -166,7 +166,7 @@ static int hwpts_map(struct uiommu_ioas *ioas, struct iopt_area *first, uint32_t
 static int check_flags(uint32_t flags)
 {
 	if (flags & ~MAP_FLAGS)
-		return -EINVAL;
+		return -EOPNOTSUPP; /* unknown flags, as iommufd */
 	if (!(flags & (UIOMMU_MAP_READ | UIOMMU_MAP_WRITE)))
 		return -EINVAL;
 	return 0;
@@ -373,6 +373,15 @@ int uiommu_ioas_unmap(struct uiommu_ioas *ioas, uint64_t iova, uint64_t len, uin
 		return -EOVERFLOW;
 	ctx_lock(ioas->ctx);
 	rc = unmap_range(ioas, iova, iova + (len - 1), unmapped);
+	/* (0, UINT64_MAX) is "everything", as in iommufd: [0, 2^64 - 2] missed
+	 * an area in the last page, or there was nothing.  Checked only after
+	 * a failure (which removed nothing), so the hot path stays as it is. */
+	if (__builtin_expect(rc, 0) && (rc == -ENOENT || rc == -EINVAL) && iova == 0 &&
+	    len == UINT64_MAX) {
+		rc = unmap_range(ioas, 0, UINT64_MAX, unmapped);
+		if (rc == -ENOENT)
+			rc = 0; /* empty: unmapping everything succeeds */
+	}
 	ctx_unlock(ioas->ctx);
 	return rc;
 }

@@ -136,7 +136,8 @@ static void seq_hwpt(void)
 	STEP(uiommu_hwpt_alloc(ioas_a, unit, 0, &h));
 	STEP(uiommu_hwpt_alloc(ioas_a, unit, UIOMMU_HWPT_NEST_PARENT, &p));
 	STEP(uiommu_viommu_alloc(unit, p, &v));
-	struct uiommu_hwpt_s1_data d = {.family = UIOMMU_FAMILY_VTD, .u.vtd.flptr = 0x1000};
+	struct uiommu_hwpt_s1_data d = {.family = UIOMMU_FAMILY_VTD,
+					.u.vtd = {.flptr = 0x1000, .addr_width = 48}};
 	STEP(uiommu_hwpt_alloc_nested(v, &d, &n));
 	STEP(uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_hwpt_id(n), NULL));
 	STEP(uiommu_device_replace(dev, UIOMMU_NO_PASID, uiommu_hwpt_id(h), NULL));

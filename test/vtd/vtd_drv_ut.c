@@ -902,6 +902,53 @@ static void test_fault_order(void)
 	scenario_down(&t);
 }
 
+/* Unknown flag bits are refused before anything changes (iommufd:
+ * -EOPNOTSUPP); stage-1 features the unit lacks are -EINVAL. */
+static void test_unknown_flags(void)
+{
+	struct tenv t;
+	struct uiommu_unit *u2 = NULL;
+	struct uiommu_unit_desc d = {
+		.family = UIOMMU_FAMILY_VTD,
+		.access = UIOMMU_UNIT_MODEL,
+		.numa_node = -1,
+		.flags = 1u << 2,
+	};
+	struct uiommu_hwpt *parent, *k = NULL;
+	struct uiommu_viommu *vi;
+	struct uiommu_hwpt_s1_data s1 = {
+		.family = UIOMMU_FAMILY_VTD,
+		.u.vtd = {.flptr = 0x10000000, .addr_width = 48},
+	};
+	struct uiommu_inv_entry e = {.type = UIOMMU_INV_S1_ALL, .flags = 1u << 4};
+	uint32_t done = 9;
+
+	CU_ASSERT(uiommu_unit_add(ctx, &d, &u2) == -EOPNOTSUPP && u2 == NULL);
+	CU_ASSERT(uiommu_unit_next(ctx, NULL) == NULL);
+	CU_ASSERT_FATAL(unit_up(&t, "srs=0") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, RID, 8, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vi) == 0);
+	s1.u.vtd.flags = 1u << 3; /* not defined */
+	CU_ASSERT(uiommu_hwpt_alloc_nested(vi, &s1, &k) == -EOPNOTSUPP && k == NULL);
+	s1.u.vtd.flags = 1u << 0; /* SRE without ECAP.SRS */
+	CU_ASSERT(uiommu_hwpt_alloc_nested(vi, &s1, &k) == -EINVAL && k == NULL);
+	s1.u.vtd.flags = 1u << 2; /* EAFE without ECAP.EAFS */
+	CU_ASSERT(uiommu_hwpt_alloc_nested(vi, &s1, &k) == -EINVAL && k == NULL);
+	s1.u.vtd.flags = 1u << 1; /* WPE */
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(vi, &s1, &k) == 0);
+	CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(k), NULL) == 0);
+	CU_ASSERT(uiommu_cache_invalidate(vi, k, &e, 1, &done) == -EOPNOTSUPP && done == 0);
+	e.flags = 0;
+	CU_ASSERT(uiommu_cache_invalidate(vi, k, &e, 1, &done) == 0 && done == 1);
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(k) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(vi) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	scenario_down(&t);
+}
+
 /* Page request -> event -> page group response seen by the device. */
 static void test_page_request(void)
 {
@@ -1589,6 +1636,7 @@ static const struct ut_test errors[] = {
 	{"did_exhaustion", test_did_exhaustion},
 	{"fault_overflow", test_fault_overflow},
 	{"fault_order_one_poll", test_fault_order},
+	{"unknown_flags", test_unknown_flags},
 	{"page_request", test_page_request},
 	{"one_wait_per_flush", test_one_wait_per_flush},
 	{"flush_fast_path_legacy", test_fast_path_legacy},

@@ -295,9 +295,44 @@ static unsigned int best_aw(const struct vtd_unit *vu)
 	return VTD_AW_48;
 }
 
+/* A user stage-1 description for a nested PASID entry (VT-d 9.6): FLPM
+ * from the width (5-level needs CAP.FL5LP), FLPTR 4 KiB aligned, SRE
+ * (needs ECAP.SRS), WPE, EAFE (needs ECAP.EAFS); no other flag exists. */
+static int vtd_s1_valid(const struct vtd_unit *vu, const struct uiommu_hwpt_s1_data *s1)
+{
+	uint32_t fl = s1->u.vtd.flags;
+
+	if (s1->family != UIOMMU_FAMILY_VTD)
+		return -EINVAL;
+	if (fl & ~(UIOMMU_VTD_S1_SRE | UIOMMU_VTD_S1_WPE | UIOMMU_VTD_S1_EAFE))
+		return -EOPNOTSUPP;
+	if (s1->u.vtd.addr_width != 48 && s1->u.vtd.addr_width != 57)
+		return -EINVAL;
+	if (s1->u.vtd.addr_width == 57 && !(vu->cap & VTD_CAP_FL5LP))
+		return -EINVAL;
+	if (s1->u.vtd.flptr & ~VTD_PE_Q2_FLPTPTR)
+		return -EINVAL;
+	if ((fl & UIOMMU_VTD_S1_SRE) && !(vu->ecap & VTD_ECAP_SRS))
+		return -EINVAL;
+	if ((fl & UIOMMU_VTD_S1_EAFE) && !(vu->ecap & VTD_ECAP_EAFS))
+		return -EINVAL;
+	return 0;
+}
+
+int vtd_s1_check(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1)
+{
+	struct vtd_unit *vu = vtd_of(u);
+
+	if (!vu->sm || !(vu->ecap & VTD_ECAP_NEST))
+		return -EOPNOTSUPP;
+	return vtd_s1_valid(vu, s1);
+}
+
 /* Check @a against what the unit can program; the tag kind it makes. */
 static int check_attach(struct vtd_unit *vu, const struct fam_attach *a, enum vtd_tag_kind *kind)
 {
+	int rc;
+
 	switch (a->kind) {
 	case FAM_ATTACH_BLOCKED:
 		*kind = 0;
@@ -328,10 +363,9 @@ static int check_attach(struct vtd_unit *vu, const struct fam_attach *a, enum vt
 		if (!vu->sm || !(vu->ecap & VTD_ECAP_NEST) || !a->s2_cfg || !a->s1 ||
 		    a->s2_cfg->fmt != PGT_VTD_SL)
 			return -EOPNOTSUPP;
-		if (a->s1->u.vtd.addr_width != 48 && a->s1->u.vtd.addr_width != 57)
-			return -EINVAL;
-		if (a->s1->u.vtd.addr_width == 57 && !(vu->cap & VTD_CAP_FL5LP))
-			return -EINVAL;
+		rc = vtd_s1_valid(vu, a->s1);
+		if (rc)
+			return rc;
 		*kind = VTD_TAG_NESTED;
 		break;
 	default:
@@ -511,8 +545,9 @@ static void pe_build(struct vtd_unit *vu, const struct fam_attach *a, enum vtd_t
 		pe[2] = (a->s1->u.vtd.flptr & VTD_PE_Q2_FLPTPTR) |
 			FIELD_PREP(VTD_PE_Q2_FLPM, a->s1->u.vtd.addr_width == 57 ? VTD_FLPM_5LVL :
 										   VTD_FLPM_4LVL) |
-			((fl & 1u) ? VTD_PE_Q2_SRE : 0) | ((fl & 2u) ? VTD_PE_Q2_WPE : 0) |
-			((fl & 4u) ? VTD_PE_Q2_EAFE : 0);
+			((fl & UIOMMU_VTD_S1_SRE) ? VTD_PE_Q2_SRE : 0) |
+			((fl & UIOMMU_VTD_S1_WPE) ? VTD_PE_Q2_WPE : 0) |
+			((fl & UIOMMU_VTD_S1_EAFE) ? VTD_PE_Q2_EAFE : 0);
 		break;
 	}
 	case VTD_TAG_PT:

@@ -131,7 +131,7 @@ static json_t *ioas_json(struct uiommu_ctx *ctx, void *obj, bool full)
 		free(ar);
 		json_object_set_new(o, "mappings", arr);
 		arr = json_array();
-		nr = uiommu_ioas_iova_ranges(a, r, 32);
+		nr = uiommu_ioas_iova_ranges(a, r, 32, NULL);
 		for (uint32_t i = 0; i < nr && i < 32; i++) {
 			snprintf(b, sizeof(b), "%#" PRIx64 "-%#" PRIx64, r[i].start, r[i].last);
 			json_array_append_new(arr, json_string(b));

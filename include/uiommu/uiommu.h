@@ -261,8 +261,13 @@ struct uiommu_unit *uiommu_device_unit(const struct uiommu_device *dev);
  */
 int uiommu_device_attach(struct uiommu_device *dev, uint32_t pasid, uint32_t pt_id,
 			 uint32_t *hwpt_id_out);
-/** Switch an attached RID/PASID to another page table without a window of
- *  blocked DMA.  Same errors as attach; -ENOENT when not attached. */
+/**
+ * Switch an attached RID/PASID to another page table without a window of
+ * blocked DMA.  Same errors as attach (-ENOENT: @pt_id names no IOAS or
+ * HWPT), and -ENODEV when the RID/PASID is not attached (nothing to
+ * replace; iommufd says -EINVAL there, which uiommu keeps for bad
+ * arguments).
+ */
 int uiommu_device_replace(struct uiommu_device *dev, uint32_t pasid, uint32_t pt_id,
 			  uint32_t *hwpt_id_out);
 /** Detach: DMA from that RID/PASID is blocked afterwards.  -ENOENT when not
@@ -286,7 +291,12 @@ struct uiommu_iova_range {
 };
 
 int uiommu_ioas_alloc(struct uiommu_ctx *ctx, struct uiommu_ioas **out);
-/** -EBUSY while a device or a HWPT in use refers to it. */
+/**
+ * Destroy an IOAS and its mappings.  -EBUSY while a device is attached
+ * through it or while a HWPT allocated for it with uiommu_hwpt_alloc()
+ * still exists (destroy those first: as in iommufd, each HWPT holds its
+ * IOAS); HWPTs made automatically by an attach die with their last user.
+ */
 int uiommu_ioas_destroy(struct uiommu_ioas *ioas);
 uint32_t uiommu_ioas_id(const struct uiommu_ioas *ioas);
 struct uiommu_ioas *uiommu_ioas_get(struct uiommu_ctx *ctx, uint32_t id);
@@ -338,10 +348,15 @@ int uiommu_ioas_copy(struct uiommu_ioas *dst, uint64_t *dst_iova, struct uiommu_
  *  -EADDRINUSE when a reserved range intersects one. */
 int uiommu_ioas_allow_iovas(struct uiommu_ioas *ioas, const struct uiommu_iova_range *ranges,
 			    uint32_t n);
-/** Usable IOVA ranges now (all minus reserved, following attach/detach).
- *  Returns the total count; fills up to @max. */
+/**
+ * Usable IOVA ranges now (all minus reserved, following attach/detach).
+ * Returns the total count; fills up to @max.  *alignment (may be NULL)
+ * receives the IOVA alignment every map must respect now (iommufd's
+ * out_iova_alignment): the largest smallest page size of the IOAS's HWPTs,
+ * at least 4 KiB; it follows HWPT creation and destruction.
+ */
 uint32_t uiommu_ioas_iova_ranges(const struct uiommu_ioas *ioas, struct uiommu_iova_range *out,
-				 uint32_t max);
+				 uint32_t max, uint64_t *alignment);
 /** Reserve a range for the application's own use (not mapped, never
  *  allocated).  -EADDRINUSE when mapped or allowed. */
 int uiommu_ioas_reserve(struct uiommu_ioas *ioas, uint64_t start, uint64_t last);
@@ -480,6 +495,13 @@ int uiommu_viommu_alloc(struct uiommu_unit *unit, struct uiommu_hwpt *parent,
 /** -EBUSY while it has nested HWPTs. */
 int uiommu_viommu_destroy(struct uiommu_viommu *viommu);
 uint32_t uiommu_viommu_id(const struct uiommu_viommu *viommu);
+/** Look up a vIOMMU by ID.  NULL if none. */
+struct uiommu_viommu *uiommu_viommu_get(struct uiommu_ctx *ctx, uint32_t id);
+/** Iterate: the vIOMMU after @prev (NULL: the first). */
+struct uiommu_viommu *uiommu_viommu_next(struct uiommu_ctx *ctx, struct uiommu_viommu *prev);
+/** The unit a vIOMMU is on, and its nest-parent HWPT. */
+struct uiommu_unit *uiommu_viommu_unit(const struct uiommu_viommu *viommu);
+struct uiommu_hwpt *uiommu_viommu_parent(const struct uiommu_viommu *viommu);
 /** The VMID / domain ID the vIOMMU owns on its unit (its own). */
 uint32_t uiommu_viommu_vmid(const struct uiommu_viommu *viommu);
 

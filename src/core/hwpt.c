@@ -576,6 +576,26 @@ uint32_t uiommu_viommu_vmid(const struct uiommu_viommu *v)
 	return v ? v->vmid : 0;
 }
 
+struct uiommu_viommu *uiommu_viommu_get(struct uiommu_ctx *ctx, uint32_t id)
+{
+	return uobj_lookup(ctx, id, UOBJ_VIOMMU);
+}
+
+struct uiommu_viommu *uiommu_viommu_next(struct uiommu_ctx *ctx, struct uiommu_viommu *prev)
+{
+	return uobj_next(ctx, UOBJ_VIOMMU, prev);
+}
+
+struct uiommu_unit *uiommu_viommu_unit(const struct uiommu_viommu *v)
+{
+	return v ? v->unit : NULL;
+}
+
+struct uiommu_hwpt *uiommu_viommu_parent(const struct uiommu_viommu *v)
+{
+	return v ? v->parent : NULL;
+}
+
 /* One request as the API defines it: unknown flag bits -EOPNOTSUPP (as
  * iommufd); an unknown type, or a field the type does not use that is not
  * zero, or a misaligned range -EINVAL. */

@@ -36,11 +36,11 @@ static void snap(struct state *s)
 	s->st.allocs = 0;
 	if (ioas_a) {
 		s->na = uiommu_ioas_areas(ioas_a, 0, s->a, 16);
-		s->ra = uiommu_ioas_iova_ranges(ioas_a, NULL, 0);
+		s->ra = uiommu_ioas_iova_ranges(ioas_a, NULL, 0, NULL);
 	}
 	if (ioas_b) {
 		s->nb = uiommu_ioas_areas(ioas_b, 0, s->b, 16);
-		s->rb = uiommu_ioas_iova_ranges(ioas_b, NULL, 0);
+		s->rb = uiommu_ioas_iova_ranges(ioas_b, NULL, 0, NULL);
 	}
 	if (dev) {
 		s->att_rid = uiommu_device_attached_hwpt(dev, UIOMMU_NO_PASID);

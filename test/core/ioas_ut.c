@@ -55,7 +55,7 @@ static void take(struct uiommu_ioas *ioas, struct snap *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->n = uiommu_ioas_areas(ioas, 0, s->a, 64);
-	s->nr = uiommu_ioas_iova_ranges(ioas, s->r, 16);
+	s->nr = uiommu_ioas_iova_ranges(ioas, s->r, 16, NULL);
 }
 
 static int same(const struct snap *x, const struct snap *y)
@@ -261,11 +261,11 @@ static void test_reserved_follow_attach(void)
 	uint64_t iova;
 
 	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
-	n = uiommu_ioas_iova_ranges(ioas, r, 8);
+	n = uiommu_ioas_iova_ranges(ioas, r, 8, NULL);
 	CU_ASSERT(n == 1 && r[0].start == 0 && r[0].last == UINT64_MAX);
 	/* Attach: the x86 MSI window and the 48-bit aperture become reserved. */
 	CU_ASSERT_FATAL(uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), &hw) == 0);
-	n = uiommu_ioas_iova_ranges(ioas, r, 8);
+	n = uiommu_ioas_iova_ranges(ioas, r, 8, NULL);
 	CU_ASSERT(n == 2);
 	CU_ASSERT(has_range(r, n, 0, 0xfedfffff));
 	CU_ASSERT(has_range(r, n, 0xfef00000, (1ull << 48) - 1));
@@ -276,7 +276,7 @@ static void test_reserved_follow_attach(void)
 	struct uiommu_iova_range bad = {0xfe000000, 0xfeffffff};
 	CU_ASSERT(uiommu_ioas_allow_iovas(ioas, &bad, 1) == -EADDRINUSE);
 	CU_ASSERT(uiommu_device_detach(dev, UIOMMU_NO_PASID) == 0);
-	n = uiommu_ioas_iova_ranges(ioas, r, 8);
+	n = uiommu_ioas_iova_ranges(ioas, r, 8, NULL);
 	CU_ASSERT(n == 1);
 	/* Now allowed; and then attach is refused because it would narrow it. */
 	CU_ASSERT(uiommu_ioas_allow_iovas(ioas, &bad, 1) == 0);
@@ -414,7 +414,7 @@ static void test_pasid_and_replace(void)
 	CU_ASSERT(uiommu_device_replace(dev, 5, uiommu_hwpt_id(hp), NULL) == 0);
 	CU_ASSERT(uiommu_device_attached_hwpt(dev, 5) == uiommu_hwpt_id(hp));
 	CU_ASSERT(uiommu_hwpt_get(ctx, ha) == NULL); /* the auto HWPT of a is gone */
-	CU_ASSERT(uiommu_device_replace(dev, 6, uiommu_hwpt_id(hp), NULL) == -ENOENT);
+	CU_ASSERT(uiommu_device_replace(dev, 6, uiommu_hwpt_id(hp), NULL) == -ENODEV);
 	/* A failing hardware update leaves the old attachment. */
 	mock_fail_dev_set = 1;
 	CU_ASSERT(uiommu_device_replace(dev, 5, uiommu_ioas_id(a), NULL) == -EIO);
@@ -602,6 +602,111 @@ static void test_unmap_everything(void)
 	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
 }
 
+/* iommufd's out_iova_alignment: what the IOAS requires of a map now. */
+static void test_iova_alignment(void)
+{
+	struct uiommu_ioas *ioas;
+	struct uiommu_hwpt *h;
+	struct uiommu_iova_range r[4];
+	uint64_t align = 0, iova;
+
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
+	CU_ASSERT(uiommu_ioas_iova_ranges(ioas, r, 4, &align) >= 1);
+	CU_ASSERT(align == SZ_4K);
+	CU_ASSERT(uiommu_ioas_iova_ranges(ioas, NULL, 0, NULL) >= 1);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(ioas, unit, 0, &h) == 0);
+	align = 0;
+	uiommu_ioas_iova_ranges(ioas, r, 4, &align);
+	CU_ASSERT(align == SZ_4K); /* the page-table engine's smallest page */
+	/* A HWPT whose smallest page is 2 MiB raises it (white box: the
+	 * engine itself always has 4 KiB pages). */
+	CU_ASSERT_FATAL(iopt_set_alignment(&ioas->iopt, SZ_2M) == 0);
+	uiommu_ioas_iova_ranges(ioas, r, 4, &align);
+	CU_ASSERT(align == SZ_2M);
+	iova = SZ_2M + SZ_4K; /* what the reported alignment refuses */
+	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0, SZ_2M, UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) ==
+		  -EINVAL);
+	CU_ASSERT_FATAL(iopt_set_alignment(&ioas->iopt, SZ_4K) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(h) == 0);
+	uiommu_ioas_iova_ranges(ioas, r, 4, &align);
+	CU_ASSERT(align == SZ_4K);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
+}
+
+/* Every object kind can be looked up by ID and iterated: vIOMMUs too. */
+static void test_viommu_lookup(void)
+{
+	struct uiommu_ioas *ioas;
+	struct uiommu_hwpt *parent;
+	struct uiommu_viommu *v1, *v2, *it;
+	int n = 0;
+
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(ioas, unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT(uiommu_viommu_next(ctx, NULL) == NULL);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(unit, parent, &v1) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(unit, parent, &v2) == 0);
+	CU_ASSERT(uiommu_viommu_vmid(v1) != uiommu_viommu_vmid(v2));
+	CU_ASSERT(uiommu_viommu_get(ctx, uiommu_viommu_id(v1)) == v1);
+	CU_ASSERT(uiommu_viommu_get(ctx, uiommu_viommu_id(v2)) == v2);
+	CU_ASSERT(uiommu_viommu_get(ctx, uiommu_hwpt_id(parent)) == NULL); /* not a vIOMMU */
+	CU_ASSERT(uiommu_viommu_get(ctx, 0) == NULL);
+	CU_ASSERT(uiommu_viommu_unit(v1) == unit && uiommu_viommu_parent(v2) == parent);
+	for (it = uiommu_viommu_next(ctx, NULL); it; it = uiommu_viommu_next(ctx, it))
+		n += it == v1 || it == v2 ? 1 : 100;
+	CU_ASSERT(n == 2);
+	uint32_t id1 = uiommu_viommu_id(v1);
+	CU_ASSERT(uiommu_viommu_destroy(v1) == 0);
+	CU_ASSERT(uiommu_viommu_get(ctx, id1) == NULL);
+	CU_ASSERT(uiommu_viommu_next(ctx, NULL) == v2 && uiommu_viommu_next(ctx, v2) == NULL);
+	CU_ASSERT(uiommu_viommu_destroy(v2) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
+}
+
+/* An IOAS is not destroyed under a HWPT the caller allocated for it. */
+static void test_ioas_destroy_busy(void)
+{
+	struct uiommu_ioas *ioas;
+	struct uiommu_hwpt *h;
+	uint32_t hw, hid;
+
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(ioas, unit, 0, &h) == 0);
+	hid = uiommu_hwpt_id(h);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == -EBUSY);
+	CU_ASSERT(uiommu_hwpt_get(ctx, hid) == h); /* still there, still usable */
+	CU_ASSERT(uiommu_device_attach(dev, UIOMMU_NO_PASID, hid, NULL) == 0);
+	CU_ASSERT(uiommu_device_detach(dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(h) == 0);
+	/* an automatic HWPT dies with its last user; the IOAS is free then */
+	CU_ASSERT(uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), &hw) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == -EBUSY); /* attached through it */
+	CU_ASSERT(uiommu_device_detach(dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_get(ctx, hw) == NULL);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
+}
+
+/* replace: -ENOENT names no such object, -ENODEV says nothing is attached. */
+static void test_replace_errnos(void)
+{
+	struct uiommu_ioas *ioas;
+
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
+	CU_ASSERT(uiommu_device_replace(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), NULL) ==
+		  -ENODEV);
+	CU_ASSERT(uiommu_device_replace(dev, 9, uiommu_ioas_id(ioas), NULL) == -ENODEV);
+	CU_ASSERT(uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), NULL) == 0);
+	CU_ASSERT(uiommu_device_replace(dev, UIOMMU_NO_PASID, 999999, NULL) == -ENOENT);
+	CU_ASSERT(uiommu_device_replace(dev, UIOMMU_NO_PASID, uiommu_device_id(dev), NULL) ==
+		  -ENOENT);
+	CU_ASSERT(uiommu_device_attached_hwpt(dev, UIOMMU_NO_PASID) != 0);
+	CU_ASSERT(uiommu_device_detach(dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(strcmp(uiommu_strerror(-ENODEV), uiommu_strerror(-ENOENT)) != 0);
+	CU_ASSERT(strcmp(uiommu_strerror(-EINVAL), uiommu_strerror(-ENOENT)) != 0);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
+}
+
 static void test_identity(void)
 {
 	struct uiommu_ioas *ioas;
@@ -678,6 +783,10 @@ static const struct ut_test ioas_tests[] = {
 	{"nesting", test_nesting},
 	{"unknown_flags", test_unknown_flags},
 	{"unmap_everything", test_unmap_everything},
+	{"iova_alignment", test_iova_alignment},
+	{"viommu_lookup", test_viommu_lookup},
+	{"ioas_destroy_busy", test_ioas_destroy_busy},
+	{"replace_errnos", test_replace_errnos},
 	{"identity", test_identity},
 	{"poll", test_poll},
 	{"scale_1M_areas", test_scale},

@@ -387,14 +387,14 @@ static int memzone_find(const char *spec, uint64_t *phys, uint64_t *len)
 	}
 	if (!*len)
 		*len = b.len & ~(PAGE_4K - 1);
-	if (!*len || (b.iova & (PAGE_4K - 1))) {
+	if (!*len || (b.bus_addr & (PAGE_4K - 1))) {
 		cli_err("--memzone %s: at bus address %#" PRIx64 ", %#" PRIx64 " bytes: not 4 KiB "
 			"aligned or shorter than 4 KiB (reserve it with "
 			"rte_memzone_reserve_aligned(..., 4096))",
-			spec, b.iova, b.len);
+			spec, b.bus_addr, b.len);
 		return -EINVAL;
 	}
-	*phys = b.iova;
+	*phys = b.bus_addr;
 	return 0;
 }
 
@@ -485,7 +485,7 @@ int cmd_ioas_map(const struct cli_opts *opts, int argc, char **argv)
 	if (m.phys && cli_state_is_model()) {
 		struct uiommu_buf_info b;
 
-		if (uiommu_buf_lookup(ctx, phys, &b) || phys + len > b.iova + b.len) {
+		if (uiommu_buf_lookup(ctx, phys, &b) || phys + len > b.bus_addr + b.len) {
 			cli_err("on a model, --phys must lie inside an --alloc buffer (IOVA = VA)");
 			rc = CLI_FAILED;
 			goto out;

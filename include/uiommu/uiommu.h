@@ -624,29 +624,30 @@ const char *uiommu_strerror(int err);
 /**@{*/
 
 /**
- * Allocate a zeroed, IOVA-contiguous DMA buffer of @len bytes (rounded up
- * to 4 KiB; 2 MiB aligned from 2 MiB on) from the context's arena, to be
- * mapped with uiommu_ioas_map(@*iova).  The buffer is recorded in the
- * context: it lives until uiommu_buf_free() or uiommu_ctx_destroy(), across
- * processes for a shared backend.
+ * Allocate a zeroed, bus-contiguous DMA buffer of @len bytes (rounded up
+ * to 4 KiB; 2 MiB aligned from 2 MiB on) from the context's arena.
+ * *bus_addr is its bus address (what a device would use without an IOMMU:
+ * the `phys` of uiommu_ioas_map(), not an IOVA of any IOAS).  The buffer is
+ * recorded in the context: it lives until uiommu_buf_free() or
+ * uiommu_ctx_destroy(), across processes for a shared backend.
  * @return 0, -EINVAL, -ENOMEM.
  */
-int uiommu_buf_alloc(struct uiommu_ctx *ctx, uint64_t len, void **va, uint64_t *iova);
-/** Free the buffer whose bus address is @iova.  -ENOENT when none starts there. */
-int uiommu_buf_free(struct uiommu_ctx *ctx, uint64_t iova);
+int uiommu_buf_alloc(struct uiommu_ctx *ctx, uint64_t len, void **va, uint64_t *bus_addr);
+/** Free the buffer whose bus address is @bus_addr.  -ENOENT when none starts there. */
+int uiommu_buf_free(struct uiommu_ctx *ctx, uint64_t bus_addr);
 
 struct uiommu_buf_info {
-	uint64_t iova; /**< bus address of the first byte */
+	uint64_t bus_addr; /**< bus address of the first byte (uiommu_ioas_map()'s phys) */
 	uint64_t len;
-	void *va;      /**< CPU address (the arena is mapped at one address in every process) */
+	void *va;	   /**< CPU address (the arena is mapped at one address in every process) */
 };
-/** The buffer containing bus address @iova: 0 or -ENOENT. */
-int uiommu_buf_lookup(struct uiommu_ctx *ctx, uint64_t iova, struct uiommu_buf_info *out);
+/** The buffer containing bus address @bus_addr: 0 or -ENOENT. */
+int uiommu_buf_lookup(struct uiommu_ctx *ctx, uint64_t bus_addr, struct uiommu_buf_info *out);
 /** Buffers in allocation order; returns the total count, fills up to @max. */
 uint32_t uiommu_buf_list(struct uiommu_ctx *ctx, struct uiommu_buf_info *out, uint32_t max);
 
 /**
- * Find the DPDK memzone @name, to map it with uiommu_ioas_map(@out->iova):
+ * Find the DPDK memzone @name, to map it with uiommu_ioas_map(@out->bus_addr):
  * in this process's EAL when it is up (the application's own), else by
  * joining the DPDK primary process started with `--file-prefix @dpdk_prefix`
  * (NULL: "rte") as an EAL secondary process (`--proc-type=secondary

@@ -731,6 +731,37 @@ static void test_two_viommus_one_parent(void)
 	scenario_down(&t);
 }
 
+/* A context buffer's bus address is what uiommu_ioas_map() takes as phys;
+ * the device uses the IOVA it is mapped at (here not the bus address). */
+static void test_buf_bus_addr(void)
+{
+	struct tenv t;
+	struct uiommu_buf_info bi;
+	uint64_t bus = 0, iova = 0x40000000;
+	uint8_t src[32], *va = NULL;
+
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, RID, 0, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), NULL) ==
+			0);
+	CU_ASSERT_FATAL(uiommu_buf_alloc(ctx, 3 * 4096, (void **)&va, &bus) == 0);
+	CU_ASSERT(bus != 0 && bus != iova && va != NULL);
+	CU_ASSERT(uiommu_buf_lookup(ctx, bus + 0x1010, &bi) == 0);
+	CU_ASSERT(bi.bus_addr == bus && bi.va == va && bi.len == 3 * 4096);
+	CU_ASSERT(uiommu_ioas_map(t.ioas, &iova, bi.bus_addr, bi.len,
+				  UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA) == 0);
+	memset(src, 0xa5, sizeof(src));
+	CU_ASSERT(uiommu_model_dma(t.dev, UIOMMU_NO_PASID, iova + 0x2000, src, sizeof(src), true) ==
+		  0);
+	CU_ASSERT(memcmp(va + 0x2000, src, sizeof(src)) == 0);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, iova, bi.len, NULL) == 0);
+	CU_ASSERT(uiommu_buf_free(ctx, bus + 4096) == -ENOENT); /* not where it starts */
+	CU_ASSERT(uiommu_buf_free(ctx, bus) == 0);
+	CU_ASSERT(uiommu_buf_lookup(ctx, bus, &bi) == -ENOENT);
+	scenario_down(&t);
+}
+
 /* ---------------------------------------------------------------- errors */
 
 /* A descriptor with reserved bits set: IQE, recovered, the rest goes on. */
@@ -1627,6 +1658,7 @@ static const struct ut_test modes[] = {
 	{"nested_1000_children", test_nested_1000_children},
 	{"viommu_wide_invalidation", test_viommu_wide_invalidation},
 	{"two_viommus_one_parent", test_two_viommus_one_parent},
+	{"buf_bus_addr", test_buf_bus_addr},
 	{NULL, NULL},
 };
 

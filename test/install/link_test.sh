@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env sh
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # Install the build into a temporary destdir, then build test/install/
@@ -9,6 +9,8 @@
 # VT-d model and DMA through it.
 #
 # usage: link_test.sh BUILD_ROOT SOURCE_ROOT static|shared CC...
+# With UIOMMU_UNDER_VALGRIND=1 (scripts/test.sh --valgrind) the program runs
+# under valgrind.
 set -eu
 build=$1 src=$2 mode=$3
 shift 3
@@ -47,4 +49,9 @@ fi
 if [ "$mode" = shared ] && ! ldd "$tmp/consumer" | grep -q "$libdir/libuiommu.so"; then
 	echo "shared consumer does not use the installed libuiommu.so"; ldd "$tmp/consumer"; exit 1
 fi
-"$tmp/consumer"
+if [ "${UIOMMU_UNDER_VALGRIND:-0}" = 1 ]; then
+	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		--suppressions="$src/test/valgrind.supp" --quiet "$tmp/consumer"
+else
+	"$tmp/consumer"
+fi

@@ -956,6 +956,10 @@ static void test_unknown_flags(void)
 
 	CU_ASSERT(uiommu_unit_add(ctx, &d, &u2) == -EOPNOTSUPP && u2 == NULL);
 	CU_ASSERT(uiommu_unit_next(ctx, NULL) == NULL);
+	{
+		struct uiommu_unit_peek pk;
+		CU_ASSERT(uiommu_unit_peek(&d, &pk) == -EOPNOTSUPP);
+	}
 	CU_ASSERT_FATAL(unit_up(&t, "srs=0") == 0);
 	CU_ASSERT_FATAL(dev_up(&t, RID, 8, &t.dev) == 0);
 	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);

@@ -264,7 +264,7 @@ static int exec_stmt(struct uiommu_ctx *ctx, const struct layout *l, const struc
 		} else if (cli_state_is_model()) {
 			struct uiommu_buf_info b;
 
-			if (uiommu_buf_lookup(ctx, phys, &b) || phys + s->len > b.iova + b.len) {
+			if (uiommu_buf_lookup(ctx, phys, &b) || phys + s->len > b.bus_addr + b.len) {
 				lerr(l, s->line,
 				     "on a model, phys= must lie inside an alloc buffer");
 				return -EINVAL;

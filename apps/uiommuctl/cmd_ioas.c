@@ -131,7 +131,7 @@ static json_t *ioas_json(struct uiommu_ctx *ctx, void *obj, bool full)
 		free(ar);
 		json_object_set_new(o, "mappings", arr);
 		arr = json_array();
-		nr = uiommu_ioas_iova_ranges(a, r, 32);
+		nr = uiommu_ioas_iova_ranges(a, r, 32, NULL);
 		for (uint32_t i = 0; i < nr && i < 32; i++) {
 			snprintf(b, sizeof(b), "%#" PRIx64 "-%#" PRIx64, r[i].start, r[i].last);
 			json_array_append_new(arr, json_string(b));
@@ -407,14 +407,14 @@ static int memzone_find(const char *spec, uint64_t *phys, uint64_t *len)
 	}
 	if (!*len)
 		*len = b.len & ~(PAGE_4K - 1);
-	if (!*len || (b.iova & (PAGE_4K - 1))) {
+	if (!*len || (b.bus_addr & (PAGE_4K - 1))) {
 		cli_err("--memzone %s: at bus address %#" PRIx64 ", %#" PRIx64 " bytes: not 4 KiB "
 			"aligned or shorter than 4 KiB (reserve it with "
 			"rte_memzone_reserve_aligned(..., 4096))",
-			spec, b.iova, b.len);
+			spec, b.bus_addr, b.len);
 		return -EINVAL;
 	}
-	*phys = b.iova;
+	*phys = b.bus_addr;
 	return 0;
 }
 
@@ -513,7 +513,7 @@ int cmd_ioas_map(const struct cli_opts *opts, int argc, char **argv)
 	if (m.phys && cli_state_is_model()) {
 		struct uiommu_buf_info b;
 
-		if (uiommu_buf_lookup(ctx, phys, &b) || phys + len > b.iova + b.len) {
+		if (uiommu_buf_lookup(ctx, phys, &b) || phys + len > b.bus_addr + b.len) {
 			cli_err("on a model, --phys must lie inside an --alloc buffer (IOVA = VA)");
 			rc = CLI_FAILED;
 			goto out;

@@ -443,14 +443,14 @@ void cli_buf_release(struct uiommu_ctx *ctx, uint64_t phys)
 	struct uiommu_ioas *a = NULL;
 	struct uiommu_area_info ar;
 
-	if (uiommu_buf_lookup(ctx, phys, &b) || b.iova != phys)
+	if (uiommu_buf_lookup(ctx, phys, &b) || b.bus_addr != phys)
 		return;
 	while ((a = uiommu_ioas_next(ctx, a))) {
 		uint64_t from = 0;
 		uint32_t n;
 
 		while ((n = uiommu_ioas_areas(a, from, &ar, 1)) == 1) {
-			if (ar.phys < b.iova + b.len && b.iova < ar.phys + ar.len)
+			if (ar.phys < b.bus_addr + b.len && b.bus_addr < ar.phys + ar.len)
 				return; /* still mapped somewhere */
 			if (ar.iova + ar.len == 0)
 				break;

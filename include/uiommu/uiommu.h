@@ -19,6 +19,9 @@
  * name them across processes; attach takes the ID of an IOAS or a HWPT.
  *
  * Errors are negative errno values.  A call that fails changes nothing.
+ * Flags and reserved fields follow iommufd: an undefined flag bit is
+ * -EOPNOTSUPP, a field the call does not use that is not zero -EINVAL,
+ * both checked before anything changes.
  *
  * Thread safety: control-path calls on one context are serialised by the
  * context lock; uiommu_poll() may run on one lcore per context.
@@ -211,7 +214,9 @@ struct uiommu_resv_region {
  * maps the registers, checks that nobody else has translation enabled
  * (unless desc->force), and brings up its tables and queues.
  * @return 0, -ENODEV (not this family / no such hardware), -EBUSY
- * (translation enabled by someone else), -EPERM (cannot map), -ENOMEM.
+ * (translation enabled by someone else), -EPERM (cannot map), -ENOMEM,
+ * -EOPNOTSUPP (unknown desc->flags bits, or the family is not built into
+ * the library), -EINVAL (unknown desc->access).
  */
 int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 		    struct uiommu_unit **out);
@@ -305,8 +310,13 @@ struct uiommu_unit *uiommu_device_unit(const struct uiommu_device *dev);
  */
 int uiommu_device_attach(struct uiommu_device *dev, uint32_t pasid, uint32_t pt_id,
 			 uint32_t *hwpt_id_out);
-/** Switch an attached RID/PASID to another page table without a window of
- *  blocked DMA.  Same errors as attach; -ENOENT when not attached. */
+/**
+ * Switch an attached RID/PASID to another page table without a window of
+ * blocked DMA.  Same errors as attach (-ENOENT: @pt_id names no IOAS or
+ * HWPT), and -ENODEV when the RID/PASID is not attached (nothing to
+ * replace; iommufd says -EINVAL there, which uiommu keeps for bad
+ * arguments).
+ */
 int uiommu_device_replace(struct uiommu_device *dev, uint32_t pasid, uint32_t pt_id,
 			  uint32_t *hwpt_id_out);
 /** Detach: DMA from that RID/PASID is blocked afterwards.  -ENOENT when not
@@ -330,7 +340,12 @@ struct uiommu_iova_range {
 };
 
 int uiommu_ioas_alloc(struct uiommu_ctx *ctx, struct uiommu_ioas **out);
-/** -EBUSY while a device or a HWPT in use refers to it. */
+/**
+ * Destroy an IOAS and its mappings.  -EBUSY while a device is attached
+ * through it or while a HWPT allocated for it with uiommu_hwpt_alloc()
+ * still exists (destroy those first: as in iommufd, each HWPT holds its
+ * IOAS); HWPTs made automatically by an attach die with their last user.
+ */
 int uiommu_ioas_destroy(struct uiommu_ioas *ioas);
 uint32_t uiommu_ioas_id(const struct uiommu_ioas *ioas);
 struct uiommu_ioas *uiommu_ioas_get(struct uiommu_ctx *ctx, uint32_t id);
@@ -342,8 +357,8 @@ struct uiommu_ioas *uiommu_ioas_next(struct uiommu_ctx *ctx, struct uiommu_ioas 
  * 0, aligned to keep large pages, inside the allowed ranges) and written to
  * *iova.  The mapping is in every HWPT of the IOAS when this returns.
  * @return 0, -EINVAL (no READ/WRITE, zero length, misaligned, reserved
- * range, unknown flags), -EOVERFLOW, -EEXIST (overlaps a mapping), -ENOSPC,
- * -ENOMEM.
+ * range), -EOPNOTSUPP (unknown flags), -EOVERFLOW, -EEXIST (overlaps a
+ * mapping), -ENOSPC, -ENOMEM.
  */
 int uiommu_ioas_map(struct uiommu_ioas *ioas, uint64_t *iova, uint64_t phys, uint64_t len,
 		    uint32_t flags);
@@ -357,13 +372,16 @@ int uiommu_ioas_map_va(struct uiommu_ioas *ioas, uint64_t *iova, void *va, uint6
 		       uint32_t flags);
 /**
  * Unmap every area inside [iova, iova + len).  Areas must be whole: an
- * unmap that would cut one fails with -ENOENT and removes nothing (stricter
- * than iommufd, which may have removed earlier areas).  Gaps are allowed and
- * not counted.  When it returns, no device can use the old translations
- * (the IOTLBs have been invalidated and the invalidation waited for).
+ * unmap that would cut one fails with -EINVAL and removes nothing (all or
+ * nothing; stricter than iommufd, which may have removed earlier areas;
+ * VFIO type1 also answers -EINVAL to an unmap that bisects a mapping).
+ * Gaps are allowed and not counted.  (0, UINT64_MAX) means everything, as
+ * in iommufd: same as uiommu_ioas_unmap_all() (0 on an empty IOAS, an area
+ * in the last page included).  When it returns, no device can use the old
+ * translations (the IOTLBs have been invalidated and waited for).
  * @param unmapped  bytes removed (may be NULL).
- * @return 0, -ENOENT (nothing mapped there, or an area would be cut),
- * -EINVAL (zero length), -EOVERFLOW.
+ * @return 0, -ENOENT (nothing mapped in the range), -EINVAL (zero length,
+ * or the range would cut a mapping), -EOVERFLOW.
  */
 int uiommu_ioas_unmap(struct uiommu_ioas *ioas, uint64_t iova, uint64_t len, uint64_t *unmapped);
 /** Unmap everything (succeeds on an empty IOAS). */
@@ -379,10 +397,15 @@ int uiommu_ioas_copy(struct uiommu_ioas *dst, uint64_t *dst_iova, struct uiommu_
  *  -EADDRINUSE when a reserved range intersects one. */
 int uiommu_ioas_allow_iovas(struct uiommu_ioas *ioas, const struct uiommu_iova_range *ranges,
 			    uint32_t n);
-/** Usable IOVA ranges now (all minus reserved, following attach/detach).
- *  Returns the total count; fills up to @max. */
+/**
+ * Usable IOVA ranges now (all minus reserved, following attach/detach).
+ * Returns the total count; fills up to @max.  *alignment (may be NULL)
+ * receives the IOVA alignment every map must respect now (iommufd's
+ * out_iova_alignment): the largest smallest page size of the IOAS's HWPTs,
+ * at least 4 KiB; it follows HWPT creation and destruction.
+ */
 uint32_t uiommu_ioas_iova_ranges(const struct uiommu_ioas *ioas, struct uiommu_iova_range *out,
-				 uint32_t max);
+				 uint32_t max, uint64_t *alignment);
 /** Reserve a range for the application's own use (not mapped, never
  *  allocated).  -EADDRINUSE when mapped or allowed. */
 int uiommu_ioas_reserve(struct uiommu_ioas *ioas, uint64_t start, uint64_t last);
@@ -421,6 +444,8 @@ void uiommu_ioas_get_stats(const struct uiommu_ioas *ioas, struct uiommu_ioas_st
  * second-level / stage-2 / v1 format; or first-level / stage-1 with
  * UIOMMU_HWPT_STAGE1).  It holds every mapping of the IOAS from then on.
  * Other units can use it too when their format and widths are compatible.
+ * @return 0, -EOPNOTSUPP (unknown flags, or a stage the unit lacks),
+ * -EINVAL (NEST_PARENT with STAGE1), -ENOMEM.
  */
 int uiommu_hwpt_alloc(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint32_t flags,
 		      struct uiommu_hwpt **out);
@@ -430,9 +455,9 @@ struct uiommu_hwpt_s1_data {
 	enum uiommu_family family;
 	union {
 		struct {
-			uint64_t flptr;	     /**< first-level table root (an IPA/GPA) */
+			uint64_t flptr;	     /**< first-level table root (an IPA/GPA), 4 KiB aligned */
 			uint32_t addr_width; /**< 48 or 57 */
-			uint32_t flags;	     /**< bit 0: SRE, bit 1: WPE, bit 2: EAFE */
+			uint32_t flags;	     /**< UIOMMU_VTD_S1_* */
 		} vtd;
 		struct {
 			uint64_t ste[2]; /**< STE words 0..1 (Config, S1ContextPtr, S1CDMax, ...) */
@@ -445,9 +470,19 @@ struct uiommu_hwpt_s1_data {
 	} u;
 };
 
-/** Allocate a nested (stage-1) HWPT over a nest-parent HWPT, through a
- *  vIOMMU (which supplies the VMID).  -EINVAL for a parent that is not a
- *  nest parent or a unit without nesting. */
+/* VT-d stage-1 flags (uiommu_hwpt_s1_data.u.vtd.flags): PASID-entry bits
+ * of the nested translation (VT-d 9.6, PASID entry bits 128 SRE, 132 WPE,
+ * 135 EAFE). */
+#define UIOMMU_VTD_S1_SRE  (1u << 0) /**< supervisor requests (needs ECAP.SRS) */
+#define UIOMMU_VTD_S1_WPE  (1u << 1) /**< write protect for supervisor requests */
+#define UIOMMU_VTD_S1_EAFE (1u << 2) /**< extended accessed flag (needs ECAP.EAFS) */
+
+/**
+ * Allocate a nested (stage-1) HWPT over the vIOMMU's nest-parent HWPT.
+ * The description is checked before anything is allocated: unknown flag
+ * bits -EOPNOTSUPP; a family other than the vIOMMU's, a bad width, a
+ * misaligned root, or a feature the unit lacks -EINVAL.
+ */
 int uiommu_hwpt_alloc_nested(struct uiommu_viommu *viommu, const struct uiommu_hwpt_s1_data *data,
 			     struct uiommu_hwpt **out);
 /** -EBUSY while attached or while it has children. */
@@ -494,13 +529,29 @@ int uiommu_hwpt_walk(const struct uiommu_hwpt *hwpt, uint64_t iova, struct uiomm
 /** @name vIOMMU and user-managed invalidation */
 /**@{*/
 
-/** A vIOMMU on @unit over nest-parent @parent: allocates the VMID / domain
- *  ID that its nested HWPTs share. */
+/**
+ * A vIOMMU on @unit over nest-parent @parent.  Each vIOMMU allocates its own
+ * VMID (a domain ID on @unit), also when several vIOMMUs share one parent on
+ * one unit: the parent's stage 2 is tagged / flushed under each vIOMMU's
+ * VMID, and its nested HWPTs' stage 2 is that VMID.  (VT-d has no separate
+ * VMID field: each nested HWPT gets its own DID on the unit, and the VMID
+ * scopes the vIOMMU-wide invalidations of uiommu_cache_invalidate.)
+ * @return 0, -EINVAL (not a nest parent, or @unit cannot walk it),
+ * -EOPNOTSUPP (no nesting), -ENOSPC (no domain ID left), -ENOMEM.
+ */
 int uiommu_viommu_alloc(struct uiommu_unit *unit, struct uiommu_hwpt *parent,
 			struct uiommu_viommu **out);
+/** -EBUSY while it has nested HWPTs. */
 int uiommu_viommu_destroy(struct uiommu_viommu *viommu);
 uint32_t uiommu_viommu_id(const struct uiommu_viommu *viommu);
-/** The VMID / domain ID the vIOMMU owns on its unit. */
+/** Look up a vIOMMU by ID.  NULL if none. */
+struct uiommu_viommu *uiommu_viommu_get(struct uiommu_ctx *ctx, uint32_t id);
+/** Iterate: the vIOMMU after @prev (NULL: the first). */
+struct uiommu_viommu *uiommu_viommu_next(struct uiommu_ctx *ctx, struct uiommu_viommu *prev);
+/** The unit a vIOMMU is on, and its nest-parent HWPT. */
+struct uiommu_unit *uiommu_viommu_unit(const struct uiommu_viommu *viommu);
+struct uiommu_hwpt *uiommu_viommu_parent(const struct uiommu_viommu *viommu);
+/** The VMID / domain ID the vIOMMU owns on its unit (its own). */
 uint32_t uiommu_viommu_vmid(const struct uiommu_viommu *viommu);
 
 /** Kind of a user invalidation request (maps 1:1 onto a hardware command). */
@@ -518,15 +569,26 @@ struct uiommu_inv_entry {
 	uint32_t pasid;	 /**< PASID or ASID */
 	uint64_t addr;	 /**< range start */
 	uint64_t len;	 /**< range length (0: everything) */
-	uint32_t flags;	 /**< bit 0: leaf only */
+	uint32_t flags;	 /**< UIOMMU_INV_F_* */
 };
+/** Range invalidation of leaf entries only (page-table pages unchanged). */
+#define UIOMMU_INV_F_LEAF (1u << 0)
 
 /**
- * Invalidate caches of a nested HWPT (or, with @hwpt NULL, of the vIOMMU).
+ * Invalidate caches of a nested HWPT, or, with @hwpt NULL, of the whole
+ * vIOMMU: stage-1 entries (S1_*) then reach every nested HWPT of the
+ * vIOMMU that is attached somewhere (on VT-d: a PASID-based IOTLB
+ * invalidation per nested DID and PASID).
  * Entries are processed in order, each as one hardware command; all are
  * waited for with one sync.  *done is the number completed; the first
  * failing entry stops the batch.
- * @return 0, -EINVAL (bad entry, *done tells which), -EOPNOTSUPP, -ETIMEDOUT.
+ * Every entry is checked before any command is issued: unknown
+ * entry.flags bits -EOPNOTSUPP, an unknown type or a field the type does
+ * not use that is not zero (S1_ALL / S1_PASID: dev_id, addr, len; S1_RANGE:
+ * dev_id; CFG: addr, len) or a range not 4 KiB aligned -EINVAL; the entries
+ * before the first bad one are done and *done is its index.
+ * @return 0, -EINVAL (bad entry, *done tells which), -EOPNOTSUPP (unknown
+ * flags; or no user invalidation on this unit), -ETIMEDOUT.
  */
 int uiommu_cache_invalidate(struct uiommu_viommu *viommu, struct uiommu_hwpt *hwpt,
 			    const struct uiommu_inv_entry *entries, uint32_t n, uint32_t *done);
@@ -611,29 +673,30 @@ const char *uiommu_strerror(int err);
 /**@{*/
 
 /**
- * Allocate a zeroed, IOVA-contiguous DMA buffer of @len bytes (rounded up
- * to 4 KiB; 2 MiB aligned from 2 MiB on) from the context's arena, to be
- * mapped with uiommu_ioas_map(@*iova).  The buffer is recorded in the
- * context: it lives until uiommu_buf_free() or uiommu_ctx_destroy(), across
- * processes for a shared backend.
+ * Allocate a zeroed, bus-contiguous DMA buffer of @len bytes (rounded up
+ * to 4 KiB; 2 MiB aligned from 2 MiB on) from the context's arena.
+ * *bus_addr is its bus address (what a device would use without an IOMMU:
+ * the `phys` of uiommu_ioas_map(), not an IOVA of any IOAS).  The buffer is
+ * recorded in the context: it lives until uiommu_buf_free() or
+ * uiommu_ctx_destroy(), across processes for a shared backend.
  * @return 0, -EINVAL, -ENOMEM.
  */
-int uiommu_buf_alloc(struct uiommu_ctx *ctx, uint64_t len, void **va, uint64_t *iova);
-/** Free the buffer whose bus address is @iova.  -ENOENT when none starts there. */
-int uiommu_buf_free(struct uiommu_ctx *ctx, uint64_t iova);
+int uiommu_buf_alloc(struct uiommu_ctx *ctx, uint64_t len, void **va, uint64_t *bus_addr);
+/** Free the buffer whose bus address is @bus_addr.  -ENOENT when none starts there. */
+int uiommu_buf_free(struct uiommu_ctx *ctx, uint64_t bus_addr);
 
 struct uiommu_buf_info {
-	uint64_t iova; /**< bus address of the first byte */
+	uint64_t bus_addr; /**< bus address of the first byte (uiommu_ioas_map()'s phys) */
 	uint64_t len;
-	void *va;      /**< CPU address (the arena is mapped at one address in every process) */
+	void *va;	   /**< CPU address (the arena is mapped at one address in every process) */
 };
-/** The buffer containing bus address @iova: 0 or -ENOENT. */
-int uiommu_buf_lookup(struct uiommu_ctx *ctx, uint64_t iova, struct uiommu_buf_info *out);
+/** The buffer containing bus address @bus_addr: 0 or -ENOENT. */
+int uiommu_buf_lookup(struct uiommu_ctx *ctx, uint64_t bus_addr, struct uiommu_buf_info *out);
 /** Buffers in allocation order; returns the total count, fills up to @max. */
 uint32_t uiommu_buf_list(struct uiommu_ctx *ctx, struct uiommu_buf_info *out, uint32_t max);
 
 /**
- * Find the DPDK memzone @name, to map it with uiommu_ioas_map(@out->iova):
+ * Find the DPDK memzone @name, to map it with uiommu_ioas_map(@out->bus_addr):
  * in this process's EAL when it is up (the application's own), else by
  * joining the DPDK primary process started with `--file-prefix @dpdk_prefix`
  * (NULL: "rte") as an EAL secondary process (`--proc-type=secondary

@@ -14,13 +14,13 @@
 
 #define BUF_LARGE (2ull << 20) /* from here on: 2 MiB aligned (large pages) */
 
-int uiommu_buf_alloc(struct uiommu_ctx *ctx, uint64_t len, void **va, uint64_t *iova)
+int uiommu_buf_alloc(struct uiommu_ctx *ctx, uint64_t len, void **va, uint64_t *bus_addr)
 {
 	struct ctx_ext *e;
 	struct ext_buf *b;
 	int rc;
 
-	if (!ctx || !len || !va || !iova || len > (1ull << 40))
+	if (!ctx || !len || !va || !bus_addr || len > (1ull << 40))
 		return -EINVAL;
 	ctx_lock(ctx);
 	e = ctx_ext_get(ctx, true);
@@ -40,7 +40,7 @@ int uiommu_buf_alloc(struct uiommu_ctx *ctx, uint64_t len, void **va, uint64_t *
 	list_add_tail(&e->bufs, &b->link);
 	e->nr_bufs++;
 	*va = b->dma.va;
-	*iova = b->dma.iova;
+	*bus_addr = b->dma.iova; /* the env layer's "IOVA": the bus address */
 	ctx_unlock(ctx);
 	return 0;
 
@@ -51,8 +51,8 @@ out_unlock:
 	return rc;
 }
 
-/* The buffer containing @iova (exact start when @start_only). */
-static struct ext_buf *buf_find(struct ctx_ext *e, uint64_t iova, bool start_only)
+/* The buffer containing bus address @bus (exact start when @start_only). */
+static struct ext_buf *buf_find(struct ctx_ext *e, uint64_t bus, bool start_only)
 {
 	struct list_node *pos;
 
@@ -62,14 +62,14 @@ static struct ext_buf *buf_find(struct ctx_ext *e, uint64_t iova, bool start_onl
 	{
 		struct ext_buf *b = list_entry(pos, struct ext_buf, link);
 
-		if (start_only ? b->dma.iova == iova
-			       : iova >= b->dma.iova && iova - b->dma.iova < b->dma.len)
+		if (start_only ? b->dma.iova == bus
+			       : bus >= b->dma.iova && bus - b->dma.iova < b->dma.len)
 			return b;
 	}
 	return NULL;
 }
 
-int uiommu_buf_free(struct uiommu_ctx *ctx, uint64_t iova)
+int uiommu_buf_free(struct uiommu_ctx *ctx, uint64_t bus_addr)
 {
 	struct ctx_ext *e;
 	struct ext_buf *b;
@@ -78,7 +78,7 @@ int uiommu_buf_free(struct uiommu_ctx *ctx, uint64_t iova)
 		return -EINVAL;
 	ctx_lock(ctx);
 	e = ctx_ext_get(ctx, false);
-	b = buf_find(e, iova, true);
+	b = buf_find(e, bus_addr, true);
 	if (!b) {
 		ctx_unlock(ctx);
 		return -ENOENT;
@@ -93,19 +93,19 @@ int uiommu_buf_free(struct uiommu_ctx *ctx, uint64_t iova)
 
 static void buf_info(const struct ext_buf *b, struct uiommu_buf_info *out)
 {
-	out->iova = b->dma.iova;
+	out->bus_addr = b->dma.iova;
 	out->len = b->dma.len;
 	out->va = b->dma.va;
 }
 
-int uiommu_buf_lookup(struct uiommu_ctx *ctx, uint64_t iova, struct uiommu_buf_info *out)
+int uiommu_buf_lookup(struct uiommu_ctx *ctx, uint64_t bus_addr, struct uiommu_buf_info *out)
 {
 	struct ext_buf *b;
 
 	if (!ctx || !out)
 		return -EINVAL;
 	ctx_lock(ctx);
-	b = buf_find(ctx_ext_get(ctx, false), iova, false);
+	b = buf_find(ctx_ext_get(ctx, false), bus_addr, false);
 	if (b)
 		buf_info(b, out);
 	ctx_unlock(ctx);
@@ -143,7 +143,7 @@ int uiommu_memzone_lookup(const char *name, const char *dpdk_prefix, struct uiom
 	rc = uenv_memzone_find(name, dpdk_prefix, &mz);
 	if (rc)
 		return rc;
-	out->iova = mz.iova;
+	out->bus_addr = mz.iova;
 	out->len = mz.len;
 	out->va = mz.va;
 	return 0;

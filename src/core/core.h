@@ -142,7 +142,12 @@ struct uiommu_hwpt {
 	/* Nested: */
 	struct uiommu_hwpt *parent;
 	struct uiommu_viommu *viommu;
+	struct list_node child_link; /* parent->child_list */
 	struct uiommu_hwpt_s1_data s1;
+	/* Nest parent: its nested HWPTs and the vIOMMUs over it (a stage-2
+	 * change is flushed under each child's and each vIOMMU's ID). */
+	struct list_head child_list;  /* struct uiommu_hwpt, child_link */
+	struct list_head viommu_list; /* struct uiommu_viommu, parent_link */
 	uint32_t children;
 	/* Installations (one table, several IDs). */
 	struct hwpt_install inst[UIOMMU_HWPT_MAX_INSTALLS];
@@ -159,7 +164,8 @@ struct uiommu_viommu {
 	struct uiommu_ctx *ctx;
 	struct uiommu_unit *unit;
 	struct uiommu_hwpt *parent;
-	uint32_t vmid; /* domain ID of the parent on this unit */
+	struct list_node parent_link; /* parent->viommu_list */
+	uint32_t vmid; /* its own domain ID on @unit: the parent's stage 2 under this VM */
 	uint32_t children;
 };
 
@@ -199,19 +205,22 @@ static inline void hwpt_gather_done(struct uiommu_hwpt *h, struct pgt_gather *g)
 		pgt_gather_release(h->pgt, g);
 	memset(g, 0, sizeof(*g));
 }
-/* hwpt_flush_gather when @h has several installations or nested children:
- * one batch and one wait per unit. */
+/* hwpt_flush_gather when @h has several installations, vIOMMUs or nested
+ * children: per unit, one family call per HWPT_FLUSH_CHUNK domain IDs
+ * (no limit on how many). */
 int hwpt_flush_general(struct uiommu_hwpt *h, struct pgt_gather *g);
+#define HWPT_FLUSH_CHUNK 32
 
-/* Invalidate what @g touched on every unit that walks @h (and nested
- * children, whose cached translations include @h's stage 2), one batch and
- * one wait per unit; then free the table pages @g collected.  Inline: the
- * common case (one unit, no children) is one family call on the unmap path. */
+/* Invalidate what @g touched on every unit that walks @h (its own domain
+ * IDs, the VMID of every vIOMMU over it, and every nested child's ID:
+ * their cached translations include @h's stage 2); then free the table
+ * pages @g collected.  Inline: the common case (one unit, no nesting) is
+ * one family call on the unmap path. */
 static inline int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g)
 {
 	if (g->end <= g->start && !pgt_gather_has_pages(g))
 		return 0;
-	if (h->nr_inst != 1 || h->children)
+	if (h->nr_inst != 1 || (h->children | h->viommus))
 		return hwpt_flush_general(h, g);
 
 	struct uiommu_unit *u = h->inst[0].unit;

@@ -556,7 +556,11 @@ const char *uiommu_strerror(int err)
 	case EEXIST:
 		return "range overlaps an existing mapping or object exists";
 	case ENOENT:
-		return "no such object, or range not (wholly) mapped";
+		return "no such object, or nothing mapped in the range";
+	case EINVAL:
+		return "invalid argument (an unmap range that would cut a mapping, a bad field)";
+	case ENODEV:
+		return "no such device or hardware, or the RID/PASID is not attached";
 	case EADDRINUSE:
 		return "IOVA range in use (reserved vs. mapped/allowed conflict)";
 	case ENOSPC:

@@ -396,7 +396,7 @@ int uiommu_device_replace(struct uiommu_device *d, uint32_t pasid, uint32_t pt_i
 	ctx_lock(d->unit->ctx);
 	old = find_attach(d, pasid);
 	if (!old) {
-		rc = -ENOENT;
+		rc = -ENODEV; /* not attached (-ENOENT: no such IOAS/HWPT) */
 		goto out;
 	}
 	/* The new entry replaces the old one in place: no blocked window. */

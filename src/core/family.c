@@ -3,20 +3,14 @@
 #include <stddef.h>
 
 #include "core/core.h"
+#include "hw/family_builtin.h"
 
-/* Families are linked in when their directory builds; a family that is not
- * built resolves to NULL (weak reference) and uiommu_unit_add says so. */
-extern const struct uiommu_family_ops vtd_family_ops __attribute__((weak));
-extern const struct uiommu_family_ops smmuv3_family_ops __attribute__((weak));
-extern const struct uiommu_family_ops amdvi_family_ops __attribute__((weak));
-
-/* The built-in families by number (NULL: not linked in). */
-#define BUILTIN_FAMILIES                                     \
-	{                                                    \
-		[UIOMMU_FAMILY_VTD] = &vtd_family_ops,       \
-		[UIOMMU_FAMILY_SMMUV3] = &smmuv3_family_ops, \
-		[UIOMMU_FAMILY_AMDVI] = &amdvi_family_ops,   \
-	}
+/* The built-in families by number (NULL: not built).  The table is
+ * generated at configure time with strong references to the ops of every
+ * family built (hw/family_builtin.h), so whatever links this file links
+ * the drivers too: a program linking libuiommu.a gets them as one linking
+ * the shared library does. */
+#define BUILTIN_FAMILIES UIOMMU_BUILTIN_FAMILIES
 static const struct uiommu_family_ops *const builtin[UIOMMU_FAMILY_SLOTS] = BUILTIN_FAMILIES;
 
 /* (local) What uiommu_family_ops_get() answers: the built-in ops, or a

@@ -100,6 +100,11 @@ struct uiommu_family_ops {
 	 * caches that held the old entry, and wait. */
 	int (*dev_set)(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 		       const struct fam_attach *a);
+	/* Optional: can the unit program this user stage-1 description (widths,
+	 * features behind its flags)?  0, -EOPNOTSUPP (unknown flags) or
+	 * -EINVAL.  Called before a nested HWPT is allocated. */
+	int (*s1_check)(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1);
+
 	/* Per-device setup/teardown (e.g. PASID directory, CD table). */
 	int (*dev_probe)(struct uiommu_unit *u, struct uiommu_device *dev);
 	void (*dev_release)(struct uiommu_unit *u, struct uiommu_device *dev);
@@ -109,7 +114,10 @@ struct uiommu_family_ops {
 	int (*flush)(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n);
 
 	/* User (stage-1) invalidations for a vIOMMU: each entry one command,
-	 * one sync at the end; *done = number completed. */
+	 * one sync at the end; *done = number completed.  @s1_did is the
+	 * nested HWPT's domain ID on @u, FAM_S1_DID_ALL for every stage-1
+	 * domain under @vmid (the vIOMMU as a whole), or FAM_S1_DID_NONE when
+	 * the HWPT is installed nowhere (nothing of it is cached). */
 	int (*cache_invalidate)(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
 				const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done);
 
@@ -127,6 +135,9 @@ struct uiommu_family_ops {
 	int (*model_dma)(struct uiommu_unit *u, uint32_t hw_id, uint32_t pasid, uint64_t iova,
 			 void *buf, uint64_t len, bool write);
 };
+
+#define FAM_S1_DID_ALL  UINT32_MAX	   /* cache_invalidate: the whole vIOMMU */
+#define FAM_S1_DID_NONE (UINT32_MAX - 1u) /* cache_invalidate: a HWPT on no unit */
 
 #define UIOMMU_FAMILY_SLOTS 4u
 extern const struct uiommu_family_ops *uiommu_family_tab[UIOMMU_FAMILY_SLOTS];

@@ -13,8 +13,6 @@
 
 #include "core/core.h"
 
-#define FLUSH_BATCH_MAX (UIOMMU_HWPT_MAX_INSTALLS * 4)
-
 static uint64_t min_pgsize(uint64_t bitmap)
 {
 	return bitmap ? (bitmap & -bitmap) : UENV_PAGE_SIZE;
@@ -63,6 +61,8 @@ int hwpt_paging_create(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint3
 	h->ioas = ioas;
 	h->flags = flags;
 	list_init(&h->attaches);
+	list_init(&h->child_list);
+	list_init(&h->viommu_list);
 	rc = ops->pgt_config(unit, flags & UIOMMU_HWPT_STAGE1, flags & UIOMMU_HWPT_NEST_PARENT,
 			     &h->cfg);
 	if (rc)
@@ -130,13 +130,19 @@ static const struct pgt_cfg *hwpt_table_cfg(const struct uiommu_hwpt *h)
 	return h->nested ? &h->parent->cfg : &h->cfg;
 }
 
-/* Does a map into @h need an invalidation (VT-d caching mode)? */
+/* Does a map into @h need an invalidation (VT-d caching mode)?  Any unit
+ * that walks it: its installations and the units of vIOMMUs over it (whose
+ * nested children cache through its stage 2). */
 static void hwpt_update_flush_on_map(struct uiommu_hwpt *h)
 {
+	struct list_node *pos;
 	bool need = false;
 
 	for (uint32_t i = 0; i < h->nr_inst; i++)
 		need |= h->inst[i].unit->flush_on_map;
+	if (!h->nested)
+		list_for_each(pos, &h->viommu_list)
+			need |= list_entry(pos, struct uiommu_viommu, parent_link)->unit->flush_on_map;
 	h->flush_on_map = need;
 }
 
@@ -199,57 +205,104 @@ void hwpt_install_put(struct uiommu_hwpt *h, struct uiommu_unit *u)
 	}
 }
 
-/* Several units, or nested children: one batch per unit. */
+/* Domain-ID flushes for one unit, handed to the family HWPT_FLUSH_CHUNK at
+ * a time (no bound on how many: a nest parent may have any number of
+ * children). */
+struct flush_batch {
+	struct uiommu_unit *u;
+	uint32_t n;
+	int rc;
+	struct fam_flush f[HWPT_FLUSH_CHUNK];
+};
+
+static void flush_batch_submit(struct flush_batch *b)
+{
+	int r;
+
+	if (!b->n)
+		return;
+	r = uiommu_family_ops_get(b->u->family)->flush(b->u, b->f, b->n);
+	if (r && !b->rc)
+		b->rc = r;
+	b->n = 0;
+}
+
+static void flush_batch_add(struct flush_batch *b, const struct fam_flush *f)
+{
+	if (b->n == HWPT_FLUSH_CHUNK)
+		flush_batch_submit(b);
+	b->f[b->n++] = *f;
+}
+
+/* Everything unit @u caches through @h's table for the range in @g: @h's
+ * own ID there, the VMID of each vIOMMU over @h on @u (the range), and each
+ * nested child's ID on @u (whole domain: combined entries are tagged by
+ * stage-1 address). */
+static int flush_unit(struct uiommu_hwpt *h, struct uiommu_unit *u, const struct pgt_gather *g)
+{
+	struct flush_batch b = {.u = u};
+	struct fam_flush range = {
+		.iova = g->start,
+		.size = g->end - g->start,
+		.pgsize = g->pgsize ? g->pgsize : UENV_PAGE_SIZE,
+		.leaf_only = !g->tables_freed,
+		.fmt = h->cfg.fmt,
+	};
+	struct list_node *pos;
+
+	for (uint32_t i = 0; i < h->nr_inst; i++) {
+		if (h->inst[i].unit != u)
+			continue;
+		range.did = h->inst[i].did;
+		flush_batch_add(&b, &range);
+	}
+	list_for_each(pos, &h->viommu_list)
+	{
+		struct uiommu_viommu *v = list_entry(pos, struct uiommu_viommu, parent_link);
+		if (v->unit != u)
+			continue;
+		range.did = v->vmid;
+		flush_batch_add(&b, &range);
+	}
+	list_for_each(pos, &h->child_list)
+	{
+		struct uiommu_hwpt *c = list_entry(pos, struct uiommu_hwpt, child_link);
+		for (uint32_t i = 0; i < c->nr_inst; i++) {
+			if (c->inst[i].unit != u)
+				continue;
+			struct fam_flush f = {.did = c->inst[i].did, .fmt = h->cfg.fmt};
+			flush_batch_add(&b, &f);
+		}
+	}
+	flush_batch_submit(&b);
+	return b.rc;
+}
+
+/* Several units, vIOMMUs or nested children: unit by unit.  The units are
+ * those of @h's installations and of its vIOMMUs (a nested child is only
+ * ever installed on its vIOMMU's unit). */
 int hwpt_flush_general(struct uiommu_hwpt *h, struct pgt_gather *g)
 {
-	struct {
-		struct uiommu_unit *u;
-		struct fam_flush f;
-	} todo[UIOMMU_HWPT_MAX_INSTALLS * 4];
-	uint32_t n = 0;
-	int rc = 0;
+	struct list_node *pos, *p2;
+	int rc = 0, r;
 
-	for (uint32_t i = 0; i < h->nr_inst && n < FLUSH_BATCH_MAX; i++) {
-		todo[n].u = h->inst[i].unit;
-		todo[n].f = (struct fam_flush){
-			.did = h->inst[i].did,
-			.iova = g->start,
-			.size = g->end - g->start,
-			.pgsize = g->pgsize ? g->pgsize : UENV_PAGE_SIZE,
-			.leaf_only = !g->tables_freed,
-			.fmt = h->cfg.fmt,
-		};
-		n++;
+	for (uint32_t i = 0; i < h->nr_inst; i++) {
+		r = flush_unit(h, h->inst[i].unit, g); /* one installation per unit */
+		if (r && !rc)
+			rc = r;
 	}
-	if (h->children) {
-		for (struct uobj *o = uobj_next(h->ctx, UOBJ_HWPT, NULL); o;
-		     o = uobj_next(h->ctx, UOBJ_HWPT, o)) {
-			struct uiommu_hwpt *c = (struct uiommu_hwpt *)o;
-			if (!c->nested || c->parent != h)
-				continue;
-			for (uint32_t i = 0; i < c->nr_inst && n < FLUSH_BATCH_MAX; i++) {
-				/* Stage-2 change: the child's combined entries go too. */
-				todo[n].u = c->inst[i].unit;
-				todo[n].f = (struct fam_flush){.did = c->inst[i].did,
-							       .fmt = h->cfg.fmt};
-				n++;
-			}
-		}
-	}
-	/* One call per unit with all of that unit's entries. */
-	for (uint32_t i = 0; i < n; i++) {
-		struct fam_flush batch[FLUSH_BATCH_MAX];
-		uint32_t m = 0;
-		struct uiommu_unit *u = todo[i].u;
-		if (!u)
+	list_for_each(pos, &h->viommu_list)
+	{
+		struct uiommu_unit *u = list_entry(pos, struct uiommu_viommu, parent_link)->unit;
+		bool seen = false;
+
+		for (uint32_t i = 0; i < h->nr_inst && !seen; i++)
+			seen = h->inst[i].unit == u;
+		for (p2 = h->viommu_list.next; p2 != pos && !seen; p2 = p2->next)
+			seen = list_entry(p2, struct uiommu_viommu, parent_link)->unit == u;
+		if (seen)
 			continue;
-		for (uint32_t j = i; j < n; j++) {
-			if (todo[j].u == u) {
-				batch[m++] = todo[j].f;
-				todo[j].u = NULL;
-			}
-		}
-		int r = uiommu_family_ops_get(u->family)->flush(u, batch, m);
+		r = flush_unit(h, u, g);
 		if (r && !rc)
 			rc = r;
 	}
@@ -264,8 +317,10 @@ int uiommu_hwpt_alloc(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint32
 {
 	int rc;
 
-	if (!ioas || !unit || !out || (flags & ~(UIOMMU_HWPT_NEST_PARENT | UIOMMU_HWPT_STAGE1)))
+	if (!ioas || !unit || !out)
 		return -EINVAL;
+	if (flags & ~(UIOMMU_HWPT_NEST_PARENT | UIOMMU_HWPT_STAGE1))
+		return -EOPNOTSUPP;
 	if ((flags & UIOMMU_HWPT_NEST_PARENT) && (flags & UIOMMU_HWPT_STAGE1))
 		return -EINVAL;
 	if ((flags & UIOMMU_HWPT_NEST_PARENT) && !unit->caps.nesting)
@@ -280,16 +335,46 @@ int uiommu_hwpt_alloc(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint32
 	return rc;
 }
 
+/* The parts of a stage-1 description the public header defines: flag bits
+ * (unknown: -EOPNOTSUPP, as iommufd), widths and alignment (-EINVAL). */
+static int s1_data_check(const struct uiommu_hwpt_s1_data *d)
+{
+	switch (d->family) {
+	case UIOMMU_FAMILY_VTD:
+		if (d->u.vtd.flags & ~(UIOMMU_VTD_S1_SRE | UIOMMU_VTD_S1_WPE | UIOMMU_VTD_S1_EAFE))
+			return -EOPNOTSUPP;
+		if (d->u.vtd.addr_width != 48 && d->u.vtd.addr_width != 57)
+			return -EINVAL;
+		if (d->u.vtd.flptr & 0xfff)
+			return -EINVAL;
+		return 0;
+	default:
+		/* No nesting driver for the family: nothing defines its fields. */
+		return -EOPNOTSUPP;
+	}
+}
+
 int uiommu_hwpt_alloc_nested(struct uiommu_viommu *v, const struct uiommu_hwpt_s1_data *data,
 			     struct uiommu_hwpt **out)
 {
+	const struct uiommu_family_ops *ops;
 	struct uiommu_hwpt *h;
+	int rc;
 
 	if (!v || !data || !out)
 		return -EINVAL;
 	if (data->family != v->unit->family)
 		return -EINVAL;
+	rc = s1_data_check(data);
+	if (rc)
+		return rc;
+	ops = uiommu_family_ops_get(v->unit->family);
 	ctx_lock(v->ctx);
+	rc = ops->s1_check ? ops->s1_check(v->unit, data) : 0;
+	if (rc) {
+		ctx_unlock(v->ctx);
+		return rc;
+	}
 	h = uenv_zalloc(sizeof(*h));
 	if (!h) {
 		ctx_unlock(v->ctx);
@@ -302,6 +387,9 @@ int uiommu_hwpt_alloc_nested(struct uiommu_viommu *v, const struct uiommu_hwpt_s
 	h->s1 = *data;
 	h->cfg = v->parent->cfg;
 	list_init(&h->attaches);
+	list_init(&h->child_list);
+	list_init(&h->viommu_list);
+	list_add_tail(&v->parent->child_list, &h->child_link);
 	v->parent->children++;
 	v->children++;
 	uobj_publish(h->ctx, &h->obj, UOBJ_HWPT);
@@ -323,6 +411,7 @@ int uiommu_hwpt_destroy(struct uiommu_hwpt *h)
 		return -EBUSY;
 	}
 	if (h->nested) {
+		list_del(&h->child_link);
 		h->parent->children--;
 		h->viommu->children--;
 		uobj_unpublish(ctx, &h->obj);
@@ -404,29 +493,38 @@ int uiommu_hwpt_walk(const struct uiommu_hwpt *h, uint64_t iova, struct uiommu_w
 int uiommu_viommu_alloc(struct uiommu_unit *unit, struct uiommu_hwpt *parent,
 			struct uiommu_viommu **out)
 {
+	const struct uiommu_family_ops *ops;
 	struct uiommu_viommu *v;
-	struct hwpt_install *in;
 	int rc;
 
 	if (!unit || !parent || !out || parent->nested ||
-	    !(parent->flags & UIOMMU_HWPT_NEST_PARENT))
+	    !(parent->flags & UIOMMU_HWPT_NEST_PARENT) || parent->ctx != unit->ctx)
 		return -EINVAL;
 	if (!unit->caps.nesting)
 		return -EOPNOTSUPP;
+	ops = uiommu_family_ops_get(unit->family);
 	ctx_lock(unit->ctx);
+	if (!ops->pgt_compatible(unit, &parent->cfg)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
 	v = uenv_zalloc(sizeof(*v));
 	if (!v) {
 		rc = -ENOMEM;
 		goto out_unlock;
 	}
-	rc = hwpt_install_get(parent, unit, &in);
+	/* Its own VMID: the parent's stage 2 as this VM sees it, flushed under
+	 * this ID (beside the parent's other IDs) on every stage-2 change. */
+	rc = unit_did_alloc(unit, &v->vmid);
 	if (rc)
 		goto err_free;
 	v->ctx = unit->ctx;
 	v->unit = unit;
 	v->parent = parent;
-	v->vmid = in->did;
+	unit->nr_installs++;
+	list_add_tail(&parent->viommu_list, &v->parent_link);
 	parent->viommus++;
+	hwpt_update_flush_on_map(parent);
 	uobj_publish(unit->ctx, &v->obj, UOBJ_VIOMMU);
 	*out = v;
 	ctx_unlock(unit->ctx);
@@ -442,17 +540,26 @@ out_unlock:
 int uiommu_viommu_destroy(struct uiommu_viommu *v)
 {
 	struct uiommu_ctx *ctx;
+	struct uiommu_unit *u;
 
 	if (!v)
 		return -EINVAL;
 	ctx = v->ctx;
+	u = v->unit;
 	ctx_lock(ctx);
 	if (v->children) {
 		ctx_unlock(ctx);
 		return -EBUSY;
 	}
-	hwpt_install_put(v->parent, v->unit);
+	/* Drop whatever the unit still caches under the VMID. */
+	struct fam_flush f = {.did = v->vmid, .fmt = v->parent->cfg.fmt};
+	if (uiommu_family_ops_get(u->family)->flush(u, &f, 1))
+		UENV_LOG(CORE, WARNING, "unit %u: flush of VMID %u failed", u->obj.id, v->vmid);
+	unit_did_free(u, v->vmid);
+	u->nr_installs--;
+	list_del(&v->parent_link);
 	v->parent->viommus--;
+	hwpt_update_flush_on_map(v->parent);
 	uobj_unpublish(ctx, &v->obj);
 	uenv_free(v);
 	ctx_unlock(ctx);
@@ -469,13 +576,59 @@ uint32_t uiommu_viommu_vmid(const struct uiommu_viommu *v)
 	return v ? v->vmid : 0;
 }
 
+struct uiommu_viommu *uiommu_viommu_get(struct uiommu_ctx *ctx, uint32_t id)
+{
+	return uobj_lookup(ctx, id, UOBJ_VIOMMU);
+}
+
+struct uiommu_viommu *uiommu_viommu_next(struct uiommu_ctx *ctx, struct uiommu_viommu *prev)
+{
+	return uobj_next(ctx, UOBJ_VIOMMU, prev);
+}
+
+struct uiommu_unit *uiommu_viommu_unit(const struct uiommu_viommu *v)
+{
+	return v ? v->unit : NULL;
+}
+
+struct uiommu_hwpt *uiommu_viommu_parent(const struct uiommu_viommu *v)
+{
+	return v ? v->parent : NULL;
+}
+
+/* One request as the API defines it: unknown flag bits -EOPNOTSUPP (as
+ * iommufd); an unknown type, or a field the type does not use that is not
+ * zero, or a misaligned range -EINVAL. */
+static int inv_entry_check(const struct uiommu_inv_entry *e)
+{
+	if (e->flags & ~UIOMMU_INV_F_LEAF)
+		return -EOPNOTSUPP;
+	switch (e->type) {
+	case UIOMMU_INV_S1_ALL:
+	case UIOMMU_INV_S1_PASID:
+		return e->dev_id || e->addr || e->len ? -EINVAL : 0;
+	case UIOMMU_INV_S1_RANGE:
+		if (e->dev_id || ((e->addr | e->len) & (UENV_PAGE_SIZE - 1)))
+			return -EINVAL;
+		if (!e->len)
+			return e->addr ? -EINVAL : 0; /* 0: everything, from 0 */
+		return e->addr + (e->len - 1) < e->addr ? -EINVAL : 0;
+	case UIOMMU_INV_DEV_TLB:
+		return e->dev_id ? 0 : -EINVAL;
+	case UIOMMU_INV_CFG:
+		return !e->dev_id || e->addr || e->len ? -EINVAL : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 int uiommu_cache_invalidate(struct uiommu_viommu *v, struct uiommu_hwpt *h,
 			    const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done)
 {
 	const struct uiommu_family_ops *ops;
-	uint32_t s1_did = 0;
+	uint32_t s1_did, ok;
 	uint32_t dummy;
-	int rc;
+	int rc, bad = 0;
 
 	if (!done)
 		done = &dummy;
@@ -487,13 +640,26 @@ int uiommu_cache_invalidate(struct uiommu_viommu *v, struct uiommu_hwpt *h,
 	ops = uiommu_family_ops_get(v->unit->family);
 	if (!ops->cache_invalidate)
 		return -EOPNOTSUPP;
+	/* Every entry is checked before any command is issued; the ones before
+	 * the first bad entry are done (and *done says which is bad). */
+	for (ok = 0; ok < n; ok++) {
+		bad = inv_entry_check(&e[ok]);
+		if (bad)
+			break;
+	}
+	if (ok == 0 && bad)
+		return bad;
 	ctx_lock(v->ctx);
 	if (h) {
+		/* The child's ID on the vIOMMU's unit (none: nothing cached). */
+		s1_did = FAM_S1_DID_NONE;
 		for (uint32_t i = 0; i < h->nr_inst; i++)
 			if (h->inst[i].unit == v->unit)
 				s1_did = h->inst[i].did;
+	} else {
+		s1_did = FAM_S1_DID_ALL; /* every stage-1 domain under the VMID */
 	}
-	rc = ops->cache_invalidate(v->unit, v->vmid, s1_did, e, n, done);
+	rc = ops->cache_invalidate(v->unit, v->vmid, s1_did, e, ok, done);
 	ctx_unlock(v->ctx);
-	return rc;
+	return rc ? rc : bad;
 }

@@ -54,11 +54,13 @@ int uiommu_ioas_destroy(struct uiommu_ioas *ioas)
 		return -EINVAL;
 	ctx = ioas->ctx;
 	ctx_lock(ctx);
-	/* Busy while any of its HWPTs is in use; unused ones die with it. */
+	/* Busy while any of its HWPTs is in use, and while a HWPT the caller
+	 * allocated exists (it is the caller's to destroy, as in iommufd);
+	 * unused automatic ones die with it. */
 	list_for_each(pos, &ioas->hwpts)
 	{
 		struct uiommu_hwpt *h = list_entry(pos, struct uiommu_hwpt, ioas_link);
-		if (h->users || h->nr_inst || h->children || h->viommus) {
+		if (!h->auto_created || h->users || h->nr_inst || h->children || h->viommus) {
 			ctx_unlock(ctx);
 			return -EBUSY;
 		}
@@ -166,7 +168,7 @@ static int hwpts_map(struct uiommu_ioas *ioas, struct iopt_area *first, uint32_t
 static int check_flags(uint32_t flags)
 {
 	if (flags & ~MAP_FLAGS)
-		return -EINVAL;
+		return -EOPNOTSUPP; /* unknown flags, as iommufd */
 	if (!(flags & (UIOMMU_MAP_READ | UIOMMU_MAP_WRITE)))
 		return -EINVAL;
 	return 0;
@@ -373,6 +375,15 @@ int uiommu_ioas_unmap(struct uiommu_ioas *ioas, uint64_t iova, uint64_t len, uin
 		return -EOVERFLOW;
 	ctx_lock(ioas->ctx);
 	rc = unmap_range(ioas, iova, iova + (len - 1), unmapped);
+	/* (0, UINT64_MAX) is "everything", as in iommufd: [0, 2^64 - 2] missed
+	 * an area in the last page, or there was nothing.  Checked only after
+	 * a failure (which removed nothing), so the hot path stays as it is. */
+	if (__builtin_expect(rc, 0) && (rc == -ENOENT || rc == -EINVAL) && iova == 0 &&
+	    len == UINT64_MAX) {
+		rc = unmap_range(ioas, 0, UINT64_MAX, unmapped);
+		if (rc == -ENOENT)
+			rc = 0; /* empty: unmapping everything succeeds */
+	}
 	ctx_unlock(ioas->ctx);
 	return rc;
 }
@@ -461,7 +472,7 @@ int uiommu_ioas_allow_iovas(struct uiommu_ioas *ioas, const struct uiommu_iova_r
 _Static_assert(sizeof(struct uiommu_iova_range) == sizeof(struct iopt_range), "same layout");
 
 uint32_t uiommu_ioas_iova_ranges(const struct uiommu_ioas *ioas, struct uiommu_iova_range *out,
-				 uint32_t max)
+				 uint32_t max, uint64_t *alignment)
 {
 	uint32_t n;
 
@@ -469,6 +480,8 @@ uint32_t uiommu_ioas_iova_ranges(const struct uiommu_ioas *ioas, struct uiommu_i
 		return 0;
 	ctx_lock(ioas->ctx);
 	n = iopt_usable_ranges(&ioas->iopt, (struct iopt_range *)out, out ? max : 0);
+	if (alignment)
+		*alignment = ioas->iopt.iova_alignment;
 	ctx_unlock(ioas->ctx);
 	return n;
 }

@@ -255,7 +255,7 @@ int iopt_find_exact(struct iopt *iopt, uint64_t start, uint64_t last, struct iop
 	return succ && succ->iova <= last ? IOPT_NOT_ONE : -ENOENT;
 found:
 	if (a->iova != start || a->last > last)
-		return -ENOENT;
+		return -EINVAL; /* would cut @a */
 	if (a->last != last)
 		return IOPT_NOT_ONE;
 	a->node.aux &= ~AREA_FRESH;
@@ -549,15 +549,17 @@ int iopt_check_unmap(const struct iopt *iopt, uint64_t start, uint64_t last, uin
 	uint64_t b = 0, c = 0;
 
 	a = iopt_first(iopt, start, last);
-	if (!a || a->iova < start)
+	if (!a)
 		return -ENOENT;
+	if (a->iova < start)
+		return -EINVAL; /* would cut the first area */
 	for (; a; a = iopt_next(a, last)) {
 		b += a->last - a->iova + 1;
 		c++;
 		prev = a;
 	}
 	if (prev->last > last)
-		return -ENOENT;
+		return -EINVAL; /* would cut the last area */
 	if (bytes)
 		*bytes = b;
 	if (count)

@@ -160,8 +160,8 @@ struct iopt_area *iopt_first(const struct iopt *iopt, uint64_t start, uint64_t l
 struct iopt_area *iopt_next(const struct iopt_area *area, uint64_t last);
 
 /** Would unmapping [start, last] remove only whole areas?  0 with the byte
- *  and area counts, or -ENOENT when an area is cut at either end or nothing
- *  is mapped there.  Nothing is changed. */
+ *  and area counts, -EINVAL when an area would be cut at either end,
+ *  -ENOENT when nothing is mapped there.  Nothing is changed. */
 int iopt_check_unmap(const struct iopt *iopt, uint64_t start, uint64_t last, uint64_t *bytes,
 		     uint64_t *count);
 
@@ -172,10 +172,10 @@ int iopt_check_unmap(const struct iopt *iopt, uint64_t start, uint64_t last, uin
 /** The unmap fast path: is [start, last] exactly one whole area?  One
  *  descent (O(1) for the area just inserted and for the neighbour of the
  *  last insert/remove).  0 with *out set (the area stays in the tree: the
- *  caller unfills it, then iopt_remove); -ENOENT when iopt_check_unmap
- *  would fail with -ENOENT for a reason visible from @start: an area is cut
- *  at @start or at @last of the area holding @start, or nothing is mapped
- *  in [start, last]; IOPT_NOT_ONE otherwise (the range holds several areas
+ *  caller unfills it, then iopt_remove); the error iopt_check_unmap would
+ *  give when its reason is visible from @start: -EINVAL when the area
+ *  holding @start is cut (at @start or at @last), -ENOENT when nothing is
+ *  mapped in [start, last]; IOPT_NOT_ONE otherwise (the range holds several areas
  *  or starts in a hole: use iopt_check_unmap).  Nothing changes, except
  *  that the area found is marked committed (see iopt_remove). */
 int iopt_find_exact(struct iopt *iopt, uint64_t start, uint64_t last, struct iopt_area **out);

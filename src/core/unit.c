@@ -140,6 +140,12 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 
 	if (!ctx || !desc || !out)
 		return -EINVAL;
+	/* Checked before anything changes: unknown flags -EOPNOTSUPP (as
+	 * iommufd), an unknown access kind -EINVAL. */
+	if (desc->flags & ~(UIOMMU_UNIT_F_LEGACY | UIOMMU_UNIT_F_NO_QUEUE))
+		return -EOPNOTSUPP;
+	if (desc->access != UIOMMU_UNIT_MMIO && desc->access != UIOMMU_UNIT_MODEL)
+		return -EINVAL;
 	ops = uiommu_family_ops_get(desc->family);
 	if (!ops) {
 		UENV_LOG(CORE, ERR, "IOMMU family %d is not built into this library",
@@ -295,6 +301,8 @@ int uiommu_unit_peek(const struct uiommu_unit_desc *desc, struct uiommu_unit_pee
 
 	if (!desc || !out)
 		return -EINVAL;
+	if (desc->flags & ~(UIOMMU_UNIT_F_LEGACY | UIOMMU_UNIT_F_NO_QUEUE))
+		return -EOPNOTSUPP;
 	ops = uiommu_family_ops_get(desc->family);
 	if (!ops || !ops->peek)
 		return -EOPNOTSUPP;

@@ -36,11 +36,11 @@ static void snap(struct state *s)
 	s->st.allocs = 0;
 	if (ioas_a) {
 		s->na = uiommu_ioas_areas(ioas_a, 0, s->a, 16);
-		s->ra = uiommu_ioas_iova_ranges(ioas_a, NULL, 0);
+		s->ra = uiommu_ioas_iova_ranges(ioas_a, NULL, 0, NULL);
 	}
 	if (ioas_b) {
 		s->nb = uiommu_ioas_areas(ioas_b, 0, s->b, 16);
-		s->rb = uiommu_ioas_iova_ranges(ioas_b, NULL, 0);
+		s->rb = uiommu_ioas_iova_ranges(ioas_b, NULL, 0, NULL);
 	}
 	if (dev) {
 		s->att_rid = uiommu_device_attached_hwpt(dev, UIOMMU_NO_PASID);
@@ -136,7 +136,8 @@ static void seq_hwpt(void)
 	STEP(uiommu_hwpt_alloc(ioas_a, unit, 0, &h));
 	STEP(uiommu_hwpt_alloc(ioas_a, unit, UIOMMU_HWPT_NEST_PARENT, &p));
 	STEP(uiommu_viommu_alloc(unit, p, &v));
-	struct uiommu_hwpt_s1_data d = {.family = UIOMMU_FAMILY_VTD, .u.vtd.flptr = 0x1000};
+	struct uiommu_hwpt_s1_data d = {.family = UIOMMU_FAMILY_VTD,
+					.u.vtd = {.flptr = 0x1000, .addr_width = 48}};
 	STEP(uiommu_hwpt_alloc_nested(v, &d, &n));
 	STEP(uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_hwpt_id(n), NULL));
 	STEP(uiommu_device_replace(dev, UIOMMU_NO_PASID, uiommu_hwpt_id(h), NULL));

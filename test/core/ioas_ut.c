@@ -55,7 +55,7 @@ static void take(struct uiommu_ioas *ioas, struct snap *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->n = uiommu_ioas_areas(ioas, 0, s->a, 64);
-	s->nr = uiommu_ioas_iova_ranges(ioas, s->r, 16);
+	s->nr = uiommu_ioas_iova_ranges(ioas, s->r, 16, NULL);
 }
 
 static int same(const struct snap *x, const struct snap *y)
@@ -78,8 +78,8 @@ static void test_map_errors(void)
 	/* No permission. */
 	iova = 0x10000000;
 	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0, SZ_4K, UIOMMU_MAP_FIXED_IOVA) == -EINVAL);
-	/* Unknown flag. */
-	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0, SZ_4K, UIOMMU_MAP_READ | 0x100) == -EINVAL);
+	/* Unknown flag (iommufd: -EOPNOTSUPP). */
+	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0, SZ_4K, UIOMMU_MAP_READ | 0x100) == -EOPNOTSUPP);
 	/* Zero length. */
 	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0, 0, UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) ==
 		  -EINVAL);
@@ -178,10 +178,12 @@ static void test_unmap_semantics(void)
 				0);
 	}
 	take(ioas, &s0);
-	/* Cutting the first or last area: fails, nothing removed. */
-	CU_ASSERT(uiommu_ioas_unmap(ioas, 0x101000, 0x40000, &bytes) == -ENOENT);
+	/* Cutting the first or last area: fails (-EINVAL, not -ENOENT),
+	 * nothing removed. */
+	CU_ASSERT(uiommu_ioas_unmap(ioas, 0x101000, 0x40000, &bytes) == -EINVAL);
 	CU_ASSERT(bytes == 0);
-	CU_ASSERT(uiommu_ioas_unmap(ioas, 0x100000, 0x31000, &bytes) == -ENOENT);
+	CU_ASSERT(uiommu_ioas_unmap(ioas, 0x100000, 0x31000, &bytes) == -EINVAL);
+	CU_ASSERT(uiommu_ioas_unmap(ioas, 0x100000, 0x1000, &bytes) == -EINVAL);
 	take(ioas, &s1);
 	CU_ASSERT(same(&s0, &s1));
 	/* Nothing there. */
@@ -259,11 +261,11 @@ static void test_reserved_follow_attach(void)
 	uint64_t iova;
 
 	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
-	n = uiommu_ioas_iova_ranges(ioas, r, 8);
+	n = uiommu_ioas_iova_ranges(ioas, r, 8, NULL);
 	CU_ASSERT(n == 1 && r[0].start == 0 && r[0].last == UINT64_MAX);
 	/* Attach: the x86 MSI window and the 48-bit aperture become reserved. */
 	CU_ASSERT_FATAL(uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), &hw) == 0);
-	n = uiommu_ioas_iova_ranges(ioas, r, 8);
+	n = uiommu_ioas_iova_ranges(ioas, r, 8, NULL);
 	CU_ASSERT(n == 2);
 	CU_ASSERT(has_range(r, n, 0, 0xfedfffff));
 	CU_ASSERT(has_range(r, n, 0xfef00000, (1ull << 48) - 1));
@@ -274,7 +276,7 @@ static void test_reserved_follow_attach(void)
 	struct uiommu_iova_range bad = {0xfe000000, 0xfeffffff};
 	CU_ASSERT(uiommu_ioas_allow_iovas(ioas, &bad, 1) == -EADDRINUSE);
 	CU_ASSERT(uiommu_device_detach(dev, UIOMMU_NO_PASID) == 0);
-	n = uiommu_ioas_iova_ranges(ioas, r, 8);
+	n = uiommu_ioas_iova_ranges(ioas, r, 8, NULL);
 	CU_ASSERT(n == 1);
 	/* Now allowed; and then attach is refused because it would narrow it. */
 	CU_ASSERT(uiommu_ioas_allow_iovas(ioas, &bad, 1) == 0);
@@ -412,7 +414,7 @@ static void test_pasid_and_replace(void)
 	CU_ASSERT(uiommu_device_replace(dev, 5, uiommu_hwpt_id(hp), NULL) == 0);
 	CU_ASSERT(uiommu_device_attached_hwpt(dev, 5) == uiommu_hwpt_id(hp));
 	CU_ASSERT(uiommu_hwpt_get(ctx, ha) == NULL); /* the auto HWPT of a is gone */
-	CU_ASSERT(uiommu_device_replace(dev, 6, uiommu_hwpt_id(hp), NULL) == -ENOENT);
+	CU_ASSERT(uiommu_device_replace(dev, 6, uiommu_hwpt_id(hp), NULL) == -ENODEV);
 	/* A failing hardware update leaves the old attachment. */
 	mock_fail_dev_set = 1;
 	CU_ASSERT(uiommu_device_replace(dev, 5, uiommu_ioas_id(a), NULL) == -EIO);
@@ -467,6 +469,241 @@ static void test_nesting(void)
 	CU_ASSERT(uiommu_viommu_destroy(v) == 0);
 	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
 	CU_ASSERT(uiommu_hwpt_destroy(plain) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
+}
+
+static uint32_t count_objs(void)
+{
+	uint32_t n = 0;
+
+	for (struct uiommu_unit *u = uiommu_unit_next(ctx, NULL); u; u = uiommu_unit_next(ctx, u))
+		n++;
+	for (struct uiommu_hwpt *h = uiommu_hwpt_next(ctx, NULL); h; h = uiommu_hwpt_next(ctx, h))
+		n++;
+	return n;
+}
+
+/* iommufd's rule on every entry point taking flags: unknown bits
+ * -EOPNOTSUPP, bad fields -EINVAL, and nothing changes. */
+static void test_unknown_flags(void)
+{
+	struct uiommu_ioas *ioas, *b;
+	struct uiommu_unit *u2 = NULL;
+	struct uiommu_hwpt *parent, *h = NULL, *s1;
+	struct uiommu_viommu *v;
+	struct snap s0, s1snap;
+	uint64_t iova = 0x100000;
+	uint32_t n0, done = 99, cmds;
+	int buf[16];
+
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &b) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map(ioas, &iova, 0x800000, SZ_2M,
+					UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) == 0);
+	n0 = count_objs();
+	/* unit_add: desc.flags, desc.access */
+	struct uiommu_unit_desc ud = {.family = UIOMMU_FAMILY_VTD, .access = UIOMMU_UNIT_MODEL,
+				      .flags = 1u << 7};
+	CU_ASSERT(uiommu_unit_add(ctx, &ud, &u2) == -EOPNOTSUPP && u2 == NULL);
+	ud.flags = 1u << 31;
+	CU_ASSERT(uiommu_unit_add(ctx, &ud, &u2) == -EOPNOTSUPP && u2 == NULL);
+	ud.flags = 0;
+	ud.access = (enum uiommu_unit_access)7;
+	CU_ASSERT(uiommu_unit_add(ctx, &ud, &u2) == -EINVAL && u2 == NULL);
+	/* hwpt_alloc */
+	CU_ASSERT(uiommu_hwpt_alloc(ioas, unit, 1u << 5, &h) == -EOPNOTSUPP && h == NULL);
+	/* map, map_va, copy */
+	take(ioas, &s0);
+	iova = 0x10000000;
+	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0, SZ_4K, UIOMMU_MAP_READ | (1u << 9)) ==
+		  -EOPNOTSUPP);
+	CU_ASSERT(uiommu_ioas_map_va(ioas, &iova, buf, sizeof(buf),
+				     UIOMMU_MAP_READ | (1u << 30)) == -EOPNOTSUPP);
+	CU_ASSERT(uiommu_ioas_copy(b, &iova, ioas, 0x100000, SZ_4K, UIOMMU_MAP_READ | (1u << 3)) ==
+		  -EOPNOTSUPP);
+	take(ioas, &s1snap);
+	CU_ASSERT(same(&s0, &s1snap));
+	CU_ASSERT(count_objs() == n0);
+	/* hwpt_alloc_nested: stage-1 flags and fields */
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(ioas, unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(unit, parent, &v) == 0);
+	n0 = count_objs();
+	struct uiommu_hwpt_s1_data d = {.family = UIOMMU_FAMILY_VTD,
+					.u.vtd = {.flptr = 0xabc000, .addr_width = 48,
+						  .flags = 1u << 3}};
+	s1 = NULL;
+	CU_ASSERT(uiommu_hwpt_alloc_nested(v, &d, &s1) == -EOPNOTSUPP && s1 == NULL);
+	d.u.vtd.flags = 1u << 31;
+	CU_ASSERT(uiommu_hwpt_alloc_nested(v, &d, &s1) == -EOPNOTSUPP && s1 == NULL);
+	d.u.vtd.flags = 0;
+	d.u.vtd.addr_width = 39;
+	CU_ASSERT(uiommu_hwpt_alloc_nested(v, &d, &s1) == -EINVAL && s1 == NULL);
+	d.u.vtd.addr_width = 48;
+	d.u.vtd.flptr = 0xabc800;
+	CU_ASSERT(uiommu_hwpt_alloc_nested(v, &d, &s1) == -EINVAL && s1 == NULL);
+	CU_ASSERT(count_objs() == n0);
+	d.u.vtd.flptr = 0xabc000;
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(v, &d, &s1) == 0);
+	CU_ASSERT(uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_hwpt_id(s1), NULL) == 0);
+	/* cache_invalidate: entry flags checked before any command */
+	cmds = mock_of(unit)->inv_cmds;
+	struct uiommu_inv_entry inv[2] = {
+		{.type = UIOMMU_INV_S1_RANGE, .addr = 0x1000, .len = 0x1000, .flags = 1u << 1},
+		{.type = UIOMMU_INV_S1_ALL},
+	};
+	CU_ASSERT(uiommu_cache_invalidate(v, s1, inv, 2, &done) == -EOPNOTSUPP && done == 0);
+	CU_ASSERT(mock_of(unit)->inv_cmds == cmds);
+	inv[0].flags = 1u << 0; /* leaf only: defined */
+	inv[1].flags = 1u << 16;
+	CU_ASSERT(uiommu_cache_invalidate(v, s1, inv, 2, &done) == -EOPNOTSUPP && done == 1);
+	CU_ASSERT(mock_of(unit)->inv_cmds == cmds + 1);
+	inv[1].flags = 0;
+	inv[1].addr = 0x1000; /* S1_ALL has no range */
+	CU_ASSERT(uiommu_cache_invalidate(v, NULL, &inv[1], 1, &done) == -EINVAL && done == 0);
+	inv[0].addr = 0x1800; /* misaligned range */
+	CU_ASSERT(uiommu_cache_invalidate(v, NULL, inv, 1, &done) == -EINVAL && done == 0);
+	CU_ASSERT(mock_of(unit)->inv_cmds == cmds + 1);
+	CU_ASSERT(uiommu_device_detach(dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(s1) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(v) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(b) == 0);
+	CU_ASSERT(uiommu_ioas_unmap_all(ioas, NULL) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
+}
+
+/* unmap(0, UINT64_MAX) is "unmap everything" (iommufd), all or nothing,
+ * also with an area in the last page; 0 on an empty IOAS. */
+static void test_unmap_everything(void)
+{
+	struct uiommu_ioas *ioas;
+	uint64_t iova, bytes = 99;
+	const uint32_t f = UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA;
+
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
+	CU_ASSERT(uiommu_ioas_unmap(ioas, 0, UINT64_MAX, &bytes) == 0 && bytes == 0);
+	iova = 0x100000;
+	CU_ASSERT_FATAL(uiommu_ioas_map(ioas, &iova, 0x800000, SZ_2M, f) == 0);
+	iova = UINT64_MAX - SZ_4K + 1; /* the last page */
+	CU_ASSERT_FATAL(uiommu_ioas_map(ioas, &iova, 0x200000, SZ_4K, f) == 0);
+	iova = 0;
+	CU_ASSERT_FATAL(uiommu_ioas_map(ioas, &iova, 0x300000, SZ_4K, f) == 0);
+	CU_ASSERT(uiommu_ioas_unmap(ioas, 0, UINT64_MAX, &bytes) == 0);
+	CU_ASSERT(bytes == SZ_2M + 2 * SZ_4K);
+	CU_ASSERT(uiommu_ioas_areas(ioas, 0, &(struct uiommu_area_info){0}, 1) == 0);
+	/* any other range still may not cut the last page */
+	iova = UINT64_MAX - SZ_4K + 1;
+	CU_ASSERT_FATAL(uiommu_ioas_map(ioas, &iova, 0x200000, SZ_4K, f) == 0);
+	CU_ASSERT(uiommu_ioas_unmap(ioas, 1, UINT64_MAX - 1, &bytes) == -EINVAL); /* [1, 2^64-2] */
+	CU_ASSERT(uiommu_ioas_unmap(ioas, 0, UINT64_MAX - SZ_4K + 2, &bytes) == -EINVAL);
+	CU_ASSERT(uiommu_ioas_unmap(ioas, 0, UINT64_MAX - SZ_4K + 1, &bytes) == -ENOENT);
+	CU_ASSERT(uiommu_ioas_unmap(ioas, 0, UINT64_MAX, &bytes) == 0 && bytes == SZ_4K);
+	CU_ASSERT(uiommu_ioas_areas(ioas, 0, &(struct uiommu_area_info){0}, 1) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
+}
+
+/* iommufd's out_iova_alignment: what the IOAS requires of a map now. */
+static void test_iova_alignment(void)
+{
+	struct uiommu_ioas *ioas;
+	struct uiommu_hwpt *h;
+	struct uiommu_iova_range r[4];
+	uint64_t align = 0, iova;
+
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
+	CU_ASSERT(uiommu_ioas_iova_ranges(ioas, r, 4, &align) >= 1);
+	CU_ASSERT(align == SZ_4K);
+	CU_ASSERT(uiommu_ioas_iova_ranges(ioas, NULL, 0, NULL) >= 1);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(ioas, unit, 0, &h) == 0);
+	align = 0;
+	uiommu_ioas_iova_ranges(ioas, r, 4, &align);
+	CU_ASSERT(align == SZ_4K); /* the page-table engine's smallest page */
+	/* A HWPT whose smallest page is 2 MiB raises it (white box: the
+	 * engine itself always has 4 KiB pages). */
+	CU_ASSERT_FATAL(iopt_set_alignment(&ioas->iopt, SZ_2M) == 0);
+	uiommu_ioas_iova_ranges(ioas, r, 4, &align);
+	CU_ASSERT(align == SZ_2M);
+	iova = SZ_2M + SZ_4K; /* what the reported alignment refuses */
+	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0, SZ_2M, UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) ==
+		  -EINVAL);
+	CU_ASSERT_FATAL(iopt_set_alignment(&ioas->iopt, SZ_4K) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(h) == 0);
+	uiommu_ioas_iova_ranges(ioas, r, 4, &align);
+	CU_ASSERT(align == SZ_4K);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
+}
+
+/* Every object kind can be looked up by ID and iterated: vIOMMUs too. */
+static void test_viommu_lookup(void)
+{
+	struct uiommu_ioas *ioas;
+	struct uiommu_hwpt *parent;
+	struct uiommu_viommu *v1, *v2, *it;
+	int n = 0;
+
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(ioas, unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT(uiommu_viommu_next(ctx, NULL) == NULL);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(unit, parent, &v1) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(unit, parent, &v2) == 0);
+	CU_ASSERT(uiommu_viommu_vmid(v1) != uiommu_viommu_vmid(v2));
+	CU_ASSERT(uiommu_viommu_get(ctx, uiommu_viommu_id(v1)) == v1);
+	CU_ASSERT(uiommu_viommu_get(ctx, uiommu_viommu_id(v2)) == v2);
+	CU_ASSERT(uiommu_viommu_get(ctx, uiommu_hwpt_id(parent)) == NULL); /* not a vIOMMU */
+	CU_ASSERT(uiommu_viommu_get(ctx, 0) == NULL);
+	CU_ASSERT(uiommu_viommu_unit(v1) == unit && uiommu_viommu_parent(v2) == parent);
+	for (it = uiommu_viommu_next(ctx, NULL); it; it = uiommu_viommu_next(ctx, it))
+		n += it == v1 || it == v2 ? 1 : 100;
+	CU_ASSERT(n == 2);
+	uint32_t id1 = uiommu_viommu_id(v1);
+	CU_ASSERT(uiommu_viommu_destroy(v1) == 0);
+	CU_ASSERT(uiommu_viommu_get(ctx, id1) == NULL);
+	CU_ASSERT(uiommu_viommu_next(ctx, NULL) == v2 && uiommu_viommu_next(ctx, v2) == NULL);
+	CU_ASSERT(uiommu_viommu_destroy(v2) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
+}
+
+/* An IOAS is not destroyed under a HWPT the caller allocated for it. */
+static void test_ioas_destroy_busy(void)
+{
+	struct uiommu_ioas *ioas;
+	struct uiommu_hwpt *h;
+	uint32_t hw, hid;
+
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(ioas, unit, 0, &h) == 0);
+	hid = uiommu_hwpt_id(h);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == -EBUSY);
+	CU_ASSERT(uiommu_hwpt_get(ctx, hid) == h); /* still there, still usable */
+	CU_ASSERT(uiommu_device_attach(dev, UIOMMU_NO_PASID, hid, NULL) == 0);
+	CU_ASSERT(uiommu_device_detach(dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(h) == 0);
+	/* an automatic HWPT dies with its last user; the IOAS is free then */
+	CU_ASSERT(uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), &hw) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == -EBUSY); /* attached through it */
+	CU_ASSERT(uiommu_device_detach(dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_get(ctx, hw) == NULL);
+	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
+}
+
+/* replace: -ENOENT names no such object, -ENODEV says nothing is attached. */
+static void test_replace_errnos(void)
+{
+	struct uiommu_ioas *ioas;
+
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
+	CU_ASSERT(uiommu_device_replace(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), NULL) ==
+		  -ENODEV);
+	CU_ASSERT(uiommu_device_replace(dev, 9, uiommu_ioas_id(ioas), NULL) == -ENODEV);
+	CU_ASSERT(uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), NULL) == 0);
+	CU_ASSERT(uiommu_device_replace(dev, UIOMMU_NO_PASID, 999999, NULL) == -ENOENT);
+	CU_ASSERT(uiommu_device_replace(dev, UIOMMU_NO_PASID, uiommu_device_id(dev), NULL) ==
+		  -ENOENT);
+	CU_ASSERT(uiommu_device_attached_hwpt(dev, UIOMMU_NO_PASID) != 0);
+	CU_ASSERT(uiommu_device_detach(dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(strcmp(uiommu_strerror(-ENODEV), uiommu_strerror(-ENOENT)) != 0);
+	CU_ASSERT(strcmp(uiommu_strerror(-EINVAL), uiommu_strerror(-ENOENT)) != 0);
 	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
 }
 
@@ -544,6 +781,12 @@ static const struct ut_test ioas_tests[] = {
 	{"hwpt_shared_units", test_hwpt_shared_units},
 	{"pasid_and_replace", test_pasid_and_replace},
 	{"nesting", test_nesting},
+	{"unknown_flags", test_unknown_flags},
+	{"unmap_everything", test_unmap_everything},
+	{"iova_alignment", test_iova_alignment},
+	{"viommu_lookup", test_viommu_lookup},
+	{"ioas_destroy_busy", test_ioas_destroy_busy},
+	{"replace_errnos", test_replace_errnos},
 	{"identity", test_identity},
 	{"poll", test_poll},
 	{"scale_1M_areas", test_scale},

@@ -541,12 +541,12 @@ static void test_check_unmap(void)
 
 	/* a cut at either end fails and nothing changes */
 	snap_take(&io, &s);
-	CU_ASSERT_EQUAL(unmap(&io, 0x11000, 0x17fff, &bytes), -ENOENT); /* cuts first */
-	CU_ASSERT_EQUAL(unmap(&io, 0x10000, 0x16fff, &bytes), -ENOENT); /* cuts last */
-	CU_ASSERT_EQUAL(unmap(&io, 0x10000, 0x10fff, &bytes), -ENOENT); /* inside one */
-	CU_ASSERT_EQUAL(unmap(&io, 0x11000, 0x11fff, &bytes), -ENOENT);
-	CU_ASSERT_EQUAL(unmap(&io, 0x0, 0x14000, &bytes), -ENOENT);
-	CU_ASSERT_EQUAL(unmap(&io, 0x14fff, UINT64_MAX, &bytes), -ENOENT);
+	CU_ASSERT_EQUAL(unmap(&io, 0x11000, 0x17fff, &bytes), -EINVAL); /* cuts first */
+	CU_ASSERT_EQUAL(unmap(&io, 0x10000, 0x16fff, &bytes), -EINVAL); /* cuts last */
+	CU_ASSERT_EQUAL(unmap(&io, 0x10000, 0x10fff, &bytes), -EINVAL); /* inside one */
+	CU_ASSERT_EQUAL(unmap(&io, 0x11000, 0x11fff, &bytes), -EINVAL);
+	CU_ASSERT_EQUAL(unmap(&io, 0x0, 0x14000, &bytes), -EINVAL);
+	CU_ASSERT_EQUAL(unmap(&io, 0x14fff, UINT64_MAX, &bytes), -EINVAL);
 	CU_ASSERT(snap_same(&io, &s));
 	snap_free(&s);
 
@@ -562,8 +562,8 @@ static void test_check_unmap(void)
 	CU_ASSERT_EQUAL(iopt_check_unmap(&io, 0, UINT64_MAX, &bytes, &count), 0);
 	CU_ASSERT_EQUAL(bytes, 0x3000 + 2 * PG);
 	CU_ASSERT_EQUAL(count, 4);
-	CU_ASSERT_EQUAL(iopt_check_unmap(&io, 1, UINT64_MAX, &bytes, &count), -ENOENT);
-	CU_ASSERT_EQUAL(iopt_check_unmap(&io, 0, UINT64_MAX - 1, &bytes, &count), -ENOENT);
+	CU_ASSERT_EQUAL(iopt_check_unmap(&io, 1, UINT64_MAX, &bytes, &count), -EINVAL);
+	CU_ASSERT_EQUAL(iopt_check_unmap(&io, 0, UINT64_MAX - 1, &bytes, &count), -EINVAL);
 	CU_ASSERT_EQUAL(unmap(&io, LAST_PAGE, UINT64_MAX, &bytes), 0);
 	CU_ASSERT_EQUAL(unmap(&io, 0, PG - 1, &bytes), 0);
 	CU_ASSERT_EQUAL(bytes, PG);
@@ -1264,7 +1264,7 @@ static void test_random(void)
 					if (r->area[i].s < s || r->area[i].l > l)
 						cut = true;
 				}
-			want = (!wc || cut) ? -ENOENT : 0;
+			want = (s > l || !wc) ? -ENOENT : cut ? -EINVAL : 0;
 			rc = iopt_check_unmap(&io, s, l, &bytes, &count);
 			if (rc != want || (!rc && (bytes != wb || count != wc))) {
 				printf("  op %llu check_unmap(0x%llx, 0x%llx) = %d want %d\n",
@@ -1273,15 +1273,15 @@ static void test_random(void)
 				ok = false;
 			}
 			/* the one-area fast path agrees: 0 iff exactly one whole
-			 * area, -ENOENT only when check_unmap fails too */
+			 * area, an error only when check_unmap fails the same way */
 			struct iopt_area *ex = NULL;
 			int rx = iopt_find_exact(&io, s, l, &ex);
 
 			bool one = !want && wc == 1 && iopt_find(&io, s) &&
 				   iopt_find(&io, s)->iova == s && iopt_find(&io, s)->last == l;
 
-			if ((rx == 0) != one || (rx == -ENOENT && !want) ||
-			    (rx && rx != -ENOENT && rx != IOPT_NOT_ONE) ||
+			if ((rx == 0) != one || (rx < 0 && rx != want) ||
+			    (rx && rx != -ENOENT && rx != -EINVAL && rx != IOPT_NOT_ONE) ||
 			    (!rx && (ex->iova != s || ex->last != l))) {
 				printf("  op %llu find_exact(0x%llx, 0x%llx) = %d\n",
 				       (unsigned long long)op, (unsigned long long)s,
@@ -1732,12 +1732,12 @@ static void test_find_exact(void)
 	CU_ASSERT(a && a->iova == 0x10000 && a->last == 0x13fff);
 	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x14000, 0x14fff, &a), 0);
 	/* cut: inside an area, or past its end, or before it */
-	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x11000, 0x13fff, &b), -ENOENT);
-	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x10000, 0x11fff, &b), -ENOENT);
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x11000, 0x13fff, &b), -EINVAL);
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x10000, 0x11fff, &b), -EINVAL);
 	/* a cut in a later area is not visible from @start: the slow path */
 	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x10000, 0x14ffe, &b), IOPT_NOT_ONE);
-	CU_ASSERT_EQUAL(iopt_check_unmap(&io, 0x10000, 0x14ffe, NULL, NULL), -ENOENT);
-	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x20000, 0x21ffe, &b), -ENOENT);
+	CU_ASSERT_EQUAL(iopt_check_unmap(&io, 0x10000, 0x14ffe, NULL, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x20000, 0x21ffe, &b), -EINVAL);
 	/* several whole areas, or a hole then whole areas: the slow path */
 	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x10000, 0x14fff, &b), IOPT_NOT_ONE);
 	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x10000, 0x1ffff, &b), IOPT_NOT_ONE);
@@ -1749,7 +1749,7 @@ static void test_find_exact(void)
 	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x22000, LAST_PAGE - 1, &b), -ENOENT);
 	CU_ASSERT_EQUAL(iopt_find_exact(&io, 0x14fff, 0x10000, &b), -ENOENT);
 	/* a cut reported by find_exact is a cut for check_unmap too */
-	CU_ASSERT_EQUAL(iopt_check_unmap(&io, 0x11000, 0x13fff, NULL, NULL), -ENOENT);
+	CU_ASSERT_EQUAL(iopt_check_unmap(&io, 0x11000, 0x13fff, NULL, NULL), -EINVAL);
 	CU_ASSERT_EQUAL(iopt_check_unmap(&io, 0x10000, 0x14fff, NULL, NULL), 0);
 	iopt_remove(&io, a);
 	CU_ASSERT_EQUAL(io.nr_areas, 3);

@@ -468,6 +468,300 @@ static void test_nested(void)
 	scenario_down(&t);
 }
 
+/* Stage-1 tables for the nested tests: x86 4-level (SDM 4.5), table
+ * pointers are IPAs.  @fl holds four tables mapped in stage 2 at
+ * @ipa_tables; @va translates to @ipa_buf. */
+static void s1_tables_build(struct uenv_dma *fl, uint64_t ipa_tables, uint64_t ipa_buf, uint64_t va)
+{
+	uint64_t *pml4 = fl->va, *pdpt = pml4 + 512, *pd = pdpt + 512, *pt = pd + 512;
+
+	memset(fl->va, 0, 4 * 4096);
+	pml4[(va >> 39) & 511] = (ipa_tables + 4096) | 0x7;
+	pdpt[(va >> 30) & 511] = (ipa_tables + 8192) | 0x7;
+	pd[(va >> 21) & 511] = (ipa_tables + 12288) | 0x7;
+	pt[(va >> 12) & 511] = ipa_buf | 0x7;
+}
+
+/* @nchild nested HWPTs under one nest parent, each attached to its own
+ * PASID of one device (its own DID): a stage-2 unmap of the parent must
+ * reach every child's cached combined translation. */
+static void nested_children_check(unsigned int nchild)
+{
+	struct tenv t;
+	struct uiommu_hwpt *parent, **kids;
+	struct uiommu_viommu *vi;
+	struct uenv_dma fl;
+	const uint64_t ipa_tables = 0x10000000, ipa_buf = 0x20000000, va = 0x40000000;
+	struct uiommu_hwpt_s1_data s1 = {
+		.family = UIOMMU_FAMILY_VTD,
+		.u.vtd = {.flptr = ipa_tables, .addr_width = 48},
+	};
+	struct uiommu_event ev[16];
+	unsigned int reason, stale = 0;
+	uint64_t io;
+	uint8_t v = 0x42, r;
+
+	kids = calloc(nchild, sizeof(*kids));
+	CU_ASSERT_FATAL(kids != NULL);
+	CU_ASSERT_FATAL(unit_up(&t, "iotlb=4096") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, RID, 11, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vi) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 4096, -1, &t.buf) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(4 * 4096, 4096, -1, &fl) == 0);
+	io = ipa_tables;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, fl.va, 4 * 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	io = ipa_buf;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, t.buf.va, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	s1_tables_build(&fl, ipa_tables, ipa_buf, va);
+	for (unsigned int i = 0; i < nchild; i++) {
+		CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(vi, &s1, &kids[i]) == 0);
+		CU_ASSERT_FATAL(uiommu_device_attach(t.dev, 1 + i, uiommu_hwpt_id(kids[i]), NULL) ==
+				0);
+		/* DMA through every child: each caches its combined translation */
+		CU_ASSERT(dma(&t, RID, 1 + i, va + 16, &v, 1, true, &reason) == 0);
+	}
+	CU_ASSERT(((uint8_t *)t.buf.va)[16] == 0x42);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, ipa_buf, 4096, NULL) == 0);
+	/* No child may still translate va (the last one above all). */
+	for (unsigned int i = nchild; i-- > 0;)
+		if (dma(&t, RID, 1 + i, va + 16, &r, 1, false, &reason) != -EFAULT)
+			stale++;
+	if (stale)
+		printf("\n    %u of %u children kept a stale translation ", stale, nchild);
+	CU_ASSERT(stale == 0);
+	while (drain(ev, 16))
+		;
+	for (unsigned int i = 0; i < nchild; i++) {
+		CU_ASSERT(uiommu_device_detach(t.dev, 1 + i) == 0);
+		CU_ASSERT(uiommu_hwpt_destroy(kids[i]) == 0);
+	}
+	CU_ASSERT(uiommu_viommu_destroy(vi) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	uenv_dma_free(&fl);
+	free(kids);
+	scenario_down(&t);
+}
+
+static void test_nested_40_children(void)
+{
+	nested_children_check(40);
+}
+
+static void test_nested_1000_children(void)
+{
+	nested_children_check(1000);
+}
+
+/* A stage-1 invalidation for the whole vIOMMU (hwpt NULL) reaches every
+ * nested child of it: after the user clears its stage-1 entry and asks for
+ * S1_ALL, no child translates the old address any more. */
+static void test_viommu_wide_invalidation(void)
+{
+	struct tenv t;
+	struct uiommu_hwpt *parent, *kids[3];
+	struct uiommu_viommu *vi;
+	struct uenv_dma fl;
+	const uint64_t ipa_tables = 0x10000000, ipa_buf = 0x20000000, va = 0x40000000;
+	struct uiommu_hwpt_s1_data s1 = {
+		.family = UIOMMU_FAMILY_VTD,
+		.u.vtd = {.flptr = ipa_tables, .addr_width = 48},
+	};
+	struct uiommu_inv_entry e = {.type = UIOMMU_INV_S1_ALL};
+	struct uiommu_event ev[16];
+	unsigned int reason;
+	uint32_t done = 0;
+	uint64_t io, *pt;
+	uint8_t v = 0x42, r;
+
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, RID, 8, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vi) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 4096, -1, &t.buf) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(4 * 4096, 4096, -1, &fl) == 0);
+	io = ipa_tables;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, fl.va, 4 * 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	io = ipa_buf;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, t.buf.va, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	s1_tables_build(&fl, ipa_tables, ipa_buf, va);
+	/* RID and PASIDs 1, 2: three children */
+	for (unsigned int i = 0; i < 3; i++) {
+		uint32_t pasid = i ? i : UIOMMU_NO_PASID;
+		CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(vi, &s1, &kids[i]) == 0);
+		CU_ASSERT_FATAL(uiommu_device_attach(t.dev, pasid, uiommu_hwpt_id(kids[i]), NULL) ==
+				0);
+		CU_ASSERT(dma(&t, RID, i ? i : VTD_DMA_NO_PASID, va + 16, &v, 1, true, &reason) ==
+			  0);
+	}
+	/* The user clears its stage-1 leaf, then invalidates the whole vIOMMU. */
+	pt = (uint64_t *)fl.va + 3 * 512;
+	pt[(va >> 12) & 511] = 0;
+	CU_ASSERT(uiommu_cache_invalidate(vi, NULL, &e, 1, &done) == 0);
+	CU_ASSERT(done == 1);
+	for (unsigned int i = 0; i < 3; i++)
+		CU_ASSERT(dma(&t, RID, i ? i : VTD_DMA_NO_PASID, va + 16, &r, 1, false, &reason) ==
+			  -EFAULT);
+	while (drain(ev, 16))
+		;
+	/* And a range, vIOMMU-wide, after the entry comes back. */
+	pt[(va >> 12) & 511] = ipa_buf | 0x7;
+	for (unsigned int i = 0; i < 3; i++)
+		CU_ASSERT(dma(&t, RID, i ? i : VTD_DMA_NO_PASID, va + 16, &r, 1, false, &reason) ==
+			  0);
+	pt[(va >> 12) & 511] = 0;
+	e = (struct uiommu_inv_entry){.type = UIOMMU_INV_S1_RANGE, .addr = va, .len = 4096};
+	CU_ASSERT(uiommu_cache_invalidate(vi, NULL, &e, 1, &done) == 0 && done == 1);
+	for (unsigned int i = 0; i < 3; i++)
+		CU_ASSERT(dma(&t, RID, i ? i : VTD_DMA_NO_PASID, va + 16, &r, 1, false, &reason) ==
+			  -EFAULT);
+	while (drain(ev, 16))
+		;
+	for (unsigned int i = 0; i < 3; i++) {
+		CU_ASSERT(uiommu_device_detach(t.dev, i ? i : UIOMMU_NO_PASID) == 0);
+		CU_ASSERT(uiommu_hwpt_destroy(kids[i]) == 0);
+	}
+	CU_ASSERT(uiommu_viommu_destroy(vi) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	uenv_dma_free(&fl);
+	scenario_down(&t);
+}
+
+/* Two vIOMMUs over one nest parent on one unit: each has its own VMID;
+ * a stage-2 unmap reaches the children of both; a vIOMMU-wide invalidation
+ * reaches its own children. */
+static void test_two_viommus_one_parent(void)
+{
+	struct tenv t;
+	struct uiommu_hwpt *parent, *k1, *k2;
+	struct uiommu_viommu *v1, *v2;
+	struct uenv_dma fl;
+	const uint64_t ipa_tables = 0x10000000, ipa_buf = 0x20000000, va = 0x40000000;
+	struct uiommu_hwpt_s1_data s1 = {
+		.family = UIOMMU_FAMILY_VTD,
+		.u.vtd = {.flptr = ipa_tables, .addr_width = 48},
+	};
+	struct uiommu_inv_entry e = {.type = UIOMMU_INV_S1_ALL};
+	struct uiommu_hwpt_info hi;
+	struct uiommu_event ev[16];
+	unsigned int reason;
+	uint32_t done = 0;
+	uint64_t io, *pt;
+	uint8_t v = 0x42, r;
+
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, RID, 8, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &v1) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &v2) == 0);
+	CU_ASSERT(uiommu_viommu_vmid(v1) != 0 && uiommu_viommu_vmid(v2) != 0);
+	CU_ASSERT(uiommu_viommu_vmid(v1) != uiommu_viommu_vmid(v2));
+	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 4096, -1, &t.buf) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(4 * 4096, 4096, -1, &fl) == 0);
+	io = ipa_tables;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, fl.va, 4 * 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	io = ipa_buf;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, t.buf.va, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	s1_tables_build(&fl, ipa_tables, ipa_buf, va);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(v1, &s1, &k1) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(v2, &s1, &k2) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(t.dev, 1, uiommu_hwpt_id(k1), NULL) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(t.dev, 2, uiommu_hwpt_id(k2), NULL) == 0);
+	/* the nested children's IDs differ from both VMIDs */
+	CU_ASSERT(uiommu_hwpt_get_info(k1, &hi) == 0 && hi.nr_units == 1);
+	CU_ASSERT(hi.domain_ids[0] != uiommu_viommu_vmid(v1) &&
+		  hi.domain_ids[0] != uiommu_viommu_vmid(v2));
+	/* the VMID is what the nested entry's stage 2 is tagged with (its tag) */
+	{
+		struct list_node *pos;
+		int seen = 0;
+		list_for_each(pos, &t.vu->tags) {
+			struct vtd_tag *tg = list_entry(pos, struct vtd_tag, link);
+			if (tg->pasid == 1)
+				seen += tg->s2_did == uiommu_viommu_vmid(v1);
+			if (tg->pasid == 2)
+				seen += tg->s2_did == uiommu_viommu_vmid(v2);
+		}
+		CU_ASSERT(seen == 2);
+	}
+	CU_ASSERT(dma(&t, RID, 1, va + 16, &v, 1, true, &reason) == 0);
+	CU_ASSERT(dma(&t, RID, 2, va + 16, &v, 1, true, &reason) == 0);
+	/* stage-2 unmap: both vIOMMUs' children fault */
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, ipa_buf, 4096, NULL) == 0);
+	CU_ASSERT(dma(&t, RID, 1, va + 16, &r, 1, false, &reason) == -EFAULT);
+	CU_ASSERT(dma(&t, RID, 2, va + 16, &r, 1, false, &reason) == -EFAULT);
+	io = ipa_buf;
+	CU_ASSERT(uiommu_ioas_map_va(t.ioas, &io, t.buf.va, 4096,
+				     UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA) ==
+		  0);
+	CU_ASSERT(dma(&t, RID, 1, va + 16, &r, 1, false, &reason) == 0);
+	CU_ASSERT(dma(&t, RID, 2, va + 16, &r, 1, false, &reason) == 0);
+	/* vIOMMU-wide invalidation of each reaches its own child */
+	pt = (uint64_t *)fl.va + 3 * 512;
+	pt[(va >> 12) & 511] = 0;
+	CU_ASSERT(uiommu_cache_invalidate(v1, NULL, &e, 1, &done) == 0 && done == 1);
+	CU_ASSERT(dma(&t, RID, 1, va + 16, &r, 1, false, &reason) == -EFAULT);
+	CU_ASSERT(uiommu_cache_invalidate(v2, NULL, &e, 1, &done) == 0 && done == 1);
+	CU_ASSERT(dma(&t, RID, 2, va + 16, &r, 1, false, &reason) == -EFAULT);
+	while (drain(ev, 16))
+		;
+	CU_ASSERT(uiommu_device_detach(t.dev, 1) == 0);
+	CU_ASSERT(uiommu_device_detach(t.dev, 2) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(k1) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(k2) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(v1) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(v2) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	uenv_dma_free(&fl);
+	scenario_down(&t);
+}
+
+/* A context buffer's bus address is what uiommu_ioas_map() takes as phys;
+ * the device uses the IOVA it is mapped at (here not the bus address). */
+static void test_buf_bus_addr(void)
+{
+	struct tenv t;
+	struct uiommu_buf_info bi;
+	uint64_t bus = 0, iova = 0x40000000;
+	uint8_t src[32], *va = NULL;
+
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, RID, 0, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), NULL) ==
+			0);
+	CU_ASSERT_FATAL(uiommu_buf_alloc(ctx, 3 * 4096, (void **)&va, &bus) == 0);
+	CU_ASSERT(bus != 0 && bus != iova && va != NULL);
+	CU_ASSERT(uiommu_buf_lookup(ctx, bus + 0x1010, &bi) == 0);
+	CU_ASSERT(bi.bus_addr == bus && bi.va == va && bi.len == 3 * 4096);
+	CU_ASSERT(uiommu_ioas_map(t.ioas, &iova, bi.bus_addr, bi.len,
+				  UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA) == 0);
+	memset(src, 0xa5, sizeof(src));
+	CU_ASSERT(uiommu_model_dma(t.dev, UIOMMU_NO_PASID, iova + 0x2000, src, sizeof(src), true) ==
+		  0);
+	CU_ASSERT(memcmp(va + 0x2000, src, sizeof(src)) == 0);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, iova, bi.len, NULL) == 0);
+	CU_ASSERT(uiommu_buf_free(ctx, bus + 4096) == -ENOENT); /* not where it starts */
+	CU_ASSERT(uiommu_buf_free(ctx, bus) == 0);
+	CU_ASSERT(uiommu_buf_lookup(ctx, bus, &bi) == -ENOENT);
+	scenario_down(&t);
+}
+
 /* ---------------------------------------------------------------- errors */
 
 /* A descriptor with reserved bits set: IQE, recovered, the rest goes on. */
@@ -593,6 +887,100 @@ static void test_fault_overflow(void)
 	CU_ASSERT(drain(ev, 1) == 1 && ev[0].type == UIOMMU_EV_FAULT);
 	CU_ASSERT(drain(ev, 1) == 1 && ev[0].type == UIOMMU_EV_OVERFLOW);
 	CU_ASSERT(drain(ev, 8) == 0);
+	scenario_down(&t);
+}
+
+/* Five pending faults: one poll returns all of them, oldest first (VT-d
+ * 7.2.1: the fault recording registers are a ring starting at FSTS.FRI),
+ * also when the ring has wrapped. */
+static void fault_order_check(struct tenv *t, unsigned int skip)
+{
+	struct uiommu_event ev[16];
+	unsigned int reason;
+	uint8_t v = 0;
+	uint16_t n;
+
+	while (drain(ev, 16))
+		;
+	/* Move the hardware's next record index on by @skip (read and cleared). */
+	for (unsigned int i = 0; i < skip; i++) {
+		CU_ASSERT(dma(t, RID, VTD_DMA_NO_PASID, 0x9000000 + (uint64_t)i * 4096, &v, 1, true,
+			      &reason) == -EFAULT);
+		CU_ASSERT(drain(ev, 16) == 1);
+	}
+	for (uint64_t pg = 100; pg < 105; pg++)
+		CU_ASSERT(dma(t, RID, VTD_DMA_NO_PASID, pg * 4096, &v, 1, true, &reason) ==
+			  -EFAULT);
+	n = drain(ev, 16);
+	CU_ASSERT(n == 5);
+	for (uint16_t i = 0; i < n && i < 5; i++) {
+		CU_ASSERT(ev[i].type == UIOMMU_EV_FAULT);
+		CU_ASSERT(ev[i].addr == (100 + (uint64_t)i) * 4096);
+		if (ev[i].addr != (100 + (uint64_t)i) * 4096)
+			printf("\n    skip %u: event %u at page %llu ", skip, i,
+			       (unsigned long long)(ev[i].addr / 4096));
+	}
+	CU_ASSERT(drain(ev, 16) == 0);
+}
+
+static void test_fault_order(void)
+{
+	struct tenv t;
+
+	scenario_up(&t, "smts=0", false); /* nfr = 8 */
+	fault_order_check(&t, 0);
+	fault_order_check(&t, 6); /* records 6, 7, 0, 1, 2 */
+	scenario_down(&t);
+}
+
+/* Unknown flag bits are refused before anything changes (iommufd:
+ * -EOPNOTSUPP); stage-1 features the unit lacks are -EINVAL. */
+static void test_unknown_flags(void)
+{
+	struct tenv t;
+	struct uiommu_unit *u2 = NULL;
+	struct uiommu_unit_desc d = {
+		.family = UIOMMU_FAMILY_VTD,
+		.access = UIOMMU_UNIT_MODEL,
+		.numa_node = -1,
+		.flags = 1u << 2,
+	};
+	struct uiommu_hwpt *parent, *k = NULL;
+	struct uiommu_viommu *vi;
+	struct uiommu_hwpt_s1_data s1 = {
+		.family = UIOMMU_FAMILY_VTD,
+		.u.vtd = {.flptr = 0x10000000, .addr_width = 48},
+	};
+	struct uiommu_inv_entry e = {.type = UIOMMU_INV_S1_ALL, .flags = 1u << 4};
+	uint32_t done = 9;
+
+	CU_ASSERT(uiommu_unit_add(ctx, &d, &u2) == -EOPNOTSUPP && u2 == NULL);
+	CU_ASSERT(uiommu_unit_next(ctx, NULL) == NULL);
+	{
+		struct uiommu_unit_peek pk;
+		CU_ASSERT(uiommu_unit_peek(&d, &pk) == -EOPNOTSUPP);
+	}
+	CU_ASSERT_FATAL(unit_up(&t, "srs=0") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, RID, 8, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vi) == 0);
+	s1.u.vtd.flags = 1u << 3; /* not defined */
+	CU_ASSERT(uiommu_hwpt_alloc_nested(vi, &s1, &k) == -EOPNOTSUPP && k == NULL);
+	s1.u.vtd.flags = 1u << 0; /* SRE without ECAP.SRS */
+	CU_ASSERT(uiommu_hwpt_alloc_nested(vi, &s1, &k) == -EINVAL && k == NULL);
+	s1.u.vtd.flags = 1u << 2; /* EAFE without ECAP.EAFS */
+	CU_ASSERT(uiommu_hwpt_alloc_nested(vi, &s1, &k) == -EINVAL && k == NULL);
+	s1.u.vtd.flags = 1u << 1; /* WPE */
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(vi, &s1, &k) == 0);
+	CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(k), NULL) == 0);
+	CU_ASSERT(uiommu_cache_invalidate(vi, k, &e, 1, &done) == -EOPNOTSUPP && done == 0);
+	e.flags = 0;
+	CU_ASSERT(uiommu_cache_invalidate(vi, k, &e, 1, &done) == 0 && done == 1);
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(k) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(vi) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
 	scenario_down(&t);
 }
 
@@ -1270,6 +1658,11 @@ static const struct ut_test modes[] = {
 	{"pass_through_legacy", test_pt_legacy},
 	{"pass_through_sm", test_pt_sm},
 	{"nested", test_nested},
+	{"nested_40_children", test_nested_40_children},
+	{"nested_1000_children", test_nested_1000_children},
+	{"viommu_wide_invalidation", test_viommu_wide_invalidation},
+	{"two_viommus_one_parent", test_two_viommus_one_parent},
+	{"buf_bus_addr", test_buf_bus_addr},
 	{NULL, NULL},
 };
 
@@ -1278,6 +1671,8 @@ static const struct ut_test errors[] = {
 	{"wait_timeout", test_wait_timeout},
 	{"did_exhaustion", test_did_exhaustion},
 	{"fault_overflow", test_fault_overflow},
+	{"fault_order_one_poll", test_fault_order},
+	{"unknown_flags", test_unknown_flags},
 	{"page_request", test_page_request},
 	{"one_wait_per_flush", test_one_wait_per_flush},
 	{"flush_fast_path_legacy", test_fast_path_legacy},

@@ -295,9 +295,44 @@ static unsigned int best_aw(const struct vtd_unit *vu)
 	return VTD_AW_48;
 }
 
+/* A user stage-1 description for a nested PASID entry (VT-d 9.6): FLPM
+ * from the width (5-level needs CAP.FL5LP), FLPTR 4 KiB aligned, SRE
+ * (needs ECAP.SRS), WPE, EAFE (needs ECAP.EAFS); no other flag exists. */
+static int vtd_s1_valid(const struct vtd_unit *vu, const struct uiommu_hwpt_s1_data *s1)
+{
+	uint32_t fl = s1->u.vtd.flags;
+
+	if (s1->family != UIOMMU_FAMILY_VTD)
+		return -EINVAL;
+	if (fl & ~(UIOMMU_VTD_S1_SRE | UIOMMU_VTD_S1_WPE | UIOMMU_VTD_S1_EAFE))
+		return -EOPNOTSUPP;
+	if (s1->u.vtd.addr_width != 48 && s1->u.vtd.addr_width != 57)
+		return -EINVAL;
+	if (s1->u.vtd.addr_width == 57 && !(vu->cap & VTD_CAP_FL5LP))
+		return -EINVAL;
+	if (s1->u.vtd.flptr & ~VTD_PE_Q2_FLPTPTR)
+		return -EINVAL;
+	if ((fl & UIOMMU_VTD_S1_SRE) && !(vu->ecap & VTD_ECAP_SRS))
+		return -EINVAL;
+	if ((fl & UIOMMU_VTD_S1_EAFE) && !(vu->ecap & VTD_ECAP_EAFS))
+		return -EINVAL;
+	return 0;
+}
+
+int vtd_s1_check(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1)
+{
+	struct vtd_unit *vu = vtd_of(u);
+
+	if (!vu->sm || !(vu->ecap & VTD_ECAP_NEST))
+		return -EOPNOTSUPP;
+	return vtd_s1_valid(vu, s1);
+}
+
 /* Check @a against what the unit can program; the tag kind it makes. */
 static int check_attach(struct vtd_unit *vu, const struct fam_attach *a, enum vtd_tag_kind *kind)
 {
+	int rc;
+
 	switch (a->kind) {
 	case FAM_ATTACH_BLOCKED:
 		*kind = 0;
@@ -328,10 +363,9 @@ static int check_attach(struct vtd_unit *vu, const struct fam_attach *a, enum vt
 		if (!vu->sm || !(vu->ecap & VTD_ECAP_NEST) || !a->s2_cfg || !a->s1 ||
 		    a->s2_cfg->fmt != PGT_VTD_SL)
 			return -EOPNOTSUPP;
-		if (a->s1->u.vtd.addr_width != 48 && a->s1->u.vtd.addr_width != 57)
-			return -EINVAL;
-		if (a->s1->u.vtd.addr_width == 57 && !(vu->cap & VTD_CAP_FL5LP))
-			return -EINVAL;
+		rc = vtd_s1_valid(vu, a->s1);
+		if (rc)
+			return rc;
 		*kind = VTD_TAG_NESTED;
 		break;
 	default:
@@ -511,8 +545,9 @@ static void pe_build(struct vtd_unit *vu, const struct fam_attach *a, enum vtd_t
 		pe[2] = (a->s1->u.vtd.flptr & VTD_PE_Q2_FLPTPTR) |
 			FIELD_PREP(VTD_PE_Q2_FLPM, a->s1->u.vtd.addr_width == 57 ? VTD_FLPM_5LVL :
 										   VTD_FLPM_4LVL) |
-			((fl & 1u) ? VTD_PE_Q2_SRE : 0) | ((fl & 2u) ? VTD_PE_Q2_WPE : 0) |
-			((fl & 4u) ? VTD_PE_Q2_EAFE : 0);
+			((fl & UIOMMU_VTD_S1_SRE) ? VTD_PE_Q2_SRE : 0) |
+			((fl & UIOMMU_VTD_S1_WPE) ? VTD_PE_Q2_WPE : 0) |
+			((fl & UIOMMU_VTD_S1_EAFE) ? VTD_PE_Q2_EAFE : 0);
 		break;
 	}
 	case VTD_TAG_PT:
@@ -714,8 +749,20 @@ int vtd_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
 	return flush_general(vu, f, n);
 }
 
+/* Is @t a stage-1 (nested) translation the request names: the nested
+ * HWPT's DID, or (FAM_S1_DID_ALL) any nested entry whose stage 2 is the
+ * vIOMMU's (tag s2_did == VMID: every child of that vIOMMU on this unit). */
+static bool s1_tag_match(const struct vtd_tag *t, uint32_t vmid, uint32_t s1_did)
+{
+	if (t->kind != VTD_TAG_NESTED)
+		return false;
+	return s1_did == FAM_S1_DID_ALL ? t->s2_did == vmid : t->did == s1_did;
+}
+
 /* User (stage-1) invalidation for nested HWPTs: one descriptor (or chunk
- * set) per entry, one wait at the end. */
+ * set) per entry and matching PASID entry, one wait at the end.  Combined
+ * (nested) IOTLB entries are tagged with the nested entry's DID and PASID
+ * (VT-d 6.2.1, 6.5.2.4): PASID-based IOTLB invalidation of each. */
 int vtd_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
 			 const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done)
 {
@@ -724,7 +771,6 @@ int vtd_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
 	uint32_t i;
 	int rc = 0;
 
-	(void)vmid;
 	*done = 0;
 	if (!vu->sm || !vu->qi)
 		return -EOPNOTSUPP;
@@ -739,14 +785,15 @@ int vtd_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
 			list_for_each(pos, &vu->tags) {
 				struct vtd_tag *t = list_entry(pos, struct vtd_tag, link);
 				uint64_t len = e[i].type == UIOMMU_INV_S1_RANGE ? e[i].len : 0;
+				uint64_t addr = e[i].type == UIOMMU_INV_S1_RANGE ? e[i].addr : 0;
 
-				if (t->did != s1_did)
+				if (!s1_tag_match(t, vmid, s1_did))
 					continue;
 				if (e[i].type == UIOMMU_INV_S1_PASID && t->pasid != e[i].pasid)
 					continue;
-				vtd_inv_piotlb(&b, s1_did, t->pasid, e[i].addr, len,
-					       (e[i].flags & 1u) && len);
-				vtd_inv_devtlb(&b, t->vd, t->pasid, e[i].addr, len);
+				vtd_inv_piotlb(&b, t->did, t->pasid, addr, len,
+					       (e[i].flags & UIOMMU_INV_F_LEAF) && len);
+				vtd_inv_devtlb(&b, t->vd, t->pasid, addr, len);
 			}
 			break;
 		case UIOMMU_INV_DEV_TLB:
@@ -754,15 +801,26 @@ int vtd_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
 			struct uiommu_device *dev = uobj_lookup(u->ctx, e[i].dev_id, UOBJ_DEVICE);
 			struct vtd_dev *vd = dev && dev->unit == u ? dev->priv : NULL;
 			uint32_t p = e[i].pasid == UIOMMU_NO_PASID ? RID_PASID : e[i].pasid;
+			struct vtd_tag *t;
 
 			if (!vd) {
 				rc = -EINVAL;
 				goto out;
 			}
-			if (e[i].type == UIOMMU_INV_DEV_TLB)
+			if (e[i].type == UIOMMU_INV_DEV_TLB) {
 				vtd_inv_devtlb(&b, vd, p, e[i].addr, e[i].len);
-			else
+				break;
+			}
+			/* The PASID cache tags an entry with the DID it holds
+			 * (6.5.2.6): the installed entry's; else the HWPT's ID;
+			 * for the whole vIOMMU without an entry, globally. */
+			t = tag_find(vu, vd, p);
+			if (t)
+				vtd_inv_pc(&b, t->did, p);
+			else if (s1_did != FAM_S1_DID_ALL && s1_did != FAM_S1_DID_NONE)
 				vtd_inv_pc(&b, s1_did, p);
+			else
+				vtd_inv_pc_global(&b);
 			break;
 		}
 		default:

@@ -642,6 +642,7 @@ const struct uiommu_family_ops vtd_family_ops = {
 	.pgt_config = vtd_pgt_config,
 	.pgt_compatible = vtd_pgt_compatible,
 	.dev_set = vtd_dev_set,
+	.s1_check = vtd_s1_check,
 	.dev_probe = vtd_dev_probe,
 	.dev_release = vtd_dev_release,
 	.flush = vtd_flush,

@@ -103,24 +103,31 @@ static uint16_t poll_faults(struct vtd_unit *vu, struct uiommu_event *ev, uint16
 {
 	const struct uiommu_regio *r = vtd_rio(vu);
 	uint32_t fsts = reg_read32(r, VTD_REG_FSTS);
+	uint32_t start;
 	uint16_t n = 0;
 
-	if (fsts & VTD_FSTS_PPF)
-		vu->next_fr = (uint32_t)FIELD_GET(VTD_FSTS_FRI, fsts) % vu->nfr;
-	/* Scan every record once from FRI: hardware fills them round-robin. */
-	for (uint32_t k = 0; k < vu->nfr && n < max; k++) {
-		uint32_t i = (vu->next_fr + k) % vu->nfr;
-		uint32_t off = vu->fro + i * VTD_FRCD_STRIDE;
-		uint64_t hi = reg_read64(r, off + 8);
-		uint64_t lo;
+	/* VT-d 7.2.1 / 11.4.9.1: FSTS.PPF (bit 1) is the OR of every record's F
+	 * bit; FSTS.FRI (bits 15:8), valid while PPF is set, is the index of
+	 * the first (oldest) pending record.  Hardware fills the records as a
+	 * circular array, so reading nfr records from FRI, wrapping, gives
+	 * them in the order they were recorded.  The start is fixed before
+	 * the loop: one pass drains everything pending (up to @max). */
+	if (fsts & VTD_FSTS_PPF) {
+		start = (uint32_t)FIELD_GET(VTD_FSTS_FRI, fsts) % vu->nfr;
+		for (uint32_t k = 0; k < vu->nfr && n < max; k++) {
+			uint32_t i = (start + k) % vu->nfr;
+			uint32_t off = vu->fro + i * VTD_FRCD_STRIDE;
+			uint64_t hi = reg_read64(r, off + 8);
+			uint64_t lo;
 
-		if (!(hi & VTD_FRCD_Q1_F))
-			continue;
-		lo = reg_read64(r, off);
-		decode_fault(vu, lo, hi, &ev[n++]);
-		vu->stats.faults++;
-		reg_write32(r, off + 12, 1u << 31); /* F is RW1C (bit 127) */
-		vu->next_fr = (i + 1) % vu->nfr;
+			if (!(hi & VTD_FRCD_Q1_F))
+				continue;
+			lo = reg_read64(r, off);
+			decode_fault(vu, lo, hi, &ev[n++]);
+			vu->stats.faults++;
+			reg_write32(r, off + 12, 1u << 31); /* F is RW1C (bit 127) */
+			vu->next_fr = (i + 1) % vu->nfr;
+		}
 	}
 	if ((fsts & VTD_FSTS_PFO) && n < max) {
 		struct uiommu_event *o = &ev[n++];

@@ -121,7 +121,7 @@ struct vtd_unit {
 	uint32_t iro;           /* byte offset of IVA (IOTLB register = iro + 8) */
 	uint32_t mgaw;          /* CAP.MGAW + 1 */
 	uint32_t sagaw;
-	uint32_t next_fr;       /* next fault record to look at */
+	uint32_t next_fr;       /* record after the last one read (poll starts at FSTS.FRI) */
 
 	/* Root table and context tables. */
 	void *root;
@@ -382,6 +382,7 @@ void vtd_dev_release(struct uiommu_unit *u, struct uiommu_device *dev);
 int vtd_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 		const struct fam_attach *a);
 int vtd_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n);
+int vtd_s1_check(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1);
 int vtd_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
 			 const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done);
 struct vtd_dev *vtd_dev_by_rid(struct vtd_unit *vu, uint16_t rid);

@@ -1,0 +1,57 @@
+#!/usr/bin/env sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Install the build into a temporary destdir, then build test/install/
+# consumer.c as an outside application would: only the installed public
+# headers, flags from the installed uiommu.pc.  Mode "static" links
+# libuiommu.a (pkg-config --static --libs, with -luiommu naming the
+# archive), "shared" links libuiommu.so.  The program must bring up the
+# VT-d model and DMA through it.
+#
+# usage: link_test.sh BUILD_ROOT SOURCE_ROOT static|shared CC...
+# With UIOMMU_UNDER_VALGRIND=1 (scripts/test.sh --valgrind) the program runs
+# under valgrind.
+set -eu
+build=$1 src=$2 mode=$3
+shift 3
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/uiommu-link.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+dest=$tmp/dest
+meson install -C "$build" --destdir "$dest" --no-rebuild --quiet >"$tmp/install.log" 2>&1 ||
+	{ cat "$tmp/install.log"; exit 1; }
+pc=$(find "$dest" -name uiommu.pc | head -n 1)
+[ -n "$pc" ] || { echo "no uiommu.pc under $dest"; exit 1; }
+
+# pkg-config prefixes the .pc's -I/-L with the sysroot: the destdir.
+PKG_CONFIG_PATH=$(dirname "$pc")
+PKG_CONFIG_SYSROOT_DIR=$dest
+export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+cflags=$(pkg-config --cflags uiommu)
+# Only the installed header: no -I into the source or build tree.
+case "$cflags" in *"$src"*|*"$build"*) echo "cflags reach into the tree: $cflags"; exit 1;; esac
+if [ "$mode" = static ]; then
+	libs=$(pkg-config --static --libs uiommu)
+	# -luiommu would pick the .so next to the archive: name the archive.
+	libs=$(printf '%s\n' "$libs" | sed 's/-luiommu\( \|$\)/-l:libuiommu.a\1/')
+	case "$libs" in *-l:libuiommu.a*) ;; *) echo "no -luiommu in: $libs"; exit 1;; esac
+else
+	libs=$(pkg-config --libs uiommu)
+fi
+libdir=$(dirname "$(dirname "$pc")")
+echo "cflags: $cflags"
+echo "libs ($mode): $(printf '%s' "$libs" | cut -c1-300)..."
+"$@" -std=c11 -Wall -Wextra -Werror $cflags -o "$tmp/consumer" "$src/test/install/consumer.c" \
+	$libs -Wl,-rpath,"$libdir"
+if [ "$mode" = static ] && ldd "$tmp/consumer" | grep -q libuiommu; then
+	echo "static consumer is linked against libuiommu.so"; exit 1
+fi
+if [ "$mode" = shared ] && ! ldd "$tmp/consumer" | grep -q "$libdir/libuiommu.so"; then
+	echo "shared consumer does not use the installed libuiommu.so"; ldd "$tmp/consumer"; exit 1
+fi
+if [ "${UIOMMU_UNDER_VALGRIND:-0}" = 1 ]; then
+	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		--suppressions="$src/test/valgrind.supp" --quiet "$tmp/consumer"
+else
+	"$tmp/consumer"
+fi

@@ -626,8 +626,13 @@ int cmd_ioas_unmap(const struct cli_opts *opts, int argc, char **argv)
 		: collect_areas(a, iova, iova + len - 1, &ar);
 	rc = all ? uiommu_ioas_unmap_all(a, &done) : uiommu_ioas_unmap(a, iova, len, &done);
 	if (rc == -ENOENT) {
-		cli_err("nothing mapped there, or the range would cut a mapping (mappings are "
-			"removed whole)");
+		cli_err("nothing mapped in %#" PRIx64 "+%#" PRIx64, iova, len);
+		rc = CLI_FAILED;
+		goto out;
+	} else if (rc == -EINVAL) {
+		cli_err("the range %#" PRIx64 "+%#" PRIx64 " would cut a mapping (mappings are "
+			"removed whole): nothing unmapped",
+			iova, len);
 		rc = CLI_FAILED;
 		goto out;
 	} else if (rc) {

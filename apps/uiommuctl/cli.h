@@ -56,14 +56,14 @@ json_t *fw_json_unit(const struct uiommu_fw_topo *t, size_t i);
 json_t *fw_json_diags(const struct uiommu_fw_topo *t);
 
 /*
- * Register decoders, one per family (UIOMMU_FW_VTD/AMDVI/SMMUV3), filled in
+ * Register decoders, one per family (enum uiommu_family), filled in
  * by the hardware drivers.  Called by `probe` on the live machine for units
  * with a usable base: map the registers, add what they say to @obj, return 0;
  * or return -errno (e.g. -EACCES, -ENODEV) when they cannot be mapped.
  * NULL: no decoder yet (probe says "registers: not decoded").
  */
 typedef int (*cli_unit_regs_fn)(const struct uiommu_fw_unit *u, json_t *obj);
-extern cli_unit_regs_fn cli_unit_regs[3];
+extern cli_unit_regs_fn cli_unit_regs[4];
 /* The decoder built on uiommu_unit_peek() (regs_peek.c). */
 int cli_regs_peek(const struct uiommu_fw_unit *u, json_t *obj);
 

@@ -18,13 +18,13 @@
 
 /* VT-d registers through the library's peek; the other families when their
  * drivers have one. */
-cli_unit_regs_fn cli_unit_regs[3] = {[UIOMMU_FW_VTD] = cli_regs_peek};
+cli_unit_regs_fn cli_unit_regs[4] = {[UIOMMU_FAMILY_VTD] = cli_regs_peek};
 
 /* Registers: only on the live machine and through the drivers' decoders. */
 static json_t *unit_regs(const struct uiommu_fw_unit *u, bool live)
 {
 	json_t *o = json_object();
-	cli_unit_regs_fn fn = (unsigned)u->family < 3 ? cli_unit_regs[u->family] : NULL;
+	cli_unit_regs_fn fn = (unsigned)u->family < 4 ? cli_unit_regs[u->family] : NULL;
 	int ret;
 
 	if (!live) {

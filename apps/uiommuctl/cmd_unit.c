@@ -245,13 +245,6 @@ int cmd_unit_show(const struct cli_opts *opts, int argc, char **argv)
 	return cli_show(opts, argc, argv, &unit_kind);
 }
 
-static enum uiommu_family fw_family(enum uiommu_fw_family f)
-{
-	return f == UIOMMU_FW_VTD     ? UIOMMU_FAMILY_VTD
-	       : f == UIOMMU_FW_AMDVI ? UIOMMU_FAMILY_AMDVI
-				      : UIOMMU_FAMILY_SMMUV3;
-}
-
 /* Hardware: pick the unit from the firmware tables (--base or --index,
  * already checked: at most one of them). */
 static int hw_unit_desc(const struct cli_opts *opts, const char *base_s, uint64_t base,
@@ -301,7 +294,7 @@ static int hw_unit_desc(const struct cli_opts *opts, const char *base_s, uint64_
 		uiommu_fw_free(&t);
 		return CLI_FAILED;
 	}
-	d->family = fw_family(t.units[pick].family);
+	d->family = t.units[pick].family;
 	d->access = UIOMMU_UNIT_MMIO;
 	d->reg_base = t.units[pick].base;
 	d->reg_size = t.units[pick].size;

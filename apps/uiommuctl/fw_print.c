@@ -59,9 +59,9 @@ json_t *fw_json_unit(const struct uiommu_fw_topo *t, size_t i)
 	json_object_set_new(o, "include_all", json_boolean(u->flags & UIOMMU_FW_UNIT_INCLUDE_ALL));
 	json_object_set_new(o, "firmware_flags", hex(u->fw_flags));
 	json_object_set_new(o, "table_offset", json_integer(u->offset));
-	if (u->family == UIOMMU_FW_VTD) {
+	if (u->family == UIOMMU_FAMILY_VTD) {
 		json_object_set_new(o, "ats_all_ports", json_boolean(u->flags & UIOMMU_FW_UNIT_ATS_ALL));
-	} else if (u->family == UIOMMU_FW_AMDVI) {
+	} else if (u->family == UIOMMU_FAMILY_AMDVI) {
 		json_t *ivhd = json_array(), *efr = json_object();
 		char s[16];
 
@@ -259,7 +259,7 @@ void fw_print_topo(FILE *f, const struct uiommu_fw_topo *t)
 		if (u->proximity >= 0)
 			fprintf(f, " proximity %d", u->proximity);
 		fprintf(f, "%s\n", unit_flags(u, s, sizeof(s)));
-		if (u->family == UIOMMU_FW_AMDVI) {
+		if (u->family == UIOMMU_FAMILY_AMDVI) {
 			bdf(s2, sizeof(s2), u->segment, u->amd.devid);
 			fprintf(f, "    iommu device %s cap 0x%x ivhd", s2, u->amd.cap_offset);
 			for (int k = 0; k < 3; k++)
@@ -276,7 +276,7 @@ void fw_print_topo(FILE *f, const struct uiommu_fw_topo *t)
 					fprintf(f, " %s", efr_fields[k].name);
 			}
 			fputc('\n', f);
-		} else if (u->family == UIOMMU_FW_SMMUV3) {
+		} else if (u->family == UIOMMU_FAMILY_SMMUV3) {
 			fprintf(f, "    model %u gsiv event %u pri %u gerr %u sync %u%s\n",
 				u->smmu.model, u->smmu.gsiv_event, u->smmu.gsiv_pri,
 				u->smmu.gsiv_gerr, u->smmu.gsiv_sync,

@@ -7,22 +7,9 @@
 #include "cli.h"
 #include "uiommu/uiommu.h"
 
-static enum uiommu_family fw_to_family(enum uiommu_fw_family f)
-{
-	switch (f) {
-	case UIOMMU_FW_VTD:
-		return UIOMMU_FAMILY_VTD;
-	case UIOMMU_FW_AMDVI:
-		return UIOMMU_FAMILY_AMDVI;
-	case UIOMMU_FW_SMMUV3:
-		return UIOMMU_FAMILY_SMMUV3;
-	}
-	return UIOMMU_FAMILY_NONE;
-}
-
 int cli_regs_peek(const struct uiommu_fw_unit *u, json_t *obj)
 {
-	struct uiommu_unit_desc d = {.family = fw_to_family(u->family),
+	struct uiommu_unit_desc d = {.family = u->family,
 				     .access = UIOMMU_UNIT_MMIO,
 				     .reg_base = u->base,
 				     .reg_size = u->size,

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "uiommu/uiommu_env.h"
+#include "uiommu/uiommu_family.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -138,13 +139,6 @@ int uiommu_txn_abort(struct uiommu_ctx *ctx);
 /* ------------------------------------------------------------------ */
 /** @name Units */
 /**@{*/
-
-enum uiommu_family {
-	UIOMMU_FAMILY_NONE = 0,
-	UIOMMU_FAMILY_VTD = 1,
-	UIOMMU_FAMILY_SMMUV3 = 2,
-	UIOMMU_FAMILY_AMDVI = 3,
-};
 
 /** How a unit's registers are reached. */
 enum uiommu_unit_access {

@@ -28,16 +28,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "uiommu/uiommu_family.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/** IOMMU family of a unit. */
-enum uiommu_fw_family {
-	UIOMMU_FW_VTD = 0, /**< Intel VT-d (DMAR DRHD) */
-	UIOMMU_FW_AMDVI,   /**< AMD-Vi (IVRS IVHD) */
-	UIOMMU_FW_SMMUV3,  /**< Arm SMMUv3 (IORT node type 4) */
-};
 
 /** Severity of a diagnostic. */
 enum uiommu_fw_severity {
@@ -61,7 +56,7 @@ struct uiommu_fw_diag {
 
 /** An IOMMU. */
 struct uiommu_fw_unit {
-	enum uiommu_fw_family family;
+	enum uiommu_family family; /**< the same numbering as uiommu.h */
 	uint64_t base;     /**< register base (MMIO) */
 	uint64_t size;     /**< register window in bytes (0: family default) */
 	uint16_t segment;  /**< PCI segment */
@@ -282,7 +277,7 @@ int uiommu_fw_lookup(const struct uiommu_fw_topo *topo, uint16_t segment, uint16
 size_t uiommu_fw_count_diags(const struct uiommu_fw_topo *topo, enum uiommu_fw_severity sev);
 
 /** Static names for display. */
-const char *uiommu_fw_family_name(enum uiommu_fw_family f);
+const char *uiommu_fw_family_name(enum uiommu_family f);
 /** Static name of a device map kind. */
 const char *uiommu_fw_devkind_name(enum uiommu_fw_devkind k);
 /** Static name of a reserved region source. */

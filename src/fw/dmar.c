@@ -241,7 +241,7 @@ static struct uiommu_fw_unit *drhd(struct fw_ctx *c, uint32_t off, uint32_t len,
 	u = fw_add_unit(c);
 	if (!u)
 		return NULL;
-	u->family = UIOMMU_FW_VTD;
+	u->family = UIOMMU_FAMILY_VTD;
 	u->base = base;
 	u->size = 4096ull << FIELD_GET(DRHD_SIZE, size);
 	u->segment = seg;
@@ -263,7 +263,7 @@ static struct uiommu_fw_unit *drhd(struct fw_ctx *c, uint32_t off, uint32_t len,
 	for (int i = 0; i < idx; i++) {
 		const struct uiommu_fw_unit *o = &c->topo->units[i];
 
-		if (o->family != UIOMMU_FW_VTD || o->segment != seg)
+		if (o->family != UIOMMU_FAMILY_VTD || o->segment != seg)
 			continue;
 		if (o->base == base && base)
 			fw_diag(c, UIOMMU_FW_WARN, off, "DRHD base 0x%llx listed twice",
@@ -362,7 +362,7 @@ static void rhsa_apply(struct fw_ctx *c, uint32_t off, uint64_t base, uint32_t p
 	for (size_t i = 0; i < c->topo->nunits; i++) {
 		struct uiommu_fw_unit *u = &c->topo->units[i];
 
-		if (u->family == UIOMMU_FW_VTD && u->base == base && base) {
+		if (u->family == UIOMMU_FAMILY_VTD && u->base == base && base) {
 			u->proximity = (int32_t)pxm;
 			return;
 		}

@@ -205,7 +205,7 @@ static void smmuv3(struct iort *io, uint32_t off, int ni)
 
 	if (!u)
 		return;
-	u->family = UIOMMU_FW_SMMUV3;
+	u->family = UIOMMU_FAMILY_SMMUV3;
 	u->base = base;
 	u->size = 0x20000; /* two 64 KiB register pages */
 	u->offset = off;

@@ -342,7 +342,7 @@ static void ivhd_merge(struct fw_ctx *c, uint32_t off, uint8_t type, size_t unit
 		u = fw_add_unit(c);
 		if (!u)
 			return;
-		u->family = UIOMMU_FW_AMDVI;
+		u->family = UIOMMU_FAMILY_AMDVI;
 		u->base = base;
 		u->size = 0x80000; /* 512 KiB register window */
 		u->segment = seg;

@@ -122,11 +122,15 @@ size_t uiommu_fw_count_diags(const struct uiommu_fw_topo *topo, enum uiommu_fw_s
 	return n;
 }
 
-const char *uiommu_fw_family_name(enum uiommu_fw_family f)
+const char *uiommu_fw_family_name(enum uiommu_family f)
 {
-	static const char *const n[] = {"vtd", "amdvi", "smmuv3"};
+	static const char *const n[] = {
+		[UIOMMU_FAMILY_VTD] = "vtd",
+		[UIOMMU_FAMILY_SMMUV3] = "smmuv3",
+		[UIOMMU_FAMILY_AMDVI] = "amdvi",
+	};
 
-	return (unsigned)f < ARRAY_SIZE(n) ? n[f] : "unknown";
+	return (unsigned)f < ARRAY_SIZE(n) && n[f] ? n[f] : "unknown";
 }
 
 const char *uiommu_fw_devkind_name(enum uiommu_fw_devkind k)

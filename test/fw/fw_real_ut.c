@@ -150,7 +150,7 @@ static void test_real_tables(void)
 			CU_ASSERT_EQUAL(count_special(&t, "hpet"), x->hpet);
 			CU_ASSERT_EQUAL(count_kind(&t, "acpi-hid"), x->hid);
 			for (size_t i = 0; i < t.nunits; i++)
-				CU_ASSERT_EQUAL(t.units[i].family, UIOMMU_FW_AMDVI);
+				CU_ASSERT_EQUAL(t.units[i].family, UIOMMU_FAMILY_AMDVI);
 		}
 		for (size_t q = 0; q < ARRAY_SIZE(quirks); q++)
 			if (!strcmp(quirks[q].file, x->file)) {

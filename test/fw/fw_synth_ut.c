@@ -64,7 +64,7 @@ static void test_iort(void)
 	CU_ASSERT_EQUAL_FATAL(uiommu_fw_parse_iort(&t, buf, len), 0);
 	CU_ASSERT_EQUAL(uiommu_fw_count_diags(&t, UIOMMU_FW_ERROR), 0);
 	CU_ASSERT_EQUAL_FATAL(t.nunits, 1);
-	CU_ASSERT_EQUAL(t.units[0].family, UIOMMU_FW_SMMUV3);
+	CU_ASSERT_EQUAL(t.units[0].family, UIOMMU_FAMILY_SMMUV3);
 	CU_ASSERT_EQUAL(t.units[0].base, 0x2b400000);
 	CU_ASSERT_EQUAL(t.units[0].proximity, 1);
 	CU_ASSERT_EQUAL(t.units[0].segment, 2);

@@ -71,7 +71,7 @@ static int drhd_base(uint64_t *base)
 	n = uiommu_fw_load_dir(&topo, NULL, err, sizeof(err));
 	if (n > 0) {
 		for (size_t i = 0; i < topo.nunits; i++) {
-			if (topo.units[i].family == UIOMMU_FW_VTD &&
+			if (topo.units[i].family == UIOMMU_FAMILY_VTD &&
 			    !(topo.units[i].flags & UIOMMU_FW_UNIT_BAD_BASE)) {
 				*base = topo.units[i].base;
 				gt_log("DMAR via uiommu_fw: DRHD at 0x%" PRIx64 " (%zu units)", *base,

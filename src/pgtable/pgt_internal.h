@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "core/bitfield.h"
+#include "core/cachemaint.h"
 #include "pgtable/pgtable.h"
 
 #define PGT_PAGE_SHIFT 12
@@ -26,7 +27,6 @@
 #define PGT_IDX_MASK   (PGT_ENTRIES - 1)
 #define PGT_MAX_LEVELS 6
 #define PGT_NR_PROT    64u /* every combination of the PGT_PROT_* flags */
-#define PGT_LINE       64u /* cache-line size assumed for write-back */
 #define PGT_PIECE_MAX 2u   /* kept pieces of emptied tables per pgt */
 #define PGT_SPAN_SLOTS 4u  /* table-memory spans remembered per pgt */
 
@@ -169,67 +169,19 @@ void pgt_bufprintf(char *buf, size_t len, size_t *off, const char *fmt, ...)
 int pgt_describe_head(const struct pgt *p, const struct pgt_walk_level *l, char *buf, size_t len,
 		      size_t *off);
 
-/* ---- Cache maintenance for non-coherent walkers ---- */
-enum pgt_clean_op {
-	PGT_CLEAN_NONE, /* nothing known: compiler barrier only */
-	PGT_CLEAN_CLFLUSH,
-	PGT_CLEAN_CLFLUSHOPT,
-	PGT_CLEAN_CLWB,
-	PGT_CLEAN_DC_CVAC, /* arm64: clean to point of coherency */
-};
-
-/* Chosen once (CPUID on x86) by pgt_clean_init(). */
-extern enum pgt_clean_op pgt_clean_op;
-void pgt_clean_init(void);
-
-static inline void pgt_clean_line(const void *addr)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	switch (pgt_clean_op) {
-	case PGT_CLEAN_CLWB:
-		__asm__ volatile("clwb %0" : "+m"(*(volatile char *)addr));
-		break;
-	case PGT_CLEAN_CLFLUSHOPT:
-		__asm__ volatile("clflushopt %0" : "+m"(*(volatile char *)addr));
-		break;
-	case PGT_CLEAN_CLFLUSH:
-		__asm__ volatile("clflush %0" : "+m"(*(volatile char *)addr));
-		break;
-	default:
-		__asm__ volatile("" ::: "memory");
-		break;
-	}
-#elif defined(__aarch64__)
-	__asm__ volatile("dc cvac, %0" ::"r"(addr) : "memory");
-#else
-	(void)addr;
-	__asm__ volatile("" ::: "memory");
-#endif
-}
+/* ---- Cache maintenance for non-coherent walkers (core/cachemaint.h) ---- */
 
 /* Order all earlier write-backs before later stores. */
 static inline void pgt_clean_fence(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__asm__ volatile("sfence" ::: "memory");
-#elif defined(__aarch64__)
-	__asm__ volatile("dsb st" ::: "memory");
-#else
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-#endif
+	cache_wb_fence();
 }
 
 /* Write back the lines holding entries [first, last] of @tbl. */
 static inline void pgt_clean_entries(struct pgt *p, uint64_t *tbl, unsigned int first,
 				     unsigned int last)
 {
-	uintptr_t a = (uintptr_t)&tbl[first] & ~(uintptr_t)(PGT_LINE - 1);
-	uintptr_t end = (uintptr_t)&tbl[last];
-
-	for (; a <= end; a += PGT_LINE) {
-		pgt_clean_line((const void *)a);
-		p->nr_clean_lines++;
-	}
+	p->nr_clean_lines += cache_wb_lines(&tbl[first], (size_t)(last - first + 1) * sizeof(*tbl));
 }
 
 #endif

@@ -27,38 +27,6 @@
 
 #include "pgtable/pgt_internal.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
-
-enum pgt_clean_op pgt_clean_op = PGT_CLEAN_NONE;
-
-void pgt_clean_init(void)
-{
-	static bool done;
-
-	if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
-		return;
-#if defined(__x86_64__) || defined(__i386__)
-	unsigned int a, b, c, d;
-	enum pgt_clean_op op = PGT_CLEAN_NONE;
-
-	/* CPUID.01H:EDX[19] CLFSH; CPUID.(07H,0):EBX[23] CLFLUSHOPT, [24] CLWB */
-	if (__get_cpuid(1, &a, &b, &c, &d) && (d & (1u << 19)))
-		op = PGT_CLEAN_CLFLUSH;
-	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
-		if (b & (1u << 24))
-			op = PGT_CLEAN_CLWB;
-		else if (b & (1u << 23))
-			op = PGT_CLEAN_CLFLUSHOPT;
-	}
-	pgt_clean_op = op;
-#elif defined(__aarch64__)
-	pgt_clean_op = PGT_CLEAN_DC_CVAC;
-#endif
-	__atomic_store_n(&done, true, __ATOMIC_RELEASE);
-}
-
 int pgt_describe_head(const struct pgt *p, const struct pgt_walk_level *l, char *buf, size_t len,
 		      size_t *off)
 {
@@ -1459,7 +1427,7 @@ struct pgt *pgt_alloc(struct pgt_cfg *cfg, const struct pgt_mem_ops *mem, void *
 	rc = pgt_fmt_init(&desc);
 	if (rc)
 		goto out;
-	pgt_clean_init();
+	cache_wb_init();
 
 	p = mem->alloc_page(cookie, cfg->node, &self_pa);
 	if (!p) {
@@ -1524,7 +1492,7 @@ void pgt_free(struct pgt *pgt)
 
 void pgt_bind(struct pgt *pgt, const struct pgt_mem_ops *mem, void *cookie)
 {
-	pgt_clean_init();
+	cache_wb_init();
 	if (pgt->mem_id)
 		return; /* a registered provider: nothing stored in the pgt */
 	pgt->mem = mem;
@@ -1539,7 +1507,7 @@ int pgt_mem_register(const struct pgt_mem_ops *mem, void *cookie)
 	if (!mem || !mem->id || mem->id >= PGT_MEM_IDS || !mem->alloc_page || !mem->free_page ||
 	    !mem->pa_to_va)
 		return -EINVAL;
-	pgt_clean_init();
+	cache_wb_init();
 	pgt_mem_tab[mem->id].ops = mem;
 	pgt_mem_tab[mem->id].cookie = cookie;
 	return 0;

@@ -74,26 +74,13 @@ int vtd_gcmd(struct vtd_unit *vu, uint32_t bit, bool set, bool oneshot)
 	return vtd_wait_reg32(vu, VTD_REG_GSTS, bit, want, "global status");
 }
 
+/* Write back what the CPU wrote to a table the unit walks, when its walks
+ * do not snoop (the shared routine: core/cachemaint.h). */
 void vtd_clflush(struct vtd_unit *vu, const void *va, size_t len)
 {
-	uintptr_t p, end;
-
 	if (vu->coherent || len == 0)
 		return;
-	p = (uintptr_t)va & ~(uintptr_t)63;
-	end = (uintptr_t)va + len;
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_mfence();
-	for (; p < end; p += 64) {
-		__builtin_ia32_clflush((const void *)p);
-		vu->stats.clflush_lines++;
-	}
-	__builtin_ia32_mfence();
-#else
-	for (; p < end; p += 64)
-		vu->stats.clflush_lines++;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-#endif
+	vu->stats.clflush_lines += cache_wb_range(va, len);
 }
 
 void vtd_event_push(struct vtd_unit *vu, const struct uiommu_event *ev)

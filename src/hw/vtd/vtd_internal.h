@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "core/bitfield.h"
+#include "core/cachemaint.h"
 #include "core/core.h"
 #include "core/env.h"
 #include "core/list.h"

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Cache maintenance for non-coherent table walkers (see cachemaint.h). */
+#include <stdbool.h>
+
+#include "core/cachemaint.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+enum cache_wb_method cache_wb_method = CACHE_WB_NONE;
+void (*cache_wb_test_hook)(const void *line);
+
+void cache_wb_init(void)
+{
+	static bool done;
+
+	if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+		return;
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned int a, b, c, d;
+	enum cache_wb_method m = CACHE_WB_NONE;
+
+	/* CPUID.01H:EDX[19] CLFSH; CPUID.(07H,0):EBX[23] CLFLUSHOPT, [24] CLWB */
+	if (__get_cpuid(1, &a, &b, &c, &d) && (d & (1u << 19)))
+		m = CACHE_WB_CLFLUSH;
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+		if (b & (1u << 24))
+			m = CACHE_WB_CLWB;
+		else if (b & (1u << 23))
+			m = CACHE_WB_CLFLUSHOPT;
+	}
+	cache_wb_method = m;
+#elif defined(__aarch64__)
+	cache_wb_method = CACHE_WB_DC_CVAC;
+#endif
+	__atomic_store_n(&done, true, __ATOMIC_RELEASE);
+}
+
+/* Chosen when the library is loaded: nothing can write back a line before. */
+__attribute__((constructor)) static void cache_wb_ctor(void)
+{
+	cache_wb_init();
+}
+
+const char *cache_wb_method_name(void)
+{
+	switch (cache_wb_method) {
+	case CACHE_WB_CLWB:
+		return "clwb";
+	case CACHE_WB_CLFLUSHOPT:
+		return "clflushopt";
+	case CACHE_WB_CLFLUSH:
+		return "clflush";
+	case CACHE_WB_DC_CVAC:
+		return "dc cvac";
+	default:
+		return "none";
+	}
+}
+
+size_t cache_wb_range(const void *va, size_t len)
+{
+	size_t n = cache_wb_lines(va, len);
+
+	if (n)
+		cache_wb_fence();
+	return n;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Cache maintenance for IOMMU table walkers that do not snoop the CPU's
+ * caches (VT-d ECAP.C / SMPWC clear, SMMUv3 IDR0.COHACC clear, AMD-Vi
+ * without coherent table walks): after the CPU writes a table entry, the
+ * lines holding it are written back to memory, then a fence orders the
+ * write-backs before whatever tells the hardware (an invalidation, a
+ * doorbell).  One routine for the page-table engine (src/pgtable) and
+ * every driver.
+ *
+ *  x86:   CLWB (writes back, keeps the line), else CLFLUSHOPT, else
+ *         CLFLUSH, chosen once from CPUID; each is ordered after earlier
+ *         stores to its line; then SFENCE orders them before later stores.
+ *  arm64: DC CVAC per line (clean to the point of coherency), then DSB SY
+ *         (the walker is a system observer: the barrier Linux's
+ *         dcache_clean_poc ends with).
+ *  other: a full memory fence only.
+ *
+ * Pure CPU code: no environment layer, no locks.  The method is chosen
+ * when the library is loaded (and again, idempotently, by cache_wb_init).
+ */
+#ifndef UIOMMU_CACHEMAINT_H
+#define UIOMMU_CACHEMAINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CACHE_WB_LINE 64u /* bytes per line written back (x86, and arm64 CTR_EL0.DminLine = 64) */
+
+enum cache_wb_method {
+	CACHE_WB_NONE = 0, /* nothing known: compiler barrier per line */
+	CACHE_WB_CLFLUSH,
+	CACHE_WB_CLFLUSHOPT,
+	CACHE_WB_CLWB,
+	CACHE_WB_DC_CVAC,
+};
+
+/* Chosen by cache_wb_init() (CPUID on x86). */
+extern enum cache_wb_method cache_wb_method;
+void cache_wb_init(void);
+/* "clwb", "clflushopt", "clflush", "dc cvac" or "none". */
+const char *cache_wb_method_name(void);
+
+/* Tests: called with the address of every line cache_wb_lines() writes
+ * back (NULL: nothing is called). */
+extern void (*cache_wb_test_hook)(const void *line);
+
+/* Write back the line holding @addr (no fence). */
+static inline void cache_wb_line(const void *addr)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	switch (cache_wb_method) {
+	case CACHE_WB_CLWB:
+		__asm__ volatile("clwb %0" : "+m"(*(volatile char *)addr));
+		break;
+	case CACHE_WB_CLFLUSHOPT:
+		__asm__ volatile("clflushopt %0" : "+m"(*(volatile char *)addr));
+		break;
+	case CACHE_WB_CLFLUSH:
+		__asm__ volatile("clflush %0" : "+m"(*(volatile char *)addr));
+		break;
+	default:
+		__asm__ volatile("" ::: "memory");
+		break;
+	}
+#elif defined(__aarch64__)
+	__asm__ volatile("dc cvac, %0" ::"r"(addr) : "memory");
+#else
+	(void)addr;
+	__asm__ volatile("" ::: "memory");
+#endif
+}
+
+/* Order every earlier write-back before later stores (the doorbell). */
+static inline void cache_wb_fence(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("sfence" ::: "memory");
+#elif defined(__aarch64__)
+	__asm__ volatile("dsb sy" ::: "memory");
+#else
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+/* Write back every line [va, va + len) touches, each once, without the
+ * fence (callers writing several ranges fence once); returns how many. */
+static inline size_t cache_wb_lines(const void *va, size_t len)
+{
+	uintptr_t a = (uintptr_t)va & ~(uintptr_t)(CACHE_WB_LINE - 1);
+	uintptr_t end = (uintptr_t)va + len;
+	size_t n = 0;
+
+	if (!len)
+		return 0;
+	for (; a < end; a += CACHE_WB_LINE, n++) {
+		if (__builtin_expect(cache_wb_test_hook != NULL, 0))
+			cache_wb_test_hook((const void *)a);
+		cache_wb_line((const void *)a);
+	}
+	return n;
+}
+
+/* cache_wb_lines() then the fence: what a driver does after writing one
+ * entry or table the walker reads.  Returns the number of lines. */
+size_t cache_wb_range(const void *va, size_t len);
+
+#endif

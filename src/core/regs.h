@@ -62,4 +62,17 @@ static inline void reg_write64(const struct uiommu_regio *r, uint32_t off, uint6
 	r->model->write(r->model_priv, off, val, 8);
 }
 
+/*
+ * Bounded register polls (regs.c): read the register at @off until
+ * (value & @mask) == @want, at most @timeout_ns (the clock is not read
+ * when the first read already matches).  0, or -ETIMEDOUT after one log
+ * line naming the register (@name, as the specification spells it) with
+ * its last value.  For a hardware handshake: a command bit that clears, a
+ * status that follows an enable; every family polls through these.
+ */
+int reg_poll32(const struct uiommu_regio *r, uint32_t off, uint32_t mask, uint32_t want,
+	       uint64_t timeout_ns, const char *name);
+int reg_poll64(const struct uiommu_regio *r, uint32_t off, uint64_t mask, uint64_t want,
+	       uint64_t timeout_ns, const char *name);
+
 #endif

@@ -20,39 +20,6 @@
 /* ------------------------------------------------------------------ */
 /* Small helpers shared by the driver files. */
 
-int vtd_wait_reg32(struct vtd_unit *vu, uint32_t off, uint32_t mask, uint32_t want,
-		   const char *what)
-{
-	uint64_t deadline = uenv_now_ns() + vu->timeout_ns;
-
-	while ((reg_read32(vtd_rio(vu), off) & mask) != want) {
-		if (uenv_now_ns() > deadline) {
-			VTD_LOG(ERR, "unit %u: timed out waiting for %s (reg 0x%x = 0x%x)",
-				vu->u->obj.id, what, off, reg_read32(vtd_rio(vu), off));
-			return -ETIMEDOUT;
-		}
-		uenv_relax();
-	}
-	return 0;
-}
-
-int vtd_wait_reg64(struct vtd_unit *vu, uint32_t off, uint64_t mask, uint64_t want,
-		   const char *what)
-{
-	uint64_t deadline = uenv_now_ns() + vu->timeout_ns;
-
-	while ((reg_read64(vtd_rio(vu), off) & mask) != want) {
-		if (uenv_now_ns() > deadline) {
-			VTD_LOG(ERR, "unit %u: timed out waiting for %s (reg 0x%x = 0x%llx)",
-				vu->u->obj.id, what, off,
-				(unsigned long long)reg_read64(vtd_rio(vu), off));
-			return -ETIMEDOUT;
-		}
-		uenv_relax();
-	}
-	return 0;
-}
-
 /* Global command: GCMD = persistent status bits +/- @bit (11.4.4); wait
  * for the status to follow.  One-shot commands (SRTP, WBF) report
  * completion through RTPS set / WBFS clear. */
@@ -71,7 +38,7 @@ int vtd_gcmd(struct vtd_unit *vu, uint32_t bit, bool set, bool oneshot)
 		want = bit == VTD_GCMD_WBF ? 0 : bit;
 	else
 		want = set ? bit : 0;
-	return vtd_wait_reg32(vu, VTD_REG_GSTS, bit, want, "global status");
+	return reg_poll32(r, VTD_REG_GSTS, bit, want, vu->timeout_ns, "GSTS");
 }
 
 /* Write back what the CPU wrote to a table the unit walks, when its walks

@@ -198,10 +198,6 @@ static inline const struct uiommu_regio *vtd_rio(const struct vtd_unit *vu)
 /* ---- vtd_drv.c ---- */
 int vtd_gcmd(struct vtd_unit *vu, uint32_t bit, bool set, bool oneshot);
 void vtd_clflush(struct vtd_unit *vu, const void *va, size_t len);
-int vtd_wait_reg32(struct vtd_unit *vu, uint32_t off, uint32_t mask, uint32_t want,
-		   const char *what);
-int vtd_wait_reg64(struct vtd_unit *vu, uint32_t off, uint64_t mask, uint64_t want,
-		   const char *what);
 void vtd_event_push(struct vtd_unit *vu, const struct uiommu_event *ev);
 /* -EBUSY when someone else translates (GSTS.TES/QIES/IRES) unless @force;
  * with @force, translation and QI are turned off. */

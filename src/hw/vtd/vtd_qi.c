@@ -235,8 +235,8 @@ void vtd_qi_disable(struct vtd_unit *vu)
 	const struct uiommu_regio *r = vtd_rio(vu);
 
 	/* Let the hardware drain what is queued (bounded), then stop it. */
-	(void)vtd_wait_reg64(vu, VTD_REG_IQH, VTD_IQH_QH, reg_read64(r, VTD_REG_IQT) & VTD_IQT_QT,
-			     "IQH == IQT");
+	(void)reg_poll64(r, VTD_REG_IQH, VTD_IQH_QH, reg_read64(r, VTD_REG_IQT) & VTD_IQT_QT,
+			 vu->timeout_ns, "IQH (to reach IQT)");
 	(void)vtd_gcmd(vu, VTD_GCMD_QIE, false, false);
 	vu->iq_tail = 0;
 }
@@ -368,7 +368,7 @@ static int reg_cc(struct vtd_unit *vu, const struct vtd_qi_desc *d)
 		     FIELD_PREP(VTD_CCMD_DID, FIELD_GET(VTD_QI_CC_DID, d->d[0]));
 
 	reg_write64(r, VTD_REG_CCMD, v);
-	return vtd_wait_reg64(vu, VTD_REG_CCMD, VTD_CCMD_ICC, 0, "CCMD.ICC clear");
+	return reg_poll64(r, VTD_REG_CCMD, VTD_CCMD_ICC, 0, vu->timeout_ns, "CCMD (ICC to clear)");
 }
 
 static int reg_iotlb(struct vtd_unit *vu, const struct vtd_qi_desc *d)
@@ -386,8 +386,8 @@ static int reg_iotlb(struct vtd_unit *vu, const struct vtd_qi_desc *d)
 				    FIELD_PREP(VTD_IVA_AM, FIELD_GET(VTD_QI_IOTLB_AM, d->d[1])) |
 				    ((d->d[1] & VTD_QI_IOTLB_IH) ? VTD_IVA_IH : 0));
 	reg_write64(r, vu->iro + VTD_REG_IOTLB_OFF, v);
-	return vtd_wait_reg64(vu, vu->iro + VTD_REG_IOTLB_OFF, VTD_IOTLB_IVT, 0,
-			      "IOTLB.IVT clear");
+	return reg_poll64(r, vu->iro + VTD_REG_IOTLB_OFF, VTD_IOTLB_IVT, 0, vu->timeout_ns,
+			  "IOTLB_REG (IVT to clear)");
 }
 
 static int reg_exec(struct vtd_unit *vu, const struct vtd_qi_desc *d)

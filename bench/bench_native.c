@@ -181,7 +181,7 @@ static const struct uiommu_model_io nullq_io = {.read = nullq_read, .write = nul
 static int nullq_install(void)
 {
 	const struct uiommu_model_io *io = unit_regs(unit)->model;
-	void *m = vtd_of(unit)->model;
+	void *m = unit->model;
 	uint64_t iqa = io->read(m, VTD_REG_IQA, 8);
 
 	if (!io->read(m, VTD_REG_IQT, 8) && !iqa)
@@ -209,7 +209,7 @@ static void snap(struct counters *c)
 	struct vtd_unit *vu = vtd_of(unit);
 	struct vtd_model_stats st;
 
-	vtd_model_get_stats(vu->model, &st);
+	vtd_model_get_stats(unit->model, &st);
 	c->m_desc = st.qi_desc;
 	c->m_waits = st.waits;
 	c->m_inval = st.iotlb_inval;

@@ -86,6 +86,12 @@ struct uiommu_unit {
 	uint32_t slot;	   /* index of its register access in unit_local[] */
 	uint64_t bind_gen; /* unique per unit: a process re-binds when it differs */
 	void *priv;	   /* family driver state (arena) */
+	/* Where its registers are (unit_regs_map maps them in each process). */
+	uint64_t reg_size;   /* desc->reg_size: the firmware's window (0: unknown) */
+	uint64_t reg_window; /* bytes the family asked for (0: none yet) */
+	char reg_path[108];  /* desc->uio_path: UIO device or resource file ("": /dev/mem) */
+	bool force;	     /* desc->force: taken over although in use */
+	void *model;	     /* access == UIOMMU_UNIT_MODEL: the model instance (arena) */
 	/* Domain IDs: bitmap of IDs in use (bit set = used). */
 	uint64_t *did_map;
 	uint32_t did_words;
@@ -251,6 +257,19 @@ static inline struct uiommu_regio *unit_regs(const struct uiommu_unit *u)
 /* Register access that answers all-ones and drops writes: what a unit this
  * process could not bind reads as (its polls then time out cleanly). */
 void unit_regs_set_dead(struct uiommu_regio *r);
+/*
+ * For the family's unit_init: give this process at least @size bytes of
+ * the unit's registers in unit_regs(u) (asking again with a larger size
+ * grows the window).  An MMIO unit's window is mapped by the env layer
+ * from what the description named (/dev/mem at reg_base after the
+ * /proc/iomem check, a UIO device or resource file), at least the
+ * firmware's reg_size; a model unit's is the family's built-in model,
+ * created on the first call.  The core maps the same window in every
+ * process that adopts the state, before the family's unit_adopt.
+ * 0, -EBUSY (claimed by the kernel), -EPERM, -EINVAL, -ENODEV, -ENOMEM,
+ * -EOPNOTSUPP (no model of the family built in).
+ */
+int unit_regs_map(struct uiommu_unit *u, uint64_t size);
 /* Bind/release this process's access to @u's registers (unit.c). */
 int unit_local_bind(struct uiommu_unit *u);
 void unit_local_release(uint32_t slot);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/model.h"
 
 int uiommu_device_add(struct uiommu_unit *unit, const struct uiommu_device_desc *desc,
 		      struct uiommu_device **out)
@@ -444,16 +445,17 @@ out:
 int uiommu_model_dma(struct uiommu_device *d, uint32_t pasid, uint64_t iova, void *buf,
 		     uint64_t len, bool write)
 {
-	const struct uiommu_family_ops *ops;
-	int rc;
+	const struct uiommu_model_ops *m;
+	int rc = -EOPNOTSUPP;
 
 	if (!d || (len && !buf))
 		return -EINVAL;
-	ops = uiommu_family_ops_get(d->unit->family);
-	if (d->unit->access != UIOMMU_UNIT_MODEL || !ops->model_dma)
+	m = uiommu_model_ops_get(d->unit->family);
+	if (d->unit->access != UIOMMU_UNIT_MODEL || !m || !m->dma)
 		return -EOPNOTSUPP;
 	ctx_lock(d->unit->ctx);
-	rc = ops->model_dma(d->unit, d->desc.hw_id, pasid, iova, buf, len, write);
+	if (d->unit->model) /* a unit of a family that never asked for its registers has none */
+		rc = m->dma(d->unit->model, d->desc.hw_id, pasid, iova, buf, len, write);
 	ctx_unlock(d->unit->ctx);
 	return rc;
 }

@@ -268,6 +268,44 @@ uint64_t uenv_now_ns(void);
 /** CPU pause hint for polling loops. */
 void uenv_relax(void);
 
+/* ---- register windows (env_regio.c) ----
+ *
+ * An IOMMU's registers mapped into the process, for every family: the
+ * family asks for a window of N bytes and gets a struct uiommu_regio
+ * (core/regs.h) with base and size filled (no model hooks).  A mapping is
+ * process-local: every process that adopts a state maps its own. */
+struct uiommu_regio;
+/* Where a unit's registers are: @fd >= 0, else @path, else /dev/mem at @base. */
+struct uenv_regsrc {
+	uint64_t base;	    /* physical register base (page aligned) */
+	const char *path;   /* a UIO device (/dev/uioN: its map 0) or a sysfs PCI
+			     * resource file, mapped from offset 0 */
+	int fd;		    /* an open file (a VFIO device fd), or -1 */
+	uint64_t fd_offset; /* where in @fd: the region's offset (page aligned) */
+	/* /dev/mem: names (prefixes) under which the kernel's driver for this
+	 * family claims its units in /proc/iomem ("dmar"; "AMD-Vi",
+	 * "amd_iommu"; "arm-smmu-v3"), NULL-terminated; NULL: no check. */
+	const char *const *claims;
+	const char *what;	/* the family, for messages ("VT-d") */
+	const char *kernel_off; /* what keeps the kernel's driver off ("boot with intel_iommu=off") */
+	bool force;		/* map even when the kernel claims it */
+};
+/** Map @size bytes (rounded up to pages) of @src, read-write (@writable:
+ *  failures are logged) or read-only (quiet), into @r.
+ *  @return 0, -EINVAL (base 0 or not page aligned, bad offset, size 0),
+ *  -EBUSY (/dev/mem: the kernel claims it, !force), -EPERM (not allowed),
+ *  -ENODEV (no such file, or nothing to map there), -errno. */
+int uenv_regio_map(const struct uenv_regsrc *src, uint64_t size, bool writable,
+		   struct uiommu_regio *r);
+/** Undo uenv_regio_map (nothing when @r has no mapping). */
+void uenv_regio_unmap(struct uiommu_regio *r);
+/** The claim of @claims (a prefix) under which /proc/iomem shows a range
+ *  holding @base, or NULL (none, or /proc/iomem unreadable / addresses
+ *  hidden without CAP_SYS_ADMIN). */
+const char *uenv_iomem_claim(uint64_t base, const char *const *claims);
+/** Tests: read @path instead of /proc/iomem (NULL restores). */
+void uenv_regio_set_iomem_path(const char *path);
+
 /* ---- NUMA ---- */
 /** Number of NUMA nodes (1 when libnuma reports none). */
 int uenv_numa_nodes(void);

@@ -3,7 +3,9 @@
 #include <stddef.h>
 
 #include "core/core.h"
+#include "core/model.h"
 #include "hw/family_builtin.h"
+#include "model/model_builtin.h"
 
 /* The built-in families by number (NULL: not built).  The table is
  * generated at configure time with strong references to the ops of every
@@ -17,6 +19,10 @@ static const struct uiommu_family_ops *const builtin[UIOMMU_FAMILY_SLOTS] = BUIL
  * replacement for the core's own tests (a mock family, like iommufd's
  * selftest mock domain). */
 const struct uiommu_family_ops *uiommu_family_tab[UIOMMU_FAMILY_SLOTS] = BUILTIN_FAMILIES;
+
+/* The built-in models by family number (NULL: none built); generated like
+ * the family table (model/model_builtin.h). */
+const struct uiommu_model_ops *const uiommu_model_tab[UIOMMU_MODEL_SLOTS] = UIOMMU_BUILTIN_MODELS;
 
 void uiommu_family_override(enum uiommu_family fam, const struct uiommu_family_ops *ops)
 {

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "uiommu/uiommu.h"
+#include "core/regs.h"
 #include "pgtable/pgtable.h"
 
 struct uiommu_unit;
@@ -63,22 +64,37 @@ struct fam_flush {
 	enum pgt_format fmt;
 };
 
+/* Where a family's registers are and who else may own them: the core maps
+ * a unit's window (unit_regs_map) and peeks with these. */
+struct fam_regs_info {
+	const char *what;	   /* the family for people: "VT-d" */
+	uint64_t size;		   /* the window peek maps (identification registers) */
+	const char *const *claims; /* /proc/iomem names (prefixes) of the kernel's driver
+				    * for such units, NULL-terminated ("dmar") */
+	const char *kernel_off;	   /* how to keep that driver off ("boot with intel_iommu=off") */
+};
+
 struct uiommu_family_ops {
 	const char *name;
 	enum uiommu_family family;
+	struct fam_regs_info regs;
 
-	/* Take over the unit: map registers (unit->access says MMIO or model),
+	/* Take over the unit: ask the core for its register window
+	 * (unit_regs_map: MMIO or the built-in model, the driver cannot tell),
 	 * read capabilities into unit->caps and unit->hw_info, check nobody
 	 * else translates (-EBUSY unless desc->force), allocate root/stream/
 	 * device tables and queues, enable translation with every device
-	 * blocked.  On failure everything is undone. */
+	 * blocked.  On failure everything is undone (the window is the
+	 * core's). */
 	int (*unit_init)(struct uiommu_unit *u, const struct uiommu_unit_desc *desc);
 	/* Translation off, queues off, free everything unit_init allocated. */
 	void (*unit_fini)(struct uiommu_unit *u);
-	/* A new process adopts shared state: re-map registers (process-local),
-	 * check the hardware still points at our tables; do not rewrite them. */
+	/* Optional.  A new process adopts shared state; the core has mapped
+	 * the register window unit_init asked for: check the hardware still
+	 * points at our tables; do not rewrite them. */
 	int (*unit_adopt)(struct uiommu_unit *u);
-	/* Release process-local resources only (register mapping). */
+	/* Optional.  This process leaves the state: release process-local
+	 * resources of the family's own (the core unmaps the window). */
 	void (*unit_leave)(struct uiommu_unit *u);
 	/* The unit's tables in memory were put back to an earlier image (a
 	 * transaction rolled back, or its process died half-way): bring the
@@ -126,14 +142,11 @@ struct uiommu_family_ops {
 	int (*page_response)(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 			     uint32_t grpid, enum uiommu_page_resp code);
 
-	/* Read identification registers without taking the unit over. */
-	int (*peek)(const struct uiommu_unit_desc *desc, struct uiommu_unit_peek *out);
-
-	/* Built-in model units only (NULL otherwise): DMA as the device would,
-	 * through translation.  0, or -EFAULT when the IOMMU blocked the access
-	 * (nothing written; a fault is recorded for poll). */
-	int (*model_dma)(struct uiommu_unit *u, uint32_t hw_id, uint32_t pasid, uint64_t iova,
-			 void *buf, uint64_t len, bool write);
+	/* Decode the identification registers of a unit the core mapped
+	 * read-only (regs.size bytes) without taking it over: out->info,
+	 * out->status, out->in_use, out->text.  -ENODEV when nothing of this
+	 * family answers there. */
+	int (*peek)(const struct uiommu_regio *r, struct uiommu_unit_peek *out);
 };
 
 #define FAM_S1_DID_ALL  UINT32_MAX	   /* cache_invalidate: the whole vIOMMU */

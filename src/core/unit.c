@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Units: one IOMMU instance each, driven by its family's ops. */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/core.h"
+#include "core/model.h"
 
 /* x86 interrupt window: DMA writes here are MSIs, never memory (VT-d 3.15,
  * AMD IOMMU 2.1.4.x: 0xFEE0_0000 - 0xFEEF_FFFF). */
@@ -42,26 +43,117 @@ void unit_local_release(uint32_t slot)
 {
 	struct unit_local *l = &uiommu_unit_local[slot & (UIOMMU_MAX_UNITS - 1)];
 
-	if (l->regs.base)
-		munmap((void *)(uintptr_t)l->regs.base, l->regs.size);
+	uenv_regio_unmap(&l->regs);
 	unit_regs_set_dead(&l->regs);
 	l->bind_gen = 0;
 }
 
-/* Give this process access to @u's registers (the family maps them, or
- * points them at its model).  On failure the unit reads as dead here. */
+/* (local) The unit being added by this process and its description:
+ * unit_regs_map creates the model / checks /proc/iomem only then. */
+static struct uiommu_unit *adding_unit;
+static const struct uiommu_unit_desc *adding_desc;
+
+static int model_window(struct uiommu_unit *u, uint64_t size)
+{
+	const struct uiommu_model_ops *m = uiommu_model_ops_get(u->family);
+	struct uiommu_regio *r = unit_regs(u);
+	uint64_t have;
+	int rc;
+
+	if (!m) {
+		UENV_LOG(CORE, ERR, "no built-in model of family %s in this library",
+			 uiommu_family_ops_get(u->family)->name);
+		return -EOPNOTSUPP;
+	}
+	if (!u->model) {
+		const char *cfg = adding_unit == u ? adding_desc->model_cfg : NULL;
+
+		if (adding_unit != u)
+			return -ENODEV; /* its instance is gone: cannot happen */
+		rc = m->create(cfg, &u->model);
+		if (rc) {
+			UENV_LOG(CORE, ERR, "%s model \"%s\": %s", m->what, cfg ? cfg : "",
+				 strerror(-rc));
+			return rc;
+		}
+	}
+	have = m->reg_size(u->model);
+	if (size > have) {
+		UENV_LOG(CORE, ERR, "%s model: %" PRIu64 " bytes of registers asked, it has %" PRIu64,
+			 m->what, size, have);
+		return -EINVAL;
+	}
+	r->base = NULL;
+	r->size = have;
+	r->model = m->io;
+	r->model_priv = u->model;
+	return 0;
+}
+
+static void model_destroy(struct uiommu_unit *u)
+{
+	const struct uiommu_model_ops *m = uiommu_model_ops_get(u->family);
+
+	if (u->model && m)
+		m->destroy(u->model);
+	u->model = NULL;
+}
+
+int unit_regs_map(struct uiommu_unit *u, uint64_t size)
+{
+	const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
+	struct uiommu_regio *cur = unit_regs(u), r;
+	struct uenv_regsrc src = {
+		.base = u->reg_base,
+		.path = u->reg_path[0] ? u->reg_path : NULL,
+		.fd = -1,
+		.claims = ops->regs.claims,
+		.what = ops->regs.what,
+		.kernel_off = ops->regs.kernel_off,
+		/* Only a take-over asks the kernel: an adopting process maps
+		 * a unit the state already owns. */
+		.force = u->force || adding_unit != u,
+	};
+	int rc;
+
+	if (!size)
+		return -EINVAL;
+	if (u->access == UIOMMU_UNIT_MODEL)
+		rc = model_window(u, size);
+	else if (cur->base && size <= cur->size)
+		rc = 0;
+	else {
+		if (size < u->reg_size)
+			size = u->reg_size;
+		rc = uenv_regio_map(&src, size, true, &r);
+		if (!rc) {
+			uenv_regio_unmap(cur);
+			*cur = r;
+		}
+	}
+	if (!rc && size > u->reg_window)
+		u->reg_window = size;
+	return rc;
+}
+
+/* Give this process access to @u's registers (the window its family asked
+ * for at take-over), then let the family check the hardware.  On failure
+ * the unit reads as dead here. */
 int unit_local_bind(struct uiommu_unit *u)
 {
 	const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
 	struct unit_local *l = &uiommu_unit_local[u->slot & (UIOMMU_MAX_UNITS - 1)];
-	int rc;
+	int rc = 0;
 
 	unit_local_release(u->slot);
-	if (!ops || !ops->unit_adopt)
+	if (!ops)
 		return -EOPNOTSUPP;
-	rc = ops->unit_adopt(u);
+	if (u->reg_window)
+		rc = unit_regs_map(u, u->reg_window);
+	if (!rc && ops->unit_adopt)
+		rc = ops->unit_adopt(u);
 	if (rc) {
-		unit_regs_set_dead(&l->regs);
+		unit_local_release(u->slot);
 		UENV_LOG(CORE, ERR, "unit %u: no access to its registers in this process: %s",
 			 u->obj.id, strerror(-rc));
 		return rc;
@@ -168,14 +260,28 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 	u->reg_base = desc->reg_base;
 	u->segment = desc->segment;
 	u->numa_node = desc->numa_node;
+	u->reg_size = desc->reg_size;
+	u->force = desc->force;
+	if (desc->uio_path) {
+		if (strlen(desc->uio_path) >= sizeof(u->reg_path)) {
+			rc = -ENAMETOOLONG;
+			goto err_free;
+		}
+		strcpy(u->reg_path, desc->uio_path);
+	}
 	rc = unit_slot_alloc(ctx, &u->slot);
 	if (rc)
 		goto err_free;
 	u->bind_gen = ++ctx->bind_next;
 	unit_local_release(u->slot);
+	adding_unit = u;
+	adding_desc = desc;
 	rc = ops->unit_init(u, desc);
+	adding_unit = NULL;
+	adding_desc = NULL;
 	if (rc) {
 		unit_local_release(u->slot);
+		model_destroy(u);
 		goto err_free;
 	}
 	uiommu_unit_local[u->slot].bind_gen = u->bind_gen;
@@ -207,6 +313,7 @@ err_didmap:
 err_fini:
 	ops->unit_fini(u);
 	unit_local_release(u->slot);
+	model_destroy(u);
 err_free:
 	uenv_free(u);
 out_unlock:
@@ -230,6 +337,7 @@ int uiommu_unit_remove(struct uiommu_unit *u)
 	ops = uiommu_family_ops_get(u->family);
 	ops->unit_fini(u);
 	unit_local_release(u->slot);
+	model_destroy(u);
 	uobj_unpublish(ctx, &u->obj);
 	ctx->nr_units--;
 	ctx->units_gen++;
@@ -298,15 +406,28 @@ int uiommu_unit_hw_info(const struct uiommu_unit *u, struct uiommu_hw_info *info
 int uiommu_unit_peek(const struct uiommu_unit_desc *desc, struct uiommu_unit_peek *out)
 {
 	const struct uiommu_family_ops *ops;
+	struct uiommu_regio r;
+	int rc;
 
 	if (!desc || !out)
 		return -EINVAL;
 	if (desc->flags & ~(UIOMMU_UNIT_F_LEGACY | UIOMMU_UNIT_F_NO_QUEUE))
 		return -EOPNOTSUPP;
 	ops = uiommu_family_ops_get(desc->family);
-	if (!ops || !ops->peek)
+	if (!ops || !ops->peek || desc->access != UIOMMU_UNIT_MMIO)
 		return -EOPNOTSUPP;
 	memset(out, 0, sizeof(*out));
 	out->info.family = desc->family;
-	return ops->peek(desc, out);
+	/* Read-only, quiet, no /proc/iomem check: looking is always allowed
+	 * where the mapping is. */
+	rc = uenv_regio_map(&(struct uenv_regsrc){.base = desc->reg_base,
+						  .path = desc->uio_path,
+						  .fd = -1,
+						  .what = ops->regs.what},
+			    ops->regs.size, false, &r);
+	if (rc)
+		return rc;
+	rc = ops->peek(&r, out);
+	uenv_regio_unmap(&r);
+	return rc;
 }

@@ -69,7 +69,7 @@ static int unit_up(struct tenv *t, const char *cfg)
 	if (rc)
 		return rc;
 	t->vu = vtd_of(t->unit);
-	t->m = t->vu->model;
+	t->m = t->unit->model; /* the core keeps the model instance */
 	return 0;
 }
 

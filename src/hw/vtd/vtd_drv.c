@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "hw/vtd/vtd_internal.h"
-#include "model/vtd/vtd_model.h"
 
 /* ------------------------------------------------------------------ */
 /* Small helpers shared by the driver files. */
@@ -58,33 +57,6 @@ void vtd_event_push(struct vtd_unit *vu, const struct uiommu_event *ev)
 	}
 	vu->evq[(vu->evq_head + vu->evq_n) % VTD_EVQ_SIZE] = *ev;
 	vu->evq_n++;
-}
-
-/* ------------------------------------------------------------------ */
-/* Register access binding. */
-
-static int bind_model(struct uiommu_unit *u, struct vtd_unit *vu, const char *cfg)
-{
-	int rc;
-
-	rc = vtd_model_create_str(cfg, &vu->model);
-	if (rc) {
-		VTD_LOG(ERR, "VT-d model \"%s\": %s", cfg ? cfg : "", strerror(-rc));
-		return rc;
-	}
-	vtd_model_regio(vu->model, unit_regs(u));
-	return 0;
-}
-
-static void unbind(struct uiommu_unit *u, struct vtd_unit *vu)
-{
-	if (vu->model) {
-		vtd_model_destroy(vu->model);
-		vu->model = NULL;
-		unit_regs_set_dead(unit_regs(u));
-	} else {
-		vtd_mmio_unmap(u);
-	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -293,10 +265,8 @@ static int vtd_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc *d
 	vu->psi_max_chunks = VTD_PSI_MAX_CHUNKS;
 	vu->force = desc->force;
 
-	if (desc->access == UIOMMU_UNIT_MODEL)
-		rc = bind_model(u, vu, desc->model_cfg);
-	else
-		rc = vtd_mmio_map(u, desc);
+	/* The core maps the window (MMIO or the built-in model). */
+	rc = unit_regs_map(u, VTD_REG_SIZE);
 	if (rc)
 		goto err_free;
 
@@ -307,26 +277,21 @@ static int vtd_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc *d
 		VTD_LOG(ERR, "no VT-d unit at 0x%llx (VER 0x%x CAP 0x%llx)",
 			(unsigned long long)u->reg_base, vu->ver, (unsigned long long)vu->cap);
 		rc = -ENODEV;
-		goto err_unbind;
+		goto err_free;
 	}
 	vu->fro = vtd_cap_fro_off(vu->cap);
 	vu->nfr = vtd_cap_nfr(vu->cap);
 	vu->iro = vtd_ecap_iro_off(vu->ecap);
 	vu->mgaw = vtd_cap_mgaw(vu->cap);
 	vu->sagaw = (uint32_t)FIELD_GET(VTD_CAP_SAGAW, vu->cap);
-	if (!vu->model) {
-		uint64_t need = vu->fro + (uint64_t)vu->nfr * VTD_FRCD_STRIDE;
-
-		if (vu->iro + 16u > need)
-			need = vu->iro + 16u;
-		rc = vtd_mmio_remap(u, need);
-		if (rc)
-			goto err_unbind;
-	}
+	/* Fault recording and IOTLB registers may lie beyond the first page. */
+	rc = unit_regs_map(u, vtd_reg_window(vu));
+	if (rc)
+		goto err_free;
 
 	rc = vtd_takeover_check(vu, desc->force);
 	if (rc)
-		goto err_unbind;
+		goto err_free;
 	save_regs(vu);
 
 	driver_opts(desc, &legacy, &noqi);
@@ -338,7 +303,7 @@ static int vtd_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc *d
 
 	rc = vtd_ctx_init(vu);
 	if (rc)
-		goto err_unbind;
+		goto err_free;
 	rc = vtd_fault_init(vu);
 	if (rc)
 		goto err_ctx;
@@ -382,8 +347,6 @@ err_fault:
 err_ctx:
 	restore_regs(vu);
 	vtd_ctx_fini(vu);
-err_unbind:
-	unbind(u, vu);
 err_free:
 	u->priv = NULL;
 	uenv_free(vu);
@@ -407,58 +370,27 @@ static void vtd_unit_fini(struct uiommu_unit *u)
 	vtd_fault_fini(vu);
 	restore_regs(vu);
 	vtd_ctx_fini(vu);
-	unbind(u, vu);
 	u->priv = NULL;
 	uenv_free(vu);
 }
 
-/* A new process takes over shared state: the registers must still point at
- * our tables and queues; nothing is rewritten. */
+/* A new process takes over shared state (the core mapped the register
+ * window): the registers must still point at our tables and queues;
+ * nothing is rewritten. */
 static int vtd_unit_adopt(struct uiommu_unit *u)
 {
 	struct vtd_unit *vu = vtd_of(u);
-	const struct uiommu_regio *r;
-	uint64_t rta;
-	int rc;
+	const struct uiommu_regio *r = vtd_rio(vu);
+	uint64_t rta = reg_read64(r, VTD_REG_RTADDR);
 
-	if (u->access == UIOMMU_UNIT_MODEL) {
-		/* The model's state is in the arena: re-bind its hooks. */
-		if (!vu->model)
-			return -EOPNOTSUPP;
-		vtd_model_regio(vu->model, unit_regs(u));
-		return 0;
-	}
-	{
-		struct uiommu_unit_desc d = {
-			.family = UIOMMU_FAMILY_VTD,
-			.reg_base = u->reg_base,
-			.uio_path = vu->uio_path[0] ? vu->uio_path : NULL,
-			.force = true, /* our own translation is on */
-		};
-		rc = vtd_mmio_map(u, &d);
-		if (rc)
-			return rc;
-		rc = vtd_mmio_remap(u, vu->fro + (uint64_t)vu->nfr * VTD_FRCD_STRIDE > vu->iro + 16u ?
-					       vu->fro + (uint64_t)vu->nfr * VTD_FRCD_STRIDE :
-					       vu->iro + 16u);
-		if (rc)
-			goto err_unmap;
-	}
-	r = vtd_rio(vu);
-	rta = reg_read64(r, VTD_REG_RTADDR);
 	if ((rta & VTD_RTADDR_RTA) != vu->root_pa ||
 	    !(reg_read32(r, VTD_REG_GSTS) & VTD_GSTS_TES) ||
 	    (vu->qi && (reg_read64(r, VTD_REG_IQA) & VTD_IQA_IQA) != vu->iq.iova)) {
 		VTD_LOG(ERR, "unit %u: hardware no longer uses our tables (RTADDR 0x%llx)",
 			u->obj.id, (unsigned long long)rta);
-		rc = -ESTALE;
-		goto err_unmap;
+		return -ESTALE;
 	}
 	return 0;
-
-err_unmap:
-	vtd_mmio_unmap(u);
-	return rc;
 }
 
 /* The unit's tables were put back to an earlier image: restart the
@@ -487,12 +419,6 @@ static int vtd_unit_recover(struct uiommu_unit *u)
 		rc = vtd_gcmd(vu, VTD_GCMD_TE, true, false);
 	}
 	return rc;
-}
-
-static void vtd_unit_leave(struct uiommu_unit *u)
-{
-	if (u->access != UIOMMU_UNIT_MODEL)
-		vtd_mmio_unmap(u);
 }
 
 /* ------------------------------------------------------------------ */
@@ -567,31 +493,21 @@ static bool vtd_pgt_compatible(struct uiommu_unit *u, const struct pgt_cfg *cfg)
 	}
 }
 
-/* The model's DMA engine, for uiommu_model_dma(). */
-static int vtd_model_dma_op(struct uiommu_unit *u, uint32_t hw_id, uint32_t pasid, uint64_t iova,
-			    void *buf, uint64_t len, bool write)
-{
-	struct vtd_unit *vu = vtd_of(u);
-	unsigned int reason = 0;
-	int rc;
-
-	if (!vu->model)
-		return -EOPNOTSUPP;
-	if (hw_id > UINT16_MAX)
-		return -EINVAL;
-	rc = vtd_model_dma(vu->model, (uint16_t)hw_id,
-			   pasid == UIOMMU_NO_PASID ? VTD_DMA_NO_PASID : pasid, iova, buf, len,
-			   write, 0, &reason);
-	return rc;
-}
+/* The kernel's VT-d driver claims a DRHD's registers as "dmar<N>". */
+static const char *const vtd_claims[] = {"dmar", NULL};
 
 const struct uiommu_family_ops vtd_family_ops = {
 	.name = "vtd",
 	.family = UIOMMU_FAMILY_VTD,
+	.regs = {
+		.what = "VT-d",
+		.size = VTD_REG_SIZE,
+		.claims = vtd_claims,
+		.kernel_off = "boot with intel_iommu=off",
+	},
 	.unit_init = vtd_unit_init,
 	.unit_fini = vtd_unit_fini,
 	.unit_adopt = vtd_unit_adopt,
-	.unit_leave = vtd_unit_leave,
 	.unit_recover = vtd_unit_recover,
 	.pgt_config = vtd_pgt_config,
 	.pgt_compatible = vtd_pgt_compatible,
@@ -603,6 +519,5 @@ const struct uiommu_family_ops vtd_family_ops = {
 	.cache_invalidate = vtd_cache_invalidate,
 	.poll = vtd_poll,
 	.page_response = vtd_page_response,
-	.model_dma = vtd_model_dma_op,
 	.peek = vtd_peek,
 };

@@ -2,16 +2,17 @@
 /*
  * Intel VT-d driver: private state shared by the driver's files.
  *
- *   vtd_drv.c    probe/init/fini/adopt, model binding, capabilities, ops table
- *   vtd_mmio.c   register mapping (/dev/mem, UIO or resource file)
+ *   vtd_drv.c    probe/init/fini/adopt, capabilities, ops table
+ *   vtd_peek.c   identification registers read-only (peek), their decoding
  *   vtd_ctx.c    root/context tables, PASID directories/tables, attach
  *   vtd_qi.c     invalidation: queued (descriptors + wait) and registers
  *   vtd_fault.c  fault recording registers, page request queue, events
  *
  * All of struct vtd_unit / vtd_dev / vtd_tag lives in the arena (shared
- * state); members marked (local) are process-local and re-bound by
- * unit_adopt.  Every function here runs under the context lock (see
- * core/family.h): no lock of its own.
+ * state) and holds nothing process-local: the register window is the
+ * core's (unit_regs(), mapped by unit_regs_map in every process; MMIO or
+ * the built-in model, the driver cannot tell).  Every function here runs
+ * under the context lock (see core/family.h): no lock of its own.
  */
 #ifndef UIOMMU_VTD_INTERNAL_H
 #define UIOMMU_VTD_INTERNAL_H
@@ -48,7 +49,6 @@ enum vtd_tag_kind {
 };
 
 struct vtd_dev;
-struct vtd_model;
 
 /* One RID/PASID translation installed on the unit (Linux "cache tag"):
  * tells a flush of a DID which PASIDs and device-TLBs hold its entries. */
@@ -173,11 +173,6 @@ struct vtd_unit {
 	uint32_t evq_n;
 	uint64_t evq_lost;
 
-	/* Model instance (arena; NULL for MMIO units). */
-	struct vtd_model *model;
-	/* MMIO through a UIO/resource file instead of /dev/mem ("" if none). */
-	char uio_path[108];
-
 	/* Tunables. */
 	uint64_t timeout_ns;
 	uint32_t psi_max_chunks;
@@ -195,6 +190,17 @@ static inline const struct uiommu_regio *vtd_rio(const struct vtd_unit *vu)
 	return unit_regs(vu->u);
 }
 
+/* The register window the driver uses: the first page, and the fault
+ * recording and IOTLB registers (CAP.FRO / ECAP.IRO may put them beyond). */
+static inline uint64_t vtd_reg_window(const struct vtd_unit *vu)
+{
+	uint64_t need = vu->fro + (uint64_t)vu->nfr * VTD_FRCD_STRIDE;
+
+	if (vu->iro + 16u > need)
+		need = vu->iro + 16u;
+	return need > VTD_REG_SIZE ? need : VTD_REG_SIZE;
+}
+
 /* ---- vtd_drv.c ---- */
 int vtd_gcmd(struct vtd_unit *vu, uint32_t bit, bool set, bool oneshot);
 void vtd_clflush(struct vtd_unit *vu, const void *va, size_t len);
@@ -204,13 +210,7 @@ void vtd_event_push(struct vtd_unit *vu, const struct uiommu_event *ev);
 int vtd_takeover_check(struct vtd_unit *vu, bool force);
 
 /* ---- vtd_peek.c ---- */
-int vtd_peek(const struct uiommu_unit_desc *desc, struct uiommu_unit_peek *out);
-
-/* ---- vtd_mmio.c ---- */
-int vtd_mmio_map(struct uiommu_unit *u, const struct uiommu_unit_desc *desc);
-int vtd_mmio_remap(struct uiommu_unit *u, uint64_t size);
-void vtd_mmio_unmap(struct uiommu_unit *u);
-bool vtd_mmio_kernel_owned(uint64_t base);
+int vtd_peek(const struct uiommu_regio *r, struct uiommu_unit_peek *out);
 
 /* ---- vtd_qi.c ---- */
 /* A batch of invalidations: gathered, then submitted with one wait. */

@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Read a DRHD's identification registers read-only, without taking the
- * unit over: what `uiommuctl probe` shows of a live machine.
+ * A DRHD's identification registers, read through the read-only window
+ * the core mapped, without taking the unit over: what `uiommuctl probe`
+ * shows of a live machine.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "hw/vtd/vtd_internal.h"
 
@@ -42,33 +40,13 @@ static void describe(uint64_t cap, uint64_t ecap, char *t, size_t len)
 		snprintf(t + n, len - n, ", caching-mode");
 }
 
-int vtd_peek(const struct uiommu_unit_desc *desc, struct uiommu_unit_peek *out)
+int vtd_peek(const struct uiommu_regio *r, struct uiommu_unit_peek *out)
 {
-	const char *path = desc->uio_path ? desc->uio_path : "/dev/mem";
-	off_t off = desc->uio_path ? 0 : (off_t)desc->reg_base;
-	struct uiommu_regio r = {0};
-	void *p;
-	int fd;
-
-	if (desc->access != UIOMMU_UNIT_MMIO)
-		return -EOPNOTSUPP;
-	if (!desc->uio_path && (!desc->reg_base || (desc->reg_base & 0xfff)))
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_SYNC | O_CLOEXEC);
-	if (fd < 0)
-		return errno == EACCES || errno == EPERM ? -EPERM : -ENODEV;
-	p = mmap(NULL, VTD_REG_SIZE, PROT_READ, MAP_SHARED, fd, off);
-	close(fd);
-	if (p == MAP_FAILED)
-		return errno == EACCES || errno == EPERM ? -EPERM : -ENODEV;
-	r.base = p;
-	r.size = VTD_REG_SIZE;
 	out->info.family = UIOMMU_FAMILY_VTD;
-	out->info.u.vtd.ver = reg_read32(&r, VTD_REG_VER);
-	out->info.u.vtd.cap = reg_read64(&r, VTD_REG_CAP);
-	out->info.u.vtd.ecap = reg_read64(&r, VTD_REG_ECAP);
-	out->status = reg_read32(&r, VTD_REG_GSTS);
-	munmap(p, VTD_REG_SIZE);
+	out->info.u.vtd.ver = reg_read32(r, VTD_REG_VER);
+	out->info.u.vtd.cap = reg_read64(r, VTD_REG_CAP);
+	out->info.u.vtd.ecap = reg_read64(r, VTD_REG_ECAP);
+	out->status = reg_read32(r, VTD_REG_GSTS);
 	/* All ones: nothing answers at that address. */
 	if (out->info.u.vtd.ver == UINT32_MAX && out->info.u.vtd.cap == UINT64_MAX)
 		return -ENODEV;

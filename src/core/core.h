@@ -92,6 +92,7 @@ struct uiommu_unit {
 	char reg_path[108];  /* desc->uio_path: UIO device or resource file ("": /dev/mem) */
 	bool force;	     /* desc->force: taken over although in use */
 	void *model;	     /* access == UIOMMU_UNIT_MODEL: the model instance (arena) */
+	struct unit_evring *evring; /* events from the driver itself, for uiommu_poll */
 	/* Domain IDs: bitmap of IDs in use (bit set = used). */
 	uint64_t *did_map;
 	uint32_t did_words;
@@ -243,6 +244,34 @@ static inline int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g)
 	hwpt_gather_done(h, g);
 	return rc;
 }
+
+/* ---- the unit's event ring ----
+ *
+ * Events a driver produces itself, outside the hardware's own fault /
+ * event / page-request queues (which its poll hook reads): queue errors it
+ * recovered from, time-outs.  One ring per unit, in the arena, living and
+ * dying with the unit; uiommu_poll hands its events out first (in the
+ * order pushed), then a UIOMMU_EV_OVERFLOW event counting what was pushed
+ * while it was full, then the family's poll.  The ring keeps each event's
+ * text itself (a pointer to a string is process-local): the process that
+ * polls gets its own copy in reason_text. */
+#define UNIT_EVRING_SIZE 64u
+#define UNIT_EV_TEXT	 64u
+struct unit_ev {
+	struct uiommu_event ev; /* reason_text NULL */
+	char text[UNIT_EV_TEXT];
+};
+struct unit_evring {
+	uint32_t head; /* oldest */
+	uint32_t n;
+	uint64_t lost; /* pushed while full, not yet reported */
+	struct unit_ev e[UNIT_EVRING_SIZE];
+};
+/* Queue @ev (its reason_text copied, at most UNIT_EV_TEXT - 1 bytes) for
+ * uiommu_poll; counted as lost when the ring is full.  Context lock held. */
+void unit_event_push(struct uiommu_unit *u, const struct uiommu_event *ev);
+/* uiommu_poll: up to @max of the ring's events, then the overflow event. */
+uint16_t unit_events_drain(struct uiommu_unit *u, struct uiommu_event *ev, uint16_t max);
 
 /* ---- process-local register access, per unit slot ---- */
 struct unit_local {

@@ -508,11 +508,10 @@ uint16_t uiommu_poll(struct uiommu_ctx *ctx, struct uiommu_event *ev, uint16_t m
 	for (o = uobj_next(ctx, UOBJ_UNIT, NULL); o && n < max; o = uobj_next(ctx, UOBJ_UNIT, o)) {
 		struct uiommu_unit *u = (struct uiommu_unit *)o;
 		const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
-		uint16_t got;
+		uint16_t got = unit_events_drain(u, ev + n, (uint16_t)(max - n));
 
-		if (!ops || !ops->poll)
-			continue;
-		got = ops->poll(u, ev + n, (uint16_t)(max - n));
+		if (ops && ops->poll && n + got < max)
+			got = (uint16_t)(got + ops->poll(u, ev + n + got, (uint16_t)(max - n - got)));
 		for (uint16_t i = n; i < n + got; i++) {
 			ev[i].unit_id = u->obj.id;
 			if (!ev[i].segment)

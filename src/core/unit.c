@@ -2,6 +2,7 @@
 /* Units: one IOMMU instance each, driven by its family's ops. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -162,6 +163,77 @@ int unit_local_bind(struct uiommu_unit *u)
 	return 0;
 }
 
+/* ----------------------------------------------------------- event ring */
+
+void unit_event_push(struct uiommu_unit *u, const struct uiommu_event *ev)
+{
+	struct unit_evring *q = u->evring;
+	struct unit_ev *e;
+
+	if (!q)
+		return;
+	if (q->n == UNIT_EVRING_SIZE) {
+		q->lost++;
+		return;
+	}
+	e = &q->e[(q->head + q->n) % UNIT_EVRING_SIZE];
+	e->ev = *ev;
+	e->ev.reason_text = NULL;
+	e->text[0] = '\0';
+	if (ev->reason_text)
+		snprintf(e->text, sizeof(e->text), "%s", ev->reason_text);
+	q->n++;
+}
+
+/* (local) The texts of ring events, one copy per distinct text in this
+ * process: reason_text stays valid for as long as the caller likes. */
+#define EV_TEXTS_MAX 64u
+static char ev_texts[EV_TEXTS_MAX][UNIT_EV_TEXT];
+static unsigned int ev_ntexts;
+
+static const char *ev_text(const char *s)
+{
+	if (!s[0])
+		return NULL;
+	for (unsigned int i = 0; i < ev_ntexts; i++)
+		if (!strcmp(ev_texts[i], s))
+			return ev_texts[i];
+	if (ev_ntexts == EV_TEXTS_MAX)
+		return "(driver event: its text is not kept)";
+	memcpy(ev_texts[ev_ntexts], s, UNIT_EV_TEXT);
+	return ev_texts[ev_ntexts++];
+}
+
+uint16_t unit_events_drain(struct uiommu_unit *u, struct uiommu_event *ev, uint16_t max)
+{
+	struct unit_evring *q = u->evring;
+	uint16_t n = 0;
+
+	if (!q)
+		return 0;
+	while (q->n && n < max) {
+		struct unit_ev *e = &q->e[q->head];
+
+		ev[n] = e->ev;
+		ev[n].reason_text = ev_text(e->text);
+		n++;
+		q->head = (q->head + 1) % UNIT_EVRING_SIZE;
+		q->n--;
+	}
+	if (q->lost && n < max) {
+		struct uiommu_event *o = &ev[n++];
+
+		memset(o, 0, sizeof(*o));
+		o->type = UIOMMU_EV_OVERFLOW;
+		o->unit_id = u->obj.id;
+		o->pasid = UIOMMU_NO_PASID;
+		o->count = q->lost;
+		o->reason_text = "driver event queue overflow";
+		q->lost = 0;
+	}
+	return n;
+}
+
 /* A slot no live unit uses. */
 static int unit_slot_alloc(struct uiommu_ctx *ctx, uint32_t *slot)
 {
@@ -269,6 +341,11 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 		}
 		strcpy(u->reg_path, desc->uio_path);
 	}
+	u->evring = uenv_zalloc(sizeof(*u->evring));
+	if (!u->evring) {
+		rc = -ENOMEM;
+		goto err_free;
+	}
 	rc = unit_slot_alloc(ctx, &u->slot);
 	if (rc)
 		goto err_free;
@@ -315,6 +392,7 @@ err_fini:
 	unit_local_release(u->slot);
 	model_destroy(u);
 err_free:
+	uenv_free(u->evring);
 	uenv_free(u);
 out_unlock:
 	ctx_unlock(ctx);
@@ -344,6 +422,7 @@ int uiommu_unit_remove(struct uiommu_unit *u)
 	uiommu_local_units_gen = ctx->units_gen;
 	uenv_free(u->resv);
 	uenv_free(u->did_map);
+	uenv_free(u->evring);
 	uenv_free(u);
 	ctx_unlock(ctx);
 	return 0;

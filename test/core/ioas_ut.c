@@ -7,6 +7,7 @@
  * nothing.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -742,6 +743,57 @@ static void test_poll(void)
 	CU_ASSERT(uiommu_poll(ctx, ev, 4) == 0);
 }
 
+/* The unit's event ring (core): driver events first, in order, with their
+ * texts; then one overflow event counting what did not fit; then the
+ * family's own poll. */
+static void test_event_ring(void)
+{
+	static struct uiommu_event ev[UNIT_EVRING_SIZE + 8];
+	const char *text0;
+	uint16_t n;
+
+	for (uint32_t i = 0; i < UNIT_EVRING_SIZE + 5; i++) {
+		char t[UNIT_EV_TEXT + 16];
+		struct uiommu_event e = {
+			.type = UIOMMU_EV_QUEUE_ERROR,
+			.reason = i,
+			.reason_text = t,
+		};
+
+		/* Longer than the ring keeps: cut to UNIT_EV_TEXT - 1 bytes. */
+		snprintf(t, sizeof(t), "queue error %02u %s", i % 2,
+			 "................................................................");
+		unit_event_push(unit, &e);
+	}
+	mock_of(unit)->pending_events = 2;
+	n = uiommu_poll(ctx, ev, UNIT_EVRING_SIZE + 8);
+	CU_ASSERT_EQUAL_FATAL(n, UNIT_EVRING_SIZE + 1 + 2);
+	for (uint32_t i = 0; i < UNIT_EVRING_SIZE; i++) {
+		CU_ASSERT(ev[i].type == UIOMMU_EV_QUEUE_ERROR && ev[i].reason == i);
+		CU_ASSERT(ev[i].unit_id == uiommu_unit_id(unit) && ev[i].dev_id == 0);
+		CU_ASSERT(ev[i].reason_text && strlen(ev[i].reason_text) == UNIT_EV_TEXT - 1 &&
+			  !strncmp(ev[i].reason_text, i % 2 ? "queue error 01" : "queue error 00", 14));
+	}
+	/* One copy per distinct text in the process. */
+	CU_ASSERT_PTR_EQUAL(ev[0].reason_text, ev[2].reason_text);
+	text0 = ev[0].reason_text;
+	CU_ASSERT(ev[UNIT_EVRING_SIZE].type == UIOMMU_EV_OVERFLOW);
+	CU_ASSERT_EQUAL(ev[UNIT_EVRING_SIZE].count, 5);
+	CU_ASSERT(ev[UNIT_EVRING_SIZE + 1].type == UIOMMU_EV_FAULT);
+	CU_ASSERT_EQUAL(uiommu_poll(ctx, ev, 8), 0);
+	/* Room again; a bounded poll takes what fits and leaves the rest. */
+	for (uint32_t i = 0; i < 3; i++) {
+		struct uiommu_event e = {.type = UIOMMU_EV_QUEUE_ERROR, .reason = 100 + i};
+
+		unit_event_push(unit, &e);
+	}
+	CU_ASSERT_EQUAL(uiommu_poll(ctx, ev, 2), 2);
+	CU_ASSERT(ev[0].reason == 100 && ev[1].reason == 101 && ev[0].reason_text == NULL);
+	CU_ASSERT_EQUAL(uiommu_poll(ctx, ev, 8), 1);
+	CU_ASSERT(ev[0].reason == 102);
+	CU_ASSERT(!strncmp(text0, "queue error 00", 14)); /* still valid */
+}
+
 static void test_scale(void)
 {
 	struct uiommu_ioas *ioas;
@@ -789,6 +841,7 @@ static const struct ut_test ioas_tests[] = {
 	{"replace_errnos", test_replace_errnos},
 	{"identity", test_identity},
 	{"poll", test_poll},
+	{"event_ring", test_event_ring},
 	{"scale_1M_areas", test_scale},
 	{NULL, NULL},
 };

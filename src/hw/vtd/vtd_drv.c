@@ -49,16 +49,6 @@ void vtd_clflush(struct vtd_unit *vu, const void *va, size_t len)
 	vu->stats.clflush_lines += cache_wb_range(va, len);
 }
 
-void vtd_event_push(struct vtd_unit *vu, const struct uiommu_event *ev)
-{
-	if (vu->evq_n == VTD_EVQ_SIZE) {
-		vu->evq_lost++;
-		return;
-	}
-	vu->evq[(vu->evq_head + vu->evq_n) % VTD_EVQ_SIZE] = *ev;
-	vu->evq_n++;
-}
-
 /* ------------------------------------------------------------------ */
 /* Capabilities. */
 

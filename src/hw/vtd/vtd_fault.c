@@ -202,26 +202,11 @@ static uint16_t poll_prq(struct vtd_unit *vu, struct uiommu_event *ev, uint16_t 
 uint16_t vtd_poll(struct uiommu_unit *u, struct uiommu_event *ev, uint16_t max)
 {
 	struct vtd_unit *vu = vtd_of(u);
-	uint16_t n = 0;
+	uint16_t n;
 
-	while (vu->evq_n && n < max) {
-		ev[n++] = vu->evq[vu->evq_head];
-		vu->evq_head = (vu->evq_head + 1) % VTD_EVQ_SIZE;
-		vu->evq_n--;
-	}
-	if (vu->evq_lost && n < max) {
-		struct uiommu_event *o = &ev[n++];
-
-		memset(o, 0, sizeof(*o));
-		o->type = UIOMMU_EV_OVERFLOW;
-		o->unit_id = u->obj.id;
-		o->pasid = UIOMMU_NO_PASID;
-		o->count = vu->evq_lost;
-		o->reason_text = "driver event queue overflow";
-		vu->evq_lost = 0;
-	}
-	if (n < max)
-		n += poll_faults(vu, ev + n, (uint16_t)(max - n));
+	/* Queue errors went to the core's event ring (unit_event_push):
+	 * uiommu_poll handed them out before calling here. */
+	n = poll_faults(vu, ev, max);
 	if (vu->prq && n < max)
 		n += poll_prq(vu, ev + n, (uint16_t)(max - n));
 	return n;

@@ -37,7 +37,6 @@
 #define VTD_PSI_MAX_CHUNKS 16u  /* more page-selective chunks: domain flush */
 #define VTD_IQ_ORDER 0u         /* IQA.QS: 2^QS 4 KiB pages */
 #define VTD_PRQ_ORDER 0u        /* PQA.PQS: 2^PQS 4 KiB pages */
-#define VTD_EVQ_SIZE 64u        /* software events (queue errors) awaiting poll */
 #define VTD_INV_BATCH 32u       /* descriptors gathered before a submit */
 
 /* Kind of translation behind a tag (what a flush of its DID must emit). */
@@ -167,12 +166,6 @@ struct vtd_unit {
 		uint64_t pqa;
 	} saved;
 
-	/* Software events waiting for poll (queue errors). */
-	struct uiommu_event evq[VTD_EVQ_SIZE];
-	uint32_t evq_head;
-	uint32_t evq_n;
-	uint64_t evq_lost;
-
 	/* Tunables. */
 	uint64_t timeout_ns;
 	uint32_t psi_max_chunks;
@@ -204,7 +197,6 @@ static inline uint64_t vtd_reg_window(const struct vtd_unit *vu)
 /* ---- vtd_drv.c ---- */
 int vtd_gcmd(struct vtd_unit *vu, uint32_t bit, bool set, bool oneshot);
 void vtd_clflush(struct vtd_unit *vu, const void *va, size_t len);
-void vtd_event_push(struct vtd_unit *vu, const struct uiommu_event *ev);
 /* -EBUSY when someone else translates (GSTS.TES/QIES/IRES) unless @force;
  * with @force, translation and QI are turned off. */
 int vtd_takeover_check(struct vtd_unit *vu, bool force);

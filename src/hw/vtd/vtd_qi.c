@@ -277,7 +277,7 @@ static void queue_error_event(struct vtd_unit *vu, uint32_t reason, const char *
 		.reason_text = text,
 	};
 
-	vtd_event_push(vu, &ev);
+	unit_event_push(vu->u, &ev); /* the core's ring: uiommu_poll hands it out */
 }
 
 /* IQE: replace the descriptor at IQH by a no-op wait and resume. */

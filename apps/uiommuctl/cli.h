@@ -55,16 +55,11 @@ json_t *fw_json_items(const struct uiommu_fw_topo *t);
 json_t *fw_json_unit(const struct uiommu_fw_topo *t, size_t i);
 json_t *fw_json_diags(const struct uiommu_fw_topo *t);
 
-/*
- * Register decoders, one per family (enum uiommu_family), filled in
- * by the hardware drivers.  Called by `probe` on the live machine for units
- * with a usable base: map the registers, add what they say to @obj, return 0;
- * or return -errno (e.g. -EACCES, -ENODEV) when they cannot be mapped.
- * NULL: no decoder yet (probe says "registers: not decoded").
- */
-typedef int (*cli_unit_regs_fn)(const struct uiommu_fw_unit *u, json_t *obj);
-extern cli_unit_regs_fn cli_unit_regs[4];
-/* The decoder built on uiommu_unit_peek() (regs_peek.c). */
+/* `probe` on the live machine, for a unit with a usable base: map its
+ * registers read-only through uiommu_unit_peek, add what its family's
+ * driver decodes to @obj (uiommu_unit_peek_decode), return 0; or -errno
+ * (-EOPNOTSUPP: no decoder for the family, -EACCES, -ENODEV, ...).
+ * (regs_peek.c) */
 int cli_regs_peek(const struct uiommu_fw_unit *u, json_t *obj);
 
 /* Commands. */

@@ -16,15 +16,11 @@
 #include "cli.h"
 #include "core/env_pci.h"
 
-/* VT-d registers through the library's peek; the other families when their
- * drivers have one. */
-cli_unit_regs_fn cli_unit_regs[4] = {[UIOMMU_FAMILY_VTD] = cli_regs_peek};
-
-/* Registers: only on the live machine and through the drivers' decoders. */
+/* Registers: only on the live machine and through the drivers' decoders
+ * (uiommu_unit_peek: -EOPNOTSUPP when the family's driver has none). */
 static json_t *unit_regs(const struct uiommu_fw_unit *u, bool live)
 {
 	json_t *o = json_object();
-	cli_unit_regs_fn fn = (unsigned)u->family < 4 ? cli_unit_regs[u->family] : NULL;
 	int ret;
 
 	if (!live) {
@@ -35,11 +31,11 @@ static json_t *unit_regs(const struct uiommu_fw_unit *u, bool live)
 		json_object_set_new(o, "status", json_string("not mapped (bad base)"));
 		return o;
 	}
-	if (!fn) {
+	ret = cli_regs_peek(u, o);
+	if (ret == -EOPNOTSUPP) {
 		json_object_set_new(o, "status", json_string("not decoded (no decoder)"));
 		return o;
 	}
-	ret = fn(u, o);
 	json_object_set_new(o, "status", json_string(ret ? strerror(-ret) : "ok"));
 	return o;
 }

@@ -3,11 +3,12 @@
  * uiommuctl unit list|show|add.
  *
  * `unit show` decodes the capability registers from the unit's raw hardware
- * information (uiommu_unit_hw_info) with the family's register facts (for
- * VT-d: src/hw/vtd/vtd_regs.h, facts only).  `unit add` on hardware takes
+ * information (uiommu_unit_hw_info) through the family driver's decoder
+ * (uiommu_hw_info_decode): no register fact lives here.  `unit add` on hardware takes
  * over a unit the firmware probe found: it needs root, hugepages for the
  * state and an IOMMU the kernel left alone.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -15,62 +16,83 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "hw/vtd/vtd_regs.h"
 
-struct reg_field {
-	const char *name;
-	uint64_t mask;
-	int plus; /* value shown as FIELD + plus (width-1 style fields) */
-};
+/* A register's value as shown: the family's text, else hex. */
+static void reg_value_text(const struct uiommu_reg_view *r, char *buf, size_t len)
+{
+	if (r->text)
+		snprintf(buf, len, "%s", r->text);
+	else
+		snprintf(buf, len, "0x%0*" PRIx64, (int)r->hex_digits, r->value);
+}
 
-static const struct reg_field vtd_cap_fields[] = {
-	{"ND", VTD_CAP_ND, 0},	       {"AFL", VTD_CAP_AFL, 0},	    {"RWBF", VTD_CAP_RWBF, 0},
-	{"PLMR", VTD_CAP_PLMR, 0},     {"PHMR", VTD_CAP_PHMR, 0},   {"CM", VTD_CAP_CM, 0},
-	{"SAGAW", VTD_CAP_SAGAW, 0},   {"MGAW", VTD_CAP_MGAW, 1},   {"ZLR", VTD_CAP_ZLR, 0},
-	{"FRO", VTD_CAP_FRO, 0},       {"SLLPS", VTD_CAP_SLLPS, 0}, {"PSI", VTD_CAP_PSI, 0},
-	{"NFR", VTD_CAP_NFR, 1},       {"MAMV", VTD_CAP_MAMV, 0},   {"DWD", VTD_CAP_DWD, 0},
-	{"DRD", VTD_CAP_DRD, 0},       {"FL1GP", VTD_CAP_FL1GP, 0}, {"PI", VTD_CAP_PI, 0},
-	{"FL5LP", VTD_CAP_FL5LP, 0},   {"ECMDS", VTD_CAP_ECMDS, 0}, {"ESIRTPS", VTD_CAP_ESIRTPS, 0},
-	{"ESRTPS", VTD_CAP_ESRTPS, 0},
-};
-
-static const struct reg_field vtd_ecap_fields[] = {
-	{"C", VTD_ECAP_C, 0},	    {"QI", VTD_ECAP_QI, 0},	  {"DT", VTD_ECAP_DT, 0},
-	{"IR", VTD_ECAP_IR, 0},	    {"EIM", VTD_ECAP_EIM, 0},	  {"PT", VTD_ECAP_PT, 0},
-	{"SC", VTD_ECAP_SC, 0},	    {"IRO", VTD_ECAP_IRO, 0},	  {"MHMV", VTD_ECAP_MHMV, 0},
-	{"MTS", VTD_ECAP_MTS, 0},   {"NEST", VTD_ECAP_NEST, 0},	  {"PRS", VTD_ECAP_PRS, 0},
-	{"ERS", VTD_ECAP_ERS, 0},   {"SRS", VTD_ECAP_SRS, 0},	  {"NWFS", VTD_ECAP_NWFS, 0},
-	{"EAFS", VTD_ECAP_EAFS, 0}, {"PSS", VTD_ECAP_PSS, 1},	  {"PASID", VTD_ECAP_PASID, 0},
-	{"DIT", VTD_ECAP_DIT, 0},   {"PDS", VTD_ECAP_PDS, 0},	  {"SMTS", VTD_ECAP_SMTS, 0},
-	{"VCS", VTD_ECAP_VCS, 0},   {"SLADS", VTD_ECAP_SLADS, 0}, {"SLTS", VTD_ECAP_SLTS, 0},
-	{"FLTS", VTD_ECAP_FLTS, 0}, {"SMPWC", VTD_ECAP_SMPWC, 0}, {"RPS", VTD_ECAP_RPS, 0},
-	{"PMS", VTD_ECAP_PMS, 0},   {"ADMS", VTD_ECAP_ADMS, 0},	  {"RPRIVS", VTD_ECAP_RPRIVS, 0},
-};
-
-/* Decode @reg: single-bit fields that are set by name, wider ones NAME=value. */
-static json_t *decode_reg(uint64_t reg, const struct reg_field *f, size_t n, char *txt, size_t len)
+/* A register's fields: JSON (flags as booleans, the others as numbers) and
+ * text (flags that are set by name, the others NAME=value). */
+static json_t *reg_fields(const struct uiommu_reg_view *r, char *txt, size_t len)
 {
 	json_t *o = json_object();
 	size_t off = 0;
 
 	txt[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v = FIELD_GET(f[i].mask, reg);
-		bool bit = FIELD_MAX(f[i].mask) == 1;
+	for (uint32_t i = 0; i < r->nr_fields; i++) {
+		const struct uiommu_reg_field *f = &r->fields[i];
 
-		if (bit) {
-			json_object_set_new(o, f[i].name, json_boolean(v));
-			if (v && off < len)
-				off += (size_t)snprintf(txt + off, len - off, " %s", f[i].name);
+		if (f->flag) {
+			json_object_set_new(o, f->name, json_boolean(f->value));
+			if (f->value && off < len)
+				off += (size_t)snprintf(txt + off, len - off, " %s", f->name);
 		} else {
-			v += (uint64_t)f[i].plus;
-			json_object_set_new(o, f[i].name, json_integer((json_int_t)v));
+			json_object_set_new(o, f->name, json_integer((json_int_t)f->value));
 			if (off < len)
 				off += (size_t)snprintf(txt + off, len - off, " %s=%#" PRIx64,
-							f[i].name, v);
+							f->name, f->value);
 		}
 	}
 	return o;
+}
+
+/* uiommu_hw_info_decode for unit_json: registers (full form) and the
+ * family's own capabilities, after the generic ones. */
+struct unit_regs_json {
+	json_t *regs; /* NULL: not wanted */
+	json_t *caps;
+};
+
+static void unit_regs_json_cb(void *arg, const struct uiommu_reg_view *r)
+{
+	struct unit_regs_json *j = arg;
+	char txt[512], key[32];
+	size_t i;
+
+	if (r->kind == UIOMMU_REG_FEATURE) {
+		json_object_set_new(j->caps, r->name, json_boolean(r->value != 0));
+		return;
+	}
+	if (r->kind != UIOMMU_REG_ID || !j->regs)
+		return;
+	reg_value_text(r, txt, sizeof(txt));
+	json_object_set_new(j->regs, r->name, json_string(txt));
+	if (!r->nr_fields)
+		return;
+	for (i = 0; r->name[i] && i + 1 < sizeof(key); i++)
+		key[i] = (char)tolower((unsigned char)r->name[i]);
+	key[i] = '\0';
+	json_object_set_new(j->regs, key, reg_fields(r, txt, sizeof(txt)));
+}
+
+/* uiommu_hw_info_decode for unit_print: "  CAP  0x...: FIELDS". */
+static void unit_regs_print_cb(void *arg, const struct uiommu_reg_view *r)
+{
+	char val[64], txt[512];
+
+	(void)arg;
+	if (r->kind != UIOMMU_REG_ID)
+		return;
+	reg_value_text(r, val, sizeof(val));
+	txt[0] = '\0';
+	if (r->nr_fields)
+		json_decref(reg_fields(r, txt, sizeof(txt)));
+	printf("  %-4s %s%s%s\n", r->name, val, r->nr_fields ? ":" : "", txt);
 }
 
 static void pgsizes_text(uint64_t bm, char *buf, size_t len)
@@ -130,32 +152,23 @@ static json_t *unit_json(struct uiommu_ctx *ctx, void *obj, bool full)
 	CAPB(page_requests);
 	CAPB(pass_through);
 	CAPB(ats);
-	CAPB(scalable);
 #undef CAPB
+	/* The family's registers (full form) and its own capabilities (VT-d:
+	 * scalable), through its driver's decoder. */
+	struct uiommu_hw_info hi;
+	struct unit_regs_json rj = {.regs = full ? json_object() : NULL, .caps = caps};
+	int drc = uiommu_unit_hw_info(u, &hi);
+
+	if (!drc)
+		drc = uiommu_hw_info_decode(&hi, unit_regs_json_cb, &rj);
 	json_object_set_new(o, "caps", caps);
 	if (!full)
 		return o;
-
-	struct uiommu_hw_info hi;
-	json_t *regs = json_object();
-
-	if (uiommu_unit_hw_info(u, &hi) == 0 && hi.family == UIOMMU_FAMILY_VTD) {
-		snprintf(txt, sizeof(txt), "%u.%u", (hi.u.vtd.ver >> 4) & 0xf, hi.u.vtd.ver & 0xf);
-		json_object_set_new(regs, "VER", json_string(txt));
-		snprintf(txt, sizeof(txt), "0x%016" PRIx64, hi.u.vtd.cap);
-		json_object_set_new(regs, "CAP", json_string(txt));
-		json_object_set_new(regs, "cap",
-				    decode_reg(hi.u.vtd.cap, vtd_cap_fields,
-					       ARRAY_SIZE(vtd_cap_fields), txt, sizeof(txt)));
-		snprintf(txt, sizeof(txt), "0x%016" PRIx64, hi.u.vtd.ecap);
-		json_object_set_new(regs, "ECAP", json_string(txt));
-		json_object_set_new(regs, "ecap",
-				    decode_reg(hi.u.vtd.ecap, vtd_ecap_fields,
-					       ARRAY_SIZE(vtd_ecap_fields), txt, sizeof(txt)));
-	} else {
-		json_object_set_new(regs, "status", json_string("not decoded for this family"));
+	if (drc) {
+		json_object_clear(rj.regs);
+		json_object_set_new(rj.regs, "status", json_string("not decoded for this family"));
 	}
-	json_object_set_new(o, "registers", regs);
+	json_object_set_new(o, "registers", rj.regs);
 
 	struct uiommu_resv_region r[16];
 	uint32_t nr = uiommu_unit_resv_regions(u, r, 16);
@@ -208,17 +221,9 @@ static void unit_print(struct uiommu_ctx *ctx, void *obj, json_t *o)
 	printf("\n");
 	if (ra) {
 		struct uiommu_hw_info hi;
-		char txt[512];
 
-		if (uiommu_unit_hw_info(u, &hi) == 0 && hi.family == UIOMMU_FAMILY_VTD) {
-			printf("  VER  %u.%u\n", (hi.u.vtd.ver >> 4) & 0xf, hi.u.vtd.ver & 0xf);
-			json_decref(decode_reg(hi.u.vtd.cap, vtd_cap_fields,
-					       ARRAY_SIZE(vtd_cap_fields), txt, sizeof(txt)));
-			printf("  CAP  0x%016" PRIx64 ":%s\n", hi.u.vtd.cap, txt);
-			json_decref(decode_reg(hi.u.vtd.ecap, vtd_ecap_fields,
-					       ARRAY_SIZE(vtd_ecap_fields), txt, sizeof(txt)));
-			printf("  ECAP 0x%016" PRIx64 ":%s\n", hi.u.vtd.ecap, txt);
-		}
+		if (uiommu_unit_hw_info(u, &hi) == 0)
+			(void)uiommu_hw_info_decode(&hi, unit_regs_print_cb, NULL);
 		size_t i;
 
 		json_array_foreach(ra, i, v) printf("  reserved %s-%s %s\n",

@@ -236,9 +236,11 @@ struct uiommu_hw_info {
 	enum uiommu_family family;
 	union {
 		struct {
-			uint32_t ver;
-			uint64_t cap;
-			uint64_t ecap;
+			uint32_t ver;  /**< VER_REG */
+			uint64_t cap;  /**< CAP_REG */
+			uint64_t ecap; /**< ECAP_REG */
+			bool scalable; /**< scalable mode in use (else the legacy root/context
+					    format); a taken-over unit only */
 		} vtd;
 		struct {
 			uint32_t idr[6];
@@ -256,17 +258,58 @@ int uiommu_unit_hw_info(const struct uiommu_unit *unit, struct uiommu_hw_info *i
 /** What a unit's registers say, read without taking it over. */
 struct uiommu_unit_peek {
 	struct uiommu_hw_info info; /**< identification/capability registers */
-	uint64_t status;            /**< VT-d: GSTS */
-	bool in_use;                /**< translation / queue / remapping already on */
-	char text[320];             /**< the capabilities decoded, in words */
+	uint64_t status;	    /**< the family's global status register, as read
+				     *   (uiommu_unit_peek_decode names and decodes it) */
+	bool in_use;		    /**< translation / queue / remapping already on */
+	char text[320];		    /**< the capabilities decoded, in words */
 };
 /**
  * Map a unit's registers read-only, decode them and unmap (for probing a
  * machine before taking anything over).  Needs root for /dev/mem.
- * @return 0, -EPERM (cannot map), -EINVAL (bad base), -EOPNOTSUPP (family
- * not built in or no peek for it).
+ * @return 0, -EPERM (cannot map), -EINVAL (bad base), -ENODEV (nothing
+ * answers there), -EOPNOTSUPP (family not built in, no peek for it, or
+ * not an MMIO description).
  */
 int uiommu_unit_peek(const struct uiommu_unit_desc *desc, struct uiommu_unit_peek *out);
+
+/** What uiommu_hw_info_decode() / uiommu_unit_peek_decode() describe. */
+enum uiommu_reg_kind {
+	UIOMMU_REG_ID = 1, /**< identification / capability register (in uiommu_hw_info) */
+	UIOMMU_REG_STATUS, /**< status register (a peek's uiommu_unit_peek.status) */
+	/** Not a register: a family-specific capability or mode in use
+	 *  (uiommu_hw_info of a unit taken over), value 0 or 1. */
+	UIOMMU_REG_FEATURE,
+};
+/** One field of a register. */
+struct uiommu_reg_field {
+	const char *name; /**< as the specification spells it ("SAGAW") */
+	uint64_t value;	  /**< what it encodes (a width-minus-one field: the width) */
+	bool flag;	  /**< a single bit: shown by name when set */
+};
+/** One register of a unit (or one feature), as its family's driver reads it. */
+struct uiommu_reg_view {
+	enum uiommu_reg_kind kind;
+	const char *name;     /**< as the specification spells it ("CAP"); a feature's name */
+	uint32_t offset;      /**< byte offset in the register window */
+	uint32_t width;	      /**< bits: 32 or 64 */
+	uint64_t value;	      /**< raw value */
+	const char *text;     /**< the value as the family writes it ("1.0"), NULL: hex */
+	uint32_t hex_digits;  /**< digits the raw value is shown with in hex (0: as few as needed) */
+	const struct uiommu_reg_field *fields; /**< its fields, in register order */
+	uint32_t nr_fields;
+};
+/** Called once per register / feature, in the family's order. */
+typedef void (*uiommu_reg_cb)(void *arg, const struct uiommu_reg_view *r);
+/**
+ * Decode a unit's hardware information (uiommu_unit_hw_info) with its
+ * family's register facts: each identification register and its fields,
+ * then the family-specific capabilities in use (UIOMMU_REG_FEATURE).
+ * @return 0, -EINVAL, -EOPNOTSUPP (no decoder for that family here).
+ */
+int uiommu_hw_info_decode(const struct uiommu_hw_info *info, uiommu_reg_cb cb, void *arg);
+/** The same for what uiommu_unit_peek() read: identification registers,
+ *  then the status register (UIOMMU_REG_STATUS). */
+int uiommu_unit_peek_decode(const struct uiommu_unit_peek *pk, uiommu_reg_cb cb, void *arg);
 
 /**@}*/
 /* ------------------------------------------------------------------ */

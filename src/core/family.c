@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Family ops look-up and the page-table memory adapter. */
+/* Family and model ops look-up, shared family facts, the page-table memory
+ * adapter. */
 #include <stddef.h>
 
 #include "core/core.h"
@@ -28,6 +29,19 @@ void uiommu_family_override(enum uiommu_family fam, const struct uiommu_family_o
 {
 	if ((unsigned int)fam < UIOMMU_FAMILY_SLOTS)
 		uiommu_family_tab[fam] = ops ? ops : builtin[fam];
+}
+
+uint32_t fam_resv_x86_msi(struct uiommu_unit *u, struct uiommu_resv_region *out, uint32_t max)
+{
+	(void)u;
+	if (!max)
+		return 0;
+	out[0] = (struct uiommu_resv_region){
+		.start = FAM_X86_MSI_START,
+		.last = FAM_X86_MSI_LAST,
+		.kind = UIOMMU_RESV_MSI,
+	};
+	return 1;
 }
 
 static void *pgt_mem_alloc(void *cookie, int node, uint64_t *pa)

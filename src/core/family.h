@@ -103,6 +103,11 @@ struct uiommu_family_ops {
 	 * invalidate every cache the unit has (global invalidations), then
 	 * wait.  0, or -errno (the unit is then left blocked if possible). */
 	int (*unit_recover)(struct uiommu_unit *u);
+	/* Optional.  Reserved regions every unit of the family has whatever
+	 * the firmware says (x86: the MSI window, fam_resv_x86_msi): up to
+	 * @max written to @out, returns how many.  Asked once, after
+	 * unit_init; they apply to every device of the unit. */
+	uint32_t (*unit_resv)(struct uiommu_unit *u, struct uiommu_resv_region *out, uint32_t max);
 
 	/* Fill a page-table config for a table this unit can walk.
 	 * stage1 = first-level/stage-1 format.  -EOPNOTSUPP if not supported. */
@@ -147,7 +152,22 @@ struct uiommu_family_ops {
 	 * out->status, out->in_use, out->text.  -ENODEV when nothing of this
 	 * family answers there. */
 	int (*peek)(const struct uiommu_regio *r, struct uiommu_unit_peek *out);
+	/* Describe registers for tools (uiommu_hw_info_decode,
+	 * uiommu_unit_peek_decode): one @cb call per identification register
+	 * of @info with its fields (UIOMMU_REG_ID), then, for a peek (@status
+	 * not NULL), the status register (UIOMMU_REG_STATUS), else the
+	 * family-specific capabilities in use that @info carries
+	 * (UIOMMU_REG_FEATURE). */
+	void (*decode_regs)(const struct uiommu_hw_info *info, const uint64_t *status,
+			    uiommu_reg_cb cb, void *arg);
 };
+
+/* The x86 interrupt window: DMA writes there are MSIs, never memory
+ * (VT-d 3.15, AMD IOMMU 2.1.4.x: 0xFEE0_0000 - 0xFEEF_FFFF).  Every unit
+ * of an x86 family reserves it: their unit_resv hook. */
+#define FAM_X86_MSI_START 0xfee00000ull
+#define FAM_X86_MSI_LAST  0xfeefffffull
+uint32_t fam_resv_x86_msi(struct uiommu_unit *u, struct uiommu_resv_region *out, uint32_t max);
 
 #define FAM_S1_DID_ALL  UINT32_MAX	   /* cache_invalidate: the whole vIOMMU */
 #define FAM_S1_DID_NONE (UINT32_MAX - 1u) /* cache_invalidate: a HWPT on no unit */

@@ -8,10 +8,7 @@
 #include "core/core.h"
 #include "core/model.h"
 
-/* x86 interrupt window: DMA writes here are MSIs, never memory (VT-d 3.15,
- * AMD IOMMU 2.1.4.x: 0xFEE0_0000 - 0xFEEF_FFFF). */
-#define X86_MSI_START 0xfee00000ull
-#define X86_MSI_LAST  0xfeefffffull
+#define UNIT_FAM_RESV_MAX 8u /* regions a family's unit_resv may give */
 
 /* ---------------------------------------------- process-local registers */
 
@@ -371,10 +368,16 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 		rc = -ENOMEM;
 		goto err_fini;
 	}
-	if (u->family == UIOMMU_FAMILY_VTD || u->family == UIOMMU_FAMILY_AMDVI) {
-		rc = unit_add_resv_locked(u, -1, X86_MSI_START, X86_MSI_LAST, UIOMMU_RESV_MSI);
-		if (rc)
-			goto err_didmap;
+	/* The family's own reserved regions (x86: the MSI window). */
+	if (ops->unit_resv) {
+		struct uiommu_resv_region r[UNIT_FAM_RESV_MAX];
+		uint32_t nr = ops->unit_resv(u, r, UNIT_FAM_RESV_MAX);
+
+		for (uint32_t i = 0; i < nr && i < UNIT_FAM_RESV_MAX; i++) {
+			rc = unit_add_resv_locked(u, -1, r[i].start, r[i].last, r[i].kind);
+			if (rc)
+				goto err_didmap;
+		}
 	}
 	uobj_publish(ctx, &u->obj, UOBJ_UNIT);
 	ctx->nr_units++;
@@ -386,6 +389,7 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 	return 0;
 
 err_didmap:
+	uenv_free(u->resv);
 	uenv_free(u->did_map);
 err_fini:
 	ops->unit_fini(u);
@@ -509,4 +513,30 @@ int uiommu_unit_peek(const struct uiommu_unit_desc *desc, struct uiommu_unit_pee
 	rc = ops->peek(&r, out);
 	uenv_regio_unmap(&r);
 	return rc;
+}
+
+int uiommu_hw_info_decode(const struct uiommu_hw_info *info, uiommu_reg_cb cb, void *arg)
+{
+	const struct uiommu_family_ops *ops;
+
+	if (!info || !cb)
+		return -EINVAL;
+	ops = uiommu_family_ops_get(info->family);
+	if (!ops || !ops->decode_regs)
+		return -EOPNOTSUPP;
+	ops->decode_regs(info, NULL, cb, arg);
+	return 0;
+}
+
+int uiommu_unit_peek_decode(const struct uiommu_unit_peek *pk, uiommu_reg_cb cb, void *arg)
+{
+	const struct uiommu_family_ops *ops;
+
+	if (!pk || !cb)
+		return -EINVAL;
+	ops = uiommu_family_ops_get(pk->info.family);
+	if (!ops || !ops->decode_regs)
+		return -EOPNOTSUPP;
+	ops->decode_regs(&pk->info, &pk->status, cb, arg);
+	return 0;
 }

@@ -167,6 +167,7 @@ const struct uiommu_family_ops mock_family_ops = {
 	.unit_fini = mock_unit_fini,
 	.unit_adopt = mock_unit_adopt,
 	.unit_leave = mock_unit_leave,
+	.unit_resv = fam_resv_x86_msi, /* an x86 family, like the one it stands in for */
 	.pgt_config = mock_pgt_config,
 	.pgt_compatible = mock_pgt_compatible,
 	.dev_set = mock_dev_set,

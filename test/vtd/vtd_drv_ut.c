@@ -1642,6 +1642,84 @@ static void test_failnth_unit_add(void)
 	CU_ASSERT(nth > 1 && nth < 200);
 }
 
+/* What uiommu_hw_info_decode / uiommu_unit_peek_decode report for a unit. */
+struct decoded {
+	unsigned int ids, statuses, features;
+	char names[8][16];
+	uint64_t cap_sagaw, cap_mgaw, gsts;
+	bool scalable, qi, tes;
+};
+
+static void decode_cb(void *arg, const struct uiommu_reg_view *r)
+{
+	struct decoded *d = arg;
+	unsigned int k = d->ids + d->statuses + d->features;
+
+	if (k < 8)
+		snprintf(d->names[k], sizeof(d->names[k]), "%s", r->name);
+	switch (r->kind) {
+	case UIOMMU_REG_ID:
+		d->ids++;
+		for (uint32_t i = 0; i < r->nr_fields; i++) {
+			if (!strcmp(r->name, "CAP") && !strcmp(r->fields[i].name, "SAGAW"))
+				d->cap_sagaw = r->fields[i].value;
+			if (!strcmp(r->name, "CAP") && !strcmp(r->fields[i].name, "MGAW"))
+				d->cap_mgaw = r->fields[i].value;
+			if (!strcmp(r->name, "ECAP") && !strcmp(r->fields[i].name, "QI"))
+				d->qi = r->fields[i].flag && r->fields[i].value;
+		}
+		break;
+	case UIOMMU_REG_STATUS:
+		d->statuses++;
+		d->gsts = r->value;
+		for (uint32_t i = 0; i < r->nr_fields; i++)
+			if (!strcmp(r->fields[i].name, "TES"))
+				d->tes = r->fields[i].value;
+		break;
+	case UIOMMU_REG_FEATURE:
+		d->features++;
+		if (!strcmp(r->name, "scalable"))
+			d->scalable = r->value;
+		break;
+	}
+}
+
+static void test_decode_regs(void)
+{
+	struct uiommu_unit_peek pk;
+	struct uiommu_hw_info hi;
+	struct decoded d = {0};
+	struct tenv t;
+
+	CU_ASSERT_FATAL(unit_up(&t, "sagaw=0x4,mgaw=48") == 0);
+	CU_ASSERT_FATAL(uiommu_unit_hw_info(t.unit, &hi) == 0);
+	CU_ASSERT(hi.family == UIOMMU_FAMILY_VTD && hi.u.vtd.scalable);
+	CU_ASSERT(uiommu_hw_info_decode(&hi, decode_cb, &d) == 0);
+	CU_ASSERT(d.ids == 3 && d.statuses == 0 && d.features == 1);
+	CU_ASSERT(!strcmp(d.names[0], "VER") && !strcmp(d.names[1], "CAP") &&
+		  !strcmp(d.names[2], "ECAP") && !strcmp(d.names[3], "scalable"));
+	CU_ASSERT(d.cap_sagaw == 0x4 && d.cap_mgaw == 48 && d.qi && d.scalable);
+	/* A peek's view: the status register instead of the mode in use. */
+	memset(&pk, 0, sizeof(pk));
+	pk.info = hi;
+	pk.status = VTD_GSTS_TES | VTD_GSTS_QIES;
+	memset(&d, 0, sizeof(d));
+	CU_ASSERT(uiommu_unit_peek_decode(&pk, decode_cb, &d) == 0);
+	CU_ASSERT(d.ids == 3 && d.statuses == 1 && d.features == 0);
+	CU_ASSERT(!strcmp(d.names[3], "GSTS") && d.gsts == pk.status && d.tes);
+	/* No decoder for a family that is not built. */
+	hi.family = UIOMMU_FAMILY_AMDVI;
+	CU_ASSERT(uiommu_hw_info_decode(&hi, decode_cb, &d) == -EOPNOTSUPP);
+	CU_ASSERT(uiommu_hw_info_decode(NULL, decode_cb, &d) == -EINVAL);
+	/* The family's reserved region: the x86 MSI window. */
+	struct uiommu_resv_region r[4];
+
+	CU_ASSERT(uiommu_unit_resv_regions(t.unit, r, 4) == 1);
+	CU_ASSERT(r[0].start == 0xfee00000ull && r[0].last == 0xfeefffffull &&
+		  r[0].kind == UIOMMU_RESV_MSI);
+	scenario_down(&t);
+}
+
 static const struct ut_test modes[] = {
 	{"legacy_3level", test_legacy_3level},
 	{"legacy_4level", test_legacy_4level},
@@ -1685,6 +1763,7 @@ static const struct ut_test errors[] = {
 	{"psi_chunks", test_psi_chunks},
 	{"desc_builders", test_desc_builders},
 	{"takeover_busy", test_busy_refused},
+	{"decode_regs", test_decode_regs},
 	{NULL, NULL},
 };
 

@@ -124,6 +124,7 @@ static void fill_caps(struct uiommu_unit *u, struct vtd_unit *vu)
 	u->hw_info.u.vtd.ver = vu->ver;
 	u->hw_info.u.vtd.cap = vu->cap;
 	u->hw_info.u.vtd.ecap = vu->ecap;
+	u->hw_info.u.vtd.scalable = vu->sm;
 	/* DID 0 stays reserved: caching-mode hardware tags not-present
 	 * entries with it (VT-d 6.2.2), and keeping it unused is harmless. */
 	u->did_min = 1;
@@ -509,5 +510,7 @@ const struct uiommu_family_ops vtd_family_ops = {
 	.cache_invalidate = vtd_cache_invalidate,
 	.poll = vtd_poll,
 	.page_response = vtd_page_response,
+	.unit_resv = fam_resv_x86_msi,
 	.peek = vtd_peek,
+	.decode_regs = vtd_decode_regs,
 };

@@ -203,6 +203,8 @@ int vtd_takeover_check(struct vtd_unit *vu, bool force);
 
 /* ---- vtd_peek.c ---- */
 int vtd_peek(const struct uiommu_regio *r, struct uiommu_unit_peek *out);
+void vtd_decode_regs(const struct uiommu_hw_info *info, const uint64_t *status, uiommu_reg_cb cb,
+		     void *arg);
 
 /* ---- vtd_qi.c ---- */
 /* A batch of invalidations: gathered, then submitted with one wait. */

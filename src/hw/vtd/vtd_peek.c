@@ -2,7 +2,9 @@
 /*
  * A DRHD's identification registers, read through the read-only window
  * the core mapped, without taking the unit over: what `uiommuctl probe`
- * shows of a live machine.
+ * shows of a live machine; and their decoding for tools (VER, CAP, ECAP
+ * and their fields, GSTS; the mode in use), which `uiommuctl probe` and
+ * `unit show` print through uiommu_unit_peek_decode / uiommu_hw_info_decode.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,4 +55,92 @@ int vtd_peek(const struct uiommu_regio *r, struct uiommu_unit_peek *out)
 	out->in_use = out->status & (VTD_GSTS_TES | VTD_GSTS_QIES | VTD_GSTS_IRES);
 	describe(out->info.u.vtd.cap, out->info.u.vtd.ecap, out->text, sizeof(out->text));
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Register decoding for tools. */
+
+struct reg_field_desc {
+	const char *name;
+	uint64_t mask;
+	int plus; /* the field holds its value minus this (width-1 style fields) */
+};
+
+static const struct reg_field_desc cap_fields[] = {
+	{"ND", VTD_CAP_ND, 0},	     {"AFL", VTD_CAP_AFL, 0},	  {"RWBF", VTD_CAP_RWBF, 0},
+	{"PLMR", VTD_CAP_PLMR, 0},   {"PHMR", VTD_CAP_PHMR, 0},	  {"CM", VTD_CAP_CM, 0},
+	{"SAGAW", VTD_CAP_SAGAW, 0}, {"MGAW", VTD_CAP_MGAW, 1},	  {"ZLR", VTD_CAP_ZLR, 0},
+	{"FRO", VTD_CAP_FRO, 0},     {"SLLPS", VTD_CAP_SLLPS, 0}, {"PSI", VTD_CAP_PSI, 0},
+	{"NFR", VTD_CAP_NFR, 1},     {"MAMV", VTD_CAP_MAMV, 0},	  {"DWD", VTD_CAP_DWD, 0},
+	{"DRD", VTD_CAP_DRD, 0},     {"FL1GP", VTD_CAP_FL1GP, 0}, {"PI", VTD_CAP_PI, 0},
+	{"FL5LP", VTD_CAP_FL5LP, 0}, {"ECMDS", VTD_CAP_ECMDS, 0}, {"ESIRTPS", VTD_CAP_ESIRTPS, 0},
+	{"ESRTPS", VTD_CAP_ESRTPS, 0},
+};
+
+static const struct reg_field_desc ecap_fields[] = {
+	{"C", VTD_ECAP_C, 0},	    {"QI", VTD_ECAP_QI, 0},	  {"DT", VTD_ECAP_DT, 0},
+	{"IR", VTD_ECAP_IR, 0},	    {"EIM", VTD_ECAP_EIM, 0},	  {"PT", VTD_ECAP_PT, 0},
+	{"SC", VTD_ECAP_SC, 0},	    {"IRO", VTD_ECAP_IRO, 0},	  {"MHMV", VTD_ECAP_MHMV, 0},
+	{"MTS", VTD_ECAP_MTS, 0},   {"NEST", VTD_ECAP_NEST, 0},	  {"PRS", VTD_ECAP_PRS, 0},
+	{"ERS", VTD_ECAP_ERS, 0},   {"SRS", VTD_ECAP_SRS, 0},	  {"NWFS", VTD_ECAP_NWFS, 0},
+	{"EAFS", VTD_ECAP_EAFS, 0}, {"PSS", VTD_ECAP_PSS, 1},	  {"PASID", VTD_ECAP_PASID, 0},
+	{"DIT", VTD_ECAP_DIT, 0},   {"PDS", VTD_ECAP_PDS, 0},	  {"SMTS", VTD_ECAP_SMTS, 0},
+	{"VCS", VTD_ECAP_VCS, 0},   {"SLADS", VTD_ECAP_SLADS, 0}, {"SLTS", VTD_ECAP_SLTS, 0},
+	{"FLTS", VTD_ECAP_FLTS, 0}, {"SMPWC", VTD_ECAP_SMPWC, 0}, {"RPS", VTD_ECAP_RPS, 0},
+	{"PMS", VTD_ECAP_PMS, 0},   {"ADMS", VTD_ECAP_ADMS, 0},	  {"RPRIVS", VTD_ECAP_RPRIVS, 0},
+};
+
+static const struct reg_field_desc gsts_fields[] = {
+	{"TES", VTD_GSTS_TES, 0},     {"RTPS", VTD_GSTS_RTPS, 0},   {"FLS", VTD_GSTS_FLS, 0},
+	{"AFLS", VTD_GSTS_AFLS, 0},   {"WBFS", VTD_GSTS_WBFS, 0},   {"QIES", VTD_GSTS_QIES, 0},
+	{"IRES", VTD_GSTS_IRES, 0},   {"IRTPS", VTD_GSTS_IRTPS, 0}, {"CFIS", VTD_GSTS_CFIS, 0},
+};
+
+#define FIELDS_MAX 32u
+
+/* One register: its fields decoded from @val, then handed to @cb. */
+static void emit(uiommu_reg_cb cb, void *arg, enum uiommu_reg_kind kind, const char *name,
+		 uint32_t off, uint32_t width, uint64_t val, const char *text, uint32_t digits,
+		 const struct reg_field_desc *fd, size_t nfd)
+{
+	struct uiommu_reg_field f[FIELDS_MAX];
+	struct uiommu_reg_view v = {
+		.kind = kind,
+		.name = name,
+		.offset = off,
+		.width = width,
+		.value = val,
+		.text = text,
+		.hex_digits = digits,
+		.fields = f,
+	};
+
+	for (size_t i = 0; i < nfd && i < FIELDS_MAX; i++) {
+		f[i].name = fd[i].name;
+		f[i].value = FIELD_GET(fd[i].mask, val) + (uint64_t)fd[i].plus;
+		f[i].flag = FIELD_MAX(fd[i].mask) == 1;
+		v.nr_fields++;
+	}
+	cb(arg, &v);
+}
+
+void vtd_decode_regs(const struct uiommu_hw_info *info, const uint64_t *status, uiommu_reg_cb cb,
+		     void *arg)
+{
+	uint32_t ver = info->u.vtd.ver;
+	char vtxt[16];
+
+	/* VER: major.minor (bits 7:4, 3:0). */
+	snprintf(vtxt, sizeof(vtxt), "%u.%u", (ver >> 4) & 0xf, ver & 0xf);
+	emit(cb, arg, UIOMMU_REG_ID, "VER", VTD_REG_VER, 32, ver, vtxt, 0, NULL, 0);
+	emit(cb, arg, UIOMMU_REG_ID, "CAP", VTD_REG_CAP, 64, info->u.vtd.cap, NULL, 16, cap_fields,
+	     ARRAY_SIZE(cap_fields));
+	emit(cb, arg, UIOMMU_REG_ID, "ECAP", VTD_REG_ECAP, 64, info->u.vtd.ecap, NULL, 16,
+	     ecap_fields, ARRAY_SIZE(ecap_fields));
+	if (status) {
+		emit(cb, arg, UIOMMU_REG_STATUS, "GSTS", VTD_REG_GSTS, 32, *status, NULL, 8,
+		     gsts_fields, ARRAY_SIZE(gsts_fields));
+		return;
+	}
+	emit(cb, arg, UIOMMU_REG_FEATURE, "scalable", 0, 0, info->u.vtd.scalable, NULL, 0, NULL, 0);
 }

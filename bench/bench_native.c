@@ -583,9 +583,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-native: --null-queue: %s\n", uiommu_strerror(rc));
 		return 1;
 	}
+	struct uiommu_hw_info hi = {0};
+
+	(void)uiommu_unit_hw_info(unit, &hi);
 	printf("# VT-d model cfg \"%s\": scalable=%d qi=%d ias=%u pgsizes=0x%" PRIx64
 	       "; N=%u, %d reps (median); tsc %.3f ns/tick\n",
-	       ud.model_cfg ? ud.model_cfg : "(defaults)", caps.scalable, caps.queued_inv, caps.ias,
+	       ud.model_cfg ? ud.model_cfg : "(defaults)", hi.u.vtd.scalable, caps.queued_inv, caps.ias,
 	       caps.pgsize_bitmap, n, reps, ns_per_tick);
 	if (nullq)
 		printf("# --null-queue: descriptors complete at once without the model (no IOTLB\n"

@@ -135,10 +135,13 @@ static int setup(char *why, size_t wlen, const char *mem, char *prog)
 		snprintf(why, wlen, "bus master: %s", strerror(-rc));
 		return rc;
 	}
+	struct uiommu_hw_info hi = {0};
+
+	(void)uiommu_unit_hw_info(unit, &hi);
 	snprintf(why, wlen,
 		 "DRHD 0x%" PRIx64 " mem=%s scalable=%d qi=%d ias=%u pgsizes=0x%" PRIx64
 		 " edu %s rid 0x%04x",
-		 ud.reg_base, mem, caps.scalable, caps.queued_inv, caps.ias, caps.pgsize_bitmap,
+		 ud.reg_base, mem, hi.u.vtd.scalable, caps.queued_inv, caps.ias, caps.pgsize_bitmap,
 		 edu.bdf, edu.requester_id);
 	return 0;
 }

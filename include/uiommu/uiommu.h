@@ -157,17 +157,41 @@ struct uiommu_unit_desc {
 	uint16_t segment;      /**< PCI segment */
 	int numa_node;	       /**< proximity domain, -1 unknown */
 	bool force;	       /**< take over even if translation is enabled */
-	const char *model_cfg; /**< model: capability string, see docs (NULL: defaults) */
-	const char *uio_path;  /**< MMIO: map through this UIO/resource file instead of /dev/mem */
-	uint32_t flags;        /**< UIOMMU_UNIT_F_* */
+	const char *model_cfg; /**< model: its settings "key=value,...", docs/models.md
+				    (NULL: defaults) */
+	const char *uio_path;  /**< MMIO: map through this UIO device (/dev/uioN) or PCI
+				    resource file instead of /dev/mem */
+	uint32_t flags;	       /**< UIOMMU_UNIT_F_* */
+	int reg_fd;	       /**< MMIO with UIOMMU_UNIT_F_REG_FD: map through this open
+				    file (a VFIO device fd) ... */
+	uint64_t reg_fd_offset; /**< ... at this offset (its region's, page aligned) */
+	/** Family-specific options, NULL for the defaults: a struct of the
+	 *  unit's family whose first member is that family's number
+	 *  (struct uiommu_vtd_unit_opts for VT-d). */
+	const void *family_opts;
 };
 
-/** Use the legacy (non-scalable) table format even where the unit has a
- *  scalable mode (VT-d: ignore ECAP.SMTS). */
-#define UIOMMU_UNIT_F_LEGACY (1u << 0)
-/** Do not use the command/invalidation queue: register-based invalidation
- *  (VT-d only: CCMD/IOTLB registers). */
-#define UIOMMU_UNIT_F_NO_QUEUE (1u << 1)
+/** Map the registers through desc.reg_fd at desc.reg_fd_offset (a VFIO
+ *  region).  The descriptor is the calling process's: such a unit cannot
+ *  be in a shared state (other processes could not map it): -EOPNOTSUPP
+ *  there.  uiommu_unit_peek() takes it too. */
+#define UIOMMU_UNIT_F_REG_FD (1u << 0)
+
+/**
+ * VT-d options of a unit (uiommu_unit_desc.family_opts).  Where a DRHD
+ * offers both, choose the older mechanism: the legacy root/context table
+ * format instead of scalable mode (ignore ECAP.SMTS), register-based
+ * invalidation (CCMD / IOTLB registers) instead of the invalidation queue
+ * (scalable mode needs the queue: NO_QI implies LEGACY).  A built-in
+ * model unit can also be configured without them (docs/models.md:
+ * smts=0, qi=0).
+ */
+struct uiommu_vtd_unit_opts {
+	enum uiommu_family family; /**< UIOMMU_FAMILY_VTD (the tag: checked) */
+	uint32_t flags;		   /**< UIOMMU_VTD_OPT_*; other bits: -EOPNOTSUPP */
+};
+#define UIOMMU_VTD_OPT_LEGACY (1u << 0) /**< legacy table format, even with ECAP.SMTS */
+#define UIOMMU_VTD_OPT_NO_QI  (1u << 1) /**< register-based invalidation, even with ECAP.QI */
 
 /** Page sizes, widths and features of a unit. */
 struct uiommu_unit_caps {
@@ -186,7 +210,6 @@ struct uiommu_unit_caps {
 	bool page_requests;	   /**< page request queue (PRI/PRS) */
 	bool pass_through;	   /**< identity without a table */
 	bool ats;		   /**< device-TLB invalidation supported */
-	bool scalable;		   /**< VT-d scalable mode in use */
 };
 
 /** Kind of a reserved IOVA range. */
@@ -209,8 +232,10 @@ struct uiommu_resv_region {
  * (unless desc->force), and brings up its tables and queues.
  * @return 0, -ENODEV (not this family / no such hardware), -EBUSY
  * (translation enabled by someone else), -EPERM (cannot map), -ENOMEM,
- * -EOPNOTSUPP (unknown desc->flags bits, or the family is not built into
- * the library), -EINVAL (unknown desc->access).
+ * -EOPNOTSUPP (unknown desc->flags or family-option flag bits, the family
+ * is not built into the library, or REG_FD on a shared state), -EINVAL
+ * (unknown desc->access, family_opts of another family, REG_FD on a model
+ * unit, a bad model_cfg), -ENAMETOOLONG (uio_path).
  */
 int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 		    struct uiommu_unit **out);

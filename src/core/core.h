@@ -90,6 +90,8 @@ struct uiommu_unit {
 	uint64_t reg_size;   /* desc->reg_size: the firmware's window (0: unknown) */
 	uint64_t reg_window; /* bytes the family asked for (0: none yet) */
 	char reg_path[108];  /* desc->uio_path: UIO device or resource file ("": /dev/mem) */
+	bool reg_fd;	     /* through a file descriptor of the process that added it */
+	uint64_t reg_fd_offset;
 	bool force;	     /* desc->force: taken over although in use */
 	void *model;	     /* access == UIOMMU_UNIT_MODEL: the model instance (arena) */
 	struct unit_evring *evring; /* events from the driver itself, for uiommu_poll */
@@ -277,6 +279,8 @@ uint16_t unit_events_drain(struct uiommu_unit *u, struct uiommu_event *ev, uint1
 struct unit_local {
 	uint64_t bind_gen; /* the unit bound here (0: none) */
 	struct uiommu_regio regs;
+	bool has_fd; /* the unit's registers are reached through @reg_fd (REG_FD) */
+	int reg_fd;  /* the descriptor it was added with (the caller's) */
 };
 extern struct unit_local uiommu_unit_local[UIOMMU_MAX_UNITS];
 static inline struct uiommu_regio *unit_regs(const struct uiommu_unit *u)
@@ -299,9 +303,12 @@ void unit_regs_set_dead(struct uiommu_regio *r);
  * -EOPNOTSUPP (no model of the family built in).
  */
 int unit_regs_map(struct uiommu_unit *u, uint64_t size);
-/* Bind/release this process's access to @u's registers (unit.c). */
+/* Bind/release this process's access to @u's registers (unit.c);
+ * unit_local_forget also drops what the slot knew of the unit (its
+ * REG_FD descriptor): the unit is gone. */
 int unit_local_bind(struct uiommu_unit *u);
 void unit_local_release(uint32_t slot);
+void unit_local_forget(uint32_t slot);
 
 /* ---- the state lock ---- */
 /* Per thread: how deep this thread holds ctx->lock (it nests). */

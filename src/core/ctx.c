@@ -190,7 +190,7 @@ static void ctx_local_release_all(struct uiommu_ctx *ctx)
 			ops->unit_leave(u);
 	}
 	for (uint32_t slot = 0; slot < UIOMMU_MAX_UNITS; slot++)
-		unit_local_release(slot);
+		unit_local_forget(slot);
 	uiommu_local_units_gen = 0;
 }
 
@@ -458,7 +458,7 @@ void uiommu_ctx_destroy(struct uiommu_ctx *ctx)
 	live_ctx = NULL;
 	live_adopted = false;
 	for (uint32_t slot = 0; slot < UIOMMU_MAX_UNITS; slot++)
-		unit_local_release(slot);
+		unit_local_forget(slot);
 	uiommu_local_units_gen = 0;
 	uenv_fini(true);
 }

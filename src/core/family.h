@@ -79,6 +79,11 @@ struct uiommu_family_ops {
 	enum uiommu_family family;
 	struct fam_regs_info regs;
 
+	/* Optional.  Check desc->family_opts (not NULL, tagged with this
+	 * family: the core checked) before anything changes: 0, -EOPNOTSUPP
+	 * (unknown flag bits), -EINVAL.  Called by unit_add and peek.
+	 * Without it, family_opts must be NULL. */
+	int (*desc_check)(const struct uiommu_unit_desc *desc);
 	/* Take over the unit: ask the core for its register window
 	 * (unit_regs_map: MMIO or the built-in model, the driver cannot tell),
 	 * read capabilities into unit->caps and unit->hw_info, check nobody

@@ -46,6 +46,12 @@ void unit_local_release(uint32_t slot)
 	l->bind_gen = 0;
 }
 
+void unit_local_forget(uint32_t slot)
+{
+	unit_local_release(slot);
+	uiommu_unit_local[slot & (UIOMMU_MAX_UNITS - 1)].has_fd = false;
+}
+
 /* (local) The unit being added by this process and its description:
  * unit_regs_map creates the model / checks /proc/iomem only then. */
 static struct uiommu_unit *adding_unit;
@@ -100,7 +106,8 @@ static void model_destroy(struct uiommu_unit *u)
 int unit_regs_map(struct uiommu_unit *u, uint64_t size)
 {
 	const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
-	struct uiommu_regio *cur = unit_regs(u), r;
+	struct unit_local *l = &uiommu_unit_local[u->slot & (UIOMMU_MAX_UNITS - 1)];
+	struct uiommu_regio *cur = &l->regs, r;
 	struct uenv_regsrc src = {
 		.base = u->reg_base,
 		.path = u->reg_path[0] ? u->reg_path : NULL,
@@ -116,6 +123,17 @@ int unit_regs_map(struct uiommu_unit *u, uint64_t size)
 
 	if (!size)
 		return -EINVAL;
+	if (u->reg_fd) {
+		if (!l->has_fd) {
+			UENV_LOG(CORE, ERR,
+				 "unit %u: its registers are reached through a file descriptor of "
+				 "the process that added it: this process cannot map them",
+				 u->obj.id);
+			return -EOPNOTSUPP;
+		}
+		src.fd = l->reg_fd;
+		src.fd_offset = u->reg_fd_offset;
+	}
 	if (u->access == UIOMMU_UNIT_MODEL)
 		rc = model_window(u, size);
 	else if (cur->base && size <= cur->size)
@@ -292,6 +310,22 @@ static int unit_add_resv_locked(struct uiommu_unit *u, int32_t rid, uint64_t sta
 	return 0;
 }
 
+/* What unit_add and peek check of a description before anything changes:
+ * flags, the family's options (tagged with its number), REG_FD. */
+static int desc_check(const struct uiommu_family_ops *ops, const struct uiommu_unit_desc *desc)
+{
+	if (desc->flags & ~UIOMMU_UNIT_F_REG_FD)
+		return -EOPNOTSUPP;
+	if ((desc->flags & UIOMMU_UNIT_F_REG_FD) &&
+	    (desc->access != UIOMMU_UNIT_MMIO || desc->reg_fd < 0))
+		return -EINVAL;
+	if (!desc->family_opts)
+		return 0;
+	if (*(const enum uiommu_family *)desc->family_opts != desc->family || !ops->desc_check)
+		return -EINVAL;
+	return ops->desc_check(desc);
+}
+
 int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 		    struct uiommu_unit **out)
 {
@@ -303,7 +337,7 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 		return -EINVAL;
 	/* Checked before anything changes: unknown flags -EOPNOTSUPP (as
 	 * iommufd), an unknown access kind -EINVAL. */
-	if (desc->flags & ~(UIOMMU_UNIT_F_LEGACY | UIOMMU_UNIT_F_NO_QUEUE))
+	if (desc->flags & ~UIOMMU_UNIT_F_REG_FD)
 		return -EOPNOTSUPP;
 	if (desc->access != UIOMMU_UNIT_MMIO && desc->access != UIOMMU_UNIT_MODEL)
 		return -EINVAL;
@@ -311,6 +345,15 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 	if (!ops) {
 		UENV_LOG(CORE, ERR, "IOMMU family %d is not built into this library",
 			 (int)desc->family);
+		return -EOPNOTSUPP;
+	}
+	rc = desc_check(ops, desc);
+	if (rc)
+		return rc;
+	/* A descriptor is this process's: no other could map such a unit. */
+	if ((desc->flags & UIOMMU_UNIT_F_REG_FD) && uenv_txn_supported()) {
+		UENV_LOG(CORE, ERR, "a unit reached through a file descriptor cannot be in a "
+				    "shared state (other processes could not map it)");
 		return -EOPNOTSUPP;
 	}
 	ctx_lock(ctx);
@@ -331,6 +374,8 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 	u->numa_node = desc->numa_node;
 	u->reg_size = desc->reg_size;
 	u->force = desc->force;
+	u->reg_fd = desc->flags & UIOMMU_UNIT_F_REG_FD;
+	u->reg_fd_offset = u->reg_fd ? desc->reg_fd_offset : 0;
 	if (desc->uio_path) {
 		if (strlen(desc->uio_path) >= sizeof(u->reg_path)) {
 			rc = -ENAMETOOLONG;
@@ -347,14 +392,18 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 	if (rc)
 		goto err_free;
 	u->bind_gen = ++ctx->bind_next;
-	unit_local_release(u->slot);
+	unit_local_forget(u->slot);
+	if (u->reg_fd) {
+		uiommu_unit_local[u->slot].has_fd = true;
+		uiommu_unit_local[u->slot].reg_fd = desc->reg_fd;
+	}
 	adding_unit = u;
 	adding_desc = desc;
 	rc = ops->unit_init(u, desc);
 	adding_unit = NULL;
 	adding_desc = NULL;
 	if (rc) {
-		unit_local_release(u->slot);
+		unit_local_forget(u->slot);
 		model_destroy(u);
 		goto err_free;
 	}
@@ -393,7 +442,7 @@ err_didmap:
 	uenv_free(u->did_map);
 err_fini:
 	ops->unit_fini(u);
-	unit_local_release(u->slot);
+	unit_local_forget(u->slot);
 	model_destroy(u);
 err_free:
 	uenv_free(u->evring);
@@ -418,7 +467,7 @@ int uiommu_unit_remove(struct uiommu_unit *u)
 	}
 	ops = uiommu_family_ops_get(u->family);
 	ops->unit_fini(u);
-	unit_local_release(u->slot);
+	unit_local_forget(u->slot);
 	model_destroy(u);
 	uobj_unpublish(ctx, &u->obj);
 	ctx->nr_units--;
@@ -494,18 +543,23 @@ int uiommu_unit_peek(const struct uiommu_unit_desc *desc, struct uiommu_unit_pee
 
 	if (!desc || !out)
 		return -EINVAL;
-	if (desc->flags & ~(UIOMMU_UNIT_F_LEGACY | UIOMMU_UNIT_F_NO_QUEUE))
+	if (desc->flags & ~UIOMMU_UNIT_F_REG_FD)
 		return -EOPNOTSUPP;
 	ops = uiommu_family_ops_get(desc->family);
 	if (!ops || !ops->peek || desc->access != UIOMMU_UNIT_MMIO)
 		return -EOPNOTSUPP;
+	rc = desc_check(ops, desc);
+	if (rc)
+		return rc;
 	memset(out, 0, sizeof(*out));
 	out->info.family = desc->family;
 	/* Read-only, quiet, no /proc/iomem check: looking is always allowed
 	 * where the mapping is. */
 	rc = uenv_regio_map(&(struct uenv_regsrc){.base = desc->reg_base,
 						  .path = desc->uio_path,
-						  .fd = -1,
+						  .fd = (desc->flags & UIOMMU_UNIT_F_REG_FD) ? desc->reg_fd
+											    : -1,
+						  .fd_offset = desc->reg_fd_offset,
 						  .what = ops->regs.what},
 			    ops->regs.size, false, &r);
 	if (rc)

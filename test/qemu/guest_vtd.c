@@ -35,7 +35,7 @@
 
 struct scen {
 	const char *name;
-	const char *opts;      /* UIOMMU_VTD_OPTS for the driver (NULL: none) */
+	uint32_t opts;         /* UIOMMU_VTD_OPT_* for the driver (struct uiommu_vtd_unit_opts) */
 	bool scalable;
 	bool stage1;
 	uint32_t ias;          /* expected input width of the default table */
@@ -44,18 +44,18 @@ struct scen {
 };
 
 static const struct scen scens[] = {
-	{"vtd-legacy-3level", NULL, false, false, 39, 0x5, 0x6},
+	{"vtd-legacy-3level", 0, false, false, 39, 0x5, 0x6},
 	/* caching-mode=on: not-present entries cached, flushed on map too */
-	{"vtd-legacy-cm", NULL, false, false, 39, 0x5, 0x6},
-	{"vtd-legacy-4level", NULL, false, false, 48, 0x5, 0x6},
+	{"vtd-legacy-cm", 0, false, false, 39, 0x5, 0x6},
+	{"vtd-legacy-4level", 0, false, false, 48, 0x5, 0x6},
 	/* register-based invalidation (CCMD/IOTLB registers) instead of QI */
-	{"vtd-legacy-regs", "noqi", false, false, 48, 0x5, 0x6},
+	{"vtd-legacy-regs", UIOMMU_VTD_OPT_NO_QI, false, false, 48, 0x5, 0x6},
 	/* QEMU 10.0.2 reports SL not-present in scalable mode with the legacy
 	 * codes, FL not-present as 0x71. */
-	{"vtd-sm-sl", NULL, true, false, 48, 0x5, 0x6},
+	{"vtd-sm-sl", 0, true, false, 48, 0x5, 0x6},
 	/* a scalable-mode unit driven in legacy mode */
-	{"vtd-sm-as-legacy", "legacy", false, false, 48, 0x5, 0x6},
-	{"vtd-sm-fl", NULL, true, true, 47, 0x71, 0x71},
+	{"vtd-sm-as-legacy", UIOMMU_VTD_OPT_LEGACY, false, false, 48, 0x5, 0x6},
+	{"vtd-sm-fl", 0, true, true, 47, 0x71, 0x71},
 };
 
 static struct uiommu_ctx *ctx;
@@ -149,11 +149,9 @@ static int run(const struct scen *s, uint64_t base)
 	uint8_t *mem;
 	int rc, nf, other, fail = 1;
 	char why[200] = "";
+	struct uiommu_vtd_unit_opts vo = {.family = UIOMMU_FAMILY_VTD, .flags = s->opts};
 
-	if (s->opts)
-		setenv("UIOMMU_VTD_OPTS", s->opts, 1);
-	else
-		unsetenv("UIOMMU_VTD_OPTS");
+	ud.family_opts = s->opts ? &vo : NULL;
 	rc = gt_edu_open(&edu);
 	if (rc) {
 		gt_result(s->name, GT_FAIL, "edu: %s", strerror(-rc));
@@ -183,13 +181,13 @@ static int run(const struct scen *s, uint64_t base)
 	}
 	uiommu_unit_get_caps(unit, &caps);
 	gt_log("unit: scalable=%d stage1=%d stage2=%d ias=%u qi=%d coherent=%d pt=%d domains=%u",
-	       caps.scalable, caps.stage1, caps.stage2, caps.ias, caps.queued_inv, caps.coherent,
+	       hwi.u.vtd.scalable, caps.stage1, caps.stage2, caps.ias, caps.queued_inv, caps.coherent,
 	       caps.pass_through, caps.num_domains);
-	if (caps.scalable != s->scalable || caps.queued_inv != !(s->opts && strstr(s->opts, "noqi")) ||
+	if (hwi.u.vtd.scalable != s->scalable || caps.queued_inv != !(s->opts & UIOMMU_VTD_OPT_NO_QI) ||
 	    (s->ias && caps.ias != s->ias) ||
 	    (s->stage1 && !caps.stage1)) {
 		snprintf(why, sizeof(why), "unexpected caps: scalable=%d qi=%d ias=%u stage1=%d",
-			 caps.scalable, caps.queued_inv, caps.ias, caps.stage1);
+			 hwi.u.vtd.scalable, caps.queued_inv, caps.ias, caps.stage1);
 		goto out;
 	}
 	if (strcmp(s->name, "vtd-legacy-cm") == 0) {

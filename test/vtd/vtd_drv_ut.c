@@ -12,9 +12,11 @@
  * VTD_UT_SEED); fail-nth of attach.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ut.h"
 #include "uiommu/uiommu.h"
@@ -205,11 +207,11 @@ static void map_dma_unmap(struct tenv *t, uint32_t pasid)
 static void run_basic(const char *cfg, bool stage1, bool expect_sm)
 {
 	struct tenv t;
-	struct uiommu_unit_caps c;
+	struct uiommu_hw_info hi;
 
 	scenario_up(&t, cfg, stage1);
-	uiommu_unit_get_caps(t.unit, &c);
-	CU_ASSERT(c.scalable == expect_sm);
+	CU_ASSERT(uiommu_unit_hw_info(t.unit, &hi) == 0);
+	CU_ASSERT(hi.u.vtd.scalable == expect_sm);
 	map_dma_unmap(&t, VTD_DMA_NO_PASID);
 	scenario_down(&t);
 }
@@ -1642,6 +1644,71 @@ static void test_failnth_unit_add(void)
 	CU_ASSERT(nth > 1 && nth < 200);
 }
 
+/* VT-d options (struct uiommu_vtd_unit_opts through desc.family_opts) and
+ * registers through a file descriptor (UIOMMU_UNIT_F_REG_FD). */
+static void test_family_opts(void)
+{
+	struct uiommu_vtd_unit_opts vo = {.family = UIOMMU_FAMILY_VTD, .flags = UIOMMU_VTD_OPT_LEGACY};
+	struct uiommu_unit_desc d = {
+		.family = UIOMMU_FAMILY_VTD,
+		.access = UIOMMU_UNIT_MODEL,
+		.numa_node = -1,
+		.family_opts = &vo,
+	};
+	struct uiommu_unit_caps c;
+	struct uiommu_hw_info hi;
+	struct uiommu_unit *u = NULL;
+	struct uiommu_unit_peek pk;
+	char path[] = "/tmp/uiommu-vtd-regs-XXXXXX";
+	uint8_t regs[4096] = {0};
+	int fd;
+
+	/* Legacy format on a scalable-capable unit. */
+	CU_ASSERT_FATAL(uiommu_unit_add(ctx, &d, &u) == 0);
+	uiommu_unit_get_caps(u, &c);
+	CU_ASSERT(uiommu_unit_hw_info(u, &hi) == 0 && !hi.u.vtd.scalable && c.queued_inv);
+	CU_ASSERT(uiommu_unit_remove(u) == 0);
+	/* Register-based invalidation (scalable mode needs the queue). */
+	vo.flags = UIOMMU_VTD_OPT_NO_QI;
+	CU_ASSERT_FATAL(uiommu_unit_add(ctx, &d, &u) == 0);
+	uiommu_unit_get_caps(u, &c);
+	CU_ASSERT(uiommu_unit_hw_info(u, &hi) == 0 && !hi.u.vtd.scalable && !c.queued_inv);
+	CU_ASSERT(uiommu_unit_remove(u) == 0);
+	/* Refused before anything changes. */
+	u = NULL;
+	vo.flags = 1u << 5;
+	CU_ASSERT(uiommu_unit_add(ctx, &d, &u) == -EOPNOTSUPP && u == NULL);
+	vo.flags = 0;
+	vo.family = UIOMMU_FAMILY_AMDVI; /* another family's tag */
+	CU_ASSERT(uiommu_unit_add(ctx, &d, &u) == -EINVAL && u == NULL);
+	vo.family = UIOMMU_FAMILY_VTD;
+	d.flags = UIOMMU_UNIT_F_REG_FD; /* a model has no registers to map */
+	CU_ASSERT(uiommu_unit_add(ctx, &d, &u) == -EINVAL && u == NULL);
+	CU_ASSERT(uiommu_unit_next(ctx, NULL) == NULL);
+
+	/* MMIO through a descriptor: a file with a VER/CAP/ECAP/GSTS image. */
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	unlink(path);
+	regs[VTD_REG_VER] = 0x10;
+	regs[VTD_REG_CAP] = 0x66;	     /* ND=6 AFL... whatever: not all ones */
+	regs[VTD_REG_GSTS + 3] = 0x80; /* GSTS.TES */
+	CU_ASSERT_FATAL(write(fd, regs, sizeof(regs)) == (ssize_t)sizeof(regs));
+	d.access = UIOMMU_UNIT_MMIO;
+	d.reg_fd = fd;
+	d.reg_fd_offset = 0;
+	CU_ASSERT(uiommu_unit_peek(&d, &pk) == 0);
+	CU_ASSERT(pk.info.u.vtd.ver == 0x10 && pk.info.u.vtd.cap == 0x66 && pk.in_use);
+	d.reg_fd_offset = 100; /* not a page offset */
+	CU_ASSERT(uiommu_unit_peek(&d, &pk) == -EINVAL);
+	/* Taking it over maps it too; the "unit" is in use: refused, nothing left. */
+	d.reg_fd_offset = 0;
+	CU_ASSERT(uiommu_unit_add(ctx, &d, &u) == -EBUSY && u == NULL);
+	CU_ASSERT(uiommu_unit_next(ctx, NULL) == NULL);
+	CU_ASSERT(fcntl(fd, F_GETFD) >= 0); /* still the caller's */
+	close(fd);
+}
+
 /* What uiommu_hw_info_decode / uiommu_unit_peek_decode report for a unit. */
 struct decoded {
 	unsigned int ids, statuses, features;
@@ -1764,6 +1831,7 @@ static const struct ut_test errors[] = {
 	{"desc_builders", test_desc_builders},
 	{"takeover_busy", test_busy_refused},
 	{"decode_regs", test_decode_regs},
+	{"family_opts", test_family_opts},
 	{NULL, NULL},
 };
 

@@ -11,7 +11,6 @@
  * writes back the register values found at take-over.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "hw/vtd/vtd_internal.h"
@@ -118,7 +117,6 @@ static void fill_caps(struct uiommu_unit *u, struct vtd_unit *vu)
 	c->page_requests = vu->prq;
 	c->pass_through = vu->ecap & VTD_ECAP_PT;
 	c->ats = vu->qi && (vu->ecap & VTD_ECAP_DT);
-	c->scalable = vu->sm;
 
 	u->hw_info.family = UIOMMU_FAMILY_VTD;
 	u->hw_info.u.vtd.ver = vu->ver;
@@ -133,15 +131,23 @@ static void fill_caps(struct uiommu_unit *u, struct vtd_unit *vu)
 	u->flush_on_map = vu->cap & VTD_CAP_CM;
 }
 
-/* Driver options: desc->flags (UIOMMU_UNIT_F_LEGACY / _NO_QUEUE), or for
- * scripts UIOMMU_VTD_OPTS ("legacy", "noqi", comma separated).  Models can
- * also say it in their capability string. */
+/* Driver options: desc->family_opts (struct uiommu_vtd_unit_opts, checked
+ * by vtd_desc_check).  A model can also be configured without scalable
+ * mode or the queue (its settings: smts=0, qi=0). */
 static void driver_opts(const struct uiommu_unit_desc *desc, bool *legacy, bool *noqi)
 {
-	const char *o = getenv("UIOMMU_VTD_OPTS");
+	const struct uiommu_vtd_unit_opts *o = desc->family_opts;
+	uint32_t f = o ? o->flags : 0;
 
-	*legacy = (desc->flags & UIOMMU_UNIT_F_LEGACY) || (o && strstr(o, "legacy"));
-	*noqi = (desc->flags & UIOMMU_UNIT_F_NO_QUEUE) || (o && strstr(o, "noqi"));
+	*legacy = f & UIOMMU_VTD_OPT_LEGACY;
+	*noqi = f & UIOMMU_VTD_OPT_NO_QI;
+}
+
+static int vtd_desc_check(const struct uiommu_unit_desc *desc)
+{
+	const struct uiommu_vtd_unit_opts *o = desc->family_opts;
+
+	return (o->flags & ~(UIOMMU_VTD_OPT_LEGACY | UIOMMU_VTD_OPT_NO_QI)) ? -EOPNOTSUPP : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -496,6 +502,7 @@ const struct uiommu_family_ops vtd_family_ops = {
 		.claims = vtd_claims,
 		.kernel_off = "boot with intel_iommu=off",
 	},
+	.desc_check = vtd_desc_check,
 	.unit_init = vtd_unit_init,
 	.unit_fini = vtd_unit_fini,
 	.unit_adopt = vtd_unit_adopt,

@@ -260,8 +260,8 @@ int cmd_dma(const struct cli_opts *opts, int argc, char **argv)
 		goto out;
 	}
 	if (rc == -EOPNOTSUPP) {
-		cli_err("DMA is only for model units, and needs the driver's model_dma hook "
-			"(not wired in this build)");
+		cli_err("DMA is only for model units, and needs the family's built-in model "
+			"(not in this build)");
 		rc = CLI_FAILED;
 		goto out;
 	}

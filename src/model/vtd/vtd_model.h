@@ -32,7 +32,8 @@
 struct vtd_model;
 
 /** Capabilities of a model instance.  See vtd_model_cfg_parse() for the
- *  string form (uiommu_unit_desc.model_cfg). */
+ *  string form (uiommu_unit_desc.model_cfg); docs/models.md lists every
+ *  key with its default. */
 struct vtd_model_cfg {
 	uint8_t sagaw;       /**< CAP.SAGAW bits: 0x2 39-bit, 0x4 48-bit, 0x8 57-bit */
 	uint8_t sllps;       /**< CAP.SLLPS: bit0 2M, bit1 1G */
@@ -66,7 +67,9 @@ void vtd_model_cfg_default(struct vtd_model_cfg *cfg);
  * Apply a capability string on top of @cfg: comma-separated key=value,
  * values in C notation.  Keys: sagaw, sllps, nd, mgaw, mamv, nfr, pasid
  * (bits), smts, qi, coherent, flts, slts, nest, prs, pt, sc, dt, psi,
- * fl1gp, fl5lp, srs, ers, iotlb, ctxc, pasidc (cache sizes).
+ * fl1gp, fl5lp, srs, ers, iotlb, ctxc, pasidc (cache sizes); their
+ * defaults, ranges and meaning: docs/models.md (test vtd-model-doc keeps
+ * the two in step).
  * Example: "sagaw=0x6,sllps=0x3,nd=2,smts=1,pasid=20,qi=1,nfr=4".
  * @return 0 or -EINVAL (unknown key, bad value).  @cfg is untouched on error.
  */

@@ -133,6 +133,8 @@ const char *cli_obj_name(struct uiommu_ctx *ctx, uint32_t id, char *buf);
 /* "00:03.0" (with "SSSS:" when the segment is not 0). */
 void cli_fmt_bdf(char *buf, size_t len, uint16_t seg, uint16_t rid);
 const char *cli_family_name(enum uiommu_family f);
+/* The family of a --model NAME[:CFG] (NONE when no such model is built in). */
+enum uiommu_family cli_model_family(const char *spec);
 /* Give back the DMA buffer behind a removed mapping at bus address @phys,
  * unless another IOAS still maps it. */
 void cli_buf_release(struct uiommu_ctx *ctx, uint64_t phys);

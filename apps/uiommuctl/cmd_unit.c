@@ -412,7 +412,7 @@ int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 			cli_err("an object named '%s' exists already", name);
 			goto fail;
 		}
-		d.family = UIOMMU_FAMILY_VTD;
+		d.family = cli_model_family(opts->model); /* checked by cli_state_open */
 		d.access = UIOMMU_UNIT_MODEL;
 		d.model_cfg = cfg;
 		if (fresh) {

@@ -138,18 +138,33 @@ static int state_lock(const struct cli_opts *o, struct uiommu_ctx *ctx, const ch
 			txn ? "begin a transaction" : "take its lock");
 }
 
-/* "vtd" or "vtd:CFG". */
+/* "NAME" or "NAME:CFG", NAME a built-in model ("vtd"). */
 static int parse_model(const char *spec, enum uiommu_family *fam, const char **cfg)
 {
-	size_t n = strcspn(spec, ":");
+	size_t n = strcspn(spec, ":"), off = 0;
+	char names[64] = "";
 
 	*cfg = spec[n] == ':' ? spec + n + 1 : NULL;
-	if (n == 3 && !strncmp(spec, "vtd", 3)) {
-		*fam = UIOMMU_FAMILY_VTD;
+	if (uiommu_model_lookup(spec, n, fam) == 0)
 		return 0;
+	for (int f = 1; f <= UIOMMU_FAMILY_MAX; f++) {
+		const char *m = uiommu_model_name((enum uiommu_family)f);
+
+		if (m && off < sizeof(names))
+			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s",
+						off ? ", " : "", m);
 	}
-	cli_err("--model %s: unknown model (built in: vtd)", spec);
+	cli_err("--model %s: unknown model (built in: %s)", spec, off ? names : "none");
 	return -EINVAL;
+}
+
+enum uiommu_family cli_model_family(const char *spec)
+{
+	enum uiommu_family fam;
+
+	if (!spec || uiommu_model_lookup(spec, strcspn(spec, ":"), &fam))
+		return UIOMMU_FAMILY_NONE;
+	return fam;
 }
 
 static int add_model_unit(struct uiommu_ctx *ctx, enum uiommu_family fam, const char *cfg)

@@ -723,6 +723,12 @@ int uiommu_page_response(struct uiommu_device *dev, uint32_t pasid, uint32_t grp
  */
 int uiommu_model_dma(struct uiommu_device *dev, uint32_t pasid, uint64_t iova, void *buf,
 		     uint64_t len, bool write);
+/** The name of the built-in model of @family ("vtd"), or NULL when this
+ *  library has none (or not the family's driver). */
+const char *uiommu_model_name(enum uiommu_family family);
+/** The family whose built-in model is named by the first @len bytes of
+ *  @name: 0 and *family, or -ENOENT. */
+int uiommu_model_lookup(const char *name, size_t len, enum uiommu_family *family);
 
 /**@}*/
 /** Text for a negative errno in uiommu's sense (like strerror). */

@@ -20,6 +20,7 @@ enum uiommu_family {
 	UIOMMU_FAMILY_VTD = 1,	  /**< Intel VT-d (ACPI DMAR DRHD) */
 	UIOMMU_FAMILY_SMMUV3 = 2, /**< Arm SMMUv3 (ACPI IORT node type 4) */
 	UIOMMU_FAMILY_AMDVI = 3,  /**< AMD-Vi (ACPI IVRS IVHD) */
+	UIOMMU_FAMILY_MAX = UIOMMU_FAMILY_AMDVI, /**< the largest family number */
 };
 
 #ifdef __cplusplus

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Family and model ops look-up, shared family facts, the page-table memory
  * adapter. */
+#include <errno.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "core/core.h"
 #include "core/model.h"
@@ -24,6 +26,26 @@ const struct uiommu_family_ops *uiommu_family_tab[UIOMMU_FAMILY_SLOTS] = BUILTIN
 /* The built-in models by family number (NULL: none built); generated like
  * the family table (model/model_builtin.h). */
 const struct uiommu_model_ops *const uiommu_model_tab[UIOMMU_MODEL_SLOTS] = UIOMMU_BUILTIN_MODELS;
+
+const char *uiommu_model_name(enum uiommu_family fam)
+{
+	const struct uiommu_model_ops *m = uiommu_model_ops_get(fam);
+
+	return m && uiommu_family_ops_get(fam) ? m->name : NULL;
+}
+
+int uiommu_model_lookup(const char *name, size_t len, enum uiommu_family *fam)
+{
+	for (unsigned int f = 0; name && f < UIOMMU_MODEL_SLOTS; f++) {
+		const char *n = uiommu_model_name((enum uiommu_family)f);
+
+		if (n && strlen(n) == len && !strncmp(n, name, len)) {
+			*fam = (enum uiommu_family)f;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
 
 void uiommu_family_override(enum uiommu_family fam, const struct uiommu_family_ops *ops)
 {

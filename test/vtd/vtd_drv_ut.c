@@ -1785,6 +1785,16 @@ static void test_decode_regs(void)
 	CU_ASSERT(r[0].start == 0xfee00000ull && r[0].last == 0xfeefffffull &&
 		  r[0].kind == UIOMMU_RESV_MSI);
 	scenario_down(&t);
+	/* The built-in models, by family and by name. */
+	enum uiommu_family f = UIOMMU_FAMILY_NONE;
+
+	CU_ASSERT(uiommu_model_name(UIOMMU_FAMILY_VTD) &&
+		  !strcmp(uiommu_model_name(UIOMMU_FAMILY_VTD), "vtd"));
+	CU_ASSERT_PTR_NULL(uiommu_model_name(UIOMMU_FAMILY_AMDVI));
+	CU_ASSERT_PTR_NULL(uiommu_model_name(UIOMMU_FAMILY_NONE));
+	CU_ASSERT(uiommu_model_lookup("vtd:smts=0", 3, &f) == 0 && f == UIOMMU_FAMILY_VTD);
+	CU_ASSERT(uiommu_model_lookup("vt", 2, &f) == -ENOENT);
+	CU_ASSERT(uiommu_model_lookup("amdvi", 5, &f) == -ENOENT);
 }
 
 static const struct ut_test modes[] = {

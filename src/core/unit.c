@@ -70,10 +70,12 @@ static int model_window(struct uiommu_unit *u, uint64_t size)
 		return -EOPNOTSUPP;
 	}
 	if (!u->model) {
-		const char *cfg = adding_unit == u ? adding_desc->model_cfg : NULL;
+		const char *cfg;
 
+		/* Created at take-over only: a unit of the state has one. */
 		if (adding_unit != u)
-			return -ENODEV; /* its instance is gone: cannot happen */
+			return -ENODEV;
+		cfg = adding_desc->model_cfg;
 		rc = m->create(cfg, &u->model);
 		if (rc) {
 			UENV_LOG(CORE, ERR, "%s model \"%s\": %s", m->what, cfg ? cfg : "",
@@ -187,7 +189,7 @@ void unit_event_push(struct uiommu_unit *u, const struct uiommu_event *ev)
 
 	if (!q)
 		return;
-	if (q->n == UNIT_EVRING_SIZE) {
+	if (q->n >= UNIT_EVRING_SIZE || q->head >= UNIT_EVRING_SIZE) {
 		q->lost++;
 		return;
 	}
@@ -226,9 +228,13 @@ uint16_t unit_events_drain(struct uiommu_unit *u, struct uiommu_event *ev, uint1
 
 	if (!q)
 		return 0;
+	/* The ring is shared memory: indices and texts are kept in bounds. */
+	if (q->head >= UNIT_EVRING_SIZE || q->n > UNIT_EVRING_SIZE)
+		q->head = q->n = 0;
 	while (q->n && n < max) {
 		struct unit_ev *e = &q->e[q->head];
 
+		e->text[UNIT_EV_TEXT - 1] = '\0';
 		ev[n] = e->ev;
 		ev[n].reason_text = ev_text(e->text);
 		n++;

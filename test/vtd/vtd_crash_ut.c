@@ -278,7 +278,7 @@ static void test_crash_walk(void)
 		}
 	}
 	printf("\n    %d crash points walked, each rolled back to the base state\n", crashed);
-	CU_ASSERT(crashed > 20);
+	CU_ASSERT((unsigned long)crashed * step > 20);
 	/* The last child committed: every change is there. */
 	struct uiommu_env_opts o = opts(false);
 	struct uiommu_ctx *ctx;
@@ -337,7 +337,7 @@ static void test_crash_outside_txn(void)
 	struct fingerprint base;
 	int refused = 0, adopted = 0;
 
-	for (unsigned long n = 1; n < 400; n += 13) {
+	for (unsigned long n = 1; n < 400; n += getenv("UIOMMU_TEST_QUICK") ? 5 : 1) {
 		struct uiommu_ctx *ctx;
 		int rc;
 

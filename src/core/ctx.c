@@ -335,6 +335,28 @@ void uiommu_ctx_unlock(struct uiommu_ctx *ctx)
 
 /* ------------------------------------------------------------ transactions */
 
+/*
+ * A multi-step call (attach, a map or unmap of many pages, ...) on a
+ * shared state runs inside a transaction of its own when the caller has
+ * none open, so that a kill -9 half-way leaves it undone rather than half
+ * done.  Its own error paths unwind as before; the transaction commits
+ * either way.  Called with the state lock held.
+ */
+bool ctx_txn_auto_begin(struct uiommu_ctx *ctx)
+{
+	(void)ctx;
+	if (!uenv_txn_supported() || uenv_txn_active())
+		return false;
+	return uenv_txn_begin() == 0;
+}
+
+void ctx_txn_auto_end(struct uiommu_ctx *ctx, bool began)
+{
+	(void)ctx;
+	if (began)
+		(void)uenv_txn_commit();
+}
+
 int uiommu_txn_begin(struct uiommu_ctx *ctx, uint32_t timeout_ms, uint32_t *holder_pid)
 {
 	int rc;

@@ -369,7 +369,10 @@ int uiommu_device_attach(struct uiommu_device *d, uint32_t pasid, uint32_t pt_id
 
 	if (!d)
 		return -EINVAL;
+	bool txn;
+
 	ctx_lock(d->unit->ctx);
+	txn = ctx_txn_auto_begin(d->unit->ctx);
 	if (find_attach(d, pasid)) {
 		rc = -EBUSY;
 		goto out;
@@ -381,6 +384,7 @@ int uiommu_device_attach(struct uiommu_device *d, uint32_t pasid, uint32_t pt_id
 	if (hwpt_id_out)
 		*hwpt_id_out = a->hwpt ? a->hwpt->obj.id : UIOMMU_PT_IDENTITY;
 out:
+	ctx_txn_auto_end(d->unit->ctx, txn);
 	ctx_unlock(d->unit->ctx);
 	return rc;
 }
@@ -393,7 +397,10 @@ int uiommu_device_replace(struct uiommu_device *d, uint32_t pasid, uint32_t pt_i
 
 	if (!d)
 		return -EINVAL;
+	bool txn;
+
 	ctx_lock(d->unit->ctx);
+	txn = ctx_txn_auto_begin(d->unit->ctx);
 	old = find_attach(d, pasid);
 	if (!old) {
 		rc = -ENODEV; /* not attached (-ENOENT: no such IOAS/HWPT) */
@@ -408,6 +415,7 @@ int uiommu_device_replace(struct uiommu_device *d, uint32_t pasid, uint32_t pt_i
 	if (hwpt_id_out)
 		*hwpt_id_out = a->hwpt ? a->hwpt->obj.id : UIOMMU_PT_IDENTITY;
 out:
+	ctx_txn_auto_end(d->unit->ctx, txn);
 	ctx_unlock(d->unit->ctx);
 	return rc;
 }
@@ -421,8 +429,11 @@ int uiommu_device_detach(struct uiommu_device *d, uint32_t pasid)
 
 	if (!d)
 		return -EINVAL;
+	bool txn;
+
 	ops = uiommu_family_ops_get(d->unit->family);
 	ctx_lock(d->unit->ctx);
+	txn = ctx_txn_auto_begin(d->unit->ctx);
 	a = find_attach(d, pasid);
 	if (!a) {
 		rc = -ENOENT;
@@ -437,6 +448,7 @@ int uiommu_device_detach(struct uiommu_device *d, uint32_t pasid)
 	attach_release(d, a);
 	rc = 0;
 out:
+	ctx_txn_auto_end(d->unit->ctx, txn);
 	ctx_unlock(d->unit->ctx);
 	return rc;
 }

@@ -97,7 +97,8 @@ struct chunk {
 	uint64_t len;
 	int32_t node;
 	uint32_t kind;
-	uint32_t dma_block; /* dedicated: used as a DMA block (vs large object) */
+	uint32_t dma_block; /* dedicated: used as a DMA block (vs large object);
+			     * DMA_DATA: a data buffer, not state (no undo image) */
 	uint32_t pad;
 	uint64_t file_off; /* shared backends */
 	const void *mz;	   /* DPDK backend */
@@ -632,7 +633,21 @@ static void page_free(void *va, bool zeroed)
 
 /* ------------------------------------------------------------ DMA blocks */
 
+#define DMA_DATA 2u
+
+static int dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out, uint32_t kind);
+
 int uenv_dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out)
+{
+	return dma_alloc(len, align, node, out, 1);
+}
+
+int uenv_dma_alloc_data(size_t len, size_t align, int node, struct uenv_dma *out)
+{
+	return dma_alloc(len, align, node, out, DMA_DATA);
+}
+
+static int dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out, uint32_t kind)
 {
 	uint64_t l = ALIGN_UP_ULL(len, UENV_PAGE_SIZE);
 	int rc = 0;
@@ -663,7 +678,7 @@ int uenv_dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out)
 			rc = c == -ENOSPC ? -ENOMEM : c;
 			goto out;
 		}
-		A->chunks[c].dma_block = 1;
+		A->chunks[c].dma_block = kind;
 		out->va = A->chunks[c].va;
 		out->iova = A->chunks[c].iova;
 		out->len = l;
@@ -1559,7 +1574,7 @@ int uenv_txn_begin(void)
 	h->file_len = A->file_len;
 	h->range[h->nr_ranges++] = (struct undo_range){0, ARENA_HDR_LEN};
 	for (uint32_t i = 0; i < A->nr_chunks; i++)
-		if (A->chunks[i].kind != CK_NONE)
+		if (A->chunks[i].kind != CK_NONE && A->chunks[i].dma_block != DMA_DATA)
 			h->range[h->nr_ranges++] =
 				(struct undo_range){A->chunks[i].file_off, A->chunks[i].len};
 	rc = 0;

@@ -172,7 +172,7 @@ static int bench_alloc(uint32_t n)
 }
 
 /* ------------------------------------------------------------------ */
-/* Single-area fast paths (issue 7): each measured loop is its own
+/* Single-area fast paths: each measured loop is its own
  * noinline function, so callgrind can count it alone (--toggle-collect). */
 
 #ifdef BENCH_OLD_API

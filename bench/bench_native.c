@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Native benchmark (issue 7): uiommu's public API on the built-in VT-d
+ * Native benchmark: uiommu's public API on the built-in VT-d
  * model, no QEMU.  uiommu_ctx_create(NULL) (DPDK backend, EAL --no-huge),
  * uiommu_unit_add(UIOMMU_UNIT_MODEL, VTD), one device, one IOAS, attach,
  * then timed loops:

@@ -83,6 +83,8 @@ int cmd_acpi_decode(const struct cli_opts *opts, int argc, char **argv);
 int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_ctx **ctx);
 /* The command is done with the state (it is left by cli_state_end). */
 void cli_state_close(struct uiommu_ctx *ctx);
+/* "PID (command line)" of a process, for "held by"/"in use by" messages. */
+void cli_proc_desc(uint32_t pid, char *buf, size_t len);
 /* Destroy the state (reset, or a failed first creation). */
 void cli_state_destroy(struct uiommu_ctx *ctx);
 /* main: the command that runs next changes the state (a transaction). */

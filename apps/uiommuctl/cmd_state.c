@@ -18,26 +18,6 @@
 
 #define MAX_USERS 64
 
-/* "NNN (cmdline)" of a process. */
-static void proc_line(uint32_t pid, char *buf, size_t len)
-{
-	char path[64], cmd[160] = "";
-	FILE *f;
-	size_t n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
-	f = fopen(path, "r");
-	if (f) {
-		n = fread(cmd, 1, sizeof(cmd) - 1, f);
-		fclose(f);
-	}
-	for (size_t i = 0; i + 1 < n; i++)
-		if (!cmd[i])
-			cmd[i] = ' ';
-	cmd[n] = '\0';
-	snprintf(buf, len, "%u%s%s%s", pid, n ? " (" : "", cmd, n ? ")" : "");
-}
-
 int cmd_state_users(const struct cli_opts *opts, int argc, char **argv)
 {
 	uint32_t pids[MAX_USERS];
@@ -61,7 +41,7 @@ int cmd_state_users(const struct cli_opts *opts, int argc, char **argv)
 		json_decref(a);
 	} else {
 		for (int i = 0; i < n && i < MAX_USERS; i++) {
-			proc_line(pids[i], line, sizeof(line));
+			cli_proc_desc(pids[i], line, sizeof(line));
 			printf("%s\n", line);
 		}
 		if (!n)
@@ -155,7 +135,7 @@ int cmd_reset(const struct cli_opts *opts, int argc, char **argv)
 	}
 	n = uiommu_state_users(ctx, pids, MAX_USERS);
 	if (n > 0 && !force) {
-		proc_line(pids[0], line, sizeof(line));
+		cli_proc_desc(pids[0], line, sizeof(line));
 		cli_err("state '%s' is in use by process %s%s: stop it first, or reset --force",
 			cli_state_name(opts), line, n > 1 ? " and others" : "");
 		cli_state_close(ctx);

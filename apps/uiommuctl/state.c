@@ -62,8 +62,7 @@ int cli_fail(int rc, const char *fmt, ...)
 	return CLI_FAILED;
 }
 
-/* "NNN (cmdline)" of a process, for "held by" messages. */
-static void proc_desc(uint32_t pid, char *buf, size_t len)
+void cli_proc_desc(uint32_t pid, char *buf, size_t len)
 {
 	char path[64], cmd[160] = "";
 	FILE *f;
@@ -118,6 +117,14 @@ static int state_lock(const struct cli_opts *o, struct uiommu_ctx *ctx, const ch
 	char who[200];
 	int rc = txn ? uiommu_txn_begin(ctx, ms, &pid) : uiommu_ctx_lock(ctx, ms, &pid);
 
+	if (rc == -EOPNOTSUPP && txn) {
+		/* No undo image possible here (no tmpfs): go on without. */
+		cli_err("warning: state '%s': no transactions here (no /dev/shm): a kill of "
+			"this command half-way would leave its change half done",
+			name);
+		txn = false;
+		rc = uiommu_ctx_lock(ctx, ms, &pid);
+	}
 	if (!rc) {
 		open_ctx = ctx;
 		open_txn = txn;
@@ -125,7 +132,7 @@ static int state_lock(const struct cli_opts *o, struct uiommu_ctx *ctx, const ch
 	}
 	if (rc == -ETIMEDOUT) {
 		if (pid) {
-			proc_desc(pid, who, sizeof(who));
+			cli_proc_desc(pid, who, sizeof(who));
 			cli_err("state '%s' is busy: process %s has held its lock for more "
 				"than %u s (--wait SECS to wait longer)",
 				name, who, (o->wait_set ? o->wait_ms : 5000u) / 1000u);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Side B of the side-by-side benchmark (bench/qemu/run.sh, issue 7): the
+ * Side B of the side-by-side benchmark (bench/qemu/run.sh): the
  * same three workloads as guest_vfio_bench.c, through uiommu's public API.
  * The guest kernel leaves QEMU's intel-iommu alone (intel_iommu=off);
  * uiommu drives it through /dev/mem, edu is bound to uio_pci_generic.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Side A of the side-by-side benchmark (bench/qemu/run.sh, issue 7): what
+ * Side A of the side-by-side benchmark (bench/qemu/run.sh): what
  * users run today.  The guest kernel owns QEMU's intel-iommu
  * (intel_iommu=on); edu is bound to vfio-pci and driven through a
  * VFIO_TYPE1v2_IOMMU container, as DPDK's VFIO bus driver does.

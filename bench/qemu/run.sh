@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Side-by-side benchmark (issue 7): the kernel path (A: intel_iommu=on,
+# Side-by-side benchmark: the kernel path (A: intel_iommu=on,
 # VFIO type1) against uiommu (B: intel_iommu=off, uiommu drives the unit),
 # same QEMU configuration, alternating boots A B A B ...  Not a test: it
 # always exits 0 when every boot ran, whatever the figures.

@@ -33,7 +33,7 @@ int uiommu_buf_alloc(struct uiommu_ctx *ctx, uint64_t len, void **va, uint64_t *
 		rc = -ENOMEM;
 		goto out_unlock;
 	}
-	rc = uenv_dma_alloc((size_t)len, len >= BUF_LARGE ? BUF_LARGE : UENV_PAGE_SIZE,
+	rc = uenv_dma_alloc_data((size_t)len, len >= BUF_LARGE ? BUF_LARGE : UENV_PAGE_SIZE,
 			    UENV_NODE_ANY, &b->dma);
 	if (rc)
 		goto err_free_rec;

@@ -319,6 +319,12 @@ extern uint64_t uiommu_local_units_gen;
  * holding it). */
 void ctx_lock_slow(struct uiommu_ctx *c, int recovered);
 
+/* A transaction around one multi-step call when none is open (ctx.c). */
+bool ctx_txn_auto_begin(struct uiommu_ctx *ctx);
+void ctx_txn_auto_end(struct uiommu_ctx *ctx, bool began);
+/* Calls that change more than this much at once run in one. */
+#define CTX_TXN_AUTO_BYTES (2ull << 20)
+
 static inline void ctx_lock(struct uiommu_ctx *c)
 {
 	if (uiommu_lock_depth++)

@@ -17,6 +17,7 @@
 
 static struct uiommu_ctx *live_ctx; /* (local) the context of this process */
 static bool live_adopted;	    /* (local) it was adopted, not created */
+static bool tearing_down;	    /* (local) uiommu_ctx_destroy is running */
 
 __thread unsigned int uiommu_lock_depth __attribute__((tls_model("initial-exec")));
 uint64_t uiommu_local_units_gen;
@@ -335,6 +336,29 @@ void uiommu_ctx_unlock(struct uiommu_ctx *ctx)
 
 /* ------------------------------------------------------------ transactions */
 
+/*
+ * A multi-step call (attach, a map or unmap of many pages, ...) on a
+ * shared state runs inside a transaction of its own when the caller has
+ * none open, so that a kill -9 half-way leaves it undone rather than half
+ * done.  Its own error paths unwind as before; the transaction commits
+ * either way.  Called with the state lock held.
+ */
+bool ctx_txn_auto_begin(struct uiommu_ctx *ctx)
+{
+	(void)ctx;
+	/* A destroy deletes everything anyway: no image per step. */
+	if (tearing_down || !uenv_txn_supported() || uenv_txn_active())
+		return false;
+	return uenv_txn_begin() == 0;
+}
+
+void ctx_txn_auto_end(struct uiommu_ctx *ctx, bool began)
+{
+	(void)ctx;
+	if (began)
+		(void)uenv_txn_commit();
+}
+
 int uiommu_txn_begin(struct uiommu_ctx *ctx, uint32_t timeout_ms, uint32_t *holder_pid)
 {
 	int rc;
@@ -449,7 +473,9 @@ void uiommu_ctx_destroy(struct uiommu_ctx *ctx)
 	ctx_lock(ctx);
 	if (uenv_txn_active())
 		(void)uenv_txn_commit(); /* everything goes anyway */
+	tearing_down = true;
 	ctx_teardown(ctx);
+	tearing_down = false;
 	*uenv_root_slot() = NULL;
 	ctx->magic = 0;
 	uiommu_lock_depth = 0;

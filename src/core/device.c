@@ -370,7 +370,10 @@ int uiommu_device_attach(struct uiommu_device *d, uint32_t pasid, uint32_t pt_id
 
 	if (!d)
 		return -EINVAL;
+	bool txn;
+
 	ctx_lock(d->unit->ctx);
+	txn = ctx_txn_auto_begin(d->unit->ctx);
 	if (find_attach(d, pasid)) {
 		rc = -EBUSY;
 		goto out;
@@ -382,6 +385,7 @@ int uiommu_device_attach(struct uiommu_device *d, uint32_t pasid, uint32_t pt_id
 	if (hwpt_id_out)
 		*hwpt_id_out = a->hwpt ? a->hwpt->obj.id : UIOMMU_PT_IDENTITY;
 out:
+	ctx_txn_auto_end(d->unit->ctx, txn);
 	ctx_unlock(d->unit->ctx);
 	return rc;
 }
@@ -394,7 +398,10 @@ int uiommu_device_replace(struct uiommu_device *d, uint32_t pasid, uint32_t pt_i
 
 	if (!d)
 		return -EINVAL;
+	bool txn;
+
 	ctx_lock(d->unit->ctx);
+	txn = ctx_txn_auto_begin(d->unit->ctx);
 	old = find_attach(d, pasid);
 	if (!old) {
 		rc = -ENODEV; /* not attached (-ENOENT: no such IOAS/HWPT) */
@@ -409,6 +416,7 @@ int uiommu_device_replace(struct uiommu_device *d, uint32_t pasid, uint32_t pt_i
 	if (hwpt_id_out)
 		*hwpt_id_out = a->hwpt ? a->hwpt->obj.id : UIOMMU_PT_IDENTITY;
 out:
+	ctx_txn_auto_end(d->unit->ctx, txn);
 	ctx_unlock(d->unit->ctx);
 	return rc;
 }
@@ -422,8 +430,11 @@ int uiommu_device_detach(struct uiommu_device *d, uint32_t pasid)
 
 	if (!d)
 		return -EINVAL;
+	bool txn;
+
 	ops = uiommu_family_ops_get(d->unit->family);
 	ctx_lock(d->unit->ctx);
+	txn = ctx_txn_auto_begin(d->unit->ctx);
 	a = find_attach(d, pasid);
 	if (!a) {
 		rc = -ENOENT;
@@ -438,6 +449,7 @@ int uiommu_device_detach(struct uiommu_device *d, uint32_t pasid)
 	attach_release(d, a);
 	rc = 0;
 out:
+	ctx_txn_auto_end(d->unit->ctx, txn);
 	ctx_unlock(d->unit->ctx);
 	return rc;
 }

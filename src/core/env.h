@@ -120,6 +120,9 @@ struct uenv_dma {
 /** Zeroed, IOVA-contiguous block of @len bytes aligned to @align (power of 2,
  *  >= 4096).  Returns 0 or -ENOMEM / -EINVAL. */
 int uenv_dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out);
+/** As uenv_dma_alloc, for a data buffer (what devices read and write, not
+ *  state): a transaction's undo image leaves a large one out. */
+int uenv_dma_alloc_data(size_t len, size_t align, int node, struct uenv_dma *out);
 void uenv_dma_free(struct uenv_dma *dma);
 /**
  * The DPDK memzone @name as DMA memory owned by someone else: looked up in

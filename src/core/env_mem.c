@@ -97,7 +97,8 @@ struct chunk {
 	uint64_t len;
 	int32_t node;
 	uint32_t kind;
-	uint32_t dma_block; /* dedicated: used as a DMA block (vs large object) */
+	uint32_t dma_block; /* dedicated: used as a DMA block (vs large object);
+			     * DMA_DATA: a data buffer, not state (no undo image) */
 	uint32_t pad;
 	uint64_t file_off; /* shared backends */
 	const void *mz;	   /* DPDK backend */
@@ -146,6 +147,7 @@ static uint64_t adopt_wait_ns = UINT64_MAX; /* uiommu_env_opts.lock_wait_ms */
 static int sess_fd = -1;     /* this process's own open of the state file */
 static uint32_t sess_slot;   /* 0: none */
 static int state_dfd = -1;   /* the state directory (validated at open) */
+static int undo_dfd = -1;    /* where undo images go: the tmpfs state directory */
 static char state_name[72];  /* the state's file name in it */
 /* Transactions (uenv_txn_*): the undo image file, and the chunks whose
  * memory a transaction freed (given back only when it commits). */
@@ -632,7 +634,21 @@ static void page_free(void *va, bool zeroed)
 
 /* ------------------------------------------------------------ DMA blocks */
 
+#define DMA_DATA 2u
+
+static int dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out, uint32_t kind);
+
 int uenv_dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out)
+{
+	return dma_alloc(len, align, node, out, 1);
+}
+
+int uenv_dma_alloc_data(size_t len, size_t align, int node, struct uenv_dma *out)
+{
+	return dma_alloc(len, align, node, out, DMA_DATA);
+}
+
+static int dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out, uint32_t kind)
 {
 	uint64_t l = ALIGN_UP_ULL(len, UENV_PAGE_SIZE);
 	int rc = 0;
@@ -663,7 +679,7 @@ int uenv_dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out)
 			rc = c == -ENOSPC ? -ENOMEM : c;
 			goto out;
 		}
-		A->chunks[c].dma_block = 1;
+		A->chunks[c].dma_block = kind;
 		out->va = A->chunks[c].va;
 		out->iova = A->chunks[c].iova;
 		out->len = l;
@@ -1435,9 +1451,20 @@ int uenv_state_unlink(const struct uiommu_env_opts *o)
 		return dfd;
 	if (unlinkat(dfd, name, 0) < 0)
 		rc = -errno;
-	snprintf(undo_name, sizeof(undo_name), "%s~undo", name);
-	(void)unlinkat(dfd, undo_name, 0);
 	close(dfd);
+	if (o->backend == UIOMMU_MEM_SHARED_HUGE) {
+		struct uiommu_env_opts shm = {.backend = UIOMMU_MEM_SHARED_SHM};
+
+		snprintf(undo_name, sizeof(undo_name), "%s~hugeundo", name);
+		dfd = state_dir_open(&shm, false);
+	} else {
+		snprintf(undo_name, sizeof(undo_name), "%s~undo", name);
+		dfd = state_dir_open(o, false);
+	}
+	if (dfd >= 0) {
+		(void)unlinkat(dfd, undo_name, 0);
+		close(dfd);
+	}
 	return rc;
 }
 
@@ -1475,6 +1502,15 @@ struct undo_hdr {
 };
 _Static_assert(sizeof(struct undo_hdr) <= (size_t)UNDO_IMG_OFF, "undo header fits");
 
+/* The undo image is written with pwrite(), which hugetlbfs does not
+ * support: it always lives in the per-user tmpfs directory, named after
+ * the state and its backend ('~' is not allowed in state names). */
+static void undo_file_name(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s~%sundo", state_name,
+		 A && A->backend == UIOMMU_MEM_SHARED_HUGE ? "huge" : "");
+}
+
 static int undo_open(bool create)
 {
 	char name[96];
@@ -1482,12 +1518,12 @@ static int undo_open(bool create)
 
 	if (undo_fd >= 0)
 		return 0;
-	if (state_dfd < 0)
+	if (undo_dfd < 0)
 		return -ENODEV;
-	snprintf(name, sizeof(name), "%s~undo", state_name);
-	fd = openat(state_dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	undo_file_name(name, sizeof(name));
+	fd = openat(undo_dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create)
-		fd = openat(state_dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		fd = openat(undo_dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			    0600);
 	if (fd < 0)
 		return -errno;
@@ -1521,7 +1557,7 @@ static int xfer(bool write, void *buf, uint64_t len, off_t off)
 
 bool uenv_txn_supported(void)
 {
-	return A && shared_backend() && state_dfd >= 0;
+	return A && shared_backend() && undo_dfd >= 0;
 }
 
 int uenv_txn_begin(void)
@@ -1559,7 +1595,7 @@ int uenv_txn_begin(void)
 	h->file_len = A->file_len;
 	h->range[h->nr_ranges++] = (struct undo_range){0, ARENA_HDR_LEN};
 	for (uint32_t i = 0; i < A->nr_chunks; i++)
-		if (A->chunks[i].kind != CK_NONE)
+		if (A->chunks[i].kind != CK_NONE && A->chunks[i].dma_block != DMA_DATA)
 			h->range[h->nr_ranges++] =
 				(struct undo_range){A->chunks[i].file_off, A->chunks[i].len};
 	rc = 0;
@@ -1881,6 +1917,20 @@ static int init_shared(const struct uiommu_env_opts *o)
 	}
 	state_dfd = dfd;
 	snprintf(state_name, sizeof(state_name), "%s", name);
+	if (huge) {
+		/* Undo images need a tmpfs: /dev/shm/uiommu-EUID (without one,
+		 * no transactions: uiommu_txn_begin says -EOPNOTSUPP). */
+		struct uiommu_env_opts shm = {.backend = UIOMMU_MEM_SHARED_SHM};
+
+		undo_dfd = state_dir_open(&shm, true);
+		if (undo_dfd < 0)
+			UENV_LOG(ENV, WARNING,
+				 "no private /dev/shm directory (%s): no transactions on this "
+				 "state",
+				 strerror(-undo_dfd));
+	} else {
+		undo_dfd = dup(dfd);
+	}
 	return 0;
 
 err_unmap:
@@ -1925,16 +1975,16 @@ void uenv_fini(bool destroy)
 	} else {
 		char undo_name[96];
 
+		undo_file_name(undo_name, sizeof(undo_name)); /* reads A */
 		munmap(A, loc_max);
 		close(arena_fd);
 		arena_fd = -1;
 		mapped_len = 0;
 		loc_base = loc_max = 0;
-		snprintf(undo_name, sizeof(undo_name), "%s~undo", state_name);
-		if (destroy && state_dfd >= 0) {
+		if (destroy && state_dfd >= 0)
 			unlinkat(state_dfd, state_name, 0);
-			unlinkat(state_dfd, undo_name, 0);
-		}
+		if (destroy && undo_dfd >= 0)
+			unlinkat(undo_dfd, undo_name, 0);
 		if (undo_fd >= 0)
 			close(undo_fd);
 		undo_fd = -1;
@@ -1943,6 +1993,9 @@ void uenv_fini(bool destroy)
 		if (state_dfd >= 0)
 			close(state_dfd);
 		state_dfd = -1;
+		if (undo_dfd >= 0)
+			close(undo_dfd);
+		undo_dfd = -1;
 	}
 	A = NULL;
 	uenv_arena_shared = false;

@@ -257,13 +257,20 @@ int uiommu_ioas_map(struct uiommu_ioas *ioas, uint64_t *iova, uint64_t phys, uin
 	if (len && phys + (len - 1) < phys)
 		return -EOVERFLOW;
 	ctx_lock(ioas->ctx);
-	if ((flags & UIOMMU_MAP_FIXED_IOVA) && len &&
-	    !((phys | len) & (ioas->iopt.iova_alignment - 1)))
+	if (__builtin_expect(len > CTX_TXN_AUTO_BYTES, 0)) {
+		/* Many pages: all or nothing under kill -9 too. */
+		bool txn = ctx_txn_auto_begin(ioas->ctx);
+
+		rc = map_segments(ioas, iova, &s, 1, len, flags);
+		ctx_txn_auto_end(ioas->ctx, txn);
+	} else if ((flags & UIOMMU_MAP_FIXED_IOVA) && len &&
+		   !((phys | len) & (ioas->iopt.iova_alignment - 1))) {
 		/* The common case without the segment checks map_segments would
 		 * make first (they pass: len and alignment just checked). */
 		rc = map_fixed_one(ioas, *iova, phys, NULL, len, flags & (IOPT_READ | IOPT_WRITE));
-	else
+	} else {
 		rc = map_segments(ioas, iova, &s, 1, len, flags);
+	}
 	ctx_unlock(ioas->ctx);
 	return rc;
 }
@@ -317,7 +324,12 @@ int uiommu_ioas_map_va(struct uiommu_ioas *ioas, uint64_t *iova, void *va, uint6
 		}
 		off += contig;
 	}
-	rc = map_segments(ioas, iova, segs, n, len, flags);
+	{
+		bool txn = len > CTX_TXN_AUTO_BYTES && ctx_txn_auto_begin(ioas->ctx);
+
+		rc = map_segments(ioas, iova, segs, n, len, flags);
+		ctx_txn_auto_end(ioas->ctx, txn);
+	}
 out:
 	uenv_free(segs);
 	ctx_unlock(ioas->ctx);
@@ -374,6 +386,8 @@ int uiommu_ioas_unmap(struct uiommu_ioas *ioas, uint64_t iova, uint64_t len, uin
 	if (iova + (len - 1) < iova)
 		return -EOVERFLOW;
 	ctx_lock(ioas->ctx);
+	/* Many pages at once: all or nothing under kill -9 too. */
+	bool txn = __builtin_expect(len > CTX_TXN_AUTO_BYTES, 0) && ctx_txn_auto_begin(ioas->ctx);
 	rc = unmap_range(ioas, iova, iova + (len - 1), unmapped);
 	/* (0, UINT64_MAX) is "everything", as in iommufd: [0, 2^64 - 2] missed
 	 * an area in the last page, or there was nothing.  Checked only after
@@ -384,6 +398,8 @@ int uiommu_ioas_unmap(struct uiommu_ioas *ioas, uint64_t iova, uint64_t len, uin
 		if (rc == -ENOENT)
 			rc = 0; /* empty: unmapping everything succeeds */
 	}
+	if (__builtin_expect(txn, 0))
+		ctx_txn_auto_end(ioas->ctx, txn);
 	ctx_unlock(ioas->ctx);
 	return rc;
 }
@@ -397,7 +413,9 @@ int uiommu_ioas_unmap_all(struct uiommu_ioas *ioas, uint64_t *unmapped)
 	if (!ioas)
 		return -EINVAL;
 	ctx_lock(ioas->ctx);
+	bool txn = ctx_txn_auto_begin(ioas->ctx);
 	rc = unmap_range(ioas, 0, UINT64_MAX, unmapped);
+	ctx_txn_auto_end(ioas->ctx, txn);
 	ctx_unlock(ioas->ctx);
 	return rc == -ENOENT ? 0 : rc;
 }

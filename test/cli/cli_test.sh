@@ -292,18 +292,24 @@ case_stress() {
 	start_follower "$TMP/follow" || fail "no follower"
 	local end=$(($(date +%s) + secs))
 	for w in 1 2 3 4; do
+		printf 'ioas w%s\nwindow w%s iova=0x100000 len=8K alloc rw\n' "$w" "$w" >"$TMP/l$w"
 		(
+			# Each worker owns its IOVAs: the last map or unmap of each that
+			# finished says what must be there (a killed one: either).
 			i=0
 			while [ "$(date +%s)" -lt "$end" ]; do
 				iova=$((0x10000000 + w * 0x1000000 + (RANDOM % slots) * 0x1000))
-				case $((RANDOM % 5)) in
-				0 | 1) ctl --wait 60 ioas map dma0 --alloc 4K --iova "$iova" ;;
-				2 | 3) ctl --wait 60 ioas unmap dma0 "$iova" ;;
+				case $((RANDOM % 6)) in
+				0 | 1) ctl --wait 60 ioas map dma0 --alloc 4K --iova "$iova"
+					r=$?; [ $r = 0 ] && echo "$iova M" || { [ $r -gt 128 ] && echo "$iova ?"; } ;;
+				2 | 3) ctl --wait 60 ioas unmap dma0 "$iova"
+					r=$?; [ $r = 0 ] && echo "$iova U" || { [ $r -gt 128 ] && echo "$iova ?"; } ;;
 				4) ctl --wait 60 device add 1 "00:1$w.0" --name "dev$w" &&
 					ctl --wait 60 ioas attach dma0 "dev$w" &&
 					ctl --wait 60 ioas detach dma0 "dev$w" &&
 					ctl --wait 60 device remove "dev$w" ;;
-				esac
+				5) ctl --wait 60 apply "$TMP/l$w" && ctl --wait 60 ioas destroy "w$w" ;;
+				esac >>"$TMP/last$w" 2>/dev/null
 				i=$((i + 1))
 			done
 			echo "$i" >"$TMP/ops$w"
@@ -327,20 +333,30 @@ case_stress() {
 	expect 0 "state check after the stress" -- ctl state check
 	# Devices a worker left half-way: whatever is listed must be whole.
 	ctl -j ioas show dma0 >"$TMP/dma0" || fail "ioas show"
-	local bad=0 good=0 faulted=0
+	local bad=0 good=0 faulted=0 lost=0 ghost=0
 	for w in 1 2 3 4; do
 		for k in $(seq 0 $((slots - 1))); do
 			iova=$((0x10000000 + w * 0x1000000 + k * 0x1000))
 			hex=$(printf '0x%x' "$iova")
+			want=$(awk -v a="$iova" '$1 == a { s = $2 } END { print s }' "$TMP/last$w" 2>/dev/null)
 			if jpy "import sys; sys.exit(0 if any(m['iova']=='$hex' for m in j['mappings']) else 1)" <"$TMP/dma0"; then
+				[ "$want" = U ] && ghost=$((ghost + 1))
 				ctl dma nic "$hex" 16 --read >/dev/null 2>&1 && good=$((good + 1)) || bad=$((bad + 1))
 			else
+				[ "$want" = M ] && lost=$((lost + 1))
 				ctl dma nic "$hex" 16 --read >/dev/null 2>&1 && bad=$((bad + 1)) || faulted=$((faulted + 1))
 			fi
 		done
 	done
 	[ "$bad" = 0 ] && ok "listed mappings DMA-able ($good), the rest fault ($faulted)" ||
 		fail "$bad IOVAs disagree with the listing (good $good, faulted $faulted)"
+	[ "$lost" = 0 ] && [ "$ghost" = 0 ] && ok "every finished map is listed, every finished unmap gone" ||
+		fail "$lost finished maps missing, $ghost finished unmaps still listed"
+	for w in 1 2 3 4; do
+		ctl ioas show "w$w" >/dev/null 2>&1 && { ctl -j ioas show "w$w" | jpy 'assert j["areas"] == 1, j' ||
+			fail "apply's ioas w$w is not whole"; }
+	done
+	ok "apply's address spaces: whole or absent"
 }
 
 # kill -9 in the middle of an apply of 1020 windows: all or nothing.

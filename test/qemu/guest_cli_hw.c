@@ -12,11 +12,20 @@
  *   4. edu DMA again: QEMU must block it and the application must see the
  *      fault through uiommu_poll(); `uiommuctl reset` gives the unit back
  *      (translation off, as found).
+ *   Between 2 and 3, transactions rolled back on this hardware: one
+ *   aborted after an unmap and a new map reached the IOMMU, one whose
+ *   process was killed (SIGKILL) after its unmap was invalidated; after
+ *   each, QEMU's VT-d must translate the old mapping again (restored
+ *   tables, queue restarted, caches invalidated by unit_recover) and block
+ *   the new one.
  *
  * Scenario: vtd-cli-hw.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +55,89 @@ static int adopt(struct uiommu_ctx **ctx)
 	if (rc)
 		snprintf(why, sizeof(why), "adopt: %s", strerror(-rc));
 	return rc;
+}
+
+/* edu writes 16 bytes of its buffer to @iova: does a fault at @iova come? */
+static bool dma_faults(struct uiommu_ctx *ctx, struct gt_edu *edu, uint64_t iova)
+{
+	struct uiommu_event ev[8];
+	bool fault = false;
+	uint16_t n;
+
+	while (uiommu_poll(ctx, ev, 8))
+		;
+	gt_edu_dma(edu, iova, 0, 16, true, 2000);
+	n = uiommu_poll(ctx, ev, 8);
+	for (uint16_t i = 0; i < n; i++)
+		if (ev[i].type == UIOMMU_EV_FAULT && (ev[i].addr & ~0xfffull) == iova)
+			fault = true;
+	return fault;
+}
+
+#define NEW_IOVA 0x400000ull
+
+static int rollbacks(struct gt_edu *edu)
+{
+	struct uiommu_ctx *ctx;
+	struct uiommu_ioas *ioas;
+	struct uiommu_area_info ai;
+	uint64_t iova = NEW_IOVA;
+	int status, rc;
+	pid_t pid;
+
+	/* 1. Abort: unmap the 2 MiB and map it elsewhere, then undo. */
+	if (adopt(&ctx))
+		return -1;
+	ioas = uiommu_ioas_get(ctx, uiommu_obj_find(ctx, "dma0"));
+	if (!ioas || uiommu_ioas_lookup(ioas, IOVA, &ai) || uiommu_txn_begin(ctx, 1000, NULL) ||
+	    uiommu_ioas_unmap(ioas, IOVA, ai.len, NULL) ||
+	    uiommu_ioas_map(ioas, &iova, ai.phys, ai.len,
+			    UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA)) {
+		snprintf(why, sizeof(why), "rollback set-up failed");
+		uiommu_ctx_detach(ctx);
+		return -1;
+	}
+	if (!dma_faults(ctx, edu, IOVA) || dma_faults(ctx, edu, NEW_IOVA)) {
+		snprintf(why, sizeof(why), "inside the transaction the hardware did not follow");
+		uiommu_ctx_detach(ctx);
+		return -1;
+	}
+	rc = uiommu_txn_abort(ctx);
+	if (rc || dma_faults(ctx, edu, IOVA) || !dma_faults(ctx, edu, NEW_IOVA)) {
+		snprintf(why, sizeof(why), "after abort (%d): old mapping not back or new one left",
+			 rc);
+		uiommu_ctx_detach(ctx);
+		return -1;
+	}
+	uiommu_ctx_detach(ctx);
+
+	/* 2. kill -9 after an unmap the IOMMU has seen. */
+	pid = fork();
+	if (pid == 0) {
+		struct uiommu_ctx *c;
+		struct uiommu_ioas *s;
+
+		if (adopt(&c) || uiommu_txn_begin(c, 1000, NULL))
+			_exit(2);
+		s = uiommu_ioas_get(c, uiommu_obj_find(c, "dma0"));
+		if (!s || uiommu_ioas_unmap(s, IOVA, ai.len, NULL))
+			_exit(3);
+		kill(getpid(), SIGKILL);
+		_exit(4);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status)) {
+		snprintf(why, sizeof(why), "the killed transaction did not die as planned");
+		return -1;
+	}
+	if (adopt(&ctx)) /* rolls it back */
+		return -1;
+	rc = dma_faults(ctx, edu, IOVA);
+	uiommu_ctx_detach(ctx);
+	if (rc) {
+		snprintf(why, sizeof(why), "after kill -9: the old mapping was not restored");
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -95,6 +187,9 @@ int main(int argc, char **argv)
 	uiommu_ctx_detach(ctx);
 	ctx = NULL;
 
+	if (rollbacks(&edu))
+		goto out;
+
 	/* The operator looks, then unmaps. */
 	if (sh("walk edu 0x200000") || sh("ioas unmap dma0 0x200000"))
 		goto out;
@@ -128,7 +223,7 @@ int main(int argc, char **argv)
 out:
 	if (ctx)
 		uiommu_ctx_detach(ctx);
-	gt_result(SCEN, ok ? GT_PASS : GT_FAIL, "%s", ok ? "CLI carve + app DMA + unmap + fault + reset; " : "");
+	gt_result(SCEN, ok ? GT_PASS : GT_FAIL, "%s", ok ? "CLI carve + app DMA + rollbacks + unmap + fault + reset; " : "");
 	if (ok)
 		gt_log("%s", why);
 	else

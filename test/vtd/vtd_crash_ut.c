@@ -278,8 +278,6 @@ static void test_crash_walk(void)
 		}
 	}
 	printf("\n    %d crash points walked, each rolled back to the base state\n", crashed);
-	/* Every allocation point of the transaction is a crash point (one
-	 * in @step of them with UIOMMU_TEST_QUICK). */
 	CU_ASSERT((unsigned long)crashed * step > 20);
 	/* The last child committed: every change is there. */
 	struct uiommu_env_opts o = opts(false);
@@ -331,6 +329,121 @@ static void test_abort(void)
 	uiommu_ctx_destroy(ctx);
 }
 
+/* One call that changes many things, without a transaction of the
+ * caller's: a map of 8 MiB in 4 KiB pages and an attach of a new device
+ * (which builds its page table) are each all or nothing under kill -9. */
+static void __attribute__((noreturn)) child_one_call(unsigned long crash_at, int which)
+{
+	struct uiommu_env_opts o = opts(false);
+	struct uiommu_ctx *ctx;
+	void *va;
+	uint64_t bus, iova = BIG_IOVA;
+	int rc;
+
+	if (uiommu_ctx_create(&o, &ctx))
+		_exit(10);
+	struct uiommu_ioas *s1 = uiommu_ioas_next(ctx, NULL);
+	if (which == 0) {
+		if (uiommu_buf_alloc(ctx, 2 * BIG_LEN + 4096, &va, &bus))
+			_exit(11);
+		uenv_crash_nth(crash_at);
+		rc = uiommu_ioas_map(s1, &iova, bus + 4096, 2 * BIG_LEN,
+				     UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA);
+	} else {
+		struct uiommu_device_desc dd = {.bus = 0, .devfn = 0x28, .hw_id = 0x28};
+		struct uiommu_device *d2;
+		struct uiommu_ioas *s2;
+
+		if (uiommu_device_add(uiommu_unit_next(ctx, NULL), &dd, &d2) ||
+		    uiommu_ioas_alloc(ctx, &s2))
+			_exit(11);
+		uenv_crash_nth(crash_at);
+		rc = uiommu_device_attach(d2, UIOMMU_NO_PASID, uiommu_ioas_id(s2), NULL);
+	}
+	uenv_crash_nth(0);
+	if (rc)
+		_exit(12);
+	uiommu_ctx_detach(ctx);
+	_exit(0);
+}
+
+static void one_call_walk(int which)
+{
+	struct uiommu_env_opts o = opts(false);
+	struct fingerprint base, pre, got;
+	struct uiommu_ctx *ctx;
+	int crashed = 0, status;
+
+	snprintf(name, sizeof(name), "onecall%d-%d", which, (int)getpid());
+	make_base(&base);
+	for (unsigned long n = 1; n < 10000; n++) {
+		pid_t pid = fork();
+
+		CU_ASSERT_FATAL(pid >= 0);
+		if (pid == 0)
+			child_one_call(n, which);
+		CU_ASSERT_FATAL(waitpid(pid, &status, 0) == pid);
+		CU_ASSERT_FATAL(uiommu_ctx_create(&o, &ctx) == 0);
+		fingerprint(ctx, &got);
+		CU_ASSERT(uiommu_state_check(ctx, report_line, NULL) == 0);
+		if (WIFEXITED(status)) {
+			CU_ASSERT(WEXITSTATUS(status) == 0);
+			/* Finished: the call's change is whole. */
+			CU_ASSERT(which ? got.nr[3] == base.nr[3] + 1 : got.nr_areas == base.nr_areas + 1);
+			uiommu_ctx_destroy(ctx);
+			break;
+		}
+		crashed++;
+		/* Killed inside the call: exactly the state before it (the
+		 * child's own set-up before the call stays). */
+		if (which == 0) {
+			CU_ASSERT(got.nr_areas == base.nr_areas && got.area_sum == base.area_sum);
+		} else {
+			CU_ASSERT(got.nr[3] == base.nr[3]); /* no new HWPT */
+		}
+		(void)pre;
+		check_dma_base(ctx);
+		/* Take the child's set-up away again for the next round. */
+		if (which == 0) {
+			struct uiommu_buf_info bi[8];
+			uint32_t nb = uiommu_buf_list(ctx, bi, 8);
+
+			for (uint32_t i = 0; i < nb; i++)
+				if (bi[i].len > BIG_LEN)
+					CU_ASSERT(uiommu_buf_free(ctx, bi[i].bus_addr) == 0);
+		} else {
+			struct uiommu_device *d = uiommu_device_next(ctx, NULL), *d2;
+			struct uiommu_ioas *s = uiommu_ioas_next(ctx, NULL), *s2;
+
+			d2 = uiommu_device_next(ctx, d);
+			s2 = uiommu_ioas_next(ctx, s);
+			CU_ASSERT(d2 && s2);
+			if (d2)
+				CU_ASSERT(uiommu_device_remove(d2) == 0);
+			if (s2)
+				CU_ASSERT(uiommu_ioas_destroy(s2) == 0);
+		}
+		fingerprint(ctx, &got);
+		CU_ASSERT(fp_equal(&got, &base));
+		uiommu_ctx_detach(ctx);
+		if (getenv("UIOMMU_TEST_QUICK"))
+			n += 4;
+	}
+	printf("\n    %s: %d crash points inside the call, each undone whole\n",
+	       which ? "attach" : "8 MiB map", crashed);
+	CU_ASSERT(crashed > 0);
+}
+
+static void test_one_call_map(void)
+{
+	one_call_walk(0);
+}
+
+static void test_one_call_attach(void)
+{
+	one_call_walk(1);
+}
+
 /* Without a transaction there is nothing to roll back to: whatever the
  * kill left is either consistent or refused, and never crashes anyone. */
 static void test_crash_outside_txn(void)
@@ -339,7 +452,7 @@ static void test_crash_outside_txn(void)
 	struct fingerprint base;
 	int refused = 0, adopted = 0;
 
-	for (unsigned long n = 1; n < 400; n += 13) {
+	for (unsigned long n = 1; n < 400; n += getenv("UIOMMU_TEST_QUICK") ? 5 : 1) {
 		struct uiommu_ctx *ctx;
 		int rc;
 
@@ -369,6 +482,8 @@ int main(int argc, char **argv)
 	static const struct ut_test tests[] = {
 		{"crash_at_each_allocation_point", test_crash_walk},
 		{"abort_rolls_back", test_abort},
+		{"big_map_all_or_nothing", test_one_call_map},
+		{"attach_all_or_nothing", test_one_call_attach},
 		{"crash_outside_a_transaction", test_crash_outside_txn},
 		{NULL, NULL},
 	};

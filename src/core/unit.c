@@ -7,6 +7,7 @@
 
 #include "core/core.h"
 #include "core/model.h"
+#include "uiommu/uiommu_fw.h"
 
 #define UNIT_FAM_RESV_MAX 8u /* regions a family's unit_resv may give */
 
@@ -349,8 +350,12 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 		return -EINVAL;
 	ops = uiommu_family_ops_get(desc->family);
 	if (!ops) {
-		UENV_LOG(CORE, ERR, "IOMMU family %d is not built into this library",
-			 (int)desc->family);
+		const char *fname = uiommu_fw_family_name(desc->family);
+
+		UENV_LOG(CORE, ERR,
+			 "IOMMU family %s (%d) is not built into this library (no driver yet, "
+			 "or the build was configured with -D%s=disabled)",
+			 fname, (int)desc->family, fname);
 		return -EOPNOTSUPP;
 	}
 	rc = desc_check(ops, desc);

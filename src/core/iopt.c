@@ -45,14 +45,6 @@
  * as soon as its last record comes back (a failed call that needed a new
  * block leaves the heap exactly as before).
  */
-#define IOPT_BLK_BYTES 4096u
-struct iopt_blk {
-	struct iopt_blk *next, *prev; /* iopt->partial */
-	struct iopt_area *free;	      /* chained by node.parent */
-	uint32_t used;		      /* records handed out */
-	uint32_t pad;
-	struct iopt_area rec[];
-};
 #define IOPT_BLK_RECS ((IOPT_BLK_BYTES - sizeof(struct iopt_blk)) / sizeof(struct iopt_area))
 _Static_assert(IOPT_BLK_RECS >= 16, "a record block holds a useful number of records");
 

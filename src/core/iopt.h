@@ -55,6 +55,17 @@ struct iopt_area {
 	struct iopt_blk *blk; /* private: the block the record lives in */
 };
 
+/* Private to iopt.c (here for its checker's tests): a 4 KiB block of area
+ * records. */
+#define IOPT_BLK_BYTES 4096u
+struct iopt_blk {
+	struct iopt_blk *next, *prev; /* iopt->partial */
+	struct iopt_area *free;	      /* chained by node.parent */
+	uint32_t used;		      /* records handed out */
+	uint32_t pad;
+	struct iopt_area rec[];
+};
+
 /* Spare area records kept for reuse (beyond that, removal gives them back
  * to their block). */
 #define IOPT_SPARE_MAX 64u

@@ -1132,9 +1132,13 @@ static int state_dir_open(const struct uiommu_env_opts *o, bool create)
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
-		if (rc == -ELOOP || rc == -ENOTDIR)
+		if (rc == -ELOOP || rc == -ENOTDIR) {
+			/* A link or a file where our directory should be:
+			 * someone else's doing. */
 			UENV_LOG(ENV, ERR, "%s: not a directory (a symlink?): refused", dir);
-		return rc == -ELOOP ? -EPERM : rc;
+			rc = -EPERM;
+		}
+		return rc;
 	}
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
@@ -2081,6 +2085,11 @@ static int undo_open(bool create)
 	if (fd < 0 && errno == ENOENT && create)
 		fd = openat(state_dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			    0600);
+	if (fd < 0 && errno == ELOOP) {
+		UENV_LOG(ENV, ERR, "%s~undo: a symbolic link, not an undo image: refused",
+			 arena_path);
+		return -EPERM;
+	}
 	if (fd < 0)
 		return -errno;
 	rc = state_file_check(fd, name);

@@ -357,8 +357,8 @@ static void check_unit(struct ck *c, struct oinfo *in, uint64_t *slots)
 	} else if (u->resv) {
 		report(c->r, "unit %u: reserved-region array without regions", id);
 	}
-	if (!u->priv || !uenv_in_arena(u->priv, 64)) {
-		report(c->r, "unit %u: driver state not in the arena", id);
+	if (!uenv_is_meta(u->priv, 1)) {
+		report(c->r, "unit %u: driver state not a metadata allocation of the arena", id);
 		sane = false;
 	}
 	if (bool_bad(&u->caps.nesting) || bool_bad(&u->caps.stage1) || bool_bad(&u->caps.stage2) ||
@@ -727,6 +727,8 @@ static void check_device(struct ck *c, struct oinfo *in)
 	ui->n_dev++;
 	if (bool_bad(&d->desc.ats) || bool_bad(&d->desc.pri))
 		report(c->r, "device %u: a flag that is neither true nor false", id);
+	if (d->priv && !uenv_is_meta(d->priv, 1))
+		report(c->r, "device %u: driver state not a metadata allocation of the arena", id);
 	v = phash_get(&c->hw_ids, (uint64_t)d->unit->slot << 32 | d->desc.hw_id, true, &found);
 	if (v && found)
 		report(c->r, "device %u: ID 0x%x on unit %u taken by another device", id,
@@ -1044,7 +1046,18 @@ static void check_leaks(struct ck *c)
 			/* Its tables are not known: keep what it reaches. */
 			(void)uenv_mark_scan(c->mk, ((struct uiommu_hwpt *)o)->pgt);
 	}
-	/* The drivers' own state: scanned (see the top of this file). */
+	/* The drivers' own state (see the top of this file): each unit's and
+	 * device's its own, not core memory, not another's; then scanned. */
+	for (size_t i = 0; i < c->n_info; i++) {
+		struct oinfo *in = &c->info[i];
+		void *priv = in->type == UOBJ_UNIT	   ? ((struct uiommu_unit *)in->o)->priv
+			     : in->type == UOBJ_DEVICE ? ((struct uiommu_device *)in->o)->priv
+						       : NULL;
+
+		if (priv && uenv_is_meta(priv, 1))
+			mark(c, priv, 1, UENV_MARK_META, "%s %u: driver state", obj_name[in->type],
+			     ((struct uobj *)in->o)->id);
+	}
 	for (size_t i = 0; i < c->n_info; i++) {
 		struct oinfo *in = &c->info[i];
 
@@ -1079,6 +1092,11 @@ int ctx_check(struct uiommu_ctx *ctx, struct check_report *r)
 		(void)uenv_arena_check(sub_report, &c);
 	if (r->errors)
 		return -EUCLEAN; /* the look-ups below would not be sound */
+	if (!uenv_is_meta(ctx, sizeof(*ctx)) || ctx->magic != UIOMMU_CTX_MAGIC ||
+	    (uenv_root_slot() && *uenv_root_slot() != ctx)) {
+		report(r, "the context is not the state's root object");
+		return -EUCLEAN;
+	}
 	c.mk = uenv_marks_new();
 	if (!c.mk)
 		report(r, "out of memory for the leak check");

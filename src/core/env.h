@@ -53,6 +53,8 @@ bool uenv_iova_is_va(void);
 void **uenv_root_slot(void);
 /** True when the arena was adopted from an earlier process. */
 bool uenv_adopted(void);
+/** Nothing is allocated in the arena (its counts, checked at adoption). */
+bool uenv_arena_empty(void);
 /** How long adoption may wait for a lock (UINT64_MAX: no bound). */
 uint64_t uenv_adopt_wait_ns(void);
 /** Shared backends: map what another process added to the arena. */

@@ -146,6 +146,7 @@ static uint64_t mapped_len; /* shared backends: bytes of the file mapped here */
 /* Shared backends: base and size of the reservation, as validated at open
  * (never re-read from the file: it is input). */
 static uint64_t loc_base, loc_max;
+static enum uiommu_mem_backend loc_backend;
 static uint64_t adopt_wait_ns = UINT64_MAX; /* uiommu_env_opts.lock_wait_ms */
 static int sess_fd = -1;     /* this process's own open of the state file */
 static uint32_t sess_slot;   /* 0: none */
@@ -1002,6 +1003,11 @@ bool uenv_iova_is_va(void)
 bool uenv_adopted(void)
 {
 	return adopted;
+}
+
+bool uenv_arena_empty(void)
+{
+	return A && !A->heap_live && !A->pages_live && !A->dma_live;
 }
 
 uint64_t uenv_adopt_wait_ns(void)
@@ -2253,19 +2259,32 @@ int uenv_txn_restore(const void *keep, size_t keep_len)
 	}
 	/* The image is input too: every range must lie in the reservation. */
 	if (!h->nr_ranges || h->nr_ranges > ARENA_MAX_CHUNKS + 1 || h->file_len > loc_max ||
-	    h->file_len < ARENA_HDR_LEN || h->range[0].off || h->range[0].len != ARENA_HDR_LEN) {
+	    h->file_len < ARENA_HDR_LEN || (h->file_len & (UENV_CHUNK_SIZE - 1)) || h->range[0].off ||
+	    h->range[0].len != ARENA_HDR_LEN) {
 		UENV_LOG(ENV, ERR, "%s: undo image header corrupt: not restored", arena_path);
 		rc = -EUCLEAN;
 		goto out;
 	}
-	for (uint32_t i = 0; i < h->nr_ranges; i++)
-		if ((h->range[i].off | h->range[i].len) & (UENV_CHUNK_SIZE - 1) ||
-		    h->range[i].len > h->file_len || h->range[i].off > h->file_len - h->range[i].len) {
-			UENV_LOG(ENV, ERR, "%s: undo image range %u corrupt: not restored",
-				 arena_path, i);
-			rc = -EUCLEAN;
+	{
+		struct stat ust;
+
+		if (fstat(undo_fd, &ust) < 0) {
+			rc = -errno;
 			goto out;
 		}
+		for (uint32_t i = 0; i < h->nr_ranges; i++)
+			if ((h->range[i].off | h->range[i].len) & (UENV_CHUNK_SIZE - 1) ||
+			    h->range[i].len > h->file_len ||
+			    h->range[i].off > h->file_len - h->range[i].len ||
+			    /* the image must hold all of it: a short read half-way
+			     * would leave the arena half put back */
+			    (uint64_t)ust.st_size < UNDO_IMG_OFF + h->range[i].off + h->range[i].len) {
+				UENV_LOG(ENV, ERR, "%s: undo image range %u corrupt: not restored",
+					 arena_path, i);
+				rc = -EUCLEAN;
+				goto out;
+			}
+	}
 	/* Nobody may look at the arena while it is rewritten (an adopting
 	 * process checks it under this lock, without the state lock). */
 	uenv_lock(&A->lock);
@@ -2306,7 +2325,11 @@ int uenv_txn_restore(const void *keep, size_t keep_len)
 	for (uint32_t i = 0; i < h->nr_ranges && !rc; i++)
 		rc = restore_range(h->range[i].off, h->range[i].len, kr, nk);
 	if (rc) {
-		UENV_LOG(ENV, ERR, "%s: restoring the undo image: %s", arena_path, strerror(-rc));
+		/* Part of it may be put back already: nothing can be trusted. */
+		UENV_LOG(ENV, ERR, "%s: restoring the undo image: %s: arena unusable", arena_path,
+			 strerror(-rc));
+		arena_broken = true;
+		rc = -EUCLEAN;
 		goto out_unlock;
 	}
 	__atomic_fetch_add(&A->gen, 1, __ATOMIC_RELEASE);
@@ -2315,7 +2338,7 @@ int uenv_txn_restore(const void *keep, size_t keep_len)
 	/* The image is input like the state file: check what was put back
 	 * before anything follows it.  A broken one leaves the arena unusable
 	 * in this process (every look-up fails) rather than trusted. */
-	rc = header_check_fixed(A, (enum uiommu_mem_backend)A->backend, loc_max);
+	rc = header_check_fixed(A, loc_backend, loc_max);
 	if (!rc)
 		rc = shared_sync_mapping();
 	if (!rc)
@@ -2445,6 +2468,7 @@ static int init_shared(const struct uiommu_env_opts *o)
 	arena_fd = fd;
 	loc_base = base;
 	loc_max = max;
+	loc_backend = o->backend;
 	if (created) {
 		if (ftruncate(fd, (off_t)ARENA_HDR_LEN) < 0) {
 			rc = -errno;

@@ -21,6 +21,8 @@ struct phash {
 	uint64_t cap;  /* power of two, or 0 */
 	uint64_t n;
 	bool oom;
+	bool has_max;	  /* the key UINT64_MAX (key + 1 would read as empty) */
+	uint64_t val_max;
 };
 
 static inline uint64_t phash_mix(uint64_t k)
@@ -73,6 +75,18 @@ static inline uint64_t *phash_get(struct phash *h, uint64_t k, bool insert, bool
 		*found = false;
 	if (h->oom)
 		return NULL;
+	if (!s) { /* k == UINT64_MAX: kept apart */
+		if (h->has_max) {
+			if (found)
+				*found = true;
+			return &h->val_max;
+		}
+		if (!insert)
+			return NULL;
+		h->has_max = true;
+		h->val_max = 0;
+		return &h->val_max;
+	}
 	if (insert && (h->n + 1) * 2 > h->cap && !phash_grow(h))
 		return NULL;
 	if (!h->cap)
@@ -95,7 +109,7 @@ static inline uint64_t *phash_get(struct phash *h, uint64_t k, bool insert, bool
 }
 
 /* Walk every entry: for (i = 0; phash_next(h, &i, &k, &v);) */
-static inline bool phash_next(const struct phash *h, uint64_t *i, uint64_t *k, uint64_t **v)
+static inline bool phash_next(struct phash *h, uint64_t *i, uint64_t *k, uint64_t **v)
 {
 	for (; *i < h->cap; (*i)++) {
 		if (h->key[*i]) {
@@ -104,6 +118,12 @@ static inline bool phash_next(const struct phash *h, uint64_t *i, uint64_t *k, u
 			(*i)++;
 			return true;
 		}
+	}
+	if (*i == h->cap && h->has_max) {
+		*k = UINT64_MAX;
+		*v = &h->val_max;
+		(*i)++;
+		return true;
 	}
 	return false;
 }

@@ -135,7 +135,7 @@ static struct oinfo *info_of(struct ck *c, const void *p, uint32_t type)
 
 static bool node_ok(const struct list_node *n)
 {
-	return uenv_in_arena(n, sizeof(*n));
+	return !((uintptr_t)n & (_Alignof(struct list_node) - 1)) && uenv_in_arena(n, sizeof(*n));
 }
 
 /*

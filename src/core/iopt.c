@@ -1125,7 +1125,7 @@ static const struct iopt_area *ick_rec(struct ick *c, const void *p, const char 
 {
 	const struct iopt_area *a = p;
 
-	if (!uenv_in_arena(a, sizeof(*a))) {
+	if (((uintptr_t)a & (_Alignof(struct iopt_area) - 1)) || !uenv_in_arena(a, sizeof(*a))) {
 		ick_report(c, "%s %p is not arena memory", what, p);
 		return NULL;
 	}

@@ -68,6 +68,7 @@ struct oinfo {
 	uint32_t n_hwpts;  /* IOAS: paging HWPTs */
 	bool aperture;	   /* HWPT: its aperture is reserved in its IOAS */
 	bool pgt_ok;	   /* HWPT: its page table passed pgt_check */
+	bool flags_ok;	   /* HWPT: its bools hold 0 or 1 (may be read) */
 	uint32_t inst_users[UIOMMU_HWPT_MAX_INSTALLS];
 	uint64_t *did_used; /* unit: domain IDs found in use */
 };
@@ -444,6 +445,7 @@ static void check_hwpt(struct ck *c, struct oinfo *in)
 		report(c->r, "HWPT %u: a flag that is neither true nor false", id);
 		return;
 	}
+	in->flags_ok = true;
 	if (h->nr_inst > UIOMMU_HWPT_MAX_INSTALLS) {
 		report(c->r, "HWPT %u: %u installations", id, h->nr_inst);
 		return;
@@ -562,7 +564,7 @@ static void check_resv_owners(struct ck *c, struct uiommu_ioas *s)
 		} else if (hi) {
 			struct uiommu_hwpt *h = hi->o;
 
-			ok = !h->nested && h->ioas == s;
+			ok = hi->flags_ok && !h->nested && h->ioas == s;
 			if (ok && h->cfg.ias < 64 && rv->start == 1ull << h->cfg.ias &&
 			    rv->last == UINT64_MAX)
 				hi->aperture = true;
@@ -1041,7 +1043,8 @@ static void check_leaks(struct ck *c)
 		struct uobj *o = in->o;
 
 		mark(c, o, obj_size[in->type], UENV_MARK_META, "%s %u", obj_name[in->type], o->id);
-		if (in->type == UOBJ_HWPT && !((struct uiommu_hwpt *)o)->nested && !in->pgt_ok &&
+		if (in->type == UOBJ_HWPT && in->flags_ok && !((struct uiommu_hwpt *)o)->nested &&
+		    !in->pgt_ok &&
 		    uenv_is_table_page(((struct uiommu_hwpt *)o)->pgt))
 			/* Its tables are not known: keep what it reaches. */
 			(void)uenv_mark_scan(c->mk, ((struct uiommu_hwpt *)o)->pgt);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ut.h"
@@ -886,6 +887,45 @@ static void t_adopt_refused(void)
 	expect_clean();
 }
 
+/* A larger state: the check stays clean and about linear (it prints its
+ * time; UIOMMU_CHECK_PAGES sets the size). */
+static void t_scale(void)
+{
+	const char *e = getenv("UIOMMU_CHECK_PAGES");
+	uint64_t n = e ? strtoull(e, NULL, 0) : getenv("UIOMMU_TEST_QUICK") ? 2000 : 50000;
+	struct uiommu_ioas *s;
+	struct timespec t0, t1, t2;
+	uint64_t iova;
+
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &s) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(dev2, 9, uiommu_ioas_id(s), NULL) == 0);
+	for (uint64_t i = 0; i < n; i++) {
+		iova = 0x100000000ull + i * 0x2000ull;
+		CU_ASSERT_FATAL(uiommu_ioas_map(s, &iova, bus + (i % 2048) * 4096ull, 4096,
+						UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) == 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	expect_clean();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	for (uint64_t i = 0; i < n; i++)
+		CU_ASSERT_FATAL(uiommu_ioas_map(s, &(uint64_t){0x800000000ull + i * 0x2000ull},
+						bus + (i % 2048) * 4096ull, 4096,
+						UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) == 0);
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	struct timespec t3;
+	expect_clean();
+	clock_gettime(CLOCK_MONOTONIC, &t3);
+	printf("\n    check of %llu more areas: %.1f ms; of %llu: %.1f ms ",
+	       (unsigned long long)n,
+	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+	       (unsigned long long)(2 * n),
+	       (double)(t3.tv_sec - t2.tv_sec) * 1e3 + (double)(t3.tv_nsec - t2.tv_nsec) / 1e6);
+	CU_ASSERT(uiommu_ioas_unmap_all(s, NULL) == 0);
+	CU_ASSERT(uiommu_device_detach(dev2, 9) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(s) == 0);
+	expect_clean();
+}
+
 static const struct ut_test tests[] = {
 	{"clean", t_clean},
 	{"iopt_gap", t_iopt_gap},
@@ -930,6 +970,7 @@ static const struct ut_test tests[] = {
 	{"leak_spare_table", t_leak_spare_table},
 	{"shared_alloc", t_shared_alloc},
 	{"arena", t_arena},
+	{"scale", t_scale},
 	{"adopt_refused", t_adopt_refused},
 	{NULL, NULL},
 };

@@ -824,6 +824,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* The unit suite under valgrind or in quick mode: fewer (each child
+	 * is the whole adoption under the instrumentation). */
+	if (getenv("UIOMMU_UNDER_VALGRIND") && iters > 100)
+		iters = 100;
+	else if (getenv("UIOMMU_TEST_QUICK") && iters > 1000)
+		iters = 1000;
 	snprintf(name, sizeof(name), "state-fuzz-%d", (int)getpid());
 	{
 		struct uiommu_env_opts o = opts(false);

@@ -299,7 +299,7 @@ static struct chunk *chunk_of_va(const void *va)
 
 static bool shared_backend(void)
 {
-	return A && A->backend != UIOMMU_MEM_DPDK;
+	return A && loc_backend != UIOMMU_MEM_DPDK;
 }
 
 /* Map file bytes [mapped_len, file_len) at their fixed addresses. */
@@ -339,7 +339,7 @@ void uenv_sync_slow(void)
 /* Obtain @len bytes (multiple of 2 MiB) of IOVA-contiguous memory. */
 static int backend_grab(uint64_t len, uint64_t align, int node, bool contig, struct chunk *ck)
 {
-	if (A->backend == UIOMMU_MEM_DPDK) {
+	if (loc_backend == UIOMMU_MEM_DPDK) {
 		struct env_mz mz;
 		int rc = env_dpdk_reserve(len, align < A->chunk_len ? A->chunk_len : align, node,
 					  contig, &mz);
@@ -355,7 +355,7 @@ static int backend_grab(uint64_t len, uint64_t align, int node, bool contig, str
 	}
 
 	/* Shared backends: grow the file. */
-	if (contig && A->backend == UIOMMU_MEM_SHARED_HUGE && len > UENV_CHUNK_SIZE)
+	if (contig && loc_backend == UIOMMU_MEM_SHARED_HUGE && len > UENV_CHUNK_SIZE)
 		return -ENOMEM; /* hugepages are contiguous only 2 MiB at a time */
 	uint64_t off = A->file_len;
 	if (off + len > loc_max)
@@ -395,7 +395,7 @@ static int backend_grab(uint64_t len, uint64_t align, int node, bool contig, str
 
 static void backend_drop(struct chunk *ck)
 {
-	if (A->backend == UIOMMU_MEM_DPDK) {
+	if (loc_backend == UIOMMU_MEM_DPDK) {
 		env_dpdk_release(ck->mz);
 		return;
 	}
@@ -1022,7 +1022,7 @@ void **uenv_root_slot(void)
 
 enum uiommu_mem_backend env_backend(void)
 {
-	return A ? (enum uiommu_mem_backend)A->backend : UIOMMU_MEM_DPDK;
+	return A ? loc_backend : UIOMMU_MEM_DPDK;
 }
 
 static void arena_header_init(struct arena *a, enum uiommu_mem_backend be)
@@ -1051,6 +1051,7 @@ static int init_dpdk(const struct uiommu_env_opts *o)
 	 * physically adjacent, and a memzone has a header: 1 MiB chunks fit. */
 	a->chunk_len = a->iova_is_va ? UENV_CHUNK_SIZE : UENV_CHUNK_SIZE / 2;
 	a->gen = 1;
+	loc_backend = UIOMMU_MEM_DPDK;
 	A = a;
 	return 0;
 }
@@ -2560,7 +2561,9 @@ void uenv_fini(bool destroy)
 {
 	if (!A)
 		return;
-	if (A->backend == UIOMMU_MEM_DPDK || !uenv_arena_shared) {
+	/* Process-local knowledge: the header is input (and may have been
+	 * put back from an image that failed its checks). */
+	if (loc_backend == UIOMMU_MEM_DPDK || !uenv_arena_shared) {
 		for (uint32_t i = 0; i < A->nr_chunks; i++)
 			if (A->chunks[i].kind != CK_NONE)
 				env_dpdk_release(A->chunks[i].mz);

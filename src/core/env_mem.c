@@ -2459,7 +2459,8 @@ static int init_shared(const struct uiommu_env_opts *o)
 	resv = mmap((void *)(uintptr_t)base, max, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 	if (resv == MAP_FAILED || resv != (void *)(uintptr_t)base) {
-		rc = resv == MAP_FAILED ? -errno : -EADDRINUSE;
+		/* (EEXIST: something of this process is there already) */
+		rc = resv == MAP_FAILED && errno != EEXIST ? -errno : -EADDRINUSE;
 		if (resv != MAP_FAILED)
 			munmap(resv, max);
 		UENV_LOG(ENV, ERR, "cannot reserve the arena at 0x%llx (+0x%llx): %s",

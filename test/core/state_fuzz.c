@@ -569,7 +569,9 @@ enum {
 	EX_CLEAN = 0,
 	EX_SANITIZER = 1, /* ASan/UBSan exit status */
 	EX_SETUP = 2,
-	EX_REFUSED = 10,  /* + 0 EUCLEAN, 1 EINVAL, 2 EPERM, 3 ETIMEDOUT, 4 other */
+	EX_REFUSED = 10,  /* + 0 EUCLEAN, 1 EINVAL, 2 EPERM, 3 ETIMEDOUT, 4 other,
+			     5 EADDRINUSE (the file places the arena where this
+			     process has something: a valid placement, elsewhere) */
 	EX_ADOPTED_DIRTY = 20,
 	EX_WORK_DIRTY = 21,
 };
@@ -687,6 +689,8 @@ static int child(void)
 			return EX_REFUSED + 2;
 		case -ETIMEDOUT:
 			return EX_REFUSED + 3;
+		case -EADDRINUSE:
+			return EX_REFUSED + 5;
 		default:
 			fprintf(stderr, "    refused with %d (%s)\n", rc, uiommu_strerror(rc));
 			return EX_REFUSED + 4;
@@ -711,7 +715,7 @@ static int child(void)
 
 /* ---- the loop ---- */
 struct stats {
-	uint64_t iters, refused[5], clean, adopted_dirty, work_dirty, crashes, sanitizer,
+	uint64_t iters, refused[6], clean, adopted_dirty, work_dirty, crashes, sanitizer,
 		hangs, other;
 };
 
@@ -780,6 +784,8 @@ static int iteration(uint64_t seed, uint64_t i, struct stats *st, bool print)
 			st->refused[ex - EX_REFUSED]++;
 		else if (ex == EX_REFUSED + 4)
 			st->refused[4]++, bug = "refused with an unexpected error";
+		else if (ex == EX_REFUSED + 5)
+			st->refused[5]++;
 		else if (ex == EX_ADOPTED_DIRTY)
 			st->adopted_dirty++, bug = "adopted a state that does not check clean";
 		else if (ex == EX_WORK_DIRTY)
@@ -854,22 +860,24 @@ int main(int argc, char **argv)
 				printf("  %llu iterations, %llu refused, %llu adopted clean, %d bugs\n",
 				       (unsigned long long)(i + 1),
 				       (unsigned long long)(st.refused[0] + st.refused[1] + st.refused[2] +
-							    st.refused[3] + st.refused[4]),
+							    st.refused[3] + st.refused[4] + st.refused[5]),
 				       (unsigned long long)st.clean, bugs);
 				fflush(stdout);
 			}
 		}
 	}
 	printf("state_fuzz: seed 0x%llx, %llu iterations in %llds: refused %llu (EUCLEAN %llu, "
-	       "EINVAL %llu, EPERM %llu, ETIMEDOUT %llu, other %llu), adopted and clean %llu; "
+	       "EINVAL %llu, EPERM %llu, ETIMEDOUT %llu, EADDRINUSE %llu, other %llu), adopted and "
+	       "clean %llu; "
 	       "crashes %llu, sanitizer reports %llu, hangs %llu, adopted dirty %llu, dirty after "
 	       "work %llu, other %llu\n",
 	       (unsigned long long)seed, (unsigned long long)st.iters, (long long)(time(NULL) - t0),
 	       (unsigned long long)(st.refused[0] + st.refused[1] + st.refused[2] + st.refused[3] +
-				    st.refused[4]),
+				    st.refused[4] + st.refused[5]),
 	       (unsigned long long)st.refused[0], (unsigned long long)st.refused[1],
 	       (unsigned long long)st.refused[2], (unsigned long long)st.refused[3],
-	       (unsigned long long)st.refused[4], (unsigned long long)st.clean,
+	       (unsigned long long)st.refused[5], (unsigned long long)st.refused[4],
+	       (unsigned long long)st.clean,
 	       (unsigned long long)st.crashes, (unsigned long long)st.sanitizer,
 	       (unsigned long long)st.hangs, (unsigned long long)st.adopted_dirty,
 	       (unsigned long long)st.work_dirty, (unsigned long long)st.other);

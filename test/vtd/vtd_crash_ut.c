@@ -278,7 +278,7 @@ static void test_crash_walk(void)
 		}
 	}
 	printf("\n    %d crash points walked, each rolled back to the base state\n", crashed);
-	CU_ASSERT(crashed > 20);
+	CU_ASSERT(crashed * step > 20); /* quick mode walks every 7th point */
 	/* The last child committed: every change is there. */
 	struct uiommu_env_opts o = opts(false);
 	struct uiommu_ctx *ctx;

@@ -29,7 +29,7 @@ static struct uiommu_ctx *ctx;
 static struct uiommu_unit *unit;
 static struct uiommu_device *dev1, *dev2, *dev3;
 static struct uiommu_ioas *ioas_a, *ioas_b;
-static struct uiommu_hwpt *hw_a, *parent, *nested;
+static struct uiommu_hwpt *hw_a, *parent, *nested, *fl;
 static struct uiommu_viommu *vi;
 static uint64_t bus;
 static uint8_t *bufva;
@@ -222,6 +222,10 @@ static int suite_init(void)
 	if (uiommu_hwpt_alloc(ioas_b, unit, UIOMMU_HWPT_NEST_PARENT, &parent) ||
 	    uiommu_viommu_alloc(unit, parent, &vi) || uiommu_hwpt_alloc_nested(vi, &s1, &nested) ||
 	    uiommu_device_attach(dev2, UIOMMU_NO_PASID, uiommu_hwpt_id(nested), NULL))
+		return -1;
+	/* A first-level table beside the nest parent (x86 format: its root has
+	 * entries beyond its input width). */
+	if (uiommu_hwpt_alloc(ioas_b, unit, UIOMMU_HWPT_STAGE1, &fl))
 		return -1;
 	iova = B_IOVA;
 	if (uiommu_ioas_map(ioas_b, &iova, bus, 16 * 4096, rw))
@@ -887,6 +891,222 @@ static void t_adopt_refused(void)
 	expect_clean();
 }
 
+/* -- more of each kind -- */
+static void t_unit_fields(void)
+{
+	POKE(unit->access, (enum uiommu_unit_access)7);
+	expect("access kind");
+	POKE(unit->bind_gen, 0ull);
+	expect("bind generation");
+	POKE(unit->did_min, unit->caps.num_domains);
+	expect("domain-ID map");
+	POKE(unit->resv[0].r.kind, (enum uiommu_resv_kind)9);
+	expect("reserved region 0");
+	POKE(unit->caps.family, UIOMMU_FAMILY_AMDVI);
+	expect("capabilities of family");
+	POKE(unit->priv, (void *)bufva);
+	expect("driver state not a metadata allocation");
+	POKE(dev1->priv, (void *)(bufva + 8));
+	expect("driver state not a metadata allocation");
+	/* Two devices with one driver state: shared. */
+	POKE(dev3->priv, dev1->priv);
+	expect("also used by something else");
+}
+
+static void t_hwpt_more(void)
+{
+	POKE(hw_a->inst[1], hw_a->inst[0]);
+	POKE(hw_a->nr_inst, 2u);
+	expect("installed twice");
+	POKE(hw_a->inst[0].users, 0u);
+	expect("without users");
+	POKE(hw_a->cfg.node, 77);
+	POKE(*(int *)&((struct pgt *)hw_a->pgt)->cfg.node, 77);
+	expect("NUMA node");
+	POKE(nested->flags, 1u);
+	expect("nested, with flags");
+	POKE(nested->cfg.ias, 39u);
+	expect("stage-2 configuration");
+	struct uiommu_hwpt *child = list_entry(parent->child_list.next, struct uiommu_hwpt, child_link);
+	POKE(child->parent, hw_a);
+	expect("not its own");
+	POKE(vi->unit, (struct uiommu_unit *)(void *)ioas_a);
+	expect("unit or parent does not exist");
+	POKE(ioas_b->ctx, (struct uiommu_ctx *)(void *)ioas_a);
+	expect("belongs to another context");
+	POKE(fl->ioas, ioas_a);
+	expect("follows a HWPT that is not its own");
+}
+
+static void t_attach_more(void)
+{
+	struct list_node *pos;
+	struct dev_attach *id_a = NULL, *pasid_a = NULL;
+
+	list_for_each(pos, &dev3->attaches)
+	{
+		struct dev_attach *a = list_entry(pos, struct dev_attach, link);
+
+		if (!a->hwpt)
+			id_a = a;
+		else
+			pasid_a = a;
+	}
+	CU_ASSERT_FATAL(pasid_a != NULL);
+	POKE(pasid_a->pasid, 1u << 21);
+	expect("attached at PASID");
+	if (id_a) {
+		POKE(id_a->ioas, ioas_a);
+		expect("identity attachment");
+		POKE(pasid_a->pasid, UIOMMU_NO_PASID);
+		expect("attached twice");
+		POKE(unit->id_users, 0u);
+		expect("identity attachments recorded");
+	}
+	POKE(dev1->attaches.next, &dev1->attaches);
+	POKE(dev1->attaches.prev, &dev1->attaches);
+	run_check();
+	CU_ASSERT(nlines > 0); /* its attachment is now nobody's: users, lists, leak */
+	undo();
+	expect_clean();
+}
+
+static void t_ids(void)
+{
+	struct uobj *o = &dev2->obj;
+
+	/* Out of its bucket: not in the ID hash. */
+	POKE(o->id_link.prev->next, o->id_link.next);
+	POKE(o->id_link.next->prev, o->id_link.prev);
+	expect("not in the ID hash");
+	/* In the wrong bucket: bucket of ID + 1. */
+	POKE(o->id, o->id + UOBJ_HASH);
+	run_check();
+	CU_ASSERT(nlines == 0 || strstr(lines[0], "ID"));
+	undo();
+	expect_clean();
+	void **root = uenv_root_slot();
+	POKE(*root, (void *)ioas_a);
+	expect("not the state's root object");
+}
+
+static void t_iopt_more(void)
+{
+	struct iopt *io = &ioas_a->iopt;
+	struct rb_node *r = io->areas.node;
+
+	POKE(r->left->red, 5u);
+	expect("colour 5");
+	POKE(r->left, r->right);
+	expect("both children the same");
+	if (io->partial) {
+		POKE(io->partial->prev, io->partial);
+		expect("record block list broken");
+		POKE(io->partial->free, (struct iopt_area *)NULL);
+		expect("listed, but full");
+		POKE(io->partial, (struct iopt_blk *)NULL);
+		expect("not listed");
+	}
+	POKE(io->allowed[0].start, 0xf0000000ull);
+	POKE(io->allowed[0].last, 0xf0000fffull);
+	expect("intersects a reserved range");
+	POKE(io->resv[0].kind, 77u);
+	expect("of kind 77");
+	struct iopt_area *a = area_at(ioas_a, A_SMALL);
+	POKE(a->prot, 4u);
+	expect("protection");
+}
+
+static void t_pte_more(void)
+{
+	struct pgt_walk_level w[8];
+	int n = pgt_walk(hw_a->pgt, A_SMALL, w, 8);
+	uint64_t *up = uenv_iova_to_va(w[n - 2].table_pa);
+	uint64_t *root = uenv_iova_to_va(hw_a->pgt->cfg.root_pa);
+	int lvl;
+
+	POKE(up[w[n - 2].index], up[w[n - 2].index] | VTD_SL_X);
+	expect("has other bits");
+	uint64_t *big = pte_of(hw_a, A_LARGE, NULL, &lvl);
+	POKE(*big, *big + 4096);
+	expect("not aligned");
+	uint64_t *e = pte_of(hw_a, A_SMALL, NULL, NULL);
+	POKE(*e, *e | (1ull << 52));
+	expect("unknown bits");
+	/* A leaf in the root (512 GiB): no such leaves in this format. */
+	CU_ASSERT_FATAL(root[300] == 0);
+	POKE(root[300], (bus & ~((1ull << 39) - 1)) | VTD_SL_R | VTD_SL_PS);
+	POKE(*count_of(root), (uint16_t)(*count_of(root) + 1));
+	expect("where there are none");
+	/* The x86 first-level root: entries 256-511 are past its 47 bits. */
+	uint64_t *flroot = uenv_iova_to_va(fl->pgt->cfg.root_pa);
+	unsigned int i0 = (unsigned int)(B_IOVA >> 39) & 511;
+	POKE(flroot[400], flroot[i0]);
+	POKE(*count_of(flroot), (uint16_t)(*count_of(flroot) + 1));
+	expect("beyond the input width");
+	struct pgt *p = pgt_a();
+	uint64_t *sp = uenv_iova_to_va(p->spare_pa);
+	for (uint32_t i = 1; i < p->nr_spare; i++)
+		sp = uenv_iova_to_va(sp[0]);
+	POKE(sp[0], p->cfg.root_pa);
+	expect("goes on after");
+	uint64_t *head = uenv_iova_to_va(p->piece[0].pa);
+	POKE(head[511], head[511] ? 0ull : 0x1000ull | VTD_SL_R);
+	expect("holds more than its link");
+}
+
+static void t_ext_more(void)
+{
+	struct ctx_ext *e = ctx->ext;
+
+	POKE(e->names.next->next, (struct list_node *)(void *)(bufva + 64));
+	expect("leaves the arena");
+	POKE(e->bufs.next, (struct list_node *)(void *)(bufva + 64));
+	POKE(e->bufs.prev, (struct list_node *)(void *)(bufva + 64));
+	run_check();
+	CU_ASSERT(nlines > 0);
+	undo();
+	expect_clean();
+}
+
+static void t_arena_more(void)
+{
+	struct region *r = region("hash slot");
+
+	CU_ASSERT_FATAL(r != NULL);
+	POKE(*(int32_t *)r->p, 999);
+	expect("hash slot");
+	r = region("chunk clean bitmap");
+	CU_ASSERT_FATAL(r != NULL);
+	POKE(*(uint64_t *)r->p, *(uint64_t *)r->p | 1ull); /* the bookkeeping page */
+	expect("in use and marked clean");
+	r = region("chunk entry");
+	CU_ASSERT_FATAL(r != NULL);
+	POKE(((uint32_t *)r->p)[8], 1u); /* dma_block of a standard chunk */
+	expect("DMA flag");
+	r = region("chunk tags");
+	uint8_t *tag = r->p;
+	uint32_t p;
+	for (p = 1; p < 511 && !(tag[p] == 0 && tag[p + 1] == 0); p++)
+		;
+	CU_ASSERT_FATAL(p < 511);
+	POKE(tag[p + 1], (uint8_t)4); /* a run tail after a free page */
+	region("chunk used bitmap");
+	uint64_t *used = regions[0].p;
+	for (int i = 0; i < nregions; i++)
+		if (!strcmp(regions[i].what, "chunk used bitmap") && regions[i].p < (void *)tag &&
+		    (uint8_t *)regions[i].p + 4096 > tag)
+			used = regions[i].p;
+	POKE(used[(p + 1) / 64], used[(p + 1) / 64] | 1ull << ((p + 1) % 64));
+	run_check();
+	bool tail = false;
+	for (int i = 0; i < nlines && i < 128; i++)
+		tail |= strstr(lines[i], "run tail") || strstr(lines[i], "free pages recorded");
+	CU_ASSERT(tail);
+	undo();
+	expect_clean();
+}
+
 /* A larger state: the check stays clean and about linear (it prints its
  * time; UIOMMU_CHECK_PAGES sets the size). */
 static void t_scale(void)
@@ -970,6 +1190,14 @@ static const struct ut_test tests[] = {
 	{"leak_spare_table", t_leak_spare_table},
 	{"shared_alloc", t_shared_alloc},
 	{"arena", t_arena},
+	{"unit_fields", t_unit_fields},
+	{"hwpt_more", t_hwpt_more},
+	{"attach_more", t_attach_more},
+	{"ids", t_ids},
+	{"iopt_more", t_iopt_more},
+	{"pte_more", t_pte_more},
+	{"ext_more", t_ext_more},
+	{"arena_more", t_arena_more},
 	{"scale", t_scale},
 	{"adopt_refused", t_adopt_refused},
 	{NULL, NULL},

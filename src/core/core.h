@@ -199,6 +199,9 @@ int hwpt_paging_create(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint3
 void hwpt_paging_release(struct uiommu_hwpt *h);
 int hwpt_install_get(struct uiommu_hwpt *h, struct uiommu_unit *u, struct hwpt_install **out);
 void hwpt_install_put(struct uiommu_hwpt *h, struct uiommu_unit *u);
+/* The parts of a stage-1 description the public header defines: 0,
+ * -EOPNOTSUPP (unknown flag bits) or -EINVAL. */
+int hwpt_s1_data_check(const struct uiommu_hwpt_s1_data *d);
 /* Page-table protection for an area's IOPT_READ/IOPT_WRITE. */
 static inline uint32_t hwpt_area_prot(const struct iopt_area *a)
 {

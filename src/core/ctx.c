@@ -123,10 +123,13 @@ static void ctx_rebind(struct uiommu_ctx *ctx)
 
 /*
  * Put back the image of an unfinished transaction (ours, aborted, or a dead
- * process's): memory first, then every unit's hardware brought in line
- * with it (queues restarted, every cache invalidated), then what the
- * transaction had added is given back.  Then check the whole state.
- * Returns 1 when an image was restored, 0 when there was none, <0 error.
+ * process's): memory first; then the whole state is checked (the image is
+ * input like the file) before anything follows it; then every unit's
+ * hardware brought in line with it (queues restarted, every cache
+ * invalidated), then what the transaction had added is given back.
+ * Returns 1 when an image was restored, 0 when there was none, <0 error
+ * (-EUCLEAN: what was put back does not check; the state is marked
+ * inconsistent).
  */
 static int ctx_restore(struct uiommu_ctx *ctx)
 {
@@ -137,6 +140,13 @@ static int ctx_restore(struct uiommu_ctx *ctx)
 
 	if (rc <= 0)
 		return rc;
+	if (ctx_check(ctx, NULL)) {
+		UENV_LOG(CORE, ERR, "the state put back from the transaction image is inconsistent: "
+				    "'uiommuctl state check' lists what is wrong; reset it");
+		if (uenv_is_meta(ctx, sizeof(*ctx)))
+			ctx->corrupt = 1;
+		return -EUCLEAN;
+	}
 	ctx_rebind(ctx);
 	for (struct uobj *o = uobj_next(ctx, UOBJ_UNIT, NULL); o; o = uobj_next(ctx, UOBJ_UNIT, o)) {
 		struct uiommu_unit *u = (struct uiommu_unit *)o;
@@ -168,7 +178,7 @@ void ctx_lock_slow(struct uiommu_ctx *ctx, int recovered)
 		else if (rc < 0)
 			UENV_LOG(CORE, ERR, "rolling its transaction back failed: %s",
 				 strerror(-rc));
-		if (ctx_check(ctx, NULL)) {
+		if (rc == 0 && ctx_check(ctx, NULL)) {
 			ctx->corrupt = 1;
 			UENV_LOG(CORE, ERR,
 				 "the state is inconsistent after the death of a process that "
@@ -176,7 +186,9 @@ void ctx_lock_slow(struct uiommu_ctx *ctx, int recovered)
 				 "lists what is wrong; reset it");
 		}
 	}
-	ctx_rebind(ctx);
+	/* A graph known to be inconsistent is not followed. */
+	if (!ctx->corrupt)
+		ctx_rebind(ctx);
 }
 
 /* Release this process's register mappings (it leaves the state). */
@@ -214,39 +226,45 @@ static int ctx_lock_bounded(struct uiommu_ctx *ctx, uint64_t ns, uint32_t *holde
 	return 0;
 }
 
+/* A process adopts existing state: check the root, take the lock (rolling
+ * back a transaction left behind), check everything, and only then bind
+ * every unit (every unit must be reachable from this process, or the
+ * adoption fails).  Nothing follows the graph before it is checked. */
 static int ctx_adopt(struct uiommu_ctx *ctx)
 {
-	uint32_t pid = 0;
-	int rc = 0;
+	int rc = 0, r;
 
 	if (!uenv_is_meta(ctx, sizeof(*ctx)) || ctx->magic != UIOMMU_CTX_MAGIC) {
 		UENV_LOG(CORE, ERR, "corrupt state: the root object is not a context");
 		return -EUCLEAN;
 	}
-	/* A dead holder's transaction is rolled back here. */
-	rc = ctx_lock_bounded(ctx, uenv_adopt_wait_ns(), &pid);
-	if (rc) {
-		UENV_LOG(CORE, ERR, "the state stays locked by process %u", pid);
-		return rc;
+	r = uenv_lock_timed(&ctx->lock, uenv_adopt_wait_ns());
+	if (r < 0) {
+		UENV_LOG(CORE, ERR, "the state stays locked by process %u",
+			 uenv_lock_holder(&ctx->lock, NULL));
+		return r;
 	}
+	uiommu_lock_depth = 1;
+	uenv_sync();
+	if (r > 0)
+		UENV_LOG(CORE, WARNING, "the previous holder of the state lock died holding it");
+	/* A transaction whose holder died, or released the lock without
+	 * ending it (cannot happen through the API): roll it back (the image
+	 * put back is checked there). */
 	if (uenv_txn_supported() && !uenv_txn_active()) {
-		/* A transaction whose holder released the lock without ending
-		 * it (cannot happen through the API): roll it back too. */
 		rc = ctx_restore(ctx);
-		if (rc < 0) {
-			ctx_unlock(ctx);
-			return rc;
-		}
+		if (rc == 1)
+			UENV_LOG(CORE, WARNING, "an unfinished transaction was rolled back");
+		if (rc < 0)
+			goto out_unlock;
 	}
-	rc = ctx_check(ctx, NULL);
+	rc = rc == 1 ? 0 : ctx_check(ctx, NULL);
 	if (!rc && ctx->corrupt) {
 		UENV_LOG(CORE, ERR, "the state was marked inconsistent: reset it");
 		rc = -EUCLEAN;
 	}
-	if (rc) {
-		ctx_unlock(ctx);
-		return rc;
-	}
+	if (rc)
+		goto out_unlock;
 	for (struct uobj *o = uobj_next(ctx, UOBJ_UNIT, NULL); o && !rc;
 	     o = uobj_next(ctx, UOBJ_UNIT, o)) {
 		struct uiommu_unit *u = (struct uiommu_unit *)o;
@@ -259,6 +277,10 @@ static int ctx_adopt(struct uiommu_ctx *ctx)
 	ctx_unlock(ctx);
 	if (rc)
 		ctx_local_release_all(ctx);
+	return rc;
+
+out_unlock:
+	ctx_unlock(ctx);
 	return rc;
 }
 
@@ -278,6 +300,13 @@ int uiommu_ctx_create(const struct uiommu_env_opts *opts, struct uiommu_ctx **ou
 	uenv_telemetry_set_objects(ctx_telemetry);
 	uiommu_pgt_mem_register();
 	root = uenv_root_slot();
+	if (uenv_adopted() && !*root && !uenv_arena_empty()) {
+		/* Creating a context here would leave the state's allocations
+		 * to nobody: the root pointer is gone, not the state. */
+		UENV_LOG(CORE, ERR, "corrupt state: no context, but memory in use: reset it");
+		rc = -EUCLEAN;
+		goto err_env;
+	}
 	if (uenv_adopted() && *root) {
 		ctx = *root;
 		rc = ctx_adopt(ctx);

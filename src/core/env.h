@@ -53,6 +53,8 @@ bool uenv_iova_is_va(void);
 void **uenv_root_slot(void);
 /** True when the arena was adopted from an earlier process. */
 bool uenv_adopted(void);
+/** Nothing is allocated in the arena (its counts, checked at adoption). */
+bool uenv_arena_empty(void);
 /** How long adoption may wait for a lock (UINT64_MAX: no bound). */
 uint64_t uenv_adopt_wait_ns(void);
 /** Shared backends: map what another process added to the arena. */
@@ -98,6 +100,52 @@ void uenv_txn_trim(void);
 bool uenv_is_meta(const void *p, size_t size);
 /** Is [p, p + size) inside arena memory (any kind)? */
 bool uenv_in_arena(const void *p, size_t size);
+
+/* ---- the state checker (check.c): the arena's side ---- */
+/** Check the arena's own bookkeeping (chunk table, chunk pages, hashes,
+ *  slab free lists, live counts), as a process adopting it does; the
+ *  problem found goes to @report too.  0, -EUCLEAN, -ENODEV. */
+int uenv_arena_check(void (*report)(void *arg, const char *msg), void *arg);
+/** CPU address of the live table page (uenv_page_alloc) at bus address
+ *  @iova; NULL when there is none there. */
+void *uenv_table_page(uint64_t iova);
+/** Is @va a live table page? */
+bool uenv_is_table_page(const void *va);
+/** Is @p the start of a live DMA block (uenv_dma_alloc) of at least @size
+ *  bytes? */
+bool uenv_is_dma(const void *p, size_t size);
+/*
+ * The mark pass of the leak check: a set of marks over the arena's live
+ * allocations (process memory; the arena must not change while it is in
+ * use: hold the state lock).  uenv_mark() marks an allocation a pointer
+ * the caller understands names exactly; uenv_mark_scan() marks,
+ * conservatively, whatever the words of an allocation the caller cannot
+ * interpret (a driver's private state) may point at, by CPU or by bus
+ * address, and so on from there.  uenv_marks_report() lists what no mark
+ * reached.
+ */
+#define UENV_MARK_META	1u /* uenv_zalloc */
+#define UENV_MARK_TABLE 2u /* uenv_page_alloc */
+#define UENV_MARK_DMA	4u /* uenv_dma_alloc */
+struct uenv_marks;
+/** NULL: no memory (or no usable arena). */
+struct uenv_marks *uenv_marks_new(void);
+void uenv_marks_free(struct uenv_marks *mk);
+/** Mark the live allocation that starts at @p, of one of @kinds, at least
+ *  @size bytes long: 1 newly marked, 0 marked before, -ENOENT no such
+ *  allocation (a free slot, the wrong kind, too short, not the arena). */
+int uenv_mark(struct uenv_marks *mk, const void *p, size_t size, unsigned int kinds);
+/** Conservative scan from the allocation holding @p; returns how many
+ *  allocations it newly reached. */
+uint64_t uenv_mark_scan(struct uenv_marks *mk, const void *p);
+/** Report every live allocation nothing marked (at most @max_lines lines,
+ *  then a summary line); returns how many there are. */
+uint64_t uenv_marks_report(struct uenv_marks *mk, unsigned int max_lines,
+			   void (*cb)(void *arg, const char *msg), void *arg);
+/** Tests (the state-file fuzzer): the arena's own bookkeeping, region by
+ *  region (header, hash slots in use, chunk entries, chunk bookkeeping
+ *  pages, free-list links). */
+void uenv_debug_regions(void (*cb)(void *arg, const char *what, void *p, size_t len), void *arg);
 
 /* ---- table pages (4 KiB) ---- */
 /** A zeroed, 4 KiB aligned, 4 KiB page; *iova receives its bus address. */

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <linux/falloc.h>
 
 #include "core/bitfield.h"
@@ -35,7 +36,7 @@
 #include "core/env_internal.h"
 
 #define ARENA_MAGIC	   0x75696f6d6d754152ull /* "uiommuAR" */
-#define ARENA_VERSION	   6 /* 2: chunk_meta.clean; 3: chunk_meta.count; 4: hwpt.flush_on_map; 5: pgt pieces, iopt B-tree; 6: session lock, no process-local pointers */
+#define ARENA_VERSION	   8 /* 2: chunk_meta.clean; 3: chunk_meta.count; 4: hwpt.flush_on_map; 5: pgt pieces, iopt B-tree; 6: session lock, no process-local pointers; 7: DMA runs tagged apart from metadata; 8: unit register windows, models and event rings in core, data buffers */
 #define ARENA_MAX_CHUNKS   4096
 #define ARENA_HASH	   65536 /* power of two; at most half of it used (ARENA_MAX_FRAMES) */
 #define ARENA_MAX_FRAMES   (ARENA_HASH / 2)
@@ -62,13 +63,20 @@ enum page_tag {
 	PG_FREE = 0,
 	PG_META,
 	PG_TABLE,
-	PG_RUN_HEAD, /* first page of a run (DMA block or large object) */
+	PG_RUN_HEAD, /* first page of a run of metadata (a large object) */
 	PG_RUN_TAIL,
 	PG_SLAB0, /* PG_SLAB0 + class */
 };
 
 #define SLAB_CLASSES   7 /* 32 .. 2048 bytes */
 #define SLAB_MIN_SHIFT 5
+/* First page of a DMA block: a run like PG_RUN_HEAD's, told apart so that
+ * memory a device may write is never taken for metadata. */
+#define PG_DMA	       (PG_SLAB0 + SLAB_CLASSES)
+
+/* chunk.dma_block of a dedicated chunk: 1 a DMA block, DMA_DATA a data
+ * buffer (not state: left out of transaction images). */
+#define DMA_DATA 2u
 
 enum chunk_kind {
 	CK_NONE = 0,
@@ -81,7 +89,7 @@ struct chunk_meta {
 	uint64_t used[PAGES_PER_CHUNK / 64];
 	uint64_t clean[PAGES_PER_CHUNK / 64]; /* free pages known to be all zero */
 	uint8_t tag[PAGES_PER_CHUNK];
-	uint16_t run[PAGES_PER_CHUNK]; /* run length, on PG_RUN_HEAD pages */
+	uint16_t run[PAGES_PER_CHUNK]; /* run length, on PG_RUN_HEAD and PG_DMA pages */
 	/* PG_TABLE pages: a 16-bit slot the page-table engine owns while the
 	 * page is allocated (its count of present entries, uenv_page_count). */
 	uint16_t count[PAGES_PER_CHUNK];
@@ -143,6 +151,7 @@ static uint64_t mapped_len; /* shared backends: bytes of the file mapped here */
 /* Shared backends: base and size of the reservation, as validated at open
  * (never re-read from the file: it is input). */
 static uint64_t loc_base, loc_max;
+static enum uiommu_mem_backend loc_backend;
 static uint64_t adopt_wait_ns = UINT64_MAX; /* uiommu_env_opts.lock_wait_ms */
 static int sess_fd = -1;     /* this process's own open of the state file */
 static uint32_t sess_slot;   /* 0: none */
@@ -159,6 +168,9 @@ static struct deferred_drop {
 } *deferred;
 static uint32_t nr_deferred;
 static bool adopted;
+/* An undo image put back failed its checks: nothing in the arena is
+ * followed any more (look-ups fail, allocations fail). */
+static bool arena_broken;
 static char arena_path[512];
 static unsigned long fail_countdown;
 static bool fail_fired;
@@ -184,6 +196,8 @@ void uenv_crash_nth(unsigned long n)
 
 static bool inject_failure(void)
 {
+	if (arena_broken)
+		return true; /* nothing is handed out of an arena that failed its checks */
 	if (A)
 		A->allocs++;
 	if (crash_countdown && --crash_countdown == 0)
@@ -219,6 +233,9 @@ static void hash_put(int32_t *h, uint64_t addr, int32_t idx)
 static int32_t hash_get(const int32_t *h, uint64_t addr, bool by_iova)
 {
 	uint64_t frame = addr >> FRAME_SHIFT;
+
+	if (arena_broken)
+		return -1;
 
 	for (uint32_t i = hslot(frame), n = 0; n < ARENA_HASH;
 	     i = (i + 1) & (ARENA_HASH - 1), n++) {
@@ -288,7 +305,7 @@ static struct chunk *chunk_of_va(const void *va)
 
 static bool shared_backend(void)
 {
-	return A && A->backend != UIOMMU_MEM_DPDK;
+	return A && loc_backend != UIOMMU_MEM_DPDK;
 }
 
 /* Map file bytes [mapped_len, file_len) at their fixed addresses. */
@@ -328,7 +345,7 @@ void uenv_sync_slow(void)
 /* Obtain @len bytes (multiple of 2 MiB) of IOVA-contiguous memory. */
 static int backend_grab(uint64_t len, uint64_t align, int node, bool contig, struct chunk *ck)
 {
-	if (A->backend == UIOMMU_MEM_DPDK) {
+	if (loc_backend == UIOMMU_MEM_DPDK) {
 		struct env_mz mz;
 		int rc = env_dpdk_reserve(len, align < A->chunk_len ? A->chunk_len : align, node,
 					  contig, &mz);
@@ -344,7 +361,7 @@ static int backend_grab(uint64_t len, uint64_t align, int node, bool contig, str
 	}
 
 	/* Shared backends: grow the file. */
-	if (contig && A->backend == UIOMMU_MEM_SHARED_HUGE && len > UENV_CHUNK_SIZE)
+	if (contig && loc_backend == UIOMMU_MEM_SHARED_HUGE && len > UENV_CHUNK_SIZE)
 		return -ENOMEM; /* hugepages are contiguous only 2 MiB at a time */
 	uint64_t off = A->file_len;
 	if (off + len > loc_max)
@@ -384,7 +401,7 @@ static int backend_grab(uint64_t len, uint64_t align, int node, bool contig, str
 
 static void backend_drop(struct chunk *ck)
 {
-	if (A->backend == UIOMMU_MEM_DPDK) {
+	if (loc_backend == UIOMMU_MEM_DPDK) {
 		env_dpdk_release(ck->mz);
 		return;
 	}
@@ -634,8 +651,6 @@ static void page_free(void *va, bool zeroed)
 
 /* ------------------------------------------------------------ DMA blocks */
 
-#define DMA_DATA 2u
-
 static int dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out, uint32_t kind);
 
 int uenv_dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out)
@@ -665,7 +680,7 @@ static int dma_alloc(size_t len, size_t align, int node, struct uenv_dma *out, u
 	if (l <= A->chunk_len / 2 && align < A->chunk_len) {
 		uint64_t iova;
 		void *va = pages_get((uint32_t)(l / UENV_PAGE_SIZE),
-				     (uint32_t)(align / UENV_PAGE_SIZE), node, PG_RUN_HEAD, &iova);
+				     (uint32_t)(align / UENV_PAGE_SIZE), node, PG_DMA, &iova);
 		if (!va) {
 			rc = -ENOMEM;
 			goto out;
@@ -708,10 +723,17 @@ void uenv_dma_free(struct uenv_dma *dma)
 		UENV_LOG(ENV, ERR, "uenv_dma_free(%p): unknown block", dma->va);
 		return;
 	}
-	if (ck->kind == CK_DEDICATED)
+	if (ck->kind == CK_DEDICATED && ck->dma_block && dma->va == ck->va) {
 		chunk_delete((int32_t)(ck - A->chunks));
-	else
+	} else if (ck->kind == CK_STD && !((uintptr_t)dma->va & (UENV_PAGE_SIZE - 1)) &&
+		   ((struct chunk_meta *)ck->va)
+				   ->tag[((uint8_t *)dma->va - ck->va) / UENV_PAGE_SIZE] == PG_DMA) {
 		pages_put(ck, dma->va);
+	} else {
+		uenv_unlock(&A->lock);
+		UENV_LOG(ENV, ERR, "uenv_dma_free(%p): not a DMA block", dma->va);
+		return;
+	}
 	A->dma_live--;
 	uenv_unlock(&A->lock);
 	dma->va = NULL;
@@ -1001,6 +1023,11 @@ bool uenv_adopted(void)
 	return adopted;
 }
 
+bool uenv_arena_empty(void)
+{
+	return A && !A->heap_live && !A->pages_live && !A->dma_live;
+}
+
 uint64_t uenv_adopt_wait_ns(void)
 {
 	return adopt_wait_ns;
@@ -1013,7 +1040,7 @@ void **uenv_root_slot(void)
 
 enum uiommu_mem_backend env_backend(void)
 {
-	return A ? (enum uiommu_mem_backend)A->backend : UIOMMU_MEM_DPDK;
+	return A ? loc_backend : UIOMMU_MEM_DPDK;
 }
 
 static void arena_header_init(struct arena *a, enum uiommu_mem_backend be)
@@ -1042,6 +1069,7 @@ static int init_dpdk(const struct uiommu_env_opts *o)
 	 * physically adjacent, and a memzone has a header: 1 MiB chunks fit. */
 	a->chunk_len = a->iova_is_va ? UENV_CHUNK_SIZE : UENV_CHUNK_SIZE / 2;
 	a->gen = 1;
+	loc_backend = UIOMMU_MEM_DPDK;
 	A = a;
 	return 0;
 }
@@ -1129,9 +1157,13 @@ static int state_dir_open(const struct uiommu_env_opts *o, bool create)
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
-		if (rc == -ELOOP || rc == -ENOTDIR)
+		if (rc == -ELOOP || rc == -ENOTDIR) {
+			/* A link or a file where our directory should be:
+			 * someone else's doing. */
 			UENV_LOG(ENV, ERR, "%s: not a directory (a symlink?): refused", dir);
-		return rc == -ELOOP ? -EPERM : rc;
+			rc = -EPERM;
+		}
+		return rc;
 	}
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
@@ -1171,11 +1203,27 @@ static int state_file_check(int fd, const char *path)
 
 /* ------------------------------------------------------ header checks */
 
-#define BAD(...)                                                                   \
-	do {                                                                       \
-		UENV_LOG(ENV, ERR, "%s: corrupt state: " __VA_ARGS__);             \
-		return -EUCLEAN;                                                   \
-	} while (0)
+/* Where arena_check's finding goes besides the log: the state checker
+ * (uenv_arena_check) sets it for the length of one check. */
+static void (*bad_cb)(void *arg, const char *msg);
+static void *bad_arg;
+
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	UENV_LOG(ENV, ERR, "%s: corrupt state: %s", arena_path[0] ? arena_path : "arena", buf);
+	if (bad_cb)
+		bad_cb(bad_arg, buf);
+	return -EUCLEAN;
+}
+
+#define BAD(...) return bad(__VA_ARGS__)
 
 /* The part of the header read before anything is mapped. */
 static int header_check_fixed(const struct arena *h, enum uiommu_mem_backend be, uint64_t size)
@@ -1185,66 +1233,101 @@ static int header_check_fixed(const struct arena *h, enum uiommu_mem_backend be,
 		return -EINVAL;
 	}
 	if (h->backend != (uint32_t)be)
-		BAD("backend %u, opened as %u", arena_path, h->backend, (unsigned int)be);
+		BAD("backend %u, opened as %u", h->backend, (unsigned int)be);
 	if ((h->base & (UENV_CHUNK_SIZE - 1)) || h->base < ARENA_VA_MIN || h->base >= ARENA_VA_END)
-		BAD("base 0x%llx", arena_path, (unsigned long long)h->base);
+		BAD("base 0x%llx", (unsigned long long)h->base);
 	if (!h->max || (h->max & (UENV_CHUNK_SIZE - 1)) || h->max > ARENA_LIMIT_MAX ||
 	    h->max > ARENA_VA_END - h->base)
-		BAD("size 0x%llx", arena_path, (unsigned long long)h->max);
+		BAD("size 0x%llx", (unsigned long long)h->max);
 	if (h->file_len < ARENA_HDR_LEN || (h->file_len & (UENV_CHUNK_SIZE - 1)) ||
 	    h->file_len > h->max || h->file_len > size)
-		BAD("length 0x%llx (file 0x%llx, arena 0x%llx)", arena_path,
-		    (unsigned long long)h->file_len, (unsigned long long)size,
-		    (unsigned long long)h->max);
+		BAD("length 0x%llx (file 0x%llx, arena 0x%llx)", (unsigned long long)h->file_len,
+		    (unsigned long long)size, (unsigned long long)h->max);
 	if (size > h->max)
-		BAD("file larger than its arena", arena_path);
+		BAD("file larger than its arena");
 	if (h->iova_is_va != (be == UIOMMU_MEM_SHARED_SHM))
-		BAD("address mode %u", arena_path, h->iova_is_va);
+		BAD("address mode %u", h->iova_is_va);
 	if (h->chunk_len != UENV_CHUNK_SIZE)
-		BAD("chunk size 0x%llx", arena_path, (unsigned long long)h->chunk_len);
+		BAD("chunk size 0x%llx", (unsigned long long)h->chunk_len);
 	return 0;
 }
 
 static bool page_tag_ok(uint8_t t)
 {
-	return t <= PG_SLAB0 + SLAB_CLASSES - 1;
+	return t <= PG_DMA;
 }
 
+static bool is_run_head(uint8_t t)
+{
+	return t == PG_RUN_HEAD || t == PG_DMA;
+}
+
+/* What arena_check counts on its way, to compare with the header. */
+struct arena_count {
+	uint64_t table_pages;		  /* PG_TABLE */
+	uint64_t dma_blocks;		  /* PG_DMA runs and DMA dedicated chunks */
+	uint64_t meta_objs;		  /* metadata runs and chunks (slab objects: below) */
+	uint64_t slab_pages[SLAB_CLASSES]; /* pages per slab class */
+};
+
 /* One standard chunk's bookkeeping page. */
-static int chunk_meta_check(uint32_t idx, const struct chunk *ck)
+static int chunk_meta_check(uint32_t idx, const struct chunk *ck, struct arena_count *cnt)
 {
 	const struct chunk_meta *m = (const struct chunk_meta *)ck->va;
 	uint32_t used = 0;
 
 	if (m->npages != ck->len / UENV_PAGE_SIZE || m->idx != idx)
-		BAD("chunk %u: %u pages, index %u", arena_path, idx, m->npages, m->idx);
+		BAD("chunk %u: %u pages, index %u", idx, m->npages, m->idx);
 	if (!(m->used[0] & 1) || m->tag[0] != PG_META)
-		BAD("chunk %u: bookkeeping page not reserved", arena_path, idx);
+		BAD("chunk %u: bookkeeping page not reserved", idx);
 	for (uint32_t p = 0; p < m->npages; p++) {
 		bool u = m->used[p / 64] & (1ull << (p % 64));
+		uint8_t t = m->tag[p];
 
 		used += u;
-		if (!page_tag_ok(m->tag[p]) || (u != (m->tag[p] != PG_FREE)))
-			BAD("chunk %u page %u: tag %u, used %d", arena_path, idx, p, m->tag[p], u);
-		if (m->tag[p] == PG_RUN_HEAD) {
+		if (!page_tag_ok(t) || (u != (t != PG_FREE)))
+			BAD("chunk %u page %u: tag %u, used %d", idx, p, t, u);
+		/* A free page said to be clean is trusted to be all zero
+		 * (arena_forget_clean); a used one is never clean. */
+		if (u && (m->clean[p / 64] & (1ull << (p % 64))))
+			BAD("chunk %u page %u: in use and marked clean", idx, p);
+		if (is_run_head(t)) {
 			uint32_t n = m->run[p];
 
 			if (!n || n > m->npages - p)
-				BAD("chunk %u page %u: run of %u", arena_path, idx, p, n);
+				BAD("chunk %u page %u: run of %u", idx, p, n);
 			for (uint32_t q = p + 1; q < p + n; q++)
 				if (m->tag[q] != PG_RUN_TAIL)
-					BAD("chunk %u page %u: run broken", arena_path, idx, q);
-		} else if (m->tag[p] == PG_RUN_TAIL) {
-			if (!p || (m->tag[p - 1] != PG_RUN_HEAD && m->tag[p - 1] != PG_RUN_TAIL))
-				BAD("chunk %u page %u: stray run tail", arena_path, idx, p);
+					BAD("chunk %u page %u: run broken", idx, q);
+			if (t == PG_DMA)
+				cnt->dma_blocks++;
+			else
+				cnt->meta_objs++;
+		} else if (t == PG_RUN_TAIL) {
+			if (!p || (!is_run_head(m->tag[p - 1]) && m->tag[p - 1] != PG_RUN_TAIL))
+				BAD("chunk %u page %u: stray run tail", idx, p);
+		} else if (t == PG_TABLE) {
+			cnt->table_pages++;
+		} else if (t >= PG_SLAB0 && t < PG_SLAB0 + SLAB_CLASSES) {
+			cnt->slab_pages[t - PG_SLAB0]++;
 		}
 	}
+	/* A run's tail pages must belong to its head: a head's run that ends
+	 * before a following tail leaves that tail stray. */
+	for (uint32_t p = 0; p < m->npages;) {
+		if (is_run_head(m->tag[p])) {
+			p += m->run[p];
+			continue;
+		}
+		if (m->tag[p] == PG_RUN_TAIL)
+			BAD("chunk %u page %u: run tail outside any run", idx, p);
+		p++;
+	}
 	for (uint32_t w = m->npages / 64; w < PAGES_PER_CHUNK / 64; w++)
-		if (m->used[w])
-			BAD("chunk %u: used bits past its end", arena_path, idx);
+		if (m->used[w] || m->clean[w])
+			BAD("chunk %u: used bits past its end", idx);
 	if (m->nfree != m->npages - used)
-		BAD("chunk %u: %u free pages recorded, %u counted", arena_path, idx, m->nfree,
-		    m->npages - used);
+		BAD("chunk %u: %u free pages recorded, %u counted", idx, m->nfree, m->npages - used);
 	return 0;
 }
 
@@ -1266,48 +1349,90 @@ static bool slab_slot_ok(const void *p, int c)
 	return (off % UENV_PAGE_SIZE) % (1u << (SLAB_MIN_SHIFT + c)) == 0;
 }
 
+/* Hugepage backend: the bus address a chunk claims must be the physical
+ * address of its memory (the hardware is given it). */
+static int chunk_phys_check(uint32_t i, const struct chunk *ck)
+{
+	for (uint64_t off = 0; off < ck->len; off += UENV_CHUNK_SIZE) {
+		const volatile uint8_t *b = ck->va + off;
+		uint64_t pa;
+
+		(void)*b; /* fault the page in: pagemap shows mapped pages only */
+		pa = env_pagemap_phys((const void *)b);
+		if (pa != ck->iova + off)
+			BAD("chunk %u: bus address 0x%llx, but its memory is at 0x%llx", i,
+			    (unsigned long long)(ck->iova + off), (unsigned long long)pa);
+	}
+	return 0;
+}
+
 /*
  * Everything the arena's own code follows: the chunk table, each chunk's
- * bookkeeping, the look-up hashes, the slab free lists, the session table.
- * Run under the arena lock when a process adopts a state: a corrupted or
- * hostile file gives an error here, not a wild access later.
+ * bookkeeping, the look-up hashes, the slab free lists, the live counts.
+ * Run under the arena lock when a process adopts a state and after an
+ * undo image is put back: a corrupted or hostile file gives an error here,
+ * not a wild access later.
  */
 static int arena_check(void)
 {
-	uint32_t frames = 0;
+	struct arena_count cnt = {0};
+	uint32_t frames = 0, bus_frames = 0;
+	bool shared = shared_backend();
 
+	if (shared && (A->base != loc_base || A->max != loc_max))
+		BAD("placed at 0x%llx (+0x%llx), mapped at 0x%llx (+0x%llx)",
+		    (unsigned long long)A->base, (unsigned long long)A->max,
+		    (unsigned long long)loc_base, (unsigned long long)loc_max);
 	if (A->nr_chunks > ARENA_MAX_CHUNKS)
-		BAD("%u chunks", arena_path, A->nr_chunks);
+		BAD("%u chunks", A->nr_chunks);
 	for (uint32_t i = 0; i < A->nr_chunks; i++) {
 		const struct chunk *ck = &A->chunks[i];
 
 		if (ck->kind == CK_NONE)
 			continue;
-		if (ck->kind > CK_META || !ck->len || (ck->len & (UENV_CHUNK_SIZE - 1)) ||
-		    ck->file_off < ARENA_HDR_LEN || (ck->file_off & (UENV_CHUNK_SIZE - 1)) ||
-		    ck->len > A->file_len || ck->file_off > A->file_len - ck->len ||
-		    (uint64_t)(uintptr_t)ck->va != loc_base + ck->file_off)
-			BAD("chunk %u: kind %u, 0x%llx bytes at file offset 0x%llx", arena_path, i,
-			    ck->kind, (unsigned long long)ck->len,
-			    (unsigned long long)ck->file_off);
+		if (ck->kind > CK_META || !ck->len || (ck->len & (A->chunk_len - 1)) ||
+		    (shared && (ck->file_off < ARENA_HDR_LEN || (ck->file_off & (UENV_CHUNK_SIZE - 1)) ||
+				ck->len > A->file_len || ck->file_off > A->file_len - ck->len ||
+				(uint64_t)(uintptr_t)ck->va != loc_base + ck->file_off)))
+			BAD("chunk %u: kind %u, 0x%llx bytes at file offset 0x%llx", i, ck->kind,
+			    (unsigned long long)ck->len, (unsigned long long)ck->file_off);
 		if (ck->kind == CK_STD && ck->len != A->chunk_len)
-			BAD("chunk %u: standard chunk of 0x%llx bytes", arena_path, i,
-			    (unsigned long long)ck->len);
-		if (A->iova_is_va ? ck->iova != (uint64_t)(uintptr_t)ck->va
-				  : (ck->kind == CK_META ? ck->iova != UINT64_MAX
-							 : (ck->iova & (UENV_CHUNK_SIZE - 1)) != 0))
-			BAD("chunk %u: bus address 0x%llx", arena_path, i,
-			    (unsigned long long)ck->iova);
-		for (uint32_t j = 0; j < i; j++) {
-			const struct chunk *o = &A->chunks[j];
-
-			if (o->kind != CK_NONE && ck->file_off < o->file_off + o->len &&
-			    o->file_off < ck->file_off + ck->len)
-				BAD("chunks %u and %u overlap", arena_path, j, i);
-		}
+			BAD("chunk %u: standard chunk of 0x%llx bytes", i, (unsigned long long)ck->len);
+		if (ck->dma_block > (ck->kind == CK_DEDICATED ? DMA_DATA : 0u))
+			BAD("chunk %u: kind %u, DMA flag %u", i, ck->kind, ck->dma_block);
+		if (shared && (A->iova_is_va ? ck->iova != (uint64_t)(uintptr_t)ck->va
+					     : (ck->kind == CK_META ? ck->iova != UINT64_MAX
+								    : (ck->iova & (UENV_CHUNK_SIZE - 1)) != 0)))
+			BAD("chunk %u: bus address 0x%llx", i, (unsigned long long)ck->iova);
+		/* Overlapping chunks share a frame: one of them fails its
+		 * look-ups below (chunks are aligned to the frame size). */
 		frames += (uint32_t)(ck->len >> FRAME_SHIFT);
+		if (ck->kind != CK_META || A->iova_is_va)
+			bus_frames += (uint32_t)(ck->len >> FRAME_SHIFT);
 		if (frames > ARENA_MAX_FRAMES)
-			BAD("more chunk frames than the hashes hold", arena_path);
+			BAD("more chunk frames than the hashes hold");
+		if (ck->kind == CK_META || (ck->kind == CK_DEDICATED && !ck->dma_block))
+			cnt.meta_objs++;
+		else if (ck->kind == CK_DEDICATED)
+			cnt.dma_blocks++;
+	}
+	/* Every used hash slot names a chunk (the count matches below). */
+	for (int h = 0; h < 2; h++) {
+		const int32_t *tab = h ? A->ihash : A->vhash;
+		uint32_t n = 0;
+
+		for (uint32_t s = 0; s < ARENA_HASH; s++) {
+			int32_t c = tab[s];
+
+			if (c == HASH_EMPTY || c == HASH_TOMB)
+				continue;
+			if (c < 0 || (uint32_t)c >= A->nr_chunks || A->chunks[c].kind == CK_NONE)
+				BAD("%s hash slot %u: chunk %d", h ? "bus" : "CPU", s, c);
+			n++;
+		}
+		if (n != (h ? bus_frames : frames))
+			BAD("%s hash holds %u frames, the chunks %u", h ? "bus" : "CPU", n,
+			    h ? bus_frames : frames);
 	}
 	for (uint32_t i = 0; i < A->nr_chunks; i++) {
 		const struct chunk *ck = &A->chunks[i];
@@ -1318,31 +1443,511 @@ static int arena_check(void)
 		/* Every frame must be found by both look-ups. */
 		for (uint64_t off = 0; off < ck->len; off += 1ull << FRAME_SHIFT) {
 			if (hash_get(A->vhash, (uint64_t)(uintptr_t)ck->va + off, false) != (int32_t)i)
-				BAD("chunk %u: CPU address look-up broken", arena_path, i);
+				BAD("chunk %u: CPU address look-up broken", i);
 			if ((ck->kind != CK_META || A->iova_is_va) &&
 			    hash_get(A->iova_is_va ? A->vhash : A->ihash, ck->iova + off,
 				     !A->iova_is_va) != (int32_t)i)
-				BAD("chunk %u: bus address look-up broken", arena_path, i);
+				BAD("chunk %u: bus address look-up broken", i);
 		}
-		if (ck->kind == CK_STD && (rc = chunk_meta_check(i, ck)))
+		if (ck->kind == CK_STD && (rc = chunk_meta_check(i, ck, &cnt)))
+			return rc;
+		if (shared && !A->iova_is_va && ck->kind != CK_META && (rc = chunk_phys_check(i, ck)))
 			return rc;
 	}
 	if (A->frames != frames)
-		BAD("%u hash frames recorded, %u counted", arena_path, A->frames, frames);
-	/* Slab free lists: every link a free slot of its class, no cycle. */
+		BAD("%u hash frames recorded, %u counted", A->frames, frames);
+	/* Slab free lists: every link a free slot of its class, no cycle (a
+	 * list longer than its class has slots loops). */
 	for (int c = 0; c < SLAB_CLASSES; c++) {
-		uint64_t n = 0, max = (uint64_t)A->nr_chunks * PAGES_PER_CHUNK *
-				      (UENV_PAGE_SIZE >> (SLAB_MIN_SHIFT + c));
+		uint64_t n = 0,
+			 max = cnt.slab_pages[c] * (UENV_PAGE_SIZE >> (SLAB_MIN_SHIFT + c));
 
 		for (void *p = A->slab_free[c]; p; p = *(void **)p) {
 			if (!slab_slot_ok(p, c) || ++n > max)
-				BAD("slab free list %d broken at %p", arena_path, c, p);
+				BAD("slab free list %d broken at %p", c, p);
 		}
+		cnt.meta_objs += max - n;
 	}
+	if (A->pages_live != cnt.table_pages || A->dma_live != cnt.dma_blocks ||
+	    A->heap_live != cnt.meta_objs)
+		BAD("live counts %llu tables, %llu DMA blocks, %llu objects recorded; %llu, %llu, "
+		    "%llu counted",
+		    (unsigned long long)A->pages_live, (unsigned long long)A->dma_live,
+		    (unsigned long long)A->heap_live, (unsigned long long)cnt.table_pages,
+		    (unsigned long long)cnt.dma_blocks, (unsigned long long)cnt.meta_objs);
 	return 0;
 }
 
+/* After arena_check at adoption: a free page the file says is clean
+ * (all zero) would be handed out without clearing: the file is input, so
+ * forget what it says (pages freed from now on are known again). */
+static void arena_forget_clean(void)
+{
+	for (uint32_t i = 0; i < A->nr_chunks; i++) {
+		struct chunk_meta *m = (struct chunk_meta *)A->chunks[i].va;
+
+		if (A->chunks[i].kind == CK_STD)
+			memset(m->clean, 0, sizeof(m->clean));
+	}
+}
+
 #undef BAD
+
+/* --------------------------------------------- the state checker's help */
+
+void *uenv_table_page(uint64_t iova)
+{
+	const struct chunk_meta *m;
+	const struct chunk *ck;
+	uint64_t page;
+	int32_t c;
+
+	if (!A || (iova & (UENV_PAGE_SIZE - 1)))
+		return NULL;
+	c = hash_get(A->iova_is_va ? A->vhash : A->ihash, iova, !A->iova_is_va);
+	if (c < 0)
+		return NULL;
+	ck = &A->chunks[c];
+	if (ck->kind != CK_STD || ck->iova == UINT64_MAX || iova - ck->iova >= ck->len)
+		return NULL;
+	m = (const struct chunk_meta *)ck->va;
+	page = (iova - ck->iova) / UENV_PAGE_SIZE;
+	if (page >= m->npages || m->tag[page] != PG_TABLE)
+		return NULL;
+	return ck->va + page * UENV_PAGE_SIZE;
+}
+
+bool uenv_is_table_page(const void *va)
+{
+	const struct chunk *ck = chunk_of_va(va);
+	const struct chunk_meta *m;
+	uint64_t page;
+
+	if (!ck || ck->kind != CK_STD || ((uintptr_t)va & (UENV_PAGE_SIZE - 1)))
+		return false;
+	m = (const struct chunk_meta *)ck->va;
+	page = (uint64_t)((const uint8_t *)va - ck->va) / UENV_PAGE_SIZE;
+	return page < m->npages && m->tag[page] == PG_TABLE;
+}
+
+bool uenv_is_dma(const void *p, size_t size)
+{
+	const struct chunk *ck = chunk_of_va(p);
+	const struct chunk_meta *m;
+	uint64_t page;
+
+	if (!ck || !size)
+		return false;
+	if (ck->kind == CK_DEDICATED)
+		return ck->dma_block && p == ck->va && size <= ck->len;
+	if (ck->kind != CK_STD || ((uintptr_t)p & (UENV_PAGE_SIZE - 1)))
+		return false;
+	m = (const struct chunk_meta *)ck->va;
+	page = (uint64_t)((const uint8_t *)p - ck->va) / UENV_PAGE_SIZE;
+	return page < m->npages && m->tag[page] == PG_DMA && m->run[page] <= m->npages - page &&
+	       size <= (uint64_t)m->run[page] * UENV_PAGE_SIZE;
+}
+
+int uenv_arena_check(void (*report)(void *arg, const char *msg), void *arg)
+{
+	int rc;
+
+	if (!A)
+		return -ENODEV;
+	if (arena_broken) {
+		if (report)
+			report(arg, "the arena failed its checks after an undo image was put back");
+		return -EUCLEAN;
+	}
+	uenv_lock(&A->lock);
+	bad_cb = report;
+	bad_arg = arg;
+	rc = arena_check();
+	bad_cb = NULL;
+	bad_arg = NULL;
+	uenv_unlock(&A->lock);
+	return rc;
+}
+
+/*
+ * The mark pass: which allocations of the arena something reaches.  One
+ * mark bit per table page, run and dedicated chunk, one per slab slot; the
+ * free slab slots are known from the free lists (snapshot at creation).
+ * Process memory only; the arena must not change meanwhile (the caller
+ * holds the state lock, under which every allocation is made).
+ */
+#define SLOTS_MAX (UENV_PAGE_SIZE >> SLAB_MIN_SHIFT) /* 128 */
+
+struct mark_std {
+	uint64_t page[PAGES_PER_CHUNK / 64];	       /* tables and runs, by head page */
+	uint64_t slot[PAGES_PER_CHUNK][SLOTS_MAX / 64]; /* slab slots */
+	uint64_t free[PAGES_PER_CHUNK][SLOTS_MAX / 64]; /* slab slots on a free list */
+};
+
+struct mark_work {
+	const uint8_t *p;
+	uint64_t len;
+};
+
+struct uenv_marks {
+	uint32_t nr;		 /* chunks covered */
+	struct mark_std **std;	 /* per chunk (standard chunks only) */
+	uint8_t *whole;		 /* per chunk: a dedicated/metadata chunk is marked */
+	struct mark_work *work;	 /* conservative scan: allocations still to scan */
+	size_t nwork, capwork;
+	uint64_t lo, hi;	 /* CPU addresses of the arena's chunks */
+	uint64_t scanned;	 /* allocations the conservative scan reached */
+	bool oom;
+};
+
+/* A live allocation: where it starts, how long it is, what it is. */
+struct alloc_ref {
+	int32_t c;
+	uint32_t page; /* head page (standard chunks) */
+	int32_t slot;  /* slab slot, or -1 */
+	unsigned int kind;
+	const uint8_t *start;
+	uint64_t len;
+};
+
+/* The live allocation holding @p (@exact: starting at @p).  Free slab
+ * slots, free pages and bookkeeping pages are none. */
+static bool alloc_find(const struct uenv_marks *mk, const void *p, bool exact,
+		       struct alloc_ref *r)
+{
+	const struct chunk *ck = chunk_of_va(p);
+	const struct chunk_meta *m;
+	uint64_t off;
+	uint32_t page;
+	uint8_t t;
+
+	if (!ck || (uint32_t)(ck - A->chunks) >= mk->nr)
+		return false;
+	r->c = (int32_t)(ck - A->chunks);
+	r->slot = -1;
+	off = (uint64_t)((const uint8_t *)p - ck->va);
+	if (ck->kind == CK_DEDICATED || ck->kind == CK_META) {
+		r->page = 0;
+		r->kind = ck->dma_block ? UENV_MARK_DMA : UENV_MARK_META;
+		r->start = ck->va;
+		r->len = ck->len;
+		return !exact || off == 0;
+	}
+	if (ck->kind != CK_STD)
+		return false;
+	m = (const struct chunk_meta *)ck->va;
+	page = (uint32_t)(off / UENV_PAGE_SIZE);
+	if (page >= m->npages)
+		return false;
+	t = m->tag[page];
+	if (t == PG_RUN_TAIL && !exact) {
+		/* Back to the head (arena_check: every tail has one). */
+		while (page && m->tag[page] == PG_RUN_TAIL)
+			page--;
+		t = m->tag[page];
+		if (!is_run_head(t))
+			return false;
+	}
+	r->page = page;
+	r->start = ck->va + (uint64_t)page * UENV_PAGE_SIZE;
+	if (t == PG_TABLE) {
+		r->kind = UENV_MARK_TABLE;
+		r->len = UENV_PAGE_SIZE;
+	} else if (is_run_head(t)) {
+		r->kind = t == PG_DMA ? UENV_MARK_DMA : UENV_MARK_META;
+		r->len = (uint64_t)m->run[page] * UENV_PAGE_SIZE;
+	} else if (t >= PG_SLAB0 && t < PG_SLAB0 + SLAB_CLASSES) {
+		uint32_t osz = 1u << (SLAB_MIN_SHIFT + (t - PG_SLAB0));
+		uint32_t s = (uint32_t)(off % UENV_PAGE_SIZE) / osz;
+
+		if (mk->std[r->c]->free[page][s / 64] & (1ull << (s % 64)))
+			return false;
+		r->kind = UENV_MARK_META;
+		r->slot = (int32_t)s;
+		r->start += (uint64_t)s * osz;
+		r->len = osz;
+	} else {
+		return false;
+	}
+	return !exact || (const uint8_t *)p == r->start;
+}
+
+/* Mark @r; true when it was not marked yet. */
+static bool alloc_mark(struct uenv_marks *mk, const struct alloc_ref *r)
+{
+	uint64_t *w, bit;
+
+	if (A->chunks[r->c].kind != CK_STD) {
+		if (mk->whole[r->c])
+			return false;
+		mk->whole[r->c] = 1;
+		return true;
+	}
+	if (r->slot >= 0) {
+		w = &mk->std[r->c]->slot[r->page][r->slot / 64];
+		bit = 1ull << (r->slot % 64);
+	} else {
+		w = &mk->std[r->c]->page[r->page / 64];
+		bit = 1ull << (r->page % 64);
+	}
+	if (*w & bit)
+		return false;
+	*w |= bit;
+	return true;
+}
+
+struct uenv_marks *uenv_marks_new(void)
+{
+	struct uenv_marks *mk;
+
+	if (!A || arena_broken)
+		return NULL;
+	mk = calloc(1, sizeof(*mk));
+	if (!mk)
+		return NULL;
+	mk->nr = A->nr_chunks <= ARENA_MAX_CHUNKS ? A->nr_chunks : ARENA_MAX_CHUNKS;
+	mk->std = calloc(mk->nr ? mk->nr : 1, sizeof(*mk->std));
+	mk->whole = calloc(mk->nr ? mk->nr : 1, 1);
+	if (!mk->std || !mk->whole)
+		goto err;
+	mk->lo = UINT64_MAX;
+	for (uint32_t i = 0; i < mk->nr; i++) {
+		const struct chunk *ck = &A->chunks[i];
+
+		if (ck->kind == CK_NONE)
+			continue;
+		if ((uint64_t)(uintptr_t)ck->va < mk->lo)
+			mk->lo = (uint64_t)(uintptr_t)ck->va;
+		if ((uint64_t)(uintptr_t)ck->va + ck->len > mk->hi)
+			mk->hi = (uint64_t)(uintptr_t)ck->va + ck->len;
+		if (ck->kind == CK_STD && !(mk->std[i] = calloc(1, sizeof(struct mark_std))))
+			goto err;
+	}
+	/* The free slab slots (each list bounded as in arena_check: no longer
+	 * than its class has slots). */
+	uint64_t slots[SLAB_CLASSES] = {0};
+
+	for (uint32_t i = 0; i < mk->nr; i++) {
+		const struct chunk_meta *m = (const struct chunk_meta *)A->chunks[i].va;
+
+		if (!mk->std[i])
+			continue;
+		for (uint32_t p = 0; p < m->npages && p < PAGES_PER_CHUNK; p++)
+			if (m->tag[p] >= PG_SLAB0 && m->tag[p] < PG_SLAB0 + SLAB_CLASSES)
+				slots[m->tag[p] - PG_SLAB0] +=
+					UENV_PAGE_SIZE >> (SLAB_MIN_SHIFT + m->tag[p] - PG_SLAB0);
+	}
+	for (int c = 0; c < SLAB_CLASSES; c++) {
+		uint64_t n = 0, max = slots[c];
+
+		for (void *p = A->slab_free[c]; p && slab_slot_ok(p, c) && n++ < max;
+		     p = *(void **)p) {
+			const struct chunk *ck = chunk_of_va(p);
+			uint64_t off = (uint64_t)((uint8_t *)p - ck->va);
+			uint32_t page = (uint32_t)(off / UENV_PAGE_SIZE);
+			uint32_t s = (uint32_t)(off % UENV_PAGE_SIZE) >> (SLAB_MIN_SHIFT + c);
+			uint32_t ci = (uint32_t)(ck - A->chunks);
+
+			if (ci < mk->nr && mk->std[ci])
+				mk->std[ci]->free[page][s / 64] |= 1ull << (s % 64);
+		}
+	}
+	return mk;
+err:
+	uenv_marks_free(mk);
+	return NULL;
+}
+
+void uenv_marks_free(struct uenv_marks *mk)
+{
+	if (!mk)
+		return;
+	if (mk->std)
+		for (uint32_t i = 0; i < mk->nr; i++)
+			free(mk->std[i]);
+	free(mk->std);
+	free(mk->whole);
+	free(mk->work);
+	free(mk);
+}
+
+int uenv_mark(struct uenv_marks *mk, const void *p, size_t size, unsigned int kinds)
+{
+	struct alloc_ref r;
+
+	if (!mk || !p || !alloc_find(mk, p, true, &r) || !(r.kind & kinds) || size > r.len)
+		return -ENOENT;
+	return alloc_mark(mk, &r) ? 1 : 0;
+}
+
+static void work_push(struct uenv_marks *mk, const struct alloc_ref *r)
+{
+	if (mk->nwork == mk->capwork) {
+		size_t cap = mk->capwork ? mk->capwork * 2 : 256;
+		struct mark_work *n = realloc(mk->work, cap * sizeof(*n));
+
+		if (!n) {
+			mk->oom = true;
+			return;
+		}
+		mk->work = n;
+		mk->capwork = cap;
+	}
+	mk->work[mk->nwork++] = (struct mark_work){r->start, r->len};
+}
+
+/* Conservative scan: mark what the word @w may point at (a CPU address, or
+ * a bus address with flag bits below 12 and above 51, as hardware table
+ * entries hold them); queue it for scanning. */
+static void scan_word(struct uenv_marks *mk, uint64_t w)
+{
+	struct alloc_ref r;
+	const void *p = NULL;
+	uint64_t bus = w & 0x000ffffffffff000ull;
+
+	if (w >= mk->lo && w < mk->hi)
+		p = (const void *)(uintptr_t)w;
+	else if (bus && A->iova_is_va && bus >= mk->lo && bus < mk->hi)
+		p = (const void *)(uintptr_t)bus;
+	else if (bus && !A->iova_is_va) {
+		int32_t c = hash_get(A->ihash, bus, true);
+
+		if (c >= 0 && A->chunks[c].iova != UINT64_MAX)
+			p = A->chunks[c].va + (bus - A->chunks[c].iova);
+	}
+	if (!p || !alloc_find(mk, p, false, &r) || !alloc_mark(mk, &r))
+		return;
+	mk->scanned++;
+	work_push(mk, &r);
+}
+
+uint64_t uenv_mark_scan(struct uenv_marks *mk, const void *p)
+{
+	struct alloc_ref r;
+	uint64_t before;
+
+	if (!mk || !alloc_find(mk, p, false, &r))
+		return 0;
+	before = mk->scanned;
+	/* Scanned even when marked already: it is a root of the scan. */
+	(void)alloc_mark(mk, &r);
+	work_push(mk, &r);
+	while (mk->nwork) {
+		struct mark_work wk = mk->work[--mk->nwork];
+		const uint64_t *w = (const uint64_t *)(const void *)wk.p;
+
+		for (uint64_t i = 0; i < wk.len / 8; i++)
+			if (w[i])
+				scan_word(mk, w[i]);
+	}
+	return mk->scanned - before;
+}
+
+uint64_t uenv_marks_report(struct uenv_marks *mk, unsigned int max_lines,
+			   void (*cb)(void *arg, const char *msg), void *arg)
+{
+	uint64_t n = 0, bytes = 0;
+	char buf[160];
+
+#define LEAK(len_, ...)                                               \
+	do {                                                          \
+		if (n++ < max_lines && cb) {                          \
+			snprintf(buf, sizeof(buf), __VA_ARGS__);      \
+			cb(arg, buf);                                 \
+		}                                                     \
+		bytes += (len_);                                      \
+	} while (0)
+
+	if (!mk)
+		return 0;
+	if (mk->oom && cb)
+		cb(arg, "out of memory in the leak scan: leaks may be reported that are not");
+	for (uint32_t i = 0; i < mk->nr; i++) {
+		const struct chunk *ck = &A->chunks[i];
+		const struct chunk_meta *m;
+
+		if (ck->kind == CK_DEDICATED || ck->kind == CK_META) {
+			if (!mk->whole[i])
+				LEAK(ck->len, "leaked chunk %u: %s, 0x%llx bytes at %p", i,
+				     ck->dma_block ? "DMA block" : "metadata",
+				     (unsigned long long)ck->len, (void *)ck->va);
+			continue;
+		}
+		if (ck->kind != CK_STD || !mk->std[i])
+			continue;
+		m = (const struct chunk_meta *)ck->va;
+		for (uint32_t p = 1; p < m->npages && p < PAGES_PER_CHUNK; p++) {
+			const uint8_t *va = ck->va + (uint64_t)p * UENV_PAGE_SIZE;
+			uint8_t t = m->tag[p];
+			bool marked = mk->std[i]->page[p / 64] & (1ull << (p % 64));
+
+			if (t == PG_TABLE && !marked) {
+				LEAK(UENV_PAGE_SIZE, "leaked table page at %p (bus 0x%llx)",
+				     (const void *)va,
+				     (unsigned long long)(ck->iova + (uint64_t)p * UENV_PAGE_SIZE));
+			} else if (is_run_head(t) && !marked) {
+				LEAK((uint64_t)m->run[p] * UENV_PAGE_SIZE,
+				     "leaked %s: %u pages at %p", t == PG_DMA ? "DMA block" : "metadata run",
+				     m->run[p], (const void *)va);
+			} else if (t >= PG_SLAB0 && t < PG_SLAB0 + SLAB_CLASSES) {
+				uint32_t osz = 1u << (SLAB_MIN_SHIFT + (t - PG_SLAB0));
+
+				for (uint32_t s = 0; s < UENV_PAGE_SIZE / osz; s++) {
+					uint64_t bit = 1ull << (s % 64);
+
+					if ((mk->std[i]->slot[p][s / 64] | mk->std[i]->free[p][s / 64]) & bit)
+						continue;
+					LEAK(osz, "leaked metadata object at %p (%u-byte slot)",
+					     (const void *)(va + (uint64_t)s * osz), osz);
+				}
+			}
+		}
+	}
+	if (n > max_lines && cb) {
+		snprintf(buf, sizeof(buf), "%llu more leaked allocations (%llu bytes in all)",
+			 (unsigned long long)(n - max_lines), (unsigned long long)bytes);
+		cb(arg, buf);
+	}
+#undef LEAK
+	return n;
+}
+
+void uenv_debug_regions(void (*cb)(void *arg, const char *what, void *p, size_t len), void *arg)
+{
+	if (!A || !cb)
+		return;
+	cb(arg, "header", A, offsetof(struct arena, vhash));
+	for (int h = 0; h < 2; h++) {
+		int32_t *tab = h ? A->ihash : A->vhash;
+
+		for (uint32_t s = 0; s < ARENA_HASH; s++)
+			if (tab[s] != HASH_EMPTY)
+				cb(arg, "hash slot", &tab[s], sizeof(tab[s]));
+	}
+	for (uint32_t i = 0; i < A->nr_chunks && i < ARENA_MAX_CHUNKS; i++) {
+		struct chunk *ck = &A->chunks[i];
+		struct chunk_meta *m = (struct chunk_meta *)ck->va;
+
+		if (ck->kind == CK_NONE)
+			continue;
+		cb(arg, "chunk entry", ck, sizeof(*ck));
+		if (ck->kind != CK_STD)
+			continue;
+		cb(arg, "chunk used bitmap", m->used, sizeof(m->used));
+		cb(arg, "chunk clean bitmap", m->clean, sizeof(m->clean));
+		cb(arg, "chunk tags", m->tag, sizeof(m->tag));
+		cb(arg, "chunk runs", m->run, sizeof(m->run));
+		cb(arg, "chunk count slots", m->count, sizeof(m->count));
+		cb(arg, "chunk bookkeeping", &m->nfree, sizeof(*m) - offsetof(struct chunk_meta, nfree));
+	}
+	for (int c = 0; c < SLAB_CLASSES; c++) {
+		uint64_t n = 0;
+
+		for (void *p = A->slab_free[c]; p && slab_slot_ok(p, c) && n++ < 4096; p = *(void **)p)
+			cb(arg, "slab free link", p, sizeof(void *));
+	}
+}
+
 
 /* ------------------------------------------------------------ sessions */
 
@@ -1525,6 +2130,11 @@ static int undo_open(bool create)
 	if (fd < 0 && errno == ENOENT && create)
 		fd = openat(undo_dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			    0600);
+	if (fd < 0 && errno == ELOOP) {
+		UENV_LOG(ENV, ERR, "%s~undo: a symbolic link, not an undo image: refused",
+			 arena_path);
+		return -EPERM;
+	}
 	if (fd < 0)
 		return -errno;
 	rc = state_file_check(fd, name);
@@ -1688,19 +2298,32 @@ int uenv_txn_restore(const void *keep, size_t keep_len)
 	}
 	/* The image is input too: every range must lie in the reservation. */
 	if (!h->nr_ranges || h->nr_ranges > ARENA_MAX_CHUNKS + 1 || h->file_len > loc_max ||
-	    h->file_len < ARENA_HDR_LEN || h->range[0].off || h->range[0].len != ARENA_HDR_LEN) {
+	    h->file_len < ARENA_HDR_LEN || (h->file_len & (UENV_CHUNK_SIZE - 1)) || h->range[0].off ||
+	    h->range[0].len != ARENA_HDR_LEN) {
 		UENV_LOG(ENV, ERR, "%s: undo image header corrupt: not restored", arena_path);
 		rc = -EUCLEAN;
 		goto out;
 	}
-	for (uint32_t i = 0; i < h->nr_ranges; i++)
-		if ((h->range[i].off | h->range[i].len) & (UENV_CHUNK_SIZE - 1) ||
-		    h->range[i].len > h->file_len || h->range[i].off > h->file_len - h->range[i].len) {
-			UENV_LOG(ENV, ERR, "%s: undo image range %u corrupt: not restored",
-				 arena_path, i);
-			rc = -EUCLEAN;
+	{
+		struct stat ust;
+
+		if (fstat(undo_fd, &ust) < 0) {
+			rc = -errno;
 			goto out;
 		}
+		for (uint32_t i = 0; i < h->nr_ranges; i++)
+			if ((h->range[i].off | h->range[i].len) & (UENV_CHUNK_SIZE - 1) ||
+			    h->range[i].len > h->file_len ||
+			    h->range[i].off > h->file_len - h->range[i].len ||
+			    /* the image must hold all of it: a short read half-way
+			     * would leave the arena half put back */
+			    (uint64_t)ust.st_size < UNDO_IMG_OFF + h->range[i].off + h->range[i].len) {
+				UENV_LOG(ENV, ERR, "%s: undo image range %u corrupt: not restored",
+					 arena_path, i);
+				rc = -EUCLEAN;
+				goto out;
+			}
+	}
 	/* Nobody may look at the arena while it is rewritten (an adopting
 	 * process checks it under this lock, without the state lock). */
 	uenv_lock(&A->lock);
@@ -1741,12 +2364,32 @@ int uenv_txn_restore(const void *keep, size_t keep_len)
 	for (uint32_t i = 0; i < h->nr_ranges && !rc; i++)
 		rc = restore_range(h->range[i].off, h->range[i].len, kr, nk);
 	if (rc) {
-		UENV_LOG(ENV, ERR, "%s: restoring the undo image: %s", arena_path, strerror(-rc));
+		/* Part of it may be put back already: nothing can be trusted. */
+		UENV_LOG(ENV, ERR, "%s: restoring the undo image: %s: arena unusable", arena_path,
+			 strerror(-rc));
+		arena_broken = true;
+		rc = -EUCLEAN;
 		goto out_unlock;
 	}
 	__atomic_fetch_add(&A->gen, 1, __ATOMIC_RELEASE);
 	arena_epoch++;
 	mapped_len = mapped_len > cur_len ? mapped_len : cur_len;
+	/* The image is input like the state file: check what was put back
+	 * before anything follows it.  A broken one leaves the arena unusable
+	 * in this process (every look-up fails) rather than trusted. */
+	rc = header_check_fixed(A, loc_backend, loc_max);
+	if (!rc)
+		rc = shared_sync_mapping();
+	if (!rc)
+		rc = arena_check();
+	if (rc) {
+		UENV_LOG(ENV, ERR, "%s: the undo image put back is corrupt: arena unusable",
+			 arena_path);
+		arena_broken = true;
+		rc = -EUCLEAN;
+		goto out_unlock;
+	}
+	arena_forget_clean();
 	/* Trim what the rolled-back transaction added, after the caller made
 	 * the hardware forget it (uenv_txn_trim). */
 	h->grown_from = cur_len > A->file_len ? A->file_len : 0;
@@ -1854,7 +2497,8 @@ static int init_shared(const struct uiommu_env_opts *o)
 	resv = mmap((void *)(uintptr_t)base, max, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 	if (resv == MAP_FAILED || resv != (void *)(uintptr_t)base) {
-		rc = resv == MAP_FAILED ? -errno : -EADDRINUSE;
+		/* (EEXIST: something of this process is there already) */
+		rc = resv == MAP_FAILED && errno != EEXIST ? -errno : -EADDRINUSE;
 		if (resv != MAP_FAILED)
 			munmap(resv, max);
 		UENV_LOG(ENV, ERR, "cannot reserve the arena at 0x%llx (+0x%llx): %s",
@@ -1864,6 +2508,7 @@ static int init_shared(const struct uiommu_env_opts *o)
 	arena_fd = fd;
 	loc_base = base;
 	loc_max = max;
+	loc_backend = o->backend;
 	if (created) {
 		if (ftruncate(fd, (off_t)ARENA_HDR_LEN) < 0) {
 			rc = -errno;
@@ -1910,6 +2555,8 @@ static int init_shared(const struct uiommu_env_opts *o)
 			rc = shared_sync_mapping();
 		if (!rc)
 			rc = arena_check();
+		if (!rc)
+			arena_forget_clean();
 		uenv_unlock(&A->lock);
 		if (rc)
 			goto err_unmap;
@@ -1967,7 +2614,9 @@ void uenv_fini(bool destroy)
 {
 	if (!A)
 		return;
-	if (A->backend == UIOMMU_MEM_DPDK || !uenv_arena_shared) {
+	/* Process-local knowledge: the header is input (and may have been
+	 * put back from an image that failed its checks). */
+	if (loc_backend == UIOMMU_MEM_DPDK || !uenv_arena_shared) {
 		for (uint32_t i = 0; i < A->nr_chunks; i++)
 			if (A->chunks[i].kind != CK_NONE)
 				env_dpdk_release(A->chunks[i].mz);
@@ -2003,6 +2652,7 @@ void uenv_fini(bool destroy)
 	env_session_reset();
 	arena_epoch++;
 	adopted = false;
+	arena_broken = false;
 	fail_countdown = 0;
 }
 

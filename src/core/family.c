@@ -116,7 +116,14 @@ static int pgt_mem_span(void *cookie, uint64_t pa, struct pgt_mem_span *out)
 	return 0;
 }
 
+static void *pgt_mem_table_va(void *cookie, uint64_t pa)
+{
+	(void)cookie;
+	return uenv_table_page(pa);
+}
+
 const struct pgt_mem_ops uiommu_pgt_mem = {
+	.table_va = pgt_mem_table_va,
 	.id = UIOMMU_PGT_MEM_ID,
 	.span = pgt_mem_span,
 	.alloc_page = pgt_mem_alloc,

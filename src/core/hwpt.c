@@ -337,7 +337,7 @@ int uiommu_hwpt_alloc(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint32
 
 /* The parts of a stage-1 description the public header defines: flag bits
  * (unknown: -EOPNOTSUPP, as iommufd), widths and alignment (-EINVAL). */
-static int s1_data_check(const struct uiommu_hwpt_s1_data *d)
+int hwpt_s1_data_check(const struct uiommu_hwpt_s1_data *d)
 {
 	switch (d->family) {
 	case UIOMMU_FAMILY_VTD:
@@ -365,7 +365,7 @@ int uiommu_hwpt_alloc_nested(struct uiommu_viommu *v, const struct uiommu_hwpt_s
 		return -EINVAL;
 	if (data->family != v->unit->family)
 		return -EINVAL;
-	rc = s1_data_check(data);
+	rc = hwpt_s1_data_check(data);
 	if (rc)
 		return rc;
 	ops = uiommu_family_ops_get(v->unit->family);

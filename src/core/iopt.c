@@ -20,11 +20,14 @@
  * by gap_propagate, which stops at the first node whose value holds.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/env.h"
 #include "core/iopt.h"
+#include "core/phash.h"
 #include "core/rbtree_augmented.h"
 
 #define IOPT_MIN_ALIGN	    4096ull
@@ -42,14 +45,6 @@
  * as soon as its last record comes back (a failed call that needed a new
  * block leaves the heap exactly as before).
  */
-#define IOPT_BLK_BYTES 4096u
-struct iopt_blk {
-	struct iopt_blk *next, *prev; /* iopt->partial */
-	struct iopt_area *free;	      /* chained by node.parent */
-	uint32_t used;		      /* records handed out */
-	uint32_t pad;
-	struct iopt_area rec[];
-};
 #define IOPT_BLK_RECS ((IOPT_BLK_BYTES - sizeof(struct iopt_blk)) / sizeof(struct iopt_area))
 _Static_assert(IOPT_BLK_RECS >= 16, "a record block holds a useful number of records");
 
@@ -1067,4 +1062,399 @@ int iopt_alloc_iova(const struct iopt *iopt, uint64_t len, uint64_t phys, uint64
 			return 0;
 	}
 	return -ENOSPC;
+}
+
+/* ------------------------------------------------------------------ */
+/* The checker                                                         */
+
+/*
+ * iopt_check: everything above as invariants, on an IOVA space read from a
+ * state file, following no pointer it has not checked first.  Linear in
+ * the number of areas (plus a binary search of the reserved ranges per
+ * area): each record is checked to be a record slot of a live 4 KiB block
+ * before it is read; the tree is walked with its depth bounded by what a
+ * red-black tree of 2^64 nodes can have, so a chain or a cycle of links
+ * stops the walk instead of the stack; each record is noted in a map of
+ * its block (a record reached twice is a cycle or a shared node).
+ */
+#define IOPT_CHECK_DEPTH 130 /* > 2 log2(2^64): deeper is not a red-black tree */
+
+_Static_assert(offsetof(struct iopt_area, node) == 0, "a record starts with its node");
+_Static_assert(IOPT_BLK_RECS <= 64, "a block's records fit one word of marks");
+
+struct ick {
+	const struct iopt *iopt;
+	const struct iopt_check_ops *ops;
+	unsigned int errors;
+	bool stop;		       /* the tree cannot be walked further */
+	struct phash blks;	       /* block -> records seen (bit per record) */
+	const struct iopt_area *prev;  /* in-order predecessor so far */
+	uint64_t count, bytes;
+	bool seen_hint_gap, seen_hint_area, seen_leftmost, seen_rightmost;
+	const struct iopt_area *hint_area_succ; /* the node visited after hint_area */
+	bool after_hint_area;
+};
+
+static void ick_report(struct ick *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ick_report(struct ick *c, const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	c->errors++;
+	if (c->ops && c->ops->report)
+		c->ops->report(c->ops->arg, buf);
+}
+
+/* Index of record @a in block @b, or -1 when @a is not one of its slots. */
+static int blk_rec_index(const struct iopt_blk *b, const void *a)
+{
+	uintptr_t first = (uintptr_t)b->rec, p = (uintptr_t)a;
+
+	if (p < first || (p - first) % sizeof(struct iopt_area) ||
+	    (p - first) / sizeof(struct iopt_area) >= IOPT_BLK_RECS)
+		return -1;
+	return (int)((p - first) / sizeof(struct iopt_area));
+}
+
+/* Is @p an area record in a live block (its own, as its blk says)? */
+static const struct iopt_area *ick_rec(struct ick *c, const void *p, const char *what)
+{
+	const struct iopt_area *a = p;
+
+	if (((uintptr_t)a & (_Alignof(struct iopt_area) - 1)) || !uenv_in_arena(a, sizeof(*a))) {
+		ick_report(c, "%s %p is not arena memory", what, p);
+		return NULL;
+	}
+	if (!uenv_is_meta(a->blk, IOPT_BLK_BYTES) || blk_rec_index(a->blk, a) < 0) {
+		ick_report(c, "%s %p is not an area record (block %p)", what, p, (void *)a->blk);
+		return NULL;
+	}
+	return a;
+}
+
+/* Note record @a (checked by ick_rec) as used; false if it was already. */
+static bool ick_note(struct ick *c, const struct iopt_area *a, const char *what)
+{
+	uint64_t *bits = phash_get(&c->blks, (uint64_t)(uintptr_t)a->blk, true, NULL);
+	uint64_t bit = 1ull << blk_rec_index(a->blk, a);
+
+	if (!bits) {
+		ick_report(c, "out of memory");
+		c->stop = true;
+		return false;
+	}
+	if (*bits & bit) {
+		ick_report(c, "%s %p [0x%llx-0x%llx] reached twice (a cycle or a shared record)",
+			   what, (const void *)a, (unsigned long long)a->iova,
+			   (unsigned long long)a->last);
+		return false;
+	}
+	*bits |= bit;
+	return true;
+}
+
+static void ick_visit(struct ick *c, const struct iopt_area *a)
+{
+	const struct iopt *iopt = c->iopt;
+	uint64_t want_gap;
+
+	if (a->iova > a->last)
+		ick_report(c, "area at %p: first 0x%llx after last 0x%llx", (const void *)a,
+			   (unsigned long long)a->iova, (unsigned long long)a->last);
+	else if ((a->iova | (a->last + 1)) & (iopt->iova_alignment - 1))
+		ick_report(c, "area [0x%llx-0x%llx]: not aligned to 0x%llx",
+			   (unsigned long long)a->iova, (unsigned long long)a->last,
+			   (unsigned long long)iopt->iova_alignment);
+	if (a->prot & ~(IOPT_READ | IOPT_WRITE) || a->node.aux & ~AREA_FRESH)
+		ick_report(c, "area [0x%llx-0x%llx]: protection 0x%x, flags 0x%x",
+			   (unsigned long long)a->iova, (unsigned long long)a->last, a->prot,
+			   a->node.aux);
+	if (c->prev && c->prev->last >= a->iova)
+		ick_report(c, "area [0x%llx-0x%llx] overlaps or is out of order after [0x%llx-0x%llx]",
+			   (unsigned long long)a->iova, (unsigned long long)a->last,
+			   (unsigned long long)c->prev->iova, (unsigned long long)c->prev->last);
+	want_gap = c->prev ? a->iova - c->prev->last - 1 : 0;
+	if (a->gap != want_gap)
+		ick_report(c, "area [0x%llx-0x%llx]: gap 0x%llx recorded, 0x%llx before it",
+			   (unsigned long long)a->iova, (unsigned long long)a->last,
+			   (unsigned long long)a->gap, (unsigned long long)want_gap);
+	if (iopt->nr_resv && a->iova <= a->last && resv_first_hit(iopt, a->iova, a->last) >= 0)
+		ick_report(c, "area [0x%llx-0x%llx] lies in a reserved range",
+			   (unsigned long long)a->iova, (unsigned long long)a->last);
+	if (!c->prev) {
+		c->seen_leftmost = a == iopt->leftmost;
+		if (!c->seen_leftmost)
+			ick_report(c, "the lowest area is not the one recorded as lowest");
+	}
+	if (c->after_hint_area) {
+		c->hint_area_succ = a;
+		c->after_hint_area = false;
+	}
+	if (a == iopt->hint_gap)
+		c->seen_hint_gap = true;
+	if (a == iopt->hint_area) {
+		c->seen_hint_area = true;
+		c->after_hint_area = true;
+	}
+	c->count++;
+	c->bytes += a->last - a->iova + 1;
+	c->prev = a;
+}
+
+/* Walk the subtree at @n (a child of @parent): links, colours, order, gaps.
+ * Returns its black height, or -1 (reported). *max_gap: its largest gap. */
+static int ick_walk(struct ick *c, const struct rb_node *n, const struct rb_node *parent,
+		    unsigned int depth, uint64_t *max_gap)
+{
+	const struct iopt_area *a;
+	uint64_t lg = 0, rg = 0, m;
+	int lh, rh;
+
+	*max_gap = 0;
+	if (!n)
+		return 1;
+	if (c->stop)
+		return -1;
+	if (depth > IOPT_CHECK_DEPTH) {
+		ick_report(c, "tree deeper than %u: not balanced (or a cycle)", IOPT_CHECK_DEPTH);
+		c->stop = true;
+		return -1;
+	}
+	a = ick_rec(c, n, "tree node");
+	if (!a) {
+		c->stop = true;
+		return -1;
+	}
+	if (n->parent != parent) {
+		ick_report(c, "area [0x%llx-0x%llx]: parent link %p, reached from %p",
+			   (unsigned long long)a->iova, (unsigned long long)a->last,
+			   (void *)n->parent, (const void *)parent);
+		c->stop = true;
+		return -1;
+	}
+	if (n->left && n->left == n->right) {
+		ick_report(c, "area [0x%llx-0x%llx]: both children the same node",
+			   (unsigned long long)a->iova, (unsigned long long)a->last);
+		c->stop = true;
+		return -1;
+	}
+	if (!ick_note(c, a, "tree node")) {
+		c->stop = true;
+		return -1;
+	}
+	if (n->red > 1)
+		ick_report(c, "area [0x%llx-0x%llx]: colour %u", (unsigned long long)a->iova,
+			   (unsigned long long)a->last, n->red);
+	lh = ick_walk(c, n->left, n, depth + 1, &lg);
+	if (c->stop)
+		return -1;
+	ick_visit(c, a);
+	rh = ick_walk(c, n->right, n, depth + 1, &rg);
+	if (c->stop)
+		return -1;
+	if (n->red && ((n->left && n->left->red) || (n->right && n->right->red)))
+		ick_report(c, "area [0x%llx-0x%llx]: red node with a red child",
+			   (unsigned long long)a->iova, (unsigned long long)a->last);
+	if (lh >= 0 && rh >= 0 && lh != rh)
+		ick_report(c, "area [0x%llx-0x%llx]: black heights %d and %d below it",
+			   (unsigned long long)a->iova, (unsigned long long)a->last, lh, rh);
+	m = a->gap;
+	if (lg > m)
+		m = lg;
+	if (rg > m)
+		m = rg;
+	if (a->max_gap != m)
+		ick_report(c, "area [0x%llx-0x%llx]: largest gap below 0x%llx recorded, 0x%llx found",
+			   (unsigned long long)a->iova, (unsigned long long)a->last,
+			   (unsigned long long)a->max_gap, (unsigned long long)m);
+	*max_gap = m;
+	if (lh < 0 || rh < 0)
+		return -1;
+	return lh + (n->red ? 0 : 1);
+}
+
+/* The ranges: sorted, in the arena, max_last right, the free window true. */
+static void ick_ranges(struct ick *c)
+{
+	const struct iopt *iopt = c->iopt;
+	uint64_t m = 0;
+
+	if (iopt->nr_resv > iopt->cap_resv || (iopt->cap_resv && !uenv_is_meta(iopt->resv, (size_t)iopt->cap_resv * sizeof(*iopt->resv))) ||
+	    (!iopt->cap_resv && iopt->resv)) {
+		ick_report(c, "reserved ranges: %u of %u at %p not in the arena", iopt->nr_resv,
+			   iopt->cap_resv, (void *)iopt->resv);
+		c->stop = true;
+		return;
+	}
+	for (uint32_t i = 0; i < iopt->nr_resv; i++) {
+		const struct iopt_resv *r = &iopt->resv[i];
+
+		if (r->start > r->last || (i && r->start < r[-1].start))
+			ick_report(c, "reserved range %u [0x%llx-0x%llx] out of order", i,
+				   (unsigned long long)r->start, (unsigned long long)r->last);
+		if (r->last > m)
+			m = r->last;
+		if (r->max_last != m) {
+			ick_report(c, "reserved range %u: running end 0x%llx, want 0x%llx", i,
+				   (unsigned long long)r->max_last, (unsigned long long)m);
+			m = r->max_last; /* report each wrong entry once */
+		}
+	}
+	if (iopt->resv_win_lo <= iopt->resv_win_hi &&
+	    resv_first_hit(iopt, iopt->resv_win_lo, iopt->resv_win_hi) >= 0)
+		ick_report(c, "window [0x%llx-0x%llx] said to be free of reserved ranges is not",
+			   (unsigned long long)iopt->resv_win_lo,
+			   (unsigned long long)iopt->resv_win_hi);
+	if ((iopt->nr_allowed && !uenv_is_meta(iopt->allowed, (size_t)iopt->nr_allowed * sizeof(*iopt->allowed))) ||
+	    (!iopt->nr_allowed && iopt->allowed)) {
+		ick_report(c, "allowed ranges: %u at %p not in the arena", iopt->nr_allowed,
+			   (void *)iopt->allowed);
+		c->stop = true;
+		return;
+	}
+	for (uint32_t i = 0; i < iopt->nr_allowed; i++) {
+		const struct iopt_range *r = &iopt->allowed[i];
+
+		if (r->start > r->last || (i && (r[-1].last == UINT64_MAX || r->start <= r[-1].last + 1)))
+			ick_report(c, "allowed range %u [0x%llx-0x%llx] out of order or not merged", i,
+				   (unsigned long long)r->start, (unsigned long long)r->last);
+		else if (iopt->nr_resv && resv_first_hit(iopt, r->start, r->last) >= 0)
+			ick_report(c, "allowed range %u [0x%llx-0x%llx] intersects a reserved range",
+				   i, (unsigned long long)r->start, (unsigned long long)r->last);
+	}
+}
+
+/* A block's own free list: records of the block, not in use, bounded. */
+static uint32_t ick_blk_free(struct ick *c, const struct iopt_blk *b, uint64_t used_bits)
+{
+	uint32_t n = 0;
+
+	for (const struct iopt_area *a = b->free; a; a = to_area(a->node.parent)) {
+		int i = blk_rec_index(b, a);
+
+		if (i < 0 || n >= IOPT_BLK_RECS || (used_bits & (1ull << i))) {
+			ick_report(c, "record block %p: free list broken at %p", (const void *)b,
+				   (const void *)a);
+			return UINT32_MAX;
+		}
+		used_bits |= 1ull << i;
+		n++;
+	}
+	return n;
+}
+
+unsigned int iopt_check(const struct iopt *iopt, const struct iopt_check_ops *ops)
+{
+	struct ick c = {.iopt = iopt, .ops = ops};
+	uint64_t max_gap, nspare = 0, i, k, *v;
+	const struct iopt_blk *b, *prevb;
+	uint32_t nblocks = 0;
+
+	if (!is_pow2(iopt->iova_alignment) || iopt->iova_alignment < IOPT_MIN_ALIGN) {
+		ick_report(&c, "alignment 0x%llx", (unsigned long long)iopt->iova_alignment);
+		return c.errors; /* nothing below can be judged */
+	}
+	ick_ranges(&c);
+	if (c.stop)
+		goto out;
+	/* The tree. */
+	if (ick_walk(&c, iopt->areas.node, NULL, 0, &max_gap) >= 0 && iopt->areas.node &&
+	    iopt->areas.node->red)
+		ick_report(&c, "the root is red");
+	if (c.stop)
+		goto out;
+	if (c.count != iopt->nr_areas || c.bytes != iopt->mapped_bytes)
+		ick_report(&c, "%llu areas of 0x%llx bytes recorded, %llu of 0x%llx found",
+			   (unsigned long long)iopt->nr_areas, (unsigned long long)iopt->mapped_bytes,
+			   (unsigned long long)c.count, (unsigned long long)c.bytes);
+	if (!c.count && iopt->leftmost)
+		ick_report(&c, "no areas, but a lowest one recorded");
+	if (c.prev != iopt->rightmost)
+		ick_report(&c, "the highest area is not the one recorded as highest");
+	if (iopt->hint_gap && !c.seen_hint_gap)
+		ick_report(&c, "insert hint %p is not an area of the tree", (void *)iopt->hint_gap);
+	if (iopt->hint_area && !c.seen_hint_area)
+		ick_report(&c, "last insert %p is not an area of the tree", (void *)iopt->hint_area);
+	else if (iopt->hint_area && c.hint_area_succ != iopt->hint_gap)
+		ick_report(&c, "insert hint is not the successor of the last insert");
+	/* Spare records: bounded, records not in the tree. */
+	for (const struct iopt_area *a = iopt->spare; a; a = to_area(a->node.parent)) {
+		if (++nspare > IOPT_SPARE_MAX || !ick_rec(&c, a, "spare record") ||
+		    !ick_note(&c, a, "spare record")) {
+			ick_report(&c, "spare list broken after %llu records",
+				   (unsigned long long)nspare - 1);
+			goto out;
+		}
+	}
+	if (nspare != iopt->nr_spare)
+		ick_report(&c, "%u spare records recorded, %llu found", iopt->nr_spare,
+			   (unsigned long long)nspare);
+	/* Blocks with a free record: doubly linked, each a live block. */
+	prevb = NULL;
+	for (b = iopt->partial; b; prevb = b, b = b->next) {
+		bool found;
+		uint64_t *bits;
+
+		if (!uenv_is_meta(b, IOPT_BLK_BYTES) || b->prev != prevb) {
+			ick_report(&c, "record block list broken at %p", (const void *)b);
+			goto out;
+		}
+		bits = phash_get(&c.blks, (uint64_t)(uintptr_t)b, true, &found);
+		if (!bits)
+			goto out;
+		if (*bits & (1ull << 63)) {
+			ick_report(&c, "record block list loops at %p", (const void *)b);
+			goto out;
+		}
+		if (!found)
+			ick_report(&c, "record block %p holds no record in use", (const void *)b);
+		*bits |= 1ull << 63; /* listed (bit 63 is no record: IOPT_BLK_RECS < 64) */
+		if (!b->free)
+			ick_report(&c, "record block %p listed, but full", (const void *)b);
+		if (++nblocks > iopt->nr_blocks) {
+			ick_report(&c, "more record blocks listed than the %u recorded",
+				   iopt->nr_blocks);
+			goto out;
+		}
+	}
+	/* Every block reached: its count, its free list, listed iff not full. */
+	nblocks = 0;
+	for (i = 0; phash_next(&c.blks, &i, &k, &v);) {
+		uint64_t recs = *v & ~(1ull << 63);
+		uint32_t nfree;
+
+		b = (const struct iopt_blk *)(uintptr_t)k;
+		nblocks++;
+		if (b->used != (uint32_t)__builtin_popcountll(recs))
+			ick_report(&c, "record block %p: %u records in use recorded, %d found",
+				   (const void *)b, b->used, __builtin_popcountll(recs));
+		nfree = ick_blk_free(&c, b, recs);
+		if (nfree != UINT32_MAX && nfree + __builtin_popcountll(recs) != IOPT_BLK_RECS)
+			ick_report(&c, "record block %p: %u free and %d used of %u records",
+				   (const void *)b, nfree, __builtin_popcountll(recs),
+				   (unsigned int)IOPT_BLK_RECS);
+		if (b->free && !(*v & (1ull << 63)))
+			ick_report(&c, "record block %p has free records but is not listed",
+				   (const void *)b);
+		if (ops && ops->owned)
+			ops->owned(ops->arg, b, IOPT_BLK_BYTES);
+	}
+	if (nblocks != iopt->nr_blocks)
+		ick_report(&c, "%u record blocks recorded, %u found", iopt->nr_blocks, nblocks);
+	if (ops && ops->owned) {
+		if (iopt->resv)
+			ops->owned(ops->arg, iopt->resv, (size_t)iopt->cap_resv * sizeof(*iopt->resv));
+		if (iopt->allowed)
+			ops->owned(ops->arg, iopt->allowed,
+				   (size_t)iopt->nr_allowed * sizeof(*iopt->allowed));
+	}
+out:
+	if (c.blks.oom)
+		ick_report(&c, "out of memory");
+	phash_free(&c.blks);
+	return c.errors;
 }

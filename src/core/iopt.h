@@ -27,6 +27,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <stddef.h>
+
 #include "core/rbtree.h"
 
 #ifdef __cplusplus
@@ -51,6 +53,17 @@ struct iopt_area {
 	uint64_t gap;
 	uint64_t max_gap;
 	struct iopt_blk *blk; /* private: the block the record lives in */
+};
+
+/* Private to iopt.c (here for its checker's tests): a 4 KiB block of area
+ * records. */
+#define IOPT_BLK_BYTES 4096u
+struct iopt_blk {
+	struct iopt_blk *next, *prev; /* iopt->partial */
+	struct iopt_area *free;	      /* chained by node.parent */
+	uint32_t used;		      /* records handed out */
+	uint32_t pad;
+	struct iopt_area rec[];
 };
 
 /* Spare area records kept for reuse (beyond that, removal gives them back
@@ -207,6 +220,23 @@ uint32_t iopt_usable_ranges(const struct iopt *iopt, struct iopt_range *out, uin
 /** Change the alignment (power of two >= 4096).  -EADDRINUSE when an
  *  existing area would become misaligned; nothing changes then. */
 int iopt_set_alignment(struct iopt *iopt, uint64_t align);
+
+struct iopt_check_ops {
+	/* Each problem found, as one line of text. */
+	void (*report)(void *arg, const char *msg);
+	/* Optional: each arena allocation the IOVA space owns (record blocks,
+	 * the range arrays), once, when they could be walked. */
+	void (*owned)(void *arg, const void *p, size_t len);
+	void *arg;
+};
+
+/** Check an IOVA space read from a state file (an fsck): every record a
+ *  record slot of a live block, links and colours of the red-black tree,
+ *  areas sorted, disjoint, aligned and outside reserved ranges, the gap
+ *  augmentation, the lowest/highest/hint pointers, the counts, the spare
+ *  list and the record blocks, the range arrays.  Follows no pointer it has
+ *  not checked.  Returns the number of problems reported. */
+unsigned int iopt_check(const struct iopt *iopt, const struct iopt_check_ops *ops);
 
 #ifdef __cplusplus
 }

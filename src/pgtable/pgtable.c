@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/phash.h"
+#include "pgtable/pgt_hw.h"
 #include "pgtable/pgt_internal.h"
 
 int pgt_describe_head(const struct pgt *p, const struct pgt_walk_level *l, char *buf, size_t len,
@@ -1521,4 +1523,460 @@ uint32_t pgt_mem_id(const struct pgt *pgt)
 const struct pgt_cfg *pgt_config(const struct pgt *pgt)
 {
 	return &pgt->cfg;
+}
+
+/* ---- the checker ---- */
+
+/*
+ * pgt_check: a struct pgt read from a state file, and everything it holds,
+ * checked without following an address before it is known to be a table
+ * page of the provider (mem->table_va; pa_to_va for providers without it).
+ * The format description is recomputed from the config and compared, so
+ * that no template the file holds (present bits, address mask, entry
+ * templates) is trusted.  Every table page is noted in a map as it is
+ * reached, so a table linked twice (shared, or a cycle) is reported and
+ * not walked again: the walk is linear in the number of tables.
+ */
+struct pck {
+	const struct pgt *p;
+	const struct pgt_check_ops *ops;
+	const struct pgt_mem_ops *mem;
+	void *cookie;
+	unsigned long errors;
+	struct phash seen;		       /* bus address -> enum pgt_page_kind */
+	uint64_t tables;		       /* linked tables found, root included */
+	uint64_t hw;			       /* entry bits the walker may set */
+	uint64_t leaf_ok[PGT_MAX_LEVELS];      /* every bit a leaf may have, per level */
+};
+
+static void pck_report(struct pck *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pck_report(struct pck *c, const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	c->errors++;
+	if (c->ops && c->ops->report)
+		c->ops->report(c->ops->arg, buf);
+}
+
+/* Bits the hardware walker sets in entries it uses (accessed, dirty). */
+static uint64_t pgt_hw_bits(enum pgt_format fmt)
+{
+	switch (fmt) {
+	case PGT_VTD_SL:
+		return VTD_SL_A | VTD_SL_D;
+	case PGT_X86_FL:
+		return X86_A | X86_D;
+	case PGT_AMD_V1:
+		return AMD_A | AMD_D;
+	case PGT_ARM_S1_4K:
+	case PGT_ARM_S2_4K:
+		return ARM_AF;
+	}
+	return 0;
+}
+
+static const char *const pck_kind_name[] = {
+	[PGT_PAGE_SELF] = "its own page",
+	[PGT_PAGE_TABLE] = "a table",
+	[PGT_PAGE_SPARE] = "a spare table",
+};
+
+/* The table page at bus address @pa, noted as reached (kind @kind); NULL
+ * (reported) when it is none, or was reached before. */
+static uint64_t *pck_page(struct pck *c, uint64_t pa, enum pgt_page_kind kind, const char *what)
+{
+	uint64_t *t, *seen;
+	bool found;
+
+	if (pa & (PGT_PAGE_SIZE - 1)) {
+		pck_report(c, "%s 0x%llx is not page aligned", what, (unsigned long long)pa);
+		return NULL;
+	}
+	t = c->mem->table_va ? c->mem->table_va(c->cookie, pa) : c->mem->pa_to_va(c->cookie, pa);
+	if (!t) {
+		pck_report(c, "%s 0x%llx is not a table page", what, (unsigned long long)pa);
+		return NULL;
+	}
+	seen = phash_get(&c->seen, pa, true, &found);
+	if (!seen) {
+		pck_report(c, "out of memory");
+		return NULL;
+	}
+	if (found) {
+		pck_report(c, "%s 0x%llx was reached before as %s (shared or a cycle)", what,
+			   (unsigned long long)pa, pck_kind_name[*seen]);
+		return NULL;
+	}
+	*seen = kind;
+	if (c->ops && c->ops->page && !c->ops->page(c->ops->arg, pa, t, kind)) {
+		pck_report(c, "%s 0x%llx is in use elsewhere too", what, (unsigned long long)pa);
+		return NULL;
+	}
+	return t;
+}
+
+/* The IOVA of entry @i of a table at @lvl covering from @base; false when it
+ * is beyond 2^64. */
+static bool pck_entry_iova(unsigned int lvl, uint64_t base, unsigned int i, uint64_t *iova)
+{
+	unsigned int shift = pgt_lvl_shift(lvl);
+
+	if (shift + PGT_LVL_BITS > 64 && ((uint64_t)i >> (64 - shift)))
+		return false;
+	*iova = base + ((uint64_t)i << shift);
+	return *iova >= base;
+}
+
+static void pck_table(struct pck *c, const uint64_t *t, unsigned int lvl, uint64_t base,
+		      uint64_t pa)
+{
+	const struct pgt *p = c->p;
+	uint16_t *cnt;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < PGT_ENTRIES; i++) {
+		uint64_t e = t[i], at;
+
+		if (!pgt_pte_present(p, e)) {
+			if (e)
+				pck_report(c, "table 0x%llx[%u] (level %u): not present but 0x%llx",
+					   (unsigned long long)pa, i, lvl, (unsigned long long)e);
+			continue;
+		}
+		n++;
+		if (!pck_entry_iova(lvl, base, i, &at) || at > p->iova_last) {
+			pck_report(c, "table 0x%llx[%u] (level %u): an entry beyond the input width",
+				   (unsigned long long)pa, i, lvl);
+			continue;
+		}
+		if (pgt_pte_is_table(p, e, lvl)) {
+			uint64_t *child;
+
+			if ((e & ~p->addr_mask & ~c->hw) != (p->tbl_bits[lvl] & ~c->hw))
+				pck_report(c, "table 0x%llx[%u] (level %u): table entry 0x%llx has "
+					      "other bits than 0x%llx",
+					   (unsigned long long)pa, i, lvl, (unsigned long long)e,
+					   (unsigned long long)p->tbl_bits[lvl]);
+			child = pck_page(c, e & p->addr_mask, PGT_PAGE_TABLE, "linked table");
+			if (child) {
+				c->tables++;
+				pck_table(c, child, lvl - 1, at, e & p->addr_mask);
+			}
+			continue;
+		}
+		if (!((p->leaf_lvls >> lvl) & 1))
+			pck_report(c, "table 0x%llx[%u]: a leaf at level %u, where there are none",
+				   (unsigned long long)pa, i, lvl);
+		if (e & p->addr_mask & ((1ull << pgt_lvl_shift(lvl)) - 1))
+			pck_report(c, "table 0x%llx[%u] (level %u): leaf address 0x%llx not aligned",
+				   (unsigned long long)pa, i, lvl,
+				   (unsigned long long)(e & p->addr_mask));
+		if (e & ~p->addr_mask & ~c->leaf_ok[lvl])
+			pck_report(c, "table 0x%llx[%u] (level %u): leaf 0x%llx has unknown bits",
+				   (unsigned long long)pa, i, lvl, (unsigned long long)e);
+	}
+	cnt = c->mem->page_count ? c->mem->page_count(c->cookie, (void *)(uintptr_t)t) : NULL;
+	if (c->mem->page_count && (!cnt || *cnt != n))
+		pck_report(c, "table 0x%llx (level %u): %d present entries recorded, %u found",
+			   (unsigned long long)pa, lvl, cnt ? *cnt : -1, n);
+}
+
+/* The format description, recomputed from the config and compared. */
+static bool pck_format(struct pck *c)
+{
+	const struct pgt *p = c->p;
+	struct pgt d;
+	uint8_t coherent;
+
+	memcpy(&coherent, &p->cfg.coherent, 1); /* a bool read from a file */
+	if (coherent > 1) {
+		pck_report(c, "coherent flag %u", coherent);
+		return false;
+	}
+	memset(&d, 0, sizeof(d));
+	d.cfg.fmt = p->cfg.fmt;
+	d.cfg.ias = p->cfg.ias;
+	d.cfg.oas = p->cfg.oas;
+	d.cfg.levels = p->cfg.levels;
+	d.cfg.pgsize_bitmap = p->cfg.pgsize_bitmap;
+	d.cfg.coherent = p->cfg.coherent;
+	d.cfg.quirks = p->cfg.quirks;
+	if (!p->cfg.levels || p->cfg.levels > PGT_MAX_LEVELS || pgt_fmt_init(&d)) {
+		pck_report(c, "format %d, %u levels, %u-bit input, %u-bit output: not a valid "
+			      "configuration",
+			   (int)p->cfg.fmt, p->cfg.levels, p->cfg.ias, p->cfg.oas);
+		return false;
+	}
+	if (d.cfg.fmt == PGT_ARM_S1_4K)
+		d.cfg.hw.arm_s1.ttbr = p->cfg.root_pa;
+	else if (d.cfg.fmt == PGT_ARM_S2_4K)
+		d.cfg.hw.arm_s2.vttbr = p->cfg.root_pa;
+	if (d.cfg.ias != p->cfg.ias || d.cfg.oas != p->cfg.oas || d.cfg.levels != p->cfg.levels ||
+	    d.cfg.pgsize_bitmap != p->cfg.pgsize_bitmap ||
+	    memcmp(&d.cfg.hw, &p->cfg.hw, sizeof(d.cfg.hw)) || d.levels != p->levels ||
+	    d.leaf_lvls != p->leaf_lvls || d.iova_last != p->iova_last ||
+	    d.pa_last != p->pa_last || d.addr_mask != p->addr_mask || d.present != p->present ||
+	    d.type_mask != p->type_mask || memcmp(d.tbl_type, p->tbl_type, sizeof(d.tbl_type)) ||
+	    memcmp(d.tbl_bits, p->tbl_bits, sizeof(d.tbl_bits)) ||
+	    memcmp(d.leaf_bits, p->leaf_bits, sizeof(d.leaf_bits)) ||
+	    memcmp(d.prot_bits, p->prot_bits, sizeof(d.prot_bits))) {
+		pck_report(c, "%s table: its format description differs from what its "
+			      "configuration gives",
+			   pgt_format_name(p->cfg.fmt));
+		return false;
+	}
+	c->hw = pgt_hw_bits(p->cfg.fmt);
+	for (unsigned int lvl = 0; lvl < PGT_MAX_LEVELS; lvl++) {
+		c->leaf_ok[lvl] = p->leaf_bits[lvl] | c->hw;
+		for (unsigned int prot = 0; prot < PGT_NR_PROT; prot++)
+			c->leaf_ok[lvl] |= p->prot_bits[prot];
+	}
+	return true;
+}
+
+/* The reserve: nr_spare pages chained by bus address through word 0,
+ * every other word 0; then the kept pieces. */
+static void pck_spares(struct pck *c)
+{
+	const struct pgt *p = c->p;
+	uint64_t pa = p->spare_pa;
+	uint32_t pages = 0;
+
+	if (p->nr_spare > PGT_SPARE_MAX || p->nr_piece > PGT_PIECE_MAX ||
+	    p->nr_piece_pages > PGT_SPARE_MAX || p->nr_spare + p->nr_piece_pages > PGT_SPARE_MAX) {
+		pck_report(c, "reserve of %u spare tables and %u pieces of %u tables: too large",
+			   p->nr_spare, p->nr_piece, p->nr_piece_pages);
+		return;
+	}
+	for (uint32_t i = 0; i < p->nr_spare; i++) {
+		const uint64_t *t = pck_page(c, pa, PGT_PAGE_SPARE, "spare table");
+
+		if (!t)
+			return;
+		for (unsigned int w = 1; w < PGT_ENTRIES; w++)
+			if (t[w]) {
+				pck_report(c, "spare table 0x%llx is not empty", (unsigned long long)pa);
+				break;
+			}
+		pa = t[0];
+	}
+	if (pa)
+		pck_report(c, "spare chain goes on after its %u tables", p->nr_spare);
+	for (uint32_t j = 0; j < p->nr_piece; j++) {
+		const struct pgt_piece *pc = &p->piece[j];
+
+		if (!pc->len || pc->len >= p->levels) {
+			pck_report(c, "kept piece %u: %u tables", j, pc->len);
+			continue;
+		}
+		pages += pc->len;
+		pa = pc->pa;
+		/* Head at level len - 1; each holds only the link at the
+		 * index of the IOVA it was unmapped at; the leaf table is empty. */
+		for (unsigned int lvl = pc->len; lvl-- > 0;) {
+			const uint64_t *t = pck_page(c, pa, PGT_PAGE_SPARE, "kept table");
+			unsigned int li = (unsigned int)(pc->iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK;
+			uint16_t *cnt;
+
+			if (!t)
+				break;
+			for (unsigned int w = 0; w < PGT_ENTRIES; w++)
+				if (t[w] && !(lvl && w == li)) {
+					pck_report(c, "kept table 0x%llx holds more than its link",
+						   (unsigned long long)pa);
+					break;
+				}
+			cnt = c->mem->page_count ? c->mem->page_count(c->cookie, (void *)(uintptr_t)t)
+						 : NULL;
+			if (c->mem->page_count && (!cnt || *cnt != (lvl ? 1 : 0)))
+				pck_report(c, "kept table 0x%llx: count %d, want %u",
+					   (unsigned long long)pa, cnt ? *cnt : -1, lvl ? 1 : 0);
+			if (!lvl)
+				break;
+			if (!pgt_pte_present(p, t[li]) || !pgt_pte_is_table(p, t[li], lvl)) {
+				pck_report(c, "kept table 0x%llx: no link at [%u]", (unsigned long long)pa,
+					   li);
+				break;
+			}
+			pa = t[li] & p->addr_mask;
+		}
+	}
+	if (pages != p->nr_piece_pages)
+		pck_report(c, "kept pieces hold %u tables, %u recorded", pages, p->nr_piece_pages);
+}
+
+/* The tables the walk cache holds must be the path to its IOVA. */
+static void pck_caches(struct pck *c)
+{
+	const struct pgt *p = c->p;
+	struct pgt_mem_span ms;
+	bool live;
+
+	if (p->span_next >= PGT_SPAN_SLOTS) {
+		pck_report(c, "look-up cache slot %u", p->span_next);
+		return;
+	}
+	if (p->span_gen) {
+		if (!c->mem->span || c->mem->span(c->cookie, p->cfg.root_pa, &ms) ||
+		    ms.gen != p->span_gen) {
+			pck_report(c, "look-up cache generation word %p is not the provider's",
+				   (const void *)p->span_gen);
+			return;
+		}
+	}
+	/* Stale caches (the provider's generation moved on) are dropped
+	 * before any use: only live ones must be right. */
+	live = !p->span_gen || __atomic_load_n(p->span_gen, __ATOMIC_ACQUIRE) == p->span_gen_val;
+	if (!live)
+		return;
+	for (unsigned int i = 0; i < PGT_SPAN_SLOTS; i++) {
+		const struct pgt_span_slot *s = &p->span[i];
+
+		if (!s->len)
+			continue;
+		if (!p->span_gen || c->mem->span(c->cookie, s->pa, &ms) || ms.pa != s->pa ||
+		    ms.len != s->len || ms.va != s->va ||
+		    (c->mem->page_count ? ms.cnt : NULL) != s->cnt)
+			pck_report(c, "look-up cache slot %u (0x%llx +0x%llx) does not describe "
+				      "table memory",
+				   i, (unsigned long long)s->pa, (unsigned long long)s->len);
+	}
+	if (p->wc.tag == UINT64_MAX)
+		return;
+	if (p->wc.tag > p->iova_last >> pgt_lvl_shift(1)) {
+		pck_report(c, "walk cache for 0x%llx: beyond the input width",
+			   (unsigned long long)(p->wc.tag << pgt_lvl_shift(1)));
+		return;
+	}
+	uint64_t iova = p->wc.tag << pgt_lvl_shift(1), pa = p->cfg.root_pa;
+	const uint64_t *t = NULL;
+
+	for (unsigned int lvl = p->levels; lvl-- > 0;) {
+		t = c->mem->table_va ? c->mem->table_va(c->cookie, pa) : c->mem->pa_to_va(c->cookie, pa);
+		if (!t || p->wc.tbl[lvl] != t) {
+			pck_report(c, "walk cache for 0x%llx: table at level %u is not the one linked",
+				   (unsigned long long)iova, lvl);
+			return;
+		}
+		if (!lvl)
+			break;
+		uint64_t e = t[(iova >> pgt_lvl_shift(lvl)) & PGT_IDX_MASK];
+
+		if (!pgt_pte_present(p, e) || !pgt_pte_is_table(p, e, lvl)) {
+			pck_report(c, "walk cache for 0x%llx: no table linked at level %u",
+				   (unsigned long long)iova, lvl);
+			return;
+		}
+		pa = e & p->addr_mask;
+	}
+	if (p->wc.cnt0 != (c->mem->page_count ? c->mem->page_count(c->cookie, (void *)(uintptr_t)t)
+					       : NULL))
+		pck_report(c, "walk cache for 0x%llx: count slot %p is not its table's",
+			   (unsigned long long)iova, (void *)p->wc.cnt0);
+}
+
+unsigned long pgt_check(const struct pgt *p, const struct pgt_check_ops *ops)
+{
+	struct pck c = {.p = p, .ops = ops};
+	const uint64_t *root;
+
+	if (p->mem_id >= PGT_MEM_IDS || (p->mem_id && !pgt_mem_tab[p->mem_id].ops)) {
+		pck_report(&c, "memory provider %u is not known", p->mem_id);
+		return c.errors;
+	}
+	c.mem = pgt_mem(p);
+	c.cookie = pgt_cookie(p);
+	if (!c.mem || !pck_format(&c))
+		return c.errors;
+	if (!pck_page(&c, p->self_pa, PGT_PAGE_SELF, "its own page") ||
+	    (c.mem->table_va ? c.mem->table_va(c.cookie, p->self_pa)
+			     : c.mem->pa_to_va(c.cookie, p->self_pa)) != (const void *)p) {
+		pck_report(&c, "its own page 0x%llx is not where it is", (unsigned long long)p->self_pa);
+		goto out;
+	}
+	root = pck_page(&c, p->cfg.root_pa, PGT_PAGE_TABLE, "root table");
+	if (!root)
+		goto out;
+	c.tables = 1;
+	pck_table(&c, root, p->levels - 1, 0, p->cfg.root_pa);
+	if (c.tables != p->nr_tables)
+		pck_report(&c, "%llu tables recorded, %llu linked", (unsigned long long)p->nr_tables,
+			   (unsigned long long)c.tables);
+	pck_spares(&c);
+	pck_caches(&c);
+out:
+	if (c.seen.oom)
+		pck_report(&c, "out of memory");
+	phash_free(&c.seen);
+	return c.errors;
+}
+
+/* ---- leaves, for the checker's comparison with what should be mapped ---- */
+
+struct leaf_walk {
+	const struct pgt *p;
+	const struct pgt_mem_ops *mem;
+	void *cookie;
+	uint64_t hw;
+	int (*fn)(void *arg, const struct pgt_leaf *l);
+	void *arg;
+};
+
+static int leaf_table(struct leaf_walk *w, uint64_t pa, unsigned int lvl, uint64_t base)
+{
+	const struct pgt *p = w->p;
+	const uint64_t *t = w->mem->table_va ? w->mem->table_va(w->cookie, pa)
+					     : w->mem->pa_to_va(w->cookie, pa);
+
+	if (!t)
+		return -EFAULT;
+	for (unsigned int i = 0; i < PGT_ENTRIES; i++) {
+		uint64_t e = t[i], at;
+		int rc;
+
+		if (!pgt_pte_present(p, e))
+			continue;
+		if (!pck_entry_iova(lvl, base, i, &at))
+			return -EFAULT;
+		if (pgt_pte_is_table(p, e, lvl)) {
+			if (!lvl)
+				return -EFAULT;
+			rc = leaf_table(w, e & p->addr_mask, lvl - 1, at);
+		} else {
+			struct pgt_leaf l = {
+				.iova = at,
+				.pa = e & p->addr_mask,
+				.size = 1ull << pgt_lvl_shift(lvl),
+				.attr = e & ~p->addr_mask & ~w->hw,
+				.level = lvl,
+			};
+			rc = w->fn(w->arg, &l);
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int pgt_for_each_leaf(const struct pgt *p, int (*fn)(void *arg, const struct pgt_leaf *l),
+		      void *arg)
+{
+	struct leaf_walk w = {.p = p, .mem = pgt_mem(p), .cookie = pgt_cookie(p),
+			      .hw = pgt_hw_bits(p->cfg.fmt), .fn = fn, .arg = arg};
+
+	if (!w.mem || !p->levels || p->levels > PGT_MAX_LEVELS)
+		return -EINVAL;
+	return leaf_table(&w, p->cfg.root_pa, p->levels - 1, 0);
+}
+
+uint64_t pgt_leaf_attr(const struct pgt *p, unsigned int prot, const struct pgt_leaf *l)
+{
+	if (prot >= PGT_NR_PROT || !p->prot_bits[prot] || l->level >= PGT_MAX_LEVELS)
+		return UINT64_MAX;
+	return (p->prot_bits[prot] | p->leaf_bits[l->level]) & ~pgt_hw_bits(p->cfg.fmt);
 }

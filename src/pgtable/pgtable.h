@@ -96,6 +96,11 @@ struct pgt_mem_ops {
 	 * an add instead of a call per table.  0, or -ENOENT (the engine then
 	 * uses pa_to_va/page_count for this address). */
 	int (*span)(void *cookie, uint64_t pa, struct pgt_mem_span *out);
+	/* Optional, for pgt_check: the CPU address of the live table page of
+	 * this provider at bus address @pa, NULL when @pa is not one (a state
+	 * read from a file is checked with it before anything is followed;
+	 * without it pgt_check trusts pa_to_va). */
+	void *(*table_va)(void *cookie, uint64_t pa);
 };
 
 struct pgt_cfg {
@@ -226,6 +231,52 @@ unsigned int pgt_trim(struct pgt *pgt);
 /** Pages held in the reserve (unlinked, not counted as tables; all zero
  *  but for the links inside kept pieces). */
 unsigned int pgt_nr_spare(const struct pgt *pgt);
+/* ---- checking a page table read from a state file ---- */
+
+/* What a page the table holds is to it (pgt_check_ops.page). */
+enum pgt_page_kind {
+	PGT_PAGE_SELF,	/* the page holding the struct pgt */
+	PGT_PAGE_TABLE, /* a linked table, the root included */
+	PGT_PAGE_SPARE, /* in the reserve (spare tables, kept pieces) */
+};
+
+struct pgt_check_ops {
+	/* Each problem found, as one line of text. */
+	void (*report)(void *arg, const char *msg);
+	/* Optional: each table page the pgt holds, once; false when the
+	 * caller knows the page from elsewhere (reported as shared). */
+	bool (*page)(void *arg, uint64_t pa, void *va, enum pgt_page_kind kind);
+	void *arg;
+};
+
+/** Check a page table (an fsck): its configuration and the format
+ *  description derived from it, every table reached (a table page of the
+ *  provider, reached once: no shared or cyclic tables), every entry (no
+ *  junk in not-present entries, leaves where the format has them, aligned,
+ *  with known bits only, nothing beyond the input width), the count slot of
+ *  every table, the table count, the reserve (spare chain and kept pieces)
+ *  and the look-up and walk caches.  A pgt whose provider has no id (the
+ *  ops are a pointer it holds) must come from this process.  Returns the
+ *  number of problems reported. */
+unsigned long pgt_check(const struct pgt *pgt, const struct pgt_check_ops *ops);
+
+/* A present leaf, for pgt_for_each_leaf. */
+struct pgt_leaf {
+	uint64_t iova;	    /* first IOVA it maps */
+	uint64_t pa;	    /* the address field of the entry */
+	uint64_t size;	    /* bytes it maps */
+	uint64_t attr;	    /* the entry's other bits, less those the walker sets */
+	unsigned int level; /* from the leaf level: 0 = 4 KiB */
+};
+/** Call @fn for each present leaf in IOVA order, until it returns non-zero
+ *  (returned).  For a pgt that passed pgt_check; -EFAULT when a table
+ *  cannot be reached. */
+int pgt_for_each_leaf(const struct pgt *pgt, int (*fn)(void *arg, const struct pgt_leaf *l),
+		      void *arg);
+/** The attr a leaf like @l has when it is mapped with @prot (PGT_PROT_*);
+ *  UINT64_MAX when this table cannot map with @prot. */
+uint64_t pgt_leaf_attr(const struct pgt *pgt, unsigned int prot, const struct pgt_leaf *l);
+
 /** Name of a format. */
 const char *pgt_format_name(enum pgt_format fmt);
 

@@ -70,6 +70,8 @@ static void test_app_eal(void)
 	iova = 0x1000;
 	CU_ASSERT(uiommu_ioas_map(ioas, &iova, 0x100000, 0x1000,
 				  UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) == 0);
+	/* The checker on a DPDK-backed arena (no state file). */
+	CU_ASSERT(uiommu_state_check(ctx, NULL, NULL) == 0);
 	char reply[2048];
 	if (telemetry_query("/uiommu/arena", reply, sizeof(reply)) == 0) {
 		CU_ASSERT(strstr(reply, "\"chunks\"") != NULL);

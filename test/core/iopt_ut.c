@@ -175,6 +175,28 @@ static uint64_t check_subtree(const struct rb_node *n, bool *ok)
 	return m;
 }
 
+/* The checker (iopt_check) finds nothing wrong with @io. */
+static void check_line(void *arg, const char *msg)
+{
+	(void)arg;
+	printf("  iopt_check: %s\n", msg);
+}
+
+static bool iopt_check_clean(const struct iopt *io)
+{
+	struct iopt_check_ops ops = {.report = check_line};
+
+	return iopt_check(io, &ops) == 0;
+}
+
+/* Every IOVA space a test leaves must check clean before it goes. */
+static void iopt_destroy_checked(struct iopt *io)
+{
+	CU_ASSERT(iopt_check_clean(io));
+	iopt_destroy(io);
+}
+#define iopt_destroy(io) iopt_destroy_checked(io)
+
 static bool iopt_invariants_ok(const struct iopt *io)
 {
 	const struct iopt_area *prev = NULL;
@@ -1460,6 +1482,10 @@ static void test_random(void)
 		if (!iopt_invariants_ok(&io)) {
 			printf("  op %llu: gap/hint/free-list invariants broken\n",
 			       (unsigned long long)op);
+			ok = false;
+		}
+		if ((op & 1023) == 0 && !iopt_check_clean(&io)) {
+			printf("  op %llu: iopt_check reports problems\n", (unsigned long long)op);
 			ok = false;
 		}
 		if ((op & 63) == 0 || !ok) {

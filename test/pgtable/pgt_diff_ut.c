@@ -301,13 +301,22 @@ static void random_unmap(void)
 	}
 }
 
-/* Every table's kept count against a recount (no-op without counts). */
+static void pgt_check_line(void *arg, const char *msg)
+{
+	fprintf(stderr, "  pgt_check %s: %s\n", (const char *)arg, msg);
+}
+
+/* Every table's kept count against a recount (no-op without counts), and
+ * the whole table through the checker (pgt_check). */
 static void check_counts(void)
 {
 	for (size_t n = 0; n < NR_INST; n++) {
 		unsigned long bad = pgt_check_counts(insts[n].p);
+		struct pgt_check_ops co = {.report = pgt_check_line, .arg = (void *)insts[n].name};
 
 		CHECK(bad == 0, "%s: %lu tables with a wrong count\n", insts[n].name, bad);
+		bad = pgt_check(insts[n].p, &co);
+		CHECK(bad == 0, "%s: pgt_check found %lu problems\n", insts[n].name, bad);
 	}
 }
 

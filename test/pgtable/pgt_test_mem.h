@@ -32,6 +32,7 @@ struct tmem {
 	uint16_t *counts;  /* page_count slots (tmem_ops_counted) */
 	uint64_t gen;	   /* span generation (tmem_ops_span) */
 	uint64_t nr_span;  /* span calls so far */
+	uint8_t *live_map; /* per page: handed out (tmem_table_va) */
 };
 
 /* Spans handed to the engine: 2 MiB (512-page) pieces of the pool. */
@@ -60,6 +61,7 @@ static void *tmem_alloc(void *cookie, int node, uint64_t *pa)
 	va = m->base + ((size_t)m->free_stack[--m->nr_free] << 12);
 	memset(va, 0, 4096);
 	m->counts[(size_t)(va - m->base) >> 12] = TMEM_COUNT_POISON;
+	m->live_map[(size_t)(va - m->base) >> 12] = 1;
 	m->live++;
 	*pa = tmem_pa(m, va);
 	return va;
@@ -76,6 +78,7 @@ static void tmem_free(void *cookie, void *va)
 	}
 	memset(va, TMEM_POISON, 4096);
 	m->counts[idx] = TMEM_COUNT_POISON;
+	m->live_map[idx] = 0;
 	m->free_stack[m->nr_free++] = (uint32_t)idx;
 	m->live--;
 }
@@ -140,6 +143,18 @@ static __attribute__((unused)) int tmem_span(void *cookie, uint64_t pa, struct p
 	return 0;
 }
 
+/* pgt_check: the live page at @pa, or NULL (never aborts: it is asked
+ * about addresses read from tables). */
+static __attribute__((unused)) void *tmem_table_va(void *cookie, uint64_t pa)
+{
+	struct tmem *m = cookie;
+	uint64_t off = m->identity ? pa - (uint64_t)(uintptr_t)m->base : pa - TMEM_FAKE_BASE;
+
+	if ((pa & 4095) || off >= (uint64_t)m->nr_pages << 12 || !m->live_map[off >> 12])
+		return NULL;
+	return m->base + off;
+}
+
 /* Without a page_count op: the engine scans tables for emptiness. */
 static const struct pgt_mem_ops tmem_ops = {
 	.alloc_page = tmem_alloc,
@@ -165,6 +180,7 @@ static __attribute__((unused)) const struct pgt_mem_ops tmem_ops_span = {
 	.pa_to_va = tmem_pa_to_va,
 	.page_count = tmem_page_count,
 	.span = tmem_span,
+	.table_va = tmem_table_va,
 };
 
 static inline int tmem_init(struct tmem *m, size_t nr_pages, bool identity)
@@ -173,10 +189,12 @@ static inline int tmem_init(struct tmem *m, size_t nr_pages, bool identity)
 	m->base = aligned_alloc(4096, nr_pages << 12);
 	m->free_stack = calloc(nr_pages, sizeof(*m->free_stack));
 	m->counts = calloc(nr_pages, sizeof(*m->counts));
-	if (!m->base || !m->free_stack || !m->counts) {
+	m->live_map = calloc(nr_pages, 1);
+	if (!m->base || !m->free_stack || !m->counts || !m->live_map) {
 		free(m->base);
 		free(m->free_stack);
 		free(m->counts);
+		free(m->live_map);
 		return -1;
 	}
 	m->nr_pages = nr_pages;
@@ -193,6 +211,7 @@ static inline void tmem_fini(struct tmem *m)
 	free(m->base);
 	free(m->free_stack);
 	free(m->counts);
+	free(m->live_map);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -15,19 +15,20 @@ static void poll_timed_out(const char *name, uint32_t off, uint64_t val, uint64_
 		 name ? name : "?", off, (int)(bytes * 2), val, timeout_ns, mask, want);
 }
 
-int reg_poll32(const struct uiommu_regio *r, uint32_t off, uint32_t mask, uint32_t want,
-	       uint64_t timeout_ns, const char *name)
+/* Poll a register of @bytes (4 or 8) until (value & mask) == want. */
+static int reg_poll(const struct uiommu_regio *r, uint32_t off, uint64_t mask, uint64_t want,
+		    uint64_t timeout_ns, const char *name, unsigned int bytes)
 {
 	uint64_t deadline = 0;
-	uint32_t v;
+	uint64_t v;
 
-	while (((v = reg_read32(r, off)) & mask) != want) {
+	while (((v = bytes == 8 ? reg_read64(r, off) : reg_read32(r, off)) & mask) != want) {
 		uint64_t now = uenv_now_ns();
 
 		if (!deadline)
 			deadline = now + timeout_ns < now ? UINT64_MAX : now + timeout_ns;
 		else if (now > deadline) {
-			poll_timed_out(name, off, v, mask, want, timeout_ns, 4);
+			poll_timed_out(name, off, v, mask, want, timeout_ns, bytes);
 			return -ETIMEDOUT;
 		}
 		uenv_relax();
@@ -35,22 +36,14 @@ int reg_poll32(const struct uiommu_regio *r, uint32_t off, uint32_t mask, uint32
 	return 0;
 }
 
+int reg_poll32(const struct uiommu_regio *r, uint32_t off, uint32_t mask, uint32_t want,
+	       uint64_t timeout_ns, const char *name)
+{
+	return reg_poll(r, off, mask, want, timeout_ns, name, 4);
+}
+
 int reg_poll64(const struct uiommu_regio *r, uint32_t off, uint64_t mask, uint64_t want,
 	       uint64_t timeout_ns, const char *name)
 {
-	uint64_t deadline = 0;
-	uint64_t v;
-
-	while (((v = reg_read64(r, off)) & mask) != want) {
-		uint64_t now = uenv_now_ns();
-
-		if (!deadline)
-			deadline = now + timeout_ns < now ? UINT64_MAX : now + timeout_ns;
-		else if (now > deadline) {
-			poll_timed_out(name, off, v, mask, want, timeout_ns, 8);
-			return -ETIMEDOUT;
-		}
-		uenv_relax();
-	}
-	return 0;
+	return reg_poll(r, off, mask, want, timeout_ns, name, 8);
 }

@@ -384,13 +384,23 @@ int env_numa_bind(void *va, size_t len, int node)
 
 uint64_t env_pagemap_phys(const void *va)
 {
+	/* /proc/self is resolved at open(): a child of fork() must open its
+	 * own, the inherited descriptor shows its parent's page map. */
 	static __thread int fd = -1;
+	static __thread pid_t fd_pid;
 	uint64_t ent;
 	uintptr_t v = (uintptr_t)va;
 	long psz = sysconf(_SC_PAGESIZE);
+	pid_t self = getpid();
 
-	if (fd < 0)
+	if (fd >= 0 && fd_pid != self) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
 		fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		fd_pid = self;
+	}
 	if (fd < 0)
 		return UINT64_MAX;
 	if (pread(fd, &ent, sizeof(ent), (off_t)(v / (uintptr_t)psz * sizeof(ent))) != sizeof(ent))

@@ -155,6 +155,14 @@ static int ctx_restore(struct uiommu_ctx *ctx)
 
 		if (!ops || !ops->unit_recover)
 			continue;
+		/* A unit this process cannot reach (its binding failed: its
+		 * registers read as all-ones) has nothing to recover from here:
+		 * its polls could only time out, one after another. */
+		if (uiommu_unit_local[u->slot & (UIOMMU_MAX_UNITS - 1)].bind_gen != u->bind_gen) {
+			UENV_LOG(CORE, ERR, "unit %u: not reachable from this process: not recovered",
+				 u->obj.id);
+			continue;
+		}
 		r = ops->unit_recover(u);
 		if (r)
 			UENV_LOG(CORE, ERR, "unit %u: recovery after the rollback failed: %s",

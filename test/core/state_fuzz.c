@@ -20,7 +20,8 @@
  * instead (adoption puts it back first), and adopt it in a child process
  * (without CAP_SYS_RAWIO: a unit turned into an MMIO unit cannot reach
  * /dev/mem).  The child must be refused cleanly (-EUCLEAN, -EINVAL, -EPERM,
- * -ETIMEDOUT) or adopt a state that `uiommu_state_check` finds clean; then
+ * -ETIMEDOUT; -EADDRINUSE when the arena's placement is taken in this
+ * process, -ENODEV when a unit's registers cannot be reached) or adopt a state that `uiommu_state_check` finds clean; then
  * it runs a short workload (list everything, map a page, model DMA through
  * it and through an old mapping, unmap, poll) and checks again.  A signal,
  * a sanitizer report (exit status 1), a hang, or a check failure after
@@ -575,7 +576,9 @@ enum {
 	EX_SETUP = 2,
 	EX_REFUSED = 10,  /* + 0 EUCLEAN, 1 EINVAL, 2 EPERM, 3 ETIMEDOUT, 4 other,
 			     5 EADDRINUSE (the file places the arena where this
-			     process has something: a valid placement, elsewhere) */
+			     process has something: a valid placement, elsewhere),
+			     6 ENODEV (a unit's registers cannot be reached from
+			     this process: a model unit turned into an MMIO one) */
 	EX_ADOPTED_DIRTY = 20,
 	EX_WORK_DIRTY = 21,
 };
@@ -695,6 +698,8 @@ static int child(void)
 			return EX_REFUSED + 3;
 		case -EADDRINUSE:
 			return EX_REFUSED + 5;
+		case -ENODEV:
+			return EX_REFUSED + 6;
 		default:
 			fprintf(stderr, "    refused with %d (%s)\n", rc, uiommu_strerror(rc));
 			return EX_REFUSED + 4;
@@ -719,7 +724,7 @@ static int child(void)
 
 /* ---- the loop ---- */
 struct stats {
-	uint64_t iters, refused[6], clean, adopted_dirty, work_dirty, crashes, sanitizer,
+	uint64_t iters, refused[7], clean, adopted_dirty, work_dirty, crashes, sanitizer,
 		hangs, other;
 };
 
@@ -788,8 +793,8 @@ static int iteration(uint64_t seed, uint64_t i, struct stats *st, bool print)
 			st->refused[ex - EX_REFUSED]++;
 		else if (ex == EX_REFUSED + 4)
 			st->refused[4]++, bug = "refused with an unexpected error";
-		else if (ex == EX_REFUSED + 5)
-			st->refused[5]++;
+		else if (ex == EX_REFUSED + 5 || ex == EX_REFUSED + 6)
+			st->refused[ex - EX_REFUSED]++;
 		else if (ex == EX_ADOPTED_DIRTY)
 			st->adopted_dirty++, bug = "adopted a state that does not check clean";
 		else if (ex == EX_WORK_DIRTY)
@@ -864,23 +869,25 @@ int main(int argc, char **argv)
 				printf("  %llu iterations, %llu refused, %llu adopted clean, %d bugs\n",
 				       (unsigned long long)(i + 1),
 				       (unsigned long long)(st.refused[0] + st.refused[1] + st.refused[2] +
-							    st.refused[3] + st.refused[4] + st.refused[5]),
+							    st.refused[3] + st.refused[4] + st.refused[5] +
+							    st.refused[6]),
 				       (unsigned long long)st.clean, bugs);
 				fflush(stdout);
 			}
 		}
 	}
 	printf("state_fuzz: seed 0x%llx, %llu iterations in %llds: refused %llu (EUCLEAN %llu, "
-	       "EINVAL %llu, EPERM %llu, ETIMEDOUT %llu, EADDRINUSE %llu, other %llu), adopted and "
-	       "clean %llu; "
+	       "EINVAL %llu, EPERM %llu, ETIMEDOUT %llu, EADDRINUSE %llu, ENODEV %llu, other %llu), "
+	       "adopted and clean %llu; "
 	       "crashes %llu, sanitizer reports %llu, hangs %llu, adopted dirty %llu, dirty after "
 	       "work %llu, other %llu\n",
 	       (unsigned long long)seed, (unsigned long long)st.iters, (long long)(time(NULL) - t0),
 	       (unsigned long long)(st.refused[0] + st.refused[1] + st.refused[2] + st.refused[3] +
-				    st.refused[4] + st.refused[5]),
+				    st.refused[4] + st.refused[5] + st.refused[6]),
 	       (unsigned long long)st.refused[0], (unsigned long long)st.refused[1],
 	       (unsigned long long)st.refused[2], (unsigned long long)st.refused[3],
-	       (unsigned long long)st.refused[5], (unsigned long long)st.refused[4],
+	       (unsigned long long)st.refused[5], (unsigned long long)st.refused[6],
+	       (unsigned long long)st.refused[4],
 	       (unsigned long long)st.clean,
 	       (unsigned long long)st.crashes, (unsigned long long)st.sanitizer,
 	       (unsigned long long)st.hangs, (unsigned long long)st.adopted_dirty,

@@ -484,6 +484,30 @@ static void s1_tables_build(struct uenv_dma *fl, uint64_t ipa_tables, uint64_t i
 	pt[(va >> 12) & 511] = ipa_buf | 0x7;
 }
 
+/* A nest parent over a new IOAS, a vIOMMU over it, and a stage-1 table
+ * (in @fl, at IPA @ipa_tables) mapping @va to one page of t->buf at IPA
+ * @ipa_buf. */
+static void nest_setup(struct tenv *t, struct uiommu_hwpt **parent, struct uiommu_viommu **vi,
+		       struct uenv_dma *fl, uint64_t ipa_tables, uint64_t ipa_buf, uint64_t va)
+{
+	uint64_t io;
+
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t->ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t->ioas, t->unit, UIOMMU_HWPT_NEST_PARENT, parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t->unit, *parent, vi) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 4096, -1, &t->buf) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(4 * 4096, 4096, -1, fl) == 0);
+	io = ipa_tables;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t->ioas, &io, fl->va, 4 * 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	io = ipa_buf;
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t->ioas, &io, t->buf.va, 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	s1_tables_build(fl, ipa_tables, ipa_buf, va);
+}
+
 /* @nchild nested HWPTs under one nest parent, each attached to its own
  * PASID of one device (its own DID): a stage-2 unmap of the parent must
  * reach every child's cached combined translation. */
@@ -500,27 +524,13 @@ static void nested_children_check(unsigned int nchild)
 	};
 	struct uiommu_event ev[16];
 	unsigned int reason, stale = 0;
-	uint64_t io;
 	uint8_t v = 0x42, r;
 
 	kids = calloc(nchild, sizeof(*kids));
 	CU_ASSERT_FATAL(kids != NULL);
 	CU_ASSERT_FATAL(unit_up(&t, "iotlb=4096") == 0);
 	CU_ASSERT_FATAL(dev_up(&t, RID, 11, &t.dev) == 0);
-	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
-	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
-	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vi) == 0);
-	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 4096, -1, &t.buf) == 0);
-	CU_ASSERT_FATAL(uenv_dma_alloc(4 * 4096, 4096, -1, &fl) == 0);
-	io = ipa_tables;
-	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, fl.va, 4 * 4096,
-					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
-						   UIOMMU_MAP_FIXED_IOVA) == 0);
-	io = ipa_buf;
-	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, t.buf.va, 4096,
-					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
-						   UIOMMU_MAP_FIXED_IOVA) == 0);
-	s1_tables_build(&fl, ipa_tables, ipa_buf, va);
+	nest_setup(&t, &parent, &vi, &fl, ipa_tables, ipa_buf, va);
 	for (unsigned int i = 0; i < nchild; i++) {
 		CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(vi, &s1, &kids[i]) == 0);
 		CU_ASSERT_FATAL(uiommu_device_attach(t.dev, 1 + i, uiommu_hwpt_id(kids[i]), NULL) ==
@@ -578,25 +588,12 @@ static void test_viommu_wide_invalidation(void)
 	struct uiommu_event ev[16];
 	unsigned int reason;
 	uint32_t done = 0;
-	uint64_t io, *pt;
+	uint64_t *pt;
 	uint8_t v = 0x42, r;
 
 	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
 	CU_ASSERT_FATAL(dev_up(&t, RID, 8, &t.dev) == 0);
-	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
-	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
-	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vi) == 0);
-	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 4096, -1, &t.buf) == 0);
-	CU_ASSERT_FATAL(uenv_dma_alloc(4 * 4096, 4096, -1, &fl) == 0);
-	io = ipa_tables;
-	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, fl.va, 4 * 4096,
-					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
-						   UIOMMU_MAP_FIXED_IOVA) == 0);
-	io = ipa_buf;
-	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &io, t.buf.va, 4096,
-					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
-						   UIOMMU_MAP_FIXED_IOVA) == 0);
-	s1_tables_build(&fl, ipa_tables, ipa_buf, va);
+	nest_setup(&t, &parent, &vi, &fl, ipa_tables, ipa_buf, va);
 	/* RID and PASIDs 1, 2: three children */
 	for (unsigned int i = 0; i < 3; i++) {
 		uint32_t pasid = i ? i : UIOMMU_NO_PASID;

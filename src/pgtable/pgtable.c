@@ -775,7 +775,7 @@ static uint64_t pgt_unmap_range(struct pgt *p, uint64_t iova, uint64_t last, str
  * cache; false when a level is not mapped or is a larger leaf. */
 static __attribute__((noinline)) bool pgt_wc_fill(struct pgt *p, uint64_t iova)
 {
-	uint64_t *walk[PGT_MAX_LEVELS];
+	uint64_t *walk[PGT_MAX_LEVELS] = {0}; /* all of it goes to the walk cache (shared memory) */
 	uint64_t *t = pgt_va(p, p->cfg.root_pa);
 
 	for (unsigned int lvl = p->levels - 1; lvl > 0; lvl--) {
@@ -1167,7 +1167,7 @@ static int map_one_build(struct pgt *p, uint64_t iova, uint64_t pte, unsigned in
  */
 static __attribute__((noinline)) int map_one_walk(struct pgt *p, uint64_t iova, uint64_t pte)
 {
-	uint64_t *walk[PGT_MAX_LEVELS];
+	uint64_t *walk[PGT_MAX_LEVELS] = {0}; /* all of it goes to the walk cache (shared memory) */
 	uint64_t *t = pgt_va(p, p->cfg.root_pa);
 	int rc = 1;
 

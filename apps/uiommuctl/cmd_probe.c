@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "core/env_pci.h"
+#include "env/env_pci.h"
 
 /* Registers: only on the live machine and through the drivers' decoders
  * (uiommu_unit_peek: -EOPNOTSUPP when the family's driver has none). */

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "uiommu/uiommu.h"
-#include "core/env.h"
+#include "env/env.h"
 #include "core/family.h"
 #include "core/iopt.h"
 #include "core/list.h"

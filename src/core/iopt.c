@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/env.h"
+#include "env/env.h"
 #include "core/iopt.h"
 #include "core/phash.h"
 #include "core/rbtree_augmented.h"

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
-#include "core/env.h"
+#include "env/env.h"
 #include "core/regs.h"
 
 static void poll_timed_out(const char *name, uint32_t off, uint64_t val, uint64_t mask,

@@ -16,7 +16,7 @@
 
 #include "ut.h"
 #include "uiommu/uiommu.h"
-#include "core/env.h"
+#include "env/env.h"
 
 static char prefix[64];
 

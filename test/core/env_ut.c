@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "ut.h"
-#include "core/env.h"
+#include "env/env.h"
 
 static bool huge_mode;
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Fake environment layer: only what the pure core code (rbtree, iopt)
- * needs from core/env.h.  Single-threaded.  Allocations are page aligned
+ * needs from env/env.h.  Single-threaded.  Allocations are page aligned
  * and recorded page by page, so that uenv_is_meta / uenv_in_arena answer
  * as the arena's do (the IOVA engine's checker asks them).
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Register windows (src/core/env_regio.c) and bounded register polls
+ * Register windows (src/env/env_regio.c) and bounded register polls
  * (src/core/regs.c), without hardware: a plain file stands in for a UIO
  * device / resource file and for a VFIO device fd; a synthetic
  * /proc/iomem for the kernel's claims of each family.
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/env.h"
+#include "env/env.h"
 #include "core/regs.h"
 #include "ut.h"
 

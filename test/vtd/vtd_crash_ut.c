@@ -20,7 +20,7 @@
 
 #include "ut.h"
 #include "uiommu/uiommu.h"
-#include "core/env.h"
+#include "env/env.h"
 
 #define BASE_IOVA  0x100000ull
 #define BASE_PAGES 64u

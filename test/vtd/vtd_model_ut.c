@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/env.h"
+#include "env/env.h"
 #include "core/regs.h"
 #include "hw/vtd/vtd_regs.h"
 #include "model/vtd/vtd_model.h"

@@ -23,7 +23,7 @@
 #include "core/bitfield.h"
 #include "core/cachemaint.h"
 #include "core/core.h"
-#include "core/env.h"
+#include "env/env.h"
 #include "core/list.h"
 #include "core/regs.h"
 #include "hw/vtd/vtd.h"

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/env.h"
+#include "env/env.h"
 #include "hw/vtd/vtd_regs.h"
 #include "model/vtd/vtd_model.h"
 

@@ -22,8 +22,8 @@
 #include <rte_pause.h>
 #include <rte_telemetry.h>
 
-#include "core/env.h"
-#include "core/env_internal.h"
+#include "env/env.h"
+#include "env/env_internal.h"
 
 /* ---------------------------------------------------------------- logging */
 

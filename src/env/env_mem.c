@@ -32,8 +32,8 @@
 #include <linux/falloc.h>
 
 #include "core/bitfield.h"
-#include "core/env.h"
-#include "core/env_internal.h"
+#include "env/env.h"
+#include "env/env_internal.h"
 
 #define ARENA_MAGIC	   0x75696f6d6d754152ull /* "uiommuAR" */
 #define ARENA_VERSION	   8 /* 2: chunk_meta.clean; 3: chunk_meta.count; 4: hwpt.flush_on_map; 5: pgt pieces, iopt B-tree; 6: session lock, no process-local pointers; 7: DMA runs tagged apart from metadata; 8: unit register windows, models and event rings in core, data buffers */

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "core/bitfield.h"
-#include "core/env.h"
+#include "env/env.h"
 #include "core/regs.h"
 
 #define REGIO_PAGE 4096u

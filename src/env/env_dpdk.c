@@ -16,8 +16,8 @@
 #include <rte_memory.h>
 #include <rte_memzone.h>
 
-#include "core/env.h"
-#include "core/env_internal.h"
+#include "env/env.h"
+#include "env/env_internal.h"
 
 int env_dpdk_reserve(uint64_t len, uint64_t align, int node, bool contig, struct env_mz *out)
 {

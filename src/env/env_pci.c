@@ -12,7 +12,7 @@
 #include <pci/pci.h>
 
 #include "core/bitfield.h"
-#include "core/env_pci.h"
+#include "env/env_pci.h"
 
 #define PASID_CAP_EXEC BIT_ULL(1)
 #define PASID_CAP_PRIV BIT_ULL(2)

@@ -764,8 +764,13 @@ static int iteration(uint64_t seed, uint64_t i, struct stats *st, bool print)
 		fflush(stdout);
 	}
 	fflush(stderr);
-	if (nofork)
-		exit(child());
+	if (nofork) {
+		int r = child();
+
+		unlink(path);
+		unlink(undo_path);
+		exit(r);
+	}
 	pid = fork();
 	if (pid < 0)
 		exit(2);

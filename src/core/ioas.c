@@ -375,6 +375,35 @@ unmap_range(struct uiommu_ioas *ioas, uint64_t start, uint64_t last, uint64_t *u
 	return rc;
 }
 
+/* unmap_range out of line, for the paths that are not the hot one. */
+static __attribute__((noinline)) int
+unmap_range_slow(struct uiommu_ioas *ioas, uint64_t start, uint64_t last, uint64_t *unmapped)
+{
+	return unmap_range(ioas, start, last, unmapped);
+}
+
+/* More than CTX_TXN_AUTO_BYTES at once: all or nothing under kill -9 too.
+ * (0, UINT64_MAX) is "everything", as in iommufd: when [0, 2^64 - 2]
+ * fails (it missed an area in the last page, or there was nothing; a
+ * failure removed nothing), the whole space is unmapped. */
+static __attribute__((noinline)) int
+ioas_unmap_big(struct uiommu_ioas *ioas, uint64_t iova, uint64_t len, uint64_t *unmapped)
+{
+	int rc;
+
+	ctx_lock(ioas->ctx);
+	bool txn = ctx_txn_auto_begin(ioas->ctx);
+	rc = unmap_range_slow(ioas, iova, iova + (len - 1), unmapped);
+	if (rc && (rc == -ENOENT || rc == -EINVAL) && iova == 0 && len == UINT64_MAX) {
+		rc = unmap_range_slow(ioas, 0, UINT64_MAX, unmapped);
+		if (rc == -ENOENT)
+			rc = 0; /* empty: unmapping everything succeeds */
+	}
+	ctx_txn_auto_end(ioas->ctx, txn);
+	ctx_unlock(ioas->ctx);
+	return rc;
+}
+
 int uiommu_ioas_unmap(struct uiommu_ioas *ioas, uint64_t iova, uint64_t len, uint64_t *unmapped)
 {
 	int rc;
@@ -385,21 +414,10 @@ int uiommu_ioas_unmap(struct uiommu_ioas *ioas, uint64_t iova, uint64_t len, uin
 		return -EINVAL;
 	if (iova + (len - 1) < iova)
 		return -EOVERFLOW;
+	if (__builtin_expect(len > CTX_TXN_AUTO_BYTES, 0))
+		return ioas_unmap_big(ioas, iova, len, unmapped);
 	ctx_lock(ioas->ctx);
-	/* Many pages at once: all or nothing under kill -9 too. */
-	bool txn = __builtin_expect(len > CTX_TXN_AUTO_BYTES, 0) && ctx_txn_auto_begin(ioas->ctx);
 	rc = unmap_range(ioas, iova, iova + (len - 1), unmapped);
-	/* (0, UINT64_MAX) is "everything", as in iommufd: [0, 2^64 - 2] missed
-	 * an area in the last page, or there was nothing.  Checked only after
-	 * a failure (which removed nothing), so the hot path stays as it is. */
-	if (__builtin_expect(rc, 0) && (rc == -ENOENT || rc == -EINVAL) && iova == 0 &&
-	    len == UINT64_MAX) {
-		rc = unmap_range(ioas, 0, UINT64_MAX, unmapped);
-		if (rc == -ENOENT)
-			rc = 0; /* empty: unmapping everything succeeds */
-	}
-	if (__builtin_expect(txn, 0))
-		ctx_txn_auto_end(ioas->ctx, txn);
 	ctx_unlock(ioas->ctx);
 	return rc;
 }
@@ -414,7 +432,7 @@ int uiommu_ioas_unmap_all(struct uiommu_ioas *ioas, uint64_t *unmapped)
 		return -EINVAL;
 	ctx_lock(ioas->ctx);
 	bool txn = ctx_txn_auto_begin(ioas->ctx);
-	rc = unmap_range(ioas, 0, UINT64_MAX, unmapped);
+	rc = unmap_range_slow(ioas, 0, UINT64_MAX, unmapped);
 	ctx_txn_auto_end(ioas->ctx, txn);
 	ctx_unlock(ioas->ctx);
 	return rc == -ENOENT ? 0 : rc;

@@ -301,10 +301,8 @@ int uenv_lock_slow(uenv_lock_t *l, uint64_t timeout_ns)
 		uint64_t cur = 0;
 
 		if (__atomic_compare_exchange_n(&l->v, &cur, self, false, __ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED)) {
-			l->holder_pid = uenv_self_pid;
+						__ATOMIC_RELAXED))
 			return 0;
-		}
 		if (++spins < LOCK_SPINS) {
 			rte_pause();
 			continue;
@@ -314,7 +312,9 @@ int uenv_lock_slow(uenv_lock_t *l, uint64_t timeout_ns)
 			start = last_check = now;
 		if (now - last_check >= LOCK_CHECK_NS) {
 			last_check = now;
-			if (cur && !uenv_session_alive(cur, NULL)) {
+			uint32_t dead_pid = 0;
+
+			if (cur && !uenv_session_alive(cur, &dead_pid)) {
 				/* The holder died holding it: take it over. */
 				if (__atomic_compare_exchange_n(&l->v, &cur, self, false,
 								__ATOMIC_ACQUIRE,
@@ -322,8 +322,7 @@ int uenv_lock_slow(uenv_lock_t *l, uint64_t timeout_ns)
 					UENV_LOG(ENV, WARNING,
 						 "lock holder (session %llu, pid %u) died; "
 						 "lock taken over",
-						 (unsigned long long)cur, l->holder_pid);
-					l->holder_pid = uenv_self_pid;
+						 (unsigned long long)cur, dead_pid);
 					return 1;
 				}
 				continue;
@@ -345,8 +344,6 @@ uint32_t uenv_lock_holder(const uenv_lock_t *l, bool *alive)
 
 	if (alive)
 		*alive = a;
-	if (!pid)
-		pid = l->holder_pid;
 	return sid ? pid : 0;
 }
 

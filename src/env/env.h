@@ -247,9 +247,9 @@ void uenv_get_stats(struct uenv_stats *st);
  * (the lock is then only between its threads).
  */
 typedef struct {
-	uint64_t v;	     /* 0: free; else the holder's session (uenv_session) */
-	uint32_t holder_pid; /* for messages only, never trusted */
-	uint32_t pad;
+	uint64_t v;	/* 0: free; else the holder's session (uenv_session); the
+			 * holder's pid is in the session table (uenv_lock_holder) */
+	uint64_t spare; /* zero (was the holder's pid: one store per lock saved) */
 } uenv_lock_t;
 
 /* Private to env.c: this process's session, 0 until established (and
@@ -280,7 +280,6 @@ static inline int uenv_lock(uenv_lock_t *l)
 	    __builtin_expect(__atomic_compare_exchange_n(&l->v, &expect, sid, false,
 							 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED),
 			     1)) {
-		l->holder_pid = uenv_self_pid;
 		return 0;
 	}
 	return uenv_lock_slow(l, UINT64_MAX);
@@ -293,10 +292,8 @@ static inline int uenv_lock_timed(uenv_lock_t *l, uint64_t timeout_ns)
 	uint64_t expect = 0;
 
 	if (sid && __atomic_compare_exchange_n(&l->v, &expect, sid, false, __ATOMIC_ACQUIRE,
-					       __ATOMIC_RELAXED)) {
-		l->holder_pid = uenv_self_pid;
+					       __ATOMIC_RELAXED))
 		return 0;
-	}
 	return uenv_lock_slow(l, timeout_ns);
 }
 

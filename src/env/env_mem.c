@@ -1999,8 +1999,14 @@ int env_arena_session_alive(uint64_t sid, uint32_t *pid)
 			    .l_start = SESS_LOCK_OFF + slot, .l_len = 1};
 	if (fcntl(sess_fd, F_OFD_GETLK, &fl) < 0)
 		return 1; /* cannot tell: assume alive (the wait is bounded) */
-	if (fl.l_type == F_UNLCK)
-		return slot == sess_slot ? 1 : 0;
+	if (fl.l_type == F_UNLCK) {
+		if (slot == sess_slot)
+			return 1;
+		/* Dead: its pid, for messages, while the slot still names it. */
+		if (pid && __atomic_load_n(&A->sess[slot].gen, __ATOMIC_ACQUIRE) == sid >> 16)
+			*pid = A->sess[slot].pid;
+		return 0;
+	}
 	/* Someone holds the slot: the same process only if the generation
 	 * matches (a slot is taken again after its holder died). */
 	if (__atomic_load_n(&A->sess[slot].gen, __ATOMIC_ACQUIRE) != sid >> 16)

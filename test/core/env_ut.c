@@ -175,7 +175,7 @@ static void test_virt2iova_and_misc(void)
 	CU_ASSERT(uenv_now_ns() > 0);
 	uenv_lock_t l = {0};
 	uenv_lock(&l);
-	CU_ASSERT(l.v == uenv_session() && l.v != 0 && l.holder_pid == (uint32_t)getpid());
+	CU_ASSERT(l.v == uenv_session() && l.v != 0 && uenv_lock_holder(&l, NULL) == (uint32_t)getpid());
 	uenv_unlock(&l);
 	CU_ASSERT(l.v == 0);
 	CU_ASSERT(uenv_numa_nodes() >= 1);

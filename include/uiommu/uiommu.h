@@ -151,7 +151,7 @@ enum uiommu_unit_access {
 
 /** Description of a unit to take over. */
 struct uiommu_unit_desc {
-	enum uiommu_family family;     /**< which driver takes the unit over */
+	enum uiommu_family family;	/**< which driver takes the unit over */
 	enum uiommu_unit_access access; /**< hardware registers or the built-in model */
 	uint64_t reg_base;     /**< physical register base (MMIO) */
 	uint64_t reg_size;     /**< 0: the family default */
@@ -332,7 +332,7 @@ struct uiommu_reg_view {
 	const char *text;     /**< the value as the family writes it ("1.0"), NULL: hex */
 	uint32_t hex_digits;  /**< digits the raw value is shown with in hex (0: as few as needed) */
 	const struct uiommu_reg_field *fields; /**< its fields, in register order */
-	uint32_t nr_fields; /**< entries in @p fields */
+	uint32_t nr_fields;		       /**< entries in @p fields */
 };
 /** Called once per register / feature, in the family's order. */
 typedef void (*uiommu_reg_cb)(void *arg, const struct uiommu_reg_view *r);
@@ -354,9 +354,9 @@ int uiommu_unit_peek_decode(const struct uiommu_unit_peek *pk, uiommu_reg_cb cb,
 
 /** Description of an endpoint behind a unit (uiommu_device_add()). */
 struct uiommu_device_desc {
-	uint16_t segment; /**< PCI segment */
-	uint8_t bus;	  /**< PCI bus */
-	uint8_t devfn;	  /**< PCI device << 3 | function */
+	uint16_t segment;    /**< PCI segment */
+	uint8_t bus;	     /**< PCI bus */
+	uint8_t devfn;	     /**< PCI device << 3 | function */
 	uint32_t hw_id;	     /**< ID on the unit: RID (VT-d/AMD DeviceID) or StreamID */
 	uint32_t pasid_bits; /**< device PASID capability width (0: none) */
 	bool ats;	     /**< ATS enabled on the device */

@@ -160,7 +160,7 @@ struct uiommu_fw_item {
 	uint32_t length; /**< bytes */
 	uint32_t type;   /**< raw type code */
 	const char *kind; /**< static name: "DRHD", "IVHD", "device-scope", ... */
-	unsigned int nfields; /**< entries used in @p fields */
+	unsigned int nfields;				      /**< entries used in @p fields */
 	struct uiommu_fw_field fields[UIOMMU_FW_ITEM_FIELDS]; /**< its fields, in table order */
 };
 
@@ -180,7 +180,7 @@ struct uiommu_fw_table {
 
 /** DMAR table flags (struct uiommu_fw_table.flags for DMAR). */
 #define UIOMMU_FW_DMAR_INTR_REMAP (1u << 0)
-#define UIOMMU_FW_DMAR_X2APIC_OPT_OUT (1u << 1) /**< firmware asks for xAPIC mode */
+#define UIOMMU_FW_DMAR_X2APIC_OPT_OUT		(1u << 1) /**< firmware asks for xAPIC mode */
 #define UIOMMU_FW_DMAR_DMA_CTRL_PLATFORM_OPT_IN (1u << 2) /**< firmware protects DMA at boot */
 
 /**

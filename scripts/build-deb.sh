@@ -21,6 +21,9 @@ trap 'rm -rf "$tmp"' EXIT
 tree=$tmp/uiommu-$version
 mkdir -p "$tree"
 git ls-files -z --cached --others --exclude-standard | (cd "$src" && xargs -0 cp --parents -t "$tree")
+# The source package of the same tree, before the build writes into it
+# (only to be checked by lintian below).
+(cd "$tmp" && dpkg-source -b "$(basename "$tree")" >/dev/null)
 rc=0
 (cd "$tree" && dpkg-checkbuilddeps && dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1 || rc=$?
 grep -E '^(dpkg-[a-z]+: |Ok:|Fail:|Skipped:)' "$out/build.log" || true
@@ -36,9 +39,11 @@ ls -l "$out"/*.deb
 # lintian: no errors allowed, on the binary packages and on the source
 # package (a .dsc of the same tree, built here only to be checked); the
 # other tags are listed (debian/README.source says which remain and why).
-(cd "$tmp" && dpkg-source -b "$(basename "$tree")" >/dev/null)
 changes=$(ls "$out"/*.changes)
-lintian --fail-on error --display-info --pedantic "$changes" "$tmp"/*.dsc 2>&1 |
-	grep -v 'running with root privileges' | tee "$out/lintian.txt"
-[ "${PIPESTATUS[0]}" = 0 ] || { echo "build-deb.sh: lintian found errors" >&2; exit 1; }
+lrc=0
+lintian --fail-on error --display-info --pedantic "$changes" "$tmp"/*.dsc >"$tmp/lintian.out" 2>&1 ||
+	lrc=$?
+grep -v 'running with root privileges' "$tmp/lintian.out" >"$out/lintian.txt" || true
+cat "$out/lintian.txt"
+[ "$lrc" = 0 ] || { echo "build-deb.sh: lintian found errors" >&2; exit 1; }
 echo "build-deb.sh: packages in $out"

@@ -6,7 +6,8 @@
 #     Every command of `uiommuctl --help` (OBJECT [VERB]) has an entry
 #     "*OBJECT VERB*" under COMMANDS in docs/man/uiommuctl.8.scd, every
 #     option of --help (global or of a command) appears as "*--option*",
-#     and every entry under COMMANDS is a command --help lists.
+#     and every entry under COMMANDS is a command --help lists; the
+#     commands of EXAMPLES run (on the VT-d model, in an own state).
 #   man_test.sh layout UIOMMUCTL SRCDIR
 #     Every statement and field the layout parser (apps/uiommuctl/layout.c)
 #     knows appears in docs/man/uiommu-layout.5.scd, and the page's
@@ -49,6 +50,26 @@ case_commands() {
 	done
 }
 
+# The EXAMPLES of uiommuctl(8) run as written (on the model, in an own
+# state): each line succeeds, except those marked "# blocked", which must fail.
+case_examples() {
+	local page=$SRC/docs/man/uiommuctl.8.scd state="manex-$$" line cmd n=0
+	trap '"$CTL" --state "$state" reset >/dev/null 2>&1' RETURN
+	while IFS= read -r line; do
+		cmd=${line%%#*}
+		set -- $cmd
+		[ "${1-}" = uiommuctl ] || continue
+		shift
+		n=$((n + 1))
+		if "$CTL" --state "$state" "$@" >/dev/null 2>&1; then
+			case "$line" in *"# blocked"*) fail "example '$line' succeeded" ;; *) echo "ok: $line" ;; esac
+		else
+			case "$line" in *"# blocked"*) echo "ok (refused): $line" ;; *) fail "example '$line' failed" ;; esac
+		fi
+	done < <(awk '/^# EXAMPLES/ { on = 1 } /^# SEE ALSO/ { on = 0 } on' "$page")
+	[ "$n" -ge 5 ] || fail "only $n example commands found in $page"
+}
+
 case_layout() {
 	local page=$SRC/docs/man/uiommu-layout.5.scd parser=$SRC/apps/uiommuctl/layout.c w
 	local state="mantest-$$" tmp
@@ -80,7 +101,7 @@ case_layout() {
 }
 
 case "$mode" in
-commands) case_commands ;;
+commands) case_commands; case_examples ;;
 layout) case_layout ;;
 *) echo "man_test.sh: unknown case $mode" >&2; exit 2 ;;
 esac

@@ -7,7 +7,8 @@
 # names of existing objects from `uiommuctl -j --state NAME OBJECT list`
 # (which never creates a state).  An argument is completed by its
 # placeholder in the usage: UNIT, DEVICE, IOAS, HWPT: objects of the state;
-# FILE, LAYOUT, PATH: files; DIR: directories.
+# FILE, LAYOUT, PATH: files; DIR: directories; an option value from a
+# list in the usage ("--prot r|w|rw") by that list.
 
 # The help text of uiommuctl binary $1, cached per binary.
 _uiommuctl_help()
@@ -137,6 +138,12 @@ _uiommuctl()
 			FILE|PATH|LAYOUT) COMPREPLY=($(compgen -f -- "$cur")) ;;
 			DIR) COMPREPLY=($(compgen -d -- "$cur")) ;;
 			esac
+			return 0
+		fi
+		# A value from a list in the usage ("--prot r|w|rw").
+		re="(^|[[(| ])$prev ([a-z][a-z0-9|]*)"
+		if [[ "$usage" =~ $re ]]; then
+			COMPREPLY=($(compgen -W "${BASH_REMATCH[2]//|/ }" -- "$cur"))
 			return 0
 		fi
 	fi

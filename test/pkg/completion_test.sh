@@ -66,6 +66,7 @@ contains "" --ver :: --version
 contains ioas map x --i :: --iova
 contains ioas map x -- :: --alloc --phys --len --hugefile --memzone --iova --prot --json --state
 expect apply x --d :: --dry-run
+expect ioas map x --alloc 4K --prot "" :: r w rw
 # Before the state exists: no names, and asking does not create it.
 expect --state "$STATE" ioas attach "" ::
 [ ! -e "/dev/shm/uiommu-$(id -u)/$STATE" ] && echo "ok: completion created no state" ||

@@ -32,7 +32,7 @@ _uiommuctl_commands()
 _uiommuctl_usage()
 {
 	local bin=$1 obj=$2 verb=$3 line
-	line=$("$bin" $obj $verb --help 2>/dev/null | sed -n '1s/^Usage: uiommuctl //p')
+	line=$("$bin" "$obj" ${verb:+"$verb"} --help 2>/dev/null | sed -n '1s/^Usage: uiommuctl //p')
 	[[ -n "$line" ]] || return 1
 	printf '%s\n' "${line#"$obj${verb:+ $verb}"}"
 }
@@ -43,14 +43,12 @@ _uiommuctl_verbs()
 	_uiommuctl_commands "$1" | awk -v o="$2" '$1 == o && $2 ~ /^[a-z][a-z-]*$/ { print $2 }'
 }
 
-# The global options that take a value.
-_uiommuctl_global_valued='--acpi --model --state --wait'
-
 # Positional placeholders of a usage string, in order (UNIT, DEVICE, ...).
 _uiommuctl_positionals()
 {
-	local t s opt=0
-	for t in $1; do
+	local t s opt=0 toks
+	read -r -a toks <<<"$1" # split on blanks, no globbing ("[--id" is no pattern)
+	for t in "${toks[@]}"; do
 		s=$t
 		while [[ "$s" == [[\(]* ]]; do s=${s:1}; done
 		if [[ "$s" == -* ]]; then
@@ -125,8 +123,10 @@ _uiommuctl()
 			sed -n 's/^  --model \([a-z0-9|]*\).*/\1/p' | tr '|' ' ')" -- "$cur"))
 		return 0 ;;
 	--state)
-		COMPREPLY=($(compgen -W "$(ls "/dev/shm/uiommu-$(id -u)" 2>/dev/null |
-			grep -v '~')" -- "$cur"))
+		# Model states in /dev/shm, hardware states on hugetlbfs.
+		COMPREPLY=($(compgen -W "$(ls "/dev/shm/uiommu-$(id -u)" \
+			"${UIOMMU_HUGE_DIR:-/dev/hugepages}/uiommu-$(id -u)" 2>/dev/null |
+			grep -v -e '~' -e ':$' -e '^$')" -- "$cur"))
 		return 0 ;;
 	--wait) return 0 ;;
 	esac

@@ -81,6 +81,7 @@ expect --state "$STATE" ioas attach "" ::
 	"$CTL" --state "$STATE" device add 1 00:04.0 --name nvme >/dev/null ||
 	{ fail "setting up objects"; exit 1; }
 anon=$(awk '{ print $2 }' "$TMP/anon")
+contains --state "${STATE%-*}" :: "$STATE"
 expect --state "$STATE" ioas attach "" :: dma0 dma1 "$anon"
 expect --state "$STATE" ioas attach dma0 "" :: nic nvme
 expect --state "$STATE" ioas attach dma0 n :: nic nvme

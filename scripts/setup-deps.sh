@@ -45,7 +45,7 @@ if [ "$want_pkg" = 1 ]; then
 	# dpkg-buildpackage with debian/control's Build-Depends (the ones not
 	# above: debhelper, scdoc), lintian, the API reference (doxygen), and
 	# man(1) for scripts/deb-test.sh.
-	pkgs+=(dpkg-dev debhelper fakeroot lintian scdoc doxygen man-db)
+	pkgs+=(dpkg-dev debhelper fakeroot lintian scdoc doxygen man-db procps)
 fi
 
 # Backports: derive the entry from the machine's own Debian source file so

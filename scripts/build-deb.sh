@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the Debian packages (libuiommu0, libuiommu-dev, uiommuctl) from this
 # tree: `dpkg-buildpackage -us -uc -b` in a copy of the tracked and
-# untracked-but-not-ignored files (so no build directory gets in and
-# nothing is written beside the checkout), then lintian.  Needs the build
+# untracked-but-not-ignored files (without git: all but build*/), so that no
+# build directory gets in and nothing is written beside the checkout; then
+# lintian.  Needs the build
 # dependencies: scripts/setup-deps.sh --package.
 #
 #   scripts/build-deb.sh [OUTDIR]    .deb, .changes, .buildinfo, lintian.txt
@@ -20,7 +21,12 @@ trap 'rm -rf "$tmp"' EXIT
 
 tree=$tmp/uiommu-$version
 mkdir -p "$tree"
-git ls-files -z --cached --others --exclude-standard | (cd "$src" && xargs -0 cp --parents -t "$tree")
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$tree"
+else
+	# Not a git checkout (a source tarball): everything but build directories.
+	tar -C "$src" --exclude='./build*' --exclude=./.git -cf - . | tar -C "$tree" -xf -
+fi
 # The source package of the same tree, before the build writes into it
 # (only to be checked by lintian below).
 (cd "$tmp" && dpkg-source -b "$(basename "$tree")" >/dev/null)

@@ -7,15 +7,21 @@
 #   scripts/setup-deps.sh --backports  also enable bookworm-backports
 #                                    (QEMU 10) derived from this machine's
 #                                    own Debian apt source
+#   scripts/setup-deps.sh --package  also what the Debian packages, man
+#                                    pages and API reference need
+#                                    (debian/control Build-Depends, scdoc,
+#                                    doxygen, lintian)
 set -euo pipefail
 
 want_qemu=0
 want_bpo=0
+want_pkg=0
 for a in "$@"; do
 	case "$a" in
 	--qemu) want_qemu=1 ;;
 	--backports) want_qemu=1; want_bpo=1 ;;
-	-h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+	--package) want_pkg=1 ;;
+	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 	*) echo "setup-deps.sh: unknown option '$a'" >&2; exit 2 ;;
 	esac
 done
@@ -34,6 +40,12 @@ if [ "$want_qemu" = 1 ]; then
 	       ipxe-qemu seabios qemu-utils)
 	# scripts/qemu/mkinitramfs.sh: file(1) to tell ELF programs apart.
 	pkgs+=(file)
+fi
+if [ "$want_pkg" = 1 ]; then
+	# dpkg-buildpackage with debian/control's Build-Depends (the ones not
+	# above: debhelper, scdoc), lintian, the API reference (doxygen), and
+	# man(1) for scripts/deb-test.sh.
+	pkgs+=(dpkg-dev debhelper fakeroot lintian scdoc doxygen man-db procps)
 fi
 
 # Backports: derive the entry from the machine's own Debian source file so

@@ -95,6 +95,7 @@ static void usage(FILE *f)
 		   "  --state NAME   shared state to create or adopt (default model-vtd / hw)\n"
 		   "  --wait SECS    wait at most SECS for another command to finish (default 5)\n"
 		   "  -h, --help     this help; 'uiommuctl OBJECT VERB --help' for one command\n"
+		   "  --version      print the version (uiommu_version()) and exit\n"
 		   "\nArguments:\n"
 		   "  numbers        C notation (42, 0x2a, 052): no sign, no blanks, nothing after;\n"
 		   "                 out-of-range values are refused, never truncated\n"
@@ -127,9 +128,9 @@ static int set_global(const char **slot, const char *opt, const char *val)
 /*
  * Take global options out of argv (anywhere); returns the new argc, or -1
  * on a usage error (a missing value, an option given twice).  Sets *help
- * for -h/--help.
+ * for -h/--help, *version for --version.
  */
-static int strip_globals(struct cli_opts *o, int argc, char **argv, bool *help)
+static int strip_globals(struct cli_opts *o, int argc, char **argv, bool *help, bool *version)
 {
 	int n = 0;
 
@@ -152,6 +153,10 @@ static int strip_globals(struct cli_opts *o, int argc, char **argv, bool *help)
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			*help = true;
+			continue;
+		}
+		if (!strcmp(a, "--version")) {
+			*version = true;
 			continue;
 		}
 		if (!strncmp(a, "--wait", 6) && (!a[6] || a[6] == '=')) {
@@ -220,12 +225,17 @@ int main(int argc, char **argv)
 {
 	struct cli_opts o = {0};
 	const struct cli_cmd *c;
-	bool help = false;
+	bool help = false, version = false;
 	int n;
 
-	n = strip_globals(&o, argc - 1, argv + 1, &help);
+	n = strip_globals(&o, argc - 1, argv + 1, &help, &version);
 	if (n < 0)
 		return CLI_USAGE;
+	if (version) {
+		/* The library's version: meson's project version (uiommu_version.h). */
+		printf("uiommuctl %s\n", uiommu_version());
+		return CLI_OK;
+	}
 	argv++;
 	if (n == 0) {
 		if (help) {

@@ -35,6 +35,7 @@
 
 #include "uiommu/uiommu_env.h"
 #include "uiommu/uiommu_family.h"
+#include "uiommu/uiommu_version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -150,8 +151,8 @@ enum uiommu_unit_access {
 
 /** Description of a unit to take over. */
 struct uiommu_unit_desc {
-	enum uiommu_family family;
-	enum uiommu_unit_access access;
+	enum uiommu_family family;	/**< which driver takes the unit over */
+	enum uiommu_unit_access access; /**< hardware registers or the built-in model */
 	uint64_t reg_base;     /**< physical register base (MMIO) */
 	uint64_t reg_size;     /**< 0: the family default */
 	uint16_t segment;      /**< PCI segment */
@@ -195,7 +196,7 @@ struct uiommu_vtd_unit_opts {
 
 /** Page sizes, widths and features of a unit. */
 struct uiommu_unit_caps {
-	enum uiommu_family family;
+	enum uiommu_family family; /**< the unit's family */
 	uint64_t pgsize_bitmap; /**< leaf sizes the default (stage-2/second-level) table can use */
 	uint64_t s1_pgsize_bitmap; /**< leaf sizes for stage-1/first-level tables (0: none) */
 	uint32_t ias;		   /**< largest input (IOVA) width, bits */
@@ -220,10 +221,11 @@ enum uiommu_resv_kind {
 	UIOMMU_RESV_USER = 4,
 };
 
+/** One reserved IOVA range of a unit (uiommu_unit_resv_regions()). */
 struct uiommu_resv_region {
-	uint64_t start;
+	uint64_t start; /**< first IOVA */
 	uint64_t last; /**< inclusive */
-	enum uiommu_resv_kind kind;
+	enum uiommu_resv_kind kind; /**< where the reservation comes from */
 };
 
 /**
@@ -242,7 +244,10 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 /** Give a unit back (translation off, tables freed).  -EBUSY while devices
  *  are attached through it. */
 int uiommu_unit_remove(struct uiommu_unit *unit);
+/** Fill @caps with the unit's page sizes, widths and features (what its
+ *  registers advertise, reduced to what the driver uses). */
 void uiommu_unit_get_caps(const struct uiommu_unit *unit, struct uiommu_unit_caps *caps);
+/** The unit's object ID (never 0). */
 uint32_t uiommu_unit_id(const struct uiommu_unit *unit);
 /** Add a firmware-reserved region that applies to every device of the unit
  *  (or to one requester ID when @rid >= 0). */
@@ -258,8 +263,10 @@ struct uiommu_unit *uiommu_unit_next(struct uiommu_ctx *ctx, struct uiommu_unit 
 
 /** Raw hardware information (iommufd IOMMU_GET_HW_INFO). */
 struct uiommu_hw_info {
-	enum uiommu_family family;
+	enum uiommu_family family; /**< which member of @p u is valid */
+	/** The family's identification registers. */
 	union {
+		/** VT-d (family UIOMMU_FAMILY_VTD). */
 		struct {
 			uint32_t ver;  /**< VER_REG */
 			uint64_t cap;  /**< CAP_REG */
@@ -267,17 +274,21 @@ struct uiommu_hw_info {
 			bool scalable; /**< scalable mode in use (else the legacy root/context
 					    format); a taken-over unit only */
 		} vtd;
+		/** Arm SMMUv3 (family UIOMMU_FAMILY_SMMUV3). */
 		struct {
-			uint32_t idr[6];
-			uint32_t iidr;
-			uint32_t aidr;
+			uint32_t idr[6]; /**< SMMU_IDR0..5 */
+			uint32_t iidr;	 /**< SMMU_IIDR */
+			uint32_t aidr;	 /**< SMMU_AIDR */
 		} smmuv3;
+		/** AMD-Vi (family UIOMMU_FAMILY_AMDVI). */
 		struct {
-			uint64_t efr;
-			uint64_t efr2;
+			uint64_t efr;  /**< Extended Feature Register */
+			uint64_t efr2; /**< Extended Feature 2 Register */
 		} amdvi;
 	} u;
 };
+/** Raw identification registers of a unit taken over (iommufd
+ *  IOMMU_GET_HW_INFO).  @return 0, -EINVAL. */
 int uiommu_unit_hw_info(const struct uiommu_unit *unit, struct uiommu_hw_info *info);
 
 /** What a unit's registers say, read without taking it over. */
@@ -313,7 +324,7 @@ struct uiommu_reg_field {
 };
 /** One register of a unit (or one feature), as its family's driver reads it. */
 struct uiommu_reg_view {
-	enum uiommu_reg_kind kind;
+	enum uiommu_reg_kind kind; /**< register, status register or feature */
 	const char *name;     /**< as the specification spells it ("CAP"); a feature's name */
 	uint32_t offset;      /**< byte offset in the register window */
 	uint32_t width;	      /**< bits: 32 or 64 */
@@ -321,7 +332,7 @@ struct uiommu_reg_view {
 	const char *text;     /**< the value as the family writes it ("1.0"), NULL: hex */
 	uint32_t hex_digits;  /**< digits the raw value is shown with in hex (0: as few as needed) */
 	const struct uiommu_reg_field *fields; /**< its fields, in register order */
-	uint32_t nr_fields;
+	uint32_t nr_fields;		       /**< entries in @p fields */
 };
 /** Called once per register / feature, in the family's order. */
 typedef void (*uiommu_reg_cb)(void *arg, const struct uiommu_reg_view *r);
@@ -341,10 +352,11 @@ int uiommu_unit_peek_decode(const struct uiommu_unit_peek *pk, uiommu_reg_cb cb,
 /** @name Devices */
 /**@{*/
 
+/** Description of an endpoint behind a unit (uiommu_device_add()). */
 struct uiommu_device_desc {
-	uint16_t segment;
-	uint8_t bus;
-	uint8_t devfn;
+	uint16_t segment;    /**< PCI segment */
+	uint8_t bus;	     /**< PCI bus */
+	uint8_t devfn;	     /**< PCI device << 3 | function */
 	uint32_t hw_id;	     /**< ID on the unit: RID (VT-d/AMD DeviceID) or StreamID */
 	uint32_t pasid_bits; /**< device PASID capability width (0: none) */
 	bool ats;	     /**< ATS enabled on the device */
@@ -356,9 +368,13 @@ int uiommu_device_add(struct uiommu_unit *unit, const struct uiommu_device_desc 
 		      struct uiommu_device **out);
 /** Forget a device.  -EBUSY while it is attached. */
 int uiommu_device_remove(struct uiommu_device *dev);
+/** The device's object ID (never 0). */
 uint32_t uiommu_device_id(const struct uiommu_device *dev);
+/** Look up a device by ID.  NULL if none. */
 struct uiommu_device *uiommu_device_get(struct uiommu_ctx *ctx, uint32_t id);
+/** Iterate: the device after @prev (NULL: the first). */
 struct uiommu_device *uiommu_device_next(struct uiommu_ctx *ctx, struct uiommu_device *prev);
+/** The unit the device is behind. */
 struct uiommu_unit *uiommu_device_unit(const struct uiommu_device *dev);
 
 /**
@@ -396,11 +412,14 @@ uint32_t uiommu_device_attached_hwpt(const struct uiommu_device *dev, uint32_t p
 #define UIOMMU_MAP_WRITE      (1u << 1) /**< device may write */
 #define UIOMMU_MAP_FIXED_IOVA (1u << 2) /**< use *iova as given */
 
+/** An IOVA range, both ends inclusive. */
 struct uiommu_iova_range {
-	uint64_t start;
+	uint64_t start; /**< first IOVA */
 	uint64_t last; /**< inclusive */
 };
 
+/** Create an empty I/O address space (no mappings, no restriction).
+ *  @return 0, -ENOMEM. */
 int uiommu_ioas_alloc(struct uiommu_ctx *ctx, struct uiommu_ioas **out);
 /**
  * Destroy an IOAS and its mappings.  -EBUSY while a device is attached
@@ -409,8 +428,11 @@ int uiommu_ioas_alloc(struct uiommu_ctx *ctx, struct uiommu_ioas **out);
  * IOAS); HWPTs made automatically by an attach die with their last user.
  */
 int uiommu_ioas_destroy(struct uiommu_ioas *ioas);
+/** The IOAS's object ID (never 0): what uiommu_device_attach() takes. */
 uint32_t uiommu_ioas_id(const struct uiommu_ioas *ioas);
+/** Look up an IOAS by ID.  NULL if none. */
 struct uiommu_ioas *uiommu_ioas_get(struct uiommu_ctx *ctx, uint32_t id);
+/** Iterate: the IOAS after @prev (NULL: the first). */
 struct uiommu_ioas *uiommu_ioas_next(struct uiommu_ctx *ctx, struct uiommu_ioas *prev);
 
 /**
@@ -441,6 +463,9 @@ int uiommu_ioas_map_va(struct uiommu_ioas *ioas, uint64_t *iova, void *va, uint6
  * in iommufd: same as uiommu_ioas_unmap_all() (0 on an empty IOAS, an area
  * in the last page included).  When it returns, no device can use the old
  * translations (the IOTLBs have been invalidated and waited for).
+ * @param ioas      the address space.
+ * @param iova      start of the range.
+ * @param len       length of the range.
  * @param unmapped  bytes removed (may be NULL).
  * @return 0, -ENOENT (nothing mapped in the range), -EINVAL (zero length,
  * or the range would cut a mapping), -EOVERFLOW.
@@ -474,9 +499,9 @@ int uiommu_ioas_reserve(struct uiommu_ioas *ioas, uint64_t start, uint64_t last)
 
 /** One mapping of an IOAS. */
 struct uiommu_area_info {
-	uint64_t iova;
-	uint64_t len;
-	uint64_t phys;
+	uint64_t iova; /**< first IOVA of the mapping */
+	uint64_t len;  /**< bytes */
+	uint64_t phys; /**< bus address it maps to */
 	uint32_t prot; /**< UIOMMU_MAP_READ | UIOMMU_MAP_WRITE */
 };
 /** The mapping containing @iova: 0 or -ENOENT. */
@@ -485,12 +510,14 @@ int uiommu_ioas_lookup(const struct uiommu_ioas *ioas, uint64_t iova, struct uio
  *  returns the number written (at most @max). */
 uint32_t uiommu_ioas_areas(const struct uiommu_ioas *ioas, uint64_t from,
 			   struct uiommu_area_info *out, uint32_t max);
+/** Counters of an IOAS (uiommu_ioas_get_stats()). */
 struct uiommu_ioas_stats {
-	uint64_t nr_areas;
-	uint64_t mapped_bytes;
-	uint32_t nr_hwpts;
+	uint64_t nr_areas;     /**< mappings */
+	uint64_t mapped_bytes; /**< bytes mapped, all mappings together */
+	uint32_t nr_hwpts;     /**< paging HWPTs that follow the IOAS */
 	uint32_t nr_attached; /**< RID/PASID attachments through its HWPTs */
 };
+/** Fill @st with the IOAS's counters. */
 void uiommu_ioas_get_stats(const struct uiommu_ioas *ioas, struct uiommu_ioas_stats *st);
 
 /**@}*/
@@ -514,20 +541,24 @@ int uiommu_hwpt_alloc(struct uiommu_ioas *ioas, struct uiommu_unit *unit, uint32
 
 /** Family-specific description of a user-managed stage-1 table. */
 struct uiommu_hwpt_s1_data {
-	enum uiommu_family family;
+	enum uiommu_family family; /**< which member of @p u is valid (the vIOMMU's family) */
+	/** The family's stage-1 description. */
 	union {
+		/** VT-d: the first-level part of a scalable-mode PASID entry. */
 		struct {
 			uint64_t flptr;	     /**< first-level table root (an IPA/GPA), 4 KiB aligned */
 			uint32_t addr_width; /**< 48 or 57 */
 			uint32_t flags;	     /**< UIOMMU_VTD_S1_* */
 		} vtd;
+		/** Arm SMMUv3: the guest's STE. */
 		struct {
 			uint64_t ste[2]; /**< STE words 0..1 (Config, S1ContextPtr, S1CDMax, ...) */
 		} smmuv3;
+		/** AMD-Vi: the guest part of the DTE. */
 		struct {
 			uint64_t gcr3; /**< guest CR3 table root (GPA) */
 			uint32_t glx;  /**< levels of the GCR3 table */
-			uint32_t giov;
+			uint32_t giov; /**< DTE GIoV: guest I/O protection valid */
 		} amdvi;
 	} u;
 };
@@ -549,37 +580,41 @@ int uiommu_hwpt_alloc_nested(struct uiommu_viommu *viommu, const struct uiommu_h
 			     struct uiommu_hwpt **out);
 /** -EBUSY while attached or while it has children. */
 int uiommu_hwpt_destroy(struct uiommu_hwpt *hwpt);
+/** The HWPT's object ID (never 0). */
 uint32_t uiommu_hwpt_id(const struct uiommu_hwpt *hwpt);
+/** Look up a HWPT by ID.  NULL if none. */
 struct uiommu_hwpt *uiommu_hwpt_get(struct uiommu_ctx *ctx, uint32_t id);
+/** Iterate: the HWPT after @prev (NULL: the first). */
 struct uiommu_hwpt *uiommu_hwpt_next(struct uiommu_ctx *ctx, struct uiommu_hwpt *prev);
 
 /** What a HWPT is, for tools. */
 struct uiommu_hwpt_info {
-	uint32_t id;
+	uint32_t id;	    /**< object ID */
 	uint32_t ioas_id;   /**< paging HWPTs: the IOAS it follows */
 	uint32_t parent_id; /**< nested: the parent HWPT */
-	uint32_t flags;
-	bool nested;
+	uint32_t flags;	    /**< UIOMMU_HWPT_* it was allocated with */
+	bool nested;	    /**< a stage-1 HWPT over a nest parent */
 	uint32_t format; /**< page-table format (internal enum value) */
-	const char *format_name;
-	uint32_t levels;
-	uint32_t ias;
+	const char *format_name; /**< the format's name ("vtd-sl", ...) */
+	uint32_t levels;	 /**< table levels */
+	uint32_t ias;		 /**< input (IOVA) width, bits */
 	uint64_t root;	   /**< bus address of the root table */
 	uint32_t nr_units; /**< units it is installed on */
-	uint32_t unit_ids[8];
+	uint32_t unit_ids[8];	/**< the units it is installed on */
 	uint32_t domain_ids[8]; /**< the ID it has on each of those units */
 };
+/** Describe a HWPT (what `uiommuctl hwpt show` prints).  @return 0, -EINVAL. */
 int uiommu_hwpt_get_info(const struct uiommu_hwpt *hwpt, struct uiommu_hwpt_info *info);
 
 /** One level of a translation walk (for "why did this DMA fault?"). */
 struct uiommu_walk_level {
-	uint32_t level;
+	uint32_t level; /**< table level (the root has the highest number) */
 	uint64_t table; /**< bus address of the table holding the entry */
-	uint32_t index;
+	uint32_t index; /**< entry index in that table */
 	uint64_t entry; /**< raw entry */
-	bool present;
-	bool leaf;
-	uint64_t pgsize;
+	bool present;	/**< the entry is valid */
+	bool leaf;	/**< the entry maps a page (the walk ends here) */
+	uint64_t pgsize; /**< leaf: the size of the page it maps */
 	char text[160]; /**< the entry's fields in words */
 };
 /** Walk @iova through a HWPT's table; returns the number of levels filled. */
@@ -605,13 +640,15 @@ int uiommu_viommu_alloc(struct uiommu_unit *unit, struct uiommu_hwpt *parent,
 			struct uiommu_viommu **out);
 /** -EBUSY while it has nested HWPTs. */
 int uiommu_viommu_destroy(struct uiommu_viommu *viommu);
+/** The vIOMMU's object ID (never 0). */
 uint32_t uiommu_viommu_id(const struct uiommu_viommu *viommu);
 /** Look up a vIOMMU by ID.  NULL if none. */
 struct uiommu_viommu *uiommu_viommu_get(struct uiommu_ctx *ctx, uint32_t id);
 /** Iterate: the vIOMMU after @prev (NULL: the first). */
 struct uiommu_viommu *uiommu_viommu_next(struct uiommu_ctx *ctx, struct uiommu_viommu *prev);
-/** The unit a vIOMMU is on, and its nest-parent HWPT. */
+/** The unit a vIOMMU is on. */
 struct uiommu_unit *uiommu_viommu_unit(const struct uiommu_viommu *viommu);
+/** The vIOMMU's nest-parent HWPT. */
 struct uiommu_hwpt *uiommu_viommu_parent(const struct uiommu_viommu *viommu);
 /** The VMID / domain ID the vIOMMU owns on its unit (its own). */
 uint32_t uiommu_viommu_vmid(const struct uiommu_viommu *viommu);
@@ -625,8 +662,9 @@ enum uiommu_inv_type {
 	UIOMMU_INV_CFG,	       /**< cached STE/CD/PASID entry of one device/PASID */
 };
 
+/** One user invalidation request (uiommu_cache_invalidate()). */
 struct uiommu_inv_entry {
-	enum uiommu_inv_type type;
+	enum uiommu_inv_type type; /**< what to invalidate */
 	uint32_t dev_id; /**< object ID of the device, where applicable */
 	uint32_t pasid;	 /**< PASID or ASID */
 	uint64_t addr;	 /**< range start */
@@ -660,6 +698,7 @@ int uiommu_cache_invalidate(struct uiommu_viommu *viommu, struct uiommu_hwpt *hw
 /** @name Events: faults, page requests, queue errors */
 /**@{*/
 
+/** Kind of an event uiommu_poll() reports. */
 enum uiommu_event_type {
 	UIOMMU_EV_FAULT = 1,   /**< translation/permission fault */
 	UIOMMU_EV_PAGE_REQ,    /**< page request (PRI) awaiting a response */
@@ -667,21 +706,22 @@ enum uiommu_event_type {
 	UIOMMU_EV_QUEUE_ERROR, /**< command/invalidation queue error, recovered */
 };
 
-#define UIOMMU_EV_READ	 (1u << 0)
-#define UIOMMU_EV_WRITE	 (1u << 1)
-#define UIOMMU_EV_EXEC	 (1u << 2)
-#define UIOMMU_EV_PRIV	 (1u << 3)
+#define UIOMMU_EV_READ	 (1u << 0) /**< the request was a read */
+#define UIOMMU_EV_WRITE	 (1u << 1) /**< the request was a write */
+#define UIOMMU_EV_EXEC	 (1u << 2) /**< instruction fetch */
+#define UIOMMU_EV_PRIV	 (1u << 3) /**< privileged (supervisor) request */
 #define UIOMMU_EV_STAGE2 (1u << 4) /**< fault at stage 2 */
 #define UIOMMU_EV_PASID	 (1u << 5) /**< the request carried a PASID */
 #define UIOMMU_EV_LAST	 (1u << 6) /**< page request: last in group */
 
+/** One event: a fault, a page request, lost events, a queue error. */
 struct uiommu_event {
-	enum uiommu_event_type type;
-	uint32_t unit_id;
+	enum uiommu_event_type type; /**< what happened */
+	uint32_t unit_id;	     /**< object ID of the unit that reported it */
 	uint32_t dev_id; /**< device object ID, 0 when the source is unknown */
-	uint16_t segment;
+	uint16_t segment; /**< PCI segment of the source */
 	uint32_t hw_id; /**< requester ID / StreamID / DeviceID */
-	uint32_t pasid;
+	uint32_t pasid; /**< PASID (with UIOMMU_EV_PASID), else UIOMMU_NO_PASID */
 	uint64_t addr;	 /**< faulting address (page-aligned where the hardware truncates) */
 	uint32_t flags;	 /**< UIOMMU_EV_* */
 	uint32_t reason; /**< the hardware's reason / event code */
@@ -753,9 +793,10 @@ int uiommu_buf_alloc(struct uiommu_ctx *ctx, uint64_t len, void **va, uint64_t *
 /** Free the buffer whose bus address is @bus_addr.  -ENOENT when none starts there. */
 int uiommu_buf_free(struct uiommu_ctx *ctx, uint64_t bus_addr);
 
+/** A DMA buffer (uiommu_buf_alloc()) or a DPDK memzone. */
 struct uiommu_buf_info {
 	uint64_t bus_addr; /**< bus address of the first byte (uiommu_ioas_map()'s phys) */
-	uint64_t len;
+	uint64_t len;	   /**< bytes */
 	void *va;	   /**< CPU address (the arena is mapped at one address in every process) */
 };
 /** The buffer containing bus address @bus_addr: 0 or -ENOENT. */
@@ -800,7 +841,7 @@ int uiommu_device_get_desc(const struct uiommu_device *dev, struct uiommu_device
 /** One RID or PASID attachment of a device. */
 struct uiommu_attach_info {
 	uint32_t pasid;   /**< UIOMMU_NO_PASID for the RID */
-	uint32_t hwpt_id;
+	uint32_t hwpt_id; /**< the HWPT the RID/PASID uses */
 	uint32_t ioas_id; /**< the IOAS it was attached through (0: a HWPT by ID) */
 };
 /** A device's attachments; returns the total count, fills up to @max. */
@@ -809,14 +850,15 @@ uint32_t uiommu_device_attachments(const struct uiommu_device *dev,
 
 /** How a unit is reached, for tools. */
 struct uiommu_unit_info {
-	uint32_t id;
-	enum uiommu_family family;
-	enum uiommu_unit_access access;
-	uint64_t reg_base;
-	uint16_t segment;
-	int numa_node;
-	uint32_t nr_devices;
+	uint32_t id;			/**< object ID */
+	enum uiommu_family family;	/**< its family */
+	enum uiommu_unit_access access; /**< hardware registers or the built-in model */
+	uint64_t reg_base;		/**< physical register base (0 for a model) */
+	uint16_t segment;		/**< PCI segment */
+	int numa_node;			/**< proximity domain, -1 unknown */
+	uint32_t nr_devices;		/**< devices added behind it */
 };
+/** Describe a unit (what `uiommuctl unit list` prints).  @return 0, -EINVAL. */
 int uiommu_unit_get_info(const struct uiommu_unit *unit, struct uiommu_unit_info *out);
 
 /**

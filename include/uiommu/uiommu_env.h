@@ -32,7 +32,7 @@ struct uiommu_env_opts {
 	/** EAL arguments used when EAL is not yet initialised (DPDK backend).
 	 *  NULL: "--no-huge --no-shconf -m 256 --no-pci" (IOVA as VA). */
 	int eal_argc;
-	char **eal_argv;
+	char **eal_argv; /**< the @p eal_argc EAL arguments */
 	/** Name of the shared state (shared backends); NULL: "default". */
 	const char *name;
 	/** Largest arena size in bytes (shared backends); 0: 4 GiB. */

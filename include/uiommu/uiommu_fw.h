@@ -43,7 +43,7 @@ enum uiommu_fw_severity {
 
 /** One diagnostic produced while parsing. */
 struct uiommu_fw_diag {
-	enum uiommu_fw_severity severity;
+	enum uiommu_fw_severity severity; /**< how bad */
 	char table[5];   /**< signature, NUL terminated */
 	uint32_t offset; /**< byte offset in the table */
 	char msg[160];   /**< human-readable message */
@@ -103,7 +103,7 @@ enum uiommu_fw_devkind {
 
 /** Which unit serves which devices, and the devices' IDs on it. */
 struct uiommu_fw_devmap {
-	enum uiommu_fw_devkind kind;
+	enum uiommu_fw_devkind kind; /**< what the entry describes */
 	int unit;          /**< index in topo->units */
 	uint16_t segment;  /**< PCI segment */
 	uint16_t first;    /**< first requester ID (bus << 8 | dev << 3 | fn) */
@@ -129,10 +129,10 @@ enum uiommu_fw_resv_source {
 
 /** A reserved memory region that some devices need mapped 1:1. */
 struct uiommu_fw_resv {
-	enum uiommu_fw_resv_source source;
+	enum uiommu_fw_resv_source source; /**< the table structure it came from */
 	uint64_t base;    /**< first byte */
 	uint64_t length;  /**< in bytes (0: empty / malformed) */
-	uint16_t segment;
+	uint16_t segment; /**< PCI segment of the devices */
 	bool all;         /**< applies to every device (IVMD type 20h) */
 	uint16_t first;   /**< first requester ID / StreamID covered */
 	uint16_t last;    /**< last requester ID / StreamID covered */
@@ -160,18 +160,18 @@ struct uiommu_fw_item {
 	uint32_t length; /**< bytes */
 	uint32_t type;   /**< raw type code */
 	const char *kind; /**< static name: "DRHD", "IVHD", "device-scope", ... */
-	unsigned int nfields;
-	struct uiommu_fw_field fields[UIOMMU_FW_ITEM_FIELDS];
+	unsigned int nfields;				      /**< entries used in @p fields */
+	struct uiommu_fw_field fields[UIOMMU_FW_ITEM_FIELDS]; /**< its fields, in table order */
 };
 
 /** A table that was parsed. */
 struct uiommu_fw_table {
-	char signature[5];
+	char signature[5];    /**< "DMAR", "IVRS" or "IORT", NUL terminated */
 	char oem_id[7];       /**< printable (non-printable bytes as '?') */
-	char oem_table_id[9];
-	uint8_t revision;
-	uint32_t length;
-	bool checksum_ok;
+	char oem_table_id[9]; /**< printable, as oem_id */
+	uint8_t revision;     /**< header revision */
+	uint32_t length;      /**< header length, bytes */
+	bool checksum_ok;     /**< the bytes sum to 0 */
 	/** DMAR: host address width (bits); IVRS: IVinfo; IORT: node count. */
 	uint32_t info;
 	/** DMAR: flags; IORT: revision. */
@@ -180,8 +180,8 @@ struct uiommu_fw_table {
 
 /** DMAR table flags (struct uiommu_fw_table.flags for DMAR). */
 #define UIOMMU_FW_DMAR_INTR_REMAP (1u << 0)
-#define UIOMMU_FW_DMAR_X2APIC_OPT_OUT (1u << 1)
-#define UIOMMU_FW_DMAR_DMA_CTRL_PLATFORM_OPT_IN (1u << 2)
+#define UIOMMU_FW_DMAR_X2APIC_OPT_OUT		(1u << 1) /**< firmware asks for xAPIC mode */
+#define UIOMMU_FW_DMAR_DMA_CTRL_PLATFORM_OPT_IN (1u << 2) /**< firmware protects DMA at boot */
 
 /**
  * Resolve the secondary and subordinate bus of a PCI bridge (VT-d device
@@ -192,23 +192,23 @@ typedef int (*uiommu_fw_bus_resolver)(void *ctx, uint16_t segment, uint8_t bus, 
 
 /** The platform topology: everything found in one or more tables. */
 struct uiommu_fw_topo {
-	struct uiommu_fw_table *tables;
-	size_t ntables;
-	struct uiommu_fw_unit *units;
-	size_t nunits;
-	struct uiommu_fw_devmap *devs;
-	size_t ndevs;
-	struct uiommu_fw_resv *resv;
-	size_t nresv;
-	struct uiommu_fw_item *items;
-	size_t nitems;
-	struct uiommu_fw_diag *diags;
-	size_t ndiags;
+	struct uiommu_fw_table *tables; /**< the tables parsed */
+	size_t ntables;			/**< entries in @p tables */
+	struct uiommu_fw_unit *units;	/**< the IOMMU units found */
+	size_t nunits;			/**< entries in @p units */
+	struct uiommu_fw_devmap *devs;	/**< device-to-unit map */
+	size_t ndevs;			/**< entries in @p devs */
+	struct uiommu_fw_resv *resv;	/**< reserved memory regions */
+	size_t nresv;			/**< entries in @p resv */
+	struct uiommu_fw_item *items;	/**< every structure decoded, for display */
+	size_t nitems;			/**< entries in @p items */
+	struct uiommu_fw_diag *diags;	/**< what was wrong with the tables */
+	size_t ndiags;			/**< entries in @p diags */
 	/** Worst severity in diags, -1 when there are none. */
 	int worst;
 	/** Optional bridge resolver used by the DMAR parser (set before parsing). */
 	uiommu_fw_bus_resolver resolver;
-	void *resolver_ctx;
+	void *resolver_ctx; /**< passed to @p resolver */
 	/** Internal: set on allocation failure; parsing stops with -ENOMEM. */
 	bool oom;
 };

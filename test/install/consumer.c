@@ -37,6 +37,8 @@ static int run(struct uiommu_ctx *ctx)
 	uint8_t *va;
 	int rc;
 
+	/* The library's version is the headers' (one project version). */
+	CHECK(strcmp(uiommu_version(), UIOMMU_VERSION) == 0);
 	rc = uiommu_unit_add(ctx, &ud, &unit);
 	if (rc)
 		fprintf(stderr, "consumer: uiommu_unit_add: %d (%s)\n", rc, uiommu_strerror(rc));

@@ -10,24 +10,36 @@
 #
 # usage: link_test.sh BUILD_ROOT SOURCE_ROOT static|shared CC...
 # With UIOMMU_UNDER_VALGRIND=1 (scripts/test.sh --valgrind) the program runs
-# under valgrind.
+# under valgrind.  With UIOMMU_LINK_ROOT=DIR, DIR is the installed tree
+# (the .debs unpacked there: scripts/deb-test.sh) and BUILD_ROOT is unused.
 set -eu
 build=$1 src=$2 mode=$3
 shift 3
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/uiommu-link.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-dest=$tmp/dest
-meson install -C "$build" --destdir "$dest" --no-rebuild --quiet >"$tmp/install.log" 2>&1 ||
-	{ cat "$tmp/install.log"; exit 1; }
+if [ -n "${UIOMMU_LINK_ROOT:-}" ]; then
+	dest=$UIOMMU_LINK_ROOT
+	build=$tmp/no-build-tree
+else
+	dest=$tmp/dest
+	meson install -C "$build" --destdir "$dest" --no-rebuild --quiet >"$tmp/install.log" 2>&1 ||
+		{ cat "$tmp/install.log"; exit 1; }
+fi
 pc=$(find "$dest" -name uiommu.pc | head -n 1)
 [ -n "$pc" ] || { echo "no uiommu.pc under $dest"; exit 1; }
 
 # pkg-config prefixes the .pc's -I/-L with the sysroot: the destdir.
 PKG_CONFIG_PATH=$(dirname "$pc")
 PKG_CONFIG_SYSROOT_DIR=$dest
-export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+# Keep -I/usr/include and -L/usr/lib/...: prefixed with the sysroot they
+# are the unpacked tree's, not the system's (with prefix /usr, as in the
+# .debs, pkg-config would otherwise drop them).
+PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1
+PKG_CONFIG_ALLOW_SYSTEM_LIBS=1
+export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_ALLOW_SYSTEM_CFLAGS PKG_CONFIG_ALLOW_SYSTEM_LIBS
 cflags=$(pkg-config --cflags uiommu)
+case "$cflags" in *"-I$dest/"*) ;; *) echo "cflags do not name the installed headers under $dest: $cflags"; exit 1;; esac
 # Only the installed header: no -I into the source or build tree.
 case "$cflags" in *"$src"*|*"$build"*) echo "cflags reach into the tree: $cflags"; exit 1;; esac
 if [ "$mode" = static ]; then

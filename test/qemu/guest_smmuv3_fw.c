@@ -136,8 +136,10 @@ static int check_regs(uint64_t base, char *why, size_t n, char *info, size_t ile
 	int ret;
 
 	if (smmu_driver_bound(bound, sizeof(bound))) {
-		snprintf(why, n, "the kernel's arm-smmu-v3 driver owns %s (boot with "
-			 "initcall_blacklist=arm_smmu_driver_init)", bound);
+		snprintf(why, n,
+			 "the kernel's arm-smmu-v3 driver owns %s (boot with "
+			 "initcall_blacklist=arm_smmu_driver_init)",
+			 bound);
 		return 1;
 	}
 	ret = uenv_regio_map(&src, SMMU_MAP_LEN, false, &r);
@@ -164,7 +166,8 @@ static int check_regs(uint64_t base, char *why, size_t n, char *info, size_t ile
 	       field(idr[0], IDR0_ST_LEVEL), field(idr[1], IDR1_SIDSIZE),
 	       field(idr[1], IDR1_SSIDSIZE), field(idr[1], IDR1_CMDQS), field(idr[1], IDR1_EVTQS),
 	       field(idr[1], IDR1_PRIQS), field(idr[3], IDR3_RIL), field(idr[5], IDR5_OAS),
-	       field(idr[5], IDR5_GRAN4K), field(idr[5], IDR5_GRAN16K), field(idr[5], IDR5_GRAN64K));
+	       field(idr[5], IDR5_GRAN4K), field(idr[5], IDR5_GRAN16K),
+	       field(idr[5], IDR5_GRAN64K));
 
 	if (idr[0] == 0 || idr[0] == 0xffffffffu)
 		snprintf(why, n, "IDR0=0x%x: no SMMUv3 register file at 0x%" PRIx64, idr[0], base);
@@ -183,7 +186,8 @@ static int check_regs(uint64_t base, char *why, size_t n, char *info, size_t ile
 		snprintf(why, n, "IDR1=0x%x: a size field beyond the architecture's maximum",
 			 idr[1]);
 	else if (idr[1] & (IDR1_TABLES_PRESET | IDR1_QUEUES_PRESET | IDR1_REL))
-		snprintf(why, n, "IDR1=0x%x: fixed table/queue bases (TABLES/QUEUES_PRESET)", idr[1]);
+		snprintf(why, n, "IDR1=0x%x: fixed table/queue bases (TABLES/QUEUES_PRESET)",
+			 idr[1]);
 	else if (field(idr[5], IDR5_OAS) > 6 || !(idr[5] & IDR5_GRAN4K))
 		snprintf(why, n, "IDR5=0x%x: OAS reserved or no 4K granule", idr[5]);
 	else if (cr0 || cr0ack)
@@ -274,8 +278,8 @@ static int dt_find_smmu(char *name, size_t nlen, uint64_t *base, uint64_t *size,
 			break;
 		}
 		*base = ac == 2 ? (uint64_t)be32(reg) << 32 | be32(reg + 4) : be32(reg);
-		*size = sc == 2 ? (uint64_t)be32(reg + 4 * ac) << 32 | be32(reg + 4 * ac + 4) :
-				  be32(reg + 4 * ac);
+		*size = sc == 2 ? (uint64_t)be32(reg + 4 * ac) << 32 | be32(reg + 4 * ac + 4)
+				: be32(reg + 4 * ac);
 		*phandle = dt_prop(e->d_name, "phandle", ph, sizeof(ph)) == 4 ? be32(ph) : 0;
 		snprintf(name, nlen, "%s", e->d_name);
 		ret = 0;

@@ -22,7 +22,7 @@ for a in "$@"; do
 	--qemu) want_qemu=1 ;;
 	--backports) want_qemu=1; want_bpo=1 ;;
 	--arm64) want_qemu=1; want_bpo=1; want_arm64=1 ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
 	*) echo "setup-deps.sh: unknown option '$a'" >&2; exit 2 ;;
 	esac
 done

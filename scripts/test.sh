@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
 	--valgrind) mode=valgrind ;;
 	--arm64) mode=arm64 ;;
 	--suite) suite_args+=(--suite "$2"); shift ;;
-	-h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
 	*) echo "test.sh: unknown option '$1'" >&2; exit 2 ;;
 	esac
 	shift

@@ -21,7 +21,7 @@ force=0
 for a in "$@"; do
 	case "$a" in
 	--update) force=1 ;;
-	-h|--help) sed -n '3,16p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,15p' "$0"; exit 0 ;;
 	*) die "unknown option '$a'" ;;
 	esac
 done

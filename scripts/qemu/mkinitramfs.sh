@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
 	--dpdk-plugins) plugins=${2?}; shift 2 ;;
 	--arch) arch=${2:?}; shift 2 ;;
 	--sysroot) sysroot=${2:?}; shift 2 ;;
-	-h|--help) sed -n '3,34p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,33p' "$0"; exit 0 ;;
 	--) shift; break ;;
 	-*) die "unknown option '$1'" ;;
 	*) break ;;

@@ -77,7 +77,7 @@ while [ $# -gt 0 ]; do
 	--qemu-arg) extra+=("${2?}"); shift 2 ;;
 	--logdir) logdir=${2:?}; shift 2 ;;
 	-v|--verbose) verbose=1; shift ;;
-	-h|--help) sed -n '3,43p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,40p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done

@@ -102,7 +102,7 @@ while [ $# -gt 0 ]; do
 	--arch) arch=${2:?}; shift 2 ;;
 	--append|--timeout|--bios|--qemu-arg|--firmware) rg_opts+=("$1" "${2?}"); shift 2 ;;
 	--no-iommu|-v|--verbose) rg_opts+=("$1"); shift ;;
-	-h|--help) sed -n '3,38p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,37p' "$0"; exit 0 ;;
 	*) echo "run-suite.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done

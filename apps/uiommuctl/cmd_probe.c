@@ -145,9 +145,11 @@ int cmd_probe(const struct cli_opts *opts, int argc, char **argv)
 			printf("  %s %s", json_string_value(json_object_get(p, "device")),
 			       json_string_value(json_object_get(p, "id")));
 			if (json_is_integer(u))
-				printf(" -> unit %" JSON_INTEGER_FORMAT " id 0x%" JSON_INTEGER_FORMAT "x",
+				/* JSON_INTEGER_FORMAT is a decimal conversion ("lld"). */
+				printf(" -> unit %" JSON_INTEGER_FORMAT " id 0x%llx",
 				       json_integer_value(u),
-				       json_integer_value(json_object_get(p, "unit_id")));
+				       (unsigned long long)json_integer_value(
+					       json_object_get(p, "unit_id")));
 			else
 				printf(" -> no unit");
 			if (json_is_integer(pw))

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Fetch and unpack a Debian amd64 guest kernel for the QEMU tests.
+# Fetch and unpack a Debian amd64 (or arm64) guest kernel for the QEMU tests.
 #
-#   scripts/qemu/fetch-kernel.sh [--print]
+#   scripts/qemu/fetch-kernel.sh [--arch amd64|arm64]
+#
+# --arch arm64 (or UIOMMU_QEMU_ARCH=arm64): the arm64 kernel, resolved and
+# downloaded through the private arm64 APT configuration of
+# scripts/arm64/apt-env.sh (arm64 is not added to dpkg); the package is the
+# one linux-image-arm64 depends on, $UIOMMU_QEMU_KERNEL_PKG_ARM64 overrides.
+# The result goes to kernel-arm64.env instead of kernel.env.
 #
 # Downloads (apt-get download, no install) the kernel image package into
 # $UIOMMU_QEMU_CACHE (default <repo>/.qemu-cache), unpacks it with dpkg -x,
@@ -23,6 +29,19 @@ set -euo pipefail
 
 die() { echo "fetch-kernel.sh: $*" >&2; exit 1; }
 
+arch=${UIOMMU_QEMU_ARCH:-amd64}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--arch) arch=${2:?}; shift 2 ;;
+	-h|--help) sed -n '3,30p' "$0"; exit 0 ;;
+	*) die "unknown argument '$1'" ;;
+	esac
+done
+case "$arch" in
+amd64|arm64) ;;
+*) die "--arch wants amd64 or arm64" ;;
+esac
+
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${UIOMMU_QEMU_CACHE:-$repo/.qemu-cache}
 mkdir -p "$cache/kernel"
@@ -37,16 +56,25 @@ DEPMOD=$(command -v depmod || echo /usr/sbin/depmod)
 [ -x "$DEPMOD" ] || DEPMOD=/sbin/depmod
 
 # Choose the package.
-pkg=${UIOMMU_QEMU_KERNEL_PKG:-}
+envfile=$cache/kernel.env
+if [ "$arch" = arm64 ]; then
+	# Foreign packages through the private arm64 APT configuration.
+	APT_CONFIG=$("$repo/scripts/arm64/apt-env.sh") || die "scripts/arm64/apt-env.sh failed"
+	export APT_CONFIG
+	pkg=${UIOMMU_QEMU_KERNEL_PKG_ARM64:-}
+	envfile=$cache/kernel-arm64.env
+else
+	pkg=${UIOMMU_QEMU_KERNEL_PKG:-}
+fi
 if [ -z "$pkg" ]; then
-	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n -E 's/^ *Depends: (linux-image-[0-9][^ ]*-amd64)$/\1/p' |
+	pkg=$(apt-cache depends "linux-image-$arch" 2>/dev/null |
+		sed -n -E "s/^ *Depends: (linux-image-[0-9][^ ]*-$arch)\$/\\1/p" |
 		sort -V | tail -n1 || true)
 fi
 if [ -z "$pkg" ]; then
 	# No apt index: fall back to the newest cached kernel.
 	pkg=$(find "$cache/kernel" -mindepth 2 -maxdepth 2 -name .done -printf '%h\n' 2>/dev/null |
-		xargs -r -n1 basename | sort -V | tail -n1 || true)
+		xargs -r -n1 basename | grep -E -- "-$arch(-unsigned)?\$" | sort -V | tail -n1 || true)
 	[ -n "$pkg" ] || die "cannot pick a kernel package: apt index has no linux-image-amd64 (run apt-get update or scripts/setup-deps.sh --qemu), and nothing is cached in $cache/kernel"
 	echo "fetch-kernel.sh: apt index silent, using cached $pkg" >&2
 fi
@@ -84,5 +112,5 @@ fi
 
 kver=$(cat "$kdir/.kver")
 [ -f "$kdir/boot/vmlinuz-$kver" ] || die "$kdir is incomplete; remove it and retry"
-printf 'KVER=%s\nKDIR=%s\n' "$kver" "$kdir" > "$cache/kernel.env"
+printf 'KVER=%s\nKDIR=%s\n' "$kver" "$kdir" > "$envfile"
 echo "KVER=$kver KDIR=$kdir"

@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Boot the uiommu test guest once under QEMU (q35, TCG) with an emulated
-# VT-d IOMMU and QEMU's edu device; collect the guest's result lines.
+# Boot the uiommu test guest once under QEMU (TCG) with an emulated IOMMU
+# and QEMU's edu device; collect the guest's result lines.  amd64: q35 with
+# VT-d (intel-iommu); arm64: virt with the SMMUv3 (iommu=smmuv3).
 #
 #   scripts/qemu/run-guest.sh [options] --initrd FILE
 #
 # Options:
 #   --initrd FILE      initramfs from mkinitramfs.sh (required)
-#   --kernel FILE      bzImage (default: fetch-kernel.sh's vmlinuz)
-#   --qemu BIN         QEMU binary (default $UIOMMU_QEMU or qemu-system-x86_64)
-#   --iommu PROPS      extra intel-iommu properties, comma separated, e.g.
-#                      aw-bits=48 or x-scalable-mode=on,x-flts=on
+#   --arch amd64|arm64 guest architecture (default amd64, or
+#                      $UIOMMU_QEMU_ARCH)
+#   --kernel FILE      bzImage / arm64 Image (default: fetch-kernel.sh's)
+#   --qemu BIN         QEMU binary (default $UIOMMU_QEMU, else
+#                      qemu-system-x86_64 / qemu-system-aarch64)
+#   --iommu PROPS      amd64: extra intel-iommu properties, comma separated,
+#                      e.g. aw-bits=48 or x-scalable-mode=on,x-flts=on;
+#                      arm64: extra virt machine properties
 #   --no-iommu         no IOMMU device at all
-#   --intel-iommu on|off  the guest kernel's intel_iommu= (default off: uiommu
-#                      drives the unit; on: the kernel's driver owns it)
+#   --kernel-iommu on|off  whether the guest kernel's IOMMU driver may take
+#                      the unit (default off: uiommu drives it).  amd64:
+#                      intel_iommu=on|off; arm64: off adds
+#                      initcall_blacklist=arm_smmu_driver_init
+#   --intel-iommu on|off  the same (older name)
+#   --firmware dt|uefi arm64: direct kernel boot with a device tree (default),
+#                      or UEFI (qemu-efi-aarch64) with ACPI (acpi=force)
 #   --append ARGS      extra kernel arguments (space separated)
 #   --run SPEC         guest programs to run: uiommu.run= (see guest-init.sh)
 #   --timeout SECS     hard limit for the whole QEMU run (default 180)
 #   --mem SIZE         guest RAM (default 1G)
-#   --bios qboot|seabios  firmware (default qboot when its ROM exists)
+#   --bios qboot|seabios  amd64 firmware (default qboot when its ROM exists)
 #   --qemu-arg ARG     one more raw QEMU argument (repeatable)
 #   --logdir DIR       where console.log, qemu-stderr.log and cmdline go
 #                      (default: a new directory under ${TMPDIR:-/tmp})
@@ -33,7 +43,9 @@ set -euo pipefail
 die() { echo "run-guest.sh: $*" >&2; exit 2; }
 
 here=$(cd "$(dirname "$0")" && pwd)
-qemu=${UIOMMU_QEMU:-qemu-system-x86_64}
+arch=${UIOMMU_QEMU_ARCH:-amd64}
+qemu=${UIOMMU_QEMU:-}
+firmware=dt
 kernel=
 initrd=
 iommu_props=
@@ -54,7 +66,9 @@ while [ $# -gt 0 ]; do
 	--qemu) qemu=${2:?}; shift 2 ;;
 	--iommu) iommu_props=${2?}; shift 2 ;;
 	--no-iommu) iommu=0; shift ;;
-	--intel-iommu) kiommu=${2:?}; shift 2 ;;
+	--intel-iommu|--kernel-iommu) kiommu=${2:?}; shift 2 ;;
+	--arch) arch=${2:?}; shift 2 ;;
+	--firmware) firmware=${2:?}; shift 2 ;;
 	--append) append="$append ${2?}"; shift 2 ;;
 	--run) run=${2?}; shift 2 ;;
 	--timeout) tmo=${2:?}; shift 2 ;;
@@ -63,17 +77,27 @@ while [ $# -gt 0 ]; do
 	--qemu-arg) extra+=("${2?}"); shift 2 ;;
 	--logdir) logdir=${2:?}; shift 2 ;;
 	-v|--verbose) verbose=1; shift ;;
-	-h|--help) sed -n '3,30p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,40p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
 [ -n "$initrd" ] || die "--initrd is required"
 [ -f "$initrd" ] || die "initramfs '$initrd' not found"
-command -v "$qemu" >/dev/null 2>&1 || die "QEMU binary '$qemu' not found (scripts/setup-deps.sh --backports)"
+case "$arch" in
+amd64) qemu=${qemu:-qemu-system-x86_64} ;;
+arm64) qemu=${qemu:-qemu-system-aarch64} ;;
+*) die "--arch wants amd64 or arm64" ;;
+esac
+case "$firmware" in
+dt|uefi) ;;
+*) die "--firmware wants dt or uefi" ;;
+esac
+[ "$firmware" = uefi ] && [ "$arch" != arm64 ] && die "--firmware uefi is for --arch arm64"
+command -v "$qemu" >/dev/null 2>&1 || die "QEMU binary '$qemu' not found (scripts/setup-deps.sh --backports, or --arm64)"
 case "$tmo" in ''|*[!0-9]*) die "--timeout wants whole seconds" ;; esac
 case "$kiommu" in on|off) ;; *) die "--intel-iommu wants on or off" ;; esac
 if [ -z "$kernel" ]; then
-	kline=$("$here/fetch-kernel.sh") || die "fetch-kernel.sh failed"
+	kline=$("$here/fetch-kernel.sh" --arch "$arch") || die "fetch-kernel.sh failed"
 	kdir=${kline##*KDIR=}
 	kver=${kline#KVER=}
 	kver=${kver%% *}
@@ -81,7 +105,7 @@ if [ -z "$kernel" ]; then
 fi
 [ -f "$kernel" ] || die "kernel '$kernel' not found"
 
-# Firmware: qboot saves ~1.5-2 s of SeaBIOS per boot.
+# Firmware: qboot saves ~1.5-2 s of SeaBIOS per boot (amd64).
 datadir=
 for d in /usr/share/qemu /usr/share/seabios; do
 	[ -f "$d/qboot.rom" ] && { datadir=$d; break; }
@@ -90,7 +114,9 @@ if [ -z "$bios" ]; then
 	if [ -n "$datadir" ]; then bios=qboot; else bios=seabios; fi
 fi
 fw=()
+[ "$arch" = arm64 ] && bios=none
 case "$bios" in
+none) ;;
 qboot) [ -n "$datadir" ] || die "qboot.rom not found (qemu-system-data)"
        fw=(-bios "$datadir/qboot.rom") ;;
 seabios) ;;
@@ -104,20 +130,55 @@ mkdir -p "$logdir"
 console=$logdir/console.log
 qerr=$logdir/qemu-stderr.log
 
-cmdline="console=ttyS0 intel_iommu=$kiommu panic=-1 quiet"
+if [ "$arch" = arm64 ]; then
+	# Debian's arm64 kernel has the SMMUv3 driver built in: the initcall
+	# blacklist keeps it off the unit (CR0 stays 0, /dev/mem maps it).
+	cmdline="console=ttyAMA0 panic=-1 quiet"
+	# deferred_probe_timeout=0: devices behind the SMMU wait for its driver
+	# (-EPROBE_DEFER: uio_pci_generic cannot bind edu) until the deferred
+	# probe timeout; with 0 they stop waiting once the initcalls are done.
+	[ "$kiommu" = off ] && cmdline="$cmdline initcall_blacklist=arm_smmu_driver_init deferred_probe_timeout=0"
+	# ACPI: the IORT code defers every device behind the SMMU while its
+	# driver is built in, whatever the probe timeout: uio_pci_generic can
+	# never bind edu, so do not wait for it (guest programs map BAR0 through
+	# sysfs resource0 instead).
+	if [ "$firmware" = uefi ]; then
+		cmdline="$cmdline acpi=force"
+		[ "$kiommu" = off ] && cmdline="$cmdline uiommu.bind=0"
+	fi
+else
+	cmdline="console=ttyS0 intel_iommu=$kiommu panic=-1 quiet"
+fi
 [ -n "$run" ] && cmdline="$cmdline uiommu.run=$run"
 cmdline="$cmdline${append:+ }${append# }"
 
 dev_iommu=()
-if [ "$iommu" = 1 ]; then
+machine=q35
+if [ "$arch" = arm64 ]; then
+	machine=virt
+	[ "$iommu" = 1 ] && machine="$machine,iommu=smmuv3"
+	machine="$machine${iommu_props:+,$iommu_props}"
+	if [ "$firmware" = uefi ]; then
+		efi=
+		for f in /usr/share/qemu-efi-aarch64/QEMU_EFI.fd /usr/share/AAVMF/AAVMF_CODE.fd; do
+			[ -f "$f" ] && { efi=$f; break; }
+		done
+		[ -n "$efi" ] || die "no arm64 UEFI firmware (qemu-efi-aarch64: scripts/setup-deps.sh --arm64)"
+		# UEFI loads the kernel and initrd QEMU passes through fw_cfg and
+		# hands over QEMU's ACPI tables (IORT included) instead of a DT.
+		fw=(-bios "$efi")
+	fi
+elif [ "$iommu" = 1 ]; then
 	dev_iommu=(-device "intel-iommu,intremap=off${iommu_props:+,$iommu_props}")
 fi
 
 # -nodefaults: no VGA, no NIC, no CD-ROM, so nothing else does DMA once
-# translation is on; -cpu max: DPDK's EAL needs SSE4.2, qemu64 lacks it.
-args=(-M q35 -cpu max -m "$mem" -smp 1 -nodefaults -no-reboot
-      -display none -vga none -nic none -monitor none -serial stdio
-      "${fw[@]}" "${dev_iommu[@]}"
+# translation is on; -cpu max: DPDK's EAL needs SSE4.2 (x86: qemu64 lacks
+# it) or CRC32 (arm64: DPDK is built with -march=armv8-a+crc).
+args=(-M "$machine" -cpu max -m "$mem" -smp 1 -nodefaults -no-reboot
+      -display none -nic none -monitor none -serial stdio)
+[ "$arch" = amd64 ] && args+=(-vga none)
+args+=("${fw[@]}" "${dev_iommu[@]}"
       -device "edu,dma_mask=0xffffffffffffffff"
       -kernel "$kernel" -initrd "$initrd" -append "$cmdline"
       "${extra[@]}")

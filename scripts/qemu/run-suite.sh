@@ -24,8 +24,11 @@
 #   --stderr-no-match RE  ... and no line matching RE (repeatable)
 #   --iommu PROPS      extra intel-iommu properties; a property this QEMU
 #                      lacks makes the test skip (or fail when required)
+#   --arch amd64|arm64 guest architecture (default: from the guest
+#                      program's ELF header: an aarch64 program boots
+#                      qemu-system-aarch64 -M virt,iommu=smmuv3)
 #   --append ARGS, --qemu BIN, --timeout SECS, --bios B, --qemu-arg ARG,
-#   --no-iommu, -v     passed to run-guest.sh
+#   --firmware dt|uefi, --no-iommu, -v     passed to run-guest.sh
 #
 # Exit status: 0 all expected scenarios passed; 1 failure; 77 skipped.
 # Missing dependencies (QEMU, busybox-static, the kernel package, a QEMU
@@ -33,6 +36,18 @@
 # UIOMMU_QEMU_REQUIRED=1, or CI=true with UIOMMU_QEMU_REQUIRED unset.
 # UIOMMU_QEMU_REQUIRED=0 always allows skipping.
 set -euo pipefail
+
+# `meson test` of a cross build puts the cross compiler's library search
+# directories, the sysroot's among them, in front of PATH: foreign programs
+# there (the arm64 sysroot's sed, tar, ...) must not shadow the host's.
+clean_path=
+IFS=: read -r -a path_dirs <<<"$PATH"
+for d in "${path_dirs[@]}"; do
+	case "$d" in *aarch64-linux-gnu*) continue ;; esac
+	[ -e "$d/../.uiommu-sysroot" ] || [ -e "$d/../../.uiommu-sysroot" ] && continue
+	clean_path=$clean_path${clean_path:+:}$d
+done
+export PATH=$clean_path
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -68,7 +83,8 @@ rg_opts=()
 iommu_props=
 err_yes=()
 err_no=()
-qemu=${UIOMMU_QEMU:-qemu-system-x86_64}
+qemu=${UIOMMU_QEMU:-}
+arch=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--prog) prog=${2:?}; shift 2 ;;
@@ -83,15 +99,27 @@ while [ $# -gt 0 ]; do
 	--dpdk-plugins|--modules) mk_opts+=("$1" "${2?}"); shift 2 ;;
 	--iommu) iommu_props=${2?}; rg_opts+=("$1" "$2"); shift 2 ;;
 	--qemu) qemu=${2:?}; shift 2 ;;
-	--append|--timeout|--bios|--qemu-arg) rg_opts+=("$1" "${2?}"); shift 2 ;;
+	--arch) arch=${2:?}; shift 2 ;;
+	--append|--timeout|--bios|--qemu-arg|--firmware) rg_opts+=("$1" "${2?}"); shift 2 ;;
 	--no-iommu|-v|--verbose) rg_opts+=("$1"); shift ;;
-	-h|--help) sed -n '3,35p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,37p' "$0"; exit 0 ;;
 	*) echo "run-suite.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
 [ -n "$prog" ] || { echo "run-suite.sh: --prog is required" >&2; exit 2; }
 [ -n "$expect" ] || { echo "run-suite.sh: --expect is required" >&2; exit 2; }
 [ -x "$prog" ] || { echo "run-suite.sh: guest program '$prog' not built" >&2; exit 2; }
+if [ -z "$arch" ]; then
+	case "$(file -L -b "$prog" 2>/dev/null)" in
+	*aarch64*) arch=arm64 ;;
+	*) arch=amd64 ;;
+	esac
+fi
+case "$arch" in
+amd64) qemu=${qemu:-qemu-system-x86_64} ;;
+arm64) qemu=${qemu:-qemu-system-aarch64} ;;
+*) echo "run-suite.sh: --arch wants amd64 or arm64" >&2; exit 2 ;;
+esac
 name=${name:-$(basename "$prog")}
 pbase=$(basename "$prog")
 if [ -z "$run" ]; then
@@ -104,8 +132,8 @@ mkdir -p "$workdir"
 
 # Dependencies.
 command -v "$qemu" >/dev/null 2>&1 ||
-	missing "QEMU '$qemu' not found (scripts/setup-deps.sh --backports)"
-if [ -n "$iommu_props" ]; then
+	missing "QEMU '$qemu' not found (scripts/setup-deps.sh --backports, or --arm64)"
+if [ -n "$iommu_props" ] && [ "$arch" = amd64 ]; then
 	have=$("$qemu" -nodefaults -machine none -device intel-iommu,help 2>/dev/null || true)
 	IFS=',' read -r -a plist <<<"$iommu_props"
 	for p in "${plist[@]}"; do
@@ -114,12 +142,24 @@ if [ -n "$iommu_props" ]; then
 			missing "$($qemu --version | head -n1) has no intel-iommu property '$p'"
 	done
 fi
-bb_ok=0
-for b in /bin/busybox /usr/bin/busybox; do
-	if [ -x "$b" ] && file -L "$b" 2>/dev/null | grep -q 'statically linked'; then bb_ok=1; fi
-done
-[ "$bb_ok" = 1 ] || missing "no statically linked busybox (busybox-static: scripts/setup-deps.sh --qemu)"
-kline=$("$here/fetch-kernel.sh" 2>"$workdir/fetch-kernel.log") ||
+if [ "$arch" = arm64 ]; then
+	# The arm64 busybox and libraries come from the sysroot.
+	sline=$("$here/../arm64/sysroot.sh" 2>"$workdir/sysroot.log") ||
+		missing "no arm64 sysroot: $(tail -n1 "$workdir/sysroot.log") (scripts/setup-deps.sh --arm64)"
+	sysroot=${sline#SYSROOT=}
+	sysroot=${sysroot%% *}
+	mk_opts+=(--arch arm64 --sysroot "$sysroot")
+	rg_opts+=(--arch arm64)
+	file -L "$sysroot/bin/busybox" 2>/dev/null | grep -q 'aarch64.*statically linked' ||
+		missing "no static arm64 busybox in $sysroot (scripts/arm64/sysroot.sh)"
+else
+	bb_ok=0
+	for b in /bin/busybox /usr/bin/busybox; do
+		if [ -x "$b" ] && file -L "$b" 2>/dev/null | grep -q 'statically linked'; then bb_ok=1; fi
+	done
+	[ "$bb_ok" = 1 ] || missing "no statically linked busybox (busybox-static: scripts/setup-deps.sh --qemu)"
+fi
+kline=$("$here/fetch-kernel.sh" --arch "$arch" 2>"$workdir/fetch-kernel.log") ||
 	missing "no guest kernel: $(tail -n1 "$workdir/fetch-kernel.log")"
 kdir=${kline##*KDIR=}
 kver=${kline#KVER=}

@@ -9,6 +9,7 @@
 #endif
 
 enum cache_wb_method cache_wb_method = CACHE_WB_NONE;
+unsigned int cache_wb_dline = CACHE_WB_LINE;
 void (*cache_wb_test_hook)(const void *line);
 
 void cache_wb_init(void)
@@ -32,6 +33,15 @@ void cache_wb_init(void)
 	}
 	cache_wb_method = m;
 #elif defined(__aarch64__)
+	uint64_t ctr;
+	unsigned int dline;
+
+	/* CTR_EL0.DminLine [19:16]: log2 of the smallest data cache line in
+	 * 4-byte words (Arm ARM, CTR_EL0; Linux sets SCTLR_EL1.UCT so EL0 may
+	 * read it, else it traps and the kernel emulates the read). */
+	__asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
+	dline = 4u << ((ctr >> 16) & 0xf);
+	cache_wb_dline = dline < CACHE_WB_LINE ? dline : CACHE_WB_LINE;
 	cache_wb_method = CACHE_WB_DC_CVAC;
 #endif
 	__atomic_store_n(&done, true, __ATOMIC_RELEASE);

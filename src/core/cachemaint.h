@@ -13,7 +13,10 @@
  *         stores to its line; then SFENCE orders them before later stores.
  *  arm64: DC CVAC per line (clean to the point of coherency), then DSB SY
  *         (the walker is a system observer: the barrier Linux's
- *         dcache_clean_poc ends with).
+ *         dcache_clean_poc ends with).  Lines are counted in CACHE_WB_LINE
+ *         blocks everywhere; a CPU whose smallest data cache line
+ *         (CTR_EL0.DminLine) is shorter gets one DC CVAC per line of the
+ *         block (QEMU's "max" CPU reports 32-byte lines).
  *  other: a full memory fence only.
  *
  * Pure CPU code: no environment layer, no locks.  The method is chosen
@@ -37,6 +40,10 @@ enum cache_wb_method {
 
 /* Chosen by cache_wb_init() (CPUID on x86). */
 extern enum cache_wb_method cache_wb_method;
+/* arm64: bytes between the DC CVACs within one CACHE_WB_LINE block: the
+ * CPU's smallest data cache line (CTR_EL0.DminLine), at most
+ * CACHE_WB_LINE; set by cache_wb_init(), CACHE_WB_LINE before. */
+extern unsigned int cache_wb_dline;
 void cache_wb_init(void);
 /* "clwb", "clflushopt", "clflush", "dc cvac" or "none". */
 const char *cache_wb_method_name(void);
@@ -64,7 +71,12 @@ static inline void cache_wb_line(const void *addr)
 		break;
 	}
 #elif defined(__aarch64__)
-	__asm__ volatile("dc cvac, %0" ::"r"(addr) : "memory");
+	/* Every CPU line of the block holding @addr; the block never crosses
+	 * a page, so no address here is outside @addr's page. */
+	const char *blk = (const char *)((uintptr_t)addr & ~(uintptr_t)(CACHE_WB_LINE - 1));
+
+	for (unsigned int o = 0; o < CACHE_WB_LINE; o += cache_wb_dline)
+		__asm__ volatile("dc cvac, %0" ::"r"(blk + o) : "memory");
 #else
 	(void)addr;
 	__asm__ volatile("" ::: "memory");

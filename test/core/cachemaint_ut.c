@@ -7,6 +7,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,22 @@ static void test_method(void)
 		  cache_wb_method == CACHE_WB_CLWB);
 #elif defined(__aarch64__)
 	CU_ASSERT_EQUAL(cache_wb_method, CACHE_WB_DC_CVAC);
+	{
+		/* CTR_EL0.DminLine [19:16]: log2 of the smallest data cache line in
+		 * 4-byte words.  Each CACHE_WB_LINE block gets one DC CVAC per
+		 * line of that size (QEMU's "max" CPU: 32 bytes), at most one
+		 * per block. */
+		uint64_t ctr;
+		unsigned int dline;
+
+		__asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
+		dline = 4u << ((ctr >> 16) & 0xf);
+		printf("\n    CTR_EL0=0x%llx: smallest D-line %u bytes, DC CVAC every %u bytes\n",
+		       (unsigned long long)ctr, dline, cache_wb_dline);
+		CU_ASSERT_EQUAL(cache_wb_dline, dline < CACHE_WB_LINE ? dline : CACHE_WB_LINE);
+		CU_ASSERT(cache_wb_dline >= 4 && (cache_wb_dline & (cache_wb_dline - 1)) == 0);
+		CU_ASSERT_EQUAL(CACHE_WB_LINE % cache_wb_dline, 0);
+	}
 #endif
 }
 

@@ -208,6 +208,42 @@ static void test_real_lookup(void)
 	uiommu_fw_free(&t);
 }
 
+/*
+ * The IORT QEMU 10.0.2's virt machine (iommu=smmuv3) hands to a UEFI+ACPI
+ * guest, captured live by the aarch64 QEMU suite (SOURCES.md): one SMMUv3
+ * at 0x9050000; bus 0 of segment 0 is behind it with StreamID = RID, the
+ * other buses go straight to the ITS (MSIs only, not translated).
+ */
+static void test_real_iort_qemu(void)
+{
+	struct uiommu_fw_topo t;
+	uint32_t id = 0;
+
+	CU_ASSERT_EQUAL_FATAL(fwt_load(&t, "acpi/real", "IORT-qemu-10.0.2-virt-smmuv3.dat"), 0);
+	CU_ASSERT_EQUAL(t.ntables, 1);
+	CU_ASSERT_STRING_EQUAL(t.tables[0].signature, "IORT");
+	CU_ASSERT(t.tables[0].checksum_ok);
+	CU_ASSERT_EQUAL_FATAL(t.nunits, 1);
+	CU_ASSERT_EQUAL(t.units[0].family, UIOMMU_FAMILY_SMMUV3);
+	CU_ASSERT_EQUAL(t.units[0].base, 0x9050000);
+	CU_ASSERT_EQUAL(t.units[0].segment, 0);
+	CU_ASSERT_EQUAL(t.units[0].fw_flags & 1u, 1u); /* COHACC override */
+	CU_ASSERT_EQUAL(t.units[0].smmu.gsiv_event, 0x6a);
+	CU_ASSERT_EQUAL(t.units[0].smmu.gsiv_gerr, 0x6d);
+	CU_ASSERT_EQUAL(t.units[0].smmu.node_offset, 0x48);
+	/* edu at 00:01.0 in the QEMU suite: StreamID 0x8 */
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x0008, &id), 0);
+	CU_ASSERT_EQUAL(id, 0x8);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x00ff, &id), 0);
+	CU_ASSERT_EQUAL(id, 0xff);
+	/* Bus 1 and above map to the ITS only: no SMMU serves them. */
+	CU_ASSERT(uiommu_fw_lookup(&t, 0, 0x0100, &id) < 0);
+	CU_ASSERT(uiommu_fw_lookup(&t, 1, 0x0008, &id) < 0);
+	CU_ASSERT_EQUAL(uiommu_fw_count_diags(&t, UIOMMU_FW_ERROR), 0);
+	CU_ASSERT_EQUAL(uiommu_fw_count_diags(&t, UIOMMU_FW_WARN), 0);
+	uiommu_fw_free(&t);
+}
+
 /* A fake PCI topology resolves multi-element DMAR paths. */
 static int fake_resolver(void *ctx, uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn,
 			 uint8_t *sec, uint8_t *sub)
@@ -242,6 +278,7 @@ static const struct ut_test real_tests[] = {
 	{"real_tables", test_real_tables},
 	{"real_lookup", test_real_lookup},
 	{"real_resolver", test_real_resolver},
+	{"real_iort_qemu", test_real_iort_qemu},
 	{NULL, NULL},
 };
 

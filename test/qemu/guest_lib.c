@@ -338,6 +338,18 @@ int gt_edu_open(struct gt_edu *e)
 		ret = -errno;
 		goto out_close;
 	}
+	/* With no driver bound (arm64 ACPI boots: devices behind the SMMU defer
+	 * forever while its driver is blacklisted) nobody enabled memory
+	 * decoding and BAR0 reads all ones: set PCI command bit 1 ourselves. */
+	{
+		uint16_t cmd;
+
+		if (pread(e->cfg_fd, &cmd, 2, 4) == 2 && !(cmd & 0x2)) {
+			cmd = (uint16_t)(cmd | 0x2);
+			if (pwrite(e->cfg_fd, &cmd, 2, 4) != 2)
+				gt_log("cannot enable memory decoding of edu: %s", strerror(errno));
+		}
+	}
 	ret = edu_map_bar0(e);
 	if (ret)
 		goto out_close;

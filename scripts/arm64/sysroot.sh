@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The arm64 sysroot and meson cross file for building uiommu for aarch64 on
+# an amd64 Debian 12 machine, without installing any arm64 package into the
+# system (docs/qemu-testing.md, "arm64").
+#
+#   scripts/arm64/sysroot.sh [--refresh] [--print-cross-file]
+#
+# With the private APT configuration of apt-env.sh it resolves and downloads
+# the arm64 closure of the build dependencies (libc6-dev, libdpdk-dev,
+# libpci-dev, libnuma-dev, libjansson-dev, libcunit1-dev) and busybox-static
+# (for the guest initramfs), `dpkg -x`es every .deb into SYSROOT, rewrites
+# absolute symlinks (libz.so -> /lib/...) relative so they resolve inside
+# the sysroot, and writes the meson cross file.  Cached: a second run only
+# checks the stamp (--refresh rebuilds from the current apt index).
+#
+# Prints "SYSROOT=<dir> CROSS_FILE=<file>" (or just the cross file's path
+# with --print-cross-file).  Cache: $UIOMMU_ARM64_CACHE (default
+# ${XDG_CACHE_HOME:-$HOME/.cache}/uiommu/arm64).  Needs no root; needs
+# aarch64-linux-gnu-gcc and qemu-aarch64-static on the host
+# (scripts/setup-deps.sh --arm64).
+#
+# Build:  meson setup build-arm64 --cross-file "$(scripts/arm64/sysroot.sh --print-cross-file)"
+set -euo pipefail
+
+die() { echo "sysroot.sh: $*" >&2; exit 1; }
+
+here=$(cd "$(dirname "$0")" && pwd)
+refresh=0
+print_cf=0
+for a in "$@"; do
+	case "$a" in
+	--refresh) refresh=1 ;;
+	--print-cross-file) print_cf=1 ;;
+	-h|--help) sed -n '3,23p' "$0"; exit 0 ;;
+	*) die "unknown option '$a'" ;;
+	esac
+done
+
+cache=${UIOMMU_ARM64_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/uiommu/arm64}
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+sysroot=$cache/sysroot
+cross=$cache/aarch64-linux-gnu.ini
+
+# What goes into the sysroot.  The list is part of the stamp: changing it
+# rebuilds the sysroot.
+pkgs=(libc6-dev libdpdk-dev libpci-dev libnuma-dev libjansson-dev libcunit1-dev
+      busybox-static)
+# DPDK's drivers (PMDs) and tools are not needed to build or to run uiommu:
+# libdpdk.pc links the core librte-* libraries only (the -dev packages its
+# Requires.private names must stay: pkg-config checks them), and guest
+# programs load the few drivers they use (bus_pci, mempool_ring) as plugins.
+# EAL dlopens every .so in its plugin directory at start: the plugins kept
+# (bus_pci, bus_vdev, mempool_ring/stack/bucket) need only core libraries;
+# libdpdk-dev's symlinks to the left-out ones are removed below.
+skip_re='^(librte-(net|baseband|crypto|event|raw|regex|compress|vdpa|gpu|dma|ml|common)-|librte-bus-(auxiliary|dpaa|fslmc|ifpga|vmbus)|librte-mempool-(cnxk|dpaa|dpaa2-|octeontx)|librte-meta-|dpdk$|dpdk-dev$)'
+want="pkgs=${pkgs[*]} skip=$skip_re v=5"
+
+if [ "$refresh" = 0 ] && [ -f "$sysroot/.uiommu-sysroot" ] &&
+	[ "$(head -n1 "$sysroot/.uiommu-sysroot")" = "$want" ] && [ -f "$cross" ]; then
+	:
+else
+	conf=$("$here/apt-env.sh" $([ "$refresh" = 1 ] && echo --update)) || die "apt-env.sh failed"
+	export APT_CONFIG=$conf
+	arch_dir=$(dirname "$conf")/archives
+	t0=$(date +%s)
+	# Resolve the closure against the empty status (simulated install:
+	# "Inst NAME (VERSION ... [ARCH])"), then fetch it into the private
+	# archive cache (files already there are reused).
+	plan=$(apt-get -s install -q "${pkgs[@]}" 2>/dev/null |
+		sed -n -E 's/^Inst ([^ ]+) \(([^ ]+) .*\[([a-z0-9]+)\].*/\1 \2 \3/p') ||
+		die "cannot resolve the arm64 packages ${pkgs[*]}"
+	[ -n "$plan" ] || die "apt resolved no arm64 packages (stale lists? try --refresh)"
+	keep=()
+	while read -r name ver arch; do
+		grep -q -E "$skip_re" <<<"$name" && continue
+		keep+=("${name}_${ver//:/%3a}_$arch.deb")
+	done <<<"$plan"
+	echo "sysroot.sh: fetching ${#keep[@]} arm64 packages" >&2
+	apt-get install --download-only -y -qq "${pkgs[@]}" >&2 ||
+		die "apt-get install --download-only failed"
+	tmp=$cache/sysroot.tmp.$$
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	trap 'rm -rf "$tmp"' EXIT
+	for deb in "${keep[@]}"; do
+		f=$arch_dir/$deb
+		[ -f "$f" ] || die "downloaded package $deb not found in $arch_dir"
+		dpkg -x "$f" "$tmp"
+	done
+	# Absolute symlinks point at the host after dpkg -x: make them relative.
+	while IFS= read -r -d '' l; do
+		tgt=$(readlink "$l")
+		case "$tgt" in
+		/*) ln -snf "$(realpath -m --relative-to="$(dirname "$l")" "$tmp$tgt")" "$l" ;;
+		esac
+	done < <(find "$tmp" -type l -print0)
+	# Plugin directory: drop links to drivers that were left out.
+	find "$tmp"/usr/lib/aarch64-linux-gnu/dpdk -xtype l -delete 2>/dev/null || true
+	printf '%s\n' "$want" "${keep[@]}" > "$tmp/.uiommu-sysroot"
+	rm -rf "$sysroot"
+	mv "$tmp" "$sysroot"
+	trap - EXIT
+	echo "sysroot.sh: sysroot ready in $(( $(date +%s) - t0 )) s: $sysroot ($(du -sh "$sysroot" | cut -f1), ${#keep[@]} packages)" >&2
+fi
+
+# The meson cross file (meson 1.0: the key is 'pkgconfig'; --sysroot on the
+# compiler itself so the driver finds crt files, headers and libraries).
+cat > "$cross.tmp.$$" <<CROSS
+# Generated by scripts/arm64/sysroot.sh; do not edit.
+[binaries]
+c = ['aarch64-linux-gnu-gcc', '--sysroot=$sysroot']
+ar = 'aarch64-linux-gnu-gcc-ar'
+nm = 'aarch64-linux-gnu-gcc-nm'
+strip = 'aarch64-linux-gnu-strip'
+objcopy = 'aarch64-linux-gnu-objcopy'
+pkgconfig = 'pkg-config'
+exe_wrapper = ['qemu-aarch64-static', '-L', '$sysroot']
+
+[properties]
+sys_root = '$sysroot'
+pkg_config_libdir = ['$sysroot/usr/lib/aarch64-linux-gnu/pkgconfig', '$sysroot/usr/share/pkgconfig']
+
+[host_machine]
+system = 'linux'
+cpu_family = 'aarch64'
+cpu = 'armv8-a'
+endian = 'little'
+CROSS
+mv "$cross.tmp.$$" "$cross"
+
+if [ "$print_cf" = 1 ]; then
+	echo "$cross"
+else
+	echo "SYSROOT=$sysroot CROSS_FILE=$cross"
+fi

@@ -267,10 +267,13 @@ struct uiommu_hw_info {
 			bool scalable; /**< scalable mode in use (else the legacy root/context
 					    format); a taken-over unit only */
 		} vtd;
+		/** Arm SMMUv3 (iommufd's iommu_hw_info_arm_smmuv3 and more). */
 		struct {
-			uint32_t idr[6];
-			uint32_t iidr;
-			uint32_t aidr;
+			uint32_t idr[6]; /**< IDR0..IDR5 as read */
+			uint32_t iidr;	 /**< IIDR */
+			uint32_t aidr;	 /**< AIDR */
+			bool st_2lvl;	 /**< the driver uses a 2-level stream table (taken-over unit) */
+			uint32_t sid_bits; /**< StreamID bits of the stream table it built */
 		} smmuv3;
 		struct {
 			uint64_t efr;
@@ -521,8 +524,14 @@ struct uiommu_hwpt_s1_data {
 			uint32_t addr_width; /**< 48 or 57 */
 			uint32_t flags;	     /**< UIOMMU_VTD_S1_* */
 		} vtd;
+		/** Arm SMMUv3: the guest's STE words 0 and 1, as iommufd's
+		 *  iommu_hwpt_arm_smmuv3.  Only V, Config (abort, bypass, stage
+		 *  1), S1Fmt, S1ContextPtr, S1CDMax (word 0) and S1DSS, S1CIR,
+		 *  S1COR, S1CSH, S1STALLD, EATS (word 1, EATS must be 0) may be
+		 *  set; anything else is -EINVAL.  S1ContextPtr is an IPA:
+		 *  the CD table is read through the vIOMMU's stage 2. */
 		struct {
-			uint64_t ste[2]; /**< STE words 0..1 (Config, S1ContextPtr, S1CDMax, ...) */
+			uint64_t ste[2]; /**< STE words 0..1 */
 		} smmuv3;
 		struct {
 			uint64_t gcr3; /**< guest CR3 table root (GPA) */
@@ -688,6 +697,10 @@ struct uiommu_event {
 	const char *reason_text; /**< static text for @reason */
 	uint32_t grpid;		 /**< page requests: page group index */
 	uint64_t count;		 /**< overflow: number lost when known */
+	/** A second address where the family reports one: SMMUv3 stage-2
+	 *  faults (UIOMMU_EV_STAGE2) the IPA that faulted, F_*_FETCH /
+	 *  F_WALK_EABT the fetch address; 0 otherwise. */
+	uint64_t addr2;
 };
 
 /**

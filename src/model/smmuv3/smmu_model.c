@@ -53,7 +53,8 @@ static const struct smmum_key smmum_keys[] = {
 	SK_BOOL("s1", s1),		     SK_BOOL("s2", s2),
 	SK_BOOL("asid16", asid16),	     SK_BOOL("vmid16", vmid16),
 	SK_BOOL("ril", ril),		     SK_BOOL("cohacc", cohacc),
-	SK_BOOL("pri", pri),		     SK_NUM("tlb", tlb_size, 1, 65536),
+	SK_BOOL("pri", pri),		     SK_BOOL("busy", busy),
+	SK_NUM("tlb", tlb_size, 1, 65536),
 	SK_NUM("cfgc", cfgc_size, 1, 65536),
 };
 
@@ -152,6 +153,15 @@ static void regs_init(struct smmu_model *m)
 			     FIELD_PREP(SMMU_IIDR_PRODUCTID, 0x001));
 	m->aidr = 0x01; /* SMMUv3.1 */
 	m->gbpa = (uint32_t)SMMU_GBPA_ABORT; /* reset: abort incoming traffic */
+	if (c->busy) { /* as a previous owner (a kernel) left it */
+		m->cr0 = (uint32_t)(SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN);
+		m->gbpa = 0;
+		m->cr1 = 0x5;
+		m->strtab_base = 0x40000000;
+		m->strtab_cfg = 8;
+		m->cmdq_base = 0x40100000 | 8;
+		m->evtq_base = 0x40200000 | 7;
+	}
 }
 
 int smmu_model_create(const struct smmu_model_cfg *cfg, struct smmu_model **out)

@@ -45,6 +45,7 @@ struct smmu_model_cfg {
 	bool ril;	   /* IDR3.RIL: range invalidation */
 	bool cohacc;	   /* IDR0.COHACC: coherent table and queue access */
 	bool pri;	   /* IDR0.PRI: page requests */
+	bool busy;	   /* comes up as another owner left it: SMMUEN, queues on, GBPA bypass */
 	uint32_t tlb_size; /* TLB entries */
 	uint32_t cfgc_size; /* STE and CD cache entries (each) */
 };

@@ -1,0 +1,788 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SMMUv3 driver on the built-in SMMUv3 model, through the public API with
+ * real (modelled) DMA: translation and isolation with linear and 2-level
+ * stream tables, stage 1 (4 KiB and 2 MiB), stage 2, SubstreamIDs, nested
+ * stage 1 over stage 2 with two VMIDs on one stage 2, faults decoded from
+ * the event queue (stage-2 faults with the IPA), no stale translation
+ * after unmap and a skipped TLBI seen by the model, command errors
+ * recovered, event queue overflow, take-over refusal and give-back, the
+ * guest STE rules, all-or-nothing on bad input, and a randomized
+ * map/unmap/DMA differential test against the IOAS contents.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ut.h"
+#include "uiommu/uiommu.h"
+#include "core/core.h"
+#include "hw/smmuv3/smmu_internal.h"
+#include "model/smmuv3/smmu_model.h"
+#include "pgtable/pgt_hw.h"
+
+#define SID	 0x0310u
+#define SID2	 0x0420u
+#define BUF_SIZE (4u << 20)
+#define RW	 (UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA)
+
+static struct uiommu_ctx *ctx;
+
+struct tenv {
+	struct uiommu_unit *unit;
+	struct smmu_model *m;
+	struct uiommu_device *dev;
+	struct uiommu_ioas *ioas;
+	struct uiommu_hwpt *hwpt;
+	struct uenv_dma buf; /* 2 MiB aligned */
+};
+
+static int suite_init(void)
+{
+	return (ctx || uiommu_ctx_create(NULL, &ctx) == 0) ? 0 : -1;
+}
+
+static int suite_fini(void)
+{
+	return 0;
+}
+
+static int unit_up(struct tenv *t, const char *cfg)
+{
+	struct uiommu_unit_desc d = {
+		.family = UIOMMU_FAMILY_SMMUV3,
+		.access = UIOMMU_UNIT_MODEL,
+		.numa_node = -1,
+		.model_cfg = cfg,
+	};
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	rc = uiommu_unit_add(ctx, &d, &t->unit);
+	if (!rc)
+		t->m = t->unit->model;
+	return rc;
+}
+
+static int dev_up(struct tenv *t, uint32_t sid, uint32_t pasid_bits, struct uiommu_device **out)
+{
+	struct uiommu_device_desc dd = {
+		.bus = (uint8_t)(sid >> 8),
+		.devfn = (uint8_t)sid,
+		.hw_id = sid,
+		.pasid_bits = pasid_bits,
+	};
+
+	return uiommu_device_add(t->unit, &dd, out);
+}
+
+/* Unit, device, IOAS, buffer; attach through an IOAS or an explicit HWPT
+ * with @flags (UIOMMU_HWPT_STAGE1: stage 1). */
+static void scenario_up(struct tenv *t, const char *cfg, int flags)
+{
+	uint32_t pt;
+
+	CU_ASSERT_FATAL(unit_up(t, cfg) == 0);
+	CU_ASSERT_FATAL(dev_up(t, SID, 8, &t->dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t->ioas) == 0);
+	pt = uiommu_ioas_id(t->ioas);
+	if (flags >= 0) {
+		CU_ASSERT_FATAL(uiommu_hwpt_alloc(t->ioas, t->unit, (uint32_t)flags, &t->hwpt) == 0);
+		pt = uiommu_hwpt_id(t->hwpt);
+	}
+	CU_ASSERT_FATAL(uiommu_device_attach(t->dev, UIOMMU_NO_PASID, pt, NULL) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 2u << 20, -1, &t->buf) == 0);
+}
+
+static void scenario_down(struct tenv *t)
+{
+	uint64_t n = 0;
+
+	if (t->dev) {
+		(void)uiommu_device_detach(t->dev, UIOMMU_NO_PASID);
+		CU_ASSERT(uiommu_device_remove(t->dev) == 0);
+	}
+	if (t->hwpt)
+		CU_ASSERT(uiommu_hwpt_destroy(t->hwpt) == 0);
+	if (t->ioas) {
+		CU_ASSERT(uiommu_ioas_unmap_all(t->ioas, &n) == 0);
+		CU_ASSERT(uiommu_ioas_destroy(t->ioas) == 0);
+	}
+	if (t->buf.va)
+		uenv_dma_free(&t->buf);
+	if (t->unit)
+		CU_ASSERT(uiommu_unit_remove(t->unit) == 0);
+	memset(t, 0, sizeof(*t));
+}
+
+static uint16_t drain(struct uiommu_event *ev, uint16_t max)
+{
+	return uiommu_poll(ctx, ev, max);
+}
+
+static void drain_all(void)
+{
+	struct uiommu_event ev[64];
+
+	while (drain(ev, 64))
+		;
+}
+
+static int dma(struct uiommu_device *d, uint32_t pasid, uint64_t iova, void *b, uint64_t len,
+	       bool write)
+{
+	return uiommu_model_dma(d, pasid, iova, b, len, write);
+}
+
+/* The one pending fault event (after @n events are drained). */
+static bool one_fault(struct uiommu_event *out)
+{
+	struct uiommu_event ev[8];
+	uint16_t n = drain(ev, 8);
+
+	if (n != 1 || ev[0].type != UIOMMU_EV_FAULT) {
+		printf("\n    expected one fault, got %u (type %d reason 0x%x) ", n,
+		       n ? (int)ev[0].type : 0, n ? ev[0].reason : 0);
+		return false;
+	}
+	*out = ev[0];
+	return true;
+}
+
+/* ------------------------------------------------------------ translation */
+
+static void rw_check(struct tenv *t, uint64_t iova, uint64_t off)
+{
+	uint8_t *p = (uint8_t *)t->buf.va + off;
+	uint32_t v = 0x5eed0000u | (uint32_t)off, r = 0;
+
+	CU_ASSERT(dma(t->dev, UIOMMU_NO_PASID, iova, &v, sizeof(v), true) == 0);
+	CU_ASSERT(memcmp(p, &v, sizeof(v)) == 0);
+	memset(p, 0xa5, 4);
+	CU_ASSERT(dma(t->dev, UIOMMU_NO_PASID, iova, &r, sizeof(r), false) == 0);
+	CU_ASSERT(r == 0xa5a5a5a5u);
+}
+
+static void translate(const char *cfg, int flags)
+{
+	struct tenv t;
+	struct uiommu_device *other;
+	struct uiommu_event ev;
+	uint64_t iova = 0x40000000, v = 0;
+
+	scenario_up(&t, cfg, flags);
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, BUF_SIZE, RW) == 0);
+	rw_check(&t, 0x40000000, 0);
+	rw_check(&t, 0x40000000 + 0x1234, 0x1234);
+	rw_check(&t, 0x40000000 + (3u << 20) + 8, (3u << 20) + 8);
+	/* Outside the mapping: F_TRANSLATION with the address. */
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x50000000, &v, 8, false) == -EFAULT);
+	if (one_fault(&ev)) {
+		CU_ASSERT(ev.reason == SMMU_EVT_F_TRANSLATION);
+		CU_ASSERT(ev.addr == 0x50000000);
+		CU_ASSERT(ev.hw_id == SID);
+		CU_ASSERT(ev.dev_id == uiommu_device_id(t.dev));
+		CU_ASSERT(ev.flags & UIOMMU_EV_READ);
+		/* Stage 2 unless a stage-1 table (asked for, or the SMMU has no S2). */
+		bool s2 = !strstr(cfg, "s2=0") && (flags < 0 || !(flags & UIOMMU_HWPT_STAGE1));
+		CU_ASSERT(!!(ev.flags & UIOMMU_EV_STAGE2) == s2);
+	}
+	/* Isolation: a device never attached is blocked (no STE). */
+	CU_ASSERT_FATAL(dev_up(&t, SID2, 0, &other) == 0);
+	CU_ASSERT(dma(other, UIOMMU_NO_PASID, 0x40000000, &v, 8, false) == -EFAULT);
+	if (one_fault(&ev))
+		CU_ASSERT(ev.reason == SMMU_EVT_C_BAD_STE && ev.hw_id == SID2);
+	/* Attached then detached: an abort STE, no event. */
+	CU_ASSERT(uiommu_device_attach(other, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), NULL) == 0);
+	CU_ASSERT(dma(other, UIOMMU_NO_PASID, 0x40000008, &v, 8, false) == 0);
+	CU_ASSERT(uiommu_device_detach(other, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(dma(other, UIOMMU_NO_PASID, 0x40000008, &v, 8, false) == -EFAULT);
+	CU_ASSERT(drain(&ev, 1) == 0);
+	CU_ASSERT(uiommu_device_remove(other) == 0);
+	scenario_down(&t);
+}
+
+static void test_s2_2lvl(void)
+{
+	struct tenv t;
+
+	translate("", -1);
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	CU_ASSERT(t.unit->hw_info.u.smmuv3.st_2lvl);
+	CU_ASSERT(uiommu_unit_remove(t.unit) == 0);
+}
+
+static void test_s2_linear(void)
+{
+	struct tenv t;
+
+	translate("st2l=0,sidsize=12", -1);
+	CU_ASSERT_FATAL(unit_up(&t, "st2l=0,sidsize=12") == 0);
+	CU_ASSERT(!t.unit->hw_info.u.smmuv3.st_2lvl);
+	CU_ASSERT(uiommu_unit_remove(t.unit) == 0);
+}
+
+static void test_s1(void)
+{
+	translate("", UIOMMU_HWPT_STAGE1);
+	translate("cd2l=0,ssidsize=8", UIOMMU_HWPT_STAGE1);
+	translate("s2=0", -1); /* a stage-1-only SMMU: paging is stage 1 */
+}
+
+/* 2 MiB blocks are used (one walk level less) and translate. */
+static void test_blocks(void)
+{
+	for (int s1 = 0; s1 < 2; s1++) {
+		struct tenv t;
+		struct uiommu_walk_level lv[8];
+		uint64_t iova = 0x80000000;
+		int n;
+
+		scenario_up(&t, "", s1 ? UIOMMU_HWPT_STAGE1 : 0);
+		CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, BUF_SIZE, RW) == 0);
+		n = uiommu_hwpt_walk(t.hwpt, 0x80000000 + (1u << 20), lv, 8);
+		CU_ASSERT(n > 0 && lv[n - 1].leaf && lv[n - 1].pgsize == (2u << 20));
+		rw_check(&t, 0x80000000 + (1u << 20) + 64, (1u << 20) + 64);
+		rw_check(&t, 0x80000000 + (2u << 20) + 4096, (2u << 20) + 4096);
+		scenario_down(&t);
+	}
+}
+
+/* Read-only mapping: a write is F_PERMISSION, nothing written. */
+static void test_permission(void)
+{
+	for (int s1 = 0; s1 < 2; s1++) {
+		struct tenv t;
+		struct uiommu_event ev;
+		uint64_t iova = 0x10000, v = 0x1122334455667788ull;
+
+		scenario_up(&t, "", s1 ? UIOMMU_HWPT_STAGE1 : 0);
+		CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4096,
+						UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) == 0);
+		memset(t.buf.va, 0, 8);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x10000, &v, 8, false) == 0);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x10000, &v, 8, true) == -EFAULT);
+		CU_ASSERT(*(uint64_t *)t.buf.va == 0);
+		if (one_fault(&ev)) {
+			CU_ASSERT(ev.reason == SMMU_EVT_F_PERMISSION);
+			CU_ASSERT(ev.flags & UIOMMU_EV_WRITE);
+			CU_ASSERT(!!(ev.flags & UIOMMU_EV_STAGE2) == !s1);
+		}
+		scenario_down(&t);
+	}
+}
+
+/* ------------------------------------------------------------ invalidation */
+
+static void test_no_stale(void)
+{
+	for (int s1 = 0; s1 < 2; s1++) {
+		struct tenv t;
+		struct smmu_model_stats st0, st1;
+		uint64_t iova = 0x200000, v;
+
+		scenario_up(&t, "", s1 ? UIOMMU_HWPT_STAGE1 : 0);
+		CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 8192, RW) == 0);
+		smmu_model_get_stats(t.m, &st0);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+		smmu_model_get_stats(t.m, &st1);
+		CU_ASSERT(st1.tlb_hits > st0.tlb_hits); /* the TLB really caches */
+		CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000, 8192, NULL) == 0);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+		drain_all();
+
+		/* The same with the TLBI skipped: the model still translates
+		 * (the stale entry a missing invalidation leaves). */
+		iova = 0x200000;
+		CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 8192, RW) == 0);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+		smmu_test_skip_tlbi(t.unit, true);
+		CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000, 8192, NULL) == 0);
+		smmu_test_skip_tlbi(t.unit, false);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0); /* stale */
+		/* The right TLBI removes it. */
+		struct smmu_batch b;
+		smmu_batch_init(&b, smmu_of(t.unit));
+		if (s1)
+			smmu_cmd_tlbi_asid(&b, (uint16_t)t.hwpt->inst[0].did);
+		else
+			smmu_cmd_tlbi_vmall(&b, (uint16_t)t.hwpt->inst[0].did);
+		CU_ASSERT(smmu_batch_sync(&b) == 0);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+		drain_all();
+		scenario_down(&t);
+	}
+}
+
+/* One CMD_SYNC per flush batch; ranges by RIL are one command. */
+static void test_batching(void)
+{
+	struct tenv t;
+	struct smmu_stats a, b;
+	uint64_t iova = 0x100000;
+
+	scenario_up(&t, "", 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 64 * 4096, RW) == 0);
+	smmu_get_stats(t.unit, &a);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x100000, 64 * 4096, NULL) == 0);
+	smmu_get_stats(t.unit, &b);
+	CU_ASSERT(b.syncs - a.syncs == 1);
+	CU_ASSERT(b.cmds - a.cmds == 1);
+	scenario_down(&t);
+	/* Without RIL: per page, or the whole domain beyond 16 pages. */
+	scenario_up(&t, "ril=0", 0);
+	iova = 0x100000;
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4 * 4096, RW) == 0);
+	smmu_get_stats(t.unit, &a);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x100000, 4 * 4096, NULL) == 0);
+	smmu_get_stats(t.unit, &b);
+	CU_ASSERT(b.syncs - a.syncs == 1);
+	CU_ASSERT(b.cmds - a.cmds == 4);
+	scenario_down(&t);
+}
+
+/* A refused command: reported with its index, skipped, the queue goes on. */
+static void test_cmdq_error(void)
+{
+	struct tenv t;
+	struct smmu_batch b;
+	struct smmu_model_stats st0, st1;
+	struct uiommu_event ev[4];
+	uint64_t iova = 0x200000, v;
+
+	scenario_up(&t, "", 0);
+	smmu_model_get_stats(t.m, &st0);
+	smmu_batch_init(&b, smmu_of(t.unit));
+	smmu_cmd_cfgi_ste(&b, SID);
+	smmu_batch_add(&b, 0x7f, 0); /* no such opcode */
+	smmu_cmd_cfgi_ste(&b, SID);
+	CU_ASSERT(smmu_batch_sync(&b) == -EIO);
+	CU_ASSERT(b.bad == 1);
+	smmu_model_get_stats(t.m, &st1);
+	CU_ASSERT(st1.cmd_errors == st0.cmd_errors + 1);
+	CU_ASSERT(st1.cfgi == st0.cfgi + 2); /* the one after it ran */
+	CU_ASSERT(drain(ev, 4) == 1);
+	CU_ASSERT(ev[0].type == UIOMMU_EV_QUEUE_ERROR && ev[0].reason == SMMU_CERROR_ILL &&
+		  ev[0].addr == 1);
+	/* The queue works afterwards. */
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4096, RW) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000, 4096, NULL) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+	drain_all();
+	scenario_down(&t);
+}
+
+/* More faults than the event queue holds: one overflow event, then the
+ * records that fit, in order. */
+static void test_evtq_overflow(void)
+{
+	struct tenv t;
+	struct uiommu_event ev[256];
+	uint64_t v;
+	uint16_t n;
+	unsigned int qsize = 1u << SMMU_EVTQ_SHIFT;
+
+	scenario_up(&t, "", 0);
+	drain_all();
+	for (unsigned int i = 0; i < qsize + 10; i++)
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x100000 + i * 4096ull, &v, 8, false) == -EFAULT);
+	n = drain(ev, 256);
+	CU_ASSERT(n == qsize + 1);
+	CU_ASSERT(ev[0].type == UIOMMU_EV_OVERFLOW);
+	CU_ASSERT(ev[1].type == UIOMMU_EV_FAULT && ev[1].addr == 0x100000);
+	CU_ASSERT(ev[n - 1].addr == 0x100000 + (qsize - 1) * 4096ull);
+	/* After the acknowledgement events flow again, without overflow. */
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x900000, &v, 8, false) == -EFAULT);
+	n = drain(ev, 8);
+	CU_ASSERT(n == 1 && ev[0].type == UIOMMU_EV_FAULT && ev[0].addr == 0x900000);
+	scenario_down(&t);
+}
+
+/* ------------------------------------------------------------ PASIDs */
+
+static void test_pasid(void)
+{
+	struct tenv t;
+	struct uiommu_ioas *io2;
+	struct uiommu_hwpt *h2;
+	struct uiommu_event ev;
+	uint64_t iova = 0x300000, v = 0x77, r = 0;
+
+	scenario_up(&t, "", UIOMMU_HWPT_STAGE1);
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4096, RW) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &io2) == 0);
+	iova = 0x300000;
+	CU_ASSERT_FATAL(uiommu_ioas_map(io2, &iova, t.buf.iova + 8192, 4096, RW) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(io2, t.unit, UIOMMU_HWPT_STAGE1, &h2) == 0);
+	CU_ASSERT(uiommu_device_attach(t.dev, 5, uiommu_hwpt_id(h2), NULL) == 0);
+	/* SSID 5 -> io2, no SSID -> CD 0 (the RID's, S1DSS SSID0). */
+	CU_ASSERT(dma(t.dev, 5, 0x300000, &v, 8, true) == 0);
+	CU_ASSERT(*(uint64_t *)((uint8_t *)t.buf.va + 8192) == 0x77);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x300000, &r, 8, false) == 0);
+	CU_ASSERT(r == *(uint64_t *)t.buf.va);
+	/* A SubstreamID without a CD: C_BAD_CD. */
+	CU_ASSERT(dma(t.dev, 6, 0x300000, &r, 8, false) == -EFAULT);
+	if (one_fault(&ev))
+		CU_ASSERT(ev.reason == SMMU_EVT_C_BAD_CD && ev.pasid == 6 && (ev.flags & UIOMMU_EV_PASID));
+	/* RID blocked with SSIDs live: S1DSS terminate -> F_STREAM_DISABLED. */
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x300000, &r, 8, false) == -EFAULT);
+	if (one_fault(&ev))
+		CU_ASSERT(ev.reason == SMMU_EVT_F_STREAM_DISABLED);
+	CU_ASSERT(dma(t.dev, 5, 0x300000, &r, 8, false) == 0);
+	/* A stage-2 table cannot go on a SubstreamID: refused, nothing changes. */
+	struct uiommu_hwpt *s2;
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(io2, t.unit, 0, &s2) == 0);
+	CU_ASSERT(uiommu_device_attach(t.dev, 7, uiommu_hwpt_id(s2), NULL) != 0);
+	CU_ASSERT(dma(t.dev, 5, 0x300000, &r, 8, false) == 0);
+	CU_ASSERT(uiommu_device_detach(t.dev, 5) == 0);
+	CU_ASSERT(dma(t.dev, 5, 0x300000, &r, 8, false) == -EFAULT);
+	drain_all();
+	CU_ASSERT(uiommu_hwpt_destroy(s2) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(h2) == 0);
+	CU_ASSERT(uiommu_ioas_unmap_all(io2, NULL) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(io2) == 0);
+	scenario_down(&t);
+}
+
+/* ------------------------------------------------------------ nested */
+
+/* A guest's stage-1 world in one 2 MiB block at IPA @ipa: CD at +0,
+ * tables at +4K.., data at +64K; guest VA @va -> data. */
+struct guest {
+	uint8_t *va;	/* CPU address of the block */
+	uint64_t ipa;
+};
+
+static uint64_t *gp(struct guest *g, uint64_t off)
+{
+	return (uint64_t *)(g->va + off);
+}
+
+static void guest_build(struct guest *g, uint64_t va, uint16_t asid, uint64_t *vste)
+{
+	struct pgt_cfg c;
+	uint64_t t[4] = {0x1000, 0x2000, 0x3000, 0x4000};
+
+	memset(g->va, 0, 0x20000);
+	for (int l = 0; l < 3; l++)
+		gp(g, t[l])[(va >> (39 - 9 * l)) & 511] = (g->ipa + t[l + 1]) | ARM_VALID | ARM_TYPE;
+	gp(g, t[3])[(va >> 12) & 511] = (g->ipa + 0x10000) | ARM_VALID | ARM_TYPE | ARM_AF |
+					 FIELD_PREP(ARM_SH, ARM_SH_IS) |
+					 FIELD_PREP(ARM_S1_AP, ARM_S1_AP_UNPRIV);
+	memset(&c, 0, sizeof(c));
+	c.hw.arm_s1.tcr = FIELD_PREP(ARM_TCR_T0SZ, 16) | FIELD_PREP(ARM_TCR_IPS, 5);
+	c.root_pa = g->ipa + t[0];
+	smmu_cd_build(&c, asid, gp(g, 0));
+	vste[0] = SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1) |
+		  ((g->ipa + 0) & SMMU_STE0_S1CTXPTR);
+	vste[1] = 0;
+}
+
+static void test_nested(void)
+{
+	struct tenv t;
+	struct uiommu_viommu *v1, *v2;
+	struct uiommu_hwpt *parent, *n1, *n2;
+	struct uiommu_device *d2;
+	struct uiommu_hwpt_s1_data s1 = {.family = UIOMMU_FAMILY_SMMUV3};
+	struct uiommu_event ev;
+	struct guest g1, g2;
+	uint64_t ipa = 0x80000000, val, gva = 0x7000123000ull;
+
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, SID, 0, &t.dev) == 0);
+	CU_ASSERT_FATAL(dev_up(&t, SID2, 0, &d2) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 2u << 20, -1, &t.buf) == 0);
+	/* Guest memory: IPA 0x80000000.. -> the buffer. */
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &ipa, t.buf.iova, BUF_SIZE, RW) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	/* Two vIOMMUs (two VMIDs) over one stage 2. */
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &v1) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &v2) == 0);
+	CU_ASSERT(uiommu_viommu_vmid(v1) != uiommu_viommu_vmid(v2));
+	g1.va = t.buf.va;
+	g1.ipa = 0x80000000;
+	g2.va = (uint8_t *)t.buf.va + (2u << 20);
+	g2.ipa = 0x80000000 + (2u << 20);
+	guest_build(&g1, gva, 3, s1.u.smmuv3.ste);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(v1, &s1, &n1) == 0);
+	guest_build(&g2, gva, 3, s1.u.smmuv3.ste); /* the same ASID in another VM */
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(v2, &s1, &n2) == 0);
+	CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(n1), NULL) == 0);
+	CU_ASSERT(uiommu_device_attach(d2, UIOMMU_NO_PASID, uiommu_hwpt_id(n2), NULL) == 0);
+	*gp(&g1, 0x10000) = 0x1111;
+	*gp(&g2, 0x10000) = 0x2222;
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false) == 0 && val == 0x1111);
+	CU_ASSERT(dma(d2, UIOMMU_NO_PASID, gva, &val, 8, false) == 0 && val == 0x2222);
+	/* Guest VA not mapped by the guest: stage-1 fault, no S2 bit. */
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva + 4096, &val, 8, false) == -EFAULT);
+	if (one_fault(&ev))
+		CU_ASSERT(ev.reason == SMMU_EVT_F_TRANSLATION && !(ev.flags & UIOMMU_EV_STAGE2));
+	/* The host unmaps the data page's IPA: a stage-2 fault with the IPA,
+	 * at once (no stale combined entry: TLBI_NH_ALL for the VMIDs). */
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x80000000, BUF_SIZE, NULL) == 0);
+	ipa = 0x80000000;
+	CU_ASSERT(uiommu_ioas_map(t.ioas, &ipa, t.buf.iova, 0x10000, RW) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false) == -EFAULT);
+	if (one_fault(&ev)) {
+		CU_ASSERT(ev.reason == SMMU_EVT_F_TRANSLATION && (ev.flags & UIOMMU_EV_STAGE2));
+		CU_ASSERT(ev.addr == gva && ev.addr2 == 0x80010000);
+	}
+	/* The guest's own invalidation goes 1:1 to TLBI_NH_* under its VMID. */
+	struct uiommu_inv_entry inv[2] = {{.type = UIOMMU_INV_S1_PASID, .pasid = 3},
+					  {.type = UIOMMU_INV_S1_ALL}};
+	uint32_t done = 9;
+	CU_ASSERT(uiommu_cache_invalidate(v1, n1, inv, 2, &done) == 0 && done == 2);
+	inv[1].type = UIOMMU_INV_S1_PASID;
+	inv[1].pasid = 0x10000; /* beyond 16-bit ASIDs */
+	CU_ASSERT(uiommu_cache_invalidate(v1, n1, inv, 2, &done) == -EINVAL && done == 1);
+	drain_all();
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_device_detach(d2, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(n1) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(n2) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(v1) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(v2) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	CU_ASSERT(uiommu_device_remove(d2) == 0);
+	scenario_down(&t);
+}
+
+/* The guest STE words follow iommufd's vSTE rules; nothing is made on a refusal. */
+static void test_vste_rules(void)
+{
+	struct tenv t;
+	struct uiommu_viommu *v;
+	struct uiommu_hwpt *parent, *n, *first;
+	struct uiommu_hwpt_s1_data s1 = {.family = UIOMMU_FAMILY_SMMUV3};
+	static const uint64_t bad0[] = {
+		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S2),	 /* stage 2: the host's */
+		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_NESTED), /* likewise */
+		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, 1),			 /* reserved */
+		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1) | FIELD_PREP(SMMU_STE0_S1FMT, 3),
+		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1) | FIELD_PREP(SMMU_STE0_S1CDMAX, 21),
+		SMMU_STE0_V | BIT_ULL(52), /* beyond S1ContextPtr */
+	};
+
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &v) == 0);
+	first = uiommu_hwpt_next(ctx, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(bad0); i++) {
+		s1.u.smmuv3.ste[0] = bad0[i];
+		s1.u.smmuv3.ste[1] = 0;
+		n = NULL;
+		CU_ASSERT(uiommu_hwpt_alloc_nested(v, &s1, &n) == -EINVAL && !n);
+	}
+	s1.u.smmuv3.ste[0] = SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1);
+	s1.u.smmuv3.ste[1] = SMMU_STE2_S2VMID; /* a word-1 bit the guest does not own */
+	CU_ASSERT(uiommu_hwpt_alloc_nested(v, &s1, &n) == -EINVAL);
+	s1.u.smmuv3.ste[1] = FIELD_PREP(SMMU_STE1_EATS, 1); /* no ATS */
+	CU_ASSERT(uiommu_hwpt_alloc_nested(v, &s1, &n) == -EINVAL);
+	CU_ASSERT(uiommu_hwpt_next(ctx, NULL) == first && uiommu_hwpt_next(ctx, parent) == NULL);
+	s1.u.smmuv3.ste[1] = FIELD_PREP(SMMU_STE1_S1DSS, SMMU_S1DSS_BYPASS);
+	CU_ASSERT(uiommu_hwpt_alloc_nested(v, &s1, &n) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(n) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(v) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	scenario_down(&t);
+}
+
+/* ------------------------------------------------------------ take-over */
+
+static void test_takeover(void)
+{
+	struct uiommu_unit_desc d = {
+		.family = UIOMMU_FAMILY_SMMUV3, .access = UIOMMU_UNIT_MODEL, .numa_node = -1,
+		.model_cfg = "busy=1"};
+	struct uiommu_unit *u = NULL;
+	const struct uiommu_regio *r;
+
+	CU_ASSERT(uiommu_unit_add(ctx, &d, &u) == -EBUSY && !u);
+	d.force = true;
+	CU_ASSERT_FATAL(uiommu_unit_add(ctx, &d, &u) == 0);
+	r = unit_regs(u);
+	CU_ASSERT(reg_read64(r, SMMU_STRTAB_BASE) != 0x40000000);
+	CU_ASSERT(reg_read32(r, SMMU_CR0) == (SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN));
+	CU_ASSERT(reg_read32(r, SMMU_GBPA) & SMMU_GBPA_ABORT);
+	/* Give back (the driver's half of unit_remove), then look. */
+	uiommu_family_ops_get(UIOMMU_FAMILY_SMMUV3)->unit_fini(u);
+	CU_ASSERT(reg_read64(r, SMMU_STRTAB_BASE) == 0x40000000);
+	CU_ASSERT(reg_read32(r, SMMU_STRTAB_BASE_CFG) == 8);
+	CU_ASSERT(reg_read64(r, SMMU_CMDQ_BASE) == (0x40100000 | 8));
+	CU_ASSERT(reg_read64(r, SMMU_EVTQ_BASE) == (0x40200000 | 7));
+	CU_ASSERT(reg_read32(r, SMMU_CR1) == 0x5);
+	CU_ASSERT(reg_read32(r, SMMU_GBPA) == 0);
+	CU_ASSERT(reg_read32(r, SMMU_CR0) == (SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN));
+	CU_ASSERT(uiommu_unit_remove(u) == 0);
+}
+
+/* Register decoding for probe / unit show. */
+struct seen {
+	unsigned int regs;
+	bool st_level, cr0;
+};
+static void reg_cb(void *arg, const struct uiommu_reg_view *v)
+{
+	struct seen *s = arg;
+
+	s->regs++;
+	for (uint32_t i = 0; i < v->nr_fields; i++)
+		if (!strcmp(v->name, "IDR0") && !strcmp(v->fields[i].name, "ST_LEVEL"))
+			s->st_level = v->fields[i].value == 1;
+	if (!strcmp(v->name, "CR0"))
+		s->cr0 = true;
+}
+
+static void test_decode(void)
+{
+	struct tenv t;
+	struct uiommu_hw_info hi;
+	struct seen s = {0};
+
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	CU_ASSERT(uiommu_unit_hw_info(t.unit, &hi) == 0);
+	CU_ASSERT(hi.family == UIOMMU_FAMILY_SMMUV3);
+	CU_ASSERT(FIELD_GET(SMMU_IDR1_SIDSIZE, hi.u.smmuv3.idr[1]) == 16);
+	CU_ASSERT(uiommu_hw_info_decode(&hi, reg_cb, &s) == 0);
+	CU_ASSERT(s.regs >= 8 && s.st_level && !s.cr0);
+	CU_ASSERT(uiommu_unit_remove(t.unit) == 0);
+	/* Bad settings are refused. */
+	CU_ASSERT(unit_up(&t, "sidsize=40") == -EINVAL);
+	CU_ASSERT(unit_up(&t, "nosuchkey=1") == -EINVAL);
+	CU_ASSERT(unit_up(&t, "s1=0,s2=0") == -EINVAL);
+}
+
+/* A StreamID beyond the stream table: refused, nothing added. */
+static void test_bad_input(void)
+{
+	struct tenv t;
+	struct uiommu_device *d = NULL;
+
+	CU_ASSERT_FATAL(unit_up(&t, "st2l=0,sidsize=8") == 0);
+	CU_ASSERT(dev_up(&t, 0x100, 0, &d) == -EINVAL && !d);
+	CU_ASSERT(t.unit->nr_devices == 0);
+	CU_ASSERT(dev_up(&t, 0xff, 0, &d) == 0);
+	CU_ASSERT(uiommu_device_remove(d) == 0);
+	CU_ASSERT(uiommu_unit_remove(t.unit) == 0);
+}
+
+/* ------------------------------------------------------------ differential */
+
+static uint64_t rnd_state;
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/* Random maps and unmaps of 4 KiB..2 MiB pieces of the buffer at random
+ * IOVAs; after each change, DMA at random pages and compare with what
+ * the IOAS says: a mapped page reads the buffer's bytes, an unmapped one
+ * faults.  Any stale hit fails. */
+static void differential(const char *cfg, int flags)
+{
+	enum { SLOTS = 64, OPS = 1500 };
+	struct tenv t;
+	struct {
+		uint64_t iova, len, off;
+		bool on;
+	} s[SLOTS];
+	unsigned int stale = 0, wrong = 0, checks = 0;
+	const char *seed = getenv("SMMU_UT_SEED");
+
+	rnd_state = seed ? strtoull(seed, NULL, 0) : 0x5eedf00dull;
+	memset(s, 0, sizeof(s));
+	scenario_up(&t, cfg, flags);
+	for (uint64_t i = 0; i < BUF_SIZE / 8; i++)
+		((uint64_t *)t.buf.va)[i] = i * 8;
+	for (int op = 0; op < OPS; op++) {
+		unsigned int k = (unsigned int)(rnd() % SLOTS);
+
+		if (s[k].on) {
+			CU_ASSERT(uiommu_ioas_unmap(t.ioas, s[k].iova, s[k].len, NULL) == 0);
+			s[k].on = false;
+		} else {
+			bool big = rnd() % 4 == 0;
+			uint64_t len = big ? (2u << 20) : (1 + rnd() % 8) * 4096ull;
+			uint64_t iova = ((uint64_t)k << 24) + (big ? 0 : (rnd() % 64) * 4096ull);
+			uint64_t off = big ? (rnd() % 2) * (2u << 20) : (rnd() % 256) * 4096ull;
+
+			if (uiommu_ioas_map(t.ioas, &iova, t.buf.iova + off, len, RW) == 0) {
+				s[k].iova = iova;
+				s[k].len = len;
+				s[k].off = off;
+				s[k].on = true;
+			}
+		}
+		for (int c = 0; c < 4; c++) {
+			unsigned int j = (unsigned int)(rnd() % SLOTS);
+			uint64_t a = ((uint64_t)j << 24) + (rnd() % (4u << 20)) / 8 * 8, v = 0;
+			int rc = dma(t.dev, UIOMMU_NO_PASID, a, &v, 8, false);
+			bool in = s[j].on && a >= s[j].iova && a < s[j].iova + s[j].len;
+
+			checks++;
+			if (!in && rc == 0)
+				stale++;
+			else if (in && (rc != 0 || v != s[j].off + (a - s[j].iova)))
+				wrong++;
+		}
+		if (op % 64 == 0)
+			drain_all();
+	}
+	drain_all();
+	printf("\n    %s %s: %u checks, %u stale, %u wrong ", cfg, flags > 0 ? "S1" : "S2", checks,
+	       stale, wrong);
+	CU_ASSERT(stale == 0);
+	CU_ASSERT(wrong == 0);
+	scenario_down(&t);
+}
+
+static void test_differential(void)
+{
+	differential("", 0);
+	differential("", UIOMMU_HWPT_STAGE1);
+	differential("ril=0,tlb=8", 0);
+}
+
+static const struct ut_test tests[] = {
+	{"s2_2lvl", test_s2_2lvl},
+	{"s2_linear", test_s2_linear},
+	{"s1", test_s1},
+	{"blocks", test_blocks},
+	{"permission", test_permission},
+	{"no_stale", test_no_stale},
+	{"batching", test_batching},
+	{"cmdq_error", test_cmdq_error},
+	{"evtq_overflow", test_evtq_overflow},
+	{"pasid", test_pasid},
+	{"nested", test_nested},
+	{"vste_rules", test_vste_rules},
+	{"takeover", test_takeover},
+	{"decode", test_decode},
+	{"bad_input", test_bad_input},
+	{"differential", test_differential},
+	{NULL, NULL},
+};
+
+static const struct ut_suite suites[] = {
+	{"smmuv3", suite_init, suite_fini, tests},
+	{NULL, NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+	int rc = ut_main(suites, argc, argv);
+
+	if (ctx)
+		uiommu_ctx_destroy(ctx);
+	return rc;
+}

@@ -167,10 +167,13 @@ static int reserve_dev_regions(struct uiommu_ioas *ioas, struct uiommu_device *d
 }
 
 /* Find a paging HWPT of @ioas that @u can walk, or make one. */
-static int ioas_pick_hwpt(struct uiommu_ioas *ioas, struct uiommu_unit *u, struct uiommu_hwpt **out,
-			  bool *created)
+static int ioas_pick_hwpt(struct uiommu_ioas *ioas, struct uiommu_unit *u, uint32_t pasid,
+			  struct uiommu_hwpt **out, bool *created)
 {
 	const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
+	/* A family whose PASIDs take stage-1 tables only (SMMUv3: a
+	 * SubstreamID selects a CD) gets a stage-1 HWPT for a PASID. */
+	uint32_t want = pasid != UIOMMU_NO_PASID && ops->pasid_stage1 ? UIOMMU_HWPT_STAGE1 : 0;
 	struct list_node *pos;
 	int rc;
 
@@ -178,7 +181,7 @@ static int ioas_pick_hwpt(struct uiommu_ioas *ioas, struct uiommu_unit *u, struc
 	list_for_each(pos, &ioas->hwpts)
 	{
 		struct uiommu_hwpt *h = list_entry(pos, struct uiommu_hwpt, ioas_link);
-		if (h->flags & UIOMMU_HWPT_STAGE1)
+		if ((h->flags & UIOMMU_HWPT_STAGE1) != want)
 			continue;
 		/* Already on this unit, or compatible and room for another ID. */
 		for (uint32_t i = 0; i < h->nr_inst; i++) {
@@ -192,7 +195,7 @@ static int ioas_pick_hwpt(struct uiommu_ioas *ioas, struct uiommu_unit *u, struc
 			return 0;
 		}
 	}
-	rc = hwpt_paging_create(ioas, u, 0, out);
+	rc = hwpt_paging_create(ioas, u, want, out);
 	if (rc == 0) {
 		(*out)->auto_created = true;
 		*created = true;
@@ -280,7 +283,7 @@ static int attach_prepare(struct uiommu_device *d, uint32_t pasid, uint32_t pt_i
 	a->pasid = pasid;
 	if (o->type == UOBJ_IOAS) {
 		ioas = (struct uiommu_ioas *)o;
-		rc = ioas_pick_hwpt(ioas, u, &h, &created);
+		rc = ioas_pick_hwpt(ioas, u, pasid, &h, &created);
 		if (rc)
 			goto err_free;
 	} else {

@@ -78,6 +78,10 @@ struct uiommu_family_ops {
 	const char *name;
 	enum uiommu_family family;
 	struct fam_regs_info regs;
+	/* A fact: the unit's PASIDs take stage-1 tables only (SMMUv3: a
+	 * SubstreamID selects a CD), so an attach of a PASID to an IOAS
+	 * picks or makes a stage-1 HWPT of it. */
+	bool pasid_stage1;
 
 	/* Optional.  Check desc->family_opts (not NULL, tagged with this
 	 * family: the core checked) before anything changes: 0, -EOPNOTSUPP

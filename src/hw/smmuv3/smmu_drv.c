@@ -452,10 +452,8 @@ static void smmu_decode_regs(const struct uiommu_hw_info *info, const uint64_t *
 		     ARRAY_SIZE(gbpa_f));
 		return;
 	}
-	emit(cb, arg, UIOMMU_REG_FEATURE, "2-level stream table", 0, 0, info->u.smmuv3.st_2lvl,
+	emit(cb, arg, UIOMMU_REG_FEATURE, "strtab-2lvl", 0, 0, info->u.smmuv3.st_2lvl,
 	     NULL, NULL, 0);
-	emit(cb, arg, UIOMMU_REG_FEATURE, "StreamID bits", 0, 0, info->u.smmuv3.sid_bits, NULL,
-	     NULL, 0);
 	(void)stcfg_f;
 }
 
@@ -520,6 +518,7 @@ const struct uiommu_family_ops smmuv3_family_ops = {
 		.claims = smmu_claims,
 		.kernel_off = "boot with module_blacklist=arm_smmu_v3",
 	},
+	.pasid_stage1 = true,
 	.unit_init = smmu_unit_init,
 	.unit_fini = smmu_unit_fini,
 	.unit_adopt = smmu_unit_adopt,

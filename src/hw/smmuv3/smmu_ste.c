@@ -378,16 +378,21 @@ static int set_rid(struct smmu_unit *su, struct smmu_dev *sd, const struct fam_a
 		}
 		if (a->cfg->fmt != PGT_ARM_S2_4K)
 			return -EINVAL;
-		if (sd->nr_pasids)
-			return -EBUSY; /* SubstreamIDs need a stage-1 STE */
+		if (sd->nr_pasids) {
+			SMMU_LOG(ERR, "StreamID 0x%x: SubstreamIDs in use need a stage-1 STE: the RID "
+				      "cannot take a stage-2 table", sd->sid);
+			return -EINVAL;
+		}
 		nsd.rid = SMMU_RID_S2;
 		nsd.vmid = (uint16_t)a->did;
 		nsd.vtcr = a->cfg->hw.arm_s2.vtcr;
 		nsd.s2ttb = a->cfg->root_pa;
 		break;
 	case FAM_ATTACH_NESTED:
-		if (sd->nr_pasids)
-			return -EBUSY;
+		if (sd->nr_pasids) {
+			SMMU_LOG(ERR, "StreamID 0x%x: SubstreamIDs in use: no nested RID", sd->sid);
+			return -EINVAL;
+		}
 		nsd.rid = SMMU_RID_NESTED;
 		nsd.vmid = (uint16_t)a->s2_did;
 		nsd.vtcr = a->s2_cfg->hw.arm_s2.vtcr;
@@ -429,8 +434,12 @@ static int set_pasid(struct smmu_unit *su, struct smmu_dev *sd, uint32_t pasid,
 		return -EOPNOTSUPP; /* PASIDs carry stage-1 tables only */
 	if (a->cfg->fmt != PGT_ARM_S1_4K)
 		return -EINVAL;
-	if (sd->rid == SMMU_RID_S2 || sd->rid == SMMU_RID_NESTED)
-		return -EBUSY;
+	if (sd->rid == SMMU_RID_S2 || sd->rid == SMMU_RID_NESTED) {
+		SMMU_LOG(ERR, "StreamID 0x%x: the RID uses a %s STE: SubstreamIDs need a stage-1 STE "
+			      "(attach the RID to a stage-1 table, or detach it)",
+			 sd->sid, sd->rid == SMMU_RID_S2 ? "stage-2" : "nested");
+		return -EINVAL;
+	}
 	rc = cd_table(su, sd);
 	if (rc)
 		return rc;

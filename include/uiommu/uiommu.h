@@ -591,6 +591,18 @@ struct uiommu_walk_level {
 	uint64_t pgsize;
 	char text[160]; /**< the entry's fields in words */
 };
+/**
+ * The device-context entries a unit reads for @dev's RID (@pasid ==
+ * UIOMMU_NO_PASID) or @pasid before any page table, root first, each
+ * decoded in its text (SMMUv3: level-1 stream table descriptor, STE,
+ * level-1 CD descriptor, CD; for a nested STE also the guest's stage-1
+ * levels for @iova, read through stage 2, and the final IPA).  For "why
+ * does this DMA fault?" before uiommu_hwpt_walk().
+ * @return the number of entries filled (0: the family shows none), or
+ * -EINVAL.
+ */
+int uiommu_device_ctx_walk(struct uiommu_device *dev, uint32_t pasid, uint64_t iova,
+			   struct uiommu_walk_level *out, int max);
 /** Walk @iova through a HWPT's table; returns the number of levels filled. */
 int uiommu_hwpt_walk(const struct uiommu_hwpt *hwpt, uint64_t iova, struct uiommu_walk_level *out,
 		     int max);

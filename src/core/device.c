@@ -474,3 +474,19 @@ int uiommu_model_dma(struct uiommu_device *d, uint32_t pasid, uint64_t iova, voi
 	ctx_unlock(d->unit->ctx);
 	return rc;
 }
+
+int uiommu_device_ctx_walk(struct uiommu_device *d, uint32_t pasid, uint64_t iova,
+			   struct uiommu_walk_level *out, int max)
+{
+	const struct uiommu_family_ops *ops;
+	int n = 0;
+
+	if (!d || max < 0 || (max && !out))
+		return -EINVAL;
+	ops = uiommu_family_ops_get(d->unit->family);
+	ctx_lock(d->unit->ctx);
+	if (ops && ops->dev_walk && max)
+		n = ops->dev_walk(d->unit, d, pasid, iova, out, max);
+	ctx_unlock(d->unit->ctx);
+	return n;
+}

@@ -605,6 +605,12 @@ case_smmuv3() {
 	expect 1 "RID of the PASID device blocked" -- ctl dma acc 0x200000 16 --read
 	ctl faults >"$TMP/faults" 2>&1
 	grep -q "F_STREAM_DISABLED" "$TMP/faults" && ok "S1DSS terminate reported" || fail "S1DSS: $(cat "$TMP/faults")"
+	ctl walk acc 0x200010 --pasid 3 >"$TMP/walk" 2>&1
+	grep -q "STE\[0x20\]: V Config=stage 1" "$TMP/walk" && grep -q "CD\[3\]: V ASID=" "$TMP/walk" &&
+		grep -q "=> translates" "$TMP/walk" && ok "walk: STE -> CD -> stage 1" || fail "walk: $(cat "$TMP/walk")"
+	ctl walk acc 0x200010 >"$TMP/walk" 2>&1
+	grep -q "=> faults: no SubstreamID and S1DSS=terminate: F_STREAM_DISABLED" "$TMP/walk" &&
+		ok "walk says why the RID faults" || fail "walk RID: $(cat "$TMP/walk")"
 	expect 0 "PASID detach" -- ctl ioas detach dma0 acc --pasid 3
 	expect 0 "device remove acc" -- ctl device remove acc
 	expect 0 "unmap" -- ctl ioas unmap dma0 0x200000

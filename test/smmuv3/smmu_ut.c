@@ -519,6 +519,14 @@ static void test_nested(void)
 	*gp(&g2, 0x10000) = 0x2222;
 	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false) == 0 && val == 0x1111);
 	CU_ASSERT(dma(d2, UIOMMU_NO_PASID, gva, &val, 8, false) == 0 && val == 0x2222);
+	/* The walk for tools: STE, guest CD, guest stage 1 through stage 2. */
+	struct uiommu_walk_level lv[16];
+	int k = uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, gva, lv, 16);
+	CU_ASSERT(k >= 7 && strstr(lv[0].text, "L1STD") && strstr(lv[1].text, "Config=nested") &&
+		  strstr(lv[2].text, "CD[0] (guest): V ASID=3"));
+	if (k > 0)
+		CU_ASSERT(lv[k - 1].present && lv[k - 1].entry == 0x80010000 + (gva & 0xfff) &&
+			  strstr(lv[k - 1].text, "(stage 2)"));
 	/* Guest VA not mapped by the guest: stage-1 fault, no S2 bit. */
 	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva + 4096, &val, 8, false) == -EFAULT);
 	if (one_fault(&ev))
@@ -533,6 +541,8 @@ static void test_nested(void)
 		CU_ASSERT(ev.reason == SMMU_EVT_F_TRANSLATION && (ev.flags & UIOMMU_EV_STAGE2));
 		CU_ASSERT(ev.addr == gva && ev.addr2 == 0x80010000);
 	}
+	k = uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, gva, lv, 16);
+	CU_ASSERT(k > 0 && !lv[k - 1].present && strstr(lv[k - 1].text, "not mapped at stage 2"));
 	/* The guest's own invalidation goes 1:1 to TLBI_NH_* under its VMID. */
 	struct uiommu_inv_entry inv[2] = {{.type = UIOMMU_INV_S1_PASID, .pasid = 3},
 					  {.type = UIOMMU_INV_S1_ALL}};

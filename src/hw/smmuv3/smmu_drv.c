@@ -529,6 +529,7 @@ const struct uiommu_family_ops smmuv3_family_ops = {
 	.s1_check = smmu_s1_check,
 	.dev_probe = smmu_dev_probe,
 	.dev_release = smmu_dev_release,
+	.dev_walk = smmu_dev_walk,
 	.flush = smmu_flush,
 	.cache_invalidate = smmu_cache_invalidate,
 	.poll = smmu_poll,

@@ -149,6 +149,8 @@ int smmu_s1_check(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1);
 /* Pure builders (tested): the STE of a device's state, a CD. */
 void smmu_ste_build(const struct smmu_unit *su, const struct smmu_dev *sd, uint64_t *ste);
 void smmu_cd_build(const struct pgt_cfg *cfg, uint16_t asid, uint64_t *cd);
+int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid, uint64_t iova,
+		  struct uiommu_walk_level *out, int max);
 
 /* ---- events (smmu_evtq.c) ---- */
 int smmu_evtq_init(struct smmu_unit *su);

@@ -12,6 +12,8 @@
  * when the SMMU does not snoop (IDR0.COHACC 0).
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hw/smmuv3/smmu_internal.h"
@@ -496,4 +498,196 @@ int smmu_s1_check(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1)
 	    (fmt == 3 || cdmax > ssidsize || (fmt != SMMU_S1FMT_LINEAR && !su->cd2l)))
 		return -EINVAL;
 	return 0;
+}
+
+/* ------------------------------------------------------------ walk (tools) */
+
+static const char *const cfg_name[8] = {"abort", "reserved", "reserved", "reserved",
+					"bypass", "stage 1", "stage 2", "nested"};
+
+static int lv_add(struct uiommu_walk_level *out, int n, int max, unsigned int lvl, uint64_t table,
+		  uint32_t index, uint64_t entry, bool present, const char *fmt, ...)
+	__attribute__((format(printf, 9, 10)));
+static int lv_add(struct uiommu_walk_level *out, int n, int max, unsigned int lvl, uint64_t table,
+		  uint32_t index, uint64_t entry, bool present, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (n >= max)
+		return n;
+	memset(&out[n], 0, sizeof(out[n]));
+	out[n].level = lvl;
+	out[n].table = table;
+	out[n].index = index;
+	out[n].entry = entry;
+	out[n].present = present;
+	va_start(ap, fmt);
+	vsnprintf(out[n].text, sizeof(out[n].text), fmt, ap);
+	va_end(ap);
+	return n + 1;
+}
+
+/* Arena memory at bus address @pa (8 bytes), or false. */
+static bool rd64(uint64_t pa, uint64_t *v)
+{
+	const uint64_t *p = IS_ALIGNED_ULL(pa, 8) ? uenv_iova_to_va(pa) : NULL;
+
+	if (!p)
+		return false;
+	*v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	return true;
+}
+
+/* IPA -> PA through a stage-2 table in memory (4 KiB granule), for
+ * showing a guest's CD and tables; UINT64_MAX when it does not map. */
+static uint64_t s2_resolve(uint64_t vtcr, uint64_t ttb, uint64_t ipa)
+{
+	unsigned int start = 2 - (unsigned int)FIELD_GET(ARM_VTCR_SL0, vtcr);
+	uint64_t table = ttb & SMMU_STE3_S2TTB, d;
+
+	for (unsigned int lvl = start; lvl <= 3; lvl++) {
+		unsigned int shift = 12 + 9 * (3 - lvl);
+
+		if (!rd64(table + ((ipa >> shift) & 511) * 8, &d) || !(d & ARM_VALID))
+			return UINT64_MAX;
+		if (lvl < 3 && (d & ARM_TYPE)) {
+			table = d & ARM_ADDR;
+			continue;
+		}
+		return (d & ARM_ADDR & ~((1ull << shift) - 1)) | (ipa & ((1ull << shift) - 1));
+	}
+	return UINT64_MAX;
+}
+
+int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid, uint64_t iova,
+		  struct uiommu_walk_level *out, int max)
+{
+	struct smmu_unit *su = smmu_of(u);
+	struct smmu_dev *sd = dev->priv;
+	uint64_t *ste, cd[SMMU_CD_DWORDS], ctx, l1;
+	unsigned int cfg, fmt, cdmax, dss;
+	uint32_t ssid;
+	bool nested;
+	int n = 0;
+
+	if (!sd)
+		return 0;
+	if (su->st_2lvl) {
+		uint32_t i = sd->sid >> SMMU_SPLIT;
+		uint64_t d = ((uint64_t *)su->strtab.va)[i];
+
+		n = lv_add(out, n, max, 0, su->strtab.iova, i, d, FIELD_GET(SMMU_L1STD_SPAN, d) != 0,
+			   "L1STD[%u]: Span=%u L2Ptr=%#llx%s", i, (unsigned int)FIELD_GET(SMMU_L1STD_SPAN, d),
+			   (unsigned long long)(d & SMMU_L1STD_L2PTR),
+			   FIELD_GET(SMMU_L1STD_SPAN, d) ? "" : " (invalid: C_BAD_STE)");
+	}
+	ste = ste_slot(su, sd->sid, false);
+	if (!ste)
+		return n;
+	cfg = (unsigned int)FIELD_GET(SMMU_STE0_CONFIG, ste[0]);
+	fmt = (unsigned int)FIELD_GET(SMMU_STE0_S1FMT, ste[0]);
+	cdmax = (unsigned int)FIELD_GET(SMMU_STE0_S1CDMAX, ste[0]);
+	dss = (unsigned int)FIELD_GET(SMMU_STE1_S1DSS, ste[1]);
+	n = lv_add(out, n, max, 1, uenv_va_to_iova(ste), sd->sid, ste[0], ste[0] & SMMU_STE0_V,
+		   "STE[%#x]: %s Config=%s S1Fmt=%u S1ContextPtr=%#llx S1CDMax=%u S1DSS=%u VMID=%u "
+		   "S2T0SZ=%u S2SL0=%u S2TTB=%#llx",
+		   sd->sid, (ste[0] & SMMU_STE0_V) ? "V" : "invalid (C_BAD_STE)", cfg_name[cfg], fmt,
+		   (unsigned long long)(ste[0] & SMMU_STE0_S1CTXPTR), cdmax, dss,
+		   (unsigned int)FIELD_GET(SMMU_STE2_S2VMID, ste[2]),
+		   (unsigned int)FIELD_GET(ARM_VTCR_T0SZ, FIELD_GET(SMMU_STE2_VTCR, ste[2])),
+		   (unsigned int)FIELD_GET(ARM_VTCR_SL0, FIELD_GET(SMMU_STE2_VTCR, ste[2])),
+		   (unsigned long long)(ste[3] & SMMU_STE3_S2TTB));
+	if (!(ste[0] & SMMU_STE0_V) || !(cfg & 1u))
+		return n;
+	nested = cfg == SMMU_STE_CFG_NESTED;
+	if (pasid == UIOMMU_NO_PASID) {
+		if (cdmax && dss == SMMU_S1DSS_TERMINATE)
+			return lv_add(out, n, max, 2, 0, 0, 0, false,
+				      "no SubstreamID and S1DSS=terminate: F_STREAM_DISABLED");
+		if (cdmax && dss == SMMU_S1DSS_BYPASS)
+			return lv_add(out, n, max, 2, 0, 0, 0, true, "no SubstreamID: stage 1 bypassed (S1DSS)");
+		ssid = 0;
+	} else {
+		ssid = pasid;
+		if (!cdmax || ssid >> cdmax)
+			return lv_add(out, n, max, 2, 0, 0, 0, false,
+				      "SubstreamID %u beyond S1CDMax %u: C_BAD_SUBSTREAMID", ssid, cdmax);
+	}
+	/* The CD: ours, or the guest's at an IPA (nested). */
+	uint64_t vtcr = FIELD_GET(SMMU_STE2_VTCR, ste[2]), ttb = ste[3];
+	ctx = ste[0] & SMMU_STE0_S1CTXPTR;
+	if (cdmax && fmt != SMMU_S1FMT_LINEAR) {
+		unsigned int lb = fmt == SMMU_S1FMT_4K_L2 ? 6 : 10;
+		uint64_t a = ctx + (uint64_t)(ssid >> lb) * 8, pa = nested ? s2_resolve(vtcr, ttb, a) : a;
+
+		if (pa == UINT64_MAX || !rd64(pa, &l1))
+			return lv_add(out, n, max, 2, a, ssid >> lb, 0, false,
+				      "L1CD at %s%#llx: not reachable", nested ? "IPA " : "",
+				      (unsigned long long)a);
+		n = lv_add(out, n, max, 2, a, ssid >> lb, l1, l1 & SMMU_L1CD_V, "L1CD[%u]: %s L2Ptr=%#llx",
+			   ssid >> lb, (l1 & SMMU_L1CD_V) ? "V" : "invalid (C_BAD_SUBSTREAMID)",
+			   (unsigned long long)(l1 & SMMU_L1CD_L2PTR));
+		if (!(l1 & SMMU_L1CD_V))
+			return n;
+		ctx = (l1 & SMMU_L1CD_L2PTR) + (uint64_t)(ssid & ((1u << lb) - 1)) * SMMU_CD_SIZE;
+	} else {
+		ctx += (uint64_t)ssid * SMMU_CD_SIZE;
+	}
+	uint64_t cpa = nested ? s2_resolve(vtcr, ttb, ctx) : ctx;
+	bool ok = cpa != UINT64_MAX;
+	for (unsigned int i = 0; ok && i < SMMU_CD_DWORDS; i++)
+		ok = rd64(cpa + i * 8, &cd[i]);
+	if (!ok)
+		return lv_add(out, n, max, 3, ctx, ssid, 0, false, "CD at %s%#llx: not reachable%s",
+			      nested ? "IPA " : "", (unsigned long long)ctx,
+			      nested ? " through stage 2 (stage-2 fault, class CD)" : "");
+	n = lv_add(out, n, max, 3, ctx, ssid, cd[0], cd[0] & SMMU_CD0_V,
+		   "CD[%u]%s: %s ASID=%u T0SZ=%u TG0=%u IPS=%u AA64=%u EPD0=%u TTB0=%#llx MAIR=%#llx", ssid,
+		   nested ? " (guest)" : "", (cd[0] & SMMU_CD0_V) ? "V" : "invalid (C_BAD_CD)",
+		   (unsigned int)FIELD_GET(SMMU_CD0_ASID, cd[0]),
+		   (unsigned int)FIELD_GET(SMMU_CD0_T0SZ, cd[0]), (unsigned int)FIELD_GET(SMMU_CD0_TG0, cd[0]),
+		   (unsigned int)FIELD_GET(SMMU_CD0_IPS, cd[0]), !!(cd[0] & SMMU_CD0_AA64),
+		   !!(cd[0] & SMMU_CD0_EPD0), (unsigned long long)(cd[1] & SMMU_CD1_TTB0),
+		   (unsigned long long)cd[3]);
+	if (!nested || !(cd[0] & SMMU_CD0_V))
+		return n; /* our own stage 1: the HWPT's walk follows */
+	/* The guest's stage 1, each table read at its IPA through stage 2. */
+	unsigned int ias = 64 - (unsigned int)FIELD_GET(SMMU_CD0_T0SZ, cd[0]);
+	unsigned int start = ias >= 25 && ias <= 48 ? 4 - (ias - 12 + 8) / 9 : 0;
+	uint64_t table = cd[1] & SMMU_CD1_TTB0, d;
+	for (unsigned int lvl = start; lvl <= 3; lvl++) {
+		unsigned int shift = 12 + 9 * (3 - lvl), idx = (unsigned int)((iova >> shift) & 511);
+		uint64_t pa = s2_resolve(vtcr, ttb, table + idx * 8ull);
+
+		if (pa == UINT64_MAX || !rd64(pa, &d))
+			return lv_add(out, n, max, 4 + lvl, table, idx, 0, false,
+				      "guest S1 L%u table IPA %#llx: not mapped at stage 2 (stage-2 fault, class TT)",
+				      lvl, (unsigned long long)table);
+		bool leaf = lvl == 3 || !(d & ARM_TYPE);
+		n = lv_add(out, n, max, 4 + lvl, table, idx, d, d & ARM_VALID,
+			   "guest S1 L%u (table IPA %#llx): %s%s -> IPA %#llx%s", lvl,
+			   (unsigned long long)table, (d & ARM_VALID) ? "" : "not present (F_TRANSLATION)",
+			   (d & ARM_VALID) ? (leaf ? "leaf" : "table") : "",
+			   (unsigned long long)(d & ARM_ADDR),
+			   (d & ARM_VALID) && leaf && !(d & ARM_AF) ? " AF=0 (F_ACCESS)" : "");
+		if (!(d & ARM_VALID) || leaf) {
+			if ((d & ARM_VALID) && n > 0) {
+				out[n - 1].leaf = true;
+				out[n - 1].pgsize = 1ull << shift;
+				uint64_t ipa = (d & ARM_ADDR & ~((1ull << shift) - 1)) | (iova & ((1ull << shift) - 1));
+				uint64_t fpa = s2_resolve(vtcr, ttb, ipa);
+				if (fpa == UINT64_MAX)
+					n = lv_add(out, n, max, 8, 0, 0, ipa, false,
+						   "IPA %#llx: not mapped at stage 2 (stage-2 F_TRANSLATION)",
+						   (unsigned long long)ipa);
+				else
+					n = lv_add(out, n, max, 8, 0, 0, ipa, true,
+						   "IPA %#llx -> PA %#llx (stage 2)", (unsigned long long)ipa,
+						   (unsigned long long)fpa);
+			}
+			return n;
+		}
+		table = d & ARM_ADDR;
+	}
+	return n;
 }

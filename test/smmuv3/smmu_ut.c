@@ -761,6 +761,109 @@ static void test_differential(void)
 	differential("", 0);
 	differential("", UIOMMU_HWPT_STAGE1);
 	differential("ril=0,tlb=8", 0);
+	differential("cohacc=0,st2l=0,sidsize=12", UIOMMU_HWPT_STAGE1);
+}
+
+/* IDR0.COHACC 0: every table, STE, CD and command line the CPU writes is
+ * written back (core/cachemaint). */
+static void test_noncoherent(void)
+{
+	struct tenv t;
+	struct smmu_stats a, b;
+	uint64_t iova = 0x200000, v;
+
+	scenario_up(&t, "cohacc=0", UIOMMU_HWPT_STAGE1);
+	CU_ASSERT(!t.unit->caps.coherent);
+	smmu_get_stats(t.unit, &a);
+	CU_ASSERT(a.wb_lines > 0); /* stream table, STE, CD, commands */
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4096, RW) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000, 4096, NULL) == 0);
+	smmu_get_stats(t.unit, &b);
+	CU_ASSERT(b.wb_lines > a.wb_lines); /* the TLBI and CMD_SYNC lines */
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+	drain_all();
+	scenario_down(&t);
+}
+
+/* Every allocation of a unit's bring-up and of an attach failing in turn:
+ * the call fails with -ENOMEM, nothing leaks, nothing changes. */
+static void test_failnth(void)
+{
+	unsigned int fails = 0;
+	unsigned long nth;
+
+	for (nth = 1; nth < 200; nth++) {
+		struct uiommu_unit_desc d = {.family = UIOMMU_FAMILY_SMMUV3,
+					     .access = UIOMMU_UNIT_MODEL, .numa_node = -1};
+		struct uenv_stats before, after;
+		struct uiommu_unit *u = NULL;
+		int rc;
+
+		uenv_get_stats(&before);
+		uenv_fail_nth(nth);
+		rc = uiommu_unit_add(ctx, &d, &u);
+		bool fired = uenv_fail_fired();
+		uenv_fail_nth(0);
+		if (rc == 0) {
+			CU_ASSERT(uiommu_unit_remove(u) == 0);
+			if (!fired)
+				break;
+			continue;
+		}
+		fails++;
+		uenv_get_stats(&after);
+		CU_ASSERT(after.heap_live == before.heap_live && after.dma_live == before.dma_live &&
+			  after.pages_live == before.pages_live);
+	}
+	CU_ASSERT(fails > 3);
+	for (int pasid = 0; pasid < 2; pasid++) {
+		unsigned int afails = 0;
+
+		for (nth = 1; nth < 200; nth++) {
+			struct tenv t;
+			struct uenv_stats before, after;
+			struct uiommu_hwpt *h;
+			uint64_t iova = 0x200000, v;
+			uint32_t p = pasid ? 9 : UIOMMU_NO_PASID;
+			int rc;
+
+			CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+			CU_ASSERT_FATAL(dev_up(&t, SID, 8, &t.dev) == 0);
+			CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+			CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 2u << 20, -1, &t.buf) == 0);
+			CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4096, RW) == 0);
+			CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_STAGE1, &h) == 0);
+			t.hwpt = h;
+			uenv_get_stats(&before);
+			uenv_fail_nth(nth);
+			rc = uiommu_device_attach(t.dev, p, uiommu_hwpt_id(h), NULL);
+			bool fired = uenv_fail_fired();
+			uenv_fail_nth(0);
+			if (rc == 0) {
+				CU_ASSERT(dma(t.dev, p, 0x200000, &v, 8, false) == 0);
+				(void)uiommu_device_detach(t.dev, p);
+				scenario_down(&t);
+				if (!fired)
+					break;
+				continue;
+			}
+			afails++;
+			CU_ASSERT(rc == -ENOMEM);
+			uenv_get_stats(&after);
+			/* A CD table the device keeps may remain; nothing else. */
+			CU_ASSERT(after.heap_live <= before.heap_live + 1);
+			CU_ASSERT(uiommu_device_attached_hwpt(t.dev, p) == 0);
+			CU_ASSERT(dma(t.dev, p, 0x200000, &v, 8, false) == -EFAULT);
+			drain_all();
+			CU_ASSERT(uiommu_device_attach(t.dev, p, uiommu_hwpt_id(h), NULL) == 0);
+			CU_ASSERT(dma(t.dev, p, 0x200000, &v, 8, false) == 0);
+			(void)uiommu_device_detach(t.dev, p);
+			scenario_down(&t);
+		}
+		printf("\n    attach %s: %u injected failures ", pasid ? "PASID" : "RID", afails);
+		CU_ASSERT(afails > 0);
+	}
 }
 
 static const struct ut_test tests[] = {
@@ -780,6 +883,8 @@ static const struct ut_test tests[] = {
 	{"decode", test_decode},
 	{"bad_input", test_bad_input},
 	{"differential", test_differential},
+	{"noncoherent", test_noncoherent},
+	{"failnth", test_failnth},
 	{NULL, NULL},
 };
 

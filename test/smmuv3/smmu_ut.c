@@ -88,7 +88,8 @@ static void scenario_up(struct tenv *t, const char *cfg, int flags)
 	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t->ioas) == 0);
 	pt = uiommu_ioas_id(t->ioas);
 	if (flags >= 0) {
-		CU_ASSERT_FATAL(uiommu_hwpt_alloc(t->ioas, t->unit, (uint32_t)flags, &t->hwpt) == 0);
+		CU_ASSERT_FATAL(uiommu_hwpt_alloc(t->ioas, t->unit, (uint32_t)flags, &t->hwpt) ==
+				0);
 		pt = uiommu_hwpt_id(t->hwpt);
 	}
 	CU_ASSERT_FATAL(uiommu_device_attach(t->dev, UIOMMU_NO_PASID, pt, NULL) == 0);
@@ -388,7 +389,8 @@ static void test_evtq_overflow(void)
 	scenario_up(&t, "", 0);
 	drain_all();
 	for (unsigned int i = 0; i < qsize + 10; i++)
-		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x100000 + i * 4096ull, &v, 8, false) == -EFAULT);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x100000 + i * 4096ull, &v, 8, false) ==
+			  -EFAULT);
 	n = drain(ev, 256);
 	CU_ASSERT(n == qsize + 1);
 	CU_ASSERT(ev[0].type == UIOMMU_EV_OVERFLOW);
@@ -426,7 +428,8 @@ static void test_pasid(void)
 	/* A SubstreamID without a CD: C_BAD_CD. */
 	CU_ASSERT(dma(t.dev, 6, 0x300000, &r, 8, false) == -EFAULT);
 	if (one_fault(&ev))
-		CU_ASSERT(ev.reason == SMMU_EVT_C_BAD_CD && ev.pasid == 6 && (ev.flags & UIOMMU_EV_PASID));
+		CU_ASSERT(ev.reason == SMMU_EVT_C_BAD_CD && ev.pasid == 6 &&
+			  (ev.flags & UIOMMU_EV_PASID));
 	/* RID blocked with SSIDs live: S1DSS terminate -> F_STREAM_DISABLED. */
 	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
 	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x300000, &r, 8, false) == -EFAULT);
@@ -453,7 +456,7 @@ static void test_pasid(void)
 /* A guest's stage-1 world in one 2 MiB block at IPA @ipa: CD at +0,
  * tables at +4K.., data at +64K; guest VA @va -> data. */
 struct guest {
-	uint8_t *va;	/* CPU address of the block */
+	uint8_t *va; /* CPU address of the block */
 	uint64_t ipa;
 };
 
@@ -469,10 +472,11 @@ static void guest_build(struct guest *g, uint64_t va, uint16_t asid, uint64_t *v
 
 	memset(g->va, 0, 0x20000);
 	for (int l = 0; l < 3; l++)
-		gp(g, t[l])[(va >> (39 - 9 * l)) & 511] = (g->ipa + t[l + 1]) | ARM_VALID | ARM_TYPE;
+		gp(g, t[l])[(va >> (39 - 9 * l)) & 511] =
+			(g->ipa + t[l + 1]) | ARM_VALID | ARM_TYPE;
 	gp(g, t[3])[(va >> 12) & 511] = (g->ipa + 0x10000) | ARM_VALID | ARM_TYPE | ARM_AF |
-					 FIELD_PREP(ARM_SH, ARM_SH_IS) |
-					 FIELD_PREP(ARM_S1_AP, ARM_S1_AP_UNPRIV);
+					FIELD_PREP(ARM_SH, ARM_SH_IS) |
+					FIELD_PREP(ARM_S1_AP, ARM_S1_AP_UNPRIV);
 	memset(&c, 0, sizeof(c));
 	c.hw.arm_s1.tcr = FIELD_PREP(ARM_TCR_T0SZ, 16) | FIELD_PREP(ARM_TCR_IPS, 5);
 	c.root_pa = g->ipa + t[0];
@@ -571,11 +575,14 @@ static void test_vste_rules(void)
 	struct uiommu_hwpt *parent, *n, *first;
 	struct uiommu_hwpt_s1_data s1 = {.family = UIOMMU_FAMILY_SMMUV3};
 	static const uint64_t bad0[] = {
-		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S2),	 /* stage 2: the host's */
+		SMMU_STE0_V |
+			FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S2), /* stage 2: the host's */
 		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_NESTED), /* likewise */
 		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, 1),			 /* reserved */
-		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1) | FIELD_PREP(SMMU_STE0_S1FMT, 3),
-		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1) | FIELD_PREP(SMMU_STE0_S1CDMAX, 21),
+		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1) |
+			FIELD_PREP(SMMU_STE0_S1FMT, 3),
+		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1) |
+			FIELD_PREP(SMMU_STE0_S1CDMAX, 21),
 		SMMU_STE0_V | BIT_ULL(52), /* beyond S1ContextPtr */
 	};
 
@@ -608,9 +615,10 @@ static void test_vste_rules(void)
 
 static void test_takeover(void)
 {
-	struct uiommu_unit_desc d = {
-		.family = UIOMMU_FAMILY_SMMUV3, .access = UIOMMU_UNIT_MODEL, .numa_node = -1,
-		.model_cfg = "busy=1"};
+	struct uiommu_unit_desc d = {.family = UIOMMU_FAMILY_SMMUV3,
+				     .access = UIOMMU_UNIT_MODEL,
+				     .numa_node = -1,
+				     .model_cfg = "busy=1"};
 	struct uiommu_unit *u = NULL;
 	const struct uiommu_regio *r;
 
@@ -795,7 +803,8 @@ static void test_failnth(void)
 
 	for (nth = 1; nth < 200; nth++) {
 		struct uiommu_unit_desc d = {.family = UIOMMU_FAMILY_SMMUV3,
-					     .access = UIOMMU_UNIT_MODEL, .numa_node = -1};
+					     .access = UIOMMU_UNIT_MODEL,
+					     .numa_node = -1};
 		struct uenv_stats before, after;
 		struct uiommu_unit *u = NULL;
 		int rc;
@@ -813,7 +822,8 @@ static void test_failnth(void)
 		}
 		fails++;
 		uenv_get_stats(&after);
-		CU_ASSERT(after.heap_live == before.heap_live && after.dma_live == before.dma_live &&
+		CU_ASSERT(after.heap_live == before.heap_live &&
+			  after.dma_live == before.dma_live &&
 			  after.pages_live == before.pages_live);
 	}
 	CU_ASSERT(fails > 3);
@@ -833,7 +843,8 @@ static void test_failnth(void)
 			CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
 			CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 2u << 20, -1, &t.buf) == 0);
 			CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4096, RW) == 0);
-			CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_STAGE1, &h) == 0);
+			CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_STAGE1, &h) ==
+					0);
 			t.hwpt = h;
 			uenv_get_stats(&before);
 			uenv_fail_nth(nth);

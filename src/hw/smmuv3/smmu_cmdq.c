@@ -46,8 +46,8 @@ void smmu_batch_add(struct smmu_batch *b, uint64_t c0, uint64_t c1)
 void smmu_cmd_cfgi_ste(struct smmu_batch *b, uint32_t sid)
 {
 	/* Leaf 0: a level-1 descriptor the SMMU may hold goes too. */
-	smmu_batch_add(b, FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CFGI_STE) | FIELD_PREP(SMMU_CMD0_SID, sid),
-		       0);
+	smmu_batch_add(
+		b, FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CFGI_STE) | FIELD_PREP(SMMU_CMD0_SID, sid), 0);
 }
 
 void smmu_cmd_cfgi_cd(struct smmu_batch *b, uint32_t sid, uint32_t ssid)
@@ -60,8 +60,9 @@ void smmu_cmd_cfgi_cd(struct smmu_batch *b, uint32_t sid, uint32_t ssid)
 
 void smmu_cmd_cfgi_cd_all(struct smmu_batch *b, uint32_t sid)
 {
-	smmu_batch_add(b, FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CFGI_CD_ALL) | FIELD_PREP(SMMU_CMD0_SID, sid),
-		       0);
+	smmu_batch_add(
+		b, FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CFGI_CD_ALL) | FIELD_PREP(SMMU_CMD0_SID, sid),
+		0);
 }
 
 static void cmd_cfgi_all(struct smmu_batch *b)
@@ -72,26 +73,32 @@ static void cmd_cfgi_all(struct smmu_batch *b)
 
 void smmu_cmd_tlbi_asid(struct smmu_batch *b, uint16_t asid)
 {
-	smmu_batch_add(b, FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_TLBI_NH_ASID) | FIELD_PREP(SMMU_CMD0_ASID, asid),
+	smmu_batch_add(b,
+		       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_TLBI_NH_ASID) |
+			       FIELD_PREP(SMMU_CMD0_ASID, asid),
 		       0);
 }
 
 void smmu_cmd_tlbi_vmall(struct smmu_batch *b, uint16_t vmid)
 {
-	smmu_batch_add(b, FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_TLBI_S12_VMALL) | FIELD_PREP(SMMU_CMD0_VMID, vmid),
+	smmu_batch_add(b,
+		       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_TLBI_S12_VMALL) |
+			       FIELD_PREP(SMMU_CMD0_VMID, vmid),
 		       0);
 }
 
 static void cmd_tlbi_nh_all(struct smmu_batch *b, uint16_t vmid)
 {
-	smmu_batch_add(b, FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_TLBI_NH_ALL) | FIELD_PREP(SMMU_CMD0_VMID, vmid),
-		       0);
+	smmu_batch_add(
+		b, FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_TLBI_NH_ALL) | FIELD_PREP(SMMU_CMD0_VMID, vmid),
+		0);
 }
 
 /* One address (TG 0), or with RIL a range of (NUM + 1) << SCALE 4 KiB pages
  * (IHI 0070 4.4.1.1: TG 1 = 4 KiB granule). */
 static void cmd_tlbi_addr(struct smmu_batch *b, unsigned int op, uint16_t vmid, uint16_t asid,
-			  uint64_t addr, unsigned int num, unsigned int scale, bool range, bool leaf)
+			  uint64_t addr, unsigned int num, unsigned int scale, bool range,
+			  bool leaf)
 {
 	uint64_t c0 = FIELD_PREP(SMMU_CMD0_OP, op) | FIELD_PREP(SMMU_CMD0_VMID, vmid);
 	uint64_t c1 = (addr & (op == SMMU_OP_TLBI_S2_IPA ? SMMU_CMD1_IPA : SMMU_CMD1_VA)) |
@@ -127,7 +134,8 @@ static bool tlbi_range(struct smmu_batch *b, unsigned int op, uint16_t vmid, uin
 			}
 			if (scale > 31 || ++cmds > 4)
 				return false;
-			cmd_tlbi_addr(b, op, vmid, asid, addr, (unsigned int)num - 1, scale, true, leaf);
+			cmd_tlbi_addr(b, op, vmid, asid, addr, (unsigned int)num - 1, scale, true,
+				      leaf);
 			addr += num << (scale + 12);
 			pages -= num << scale;
 		}
@@ -228,7 +236,8 @@ static void cmdq_recover(struct smmu_batch *b, uint32_t cons, uint32_t start)
 	slot[0] = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CMD_SYNC);
 	slot[1] = 0;
 	smmu_wb(su, slot, 16);
-	reg_write32(r, SMMU_GERRORN, gerrorn ^ ((gerror ^ gerrorn) & (uint32_t)SMMU_GERROR_CMDQ_ERR));
+	reg_write32(r, SMMU_GERRORN,
+		    gerrorn ^ ((gerror ^ gerrorn) & (uint32_t)SMMU_GERROR_CMDQ_ERR));
 }
 
 int smmu_batch_sync(struct smmu_batch *b)
@@ -270,7 +279,9 @@ int smmu_batch_sync(struct smmu_batch *b)
 		if (!t0) {
 			t0 = uenv_now_ns();
 		} else if (uenv_now_ns() - t0 > su->timeout_ns) {
-			SMMU_LOG(ERR, "unit %u: CMD_SYNC timed out (CMDQ_CONS 0x%x, PROD 0x%x): restarting the queue",
+			SMMU_LOG(ERR,
+				 "unit %u: CMD_SYNC timed out (CMDQ_CONS 0x%x, PROD 0x%x): "
+				 "restarting the queue",
 				 su->u->obj.id, cons, prod);
 			su->stats.timeouts++;
 			(void)smmu_cmdq_enable(su);
@@ -290,8 +301,7 @@ int smmu_batch_sync(struct smmu_batch *b)
 
 static bool vmid_nested(const struct smmu_unit *su, uint32_t vmid)
 {
-	return su->nested_vmids && vmid < 65536 &&
-	       (su->nested_vmids[vmid / 64] >> (vmid % 64) & 1);
+	return su->nested_vmids && vmid < 65536 && (su->nested_vmids[vmid / 64] >> (vmid % 64) & 1);
 }
 
 int smmu_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
@@ -304,8 +314,8 @@ int smmu_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
 		uint16_t id = (uint16_t)f[i].did;
 
 		if (f[i].fmt == PGT_ARM_S1_4K) {
-			if (!f[i].size || !tlbi_range(&b, SMMU_OP_TLBI_NH_VA, 0, id, f[i].iova, f[i].size,
-						      f[i].pgsize, f[i].leaf_only))
+			if (!f[i].size || !tlbi_range(&b, SMMU_OP_TLBI_NH_VA, 0, id, f[i].iova,
+						      f[i].size, f[i].pgsize, f[i].leaf_only))
 				smmu_cmd_tlbi_asid(&b, id);
 		} else {
 			if (!f[i].size || !tlbi_range(&b, SMMU_OP_TLBI_S2_IPA, id, 0, f[i].iova,
@@ -342,7 +352,8 @@ static void inv_cmd(struct smmu_batch *b, struct uiommu_unit *u, uint16_t vmid,
 	case UIOMMU_INV_S1_PASID:
 		smmu_batch_add(b,
 			       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_TLBI_NH_ASID) |
-				       FIELD_PREP(SMMU_CMD0_VMID, vmid) | FIELD_PREP(SMMU_CMD0_ASID, asid),
+				       FIELD_PREP(SMMU_CMD0_VMID, vmid) |
+				       FIELD_PREP(SMMU_CMD0_ASID, asid),
 			       0);
 		break;
 	case UIOMMU_INV_S1_RANGE: {
@@ -350,7 +361,8 @@ static void inv_cmd(struct smmu_batch *b, struct uiommu_unit *u, uint16_t vmid,
 		unsigned int scale = pages ? (unsigned int)__builtin_ctzll(pages) : 0;
 
 		if (pages == 1)
-			cmd_tlbi_addr(b, SMMU_OP_TLBI_NH_VA, vmid, asid, e->addr, 0, 0, false, leaf);
+			cmd_tlbi_addr(b, SMMU_OP_TLBI_NH_VA, vmid, asid, e->addr, 0, 0, false,
+				      leaf);
 		else if (pages && b->su->ril && (pages >> scale) <= 32 && scale <= 31)
 			cmd_tlbi_addr(b, SMMU_OP_TLBI_NH_VA, vmid, asid, e->addr,
 				      (unsigned int)(pages >> scale) - 1, scale, true, leaf);
@@ -373,11 +385,13 @@ static void inv_cmd(struct smmu_batch *b, struct uiommu_unit *u, uint16_t vmid,
 						    ((e->addr + e->len - 1) >> 12) >> size << size)
 				size++;
 		}
-		c0 = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_ATC_INV) | FIELD_PREP(SMMU_CMD0_SID, d->desc.hw_id);
+		c0 = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_ATC_INV) |
+		     FIELD_PREP(SMMU_CMD0_SID, d->desc.hw_id);
 		if (e->pasid != UIOMMU_NO_PASID)
 			c0 |= SMMU_CMD0_SSV | FIELD_PREP(SMMU_CMD0_SSID, e->pasid);
 		c1 = FIELD_PREP(SMMU_CMD1_ATC_SIZE, size) |
-		     (ALIGN_DOWN_ULL(e->addr, 1ull << (12 + (size < 52 ? size : 0))) & SMMU_CMD1_VA);
+		     (ALIGN_DOWN_ULL(e->addr, 1ull << (12 + (size < 52 ? size : 0))) &
+		      SMMU_CMD1_VA);
 		smmu_batch_add(b, c0, c1);
 		break;
 	}
@@ -449,19 +463,30 @@ int smmu_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_
 
 	if (!su->pri)
 		return -EOPNOTSUPP;
-	if (grpid > FIELD_MAX(SMMU_CMD1_PRI_GRPID) || (pasid != UIOMMU_NO_PASID && pasid >= (1u << 20)))
+	if (grpid > FIELD_MAX(SMMU_CMD1_PRI_GRPID) ||
+	    (pasid != UIOMMU_NO_PASID && pasid >= (1u << 20)))
 		return -EINVAL;
 	switch (code) {
-	case UIOMMU_PAGE_RESP_SUCCESS: resp = 2; break;
-	case UIOMMU_PAGE_RESP_INVALID: resp = 0; break;
-	case UIOMMU_PAGE_RESP_FAILURE: resp = 1; break;
-	default: return -EINVAL;
+	case UIOMMU_PAGE_RESP_SUCCESS:
+		resp = 2;
+		break;
+	case UIOMMU_PAGE_RESP_INVALID:
+		resp = 0;
+		break;
+	case UIOMMU_PAGE_RESP_FAILURE:
+		resp = 1;
+		break;
+	default:
+		return -EINVAL;
 	}
-	c0 = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_PRI_RESP) | FIELD_PREP(SMMU_CMD0_SID, dev->desc.hw_id);
+	c0 = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_PRI_RESP) |
+	     FIELD_PREP(SMMU_CMD0_SID, dev->desc.hw_id);
 	if (pasid != UIOMMU_NO_PASID)
 		c0 |= SMMU_CMD0_SSV | FIELD_PREP(SMMU_CMD0_SSID, pasid);
 	smmu_batch_init(&b, su);
-	smmu_batch_add(&b, c0, FIELD_PREP(SMMU_CMD1_PRI_GRPID, grpid) | FIELD_PREP(SMMU_CMD1_PRI_RESP, resp));
+	smmu_batch_add(&b, c0,
+		       FIELD_PREP(SMMU_CMD1_PRI_GRPID, grpid) |
+			       FIELD_PREP(SMMU_CMD1_PRI_RESP, resp));
 	return smmu_batch_sync(&b);
 }
 

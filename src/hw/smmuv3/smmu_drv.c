@@ -121,8 +121,9 @@ static int read_ids(struct uiommu_unit *u, struct smmu_unit *su)
 	}
 	if (!(FIELD_GET(SMMU_IDR0_TTF, su->idr[0]) & SMMU_IDR0_TTF_AA64) ||
 	    !(su->idr[5] & SMMU_IDR5_GRAN4K) || FIELD_GET(SMMU_IDR0_TTENDIAN, su->idr[0]) == 3) {
-		SMMU_LOG(ERR, "unit at 0x%llx: no AArch64 little-endian tables with 4 KiB granule "
-			      "(IDR0 0x%08x IDR5 0x%08x)",
+		SMMU_LOG(ERR,
+			 "unit at 0x%llx: no AArch64 little-endian tables with 4 KiB granule "
+			 "(IDR0 0x%08x IDR5 0x%08x)",
 			 (unsigned long long)u->reg_base, su->idr[0], su->idr[5]);
 		return -EOPNOTSUPP;
 	}
@@ -152,11 +153,13 @@ static int takeover_check(struct uiommu_unit *u, struct smmu_unit *su, bool forc
 	if (!(cr0 & SMMU_CR0_SMMUEN))
 		return 0;
 	if (!force) {
-		SMMU_LOG(ERR, "unit at 0x%llx is in use (CR0 0x%x: SMMUEN%s%s): is the kernel's "
-			      "arm-smmu-v3 driver on? boot with module_blacklist=arm_smmu_v3 (or "
-			      "initcall_blacklist=arm_smmu_driver_init), or set force",
+		SMMU_LOG(ERR,
+			 "unit at 0x%llx is in use (CR0 0x%x: SMMUEN%s%s): is the kernel's "
+			 "arm-smmu-v3 driver on? boot with module_blacklist=arm_smmu_v3 (or "
+			 "initcall_blacklist=arm_smmu_driver_init), or set force",
 			 (unsigned long long)u->reg_base, cr0,
-			 (cr0 & SMMU_CR0_CMDQEN) ? " CMDQEN" : "", (cr0 & SMMU_CR0_EVTQEN) ? " EVTQEN" : "");
+			 (cr0 & SMMU_CR0_CMDQEN) ? " CMDQEN" : "",
+			 (cr0 & SMMU_CR0_EVTQEN) ? " EVTQEN" : "");
 		return -EBUSY;
 	}
 	SMMU_LOG(WARNING, "unit at 0x%llx: taking over from its previous owner (CR0 0x%x)",
@@ -231,8 +234,9 @@ static int smmu_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc *
 	if (rc)
 		goto err_evtq;
 	fill_caps(u, su);
-	SMMU_LOG(INFO, "unit %u at 0x%llx: IDR0 %08x IDR1 %08x IDR5 %08x, %s stream table (%u-bit "
-		       "StreamIDs), %u-bit SubstreamIDs, %scoherent",
+	SMMU_LOG(INFO,
+		 "unit %u at 0x%llx: IDR0 %08x IDR1 %08x IDR5 %08x, %s stream table (%u-bit "
+		 "StreamIDs), %u-bit SubstreamIDs, %scoherent",
 		 u->obj.id, (unsigned long long)u->reg_base, su->idr[0], su->idr[1], su->idr[5],
 		 su->st_2lvl ? "2-level" : "linear", su->sid_bits, su->ssid_bits,
 		 su->coherent ? "" : "non-");
@@ -306,8 +310,9 @@ static int smmu_unit_recover(struct uiommu_unit *u)
 		rc = smmu_cr0_set(su, (uint32_t)SMMU_CR0_SMMUEN, false);
 		if (rc)
 			return rc;
-		reg_write64(r, SMMU_STRTAB_BASE, (su->strtab.iova & SMMU_STRTAB_BASE_ADDR) |
-							 (su->coherent ? SMMU_STRTAB_BASE_RA : 0));
+		reg_write64(r, SMMU_STRTAB_BASE,
+			    (su->strtab.iova & SMMU_STRTAB_BASE_ADDR) |
+				    (su->coherent ? SMMU_STRTAB_BASE_RA : 0));
 	}
 	rc = smmu_inv_all(su);
 	if (rc)
@@ -365,39 +370,60 @@ struct smmu_field {
 };
 
 static const struct smmu_field idr0_f[] = {
-	{"S2P", SMMU_IDR0_S2P},	       {"S1P", SMMU_IDR0_S1P},	       {"TTF", SMMU_IDR0_TTF},
-	{"COHACC", SMMU_IDR0_COHACC},  {"BTM", SMMU_IDR0_BTM},	       {"HTTU", SMMU_IDR0_HTTU},
-	{"HYP", SMMU_IDR0_HYP},	       {"ATS", SMMU_IDR0_ATS},	       {"ASID16", SMMU_IDR0_ASID16},
-	{"MSI", SMMU_IDR0_MSI},	       {"SEV", SMMU_IDR0_SEV},	       {"PRI", SMMU_IDR0_PRI},
-	{"VMID16", SMMU_IDR0_VMID16},  {"CD2L", SMMU_IDR0_CD2L},       {"TTENDIAN", SMMU_IDR0_TTENDIAN},
-	{"STALL_MODEL", SMMU_IDR0_STALL}, {"TERM_MODEL", SMMU_IDR0_TERM_MODEL},
+	{"S2P", SMMU_IDR0_S2P},
+	{"S1P", SMMU_IDR0_S1P},
+	{"TTF", SMMU_IDR0_TTF},
+	{"COHACC", SMMU_IDR0_COHACC},
+	{"BTM", SMMU_IDR0_BTM},
+	{"HTTU", SMMU_IDR0_HTTU},
+	{"HYP", SMMU_IDR0_HYP},
+	{"ATS", SMMU_IDR0_ATS},
+	{"ASID16", SMMU_IDR0_ASID16},
+	{"MSI", SMMU_IDR0_MSI},
+	{"SEV", SMMU_IDR0_SEV},
+	{"PRI", SMMU_IDR0_PRI},
+	{"VMID16", SMMU_IDR0_VMID16},
+	{"CD2L", SMMU_IDR0_CD2L},
+	{"TTENDIAN", SMMU_IDR0_TTENDIAN},
+	{"STALL_MODEL", SMMU_IDR0_STALL},
+	{"TERM_MODEL", SMMU_IDR0_TERM_MODEL},
 	{"ST_LEVEL", SMMU_IDR0_ST_LEVEL},
 };
 static const struct smmu_field idr1_f[] = {
-	{"SIDSIZE", SMMU_IDR1_SIDSIZE}, {"SSIDSIZE", SMMU_IDR1_SSIDSIZE}, {"PRIQS", SMMU_IDR1_PRIQS},
-	{"EVTQS", SMMU_IDR1_EVTQS},	{"CMDQS", SMMU_IDR1_CMDQS},	  {"REL", SMMU_IDR1_REL},
-	{"QUEUES_PRESET", SMMU_IDR1_QUEUES_PRESET}, {"TABLES_PRESET", SMMU_IDR1_TABLES_PRESET},
+	{"SIDSIZE", SMMU_IDR1_SIDSIZE},
+	{"SSIDSIZE", SMMU_IDR1_SSIDSIZE},
+	{"PRIQS", SMMU_IDR1_PRIQS},
+	{"EVTQS", SMMU_IDR1_EVTQS},
+	{"CMDQS", SMMU_IDR1_CMDQS},
+	{"REL", SMMU_IDR1_REL},
+	{"QUEUES_PRESET", SMMU_IDR1_QUEUES_PRESET},
+	{"TABLES_PRESET", SMMU_IDR1_TABLES_PRESET},
 };
 static const struct smmu_field idr3_f[] = {{"HAD", SMMU_IDR3_HAD}, {"RIL", SMMU_IDR3_RIL}};
 static const struct smmu_field idr5_f[] = {
-	{"OAS", SMMU_IDR5_OAS},		{"GRAN4K", SMMU_IDR5_GRAN4K}, {"GRAN16K", SMMU_IDR5_GRAN16K},
-	{"GRAN64K", SMMU_IDR5_GRAN64K}, {"VAX", SMMU_IDR5_VAX},	      {"STALL_MAX", SMMU_IDR5_STALL_MAX},
+	{"OAS", SMMU_IDR5_OAS},		{"GRAN4K", SMMU_IDR5_GRAN4K},
+	{"GRAN16K", SMMU_IDR5_GRAN16K}, {"GRAN64K", SMMU_IDR5_GRAN64K},
+	{"VAX", SMMU_IDR5_VAX},		{"STALL_MAX", SMMU_IDR5_STALL_MAX},
 };
 static const struct smmu_field iidr_f[] = {
-	{"Implementer", SMMU_IIDR_IMPLEMENTER}, {"Revision", SMMU_IIDR_REVISION},
-	{"Variant", SMMU_IIDR_VARIANT},		{"ProductID", SMMU_IIDR_PRODUCTID},
+	{"Implementer", SMMU_IIDR_IMPLEMENTER},
+	{"Revision", SMMU_IIDR_REVISION},
+	{"Variant", SMMU_IIDR_VARIANT},
+	{"ProductID", SMMU_IIDR_PRODUCTID},
 };
 static const struct smmu_field cr0_f[] = {
 	{"SMMUEN", SMMU_CR0_SMMUEN}, {"PRIQEN", SMMU_CR0_PRIQEN}, {"EVTQEN", SMMU_CR0_EVTQEN},
 	{"CMDQEN", SMMU_CR0_CMDQEN}, {"ATSCHK", SMMU_CR0_ATSCHK},
 };
 static const struct smmu_field gbpa_f[] = {
-	{"MemAttr", SMMU_GBPA_MEMATTR}, {"MTCFG", SMMU_GBPA_MTCFG},	{"ALLOCFG", SMMU_GBPA_ALLOCFG},
-	{"SHCFG", SMMU_GBPA_SHCFG},	{"PRIVCFG", SMMU_GBPA_PRIVCFG}, {"INSTCFG", SMMU_GBPA_INSTCFG},
+	{"MemAttr", SMMU_GBPA_MEMATTR}, {"MTCFG", SMMU_GBPA_MTCFG},
+	{"ALLOCFG", SMMU_GBPA_ALLOCFG}, {"SHCFG", SMMU_GBPA_SHCFG},
+	{"PRIVCFG", SMMU_GBPA_PRIVCFG}, {"INSTCFG", SMMU_GBPA_INSTCFG},
 	{"ABORT", SMMU_GBPA_ABORT},	{"Update", SMMU_GBPA_UPDATE},
 };
 static const struct smmu_field stcfg_f[] = {
-	{"LOG2SIZE", SMMU_STRTAB_CFG_LOG2SIZE}, {"SPLIT", SMMU_STRTAB_CFG_SPLIT},
+	{"LOG2SIZE", SMMU_STRTAB_CFG_LOG2SIZE},
+	{"SPLIT", SMMU_STRTAB_CFG_SPLIT},
 	{"FMT", SMMU_STRTAB_CFG_FMT},
 };
 
@@ -435,25 +461,30 @@ static void smmu_decode_regs(const struct uiommu_hw_info *info, const uint64_t *
 	const uint32_t *idr = info->u.smmuv3.idr;
 	char aidr[16];
 
-	emit(cb, arg, UIOMMU_REG_ID, "IDR0", SMMU_IDR0, 32, idr[0], NULL, idr0_f, ARRAY_SIZE(idr0_f));
-	emit(cb, arg, UIOMMU_REG_ID, "IDR1", SMMU_IDR1, 32, idr[1], NULL, idr1_f, ARRAY_SIZE(idr1_f));
+	emit(cb, arg, UIOMMU_REG_ID, "IDR0", SMMU_IDR0, 32, idr[0], NULL, idr0_f,
+	     ARRAY_SIZE(idr0_f));
+	emit(cb, arg, UIOMMU_REG_ID, "IDR1", SMMU_IDR1, 32, idr[1], NULL, idr1_f,
+	     ARRAY_SIZE(idr1_f));
 	emit(cb, arg, UIOMMU_REG_ID, "IDR2", SMMU_IDR2, 32, idr[2], NULL, NULL, 0);
-	emit(cb, arg, UIOMMU_REG_ID, "IDR3", SMMU_IDR3, 32, idr[3], NULL, idr3_f, ARRAY_SIZE(idr3_f));
+	emit(cb, arg, UIOMMU_REG_ID, "IDR3", SMMU_IDR3, 32, idr[3], NULL, idr3_f,
+	     ARRAY_SIZE(idr3_f));
 	emit(cb, arg, UIOMMU_REG_ID, "IDR4", SMMU_IDR4, 32, idr[4], NULL, NULL, 0);
-	emit(cb, arg, UIOMMU_REG_ID, "IDR5", SMMU_IDR5, 32, idr[5], NULL, idr5_f, ARRAY_SIZE(idr5_f));
+	emit(cb, arg, UIOMMU_REG_ID, "IDR5", SMMU_IDR5, 32, idr[5], NULL, idr5_f,
+	     ARRAY_SIZE(idr5_f));
 	emit(cb, arg, UIOMMU_REG_ID, "IIDR", SMMU_IIDR, 32, info->u.smmuv3.iidr, NULL, iidr_f,
 	     ARRAY_SIZE(iidr_f));
-	snprintf(aidr, sizeof(aidr), "3.%u", (unsigned int)FIELD_GET(SMMU_AIDR_MINOR, info->u.smmuv3.aidr));
+	snprintf(aidr, sizeof(aidr), "3.%u",
+		 (unsigned int)FIELD_GET(SMMU_AIDR_MINOR, info->u.smmuv3.aidr));
 	emit(cb, arg, UIOMMU_REG_ID, "AIDR", SMMU_AIDR, 32, info->u.smmuv3.aidr, aidr, NULL, 0);
 	if (status) {
-		emit(cb, arg, UIOMMU_REG_STATUS, "CR0", SMMU_CR0, 32, (uint32_t)*status, NULL, cr0_f,
-		     ARRAY_SIZE(cr0_f));
+		emit(cb, arg, UIOMMU_REG_STATUS, "CR0", SMMU_CR0, 32, (uint32_t)*status, NULL,
+		     cr0_f, ARRAY_SIZE(cr0_f));
 		emit(cb, arg, UIOMMU_REG_STATUS, "GBPA", SMMU_GBPA, 32, *status >> 32, NULL, gbpa_f,
 		     ARRAY_SIZE(gbpa_f));
 		return;
 	}
-	emit(cb, arg, UIOMMU_REG_FEATURE, "strtab-2lvl", 0, 0, info->u.smmuv3.st_2lvl,
-	     NULL, NULL, 0);
+	emit(cb, arg, UIOMMU_REG_FEATURE, "strtab-2lvl", 0, 0, info->u.smmuv3.st_2lvl, NULL, NULL,
+	     0);
 	(void)stcfg_f;
 }
 
@@ -478,15 +509,16 @@ static int smmu_peek(const struct uiommu_regio *r, struct uiommu_unit_peek *out)
 	out->status = cr0 | (uint64_t)gbpa << 32;
 	out->in_use = cr0 & SMMU_CR0_SMMUEN;
 	snprintf(out->text, sizeof(out->text),
-		 "stage%s%s, %u-bit StreamIDs, %u-bit SubstreamIDs, OAS %u-bit, %s stream tables%s%s%s; "
+		 "stage%s%s, %u-bit StreamIDs, %u-bit SubstreamIDs, OAS %u-bit, %s stream "
+		 "tables%s%s%s; "
 		 "STRTAB_BASE 0x%llx (%s, LOG2SIZE %u, SPLIT %u)",
 		 (idr[0] & SMMU_IDR0_S1P) ? " 1" : "", (idr[0] & SMMU_IDR0_S2P) ? " 2" : "",
 		 (unsigned int)FIELD_GET(SMMU_IDR1_SIDSIZE, idr[1]),
 		 (unsigned int)FIELD_GET(SMMU_IDR1_SSIDSIZE, idr[1]),
 		 smmu_oas_bits((unsigned int)FIELD_GET(SMMU_IDR5_OAS, idr[5])),
 		 FIELD_GET(SMMU_IDR0_ST_LEVEL, idr[0]) ? "linear+2-level" : "linear",
-		 (idr[0] & SMMU_IDR0_COHACC) ? ", coherent" : "", (idr[3] & SMMU_IDR3_RIL) ? ", RIL" : "",
-		 (idr[0] & SMMU_IDR0_PRI) ? ", PRI" : "",
+		 (idr[0] & SMMU_IDR0_COHACC) ? ", coherent" : "",
+		 (idr[3] & SMMU_IDR3_RIL) ? ", RIL" : "", (idr[0] & SMMU_IDR0_PRI) ? ", PRI" : "",
 		 (unsigned long long)(st & SMMU_STRTAB_BASE_ADDR),
 		 FIELD_GET(SMMU_STRTAB_CFG_FMT, stcfg) ? "2-level" : "linear",
 		 (unsigned int)FIELD_GET(SMMU_STRTAB_CFG_LOG2SIZE, stcfg),
@@ -512,12 +544,13 @@ static const char *const smmu_claims[] = {"arm-smmu-v3", NULL};
 const struct uiommu_family_ops smmuv3_family_ops = {
 	.name = "smmuv3",
 	.family = UIOMMU_FAMILY_SMMUV3,
-	.regs = {
-		.what = "SMMUv3",
-		.size = SMMU_PEEK_SIZE,
-		.claims = smmu_claims,
-		.kernel_off = "boot with module_blacklist=arm_smmu_v3",
-	},
+	.regs =
+		{
+			.what = "SMMUv3",
+			.size = SMMU_PEEK_SIZE,
+			.claims = smmu_claims,
+			.kernel_off = "boot with module_blacklist=arm_smmu_v3",
+		},
 	.pasid_stage1 = true,
 	.unit_init = smmu_unit_init,
 	.unit_fini = smmu_unit_fini,

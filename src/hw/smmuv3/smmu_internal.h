@@ -18,16 +18,16 @@
 #define SMMU_LOG(lvl, fmt, ...) UENV_LOG(SMMU, lvl, "smmuv3: " fmt, ##__VA_ARGS__)
 
 /* Bounds the driver keeps whatever the hardware offers. */
-#define SMMU_TIMEOUT_NS	   (100ull * 1000 * 1000) /* any handshake or CMD_SYNC */
-#define SMMU_SID_BITS_MAX  20u	/* stream table L1: at most 4096 descriptors */
-#define SMMU_LINEAR_SID_MAX 12u /* linear stream table: at most 256 KiB */
-#define SMMU_SPLIT	   8u	/* 2-level: 256 STEs (16 KiB) per second-level table */
-#define SMMU_SSID_BITS_MAX 16u	/* CD tables: L1 of 1024 descriptors (8 KiB) */
+#define SMMU_TIMEOUT_NS	     (100ull * 1000 * 1000) /* any handshake or CMD_SYNC */
+#define SMMU_SID_BITS_MAX    20u		    /* stream table L1: at most 4096 descriptors */
+#define SMMU_LINEAR_SID_MAX  12u		    /* linear stream table: at most 256 KiB */
+#define SMMU_SPLIT	     8u	 /* 2-level: 256 STEs (16 KiB) per second-level table */
+#define SMMU_SSID_BITS_MAX   16u /* CD tables: L1 of 1024 descriptors (8 KiB) */
 #define SMMU_SSID_LINEAR_MAX 10u /* linear CD table: at most 64 KiB */
-#define SMMU_CD_LEAF_BITS  6u	/* 2-level CD table: 4 KiB leaves of 64 CDs (S1Fmt 1) */
-#define SMMU_CMDQ_SHIFT	   8u	/* 256 commands (4 KiB) */
-#define SMMU_EVTQ_SHIFT	   7u	/* 128 events (4 KiB) */
-#define SMMU_PRIQ_SHIFT	   8u	/* 256 page requests (4 KiB) */
+#define SMMU_CD_LEAF_BITS    6u	 /* 2-level CD table: 4 KiB leaves of 64 CDs (S1Fmt 1) */
+#define SMMU_CMDQ_SHIFT	     8u	 /* 256 commands (4 KiB) */
+#define SMMU_EVTQ_SHIFT	     7u	 /* 128 events (4 KiB) */
+#define SMMU_PRIQ_SHIFT	     8u	 /* 256 page requests (4 KiB) */
 
 struct smmu_queue {
 	struct uenv_dma mem;
@@ -49,8 +49,8 @@ struct smmu_unit {
 	unsigned int ssid_bits; /* CD table size we build (0: one CD, no SubstreamIDs) */
 	unsigned int oas;
 	uint64_t timeout_ns;
-	struct uenv_dma strtab;	 /* linear table, or the L1 descriptors */
-	struct uenv_dma *l2;	 /* 2-level: one per L1 descriptor (va NULL: none yet) */
+	struct uenv_dma strtab; /* linear table, or the L1 descriptors */
+	struct uenv_dma *l2;	/* 2-level: one per L1 descriptor (va NULL: none yet) */
 	uint32_t nr_l1;
 	struct smmu_queue cmdq, evtq, priq;
 	uint64_t *nested_vmids; /* bitmap: VMIDs some nested STE uses */
@@ -66,7 +66,7 @@ struct smmu_unit {
 enum smmu_rid_kind {
 	SMMU_RID_BLOCKED = 0,
 	SMMU_RID_IDENTITY,
-	SMMU_RID_S1,	 /* CD 0 */
+	SMMU_RID_S1, /* CD 0 */
 	SMMU_RID_S2,
 	SMMU_RID_NESTED,
 };
@@ -81,11 +81,11 @@ struct smmu_dev {
 	/* SMMU_RID_NESTED: the guest's STE words (checked) */
 	uint64_t vste[2];
 	/* Our CD table (stage 1), allocated on the first stage-1 attach. */
-	struct uenv_dma cdtab;	 /* linear, or the L1 descriptors */
-	struct uenv_dma *cd_l2;	 /* 2-level: one per L1 descriptor */
+	struct uenv_dma cdtab;	/* linear, or the L1 descriptors */
+	struct uenv_dma *cd_l2; /* 2-level: one per L1 descriptor */
 	uint32_t cd_nr_l1;
-	uint32_t nr_pasids;	 /* SubstreamIDs > 0 with a valid CD */
-	bool ste_live;		 /* the STE we wrote is valid (not the initial zero) */
+	uint32_t nr_pasids; /* SubstreamIDs > 0 with a valid CD */
+	bool ste_live;	    /* the STE we wrote is valid (not the initial zero) */
 };
 
 static inline struct smmu_unit *smmu_of(const struct uiommu_unit *u)
@@ -110,9 +110,9 @@ static inline void smmu_wb(struct smmu_unit *su, const void *va, size_t len)
 struct smmu_batch {
 	struct smmu_unit *su;
 	uint32_t n;
-	int rc;		  /* first error */
-	int32_t bad;	  /* index (in the batch) of a command the SMMU refused, -1: none */
-	uint32_t issued;  /* commands of the batch synced already */
+	int rc;		 /* first error */
+	int32_t bad;	 /* index (in the batch) of a command the SMMU refused, -1: none */
+	uint32_t issued; /* commands of the batch synced already */
 	uint64_t cmd[SMMU_BATCH_MAX][SMMU_CMD_DWORDS];
 };
 void smmu_batch_init(struct smmu_batch *b, struct smmu_unit *su);

@@ -67,24 +67,26 @@ void smmu_ste_build(const struct smmu_unit *su, const struct smmu_dev *sd, uint6
 			ste[0] = SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S2);
 			return;
 		}
-		ste[0] = (sd->vste[0] & (SMMU_STE0_S1FMT | SMMU_STE0_S1CTXPTR | SMMU_STE0_S1CDMAX)) |
-			 SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_NESTED);
+		ste[0] =
+			(sd->vste[0] & (SMMU_STE0_S1FMT | SMMU_STE0_S1CTXPTR | SMMU_STE0_S1CDMAX)) |
+			SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_NESTED);
 		ste[1] |= sd->vste[1] & SMMU_VSTE1_ALLOWED;
 		return;
 	default:
 		break;
 	}
 	if (sd->rid == SMMU_RID_S1 || sd->nr_pasids) {
-		unsigned int dss = sd->rid == SMMU_RID_S1	    ? SMMU_S1DSS_SSID0
+		unsigned int dss = sd->rid == SMMU_RID_S1	  ? SMMU_S1DSS_SSID0
 				   : sd->rid == SMMU_RID_IDENTITY ? SMMU_S1DSS_BYPASS
 								  : SMMU_S1DSS_TERMINATE;
 		unsigned int rgn = su->coherent ? 1u /* WBRA */ : 0u;
 
-		ste[0] = SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1) |
-			 FIELD_PREP(SMMU_STE0_S1FMT,
-				    su->ssid_bits && su->cd2l ? SMMU_S1FMT_4K_L2 : SMMU_S1FMT_LINEAR) |
-			 (sd->cdtab.iova & SMMU_STE0_S1CTXPTR) |
-			 FIELD_PREP(SMMU_STE0_S1CDMAX, su->ssid_bits);
+		ste[0] =
+			SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1) |
+			FIELD_PREP(SMMU_STE0_S1FMT, su->ssid_bits && su->cd2l ? SMMU_S1FMT_4K_L2
+									      : SMMU_S1FMT_LINEAR) |
+			(sd->cdtab.iova & SMMU_STE0_S1CTXPTR) |
+			FIELD_PREP(SMMU_STE0_S1CDMAX, su->ssid_bits);
 		ste[1] |= FIELD_PREP(SMMU_STE1_S1DSS, dss) | FIELD_PREP(SMMU_STE1_S1CIR, rgn) |
 			  FIELD_PREP(SMMU_STE1_S1COR, rgn) |
 			  FIELD_PREP(SMMU_STE1_S1CSH, su->coherent ? SMMU_SH_ISH : SMMU_SH_OSH);
@@ -134,7 +136,8 @@ int smmu_strtab_init(struct smmu_unit *su)
 	/* Every STE starts invalid (V 0): nothing translates until attached. */
 	smmu_wb(su, su->strtab.va, len);
 	reg_write64(r, SMMU_STRTAB_BASE,
-		    (su->strtab.iova & SMMU_STRTAB_BASE_ADDR) | (su->coherent ? SMMU_STRTAB_BASE_RA : 0));
+		    (su->strtab.iova & SMMU_STRTAB_BASE_ADDR) |
+			    (su->coherent ? SMMU_STRTAB_BASE_RA : 0));
 	reg_write32(r, SMMU_STRTAB_BASE_CFG, cfg);
 	return 0;
 }
@@ -167,8 +170,9 @@ static uint64_t *ste_slot(struct smmu_unit *su, uint32_t sid, bool alloc)
 					     su->u->numa_node, l2))
 			return NULL;
 		smmu_wb(su, l2->va, l2->len);
-		__atomic_store_n(l1, (l2->iova & SMMU_L1STD_L2PTR) |
-					     FIELD_PREP(SMMU_L1STD_SPAN, SMMU_SPLIT + 1),
+		__atomic_store_n(l1,
+				 (l2->iova & SMMU_L1STD_L2PTR) |
+					 FIELD_PREP(SMMU_L1STD_SPAN, SMMU_SPLIT + 1),
 				 __ATOMIC_RELEASE);
 		smmu_wb(su, l1, 8);
 		su->stats.l2_tables++;
@@ -192,7 +196,8 @@ static int ste_write(struct smmu_unit *su, struct smmu_dev *sd, const uint64_t *
 	smmu_batch_init(&b, su);
 	if (slot[0] & SMMU_STE0_V) {
 		/* Break: abort while the other words change. */
-		__atomic_store_n(&slot[0], SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_ABORT),
+		__atomic_store_n(&slot[0],
+				 SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_ABORT),
 				 __ATOMIC_RELEASE);
 		smmu_wb(su, slot, 8);
 		smmu_cmd_cfgi_ste(&b, sd->sid);
@@ -275,7 +280,8 @@ static uint64_t *cd_slot(struct smmu_unit *su, struct smmu_dev *sd, uint32_t ssi
 		__atomic_store_n(l1, (l2->iova & SMMU_L1CD_L2PTR) | SMMU_L1CD_V, __ATOMIC_RELEASE);
 		smmu_wb(su, l1, 8);
 	}
-	return (uint64_t *)l2->va + (size_t)(ssid & ((1u << SMMU_CD_LEAF_BITS) - 1)) * SMMU_CD_DWORDS;
+	return (uint64_t *)l2->va +
+	       (size_t)(ssid & ((1u << SMMU_CD_LEAF_BITS) - 1)) * SMMU_CD_DWORDS;
 }
 
 /* Write (@cd) or clear (NULL) the CD of @ssid, invalidate, sync. */
@@ -338,8 +344,8 @@ void smmu_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
 		sd->rid = SMMU_RID_BLOCKED;
 		sd->nr_pasids = 0;
 		if (ste_update(su, sd))
-			SMMU_LOG(WARNING, "unit %u: StreamID 0x%x: abort STE not confirmed", u->obj.id,
-				 sd->sid);
+			SMMU_LOG(WARNING, "unit %u: StreamID 0x%x: abort STE not confirmed",
+				 u->obj.id, sd->sid);
 	}
 	cd_table_free(sd);
 	dev->priv = NULL;
@@ -381,8 +387,10 @@ static int set_rid(struct smmu_unit *su, struct smmu_dev *sd, const struct fam_a
 		if (a->cfg->fmt != PGT_ARM_S2_4K)
 			return -EINVAL;
 		if (sd->nr_pasids) {
-			SMMU_LOG(ERR, "StreamID 0x%x: SubstreamIDs in use need a stage-1 STE: the RID "
-				      "cannot take a stage-2 table", sd->sid);
+			SMMU_LOG(ERR,
+				 "StreamID 0x%x: SubstreamIDs in use need a stage-1 STE: the RID "
+				 "cannot take a stage-2 table",
+				 sd->sid);
 			return -EINVAL;
 		}
 		nsd.rid = SMMU_RID_S2;
@@ -437,8 +445,9 @@ static int set_pasid(struct smmu_unit *su, struct smmu_dev *sd, uint32_t pasid,
 	if (a->cfg->fmt != PGT_ARM_S1_4K)
 		return -EINVAL;
 	if (sd->rid == SMMU_RID_S2 || sd->rid == SMMU_RID_NESTED) {
-		SMMU_LOG(ERR, "StreamID 0x%x: the RID uses a %s STE: SubstreamIDs need a stage-1 STE "
-			      "(attach the RID to a stage-1 table, or detach it)",
+		SMMU_LOG(ERR,
+			 "StreamID 0x%x: the RID uses a %s STE: SubstreamIDs need a stage-1 STE "
+			 "(attach the RID to a stage-1 table, or detach it)",
 			 sd->sid, sd->rid == SMMU_RID_S2 ? "stage-2" : "nested");
 		return -EINVAL;
 	}
@@ -502,8 +511,8 @@ int smmu_s1_check(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1)
 
 /* ------------------------------------------------------------ walk (tools) */
 
-static const char *const cfg_name[8] = {"abort", "reserved", "reserved", "reserved",
-					"bypass", "stage 1", "stage 2", "nested"};
+static const char *const cfg_name[8] = {"abort",  "reserved", "reserved", "reserved",
+					"bypass", "stage 1",  "stage 2",  "nested"};
 
 static int lv_add(struct uiommu_walk_level *out, int n, int max, unsigned int lvl, uint64_t table,
 		  uint32_t index, uint64_t entry, bool present, const char *fmt, ...)
@@ -576,8 +585,9 @@ int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 		uint32_t i = sd->sid >> SMMU_SPLIT;
 		uint64_t d = ((uint64_t *)su->strtab.va)[i];
 
-		n = lv_add(out, n, max, 0, su->strtab.iova, i, d, FIELD_GET(SMMU_L1STD_SPAN, d) != 0,
-			   "L1STD[%u]: Span=%u L2Ptr=%#llx%s", i, (unsigned int)FIELD_GET(SMMU_L1STD_SPAN, d),
+		n = lv_add(out, n, max, 0, su->strtab.iova, i, d,
+			   FIELD_GET(SMMU_L1STD_SPAN, d) != 0, "L1STD[%u]: Span=%u L2Ptr=%#llx%s",
+			   i, (unsigned int)FIELD_GET(SMMU_L1STD_SPAN, d),
 			   (unsigned long long)(d & SMMU_L1STD_L2PTR),
 			   FIELD_GET(SMMU_L1STD_SPAN, d) ? "" : " (invalid: C_BAD_STE)");
 	}
@@ -591,8 +601,8 @@ int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 	n = lv_add(out, n, max, 1, uenv_va_to_iova(ste), sd->sid, ste[0], ste[0] & SMMU_STE0_V,
 		   "STE[%#x]: %s Config=%s S1Fmt=%u S1ContextPtr=%#llx S1CDMax=%u S1DSS=%u VMID=%u "
 		   "S2T0SZ=%u S2SL0=%u S2TTB=%#llx",
-		   sd->sid, (ste[0] & SMMU_STE0_V) ? "V" : "invalid (C_BAD_STE)", cfg_name[cfg], fmt,
-		   (unsigned long long)(ste[0] & SMMU_STE0_S1CTXPTR), cdmax, dss,
+		   sd->sid, (ste[0] & SMMU_STE0_V) ? "V" : "invalid (C_BAD_STE)", cfg_name[cfg],
+		   fmt, (unsigned long long)(ste[0] & SMMU_STE0_S1CTXPTR), cdmax, dss,
 		   (unsigned int)FIELD_GET(SMMU_STE2_S2VMID, ste[2]),
 		   (unsigned int)FIELD_GET(ARM_VTCR_T0SZ, FIELD_GET(SMMU_STE2_VTCR, ste[2])),
 		   (unsigned int)FIELD_GET(ARM_VTCR_SL0, FIELD_GET(SMMU_STE2_VTCR, ste[2])),
@@ -605,27 +615,31 @@ int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 			return lv_add(out, n, max, 2, 0, 0, 0, false,
 				      "no SubstreamID and S1DSS=terminate: F_STREAM_DISABLED");
 		if (cdmax && dss == SMMU_S1DSS_BYPASS)
-			return lv_add(out, n, max, 2, 0, 0, 0, true, "no SubstreamID: stage 1 bypassed (S1DSS)");
+			return lv_add(out, n, max, 2, 0, 0, 0, true,
+				      "no SubstreamID: stage 1 bypassed (S1DSS)");
 		ssid = 0;
 	} else {
 		ssid = pasid;
 		if (!cdmax || ssid >> cdmax)
 			return lv_add(out, n, max, 2, 0, 0, 0, false,
-				      "SubstreamID %u beyond S1CDMax %u: C_BAD_SUBSTREAMID", ssid, cdmax);
+				      "SubstreamID %u beyond S1CDMax %u: C_BAD_SUBSTREAMID", ssid,
+				      cdmax);
 	}
 	/* The CD: ours, or the guest's at an IPA (nested). */
 	uint64_t vtcr = FIELD_GET(SMMU_STE2_VTCR, ste[2]), ttb = ste[3];
 	ctx = ste[0] & SMMU_STE0_S1CTXPTR;
 	if (cdmax && fmt != SMMU_S1FMT_LINEAR) {
 		unsigned int lb = fmt == SMMU_S1FMT_4K_L2 ? 6 : 10;
-		uint64_t a = ctx + (uint64_t)(ssid >> lb) * 8, pa = nested ? s2_resolve(vtcr, ttb, a) : a;
+		uint64_t a = ctx + (uint64_t)(ssid >> lb) * 8,
+			 pa = nested ? s2_resolve(vtcr, ttb, a) : a;
 
 		if (pa == UINT64_MAX || !rd64(pa, &l1))
 			return lv_add(out, n, max, 2, a, ssid >> lb, 0, false,
 				      "L1CD at %s%#llx: not reachable", nested ? "IPA " : "",
 				      (unsigned long long)a);
-		n = lv_add(out, n, max, 2, a, ssid >> lb, l1, l1 & SMMU_L1CD_V, "L1CD[%u]: %s L2Ptr=%#llx",
-			   ssid >> lb, (l1 & SMMU_L1CD_V) ? "V" : "invalid (C_BAD_SUBSTREAMID)",
+		n = lv_add(out, n, max, 2, a, ssid >> lb, l1, l1 & SMMU_L1CD_V,
+			   "L1CD[%u]: %s L2Ptr=%#llx", ssid >> lb,
+			   (l1 & SMMU_L1CD_V) ? "V" : "invalid (C_BAD_SUBSTREAMID)",
 			   (unsigned long long)(l1 & SMMU_L1CD_L2PTR));
 		if (!(l1 & SMMU_L1CD_V))
 			return n;
@@ -641,14 +655,16 @@ int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 		return lv_add(out, n, max, 3, ctx, ssid, 0, false, "CD at %s%#llx: not reachable%s",
 			      nested ? "IPA " : "", (unsigned long long)ctx,
 			      nested ? " through stage 2 (stage-2 fault, class CD)" : "");
-	n = lv_add(out, n, max, 3, ctx, ssid, cd[0], cd[0] & SMMU_CD0_V,
-		   "CD[%u]%s: %s ASID=%u T0SZ=%u TG0=%u IPS=%u AA64=%u EPD0=%u TTB0=%#llx MAIR=%#llx", ssid,
-		   nested ? " (guest)" : "", (cd[0] & SMMU_CD0_V) ? "V" : "invalid (C_BAD_CD)",
-		   (unsigned int)FIELD_GET(SMMU_CD0_ASID, cd[0]),
-		   (unsigned int)FIELD_GET(SMMU_CD0_T0SZ, cd[0]), (unsigned int)FIELD_GET(SMMU_CD0_TG0, cd[0]),
-		   (unsigned int)FIELD_GET(SMMU_CD0_IPS, cd[0]), !!(cd[0] & SMMU_CD0_AA64),
-		   !!(cd[0] & SMMU_CD0_EPD0), (unsigned long long)(cd[1] & SMMU_CD1_TTB0),
-		   (unsigned long long)cd[3]);
+	n = lv_add(
+		out, n, max, 3, ctx, ssid, cd[0], cd[0] & SMMU_CD0_V,
+		"CD[%u]%s: %s ASID=%u T0SZ=%u TG0=%u IPS=%u AA64=%u EPD0=%u TTB0=%#llx MAIR=%#llx",
+		ssid, nested ? " (guest)" : "", (cd[0] & SMMU_CD0_V) ? "V" : "invalid (C_BAD_CD)",
+		(unsigned int)FIELD_GET(SMMU_CD0_ASID, cd[0]),
+		(unsigned int)FIELD_GET(SMMU_CD0_T0SZ, cd[0]),
+		(unsigned int)FIELD_GET(SMMU_CD0_TG0, cd[0]),
+		(unsigned int)FIELD_GET(SMMU_CD0_IPS, cd[0]), !!(cd[0] & SMMU_CD0_AA64),
+		!!(cd[0] & SMMU_CD0_EPD0), (unsigned long long)(cd[1] & SMMU_CD1_TTB0),
+		(unsigned long long)cd[3]);
 	if (!nested || !(cd[0] & SMMU_CD0_V))
 		return n; /* our own stage 1: the HWPT's walk follows */
 	/* The guest's stage 1, each table read at its IPA through stage 2. */
@@ -656,17 +672,20 @@ int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 	unsigned int start = ias >= 25 && ias <= 48 ? 4 - (ias - 12 + 8) / 9 : 0;
 	uint64_t table = cd[1] & SMMU_CD1_TTB0, d;
 	for (unsigned int lvl = start; lvl <= 3; lvl++) {
-		unsigned int shift = 12 + 9 * (3 - lvl), idx = (unsigned int)((iova >> shift) & 511);
+		unsigned int shift = 12 + 9 * (3 - lvl),
+			     idx = (unsigned int)((iova >> shift) & 511);
 		uint64_t pa = s2_resolve(vtcr, ttb, table + idx * 8ull);
 
 		if (pa == UINT64_MAX || !rd64(pa, &d))
 			return lv_add(out, n, max, 4 + lvl, table, idx, 0, false,
-				      "guest S1 L%u table IPA %#llx: not mapped at stage 2 (stage-2 fault, class TT)",
+				      "guest S1 L%u table IPA %#llx: not mapped at stage 2 "
+				      "(stage-2 fault, class TT)",
 				      lvl, (unsigned long long)table);
 		bool leaf = lvl == 3 || !(d & ARM_TYPE);
 		n = lv_add(out, n, max, 4 + lvl, table, idx, d, d & ARM_VALID,
 			   "guest S1 L%u (table IPA %#llx): %s%s -> IPA %#llx%s", lvl,
-			   (unsigned long long)table, (d & ARM_VALID) ? "" : "not present (F_TRANSLATION)",
+			   (unsigned long long)table,
+			   (d & ARM_VALID) ? "" : "not present (F_TRANSLATION)",
 			   (d & ARM_VALID) ? (leaf ? "leaf" : "table") : "",
 			   (unsigned long long)(d & ARM_ADDR),
 			   (d & ARM_VALID) && leaf && !(d & ARM_AF) ? " AF=0 (F_ACCESS)" : "");
@@ -674,15 +693,18 @@ int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 			if ((d & ARM_VALID) && n > 0) {
 				out[n - 1].leaf = true;
 				out[n - 1].pgsize = 1ull << shift;
-				uint64_t ipa = (d & ARM_ADDR & ~((1ull << shift) - 1)) | (iova & ((1ull << shift) - 1));
+				uint64_t ipa = (d & ARM_ADDR & ~((1ull << shift) - 1)) |
+					       (iova & ((1ull << shift) - 1));
 				uint64_t fpa = s2_resolve(vtcr, ttb, ipa);
 				if (fpa == UINT64_MAX)
 					n = lv_add(out, n, max, 8, 0, 0, ipa, false,
-						   "IPA %#llx: not mapped at stage 2 (stage-2 F_TRANSLATION)",
+						   "IPA %#llx: not mapped at stage 2 (stage-2 "
+						   "F_TRANSLATION)",
 						   (unsigned long long)ipa);
 				else
 					n = lv_add(out, n, max, 8, 0, 0, ipa, true,
-						   "IPA %#llx -> PA %#llx (stage 2)", (unsigned long long)ipa,
+						   "IPA %#llx -> PA %#llx (stage 2)",
+						   (unsigned long long)ipa,
 						   (unsigned long long)fpa);
 			}
 			return n;

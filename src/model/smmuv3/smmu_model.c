@@ -42,18 +42,32 @@ struct smmum_key {
 	uint8_t width; /* 0: bool */
 	uint32_t lo, hi;
 };
-#define SK_BOOL(n, f)	       {n, offsetof(struct smmu_model_cfg, f), 0, 0, 1}
-#define SK_NUM(n, f, lo, hi) {n, offsetof(struct smmu_model_cfg, f), \
-			       sizeof(((struct smmu_model_cfg *)0)->f), lo, hi}
+#define SK_BOOL(n, f)                                          \
+	{                                                      \
+		n, offsetof(struct smmu_model_cfg, f), 0, 0, 1 \
+	}
+#define SK_NUM(n, f, lo, hi)                                                                    \
+	{                                                                                       \
+		n, offsetof(struct smmu_model_cfg, f), sizeof(((struct smmu_model_cfg *)0)->f), \
+			lo, hi                                                                  \
+	}
 static const struct smmum_key smmum_keys[] = {
-	SK_NUM("sidsize", sidsize, 1, 24),   SK_NUM("ssidsize", ssidsize, 0, 20),
-	SK_NUM("oas", oas, 32, 48),	     SK_NUM("cmdqs", cmdqs, 1, 19),
-	SK_NUM("evtqs", evtqs, 1, 19),	     SK_NUM("priqs", priqs, 1, 19),
-	SK_BOOL("st2l", st2l),		     SK_BOOL("cd2l", cd2l),
-	SK_BOOL("s1", s1),		     SK_BOOL("s2", s2),
-	SK_BOOL("asid16", asid16),	     SK_BOOL("vmid16", vmid16),
-	SK_BOOL("ril", ril),		     SK_BOOL("cohacc", cohacc),
-	SK_BOOL("pri", pri),		     SK_BOOL("busy", busy),
+	SK_NUM("sidsize", sidsize, 1, 24),
+	SK_NUM("ssidsize", ssidsize, 0, 20),
+	SK_NUM("oas", oas, 32, 48),
+	SK_NUM("cmdqs", cmdqs, 1, 19),
+	SK_NUM("evtqs", evtqs, 1, 19),
+	SK_NUM("priqs", priqs, 1, 19),
+	SK_BOOL("st2l", st2l),
+	SK_BOOL("cd2l", cd2l),
+	SK_BOOL("s1", s1),
+	SK_BOOL("s2", s2),
+	SK_BOOL("asid16", asid16),
+	SK_BOOL("vmid16", vmid16),
+	SK_BOOL("ril", ril),
+	SK_BOOL("cohacc", cohacc),
+	SK_BOOL("pri", pri),
+	SK_BOOL("busy", busy),
 	SK_NUM("tlb", tlb_size, 1, 65536),
 	SK_NUM("cfgc", cfgc_size, 1, 65536),
 };
@@ -151,9 +165,9 @@ static void regs_init(struct smmu_model *m)
 	/* Implementer 0x55 ('U'), product 0x001: a model, not an Arm part. */
 	m->iidr = (uint32_t)(FIELD_PREP(SMMU_IIDR_IMPLEMENTER, 0x55) |
 			     FIELD_PREP(SMMU_IIDR_PRODUCTID, 0x001));
-	m->aidr = 0x01; /* SMMUv3.1 */
+	m->aidr = 0x01;			     /* SMMUv3.1 */
 	m->gbpa = (uint32_t)SMMU_GBPA_ABORT; /* reset: abort incoming traffic */
-	if (c->busy) { /* as a previous owner (a kernel) left it */
+	if (c->busy) {			     /* as a previous owner (a kernel) left it */
 		m->cr0 = (uint32_t)(SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN);
 		m->gbpa = 0;
 		m->cr1 = 0x5;
@@ -262,7 +276,8 @@ static uint64_t tlbi_len(const struct smmu_model *m, const uint64_t *c)
 
 	if (!m->cfg.ril || tg == 0)
 		return 1;
-	return (FIELD_GET(SMMU_CMD0_TLBI_NUM, c[0]) + 1) << (FIELD_GET(SMMU_CMD0_TLBI_SCALE, c[0]) + 12);
+	return (FIELD_GET(SMMU_CMD0_TLBI_NUM, c[0]) + 1)
+	       << (FIELD_GET(SMMU_CMD0_TLBI_SCALE, c[0]) + 12);
 }
 
 /* Execute one command: 0, or a CERROR_* code. */
@@ -397,32 +412,81 @@ static uint64_t reg_read(void *p, uint32_t off, unsigned int size)
 	uint64_t v;
 
 	switch (off) {
-	case SMMU_IDR0: case SMMU_IDR1: case SMMU_IDR2: case SMMU_IDR3: case SMMU_IDR4:
+	case SMMU_IDR0:
+	case SMMU_IDR1:
+	case SMMU_IDR2:
+	case SMMU_IDR3:
+	case SMMU_IDR4:
 	case SMMU_IDR5:
 		v = m->idr[off / 4];
 		break;
-	case SMMU_IIDR: v = m->iidr; break;
-	case SMMU_AIDR: v = m->aidr; break;
-	case SMMU_CR0: v = m->cr0; break;
-	case SMMU_CR0ACK: v = m->cr0; break;
-	case SMMU_CR1: v = m->cr1; break;
-	case SMMU_CR2: v = m->cr2; break;
-	case SMMU_GBPA: v = m->gbpa; break;
-	case SMMU_IRQ_CTRL: case SMMU_IRQ_CTRLACK: v = m->irq_ctrl; break;
-	case SMMU_GERROR: v = m->gerror; break;
-	case SMMU_GERRORN: v = m->gerrorn; break;
-	case SMMU_STRTAB_BASE: v = m->strtab_base; break;
-	case SMMU_STRTAB_BASE_CFG: v = m->strtab_cfg; break;
-	case SMMU_CMDQ_BASE: v = m->cmdq_base; break;
-	case SMMU_CMDQ_PROD: v = m->cmdq_prod; break;
-	case SMMU_CMDQ_CONS: v = m->cmdq_cons; break;
-	case SMMU_EVTQ_BASE: v = m->evtq_base; break;
-	case SMMU_EVTQ_PROD: v = m->evtq_prod; break;
-	case SMMU_EVTQ_CONS: v = m->evtq_cons; break;
-	case SMMU_PRIQ_BASE: v = m->priq_base; break;
-	case SMMU_PRIQ_PROD: v = m->priq_prod; break;
-	case SMMU_PRIQ_CONS: v = m->priq_cons; break;
-	default: v = 0; break; /* RES0 / IMPLEMENTATION DEFINED */
+	case SMMU_IIDR:
+		v = m->iidr;
+		break;
+	case SMMU_AIDR:
+		v = m->aidr;
+		break;
+	case SMMU_CR0:
+		v = m->cr0;
+		break;
+	case SMMU_CR0ACK:
+		v = m->cr0;
+		break;
+	case SMMU_CR1:
+		v = m->cr1;
+		break;
+	case SMMU_CR2:
+		v = m->cr2;
+		break;
+	case SMMU_GBPA:
+		v = m->gbpa;
+		break;
+	case SMMU_IRQ_CTRL:
+	case SMMU_IRQ_CTRLACK:
+		v = m->irq_ctrl;
+		break;
+	case SMMU_GERROR:
+		v = m->gerror;
+		break;
+	case SMMU_GERRORN:
+		v = m->gerrorn;
+		break;
+	case SMMU_STRTAB_BASE:
+		v = m->strtab_base;
+		break;
+	case SMMU_STRTAB_BASE_CFG:
+		v = m->strtab_cfg;
+		break;
+	case SMMU_CMDQ_BASE:
+		v = m->cmdq_base;
+		break;
+	case SMMU_CMDQ_PROD:
+		v = m->cmdq_prod;
+		break;
+	case SMMU_CMDQ_CONS:
+		v = m->cmdq_cons;
+		break;
+	case SMMU_EVTQ_BASE:
+		v = m->evtq_base;
+		break;
+	case SMMU_EVTQ_PROD:
+		v = m->evtq_prod;
+		break;
+	case SMMU_EVTQ_CONS:
+		v = m->evtq_cons;
+		break;
+	case SMMU_PRIQ_BASE:
+		v = m->priq_base;
+		break;
+	case SMMU_PRIQ_PROD:
+		v = m->priq_prod;
+		break;
+	case SMMU_PRIQ_CONS:
+		v = m->priq_cons;
+		break;
+	default:
+		v = 0;
+		break; /* RES0 / IMPLEMENTATION DEFINED */
 	}
 	return size == 4 ? (uint32_t)v : v;
 }
@@ -472,12 +536,14 @@ static void reg_write(void *p, uint32_t off, uint64_t v, unsigned int size)
 		break;
 	case SMMU_STRTAB_BASE_CFG:
 		if (!smmuen)
-			m->strtab_cfg = v32 & (uint32_t)(SMMU_STRTAB_CFG_FMT | SMMU_STRTAB_CFG_SPLIT |
-							 SMMU_STRTAB_CFG_LOG2SIZE);
+			m->strtab_cfg =
+				v32 & (uint32_t)(SMMU_STRTAB_CFG_FMT | SMMU_STRTAB_CFG_SPLIT |
+						 SMMU_STRTAB_CFG_LOG2SIZE);
 		break;
 	case SMMU_CMDQ_BASE:
 		if (!(m->cr0 & SMMU_CR0_CMDQEN))
-			m->cmdq_base = v & (SMMU_Q_BASE_ADDR | SMMU_Q_BASE_RWA | SMMU_Q_BASE_LOG2SIZE);
+			m->cmdq_base =
+				v & (SMMU_Q_BASE_ADDR | SMMU_Q_BASE_RWA | SMMU_Q_BASE_LOG2SIZE);
 		break;
 	case SMMU_CMDQ_PROD:
 		m->cmdq_prod = v32 & 0xfffffu;
@@ -489,7 +555,8 @@ static void reg_write(void *p, uint32_t off, uint64_t v, unsigned int size)
 		break;
 	case SMMU_EVTQ_BASE:
 		if (!(m->cr0 & SMMU_CR0_EVTQEN))
-			m->evtq_base = v & (SMMU_Q_BASE_ADDR | SMMU_Q_BASE_RWA | SMMU_Q_BASE_LOG2SIZE);
+			m->evtq_base =
+				v & (SMMU_Q_BASE_ADDR | SMMU_Q_BASE_RWA | SMMU_Q_BASE_LOG2SIZE);
 		break;
 	case SMMU_EVTQ_PROD:
 		if (!(m->cr0 & SMMU_CR0_EVTQEN))
@@ -500,7 +567,8 @@ static void reg_write(void *p, uint32_t off, uint64_t v, unsigned int size)
 		break;
 	case SMMU_PRIQ_BASE:
 		if (!(m->cr0 & SMMU_CR0_PRIQEN))
-			m->priq_base = v & (SMMU_Q_BASE_ADDR | SMMU_Q_BASE_RWA | SMMU_Q_BASE_LOG2SIZE);
+			m->priq_base =
+				v & (SMMU_Q_BASE_ADDR | SMMU_Q_BASE_RWA | SMMU_Q_BASE_LOG2SIZE);
 		break;
 	case SMMU_PRIQ_PROD:
 		if (!(m->cr0 & SMMU_CR0_PRIQEN))

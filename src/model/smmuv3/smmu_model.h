@@ -31,22 +31,22 @@ struct smmu_model;
 
 /* Settings (docs/models.md, "SMMUv3"). */
 struct smmu_model_cfg {
-	uint8_t sidsize;   /* IDR1.SIDSIZE */
-	uint8_t ssidsize;  /* IDR1.SSIDSIZE (0: no SubstreamIDs) */
-	uint8_t oas;	   /* IDR5.OAS, bits (32..48) */
-	uint8_t cmdqs;	   /* IDR1.CMDQS: largest command queue, log2 entries */
-	uint8_t evtqs;	   /* IDR1.EVTQS */
-	uint8_t priqs;	   /* IDR1.PRIQS */
-	bool st2l;	   /* IDR0.ST_LEVEL: 2-level stream tables */
-	bool cd2l;	   /* IDR0.CD2L: 2-level CD tables */
-	bool s1, s2;	   /* IDR0.S1P, IDR0.S2P */
-	bool asid16;	   /* IDR0.ASID16 */
-	bool vmid16;	   /* IDR0.VMID16 */
-	bool ril;	   /* IDR3.RIL: range invalidation */
-	bool cohacc;	   /* IDR0.COHACC: coherent table and queue access */
-	bool pri;	   /* IDR0.PRI: page requests */
-	bool busy;	   /* comes up as another owner left it: SMMUEN, queues on, GBPA bypass */
-	uint32_t tlb_size; /* TLB entries */
+	uint8_t sidsize;    /* IDR1.SIDSIZE */
+	uint8_t ssidsize;   /* IDR1.SSIDSIZE (0: no SubstreamIDs) */
+	uint8_t oas;	    /* IDR5.OAS, bits (32..48) */
+	uint8_t cmdqs;	    /* IDR1.CMDQS: largest command queue, log2 entries */
+	uint8_t evtqs;	    /* IDR1.EVTQS */
+	uint8_t priqs;	    /* IDR1.PRIQS */
+	bool st2l;	    /* IDR0.ST_LEVEL: 2-level stream tables */
+	bool cd2l;	    /* IDR0.CD2L: 2-level CD tables */
+	bool s1, s2;	    /* IDR0.S1P, IDR0.S2P */
+	bool asid16;	    /* IDR0.ASID16 */
+	bool vmid16;	    /* IDR0.VMID16 */
+	bool ril;	    /* IDR3.RIL: range invalidation */
+	bool cohacc;	    /* IDR0.COHACC: coherent table and queue access */
+	bool pri;	    /* IDR0.PRI: page requests */
+	bool busy;	    /* comes up as another owner left it: SMMUEN, queues on, GBPA bypass */
+	uint32_t tlb_size;  /* TLB entries */
 	uint32_t cfgc_size; /* STE and CD cache entries (each) */
 };
 

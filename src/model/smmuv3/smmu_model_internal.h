@@ -7,20 +7,20 @@
 #include "hw/smmuv3/smmu_regs.h"
 #include "model/smmuv3/smmu_model.h"
 
-#define SMMUM_MAGIC 0x534d4d55766d3031ull /* "SMMUvm01" */
+#define SMMUM_MAGIC		 0x534d4d55766d3031ull /* "SMMUvm01" */
 #define SMMUM_LOG(lvl, fmt, ...) UENV_LOG(SMMU, lvl, "smmuv3 model: " fmt, ##__VA_ARGS__)
-#define SMMUM_NO_SSID UINT32_MAX
+#define SMMUM_NO_SSID		 UINT32_MAX
 
 struct smmum_tlb {
 	bool valid;
-	bool s1;	/* carries stage 1 (tagged by ASID too); else stage 2 only */
-	uint8_t perm;	/* SMMUM_P_* allowed by stage 1 */
-	uint8_t perm2;	/* allowed by stage 2 (all when there is none) */
+	bool s1;       /* carries stage 1 (tagged by ASID too); else stage 2 only */
+	uint8_t perm;  /* SMMUM_P_* allowed by stage 1 */
+	uint8_t perm2; /* allowed by stage 2 (all when there is none) */
 	uint16_t vmid, asid;
-	uint64_t va;	/* input address of the first byte, aligned to size */
+	uint64_t va; /* input address of the first byte, aligned to size */
 	uint64_t size;
 	uint64_t pa;
-	uint64_t ipa;	/* nested: the IPA of va (stage-2 faults) */
+	uint64_t ipa; /* nested: the IPA of va (stage-2 faults) */
 	uint64_t stamp;
 };
 #define SMMUM_P_R 1u
@@ -50,7 +50,7 @@ struct smmu_model {
 
 /* Translation result or fault. */
 struct smmum_fault {
-	uint32_t id;	/* SMMU_EVT_*; 0: silently aborted (Config abort, GBPA.ABORT) */
+	uint32_t id; /* SMMU_EVT_*; 0: silently aborted (Config abort, GBPA.ABORT) */
 	bool s2;
 	uint32_t class;
 	uint64_t ipa;
@@ -70,7 +70,6 @@ void smmum_inv_cfg_all(struct smmu_model *m);
 /* TLB: entries of @vmid (or any when vmid < 0), @asid (any when < 0),
  * stage-1 entries (s1 > 0), stage-2-only (s1 == 0) or both (s1 < 0),
  * overlapping [start, start + len) (len 0: any address). */
-void smmum_tlb_inv(struct smmu_model *m, int vmid, int asid, int s1, uint64_t start,
-		   uint64_t len);
+void smmum_tlb_inv(struct smmu_model *m, int vmid, int asid, int s1, uint64_t start, uint64_t len);
 
 #endif

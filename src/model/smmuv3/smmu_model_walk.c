@@ -154,7 +154,8 @@ void smmum_tlb_inv(struct smmu_model *m, int vmid, int asid, int s1, uint64_t st
 			continue;
 		if (asid >= 0 && (!t->s1 || t->asid != asid))
 			continue;
-		if (len && (t->va + t->size <= start || (start + len > start && t->va >= start + len)))
+		if (len &&
+		    (t->va + t->size <= start || (start + len > start && t->va >= start + len)))
 			continue;
 		t->valid = false;
 	}
@@ -260,7 +261,8 @@ static int walk(struct smmu_model *m, const struct walk *w, uint64_t in, struct 
 		}
 		f->s2 = w->s2;
 		f->ipa = in;
-		if (!(d & ARM_VALID) || (lvl == 3 && !(d & ARM_TYPE)) || (lvl == 0 && !(d & ARM_TYPE))) {
+		if (!(d & ARM_VALID) || (lvl == 3 && !(d & ARM_TYPE)) ||
+		    (lvl == 0 && !(d & ARM_TYPE))) {
 			f->id = SMMU_EVT_F_TRANSLATION;
 			return -1;
 		}
@@ -340,7 +342,8 @@ static bool ste_get(struct smmu_model *m, uint32_t sid, uint64_t *ste, struct sm
 		if (span == 0 || span > split + 1 ||
 		    (sid & ((1u << split) - 1)) >= (1ull << (span - 1)))
 			return bad(f, SMMU_EVT_C_BAD_STE);
-		pa = (l1 & SMMU_L1STD_L2PTR) + (uint64_t)(sid & ((1u << split) - 1)) * SMMU_STE_SIZE;
+		pa = (l1 & SMMU_L1STD_L2PTR) +
+		     (uint64_t)(sid & ((1u << split) - 1)) * SMMU_STE_SIZE;
 	} else {
 		pa = base + (uint64_t)sid * SMMU_STE_SIZE;
 	}
@@ -440,8 +443,8 @@ static bool s1_setup(struct smmu_model *m, const uint64_t *cd, struct walk *w,
 	unsigned int t0sz = (unsigned int)FIELD_GET(SMMU_CD0_T0SZ, cd[0]);
 	unsigned int ips = (unsigned int)FIELD_GET(SMMU_CD0_IPS, cd[0]);
 
-	if (!(cd[0] & SMMU_CD0_AA64) || FIELD_GET(SMMU_CD0_TG0, cd[0]) != ARM_TG0_4K ||
-	    t0sz < 16 || t0sz > 39 || (cd[0] & SMMU_CD0_ENDI) ||
+	if (!(cd[0] & SMMU_CD0_AA64) || FIELD_GET(SMMU_CD0_TG0, cd[0]) != ARM_TG0_4K || t0sz < 16 ||
+	    t0sz > 39 || (cd[0] & SMMU_CD0_ENDI) ||
 	    (FIELD_GET(SMMU_CD0_ASID, cd[0]) > 0xff && !m->cfg.asid16))
 		return bad(f, SMMU_EVT_C_BAD_CD);
 	w->ias = 64 - t0sz;
@@ -600,7 +603,8 @@ int smmu_model_dma(struct smmu_model *m, uint32_t sid, uint32_t ssid, uint64_t i
 	if (iova + len < iova)
 		return -EINVAL;
 	/* Translate every page first: a blocked access moves no byte. */
-	for (uint64_t a = iova; a < iova + len; a = ALIGN_DOWN_ULL(a, UENV_PAGE_SIZE) + UENV_PAGE_SIZE) {
+	for (uint64_t a = iova; a < iova + len;
+	     a = ALIGN_DOWN_ULL(a, UENV_PAGE_SIZE) + UENV_PAGE_SIZE) {
 		uint64_t pa;
 
 		if (smmum_translate(m, sid, ssid, a, write, &pa, &f)) {

@@ -376,6 +376,32 @@ static void test_cmdq_error(void)
 	scenario_down(&t);
 }
 
+/* An SMMU that stops consuming commands: the wait is bounded, the call
+ * fails with -ETIMEDOUT, the queue is restarted, and work goes on. */
+static void test_cmdq_timeout(void)
+{
+	struct tenv t;
+	struct smmu_batch b;
+	struct uiommu_event ev[4];
+	uint64_t iova = 0x200000, v;
+
+	scenario_up(&t, "", 0);
+	smmu_of(t.unit)->timeout_ns = 2 * 1000 * 1000;
+	smmu_model_set_stuck(t.m, true);
+	smmu_batch_init(&b, smmu_of(t.unit));
+	smmu_cmd_cfgi_ste(&b, SID);
+	CU_ASSERT(smmu_batch_sync(&b) == -ETIMEDOUT);
+	CU_ASSERT(drain(ev, 4) == 1 && ev[0].type == UIOMMU_EV_QUEUE_ERROR);
+	smmu_model_set_stuck(t.m, false);
+	smmu_of(t.unit)->timeout_ns = SMMU_TIMEOUT_NS;
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4096, RW) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000, 4096, NULL) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+	drain_all();
+	scenario_down(&t);
+}
+
 /* More faults than the event queue holds: one overflow event, then the
  * records that fit, in order. */
 static void test_evtq_overflow(void)
@@ -886,6 +912,7 @@ static const struct ut_test tests[] = {
 	{"no_stale", test_no_stale},
 	{"batching", test_batching},
 	{"cmdq_error", test_cmdq_error},
+	{"cmdq_timeout", test_cmdq_timeout},
 	{"evtq_overflow", test_evtq_overflow},
 	{"pasid", test_pasid},
 	{"nested", test_nested},

@@ -284,6 +284,13 @@ int smmu_batch_sync(struct smmu_batch *b)
 				 "restarting the queue",
 				 su->u->obj.id, cons, prod);
 			su->stats.timeouts++;
+			struct uiommu_event ev = {
+				.type = UIOMMU_EV_QUEUE_ERROR,
+				.unit_id = su->u->obj.id,
+				.reason = UINT32_MAX,
+				.reason_text = "CMD_SYNC timed out: command queue restarted",
+			};
+			unit_event_push(su->u, &ev);
 			(void)smmu_cmdq_enable(su);
 			rc = -ETIMEDOUT;
 			break;

@@ -234,6 +234,11 @@ void smmu_model_get_stats(const struct smmu_model *m, struct smmu_model_stats *s
 	*st = m->st;
 }
 
+void smmu_model_set_stuck(struct smmu_model *m, bool stuck)
+{
+	m->stuck = stuck;
+}
+
 uint32_t smmu_model_tlb_entries(const struct smmu_model *m)
 {
 	uint32_t n = 0;
@@ -381,7 +386,7 @@ static void cmdq_run(struct smmu_model *m)
 	uint32_t mask = (2u << shift) - 1u; /* index + wrap bit */
 	uint64_t base = m->cmdq_base & SMMU_Q_BASE_ADDR;
 
-	if (!(m->cr0 & SMMU_CR0_CMDQEN) || cmdq_error_active(m))
+	if (!(m->cr0 & SMMU_CR0_CMDQEN) || cmdq_error_active(m) || m->stuck)
 		return;
 	m->cmdq_cons = (uint32_t)FIELD_SET(SMMU_CMDQ_CONS_ERR, m->cmdq_cons, 0);
 	for (uint32_t guard = 0; guard <= mask; guard++) {

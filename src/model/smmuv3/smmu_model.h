@@ -69,6 +69,9 @@ int smmu_model_cfg_parse(struct smmu_model_cfg *c, const char *s);
 int smmu_model_create(const struct smmu_model_cfg *c, struct smmu_model **out);
 void smmu_model_destroy(struct smmu_model *m);
 void smmu_model_get_stats(const struct smmu_model *m, struct smmu_model_stats *st);
+/* Tests: a stuck SMMU consumes no command until released (the driver's
+ * bounded wait and queue restart). */
+void smmu_model_set_stuck(struct smmu_model *m, bool stuck);
 /* Valid TLB entries (tests). */
 uint32_t smmu_model_tlb_entries(const struct smmu_model *m);
 /* DMA as StreamID @sid (with SubstreamID @ssid, or UINT32_MAX for none). */

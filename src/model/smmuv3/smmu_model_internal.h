@@ -43,6 +43,7 @@ struct smmu_model {
 	uint64_t cmdq_base, evtq_base, priq_base;
 	uint32_t cmdq_prod, cmdq_cons, evtq_prod, evtq_cons, priq_prod, priq_cons;
 	uint64_t stamp;
+	bool stuck; /* tests: the command queue is not consumed */
 	struct smmu_model_stats st;
 	struct smmum_tlb *tlb;
 	struct smmum_cfgc *stec, *cdc;

@@ -703,6 +703,49 @@ static void test_decode(void)
 	CU_ASSERT(unit_up(&t, "s1=0,s2=0") == -EINVAL);
 }
 
+/* Peek (what probe shows of a live SMMU): IDRs, CR0 and GBPA decoded. */
+static void test_peek(void)
+{
+	struct tenv t;
+	struct uiommu_unit_peek pk;
+	struct seen s = {0};
+
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	CU_ASSERT(uiommu_family_ops_get(UIOMMU_FAMILY_SMMUV3)->peek(unit_regs(t.unit), &pk) == 0);
+	CU_ASSERT(pk.in_use); /* ours: SMMUEN */
+	CU_ASSERT((uint32_t)pk.status & SMMU_CR0_SMMUEN);
+	CU_ASSERT((pk.status >> 32) & SMMU_GBPA_ABORT);
+	CU_ASSERT(strstr(pk.text, "16-bit StreamIDs") && strstr(pk.text, "STRTAB_BASE 0x"));
+	CU_ASSERT(uiommu_unit_peek_decode(&pk, reg_cb, &s) == 0);
+	CU_ASSERT(s.st_level && s.cr0);
+	CU_ASSERT(uiommu_unit_remove(t.unit) == 0);
+}
+
+/* Two SMMUs whose output sizes differ cannot walk one stage-2 table: the
+ * IOAS gets a second HWPT, and both translate. */
+static void test_two_units(void)
+{
+	struct tenv a, b;
+	struct uiommu_ioas_stats st;
+	uint64_t iova = 0x200000, v = 0;
+
+	scenario_up(&a, "", -1);
+	CU_ASSERT_FATAL(unit_up(&b, "oas=40") == 0);
+	CU_ASSERT_FATAL(dev_up(&b, SID, 0, &b.dev) == 0);
+	CU_ASSERT(uiommu_device_attach(b.dev, UIOMMU_NO_PASID, uiommu_ioas_id(a.ioas), NULL) == 0);
+	uiommu_ioas_get_stats(a.ioas, &st);
+	CU_ASSERT(st.nr_hwpts == 2);
+	CU_ASSERT_FATAL(uiommu_ioas_map(a.ioas, &iova, a.buf.iova, 4096, RW) == 0);
+	*(uint64_t *)a.buf.va = 0xabcdef;
+	CU_ASSERT(dma(a.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0 && v == 0xabcdef);
+	v = 0;
+	CU_ASSERT(dma(b.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0 && v == 0xabcdef);
+	CU_ASSERT(uiommu_device_detach(b.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_device_remove(b.dev) == 0);
+	CU_ASSERT(uiommu_unit_remove(b.unit) == 0);
+	scenario_down(&a);
+}
+
 /* A StreamID beyond the stream table: refused, nothing added. */
 static void test_bad_input(void)
 {
@@ -920,6 +963,8 @@ static const struct ut_test tests[] = {
 	{"takeover", test_takeover},
 	{"decode", test_decode},
 	{"bad_input", test_bad_input},
+	{"peek", test_peek},
+	{"two_units", test_two_units},
 	{"differential", test_differential},
 	{"noncoherent", test_noncoherent},
 	{"failnth", test_failnth},

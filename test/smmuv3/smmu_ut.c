@@ -402,6 +402,34 @@ static void test_cmdq_timeout(void)
 	scenario_down(&t);
 }
 
+/* PRI: a page request from the PRI queue, answered with PRI_RESP. */
+static void test_pri(void)
+{
+	struct tenv t;
+	struct uiommu_event ev[4];
+	struct smmu_model_stats st;
+
+	scenario_up(&t, "pri=1", UIOMMU_HWPT_STAGE1);
+	CU_ASSERT(t.unit->caps.page_requests);
+	CU_ASSERT(smmu_model_page_request(t.m, SID, 5, 0x123456000, 7, true, true) == 0);
+	CU_ASSERT(drain(ev, 4) == 1);
+	CU_ASSERT(ev[0].type == UIOMMU_EV_PAGE_REQ && ev[0].hw_id == SID && ev[0].pasid == 5 &&
+		  ev[0].addr == 0x123456000 && ev[0].grpid == 7 &&
+		  (ev[0].flags & (UIOMMU_EV_LAST | UIOMMU_EV_WRITE | UIOMMU_EV_PASID)) ==
+			  (UIOMMU_EV_LAST | UIOMMU_EV_WRITE | UIOMMU_EV_PASID) &&
+		  ev[0].dev_id == uiommu_device_id(t.dev));
+	CU_ASSERT(uiommu_page_response(t.dev, 5, 7, UIOMMU_PAGE_RESP_SUCCESS) == 0);
+	smmu_model_get_stats(t.m, &st);
+	CU_ASSERT(st.pri_resps == 1 && st.last_pri_resp == (SID << 12 | 7u << 2 | 2u));
+	CU_ASSERT(uiommu_page_response(t.dev, 5, 0x200, UIOMMU_PAGE_RESP_SUCCESS) == -EINVAL);
+	scenario_down(&t);
+	/* Without PRI: no queue, no response. */
+	scenario_up(&t, "", UIOMMU_HWPT_STAGE1);
+	CU_ASSERT(!t.unit->caps.page_requests);
+	CU_ASSERT(uiommu_page_response(t.dev, 5, 7, UIOMMU_PAGE_RESP_SUCCESS) == -EOPNOTSUPP);
+	scenario_down(&t);
+}
+
 /* More faults than the event queue holds: one overflow event, then the
  * records that fit, in order. */
 static void test_evtq_overflow(void)
@@ -957,6 +985,7 @@ static const struct ut_test tests[] = {
 	{"cmdq_error", test_cmdq_error},
 	{"cmdq_timeout", test_cmdq_timeout},
 	{"evtq_overflow", test_evtq_overflow},
+	{"pri", test_pri},
 	{"pasid", test_pasid},
 	{"nested", test_nested},
 	{"vste_rules", test_vste_rules},

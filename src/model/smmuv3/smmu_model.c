@@ -366,6 +366,10 @@ static unsigned int cmd_exec(struct smmu_model *m, const uint64_t *c)
 	case SMMU_OP_PRI_RESP:
 		if (!m->cfg.pri || FIELD_GET(SMMU_CMD1_PRI_RESP, c[1]) > 2)
 			return SMMU_CERROR_ILL;
+		m->st.pri_resps++;
+		m->st.last_pri_resp =
+			(uint32_t)(sid << 12 | FIELD_GET(SMMU_CMD1_PRI_GRPID, c[1]) << 2 |
+				   FIELD_GET(SMMU_CMD1_PRI_RESP, c[1]));
 		return 0;
 	case SMMU_OP_RESUME:
 		return SMMU_CERROR_ILL; /* terminate model: nothing ever stalls */
@@ -591,3 +595,34 @@ const struct uiommu_model_io smmu_model_io = {
 	.read = reg_read,
 	.write = reg_write,
 };
+
+int smmu_model_page_request(struct smmu_model *m, uint32_t sid, uint32_t ssid, uint64_t addr,
+			    uint32_t grpid, bool last, bool write)
+{
+	unsigned int shift = q_shift(m->priq_base, m->cfg.priqs);
+	uint32_t mask = (2u << shift) - 1u, prod = m->priq_prod & mask, cons = m->priq_cons & mask;
+	uint64_t *slot;
+
+	if (!m->cfg.pri)
+		return -EOPNOTSUPP;
+	if (!(m->cr0 & SMMU_CR0_PRIQEN) ||
+	    (SMMU_Q_IDX(prod, shift) == SMMU_Q_IDX(cons, shift) && prod != cons)) {
+		if (!((m->priq_prod ^ m->priq_cons) & SMMU_Q_OVF))
+			m->priq_prod ^= (uint32_t)SMMU_Q_OVF;
+		return -ENOSPC;
+	}
+	slot = uenv_iova_to_va((m->priq_base & SMMU_Q_BASE_ADDR) + SMMU_Q_IDX(prod, shift) * 16ull);
+	if (!slot) {
+		m->gerror ^= (uint32_t)SMMU_GERROR_PRIQ_ABT_ERR;
+		return -ENOSPC;
+	}
+	slot[0] = FIELD_PREP(SMMU_PRIQ0_SID, sid) | SMMU_PRIQ0_READ |
+		  (write ? SMMU_PRIQ0_WRITE : 0) | (last ? SMMU_PRIQ0_LAST : 0);
+	if (ssid != SMMUM_NO_SSID)
+		slot[0] |= SMMU_PRIQ0_SSV | FIELD_PREP(SMMU_PRIQ0_SSID, ssid);
+	slot[1] = FIELD_PREP(SMMU_PRIQ1_GRPID, grpid) | (addr & SMMU_PRIQ1_ADDR);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	m->priq_prod = (m->priq_prod & (uint32_t)SMMU_Q_OVF) | ((prod + 1u) & mask);
+	m->st.page_requests++;
+	return 0;
+}

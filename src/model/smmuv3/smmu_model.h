@@ -61,6 +61,8 @@ struct smmu_model_stats {
 	uint64_t ste_hits, cd_hits;
 	uint64_t events, events_lost;
 	uint64_t dma_ok, dma_faults;
+	uint64_t page_requests, pri_resps; /* PRIQ records written, PRI_RESPs executed */
+	uint32_t last_pri_resp;		   /* the last PRI_RESP: SID << 12 | GRPID << 2 | Resp */
 };
 
 void smmu_model_cfg_default(struct smmu_model_cfg *c);
@@ -72,6 +74,11 @@ void smmu_model_get_stats(const struct smmu_model *m, struct smmu_model_stats *s
 /* Tests: a stuck SMMU consumes no command until released (the driver's
  * bounded wait and queue restart). */
 void smmu_model_set_stuck(struct smmu_model *m, bool stuck);
+/* A device's PRI page request (ATS PRI) as the SMMU queues it (IHI 0070
+ * 8.1): 0, -EOPNOTSUPP (no PRI), -ENOSPC (the PRI queue is full or off:
+ * the request is lost, PRIQ_PROD.OVFLG set). */
+int smmu_model_page_request(struct smmu_model *m, uint32_t sid, uint32_t ssid, uint64_t addr,
+			    uint32_t grpid, bool last, bool write);
 /* Valid TLB entries (tests). */
 uint32_t smmu_model_tlb_entries(const struct smmu_model *m);
 /* DMA as StreamID @sid (with SubstreamID @ssid, or UINT32_MAX for none). */

@@ -417,7 +417,6 @@ static int set_rid(struct smmu_unit *su, struct smmu_dev *sd, const struct fam_a
 	rc = ste_update(su, &nsd);
 	if (!rc && sd->rid == SMMU_RID_S1 && nsd.rid != SMMU_RID_S1)
 		rc = cd_write(su, &nsd, 0, NULL); /* CD 0 is no longer reachable */
-	nsd.ste_live = sd->ste_live || rc == 0;
 	*sd = nsd;
 	return rc;
 }

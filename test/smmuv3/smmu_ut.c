@@ -117,6 +117,18 @@ static void scenario_down(struct tenv *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static void check_line(void *arg, const char *msg)
+{
+	(void)arg;
+	printf("\n    state check: %s ", msg);
+}
+
+/* The state checker finds nothing wrong with what the driver built. */
+static void state_clean(void)
+{
+	CU_ASSERT(uiommu_state_check(ctx, check_line, NULL) == 0);
+}
+
 static uint16_t drain(struct uiommu_event *ev, uint16_t max)
 {
 	return uiommu_poll(ctx, ev, max);
@@ -495,6 +507,7 @@ static void test_pasid(void)
 	CU_ASSERT_FATAL(uiommu_hwpt_alloc(io2, t.unit, 0, &s2) == 0);
 	CU_ASSERT(uiommu_device_attach(t.dev, 7, uiommu_hwpt_id(s2), NULL) != 0);
 	CU_ASSERT(dma(t.dev, 5, 0x300000, &r, 8, false) == 0);
+	state_clean();
 	CU_ASSERT(uiommu_device_detach(t.dev, 5) == 0);
 	CU_ASSERT(dma(t.dev, 5, 0x300000, &r, 8, false) == -EFAULT);
 	drain_all();
@@ -610,6 +623,7 @@ static void test_nested(void)
 	inv[1].pasid = 0x10000; /* beyond 16-bit ASIDs */
 	CU_ASSERT(uiommu_cache_invalidate(v1, n1, inv, 2, &done) == -EINVAL && done == 1);
 	drain_all();
+	state_clean();
 	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
 	CU_ASSERT(uiommu_device_detach(d2, UIOMMU_NO_PASID) == 0);
 	CU_ASSERT(uiommu_hwpt_destroy(n1) == 0);
@@ -858,7 +872,9 @@ static void differential(const char *cfg, int flags)
 	       stale, wrong);
 	CU_ASSERT(stale == 0);
 	CU_ASSERT(wrong == 0);
+	state_clean();
 	scenario_down(&t);
+	state_clean();
 }
 
 static void test_differential(void)

@@ -711,7 +711,9 @@ struct uiommu_event {
 	uint64_t count;		 /**< overflow: number lost when known */
 	/** A second address where the family reports one: SMMUv3 stage-2
 	 *  faults (UIOMMU_EV_STAGE2) the IPA that faulted, F_*_FETCH /
-	 *  F_WALK_EABT the fetch address; 0 otherwise. */
+	 *  F_WALK_EABT the fetch address; 0 otherwise.  (For an SMMUv3
+	 *  UIOMMU_EV_QUEUE_ERROR, @addr is the index of the refused command in
+	 *  its batch and @reason the CMDQ_CONS.ERR code.) */
 	uint64_t addr2;
 };
 

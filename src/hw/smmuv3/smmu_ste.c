@@ -180,16 +180,43 @@ static uint64_t *ste_slot(struct smmu_unit *su, uint32_t sid, bool alloc)
 	return (uint64_t *)l2->va + (size_t)(sid & ((1u << SMMU_SPLIT) - 1)) * SMMU_STE_DWORDS;
 }
 
-/* Install @ste for @sd in the safe order. */
+/* A second-level stream table made for an attach that then failed goes
+ * again when no STE in it is valid (its level-1 descriptor cleared and
+ * invalidated first: the SMMU may have fetched it). */
+static void ste_l2_undo(struct smmu_unit *su, uint32_t sid)
+{
+	uint32_t i = sid >> SMMU_SPLIT;
+	struct uenv_dma *l2;
+	struct smmu_batch b;
+
+	if (!su->st_2lvl || !su->l2[i].va)
+		return;
+	l2 = &su->l2[i];
+	for (uint32_t k = 0; k < (1u << SMMU_SPLIT); k++)
+		if (((const uint64_t *)l2->va)[k * SMMU_STE_DWORDS] & SMMU_STE0_V)
+			return;
+	__atomic_store_n((uint64_t *)su->strtab.va + i, 0, __ATOMIC_RELEASE);
+	smmu_wb(su, (uint64_t *)su->strtab.va + i, 8);
+	smmu_batch_init(&b, su);
+	smmu_cmd_cfgi_ste(&b, sid);
+	if (smmu_batch_sync(&b))
+		return; /* not confirmed: keep the table */
+	uenv_dma_free(l2);
+	memset(l2, 0, sizeof(*l2));
+	su->stats.l2_tables--;
+}
+
+/* Install @ste for @sd in the safe order (its slot exists: dev_set made
+ * it before changing anything). */
 static int ste_write(struct smmu_unit *su, struct smmu_dev *sd, const uint64_t *ste)
 {
-	uint64_t *slot = ste_slot(su, sd->sid, true);
+	uint64_t *slot = ste_slot(su, sd->sid, false);
 	struct smmu_batch b;
 	bool cd_changed;
 	int rc;
 
-	if (!slot)
-		return -ENOMEM;
+	if (!slot) /* never attached: nothing translates for it, nothing to block */
+		return (ste[0] & SMMU_STE0_CONFIG) ? -ENOMEM : 0;
 	if (!memcmp(slot, ste, SMMU_STE_SIZE))
 		return 0;
 	cd_changed = (slot[0] & SMMU_STE0_S1CTXPTR) != (ste[0] & SMMU_STE0_S1CTXPTR);
@@ -373,14 +400,19 @@ static int set_rid(struct smmu_unit *su, struct smmu_dev *sd, const struct fam_a
 		break;
 	case FAM_ATTACH_PAGING:
 		if (a->cfg->fmt == PGT_ARM_S1_4K) {
+			bool fresh = !sd->cdtab.va;
+
 			rc = cd_table(su, sd);
 			if (rc)
 				return rc;
-			nsd = *sd;
 			smmu_cd_build(a->cfg, (uint16_t)a->did, cd);
 			rc = cd_write(su, sd, 0, cd);
-			if (rc)
+			if (rc) {
+				if (fresh) /* all or nothing: no table is left behind */
+					cd_table_free(sd);
 				return rc;
+			}
+			nsd = *sd;
 			nsd.rid = SMMU_RID_S1;
 			break;
 		}
@@ -450,15 +482,17 @@ static int set_pasid(struct smmu_unit *su, struct smmu_dev *sd, uint32_t pasid,
 			 sd->sid, sd->rid == SMMU_RID_S2 ? "stage-2" : "nested");
 		return -EINVAL;
 	}
+	bool fresh = !sd->cdtab.va;
 	rc = cd_table(su, sd);
 	if (rc)
 		return rc;
-	if (!cd_slot(su, sd, pasid, true))
-		return -ENOMEM;
 	smmu_cd_build(a->cfg, (uint16_t)a->did, cd);
 	rc = cd_write(su, sd, pasid, cd);
-	if (rc)
+	if (rc) {
+		if (fresh && sd->rid != SMMU_RID_S1 && !sd->nr_pasids)
+			cd_table_free(sd); /* all or nothing: no table is left behind */
 		return rc;
+	}
 	if (!had)
 		sd->nr_pasids++;
 	return ste_update(su, sd);
@@ -475,9 +509,20 @@ int smmu_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasi
 	if (a->kind != FAM_ATTACH_BLOCKED && a->kind != FAM_ATTACH_IDENTITY &&
 	    a->did > (su->asid16 ? 0xffffu : 0xffu))
 		return -ENOSPC;
+	/* Memory first (the second-level stream table on the first attach),
+	 * so that nothing below fails for want of it half-way. */
+	bool fresh = su->st_2lvl && !su->l2[sd->sid >> SMMU_SPLIT].va;
+	int rc;
+
+	if (a->kind != FAM_ATTACH_BLOCKED && !ste_slot(su, sd->sid, true))
+		return -ENOMEM;
 	if (pasid == UIOMMU_NO_PASID)
-		return set_rid(su, sd, a);
-	return set_pasid(su, sd, pasid, a);
+		rc = set_rid(su, sd, a);
+	else
+		rc = set_pasid(su, sd, pasid, a);
+	if (rc && fresh)
+		ste_l2_undo(su, sd->sid);
+	return rc;
 }
 
 /* The STE words a guest may give (iommufd's vSTE rules for

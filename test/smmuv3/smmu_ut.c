@@ -807,6 +807,122 @@ static void test_two_units(void)
 	scenario_down(&a);
 }
 
+/* Register and descriptor layouts against the positions in IHI 0070
+ * (6.3, 5.2, 5.4, 4.x, 7.3, 8.1), written out a second time here. */
+static void test_layout(void)
+{
+	static const struct {
+		uint64_t got, want;
+	} f[] = {
+		{SMMU_PAGE1, 0x10000},
+		{SMMU_EVTQ_PROD, 0x100a8},
+		{SMMU_PRIQ_CONS, 0x100cc},
+		{SMMU_STATUSR, 0x40},
+		{SMMU_IDR0_ST_LEVEL, 3ull << 27},
+		{SMMU_IDR0_CD2L, 1ull << 19},
+		{SMMU_IDR1_SIDSIZE, 0x3f},
+		{SMMU_IDR1_CMDQS, 0x1full << 21},
+		{SMMU_AIDR_MAJOR, 0xf0},
+		{SMMU_SH_NSH, 0},
+		{SMMU_CR2_E2H, 1},
+		{SMMU_GERROR_SFM_ERR, 1ull << 8},
+		{SMMU_Q_WRP(0x100u, 8), 0x100},
+		{SMMU_Q_IDX(0x1ffu, 8), 0xff},
+		{SMMU_S1FMT_64K_L2, 2},
+		{SMMU_STE0_S1CDMAX, 0x1full << 59},
+		{SMMU_STE1_S1STALLD, 1ull << 27},
+		{SMMU_STE1_STRW, 3ull << 30},
+		{SMMU_STE1_EATS, 3ull << 28},
+		{SMMU_STE2_VTCR, 0x7ffffull << 32},
+		{SMMU_STE2_S2ENDI, 1ull << 52},
+		{SMMU_STE2_S2S, 1ull << 57},
+		{SMMU_STE2_S2R, 1ull << 58},
+		{SMMU_CD0_V, 1ull << 31},
+		{SMMU_CD0_AFFD, 1ull << 35},
+		{SMMU_CD0_HD, 1ull << 42},
+		{SMMU_CD0_HA, 1ull << 43},
+		{SMMU_CD0_S, 1ull << 44},
+		{SMMU_CD0_ASID, 0xffffull << 48},
+		{SMMU_CD3_MAIR, ~0ull},
+		{SMMU_CMD1_TTL, 3ull << 8},
+		{SMMU_CMD0_ATC_GLOBAL, 1ull << 9},
+		{SMMU_CMD0_RESUME_RESP, 3ull << 12},
+		{SMMU_CMD1_RESUME_STAG, 0xffff},
+		{SMMU_CMD0_TLBI_SCALE, 0x1full << 20},
+		{SMMU_EVT1_STAG, 0xffff},
+		{SMMU_EVT1_STALL, 1ull << 31},
+		{SMMU_EVT1_S2, 1ull << 39},
+		{SMMU_EVT3_IPA, 0xffffffffffull << 12},
+		{SMMU_PRIQ0_SSV, 1ull << 63},
+		{SMMU_PRIQ1_GRPID, 0x1ff},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+		if (f[i].got != f[i].want) {
+			printf("\n    layout entry %zu: %#" PRIx64 " != %#" PRIx64 " ", i, f[i].got,
+			       f[i].want);
+			CU_FAIL("layout");
+		}
+}
+
+/* The descriptor builders: a CD from a stage-1 table config, and the STE
+ * of each attachment kind. */
+static void test_builders(void)
+{
+	struct smmu_unit su = {.coherent = true, .cd2l = true, .ssid_bits = 16};
+	struct smmu_dev sd = {.sid = 5};
+	struct pgt_cfg c = {.fmt = PGT_ARM_S1_4K};
+	uint64_t cd[8], ste[8];
+
+	c.hw.arm_s1.tcr = FIELD_PREP(ARM_TCR_T0SZ, 16) | FIELD_PREP(ARM_TCR_IRGN0, 1) |
+			  FIELD_PREP(ARM_TCR_SH0, 3) | FIELD_PREP(ARM_TCR_IPS, 5);
+	c.hw.arm_s1.mair = 0x4404ff;
+	c.root_pa = 0x12345000;
+	smmu_cd_build(&c, 0x77, cd);
+	CU_ASSERT(cd[0] ==
+		  (16ull | 1ull << 8 | 3ull << 12 | SMMU_CD0_EPD1 | SMMU_CD0_V | 5ull << 32 |
+		   SMMU_CD0_AA64 | SMMU_CD0_R | SMMU_CD0_A | SMMU_CD0_ASET | 0x77ull << 48));
+	CU_ASSERT(cd[1] == 0x12345000 && cd[2] == 0 && cd[3] == 0x4404ff);
+
+	smmu_ste_build(&su, &sd, ste); /* blocked */
+	CU_ASSERT(ste[0] == (SMMU_STE0_V | 0ull << 1) && ste[2] == 0);
+	sd.rid = SMMU_RID_IDENTITY;
+	smmu_ste_build(&su, &sd, ste);
+	CU_ASSERT(ste[0] == (SMMU_STE0_V | 4ull << 1));
+	sd.rid = SMMU_RID_S2;
+	sd.vmid = 9;
+	sd.vtcr = 0x25590;
+	sd.s2ttb = 0xabcd000;
+	smmu_ste_build(&su, &sd, ste);
+	CU_ASSERT(ste[0] == (SMMU_STE0_V | 6ull << 1));
+	CU_ASSERT(ste[2] ==
+		  (9ull | 0x25590ull << 32 | SMMU_STE2_S2AA64 | SMMU_STE2_S2PTW | SMMU_STE2_S2R));
+	CU_ASSERT(ste[3] == 0xabcd000);
+	sd.rid = SMMU_RID_S1;
+	sd.cdtab.iova = 0x7654000;
+	smmu_ste_build(&su, &sd, ste);
+	CU_ASSERT(ste[0] == (SMMU_STE0_V | 5ull << 1 | 1ull << 4 | 0x7654000ull | 16ull << 59));
+	CU_ASSERT(FIELD_GET(SMMU_STE1_S1DSS, ste[1]) == SMMU_S1DSS_SSID0);
+	sd.rid = SMMU_RID_BLOCKED;
+	sd.nr_pasids = 1; /* SubstreamIDs live, the RID blocked: S1DSS terminate */
+	smmu_ste_build(&su, &sd, ste);
+	CU_ASSERT(FIELD_GET(SMMU_STE0_CONFIG, ste[0]) == 5 &&
+		  FIELD_GET(SMMU_STE1_S1DSS, ste[1]) == SMMU_S1DSS_TERMINATE);
+	sd.nr_pasids = 0;
+	sd.rid = SMMU_RID_NESTED;
+	sd.vste[0] = SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, 5) | 0x8000000ull;
+	sd.vste[1] = FIELD_PREP(SMMU_STE1_S1DSS, 1);
+	smmu_ste_build(&su, &sd, ste);
+	CU_ASSERT(ste[0] == (SMMU_STE0_V | 7ull << 1 | 0x8000000ull));
+	CU_ASSERT(FIELD_GET(SMMU_STE1_S1DSS, ste[1]) == 1 &&
+		  FIELD_GET(SMMU_STE2_S2VMID, ste[2]) == 9);
+	sd.vste[0] = SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, 4); /* guest bypass: S2 only */
+	smmu_ste_build(&su, &sd, ste);
+	CU_ASSERT(FIELD_GET(SMMU_STE0_CONFIG, ste[0]) == 6);
+	sd.vste[0] = 0; /* guest STE invalid: abort */
+	smmu_ste_build(&su, &sd, ste);
+	CU_ASSERT(ste[0] == SMMU_STE0_V);
+}
+
 /* A StreamID beyond the stream table: refused, nothing added. */
 static void test_bad_input(void)
 {
@@ -1029,6 +1145,8 @@ static const struct ut_test tests[] = {
 	{"decode", test_decode},
 	{"bad_input", test_bad_input},
 	{"peek", test_peek},
+	{"layout", test_layout},
+	{"builders", test_builders},
 	{"two_units", test_two_units},
 	{"differential", test_differential},
 	{"noncoherent", test_noncoherent},

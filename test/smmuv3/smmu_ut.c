@@ -336,6 +336,37 @@ static void test_no_stale(void)
 	}
 }
 
+/* The STE cache: an STE changed in memory without CFGI_STE is not seen;
+ * after CFGI_STE it is. */
+static void test_ste_cache(void)
+{
+	struct tenv t;
+	struct smmu_dev *sd;
+	struct smmu_batch b;
+	uint64_t iova = 0x200000, v, *ste;
+
+	scenario_up(&t, "", 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4096, RW) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+	sd = t.dev->priv;
+	ste = (uint64_t *)smmu_of(t.unit)->l2[sd->sid >> SMMU_SPLIT].va +
+	      (sd->sid & ((1u << SMMU_SPLIT) - 1)) * SMMU_STE_DWORDS;
+	uint64_t w0 = ste[0];
+	ste[0] = SMMU_STE0_V; /* abort, behind the SMMU's back */
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0); /* cached */
+	smmu_batch_init(&b, smmu_of(t.unit));
+	smmu_cmd_cfgi_ste(&b, sd->sid);
+	CU_ASSERT(smmu_batch_sync(&b) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+	ste[0] = w0;
+	smmu_batch_init(&b, smmu_of(t.unit));
+	smmu_cmd_cfgi_ste(&b, sd->sid);
+	CU_ASSERT(smmu_batch_sync(&b) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+	drain_all();
+	scenario_down(&t);
+}
+
 /* One CMD_SYNC per flush batch; ranges by RIL are one command. */
 static void test_batching(void)
 {
@@ -605,6 +636,43 @@ static void test_nested(void)
 	if (k > 0)
 		CU_ASSERT(lv[k - 1].present && lv[k - 1].entry == 0x80010000 + (gva & 0xfff) &&
 			  strstr(lv[k - 1].text, "(stage 2)"));
+	/* The guest edits its CD (another data page through a new leaf):
+	 * the SMMU keeps the cached CD and TLB entry until the guest's
+	 * CFGI_CD and TLBI_NH_ASID, carried 1:1 by uiommu_cache_invalidate. */
+	{
+		struct uiommu_inv_entry cfg[2] = {
+			{.type = UIOMMU_INV_CFG, .dev_id = uiommu_device_id(t.dev), .pasid = 0},
+			{.type = UIOMMU_INV_S1_PASID, .pasid = 3},
+		};
+		struct smmu_model_stats st0, st1;
+		uint32_t dn = 0;
+
+		*gp(&g1, 0x11000) = 0x3333;
+		gp(&g1, 0x4000)[(gva >> 12) & 511] = (g1.ipa + 0x11000) | ARM_VALID | ARM_TYPE |
+						     ARM_AF | FIELD_PREP(ARM_SH, ARM_SH_IS) |
+						     FIELD_PREP(ARM_S1_AP, ARM_S1_AP_UNPRIV);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false) == 0 && val == 0x1111);
+		smmu_model_get_stats(t.m, &st0);
+		cfg[0].pasid = UIOMMU_NO_PASID; /* CFGI_STE */
+		CU_ASSERT(uiommu_cache_invalidate(v1, n1, cfg, 1, &dn) == 0 && dn == 1);
+		cfg[0].pasid = 0; /* CFGI_CD of SubstreamID 0 */
+		CU_ASSERT(uiommu_cache_invalidate(v1, n1, cfg, 2, &dn) == 0 && dn == 2);
+		smmu_model_get_stats(t.m, &st1);
+		CU_ASSERT(st1.cfgi == st0.cfgi + 2 && st1.tlbi == st0.tlbi + 1);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false) == 0 && val == 0x3333);
+		/* A device of another vIOMMU's unit... or no device: refused
+		 * before anything is issued, *done says which entry. */
+		cfg[1].type = UIOMMU_INV_CFG;
+		cfg[1].dev_id = 0xfffff;
+		cfg[1].pasid = UIOMMU_NO_PASID;
+		CU_ASSERT(uiommu_cache_invalidate(v1, n1, cfg, 2, &dn) == -EINVAL && dn == 1);
+		struct uiommu_inv_entry atc = {.type = UIOMMU_INV_DEV_TLB,
+					       .dev_id = uiommu_device_id(t.dev),
+					       .pasid = UIOMMU_NO_PASID,
+					       .addr = 0x10000,
+					       .len = 0x3000};
+		CU_ASSERT(uiommu_cache_invalidate(v1, n1, &atc, 1, &dn) == 0 && dn == 1);
+	}
 	/* Guest VA not mapped by the guest: stage-1 fault, no S2 bit. */
 	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva + 4096, &val, 8, false) == -EFAULT);
 	if (one_fault(&ev))
@@ -617,7 +685,7 @@ static void test_nested(void)
 	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false) == -EFAULT);
 	if (one_fault(&ev)) {
 		CU_ASSERT(ev.reason == SMMU_EVT_F_TRANSLATION && (ev.flags & UIOMMU_EV_STAGE2));
-		CU_ASSERT(ev.addr == gva && ev.addr2 == 0x80010000);
+		CU_ASSERT(ev.addr == gva && ev.addr2 == 0x80011000); /* the edited leaf */
 	}
 	k = uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, gva, lv, 16);
 	CU_ASSERT(k > 0 && !lv[k - 1].present && strstr(lv[k - 1].text, "not mapped at stage 2"));
@@ -1133,6 +1201,7 @@ static const struct ut_test tests[] = {
 	{"blocks", test_blocks},
 	{"permission", test_permission},
 	{"no_stale", test_no_stale},
+	{"ste_cache", test_ste_cache},
 	{"batching", test_batching},
 	{"cmdq_error", test_cmdq_error},
 	{"cmdq_timeout", test_cmdq_timeout},

@@ -243,6 +243,29 @@ static void test_s2_linear(void)
 	CU_ASSERT(uiommu_unit_remove(t.unit) == 0);
 }
 
+/* Pass-through (bypass STE) on both kinds of SMMU; its release issues
+ * no command the SMMU refuses. */
+static void test_identity(void)
+{
+	for (int k = 0; k < 2; k++) {
+		struct tenv t;
+		struct uiommu_event ev[4];
+		uint64_t v = 0x99;
+
+		CU_ASSERT_FATAL(unit_up(&t, k ? "s2=0" : "") == 0);
+		CU_ASSERT_FATAL(dev_up(&t, SID, 0, &t.dev) == 0);
+		CU_ASSERT_FATAL(buf_get(&t.buf) == 0);
+		CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, UIOMMU_PT_IDENTITY, NULL) ==
+			  0);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, t.buf.iova + 64, &v, 8, true) == 0);
+		CU_ASSERT(*(uint64_t *)((uint8_t *)t.buf.va + 64) == 0x99);
+		CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, t.buf.iova + 64, &v, 8, true) == -EFAULT);
+		CU_ASSERT(drain(ev, 4) == 0); /* no queue error, no event: an abort STE */
+		scenario_down(&t);
+	}
+}
+
 static void test_s1(void)
 {
 	translate("", UIOMMU_HWPT_STAGE1);
@@ -1198,6 +1221,7 @@ static const struct ut_test tests[] = {
 	{"s2_2lvl", test_s2_2lvl},
 	{"s2_linear", test_s2_linear},
 	{"s1", test_s1},
+	{"identity", test_identity},
 	{"blocks", test_blocks},
 	{"permission", test_permission},
 	{"no_stale", test_no_stale},

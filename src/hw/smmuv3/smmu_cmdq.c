@@ -324,7 +324,7 @@ int smmu_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
 			if (!f[i].size || !tlbi_range(&b, SMMU_OP_TLBI_NH_VA, 0, id, f[i].iova,
 						      f[i].size, f[i].pgsize, f[i].leaf_only))
 				smmu_cmd_tlbi_asid(&b, id);
-		} else {
+		} else if (su->s2) { /* (an identity domain's ID: nothing cached by it) */
 			if (!f[i].size || !tlbi_range(&b, SMMU_OP_TLBI_S2_IPA, id, 0, f[i].iova,
 						      f[i].size, f[i].pgsize, f[i].leaf_only))
 				smmu_cmd_tlbi_vmall(&b, id);

@@ -17,6 +17,11 @@
  * "hardware" work.
  *
  *   bench-native-smmuv3 [--cfg MODELCFG] [--s1] [--n N] [--reps R]
+ *
+ * Instructions per op: callgrind with collection limited to one loop
+ * function (map_n, unmap_n, pair4k; docs/performance.md):
+ *   valgrind --tool=callgrind --collect-atstart=no --toggle-collect=pair4k \
+ *       ./bench-native-smmuv3 --n 1000 --reps 1
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -46,7 +51,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int map_n(uint64_t pg, uint32_t n)
+static __attribute__((noinline)) int map_n(uint64_t pg, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t iova = IOVA_BASE + i * pg;
@@ -58,7 +63,7 @@ static int map_n(uint64_t pg, uint32_t n)
 	return 0;
 }
 
-static int unmap_n(uint64_t pg, uint32_t n)
+static __attribute__((noinline)) int unmap_n(uint64_t pg, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		int rc = uiommu_ioas_unmap(ioas, IOVA_BASE + i * pg, pg, NULL);
@@ -68,7 +73,7 @@ static int unmap_n(uint64_t pg, uint32_t n)
 	return 0;
 }
 
-static int pair4k(uint32_t n)
+static __attribute__((noinline)) int pair4k(uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t iova = IOVA_BASE;

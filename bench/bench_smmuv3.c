@@ -2,7 +2,8 @@
 /*
  * Native benchmark of the SMMUv3 driver on the built-in SMMUv3 model: the
  * public API, no QEMU.  One model unit, one device (StreamID 0x18), one
- * IOAS attached (stage 2 by default, --s1: a stage-1 HWPT with a CD), then
+ * IOAS attached (stage 1 with a CD, what an IOAS gives; --s2: an explicit
+ * stage-2 HWPT), then
  * timed loops:
  *
  *   map4k / unmap4k   N maps of 4 KiB at consecutive IOVAs, then N unmaps
@@ -16,7 +17,7 @@
  * every command inside the CMDQ_PROD write, so ns/op includes the
  * "hardware" work.
  *
- *   bench-native-smmuv3 [--cfg MODELCFG] [--s1] [--n N] [--reps R]
+ *   bench-native-smmuv3 [--cfg MODELCFG] [--s2] [--n N] [--reps R]
  *
  * Instructions per op: callgrind with collection limited to one loop
  * function (map_n, unmap_n, pair4k; docs/performance.md):
@@ -123,7 +124,7 @@ int main(int argc, char **argv)
 {
 	const char *cfg = "";
 	uint32_t n = 2000, reps = 5;
-	bool s1 = false;
+	bool s2 = false;
 	struct uiommu_ctx *ctx;
 	struct uiommu_device *dev;
 	struct uiommu_hwpt *h = NULL;
@@ -132,14 +133,14 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--cfg") && i + 1 < argc)
 			cfg = argv[++i];
-		else if (!strcmp(argv[i], "--s1"))
-			s1 = true;
+		else if (!strcmp(argv[i], "--s2"))
+			s2 = true;
 		else if (!strcmp(argv[i], "--n") && i + 1 < argc)
 			n = (uint32_t)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
 			reps = (uint32_t)strtoul(argv[++i], NULL, 0);
 		else {
-			fprintf(stderr, "usage: %s [--cfg MODELCFG] [--s1] [--n N] [--reps R]\n",
+			fprintf(stderr, "usage: %s [--cfg MODELCFG] [--s2] [--n N] [--reps R]\n",
 				argv[0]);
 			return 2;
 		}
@@ -159,8 +160,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "set-up failed\n");
 		return 1;
 	}
-	if (s1 && uiommu_hwpt_alloc(ioas, unit, UIOMMU_HWPT_STAGE1, &h)) {
-		fprintf(stderr, "stage-1 HWPT failed\n");
+	if (s2 && uiommu_hwpt_alloc(ioas, unit, 0, &h)) {
+		fprintf(stderr, "stage-2 HWPT failed\n");
 		return 1;
 	}
 	if (uiommu_device_attach(dev, UIOMMU_NO_PASID, h ? uiommu_hwpt_id(h) : uiommu_ioas_id(ioas),
@@ -168,7 +169,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attach failed\n");
 		return 1;
 	}
-	printf("SMMUv3 model '%s', %s, N=%u, best of %u\n", cfg, s1 ? "stage 1 (CD)" : "stage 2", n,
+	printf("SMMUv3 model '%s', %s, N=%u, best of %u\n", cfg, s2 ? "stage 2" : "stage 1 (CD)", n,
 	       reps);
 	printf("%-8s %10s %10s %10s %10s\n", "op", "ns/op", "cmds/op", "syncs/op", "model cmd/op");
 	static const struct {

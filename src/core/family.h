@@ -78,10 +78,11 @@ struct uiommu_family_ops {
 	const char *name;
 	enum uiommu_family family;
 	struct fam_regs_info regs;
-	/* A fact: the unit's PASIDs take stage-1 tables only (SMMUv3: a
-	 * SubstreamID selects a CD), so an attach of a PASID to an IOAS
-	 * picks or makes a stage-1 HWPT of it. */
-	bool pasid_stage1;
+	/* A fact: an attach to an IOAS picks or makes a stage-1 HWPT where
+	 * the unit has stage 1 (SMMUv3: a SubstreamID selects a CD, and a
+	 * RID on a stage-2 STE could have none; iommufd's paging domains
+	 * on SMMUv3 are stage 1 too).  uiommu_hwpt_alloc keeps its meaning. */
+	bool auto_stage1;
 
 	/* Optional.  Check desc->family_opts (not NULL, tagged with this
 	 * family: the core checked) before anything changes: 0, -EOPNOTSUPP

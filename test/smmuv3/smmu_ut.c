@@ -204,8 +204,11 @@ static void translate(const char *cfg, int flags)
 		CU_ASSERT(ev.hw_id == SID);
 		CU_ASSERT(ev.dev_id == uiommu_device_id(t.dev));
 		CU_ASSERT(ev.flags & UIOMMU_EV_READ);
-		/* Stage 2 unless a stage-1 table (asked for, or the SMMU has no S2). */
-		bool s2 = !strstr(cfg, "s2=0") && (flags < 0 || !(flags & UIOMMU_HWPT_STAGE1));
+		/* An explicit HWPT: stage 2 unless asked for stage 1 (or the SMMU
+		 * has no S2); through an IOAS: stage 1 (auto_stage1) unless the
+		 * SMMU has no S1. */
+		bool s2 = flags >= 0 ? !(flags & UIOMMU_HWPT_STAGE1) && !strstr(cfg, "s2=0")
+				     : strstr(cfg, "s1=0") != NULL;
 		CU_ASSERT(!!(ev.flags & UIOMMU_EV_STAGE2) == s2);
 	}
 	/* Isolation: a device never attached is blocked (no STE). */
@@ -227,7 +230,9 @@ static void test_s2_2lvl(void)
 {
 	struct tenv t;
 
+	translate("", 0);
 	translate("", -1);
+	translate("s1=0", -1);
 	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
 	CU_ASSERT(t.unit->hw_info.u.smmuv3.st_2lvl);
 	CU_ASSERT(uiommu_unit_remove(t.unit) == 0);
@@ -237,6 +242,7 @@ static void test_s2_linear(void)
 {
 	struct tenv t;
 
+	translate("st2l=0,sidsize=12", 0);
 	translate("st2l=0,sidsize=12", -1);
 	CU_ASSERT_FATAL(unit_up(&t, "st2l=0,sidsize=12") == 0);
 	CU_ASSERT(!t.unit->hw_info.u.smmuv3.st_2lvl);
@@ -270,7 +276,7 @@ static void test_s1(void)
 {
 	translate("", UIOMMU_HWPT_STAGE1);
 	translate("cd2l=0,ssidsize=8", UIOMMU_HWPT_STAGE1);
-	translate("s2=0", -1); /* a stage-1-only SMMU: paging is stage 1 */
+	translate("s2=0", 0); /* a stage-1-only SMMU: paging is stage 1 */
 }
 
 /* 2 MiB blocks are used (one walk level less) and translate. */

@@ -334,8 +334,9 @@ static int smmu_pgt_config(struct uiommu_unit *u, bool stage1, bool nest_parent,
 	cfg->coherent = su->coherent;
 	cfg->pgsize_bitmap = (1ull << 12) | (1ull << 21) | (1ull << 30);
 	cfg->oas = su->oas;
-	/* A paging HWPT is stage 2 where the SMMU has it (the family table),
-	 * stage 1 + CD on request or on a stage-1-only SMMU. */
+	/* An explicit paging HWPT is stage 2 where the SMMU has it (the
+	 * family table), stage 1 + CD on request (UIOMMU_HWPT_STAGE1, and
+	 * every automatic HWPT: auto_stage1) or on a stage-1-only SMMU. */
 	if (stage1 || !su->s2) {
 		if (!su->s1 || nest_parent)
 			return -EOPNOTSUPP;
@@ -551,7 +552,7 @@ const struct uiommu_family_ops smmuv3_family_ops = {
 			.claims = smmu_claims,
 			.kernel_off = "boot with module_blacklist=arm_smmu_v3",
 		},
-	.pasid_stage1 = true,
+	.auto_stage1 = true,
 	.unit_init = smmu_unit_init,
 	.unit_fini = smmu_unit_fini,
 	.unit_adopt = smmu_unit_adopt,

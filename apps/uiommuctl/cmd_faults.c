@@ -83,6 +83,11 @@ static json_t *ev_json(struct uiommu_ctx *ctx, const struct uiommu_event *e)
 			    (e->flags & UIOMMU_EV_PASID) ? json_integer(e->pasid) : json_null());
 	snprintf(b, sizeof(b), "%#" PRIx64, e->addr);
 	json_object_set_new(o, "addr", json_string(b));
+	if (e->addr2) { /* SMMUv3: the IPA of a stage-2 fault, or a fetch address */
+		snprintf(b, sizeof(b), "%#" PRIx64, e->addr2);
+		json_object_set_new(o, (e->flags & UIOMMU_EV_STAGE2) ? "ipa" : "fetch",
+				    json_string(b));
+	}
 	json_object_set_new(o, "access", json_string(acc));
 	json_object_set_new(o, "reason", json_integer(e->reason));
 	json_object_set_new(o, "reason_text", json_string(e->reason_text ? e->reason_text : ""));
@@ -117,8 +122,11 @@ static void ev_print(struct uiommu_ctx *ctx, const struct uiommu_event *e)
 		       e->dev_id, *nm ? " " : "", nm, bdf, e->hw_id);
 		if (e->flags & UIOMMU_EV_PASID)
 			printf(" pasid %u", e->pasid);
-		printf(" %s at %#" PRIx64 ": reason %#x %s\n", acc, e->addr, e->reason,
-		       e->reason_text ? e->reason_text : "");
+		printf(" %s at %#" PRIx64, acc, e->addr);
+		if (e->addr2 && e->addr2 != e->addr) /* a nested stage-2 fault's IPA, a fetch */
+			printf(" (%s %#" PRIx64 ")", (e->flags & UIOMMU_EV_STAGE2) ? "IPA" : "fetch",
+			       e->addr2);
+		printf(": reason %#x %s\n", e->reason, e->reason_text ? e->reason_text : "");
 	}
 }
 

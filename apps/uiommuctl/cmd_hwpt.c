@@ -312,6 +312,17 @@ int cmd_walk(const struct cli_opts *opts, int argc, char **argv)
 				 iova, hi.ias);
 		}
 	}
+	/* The device-context entries before the table (SMMUv3: STE, CD, a
+	 * guest's stage 1), where the family shows them. */
+	struct uiommu_walk_level cl[WALK_MAX];
+	int ck = uiommu_device_ctx_walk(d, pasid, iova, cl, WALK_MAX);
+
+	if (ck < 0)
+		ck = 0;
+	if (ck)
+		json_object_set_new(o, "context", levels_json(cl, ck));
+	if (ck && !cl[ck - 1].present && !h)
+		snprintf(verdict, sizeof(verdict), "faults: %s", cl[ck - 1].text);
 	json_object_set_new(o, "levels", levels_json(lv, k));
 	json_object_set_new(o, "verdict", json_string(verdict));
 	if (opts->json) {
@@ -324,6 +335,8 @@ int cmd_walk(const struct cli_opts *opts, int argc, char **argv)
 			printf(" (ioas %u)\n", ioas_id);
 		if (!h)
 			printf("\n");
+		for (int i = 0; i < ck; i++)
+			printf("  %s @%#" PRIx64 "\n", cl[i].text, cl[i].table);
 		if (mapped)
 			printf("  in mapping %#" PRIx64 "-%#" PRIx64 " -> %#" PRIx64 "\n", ar.iova,
 			       ar.iova + ar.len - 1, ar.phys);

@@ -82,7 +82,7 @@ void cli_json_print(json_t *v)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: uiommuctl [-j|--json] [--acpi DIR] [--model vtd[:CFG]] [--state NAME] [-h|--help]\n"
+	fprintf(f, "Usage: uiommuctl [-j|--json] [--acpi DIR] [--model MODEL[:CFG]] [--state NAME] [-h|--help]\n"
 		   "                 OBJECT VERB [ARGS]\n\n"
 		   "Commands:\n");
 	for (const struct cli_cmd *c = cli_commands; c->object; c++)
@@ -91,7 +91,16 @@ static void usage(FILE *f)
 	fprintf(f, "\nOptions:\n"
 		   "  -j, --json     JSON output\n"
 		   "  --acpi DIR     read ACPI tables from DIR instead of /sys/firmware/acpi/tables\n"
-		   "  --model vtd[:CFG]  use the built-in model (CFG: capability string, e.g. smts=0)\n"
+		   "  --model MODEL[:CFG]  use a built-in model (CFG: its settings, docs/models.md,\n"
+		   "                 e.g. vtd:smts=0, smmuv3:st2l=0); models:");
+	/* The models this library has, from its own table (the completion
+	 * reads this line). */
+	for (int fam = 1; fam <= UIOMMU_FAMILY_MAX; fam++) {
+		const char *m = uiommu_model_name((enum uiommu_family)fam);
+		if (m)
+			fprintf(f, " %s", m);
+	}
+	fprintf(f, "\n"
 		   "  --state NAME   shared state to create or adopt (default model-vtd / hw)\n"
 		   "  --wait SECS    wait at most SECS for another command to finish (default 5)\n"
 		   "  -h, --help     this help; 'uiommuctl OBJECT VERB --help' for one command\n"

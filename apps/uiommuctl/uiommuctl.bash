@@ -120,7 +120,7 @@ _uiommuctl()
 	--acpi) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
 	--model)
 		COMPREPLY=($(compgen -W "$(_uiommuctl_help "$bin" |
-			sed -n 's/^  --model \([a-z0-9|]*\).*/\1/p' | tr '|' ' ')" -- "$cur"))
+			sed -n 's/.*); models: \([a-z0-9 ]*\)$/\1/p')" -- "$cur"))
 		return 0 ;;
 	--state)
 		# Model states in /dev/shm, hardware states on hugetlbfs.

@@ -274,11 +274,13 @@ struct uiommu_hw_info {
 			bool scalable; /**< scalable mode in use (else the legacy root/context
 					    format); a taken-over unit only */
 		} vtd;
-		/** Arm SMMUv3 (family UIOMMU_FAMILY_SMMUV3). */
+		/** Arm SMMUv3 (iommufd's iommu_hw_info_arm_smmuv3 and more). */
 		struct {
-			uint32_t idr[6]; /**< SMMU_IDR0..5 */
-			uint32_t iidr;	 /**< SMMU_IIDR */
-			uint32_t aidr;	 /**< SMMU_AIDR */
+			uint32_t idr[6]; /**< IDR0..IDR5 as read */
+			uint32_t iidr;	 /**< IIDR */
+			uint32_t aidr;	 /**< AIDR */
+			bool st_2lvl;	 /**< the driver uses a 2-level stream table (taken-over unit) */
+			uint32_t sid_bits; /**< StreamID bits of the stream table it built */
 		} smmuv3;
 		/** AMD-Vi (family UIOMMU_FAMILY_AMDVI). */
 		struct {
@@ -550,9 +552,14 @@ struct uiommu_hwpt_s1_data {
 			uint32_t addr_width; /**< 48 or 57 */
 			uint32_t flags;	     /**< UIOMMU_VTD_S1_* */
 		} vtd;
-		/** Arm SMMUv3: the guest's STE. */
+		/** Arm SMMUv3: the guest's STE words 0 and 1, as iommufd's
+		 *  iommu_hwpt_arm_smmuv3.  Only V, Config (abort, bypass, stage
+		 *  1), S1Fmt, S1ContextPtr, S1CDMax (word 0) and S1DSS, S1CIR,
+		 *  S1COR, S1CSH, S1STALLD, EATS (word 1, EATS must be 0) may be
+		 *  set; anything else is -EINVAL.  S1ContextPtr is an IPA:
+		 *  the CD table is read through the vIOMMU's stage 2. */
 		struct {
-			uint64_t ste[2]; /**< STE words 0..1 (Config, S1ContextPtr, S1CDMax, ...) */
+			uint64_t ste[2]; /**< STE words 0..1 */
 		} smmuv3;
 		/** AMD-Vi: the guest part of the DTE. */
 		struct {
@@ -617,6 +624,18 @@ struct uiommu_walk_level {
 	uint64_t pgsize; /**< leaf: the size of the page it maps */
 	char text[160]; /**< the entry's fields in words */
 };
+/**
+ * The device-context entries a unit reads for @dev's RID (@pasid ==
+ * UIOMMU_NO_PASID) or @pasid before any page table, root first, each
+ * decoded in its text (SMMUv3: level-1 stream table descriptor, STE,
+ * level-1 CD descriptor, CD; for a nested STE also the guest's stage-1
+ * levels for @iova, read through stage 2, and the final IPA).  For "why
+ * does this DMA fault?" before uiommu_hwpt_walk().
+ * @return the number of entries filled (0: the family shows none), or
+ * -EINVAL.
+ */
+int uiommu_device_ctx_walk(struct uiommu_device *dev, uint32_t pasid, uint64_t iova,
+			   struct uiommu_walk_level *out, int max);
 /** Walk @iova through a HWPT's table; returns the number of levels filled. */
 int uiommu_hwpt_walk(const struct uiommu_hwpt *hwpt, uint64_t iova, struct uiommu_walk_level *out,
 		     int max);
@@ -728,6 +747,12 @@ struct uiommu_event {
 	const char *reason_text; /**< static text for @reason */
 	uint32_t grpid;		 /**< page requests: page group index */
 	uint64_t count;		 /**< overflow: number lost when known */
+	/** A second address where the family reports one: SMMUv3 stage-2
+	 *  faults (UIOMMU_EV_STAGE2) the IPA that faulted, F_*_FETCH /
+	 *  F_WALK_EABT the fetch address; 0 otherwise.  (For an SMMUv3
+	 *  UIOMMU_EV_QUEUE_ERROR, @addr is the index of the refused command in
+	 *  its batch and @reason the CMDQ_CONS.ERR code.) */
+	uint64_t addr2;
 };
 
 /**

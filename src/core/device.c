@@ -171,6 +171,8 @@ static int ioas_pick_hwpt(struct uiommu_ioas *ioas, struct uiommu_unit *u, struc
 			  bool *created)
 {
 	const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
+	/* A family whose automatic HWPTs are stage 1 (SMMUv3) gets one. */
+	uint32_t want = ops->auto_stage1 && u->caps.stage1 ? UIOMMU_HWPT_STAGE1 : 0;
 	struct list_node *pos;
 	int rc;
 
@@ -178,7 +180,7 @@ static int ioas_pick_hwpt(struct uiommu_ioas *ioas, struct uiommu_unit *u, struc
 	list_for_each(pos, &ioas->hwpts)
 	{
 		struct uiommu_hwpt *h = list_entry(pos, struct uiommu_hwpt, ioas_link);
-		if (h->flags & UIOMMU_HWPT_STAGE1)
+		if ((h->flags & UIOMMU_HWPT_STAGE1) != want)
 			continue;
 		/* Already on this unit, or compatible and room for another ID. */
 		for (uint32_t i = 0; i < h->nr_inst; i++) {
@@ -192,7 +194,7 @@ static int ioas_pick_hwpt(struct uiommu_ioas *ioas, struct uiommu_unit *u, struc
 			return 0;
 		}
 	}
-	rc = hwpt_paging_create(ioas, u, 0, out);
+	rc = hwpt_paging_create(ioas, u, want, out);
 	if (rc == 0) {
 		(*out)->auto_created = true;
 		*created = true;
@@ -470,4 +472,20 @@ int uiommu_model_dma(struct uiommu_device *d, uint32_t pasid, uint64_t iova, voi
 		rc = m->dma(d->unit->model, d->desc.hw_id, pasid, iova, buf, len, write);
 	ctx_unlock(d->unit->ctx);
 	return rc;
+}
+
+int uiommu_device_ctx_walk(struct uiommu_device *d, uint32_t pasid, uint64_t iova,
+			   struct uiommu_walk_level *out, int max)
+{
+	const struct uiommu_family_ops *ops;
+	int n = 0;
+
+	if (!d || max < 0 || (max && !out))
+		return -EINVAL;
+	ops = uiommu_family_ops_get(d->unit->family);
+	ctx_lock(d->unit->ctx);
+	if (ops && ops->dev_walk && max)
+		n = ops->dev_walk(d->unit, d, pasid, iova, out, max);
+	ctx_unlock(d->unit->ctx);
+	return n;
 }

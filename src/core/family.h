@@ -78,6 +78,11 @@ struct uiommu_family_ops {
 	const char *name;
 	enum uiommu_family family;
 	struct fam_regs_info regs;
+	/* A fact: an attach to an IOAS picks or makes a stage-1 HWPT where
+	 * the unit has stage 1 (SMMUv3: a SubstreamID selects a CD, and a
+	 * RID on a stage-2 STE could have none; iommufd's paging domains
+	 * on SMMUv3 are stage 1 too).  uiommu_hwpt_alloc keeps its meaning. */
+	bool auto_stage1;
 
 	/* Optional.  Check desc->family_opts (not NULL, tagged with this
 	 * family: the core checked) before anything changes: 0, -EOPNOTSUPP
@@ -131,6 +136,13 @@ struct uiommu_family_ops {
 	 * -EINVAL.  Called before a nested HWPT is allocated. */
 	int (*s1_check)(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1);
 
+	/* Optional, for tools (uiommu_device_ctx_walk): the device-context
+	 * entries the unit reads for @dev's RID or @pasid before the page
+	 * table (SMMUv3: L1STD, STE, L1CD, CD; nested: the guest's stage-1
+	 * levels for @iova through stage 2), each decoded, into @out (at most
+	 * @max); returns how many. */
+	int (*dev_walk)(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
+			uint64_t iova, struct uiommu_walk_level *out, int max);
 	/* Per-device setup/teardown (e.g. PASID directory, CD table). */
 	int (*dev_probe)(struct uiommu_unit *u, struct uiommu_device *dev);
 	void (*dev_release)(struct uiommu_unit *u, struct uiommu_device *dev);

@@ -348,6 +348,8 @@ int hwpt_s1_data_check(const struct uiommu_hwpt_s1_data *d)
 		if (d->u.vtd.flptr & 0xfff)
 			return -EINVAL;
 		return 0;
+	case UIOMMU_FAMILY_SMMUV3:
+		return 0; /* the guest STE words: the driver's s1_check (vSTE rules) */
 	default:
 		/* No nesting driver for the family: nothing defines its fields. */
 		return -EOPNOTSUPP;

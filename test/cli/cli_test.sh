@@ -576,9 +576,79 @@ case_input_files() {
 	fi
 }
 
+# The same verbs on the SMMUv3 model: StreamIDs, stage 1 (an IOAS gives
+# a stage-1 table with a CD) and stage 2 (a model without stage 1), DMA,
+# walk (STE -> CD -> table), faults from the event queue, the registers
+# decoded, SubstreamIDs, a linear stream table.
+case_smmuv3() {
+	expect 0 "create smmuv3 state" -- ctl --model smmuv3 unit list
+	ctl unit show 1 >"$TMP/show" 2>&1
+	grep -q "IDR0 0x.*ST_LEVEL=0x1" "$TMP/show" && grep -q "IDR1 .*SIDSIZE=0x10" "$TMP/show" &&
+		grep -q "AIDR 3.1" "$TMP/show" && ok "unit show decodes IDR0-5" || fail "unit show: $(cat "$TMP/show")"
+	expect 0 "ioas create" -- ctl ioas create --name dma0
+	expect 0 "device add (StreamID 0x18)" -- ctl device add 1 00:03.0 --name nic --pasid-bits 8
+	expect 0 "attach (stage 1, CD 0)" -- ctl ioas attach dma0 nic
+	expect 0 "map" -- ctl ioas map dma0 --alloc 2M --iova 0x200000
+	expect 0 "DMA write" -- ctl dma nic 0x200000 64 --write --pattern 0x5a
+	ctl -j dma nic 0x200010 16 --read | jpy 'assert j["data"]=="5a"*16, j' && ok "DMA read back" || fail "read back"
+	ctl walk nic 0x200010 >"$TMP/walk" 2>&1
+	grep -q "STE\[0x18\]: V Config=stage 1" "$TMP/walk" && grep -q "CD\[0\]: V ASID=" "$TMP/walk" &&
+		grep -q "=> translates" "$TMP/walk" && ok "walk: STE -> CD -> stage 1" || fail "walk: $(cat "$TMP/walk")"
+	expect 1 "DMA outside the mapping faults" -- ctl dma nic 0x900000 16 --read
+	ctl faults >"$TMP/faults" 2>&1
+	grep -q "read at 0x900000: reason 0x10 F_TRANSLATION" "$TMP/faults" &&
+		ok "fault decoded from EVTQ" || fail "fault line: $(cat "$TMP/faults")"
+	# SubstreamIDs: a CD each, beside the RID's CD 0; a device whose RID
+	# is blocked has S1DSS terminate.
+	expect 0 "ioas create" -- ctl ioas create --name dma1
+	expect 0 "map" -- ctl ioas map dma1 --alloc 64K --iova 0x200000
+	expect 0 "PASID attach (stage 1 + CD 3)" -- ctl ioas attach dma1 nic --pasid 3
+	ctl -j dma nic 0x200010 16 --read --pasid 3 | jpy 'assert j["data"]=="00"*16, j' &&
+		ok "PASID DMA through its own table" || fail "PASID DMA"
+	expect 0 "device add (StreamID 0x20)" -- ctl device add 1 00:04.0 --name acc --pasid-bits 8
+	expect 0 "PASID attach, RID blocked" -- ctl ioas attach dma0 acc --pasid 3
+	ctl -j dma acc 0x200010 16 --read --pasid 3 | jpy 'assert j["data"]=="5a"*16, j' &&
+		ok "PASID DMA through stage 1" || fail "PASID DMA acc"
+	expect 1 "RID of the PASID device blocked" -- ctl dma acc 0x200000 16 --read
+	ctl faults >"$TMP/faults" 2>&1
+	grep -q "F_STREAM_DISABLED" "$TMP/faults" && ok "S1DSS terminate reported" || fail "S1DSS: $(cat "$TMP/faults")"
+	ctl walk acc 0x200010 >"$TMP/walk" 2>&1
+	grep -q "=> faults: no SubstreamID and S1DSS=terminate: F_STREAM_DISABLED" "$TMP/walk" &&
+		ok "walk says why the RID faults" || fail "walk RID: $(cat "$TMP/walk")"
+	expect 0 "PASID detach" -- ctl ioas detach dma0 acc --pasid 3
+	expect 0 "PASID detach" -- ctl ioas detach dma1 nic --pasid 3
+	expect 0 "device remove acc" -- ctl device remove acc
+	expect 0 "unmap" -- ctl ioas unmap dma0 0x200000
+	expect 1 "no stale translation after unmap" -- ctl dma nic 0x200000 16 --read
+	ctl faults >"$TMP/faults" 2>&1
+	grep -q "F_TRANSLATION" "$TMP/faults" && ok "unmapped: translation fault" || fail "after unmap: $(cat "$TMP/faults")"
+	expect 0 "detach" -- ctl ioas detach dma0 nic
+	expect 0 "ioas destroy" -- ctl ioas destroy dma0
+	expect 0 "device remove" -- ctl device remove nic
+	expect 0 "state check" -- ctl state check
+	# Stage 2 (a model without stage 1), a linear stream table.
+	local o="$STATE-s2"
+	"$CTL" --state "$o" --model smmuv3:s1=0,st2l=0,sidsize=8 unit show 1 >"$TMP/show" 2>&1 &&
+		grep -q "ST_LEVEL=0" "$TMP/show" && ok "linear stream table model" || fail "linear: $(cat "$TMP/show")"
+	"$CTL" --state "$o" device add 1 01:00.0 >"$TMP/out" 2>"$TMP/err" &&
+		fail "StreamID 0x100 beyond an 8-bit stream table accepted" || ok "StreamID beyond the table refused"
+	"$CTL" --state "$o" ioas create --name s2 >/dev/null && "$CTL" --state "$o" device add 1 00:03.0 --name nic >/dev/null &&
+		"$CTL" --state "$o" ioas attach s2 nic >/dev/null && "$CTL" --state "$o" ioas map s2 --alloc 64K --iova 0x10000 >/dev/null ||
+		fail "stage-2 set-up"
+	"$CTL" --state "$o" walk nic 0x10000 >"$TMP/walk" 2>&1
+	grep -q "STE\[0x18\]: V Config=stage 2 .*VMID=" "$TMP/walk" && grep -q "arm-s2-4k" "$TMP/walk" &&
+		ok "walk: STE -> stage 2" || fail "walk s2: $(cat "$TMP/walk")"
+	"$CTL" --state "$o" dma nic 0x90000 16 --read >/dev/null 2>&1
+	"$CTL" --state "$o" faults >"$TMP/faults" 2>&1
+	grep -q "read,stage2 at 0x90000: reason 0x10 F_TRANSLATION" "$TMP/faults" && ok "stage-2 fault decoded" ||
+		fail "stage-2 fault: $(cat "$TMP/faults")"
+	"$CTL" --state "$o" reset >/dev/null 2>&1
+	expect 1 "bad model setting" -- "$CTL" --state "$STATE-bad" --model smmuv3:sidsize=99 unit list
+}
+
 case "$CASE" in
 persist | dma | kill9 | badinput | apply | json | reset | show | stress | applykill | \
-	input-names | input-values | input-files)
+	input-names | input-values | input-files | smmuv3)
 	"case_${CASE//-/_}"
 	;;
 *)

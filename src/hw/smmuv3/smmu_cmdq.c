@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SMMUv3 command queue (IHI 0070 3.5, 4.x): commands are built by small
+ * pure functions into a batch, written to the queue, and completed by one
+ * CMD_SYNC whose completion is seen by polling CMDQ_CONS (no MSI, no WFE).
+ * Every wait is bounded.  A command the SMMU refuses (GERROR.CMDQ_ERR,
+ * CMDQ_CONS.ERR) is overwritten with a CMD_SYNC, the error acknowledged in
+ * GERRORN so the queue goes on, its index in the batch reported, and the
+ * caller's call fails; a queue that stops answering is restarted.
+ *
+ * Invalidation (flush): stage-1 domains by ASID (TLBI_NH_VA / _ASID),
+ * stage-2 domains by VMID (TLBI_S2_IPA / TLBI_S12_VMALL, plus TLBI_NH_ALL
+ * for a VMID that nested STEs use: their combined entries are not reached
+ * by TLBI_S2_IPA); address ranges in one command each when IDR3.RIL.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hw/smmuv3/smmu_internal.h"
+
+#define SMMU_TLBI_PAGES_MAX 16u /* without RIL: more pages than this -> whole domain */
+
+/* ------------------------------------------------------------ builders */
+
+void smmu_batch_init(struct smmu_batch *b, struct smmu_unit *su)
+{
+	b->su = su;
+	b->n = 0;
+	b->rc = 0;
+	b->bad = -1;
+	b->issued = 0;
+}
+
+void smmu_batch_add(struct smmu_batch *b, uint64_t c0, uint64_t c1)
+{
+	if (b->n == SMMU_BATCH_MAX - 1) { /* room for the CMD_SYNC */
+		int rc = smmu_batch_sync(b);
+		if (rc && !b->rc)
+			b->rc = rc;
+	}
+	b->cmd[b->n][0] = c0;
+	b->cmd[b->n][1] = c1;
+	b->n++;
+}
+
+void smmu_cmd_cfgi_ste(struct smmu_batch *b, uint32_t sid)
+{
+	/* Leaf 0: a level-1 descriptor the SMMU may hold goes too. */
+	smmu_batch_add(
+		b, FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CFGI_STE) | FIELD_PREP(SMMU_CMD0_SID, sid), 0);
+}
+
+void smmu_cmd_cfgi_cd(struct smmu_batch *b, uint32_t sid, uint32_t ssid)
+{
+	smmu_batch_add(b,
+		       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CFGI_CD) | FIELD_PREP(SMMU_CMD0_SID, sid) |
+			       FIELD_PREP(SMMU_CMD0_SSID, ssid),
+		       SMMU_CMD1_LEAF);
+}
+
+void smmu_cmd_cfgi_cd_all(struct smmu_batch *b, uint32_t sid)
+{
+	smmu_batch_add(
+		b, FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CFGI_CD_ALL) | FIELD_PREP(SMMU_CMD0_SID, sid),
+		0);
+}
+
+static void cmd_cfgi_all(struct smmu_batch *b)
+{
+	smmu_batch_add(b, FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CFGI_STE_RANGE),
+		       FIELD_PREP(SMMU_CMD1_RANGE, 31));
+}
+
+void smmu_cmd_tlbi_asid(struct smmu_batch *b, uint16_t asid)
+{
+	smmu_batch_add(b,
+		       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_TLBI_NH_ASID) |
+			       FIELD_PREP(SMMU_CMD0_ASID, asid),
+		       0);
+}
+
+void smmu_cmd_tlbi_vmall(struct smmu_batch *b, uint16_t vmid)
+{
+	smmu_batch_add(b,
+		       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_TLBI_S12_VMALL) |
+			       FIELD_PREP(SMMU_CMD0_VMID, vmid),
+		       0);
+}
+
+static void cmd_tlbi_nh_all(struct smmu_batch *b, uint16_t vmid)
+{
+	smmu_batch_add(
+		b, FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_TLBI_NH_ALL) | FIELD_PREP(SMMU_CMD0_VMID, vmid),
+		0);
+}
+
+/* One address (TG 0), or with RIL a range of (NUM + 1) << SCALE 4 KiB pages
+ * (IHI 0070 4.4.1.1: TG 1 = 4 KiB granule). */
+static void cmd_tlbi_addr(struct smmu_batch *b, unsigned int op, uint16_t vmid, uint16_t asid,
+			  uint64_t addr, unsigned int num, unsigned int scale, bool range,
+			  bool leaf)
+{
+	uint64_t c0 = FIELD_PREP(SMMU_CMD0_OP, op) | FIELD_PREP(SMMU_CMD0_VMID, vmid);
+	uint64_t c1 = (addr & (op == SMMU_OP_TLBI_S2_IPA ? SMMU_CMD1_IPA : SMMU_CMD1_VA)) |
+		      (leaf ? SMMU_CMD1_LEAF : 0);
+
+	if (op == SMMU_OP_TLBI_NH_VA)
+		c0 |= FIELD_PREP(SMMU_CMD0_ASID, asid);
+	if (range) {
+		c0 |= FIELD_PREP(SMMU_CMD0_TLBI_NUM, num) | FIELD_PREP(SMMU_CMD0_TLBI_SCALE, scale);
+		c1 |= FIELD_PREP(SMMU_CMD1_TG, 1);
+	}
+	smmu_batch_add(b, c0, c1);
+}
+
+/* [iova, iova + size) of a domain by address: with RIL a few range
+ * commands (each covers up to 32 << SCALE pages), else one per leaf of
+ * @pgsize; false when that would take too many (use the whole domain). */
+static bool tlbi_range(struct smmu_batch *b, unsigned int op, uint16_t vmid, uint16_t asid,
+		       uint64_t iova, uint64_t size, uint64_t pgsize, bool leaf)
+{
+	struct smmu_unit *su = b->su;
+
+	if (su->ril) {
+		uint64_t pages = size >> 12, addr = iova;
+		unsigned int cmds = 0;
+
+		while (pages) {
+			unsigned int scale = (unsigned int)__builtin_ctzll(pages);
+			uint64_t num = (pages >> scale) & 31u;
+
+			if (!num) { /* more than 31 << scale: take 31 of them */
+				num = 31;
+			}
+			if (scale > 31 || ++cmds > 4)
+				return false;
+			cmd_tlbi_addr(b, op, vmid, asid, addr, (unsigned int)num - 1, scale, true,
+				      leaf);
+			addr += num << (scale + 12);
+			pages -= num << scale;
+		}
+		return true;
+	}
+	if (!pgsize)
+		pgsize = UENV_PAGE_SIZE;
+	if (size / pgsize > SMMU_TLBI_PAGES_MAX)
+		return false;
+	for (uint64_t a = iova; a < iova + size; a += pgsize)
+		cmd_tlbi_addr(b, op, vmid, asid, a, 0, 0, false, leaf);
+	return true;
+}
+
+/* ------------------------------------------------------------ queue */
+
+static uint32_t q_mask(const struct smmu_queue *q)
+{
+	return (2u << q->shift) - 1u; /* index and wrap bit */
+}
+
+int smmu_cr0_set(struct smmu_unit *su, uint32_t bits, bool on)
+{
+	const struct uiommu_regio *r = smmu_rio(su);
+	uint32_t cr0 = reg_read32(r, SMMU_CR0) & (uint32_t)SMMU_CR0_MASK;
+
+	cr0 = on ? cr0 | bits : cr0 & ~bits;
+	reg_write32(r, SMMU_CR0, cr0);
+	return reg_poll32(r, SMMU_CR0ACK, (uint32_t)SMMU_CR0_MASK, cr0, su->timeout_ns, "CR0ACK");
+}
+
+int smmu_cmdq_init(struct smmu_unit *su)
+{
+	unsigned int max = (unsigned int)FIELD_GET(SMMU_IDR1_CMDQS, su->idr[1]);
+	struct smmu_queue *q = &su->cmdq;
+	int rc;
+
+	q->shift = max < SMMU_CMDQ_SHIFT ? max : SMMU_CMDQ_SHIFT;
+	if (q->shift < 1)
+		return -ENODEV;
+	rc = uenv_dma_alloc((size_t)16 << q->shift, UENV_PAGE_SIZE, su->u->numa_node, &q->mem);
+	if (rc)
+		return rc;
+	return 0;
+}
+
+/* Program the queue at position 0 and enable it (CMDQEN off first). */
+int smmu_cmdq_enable(struct smmu_unit *su)
+{
+	const struct uiommu_regio *r = smmu_rio(su);
+	struct smmu_queue *q = &su->cmdq;
+	int rc = smmu_cr0_set(su, (uint32_t)SMMU_CR0_CMDQEN, false);
+
+	if (rc)
+		return rc;
+	reg_write64(r, SMMU_CMDQ_BASE,
+		    (q->mem.iova & SMMU_Q_BASE_ADDR) | FIELD_PREP(SMMU_Q_BASE_LOG2SIZE, q->shift) |
+			    (su->coherent ? SMMU_Q_BASE_RWA : 0));
+	reg_write32(r, SMMU_CMDQ_PROD, 0);
+	reg_write32(r, SMMU_CMDQ_CONS, 0);
+	q->prod = 0;
+	return smmu_cr0_set(su, (uint32_t)SMMU_CR0_CMDQEN, true);
+}
+
+void smmu_cmdq_fini(struct smmu_unit *su)
+{
+	if (su->cmdq.mem.va)
+		uenv_dma_free(&su->cmdq.mem);
+	memset(&su->cmdq, 0, sizeof(su->cmdq));
+}
+
+/* A refused command: report it, overwrite it with a CMD_SYNC, acknowledge
+ * the error so the SMMU goes on from it. */
+static void cmdq_recover(struct smmu_batch *b, uint32_t cons, uint32_t start)
+{
+	struct smmu_unit *su = b->su;
+	const struct uiommu_regio *r = smmu_rio(su);
+	struct smmu_queue *q = &su->cmdq;
+	unsigned int err = (unsigned int)FIELD_GET(SMMU_CMDQ_CONS_ERR, cons);
+	uint32_t idx = SMMU_Q_IDX(cons, q->shift);
+	uint32_t pos = (idx - SMMU_Q_IDX(start, q->shift)) & ((1u << q->shift) - 1u);
+	uint64_t *slot = (uint64_t *)q->mem.va + 2u * idx;
+	uint32_t gerror = reg_read32(r, SMMU_GERROR), gerrorn = reg_read32(r, SMMU_GERRORN);
+	struct uiommu_event ev = {
+		.type = UIOMMU_EV_QUEUE_ERROR,
+		.unit_id = su->u->obj.id,
+		.reason = err,
+		.addr = pos,
+		.reason_text = smmu_cerror_text(err),
+	};
+
+	SMMU_LOG(ERR, "unit %u: command %u of the batch (opcode 0x%02x) refused: %s", su->u->obj.id,
+		 pos, (unsigned int)(slot[0] & 0xff), smmu_cerror_text(err));
+	su->stats.cmd_errors++;
+	if (b->bad < 0)
+		b->bad = (int32_t)(b->issued + pos);
+	unit_event_push(su->u, &ev);
+	slot[0] = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CMD_SYNC);
+	slot[1] = 0;
+	smmu_wb(su, slot, 16);
+	reg_write32(r, SMMU_GERRORN,
+		    gerrorn ^ ((gerror ^ gerrorn) & (uint32_t)SMMU_GERROR_CMDQ_ERR));
+}
+
+int smmu_batch_sync(struct smmu_batch *b)
+{
+	struct smmu_unit *su = b->su;
+	const struct uiommu_regio *r = smmu_rio(su);
+	struct smmu_queue *q = &su->cmdq;
+	uint32_t mask = q_mask(q), start = q->prod, prod = q->prod;
+	uint64_t *base = q->mem.va, t0 = 0;
+	int rc = 0;
+
+	/* The queue is empty between batches (each waits for its sync). */
+	b->cmd[b->n][0] = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CMD_SYNC); /* CS none: poll CONS */
+	b->cmd[b->n][1] = 0;
+	for (uint32_t i = 0; i <= b->n; i++) {
+		uint64_t *slot = base + 2u * SMMU_Q_IDX(prod, q->shift);
+
+		slot[0] = b->cmd[i][0];
+		slot[1] = b->cmd[i][1];
+		smmu_wb(su, slot, 16);
+		prod = (prod + 1u) & mask;
+	}
+	su->stats.cmds += b->n;
+	su->stats.syncs++;
+	su->stats.batches++;
+	q->prod = prod;
+	reg_write32(r, SMMU_CMDQ_PROD, prod);
+	for (;;) {
+		uint32_t cons = reg_read32(r, SMMU_CMDQ_CONS);
+
+		if ((cons & mask) == prod)
+			break;
+		if ((reg_read32(r, SMMU_GERROR) ^ reg_read32(r, SMMU_GERRORN)) &
+		    (uint32_t)SMMU_GERROR_CMDQ_ERR) {
+			cmdq_recover(b, cons, start);
+			rc = -EIO;
+			continue;
+		}
+		if (!t0) {
+			t0 = uenv_now_ns();
+		} else if (uenv_now_ns() - t0 > su->timeout_ns) {
+			SMMU_LOG(ERR,
+				 "unit %u: CMD_SYNC timed out (CMDQ_CONS 0x%x, PROD 0x%x): "
+				 "restarting the queue",
+				 su->u->obj.id, cons, prod);
+			su->stats.timeouts++;
+			struct uiommu_event ev = {
+				.type = UIOMMU_EV_QUEUE_ERROR,
+				.unit_id = su->u->obj.id,
+				.reason = UINT32_MAX,
+				.reason_text = "CMD_SYNC timed out: command queue restarted",
+			};
+			unit_event_push(su->u, &ev);
+			(void)smmu_cmdq_enable(su);
+			rc = -ETIMEDOUT;
+			break;
+		}
+		uenv_relax();
+	}
+	b->issued += b->n;
+	b->n = 0;
+	if (rc && !b->rc)
+		b->rc = rc;
+	return b->rc;
+}
+
+/* ------------------------------------------------------------ flush */
+
+static bool vmid_nested(const struct smmu_unit *su, uint32_t vmid)
+{
+	return su->nested_vmids && vmid < 65536 && (su->nested_vmids[vmid / 64] >> (vmid % 64) & 1);
+}
+
+int smmu_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
+{
+	struct smmu_unit *su = smmu_of(u);
+	struct smmu_batch b;
+
+	smmu_batch_init(&b, su);
+	for (uint32_t i = 0; i < n && !su->test_skip_tlbi; i++) {
+		uint16_t id = (uint16_t)f[i].did;
+
+		if (f[i].fmt == PGT_ARM_S1_4K) {
+			if (!f[i].size || !tlbi_range(&b, SMMU_OP_TLBI_NH_VA, 0, id, f[i].iova,
+						      f[i].size, f[i].pgsize, f[i].leaf_only))
+				smmu_cmd_tlbi_asid(&b, id);
+		} else if (su->s2) { /* (an identity domain's ID: nothing cached by it) */
+			if (!f[i].size || !tlbi_range(&b, SMMU_OP_TLBI_S2_IPA, id, 0, f[i].iova,
+						      f[i].size, f[i].pgsize, f[i].leaf_only))
+				smmu_cmd_tlbi_vmall(&b, id);
+			else if (vmid_nested(su, id))
+				cmd_tlbi_nh_all(&b, id);
+		}
+	}
+	return smmu_batch_sync(&b);
+}
+
+/* ------------------------------------------------------------ user commands */
+
+static struct uiommu_device *inv_dev(struct uiommu_unit *u, uint32_t id)
+{
+	struct uiommu_device *d = uobj_lookup(u->ctx, id, UOBJ_DEVICE);
+
+	return d && d->unit == u ? d : NULL;
+}
+
+/* The one command for @e (checked by inv_check). */
+static void inv_cmd(struct smmu_batch *b, struct uiommu_unit *u, uint16_t vmid,
+		    const struct uiommu_inv_entry *e)
+{
+	bool leaf = e->flags & UIOMMU_INV_F_LEAF;
+	uint16_t asid = (uint16_t)e->pasid;
+	struct uiommu_device *d;
+
+	switch (e->type) {
+	case UIOMMU_INV_S1_ALL:
+		cmd_tlbi_nh_all(b, vmid);
+		break;
+	case UIOMMU_INV_S1_PASID:
+		smmu_batch_add(b,
+			       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_TLBI_NH_ASID) |
+				       FIELD_PREP(SMMU_CMD0_VMID, vmid) |
+				       FIELD_PREP(SMMU_CMD0_ASID, asid),
+			       0);
+		break;
+	case UIOMMU_INV_S1_RANGE: {
+		uint64_t pages = e->len >> 12;
+		unsigned int scale = pages ? (unsigned int)__builtin_ctzll(pages) : 0;
+
+		if (pages == 1)
+			cmd_tlbi_addr(b, SMMU_OP_TLBI_NH_VA, vmid, asid, e->addr, 0, 0, false,
+				      leaf);
+		else if (pages && b->su->ril && (pages >> scale) <= 32 && scale <= 31)
+			cmd_tlbi_addr(b, SMMU_OP_TLBI_NH_VA, vmid, asid, e->addr,
+				      (unsigned int)(pages >> scale) - 1, scale, true, leaf);
+		else /* not one command's range: the whole ASID */
+			smmu_batch_add(b,
+				       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_TLBI_NH_ASID) |
+					       FIELD_PREP(SMMU_CMD0_VMID, vmid) |
+					       FIELD_PREP(SMMU_CMD0_ASID, asid),
+				       0);
+		break;
+	}
+	case UIOMMU_INV_DEV_TLB: {
+		uint64_t c0, c1;
+		unsigned int size = 52; /* ATC_INV_SIZE_ALL */
+
+		d = inv_dev(u, e->dev_id);
+		if (e->len) {
+			size = 0;
+			while (size < 52 && ((e->addr >> 12) >> size) << size !=
+						    ((e->addr + e->len - 1) >> 12) >> size << size)
+				size++;
+		}
+		c0 = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_ATC_INV) |
+		     FIELD_PREP(SMMU_CMD0_SID, d->desc.hw_id);
+		if (e->pasid != UIOMMU_NO_PASID)
+			c0 |= SMMU_CMD0_SSV | FIELD_PREP(SMMU_CMD0_SSID, e->pasid);
+		c1 = FIELD_PREP(SMMU_CMD1_ATC_SIZE, size) |
+		     (ALIGN_DOWN_ULL(e->addr, 1ull << (12 + (size < 52 ? size : 0))) &
+		      SMMU_CMD1_VA);
+		smmu_batch_add(b, c0, c1);
+		break;
+	}
+	case UIOMMU_INV_CFG:
+		d = inv_dev(u, e->dev_id);
+		if (e->pasid == UIOMMU_NO_PASID)
+			smmu_cmd_cfgi_ste(b, d->desc.hw_id);
+		else
+			smmu_cmd_cfgi_cd(b, d->desc.hw_id, e->pasid);
+		break;
+	}
+}
+
+static int inv_check(struct uiommu_unit *u, const struct uiommu_inv_entry *e)
+{
+	struct smmu_unit *su = smmu_of(u);
+	uint32_t asid_max = su->asid16 ? 0xffff : 0xff;
+
+	switch (e->type) {
+	case UIOMMU_INV_S1_PASID:
+	case UIOMMU_INV_S1_RANGE:
+		return e->pasid > asid_max ? -EINVAL : 0; /* pasid carries the ASID */
+	case UIOMMU_INV_DEV_TLB:
+	case UIOMMU_INV_CFG:
+		if (!inv_dev(u, e->dev_id))
+			return -EINVAL;
+		return e->pasid != UIOMMU_NO_PASID && e->pasid >= (1u << 20) ? -EINVAL : 0;
+	default:
+		return 0;
+	}
+}
+
+int smmu_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
+			  const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done)
+{
+	struct smmu_unit *su = smmu_of(u);
+	struct smmu_batch b;
+	uint32_t ok;
+	int bad = 0, rc;
+
+	(void)s1_did; /* the guest's ASIDs tag its entries, under the vIOMMU's VMID */
+	*done = 0;
+	for (ok = 0; ok < n; ok++) {
+		bad = inv_check(u, &e[ok]);
+		if (bad)
+			break;
+	}
+	smmu_batch_init(&b, su);
+	for (uint32_t i = 0; i < ok; i++)
+		inv_cmd(&b, u, (uint16_t)vmid, &e[i]);
+	rc = smmu_batch_sync(&b);
+	if (rc == -EIO && b.bad >= 0) {
+		*done = (uint32_t)b.bad;
+		return -EIO;
+	}
+	if (rc)
+		return rc;
+	*done = ok;
+	return bad;
+}
+
+int smmu_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
+		       uint32_t grpid, enum uiommu_page_resp code)
+{
+	struct smmu_unit *su = smmu_of(u);
+	struct smmu_batch b;
+	uint64_t c0;
+	unsigned int resp;
+
+	if (!su->pri)
+		return -EOPNOTSUPP;
+	if (grpid > FIELD_MAX(SMMU_CMD1_PRI_GRPID) ||
+	    (pasid != UIOMMU_NO_PASID && pasid >= (1u << 20)))
+		return -EINVAL;
+	switch (code) {
+	case UIOMMU_PAGE_RESP_SUCCESS:
+		resp = 2;
+		break;
+	case UIOMMU_PAGE_RESP_INVALID:
+		resp = 0;
+		break;
+	case UIOMMU_PAGE_RESP_FAILURE:
+		resp = 1;
+		break;
+	default:
+		return -EINVAL;
+	}
+	c0 = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_PRI_RESP) |
+	     FIELD_PREP(SMMU_CMD0_SID, dev->desc.hw_id);
+	if (pasid != UIOMMU_NO_PASID)
+		c0 |= SMMU_CMD0_SSV | FIELD_PREP(SMMU_CMD0_SSID, pasid);
+	smmu_batch_init(&b, su);
+	smmu_batch_add(&b, c0,
+		       FIELD_PREP(SMMU_CMD1_PRI_GRPID, grpid) |
+			       FIELD_PREP(SMMU_CMD1_PRI_RESP, resp));
+	return smmu_batch_sync(&b);
+}
+
+int smmu_inv_all(struct smmu_unit *su)
+{
+	struct smmu_batch b;
+
+	smmu_batch_init(&b, su);
+	cmd_cfgi_all(&b);
+	smmu_batch_add(&b, FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_TLBI_NSNH_ALL), 0);
+	return smmu_batch_sync(&b);
+}

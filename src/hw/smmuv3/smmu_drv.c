@@ -1,0 +1,573 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Arm SMMUv3 driver: take-over and give-back, capabilities, page-table
+ * configuration, register decoding, and the family ops table.
+ *
+ * Bring-up (IHI 0070 6.3.9 CR0, 6.3.14 GBPA; the order Linux's
+ * arm_smmu_device_reset follows): map the two register pages -> read the
+ * ID registers -> refuse when CR0.SMMUEN is set (someone translates) ->
+ * save what we change -> CR0 off (CR0ACK) -> GBPA abort (Update handshake)
+ * -> CR1/CR2 -> stream table (every STE invalid) -> command queue on ->
+ * CFGI_ALL + TLBI_NSNH_ALL + CMD_SYNC -> event (and PRI) queue on ->
+ * SMMUEN.  unit_fini turns the SMMU off and writes back what it found.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hw/smmuv3/smmu_internal.h"
+
+/* ------------------------------------------------------------ helpers */
+
+/* GBPA changes through its Update handshake: wait for Update 0, write
+ * with Update 1, wait for Update 0 again (6.3.14). */
+static int gbpa_write(struct smmu_unit *su, uint32_t val)
+{
+	const struct uiommu_regio *r = smmu_rio(su);
+	int rc = reg_poll32(r, SMMU_GBPA, (uint32_t)SMMU_GBPA_UPDATE, 0, su->timeout_ns, "GBPA");
+
+	if (rc)
+		return rc;
+	reg_write32(r, SMMU_GBPA, (val & ~(uint32_t)SMMU_GBPA_UPDATE) | (uint32_t)SMMU_GBPA_UPDATE);
+	return reg_poll32(r, SMMU_GBPA, (uint32_t)SMMU_GBPA_UPDATE, 0, su->timeout_ns, "GBPA");
+}
+
+static void fill_caps(struct uiommu_unit *u, struct smmu_unit *su)
+{
+	struct uiommu_unit_caps *c = &u->caps;
+	unsigned int asid_bits = su->asid16 ? 16 : 8, vmid_bits = su->vmid16 ? 16 : 8;
+
+	memset(c, 0, sizeof(*c));
+	c->family = UIOMMU_FAMILY_SMMUV3;
+	c->stage1 = su->s1;
+	c->stage2 = su->s2;
+	c->pgsize_bitmap = (1ull << 12) | (1ull << 21) | (1ull << 30);
+	c->s1_pgsize_bitmap = su->s1 ? c->pgsize_bitmap : 0;
+	c->ias = 48;
+	c->oas = su->oas;
+	c->pasid_bits = su->s1 ? su->ssid_bits : 0;
+	/* ASIDs and VMIDs come from one domain-ID space. */
+	if (su->s1 && su->s2)
+		c->num_domains = 1u << (asid_bits < vmid_bits ? asid_bits : vmid_bits);
+	else
+		c->num_domains = 1u << (su->s1 ? asid_bits : vmid_bits);
+	c->nesting = su->s1 && su->s2;
+	c->coherent = su->coherent;
+	c->queued_inv = true;
+	c->page_requests = su->pri;
+	c->pass_through = true;
+	c->ats = false;
+	u->hw_info.family = UIOMMU_FAMILY_SMMUV3;
+	memcpy(u->hw_info.u.smmuv3.idr, su->idr, sizeof(su->idr));
+	u->hw_info.u.smmuv3.iidr = su->iidr;
+	u->hw_info.u.smmuv3.aidr = su->aidr;
+	u->hw_info.u.smmuv3.st_2lvl = su->st_2lvl;
+	u->hw_info.u.smmuv3.sid_bits = su->sid_bits;
+	u->did_min = 1; /* ASID/VMID 0 stay unused (bypass and S1-only STEs carry VMID 0) */
+	u->flush_on_map = false;
+}
+
+static void save_regs(struct smmu_unit *su)
+{
+	const struct uiommu_regio *r = smmu_rio(su);
+
+	su->saved.cr0 = reg_read32(r, SMMU_CR0);
+	su->saved.cr1 = reg_read32(r, SMMU_CR1);
+	su->saved.cr2 = reg_read32(r, SMMU_CR2);
+	su->saved.gbpa = reg_read32(r, SMMU_GBPA);
+	su->saved.irq_ctrl = reg_read32(r, SMMU_IRQ_CTRL);
+	su->saved.strtab_base = reg_read64(r, SMMU_STRTAB_BASE);
+	su->saved.strtab_cfg = reg_read32(r, SMMU_STRTAB_BASE_CFG);
+	su->saved.cmdq_base = reg_read64(r, SMMU_CMDQ_BASE);
+	su->saved.evtq_base = reg_read64(r, SMMU_EVTQ_BASE);
+	su->saved.priq_base = reg_read64(r, SMMU_PRIQ_BASE);
+}
+
+/* Give back: everything off, then the registers as found (the enables
+ * last, each through its acknowledgement). */
+static void restore_regs(struct smmu_unit *su)
+{
+	const struct uiommu_regio *r = smmu_rio(su);
+
+	(void)smmu_cr0_set(su, (uint32_t)SMMU_CR0_MASK, false);
+	reg_write64(r, SMMU_STRTAB_BASE, su->saved.strtab_base);
+	reg_write32(r, SMMU_STRTAB_BASE_CFG, su->saved.strtab_cfg);
+	reg_write64(r, SMMU_CMDQ_BASE, su->saved.cmdq_base);
+	reg_write64(r, SMMU_EVTQ_BASE, su->saved.evtq_base);
+	if (su->pri)
+		reg_write64(r, SMMU_PRIQ_BASE, su->saved.priq_base);
+	reg_write32(r, SMMU_CR1, su->saved.cr1);
+	reg_write32(r, SMMU_CR2, su->saved.cr2);
+	reg_write32(r, SMMU_IRQ_CTRL, su->saved.irq_ctrl);
+	(void)gbpa_write(su, su->saved.gbpa);
+	if (su->saved.cr0 & SMMU_CR0_MASK)
+		(void)smmu_cr0_set(su, su->saved.cr0 & (uint32_t)SMMU_CR0_MASK, true);
+}
+
+/* ------------------------------------------------------------ take-over */
+
+static int read_ids(struct uiommu_unit *u, struct smmu_unit *su)
+{
+	const struct uiommu_regio *r = smmu_rio(su);
+
+	for (unsigned int i = 0; i < 6; i++)
+		su->idr[i] = reg_read32(r, SMMU_IDR0 + 4 * i);
+	su->iidr = reg_read32(r, SMMU_IIDR);
+	su->aidr = reg_read32(r, SMMU_AIDR);
+	if (su->idr[0] == UINT32_MAX || !(su->idr[0] & (SMMU_IDR0_S1P | SMMU_IDR0_S2P))) {
+		SMMU_LOG(ERR, "no SMMUv3 at 0x%llx (IDR0 0x%08x)", (unsigned long long)u->reg_base,
+			 su->idr[0]);
+		return -ENODEV;
+	}
+	if (!(FIELD_GET(SMMU_IDR0_TTF, su->idr[0]) & SMMU_IDR0_TTF_AA64) ||
+	    !(su->idr[5] & SMMU_IDR5_GRAN4K) || FIELD_GET(SMMU_IDR0_TTENDIAN, su->idr[0]) == 3) {
+		SMMU_LOG(ERR,
+			 "unit at 0x%llx: no AArch64 little-endian tables with 4 KiB granule "
+			 "(IDR0 0x%08x IDR5 0x%08x)",
+			 (unsigned long long)u->reg_base, su->idr[0], su->idr[5]);
+		return -EOPNOTSUPP;
+	}
+	su->s1 = su->idr[0] & SMMU_IDR0_S1P;
+	su->s2 = su->idr[0] & SMMU_IDR0_S2P;
+	su->coherent = su->idr[0] & SMMU_IDR0_COHACC;
+	su->asid16 = su->idr[0] & SMMU_IDR0_ASID16;
+	su->vmid16 = su->idr[0] & SMMU_IDR0_VMID16;
+	su->cd2l = su->idr[0] & SMMU_IDR0_CD2L;
+	su->pri = su->idr[0] & SMMU_IDR0_PRI;
+	su->ril = su->idr[3] & SMMU_IDR3_RIL;
+	su->oas = smmu_oas_bits((unsigned int)FIELD_GET(SMMU_IDR5_OAS, su->idr[5]));
+	if (!su->oas || su->oas > 48)
+		su->oas = 48; /* the page-table engine's largest output (no LPA) */
+	unsigned int ssid = (unsigned int)FIELD_GET(SMMU_IDR1_SSIDSIZE, su->idr[1]);
+	unsigned int max = su->cd2l ? SMMU_SSID_BITS_MAX : SMMU_SSID_LINEAR_MAX;
+	su->ssid_bits = ssid < max ? ssid : max;
+	if (su->cd2l && su->ssid_bits && su->ssid_bits <= SMMU_CD_LEAF_BITS)
+		su->cd2l = false; /* one leaf: linear is smaller */
+	return 0;
+}
+
+static int takeover_check(struct uiommu_unit *u, struct smmu_unit *su, bool force)
+{
+	uint32_t cr0 = reg_read32(smmu_rio(su), SMMU_CR0);
+
+	if (!(cr0 & SMMU_CR0_SMMUEN))
+		return 0;
+	if (!force) {
+		SMMU_LOG(ERR,
+			 "unit at 0x%llx is in use (CR0 0x%x: SMMUEN%s%s): is the kernel's "
+			 "arm-smmu-v3 driver on? boot with module_blacklist=arm_smmu_v3 (or "
+			 "initcall_blacklist=arm_smmu_driver_init), or set force",
+			 (unsigned long long)u->reg_base, cr0,
+			 (cr0 & SMMU_CR0_CMDQEN) ? " CMDQEN" : "",
+			 (cr0 & SMMU_CR0_EVTQEN) ? " EVTQEN" : "");
+		return -EBUSY;
+	}
+	SMMU_LOG(WARNING, "unit at 0x%llx: taking over from its previous owner (CR0 0x%x)",
+		 (unsigned long long)u->reg_base, cr0);
+	return 0;
+}
+
+static int smmu_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc *desc)
+{
+	struct smmu_unit *su;
+	const struct uiommu_regio *r;
+	uint32_t cr1, attr;
+	int rc;
+
+	su = uenv_zalloc(sizeof(*su));
+	if (!su)
+		return -ENOMEM;
+	su->u = u;
+	su->timeout_ns = SMMU_TIMEOUT_NS;
+	u->priv = su;
+	rc = unit_regs_map(u, SMMU_REG_SIZE);
+	if (rc)
+		goto err_free;
+	r = smmu_rio(su);
+	rc = read_ids(u, su);
+	if (rc)
+		goto err_free;
+	rc = takeover_check(u, su, desc->force);
+	if (rc)
+		goto err_free;
+	su->nested_vmids = uenv_zalloc(65536 / 8);
+	if (!su->nested_vmids) {
+		rc = -ENOMEM;
+		goto err_free;
+	}
+	save_regs(su);
+	rc = smmu_cr0_set(su, (uint32_t)SMMU_CR0_MASK, false);
+	if (rc)
+		goto err_restore;
+	/* While we set up, incoming traffic aborts. */
+	rc = gbpa_write(su, (uint32_t)SMMU_GBPA_ABORT);
+	if (rc)
+		goto err_restore;
+	attr = su->coherent ? SMMU_CR1_CACHE_WB : SMMU_CR1_CACHE_NC;
+	cr1 = (uint32_t)(FIELD_PREP(SMMU_CR1_TABLE_SH, su->coherent ? SMMU_SH_ISH : SMMU_SH_OSH) |
+			 FIELD_PREP(SMMU_CR1_TABLE_OC, attr) | FIELD_PREP(SMMU_CR1_TABLE_IC, attr) |
+			 FIELD_PREP(SMMU_CR1_QUEUE_SH, su->coherent ? SMMU_SH_ISH : SMMU_SH_OSH) |
+			 FIELD_PREP(SMMU_CR1_QUEUE_OC, attr) | FIELD_PREP(SMMU_CR1_QUEUE_IC, attr));
+	reg_write32(r, SMMU_CR1, cr1);
+	/* Private TLB maintenance: our ASIDs are not the CPU's. */
+	reg_write32(r, SMMU_CR2, (uint32_t)(SMMU_CR2_PTM | SMMU_CR2_RECINVSID));
+	reg_write32(r, SMMU_IRQ_CTRL, 0); /* polled: no interrupts */
+	rc = smmu_strtab_init(su);
+	if (rc)
+		goto err_restore;
+	rc = smmu_cmdq_init(su);
+	if (rc)
+		goto err_strtab;
+	rc = smmu_cmdq_enable(su);
+	if (rc)
+		goto err_cmdq;
+	rc = smmu_inv_all(su);
+	if (rc)
+		goto err_cmdq;
+	rc = smmu_evtq_init(su);
+	if (rc)
+		goto err_cmdq;
+	rc = smmu_cr0_set(su, (uint32_t)(SMMU_CR0_EVTQEN | (su->pri ? SMMU_CR0_PRIQEN : 0)), true);
+	if (rc)
+		goto err_evtq;
+	rc = smmu_cr0_set(su, (uint32_t)SMMU_CR0_SMMUEN, true);
+	if (rc)
+		goto err_evtq;
+	fill_caps(u, su);
+	SMMU_LOG(INFO,
+		 "unit %u at 0x%llx: IDR0 %08x IDR1 %08x IDR5 %08x, %s stream table (%u-bit "
+		 "StreamIDs), %u-bit SubstreamIDs, %scoherent",
+		 u->obj.id, (unsigned long long)u->reg_base, su->idr[0], su->idr[1], su->idr[5],
+		 su->st_2lvl ? "2-level" : "linear", su->sid_bits, su->ssid_bits,
+		 su->coherent ? "" : "non-");
+	return 0;
+
+err_evtq:
+	(void)smmu_cr0_set(su, (uint32_t)SMMU_CR0_MASK, false);
+	smmu_evtq_fini(su);
+err_cmdq:
+	(void)smmu_cr0_set(su, (uint32_t)SMMU_CR0_MASK, false);
+	smmu_cmdq_fini(su);
+err_strtab:
+	smmu_strtab_fini(su);
+err_restore:
+	restore_regs(su);
+err_free:
+	uenv_free(su->nested_vmids);
+	u->priv = NULL;
+	uenv_free(su);
+	return rc;
+}
+
+static void smmu_unit_fini(struct uiommu_unit *u)
+{
+	struct smmu_unit *su = smmu_of(u);
+
+	if (!su)
+		return;
+	restore_regs(su);
+	smmu_evtq_fini(su);
+	smmu_cmdq_fini(su);
+	smmu_strtab_fini(su);
+	uenv_free(su->nested_vmids);
+	u->priv = NULL;
+	uenv_free(su);
+}
+
+/* A new process adopts the state: the SMMU must still use our tables. */
+static int smmu_unit_adopt(struct uiommu_unit *u)
+{
+	struct smmu_unit *su = smmu_of(u);
+	const struct uiommu_regio *r = smmu_rio(su);
+	uint64_t st = reg_read64(r, SMMU_STRTAB_BASE), cq = reg_read64(r, SMMU_CMDQ_BASE);
+
+	if ((st & SMMU_STRTAB_BASE_ADDR) != su->strtab.iova ||
+	    (cq & SMMU_Q_BASE_ADDR) != su->cmdq.mem.iova ||
+	    !(reg_read32(r, SMMU_CR0) & SMMU_CR0_SMMUEN)) {
+		SMMU_LOG(ERR, "unit %u: the SMMU no longer uses our tables (STRTAB_BASE 0x%llx)",
+			 u->obj.id, (unsigned long long)st);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+/* Tables were put back to an earlier image: restart the command queue
+ * (the image's PROD is not where the SMMU is), point the SMMU at our
+ * tables again, invalidate every cache, translation on. */
+static int smmu_unit_recover(struct uiommu_unit *u)
+{
+	struct smmu_unit *su = smmu_of(u);
+	const struct uiommu_regio *r = smmu_rio(su);
+	uint32_t gerror = reg_read32(r, SMMU_GERROR), gerrorn = reg_read32(r, SMMU_GERRORN);
+	int rc;
+
+	if ((gerror ^ gerrorn) & SMMU_GERROR_CMDQ_ERR)
+		reg_write32(r, SMMU_GERRORN, gerrorn ^ (uint32_t)SMMU_GERROR_CMDQ_ERR);
+	rc = smmu_cmdq_enable(su);
+	if (rc)
+		return rc;
+	if ((reg_read64(r, SMMU_STRTAB_BASE) & SMMU_STRTAB_BASE_ADDR) != su->strtab.iova) {
+		rc = smmu_cr0_set(su, (uint32_t)SMMU_CR0_SMMUEN, false);
+		if (rc)
+			return rc;
+		reg_write64(r, SMMU_STRTAB_BASE,
+			    (su->strtab.iova & SMMU_STRTAB_BASE_ADDR) |
+				    (su->coherent ? SMMU_STRTAB_BASE_RA : 0));
+	}
+	rc = smmu_inv_all(su);
+	if (rc)
+		return rc;
+	if (!(reg_read32(r, SMMU_CR0) & SMMU_CR0_SMMUEN))
+		rc = smmu_cr0_set(su, (uint32_t)SMMU_CR0_SMMUEN, true);
+	return rc;
+}
+
+/* ------------------------------------------------------------ page tables */
+
+static int smmu_pgt_config(struct uiommu_unit *u, bool stage1, bool nest_parent,
+			   struct pgt_cfg *cfg)
+{
+	struct smmu_unit *su = smmu_of(u);
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->node = u->numa_node;
+	cfg->coherent = su->coherent;
+	cfg->pgsize_bitmap = (1ull << 12) | (1ull << 21) | (1ull << 30);
+	cfg->oas = su->oas;
+	/* An explicit paging HWPT is stage 2 where the SMMU has it (the
+	 * family table), stage 1 + CD on request (UIOMMU_HWPT_STAGE1, and
+	 * every automatic HWPT: auto_stage1) or on a stage-1-only SMMU. */
+	if (stage1 || !su->s2) {
+		if (!su->s1 || nest_parent)
+			return -EOPNOTSUPP;
+		cfg->fmt = PGT_ARM_S1_4K;
+		cfg->ias = 48;
+		return 0;
+	}
+	if (nest_parent && !(su->s1 && su->s2))
+		return -EOPNOTSUPP;
+	cfg->fmt = PGT_ARM_S2_4K;
+	cfg->ias = su->oas; /* IPA size <= OAS */
+	return 0;
+}
+
+static bool smmu_pgt_compatible(struct uiommu_unit *u, const struct pgt_cfg *cfg)
+{
+	struct smmu_unit *su = smmu_of(u);
+
+	if (cfg->fmt == PGT_ARM_S1_4K ? !su->s1 : cfg->fmt == PGT_ARM_S2_4K ? !su->s2 : true)
+		return false;
+	if (cfg->oas > su->oas || (cfg->fmt == PGT_ARM_S2_4K && cfg->ias > su->oas))
+		return false;
+	/* Tables written for a snooping walker are not written back. */
+	return !cfg->coherent || su->coherent;
+}
+
+/* ------------------------------------------------------------ peek, decode */
+
+struct smmu_field {
+	const char *name;
+	uint64_t mask;
+};
+
+static const struct smmu_field idr0_f[] = {
+	{"S2P", SMMU_IDR0_S2P},
+	{"S1P", SMMU_IDR0_S1P},
+	{"TTF", SMMU_IDR0_TTF},
+	{"COHACC", SMMU_IDR0_COHACC},
+	{"BTM", SMMU_IDR0_BTM},
+	{"HTTU", SMMU_IDR0_HTTU},
+	{"HYP", SMMU_IDR0_HYP},
+	{"ATS", SMMU_IDR0_ATS},
+	{"ASID16", SMMU_IDR0_ASID16},
+	{"MSI", SMMU_IDR0_MSI},
+	{"SEV", SMMU_IDR0_SEV},
+	{"PRI", SMMU_IDR0_PRI},
+	{"VMID16", SMMU_IDR0_VMID16},
+	{"CD2L", SMMU_IDR0_CD2L},
+	{"TTENDIAN", SMMU_IDR0_TTENDIAN},
+	{"STALL_MODEL", SMMU_IDR0_STALL},
+	{"TERM_MODEL", SMMU_IDR0_TERM_MODEL},
+	{"ST_LEVEL", SMMU_IDR0_ST_LEVEL},
+};
+static const struct smmu_field idr1_f[] = {
+	{"SIDSIZE", SMMU_IDR1_SIDSIZE},
+	{"SSIDSIZE", SMMU_IDR1_SSIDSIZE},
+	{"PRIQS", SMMU_IDR1_PRIQS},
+	{"EVTQS", SMMU_IDR1_EVTQS},
+	{"CMDQS", SMMU_IDR1_CMDQS},
+	{"REL", SMMU_IDR1_REL},
+	{"QUEUES_PRESET", SMMU_IDR1_QUEUES_PRESET},
+	{"TABLES_PRESET", SMMU_IDR1_TABLES_PRESET},
+};
+static const struct smmu_field idr3_f[] = {{"HAD", SMMU_IDR3_HAD}, {"RIL", SMMU_IDR3_RIL}};
+static const struct smmu_field idr5_f[] = {
+	{"OAS", SMMU_IDR5_OAS},		{"GRAN4K", SMMU_IDR5_GRAN4K},
+	{"GRAN16K", SMMU_IDR5_GRAN16K}, {"GRAN64K", SMMU_IDR5_GRAN64K},
+	{"VAX", SMMU_IDR5_VAX},		{"STALL_MAX", SMMU_IDR5_STALL_MAX},
+};
+static const struct smmu_field iidr_f[] = {
+	{"Implementer", SMMU_IIDR_IMPLEMENTER},
+	{"Revision", SMMU_IIDR_REVISION},
+	{"Variant", SMMU_IIDR_VARIANT},
+	{"ProductID", SMMU_IIDR_PRODUCTID},
+};
+static const struct smmu_field cr0_f[] = {
+	{"SMMUEN", SMMU_CR0_SMMUEN}, {"PRIQEN", SMMU_CR0_PRIQEN}, {"EVTQEN", SMMU_CR0_EVTQEN},
+	{"CMDQEN", SMMU_CR0_CMDQEN}, {"ATSCHK", SMMU_CR0_ATSCHK},
+};
+static const struct smmu_field gbpa_f[] = {
+	{"MemAttr", SMMU_GBPA_MEMATTR}, {"MTCFG", SMMU_GBPA_MTCFG},
+	{"ALLOCFG", SMMU_GBPA_ALLOCFG}, {"SHCFG", SMMU_GBPA_SHCFG},
+	{"PRIVCFG", SMMU_GBPA_PRIVCFG}, {"INSTCFG", SMMU_GBPA_INSTCFG},
+	{"ABORT", SMMU_GBPA_ABORT},	{"Update", SMMU_GBPA_UPDATE},
+};
+static const struct smmu_field stcfg_f[] = {
+	{"LOG2SIZE", SMMU_STRTAB_CFG_LOG2SIZE},
+	{"SPLIT", SMMU_STRTAB_CFG_SPLIT},
+	{"FMT", SMMU_STRTAB_CFG_FMT},
+};
+
+static void emit(uiommu_reg_cb cb, void *arg, enum uiommu_reg_kind kind, const char *name,
+		 uint32_t off, uint32_t width, uint64_t val, const char *text,
+		 const struct smmu_field *fd, size_t nfd)
+{
+	struct uiommu_reg_field f[24];
+	struct uiommu_reg_view v = {
+		.kind = kind,
+		.name = name,
+		.offset = off,
+		.width = width,
+		.value = val,
+		.text = text,
+		.hex_digits = width / 4,
+		.fields = f,
+	};
+
+	for (size_t i = 0; i < nfd && i < ARRAY_SIZE(f); i++) {
+		f[i].name = fd[i].name;
+		f[i].value = FIELD_GET(fd[i].mask, val);
+		f[i].flag = FIELD_MAX(fd[i].mask) == 1;
+		if (fd == idr5_f && i == 0)
+			f[i].value = smmu_oas_bits((unsigned int)f[i].value); /* bits */
+		v.nr_fields++;
+	}
+	cb(arg, &v);
+}
+
+/* A peek's status: CR0 (bits 31:0) and GBPA (63:32). */
+static void smmu_decode_regs(const struct uiommu_hw_info *info, const uint64_t *status,
+			     uiommu_reg_cb cb, void *arg)
+{
+	const uint32_t *idr = info->u.smmuv3.idr;
+	char aidr[16];
+
+	emit(cb, arg, UIOMMU_REG_ID, "IDR0", SMMU_IDR0, 32, idr[0], NULL, idr0_f,
+	     ARRAY_SIZE(idr0_f));
+	emit(cb, arg, UIOMMU_REG_ID, "IDR1", SMMU_IDR1, 32, idr[1], NULL, idr1_f,
+	     ARRAY_SIZE(idr1_f));
+	emit(cb, arg, UIOMMU_REG_ID, "IDR2", SMMU_IDR2, 32, idr[2], NULL, NULL, 0);
+	emit(cb, arg, UIOMMU_REG_ID, "IDR3", SMMU_IDR3, 32, idr[3], NULL, idr3_f,
+	     ARRAY_SIZE(idr3_f));
+	emit(cb, arg, UIOMMU_REG_ID, "IDR4", SMMU_IDR4, 32, idr[4], NULL, NULL, 0);
+	emit(cb, arg, UIOMMU_REG_ID, "IDR5", SMMU_IDR5, 32, idr[5], NULL, idr5_f,
+	     ARRAY_SIZE(idr5_f));
+	emit(cb, arg, UIOMMU_REG_ID, "IIDR", SMMU_IIDR, 32, info->u.smmuv3.iidr, NULL, iidr_f,
+	     ARRAY_SIZE(iidr_f));
+	snprintf(aidr, sizeof(aidr), "3.%u",
+		 (unsigned int)FIELD_GET(SMMU_AIDR_MINOR, info->u.smmuv3.aidr));
+	emit(cb, arg, UIOMMU_REG_ID, "AIDR", SMMU_AIDR, 32, info->u.smmuv3.aidr, aidr, NULL, 0);
+	if (status) {
+		emit(cb, arg, UIOMMU_REG_STATUS, "CR0", SMMU_CR0, 32, (uint32_t)*status, NULL,
+		     cr0_f, ARRAY_SIZE(cr0_f));
+		emit(cb, arg, UIOMMU_REG_STATUS, "GBPA", SMMU_GBPA, 32, *status >> 32, NULL, gbpa_f,
+		     ARRAY_SIZE(gbpa_f));
+		return;
+	}
+	emit(cb, arg, UIOMMU_REG_FEATURE, "strtab-2lvl", 0, 0, info->u.smmuv3.st_2lvl, NULL, NULL,
+	     0);
+	(void)stcfg_f;
+}
+
+static int smmu_peek(const struct uiommu_regio *r, struct uiommu_unit_peek *out)
+{
+	uint32_t idr[6], cr0, gbpa, stcfg;
+	uint64_t st;
+
+	for (unsigned int i = 0; i < 6; i++)
+		idr[i] = reg_read32(r, SMMU_IDR0 + 4 * i);
+	if (idr[0] == UINT32_MAX || !(idr[0] & (SMMU_IDR0_S1P | SMMU_IDR0_S2P)))
+		return -ENODEV;
+	memset(out, 0, sizeof(*out));
+	out->info.family = UIOMMU_FAMILY_SMMUV3;
+	memcpy(out->info.u.smmuv3.idr, idr, sizeof(idr));
+	out->info.u.smmuv3.iidr = reg_read32(r, SMMU_IIDR);
+	out->info.u.smmuv3.aidr = reg_read32(r, SMMU_AIDR);
+	cr0 = reg_read32(r, SMMU_CR0);
+	gbpa = reg_read32(r, SMMU_GBPA);
+	st = reg_read64(r, SMMU_STRTAB_BASE);
+	stcfg = reg_read32(r, SMMU_STRTAB_BASE_CFG);
+	out->status = cr0 | (uint64_t)gbpa << 32;
+	out->in_use = cr0 & SMMU_CR0_SMMUEN;
+	snprintf(out->text, sizeof(out->text),
+		 "stage%s%s, %u-bit StreamIDs, %u-bit SubstreamIDs, OAS %u-bit, %s stream "
+		 "tables%s%s%s; "
+		 "STRTAB_BASE 0x%llx (%s, LOG2SIZE %u, SPLIT %u)",
+		 (idr[0] & SMMU_IDR0_S1P) ? " 1" : "", (idr[0] & SMMU_IDR0_S2P) ? " 2" : "",
+		 (unsigned int)FIELD_GET(SMMU_IDR1_SIDSIZE, idr[1]),
+		 (unsigned int)FIELD_GET(SMMU_IDR1_SSIDSIZE, idr[1]),
+		 smmu_oas_bits((unsigned int)FIELD_GET(SMMU_IDR5_OAS, idr[5])),
+		 FIELD_GET(SMMU_IDR0_ST_LEVEL, idr[0]) ? "linear+2-level" : "linear",
+		 (idr[0] & SMMU_IDR0_COHACC) ? ", coherent" : "",
+		 (idr[3] & SMMU_IDR3_RIL) ? ", RIL" : "", (idr[0] & SMMU_IDR0_PRI) ? ", PRI" : "",
+		 (unsigned long long)(st & SMMU_STRTAB_BASE_ADDR),
+		 FIELD_GET(SMMU_STRTAB_CFG_FMT, stcfg) ? "2-level" : "linear",
+		 (unsigned int)FIELD_GET(SMMU_STRTAB_CFG_LOG2SIZE, stcfg),
+		 (unsigned int)FIELD_GET(SMMU_STRTAB_CFG_SPLIT, stcfg));
+	return 0;
+}
+
+/* ------------------------------------------------------------ tests */
+
+void smmu_test_skip_tlbi(struct uiommu_unit *u, bool skip)
+{
+	smmu_of(u)->test_skip_tlbi = skip;
+}
+
+void smmu_get_stats(const struct uiommu_unit *u, struct smmu_stats *st)
+{
+	*st = smmu_of(u)->stats;
+}
+
+/* The kernel's driver claims the registers as "arm-smmu-v3". */
+static const char *const smmu_claims[] = {"arm-smmu-v3", NULL};
+
+const struct uiommu_family_ops smmuv3_family_ops = {
+	.name = "smmuv3",
+	.family = UIOMMU_FAMILY_SMMUV3,
+	.regs =
+		{
+			.what = "SMMUv3",
+			.size = SMMU_PEEK_SIZE,
+			.claims = smmu_claims,
+			.kernel_off = "boot with module_blacklist=arm_smmu_v3",
+		},
+	.auto_stage1 = true,
+	.unit_init = smmu_unit_init,
+	.unit_fini = smmu_unit_fini,
+	.unit_adopt = smmu_unit_adopt,
+	.unit_recover = smmu_unit_recover,
+	.pgt_config = smmu_pgt_config,
+	.pgt_compatible = smmu_pgt_compatible,
+	.dev_set = smmu_dev_set,
+	.s1_check = smmu_s1_check,
+	.dev_probe = smmu_dev_probe,
+	.dev_release = smmu_dev_release,
+	.dev_walk = smmu_dev_walk,
+	.flush = smmu_flush,
+	.cache_invalidate = smmu_cache_invalidate,
+	.poll = smmu_poll,
+	.page_response = smmu_page_response,
+	.peek = smmu_peek,
+	.decode_regs = smmu_decode_regs,
+};

@@ -83,7 +83,8 @@ void cli_json_print(json_t *v)
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: uiommuctl [-j|--json] [--acpi DIR] [--model MODEL[:CFG]] [--state NAME] [-h|--help]\n"
-		   "                 OBJECT VERB [ARGS]\n\n"
+		   "                 [--wait SECS] OBJECT VERB [ARGS]\n"
+		   "       uiommuctl --version\n\n"
 		   "Commands:\n");
 	for (const struct cli_cmd *c = cli_commands; c->object; c++)
 		fprintf(f, "  %s%s%s %-24s %s\n", c->object, c->verb ? " " : "",

@@ -193,6 +193,18 @@ struct uiommu_vtd_unit_opts {
 #define UIOMMU_VTD_OPT_LEGACY (1u << 0) /**< legacy table format, even with ECAP.SMTS */
 #define UIOMMU_VTD_OPT_NO_QI  (1u << 1) /**< register-based invalidation, even with ECAP.QI */
 
+/**
+ * AMD-Vi options of a unit (uiommu_unit_desc.family_opts).
+ */
+struct uiommu_amdvi_unit_opts {
+	enum uiommu_family family; /**< UIOMMU_FAMILY_AMDVI (the tag: checked) */
+	uint32_t flags;		   /**< none defined yet: any bit -EOPNOTSUPP */
+	/** Levels (DTE Mode) of the v1 tables the unit's HWPTs get: 3..6
+	 *  (up to EFR.HATS: 4 + HATS), 0 for the default (4; 3 when the
+	 *  unit cannot walk 4).  Anything else -EINVAL. */
+	uint32_t levels;
+};
+
 /** Page sizes, widths and features of a unit. */
 struct uiommu_unit_caps {
 	enum uiommu_family family;
@@ -272,9 +284,17 @@ struct uiommu_hw_info {
 			uint32_t iidr;
 			uint32_t aidr;
 		} smmuv3;
+		/** AMD-Vi: the feature registers, and (as read at take-over or
+		 *  peek) the control and base registers. */
 		struct {
-			uint64_t efr;
-			uint64_t efr2;
+			uint64_t efr;	  /**< Extended Feature Register (MMIO 0x30) */
+			uint64_t efr2;	  /**< Extended Feature 2 Register (MMIO 0x1a0) */
+			uint64_t control; /**< IOMMU Control (MMIO 0x18) */
+			uint64_t devtab;  /**< Device Table Base Address (MMIO 0x00) */
+			uint64_t cmdbuf;  /**< Command Buffer Base Address (MMIO 0x08) */
+			uint64_t evtlog;  /**< Event Log Base Address (MMIO 0x10) */
+			uint64_t pprlog;  /**< PPR Log Base Address (MMIO 0x38) */
+			uint32_t levels;  /**< v1 table levels new tables get (a taken-over unit) */
 		} amdvi;
 	} u;
 };

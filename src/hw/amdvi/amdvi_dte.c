@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * AMD-Vi device table (AMD IOMMU 2.2.2): one 256-bit entry per DeviceID,
+ * all 65536 of them V = 1, TV = 1, IR = IW = 0, Mode 0 ("blocked": DMA is
+ * target-aborted) until a device is attached.  A DTE with V = 0 or TV = 0
+ * would let DMA through untranslated: no entry ever has them clear.
+ *
+ * Writing an entry: words 3..1 first, word 0 (V, TV, Mode, root, IR/IW)
+ * last, then INVALIDATE_DEVTAB_ENTRY and one COMPLETION_WAIT.  A device
+ * with an IVRS alias (its DeviceID on the unit differs from its RID) gets
+ * the same entry at both IDs, as Linux's amd_iommu does: a DMA seen with
+ * either uses the same translation.
+ *
+ * DomainIDs are the core's domain IDs (from 1; DomainID 0 tags the
+ * blocked entries, which cache nothing).  One v1 table can be installed
+ * under several DomainIDs on several units: the core flushes each.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hw/amdvi/amdvi_internal.h"
+
+void amdvi_dte_blocked(uint64_t d[AMDVI_DTE_WORDS])
+{
+	d[0] = AMDVI_DTE0_V | AMDVI_DTE0_TV;
+	d[1] = FIELD_PREP(AMDVI_DTE1_DOMID, AMDVI_DOMID_BLOCKED);
+	d[2] = 0;
+	d[3] = 0;
+}
+
+static uint64_t *dte_at(struct amdvi_unit *au, uint16_t devid)
+{
+	return (uint64_t *)((uint8_t *)au->devtab.va + (size_t)devid * AMDVI_DTE_SIZE);
+}
+
+/* Word 0 last, each word one store: a walker that reads the entry while
+ * it changes sees either the old word 0 or the new one. */
+static void dte_write(struct amdvi_unit *au, uint16_t devid, const uint64_t d[AMDVI_DTE_WORDS])
+{
+	uint64_t *p = dte_at(au, devid);
+
+	for (int i = AMDVI_DTE_WORDS - 1; i >= 1; i--)
+		__atomic_store_n(&p[i], d[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&p[0], d[0], __ATOMIC_RELEASE);
+}
+
+int amdvi_devtab_init(struct amdvi_unit *au)
+{
+	uint64_t d[AMDVI_DTE_WORDS];
+	int rc;
+
+	rc = uenv_dma_alloc((size_t)AMDVI_NR_DEVIDS * AMDVI_DTE_SIZE, 4096, au->u->numa_node,
+			    &au->devtab);
+	if (rc)
+		return rc;
+	amdvi_dte_blocked(d);
+	for (uint32_t id = 0; id < AMDVI_NR_DEVIDS; id++)
+		dte_write(au, (uint16_t)id, d);
+	return 0;
+}
+
+void amdvi_devtab_fini(struct amdvi_unit *au)
+{
+	if (au->devtab.va)
+		uenv_dma_free(&au->devtab);
+	memset(&au->devtab, 0, sizeof(au->devtab));
+}
+
+static struct amdvi_dev *dev_by_id(struct amdvi_unit *au, uint16_t id)
+{
+	struct list_node *pos;
+
+	list_for_each(pos, &au->devs) {
+		struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
+
+		if (ad->devid == id || (ad->alias && ad->rid == id))
+			return ad;
+	}
+	return NULL;
+}
+
+int amdvi_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev)
+{
+	struct amdvi_unit *au = amdvi_of(u);
+	struct amdvi_dev *ad;
+	uint16_t rid = (uint16_t)(dev->desc.bus << 8 | dev->desc.devfn);
+
+	if (dev->desc.hw_id > UINT16_MAX) {
+		AMDVI_LOG(ERR, "DeviceID 0x%x is wider than 16 bits", dev->desc.hw_id);
+		return -EINVAL;
+	}
+	/* Two devices behind one alias would share a DTE: refuse. */
+	if (dev_by_id(au, (uint16_t)dev->desc.hw_id) || (rid != dev->desc.hw_id && dev_by_id(au, rid))) {
+		AMDVI_LOG(ERR, "unit %u: DeviceID 0x%x / RID 0x%x already used by another device "
+			       "(an IVRS alias shared by several functions)",
+			  u->obj.id, dev->desc.hw_id, rid);
+		return -EBUSY;
+	}
+	ad = uenv_zalloc(sizeof(*ad));
+	if (!ad)
+		return -ENOMEM;
+	ad->dev = dev;
+	ad->devid = (uint16_t)dev->desc.hw_id;
+	ad->rid = rid;
+	/* A device added without a BDF (bus 0, devfn 0, hw_id elsewhere) has
+	 * no alias of its own to program. */
+	ad->alias = rid != ad->devid && (dev->desc.bus || dev->desc.devfn);
+	ad->ats = dev->desc.ats;
+	ad->pri = dev->desc.pri && au->ppr;
+	ad->did = AMDVI_DOMID_BLOCKED;
+	list_add_tail(&au->devs, &ad->link);
+	dev->priv = ad;
+	return 0;
+}
+
+/* Build the DTE of an attachment: 0, -EOPNOTSUPP, -EINVAL. */
+static int dte_build(struct amdvi_unit *au, const struct amdvi_dev *ad, const struct fam_attach *a,
+		     uint64_t d[AMDVI_DTE_WORDS])
+{
+	amdvi_dte_blocked(d);
+	switch (a->kind) {
+	case FAM_ATTACH_BLOCKED:
+		return 0;
+	case FAM_ATTACH_IDENTITY:
+		/* Mode 0 with IR/IW: untranslated, permitted. */
+		d[0] |= AMDVI_DTE0_IR | AMDVI_DTE0_IW;
+		break;
+	case FAM_ATTACH_PAGING: {
+		const struct pgt_cfg *c = a->cfg;
+
+		if (c->fmt != PGT_AMD_V1) /* v2 (x86-64) tables need GCR3: not driven */
+			return -EOPNOTSUPP;
+		if (c->hw.amd.mode < 1 || c->hw.amd.mode > au->max_levels ||
+		    (c->root_pa & ~AMDVI_DTE0_ROOT))
+			return -EINVAL;
+		d[0] |= AMDVI_DTE0_IR | AMDVI_DTE0_IW | FIELD_PREP(AMDVI_DTE0_MODE, c->hw.amd.mode) |
+			(c->root_pa & AMDVI_DTE0_ROOT);
+		break;
+	}
+	default:
+		return -EOPNOTSUPP; /* nested (v2 over v1) is not supported */
+	}
+	if (a->did > UINT16_MAX || a->did == AMDVI_DOMID_BLOCKED)
+		return -EINVAL;
+	d[1] = FIELD_PREP(AMDVI_DTE1_DOMID, a->did);
+	if (ad->ats)
+		d[1] |= AMDVI_DTE1_I;
+	if (ad->pri)
+		d[0] |= AMDVI_DTE0_PPR;
+	return 0;
+}
+
+/* Write @d at the device's IDs and make the unit forget the old entry.
+ * @old_did: the DomainID the entry had when it translated (else
+ * AMDVI_DOMID_BLOCKED). */
+static int dte_install(struct amdvi_unit *au, struct amdvi_dev *ad, const uint64_t *d,
+		       uint32_t old_did)
+{
+	uint32_t new_did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
+	struct amdvi_batch b;
+	struct amdvi_cmd c;
+
+	dte_write(au, ad->devid, d);
+	if (ad->alias)
+		dte_write(au, ad->rid, d);
+	amdvi_batch_init(&b, au);
+	amdvi_cmd_inv_dte(&c, ad->devid);
+	amdvi_batch_add(&b, &c);
+	au->stats.inv_dte++;
+	if (ad->alias) {
+		amdvi_cmd_inv_dte(&c, ad->rid);
+		amdvi_batch_add(&b, &c);
+		au->stats.inv_dte++;
+	}
+	/* Word 1 (DomainID) and word 0 (root) are two stores: a walk between
+	 * them could have cached the old table under the new DomainID.
+	 * Replacing one translating entry by another with a different
+	 * DomainID therefore also drops the new DomainID's translations. */
+	if (old_did != AMDVI_DOMID_BLOCKED && new_did != old_did &&
+	    new_did != AMDVI_DOMID_BLOCKED) {
+		amdvi_cmd_inv_pages(&c, (uint16_t)new_did, 0, 0, true);
+		amdvi_batch_add(&b, &c);
+		au->stats.inv_pages++;
+	}
+	if (ad->ats && old_did != AMDVI_DOMID_BLOCKED) {
+		amdvi_cmd_inv_iotlb(&c, ad->devid, 0, 0);
+		amdvi_batch_add(&b, &c);
+		au->stats.inv_iotlb++;
+	}
+	return amdvi_batch_sync(&b);
+}
+
+int amdvi_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
+		  const struct fam_attach *a)
+{
+	struct amdvi_unit *au = amdvi_of(u);
+	struct amdvi_dev *ad = dev->priv;
+	uint64_t d[AMDVI_DTE_WORDS];
+	uint32_t old;
+	int rc;
+
+	if (!ad)
+		return -ENODEV;
+	if (pasid != UIOMMU_NO_PASID)
+		return -EOPNOTSUPP; /* PASIDs need v2 / GCR3 tables */
+	rc = dte_build(au, ad, a, d);
+	if (rc)
+		return rc;
+	old = ad->translating ? ad->did : AMDVI_DOMID_BLOCKED;
+	rc = dte_install(au, ad, d, old);
+	/* The entry is in memory whatever the wait said: record it. */
+	ad->did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
+	ad->translating = a->kind != FAM_ATTACH_BLOCKED;
+	return rc;
+}
+
+void amdvi_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
+{
+	struct amdvi_unit *au = amdvi_of(u);
+	struct amdvi_dev *ad = dev->priv;
+	uint64_t d[AMDVI_DTE_WORDS];
+
+	if (!ad)
+		return;
+	if (ad->translating) {
+		amdvi_dte_blocked(d);
+		(void)dte_install(au, ad, d, ad->did);
+	}
+	list_del(&ad->link);
+	dev->priv = NULL;
+	uenv_free(ad);
+}
+
+/* ------------------------------------------------------------ flush */
+
+int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
+{
+	struct amdvi_unit *au = amdvi_of(u);
+	struct amdvi_batch b;
+	struct amdvi_cmd c;
+
+	amdvi_batch_init(&b, au);
+	for (uint32_t i = 0; i < n; i++) {
+		struct list_node *pos;
+
+		if (f[i].did > UINT16_MAX)
+			continue;
+		/* PDE: table pages were freed, the unit may cache them. */
+		amdvi_cmd_inv_pages(&c, (uint16_t)f[i].did, f[i].iova, f[i].size, !f[i].leaf_only);
+		amdvi_batch_add(&b, &c);
+		au->stats.inv_pages++;
+		list_for_each(pos, &au->devs) {
+			struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
+
+			if (!ad->ats || !ad->translating || ad->did != f[i].did)
+				continue;
+			amdvi_cmd_inv_iotlb(&c, ad->devid, f[i].iova, f[i].size);
+			amdvi_batch_add(&b, &c);
+			au->stats.inv_iotlb++;
+		}
+	}
+	return amdvi_batch_sync(&b);
+}
+
+/* User (stage-1) invalidations exist only for nested HWPTs, which this
+ * driver does not build (no v2 / GCR3 tables). */
+int amdvi_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
+			   const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done)
+{
+	(void)u, (void)vmid, (void)s1_did, (void)e, (void)n;
+	*done = 0;
+	return -EOPNOTSUPP;
+}
+
+int amdvi_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
+			uint32_t grpid, enum uiommu_page_resp code)
+{
+	struct amdvi_unit *au = amdvi_of(u);
+	struct amdvi_dev *ad = dev->priv;
+	struct amdvi_batch b;
+	struct amdvi_cmd c;
+
+	if (!ad || !au->ppr || !ad->pri)
+		return -EOPNOTSUPP;
+	if (grpid > 0x1ff || (pasid != UIOMMU_NO_PASID && pasid >= (1u << 20)))
+		return -EINVAL;
+	if (code != UIOMMU_PAGE_RESP_SUCCESS && code != UIOMMU_PAGE_RESP_INVALID &&
+	    code != UIOMMU_PAGE_RESP_FAILURE)
+		return -EINVAL;
+	amdvi_batch_init(&b, au);
+	amdvi_cmd_complete_ppr(&c, ad->devid, pasid, (uint16_t)grpid, (unsigned int)code);
+	amdvi_batch_add(&b, &c);
+	au->stats.ppr_done++;
+	return amdvi_batch_sync(&b);
+}

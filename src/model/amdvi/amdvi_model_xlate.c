@@ -159,8 +159,10 @@ static int v1_walk(uint64_t root, unsigned int mode, unsigned int perm, uint64_t
 				uint64_t ones = ~((e & AMDVI_PTE_ADDR) >> 12);
 				unsigned int n = (unsigned int)__builtin_ctzll(ones);
 
+				/* Larger than this level's default page, smaller
+				 * than the next level's (Linux: PAGE_SIZE_LEVEL). */
 				shift = 13u + n;
-				if (level < 2 || shift > sh + 9u || shift <= level_shift(level - 1)) {
+				if (shift <= sh || shift >= sh + 9u) {
 					/* A size this level cannot hold. */
 					w->code = AMDVI_EV_IO_PAGE_FAULT;
 					w->flags = AMDVI_EVF_PR | AMDVI_EVF_RZ;

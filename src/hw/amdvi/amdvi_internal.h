@@ -98,6 +98,9 @@ static inline const struct uiommu_regio *amdvi_rio(const struct amdvi_unit *au)
 	return unit_regs(au->u);
 }
 
+/* The ops table (amdvi_drv.c). */
+extern const struct uiommu_family_ops amdvi_family_ops;
+
 /* ---- amdvi_cmd.c ---- */
 struct amdvi_cmd {
 	uint64_t w[2];

@@ -82,7 +82,7 @@ void cli_json_print(json_t *v)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: uiommuctl [-j|--json] [--acpi DIR] [--model vtd[:CFG]] [--state NAME] [-h|--help]\n"
+	fprintf(f, "Usage: uiommuctl [-j|--json] [--acpi DIR] [--model vtd|amdvi[:CFG]] [--state NAME] [-h|--help]\n"
 		   "                 OBJECT VERB [ARGS]\n\n"
 		   "Commands:\n");
 	for (const struct cli_cmd *c = cli_commands; c->object; c++)
@@ -92,7 +92,8 @@ static void usage(FILE *f)
 		   "  -j, --json     JSON output\n"
 		   "  --acpi DIR     read ACPI tables from DIR instead of /sys/firmware/acpi/tables\n"
 		   "  --model vtd[:CFG]  use the built-in model (CFG: capability string, e.g. smts=0)\n"
-		   "  --state NAME   shared state to create or adopt (default model-vtd / hw)\n"
+		   "  --model amdvi[:CFG]  the built-in AMD-Vi model (CFG e.g. hats=0,ia=0)\n"
+		   "  --state NAME   shared state to create or adopt (default model-NAME / hw)\n"
 		   "  --wait SECS    wait at most SECS for another command to finish (default 5)\n"
 		   "  -h, --help     this help; 'uiommuctl OBJECT VERB --help' for one command\n"
 		   "\nArguments:\n"

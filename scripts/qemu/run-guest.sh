@@ -12,6 +12,10 @@
 #   --iommu PROPS      extra intel-iommu properties, comma separated, e.g.
 #                      aw-bits=48 or x-scalable-mode=on,x-flts=on
 #   --no-iommu         no IOMMU device at all
+#   --iommu-model intel|amd  which IOMMU (default intel): amd is
+#                      `-device amd-iommu,pt=off` (the default pt=on bypasses
+#                      translation) with the kernel's amd_iommu=off; --iommu
+#                      PROPS then are amd-iommu properties
 #   --intel-iommu on|off  the guest kernel's intel_iommu= (default off: uiommu
 #                      drives the unit; on: the kernel's driver owns it)
 #   --append ARGS      extra kernel arguments (space separated)
@@ -38,6 +42,7 @@ kernel=
 initrd=
 iommu_props=
 iommu=1
+iommu_model=intel
 kiommu=off
 append=
 run=
@@ -54,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--qemu) qemu=${2:?}; shift 2 ;;
 	--iommu) iommu_props=${2?}; shift 2 ;;
 	--no-iommu) iommu=0; shift ;;
+	--iommu-model) iommu_model=${2:?}; shift 2 ;;
 	--intel-iommu) kiommu=${2:?}; shift 2 ;;
 	--append) append="$append ${2?}"; shift 2 ;;
 	--run) run=${2?}; shift 2 ;;
@@ -72,6 +78,7 @@ done
 command -v "$qemu" >/dev/null 2>&1 || die "QEMU binary '$qemu' not found (scripts/setup-deps.sh --backports)"
 case "$tmo" in ''|*[!0-9]*) die "--timeout wants whole seconds" ;; esac
 case "$kiommu" in on|off) ;; *) die "--intel-iommu wants on or off" ;; esac
+case "$iommu_model" in intel|amd) ;; *) die "--iommu-model wants intel or amd" ;; esac
 if [ -z "$kernel" ]; then
 	kline=$("$here/fetch-kernel.sh") || die "fetch-kernel.sh failed"
 	kdir=${kline##*KDIR=}
@@ -105,12 +112,17 @@ console=$logdir/console.log
 qerr=$logdir/qemu-stderr.log
 
 cmdline="console=ttyS0 intel_iommu=$kiommu panic=-1 quiet"
+[ "$iommu_model" = amd ] && cmdline="$cmdline amd_iommu=off"
 [ -n "$run" ] && cmdline="$cmdline uiommu.run=$run"
 cmdline="$cmdline${append:+ }${append# }"
 
 dev_iommu=()
 if [ "$iommu" = 1 ]; then
-	dev_iommu=(-device "intel-iommu,intremap=off${iommu_props:+,$iommu_props}")
+	if [ "$iommu_model" = amd ]; then
+		dev_iommu=(-device "amd-iommu,pt=off${iommu_props:+,$iommu_props}")
+	else
+		dev_iommu=(-device "intel-iommu,intremap=off${iommu_props:+,$iommu_props}")
+	fi
 fi
 
 # -nodefaults: no VGA, no NIC, no CD-ROM, so nothing else does DMA once

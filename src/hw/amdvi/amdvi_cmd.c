@@ -288,7 +288,7 @@ void amdvi_batch_inv_everything(struct amdvi_batch *b)
 	}
 	/* Without IASup: every DTE, then every DomainID (as Linux's
 	 * amd_iommu_flush_all does). */
-	for (uint32_t id = 0; id < AMDVI_NR_DEVIDS; id++) {
+	for (uint32_t id = 0; id < au->nr_dte; id++) {
 		amdvi_cmd_inv_dte(&c, (uint16_t)id);
 		amdvi_batch_add(b, &c);
 	}
@@ -296,6 +296,6 @@ void amdvi_batch_inv_everything(struct amdvi_batch *b)
 		amdvi_cmd_inv_pages(&c, (uint16_t)id, 0, 0, true);
 		amdvi_batch_add(b, &c);
 	}
-	au->stats.inv_dte += AMDVI_NR_DEVIDS;
+	au->stats.inv_dte += au->nr_dte;
 	au->stats.inv_pages += AMDVI_NR_DEVIDS;
 }

@@ -49,12 +49,25 @@ int amdvi_devtab_init(struct amdvi_unit *au)
 	uint64_t d[AMDVI_DTE_WORDS];
 	int rc;
 
-	rc = uenv_dma_alloc((size_t)AMDVI_NR_DEVIDS * AMDVI_DTE_SIZE, 4096, au->u->numa_node,
-			    &au->devtab);
-	if (rc)
-		return rc;
+	/* The whole 2 MiB when the memory has it; a smaller table (down to
+	 * bus 0's 256 IDs) where it does not (DPDK in IOVA-as-PA mode gives
+	 * 1 MiB blocks): Device Table Base.Size tells the unit, and devices
+	 * with a larger DeviceID are refused at dev_probe. */
+	for (uint32_t n = AMDVI_NR_DEVIDS;; n /= 2) {
+		rc = uenv_dma_alloc((size_t)n * AMDVI_DTE_SIZE, 4096, au->u->numa_node, &au->devtab);
+		if (!rc) {
+			au->nr_dte = n;
+			break;
+		}
+		if (rc != -ENOMEM || n <= 256)
+			return rc;
+	}
+	if (au->nr_dte < AMDVI_NR_DEVIDS)
+		AMDVI_LOG(WARNING, "unit at 0x%llx: device table for DeviceIDs below 0x%x only "
+				   "(no contiguous 2 MiB)",
+			  (unsigned long long)au->u->reg_base, au->nr_dte);
 	amdvi_dte_blocked(d);
-	for (uint32_t id = 0; id < AMDVI_NR_DEVIDS; id++)
+	for (uint32_t id = 0; id < au->nr_dte; id++)
 		dte_write(au, (uint16_t)id, d);
 	return 0;
 }
@@ -88,6 +101,11 @@ int amdvi_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev)
 	if (dev->desc.hw_id > UINT16_MAX) {
 		AMDVI_LOG(ERR, "DeviceID 0x%x is wider than 16 bits", dev->desc.hw_id);
 		return -EINVAL;
+	}
+	if (dev->desc.hw_id >= au->nr_dte || rid >= au->nr_dte) {
+		AMDVI_LOG(ERR, "unit %u: DeviceID 0x%x / RID 0x%x beyond the device table (0x%x IDs)",
+			  u->obj.id, dev->desc.hw_id, rid, au->nr_dte);
+		return -ERANGE;
 	}
 	/* Two devices behind one alias would share a DTE: refuse. */
 	if (dev_by_id(au, (uint16_t)dev->desc.hw_id) || (rid != dev->desc.hw_id && dev_by_id(au, rid))) {

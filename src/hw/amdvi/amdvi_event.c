@@ -58,10 +58,18 @@ static int evt_restart(struct amdvi_unit *au)
 
 static int ppr_restart(struct amdvi_unit *au)
 {
+	uint64_t tmo = au->timeout_ns;
+	int rc;
+
+	/* A unit that runs the log sets the bit at once; one that does not
+	 * (QEMU) should not cost the whole bound at every take-over. */
+	au->timeout_ns = tmo / 100;
 	reg_write64(amdvi_rio(au), AMDVI_REG_STATUS, AMDVI_STS_PPR_OVERFLOW);
-	return log_start(au, AMDVI_REG_PPRLOG, au->pprl.iova, AMDVI_PPRL_LEN, AMDVI_REG_PPR_HEAD,
-			 AMDVI_REG_PPR_TAIL, AMDVI_CTRL_PPR_LOG_EN | AMDVI_CTRL_PPR_EN,
-			 AMDVI_STS_PPR_RUN, "Status.PPRLogRun");
+	rc = log_start(au, AMDVI_REG_PPRLOG, au->pprl.iova, AMDVI_PPRL_LEN, AMDVI_REG_PPR_HEAD,
+		       AMDVI_REG_PPR_TAIL, AMDVI_CTRL_PPR_LOG_EN | AMDVI_CTRL_PPR_EN,
+		       AMDVI_STS_PPR_RUN, "Status.PPRLogRun");
+	au->timeout_ns = tmo;
+	return rc;
 }
 
 int amdvi_logs_start(struct amdvi_unit *au)
@@ -81,10 +89,19 @@ int amdvi_logs_start(struct amdvi_unit *au)
 	rc = evt_restart(au);
 	if (rc)
 		goto stop;
-	if (au->ppr) {
-		rc = ppr_restart(au);
-		if (rc)
-			goto stop;
+	if (au->ppr && ppr_restart(au)) {
+		/* EFR.PPRSup without a PPR log that runs (QEMU's amd-iommu
+		 * advertises PPRSup but implements no PPR log): go on without
+		 * page requests. */
+		AMDVI_LOG(WARNING, "unit %u: the PPR log does not run (Status.PPRLogRun stays 0): "
+				   "page requests off",
+			  au->u->obj.id);
+		reg_write64(amdvi_rio(au), AMDVI_REG_CONTROL,
+			    reg_read64(amdvi_rio(au), AMDVI_REG_CONTROL) &
+				    ~(AMDVI_CTRL_PPR_LOG_EN | AMDVI_CTRL_PPR_EN));
+		uenv_dma_free(&au->pprl);
+		memset(&au->pprl, 0, sizeof(au->pprl));
+		au->ppr = false;
 	}
 	return 0;
 

@@ -69,7 +69,8 @@ struct amdvi_unit {
 	unsigned int max_levels; /* 4 + EFR.HATS */
 	unsigned int levels;	 /* of new tables */
 	bool ppr;		 /* PPR log in use */
-	struct uenv_dma devtab;	 /* 65536 DTEs */
+	struct uenv_dma devtab;	 /* nr_dte DTEs */
+	uint32_t nr_dte;	 /* 65536, or fewer when 2 MiB was not contiguous */
 	struct uenv_dma cmd;
 	uint32_t cmd_bytes;
 	uint32_t cmd_tail; /* byte offset of the next free slot */

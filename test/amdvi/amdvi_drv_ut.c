@@ -90,8 +90,8 @@ static void scenario_up(struct tenv *t, const char *cfg, unsigned int levels)
 	CU_ASSERT_FATAL(unit_up(t, cfg, levels) == 0);
 	CU_ASSERT_FATAL(dev_add(t, RID, RID, false, &t->dev) == 0);
 	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t->ioas) == 0);
-	CU_ASSERT_FATAL(uiommu_device_attach(t->dev, UIOMMU_NO_PASID, uiommu_ioas_id(t->ioas),
-					     NULL) == 0);
+	CU_ASSERT_FATAL(
+		uiommu_device_attach(t->dev, UIOMMU_NO_PASID, uiommu_ioas_id(t->ioas), NULL) == 0);
 	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 2u << 20, -1, &t->buf) == 0);
 }
 
@@ -196,9 +196,9 @@ static void test_translate_3level(void)
 	/* 3 levels = 39 bits: above is the aperture (reserved). */
 	scenario_up(&t, NULL, 3);
 	CU_ASSERT(map(&t, 1ull << 39, 0, 4096, UIOMMU_MAP_READ) == -EINVAL);
-	CU_ASSERT(uiommu_hwpt_get_info(uiommu_hwpt_get(ctx, uiommu_device_attached_hwpt(
-								  t.dev, UIOMMU_NO_PASID)),
-				       &hi) == 0);
+	CU_ASSERT(uiommu_hwpt_get_info(
+			  uiommu_hwpt_get(ctx, uiommu_device_attached_hwpt(t.dev, UIOMMU_NO_PASID)),
+			  &hi) == 0);
 	CU_ASSERT(hi.levels == 3);
 	scenario_down(&t);
 	/* 5 and 6 levels on a unit that walks them; 5 on one that does not. */
@@ -216,9 +216,9 @@ static void test_2m_pages(void)
 
 	scenario_up(&t, NULL, 0);
 	CU_ASSERT(map(&t, 0x40000000, 0, 2u << 20, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
-	k = uiommu_hwpt_walk(uiommu_hwpt_get(ctx, uiommu_device_attached_hwpt(t.dev,
-									     UIOMMU_NO_PASID)),
-			     0x40000000 + 0x12345, lv, 8);
+	k = uiommu_hwpt_walk(
+		uiommu_hwpt_get(ctx, uiommu_device_attached_hwpt(t.dev, UIOMMU_NO_PASID)),
+		0x40000000 + 0x12345, lv, 8);
 	CU_ASSERT_FATAL(k == 3); /* L4, L3, L2 leaf */
 	CU_ASSERT(lv[2].leaf && lv[2].pgsize == (2u << 20));
 	CU_ASSERT(dma(&t, RID, 0x40000000 + 0x1fffff, &v, 1, true, &f) == 0);
@@ -321,7 +321,7 @@ static void test_alias(void)
 	CU_ASSERT(((uint8_t *)t.buf.va)[1] == 0x99);
 	/* Another function behind the same alias is refused. */
 	CU_ASSERT(dev_add(&t, 0x0019, 0x0100, false, &d2) == -EEXIST); /* the core's */
-	CU_ASSERT(dev_add(&t, 0x0200, RID, false, &d2) == -EBUSY);	 /* the driver's */
+	CU_ASSERT(dev_add(&t, 0x0200, RID, false, &d2) == -EBUSY);     /* the driver's */
 	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
 	CU_ASSERT(dma(&t, 0x0100, 0x100000, &v, 1, true, &f) == -EFAULT);
 	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, &f) == -EFAULT);
@@ -418,7 +418,8 @@ static void test_event_overflow(void)
 	scenario_up(&t, NULL, 0);
 	drain_all();
 	for (int i = 0; i < 400; i++)
-		CU_ASSERT(dma(&t, RID, 0x800000 + ((uint64_t)i << 12), &v, 1, false, &f) == -EFAULT);
+		CU_ASSERT(dma(&t, RID, 0x800000 + ((uint64_t)i << 12), &v, 1, false, &f) ==
+			  -EFAULT);
 	while ((n = drain(ev, 64)) > 0)
 		for (uint16_t i = 0; i < n; i++) {
 			faults += ev[i].type == UIOMMU_EV_FAULT;
@@ -552,8 +553,11 @@ static void test_page_request(void)
 {
 	struct tenv t;
 	struct uiommu_event ev[8];
-	struct amdvi_model_ppr rq = {.devid = RID, .pasid = AMDVI_MODEL_NO_PASID,
-				     .addr = 0x123000, .tag = 7, .read = true};
+	struct amdvi_model_ppr rq = {.devid = RID,
+				     .pasid = AMDVI_MODEL_NO_PASID,
+				     .addr = 0x123000,
+				     .tag = 7,
+				     .read = true};
 	unsigned int status = 0;
 
 	CU_ASSERT_FATAL(unit_up(&t, NULL, 0) == 0);
@@ -599,8 +603,7 @@ static void test_recover(void)
 	r = unit_regs(t.unit);
 	CU_ASSERT(map(&t, 0x100000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
 	/* As if the unit had been given back half-way: translation off. */
-	reg_write64(r, AMDVI_REG_CONTROL,
-		    reg_read64(r, AMDVI_REG_CONTROL) & ~AMDVI_CTRL_IOMMU_EN);
+	reg_write64(r, AMDVI_REG_CONTROL, reg_read64(r, AMDVI_REG_CONTROL) & ~AMDVI_CTRL_IOMMU_EN);
 	CU_ASSERT(amdvi_family_ops.unit_recover(t.unit) == 0);
 	CU_ASSERT(reg_read64(r, AMDVI_REG_CONTROL) & AMDVI_CTRL_IOMMU_EN);
 	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, &f) == 0);
@@ -726,8 +729,8 @@ static void random_run(const char *cfg, unsigned int levels, unsigned long ops)
 			nunmap++;
 		} else {
 			uint64_t off = (rnd() % 16) * 4096 + (rnd() % 4000);
-			bool wr = rnd() & 1, ok = mapped[s] && off + 64 <= map_len[s] &&
-						  !(wr && ro[s]);
+			bool wr = rnd() & 1,
+			     ok = mapped[s] && off + 64 <= map_len[s] && !(wr && ro[s]);
 			uint8_t pat[64], got[64];
 			int rc;
 

@@ -66,8 +66,9 @@ static void menv_up(struct menv *e, const char *cfg, unsigned int evt_len)
 	wr(e, AMDVI_REG_CMDBUF, e->cmd.iova | FIELD_PREP(AMDVI_BUF_LEN, 8));
 	wr(e, AMDVI_REG_EVTLOG, e->evt.iova | FIELD_PREP(AMDVI_BUF_LEN, evt_len));
 	wr(e, AMDVI_REG_PPRLOG, e->ppr.iova | FIELD_PREP(AMDVI_BUF_LEN, 8));
-	wr(e, AMDVI_REG_CONTROL, AMDVI_CTRL_IOMMU_EN | AMDVI_CTRL_CMD_BUF_EN |
-				     AMDVI_CTRL_EVT_LOG_EN | AMDVI_CTRL_PPR_LOG_EN | AMDVI_CTRL_PPR_EN);
+	wr(e, AMDVI_REG_CONTROL,
+	   AMDVI_CTRL_IOMMU_EN | AMDVI_CTRL_CMD_BUF_EN | AMDVI_CTRL_EVT_LOG_EN |
+		   AMDVI_CTRL_PPR_LOG_EN | AMDVI_CTRL_PPR_EN);
 }
 
 static void menv_down(struct menv *e)
@@ -142,10 +143,10 @@ static uint64_t map3(struct menv *e, uint64_t iova, uint64_t pa, uint64_t perm, 
 	uint64_t *l3, *l2, *l1;
 	uint64_t r3 = table_new(e, &l3), r2 = table_new(e, &l2), r1 = table_new(e, &l1);
 
-	l3[(iova >> 30) & 511] = r2 | AMDVI_PTE_PR | FIELD_PREP(AMDVI_PTE_NL, 2) | AMDVI_PTE_IR |
-				 AMDVI_PTE_IW;
-	l2[(iova >> 21) & 511] = r1 | AMDVI_PTE_PR | FIELD_PREP(AMDVI_PTE_NL, 1) | AMDVI_PTE_IR |
-				 AMDVI_PTE_IW;
+	l3[(iova >> 30) & 511] =
+		r2 | AMDVI_PTE_PR | FIELD_PREP(AMDVI_PTE_NL, 2) | AMDVI_PTE_IR | AMDVI_PTE_IW;
+	l2[(iova >> 21) & 511] =
+		r1 | AMDVI_PTE_PR | FIELD_PREP(AMDVI_PTE_NL, 1) | AMDVI_PTE_IR | AMDVI_PTE_IW;
 	l1[(iova >> 12) & 511] = pa | AMDVI_PTE_PR | perm;
 	if (l1out)
 		*l1out = l1;
@@ -322,8 +323,7 @@ static void test_walks(void)
 	CU_ASSERT(pa == (1ull << 35) + 0x2123);
 	CU_ASSERT(xlate(&e, DEVID + 4, 0xa123, true, &pa, &f) == -EFAULT);
 	/* NL = 7 at level 2 with a size below 2 MiB: reserved. */
-	s2[1] = ((1ull << 35) | 0x3000) | AMDVI_PTE_PR | FIELD_PREP(AMDVI_PTE_NL, 7) |
-		AMDVI_PTE_IR;
+	s2[1] = ((1ull << 35) | 0x3000) | AMDVI_PTE_PR | FIELD_PREP(AMDVI_PTE_NL, 7) | AMDVI_PTE_IR;
 	CU_ASSERT(xlate(&e, DEVID + 4, (1ull << 21) + 0x6123, false, &pa, &f) == -EFAULT);
 	CU_ASSERT(f.flags & AMDVI_EVF_RZ);
 	/* A next level at or above the entry's own. */
@@ -537,8 +537,8 @@ static void test_event_overflow(void)
 static void test_ppr(void)
 {
 	struct menv e;
-	struct amdvi_model_ppr rq = {.devid = DEVID, .pasid = 5, .addr = 0x12345678, .tag = 0x1a,
-				     .write = true};
+	struct amdvi_model_ppr rq = {
+		.devid = DEVID, .pasid = 5, .addr = 0x12345678, .tag = 0x1a, .write = true};
 	unsigned int status = 99;
 	uint64_t w0[4], w1[4];
 	const uint64_t *p;
@@ -605,8 +605,8 @@ static void test_dma_engine(void)
 	CU_ASSERT(amdvi_model_dma(e.m, DEVID, AMDVI_MODEL_NO_PASID, 0x10800, buf, 2048, true, &f) ==
 		  0);
 	CU_ASSERT(((uint8_t *)e.data.va)[0x800] == 0xa5);
-	CU_ASSERT(amdvi_model_dma(e.m, DEVID, AMDVI_MODEL_NO_PASID, 0x10000, buf, 8192, false, &f) ==
-		  0);
+	CU_ASSERT(amdvi_model_dma(e.m, DEVID, AMDVI_MODEL_NO_PASID, 0x10000, buf, 8192, false,
+				  &f) == 0);
 	CU_ASSERT(amdvi_model_dma(e.m, DEVID, 3, 0x10000, buf, 16, false, &f) == -EINVAL);
 	CU_ASSERT(amdvi_model_dma(e.m, DEVID, AMDVI_MODEL_NO_PASID, 0x10000, buf, 0, false, &f) ==
 		  -EINVAL);

@@ -36,13 +36,13 @@
 #include "hw/amdvi/amdvi_internal.h"
 
 #define DMA_TIMEOUT_MS 5000u
-#define IOVA_BASE 0x10000000ull /* below 2^39, away from the MSI window */
-#define IOVA_RO	  0x10100000ull
-#define IOVA_S	  0x10200000ull
-#define IOVA_R	  0x10300000ull
-#define IOVA_2M	  0x20000000ull
-#define MAP_LEN	  (64u * 1024)
-#define XFER	  4095u
+#define IOVA_BASE      0x10000000ull /* below 2^39, away from the MSI window */
+#define IOVA_RO	       0x10100000ull
+#define IOVA_S	       0x10200000ull
+#define IOVA_R	       0x10300000ull
+#define IOVA_2M	       0x20000000ull
+#define MAP_LEN	       (64u * 1024)
+#define XFER	       4095u
 
 static struct uiommu_ctx *ctx;
 
@@ -61,7 +61,8 @@ static int ivrs(uint64_t *base, uint16_t rid, uint32_t *devid)
 		if (topo.units[i].family == UIOMMU_FAMILY_AMDVI) {
 			*base = topo.units[i].base;
 			rc = uiommu_fw_lookup(&topo, 0, rid, devid) < 0 ? -ENODEV : 0;
-			gt_log("IVRS: IVHD at 0x%" PRIx64 " (types 0x%x), edu RID 0x%x -> DeviceID 0x%x",
+			gt_log("IVRS: IVHD at 0x%" PRIx64
+			       " (types 0x%x), edu RID 0x%x -> DeviceID 0x%x",
 			       *base, topo.units[i].amd.types, rid, rc ? 0 : *devid);
 			break;
 		}
@@ -92,7 +93,8 @@ static int probe_cli(uint64_t base, uint16_t rid, uint32_t devid)
 	root = json_loadf(p, 0, &jerr);
 	rc = pclose(p);
 	if (!root) {
-		gt_result(scen, GT_FAIL, "not JSON (line %d: %s), exit %d", jerr.line, jerr.text, rc);
+		gt_result(scen, GT_FAIL, "not JSON (line %d: %s), exit %d", jerr.line, jerr.text,
+			  rc);
 		return 1;
 	}
 	u0 = json_array_get(json_object_get(root, "units"), 0);
@@ -113,14 +115,16 @@ static int probe_cli(uint64_t base, uint16_t rid, uint32_t devid)
 	else if (strcmp(jstr(u0, "base"), want) || strcmp(jstr(u0, "family"), "amdvi"))
 		snprintf(why, sizeof(why), "unit 0: base %s family %s", jstr(u0, "base"),
 			 jstr(u0, "family"));
-	else if (strcmp(jstr(regs, "status"), "ok") || !strcmp(jstr(regs, "efr"), "0x0000000000000000"))
+	else if (strcmp(jstr(regs, "status"), "ok") ||
+		 !strcmp(jstr(regs, "efr"), "0x0000000000000000"))
 		snprintf(why, sizeof(why), "registers: status '%s' efr '%s'", jstr(regs, "status"),
 			 jstr(regs, "efr"));
 	else if (json_is_true(json_object_get(regs, "in_use")))
 		snprintf(why, sizeof(why), "registers say the unit is in use (kernel driver on?)");
 	else if (!iommu || strtoull(jstr(iommu, "amdvi_base"), NULL, 0) != base)
 		snprintf(why, sizeof(why), "IOMMU PCI function: %s, capability base %s",
-			 iommu ? jstr(iommu, "device") : "not found", iommu ? jstr(iommu, "amdvi_base") : "-");
+			 iommu ? jstr(iommu, "device") : "not found",
+			 iommu ? jstr(iommu, "amdvi_base") : "-");
 	else if (!edu || json_integer_value(json_object_get(edu, "unit")) != 0 ||
 		 (uint32_t)json_integer_value(json_object_get(edu, "unit_id")) != devid)
 		snprintf(why, sizeof(why), "edu %s: %s (want unit 0 DeviceID 0x%x)", edubdf,
@@ -129,7 +133,8 @@ static int probe_cli(uint64_t base, uint16_t rid, uint32_t devid)
 		gt_result(scen, GT_FAIL, "%s", why);
 	else
 		gt_result(scen, GT_PASS,
-			  "IVHD at %s, IOMMU function %s cap 0x%llx, EFR %s, edu %s DeviceID 0x%x; %s",
+			  "IVHD at %s, IOMMU function %s cap 0x%llx, EFR %s, edu %s DeviceID 0x%x; "
+			  "%s",
 			  want, jstr(iommu, "device"),
 			  (long long)json_integer_value(json_object_get(iommu, "amdvi_cap_offset")),
 			  jstr(regs, "efr"), edubdf, devid, jstr(regs, "decoded"));
@@ -156,12 +161,12 @@ static int map_pa(struct uiommu_ioas *io, uint64_t iova, uint64_t pa, uint64_t l
 	return uiommu_ioas_map(io, &iova, pa, len, prot | UIOMMU_MAP_FIXED_IOVA);
 }
 
-#define CHECK(cond, ...)                                          \
-	do {                                                      \
-		if (!(cond)) {                                    \
+#define CHECK(cond, ...)                                         \
+	do {                                                     \
+		if (!(cond)) {                                   \
 			snprintf(why, sizeof(why), __VA_ARGS__); \
-			goto out;                                 \
-		}                                                 \
+			goto out;                                \
+		}                                                \
 	} while (0)
 
 static int run_tables(const char *scen, unsigned int levels, uint64_t base, uint32_t devid)
@@ -261,8 +266,8 @@ static int run_tables(const char *scen, unsigned int levels, uint64_t base, uint
 	CHECK(!rc, "unmap S: %s", strerror(-rc));
 	memset(a + 0x40000, 0, 64);
 	rc = gt_edu_dma(&edu, IOVA_S, 0, 64, true, DMA_TIMEOUT_MS);
-	CHECK(!rc && !all_zero(a + 0x40000, 64),
-	      "without INVALIDATE_IOMMU_PAGES the unmapped page was not written: QEMU did not cache");
+	CHECK(!rc && !all_zero(a + 0x40000, 64), "without INVALIDATE_IOMMU_PAGES the unmapped page "
+						 "was not written: QEMU did not cache");
 	{
 		struct amdvi_batch bt;
 		struct amdvi_cmd c;
@@ -276,7 +281,8 @@ static int run_tables(const char *scen, unsigned int levels, uint64_t base, uint
 	}
 	memset(a + 0x40000, 0, 64);
 	rc = gt_edu_dma(&edu, IOVA_S, 0, 64, true, DMA_TIMEOUT_MS);
-	CHECK(!rc && all_zero(a + 0x40000, 64), "after INVALIDATE_IOMMU_PAGES the DMA still landed");
+	CHECK(!rc && all_zero(a + 0x40000, 64),
+	      "after INVALIDATE_IOMMU_PAGES the DMA still landed");
 
 	/* 4. Strict unmap: the driver's own flush. */
 	rc = uiommu_ioas_unmap(ioa, IOVA_BASE, MAP_LEN, NULL);
@@ -288,7 +294,8 @@ static int run_tables(const char *scen, unsigned int levels, uint64_t base, uint
 	/* 5. DTE invalidation on re-attach: the same IOVA in two IOASes. */
 	rc = map_pa(ioa, IOVA_R, ha.pa + 0x1c0000, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE);
 	if (!rc)
-		rc = map_pa(iob, IOVA_R, ha.pa + 0x180000, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE);
+		rc = map_pa(iob, IOVA_R, ha.pa + 0x180000, 4096,
+			    UIOMMU_MAP_READ | UIOMMU_MAP_WRITE);
 	CHECK(!rc, "map R: %s", strerror(-rc));
 	rc = gt_edu_dma(&edu, IOVA_R, 0, 64, true, DMA_TIMEOUT_MS);
 	CHECK(!rc && !all_zero(a + 0x1c0000, 64), "DMA through IOAS A did not land");
@@ -297,14 +304,16 @@ static int run_tables(const char *scen, unsigned int levels, uint64_t base, uint
 	CHECK(!rc, "replace: %s", strerror(-rc));
 	rc = gt_edu_dma(&edu, IOVA_R, 0, 64, true, DMA_TIMEOUT_MS);
 	CHECK(!rc && !all_zero(a + 0x180000, 64) && all_zero(a + 0x1c0000, 64),
-	      "after replace: new page %s, old page %s", all_zero(a + 0x180000, 64) ? "empty" : "written",
+	      "after replace: new page %s, old page %s",
+	      all_zero(a + 0x180000, 64) ? "empty" : "written",
 	      all_zero(a + 0x1c0000, 64) ? "untouched" : "WRITTEN (stale DTE)");
 
 	/* 6. A 2 MiB page. */
 	rc = map_pa(iob, IOVA_2M, hb.pa, 2u << 20, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE);
 	CHECK(!rc, "map 2M: %s", strerror(-rc));
-	k = uiommu_hwpt_walk(uiommu_hwpt_get(ctx, uiommu_device_attached_hwpt(dev, UIOMMU_NO_PASID)),
-			     IOVA_2M + 0x180000, lv, 8);
+	k = uiommu_hwpt_walk(
+		uiommu_hwpt_get(ctx, uiommu_device_attached_hwpt(dev, UIOMMU_NO_PASID)),
+		IOVA_2M + 0x180000, lv, 8);
 	CHECK(k == (int)levels - 1 && lv[k - 1].leaf && lv[k - 1].pgsize == (2u << 20),
 	      "2M walk: %d levels, leaf %d size 0x%" PRIx64, k, k > 0 ? lv[k - 1].leaf : 0,
 	      k > 0 ? lv[k - 1].pgsize : 0);
@@ -355,8 +364,16 @@ out:
 int main(int argc, char **argv)
 {
 	char *eal_argv[] = {
-		argv[0],    "-l", "0", "--in-memory", "--no-telemetry", "--iova-mode=pa",
-		"-m",       "24", "--log-level=lib.eal:notice",          NULL,
+		argv[0],
+		"-l",
+		"0",
+		"--in-memory",
+		"--no-telemetry",
+		"--iova-mode=pa",
+		"-m",
+		"24",
+		"--log-level=lib.eal:notice",
+		NULL,
 	};
 	struct uiommu_env_opts opts = {
 		.backend = UIOMMU_MEM_DPDK,

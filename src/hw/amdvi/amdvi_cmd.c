@@ -84,7 +84,8 @@ void amdvi_cmd_inv_all(struct amdvi_cmd *c)
 void amdvi_cmd_complete_ppr(struct amdvi_cmd *c, uint16_t devid, uint32_t pasid, uint16_t tag,
 			    unsigned int status)
 {
-	c->w[0] = FIELD_PREP(AMDVI_CMD_OP, AMDVI_OP_COMPLETE_PPR) | FIELD_PREP(AMDVI_CMD_DEVID, devid);
+	c->w[0] = FIELD_PREP(AMDVI_CMD_OP, AMDVI_OP_COMPLETE_PPR) |
+		  FIELD_PREP(AMDVI_CMD_DEVID, devid);
 	c->w[1] = FIELD_PREP(AMDVI_PPRC_TAG, tag & 0x1ff) | FIELD_PREP(AMDVI_PPRC_STATUS, status);
 	if (pasid != UIOMMU_NO_PASID) {
 		c->w[0] |= FIELD_PREP(AMDVI_PPRC_PASID, pasid);
@@ -104,8 +105,8 @@ int amdvi_cmd_start(struct amdvi_unit *au)
 	reg_write64(r, AMDVI_REG_CMD_TAIL, 0);
 	au->cmd_tail = 0;
 	reg_write64(r, AMDVI_REG_CONTROL, ctl | AMDVI_CTRL_CMD_BUF_EN);
-	return reg_poll64(r, AMDVI_REG_STATUS, AMDVI_STS_CMD_RUN, AMDVI_STS_CMD_RUN,
-			  au->timeout_ns, "Status.CmdBufRun");
+	return reg_poll64(r, AMDVI_REG_STATUS, AMDVI_STS_CMD_RUN, AMDVI_STS_CMD_RUN, au->timeout_ns,
+			  "Status.CmdBufRun");
 }
 
 void amdvi_cmd_stop(struct amdvi_unit *au)
@@ -170,13 +171,15 @@ static int recover(struct amdvi_unit *au, int rc)
 		cmd0 = ((const uint64_t *)((const uint8_t *)au->cmd.va + head))[0];
 	if (rc == -EIO) {
 		au->stats.cmd_errors++;
-		AMDVI_LOG(ERR, "unit %u: command buffer stopped at 0x%llx (opcode %u): restarting it",
+		AMDVI_LOG(ERR,
+			  "unit %u: command buffer stopped at 0x%llx (opcode %u): restarting it",
 			  au->u->obj.id, (unsigned long long)head,
 			  (unsigned int)FIELD_GET(AMDVI_CMD_OP, cmd0));
 		queue_error(au, AMDVI_EV_ILLEGAL_COMMAND, head, cmd0, "command buffer stopped");
 	} else {
 		au->stats.timeouts++;
-		AMDVI_LOG(ERR, "unit %u: COMPLETION_WAIT timed out (head 0x%llx tail 0x%x): restarting",
+		AMDVI_LOG(ERR,
+			  "unit %u: COMPLETION_WAIT timed out (head 0x%llx tail 0x%x): restarting",
 			  au->u->obj.id, (unsigned long long)head, au->cmd_tail);
 		queue_error(au, 0, head, cmd0, "command wait timed out");
 	}
@@ -198,8 +201,8 @@ static int recover(struct amdvi_unit *au, int rc)
 			if (id < AMDVI_NR_DEVIDS)
 				amdvi_cmd_inv_dte(&chunk[k], (uint16_t)id);
 			else
-				amdvi_cmd_inv_pages(&chunk[k], (uint16_t)(id - AMDVI_NR_DEVIDS), 0, 0,
-						    true);
+				amdvi_cmd_inv_pages(&chunk[k], (uint16_t)(id - AMDVI_NR_DEVIDS), 0,
+						    0, true);
 		}
 		if (submit(au, chunk, AMDVI_BATCH, true))
 			break;

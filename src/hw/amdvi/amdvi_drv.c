@@ -56,7 +56,7 @@ static void fill_caps(struct uiommu_unit *u, struct amdvi_unit *au)
 
 	memset(c, 0, sizeof(*c));
 	c->family = UIOMMU_FAMILY_AMDVI;
-	c->stage2 = true; /* v1 host tables */
+	c->stage2 = true;  /* v1 host tables */
 	c->stage1 = false; /* v2 / GCR3 tables are not driven */
 	c->pgsize_bitmap = amdvi_pgsizes();
 	c->ias = levels_ias(au->max_levels);
@@ -98,7 +98,8 @@ static int takeover_check(struct amdvi_unit *au, bool force)
 		return 0;
 	if (!force) {
 		AMDVI_LOG(ERR,
-			  "unit at 0x%llx is in use (Control 0x%llx:%s%s%s): is the kernel's AMD IOMMU "
+			  "unit at 0x%llx is in use (Control 0x%llx:%s%s%s): is the kernel's AMD "
+			  "IOMMU "
 			  "driver on? boot with amd_iommu=off, or set force",
 			  (unsigned long long)au->u->reg_base, (unsigned long long)ctl,
 			  (ctl & AMDVI_CTRL_IOMMU_EN) ? " IommuEn" : "",
@@ -305,7 +306,9 @@ static int amdvi_unit_adopt(struct uiommu_unit *u)
 
 	if (dt != devtab_reg(au) || !(ctl & AMDVI_CTRL_IOMMU_EN) ||
 	    (reg_read64(r, AMDVI_REG_CMDBUF) & AMDVI_BASE_ADDR) != au->cmd.iova) {
-		AMDVI_LOG(ERR, "unit %u: hardware no longer uses our tables (DevTab 0x%llx Control 0x%llx)",
+		AMDVI_LOG(ERR,
+			  "unit %u: hardware no longer uses our tables (DevTab 0x%llx Control "
+			  "0x%llx)",
 			  u->obj.id, (unsigned long long)dt, (unsigned long long)ctl);
 		return -ESTALE;
 	}
@@ -368,12 +371,13 @@ static const char *const amdvi_claims[] = {"amd_iommu", "AMD-Vi", NULL};
 const struct uiommu_family_ops amdvi_family_ops = {
 	.name = "amdvi",
 	.family = UIOMMU_FAMILY_AMDVI,
-	.regs = {
-		.what = "AMD-Vi",
-		.size = AMDVI_REG_SIZE,
-		.claims = amdvi_claims,
-		.kernel_off = "boot with amd_iommu=off",
-	},
+	.regs =
+		{
+			.what = "AMD-Vi",
+			.size = AMDVI_REG_SIZE,
+			.claims = amdvi_claims,
+			.kernel_off = "boot with amd_iommu=off",
+		},
 	.desc_check = amdvi_desc_check,
 	.unit_init = amdvi_unit_init,
 	.unit_fini = amdvi_unit_fini,

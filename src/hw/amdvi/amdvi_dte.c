@@ -54,7 +54,8 @@ int amdvi_devtab_init(struct amdvi_unit *au)
 	 * 1 MiB blocks): Device Table Base.Size tells the unit, and devices
 	 * with a larger DeviceID are refused at dev_probe. */
 	for (uint32_t n = AMDVI_NR_DEVIDS;; n /= 2) {
-		rc = uenv_dma_alloc((size_t)n * AMDVI_DTE_SIZE, 4096, au->u->numa_node, &au->devtab);
+		rc = uenv_dma_alloc((size_t)n * AMDVI_DTE_SIZE, 4096, au->u->numa_node,
+				    &au->devtab);
 		if (!rc) {
 			au->nr_dte = n;
 			break;
@@ -63,8 +64,9 @@ int amdvi_devtab_init(struct amdvi_unit *au)
 			return rc;
 	}
 	if (au->nr_dte < AMDVI_NR_DEVIDS)
-		AMDVI_LOG(WARNING, "unit at 0x%llx: device table for DeviceIDs below 0x%x only "
-				   "(no contiguous 2 MiB)",
+		AMDVI_LOG(WARNING,
+			  "unit at 0x%llx: device table for DeviceIDs below 0x%x only "
+			  "(no contiguous 2 MiB)",
 			  (unsigned long long)au->u->reg_base, au->nr_dte);
 	amdvi_dte_blocked(d);
 	for (uint32_t id = 0; id < au->nr_dte; id++)
@@ -83,7 +85,8 @@ static struct amdvi_dev *dev_by_id(struct amdvi_unit *au, uint16_t id)
 {
 	struct list_node *pos;
 
-	list_for_each(pos, &au->devs) {
+	list_for_each(pos, &au->devs)
+	{
 		struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
 
 		if (ad->devid == id || (ad->alias && ad->rid == id))
@@ -103,14 +106,17 @@ int amdvi_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev)
 		return -EINVAL;
 	}
 	if (dev->desc.hw_id >= au->nr_dte || rid >= au->nr_dte) {
-		AMDVI_LOG(ERR, "unit %u: DeviceID 0x%x / RID 0x%x beyond the device table (0x%x IDs)",
+		AMDVI_LOG(ERR,
+			  "unit %u: DeviceID 0x%x / RID 0x%x beyond the device table (0x%x IDs)",
 			  u->obj.id, dev->desc.hw_id, rid, au->nr_dte);
 		return -ERANGE;
 	}
 	/* Two devices behind one alias would share a DTE: refuse. */
-	if (dev_by_id(au, (uint16_t)dev->desc.hw_id) || (rid != dev->desc.hw_id && dev_by_id(au, rid))) {
-		AMDVI_LOG(ERR, "unit %u: DeviceID 0x%x / RID 0x%x already used by another device "
-			       "(an IVRS alias shared by several functions)",
+	if (dev_by_id(au, (uint16_t)dev->desc.hw_id) ||
+	    (rid != dev->desc.hw_id && dev_by_id(au, rid))) {
+		AMDVI_LOG(ERR,
+			  "unit %u: DeviceID 0x%x / RID 0x%x already used by another device "
+			  "(an IVRS alias shared by several functions)",
 			  u->obj.id, dev->desc.hw_id, rid);
 		return -EBUSY;
 	}
@@ -151,7 +157,8 @@ static int dte_build(struct amdvi_unit *au, const struct amdvi_dev *ad, const st
 		if (c->hw.amd.mode < 1 || c->hw.amd.mode > au->max_levels ||
 		    (c->root_pa & ~AMDVI_DTE0_ROOT))
 			return -EINVAL;
-		d[0] |= AMDVI_DTE0_IR | AMDVI_DTE0_IW | FIELD_PREP(AMDVI_DTE0_MODE, c->hw.amd.mode) |
+		d[0] |= AMDVI_DTE0_IR | AMDVI_DTE0_IW |
+			FIELD_PREP(AMDVI_DTE0_MODE, c->hw.amd.mode) |
 			(c->root_pa & AMDVI_DTE0_ROOT);
 		break;
 	}
@@ -267,7 +274,8 @@ int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
 		amdvi_cmd_inv_pages(&c, (uint16_t)f[i].did, f[i].iova, f[i].size, !f[i].leaf_only);
 		amdvi_batch_add(&b, &c);
 		au->stats.inv_pages++;
-		list_for_each(pos, &au->devs) {
+		list_for_each(pos, &au->devs)
+		{
 			struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
 
 			if (!ad->ats || !ad->translating || ad->did != f[i].did)

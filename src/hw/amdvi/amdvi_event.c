@@ -19,17 +19,28 @@
 const char *amdvi_event_text(unsigned int code)
 {
 	switch (code) {
-	case AMDVI_EV_ILLEGAL_DEV_TABLE_ENTRY: return "ILLEGAL_DEV_TABLE_ENTRY";
-	case AMDVI_EV_IO_PAGE_FAULT: return "IO_PAGE_FAULT";
-	case AMDVI_EV_DEV_TAB_HW_ERROR: return "DEV_TAB_HARDWARE_ERROR";
-	case AMDVI_EV_PAGE_TAB_HW_ERROR: return "PAGE_TAB_HARDWARE_ERROR";
-	case AMDVI_EV_ILLEGAL_COMMAND: return "ILLEGAL_COMMAND_ERROR";
-	case AMDVI_EV_COMMAND_HW_ERROR: return "COMMAND_HARDWARE_ERROR";
-	case AMDVI_EV_IOTLB_INV_TIMEOUT: return "IOTLB_INV_TIMEOUT";
-	case AMDVI_EV_INVALID_DEVICE_REQUEST: return "INVALID_DEVICE_REQUEST";
-	case AMDVI_EV_INVALID_PPR_REQUEST: return "INVALID_PPR_REQUEST";
-	case AMDVI_EV_EVENT_COUNTER_ZERO: return "EVENT_COUNTER_ZERO";
-	default: return "unknown event";
+	case AMDVI_EV_ILLEGAL_DEV_TABLE_ENTRY:
+		return "ILLEGAL_DEV_TABLE_ENTRY";
+	case AMDVI_EV_IO_PAGE_FAULT:
+		return "IO_PAGE_FAULT";
+	case AMDVI_EV_DEV_TAB_HW_ERROR:
+		return "DEV_TAB_HARDWARE_ERROR";
+	case AMDVI_EV_PAGE_TAB_HW_ERROR:
+		return "PAGE_TAB_HARDWARE_ERROR";
+	case AMDVI_EV_ILLEGAL_COMMAND:
+		return "ILLEGAL_COMMAND_ERROR";
+	case AMDVI_EV_COMMAND_HW_ERROR:
+		return "COMMAND_HARDWARE_ERROR";
+	case AMDVI_EV_IOTLB_INV_TIMEOUT:
+		return "IOTLB_INV_TIMEOUT";
+	case AMDVI_EV_INVALID_DEVICE_REQUEST:
+		return "INVALID_DEVICE_REQUEST";
+	case AMDVI_EV_INVALID_PPR_REQUEST:
+		return "INVALID_PPR_REQUEST";
+	case AMDVI_EV_EVENT_COUNTER_ZERO:
+		return "EVENT_COUNTER_ZERO";
+	default:
+		return "unknown event";
 	}
 }
 
@@ -93,8 +104,9 @@ int amdvi_logs_start(struct amdvi_unit *au)
 		/* EFR.PPRSup without a PPR log that runs (QEMU's amd-iommu
 		 * advertises PPRSup but implements no PPR log): go on without
 		 * page requests. */
-		AMDVI_LOG(WARNING, "unit %u: the PPR log does not run (Status.PPRLogRun stays 0): "
-				   "page requests off",
+		AMDVI_LOG(WARNING,
+			  "unit %u: the PPR log does not run (Status.PPRLogRun stays 0): "
+			  "page requests off",
 			  au->u->obj.id);
 		reg_write64(amdvi_rio(au), AMDVI_REG_CONTROL,
 			    reg_read64(amdvi_rio(au), AMDVI_REG_CONTROL) &
@@ -135,7 +147,8 @@ static uint32_t dev_obj(struct amdvi_unit *au, uint16_t id)
 {
 	struct list_node *pos;
 
-	list_for_each(pos, &au->devs) {
+	list_for_each(pos, &au->devs)
+	{
 		struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
 
 		if (ad->devid == id || (ad->alias && ad->rid == id))
@@ -229,7 +242,8 @@ static uint16_t drain(struct amdvi_unit *au, const struct uenv_dma *log, uint32_
 	uint16_t n = 0;
 
 	if ((head & ~AMDVI_PTR_OFF) || head >= bytes || (tail & ~AMDVI_PTR_OFF) || tail >= bytes) {
-		AMDVI_LOG(ERR, "unit %u: %s log head 0x%llx tail 0x%llx outside the log: restarting it",
+		AMDVI_LOG(ERR,
+			  "unit %u: %s log head 0x%llx tail 0x%llx outside the log: restarting it",
 			  au->u->obj.id, ppr ? "PPR" : "event", (unsigned long long)head,
 			  (unsigned long long)tail);
 		*bad = true;
@@ -284,20 +298,23 @@ uint16_t amdvi_poll(struct uiommu_unit *u, struct uiommu_event *ev, uint16_t max
 	if (bad || ((sts & AMDVI_STS_EVT_OVERFLOW) &&
 		    reg_read64(r, AMDVI_REG_EVT_HEAD) == reg_read64(r, AMDVI_REG_EVT_TAIL))) {
 		if (n < max) {
-			overflow_event(au, &ev[n++], bad ? "event log pointers invalid"
-							 : "EventOverflow: events lost");
+			overflow_event(au, &ev[n++],
+				       bad ? "event log pointers invalid"
+					   : "EventOverflow: events lost");
 			(void)evt_restart(au);
 		}
 	}
 	if (au->ppr && n < max) {
 		bad = false;
-		n += drain(au, &au->pprl, au->ppr_bytes, AMDVI_REG_PPR_HEAD, AMDVI_REG_PPR_TAIL, true,
-			   ev + n, (uint16_t)(max - n), &bad);
-		if (bad || ((sts & AMDVI_STS_PPR_OVERFLOW) &&
-			    reg_read64(r, AMDVI_REG_PPR_HEAD) == reg_read64(r, AMDVI_REG_PPR_TAIL))) {
+		n += drain(au, &au->pprl, au->ppr_bytes, AMDVI_REG_PPR_HEAD, AMDVI_REG_PPR_TAIL,
+			   true, ev + n, (uint16_t)(max - n), &bad);
+		if (bad ||
+		    ((sts & AMDVI_STS_PPR_OVERFLOW) &&
+		     reg_read64(r, AMDVI_REG_PPR_HEAD) == reg_read64(r, AMDVI_REG_PPR_TAIL))) {
 			if (n < max) {
-				overflow_event(au, &ev[n++], bad ? "PPR log pointers invalid"
-								 : "PPROverflow: page requests lost");
+				overflow_event(au, &ev[n++],
+					       bad ? "PPR log pointers invalid"
+						   : "PPROverflow: page requests lost");
 				(void)ppr_restart(au);
 			}
 		}

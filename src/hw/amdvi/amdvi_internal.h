@@ -29,38 +29,38 @@
 
 #define AMDVI_LOG(lvl, fmt, ...) UENV_LOG(AMDVI, lvl, fmt, ##__VA_ARGS__)
 
-#define AMDVI_TIMEOUT_NS (1000ull * 1000 * 1000) /* command wait, register polls */
-#define AMDVI_CMD_LEN	 8u  /* log2 entries: 256 commands, 4 KiB */
-#define AMDVI_EVT_LEN	 8u  /* 256 events */
-#define AMDVI_PPRL_LEN	 8u  /* 256 page requests */
-#define AMDVI_BATCH	 64u /* commands gathered before a submit */
+#define AMDVI_TIMEOUT_NS    (1000ull * 1000 * 1000) /* command wait, register polls */
+#define AMDVI_CMD_LEN	    8u			    /* log2 entries: 256 commands, 4 KiB */
+#define AMDVI_EVT_LEN	    8u			    /* 256 events */
+#define AMDVI_PPRL_LEN	    8u			    /* 256 page requests */
+#define AMDVI_BATCH	    64u			    /* commands gathered before a submit */
 #define AMDVI_DOMID_BLOCKED 0u /* DomainID of blocked DTEs (never a core domain) */
 
 /* Per-device state (uiommu_device.priv). */
 struct amdvi_dev {
 	struct list_node link; /* amdvi_unit.devs */
 	struct uiommu_device *dev;
-	uint16_t devid;	 /* the DeviceID on the unit (desc.hw_id) */
-	uint16_t rid;	 /* bus << 8 | devfn */
-	bool alias;	 /* devid != rid: both DTEs are programmed */
+	uint16_t devid; /* the DeviceID on the unit (desc.hw_id) */
+	uint16_t rid;	/* bus << 8 | devfn */
+	bool alias;	/* devid != rid: both DTEs are programmed */
 	bool ats, pri;
 	bool translating; /* the DTE is V, TV, Mode > 0 or IR/IW */
-	uint32_t did;	 /* DomainID in the DTE */
+	uint32_t did;	  /* DomainID in the DTE */
 };
 
 struct amdvi_stats {
-	uint64_t cmds;	      /* commands submitted (waits included) */
-	uint64_t waits;	      /* COMPLETION_WAITs */
-	uint64_t inv_dte;     /* INVALIDATE_DEVTAB_ENTRY */
-	uint64_t inv_pages;   /* INVALIDATE_IOMMU_PAGES */
-	uint64_t inv_all;     /* INVALIDATE_IOMMU_ALL */
-	uint64_t inv_iotlb;   /* INVALIDATE_IOTLB_PAGES */
-	uint64_t ppr_done;    /* COMPLETE_PPR_REQUEST */
-	uint64_t cmd_errors;  /* the buffer stopped (ILLEGAL_COMMAND, hardware error): recovered */
-	uint64_t timeouts;    /* waits that timed out: recovered */
-	uint64_t events;      /* event log entries read */
-	uint64_t page_reqs;   /* PPR log entries read */
-	uint64_t overflows;   /* EventOverflow / PPROverflow: log restarted */
+	uint64_t cmds;	     /* commands submitted (waits included) */
+	uint64_t waits;	     /* COMPLETION_WAITs */
+	uint64_t inv_dte;    /* INVALIDATE_DEVTAB_ENTRY */
+	uint64_t inv_pages;  /* INVALIDATE_IOMMU_PAGES */
+	uint64_t inv_all;    /* INVALIDATE_IOMMU_ALL */
+	uint64_t inv_iotlb;  /* INVALIDATE_IOTLB_PAGES */
+	uint64_t ppr_done;   /* COMPLETE_PPR_REQUEST */
+	uint64_t cmd_errors; /* the buffer stopped (ILLEGAL_COMMAND, hardware error): recovered */
+	uint64_t timeouts;   /* waits that timed out: recovered */
+	uint64_t events;     /* event log entries read */
+	uint64_t page_reqs;  /* PPR log entries read */
+	uint64_t overflows;  /* EventOverflow / PPROverflow: log restarted */
 };
 
 struct amdvi_unit {
@@ -160,7 +160,7 @@ const char *amdvi_event_text(unsigned int code);
 
 /* ---- amdvi_peek.c ---- */
 int amdvi_peek(const struct uiommu_regio *r, struct uiommu_unit_peek *out);
-void amdvi_decode_regs(const struct uiommu_hw_info *info, const uint64_t *status,
-		       uiommu_reg_cb cb, void *arg);
+void amdvi_decode_regs(const struct uiommu_hw_info *info, const uint64_t *status, uiommu_reg_cb cb,
+		       void *arg);
 
 #endif

@@ -16,10 +16,14 @@ static void describe(uint64_t efr, uint64_t ctl, char *t, size_t len)
 		uint64_t bit;
 		const char *name;
 	} f[] = {
-		{AMDVI_EFR_PREF_SUP, "prefetch"}, {AMDVI_EFR_PPR_SUP, "ppr"},
-		{AMDVI_EFR_XT_SUP, "x2apic"},	  {AMDVI_EFR_NX_SUP, "nx"},
-		{AMDVI_EFR_GT_SUP, "guest-translation"}, {AMDVI_EFR_IA_SUP, "invalidate-all"},
-		{AMDVI_EFR_GA_SUP, "guest-vapic"}, {AMDVI_EFR_HE_SUP, "hw-error-regs"},
+		{AMDVI_EFR_PREF_SUP, "prefetch"},
+		{AMDVI_EFR_PPR_SUP, "ppr"},
+		{AMDVI_EFR_XT_SUP, "x2apic"},
+		{AMDVI_EFR_NX_SUP, "nx"},
+		{AMDVI_EFR_GT_SUP, "guest-translation"},
+		{AMDVI_EFR_IA_SUP, "invalidate-all"},
+		{AMDVI_EFR_GA_SUP, "guest-vapic"},
+		{AMDVI_EFR_HE_SUP, "hw-error-regs"},
 		{AMDVI_EFR_PC_SUP, "perf-counters"},
 	};
 	size_t n = (size_t)snprintf(t, len, "host tables up to %u levels, %u-bit PASIDs",
@@ -30,7 +34,8 @@ static void describe(uint64_t efr, uint64_t ctl, char *t, size_t len)
 		if (efr & f[i].bit)
 			n += (size_t)snprintf(t + n, len - n, ", %s", f[i].name);
 	if (n < len)
-		snprintf(t + n, len - n, "; control%s%s%s", (ctl & AMDVI_CTRL_IOMMU_EN) ? " IommuEn" : "",
+		snprintf(t + n, len - n, "; control%s%s%s",
+			 (ctl & AMDVI_CTRL_IOMMU_EN) ? " IommuEn" : "",
 			 (ctl & AMDVI_CTRL_CMD_BUF_EN) ? " CmdBufEn" : "",
 			 (ctl & AMDVI_CTRL_EVT_LOG_EN) ? " EventLogEn" : "");
 }
@@ -86,31 +91,41 @@ static const struct field efr2_fields[] = {
 };
 
 static const struct field ctl_fields[] = {
-	{"IommuEn", AMDVI_CTRL_IOMMU_EN, 0},	   {"HtTunEn", AMDVI_CTRL_HT_TUN_EN, 0},
-	{"EventLogEn", AMDVI_CTRL_EVT_LOG_EN, 0},  {"EventIntEn", AMDVI_CTRL_EVT_INT_EN, 0},
-	{"ComWaitIntEn", AMDVI_CTRL_COMWAIT_INT_EN, 0}, {"InvTimeOut", AMDVI_CTRL_INV_TIMEOUT, 0},
-	{"PassPW", AMDVI_CTRL_PASS_PW, 0},	   {"ResPassPW", AMDVI_CTRL_RES_PASS_PW, 0},
-	{"Coherent", AMDVI_CTRL_COHERENT, 0},	   {"Isoc", AMDVI_CTRL_ISOC, 0},
-	{"CmdBufEn", AMDVI_CTRL_CMD_BUF_EN, 0},	   {"PPRLogEn", AMDVI_CTRL_PPR_LOG_EN, 0},
-	{"PprIntEn", AMDVI_CTRL_PPR_INT_EN, 0},	   {"PPREn", AMDVI_CTRL_PPR_EN, 0},
-	{"GTEn", AMDVI_CTRL_GT_EN, 0},		   {"GAEn", AMDVI_CTRL_GA_EN, 0},
+	{"IommuEn", AMDVI_CTRL_IOMMU_EN, 0},
+	{"HtTunEn", AMDVI_CTRL_HT_TUN_EN, 0},
+	{"EventLogEn", AMDVI_CTRL_EVT_LOG_EN, 0},
+	{"EventIntEn", AMDVI_CTRL_EVT_INT_EN, 0},
+	{"ComWaitIntEn", AMDVI_CTRL_COMWAIT_INT_EN, 0},
+	{"InvTimeOut", AMDVI_CTRL_INV_TIMEOUT, 0},
+	{"PassPW", AMDVI_CTRL_PASS_PW, 0},
+	{"ResPassPW", AMDVI_CTRL_RES_PASS_PW, 0},
+	{"Coherent", AMDVI_CTRL_COHERENT, 0},
+	{"Isoc", AMDVI_CTRL_ISOC, 0},
+	{"CmdBufEn", AMDVI_CTRL_CMD_BUF_EN, 0},
+	{"PPRLogEn", AMDVI_CTRL_PPR_LOG_EN, 0},
+	{"PprIntEn", AMDVI_CTRL_PPR_INT_EN, 0},
+	{"PPREn", AMDVI_CTRL_PPR_EN, 0},
+	{"GTEn", AMDVI_CTRL_GT_EN, 0},
+	{"GAEn", AMDVI_CTRL_GA_EN, 0},
 };
 
 static const struct field devtab_fields[] = {
-	{"DevTabBase", AMDVI_BASE_ADDR, 0},
-	{"Size", AMDVI_DEVTAB_SIZE, 1}, /* 4 KiB pages */
+	{"DevTabBase", AMDVI_BASE_ADDR, 0}, {"Size", AMDVI_DEVTAB_SIZE, 1}, /* 4 KiB pages */
 };
 
 static const struct field buf_fields[] = {
-	{"Base", AMDVI_BASE_ADDR, 0},
-	{"Len", AMDVI_BUF_LEN, 0}, /* log2 entries */
+	{"Base", AMDVI_BASE_ADDR, 0}, {"Len", AMDVI_BUF_LEN, 0}, /* log2 entries */
 };
 
 static const struct field sts_fields[] = {
-	{"EventOverflow", AMDVI_STS_EVT_OVERFLOW, 0}, {"EventLogInt", AMDVI_STS_EVT_INT, 0},
-	{"ComWaitInt", AMDVI_STS_COMWAIT_INT, 0},     {"EventLogRun", AMDVI_STS_EVT_RUN, 0},
-	{"CmdBufRun", AMDVI_STS_CMD_RUN, 0},	      {"PprOverflow", AMDVI_STS_PPR_OVERFLOW, 0},
-	{"PprInt", AMDVI_STS_PPR_INT, 0},	      {"PprLogRun", AMDVI_STS_PPR_RUN, 0},
+	{"EventOverflow", AMDVI_STS_EVT_OVERFLOW, 0},
+	{"EventLogInt", AMDVI_STS_EVT_INT, 0},
+	{"ComWaitInt", AMDVI_STS_COMWAIT_INT, 0},
+	{"EventLogRun", AMDVI_STS_EVT_RUN, 0},
+	{"CmdBufRun", AMDVI_STS_CMD_RUN, 0},
+	{"PprOverflow", AMDVI_STS_PPR_OVERFLOW, 0},
+	{"PprInt", AMDVI_STS_PPR_INT, 0},
+	{"PprLogRun", AMDVI_STS_PPR_RUN, 0},
 	{"GALogRun", AMDVI_STS_GA_RUN, 0},
 };
 
@@ -139,24 +154,24 @@ static void emit(uiommu_reg_cb cb, void *arg, enum uiommu_reg_kind kind, const c
 	cb(arg, &v);
 }
 
-void amdvi_decode_regs(const struct uiommu_hw_info *info, const uint64_t *status,
-		       uiommu_reg_cb cb, void *arg)
+void amdvi_decode_regs(const struct uiommu_hw_info *info, const uint64_t *status, uiommu_reg_cb cb,
+		       void *arg)
 {
 
 	emit(cb, arg, UIOMMU_REG_ID, "EFR", AMDVI_REG_EFR, info->u.amdvi.efr, efr_fields,
 	     ARRAY_SIZE(efr_fields));
 	emit(cb, arg, UIOMMU_REG_ID, "EFR2", AMDVI_REG_EFR2, info->u.amdvi.efr2, efr2_fields,
 	     ARRAY_SIZE(efr2_fields));
-	emit(cb, arg, UIOMMU_REG_ID, "Control", AMDVI_REG_CONTROL, info->u.amdvi.control, ctl_fields,
-	     ARRAY_SIZE(ctl_fields));
-	emit(cb, arg, UIOMMU_REG_ID, "DevTabBase", AMDVI_REG_DEVTAB, info->u.amdvi.devtab, devtab_fields,
-	     ARRAY_SIZE(devtab_fields));
-	emit(cb, arg, UIOMMU_REG_ID, "CmdBufBase", AMDVI_REG_CMDBUF, info->u.amdvi.cmdbuf, buf_fields,
-	     ARRAY_SIZE(buf_fields));
-	emit(cb, arg, UIOMMU_REG_ID, "EventLogBase", AMDVI_REG_EVTLOG, info->u.amdvi.evtlog, buf_fields,
-	     ARRAY_SIZE(buf_fields));
-	emit(cb, arg, UIOMMU_REG_ID, "PPRLogBase", AMDVI_REG_PPRLOG, info->u.amdvi.pprlog, buf_fields,
-	     ARRAY_SIZE(buf_fields));
+	emit(cb, arg, UIOMMU_REG_ID, "Control", AMDVI_REG_CONTROL, info->u.amdvi.control,
+	     ctl_fields, ARRAY_SIZE(ctl_fields));
+	emit(cb, arg, UIOMMU_REG_ID, "DevTabBase", AMDVI_REG_DEVTAB, info->u.amdvi.devtab,
+	     devtab_fields, ARRAY_SIZE(devtab_fields));
+	emit(cb, arg, UIOMMU_REG_ID, "CmdBufBase", AMDVI_REG_CMDBUF, info->u.amdvi.cmdbuf,
+	     buf_fields, ARRAY_SIZE(buf_fields));
+	emit(cb, arg, UIOMMU_REG_ID, "EventLogBase", AMDVI_REG_EVTLOG, info->u.amdvi.evtlog,
+	     buf_fields, ARRAY_SIZE(buf_fields));
+	emit(cb, arg, UIOMMU_REG_ID, "PPRLogBase", AMDVI_REG_PPRLOG, info->u.amdvi.pprlog,
+	     buf_fields, ARRAY_SIZE(buf_fields));
 	if (status) {
 		emit(cb, arg, UIOMMU_REG_STATUS, "Status", AMDVI_REG_STATUS, *status, sts_fields,
 		     ARRAY_SIZE(sts_fields));

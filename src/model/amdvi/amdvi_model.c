@@ -34,13 +34,25 @@ struct amdm_key {
 	uint8_t size; /* 0: bool */
 	uint64_t min, max;
 };
-#define AK_B(n, f)	   {n, offsetof(struct amdvi_model_cfg, f), 0, 0, 1}
-#define AK_I(n, f, lo, hi) {n, offsetof(struct amdvi_model_cfg, f), \
-			    sizeof(((struct amdvi_model_cfg *)0)->f), lo, hi}
+#define AK_B(n, f)                                              \
+	{                                                       \
+		n, offsetof(struct amdvi_model_cfg, f), 0, 0, 1 \
+	}
+#define AK_I(n, f, lo, hi)                                                                        \
+	{                                                                                         \
+		n, offsetof(struct amdvi_model_cfg, f), sizeof(((struct amdvi_model_cfg *)0)->f), \
+			lo, hi                                                                    \
+	}
 static const struct amdm_key amdm_keys[] = {
-	AK_I("hats", hats, 0, 2),     AK_I("pasmax", pasmax, 0, 19), AK_B("ia", ia),
-	AK_B("ppr", ppr),	      AK_B("gt", gt),		     AK_B("nx", nx),
-	AK_B("pref", pref),	      AK_B("he", he),		     AK_I("iotlb", iotlb_size, 1, 65536),
+	AK_I("hats", hats, 0, 2),
+	AK_I("pasmax", pasmax, 0, 19),
+	AK_B("ia", ia),
+	AK_B("ppr", ppr),
+	AK_B("gt", gt),
+	AK_B("nx", nx),
+	AK_B("pref", pref),
+	AK_B("he", he),
+	AK_I("iotlb", iotlb_size, 1, 65536),
 	AK_I("dtec", dtec_size, 1, 65536),
 };
 
@@ -99,7 +111,8 @@ int amdvi_model_cfg_parse(struct amdvi_model_cfg *cfg, const char *s)
 
 static uint64_t efr_of(const struct amdvi_model_cfg *c)
 {
-	uint64_t efr = FIELD_PREP(AMDVI_EFR_HATS, c->hats) | FIELD_PREP(AMDVI_EFR_PASMAX, c->pasmax);
+	uint64_t efr =
+		FIELD_PREP(AMDVI_EFR_HATS, c->hats) | FIELD_PREP(AMDVI_EFR_PASMAX, c->pasmax);
 
 	efr |= c->pref ? AMDVI_EFR_PREF_SUP : 0;
 	efr |= c->ppr ? AMDVI_EFR_PPR_SUP : 0;
@@ -119,8 +132,8 @@ int amdvi_model_create(const struct amdvi_model_cfg *cfg, struct amdvi_model **o
 		c = *cfg;
 	else
 		amdvi_model_cfg_default(&c);
-	if (c.hats > 2 || c.pasmax > 19 || !c.iotlb_size || !c.dtec_size ||
-	    c.iotlb_size > 65536 || c.dtec_size > 65536)
+	if (c.hats > 2 || c.pasmax > 19 || !c.iotlb_size || !c.dtec_size || c.iotlb_size > 65536 ||
+	    c.dtec_size > 65536)
 		return -EINVAL;
 	m = uenv_zalloc(sizeof(*m));
 	if (!m)
@@ -379,23 +392,40 @@ static void cmd_run(struct amdvi_model *m)
 static uint64_t *reg_slot(struct amdvi_model *m, uint32_t off)
 {
 	switch (off) {
-	case AMDVI_REG_DEVTAB: return &m->devtab;
-	case AMDVI_REG_CMDBUF: return &m->cmdbuf;
-	case AMDVI_REG_EVTLOG: return &m->evtlog;
-	case AMDVI_REG_CONTROL: return &m->control;
-	case AMDVI_REG_EXCL_BASE: return &m->excl_base;
-	case AMDVI_REG_EXCL_LIMIT: return &m->excl_limit;
-	case AMDVI_REG_EFR: return &m->efr;
-	case AMDVI_REG_PPRLOG: return &m->pprlog;
-	case AMDVI_REG_EFR2: return &m->efr2;
-	case AMDVI_REG_CMD_HEAD: return &m->cmd_head;
-	case AMDVI_REG_CMD_TAIL: return &m->cmd_tail;
-	case AMDVI_REG_EVT_HEAD: return &m->evt_head;
-	case AMDVI_REG_EVT_TAIL: return &m->evt_tail;
-	case AMDVI_REG_STATUS: return &m->status;
-	case AMDVI_REG_PPR_HEAD: return &m->ppr_head;
-	case AMDVI_REG_PPR_TAIL: return &m->ppr_tail;
-	default: return NULL;
+	case AMDVI_REG_DEVTAB:
+		return &m->devtab;
+	case AMDVI_REG_CMDBUF:
+		return &m->cmdbuf;
+	case AMDVI_REG_EVTLOG:
+		return &m->evtlog;
+	case AMDVI_REG_CONTROL:
+		return &m->control;
+	case AMDVI_REG_EXCL_BASE:
+		return &m->excl_base;
+	case AMDVI_REG_EXCL_LIMIT:
+		return &m->excl_limit;
+	case AMDVI_REG_EFR:
+		return &m->efr;
+	case AMDVI_REG_PPRLOG:
+		return &m->pprlog;
+	case AMDVI_REG_EFR2:
+		return &m->efr2;
+	case AMDVI_REG_CMD_HEAD:
+		return &m->cmd_head;
+	case AMDVI_REG_CMD_TAIL:
+		return &m->cmd_tail;
+	case AMDVI_REG_EVT_HEAD:
+		return &m->evt_head;
+	case AMDVI_REG_EVT_TAIL:
+		return &m->evt_tail;
+	case AMDVI_REG_STATUS:
+		return &m->status;
+	case AMDVI_REG_PPR_HEAD:
+		return &m->ppr_head;
+	case AMDVI_REG_PPR_TAIL:
+		return &m->ppr_tail;
+	default:
+		return NULL;
 	}
 }
 

@@ -78,8 +78,8 @@ struct amdvi_model_fault {
  * @return 0, -EFAULT (blocked), -EINVAL (a PASID: no v2 translation),
  * -EIO (memory the model cannot reach).
  */
-int amdvi_model_dma(struct amdvi_model *m, uint16_t devid, uint32_t pasid, uint64_t iova,
-		    void *buf, size_t len, bool write, struct amdvi_model_fault *f);
+int amdvi_model_dma(struct amdvi_model *m, uint16_t devid, uint32_t pasid, uint64_t iova, void *buf,
+		    size_t len, bool write, struct amdvi_model_fault *f);
 /** Translate one address (same caches and events as a 1-byte DMA). */
 int amdvi_model_translate(struct amdvi_model *m, uint16_t devid, uint64_t iova, bool write,
 			  uint64_t *pa, struct amdvi_model_fault *f);
@@ -89,7 +89,7 @@ struct amdvi_model_ppr {
 	uint16_t devid;
 	uint32_t pasid; /**< AMDVI_MODEL_NO_PASID: none */
 	uint64_t addr;
-	uint16_t tag;	/**< PRG index (9 bits) */
+	uint16_t tag; /**< PRG index (9 bits) */
 	bool read, write, exec, user;
 };
 /** 0 (logged), -EOPNOTSUPP (PPR off for the unit or the device:

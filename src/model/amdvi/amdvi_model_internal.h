@@ -23,19 +23,19 @@
 
 #define AMDM_LOG(lvl, fmt, ...) UENV_LOG(MODEL, lvl, "amdvi-model: " fmt, ##__VA_ARGS__)
 
-#define AMDM_PERM_R 1u
-#define AMDM_PERM_W 2u
+#define AMDM_PERM_R  1u
+#define AMDM_PERM_W  2u
 #define AMDM_PPR_MAX 64u /* outstanding page request groups tracked */
 
 struct amdm_iotlb_ent {
-	uint64_t lru; /* 0: free */
+	uint64_t lru;  /* 0: free */
 	uint64_t iova; /* page base (size 1 << shift) */
 	uint64_t pa;
 	uint16_t domid;
 	uint8_t shift;
 	uint8_t perm;
-	uint8_t mode; /* DTE mode it was walked with (stale check) */
-	uint64_t root; /* table root it was walked from (stale check) */
+	uint8_t mode;	   /* DTE mode it was walked with (stale check) */
+	uint64_t root;	   /* table root it was walked from (stale check) */
 	uint64_t dte_perm; /* DTE IR/IW it was walked with */
 };
 

@@ -103,11 +103,11 @@ void amdm_inv_all(struct amdvi_model *m)
 /* ------------------------------------------------------------ v1 walk */
 
 struct amdm_walk {
-	uint64_t pa;	 /* output page base */
+	uint64_t pa; /* output page base */
 	unsigned int shift;
 	unsigned int perm;
-	uint32_t code;	 /* event code on failure */
-	uint32_t flags;	 /* AMDVI_EVF_* */
+	uint32_t code;	/* event code on failure */
+	uint32_t flags; /* AMDVI_EVF_* */
 };
 
 static unsigned int level_shift(unsigned int level)
@@ -202,11 +202,11 @@ struct amdm_req {
 };
 
 struct amdm_xlate {
-	uint64_t pa;	   /* output for rq->iova */
-	uint32_t code;	   /* event code of a fault */
+	uint64_t pa;   /* output for rq->iova */
+	uint32_t code; /* event code of a fault */
 	uint32_t flags;
 	uint16_t domid;
-	bool suppress;	   /* DTE.SA / SE: log nothing */
+	bool suppress; /* DTE.SA / SE: log nothing */
 };
 
 static unsigned int dte_perm(const uint64_t *d)
@@ -362,8 +362,8 @@ static void fault_log(struct amdvi_model *m, const struct amdm_req *rq, const st
 
 #define AMDM_PAGE 4096ull
 
-int amdvi_model_dma(struct amdvi_model *m, uint16_t devid, uint32_t pasid, uint64_t iova,
-		    void *buf, size_t len, bool write, struct amdvi_model_fault *f)
+int amdvi_model_dma(struct amdvi_model *m, uint16_t devid, uint32_t pasid, uint64_t iova, void *buf,
+		    size_t len, bool write, struct amdvi_model_fault *f)
 {
 	struct amdm_req rq = {.devid = devid, .write = write};
 	struct amdm_xlate x;

@@ -312,6 +312,11 @@ int cmd_walk(const struct cli_opts *opts, int argc, char **argv)
 				 iova, hi.ias);
 		}
 	}
+	/* The device's entry as its family decodes it (AMD-Vi: the DTE). */
+	char entry[320];
+	bool has_entry = uiommu_device_entry_describe(d, pasid, entry, sizeof(entry)) == 0;
+
+	json_object_set_new(o, "entry", has_entry ? json_string(entry) : json_null());
 	json_object_set_new(o, "levels", levels_json(lv, k));
 	json_object_set_new(o, "verdict", json_string(verdict));
 	if (opts->json) {
@@ -329,6 +334,8 @@ int cmd_walk(const struct cli_opts *opts, int argc, char **argv)
 			       ar.iova + ar.len - 1, ar.phys);
 		else if (h)
 			printf("  %#" PRIx64 " is in no mapping of ioas %u\n", iova, ioas_id);
+		if (has_entry)
+			printf("  %s\n", entry);
 		levels_print(lv, k, "  ");
 		printf("  => %s\n", verdict);
 	}

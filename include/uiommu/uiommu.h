@@ -406,6 +406,15 @@ int uiommu_device_replace(struct uiommu_device *dev, uint32_t pasid, uint32_t pt
 int uiommu_device_detach(struct uiommu_device *dev, uint32_t pasid);
 /** The HWPT ID a RID/PASID is attached to, or 0. */
 uint32_t uiommu_device_attached_hwpt(const struct uiommu_device *dev, uint32_t pasid);
+/**
+ * The entry the unit reads for a device's RID (@pasid UIOMMU_NO_PASID) or
+ * PASID, decoded by its family's driver as one line of text into @buf
+ * (NUL-terminated, truncated to @len): AMD-Vi's DTE ("DTE[0x18] V TV
+ * Mode=4 ..."), for tools that explain a fault (`uiommuctl walk`).
+ * @return 0, -EINVAL (NULL or empty @buf), -EOPNOTSUPP (the family does
+ * not describe its entries).
+ */
+int uiommu_device_entry_describe(struct uiommu_device *dev, uint32_t pasid, char *buf, size_t len);
 
 /**@}*/
 /* ------------------------------------------------------------------ */

@@ -128,6 +128,24 @@ uint32_t uiommu_device_attached_hwpt(const struct uiommu_device *d, uint32_t pas
 	return id;
 }
 
+int uiommu_device_entry_describe(struct uiommu_device *d, uint32_t pasid, char *buf, size_t len)
+{
+	const struct uiommu_family_ops *ops;
+	int rc;
+
+	if (!d || !buf || !len)
+		return -EINVAL;
+	buf[0] = '\0';
+	ops = uiommu_family_ops_get(d->unit->family);
+	if (!ops || !ops->dev_describe)
+		return -EOPNOTSUPP;
+	ctx_lock(d->unit->ctx);
+	rc = ops->dev_describe(d->unit, d, pasid, buf, len);
+	ctx_unlock(d->unit->ctx);
+	buf[len - 1] = '\0';
+	return rc;
+}
+
 static int check_pasid(const struct uiommu_device *d, uint32_t pasid)
 {
 	uint32_t bits;

@@ -27,6 +27,7 @@
 #define UIOMMU_FAMILY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "uiommu/uiommu.h"
@@ -130,6 +131,11 @@ struct uiommu_family_ops {
 	 * features behind its flags)?  0, -EOPNOTSUPP (unknown flags) or
 	 * -EINVAL.  Called before a nested HWPT is allocated. */
 	int (*s1_check)(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1);
+
+	/* Optional.  The entry the unit reads for @dev's RID/PASID, decoded,
+	 * as one NUL-terminated line in @buf (uiommu_device_entry_describe). */
+	int (*dev_describe)(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
+			    char *buf, size_t len);
 
 	/* Per-device setup/teardown (e.g. PASID directory, CD table). */
 	int (*dev_probe)(struct uiommu_unit *u, struct uiommu_device *dev);

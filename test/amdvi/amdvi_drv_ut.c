@@ -319,6 +319,17 @@ static void test_alias(void)
 	CU_ASSERT(dma(&t, 0x0100, 0x100000, &v, 1, true, &f) == 0);
 	CU_ASSERT(dma(&t, RID, 0x100001, &v, 1, true, &f) == 0);
 	CU_ASSERT(((uint8_t *)t.buf.va)[1] == 0x99);
+	{
+		char line[320];
+
+		CU_ASSERT(uiommu_device_entry_describe(t.dev, UIOMMU_NO_PASID, line,
+						       sizeof(line)) == 0);
+		CU_ASSERT(strstr(line, "DTE[0x0100]") && strstr(line, "V TV Mode=4") &&
+			  strstr(line, "alias") && strstr(line, "0x0018"));
+		CU_ASSERT(uiommu_device_entry_describe(t.dev, UIOMMU_NO_PASID, line, 0) == -EINVAL);
+		CU_ASSERT(uiommu_device_entry_describe(t.dev, UIOMMU_NO_PASID, line, 12) == 0 &&
+			  strlen(line) == 11);
+	}
 	/* Another function behind the same alias is refused. */
 	CU_ASSERT(dev_add(&t, 0x0019, 0x0100, false, &d2) == -EEXIST); /* the core's */
 	CU_ASSERT(dev_add(&t, 0x0200, RID, false, &d2) == -EBUSY);     /* the driver's */

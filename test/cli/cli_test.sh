@@ -593,6 +593,8 @@ case_amdvi() {
 	ctl -j dma nic 0x200010 16 --read | jpy 'assert j["data"]=="5a"*16, j' && ok "DMA read back" || fail "read back"
 	ctl -j walk nic 0x200000 | jpy 'assert j["verdict"].startswith("translates") and j["levels"][-1]["leaf"] and len(j["levels"])==3, j' &&
 		ok "walk: v1 levels to a 2M leaf" || fail "walk"
+	ctl -j walk nic 0x200000 | jpy 'assert "V TV Mode=4" in j["entry"] and "IR IW DomainID=" in j["entry"], j' &&
+		ok "walk: the DTE decoded" || fail "walk entry"
 	expect 1 "DMA write to a read-only page is blocked" -- ctl dma nic 0x800000 16 --write
 	expect 0 "unmap" -- ctl ioas unmap dma0 0x200000
 	expect 1 "DMA after unmap is blocked" -- ctl dma nic 0x200000 16 --read
@@ -600,7 +602,8 @@ case_amdvi() {
 		ok "IO_PAGE_FAULT events decoded" || fail "faults"
 	ctl -j walk nic 0x200000 | jpy 'assert j["verdict"].startswith("faults"), j' && ok "walk explains the fault" || fail "walk after unmap"
 	expect 0 "detach" -- ctl ioas detach dma0 nic
-	ctl -j walk nic 0x800000 | jpy 'assert j["verdict"].startswith("blocked"), j' && ok "walk: detached" || fail "walk detached"
+	ctl -j walk nic 0x800000 | jpy 'assert j["verdict"].startswith("blocked") and "Mode=0 DomainID=0 -- blocked" in j["entry"], j' &&
+		ok "walk: detached, the DTE blocks" || fail "walk detached"
 	expect 0 "state check" -- ctl state check
 }
 

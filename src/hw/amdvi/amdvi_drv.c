@@ -387,6 +387,7 @@ const struct uiommu_family_ops amdvi_family_ops = {
 	.pgt_config = amdvi_pgt_config,
 	.pgt_compatible = amdvi_pgt_compatible,
 	.dev_set = amdvi_dev_set,
+	.dev_describe = amdvi_dev_describe,
 	.dev_probe = amdvi_dev_probe,
 	.dev_release = amdvi_dev_release,
 	.flush = amdvi_flush,

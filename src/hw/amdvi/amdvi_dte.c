@@ -16,6 +16,7 @@
  * under several DomainIDs on several units: the core flushes each.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hw/amdvi/amdvi_internal.h"
@@ -318,4 +319,57 @@ int amdvi_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32
 	amdvi_batch_add(&b, &c);
 	au->stats.ppr_done++;
 	return amdvi_batch_sync(&b);
+}
+
+/* The DTE as the unit reads it, decoded (uiommu_device_entry_describe). */
+int amdvi_dev_describe(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid, char *buf,
+		       size_t len)
+{
+	struct amdvi_unit *au = amdvi_of(u);
+	struct amdvi_dev *ad = dev->priv;
+	const uint64_t *p;
+	uint64_t d0, d1;
+	unsigned int mode;
+	size_t n;
+
+	if (!ad || !au)
+		return -ENODEV;
+	if (pasid != UIOMMU_NO_PASID) {
+		snprintf(buf, len, "PASID %u: no GCR3 table (v2 tables are not driven)", pasid);
+		return 0;
+	}
+	p = dte_at(au, ad->devid);
+	d0 = __atomic_load_n(&p[0], __ATOMIC_ACQUIRE);
+	d1 = p[1];
+	mode = (unsigned int)FIELD_GET(AMDVI_DTE0_MODE, d0);
+	n = (size_t)snprintf(buf, len, "DTE[%#06x] %016llx %016llx:%s%s Mode=%u", ad->devid,
+			     (unsigned long long)d1, (unsigned long long)d0,
+			     (d0 & AMDVI_DTE0_V) ? " V" : "", (d0 & AMDVI_DTE0_TV) ? " TV" : "",
+			     mode);
+	if (n < len && mode)
+		n += (size_t)snprintf(buf + n, len - n, " (%u-level) Root=%#llx", mode,
+				      (unsigned long long)(d0 & AMDVI_DTE0_ROOT));
+	if (n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s%s DomainID=%llu%s",
+				      (d0 & AMDVI_DTE0_IR) ? " IR" : "",
+				      (d0 & AMDVI_DTE0_IW) ? " IW" : "",
+				      (d0 & AMDVI_DTE0_PPR) ? " PPR" : "",
+				      (unsigned long long)FIELD_GET(AMDVI_DTE1_DOMID, d1),
+				      (d1 & AMDVI_DTE1_I) ? " I" : "");
+	if (n < len) {
+		const char *what;
+
+		if (!(d0 & AMDVI_DTE0_V) || !(d0 & AMDVI_DTE0_TV))
+			what = "untranslated (V or TV clear)";
+		else if (mode == AMDVI_MODE_NONE && !(d0 & (AMDVI_DTE0_IR | AMDVI_DTE0_IW)))
+			what = "blocked: Mode 0 without IR/IW, every DMA is target-aborted";
+		else if (mode == AMDVI_MODE_NONE)
+			what = "pass-through: Mode 0, untranslated with IR/IW";
+		else
+			what = "translated by the v1 table";
+		n += (size_t)snprintf(buf + n, len - n, " -- %s", what);
+	}
+	if (n < len && ad->alias)
+		snprintf(buf + n, len - n, "; the same entry at RID %#06x (IVRS alias)", ad->rid);
+	return 0;
 }

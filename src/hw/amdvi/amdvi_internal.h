@@ -149,6 +149,8 @@ int amdvi_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did
 			   const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done);
 int amdvi_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 			uint32_t grpid, enum uiommu_page_resp code);
+int amdvi_dev_describe(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
+		       char *buf, size_t len);
 /* The DTE a blocked DeviceID has (V, TV, no IR/IW, Mode 0). */
 void amdvi_dte_blocked(uint64_t d[AMDVI_DTE_WORDS]);
 

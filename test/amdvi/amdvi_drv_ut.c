@@ -693,6 +693,94 @@ static void test_decode(void)
 	scenario_down(&t);
 }
 
+/* ------------------------------------------------------------ fail-nth */
+
+/* Every allocation of unit_add fails in turn: -ENOMEM, nothing leaks. */
+static void test_failnth_unit_add(void)
+{
+	unsigned long nth;
+	unsigned int fails = 0;
+
+	for (nth = 1; nth < 200; nth++) {
+		struct tenv t;
+		struct uenv_stats before, after;
+		bool fired;
+		int rc;
+
+		uenv_get_stats(&before);
+		uenv_fail_nth(nth);
+		rc = unit_up(&t, NULL, 0);
+		fired = uenv_fail_fired();
+		uenv_fail_nth(0);
+		if (rc == 0) {
+			scenario_down(&t);
+			if (!fired)
+				break;
+			continue;
+		}
+		fails++;
+		CU_ASSERT(rc == -ENOMEM);
+		uenv_get_stats(&after);
+		CU_ASSERT(after.heap_live == before.heap_live);
+		CU_ASSERT(after.pages_live == before.pages_live);
+		CU_ASSERT(after.dma_live == before.dma_live);
+	}
+	printf("\n    %u injected failures, success at N=%lu ", fails, nth);
+	CU_ASSERT(fails > 0 && nth < 200);
+}
+
+/* Every allocation of attach (+ its first map) fails in turn: the device
+ * stays blocked, nothing leaks, a retry works. */
+static void test_failnth_attach(void)
+{
+	unsigned long nth;
+	unsigned int fails = 0;
+
+	for (nth = 1; nth < 500; nth++) {
+		struct tenv t;
+		struct uenv_stats before, after;
+		struct amdvi_model_fault f;
+		uint8_t v = 9;
+		bool fired;
+		int rc;
+
+		CU_ASSERT_FATAL(unit_up(&t, NULL, 0) == 0);
+		CU_ASSERT_FATAL(dev_add(&t, RID, RID, false, &t.dev) == 0);
+		CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+		CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 2u << 20, -1, &t.buf) == 0);
+		CU_ASSERT_FATAL(map(&t, 0x200000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) ==
+				0);
+		uenv_get_stats(&before);
+		uenv_fail_nth(nth);
+		rc = uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), NULL);
+		fired = uenv_fail_fired();
+		uenv_fail_nth(0);
+		if (rc == 0) {
+			CU_ASSERT(dma(&t, RID, 0x200000, &v, 1, true, &f) == 0);
+			scenario_down(&t);
+			if (!fired)
+				break;
+			continue;
+		}
+		fails++;
+		CU_ASSERT(rc == -ENOMEM);
+		uenv_get_stats(&after);
+		CU_ASSERT(after.heap_live == before.heap_live);
+		CU_ASSERT(after.pages_live == before.pages_live);
+		CU_ASSERT(after.dma_live == before.dma_live);
+		CU_ASSERT(uiommu_device_attached_hwpt(t.dev, UIOMMU_NO_PASID) == 0);
+		CU_ASSERT(!((struct amdvi_dev *)t.dev->priv)->translating);
+		CU_ASSERT(dma(&t, RID, 0x200000, &v, 1, true, &f) == -EFAULT);
+		drain_all();
+		CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas),
+					       NULL) == 0);
+		CU_ASSERT(dma(&t, RID, 0x200000, &v, 1, true, &f) == 0);
+		scenario_down(&t);
+	}
+	printf("\n    %u injected failures, success at N=%lu ", fails, nth);
+	CU_ASSERT(fails > 0 && nth < 500);
+}
+
 /* ------------------------------------------------------------ random */
 
 static uint64_t rng_state;
@@ -739,7 +827,10 @@ static void random_run(const char *cfg, unsigned int levels, unsigned long ops)
 			mapped[s] = false;
 			nunmap++;
 		} else {
-			uint64_t off = (rnd() % 16) * 4096 + (rnd() % 4000);
+			/* Mostly inside the mapping, sometimes anywhere. */
+			uint64_t off = mapped[s] && (rnd() & 3)
+					       ? rnd() % (map_len[s] - 64)
+					       : (rnd() % 16) * 4096 + (rnd() % 4000);
 			bool wr = rnd() & 1,
 			     ok = mapped[s] && off + 64 <= map_len[s] && !(wr && ro[s]);
 			uint8_t pat[64], got[64];
@@ -805,6 +896,8 @@ static const struct ut_test drv_tests[] = {
 	{"bad_input", test_bad_input},
 	{"busy_refused", test_busy_refused},
 	{"decode", test_decode},
+	{"failnth_unit_add", test_failnth_unit_add},
+	{"failnth_attach", test_failnth_attach},
 	{"random", test_random},
 	{NULL, NULL},
 };

@@ -77,9 +77,7 @@ static const struct field efr_fields[] = {
 	{"GASup", AMDVI_EFR_GA_SUP, 0},	    {"HESup", AMDVI_EFR_HE_SUP, 0},
 	{"PCSup", AMDVI_EFR_PC_SUP, 0},	    {"HATS", AMDVI_EFR_HATS, 0},
 	{"GATS", AMDVI_EFR_GATS, 0},	    {"GLXSup", AMDVI_EFR_GLX_SUP, 0},
-	{"SmiFSup", AMDVI_EFR_SMIF_SUP, 0}, {"SmiFRC", AMDVI_EFR_SMIF_RC, 0},
-	{"GAMSup", AMDVI_EFR_GAM_SUP, 0},   {"PASmax", AMDVI_EFR_PASMAX, 0},
-	{"USSup", AMDVI_EFR_US_SUP, 0},	    {"DevTblSegSup", AMDVI_EFR_DEVTBL_SEG, 0},
+	{"GAMVAPIC", AMDVI_EFR_GAM_VAPIC, 0}, {"PASmax", AMDVI_EFR_PASMAX, 0},
 	{"GIoSup", AMDVI_EFR_GIO_SUP, 0},   {"HASup", AMDVI_EFR_HA_SUP, 0},
 	{"EPHSup", AMDVI_EFR_EPH_SUP, 0},   {"HDSup", AMDVI_EFR_HD_SUP, 0},
 	{"SNPSup", AMDVI_EFR_SNP_SUP, 0},
@@ -87,7 +85,6 @@ static const struct field efr_fields[] = {
 
 static const struct field efr2_fields[] = {
 	{"SNPAVICSup", AMDVI_EFR2_SNP_AVIC, 0},
-	{"NumIntRemapSup", AMDVI_EFR2_NUM_INT_REMAP, 0},
 };
 
 static const struct field ctl_fields[] = {

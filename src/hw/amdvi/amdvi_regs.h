@@ -80,29 +80,25 @@
 	 AMDVI_STS_PPR_OVERFLOW | AMDVI_STS_PPR_INT)
 
 /* Extended Feature Register (3.4.5). */
-#define AMDVI_EFR_PREF_SUP   BIT_ULL(0)
-#define AMDVI_EFR_PPR_SUP    BIT_ULL(1)
-#define AMDVI_EFR_XT_SUP     BIT_ULL(2)
-#define AMDVI_EFR_NX_SUP     BIT_ULL(3)
-#define AMDVI_EFR_GT_SUP     BIT_ULL(4)
-#define AMDVI_EFR_IA_SUP     BIT_ULL(6)
-#define AMDVI_EFR_GA_SUP     BIT_ULL(7)
-#define AMDVI_EFR_HE_SUP     BIT_ULL(8)
-#define AMDVI_EFR_PC_SUP     BIT_ULL(9)
-#define AMDVI_EFR_HATS	     GENMASK_ULL(11, 10) /* 0: 4 levels, 1: 5, 2: 6 */
-#define AMDVI_EFR_GATS	     GENMASK_ULL(13, 12) /* 0: 4 levels, 1: 5 */
-#define AMDVI_EFR_GLX_SUP    GENMASK_ULL(15, 14)
-#define AMDVI_EFR_SMIF_SUP   GENMASK_ULL(17, 16)
-#define AMDVI_EFR_SMIF_RC    GENMASK_ULL(20, 18)
-#define AMDVI_EFR_GAM_SUP    GENMASK_ULL(23, 21)
-#define AMDVI_EFR_PASMAX     GENMASK_ULL(36, 32) /* PASID width - 1 */
-#define AMDVI_EFR_US_SUP     BIT_ULL(37)
-#define AMDVI_EFR_DEVTBL_SEG GENMASK_ULL(39, 38)
-#define AMDVI_EFR_GIO_SUP    BIT_ULL(48)
-#define AMDVI_EFR_HA_SUP     BIT_ULL(49)
-#define AMDVI_EFR_EPH_SUP    BIT_ULL(50)
-#define AMDVI_EFR_HD_SUP     BIT_ULL(52)
-#define AMDVI_EFR_SNP_SUP    BIT_ULL(63)
+#define AMDVI_EFR_PREF_SUP BIT_ULL(0)
+#define AMDVI_EFR_PPR_SUP  BIT_ULL(1)
+#define AMDVI_EFR_XT_SUP   BIT_ULL(2)
+#define AMDVI_EFR_NX_SUP   BIT_ULL(3)
+#define AMDVI_EFR_GT_SUP   BIT_ULL(4)
+#define AMDVI_EFR_IA_SUP   BIT_ULL(6)
+#define AMDVI_EFR_GA_SUP   BIT_ULL(7)
+#define AMDVI_EFR_HE_SUP   BIT_ULL(8)
+#define AMDVI_EFR_PC_SUP   BIT_ULL(9)
+#define AMDVI_EFR_HATS	   GENMASK_ULL(11, 10) /* 0: 4 levels, 1: 5, 2: 6 */
+#define AMDVI_EFR_GATS	   GENMASK_ULL(13, 12) /* 0: 4 levels, 1: 5 */
+#define AMDVI_EFR_GLX_SUP  GENMASK_ULL(15, 14)
+#define AMDVI_EFR_GAM_VAPIC BIT_ULL(21)
+#define AMDVI_EFR_PASMAX   GENMASK_ULL(36, 32) /* PASID width - 1 */
+#define AMDVI_EFR_GIO_SUP  BIT_ULL(48)
+#define AMDVI_EFR_HA_SUP   BIT_ULL(49)
+#define AMDVI_EFR_EPH_SUP  BIT_ULL(50)
+#define AMDVI_EFR_HD_SUP   BIT_ULL(52)
+#define AMDVI_EFR_SNP_SUP  BIT_ULL(63)
 /* Host table levels from EFR.HATS (4 + HATS; 3 is reserved). */
 static inline unsigned int amdvi_efr_max_levels(uint64_t efr)
 {
@@ -111,9 +107,8 @@ static inline unsigned int amdvi_efr_max_levels(uint64_t efr)
 	return hats == 3 ? 4u : 4u + hats;
 }
 
-/* Extended Feature 2 Register (3.4.x). */
-#define AMDVI_EFR2_SNP_AVIC	 GENMASK_ULL(7, 5)
-#define AMDVI_EFR2_NUM_INT_REMAP GENMASK_ULL(9, 8)
+/* Extended Feature 2 Register. */
+#define AMDVI_EFR2_SNP_AVIC GENMASK_ULL(7, 5)
 
 /* ---- Device table entry (2.2.2.1): 256 bits, 4 words ---- */
 #define AMDVI_DTE_SIZE	32u
@@ -229,13 +224,11 @@ static inline unsigned int amdvi_efr_max_levels(uint64_t efr)
 #define AMDVI_PPR_TYPE	    GENMASK_ULL(63, 60) /* 1: page request */
 #define AMDVI_PPR_REQ_FAULT 0x1u
 /* PPR flags (relative to AMDVI_PPR_FLAGS) */
-#define AMDVI_PPRF_PE	 0x001u
 #define AMDVI_PPRF_EXEC	 0x002u
 #define AMDVI_PPRF_READ	 0x004u
 #define AMDVI_PPRF_WRITE 0x020u
 #define AMDVI_PPRF_US	 0x040u
 #define AMDVI_PPRF_GN	 0x100u /* PASID valid */
-#define AMDVI_PPRF_LAST	 0x200u /* last request of the group (RZ in some revisions) */
 /* (word 1: the address, bits 63:12) */
 /* COMPLETE_PPR_REQUEST status codes (PCIe PRG response). */
 #define AMDVI_PPR_SUCCESS 0x0u

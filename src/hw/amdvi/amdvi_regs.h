@@ -235,6 +235,24 @@ static inline unsigned int amdvi_efr_max_levels(uint64_t efr)
 #define AMDVI_PPR_INVALID 0x1u
 #define AMDVI_PPR_FAILURE 0xfu
 
+/* ---- GCR3 table (2.2.6): 8-byte entries, 512 per 4 KiB table; DTE.GLX
+ * + 1 levels, PASID[9l+8:9l] indexes level l ---- */
+#define AMDVI_GCR3_V	 BIT_ULL(0)
+#define AMDVI_GCR3_ADDR	 GENMASK_ULL(51, 12) /* next level, or the guest CR3 (GPA) */
+#define AMDVI_GLX_MAX	 1u		     /* GLX values the model and driver use */
+/* The GCR3 table root is split over the DTE (AMD IOMMU 2.2.2.1). */
+static inline uint64_t amdvi_dte_gcr3(const uint64_t *d)
+{
+	return FIELD_GET(AMDVI_DTE0_GCR3_LO, d[0]) << 12 | FIELD_GET(AMDVI_DTE1_GCR3_MID, d[1]) << 15 |
+	       FIELD_GET(AMDVI_DTE1_GCR3_HI, d[1]) << 31;
+}
+static inline void amdvi_dte_set_gcr3(uint64_t *d, uint64_t gcr3)
+{
+	d[0] = FIELD_SET(AMDVI_DTE0_GCR3_LO, d[0], (gcr3 >> 12) & 0x7);
+	d[1] = FIELD_SET(AMDVI_DTE1_GCR3_MID, d[1], (gcr3 >> 15) & 0xffff);
+	d[1] = FIELD_SET(AMDVI_DTE1_GCR3_HI, d[1], (gcr3 >> 31) & 0x1fffff);
+}
+
 /* ---- v1 page tables: see src/pgtable/pgt_hw.h (AMD_*) ---- */
 #define AMDVI_PTE_PR   BIT_ULL(0)
 #define AMDVI_PTE_NL   GENMASK_ULL(11, 9)

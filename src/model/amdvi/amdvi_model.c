@@ -327,9 +327,8 @@ static bool cmd_exec(struct amdvi_model *m, uint64_t w0, uint64_t w1, uint32_t *
 			start = addr;
 			size = 4096;
 		}
-		/* GN (guest PASID translations): nothing cached of them. */
-		if (!(w1 & AMDVI_INV_GN))
-			amdm_inv_pages(m, (uint16_t)FIELD_GET(AMDVI_INVP_DOMID, w0), start, size);
+		amdm_inv_pages(m, (uint16_t)FIELD_GET(AMDVI_INVP_DOMID, w0), start, size,
+			       w1 & AMDVI_INV_GN, (uint32_t)FIELD_GET(AMDVI_INVP_PASID, w0));
 		return true;
 	}
 	case AMDVI_OP_INV_IOTLB_PAGES:

@@ -14,10 +14,13 @@
  * stale translation, and is counted (stats.stale_*: every cache hit is
  * compared with what memory holds now).
  *
- * Not modelled: guest (v2 / GCR3) translation (a DTE with GV set is an
- * ILLEGAL_DEV_TABLE_ENTRY unless gt=1, and even then the model refuses
- * PASID requests), interrupt remapping, device-side IOTLBs (ATS:
- * INVALIDATE_IOTLB_PAGES is checked and counted), the exclusion range.
+ * With gt=1 (EFR.GTSup) and Control.GTEn, a DTE with GV set translates
+ * requests with a PASID (and, with GIoV, those without one as PASID 0)
+ * through its GCR3 table (GLX 0 or 1) and 4-level x86-64 guest tables,
+ * nested over the host (v1) table: every guest table address and the
+ * output are guest physical addresses.  Not modelled: interrupt
+ * remapping, device-side IOTLBs (ATS: INVALIDATE_IOTLB_PAGES is checked
+ * and counted), the exclusion range, guest U/S and NX checks.
  *
  * State lives in the arena; every entry point takes the model's lock.
  */
@@ -75,11 +78,17 @@ struct amdvi_model_fault {
  * A device DMA of @len bytes at @iova from DeviceID @devid.  Every page is
  * translated before a byte moves: on a fault nothing moves, one event is
  * logged (unless the DTE suppresses it) and *f (may be NULL) says why.
- * @return 0, -EFAULT (blocked), -EINVAL (a PASID: no v2 translation),
- * -EIO (memory the model cannot reach).
+ * @return 0, -EFAULT (blocked),
+ * -EINVAL (a PASID without gt=1, or wider than EFR.PASmax), -EIO (memory
+ * the model cannot reach).
  */
 int amdvi_model_dma(struct amdvi_model *m, uint16_t devid, uint32_t pasid, uint64_t iova, void *buf,
 		    size_t len, bool write, struct amdvi_model_fault *f);
+/** The same with a PASID (AMDVI_MODEL_NO_PASID: none): guest (v2)
+ *  translation through the DTE's GCR3 table when DTE.GV is set. */
+int amdvi_model_translate_pasid(struct amdvi_model *m, uint16_t devid, uint32_t pasid,
+				uint64_t iova, bool write, uint64_t *pa,
+				struct amdvi_model_fault *f);
 /** Translate one address (same caches and events as a 1-byte DMA). */
 int amdvi_model_translate(struct amdvi_model *m, uint16_t devid, uint64_t iova, bool write,
 			  uint64_t *pa, struct amdvi_model_fault *f);

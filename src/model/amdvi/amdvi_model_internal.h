@@ -34,9 +34,8 @@ struct amdm_iotlb_ent {
 	uint16_t domid;
 	uint8_t shift;
 	uint8_t perm;
-	uint8_t mode;	   /* DTE mode it was walked with (stale check) */
-	uint64_t root;	   /* table root it was walked from (stale check) */
-	uint64_t dte_perm; /* DTE IR/IW it was walked with */
+	uint32_t pasid;	 /* AMDVI_MODEL_NO_PASID: a host (v1) translation */
+	uint64_t dte[2]; /* DTE words 0-1 it was walked with (stale check) */
 };
 
 struct amdm_dte_ent {
@@ -79,7 +78,10 @@ int amdm_ppr_log(struct amdvi_model *m, uint64_t w0, uint64_t w1);
 
 /* amdvi_model_xlate.c */
 void amdm_inv_dte(struct amdvi_model *m, uint16_t devid);
-void amdm_inv_pages(struct amdvi_model *m, uint16_t domid, uint64_t start, uint64_t size);
+/* @gn: only the guest (v2) translations of @pasid; else every translation
+ * of the DomainID. */
+void amdm_inv_pages(struct amdvi_model *m, uint16_t domid, uint64_t start, uint64_t size, bool gn,
+		    uint32_t pasid);
 void amdm_inv_all(struct amdvi_model *m);
 void amdm_ppr_complete(struct amdvi_model *m, uint16_t devid, uint16_t tag, unsigned int status);
 

@@ -77,7 +77,8 @@ void amdm_inv_dte(struct amdvi_model *m, uint16_t devid)
 		}
 }
 
-void amdm_inv_pages(struct amdvi_model *m, uint16_t domid, uint64_t start, uint64_t size)
+void amdm_inv_pages(struct amdvi_model *m, uint16_t domid, uint64_t start, uint64_t size, bool gn,
+		    uint32_t pasid)
 {
 	uint64_t last = size ? start + size - 1 : UINT64_MAX;
 
@@ -86,6 +87,8 @@ void amdm_inv_pages(struct amdvi_model *m, uint16_t domid, uint64_t start, uint6
 		uint64_t elast = e->iova + (1ull << e->shift) - 1;
 
 		if (!e->lru || e->domid != domid || elast < start || e->iova > last)
+			continue;
+		if (gn && e->pasid != pasid)
 			continue;
 		e->lru = 0;
 		m->st.iotlb_inval++;
@@ -197,6 +200,7 @@ static int v1_walk(uint64_t root, unsigned int mode, unsigned int perm, uint64_t
 
 struct amdm_req {
 	uint16_t devid;
+	uint32_t pasid; /* AMDVI_MODEL_NO_PASID: none */
 	uint64_t iova;
 	bool write;
 };
@@ -207,6 +211,8 @@ struct amdm_xlate {
 	uint32_t flags;
 	uint16_t domid;
 	bool suppress; /* DTE.SA / SE: log nothing */
+	bool guest;    /* a guest (v2) translation of @pasid */
+	uint32_t pasid;
 };
 
 static unsigned int dte_perm(const uint64_t *d)
@@ -224,28 +230,132 @@ static bool dte_illegal(const struct amdvi_model *m, const uint64_t *d)
 		return true;
 	if (mode > AMDVI_MODE_MAX || mode > amdvi_efr_max_levels(m->efr))
 		return true;
-	if ((d[0] & AMDVI_DTE0_GV) && !m->cfg.gt)
+	if ((d[0] & AMDVI_DTE0_GV) &&
+	    (!m->cfg.gt || !(m->control & AMDVI_CTRL_GT_EN) ||
+	     FIELD_GET(AMDVI_DTE0_GLX, d[0]) > AMDVI_GLX_MAX))
 		return true;
 	if ((d[0] & AMDVI_DTE0_PPR) && !m->cfg.ppr)
 		return true;
 	return false;
 }
 
-/* The IOTLB entry for (@domid, @iova), or NULL. */
-static struct amdm_iotlb_ent *iotlb_find(struct amdvi_model *m, uint16_t domid, uint64_t iova)
+/* The IOTLB entry for (@domid, @pasid, @iova), or NULL. */
+static struct amdm_iotlb_ent *iotlb_find(struct amdvi_model *m, uint16_t domid, uint32_t pasid,
+					 uint64_t iova)
 {
 	for (uint32_t i = 0; i < m->cfg.iotlb_size; i++) {
 		struct amdm_iotlb_ent *e = &m->iotlb[i];
 
-		if (e->lru && e->domid == domid && (iova >> e->shift) == (e->iova >> e->shift))
+		if (e->lru && e->domid == domid && e->pasid == pasid &&
+		    (iova >> e->shift) == (e->iova >> e->shift))
 			return e;
 	}
 	return NULL;
 }
 
-static void iotlb_fill(struct amdvi_model *m, uint16_t domid, uint64_t iova,
+/* ------------------------------------------------------------ v2 (guest) */
+
+/* A guest physical address through the DTE's host table (Mode 0: the
+ * address itself, with the DTE's IR/IW). */
+static int host_xlate(const uint64_t *d, uint64_t gpa, struct amdm_walk *w)
+{
+	unsigned int mode = (unsigned int)FIELD_GET(AMDVI_DTE0_MODE, d[0]);
+
+	if (mode == AMDVI_MODE_NONE) {
+		w->pa = gpa & ~0xfffull;
+		w->shift = 12;
+		w->perm = dte_perm(d);
+		return 0;
+	}
+	return v1_walk(d[0] & AMDVI_DTE0_ROOT, mode, dte_perm(d), gpa, w);
+}
+
+/* Read the 8-byte entry at GPA @gpa (a guest table) through the host
+ * table; false with w->code/flags when it cannot be. */
+static bool guest_read(const uint64_t *d, uint64_t gpa, uint64_t *e, struct amdm_walk *w)
+{
+	struct amdm_walk h = {0};
+	uint64_t *p;
+
+	if (host_xlate(d, gpa, &h) || !(h.perm & AMDM_PERM_R)) {
+		w->code = h.code ? h.code : AMDVI_EV_IO_PAGE_FAULT;
+		w->flags = h.code ? h.flags : AMDVI_EVF_PR | AMDVI_EVF_PE;
+		return false;
+	}
+	p = model_mem((h.pa & ~((1ull << h.shift) - 1)) | (gpa & ((1ull << h.shift) - 1) & ~7ull),
+		      false);
+	if (!p) {
+		w->code = AMDVI_EV_PAGE_TAB_HW_ERROR;
+		w->flags = 0;
+		return false;
+	}
+	*e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	return true;
+}
+
+/* Guest translation of @iova for @pasid: the GCR3 table (DTE.GLX + 1
+ * levels) gives the guest CR3, a 4-level x86-64 walk the guest physical
+ * address, the host table the system address; every table address is a
+ * GPA.  Permissions: present = read, RW at every level = write, ANDed
+ * with the host's.  0 with w->pa (4 KiB granule), -EFAULT with
+ * w->code/flags. */
+static int v2_walk(const uint64_t *d, uint32_t pasid, uint64_t iova, struct amdm_walk *w)
+{
+	unsigned int glx = (unsigned int)FIELD_GET(AMDVI_DTE0_GLX, d[0]);
+	uint64_t table = amdvi_dte_gcr3(d), e = 0;
+	unsigned int perm = AMDM_PERM_R | AMDM_PERM_W;
+	struct amdm_walk h = {0};
+
+	for (int l = (int)glx; l >= 0; l--) {
+		if (!guest_read(d, table + ((pasid >> (9 * l)) & 511) * 8, &e, w))
+			return -EFAULT;
+		if (!(e & AMDVI_GCR3_V)) {
+			w->code = AMDVI_EV_IO_PAGE_FAULT;
+			w->flags = 0;
+			return -EFAULT;
+		}
+		table = e & AMDVI_GCR3_ADDR;
+	}
+	if (iova >> 47) { /* the lower canonical half of 4 levels */
+		w->code = AMDVI_EV_IO_PAGE_FAULT;
+		w->flags = 0;
+		return -EFAULT;
+	}
+	for (unsigned int lvl = 4;; lvl--) {
+		unsigned int sh = 12u + 9u * (lvl - 1u);
+
+		if (!guest_read(d, table + ((iova >> sh) & 511) * 8, &e, w))
+			return -EFAULT;
+		if (!(e & 1ull)) { /* P */
+			w->code = AMDVI_EV_IO_PAGE_FAULT;
+			w->flags = 0;
+			return -EFAULT;
+		}
+		if (!(e & 2ull)) /* R/W */
+			perm &= ~AMDM_PERM_W;
+		if (lvl == 1 || ((lvl == 2 || lvl == 3) && (e & (1ull << 7)))) { /* PS */
+			uint64_t gpa = ((e & AMDVI_GCR3_ADDR) & ~((1ull << sh) - 1)) |
+				       (iova & ((1ull << sh) - 1) & ~0xfffull);
+
+			if (host_xlate(d, gpa, &h)) {
+				w->code = h.code;
+				w->flags = h.flags;
+				return -EFAULT;
+			}
+			w->pa = (h.pa & ~((1ull << h.shift) - 1)) |
+				(gpa & ((1ull << h.shift) - 1) & ~0xfffull);
+			w->shift = 12;
+			w->perm = perm & h.perm;
+			return 0;
+		}
+		table = e & AMDVI_GCR3_ADDR;
+	}
+}
+
+static void iotlb_fill(struct amdvi_model *m, uint16_t domid, uint32_t pasid, uint64_t iova,
 		       const struct amdm_walk *w, const uint64_t *d)
 {
+
 	struct amdm_iotlb_ent *victim = &m->iotlb[0];
 
 	for (uint32_t i = 0; i < m->cfg.iotlb_size; i++) {
@@ -262,9 +372,56 @@ static void iotlb_fill(struct amdvi_model *m, uint16_t domid, uint64_t iova,
 	victim->iova = iova & ~((1ull << w->shift) - 1);
 	victim->pa = w->pa;
 	victim->perm = (uint8_t)w->perm;
-	victim->mode = (uint8_t)FIELD_GET(AMDVI_DTE0_MODE, d[0]);
-	victim->root = d[0] & AMDVI_DTE0_ROOT;
-	victim->dte_perm = dte_perm(d);
+	victim->pasid = pasid;
+	victim->dte[0] = d[0];
+	victim->dte[1] = d[1];
+}
+
+/* Walk as the cached entry @e was walked: what memory says now. */
+static int rewalk(const struct amdm_iotlb_ent *e, uint64_t iova, struct amdm_walk *w)
+{
+	if (e->pasid != AMDVI_MODEL_NO_PASID)
+		return v2_walk(e->dte, e->pasid, iova, w);
+	return v1_walk(e->dte[0] & AMDVI_DTE0_ROOT, (unsigned int)FIELD_GET(AMDVI_DTE0_MODE, e->dte[0]),
+		       dte_perm(e->dte), iova, w);
+}
+
+/* The guest (v2) path of translate(), through the IOTLB tagged with the
+ * PASID. */
+static int v2_translate(struct amdvi_model *m, const struct amdm_req *rq, const uint64_t *d,
+			unsigned int need, struct amdm_xlate *x)
+{
+	uint32_t pasid = rq->pasid == AMDVI_MODEL_NO_PASID ? 0 : rq->pasid;
+	struct amdm_iotlb_ent *e = iotlb_find(m, x->domid, pasid, rq->iova);
+	struct amdm_walk w;
+
+	x->guest = true;
+	x->pasid = pasid;
+	if (e) {
+		struct amdm_walk fresh;
+
+		e->lru = amdm_now(m);
+		m->st.iotlb_hit++;
+		if (rewalk(e, rq->iova, &fresh) || fresh.pa != e->pa || fresh.perm != e->perm)
+			m->st.stale_iotlb++;
+		w.pa = e->pa;
+		w.perm = e->perm;
+	} else {
+		m->st.iotlb_miss++;
+		if (v2_walk(d, pasid, rq->iova, &w)) {
+			x->code = w.code;
+			x->flags = w.flags;
+			return -EFAULT;
+		}
+		iotlb_fill(m, x->domid, pasid, rq->iova, &w, d);
+	}
+	if (!(w.perm & need)) {
+		x->code = AMDVI_EV_IO_PAGE_FAULT;
+		x->flags = AMDVI_EVF_PR | AMDVI_EVF_PE;
+		return -EFAULT;
+	}
+	x->pa = w.pa | (rq->iova & 0xfff);
+	return 0;
 }
 
 /* Translate: 0 or -EFAULT (x->code, x->flags). */
@@ -298,6 +455,15 @@ static int translate(struct amdvi_model *m, const struct amdm_req *rq, struct am
 	}
 	mode = (unsigned int)FIELD_GET(AMDVI_DTE0_MODE, d[0]);
 	perm = dte_perm(d);
+	/* A request with a PASID needs guest translation; without one, GIoV
+	 * sends it through PASID 0's guest table. */
+	if (rq->pasid != AMDVI_MODEL_NO_PASID && !(d[0] & AMDVI_DTE0_GV)) {
+		x->code = AMDVI_EV_IO_PAGE_FAULT;
+		x->flags = 0;
+		return -EFAULT;
+	}
+	if ((d[0] & AMDVI_DTE0_GV) && (rq->pasid != AMDVI_MODEL_NO_PASID || (d[0] & AMDVI_DTE0_GIOV)))
+		return v2_translate(m, rq, d, need, x);
 	if (mode == AMDVI_MODE_NONE) {
 		/* Untranslated, with the DTE's IR/IW (blocked when both 0). */
 		if (!(perm & need))
@@ -305,16 +471,15 @@ static int translate(struct amdvi_model *m, const struct amdm_req *rq, struct am
 		x->pa = rq->iova;
 		return 0;
 	}
-	e = iotlb_find(m, x->domid, rq->iova);
+	e = iotlb_find(m, x->domid, AMDVI_MODEL_NO_PASID, rq->iova);
 	if (e) {
 		struct amdm_walk fresh;
 
 		e->lru = amdm_now(m);
 		m->st.iotlb_hit++;
 		/* The stale check: what a walk of memory gives now. */
-		if (e->mode == 0 ||
-		    v1_walk(e->root, e->mode, (unsigned int)e->dte_perm, rq->iova, &fresh) ||
-		    fresh.pa != e->pa || fresh.shift != e->shift || fresh.perm != e->perm)
+		if (rewalk(e, rq->iova, &fresh) || fresh.pa != e->pa || fresh.shift != e->shift ||
+		    fresh.perm != e->perm)
 			m->st.stale_iotlb++;
 		if (!(e->perm & need))
 			goto perm_fault;
@@ -327,7 +492,7 @@ static int translate(struct amdvi_model *m, const struct amdm_req *rq, struct am
 		x->flags = w.flags;
 		return -EFAULT;
 	}
-	iotlb_fill(m, x->domid, rq->iova, &w, d);
+	iotlb_fill(m, x->domid, AMDVI_MODEL_NO_PASID, rq->iova, &w, d);
 	if (!(w.perm & need))
 		goto perm_fault;
 	x->pa = w.pa | (rq->iova & ((1ull << w.shift) - 1));
@@ -349,6 +514,15 @@ static void fault_log(struct amdvi_model *m, const struct amdm_req *rq, const st
 		return;
 	switch (x->code) {
 	case AMDVI_EV_IO_PAGE_FAULT:
+		if (x->guest || rq->pasid != AMDVI_MODEL_NO_PASID) {
+			uint32_t pasid = x->guest ? x->pasid : rq->pasid;
+
+			/* GN: the DomainID field carries PASID[15:0]. */
+			w0 |= FIELD_PREP(AMDVI_EVT_DOMID, pasid & 0xffff) |
+			      FIELD_PREP(AMDVI_EVT_PASID_HI, (pasid >> 16) & 0xf) |
+			      FIELD_PREP(AMDVI_EVT_FLAGS, flags | AMDVI_EVF_GN);
+			break;
+		}
 		w0 |= FIELD_PREP(AMDVI_EVT_DOMID, x->domid) | FIELD_PREP(AMDVI_EVT_FLAGS, flags);
 		break;
 	case AMDVI_EV_ILLEGAL_DEV_TABLE_ENTRY:
@@ -365,15 +539,16 @@ static void fault_log(struct amdvi_model *m, const struct amdm_req *rq, const st
 int amdvi_model_dma(struct amdvi_model *m, uint16_t devid, uint32_t pasid, uint64_t iova, void *buf,
 		    size_t len, bool write, struct amdvi_model_fault *f)
 {
-	struct amdm_req rq = {.devid = devid, .write = write};
+	struct amdm_req rq = {.devid = devid, .pasid = pasid, .write = write};
 	struct amdm_xlate x;
 	uint64_t off;
 	int rc = 0;
 
 	if (f)
 		memset(f, 0, sizeof(*f));
-	if (pasid != AMDVI_MODEL_NO_PASID)
-		return -EINVAL; /* no guest (v2) translation in the model */
+	if (pasid != AMDVI_MODEL_NO_PASID &&
+	    (!m->cfg.gt || pasid >= (2u << FIELD_GET(AMDVI_EFR_PASMAX, m->efr))))
+		return -EINVAL; /* no guest translation, or a PASID wider than PASmax */
 	if (len == 0 || iova + len - 1 < iova)
 		return -EINVAL;
 	(void)uenv_lock(&m->lock);
@@ -428,7 +603,14 @@ out:
 int amdvi_model_translate(struct amdvi_model *m, uint16_t devid, uint64_t iova, bool write,
 			  uint64_t *pa, struct amdvi_model_fault *f)
 {
-	struct amdm_req rq = {.devid = devid, .iova = iova, .write = write};
+	return amdvi_model_translate_pasid(m, devid, AMDVI_MODEL_NO_PASID, iova, write, pa, f);
+}
+
+int amdvi_model_translate_pasid(struct amdvi_model *m, uint16_t devid, uint32_t pasid,
+				uint64_t iova, bool write, uint64_t *pa,
+				struct amdvi_model_fault *f)
+{
+	struct amdm_req rq = {.devid = devid, .pasid = pasid, .iova = iova, .write = write};
 	struct amdm_xlate x;
 	int rc;
 

@@ -613,6 +613,108 @@ static void test_dma_engine(void)
 	menv_down(&e);
 }
 
+
+/* Guest (v2) translation, gt=1: GCR3 table -> x86-64 guest tables -> host
+ * table; the IOTLB tags it with the PASID. */
+static uint64_t tbl_index(struct menv *e, uint64_t pa)
+{
+	return (pa - e->tables.iova) / 4096;
+}
+
+static void test_guest_v2(void)
+{
+	struct menv e;
+	struct amdvi_model_fault f;
+	struct amdvi_model_stats st;
+	uint64_t pa, w0[8], w1[8], *h1, *gcr3, *g4, *g3, *g2, *g1;
+	const uint16_t dev = 0x20;
+	uint8_t v = 0x5a;
+
+	menv_up(&e, "gt=1", 8);
+	wr(&e, AMDVI_REG_CONTROL, rd(&e, AMDVI_REG_CONTROL) | AMDVI_CTRL_GT_EN);
+	/* Host table: Mode 1 (one level, 2 MiB of GPA).  GPA page i < 64 is
+	 * table page i; GPA 0x100000 + j pages is data page j (read/write),
+	 * except data page 8, read-only. */
+	uint64_t hroot = table_new(&e, &h1);
+
+	for (uint64_t i = 0; i < 64; i++)
+		h1[i] = (e.tables.iova + i * 4096) | AMDVI_PTE_PR | AMDVI_PTE_IR | AMDVI_PTE_IW;
+	for (uint64_t j = 0; j < 256; j++)
+		h1[256 + j] = (e.data.iova + j * 4096) | AMDVI_PTE_PR | AMDVI_PTE_IR |
+			      (j == 8 ? 0 : AMDVI_PTE_IW);
+	/* Guest tables, addressed by GPA (= table page index * 4 KiB). */
+	uint64_t gcr3_pa = table_new(&e, &gcr3), g4_pa = table_new(&e, &g4),
+		 g3_pa = table_new(&e, &g3), g2_pa = table_new(&e, &g2), g1_pa = table_new(&e, &g1);
+#define GPA(x) (tbl_index(&e, (x)) * 4096)
+	gcr3[5] = GPA(g4_pa) | AMDVI_GCR3_V;
+	gcr3[0] = GPA(g4_pa) | AMDVI_GCR3_V;
+	g4[0] = GPA(g3_pa) | 0x3; /* P RW */
+	g3[0] = GPA(g2_pa) | 0x3;
+	g2[1] = GPA(g1_pa) | 0x3;
+	g1[0x10] = (0x100000 + 3 * 4096) | 0x3; /* guest page -> GPA data page 3 */
+	g1[0x11] = (0x100000 + 4 * 4096) | 0x1; /* guest read-only */
+	g1[0x12] = (0x100000 + 8 * 4096) | 0x3; /* host read-only */
+	uint64_t *d = dte(&e, dev);
+
+	d[1] = FIELD_PREP(AMDVI_DTE1_DOMID, 9);
+	amdvi_dte_set_gcr3(d, GPA(gcr3_pa));
+	d[0] |= AMDVI_DTE0_V | AMDVI_DTE0_TV | AMDVI_DTE0_IR | AMDVI_DTE0_IW | AMDVI_DTE0_GV |
+		FIELD_PREP(AMDVI_DTE0_MODE, 1) | hroot;
+	CU_ASSERT(amdvi_dte_gcr3(d) == GPA(gcr3_pa));
+	const uint64_t iova = (1ull << 21) + 0x10000;
+
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x123, true, &pa, &f) == 0);
+	CU_ASSERT(pa == e.data.iova + 3 * 4096 + 0x123);
+	CU_ASSERT(amdvi_model_dma(e.m, dev, 5, iova + 7, &v, 1, true, &f) == 0);
+	CU_ASSERT(((uint8_t *)e.data.va)[3 * 4096 + 7] == 0x5a);
+	/* Guest read-only and host read-only pages. */
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x1000, false, &pa, &f) == 0);
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x1000, true, &pa, &f) == -EFAULT);
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x2000, true, &pa, &f) == -EFAULT);
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x2000, false, &pa, &f) == 0);
+	/* Another PASID: no GCR3 entry: IO_PAGE_FAULT with GN and the PASID. */
+	events(&e, w0, w1, 8);
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 0x1234, iova, false, &pa, &f) == -EFAULT);
+	CU_ASSERT_FATAL(events(&e, w0, w1, 8) == 1);
+	CU_ASSERT(FIELD_GET(AMDVI_EVT_CODE, w0[0]) == AMDVI_EV_IO_PAGE_FAULT);
+	CU_ASSERT(FIELD_GET(AMDVI_EVT_FLAGS, w0[0]) & AMDVI_EVF_GN);
+	CU_ASSERT(FIELD_GET(AMDVI_EVT_DOMID, w0[0]) == 0x1234);
+	/* No PASID and GIoV clear: the host table alone (GPA = IOVA). */
+	CU_ASSERT(xlate(&e, dev, 0x100000 + 0x10, false, &pa, &f) == 0 && pa == e.data.iova + 0x10);
+	/* GIoV: requests without a PASID use PASID 0's guest table. */
+	d[0] |= AMDVI_DTE0_GIOV;
+	cmd(&e, op(AMDVI_OP_INV_DEVTAB_ENTRY) | dev, 0);
+	CU_ASSERT(xlate(&e, dev, iova + 0x10, false, &pa, &f) == 0 &&
+		  pa == e.data.iova + 3 * 4096 + 0x10);
+	/* Stale until INVALIDATE_IOMMU_PAGES with GN for that PASID. */
+	amdvi_model_reset_stale(e.m);
+	g1[0x10] = 0;
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova, false, &pa, &f) == 0);
+	amdvi_model_get_stats(e.m, &st);
+	CU_ASSERT(st.stale_iotlb == 1);
+	cmd(&e, op(AMDVI_OP_INV_IOMMU_PAGES) | FIELD_PREP(AMDVI_INVP_DOMID, 9) | 6,
+	    iova | AMDVI_INV_GN);
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova, false, &pa, &f) == 0);
+	cmd(&e, op(AMDVI_OP_INV_IOMMU_PAGES) | FIELD_PREP(AMDVI_INVP_DOMID, 9) | 5,
+	    iova | AMDVI_INV_GN);
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova, false, &pa, &f) == -EFAULT);
+	/* A host change is caught by GN = 0 (every translation of the domain). */
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x1000, false, &pa, &f) == 0);
+	h1[256 + 4] = 0;
+	cmd(&e, op(AMDVI_OP_INV_IOMMU_PAGES) | FIELD_PREP(AMDVI_INVP_DOMID, 9),
+	    AMDVI_INV_ALL_ADDR | AMDVI_INV_S);
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x1000, false, &pa, &f) == -EFAULT);
+	/* GTEn off: the GV entry is illegal; GLX 2: illegal. */
+	d[0] = FIELD_SET(AMDVI_DTE0_GLX, d[0], 2);
+	cmd(&e, op(AMDVI_OP_INV_DEVTAB_ENTRY) | dev, 0);
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova, false, &pa, &f) == -EFAULT);
+	CU_ASSERT(f.code == AMDVI_EV_ILLEGAL_DEV_TABLE_ENTRY);
+	/* A PASID wider than PASmax, or without gt: refused. */
+	CU_ASSERT(amdvi_model_dma(e.m, dev, 1u << 16, iova, &v, 1, false, &f) == -EINVAL);
+#undef GPA
+	menv_down(&e);
+}
+
 static const struct ut_test model_tests[] = {
 	{"registers", test_registers},
 	{"dte_forms", test_dte_forms},
@@ -623,6 +725,7 @@ static const struct ut_test model_tests[] = {
 	{"event_overflow", test_event_overflow},
 	{"ppr", test_ppr},
 	{"dma_engine", test_dma_engine},
+	{"guest_v2", test_guest_v2},
 	{NULL, NULL},
 };
 

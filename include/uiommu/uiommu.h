@@ -553,10 +553,14 @@ struct uiommu_hwpt_s1_data {
 		struct {
 			uint64_t ste[2]; /**< STE words 0..1 (Config, S1ContextPtr, S1CDMax, ...) */
 		} smmuv3;
+		/** AMD-Vi: the guest DTE fields a nested HWPT carries (the host
+		 *  DTE gets them over the parent's v1 table, as iommufd's AMD
+		 *  nesting does). */
 		struct {
-			uint64_t gcr3; /**< guest CR3 table root (GPA) */
-			uint32_t glx;  /**< levels of the GCR3 table */
-			uint32_t giov;
+			uint64_t gcr3; /**< GCR3 table root (GPA), 4 KiB aligned, below 2^52 */
+			uint32_t glx;  /**< DTE.GLX: 0 one-level GCR3 table, 1 two-level (up to
+					    EFR.GLXSup) */
+			uint32_t giov; /**< DTE.GIoV: 1 = requests without PASID use PASID 0 */
 		} amdvi;
 	} u;
 };

@@ -647,6 +647,7 @@ static void test_bad_input(void)
 	CU_ASSERT(dev_add(&t, RID, RID, false, &d) == -EEXIST);
 	CU_ASSERT(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_STAGE1, &h) == -EOPNOTSUPP);
 	CU_ASSERT(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &h) == -EOPNOTSUPP);
+	/* (default model: gt=0, no nesting) */
 	CU_ASSERT(uiommu_device_attach(t.dev, 1, uiommu_ioas_id(t.ioas), NULL) != 0);
 	uenv_get_stats(&after);
 	CU_ASSERT(after.heap_live == before.heap_live && after.pages_live == before.pages_live &&
@@ -690,6 +691,117 @@ static void test_decode(void)
 	CU_ASSERT((hi.u.amdvi.devtab & AMDVI_BASE_ADDR) == t.au->devtab.iova);
 	CU_ASSERT(FIELD_GET(AMDVI_DEVTAB_SIZE, hi.u.amdvi.devtab) == 0x1ff);
 	CU_ASSERT(hi.u.amdvi.levels == 4);
+	scenario_down(&t);
+}
+
+/* Nesting (gt=1): a guest GCR3 table and x86-64 guest tables, addressed
+ * by GPA = IOVA of the nest parent, over the parent's v1 table. */
+static void test_nested_v2(void)
+{
+	struct tenv t;
+	struct uiommu_hwpt *parent = NULL, *nested = NULL;
+	struct uiommu_viommu *vi = NULL;
+	struct uiommu_unit_caps caps;
+	struct amdvi_model_fault f;
+	struct amdvi_model_stats st;
+	struct uenv_dma gm;
+	const uint64_t G = 0x1000000; /* GPA of the guest memory */
+	uint64_t *pg, gi = G;
+	uint8_t v = 0x6b;
+	uint32_t done = 0;
+
+	CU_ASSERT_FATAL(unit_up(&t, "gt=1", 0) == 0);
+	uiommu_unit_get_caps(t.unit, &caps);
+	CU_ASSERT(caps.nesting);
+	CU_ASSERT_FATAL(dev_add(&t, RID, RID, false, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vi) == 0);
+	/* Guest memory: 16 pages mapped at GPA G.  Page 0 GCR3 table, 1-4
+	 * the guest's L4..L1, 8.. data. */
+	CU_ASSERT_FATAL(uenv_dma_alloc(16 * 4096, 4096, -1, &gm) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &gi, gm.va, 16 * 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	pg = gm.va;
+#define PAGE(i) (pg + (i)*512)
+	PAGE(0)[5] = (G + 1 * 4096) | AMDVI_GCR3_V; /* PASID 5 -> guest CR3 */
+	PAGE(1)[0] = (G + 2 * 4096) | 3;
+	PAGE(2)[0] = (G + 3 * 4096) | 3;
+	PAGE(3)[0] = (G + 4 * 4096) | 3;
+	PAGE(4)[7] = (G + 8 * 4096) | 3; /* guest VA 0x7000 -> page 8 */
+	PAGE(4)[9] = (G + 9 * 4096) | 1; /* guest VA 0x9000 -> page 9, read-only */
+	struct uiommu_hwpt_s1_data s1 = {.family = UIOMMU_FAMILY_AMDVI};
+
+	s1.u.amdvi.gcr3 = G;
+	s1.u.amdvi.glx = 2; /* beyond EFR.GLXSup */
+	CU_ASSERT(uiommu_hwpt_alloc_nested(vi, &s1, &nested) == -EINVAL);
+	s1.u.amdvi.glx = 0;
+	s1.u.amdvi.gcr3 = G | 0x800;
+	CU_ASSERT(uiommu_hwpt_alloc_nested(vi, &s1, &nested) == -EINVAL);
+	s1.u.amdvi.gcr3 = G;
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(vi, &s1, &nested) == 0);
+	CU_ASSERT_FATAL(
+		uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(nested), NULL) == 0);
+	CU_ASSERT(((struct amdvi_dev *)t.dev->priv)->nested);
+	/* PASID 5 translates through both levels. */
+	CU_ASSERT(amdvi_model_dma(t.m, RID, 5, 0x7010, &v, 1, true, &f) == 0);
+	CU_ASSERT(((uint8_t *)PAGE(8))[0x10] == 0x6b);
+	CU_ASSERT(amdvi_model_dma(t.m, RID, 5, 0x9000, &v, 1, true, &f) == -EFAULT); /* guest RO */
+	CU_ASSERT(amdvi_model_dma(t.m, RID, 5, 0x9000, &v, 1, false, &f) == 0);
+	CU_ASSERT(amdvi_model_dma(t.m, RID, 6, 0x7010, &v, 1, true, &f) == -EFAULT); /* no CR3 */
+	/* Without a PASID: the parent's table (GPA = IOVA). */
+	CU_ASSERT(amdvi_model_dma(t.m, RID, AMDVI_MODEL_NO_PASID, G + 8 * 4096 + 0x10, &v, 1, false,
+				  &f) == 0 &&
+		  v == 0x6b);
+	/* The guest unmaps a page: stale until the user invalidation. */
+	amdvi_model_reset_stale(t.m);
+	PAGE(4)[7] = 0;
+	CU_ASSERT(amdvi_model_dma(t.m, RID, 5, 0x7010, &v, 1, true, &f) == 0);
+	amdvi_model_get_stats(t.m, &st);
+	CU_ASSERT(st.stale_iotlb > 0);
+	struct uiommu_inv_entry inv = {.type = UIOMMU_INV_S1_RANGE,
+				       .pasid = 5,
+				       .addr = 0x7000,
+				       .len = 4096,
+				       .flags = UIOMMU_INV_F_LEAF};
+
+	CU_ASSERT(uiommu_cache_invalidate(vi, nested, &inv, 1, &done) == 0 && done == 1);
+	CU_ASSERT(amdvi_model_dma(t.m, RID, 5, 0x7010, &v, 1, true, &f) == -EFAULT);
+	/* vIOMMU-wide S1_ALL reaches the nested DomainID too. */
+	PAGE(4)[7] = (G + 8 * 4096) | 3;
+	CU_ASSERT(amdvi_model_dma(t.m, RID, 5, 0x7010, &v, 1, true, &f) == 0);
+	PAGE(4)[7] = 0;
+	inv = (struct uiommu_inv_entry){.type = UIOMMU_INV_S1_ALL};
+	CU_ASSERT(uiommu_cache_invalidate(vi, NULL, &inv, 1, &done) == 0 && done == 1);
+	CU_ASSERT(amdvi_model_dma(t.m, RID, 5, 0x7010, &v, 1, true, &f) == -EFAULT);
+	/* CFG: the DTE; a device of another unit is refused. */
+	inv = (struct uiommu_inv_entry){.type = UIOMMU_INV_CFG, .dev_id = uiommu_device_id(t.dev)};
+	CU_ASSERT(uiommu_cache_invalidate(vi, nested, &inv, 1, &done) == 0 && done == 1);
+	inv.dev_id = 0xfffff;
+	CU_ASSERT(uiommu_cache_invalidate(vi, nested, &inv, 1, &done) == -EINVAL && done == 0);
+	/* A host (parent) unmap is flushed under the nested DomainID: the
+	 * guest translation that went through it goes. */
+	PAGE(4)[7] = (G + 8 * 4096) | 3;
+	CU_ASSERT(amdvi_model_dma(t.m, RID, 5, 0x7010, &v, 1, true, &f) == 0);
+	amdvi_model_reset_stale(t.m);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, G, 16 * 4096, NULL) == 0);
+	CU_ASSERT(amdvi_model_dma(t.m, RID, 5, 0x7010, &v, 1, true, &f) == -EFAULT);
+	amdvi_model_get_stats(t.m, &st);
+	CU_ASSERT(st.stale_iotlb == 0);
+	drain_all();
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(nested) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(vi) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	uenv_dma_free(&gm);
+#undef PAGE
+	scenario_down(&t);
+	/* Without GTSup: no nest parent. */
+	CU_ASSERT_FATAL(unit_up(&t, NULL, 0) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) ==
+		  -EOPNOTSUPP);
 	scenario_down(&t);
 }
 
@@ -896,6 +1008,7 @@ static const struct ut_test drv_tests[] = {
 	{"bad_input", test_bad_input},
 	{"busy_refused", test_busy_refused},
 	{"decode", test_decode},
+	{"nested_v2", test_nested_v2},
 	{"failnth_unit_add", test_failnth_unit_add},
 	{"failnth_attach", test_failnth_attach},
 	{"random", test_random},

@@ -613,7 +613,6 @@ static void test_dma_engine(void)
 	menv_down(&e);
 }
 
-
 /* Guest (v2) translation, gt=1: GCR3 table -> x86-64 guest tables -> host
  * table; the IOTLB tags it with the PASID. */
 static uint64_t tbl_index(struct menv *e, uint64_t pa)
@@ -669,8 +668,10 @@ static void test_guest_v2(void)
 	CU_ASSERT(((uint8_t *)e.data.va)[3 * 4096 + 7] == 0x5a);
 	/* Guest read-only and host read-only pages. */
 	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x1000, false, &pa, &f) == 0);
-	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x1000, true, &pa, &f) == -EFAULT);
-	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x2000, true, &pa, &f) == -EFAULT);
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x1000, true, &pa, &f) ==
+		  -EFAULT);
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x2000, true, &pa, &f) ==
+		  -EFAULT);
 	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x2000, false, &pa, &f) == 0);
 	/* Another PASID: no GCR3 entry: IO_PAGE_FAULT with GN and the PASID. */
 	events(&e, w0, w1, 8);
@@ -703,7 +704,8 @@ static void test_guest_v2(void)
 	h1[256 + 4] = 0;
 	cmd(&e, op(AMDVI_OP_INV_IOMMU_PAGES) | FIELD_PREP(AMDVI_INVP_DOMID, 9),
 	    AMDVI_INV_ALL_ADDR | AMDVI_INV_S);
-	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x1000, false, &pa, &f) == -EFAULT);
+	CU_ASSERT(amdvi_model_translate_pasid(e.m, dev, 5, iova + 0x1000, false, &pa, &f) ==
+		  -EFAULT);
 	/* GTEn off: the GV entry is illegal; GLX 2: illegal. */
 	d[0] = FIELD_SET(AMDVI_DTE0_GLX, d[0], 2);
 	cmd(&e, op(AMDVI_OP_INV_DEVTAB_ENTRY) | dev, 0);

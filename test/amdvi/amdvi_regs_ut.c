@@ -204,6 +204,9 @@ static const struct fact facts[] = {
 	F(AMDVI_PTE_PR, 1),
 	F(AMDVI_PTE_NL, 0x7ull << 9),
 	F(AMDVI_PTE_ADDR, 0x000ffffffffff000ull),
+	F(AMDVI_GCR3_V, 1),
+	F(AMDVI_GCR3_ADDR, 0x000ffffffffff000ull),
+	F(AMDVI_GLX_MAX, 1),
 	F(AMDVI_PTE_IR, 1ull << 61),
 	F(AMDVI_PTE_IW, 1ull << 62),
 	F(AMDVI_NL_SIZED, 7),
@@ -263,6 +266,13 @@ static void test_dte_fields(void)
 	CU_ASSERT(!(d0 & AMDVI_DTE0_IW));
 	/* The GCR3 root split over three fields covers bits 51:12. */
 	CU_ASSERT(FIELD_MAX(AMDVI_DTE0_GCR3_LO) + 1 == 1u << 3);
+	/* The GCR3 root round-trips through the three fields. */
+	uint64_t d[2] = {AMDVI_DTE0_V, FIELD_PREP(AMDVI_DTE1_DOMID, 7)};
+
+	amdvi_dte_set_gcr3(d, 0x000fedcba9876000ull);
+	CU_ASSERT(amdvi_dte_gcr3(d) == 0x000fedcba9876000ull);
+	CU_ASSERT(FIELD_GET(AMDVI_DTE1_DOMID, d[1]) == 7 && (d[0] & AMDVI_DTE0_V));
+	CU_ASSERT(FIELD_GET(AMDVI_DTE0_GCR3_LO, d[0]) == 0x6);
 	CU_ASSERT(__builtin_popcountll(AMDVI_DTE0_GCR3_LO) +
 			  __builtin_popcountll(AMDVI_DTE1_GCR3_MID) +
 			  __builtin_popcountll(AMDVI_DTE1_GCR3_HI) ==

@@ -56,8 +56,9 @@ static void fill_caps(struct uiommu_unit *u, struct amdvi_unit *au)
 
 	memset(c, 0, sizeof(*c));
 	c->family = UIOMMU_FAMILY_AMDVI;
-	c->stage2 = true;  /* v1 host tables */
-	c->stage1 = false; /* v2 / GCR3 tables are not driven */
+	c->stage2 = true;    /* v1 host tables */
+	c->stage1 = false;   /* v2 tables of our own (a GCR3 table per device) are not driven */
+	c->nesting = au->gt; /* user GCR3 tables (v2) over a v1 parent */
 	c->pgsize_bitmap = amdvi_pgsizes();
 	c->ias = levels_ias(au->max_levels);
 	c->oas = AMDVI_OAS;
@@ -166,7 +167,9 @@ static int enable(struct amdvi_unit *au)
 		reg_write64(r, AMDVI_REG_CONTROL, ctl & ~AMDVI_CTRL_IOMMU_EN);
 		reg_write64(r, AMDVI_REG_DEVTAB, devtab_reg(au));
 	}
-	reg_write64(r, AMDVI_REG_CONTROL, ctl | AMDVI_CTRL_IOMMU_EN | AMDVI_CTRL_COHERENT);
+	reg_write64(r, AMDVI_REG_CONTROL,
+		    ctl | AMDVI_CTRL_IOMMU_EN | AMDVI_CTRL_COHERENT |
+			    (au->gt ? AMDVI_CTRL_GT_EN : 0));
 	return 0;
 }
 
@@ -223,6 +226,10 @@ static int amdvi_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc 
 	}
 	au->levels = want ? want : 4;
 	au->ppr = au->efr & AMDVI_EFR_PPR_SUP;
+	au->gt = au->efr & AMDVI_EFR_GT_SUP;
+	au->glx_max = (unsigned int)FIELD_GET(AMDVI_EFR_GLX_SUP, au->efr);
+	if (au->glx_max > AMDVI_GLX_MAX)
+		au->glx_max = AMDVI_GLX_MAX;
 
 	rc = takeover_check(au, desc->force);
 	if (rc)
@@ -344,8 +351,8 @@ static int amdvi_pgt_config(struct uiommu_unit *u, bool stage1, bool nest_parent
 	struct amdvi_unit *au = amdvi_of(u);
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (stage1 || nest_parent)
-		return -EOPNOTSUPP; /* v2 / GCR3 and nesting are not driven */
+	if (stage1 || (nest_parent && !au->gt))
+		return -EOPNOTSUPP; /* our own v2 tables are not driven; nesting needs GTSup */
 	cfg->node = u->numa_node;
 	cfg->coherent = true;
 	cfg->fmt = PGT_AMD_V1;
@@ -387,6 +394,7 @@ const struct uiommu_family_ops amdvi_family_ops = {
 	.pgt_config = amdvi_pgt_config,
 	.pgt_compatible = amdvi_pgt_compatible,
 	.dev_set = amdvi_dev_set,
+	.s1_check = amdvi_s1_check,
 	.dev_describe = amdvi_dev_describe,
 	.dev_probe = amdvi_dev_probe,
 	.dev_release = amdvi_dev_release,

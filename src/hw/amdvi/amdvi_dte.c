@@ -150,10 +150,12 @@ static int dte_build(struct amdvi_unit *au, const struct amdvi_dev *ad, const st
 		/* Mode 0 with IR/IW: untranslated, permitted. */
 		d[0] |= AMDVI_DTE0_IR | AMDVI_DTE0_IW;
 		break;
+	case FAM_ATTACH_NESTED:
 	case FAM_ATTACH_PAGING: {
-		const struct pgt_cfg *c = a->cfg;
+		/* Nested: the parent's v1 table is the host table. */
+		const struct pgt_cfg *c = a->kind == FAM_ATTACH_NESTED ? a->s2_cfg : a->cfg;
 
-		if (c->fmt != PGT_AMD_V1) /* v2 (x86-64) tables need GCR3: not driven */
+		if (!c || c->fmt != PGT_AMD_V1) /* our own v2 tables need GCR3: not driven */
 			return -EOPNOTSUPP;
 		if (c->hw.amd.mode < 1 || c->hw.amd.mode > au->max_levels ||
 		    (c->root_pa & ~AMDVI_DTE0_ROOT))
@@ -164,11 +166,23 @@ static int dte_build(struct amdvi_unit *au, const struct amdvi_dev *ad, const st
 		break;
 	}
 	default:
-		return -EOPNOTSUPP; /* nested (v2 over v1) is not supported */
+		return -EOPNOTSUPP;
 	}
 	if (a->did > UINT16_MAX || a->did == AMDVI_DOMID_BLOCKED)
 		return -EINVAL;
 	d[1] = FIELD_PREP(AMDVI_DTE1_DOMID, a->did);
+	if (a->kind == FAM_ATTACH_NESTED) {
+		const struct uiommu_hwpt_s1_data *s1 = a->s1;
+		int rc = amdvi_s1_check(au->u, s1);
+
+		if (rc)
+			return rc;
+		/* The guest's GCR3 table over the host table (AMD IOMMU 2.2.2.1:
+		 * GV, GLX, GCR3 Table Root Pointer, GIoV). */
+		d[0] |= AMDVI_DTE0_GV | FIELD_PREP(AMDVI_DTE0_GLX, s1->u.amdvi.glx) |
+			(s1->u.amdvi.giov ? AMDVI_DTE0_GIOV : 0);
+		amdvi_dte_set_gcr3(d, s1->u.amdvi.gcr3);
+	}
 	if (ad->ats)
 		d[1] |= AMDVI_DTE1_I;
 	if (ad->pri)
@@ -237,6 +251,7 @@ int amdvi_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 	/* The entry is in memory whatever the wait said: record it. */
 	ad->did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
 	ad->translating = a->kind != FAM_ATTACH_BLOCKED;
+	ad->nested = a->kind == FAM_ATTACH_NESTED;
 	return rc;
 }
 
@@ -289,14 +304,131 @@ int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
 	return amdvi_batch_sync(&b);
 }
 
-/* User (stage-1) invalidations exist only for nested HWPTs, which this
- * driver does not build (no v2 / GCR3 tables). */
+/* A nested HWPT's guest fields the unit can carry: 0, -EINVAL. */
+int amdvi_s1_check(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1)
+{
+	struct amdvi_unit *au = amdvi_of(u);
+
+	if (!au->gt || s1->family != UIOMMU_FAMILY_AMDVI)
+		return -EINVAL;
+	if (s1->u.amdvi.glx > au->glx_max || s1->u.amdvi.giov > 1 || (s1->u.amdvi.gcr3 & 0xfff) ||
+	    (s1->u.amdvi.gcr3 >> 52))
+		return -EINVAL;
+	return 0;
+}
+
+/* The device object @id of this unit (NULL: none). */
+static struct amdvi_dev *dev_by_obj(struct amdvi_unit *au, uint32_t id)
+{
+	struct list_node *pos;
+
+	list_for_each(pos, &au->devs)
+	{
+		struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
+
+		if (ad->dev->obj.id == id)
+			return ad;
+	}
+	return NULL;
+}
+
+/* Guest (stage-1) invalidations of a nested HWPT (DomainID @s1_did) or of
+ * every nested DomainID of the unit (FAM_S1_DID_ALL), each entry one
+ * command, one COMPLETION_WAIT at the end:
+ *   S1_RANGE / S1_PASID -> INVALIDATE_IOMMU_PAGES with GN and the PASID
+ *   S1_ALL              -> INVALIDATE_IOMMU_PAGES of the whole DomainID
+ *   DEV_TLB             -> INVALIDATE_IOTLB_PAGES (ATS devices)
+ *   CFG                 -> INVALIDATE_DEVTAB_ENTRY (the device's DTE)
+ */
 int amdvi_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
 			   const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done)
 {
-	(void)u, (void)vmid, (void)s1_did, (void)e, (void)n;
+	struct amdvi_unit *au = amdvi_of(u);
+	uint32_t dids[32], nd = 0;
+	struct amdvi_batch b;
+	struct amdvi_cmd c;
+	int rc;
+
+	(void)vmid;
 	*done = 0;
-	return -EOPNOTSUPP;
+	if (!au->gt)
+		return -EOPNOTSUPP;
+	/* The DomainIDs the stage-1 entries reach. */
+	if (s1_did == FAM_S1_DID_ALL) {
+		struct list_node *pos;
+
+		list_for_each(pos, &au->devs)
+		{
+			struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
+			bool seen = false;
+
+			if (!ad->nested)
+				continue;
+			for (uint32_t i = 0; i < nd; i++)
+				seen |= dids[i] == ad->did;
+			if (!seen && nd < ARRAY_SIZE(dids))
+				dids[nd++] = ad->did;
+		}
+	} else if (s1_did != FAM_S1_DID_NONE && s1_did <= UINT16_MAX) {
+		dids[nd++] = s1_did;
+	}
+	/* Everything is checked before a command is issued. */
+	for (uint32_t i = 0; i < n; i++) {
+		if ((e[i].type == UIOMMU_INV_S1_RANGE || e[i].type == UIOMMU_INV_S1_PASID) &&
+		    e[i].pasid >= (1u << 20))
+			return -EINVAL;
+		if ((e[i].type == UIOMMU_INV_DEV_TLB || e[i].type == UIOMMU_INV_CFG) &&
+		    !dev_by_obj(au, e[i].dev_id))
+			return -EINVAL;
+	}
+	amdvi_batch_init(&b, au);
+	for (uint32_t i = 0; i < n; i++) {
+		struct amdvi_dev *ad;
+
+		switch (e[i].type) {
+		case UIOMMU_INV_S1_RANGE:
+		case UIOMMU_INV_S1_PASID:
+			for (uint32_t k = 0; k < nd; k++) {
+				amdvi_cmd_inv_pages(&c, (uint16_t)dids[k],
+						    e[i].type == UIOMMU_INV_S1_RANGE ? e[i].addr
+										     : 0,
+						    e[i].type == UIOMMU_INV_S1_RANGE ? e[i].len : 0,
+						    !(e[i].flags & UIOMMU_INV_F_LEAF));
+				c.w[0] |= FIELD_PREP(AMDVI_INVP_PASID, e[i].pasid);
+				c.w[1] |= AMDVI_INV_GN;
+				amdvi_batch_add(&b, &c);
+				au->stats.inv_pages++;
+			}
+			break;
+		case UIOMMU_INV_S1_ALL:
+			for (uint32_t k = 0; k < nd; k++) {
+				amdvi_cmd_inv_pages(&c, (uint16_t)dids[k], 0, 0, true);
+				amdvi_batch_add(&b, &c);
+				au->stats.inv_pages++;
+			}
+			break;
+		case UIOMMU_INV_DEV_TLB:
+			ad = dev_by_obj(au, e[i].dev_id);
+			if (ad->ats) {
+				amdvi_cmd_inv_iotlb(&c, ad->devid, e[i].addr, e[i].len);
+				amdvi_batch_add(&b, &c);
+				au->stats.inv_iotlb++;
+			}
+			break;
+		case UIOMMU_INV_CFG:
+			ad = dev_by_obj(au, e[i].dev_id);
+			amdvi_cmd_inv_dte(&c, ad->devid);
+			amdvi_batch_add(&b, &c);
+			au->stats.inv_dte++;
+			break;
+		default:
+			break;
+		}
+	}
+	rc = amdvi_batch_sync(&b);
+	if (!rc)
+		*done = n;
+	return rc;
 }
 
 int amdvi_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,

@@ -45,6 +45,7 @@ struct amdvi_dev {
 	bool alias;	/* devid != rid: both DTEs are programmed */
 	bool ats, pri;
 	bool translating; /* the DTE is V, TV, Mode > 0 or IR/IW */
+	bool nested;	  /* the DTE carries a guest GCR3 table (GV) */
 	uint32_t did;	  /* DomainID in the DTE */
 };
 
@@ -69,6 +70,8 @@ struct amdvi_unit {
 	unsigned int max_levels; /* 4 + EFR.HATS */
 	unsigned int levels;	 /* of new tables */
 	bool ppr;		 /* PPR log in use */
+	bool gt;		 /* guest translation (EFR.GTSup): nested HWPTs, Control.GTEn */
+	unsigned int glx_max;	 /* largest DTE.GLX (EFR.GLXSup, at most AMDVI_GLX_MAX) */
 	struct uenv_dma devtab;	 /* nr_dte DTEs */
 	uint32_t nr_dte;	 /* 65536, or fewer when 2 MiB was not contiguous */
 	struct uenv_dma cmd;
@@ -147,10 +150,11 @@ int amdvi_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n);
 int amdvi_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
 			   const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done);
+int amdvi_s1_check(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1);
 int amdvi_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 			uint32_t grpid, enum uiommu_page_resp code);
-int amdvi_dev_describe(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
-		       char *buf, size_t len);
+int amdvi_dev_describe(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid, char *buf,
+		       size_t len);
 /* The DTE a blocked DeviceID has (V, TV, no IR/IW, Mode 0). */
 void amdvi_dte_blocked(uint64_t d[AMDVI_DTE_WORDS]);
 

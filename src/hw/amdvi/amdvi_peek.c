@@ -71,15 +71,15 @@ struct field {
 };
 
 static const struct field efr_fields[] = {
-	{"PreFSup", AMDVI_EFR_PREF_SUP, 0}, {"PPRSup", AMDVI_EFR_PPR_SUP, 0},
-	{"XTSup", AMDVI_EFR_XT_SUP, 0},	    {"NXSup", AMDVI_EFR_NX_SUP, 0},
-	{"GTSup", AMDVI_EFR_GT_SUP, 0},	    {"IASup", AMDVI_EFR_IA_SUP, 0},
-	{"GASup", AMDVI_EFR_GA_SUP, 0},	    {"HESup", AMDVI_EFR_HE_SUP, 0},
-	{"PCSup", AMDVI_EFR_PC_SUP, 0},	    {"HATS", AMDVI_EFR_HATS, 0},
-	{"GATS", AMDVI_EFR_GATS, 0},	    {"GLXSup", AMDVI_EFR_GLX_SUP, 0},
+	{"PreFSup", AMDVI_EFR_PREF_SUP, 0},   {"PPRSup", AMDVI_EFR_PPR_SUP, 0},
+	{"XTSup", AMDVI_EFR_XT_SUP, 0},	      {"NXSup", AMDVI_EFR_NX_SUP, 0},
+	{"GTSup", AMDVI_EFR_GT_SUP, 0},	      {"IASup", AMDVI_EFR_IA_SUP, 0},
+	{"GASup", AMDVI_EFR_GA_SUP, 0},	      {"HESup", AMDVI_EFR_HE_SUP, 0},
+	{"PCSup", AMDVI_EFR_PC_SUP, 0},	      {"HATS", AMDVI_EFR_HATS, 0},
+	{"GATS", AMDVI_EFR_GATS, 0},	      {"GLXSup", AMDVI_EFR_GLX_SUP, 0},
 	{"GAMVAPIC", AMDVI_EFR_GAM_VAPIC, 0}, {"PASmax", AMDVI_EFR_PASMAX, 0},
-	{"GIoSup", AMDVI_EFR_GIO_SUP, 0},   {"HASup", AMDVI_EFR_HA_SUP, 0},
-	{"EPHSup", AMDVI_EFR_EPH_SUP, 0},   {"HDSup", AMDVI_EFR_HD_SUP, 0},
+	{"GIoSup", AMDVI_EFR_GIO_SUP, 0},     {"HASup", AMDVI_EFR_HA_SUP, 0},
+	{"EPHSup", AMDVI_EFR_EPH_SUP, 0},     {"HDSup", AMDVI_EFR_HD_SUP, 0},
 	{"SNPSup", AMDVI_EFR_SNP_SUP, 0},
 };
 

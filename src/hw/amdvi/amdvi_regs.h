@@ -80,25 +80,25 @@
 	 AMDVI_STS_PPR_OVERFLOW | AMDVI_STS_PPR_INT)
 
 /* Extended Feature Register (3.4.5). */
-#define AMDVI_EFR_PREF_SUP BIT_ULL(0)
-#define AMDVI_EFR_PPR_SUP  BIT_ULL(1)
-#define AMDVI_EFR_XT_SUP   BIT_ULL(2)
-#define AMDVI_EFR_NX_SUP   BIT_ULL(3)
-#define AMDVI_EFR_GT_SUP   BIT_ULL(4)
-#define AMDVI_EFR_IA_SUP   BIT_ULL(6)
-#define AMDVI_EFR_GA_SUP   BIT_ULL(7)
-#define AMDVI_EFR_HE_SUP   BIT_ULL(8)
-#define AMDVI_EFR_PC_SUP   BIT_ULL(9)
-#define AMDVI_EFR_HATS	   GENMASK_ULL(11, 10) /* 0: 4 levels, 1: 5, 2: 6 */
-#define AMDVI_EFR_GATS	   GENMASK_ULL(13, 12) /* 0: 4 levels, 1: 5 */
-#define AMDVI_EFR_GLX_SUP  GENMASK_ULL(15, 14)
+#define AMDVI_EFR_PREF_SUP  BIT_ULL(0)
+#define AMDVI_EFR_PPR_SUP   BIT_ULL(1)
+#define AMDVI_EFR_XT_SUP    BIT_ULL(2)
+#define AMDVI_EFR_NX_SUP    BIT_ULL(3)
+#define AMDVI_EFR_GT_SUP    BIT_ULL(4)
+#define AMDVI_EFR_IA_SUP    BIT_ULL(6)
+#define AMDVI_EFR_GA_SUP    BIT_ULL(7)
+#define AMDVI_EFR_HE_SUP    BIT_ULL(8)
+#define AMDVI_EFR_PC_SUP    BIT_ULL(9)
+#define AMDVI_EFR_HATS	    GENMASK_ULL(11, 10) /* 0: 4 levels, 1: 5, 2: 6 */
+#define AMDVI_EFR_GATS	    GENMASK_ULL(13, 12) /* 0: 4 levels, 1: 5 */
+#define AMDVI_EFR_GLX_SUP   GENMASK_ULL(15, 14)
 #define AMDVI_EFR_GAM_VAPIC BIT_ULL(21)
-#define AMDVI_EFR_PASMAX   GENMASK_ULL(36, 32) /* PASID width - 1 */
-#define AMDVI_EFR_GIO_SUP  BIT_ULL(48)
-#define AMDVI_EFR_HA_SUP   BIT_ULL(49)
-#define AMDVI_EFR_EPH_SUP  BIT_ULL(50)
-#define AMDVI_EFR_HD_SUP   BIT_ULL(52)
-#define AMDVI_EFR_SNP_SUP  BIT_ULL(63)
+#define AMDVI_EFR_PASMAX    GENMASK_ULL(36, 32) /* PASID width - 1 */
+#define AMDVI_EFR_GIO_SUP   BIT_ULL(48)
+#define AMDVI_EFR_HA_SUP    BIT_ULL(49)
+#define AMDVI_EFR_EPH_SUP   BIT_ULL(50)
+#define AMDVI_EFR_HD_SUP    BIT_ULL(52)
+#define AMDVI_EFR_SNP_SUP   BIT_ULL(63)
 /* Host table levels from EFR.HATS (4 + HATS; 3 is reserved). */
 static inline unsigned int amdvi_efr_max_levels(uint64_t efr)
 {
@@ -237,13 +237,14 @@ static inline unsigned int amdvi_efr_max_levels(uint64_t efr)
 
 /* ---- GCR3 table (2.2.6): 8-byte entries, 512 per 4 KiB table; DTE.GLX
  * + 1 levels, PASID[9l+8:9l] indexes level l ---- */
-#define AMDVI_GCR3_V	 BIT_ULL(0)
-#define AMDVI_GCR3_ADDR	 GENMASK_ULL(51, 12) /* next level, or the guest CR3 (GPA) */
-#define AMDVI_GLX_MAX	 1u		     /* GLX values the model and driver use */
+#define AMDVI_GCR3_V	BIT_ULL(0)
+#define AMDVI_GCR3_ADDR GENMASK_ULL(51, 12) /* next level, or the guest CR3 (GPA) */
+#define AMDVI_GLX_MAX	1u		    /* GLX values the model and driver use */
 /* The GCR3 table root is split over the DTE (AMD IOMMU 2.2.2.1). */
 static inline uint64_t amdvi_dte_gcr3(const uint64_t *d)
 {
-	return FIELD_GET(AMDVI_DTE0_GCR3_LO, d[0]) << 12 | FIELD_GET(AMDVI_DTE1_GCR3_MID, d[1]) << 15 |
+	return FIELD_GET(AMDVI_DTE0_GCR3_LO, d[0]) << 12 |
+	       FIELD_GET(AMDVI_DTE1_GCR3_MID, d[1]) << 15 |
 	       FIELD_GET(AMDVI_DTE1_GCR3_HI, d[1]) << 31;
 }
 static inline void amdvi_dte_set_gcr3(uint64_t *d, uint64_t gcr3)

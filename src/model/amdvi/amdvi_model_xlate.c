@@ -230,9 +230,8 @@ static bool dte_illegal(const struct amdvi_model *m, const uint64_t *d)
 		return true;
 	if (mode > AMDVI_MODE_MAX || mode > amdvi_efr_max_levels(m->efr))
 		return true;
-	if ((d[0] & AMDVI_DTE0_GV) &&
-	    (!m->cfg.gt || !(m->control & AMDVI_CTRL_GT_EN) ||
-	     FIELD_GET(AMDVI_DTE0_GLX, d[0]) > AMDVI_GLX_MAX))
+	if ((d[0] & AMDVI_DTE0_GV) && (!m->cfg.gt || !(m->control & AMDVI_CTRL_GT_EN) ||
+				       FIELD_GET(AMDVI_DTE0_GLX, d[0]) > AMDVI_GLX_MAX))
 		return true;
 	if ((d[0] & AMDVI_DTE0_PPR) && !m->cfg.ppr)
 		return true;
@@ -382,8 +381,9 @@ static int rewalk(const struct amdm_iotlb_ent *e, uint64_t iova, struct amdm_wal
 {
 	if (e->pasid != AMDVI_MODEL_NO_PASID)
 		return v2_walk(e->dte, e->pasid, iova, w);
-	return v1_walk(e->dte[0] & AMDVI_DTE0_ROOT, (unsigned int)FIELD_GET(AMDVI_DTE0_MODE, e->dte[0]),
-		       dte_perm(e->dte), iova, w);
+	return v1_walk(e->dte[0] & AMDVI_DTE0_ROOT,
+		       (unsigned int)FIELD_GET(AMDVI_DTE0_MODE, e->dte[0]), dte_perm(e->dte), iova,
+		       w);
 }
 
 /* The guest (v2) path of translate(), through the IOTLB tagged with the
@@ -462,7 +462,8 @@ static int translate(struct amdvi_model *m, const struct amdm_req *rq, struct am
 		x->flags = 0;
 		return -EFAULT;
 	}
-	if ((d[0] & AMDVI_DTE0_GV) && (rq->pasid != AMDVI_MODEL_NO_PASID || (d[0] & AMDVI_DTE0_GIOV)))
+	if ((d[0] & AMDVI_DTE0_GV) &&
+	    (rq->pasid != AMDVI_MODEL_NO_PASID || (d[0] & AMDVI_DTE0_GIOV)))
 		return v2_translate(m, rq, d, need, x);
 	if (mode == AMDVI_MODE_NONE) {
 		/* Untranslated, with the DTE's IR/IW (blocked when both 0). */

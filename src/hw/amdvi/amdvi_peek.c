@@ -174,5 +174,11 @@ void amdvi_decode_regs(const struct uiommu_hw_info *info, const uint64_t *status
 		     ARRAY_SIZE(sts_fields));
 		return;
 	}
-	emit(cb, arg, UIOMMU_REG_FEATURE, "levels", 0, info->u.amdvi.levels, NULL, 0);
+	/* The depth of the v1 tables the unit's HWPTs get, as a feature name
+	 * (tools show features as flags). */
+	static const char *const lv[] = {"v1-3level", "v1-4level", "v1-5level", "v1-6level"};
+	uint32_t l = info->u.amdvi.levels;
+
+	if (l >= 3 && l <= 6)
+		emit(cb, arg, UIOMMU_REG_FEATURE, lv[l - 3], 0, 1, NULL, 0);
 }

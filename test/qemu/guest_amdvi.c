@@ -11,6 +11,10 @@
  *                     DeviceID from the IVHD
  *   amdvi-3level      3-level v1 tables (DTE Mode 3)
  *   amdvi-4level      4-level v1 tables (DTE Mode 4)
+ *   amdvi-cli-hw      uiommuctl takes the unit over in hugepage shared state,
+ *                     an application adopts it and DMAs, a transaction is
+ *                     aborted (unit_recover drops QEMU's cached translation),
+ *                     unmap, reset
  * Each table scenario: translated edu DMA RAM -> edu -> RAM; a read-only
  * mapping (edu's write does not land); stale until INVALIDATE_IOMMU_PAGES
  * (the driver's flush skipped on purpose: QEMU's cached translation still
@@ -26,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -361,6 +367,173 @@ out:
 	return fail;
 }
 
+/* ---- amdvi-cli-hw: the operator workflow on QEMU's amd-iommu ----
+ * uiommuctl takes the unit over and carves an address space in hugepage
+ * shared state; an application (a child process) adopts it and makes edu
+ * DMA; a transaction is aborted (unit_recover must drop what QEMU cached
+ * meanwhile); uiommuctl unmaps, the DMA no longer lands; reset gives the
+ * unit back.  Blocked DMA is judged by its bytes (QEMU 10.0.2 logs no
+ * events). */
+#define CLI_STATE "guestamd"
+#define CLI_IOVA  0x200000ull
+#define CLI_NEW	  0x400000ull
+
+static char cwhy[400];
+
+static int sh(const char *cmd)
+{
+	char full[512];
+
+	snprintf(full, sizeof(full), "uiommuctl --state " CLI_STATE " %s", cmd);
+	return gt_system(full, cwhy, sizeof(cwhy));
+}
+
+static int adopt(struct uiommu_ctx **c)
+{
+	struct uiommu_env_opts o = {.backend = UIOMMU_MEM_SHARED_HUGE, .name = CLI_STATE};
+	int rc = uiommu_ctx_create(&o, c);
+
+	if (rc)
+		snprintf(cwhy, sizeof(cwhy), "adopt: %s", strerror(-rc));
+	return rc;
+}
+
+/* edu writes 16 bytes to @iova; did they land at @dst? */
+static bool lands(struct gt_edu *edu, uint64_t iova, uint8_t *dst)
+{
+	memset(dst, 0, 16);
+	(void)gt_edu_dma(edu, iova, 0, 16, true, DMA_TIMEOUT_MS);
+	return !all_zero(dst, 16);
+}
+
+static int cli_hw_child(struct gt_edu *edu)
+{
+	struct uiommu_ctx *c = NULL;
+	struct uiommu_ioas *io;
+	struct uiommu_area_info ai;
+	struct uiommu_buf_info bi;
+	uint64_t iova = CLI_NEW;
+	uint8_t *buf;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "device add 1 %s --name edu", edu->bdf + 5);
+	if (sh("unit add --index 0") || sh(cmd) || sh("ioas create --name dma0") ||
+	    sh("ioas attach dma0 edu") || sh("ioas map dma0 --alloc 2M --iova 0x200000") ||
+	    sh("unit show 1"))
+		return 1;
+	if (adopt(&c))
+		return 1;
+	io = uiommu_ioas_get(c, uiommu_obj_find(c, "dma0"));
+	if (!io || uiommu_ioas_lookup(io, CLI_IOVA, &ai) || uiommu_buf_lookup(c, ai.phys, &bi)) {
+		snprintf(cwhy, sizeof(cwhy), "adopted state lacks ioas dma0 / its buffer");
+		goto fail;
+	}
+	buf = bi.va;
+	for (int i = 0; i < 256; i++)
+		buf[i] = (uint8_t)(i * 7 + 1);
+	memset(buf + 0x1000, 0, 256);
+	if (gt_edu_dma(edu, CLI_IOVA, 0, 256, false, DMA_TIMEOUT_MS) ||
+	    gt_edu_dma(edu, CLI_IOVA + 0x1000, 0, 256, true, DMA_TIMEOUT_MS) ||
+	    memcmp(buf, buf + 0x1000, 256)) {
+		snprintf(cwhy, sizeof(cwhy), "translated edu DMA did not arrive");
+		goto fail;
+	}
+	/* A transaction moves the buffer to CLI_NEW, QEMU caches that, then
+	 * it is aborted: only the recovery's invalidation stops the DMA. */
+	if (uiommu_txn_begin(c, 1000, NULL) || uiommu_ioas_unmap(io, CLI_IOVA, ai.len, NULL) ||
+	    uiommu_ioas_map(io, &iova, ai.phys, ai.len,
+			    UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA)) {
+		snprintf(cwhy, sizeof(cwhy), "transaction set-up failed");
+		goto fail;
+	}
+	if (lands(edu, CLI_IOVA + 0x2000, buf + 0x2000) ||
+	    !lands(edu, CLI_NEW + 0x3000, buf + 0x3000)) {
+		snprintf(cwhy, sizeof(cwhy), "inside the transaction the IOMMU did not follow");
+		goto fail;
+	}
+	if (uiommu_txn_abort(c)) {
+		snprintf(cwhy, sizeof(cwhy), "abort failed");
+		goto fail;
+	}
+	if (!lands(edu, CLI_IOVA + 0x2000, buf + 0x2000) ||
+	    lands(edu, CLI_NEW + 0x3000, buf + 0x3000)) {
+		snprintf(cwhy, sizeof(cwhy), "after abort: old mapping %s, new one %s",
+			 all_zero(buf + 0x2000, 16) ? "NOT back" : "back",
+			 all_zero(buf + 0x3000, 16) ? "gone" : "STILL TRANSLATED (stale)");
+		goto fail;
+	}
+	uiommu_ctx_detach(c);
+	c = NULL;
+	/* The operator looks, then unmaps: the DMA no longer lands. */
+	if (sh("walk edu 0x200000") || sh("ioas unmap dma0 0x200000"))
+		return 1;
+	if (adopt(&c))
+		return 1;
+	memset(buf + 0x1000, 0, 64);
+	(void)gt_edu_dma(edu, CLI_IOVA + 0x1000, 0, 16, true, DMA_TIMEOUT_MS);
+	/* (the --alloc buffer went back to the arena with the unmap: its
+	 * memory is still ours to look at) */
+	if (!all_zero(buf + 0x1000, 64)) {
+		snprintf(cwhy, sizeof(cwhy), "after unmap the DMA still landed");
+		goto fail;
+	}
+	uiommu_ctx_detach(c);
+	c = NULL;
+	if (sh("reset"))
+		return 1;
+	return 0;
+fail:
+	if (c)
+		uiommu_ctx_detach(c);
+	return 1;
+}
+
+static int cli_hw(uint64_t base)
+{
+	const char *scen = "amdvi-cli-hw";
+	struct uiommu_unit_desc ud = {
+		.family = UIOMMU_FAMILY_AMDVI, .access = UIOMMU_UNIT_MMIO, .reg_base = base};
+	struct uiommu_unit_peek pk;
+	struct gt_edu edu;
+	int status = 0;
+	pid_t pid;
+
+	if (gt_edu_open(&edu) || gt_edu_bus_master(&edu, true)) {
+		gt_result(scen, GT_FAIL, "edu not usable");
+		return 1;
+	}
+	/* The application side adopts shared state: a process of its own
+	 * (this one keeps its DPDK context for the other scenarios). */
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int rc = cli_hw_child(&edu);
+
+		if (rc)
+			gt_log("amdvi-cli-hw child: %s", cwhy);
+		fflush(NULL);
+		_exit(rc);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status)) {
+		(void)gt_system("uiommuctl --state " CLI_STATE " reset --force", NULL, 0);
+		gt_edu_bus_master(&edu, false);
+		gt_edu_close(&edu);
+		gt_result(scen, GT_FAIL, "see the child's log above (status 0x%x)", status);
+		return 1;
+	}
+	gt_edu_bus_master(&edu, false);
+	gt_edu_close(&edu);
+	if (uiommu_unit_peek(&ud, &pk) || pk.in_use) {
+		gt_result(scen, GT_FAIL, "after reset the unit is still in use");
+		return 1;
+	}
+	gt_result(scen, GT_PASS,
+		  "uiommuctl carve + application DMA + aborted transaction (recovered: QEMU's "
+		  "cached translation dropped) + unmap + reset");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char *eal_argv[] = {
@@ -398,6 +571,9 @@ int main(int argc, char **argv)
 	if (gt_wanted(argc, argv, "amdvi-probe-cli"))
 		fails += rc ? (gt_result("amdvi-probe-cli", GT_FAIL, "IVRS: %s", strerror(-rc)), 1)
 			    : probe_cli(base, rid, devid);
+	if (gt_wanted(argc, argv, "amdvi-cli-hw"))
+		fails += rc ? (gt_result("amdvi-cli-hw", GT_FAIL, "IVRS: %s", strerror(-rc)), 1)
+			    : cli_hw(base);
 	if (!rc)
 		rc = uiommu_ctx_create(&opts, &ctx);
 	static const struct {

@@ -744,6 +744,13 @@ static void test_nested_v2(void)
 	CU_ASSERT_FATAL(
 		uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(nested), NULL) == 0);
 	CU_ASSERT(((struct amdvi_dev *)t.dev->priv)->nested);
+	{
+		char line[320];
+
+		CU_ASSERT(uiommu_device_entry_describe(t.dev, UIOMMU_NO_PASID, line,
+						       sizeof(line)) == 0);
+		CU_ASSERT(strstr(line, "GV GLX=0 GCR3=0x1000000") && strstr(line, "nested"));
+	}
 	/* PASID 5 translates through both levels. */
 	CU_ASSERT(amdvi_model_dma(t.m, RID, 5, 0x7010, &v, 1, true, &f) == 0);
 	CU_ASSERT(((uint8_t *)PAGE(8))[0x10] == 0x6b);

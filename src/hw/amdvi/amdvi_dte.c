@@ -488,6 +488,14 @@ int amdvi_dev_describe(struct uiommu_unit *u, struct uiommu_device *dev, uint32_
 				      (d0 & AMDVI_DTE0_PPR) ? " PPR" : "",
 				      (unsigned long long)FIELD_GET(AMDVI_DTE1_DOMID, d1),
 				      (d1 & AMDVI_DTE1_I) ? " I" : "");
+	if (n < len && (d0 & AMDVI_DTE0_GV)) {
+		uint64_t dd[2] = {d0, d1};
+
+		n += (size_t)snprintf(buf + n, len - n, " GV GLX=%u GCR3=%#llx%s",
+				      (unsigned int)FIELD_GET(AMDVI_DTE0_GLX, d0),
+				      (unsigned long long)amdvi_dte_gcr3(dd),
+				      (d0 & AMDVI_DTE0_GIOV) ? " GIoV" : "");
+	}
 	if (n < len) {
 		const char *what;
 
@@ -497,6 +505,9 @@ int amdvi_dev_describe(struct uiommu_unit *u, struct uiommu_device *dev, uint32_
 			what = "blocked: Mode 0 without IR/IW, every DMA is target-aborted";
 		else if (mode == AMDVI_MODE_NONE)
 			what = "pass-through: Mode 0, untranslated with IR/IW";
+		else if (d0 & AMDVI_DTE0_GV)
+			what = "PASID requests through the guest GCR3 table, nested over the v1 "
+			       "table";
 		else
 			what = "translated by the v1 table";
 		n += (size_t)snprintf(buf + n, len - n, " -- %s", what);

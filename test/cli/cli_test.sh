@@ -604,6 +604,12 @@ case_amdvi() {
 	expect 0 "detach" -- ctl ioas detach dma0 nic
 	ctl -j walk nic 0x800000 | jpy 'assert j["verdict"].startswith("blocked") and "Mode=0 DomainID=0 -- blocked" in j["entry"], j' &&
 		ok "walk: detached, the DTE blocks" || fail "walk detached"
+	# An IVRS alias (--id differs from the BDF): the DTE at both IDs.
+	expect 0 "device add with an alias DeviceID" -- ctl device add 1 00:04.0 --id 0x100 --name nic2
+	expect 0 "attach the aliased device" -- ctl ioas attach dma0 nic2
+	ctl -j walk nic2 0x800000 | jpy 'assert "DTE[0x0100]" in j["entry"] and "alias" in j["entry"] and "0x0020" in j["entry"], j' &&
+		ok "walk: the DTE at the DeviceID and its RID alias" || fail "walk alias"
+	ctl -j dma nic2 0x800000 16 --read | jpy 'assert len(j["data"])==32, j' && ok "DMA as the aliased device" || fail "alias DMA"
 	expect 0 "state check" -- ctl state check
 }
 

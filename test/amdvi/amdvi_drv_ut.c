@@ -812,6 +812,46 @@ static void test_nested_v2(void)
 	scenario_down(&t);
 }
 
+/* One v1 table installed on two units, under a DomainID on each: both
+ * translate through it, an unmap is flushed on both. */
+static void test_two_units_one_table(void)
+{
+	struct tenv t, t2;
+	struct uiommu_device *d2;
+	struct amdvi_model_fault f;
+	struct amdvi_model_stats s1, s2;
+	struct uiommu_hwpt_info hi;
+	uint32_t h1 = 0, h2 = 0;
+	uint8_t v = 0x11;
+
+	scenario_up(&t, NULL, 0);
+	CU_ASSERT_FATAL(unit_up(&t2, NULL, 0) == 0);
+	CU_ASSERT_FATAL(dev_add(&t2, RID, RID, false, &d2) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(d2, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), &h2) ==
+			0);
+	h1 = uiommu_device_attached_hwpt(t.dev, UIOMMU_NO_PASID);
+	CU_ASSERT(h1 == h2); /* the same table */
+	CU_ASSERT(uiommu_hwpt_get_info(uiommu_hwpt_get(ctx, h1), &hi) == 0 && hi.nr_units == 2);
+	CU_ASSERT(map(&t, 0x100000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, &f) == 0);
+	CU_ASSERT(amdvi_model_dma(t2.m, RID, AMDVI_MODEL_NO_PASID, 0x100001, &v, 1, true, &f) == 0);
+	CU_ASSERT(((uint8_t *)t.buf.va)[1] == 0x11);
+	amdvi_model_reset_stale(t.m);
+	amdvi_model_reset_stale(t2.m);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x100000, 4096, NULL) == 0);
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, &f) == -EFAULT);
+	CU_ASSERT(amdvi_model_dma(t2.m, RID, AMDVI_MODEL_NO_PASID, 0x100000, &v, 1, true, &f) ==
+		  -EFAULT);
+	amdvi_model_get_stats(t.m, &s1);
+	amdvi_model_get_stats(t2.m, &s2);
+	CU_ASSERT(s1.stale_iotlb == 0 && s2.stale_iotlb == 0);
+	drain_all();
+	CU_ASSERT(uiommu_device_detach(d2, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_device_remove(d2) == 0);
+	CU_ASSERT(uiommu_unit_remove(t2.unit) == 0);
+	scenario_down(&t);
+}
+
 /* ------------------------------------------------------------ fail-nth */
 
 /* Every allocation of unit_add fails in turn: -ENOMEM, nothing leaks. */
@@ -1016,6 +1056,7 @@ static const struct ut_test drv_tests[] = {
 	{"busy_refused", test_busy_refused},
 	{"decode", test_decode},
 	{"nested_v2", test_nested_v2},
+	{"two_units_one_table", test_two_units_one_table},
 	{"failnth_unit_add", test_failnth_unit_add},
 	{"failnth_attach", test_failnth_attach},
 	{"random", test_random},

@@ -445,6 +445,39 @@ static void test_event_overflow(void)
 	scenario_down(&t);
 }
 
+/* The unit stops its event log by itself (it could not write it: here a
+ * base register pointing nowhere): uiommu_poll reports the loss and
+ * restarts the log at the driver's own buffer. */
+static void test_event_log_stopped(void)
+{
+	struct tenv t;
+	struct amdvi_model_fault f;
+	struct uiommu_event ev[8];
+	const struct uiommu_regio *r;
+	uint8_t v = 0;
+	uint64_t ctl;
+	uint16_t n;
+
+	scenario_up(&t, NULL, 0);
+	r = unit_regs(t.unit);
+	drain_all();
+	ctl = reg_read64(r, AMDVI_REG_CONTROL);
+	reg_write64(r, AMDVI_REG_CONTROL, ctl & ~AMDVI_CTRL_EVT_LOG_EN);
+	reg_write64(r, AMDVI_REG_EVTLOG, 0x1000 | FIELD_PREP(AMDVI_BUF_LEN, 8));
+	reg_write64(r, AMDVI_REG_CONTROL, ctl);
+	CU_ASSERT(dma(&t, RID, 0x800000, &v, 1, false, &f) == -EFAULT); /* cannot be logged */
+	CU_ASSERT(!(reg_read64(r, AMDVI_REG_STATUS) & AMDVI_STS_EVT_RUN));
+	n = drain(ev, 8);
+	CU_ASSERT_FATAL(n == 1);
+	CU_ASSERT(ev[0].type == UIOMMU_EV_OVERFLOW && strstr(ev[0].reason_text, "stopped"));
+	CU_ASSERT(reg_read64(r, AMDVI_REG_STATUS) & AMDVI_STS_EVT_RUN);
+	CU_ASSERT((reg_read64(r, AMDVI_REG_EVTLOG) & AMDVI_BASE_ADDR) == t.au->evt.iova);
+	CU_ASSERT(dma(&t, RID, 0x800000, &v, 1, false, &f) == -EFAULT);
+	CU_ASSERT(drain(ev, 8) == 1 && ev[0].type == UIOMMU_EV_FAULT);
+	CU_ASSERT(drain(ev, 8) == 0); /* a running log is not restarted again */
+	scenario_down(&t);
+}
+
 /* A bad command stops the buffer: the driver restarts it, invalidates
  * everything, reports a queue error, and carries on. */
 static void test_illegal_command_recovery(void)
@@ -1046,6 +1079,7 @@ static const struct ut_test drv_tests[] = {
 	{"replace", test_replace},
 	{"skipped_invalidation_detected", test_skipped_invalidation_detected},
 	{"event_overflow", test_event_overflow},
+	{"event_log_stopped", test_event_log_stopped},
 	{"illegal_command_recovery", test_illegal_command_recovery},
 	{"command_hw_error", test_wait_timeout},
 	{"one_wait_per_batch", test_one_wait_per_batch},

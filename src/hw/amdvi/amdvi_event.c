@@ -294,13 +294,18 @@ uint16_t amdvi_poll(struct uiommu_unit *u, struct uiommu_event *ev, uint16_t max
 		return 0; /* unreachable unit */
 	n += drain(au, &au->evt, au->evt_bytes, AMDVI_REG_EVT_HEAD, AMDVI_REG_EVT_TAIL, false, ev,
 		   max, &bad);
-	/* Overflow: reported once the log is empty, then restarted. */
-	if (bad || ((sts & AMDVI_STS_EVT_OVERFLOW) &&
+	/* Overflow, or a log the unit stopped by itself (EventLogRun clear
+	 * without overflow: it could not write the log): reported once the
+	 * log is empty, then restarted. */
+	if (bad || ((sts & (AMDVI_STS_EVT_OVERFLOW | AMDVI_STS_EVT_RUN)) != AMDVI_STS_EVT_RUN &&
 		    reg_read64(r, AMDVI_REG_EVT_HEAD) == reg_read64(r, AMDVI_REG_EVT_TAIL))) {
 		if (n < max) {
-			overflow_event(au, &ev[n++],
-				       bad ? "event log pointers invalid"
-					   : "EventOverflow: events lost");
+			overflow_event(
+				au, &ev[n++],
+				bad ? "event log pointers invalid"
+				: (sts & AMDVI_STS_EVT_OVERFLOW)
+					? "EventOverflow: events lost"
+					: "event log stopped (EventLogRun clear): events lost");
 			(void)evt_restart(au);
 		}
 	}

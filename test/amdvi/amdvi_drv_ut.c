@@ -416,6 +416,53 @@ static void test_skipped_invalidation_detected(void)
 	scenario_down(&t);
 }
 
+/* A flush that leaves the PDE bit out although table pages were freed:
+ * the model's page-directory cache keeps the old table, a 2 MiB page mapped
+ * in its place is not seen (stale_pde), until a flush with PDE. */
+static int flush_no_pde(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
+{
+	struct fam_flush g[8];
+
+	for (uint32_t i = 0; i < n && i < 8; i++) {
+		g[i] = f[i];
+		g[i].leaf_only = true;
+	}
+	return amdvi_flush(u, g, n < 8 ? n : 8);
+}
+
+static void test_skipped_pde_detected(void)
+{
+	struct tenv t;
+	struct amdvi_model_fault f;
+	struct amdvi_model_stats st;
+	struct uiommu_family_ops broken = amdvi_family_ops;
+	const uint64_t iova = 0x40000000;
+	uint8_t v = 0x21;
+
+	for (int pass = 0; pass < 2; pass++) {
+		scenario_up(&t, NULL, 0);
+		CU_ASSERT(map(&t, iova, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+		CU_ASSERT(dma(&t, RID, iova, &v, 1, true, &f) == 0); /* PDEs cached */
+		broken.flush = flush_no_pde;
+		if (pass == 0)
+			uiommu_family_override(UIOMMU_FAMILY_AMDVI, &broken);
+		CU_ASSERT(uiommu_ioas_unmap(t.ioas, iova, 4096, NULL) == 0);
+		CU_ASSERT(map(&t, iova, 0, 2u << 20, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+		uiommu_family_override(UIOMMU_FAMILY_AMDVI, NULL);
+		amdvi_model_reset_stale(t.m);
+		int rc = dma(&t, RID, iova + 0x1000, &v, 1, true, &f);
+
+		amdvi_model_get_stats(t.m, &st);
+		if (pass == 0) { /* without PDE: the old table is walked */
+			CU_ASSERT(st.stale_pde > 0 && rc == -EFAULT);
+		} else { /* the driver's own flush: PDE set, the 2 MiB page is seen */
+			CU_ASSERT(st.stale_pde == 0 && rc == 0);
+		}
+		drain_all();
+		scenario_down(&t);
+	}
+}
+
 /* Event log overflow: reported as UIOMMU_EV_OVERFLOW, the log restarted. */
 static void test_event_overflow(void)
 {
@@ -1047,12 +1094,15 @@ static void random_run(const char *cfg, unsigned int levels, unsigned long ops)
 	drain_all();
 	amdvi_model_get_stats(t.m, &st);
 	printf("\n    %s/%u: %lu maps, %lu unmaps, %lu DMAs (%lu faulting), %" PRIu64
-	       " waits, %" PRIu64 " IOTLB hits, stale %" PRIu64 "/%" PRIu64 " ",
+	       " waits, %" PRIu64 " IOTLB hits, %" PRIu64 " PDE hits, stale %" PRIu64 "/%" PRIu64
+	       "/%" PRIu64 " ",
 	       cfg ? cfg : "default", levels ? levels : 4, nmap, nunmap, ndma, nfault,
-	       t.au->stats.waits, st.iotlb_hit, st.stale_iotlb, st.stale_dte);
+	       t.au->stats.waits, st.iotlb_hit, st.pdec_hit, st.stale_iotlb, st.stale_dte,
+	       st.stale_pde);
 	CU_ASSERT(st.stale_iotlb == 0);
 	CU_ASSERT(st.stale_dte == 0);
-	CU_ASSERT(st.iotlb_hit > 0);
+	CU_ASSERT(st.stale_pde == 0);
+	CU_ASSERT(st.iotlb_hit > 0 && st.pdec_hit > 0);
 	scenario_down(&t);
 }
 
@@ -1078,6 +1128,7 @@ static const struct ut_test drv_tests[] = {
 	{"alias", test_alias},
 	{"replace", test_replace},
 	{"skipped_invalidation_detected", test_skipped_invalidation_detected},
+	{"skipped_pde_detected", test_skipped_pde_detected},
 	{"event_overflow", test_event_overflow},
 	{"event_log_stopped", test_event_log_stopped},
 	{"illegal_command_recovery", test_illegal_command_recovery},

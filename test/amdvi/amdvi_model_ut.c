@@ -431,6 +431,41 @@ static void test_caches_stale(void)
 	menv_down(&e);
 }
 
+/* The page-directory cache: a directory entry changed in memory is not
+ * seen until INVALIDATE_IOMMU_PAGES with PDE. */
+static void test_pde_cache(void)
+{
+	struct menv e;
+	struct amdvi_model_fault f;
+	struct amdvi_model_stats st;
+	uint64_t pa, *l1, *l1b;
+
+	menv_up(&e, NULL, 8);
+	uint64_t root = map3(&e, 0x200000, e.data.iova, AMDVI_PTE_IR | AMDVI_PTE_IW, &l1);
+	uint64_t l1b_pa = table_new(&e, &l1b);
+
+	l1b[0] = (e.data.iova + 0x5000) | AMDVI_PTE_PR | AMDVI_PTE_IR | AMDVI_PTE_IW;
+	set_dte(&e, DEVID, root, 3, DOMID);
+	CU_ASSERT(xlate(&e, DEVID, 0x200000, false, &pa, &f) == 0 && pa == e.data.iova);
+	/* Repoint the level-2 entry at another leaf table. */
+	uint64_t *l3 = (uint64_t *)e.tables.va, *l2 = l3 + 512;
+
+	l2[1] = l1b_pa | AMDVI_PTE_PR | FIELD_PREP(AMDVI_PTE_NL, 1) | AMDVI_PTE_IR | AMDVI_PTE_IW;
+	amdvi_model_reset_stale(e.m);
+	/* Leaf invalidation only: the walk starts from the cached PDE. */
+	cmd(&e, op(AMDVI_OP_INV_IOMMU_PAGES) | FIELD_PREP(AMDVI_INVP_DOMID, DOMID), 0x200000);
+	CU_ASSERT(xlate(&e, DEVID, 0x200000, false, &pa, &f) == 0 && pa == e.data.iova);
+	amdvi_model_get_stats(e.m, &st);
+	CU_ASSERT(st.stale_pde == 1 && st.pdec_hit >= 1);
+	/* With PDE: the new table. */
+	cmd(&e, op(AMDVI_OP_INV_IOMMU_PAGES) | FIELD_PREP(AMDVI_INVP_DOMID, DOMID),
+	    0x200000 | AMDVI_INV_PDE);
+	CU_ASSERT(xlate(&e, DEVID, 0x200000, false, &pa, &f) == 0 && pa == e.data.iova + 0x5000);
+	amdvi_model_get_stats(e.m, &st);
+	CU_ASSERT(st.stale_pde == 1 && st.pdec_inval >= 1);
+	menv_down(&e);
+}
+
 static void test_commands(void)
 {
 	struct menv e;
@@ -723,6 +758,7 @@ static const struct ut_test model_tests[] = {
 	{"walks", test_walks},
 	{"sized_page", test_sized_page},
 	{"caches_stale", test_caches_stale},
+	{"pde_cache", test_pde_cache},
 	{"commands", test_commands},
 	{"event_overflow", test_event_overflow},
 	{"ppr", test_ppr},

@@ -26,6 +26,7 @@ void amdvi_model_cfg_default(struct amdvi_model_cfg *c)
 	c->pref = false;
 	c->iotlb_size = 256;
 	c->dtec_size = 64;
+	c->pdec_size = 32;
 }
 
 struct amdm_key {
@@ -53,7 +54,7 @@ static const struct amdm_key amdm_keys[] = {
 	AK_B("pref", pref),
 	AK_B("he", he),
 	AK_I("iotlb", iotlb_size, 1, 65536),
-	AK_I("dtec", dtec_size, 1, 65536),
+	AK_I("dtec", dtec_size, 1, 65536), AK_I("pdec", pdec_size, 1, 65536),
 };
 
 static int key_set(struct amdvi_model_cfg *c, const char *key, size_t klen, const char *val)
@@ -132,7 +133,8 @@ int amdvi_model_create(const struct amdvi_model_cfg *cfg, struct amdvi_model **o
 		c = *cfg;
 	else
 		amdvi_model_cfg_default(&c);
-	if (c.hats > 2 || c.pasmax > 19 || !c.iotlb_size || !c.dtec_size || c.iotlb_size > 65536 ||
+	if (c.hats > 2 || c.pasmax > 19 || !c.iotlb_size || !c.dtec_size || !c.pdec_size ||
+	    c.pdec_size > 65536 || c.iotlb_size > 65536 ||
 	    c.dtec_size > 65536)
 		return -EINVAL;
 	m = uenv_zalloc(sizeof(*m));
@@ -144,6 +146,9 @@ int amdvi_model_create(const struct amdvi_model_cfg *cfg, struct amdvi_model **o
 	m->dtec = uenv_zalloc(c.dtec_size * sizeof(*m->dtec));
 	if (!m->dtec)
 		goto free_iotlb;
+	m->pdec = uenv_zalloc(c.pdec_size * sizeof(*m->pdec));
+	if (!m->pdec)
+		goto free_dtec;
 	m->magic = AMDM_MAGIC;
 	m->cfg = c;
 	m->efr = efr_of(&c);
@@ -152,6 +157,8 @@ int amdvi_model_create(const struct amdvi_model_cfg *cfg, struct amdvi_model **o
 	*out = m;
 	return 0;
 
+free_dtec:
+	uenv_free(m->dtec);
 free_iotlb:
 	uenv_free(m->iotlb);
 free_model:
@@ -178,6 +185,7 @@ void amdvi_model_destroy(struct amdvi_model *m)
 	if (!m)
 		return;
 	m->magic = 0;
+	uenv_free(m->pdec);
 	uenv_free(m->dtec);
 	uenv_free(m->iotlb);
 	uenv_free(m);
@@ -328,7 +336,8 @@ static bool cmd_exec(struct amdvi_model *m, uint64_t w0, uint64_t w1, uint32_t *
 			size = 4096;
 		}
 		amdm_inv_pages(m, (uint16_t)FIELD_GET(AMDVI_INVP_DOMID, w0), start, size,
-			       w1 & AMDVI_INV_GN, (uint32_t)FIELD_GET(AMDVI_INVP_PASID, w0));
+			       w1 & AMDVI_INV_GN, (uint32_t)FIELD_GET(AMDVI_INVP_PASID, w0),
+			       w1 & AMDVI_INV_PDE);
 		return true;
 	}
 	case AMDVI_OP_INV_IOTLB_PAGES:
@@ -585,6 +594,6 @@ void amdvi_model_get_stats(struct amdvi_model *m, struct amdvi_model_stats *st)
 void amdvi_model_reset_stale(struct amdvi_model *m)
 {
 	(void)uenv_lock(&m->lock);
-	m->st.stale_iotlb = m->st.stale_dte = 0;
+	m->st.stale_iotlb = m->st.stale_dte = m->st.stale_pde = 0;
 	uenv_unlock(&m->lock);
 }

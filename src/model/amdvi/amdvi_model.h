@@ -47,10 +47,11 @@ struct amdvi_model_cfg {
 	bool he;	     /**< EFR.HESup */
 	uint32_t iotlb_size; /**< IOTLB entries */
 	uint32_t dtec_size;  /**< DTE cache entries */
+	uint32_t pdec_size;  /**< page-directory cache entries (host table PDEs) */
 };
 
 /** Defaults: 6-level tables, IASup, PPRSup, no GTSup, 256 IOTLB entries,
- *  64 cached DTEs. */
+ *  64 cached DTEs, 32 cached PDEs. */
 void amdvi_model_cfg_default(struct amdvi_model_cfg *cfg);
 /** Apply "key=value,..." on top of @cfg (keys: docs/models.md).
  *  @return 0 or -EINVAL; @cfg is untouched on error. */
@@ -116,6 +117,8 @@ struct amdvi_model_stats {
 	uint64_t dtec_hit, dtec_miss, dtec_inval;
 	uint64_t stale_iotlb; /**< IOTLB hits that memory no longer backs */
 	uint64_t stale_dte;   /**< DTE cache hits that differ from memory */
+	uint64_t stale_pde;   /**< walks from a cached PDE that memory no longer gives */
+	uint64_t pdec_hit, pdec_inval;
 	uint64_t cmds, waits, illegal_cmds, iotlb_pages_cmds, inv_all;
 	uint64_t events, events_dropped, ppr_logged, ppr_dropped, ppr_completed;
 	uint64_t dma_ok, dma_fault, dma_bytes;

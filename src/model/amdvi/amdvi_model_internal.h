@@ -38,6 +38,18 @@ struct amdm_iotlb_ent {
 	uint64_t dte[2]; /* DTE words 0-1 it was walked with (stale check) */
 };
 
+/* A cached page-directory entry of a host table: the table it points to
+ * (level @level) for the region of IOVAs @base .. + 2^(@shift) - 1. */
+struct amdm_pde_ent {
+	uint64_t lru; /* 0: free */
+	uint64_t base;
+	uint64_t table;
+	uint16_t domid;
+	uint8_t level;
+	uint8_t shift;
+	uint8_t perm; /* IR/IW of the DTE and every entry above */
+};
+
 struct amdm_dte_ent {
 	uint64_t lru; /* 0: free */
 	uint16_t devid;
@@ -65,6 +77,7 @@ struct amdvi_model {
 	uint64_t tick;
 	struct amdm_iotlb_ent *iotlb;
 	struct amdm_dte_ent *dtec;
+	struct amdm_pde_ent *pdec;
 	struct amdm_ppr ppr[AMDM_PPR_MAX];
 	struct amdvi_model_stats st;
 };
@@ -81,7 +94,7 @@ void amdm_inv_dte(struct amdvi_model *m, uint16_t devid);
 /* @gn: only the guest (v2) translations of @pasid; else every translation
  * of the DomainID. */
 void amdm_inv_pages(struct amdvi_model *m, uint16_t domid, uint64_t start, uint64_t size, bool gn,
-		    uint32_t pasid);
+		    uint32_t pasid, bool pde);
 void amdm_inv_all(struct amdvi_model *m);
 void amdm_ppr_complete(struct amdvi_model *m, uint16_t devid, uint16_t tag, unsigned int status);
 

@@ -78,9 +78,20 @@ void amdm_inv_dte(struct amdvi_model *m, uint16_t devid)
 }
 
 void amdm_inv_pages(struct amdvi_model *m, uint16_t domid, uint64_t start, uint64_t size, bool gn,
-		    uint32_t pasid)
+		    uint32_t pasid, bool pde)
 {
 	uint64_t last = size ? start + size - 1 : UINT64_MAX;
+
+	/* PDE: the host table's directory entries of the range go too. */
+	for (uint32_t i = 0; pde && !gn && i < m->cfg.pdec_size; i++) {
+		struct amdm_pde_ent *e = &m->pdec[i];
+		uint64_t elast = e->base + ((1ull << e->shift) - 1);
+
+		if (!e->lru || e->domid != domid || elast < start || e->base > last)
+			continue;
+		e->lru = 0;
+		m->st.pdec_inval++;
+	}
 
 	for (uint32_t i = 0; i < m->cfg.iotlb_size; i++) {
 		struct amdm_iotlb_ent *e = &m->iotlb[i];
@@ -97,6 +108,8 @@ void amdm_inv_pages(struct amdvi_model *m, uint16_t domid, uint64_t start, uint6
 
 void amdm_inv_all(struct amdvi_model *m)
 {
+	for (uint32_t i = 0; i < m->cfg.pdec_size; i++)
+		m->pdec[i].lru = 0;
 	for (uint32_t i = 0; i < m->cfg.iotlb_size; i++)
 		m->iotlb[i].lru = 0;
 	for (uint32_t i = 0; i < m->cfg.dtec_size; i++)
@@ -121,19 +134,21 @@ static unsigned int level_shift(unsigned int level)
 /* Walk @iova from the table at @root with @mode levels.  0 with w->pa,
  * shift, perm (IR/IW of every level ANDed, starting from @perm); -EFAULT
  * with w->code/flags. */
-static int v1_walk(uint64_t root, unsigned int mode, unsigned int perm, uint64_t iova,
-		   struct amdm_walk *w)
-{
-	unsigned int level = mode;
-	uint64_t table = root;
+/* The directory entries a walk went through (for the PDE cache): the
+ * table each points to, its level, the permissions so far. */
+struct amdm_pdes {
+	unsigned int n;
+	struct {
+		uint64_t table;
+		unsigned int level, perm;
+	} e[AMDVI_MODE_MAX];
+};
 
-	/* Input bits above the levels the DTE gives must be zero (mode 6:
-	 * the whole 64 bits). */
-	if (mode < 6 && (iova >> level_shift(mode + 1)) != 0) {
-		w->code = AMDVI_EV_IO_PAGE_FAULT;
-		w->flags = 0;
-		return -EFAULT;
-	}
+/* Walk @iova from @table at @level with the permissions @perm gathered
+ * above it; records the directory entries it follows in @pd (may be NULL). */
+static int v1_walk_from(uint64_t table, unsigned int level, unsigned int perm, uint64_t iova,
+			struct amdm_walk *w, struct amdm_pdes *pd)
+{
 	for (;;) {
 		unsigned int sh = level_shift(level);
 		uint64_t idx = (iova >> sh) & 511, e, *p;
@@ -193,7 +208,34 @@ static int v1_walk(uint64_t root, unsigned int mode, unsigned int perm, uint64_t
 		}
 		table = e & AMDVI_PTE_ADDR;
 		level = nl;
+		if (pd && pd->n < AMDVI_MODE_MAX) {
+			pd->e[pd->n].table = table;
+			pd->e[pd->n].level = level;
+			pd->e[pd->n].perm = perm;
+			pd->n++;
+		}
 	}
+}
+
+/* Input bits above the levels the DTE gives must be zero (mode 6: the
+ * whole 64 bits). */
+static bool v1_in_range(unsigned int mode, uint64_t iova, struct amdm_walk *w)
+{
+	if (mode < 6 && (iova >> level_shift(mode + 1)) != 0) {
+		w->code = AMDVI_EV_IO_PAGE_FAULT;
+		w->flags = 0;
+		return false;
+	}
+	return true;
+}
+
+/* A walk of memory alone (no PDE cache). */
+static int v1_walk(uint64_t root, unsigned int mode, unsigned int perm, uint64_t iova,
+		   struct amdm_walk *w)
+{
+	if (!v1_in_range(mode, iova, w))
+		return -EFAULT;
+	return v1_walk_from(root, mode, perm, iova, w, NULL);
 }
 
 /* ------------------------------------------------------------ translation */
@@ -424,6 +466,79 @@ static int v2_translate(struct amdvi_model *m, const struct amdm_req *rq, const 
 	return 0;
 }
 
+/* The deepest cached PDE of @domid whose region holds @iova, or NULL. */
+static struct amdm_pde_ent *pdec_find(struct amdvi_model *m, uint16_t domid, uint64_t iova)
+{
+	struct amdm_pde_ent *best = NULL;
+
+	for (uint32_t i = 0; i < m->cfg.pdec_size; i++) {
+		struct amdm_pde_ent *e = &m->pdec[i];
+
+		if (e->lru && e->domid == domid && ((iova ^ e->base) >> e->shift) == 0 &&
+		    (!best || e->level < best->level))
+			best = e;
+	}
+	return best;
+}
+
+static void pdec_fill(struct amdvi_model *m, uint16_t domid, uint64_t iova,
+		      const struct amdm_pdes *pd)
+{
+	for (unsigned int k = 0; k < pd->n; k++) {
+		struct amdm_pde_ent *victim = &m->pdec[0];
+		unsigned int shift = level_shift(pd->e[k].level) + 9u;
+
+		for (uint32_t i = 0; i < m->cfg.pdec_size; i++) {
+			if (!m->pdec[i].lru) {
+				victim = &m->pdec[i];
+				break;
+			}
+			if (m->pdec[i].lru < victim->lru)
+				victim = &m->pdec[i];
+		}
+		victim->lru = amdm_now(m);
+		victim->domid = domid;
+		victim->shift = (uint8_t)shift;
+		victim->base = iova & ~((1ull << shift) - 1);
+		victim->table = pd->e[k].table;
+		victim->level = (uint8_t)pd->e[k].level;
+		victim->perm = (uint8_t)pd->e[k].perm;
+	}
+}
+
+/* A host-table walk as the hardware does it: from the deepest cached PDE
+ * (the page-directory cache, stale until INVALIDATE_IOMMU_PAGES with PDE)
+ * or from the root; what it follows gets cached.  A walk that started at a
+ * cached PDE is checked against memory (stats.stale_pde). */
+static int v1_walk_cached(struct amdvi_model *m, uint16_t domid, const uint64_t *d, uint64_t iova,
+			  struct amdm_walk *w)
+{
+	unsigned int mode = (unsigned int)FIELD_GET(AMDVI_DTE0_MODE, d[0]);
+	struct amdm_pde_ent *c;
+	struct amdm_pdes pd = {0};
+	int rc;
+
+	if (!v1_in_range(mode, iova, w))
+		return -EFAULT;
+	c = pdec_find(m, domid, iova);
+	if (!c) {
+		rc = v1_walk_from(d[0] & AMDVI_DTE0_ROOT, mode, dte_perm(d), iova, w, &pd);
+	} else {
+		struct amdm_walk fresh;
+		int frc;
+
+		c->lru = amdm_now(m);
+		m->st.pdec_hit++;
+		rc = v1_walk_from(c->table, c->level, c->perm, iova, w, &pd);
+		frc = v1_walk(d[0] & AMDVI_DTE0_ROOT, mode, dte_perm(d), iova, &fresh);
+		if (frc != rc || (!rc && (fresh.pa != w->pa || fresh.shift != w->shift ||
+					  fresh.perm != w->perm)))
+			m->st.stale_pde++;
+	}
+	pdec_fill(m, domid, iova, &pd);
+	return rc;
+}
+
 /* Translate: 0 or -EFAULT (x->code, x->flags). */
 static int translate(struct amdvi_model *m, const struct amdm_req *rq, struct amdm_xlate *x)
 {
@@ -488,7 +603,7 @@ static int translate(struct amdvi_model *m, const struct amdm_req *rq, struct am
 		return 0;
 	}
 	m->st.iotlb_miss++;
-	if (v1_walk(d[0] & AMDVI_DTE0_ROOT, mode, perm, rq->iova, &w)) {
+	if (v1_walk_cached(m, x->domid, d, rq->iova, &w)) {
 		x->code = w.code;
 		x->flags = w.flags;
 		return -EFAULT;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * AMD-Vi device table (AMD IOMMU 2.2.2): one 256-bit entry per DeviceID,
- * all 65536 of them V = 1, TV = 1, IR = IW = 0, Mode 0 ("blocked": DMA is
+ * every one V = 1, TV = 1, IR = IW = 0, Mode 0 ("blocked": DMA is
  * target-aborted) until a device is attached.  A DTE with V = 0 or TV = 0
  * would let DMA through untranslated: no entry ever has them clear.
  *
@@ -11,9 +11,22 @@
  * the same entry at both IDs, as Linux's amd_iommu does: a DMA seen with
  * either uses the same translation.
  *
+ * The table holds all 65536 DeviceIDs, or fewer when memory has no
+ * contiguous 2 MiB: Device Table Base.Size says so, and larger DeviceIDs
+ * are refused at dev_probe.
+ *
  * DomainIDs are the core's domain IDs (from 1; DomainID 0 tags the
  * blocked entries, which cache nothing).  One v1 table can be installed
  * under several DomainIDs on several units: the core flushes each.
+ *
+ * Nesting (EFR.GTSup): a nested HWPT carries the guest's GCR3 table root,
+ * GLX and GIoV; its DTE is the parent's v1 table (Mode, root) plus GV and
+ * those fields, under the nested HWPT's DomainID.  User invalidations
+ * (uiommu_cache_invalidate) map 1:1 onto INVALIDATE_IOMMU_PAGES with GN
+ * and the PASID, INVALIDATE_DEVTAB_ENTRY and INVALIDATE_IOTLB_PAGES.
+ * The driver builds no v2 tables of its own (UIOMMU_HWPT_STAGE1:
+ * -EOPNOTSUPP) and attaches no PASIDs itself: they live in the guest's
+ * GCR3 table.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -758,6 +758,32 @@ static void test_busy_refused(void)
 	scenario_down(&t);
 }
 
+struct dec {
+	char names[16][24];
+	unsigned int n, ids, statuses, features;
+	uint64_t hats, cmdbufen, evtrun;
+};
+
+static void dec_cb(void *arg, const struct uiommu_reg_view *r)
+{
+	struct dec *d = arg;
+
+	if (d->n < 16)
+		snprintf(d->names[d->n], sizeof(d->names[0]), "%s", r->name);
+	d->n++;
+	d->ids += r->kind == UIOMMU_REG_ID;
+	d->statuses += r->kind == UIOMMU_REG_STATUS;
+	d->features += r->kind == UIOMMU_REG_FEATURE;
+	for (uint32_t i = 0; i < r->nr_fields; i++) {
+		if (!strcmp(r->fields[i].name, "HATS"))
+			d->hats = r->fields[i].value;
+		if (!strcmp(r->fields[i].name, "CmdBufEn"))
+			d->cmdbufen = r->fields[i].value;
+		if (!strcmp(r->fields[i].name, "EventLogRun"))
+			d->evtrun = r->fields[i].value;
+	}
+}
+
 static void test_decode(void)
 {
 	struct tenv t;
@@ -771,6 +797,19 @@ static void test_decode(void)
 	CU_ASSERT((hi.u.amdvi.devtab & AMDVI_BASE_ADDR) == t.au->devtab.iova);
 	CU_ASSERT(FIELD_GET(AMDVI_DEVTAB_SIZE, hi.u.amdvi.devtab) == 0x1ff);
 	CU_ASSERT(hi.u.amdvi.levels == 4);
+	/* Decoded for tools: EFR, EFR2, Control, the four bases, the depth. */
+	struct dec d = {0};
+	struct uiommu_unit_peek pk = {.info = hi, .status = AMDVI_STS_CMD_RUN | AMDVI_STS_EVT_RUN};
+
+	CU_ASSERT(uiommu_hw_info_decode(&hi, dec_cb, &d) == 0);
+	CU_ASSERT(d.ids == 7 && d.statuses == 0 && d.features == 1);
+	CU_ASSERT(!strcmp(d.names[0], "EFR") && !strcmp(d.names[2], "Control") &&
+		  !strcmp(d.names[6], "PPRLogBase") && !strcmp(d.names[7], "v1-4level"));
+	CU_ASSERT(d.hats == 2 && d.cmdbufen == 1);
+	memset(&d, 0, sizeof(d));
+	CU_ASSERT(uiommu_unit_peek_decode(&pk, dec_cb, &d) == 0);
+	CU_ASSERT(d.ids == 7 && d.statuses == 1 && d.features == 0 && d.evtrun == 1);
+	CU_ASSERT(!strcmp(d.names[7], "Status"));
 	scenario_down(&t);
 }
 

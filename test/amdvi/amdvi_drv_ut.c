@@ -1076,7 +1076,9 @@ static uint64_t rnd(void)
 /* Map/unmap/DMA at random against a reference of what is mapped; every
  * DMA must succeed exactly when mapped and land where mapped; no cache
  * hit may be stale. */
-static void random_run(const char *cfg, unsigned int levels, unsigned long ops)
+/* @big: 2 MiB slots where half the maps are one 2 MiB page (tables are
+ * replaced by large leaves and back: PDE invalidations). */
+static void random_run(const char *cfg, unsigned int levels, unsigned long ops, bool big)
 {
 	struct tenv t;
 	struct amdvi_model_fault f;
@@ -1089,12 +1091,18 @@ static void random_run(const char *cfg, unsigned int levels, unsigned long ops)
 	scenario_up(&t, cfg, levels);
 	amdvi_model_reset_stale(t.m);
 	for (unsigned long i = 0; i < ops; i++) {
-		unsigned int s = (unsigned int)(rnd() % SLOTS), what = (unsigned int)(rnd() % 3);
-		uint64_t iova = base + (uint64_t)s * 0x10000;
+		unsigned int s = (unsigned int)(rnd() % (big ? 8 : SLOTS)),
+			     what = (unsigned int)(rnd() % 3);
+		uint64_t iova = base + (uint64_t)s * (big ? (2u << 20) : 0x10000);
 
 		if (what == 0 && !mapped[s]) {
-			map_len[s] = 4096u * (1 + rnd() % 16);
-			map_off[s] = (rnd() % (BUF_SIZE / 4096 - 16)) * 4096;
+			if (big && (rnd() & 1)) {
+				map_len[s] = 2u << 20;
+				map_off[s] = (rnd() & 1) * (2u << 20);
+			} else {
+				map_len[s] = 4096u * (1 + rnd() % 16);
+				map_off[s] = (rnd() % (BUF_SIZE / 4096 - 16)) * 4096;
+			}
 			ro[s] = rnd() & 1;
 			CU_ASSERT_FATAL(map(&t, iova, map_off[s], map_len[s],
 					    UIOMMU_MAP_READ | (ro[s] ? 0 : UIOMMU_MAP_WRITE)) == 0);
@@ -1108,7 +1116,7 @@ static void random_run(const char *cfg, unsigned int levels, unsigned long ops)
 			/* Mostly inside the mapping, sometimes anywhere. */
 			uint64_t off = mapped[s] && (rnd() & 3)
 					       ? rnd() % (map_len[s] - 64)
-					       : (rnd() % 16) * 4096 + (rnd() % 4000);
+					       : (rnd() % (big ? 512 : 16)) * 4096 + (rnd() % 4000);
 			bool wr = rnd() & 1,
 			     ok = mapped[s] && off + 64 <= map_len[s] && !(wr && ro[s]);
 			uint8_t pat[64], got[64];
@@ -1132,11 +1140,11 @@ static void random_run(const char *cfg, unsigned int levels, unsigned long ops)
 	}
 	drain_all();
 	amdvi_model_get_stats(t.m, &st);
-	printf("\n    %s/%u: %lu maps, %lu unmaps, %lu DMAs (%lu faulting), %" PRIu64
+	printf("\n    %s/%u%s: %lu maps, %lu unmaps, %lu DMAs (%lu faulting), %" PRIu64
 	       " waits, %" PRIu64 " IOTLB hits, %" PRIu64 " PDE hits, stale %" PRIu64 "/%" PRIu64
 	       "/%" PRIu64 " ",
-	       cfg ? cfg : "default", levels ? levels : 4, nmap, nunmap, ndma, nfault,
-	       t.au->stats.waits, st.iotlb_hit, st.pdec_hit, st.stale_iotlb, st.stale_dte,
+	       cfg ? cfg : "default", levels ? levels : 4, big ? " 2M" : "", nmap, nunmap, ndma,
+	       nfault, t.au->stats.waits, st.iotlb_hit, st.pdec_hit, st.stale_iotlb, st.stale_dte,
 	       st.stale_pde);
 	CU_ASSERT(st.stale_iotlb == 0);
 	CU_ASSERT(st.stale_dte == 0);
@@ -1152,9 +1160,10 @@ static void test_random(void)
 
 	rng_state = seed ? strtoull(seed, NULL, 0) : 0x2545f4914f6cdd1dull;
 	printf("\n    seed 0x%" PRIx64, rng_state);
-	random_run(NULL, 0, ops / 3);
-	random_run("iotlb=8,dtec=1", 3, ops / 3);
-	random_run("ia=0", 6, ops - 2 * (ops / 3));
+	random_run(NULL, 0, ops / 4, false);
+	random_run("iotlb=8,dtec=1", 3, ops / 4, false);
+	random_run("ia=0", 6, ops / 4, false);
+	random_run("pdec=4", 4, ops - 3 * (ops / 4), true);
 }
 
 static const struct ut_test drv_tests[] = {

@@ -102,7 +102,7 @@ static void usage(FILE *f)
 			fprintf(f, " %s", m);
 	}
 	fprintf(f, "\n"
-		   "  --state NAME   shared state to create or adopt (default model-vtd / hw)\n"
+		   "  --state NAME   shared state to create or adopt (default model-NAME / hw)\n"
 		   "  --wait SECS    wait at most SECS for another command to finish (default 5)\n"
 		   "  -h, --help     this help; 'uiommuctl OBJECT VERB --help' for one command\n"
 		   "  --version      print the version (uiommu_version()) and exit\n"

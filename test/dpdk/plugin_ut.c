@@ -364,6 +364,107 @@ static int crash_child(const char *st)
 	return 4;
 }
 
+/* ------------------------------------------------ hugepages, IOVA as PA */
+
+static uint64_t free_hugepages(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	unsigned long long n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "HugePages_Free: %llu", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Memory DPDK allocates at run time is mapped before rte_malloc returns;
+ * memory it frees is unmapped before the pages go back. */
+static void test_dynamic_memory(void)
+{
+	struct uiommu_dpdk_stats st0, st1;
+	struct seg_check sc = {0, 0};
+	struct uiommu_area_info a;
+	struct uiommu_device *dev;
+	uint8_t pat[64], back[64];
+	const size_t len = 8u << 20;
+
+	snprintf(cfg, sizeof(cfg), "model=vtd,state=%s,attach=00:03.0,poll=app", state);
+	CU_ASSERT_FATAL(uiommu_dpdk_protect(cfg) == 0);
+	CU_ASSERT(rte_eal_iova_mode() == RTE_IOVA_PA);
+	CU_ASSERT(rte_memseg_walk(check_seg, &sc) == 0);
+	CU_ASSERT(sc.segs > 0 && sc.unmapped == 0);
+	CU_ASSERT_FATAL(uiommu_dpdk_get_stats(&st0) == 0);
+	dev = the_dev();
+	CU_ASSERT_FATAL(dev != NULL);
+
+	uint8_t *buf = rte_malloc("grow", len, 2u << 20);
+	CU_ASSERT_FATAL(buf != NULL);
+	/* Mapped when rte_malloc returned: every page, at its IOVA (a PA). */
+	CU_ASSERT_FATAL(uiommu_dpdk_get_stats(&st1) == 0);
+	CU_ASSERT(st1.map_events > st0.map_events);
+	CU_ASSERT(st1.map_errors == 0);
+	uint64_t iova[4];
+	for (int i = 0; i < 4; i++) {
+		iova[i] = rte_mem_virt2iova(buf + i * (len / 4));
+		CU_ASSERT(iova[i] != RTE_BAD_IOVA);
+		CU_ASSERT(uiommu_ioas_lookup(uiommu_dpdk_ioas(), iova[i], &a) == 0 &&
+			  a.phys + (iova[i] - a.iova) == (uintptr_t)(buf + i * (len / 4)));
+	}
+	memset(pat, 0x3c, sizeof(pat));
+	CU_ASSERT(uiommu_model_dma(dev, UIOMMU_NO_PASID, iova[3], pat, sizeof(pat), true) == 0);
+	CU_ASSERT(buf[3 * (len / 4)] == 0x3c);
+	printf("\n    grew by %zu MiB: %" PRIu64 " -> %" PRIu64 " areas; IOVA %#" PRIx64 "\n",
+	       len >> 20, st0.nr_areas, st1.nr_areas, iova[0]);
+
+	/* Freed: the pages go back to the system, the device loses them. */
+	rte_free(buf);
+	CU_ASSERT(uiommu_dpdk_get_stats(&st1) == 0);
+	CU_ASSERT(st1.unmap_events > st0.unmap_events);
+	int faults = 0;
+	for (int i = 0; i < 4; i++)
+		faults += uiommu_model_dma(dev, UIOMMU_NO_PASID, iova[i], back, sizeof(back),
+					   false) == -EFAULT;
+	CU_ASSERT(faults >= 3); /* the page holding the heap's own element header may stay */
+	CU_ASSERT(uiommu_dpdk_poll() >= 1);
+	printf("    after rte_free: %d of 4 freed IOVAs fault; %" PRIu64 " areas\n", faults,
+	       st1.nr_areas);
+	CU_ASSERT(uiommu_dpdk_release() == 0);
+	CU_ASSERT(!state_exists(state));
+}
+
+static const struct ut_test huge_tests[] = {
+	{"dynamic_memory_mapped_before_use_unmapped_after_free", test_dynamic_memory},
+	{NULL, NULL},
+};
+
+static const struct ut_suite huge_suites[] = {
+	{"dpdk_plugin_huge", NULL, NULL, huge_tests},
+	{NULL, NULL, NULL, NULL},
+};
+
+static int main_huge(char **argv)
+{
+	char *args[] = {
+		"plugin_ut", "--in-memory", "--iova-mode=pa",  "--no-pci",    "-l",
+		"0",	     "--log-level", "lib.eal:warning", "--log-level", "pmd.uiommu:info"};
+
+	if (geteuid() != 0 || free_hugepages() < 16) {
+		printf("needs root and 16 free 2 MiB hugepages (IOVA as PA): skipped\n");
+		return 77;
+	}
+	snprintf(state, sizeof(state), "dpdk-ut-huge-%d", (int)getpid());
+	if (rte_eal_init(10, args) < 0) {
+		fprintf(stderr, "EAL: %s\n", rte_strerror(rte_errno));
+		return 77;
+	}
+	int rc = ut_main(huge_suites, 1, argv);
+	rte_eal_cleanup();
+	return rc;
+}
+
 static const struct ut_test tests[] = {
 	{"bad_config_changes_nothing", test_bad_config},
 	{"protect_model_memsegs_dma_faults_telemetry", test_protect_model},
@@ -399,6 +500,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "--crash"))
 		return crash_child(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--huge"))
+		return main_huge(argv);
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s UIOMMUCTL\n", argv[0]);
 		return 2;

@@ -112,14 +112,17 @@ static void read_driver(const char *name, char *out, size_t len)
 	snprintf(out, len, "%.31s", strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
 }
 
-/* True when DPDK in this process probed the PCI device @name. */
+/* True when DPDK in this process probed the PCI device @name (the PCI
+ * bus iterates by address only: "bus=pci,addr=..."). */
 static bool dpdk_probed(const char *name)
 {
 	struct rte_dev_iterator it;
 	struct rte_device *dev;
+	char filter[64];
 	bool found = false;
 
-	RTE_DEV_FOREACH(dev, "bus=pci", &it)
+	snprintf(filter, sizeof(filter), "bus=pci,addr=%.32s", name);
+	RTE_DEV_FOREACH(dev, filter, &it)
 	{
 		if (!found && !strcmp(rte_dev_name(dev), name) && rte_dev_is_probed(dev))
 			found = true;

@@ -37,6 +37,12 @@ uio)
 	;;
 vfio)
 	drv=vfio-pci
+	# run_dpdk_vfio.sh put the rebuilt vfio.ko (no-IOMMU) and Debian's
+	# modules that load on top of it into /uiommu/share.
+	for m in irqbypass "vfio enable_unsafe_noiommu_mode=1" vfio_virqfd vfio-pci-core vfio-pci; do
+		set -- $m
+		insmod "/uiommu/share/$1.ko" ${2:-} || fail "insmod $1"
+	done
 	[ -e /sys/module/vfio/parameters/enable_unsafe_noiommu_mode ] || fail "vfio not loaded"
 	echo 1 > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode
 	echo "8086 10d3" > /sys/bus/pci/drivers/vfio-pci/new_id || fail "bind to $drv"

@@ -10,10 +10,12 @@
  *     which of them DPDK owns; every owned device must be behind a unit;
  *  2. open the shared state (a state left by a killed process is adopted
  *     and given back first);
- *  3. take over each unit that serves an owned device, and at once put
- *     every other device of its scope in pass-through (identity);
+ *  3. take over each unit that serves an owned device, translation still
+ *     off (UIOMMU_UNIT_F_DEFER_ENABLE), and put every other device of its
+ *     scope in pass-through (identity);
  *  4. one IOAS; every memseg mapped at its own IOVA;
- *  5. DPDK's devices attached to the IOAS;
+ *  5. DPDK's devices attached to the IOAS; then translation on: a device
+ *     the kernel drives never sees a blocked moment;
  *  6. memory events: later allocations mapped before DPDK hands them out,
  *     frees unmapped (the library invalidates and waits) before DPDK
  *     gives the pages back.
@@ -545,6 +547,7 @@ static int take_unit(const struct udp_cfg *cfg, struct plan *p, int idx)
 		.segment = fu->segment,
 		.numa_node = fu->proximity,
 		.force = cfg->force,
+		.flags = UIOMMU_UNIT_F_DEFER_ENABLE,
 	};
 	struct uiommu_unit_caps caps;
 	struct uiommu_unit *u;
@@ -552,6 +555,14 @@ static int take_unit(const struct udp_cfg *cfg, struct plan *p, int idx)
 	int rc;
 
 	rc = uiommu_unit_add(udp_g.ctx, &d, &u);
+	if (rc == -EOPNOTSUPP) {
+		UDP_LOG(WARNING,
+			"the %s driver cannot defer translation: the other devices of "
+			"the unit at %#" PRIx64 " are blocked for a moment during take-over",
+			uiommu_fw_family_name(fu->family), fu->base);
+		d.flags = 0;
+		rc = uiommu_unit_add(udp_g.ctx, &d, &u);
+	}
 	if (rc) {
 		if (rc == -EBUSY)
 			UDP_LOG(ERR,
@@ -608,6 +619,23 @@ static int attach_owned_hw(struct plan *p)
 }
 
 /* ------------------------------------------------------------- protect */
+
+/* Last step: translation on, every unit, now that every device of their
+ * scope is attached to DPDK's IOAS or in pass-through. */
+static int enable_units(void)
+{
+	for (struct uiommu_unit *u = uiommu_unit_next(udp_g.ctx, NULL); u;
+	     u = uiommu_unit_next(udp_g.ctx, u)) {
+		int rc = uiommu_unit_enable(u);
+
+		if (rc && rc != -EOPNOTSUPP) {
+			UDP_LOG(ERR, "unit %u: cannot turn translation on: %s", uiommu_unit_id(u),
+				uiommu_strerror(rc));
+			return rc;
+		}
+	}
+	return 0;
+}
 
 static int open_state(const struct udp_cfg *cfg)
 {
@@ -671,7 +699,7 @@ static int protect_model(const struct udp_cfg *cfg)
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return enable_units();
 }
 
 static int protect_hw(const struct udp_cfg *cfg, struct plan *p)
@@ -691,7 +719,10 @@ static int protect_hw(const struct udp_cfg *cfg, struct plan *p)
 	rc = map_memsegs();
 	if (rc)
 		return rc;
-	return attach_owned_hw(p);
+	rc = attach_owned_hw(p);
+	if (rc)
+		return rc;
+	return enable_units();
 }
 
 int udp_protect(const struct udp_cfg *cfg)

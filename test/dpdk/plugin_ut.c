@@ -29,6 +29,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_memory.h>
+#include <rte_service.h>
 
 #include "ut.h"
 #include "uiommu/uiommu.h"
@@ -303,6 +304,31 @@ static void test_uiommuctl_sees_it(void)
 	CU_ASSERT(strstr(out, "dpdk") != NULL);
 }
 
+/* poll=service: the plugin's rte_service polls (here run on this lcore,
+ * as a service core would). */
+static void test_service_poll(void)
+{
+	struct uiommu_device *dev;
+	static uint8_t target[4096] __attribute__((aligned(4096)));
+	uint8_t b[8] = {0};
+	uint32_t id;
+
+	CU_ASSERT_FATAL(uiommu_dpdk_release() == 0);
+	snprintf(cfg, sizeof(cfg), "model=vtd,state=%s,attach=00:03.0,poll=service", state);
+	CU_ASSERT_FATAL(uiommu_dpdk_protect(cfg) == 0);
+	CU_ASSERT_FATAL(rte_service_get_by_name("uiommu_faults", &id) == 0);
+	dev = the_dev();
+	CU_ASSERT_FATAL(dev != NULL);
+	CU_ASSERT(uiommu_model_dma(dev, UIOMMU_NO_PASID, (uintptr_t)target, b, 8, true) == -EFAULT);
+	CU_ASSERT(uiommu_dpdk_device_faults("00:03.0") == 0);
+	CU_ASSERT(rte_service_run_iter_on_app_lcore(id, 1) == 0);
+	CU_ASSERT(uiommu_dpdk_device_faults("00:03.0") == 1);
+	/* release unregisters it */
+	CU_ASSERT(uiommu_dpdk_release() == 0);
+	CU_ASSERT(rte_service_get_by_name("uiommu_faults", &id) != 0);
+	CU_ASSERT_FATAL(uiommu_dpdk_protect(cfg) == 0); /* for test_release */
+}
+
 static void test_release(void)
 {
 	CU_ASSERT(uiommu_dpdk_release() == 0);
@@ -470,6 +496,7 @@ static const struct ut_test tests[] = {
 	{"protect_model_memsegs_dma_faults_telemetry", test_protect_model},
 	{"external_memory", test_external_memory},
 	{"uiommuctl_adopts_the_state", test_uiommuctl_sees_it},
+	{"service_poll", test_service_poll},
 	{"release_gives_back", test_release},
 	{"crash_then_restart", test_crash_then_restart},
 	{NULL, NULL},

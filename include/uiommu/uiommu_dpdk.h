@@ -109,6 +109,10 @@ struct uiommu_dpdk_stats {
 	uint64_t faults;	 /**< fault events seen */
 	uint64_t faults_unknown; /**< ... of a source that is no device of ours */
 	uint64_t startup_map_ns; /**< time to map DPDK's memory at start-up */
+	uint64_t map_event_ns;	  /**< time spent mapping in memory events, in all */
+	uint64_t unmap_event_ns;  /**< time spent unmapping (invalidation waited for
+				       included) in memory events, in all */
+	uint64_t map_event_bytes; /**< bytes mapped by memory events, in all */
 };
 /** Fill @st.  @return 0, -ENOENT (not protected), -EINVAL. */
 int uiommu_dpdk_get_stats(struct uiommu_dpdk_stats *st);

@@ -365,7 +365,7 @@ static void mem_event(enum rte_mem_event type, const void *addr, size_t len, voi
 {
 	const struct rte_memseg_list *msl = rte_mem_virt2memseg_list(addr);
 	uintptr_t va = (uintptr_t)addr, end = va + len;
-	uint64_t pg;
+	uint64_t pg, t0 = now_ns();
 
 	(void)arg;
 	if (!msl)
@@ -391,6 +391,8 @@ static void mem_event(enum rte_mem_event type, const void *addr, size_t len, voi
 			}
 		}
 		udp_g.st.map_events++;
+		udp_g.st.map_event_bytes += len;
+		udp_g.st.map_event_ns += now_ns() - t0;
 	} else {
 		/* Unmap IOVA-contiguous runs at once: one invalidation each. */
 		uint64_t run_iova = 0, run_len = 0;
@@ -420,6 +422,7 @@ static void mem_event(enum rte_mem_event type, const void *addr, size_t len, voi
 			}
 		}
 		udp_g.st.unmap_events++;
+		udp_g.st.unmap_event_ns += now_ns() - t0;
 	}
 	pthread_mutex_unlock(&udp_lock);
 }

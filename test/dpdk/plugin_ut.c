@@ -457,6 +457,8 @@ static void test_dynamic_memory(void)
 	CU_ASSERT(uiommu_dpdk_poll() >= 1);
 	printf("    after rte_free: %d of 4 freed IOVAs fault; %" PRIu64 " areas\n", faults,
 	       st1.nr_areas);
+	printf("    memory events: %" PRIu64 " bytes mapped in %.3f ms, unmapped in %.3f ms\n",
+	       st1.map_event_bytes, st1.map_event_ns / 1e6, st1.unmap_event_ns / 1e6);
 	CU_ASSERT(uiommu_dpdk_release() == 0);
 	CU_ASSERT(!state_exists(state));
 }

@@ -209,6 +209,10 @@ int main(int argc, char **argv)
 		  "8 MiB allocated at run time: DMA %s (map events %" PRIu64 "->%" PRIu64
 		  "); after rte_free: %" PRId64 " new fault(s) at %#" PRIx64,
 		  new_ok ? "lands" : "FAILED", s0.map_events, s1.map_events, f1 - f0, big_iova);
+	gt_log("perf: start-up map %" PRIu64 " bytes in %.3f ms; memory events: %" PRIu64
+	       " bytes mapped in %.3f ms, unmapped in %.3f ms",
+	       st.mapped_bytes, st.startup_map_ns / 1e6, st.map_event_bytes, st.map_event_ns / 1e6,
+	       st.unmap_event_ns / 1e6);
 
 	/* Give-back. */
 	rc = uiommu_dpdk_release();

@@ -42,10 +42,10 @@ struct uiommu_ioas;
 #define UIOMMU_DPDK_ENV "UIOMMU_DPDK"
 
 /**
- * Protect this DPDK application: the same as `--vdev uiommu,@args` (it
+ * Protect this DPDK application: the same as `--vdev uiommu,ARGS` (it
  * creates that virtual device).  Call it after rte_eal_init() and before
  * any device is started.
- * @param args  the configuration, "key=value,..." (NULL or "": defaults:
+ * @param args  the configuration ARGS, "key=value,..." (NULL or "": defaults:
  *              hardware units from the firmware tables).
  * @return 0; -EINVAL (a bad configuration: nothing was changed, a log line
  *         names the bad key or value), -EEXIST (already protected),
@@ -81,7 +81,7 @@ struct uiommu_ioas *uiommu_dpdk_ioas(void);
 
 /**
  * Map external memory (registered with rte_extmem_register()) for DMA by
- * DPDK's devices: @len bytes at CPU address @va, at IOVA @iova (as DPDK
+ * DPDK's devices: @p len bytes at CPU address @p va, at IOVA @p iova (as DPDK
  * would give it to a device).  rte_dev_dma_map() on the `uiommu` device
  * does the same.  Page granular (the memory's page size).
  * @return 0, -EINVAL (not page aligned, or not external memory DPDK
@@ -114,10 +114,10 @@ struct uiommu_dpdk_stats {
 				       included) in memory events, in all */
 	uint64_t map_event_bytes; /**< bytes mapped by memory events, in all */
 };
-/** Fill @st.  @return 0, -ENOENT (not protected), -EINVAL. */
+/** Fill @p st.  @return 0, -ENOENT (not protected), -EINVAL. */
 int uiommu_dpdk_get_stats(struct uiommu_dpdk_stats *st);
 /**
- * Faults counted for the PCI device @bdf ("0000:00:03.0" or "00:03.0").
+ * Faults counted for the PCI device @p bdf ("0000:00:03.0" or "00:03.0").
  * @return the count, or -ENOENT (no such device of ours), -EINVAL.
  */
 int64_t uiommu_dpdk_device_faults(const char *bdf);

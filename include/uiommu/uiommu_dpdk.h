@@ -109,6 +109,8 @@ struct uiommu_dpdk_stats {
 	uint64_t faults;	 /**< fault events seen */
 	uint64_t faults_unknown; /**< ... of a source that is no device of ours */
 	uint64_t startup_map_ns; /**< time to map DPDK's memory at start-up */
+	uint64_t protect_ns;	  /**< the whole take-over: firmware, units, memory into
+				       the IOAS, its page tables filled at attach, enable */
 	uint64_t map_event_ns;	  /**< time spent mapping in memory events, in all */
 	uint64_t unmap_event_ns;  /**< time spent unmapping (invalidation waited for
 				       included) in memory events, in all */

@@ -253,6 +253,7 @@ static int tel_ioas(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "unmap_events", udp_g.st.unmap_events);
 	rte_tel_data_add_dict_u64(d, "map_errors", udp_g.st.map_errors);
 	rte_tel_data_add_dict_u64(d, "startup_map_ns", udp_g.st.startup_map_ns);
+	rte_tel_data_add_dict_u64(d, "protect_ns", udp_g.st.protect_ns);
 	rte_tel_data_add_dict_u64(d, "map_event_ns", udp_g.st.map_event_ns);
 	rte_tel_data_add_dict_u64(d, "map_event_bytes", udp_g.st.map_event_bytes);
 	rte_tel_data_add_dict_u64(d, "unmap_event_ns", udp_g.st.unmap_event_ns);

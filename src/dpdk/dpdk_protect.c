@@ -731,6 +731,7 @@ static int protect_hw(const struct udp_cfg *cfg, struct plan *p)
 int udp_protect(const struct udp_cfg *cfg)
 {
 	struct plan p = {.npci = 0};
+	uint64_t t0 = now_ns();
 	int rc;
 
 	uiommu_fw_init(&p.topo);
@@ -764,6 +765,7 @@ int udp_protect(const struct udp_cfg *cfg)
 	if (rc)
 		goto out_destroy;
 	(void)uiommu_obj_set_name(udp_g.ctx, uiommu_ioas_id(udp_g.ioas), "dpdk");
+	udp_g.st.protect_ns = now_ns() - t0;
 	udp_g.active = true;
 	pthread_mutex_unlock(&udp_lock);
 	rc = udp_poll_start();
@@ -773,9 +775,9 @@ int udp_protect(const struct udp_cfg *cfg)
 	} else {
 		UDP_LOG(INFO,
 			"protected: %u unit(s), %u device(s) isolated, %u in pass-through, "
-			"state '%s'%s",
+			"state '%s'%s; take-over %.3f ms",
 			udp_g.nr_units, udp_g.st.nr_attached, udp_g.st.nr_passthrough, cfg->state,
-			udp_g.dynamic_mem ? ", memory events on" : "");
+			udp_g.dynamic_mem ? ", memory events on" : "", udp_g.st.protect_ns / 1e6);
 	}
 	free(p.pci);
 	uiommu_fw_free(&p.topo);

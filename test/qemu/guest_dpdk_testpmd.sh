@@ -113,6 +113,9 @@ sleep "$secs"
 uiommuctl --state dpdk device list > /tmp/devs.txt 2>&1
 ctl=$?
 sed 's/^/# uiommuctl: /' /tmp/devs.txt
+# The IOAS's page table (leaf sizes: docs/performance.md).
+hw=$(sed -n 's/.*RID -> hwpt \([0-9]*\) (ioas.*/\1/p' /tmp/devs.txt | head -n1)
+[ -n "$hw" ] && uiommuctl --state dpdk hwpt show "$hw" 2>&1 | head -n 30 | sed 's/^/# hwpt: /'
 kill -INT $pid
 wait $pid
 rc=$?

@@ -4,7 +4,7 @@
 # QEMU guest, never on the host): unmodified dpdk-testpmd forwards between
 # two e1000e NICs on one QEMU hub with the uiommu plugin loaded by -d.
 #
-#   guest_dpdk_testpmd.sh MODE [SECS [EAL_LOG [noplugin]]]
+#   guest_dpdk_testpmd.sh MODE [SECS [EAL_LOG [noplugin|plugin [KEY=VALUE]]]]
 #                                   MODE: uio (uio_pci_generic) | vfio
 #                                   (vfio-pci, no-IOMMU mode); noplugin:
 #                                   the control run for docs/performance.md
@@ -18,6 +18,7 @@ mode=${1:-uio}
 EAL_LOG=${3:-notice}
 plugin=1
 [ "${4:-}" = noplugin ] && plugin=0
+vargs=${5:-} # one more configuration key for the plugin (e.g. poll=app)
 name=dpdk-testpmd-$mode
 secs=${2:-8}
 min_pkts=1000
@@ -87,7 +88,7 @@ pmds=$(dirname "$(ls /usr/lib/*/dpdk/pmds-*/librte_net_e1000.so.* | head -n1)")
 echo "# $name: PMDs from $pmds: $(ls $pmds | tr '\n' ' ')"
 dpdk-testpmd --lcores 0@0,1@0 -n 1 --log-level lib.eal:${EAL_LOG:-notice} --log-level pmd.uiommu:info \
 	-d "$pmds/librte_net_e1000.so.23" -d "$pmds/librte_mempool_ring.so.23" \
-	$( [ $plugin = 1 ] && echo "-d /uiommu/lib/librte_uiommu.so --vdev uiommu") \
+	$( [ $plugin = 1 ] && echo "-d /uiommu/lib/librte_uiommu.so --vdev uiommu${vargs:+,$vargs}") \
 	-- --forward-mode=io --tx-first --nb-cores=1 --total-num-mbufs=4096 \
 	--stats-period 1 > $log 2>&1 &
 pid=$!

@@ -83,10 +83,13 @@ enum key_id {
 	K_FORCE,
 	K_ON_ERROR,
 	K_ACPI,
+	K_MODEL_CFG,
+	K_PASSTHROUGH,
 	K_NR
 };
 static const char *const key_names[K_NR] = {
-	"model", "state", "attach", "poll", "poll_ms", "log_rate", "force", "on_error", "acpi",
+	"model", "state",    "attach", "poll",	    "poll_ms",	   "log_rate",
+	"force", "on_error", "acpi",   "model_cfg", "passthrough",
 };
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
@@ -155,6 +158,27 @@ static int set_key(enum key_id k, const char *v, struct udp_cfg *cfg, char *err,
 			return ERR("acpi=%s: a directory of ACPI table files", v);
 		snprintf(cfg->acpi_dir, sizeof(cfg->acpi_dir), "%s", v);
 		return 0;
+	case K_MODEL_CFG:
+		/* The model's own "key=value" list, its commas written as ':'
+		 * (devargs split on commas): checked by the model itself. */
+		if (!*v || strlen(v) >= sizeof(cfg->model_cfg))
+			return ERR("model_cfg=%s: the model's settings as key=value:key=value "
+				   "(docs/models.md)",
+				   v);
+		snprintf(cfg->model_cfg, sizeof(cfg->model_cfg), "%s", v);
+		for (char *c = cfg->model_cfg; *c; c++)
+			if (*c == ':')
+				*c = ',';
+		return 0;
+	case K_PASSTHROUGH:
+		if (cfg->nr_passthrough == UDP_MAX_ATTACH)
+			return ERR("passthrough: at most %d devices", UDP_MAX_ATTACH);
+		if (udp_parse_bdf(v, &cfg->passthrough[cfg->nr_passthrough]))
+			return ERR("passthrough=%s: not a PCI address (SEG:BUS:DEV.FN or "
+				   "BUS:DEV.FN, hex)",
+				   v);
+		cfg->nr_passthrough++;
+		return 0;
 	default:
 		return ERR("internal: key %d", (int)k);
 	}
@@ -196,9 +220,9 @@ int udp_cfg_parse(const char *args, struct udp_cfg *out, char *err, size_t errle
 				break;
 		if (k == K_NR)
 			return ERR("unknown key '%s' (keys: model, state, attach, poll, poll_ms, "
-				   "log_rate, force, on_error, acpi)",
+				   "log_rate, force, on_error, acpi, model_cfg, passthrough)",
 				   tok);
-		if (seen[k] && k != K_ATTACH)
+		if (seen[k] && k != K_ATTACH && k != K_PASSTHROUGH)
 			return ERR("key '%s' given twice", tok);
 		seen[k] = true;
 		if (set_key((enum key_id)k, eq + 1, &cfg, err, errlen))
@@ -208,6 +232,13 @@ int udp_cfg_parse(const char *args, struct udp_cfg *out, char *err, size_t errle
 		return ERR("force is for hardware units (a model unit is never in use)");
 	if (cfg.model != UIOMMU_FAMILY_NONE && seen[K_ACPI])
 		return ERR("acpi is for hardware units (a model unit has no firmware entry)");
+	if (cfg.model == UIOMMU_FAMILY_NONE && (seen[K_MODEL_CFG] || seen[K_PASSTHROUGH]))
+		return ERR("model_cfg and passthrough are for model units (model=vtd); on "
+			   "hardware every device the firmware puts behind a unit is found");
+	for (uint32_t i = 0; i < cfg.nr_passthrough; i++)
+		for (uint32_t j = 0; j < cfg.nr_attach; j++)
+			if (!memcmp(&cfg.passthrough[i], &cfg.attach[j], sizeof(struct udp_bdf)))
+				return ERR("a device is both in attach and in passthrough");
 	if (cfg.poll != UDP_POLL_ALARM && seen[K_POLL_MS])
 		return ERR("poll_ms is for poll=alarm");
 	*out = cfg;

@@ -53,8 +53,11 @@ struct udp_cfg {
 	uint32_t poll_ms;
 	uint32_t log_rate; /* fault log lines per second */
 	bool force;
-	bool exit_on_error; /* a failure while EAL starts ends the process */
-	char acpi_dir[256]; /* firmware tables (tests): "" = /sys */
+	bool exit_on_error;  /* a failure while EAL starts ends the process */
+	char acpi_dir[256];  /* firmware tables (tests): "" = /sys */
+	char model_cfg[128]; /* model settings, "key=value,..." (docs/models.md) */
+	struct udp_bdf passthrough[UDP_MAX_ATTACH]; /* model: other devices of the unit */
+	uint32_t nr_passthrough;
 };
 
 /* Parse @args ("key=value,..."); on error 0 is not returned, @err says why. */

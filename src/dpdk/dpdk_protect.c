@@ -678,17 +678,40 @@ static int open_state(const struct udp_cfg *cfg)
 
 static int protect_model(const struct udp_cfg *cfg)
 {
-	struct uiommu_unit_desc d = {
-		.family = cfg->model, .access = UIOMMU_UNIT_MODEL, .numa_node = -1};
+	struct uiommu_unit_desc d = {.family = cfg->model,
+				     .access = UIOMMU_UNIT_MODEL,
+				     .numa_node = -1,
+				     .flags = UIOMMU_UNIT_F_DEFER_ENABLE,
+				     .model_cfg = cfg->model_cfg[0] ? cfg->model_cfg : NULL};
+	struct uiommu_unit_caps caps;
 	struct uiommu_unit *u;
+	char name[16];
 	int rc = uiommu_unit_add(udp_g.ctx, &d, &u);
 
 	if (rc) {
-		UDP_LOG(ERR, "cannot add the %s model unit: %s", uiommu_model_name(cfg->model),
-			uiommu_strerror(rc));
+		UDP_LOG(ERR, "cannot add the %s model unit (model_cfg '%s'): %s",
+			uiommu_model_name(cfg->model), cfg->model_cfg, uiommu_strerror(rc));
 		return rc;
 	}
 	udp_g.nr_units = 1;
+	/* The other devices of the unit's scope (passthrough=): as on
+	 * hardware, in pass-through before translation goes on, or refused. */
+	uiommu_unit_get_caps(u, &caps);
+	for (uint32_t i = 0; i < cfg->nr_passthrough; i++) {
+		const struct udp_bdf *b = &cfg->passthrough[i];
+
+		if (!caps.pass_through) {
+			bdf_str(b, name, sizeof(name));
+			UDP_LOG(ERR,
+				"the model unit cannot do pass-through: taking it over would "
+				"cut off %s; refused",
+				name);
+			return -EOPNOTSUPP;
+		}
+		rc = add_dev(u, b, (uint32_t)(b->bus << 8 | b->devfn), "model", false);
+		if (rc)
+			return rc;
+	}
 	rc = uiommu_ioas_alloc(udp_g.ctx, &udp_g.ioas);
 	if (rc)
 		return rc;

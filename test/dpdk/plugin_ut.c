@@ -329,6 +329,61 @@ static void test_service_poll(void)
 	CU_ASSERT_FATAL(uiommu_dpdk_protect(cfg) == 0); /* for test_release */
 }
 
+static struct uiommu_device *dev_at(uint8_t devfn)
+{
+	struct uiommu_ctx *ctx = uiommu_dpdk_ctx();
+
+	for (struct uiommu_device *d = ctx ? uiommu_device_next(ctx, NULL) : NULL; d;
+	     d = uiommu_device_next(ctx, d)) {
+		struct uiommu_device_desc dd;
+
+		if (uiommu_device_get_desc(d, &dd) == 0 && dd.bus == 0 && dd.devfn == devfn)
+			return d;
+	}
+	return NULL;
+}
+
+/* The other devices of a unit stay in pass-through (they reach all memory,
+ * as before the take-over); a unit that cannot do pass-through is refused,
+ * naming them, and nothing changes. */
+static void test_passthrough_and_refusal(void)
+{
+	static uint8_t anywhere[4096] __attribute__((aligned(4096)));
+	uint8_t pat[8];
+	char c[256];
+
+	CU_ASSERT_FATAL(uiommu_dpdk_release() == 0);
+	snprintf(c, sizeof(c), "model=vtd,state=%s,attach=00:03.0,passthrough=00:05.0,poll=app",
+		 state);
+	CU_ASSERT_FATAL(uiommu_dpdk_protect(c) == 0);
+	struct uiommu_dpdk_stats st;
+	CU_ASSERT(uiommu_dpdk_get_stats(&st) == 0 && st.nr_passthrough == 1 && st.nr_attached == 1);
+	memset(pat, 0x42, sizeof(pat));
+	CU_ASSERT(uiommu_model_dma(dev_at(5 << 3), UIOMMU_NO_PASID, (uintptr_t)anywhere, pat,
+				   sizeof(pat), true) == 0);
+	CU_ASSERT(anywhere[0] == 0x42);
+	CU_ASSERT(uiommu_model_dma(dev_at(3 << 3), UIOMMU_NO_PASID, (uintptr_t)anywhere + 64, pat,
+				   sizeof(pat), true) == -EFAULT);
+	CU_ASSERT(anywhere[64] == 0);
+	CU_ASSERT(uiommu_dpdk_release() == 0);
+
+	/* No pass-through on the unit: refused, nothing left behind. */
+	snprintf(c, sizeof(c),
+		 "model=vtd,model_cfg=pt=0,state=%s,attach=00:03.0,passthrough=00:05.0", state);
+	CU_ASSERT(uiommu_dpdk_protect(c) == -EOPNOTSUPP);
+	CU_ASSERT(!uiommu_dpdk_active());
+	CU_ASSERT(!state_exists(state));
+	/* the model's own settings are checked by the model */
+	snprintf(c, sizeof(c), "model=vtd,model_cfg=pt=7,state=%s", state);
+	CU_ASSERT(uiommu_dpdk_protect(c) == -EINVAL);
+	CU_ASSERT(!state_exists(state));
+	/* bad combinations */
+	CU_ASSERT(uiommu_dpdk_protect("passthrough=00:05.0") == -EINVAL);
+	CU_ASSERT(uiommu_dpdk_protect("model=vtd,attach=00:05.0,passthrough=00:05.0") == -EINVAL);
+	snprintf(cfg, sizeof(cfg), "model=vtd,state=%s,attach=00:03.0,poll=app", state);
+	CU_ASSERT_FATAL(uiommu_dpdk_protect(cfg) == 0); /* for test_release */
+}
+
 static void test_release(void)
 {
 	CU_ASSERT(uiommu_dpdk_release() == 0);
@@ -499,6 +554,7 @@ static const struct ut_test tests[] = {
 	{"external_memory", test_external_memory},
 	{"uiommuctl_adopts_the_state", test_uiommuctl_sees_it},
 	{"service_poll", test_service_poll},
+	{"passthrough_and_refusal", test_passthrough_and_refusal},
 	{"release_gives_back", test_release},
 	{"crash_then_restart", test_crash_then_restart},
 	{NULL, NULL},

@@ -47,6 +47,9 @@ if [ "$want_qemu" = 1 ]; then
 	       ipxe-qemu seabios qemu-utils)
 	# scripts/qemu/mkinitramfs.sh: file(1) to tell ELF programs apart.
 	pkgs+=(file)
+	# DPDK plugin tests (test/qemu, qemu-dpdk-testpmd-*): dpdk-testpmd and
+	# its PMDs; make + xz for scripts/qemu/build-vfio-noiommu.sh.
+	pkgs+=(dpdk-dev make xz-utils)
 fi
 if [ "$want_pkg" = 1 ]; then
 	# dpkg-buildpackage with debian/control's Build-Depends (the ones not

@@ -172,6 +172,14 @@ struct uiommu_unit_desc {
 	const void *family_opts;
 };
 
+/** Take the unit over with translation still off: tables, queues and fault
+ *  reporting come up, devices can be attached (or put in pass-through),
+ *  and uiommu_unit_enable() then turns translation on.  So a unit that
+ *  serves devices still in use by others (the kernel's disk) never blocks
+ *  them, not even for a moment.  -EOPNOTSUPP when the family cannot
+ *  (its unit_enable hook is missing). */
+#define UIOMMU_UNIT_F_DEFER_ENABLE (1u << 1)
+
 /** Map the registers through desc.reg_fd at desc.reg_fd_offset (a VFIO
  *  region).  The descriptor is the calling process's: such a unit cannot
  *  be in a shared state (other processes could not map it): -EOPNOTSUPP
@@ -253,6 +261,13 @@ struct uiommu_resv_region {
  */
 int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 		    struct uiommu_unit **out);
+/**
+ * Turn translation on for a unit added with UIOMMU_UNIT_F_DEFER_ENABLE
+ * (after its devices were attached).  A unit already translating: 0.
+ * @return 0, -EINVAL, -EOPNOTSUPP (the family cannot), -ETIMEDOUT (the
+ *         hardware did not follow; translation stays off).
+ */
+int uiommu_unit_enable(struct uiommu_unit *unit);
 /** Give a unit back (translation off, tables freed).  -EBUSY while devices
  *  are attached through it. */
 int uiommu_unit_remove(struct uiommu_unit *unit);

@@ -98,6 +98,11 @@ struct uiommu_family_ops {
 	 * blocked.  On failure everything is undone (the window is the
 	 * core's). */
 	int (*unit_init)(struct uiommu_unit *u, const struct uiommu_unit_desc *desc);
+	/* Optional.  desc->flags has UIOMMU_UNIT_F_DEFER_ENABLE: unit_init
+	 * leaves translation off (everything else up); this turns it on, with
+	 * the attachments made since in force.  0 or -errno (stays off).
+	 * Without it the flag is refused (-EOPNOTSUPP). */
+	int (*unit_enable)(struct uiommu_unit *u);
 	/* Translation off, queues off, free everything unit_init allocated. */
 	void (*unit_fini)(struct uiommu_unit *u);
 	/* Optional.  A new process adopts shared state; the core has mapped

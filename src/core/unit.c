@@ -321,7 +321,9 @@ static int unit_add_resv_locked(struct uiommu_unit *u, int32_t rid, uint64_t sta
  * flags, the family's options (tagged with its number), REG_FD. */
 static int desc_check(const struct uiommu_family_ops *ops, const struct uiommu_unit_desc *desc)
 {
-	if (desc->flags & ~UIOMMU_UNIT_F_REG_FD)
+	if (desc->flags & ~(UIOMMU_UNIT_F_REG_FD | UIOMMU_UNIT_F_DEFER_ENABLE))
+		return -EOPNOTSUPP;
+	if ((desc->flags & UIOMMU_UNIT_F_DEFER_ENABLE) && !ops->unit_enable)
 		return -EOPNOTSUPP;
 	if ((desc->flags & UIOMMU_UNIT_F_REG_FD) &&
 	    (desc->access != UIOMMU_UNIT_MMIO || desc->reg_fd < 0))
@@ -344,7 +346,7 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 		return -EINVAL;
 	/* Checked before anything changes: unknown flags -EOPNOTSUPP (as
 	 * iommufd), an unknown access kind -EINVAL. */
-	if (desc->flags & ~UIOMMU_UNIT_F_REG_FD)
+	if (desc->flags & ~(UIOMMU_UNIT_F_REG_FD | UIOMMU_UNIT_F_DEFER_ENABLE))
 		return -EOPNOTSUPP;
 	if (desc->access != UIOMMU_UNIT_MMIO && desc->access != UIOMMU_UNIT_MODEL)
 		return -EINVAL;
@@ -460,6 +462,22 @@ err_free:
 	uenv_free(u);
 out_unlock:
 	ctx_unlock(ctx);
+	return rc;
+}
+
+int uiommu_unit_enable(struct uiommu_unit *u)
+{
+	const struct uiommu_family_ops *ops;
+	int rc;
+
+	if (!u)
+		return -EINVAL;
+	ops = uiommu_family_ops_get(u->family);
+	if (!ops || !ops->unit_enable)
+		return -EOPNOTSUPP;
+	ctx_lock(u->ctx);
+	rc = ops->unit_enable(u);
+	ctx_unlock(u->ctx);
 	return rc;
 }
 

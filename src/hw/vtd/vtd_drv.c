@@ -320,7 +320,10 @@ static int vtd_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc *d
 	rc = set_root(vu);
 	if (rc)
 		goto err_prq;
-	rc = vtd_gcmd(vu, VTD_GCMD_TE, true, false);
+	/* Deferred: the caller attaches (or passes through) its devices first
+	 * and turns TE on with vtd_unit_enable. */
+	vu->te_deferred = (desc->flags & UIOMMU_UNIT_F_DEFER_ENABLE) != 0;
+	rc = vu->te_deferred ? 0 : vtd_gcmd(vu, VTD_GCMD_TE, true, false);
 	if (rc)
 		goto err_prq;
 	fill_caps(u, vu);
@@ -371,6 +374,27 @@ static void vtd_unit_fini(struct uiommu_unit *u)
 	uenv_free(vu);
 }
 
+/* UIOMMU_UNIT_F_DEFER_ENABLE: translation on, now that the context
+ * entries the caller wanted are written (GCMD.TE, VT-d 11.4.4). */
+static int vtd_unit_enable(struct uiommu_unit *u)
+{
+	struct vtd_unit *vu = vtd_of(u);
+	int rc;
+
+	if (!vu)
+		return -EINVAL;
+	if (reg_read32(vtd_rio(vu), VTD_REG_GSTS) & VTD_GSTS_TES) {
+		vu->te_deferred = false;
+		return 0;
+	}
+	rc = vtd_gcmd(vu, VTD_GCMD_TE, true, false);
+	if (!rc)
+		vu->te_deferred = false;
+	else
+		VTD_LOG(ERR, "unit %u: translation did not come on (GSTS.TES)", u->obj.id);
+	return rc;
+}
+
 /* A new process takes over shared state (the core mapped the register
  * window): the registers must still point at our tables and queues;
  * nothing is rewritten. */
@@ -381,7 +405,7 @@ static int vtd_unit_adopt(struct uiommu_unit *u)
 	uint64_t rta = reg_read64(r, VTD_REG_RTADDR);
 
 	if ((rta & VTD_RTADDR_RTA) != vu->root_pa ||
-	    !(reg_read32(r, VTD_REG_GSTS) & VTD_GSTS_TES) ||
+	    (!vu->te_deferred && !(reg_read32(r, VTD_REG_GSTS) & VTD_GSTS_TES)) ||
 	    (vu->qi && (reg_read64(r, VTD_REG_IQA) & VTD_IQA_IQA) != vu->iq.iova)) {
 		VTD_LOG(ERR, "unit %u: hardware no longer uses our tables (RTADDR 0x%llx)",
 			u->obj.id, (unsigned long long)rta);
@@ -410,7 +434,7 @@ static int vtd_unit_recover(struct uiommu_unit *u)
 	rc = set_root(vu);
 	if (rc)
 		return rc;
-	if (!(reg_read32(r, VTD_REG_GSTS) & VTD_GSTS_TES)) {
+	if (!vu->te_deferred && !(reg_read32(r, VTD_REG_GSTS) & VTD_GSTS_TES)) {
 		VTD_LOG(WARNING, "unit %u: translation was off after the rollback: enabling it",
 			u->obj.id);
 		rc = vtd_gcmd(vu, VTD_GCMD_TE, true, false);
@@ -506,6 +530,7 @@ const struct uiommu_family_ops vtd_family_ops = {
 	.unit_init = vtd_unit_init,
 	.unit_fini = vtd_unit_fini,
 	.unit_adopt = vtd_unit_adopt,
+	.unit_enable = vtd_unit_enable,
 	.unit_recover = vtd_unit_recover,
 	.pgt_config = vtd_pgt_config,
 	.pgt_compatible = vtd_pgt_compatible,

@@ -115,6 +115,7 @@ struct vtd_unit {
 	bool qi;                /* queued invalidation in use */
 	bool coherent;          /* root/context/PASID/paging walks snoop */
 	bool prq;               /* page request queue in use */
+	bool te_deferred;       /* UIOMMU_UNIT_F_DEFER_ENABLE: TE waits for unit_enable */
 	bool force;
 	uint32_t fro;           /* byte offset of fault recording registers */
 	uint32_t nfr;           /* number of fault recording registers */

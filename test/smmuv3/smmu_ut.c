@@ -695,6 +695,24 @@ static void test_nested(void)
 		cfg[1].dev_id = 0xfffff;
 		cfg[1].pasid = UIOMMU_NO_PASID;
 		CU_ASSERT(uiommu_cache_invalidate(v1, n1, cfg, 2, &dn) == -EINVAL && dn == 1);
+		/* A device of the other vIOMMU (another VM's StreamID): the
+		 * guest of v1 cannot name it, for CFGI nor for ATC_INV, and
+		 * nothing is issued. */
+		struct uiommu_inv_entry other[2] = {
+			{.type = UIOMMU_INV_CFG, .dev_id = uiommu_device_id(d2),
+			 .pasid = UIOMMU_NO_PASID},
+			{.type = UIOMMU_INV_DEV_TLB, .dev_id = uiommu_device_id(d2),
+			 .pasid = UIOMMU_NO_PASID},
+		};
+		smmu_model_get_stats(t.m, &st0);
+		for (int i = 0; i < 2; i++) {
+			dn = 9;
+			CU_ASSERT(uiommu_cache_invalidate(v1, n1, &other[i], 1, &dn) == -EINVAL &&
+				  dn == 0);
+			CU_ASSERT(uiommu_cache_invalidate(v2, n2, &other[i], 1, &dn) == 0 && dn == 1);
+		}
+		smmu_model_get_stats(t.m, &st1);
+		CU_ASSERT(st1.cmds - st0.cmds == 2 + 2); /* v2's two and their syncs */
 		struct uiommu_inv_entry atc = {.type = UIOMMU_INV_DEV_TLB,
 					       .dev_id = uiommu_device_id(t.dev),
 					       .pasid = UIOMMU_NO_PASID,

@@ -412,7 +412,19 @@ static void inv_cmd(struct smmu_batch *b, struct uiommu_unit *u, uint16_t vmid,
 	}
 }
 
-static int inv_check(struct uiommu_unit *u, const struct uiommu_inv_entry *e)
+/* A device the guest of VMID @vmid may name: one whose STE is a nested
+ * STE under that VMID (iommufd resolves the guest's virtual StreamID
+ * through the vIOMMU's vdevices likewise): never a device of another
+ * vIOMMU, nor one the host translates. */
+static bool inv_dev_owned(struct uiommu_unit *u, uint32_t vmid, uint32_t dev_id)
+{
+	struct uiommu_device *d = inv_dev(u, dev_id);
+	const struct smmu_dev *sd = d ? d->priv : NULL;
+
+	return sd && sd->rid == SMMU_RID_NESTED && sd->vmid == vmid;
+}
+
+static int inv_check(struct uiommu_unit *u, uint32_t vmid, const struct uiommu_inv_entry *e)
 {
 	struct smmu_unit *su = smmu_of(u);
 	uint32_t asid_max = su->asid16 ? 0xffff : 0xff;
@@ -423,7 +435,7 @@ static int inv_check(struct uiommu_unit *u, const struct uiommu_inv_entry *e)
 		return e->pasid > asid_max ? -EINVAL : 0; /* pasid carries the ASID */
 	case UIOMMU_INV_DEV_TLB:
 	case UIOMMU_INV_CFG:
-		if (!inv_dev(u, e->dev_id))
+		if (!inv_dev_owned(u, vmid, e->dev_id))
 			return -EINVAL;
 		return e->pasid != UIOMMU_NO_PASID && e->pasid >= (1u << 20) ? -EINVAL : 0;
 	default:
@@ -442,10 +454,12 @@ int smmu_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
 	(void)s1_did; /* the guest's ASIDs tag its entries, under the vIOMMU's VMID */
 	*done = 0;
 	for (ok = 0; ok < n; ok++) {
-		bad = inv_check(u, &e[ok]);
+		bad = inv_check(u, vmid, &e[ok]);
 		if (bad)
 			break;
 	}
+	if (!ok)
+		return bad; /* nothing to issue (not even a CMD_SYNC) */
 	smmu_batch_init(&b, su);
 	for (uint32_t i = 0; i < ok; i++)
 		inv_cmd(&b, u, (uint16_t)vmid, &e[i]);

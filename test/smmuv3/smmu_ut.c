@@ -20,6 +20,7 @@
 #include "core/core.h"
 #include "hw/smmuv3/smmu_internal.h"
 #include "model/smmuv3/smmu_model.h"
+#include "model/smmuv3/smmu_model_internal.h"
 #include "pgtable/pgt_hw.h"
 
 #define SID	 0x0310u
@@ -533,6 +534,30 @@ static void test_evtq_overflow(void)
 	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x900000, &v, 8, false) == -EFAULT);
 	n = drain(ev, 8);
 	CU_ASSERT(n == 1 && ev[0].type == UIOMMU_EV_FAULT && ev[0].addr == 0x900000);
+	scenario_down(&t);
+}
+
+/* EVTQ_PROD is input: a value more than a queue's worth ahead of our CONS
+ * (a broken or hostile SMMU) is refused: no record is invented from stale
+ * slots, CONS does not move; a sane PROD afterwards drains as usual. */
+static void test_evtq_bad_prod(void)
+{
+	struct tenv t;
+	struct uiommu_event ev[256];
+	unsigned int qsize = 1u << SMMU_EVTQ_SHIFT;
+	uint32_t good;
+	uint64_t v;
+
+	scenario_up(&t, "", 0);
+	drain_all();
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x100000, &v, 8, false) == -EFAULT);
+	good = t.m->evtq_prod;
+	/* cons 0, PROD index 5 with the wrap bit: qsize + 5 records "ready". */
+	t.m->evtq_prod = (uint32_t)qsize | 5u;
+	CU_ASSERT(drain(ev, 256) == 0);
+	CU_ASSERT(smmu_of(t.unit)->evtq.cons == 0);
+	t.m->evtq_prod = good;
+	CU_ASSERT(drain(ev, 256) == 1 && ev[0].type == UIOMMU_EV_FAULT && ev[0].addr == 0x100000);
 	scenario_down(&t);
 }
 
@@ -1254,6 +1279,7 @@ static const struct ut_test tests[] = {
 	{"cmdq_error", test_cmdq_error},
 	{"cmdq_timeout", test_cmdq_timeout},
 	{"evtq_overflow", test_evtq_overflow},
+	{"evtq_bad_prod", test_evtq_bad_prod},
 	{"pri", test_pri},
 	{"pasid", test_pasid},
 	{"nested", test_nested},

@@ -134,6 +134,20 @@ static uint16_t drain(struct smmu_unit *su, struct smmu_queue *q, uint32_t prod_
 	prod = reg_read32(r, prod_reg);
 	if (prod == UINT32_MAX)
 		return 0; /* the unit does not answer */
+	if (((prod - q->cons) & mask) > (1u << q->shift)) {
+		/* More records than the queue holds: PROD is not a position the
+		 * SMMU can reach from our CONS (IHI 0070 3.5.1).  Read nothing
+		 * (stale slots are not events), CONS stays; logged once per value. */
+		if (prod != q->bad_prod)
+			SMMU_LOG(ERR,
+				 "unit %u: %s_PROD 0x%x is more than %u records ahead of CONS "
+				 "0x%x: ignored",
+				 su->u->obj.id, pri ? "PRIQ" : "EVTQ", prod, 1u << q->shift,
+				 q->cons);
+		q->bad_prod = prod;
+		return 0;
+	}
+	q->bad_prod = 0;
 	if ((prod ^ q->cons) & SMMU_Q_OVF) {
 		memset(&ev[n], 0, sizeof(ev[n]));
 		ev[n].type = UIOMMU_EV_OVERFLOW;

@@ -34,6 +34,7 @@ struct smmu_queue {
 	unsigned int shift; /* log2 entries */
 	uint32_t prod;	    /* CMDQ: our producer (index + wrap); EVTQ/PRIQ: unused */
 	uint32_t cons;	    /* EVTQ/PRIQ: our consumer with its OVACKFLG */
+	uint32_t bad_prod;  /* EVTQ/PRIQ: the last PROD refused (logged once) */
 };
 
 struct smmu_stats {

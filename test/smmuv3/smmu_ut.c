@@ -854,6 +854,12 @@ static void test_takeover(void)
 	CU_ASSERT(reg_read32(r, SMMU_GBPA) == 0);
 	CU_ASSERT(reg_read32(r, SMMU_CR0) == (SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN));
 	CU_ASSERT(uiommu_unit_remove(u) == 0);
+	/* An SMMU whose table and queue addresses are fixed (IDR1.*_PRESET)
+	 * would ignore our bases and walk tables we do not own: refused,
+	 * also with force. */
+	d.model_cfg = "preset=1";
+	u = NULL;
+	CU_ASSERT(uiommu_unit_add(ctx, &d, &u) == -EOPNOTSUPP && !u);
 }
 
 /* Register decoding for probe / unit show. */

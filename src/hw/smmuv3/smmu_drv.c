@@ -127,6 +127,19 @@ static int read_ids(struct uiommu_unit *u, struct smmu_unit *su)
 			 (unsigned long long)u->reg_base, su->idr[0], su->idr[5]);
 		return -EOPNOTSUPP;
 	}
+	/* Fixed table/queue addresses (an embedded SMMU) or bases relative to
+	 * something we do not know (IDR1.REL): our STRTAB_BASE and queue bases
+	 * would be ignored and the SMMU would walk tables we do not own.
+	 * Linux's arm_smmu_device_hw_probe refuses these too. */
+	if (su->idr[1] & (SMMU_IDR1_TABLES_PRESET | SMMU_IDR1_QUEUES_PRESET | SMMU_IDR1_REL)) {
+		SMMU_LOG(ERR,
+			 "unit at 0x%llx: table/queue addresses fixed by the implementation "
+			 "(IDR1 0x%08x: TABLES_PRESET %u QUEUES_PRESET %u REL %u): not supported",
+			 (unsigned long long)u->reg_base, su->idr[1],
+			 !!(su->idr[1] & SMMU_IDR1_TABLES_PRESET),
+			 !!(su->idr[1] & SMMU_IDR1_QUEUES_PRESET), !!(su->idr[1] & SMMU_IDR1_REL));
+		return -EOPNOTSUPP;
+	}
 	su->s1 = su->idr[0] & SMMU_IDR0_S1P;
 	su->s2 = su->idr[0] & SMMU_IDR0_S2P;
 	su->coherent = su->idr[0] & SMMU_IDR0_COHACC;

@@ -68,6 +68,7 @@ static const struct smmum_key smmum_keys[] = {
 	SK_BOOL("cohacc", cohacc),
 	SK_BOOL("pri", pri),
 	SK_BOOL("busy", busy),
+	SK_BOOL("preset", preset),
 	SK_NUM("tlb", tlb_size, 1, 65536),
 	SK_NUM("cfgc", cfgc_size, 1, 65536),
 };
@@ -160,6 +161,8 @@ static void regs_init(struct smmu_model *m)
 			       FIELD_PREP(SMMU_IDR1_PRIQS, c->priqs) |
 			       FIELD_PREP(SMMU_IDR1_EVTQS, c->evtqs) |
 			       FIELD_PREP(SMMU_IDR1_CMDQS, c->cmdqs));
+	if (c->preset) /* an embedded SMMU: tables and queues where the SoC put them */
+		m->idr[1] |= (uint32_t)(SMMU_IDR1_TABLES_PRESET | SMMU_IDR1_QUEUES_PRESET);
 	m->idr[3] = c->ril ? (uint32_t)SMMU_IDR3_RIL : 0;
 	m->idr[5] = (uint32_t)(FIELD_PREP(SMMU_IDR5_OAS, oas_enc(c->oas)) | SMMU_IDR5_GRAN4K);
 	/* Implementer 0x55 ('U'), product 0x001: a model, not an Arm part. */
@@ -540,17 +543,17 @@ static void reg_write(void *p, uint32_t off, uint64_t v, unsigned int size)
 		cmdq_run(m); /* an acknowledged CMDQ_ERR lets the queue go on */
 		break;
 	case SMMU_STRTAB_BASE:
-		if (!smmuen)
+		if (!smmuen && !m->cfg.preset)
 			m->strtab_base = v & (SMMU_STRTAB_BASE_ADDR | SMMU_STRTAB_BASE_RA);
 		break;
 	case SMMU_STRTAB_BASE_CFG:
-		if (!smmuen)
+		if (!smmuen && !m->cfg.preset)
 			m->strtab_cfg =
 				v32 & (uint32_t)(SMMU_STRTAB_CFG_FMT | SMMU_STRTAB_CFG_SPLIT |
 						 SMMU_STRTAB_CFG_LOG2SIZE);
 		break;
 	case SMMU_CMDQ_BASE:
-		if (!(m->cr0 & SMMU_CR0_CMDQEN))
+		if (!(m->cr0 & SMMU_CR0_CMDQEN) && !m->cfg.preset)
 			m->cmdq_base =
 				v & (SMMU_Q_BASE_ADDR | SMMU_Q_BASE_RWA | SMMU_Q_BASE_LOG2SIZE);
 		break;
@@ -563,7 +566,7 @@ static void reg_write(void *p, uint32_t off, uint64_t v, unsigned int size)
 			m->cmdq_cons = v32 & 0xfffffu;
 		break;
 	case SMMU_EVTQ_BASE:
-		if (!(m->cr0 & SMMU_CR0_EVTQEN))
+		if (!(m->cr0 & SMMU_CR0_EVTQEN) && !m->cfg.preset)
 			m->evtq_base =
 				v & (SMMU_Q_BASE_ADDR | SMMU_Q_BASE_RWA | SMMU_Q_BASE_LOG2SIZE);
 		break;
@@ -575,7 +578,7 @@ static void reg_write(void *p, uint32_t off, uint64_t v, unsigned int size)
 		m->evtq_cons = v32 & (0xfffffu | (uint32_t)SMMU_Q_OVF);
 		break;
 	case SMMU_PRIQ_BASE:
-		if (!(m->cr0 & SMMU_CR0_PRIQEN))
+		if (!(m->cr0 & SMMU_CR0_PRIQEN) && !m->cfg.preset)
 			m->priq_base =
 				v & (SMMU_Q_BASE_ADDR | SMMU_Q_BASE_RWA | SMMU_Q_BASE_LOG2SIZE);
 		break;

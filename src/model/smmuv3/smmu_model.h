@@ -46,6 +46,7 @@ struct smmu_model_cfg {
 	bool cohacc;	    /* IDR0.COHACC: coherent table and queue access */
 	bool pri;	    /* IDR0.PRI: page requests */
 	bool busy;	    /* comes up as another owner left it: SMMUEN, queues on, GBPA bypass */
+	bool preset;	    /* IDR1.TABLES_PRESET + QUEUES_PRESET: bases fixed (writes ignored) */
 	uint32_t tlb_size;  /* TLB entries */
 	uint32_t cfgc_size; /* STE and CD cache entries (each) */
 };

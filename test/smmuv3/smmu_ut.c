@@ -482,6 +482,40 @@ static void test_cmdq_timeout(void)
 	scenario_down(&t);
 }
 
+/* An SMMU that refuses every command it fetches (here: its CMDQ_BASE no
+ * longer points at memory, so each fetch aborts, the CMD_SYNC written over
+ * a refused command too): the wait is bounded all the same, the call
+ * fails, and once the SMMU behaves the queue works again. */
+static void test_cmdq_error_storm(void)
+{
+	struct tenv t;
+	struct smmu_batch b;
+	uint64_t iova = 0x200000, v, base;
+	uint64_t t0;
+	int rc;
+
+	scenario_up(&t, "", 0);
+	smmu_of(t.unit)->timeout_ns = 2 * 1000 * 1000;
+	base = t.m->cmdq_base;
+	t.m->cmdq_base = (base & ~SMMU_Q_BASE_ADDR) | 0xdead000000ull; /* not memory */
+	smmu_batch_init(&b, smmu_of(t.unit));
+	smmu_cmd_cfgi_ste(&b, SID);
+	t0 = uenv_now_ns();
+	rc = smmu_batch_sync(&b);
+	CU_ASSERT(rc == -ETIMEDOUT || rc == -EIO);
+	CU_ASSERT(uenv_now_ns() - t0 < 1000ull * 1000 * 1000);
+	/* The timeout restarted the queue at our base, its refusal acknowledged. */
+	CU_ASSERT(t.m->cmdq_base == base && t.m->gerror == t.m->gerrorn);
+	smmu_of(t.unit)->timeout_ns = SMMU_TIMEOUT_NS;
+	drain_all();
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4096, RW) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000, 4096, NULL) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+	drain_all();
+	scenario_down(&t);
+}
+
 /* PRI: a page request from the PRI queue, answered with PRI_RESP. */
 static void test_pri(void)
 {
@@ -1284,6 +1318,7 @@ static const struct ut_test tests[] = {
 	{"batching", test_batching},
 	{"cmdq_error", test_cmdq_error},
 	{"cmdq_timeout", test_cmdq_timeout},
+	{"cmdq_error_storm", test_cmdq_error_storm},
 	{"evtq_overflow", test_evtq_overflow},
 	{"evtq_bad_prod", test_evtq_bad_prod},
 	{"pri", test_pri},

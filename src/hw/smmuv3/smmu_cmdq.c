@@ -189,8 +189,16 @@ int smmu_cmdq_enable(struct smmu_unit *su)
 	struct smmu_queue *q = &su->cmdq;
 	int rc = smmu_cr0_set(su, (uint32_t)SMMU_CR0_CMDQEN, false);
 
+	uint32_t gerror, gerrorn;
+
 	if (rc)
 		return rc;
+	/* A refusal still pending (a restart after a timeout during error
+	 * recovery) would keep the restarted queue stopped: acknowledge it. */
+	gerror = reg_read32(r, SMMU_GERROR);
+	gerrorn = reg_read32(r, SMMU_GERRORN);
+	if ((gerror ^ gerrorn) & SMMU_GERROR_CMDQ_ERR)
+		reg_write32(r, SMMU_GERRORN, gerrorn ^ (uint32_t)SMMU_GERROR_CMDQ_ERR);
 	reg_write64(r, SMMU_CMDQ_BASE,
 		    (q->mem.iova & SMMU_Q_BASE_ADDR) | FIELD_PREP(SMMU_Q_BASE_LOG2SIZE, q->shift) |
 			    (su->coherent ? SMMU_Q_BASE_RWA : 0));
@@ -230,7 +238,9 @@ static void cmdq_recover(struct smmu_batch *b, uint32_t cons, uint32_t start)
 	SMMU_LOG(ERR, "unit %u: command %u of the batch (opcode 0x%02x) refused: %s", su->u->obj.id,
 		 pos, (unsigned int)(slot[0] & 0xff), smmu_cerror_text(err));
 	su->stats.cmd_errors++;
-	if (b->bad < 0)
+	/* CONS is input: only a command of this batch (not its CMD_SYNC, not
+	 * a slot outside it) is reported as the caller's bad entry. */
+	if (b->bad < 0 && pos < b->n)
 		b->bad = (int32_t)(b->issued + pos);
 	unit_event_push(su->u, &ev);
 	slot[0] = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CMD_SYNC);
@@ -270,11 +280,13 @@ int smmu_batch_sync(struct smmu_batch *b)
 
 		if ((cons & mask) == prod)
 			break;
+		/* A refused command is skipped and the wait goes on, under the
+		 * same deadline: an SMMU that refuses every command (each
+		 * fetch aborting) must not keep us here. */
 		if ((reg_read32(r, SMMU_GERROR) ^ reg_read32(r, SMMU_GERRORN)) &
 		    (uint32_t)SMMU_GERROR_CMDQ_ERR) {
 			cmdq_recover(b, cons, start);
 			rc = -EIO;
-			continue;
 		}
 		if (!t0) {
 			t0 = uenv_now_ns();

@@ -516,6 +516,54 @@ static void test_cmdq_error_storm(void)
 	scenario_down(&t);
 }
 
+/* The STE of @sid in the driver's stream table (it exists). */
+static const uint64_t *ste_mem(const struct smmu_unit *su, uint32_t sid)
+{
+	if (!su->st_2lvl)
+		return (const uint64_t *)su->strtab.va + (size_t)sid * SMMU_STE_DWORDS;
+	return (const uint64_t *)su->l2[sid >> SMMU_SPLIT].va +
+	       (size_t)(sid & ((1u << SMMU_SPLIT) - 1)) * SMMU_STE_DWORDS;
+}
+
+/* An attach whose STE update is not confirmed (the SMMU stops consuming
+ * commands) fails and changes nothing: the STE in memory and the driver's
+ * record are the old attachment's (the core keeps it, and may free the
+ * new table), and once the SMMU refetches, the device translates as
+ * before.  Likewise a stage-1 attach of a PASID. */
+static void test_attach_rollback(void)
+{
+	struct tenv t;
+	struct uiommu_ioas *io2;
+	struct uiommu_hwpt *h2;
+	uint64_t iova = 0x200000, v, ste[SMMU_STE_DWORDS], ttb0;
+	struct smmu_dev *sd;
+
+	scenario_up(&t, "", 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4096, RW) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &io2) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(io2, t.unit, 0, &h2) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+	sd = t.dev->priv;
+	ttb0 = sd->s2ttb;
+	smmu_of(t.unit)->timeout_ns = 2 * 1000 * 1000;
+	smmu_model_set_stuck(t.m, true);
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(h2), NULL) ==
+		  -ETIMEDOUT);
+	smmu_model_set_stuck(t.m, false);
+	smmu_of(t.unit)->timeout_ns = SMMU_TIMEOUT_NS;
+	CU_ASSERT(uiommu_device_attached_hwpt(t.dev, UIOMMU_NO_PASID) == uiommu_hwpt_id(t.hwpt));
+	smmu_ste_build(smmu_of(t.unit), sd, ste);
+	CU_ASSERT(memcmp(ste, ste_mem(smmu_of(t.unit), SID), sizeof(ste)) == 0);
+	CU_ASSERT(sd->s2ttb == ttb0 && sd->rid == SMMU_RID_S2);
+	CU_ASSERT(smmu_inv_all(smmu_of(t.unit)) == 0); /* the SMMU refetches */
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+	drain_all();
+	CU_ASSERT(uiommu_hwpt_destroy(h2) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(io2) == 0);
+	state_clean();
+	scenario_down(&t);
+}
+
 /* PRI: a page request from the PRI queue, answered with PRI_RESP. */
 static void test_pri(void)
 {
@@ -1318,6 +1366,7 @@ static const struct ut_test tests[] = {
 	{"batching", test_batching},
 	{"cmdq_error", test_cmdq_error},
 	{"cmdq_timeout", test_cmdq_timeout},
+	{"attach_rollback", test_attach_rollback},
 	{"cmdq_error_storm", test_cmdq_error_storm},
 	{"evtq_overflow", test_evtq_overflow},
 	{"evtq_bad_prod", test_evtq_bad_prod},

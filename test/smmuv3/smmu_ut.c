@@ -564,6 +564,52 @@ static void test_attach_rollback(void)
 	scenario_down(&t);
 }
 
+static uint64_t v_junk[64];
+
+/* Adoption (a new process after kill -9) and recovery read the driver's
+ * record from the state file: a size, index or pointer it would follow
+ * that is out of its bounds is refused, nothing is touched. */
+static void test_adopt_check(void)
+{
+	const struct uiommu_family_ops *ops = uiommu_family_ops_get(UIOMMU_FAMILY_SMMUV3);
+	struct tenv t;
+	struct smmu_unit *su;
+	struct smmu_unit save;
+
+	scenario_up(&t, "", 0);
+	su = smmu_of(t.unit);
+	save = *su;
+	CU_ASSERT(ops->unit_adopt(t.unit) == 0);
+	CU_ASSERT(ops->unit_recover(t.unit) == 0);
+	su->evtq.shift = 30; /* drain would index far past the queue */
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	CU_ASSERT(ops->unit_recover(t.unit) == -EINVAL);
+	*su = save;
+	su->evtq.cons = 0x12345;
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
+	su->cmdq.prod = 1u << 20;
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
+	su->nr_l1 = save.nr_l1 * 2; /* L1 index past the table */
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
+	su->sid_bits = 24;
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
+	su->strtab.va = (uint8_t *)su->strtab.va + 4096; /* va and bus address disagree */
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
+	su->l2 = (struct uenv_dma *)(void *)&v_junk;
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
+	su->ssid_bits = 17;
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
+	CU_ASSERT(ops->unit_adopt(t.unit) == 0);
+	scenario_down(&t);
+}
+
 /* PRI: a page request from the PRI queue, answered with PRI_RESP. */
 static void test_pri(void)
 {
@@ -1366,6 +1412,7 @@ static const struct ut_test tests[] = {
 	{"batching", test_batching},
 	{"cmdq_error", test_cmdq_error},
 	{"cmdq_timeout", test_cmdq_timeout},
+	{"adopt_check", test_adopt_check},
 	{"attach_rollback", test_attach_rollback},
 	{"cmdq_error_storm", test_cmdq_error_storm},
 	{"evtq_overflow", test_evtq_overflow},

@@ -1296,6 +1296,15 @@ static void test_differential(void)
 
 /* IDR0.COHACC 0: every table, STE, CD and command line the CPU writes is
  * written back (core/cachemaint). */
+static unsigned int inv_seen;
+static const void *inv_line;
+
+static void inv_hook(const void *line)
+{
+	if (line == inv_line) /* the first event record's line (a new queue) */
+		inv_seen++;
+}
+
 static void test_noncoherent(void)
 {
 	struct tenv t;
@@ -1312,7 +1321,25 @@ static void test_noncoherent(void)
 	smmu_get_stats(t.unit, &b);
 	CU_ASSERT(b.wb_lines > a.wb_lines); /* the TLBI and CMD_SYNC lines */
 	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+	/* Reading the event record: its line is invalidated first (the
+	 * record's own line, once), then read. */
+	CU_ASSERT(b.inv_lines == 0);
+	inv_seen = 0;
+	inv_line = smmu_of(t.unit)->evtq.mem.va;
+	cache_inv_test_hook = inv_hook;
+	struct uiommu_event ev;
+	CU_ASSERT(one_fault(&ev) && ev.addr == 0x200000);
+	cache_inv_test_hook = NULL;
+	smmu_get_stats(t.unit, &b);
+	CU_ASSERT(b.inv_lines == 1 && inv_seen == 1);
 	drain_all();
+	scenario_down(&t);
+	/* A coherent SMMU: nothing invalidated. */
+	scenario_up(&t, "", UIOMMU_HWPT_STAGE1);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+	drain_all();
+	smmu_get_stats(t.unit, &b);
+	CU_ASSERT(b.inv_lines == 0);
 	scenario_down(&t);
 }
 

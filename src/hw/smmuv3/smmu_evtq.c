@@ -163,6 +163,7 @@ static uint16_t drain(struct smmu_unit *su, struct smmu_queue *q, uint32_t prod_
 		uint64_t e[SMMU_EVT_DWORDS];
 
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		smmu_inv(su, slot, dwords * 8u); /* COHACC 0: not a stale cached copy */
 		for (unsigned int i = 0; i < dwords; i++)
 			e[i] = __atomic_load_n(&slot[i], __ATOMIC_RELAXED);
 		if (pri)

@@ -38,7 +38,7 @@ struct smmu_queue {
 };
 
 struct smmu_stats {
-	uint64_t cmds, syncs, batches, cmd_errors, timeouts, l2_tables, wb_lines;
+	uint64_t cmds, syncs, batches, cmd_errors, timeouts, l2_tables, wb_lines, inv_lines;
 };
 
 struct smmu_unit {
@@ -104,6 +104,14 @@ static inline void smmu_wb(struct smmu_unit *su, const void *va, size_t len)
 {
 	if (!su->coherent && len)
 		su->stats.wb_lines += cache_wb_range(va, len);
+}
+
+/* Invalidate what the SMMU wrote (queue records) before reading it when it
+ * does not snoop (IDR0.COHACC 0). */
+static inline void smmu_inv(struct smmu_unit *su, const void *va, size_t len)
+{
+	if (!su->coherent && len)
+		su->stats.inv_lines += cache_inv_range(va, len);
 }
 
 /* ---- commands (smmu_cmdq.c) ---- */

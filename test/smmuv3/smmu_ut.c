@@ -818,6 +818,24 @@ static void test_nested(void)
 	if (k > 0)
 		CU_ASSERT(lv[k - 1].present && lv[k - 1].entry == 0x80010000 + (gva & 0xfff) &&
 			  strstr(lv[k - 1].text, "(stage 2)"));
+	/* Stage 2 of the data page's IPA level by level, ending in the leaf
+	 * that holds the buffer's page. */
+	{
+		int s2 = 0, last = -1;
+
+		for (int i = 0; i < k; i++)
+			if (!strncmp(lv[i].text, "S2 L", 4)) {
+				s2++;
+				last = i;
+			}
+		CU_ASSERT(s2 >= 2 && last == k - 2);
+		if (last >= 0) {
+			CU_ASSERT(lv[last].leaf && lv[last].present && lv[last].pgsize >= 4096);
+			CU_ASSERT((lv[last].entry & ARM_ADDR & ~(lv[last].pgsize - 1)) ==
+				  ((t.buf.iova + 0x10000) & ~(lv[last].pgsize - 1)));
+			CU_ASSERT(strstr(lv[last].text, "-> PA") != NULL);
+		}
+	}
 	/* The guest edits its CD (another data page through a new leaf):
 	 * the SMMU keeps the cached CD and TLB entry until the guest's
 	 * CFGI_CD and TLBI_NH_ASID, carried 1:1 by uiommu_cache_invalidate. */
@@ -889,6 +907,9 @@ static void test_nested(void)
 	}
 	k = uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, gva, lv, 16);
 	CU_ASSERT(k > 0 && !lv[k - 1].present && strstr(lv[k - 1].text, "not mapped at stage 2"));
+	/* ... and the stage-2 level where it stops. */
+	CU_ASSERT(k > 1 && !lv[k - 2].present && strstr(lv[k - 2].text, "S2 L") &&
+		  strstr(lv[k - 2].text, "not present"));
 	/* The guest's own invalidation goes 1:1 to TLBI_NH_* under its VMID. */
 	struct uiommu_inv_entry inv[2] = {{.type = UIOMMU_INV_S1_PASID, .pasid = 3},
 					  {.type = UIOMMU_INV_S1_ALL}};

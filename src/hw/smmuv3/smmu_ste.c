@@ -659,6 +659,47 @@ static uint64_t s2_resolve(uint64_t vtcr, uint64_t ttb, uint64_t ipa)
 	return UINT64_MAX;
 }
 
+/* The stage-2 walk of @ipa level by level (the leaf that maps the guest's
+ * data page), each entry decoded: what `uiommuctl walk` shows under a
+ * nested STE after the guest's stage 1. */
+static int s2_levels(struct uiommu_walk_level *out, int n, int max, uint64_t vtcr, uint64_t ttb,
+		     uint64_t ipa)
+{
+	unsigned int sl0 = (unsigned int)FIELD_GET(ARM_VTCR_SL0, vtcr);
+	uint64_t table = ttb & SMMU_STE3_S2TTB, d;
+
+	if (sl0 > 2)
+		return lv_add(out, n, max, 0, table, 0, 0, false,
+			      "stage 2: VTCR.SL0=%u not a 4 KiB-granule start level", sl0);
+	for (unsigned int lvl = 2 - sl0; lvl <= 3; lvl++) {
+		unsigned int shift = 12 + 9 * (3 - lvl), idx = (unsigned int)((ipa >> shift) & 511);
+
+		if (!rd64(table + idx * 8ull, &d))
+			return lv_add(out, n, max, 3 - lvl, table, idx, 0, false,
+				      "S2 L%u table PA %#llx: not in memory we know", lvl,
+				      (unsigned long long)table);
+		bool leaf = lvl == 3 || !(d & ARM_TYPE);
+		n = lv_add(out, n, max, 3 - lvl, table, idx, d, d & ARM_VALID,
+			   "S2 L%u (table PA %#llx)[%u]: %s%s%s %#llx%s%s", lvl,
+			   (unsigned long long)table, idx,
+			   (d & ARM_VALID) ? "" : "not present (stage-2 F_TRANSLATION)",
+			   (d & ARM_VALID) ? (leaf ? (lvl == 3 ? "page" : "block") : "table") : "",
+			   (d & ARM_VALID) ? (leaf ? " -> PA" : " ->") : "",
+			   (unsigned long long)(d & ARM_ADDR),
+			   (d & ARM_VALID) && leaf && !(FIELD_GET(ARM_S2_S2AP, d) & ARM_S2AP_R) ? " S2AP no read" : "",
+			   (d & ARM_VALID) && leaf && !(FIELD_GET(ARM_S2_S2AP, d) & ARM_S2AP_W) ? " S2AP no write" : "");
+		if (!(d & ARM_VALID) || leaf) {
+			if ((d & ARM_VALID) && n > 0) {
+				out[n - 1].leaf = true;
+				out[n - 1].pgsize = 1ull << shift;
+			}
+			return n;
+		}
+		table = d & ARM_ADDR;
+	}
+	return n;
+}
+
 int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid, uint64_t iova,
 		  struct uiommu_walk_level *out, int max)
 {
@@ -786,6 +827,7 @@ int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 				out[n - 1].pgsize = 1ull << shift;
 				uint64_t ipa = (d & ARM_ADDR & ~((1ull << shift) - 1)) |
 					       (iova & ((1ull << shift) - 1));
+				n = s2_levels(out, n, max, vtcr, ttb, ipa);
 				uint64_t fpa = s2_resolve(vtcr, ttb, ipa);
 				if (fpa == UINT64_MAX)
 					n = lv_add(out, n, max, 8, 0, 0, ipa, false,

@@ -638,6 +638,72 @@ static void test_pri(void)
 	scenario_down(&t);
 }
 
+/* Stall mode: a stalling device's stage-1 fault parks the transaction
+ * (the fault event carries Stall and its STAG); CMD_RESUME through
+ * uiommu_page_response retries it (after the host mapped the page) or
+ * aborts it. */
+static void test_stall(void)
+{
+	struct tenv t;
+	struct uiommu_device_desc dd = {.bus = 3, .devfn = 0x10, .hw_id = SID, .stall = true};
+	struct uiommu_device *plain;
+	struct smmu_model_stats st;
+	struct uiommu_event ev;
+	uint64_t iova = 0x300000, val = 0x51a11ed0cafeull, rd = 0;
+
+	CU_ASSERT_FATAL(unit_up(&t, "stall=1") == 0);
+	CU_ASSERT(FIELD_GET(SMMU_IDR0_STALL, t.unit->hw_info.u.smmuv3.idr[0]) == 0);
+	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_STAGE1, &t.hwpt) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(t.hwpt),
+					     NULL) == 0);
+	CU_ASSERT_FATAL(buf_get(&t.buf) == 0);
+	memset(t.buf.va, 0, 4096);
+	/* Not mapped yet: the write stalls. */
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x300008, &val, 8, true) == -EAGAIN);
+	CU_ASSERT_FATAL(one_fault(&ev));
+	CU_ASSERT(ev.reason == SMMU_EVT_F_TRANSLATION && (ev.flags & UIOMMU_EV_STALL) &&
+		  ev.addr == 0x300008 && ev.dev_id == uiommu_device_id(t.dev));
+	/* A tag nothing is stalled under: ignored. */
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, ev.grpid + 1,
+				       UIOMMU_PAGE_RESP_SUCCESS) == 0);
+	smmu_model_get_stats(t.m, &st);
+	CU_ASSERT(st.stalls == 1 && st.resumes == 0);
+	/* The host maps the page, then resumes: the write lands. */
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4096, RW) == 0);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, ev.grpid,
+				       UIOMMU_PAGE_RESP_SUCCESS) == 0);
+	smmu_model_get_stats(t.m, &st);
+	CU_ASSERT(st.resumes == 1 && st.last_resume_rc == 0);
+	CU_ASSERT(memcmp((uint8_t *)t.buf.va + 8, &val, 8) == 0);
+	/* Another stall, answered with a failure: aborted, nothing read. */
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x700000, &rd, 8, false) == -EAGAIN);
+	CU_ASSERT_FATAL(one_fault(&ev));
+	CU_ASSERT(ev.flags & UIOMMU_EV_STALL);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, ev.grpid,
+				       UIOMMU_PAGE_RESP_INVALID) == 0);
+	smmu_model_get_stats(t.m, &st);
+	CU_ASSERT(st.resumes == 2 && st.last_resume_rc == -EFAULT && rd == 0);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, 0x10000,
+				       UIOMMU_PAGE_RESP_SUCCESS) == -EINVAL);
+	/* A device that does not stall, on the same SMMU: terminated. */
+	dd.hw_id = SID2;
+	dd.stall = false;
+	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &plain) == 0);
+	CU_ASSERT(uiommu_device_attach(plain, UIOMMU_NO_PASID, uiommu_hwpt_id(t.hwpt), NULL) == 0);
+	CU_ASSERT(dma(plain, UIOMMU_NO_PASID, 0x700000, &rd, 8, false) == -EFAULT);
+	CU_ASSERT(one_fault(&ev) && !(ev.flags & UIOMMU_EV_STALL));
+	CU_ASSERT(uiommu_device_detach(plain, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_device_remove(plain) == 0);
+	scenario_down(&t);
+	/* An SMMU that only terminates: no stalling device on it. */
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	dd.stall = true;
+	CU_ASSERT(uiommu_device_add(t.unit, &dd, &plain) == -EOPNOTSUPP);
+	scenario_down(&t);
+}
+
 /* More faults than the event queue holds: one overflow event, then the
  * records that fit, in order. */
 static void test_evtq_overflow(void)
@@ -1466,6 +1532,7 @@ static const struct ut_test tests[] = {
 	{"evtq_overflow", test_evtq_overflow},
 	{"evtq_bad_prod", test_evtq_bad_prod},
 	{"pri", test_pri},
+	{"stall", test_stall},
 	{"pasid", test_pasid},
 	{"nested", test_nested},
 	{"vste_rules", test_vste_rules},

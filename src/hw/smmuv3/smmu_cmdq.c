@@ -490,10 +490,29 @@ int smmu_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_
 		       uint32_t grpid, enum uiommu_page_resp code)
 {
 	struct smmu_unit *su = smmu_of(u);
+	const struct smmu_dev *sd = dev->priv;
 	struct smmu_batch b;
 	uint64_t c0;
 	unsigned int resp;
 
+	if (sd && sd->stall) {
+		/* CMD_RESUME (IHI 0070 4.7.2): Retry on success, else Abort (as
+		 * Linux's arm_smmu_page_response); @grpid is the STAG.  A tag
+		 * nothing is stalled under is ignored by the SMMU. */
+		if (grpid > FIELD_MAX(SMMU_CMD1_RESUME_STAG))
+			return -EINVAL;
+		if (code != UIOMMU_PAGE_RESP_SUCCESS && code != UIOMMU_PAGE_RESP_INVALID &&
+		    code != UIOMMU_PAGE_RESP_FAILURE)
+			return -EINVAL;
+		smmu_batch_init(&b, su);
+		smmu_batch_add(&b,
+			       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_RESUME) |
+				       FIELD_PREP(SMMU_CMD0_SID, dev->desc.hw_id) |
+				       FIELD_PREP(SMMU_CMD0_RESUME_RESP,
+						  code == UIOMMU_PAGE_RESP_SUCCESS ? 1u : 2u),
+			       FIELD_PREP(SMMU_CMD1_RESUME_STAG, grpid));
+		return smmu_batch_sync(&b);
+	}
 	if (!su->pri)
 		return -EOPNOTSUPP;
 	if (grpid > FIELD_MAX(SMMU_CMD1_PRI_GRPID) ||

@@ -147,6 +147,7 @@ static int read_ids(struct uiommu_unit *u, struct smmu_unit *su)
 	su->vmid16 = su->idr[0] & SMMU_IDR0_VMID16;
 	su->cd2l = su->idr[0] & SMMU_IDR0_CD2L;
 	su->pri = su->idr[0] & SMMU_IDR0_PRI;
+	su->stall = FIELD_GET(SMMU_IDR0_STALL, su->idr[0]) != 1; /* 0 both, 2 stall only */
 	su->ril = su->idr[3] & SMMU_IDR3_RIL;
 	su->oas = smmu_oas_bits((unsigned int)FIELD_GET(SMMU_IDR5_OAS, su->idr[5]));
 	if (!su->oas || su->oas > 48)

@@ -90,6 +90,10 @@ static void decode_event(struct smmu_unit *su, const uint64_t *e, struct uiommu_
 		ev->flags |= UIOMMU_EV_PRIV;
 	if (e[1] & SMMU_EVT1_IND)
 		ev->flags |= UIOMMU_EV_EXEC;
+	if ((e[1] & SMMU_EVT1_STALL) && su->stall) { /* answered with CMD_RESUME */
+		ev->flags |= UIOMMU_EV_STALL;
+		ev->grpid = (uint32_t)FIELD_GET(SMMU_EVT1_STAG, e[1]);
+	}
 	if (id >= SMMU_EVT_F_TRANSLATION && id <= SMMU_EVT_F_PERMISSION && (e[1] & SMMU_EVT1_S2)) {
 		ev->flags |= UIOMMU_EV_STAGE2;
 		ev->addr2 = e[3] & SMMU_EVT3_IPA;

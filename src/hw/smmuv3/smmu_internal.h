@@ -45,6 +45,7 @@ struct smmu_unit {
 	struct uiommu_unit *u;
 	uint32_t idr[6], iidr, aidr;
 	bool coherent, s1, s2, ril, cd2l, pri, asid16, vmid16;
+	bool stall; /* IDR0.STALL_MODEL 0 or 2: transactions can stall */
 	bool st_2lvl;		/* the stream table in use is 2-level */
 	unsigned int sid_bits;	/* STRTAB_BASE_CFG.LOG2SIZE we programmed */
 	unsigned int ssid_bits; /* CD table size we build (0: one CD, no SubstreamIDs) */
@@ -87,6 +88,7 @@ struct smmu_dev {
 	uint32_t cd_nr_l1;
 	uint32_t nr_pasids; /* SubstreamIDs > 0 with a valid CD */
 	bool ste_live;	    /* the STE we wrote is valid (not the initial zero) */
+	bool stall;	    /* its CDs have S set: stage-1 faults stall (RESUME) */
 };
 
 static inline struct smmu_unit *smmu_of(const struct uiommu_unit *u)

@@ -385,9 +385,15 @@ int smmu_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev)
 			 dev->desc.hw_id, su->sid_bits);
 		return -EINVAL;
 	}
+	if (dev->desc.stall && !su->stall) {
+		SMMU_LOG(ERR, "unit %u: StreamID 0x%x: a stalling device, but IDR0.STALL_MODEL is 1 "
+			 "(terminate only)", u->obj.id, dev->desc.hw_id);
+		return -EOPNOTSUPP;
+	}
 	sd = uenv_zalloc(sizeof(*sd));
 	if (!sd)
 		return -ENOMEM;
+	sd->stall = dev->desc.stall;
 	sd->dev = dev;
 	sd->sid = dev->desc.hw_id;
 	dev->priv = sd;
@@ -440,6 +446,8 @@ static int set_rid(struct smmu_unit *su, struct smmu_dev *sd, const struct fam_a
 			if (rc)
 				return rc;
 			smmu_cd_build(a->cfg, (uint16_t)a->did, cd);
+			if (sd->stall)
+				cd[0] |= SMMU_CD0_S; /* faults stall (IHI 0070 5.4 CD.S) */
 			rc = cd_write(su, sd, 0, cd);
 			if (rc) {
 				if (fresh) /* all or nothing: no table is left behind */
@@ -529,6 +537,8 @@ static int set_pasid(struct smmu_unit *su, struct smmu_dev *sd, uint32_t pasid,
 	if (rc)
 		return rc;
 	smmu_cd_build(a->cfg, (uint16_t)a->did, cd);
+	if (sd->stall)
+		cd[0] |= SMMU_CD0_S;
 	rc = cd_write(su, sd, pasid, cd);
 	if (rc) {
 		if (fresh && sd->rid != SMMU_RID_S1 && !sd->nr_pasids)

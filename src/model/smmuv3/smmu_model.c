@@ -69,6 +69,7 @@ static const struct smmum_key smmum_keys[] = {
 	SK_BOOL("pri", pri),
 	SK_BOOL("busy", busy),
 	SK_BOOL("preset", preset),
+	SK_BOOL("stall", stall),
 	SK_NUM("tlb", tlb_size, 1, 65536),
 	SK_NUM("cfgc", cfgc_size, 1, 65536),
 };
@@ -137,7 +138,7 @@ static void regs_init(struct smmu_model *m)
 	uint64_t idr0;
 
 	idr0 = FIELD_PREP(SMMU_IDR0_TTF, SMMU_IDR0_TTF_AA64) |
-	       FIELD_PREP(SMMU_IDR0_STALL, 1) | /* terminate model only */
+	       FIELD_PREP(SMMU_IDR0_STALL, c->stall ? 0 : 1) | /* stall + terminate, or terminate */
 	       FIELD_PREP(SMMU_IDR0_TTENDIAN, 2) | SMMU_IDR0_SEV;
 	if (c->s1)
 		idr0 |= SMMU_IDR0_S1P;
@@ -165,6 +166,8 @@ static void regs_init(struct smmu_model *m)
 		m->idr[1] |= (uint32_t)(SMMU_IDR1_TABLES_PRESET | SMMU_IDR1_QUEUES_PRESET);
 	m->idr[3] = c->ril ? (uint32_t)SMMU_IDR3_RIL : 0;
 	m->idr[5] = (uint32_t)(FIELD_PREP(SMMU_IDR5_OAS, oas_enc(c->oas)) | SMMU_IDR5_GRAN4K);
+	if (c->stall)
+		m->idr[5] |= (uint32_t)FIELD_PREP(SMMU_IDR5_STALL_MAX, SMMUM_STALL_MAX);
 	/* Implementer 0x55 ('U'), product 0x001: a model, not an Arm part. */
 	m->iidr = (uint32_t)(FIELD_PREP(SMMU_IIDR_IMPLEMENTER, 0x55) |
 			     FIELD_PREP(SMMU_IIDR_PRODUCTID, 0x001));
@@ -374,8 +377,33 @@ static unsigned int cmd_exec(struct smmu_model *m, const uint64_t *c)
 			(uint32_t)(sid << 12 | FIELD_GET(SMMU_CMD1_PRI_GRPID, c[1]) << 2 |
 				   FIELD_GET(SMMU_CMD1_PRI_RESP, c[1]));
 		return 0;
-	case SMMU_OP_RESUME:
-		return SMMU_CERROR_ILL; /* terminate model: nothing ever stalls */
+	case SMMU_OP_RESUME: {
+		if (!m->cfg.stall)
+			return SMMU_CERROR_ILL; /* terminate model: nothing ever stalls */
+		uint32_t rsid = (uint32_t)FIELD_GET(SMMU_CMD0_SID, c[0]);
+		uint16_t stag = (uint16_t)FIELD_GET(SMMU_CMD1_RESUME_STAG, c[1]);
+		unsigned int resp = (unsigned int)FIELD_GET(SMMU_CMD0_RESUME_RESP, c[0]);
+
+		if (resp == 3)
+			return SMMU_CERROR_ILL;
+		for (unsigned int i = 0; i < SMMUM_STALL_MAX; i++) {
+			struct smmum_stall s = m->stalls[i];
+
+			if (!s.valid || s.sid != rsid || s.stag != stag)
+				continue;
+			m->stalls[i].valid = false;
+			m->st.resumes++;
+			if (resp == 1) { /* retry: translated again (it may stall again) */
+				m->st.last_resume_rc =
+					smmu_model_dma(m, s.sid, s.ssid, s.iova, s.buf, s.len, s.write);
+			} else { /* terminate / abort: the device sees an abort */
+				m->st.dma_faults++;
+				m->st.last_resume_rc = -EFAULT;
+			}
+			return 0;
+		}
+		return 0; /* no such stalled transaction: ignored (IHI 0070 4.7.2) */
+	}
 	case SMMU_OP_CMD_SYNC:
 		if (FIELD_GET(SMMU_CMD0_SYNC_CS, c[0]) == 3)
 			return SMMU_CERROR_ILL;

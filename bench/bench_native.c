@@ -552,9 +552,10 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--no-smmuv3"))
 			smmu_rows = false;
 		else {
-			fprintf(stderr, "usage: bench-native [--cfg MODELCFG] [--n N] [--reps R] "
-					"[--only NAME|smmuv3] [--no-shim | --null-queue]\n"
-					"                    [--smmuv3-cfg MODELCFG] [--no-smmuv3]\n");
+			fprintf(stderr,
+				"usage: bench-native [--cfg MODELCFG] [--n N] [--reps R] "
+				"[--only NAME|smmuv3] [--no-shim | --null-queue]\n"
+				"                    [--smmuv3-cfg MODELCFG] [--no-smmuv3]\n");
 			return 2;
 		}
 	}
@@ -636,7 +637,8 @@ int main(int argc, char **argv)
 	/* The SMMUv3 model's rows (bench_smmuv3.c), in their own context. */
 	if (smmu_rows && (!only || !strcmp(only, "smmuv3"))) {
 		char nb[16], rb[16];
-		char *av[] = {"bench-native", "--n", nb, "--reps", rb, "--cfg", (char *)smmu_cfg, NULL};
+		char *av[] = {"bench-native",	"--n", nb, "--reps", rb, "--cfg",
+			      (char *)smmu_cfg, NULL};
 
 		snprintf(nb, sizeof(nb), "%u", n < 4096 ? n : 4096);
 		snprintf(rb, sizeof(rb), "%d", reps);

@@ -656,8 +656,8 @@ static void test_stall(void)
 	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &t.dev) == 0);
 	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
 	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_STAGE1, &t.hwpt) == 0);
-	CU_ASSERT_FATAL(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(t.hwpt),
-					     NULL) == 0);
+	CU_ASSERT_FATAL(
+		uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(t.hwpt), NULL) == 0);
 	CU_ASSERT_FATAL(buf_get(&t.buf) == 0);
 	memset(t.buf.va, 0, 4096);
 	/* Not mapped yet: the write stalls. */
@@ -685,8 +685,8 @@ static void test_stall(void)
 				       UIOMMU_PAGE_RESP_INVALID) == 0);
 	smmu_model_get_stats(t.m, &st);
 	CU_ASSERT(st.resumes == 2 && st.last_resume_rc == -EFAULT && rd == 0);
-	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, 0x10000,
-				       UIOMMU_PAGE_RESP_SUCCESS) == -EINVAL);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, 0x10000, UIOMMU_PAGE_RESP_SUCCESS) ==
+		  -EINVAL);
 	/* A device that does not stall, on the same SMMU: terminated. */
 	dd.hw_id = SID2;
 	dd.stall = false;
@@ -936,9 +936,11 @@ static void test_nested(void)
 		 * guest of v1 cannot name it, for CFGI nor for ATC_INV, and
 		 * nothing is issued. */
 		struct uiommu_inv_entry other[2] = {
-			{.type = UIOMMU_INV_CFG, .dev_id = uiommu_device_id(d2),
+			{.type = UIOMMU_INV_CFG,
+			 .dev_id = uiommu_device_id(d2),
 			 .pasid = UIOMMU_NO_PASID},
-			{.type = UIOMMU_INV_DEV_TLB, .dev_id = uiommu_device_id(d2),
+			{.type = UIOMMU_INV_DEV_TLB,
+			 .dev_id = uiommu_device_id(d2),
 			 .pasid = UIOMMU_NO_PASID},
 		};
 		smmu_model_get_stats(t.m, &st0);
@@ -946,7 +948,8 @@ static void test_nested(void)
 			dn = 9;
 			CU_ASSERT(uiommu_cache_invalidate(v1, n1, &other[i], 1, &dn) == -EINVAL &&
 				  dn == 0);
-			CU_ASSERT(uiommu_cache_invalidate(v2, n2, &other[i], 1, &dn) == 0 && dn == 1);
+			CU_ASSERT(uiommu_cache_invalidate(v2, n2, &other[i], 1, &dn) == 0 &&
+				  dn == 1);
 		}
 		smmu_model_get_stats(t.m, &st1);
 		CU_ASSERT(st1.cmds - st0.cmds == 2 + 2); /* v2's two and their syncs */

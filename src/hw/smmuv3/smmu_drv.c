@@ -296,8 +296,7 @@ static bool dma_ok(const struct uenv_dma *d, size_t len)
 	       uenv_va_to_iova(d->va) == d->iova;
 }
 
-static bool queue_ok(const struct smmu_queue *q, unsigned int max, unsigned int ent,
-		     bool cons_ovf)
+static bool queue_ok(const struct smmu_queue *q, unsigned int max, unsigned int ent, bool cons_ovf)
 {
 	if (!q->shift || q->shift > max || !dma_ok(&q->mem, (size_t)ent << q->shift))
 		return false;
@@ -333,7 +332,8 @@ static int smmu_state_check(struct uiommu_unit *u, const struct smmu_unit *su)
 		    !uenv_is_meta(su->l2, sizeof(*su->l2) * su->nr_l1))
 			bad = "stream table";
 		for (uint32_t i = 0; !bad && i < su->nr_l1; i++)
-			if (su->l2[i].va && !dma_ok(&su->l2[i], (size_t)SMMU_STE_SIZE << SMMU_SPLIT))
+			if (su->l2[i].va &&
+			    !dma_ok(&su->l2[i], (size_t)SMMU_STE_SIZE << SMMU_SPLIT))
 				bad = "second-level stream table";
 	} else if (su->sid_bits > SMMU_LINEAR_SID_MAX ||
 		   !dma_ok(&su->strtab, (size_t)SMMU_STE_SIZE << su->sid_bits)) {

@@ -45,7 +45,7 @@ struct smmu_unit {
 	struct uiommu_unit *u;
 	uint32_t idr[6], iidr, aidr;
 	bool coherent, s1, s2, ril, cd2l, pri, asid16, vmid16;
-	bool stall; /* IDR0.STALL_MODEL 0 or 2: transactions can stall */
+	bool stall;		/* IDR0.STALL_MODEL 0 or 2: transactions can stall */
 	bool st_2lvl;		/* the stream table in use is 2-level */
 	unsigned int sid_bits;	/* STRTAB_BASE_CFG.LOG2SIZE we programmed */
 	unsigned int ssid_bits; /* CD table size we build (0: one CD, no SubstreamIDs) */

@@ -364,7 +364,8 @@ static int cd_write(struct smmu_unit *su, struct smmu_dev *sd, uint32_t ssid, co
 	if (!rc)
 		return 0;
 undo: /* as ste_write: the CD names the table it named before */
-	SMMU_LOG(ERR, "StreamID 0x%x SSID %u: CD update not confirmed (%d): the previous CD is back",
+	SMMU_LOG(ERR,
+		 "StreamID 0x%x SSID %u: CD update not confirmed (%d): the previous CD is back",
 		 sd->sid, ssid, rc);
 	desc_store(su, slot, old, 0);
 	smmu_batch_init(&b, su);
@@ -386,8 +387,10 @@ int smmu_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev)
 		return -EINVAL;
 	}
 	if (dev->desc.stall && !su->stall) {
-		SMMU_LOG(ERR, "unit %u: StreamID 0x%x: a stalling device, but IDR0.STALL_MODEL is 1 "
-			 "(terminate only)", u->obj.id, dev->desc.hw_id);
+		SMMU_LOG(ERR,
+			 "unit %u: StreamID 0x%x: a stalling device, but IDR0.STALL_MODEL is 1 "
+			 "(terminate only)",
+			 u->obj.id, dev->desc.hw_id);
 		return -EOPNOTSUPP;
 	}
 	sd = uenv_zalloc(sizeof(*sd));
@@ -696,8 +699,12 @@ static int s2_levels(struct uiommu_walk_level *out, int n, int max, uint64_t vtc
 			   (d & ARM_VALID) ? (leaf ? (lvl == 3 ? "page" : "block") : "table") : "",
 			   (d & ARM_VALID) ? (leaf ? " -> PA" : " ->") : "",
 			   (unsigned long long)(d & ARM_ADDR),
-			   (d & ARM_VALID) && leaf && !(FIELD_GET(ARM_S2_S2AP, d) & ARM_S2AP_R) ? " S2AP no read" : "",
-			   (d & ARM_VALID) && leaf && !(FIELD_GET(ARM_S2_S2AP, d) & ARM_S2AP_W) ? " S2AP no write" : "");
+			   (d & ARM_VALID) && leaf && !(FIELD_GET(ARM_S2_S2AP, d) & ARM_S2AP_R)
+				   ? " S2AP no read"
+				   : "",
+			   (d & ARM_VALID) && leaf && !(FIELD_GET(ARM_S2_S2AP, d) & ARM_S2AP_W)
+				   ? " S2AP no write"
+				   : "");
 		if (!(d & ARM_VALID) || leaf) {
 			if ((d & ARM_VALID) && n > 0) {
 				out[n - 1].leaf = true;

@@ -394,8 +394,8 @@ static unsigned int cmd_exec(struct smmu_model *m, const uint64_t *c)
 			m->stalls[i].valid = false;
 			m->st.resumes++;
 			if (resp == 1) { /* retry: translated again (it may stall again) */
-				m->st.last_resume_rc =
-					smmu_model_dma(m, s.sid, s.ssid, s.iova, s.buf, s.len, s.write);
+				m->st.last_resume_rc = smmu_model_dma(m, s.sid, s.ssid, s.iova,
+								      s.buf, s.len, s.write);
 			} else { /* terminate / abort: the device sees an abort */
 				m->st.dma_faults++;
 				m->st.last_resume_rc = -EFAULT;

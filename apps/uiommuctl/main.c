@@ -82,8 +82,7 @@ void cli_json_print(json_t *v)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: uiommuctl [-j|--json] [--acpi DIR] [--model MODEL[:CFG]] [--state NAME] "
-		   "[-h|--help]\n"
+	fprintf(f, "Usage: uiommuctl [-j|--json] [--acpi DIR] [--model MODEL[:CFG]] [--state NAME] [-h|--help]\n"
 		   "                 OBJECT VERB [ARGS]\n\n"
 		   "Commands:\n");
 	for (const struct cli_cmd *c = cli_commands; c->object; c++)
@@ -101,22 +100,20 @@ static void usage(FILE *f)
 		if (m)
 			fprintf(f, " %s", m);
 	}
-	fprintf(f,
-		"\n"
-		"  --state NAME   shared state to create or adopt (default model-vtd / hw)\n"
-		"  --wait SECS    wait at most SECS for another command to finish (default 5)\n"
-		"  -h, --help     this help; 'uiommuctl OBJECT VERB --help' for one command\n"
-		"  --version      print the version (uiommu_version()) and exit\n"
-		"\nArguments:\n"
-		"  numbers        C notation (42, 0x2a, 052): no sign, no blanks, nothing after;\n"
-		"                 out-of-range values are refused, never truncated\n"
-		"  sizes          a number, optionally with K, M or G (binary): 4K, 2M, 0x1000\n"
-		"  PCI addresses  [[SEG:]BUS:]DEV.FN in hex: SEG <= ffff, BUS <= ff, DEV <= 1f, FN "
-		"<= 7\n"
-		"  names (--name) %s\n"
-		"  IOVA, lengths  map/unmap: multiples of 4 KiB; a range may not wrap past 2^64\n"
-		"  options        each at most once (a repeated option is an error)\n"
-		"\nExit status: 0 ok, 1 operation failed (nothing changed), 2 usage error.\n",
+	fprintf(f, "\n"
+		   "  --state NAME   shared state to create or adopt (default model-vtd / hw)\n"
+		   "  --wait SECS    wait at most SECS for another command to finish (default 5)\n"
+		   "  -h, --help     this help; 'uiommuctl OBJECT VERB --help' for one command\n"
+		   "  --version      print the version (uiommu_version()) and exit\n"
+		   "\nArguments:\n"
+		   "  numbers        C notation (42, 0x2a, 052): no sign, no blanks, nothing after;\n"
+		   "                 out-of-range values are refused, never truncated\n"
+		   "  sizes          a number, optionally with K, M or G (binary): 4K, 2M, 0x1000\n"
+		   "  PCI addresses  [[SEG:]BUS:]DEV.FN in hex: SEG <= ffff, BUS <= ff, DEV <= 1f, FN <= 7\n"
+		   "  names (--name) %s\n"
+		   "  IOVA, lengths  map/unmap: multiples of 4 KiB; a range may not wrap past 2^64\n"
+		   "  options        each at most once (a repeated option is an error)\n"
+		   "\nExit status: 0 ok, 1 operation failed (nothing changed), 2 usage error.\n",
 		CLI_NAME_RULE);
 }
 

@@ -1000,6 +1000,64 @@ static void test_nested(void)
 	scenario_down(&t);
 }
 
+/* A VMID whose flush was not confirmed (the SMMU stopped consuming
+ * commands while its vIOMMU was destroyed) is freed by the core all the
+ * same; the next vIOMMU may get it.  Its first command batch invalidates
+ * everything first: the new guest never hits the old guest's entries. */
+static void test_vmid_reuse(void)
+{
+	struct tenv t;
+	struct uiommu_viommu *v1, *v2;
+	struct uiommu_hwpt *parent, *n1, *n2;
+	struct uiommu_hwpt_s1_data s1 = {.family = UIOMMU_FAMILY_SMMUV3};
+	struct guest g1, g2;
+	uint64_t ipa = 0x80000000, val, gva = 0x7000123000ull;
+	uint32_t vmid;
+
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, SID, 0, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(buf_get(&t.buf) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &ipa, t.buf.iova, BUF_SIZE, RW) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &v1) == 0);
+	vmid = uiommu_viommu_vmid(v1);
+	g1.va = t.buf.va;
+	g1.ipa = 0x80000000;
+	g2.va = (uint8_t *)t.buf.va + (2u << 20);
+	g2.ipa = 0x80000000 + (2u << 20);
+	guest_build(&g1, gva, 3, s1.u.smmuv3.ste);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(v1, &s1, &n1) == 0);
+	CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(n1), NULL) == 0);
+	*gp(&g1, 0x10000) = 0x1111;
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false) == 0 && val == 0x1111);
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(n1) == 0);
+	/* The SMMU stops: the VMID's flush times out, the VMID is freed. */
+	smmu_of(t.unit)->timeout_ns = 2 * 1000 * 1000;
+	smmu_model_set_stuck(t.m, true);
+	CU_ASSERT(uiommu_viommu_destroy(v1) == 0);
+	smmu_model_set_stuck(t.m, false);
+	smmu_of(t.unit)->timeout_ns = SMMU_TIMEOUT_NS;
+	drain_all();
+	/* Another guest under the same VMID, the same ASID and VA. */
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &v2) == 0);
+	CU_ASSERT(uiommu_viommu_vmid(v2) == vmid);
+	guest_build(&g2, gva, 3, s1.u.smmuv3.ste);
+	*gp(&g2, 0x10000) = 0x2222;
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(v2, &s1, &n2) == 0);
+	CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(n2), NULL) == 0);
+	int drc = dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false);
+	if (drc || val != 0x2222)
+		printf("\n    dma %d val %#llx ", drc, (unsigned long long)val);
+	CU_ASSERT(drc == 0 && val == 0x2222);
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(n2) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(v2) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	scenario_down(&t);
+}
+
 /* The guest STE words follow iommufd's vSTE rules; nothing is made on a refusal. */
 static void test_vste_rules(void)
 {
@@ -1539,6 +1597,7 @@ static const struct ut_test tests[] = {
 	{"pasid", test_pasid},
 	{"nested", test_nested},
 	{"vste_rules", test_vste_rules},
+	{"vmid_reuse", test_vmid_reuse},
 	{"takeover", test_takeover},
 	{"decode", test_decode},
 	{"bad_input", test_bad_input},

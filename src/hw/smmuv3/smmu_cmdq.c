@@ -255,9 +255,16 @@ int smmu_batch_sync(struct smmu_batch *b)
 	struct smmu_unit *su = b->su;
 	const struct uiommu_regio *r = smmu_rio(su);
 	struct smmu_queue *q = &su->cmdq;
-	uint32_t mask = q_mask(q), start = q->prod, prod = q->prod;
+	uint32_t mask = q_mask(q), start, prod;
 	uint64_t *base = q->mem.va, t0 = 0;
 	int rc = 0;
+
+	if (su->inv_pending) {
+		su->inv_pending = false; /* (smmu_inv_all is a batch too: it moves PROD) */
+		if (smmu_inv_all(su))
+			su->inv_pending = true;
+	}
+	start = prod = q->prod;
 
 	/* The queue is empty between batches (each waits for its sync). */
 	b->cmd[b->n][0] = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CMD_SYNC); /* CS none: poll CONS */
@@ -304,6 +311,7 @@ int smmu_batch_sync(struct smmu_batch *b)
 			};
 			unit_event_push(su->u, &ev);
 			(void)smmu_cmdq_enable(su);
+			su->inv_pending = true;
 			rc = -ETIMEDOUT;
 			break;
 		}

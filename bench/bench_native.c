@@ -515,8 +515,14 @@ static int check(void)
 	return 0;
 }
 
+#ifdef UIOMMU_BENCH_SMMUV3
+int bench_smmuv3_main(int argc, char **argv); /* bench_smmuv3.c */
+#endif
+
 int main(int argc, char **argv)
 {
+	const char *smmu_cfg = "";
+	bool smmu_rows = true;
 	struct uiommu_unit_desc ud = {
 		.family = UIOMMU_FAMILY_VTD,
 		.access = UIOMMU_UNIT_MODEL,
@@ -541,9 +547,15 @@ int main(int argc, char **argv)
 			shim_on = false;
 		else if (!strcmp(argv[i], "--null-queue"))
 			nullq = true, shim_on = false;
+		else if (!strcmp(argv[i], "--smmuv3-cfg") && i + 1 < argc)
+			smmu_cfg = argv[++i];
+		else if (!strcmp(argv[i], "--no-smmuv3"))
+			smmu_rows = false;
 		else {
-			fprintf(stderr, "usage: bench-native [--cfg MODELCFG] [--n N] [--reps R] "
-					"[--only NAME] [--no-shim | --null-queue]\n");
+			fprintf(stderr,
+				"usage: bench-native [--cfg MODELCFG] [--n N] [--reps R] "
+				"[--only NAME|smmuv3] [--no-shim | --null-queue]\n"
+				"                    [--smmuv3-cfg MODELCFG] [--no-smmuv3]\n");
 			return 2;
 		}
 	}
@@ -621,5 +633,22 @@ int main(int argc, char **argv)
 	uiommu_ctx_destroy(ctx);
 	free(buf);
 	free(autoiova);
+#ifdef UIOMMU_BENCH_SMMUV3
+	/* The SMMUv3 model's rows (bench_smmuv3.c), in their own context. */
+	if (smmu_rows && (!only || !strcmp(only, "smmuv3"))) {
+		char nb[16], rb[16];
+		char *av[] = {"bench-native",	"--n", nb, "--reps", rb, "--cfg",
+			      (char *)smmu_cfg, NULL};
+
+		snprintf(nb, sizeof(nb), "%u", n < 4096 ? n : 4096);
+		snprintf(rb, sizeof(rb), "%d", reps);
+		printf("\n");
+		fflush(stdout);
+		return bench_smmuv3_main(7, av);
+	}
+#else
+	(void)smmu_rows;
+	(void)smmu_cfg;
+#endif
 	return 0;
 }

@@ -20,9 +20,13 @@
  *   bench-native-smmuv3 [--cfg MODELCFG] [--s2] [--n N] [--reps R]
  *
  * Instructions per op: callgrind with collection limited to one loop
- * function (map_n, unmap_n, pair4k; docs/performance.md):
- *   valgrind --tool=callgrind --collect-atstart=no --toggle-collect=pair4k \
- *       ./bench-native-smmuv3 --n 1000 --reps 1
+ * function (smmu_bench_map_n, smmu_bench_unmap_n, smmu_bench_pair4k;
+ * docs/performance.md):
+ *   valgrind --tool=callgrind --collect-atstart=no \
+ *       --toggle-collect=smmu_bench_pair4k ./bench-native-smmuv3 --n 1000 --reps 1
+ *
+ * bench-native links this file too (BENCH_SMMUV3_EMBEDDED: main becomes
+ * bench_smmuv3_main) and prints these rows after its VT-d rows.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -52,7 +56,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static __attribute__((noinline)) int map_n(uint64_t pg, uint32_t n)
+static __attribute__((noinline)) int smmu_bench_map_n(uint64_t pg, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t iova = IOVA_BASE + i * pg;
@@ -64,7 +68,7 @@ static __attribute__((noinline)) int map_n(uint64_t pg, uint32_t n)
 	return 0;
 }
 
-static __attribute__((noinline)) int unmap_n(uint64_t pg, uint32_t n)
+static __attribute__((noinline)) int smmu_bench_unmap_n(uint64_t pg, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		int rc = uiommu_ioas_unmap(ioas, IOVA_BASE + i * pg, pg, NULL);
@@ -74,7 +78,7 @@ static __attribute__((noinline)) int unmap_n(uint64_t pg, uint32_t n)
 	return 0;
 }
 
-static __attribute__((noinline)) int pair4k(uint32_t n)
+static __attribute__((noinline)) int smmu_bench_pair4k(uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t iova = IOVA_BASE;
@@ -90,7 +94,7 @@ static __attribute__((noinline)) int pair4k(uint32_t n)
 static int batch(uint32_t n)
 {
 	for (uint32_t b = 0; b < n; b++) {
-		int rc = map_n(PG_4K, 256);
+		int rc = smmu_bench_map_n(PG_4K, 256);
 		if (!rc)
 			rc = uiommu_ioas_unmap(ioas, IOVA_BASE, 256 * PG_4K, NULL);
 		if (rc)
@@ -120,7 +124,12 @@ static void row(const char *name, uint32_t ops, const struct snap *a, const stru
 	       (double)(b->m.cmds - a->m.cmds) / ops);
 }
 
+#ifdef BENCH_SMMUV3_EMBEDDED
+int bench_smmuv3_main(int argc, char **argv);
+int bench_smmuv3_main(int argc, char **argv)
+#else
 int main(int argc, char **argv)
+#endif
 {
 	const char *cfg = "";
 	uint32_t n = 2000, reps = 5;
@@ -186,25 +195,25 @@ int main(int argc, char **argv)
 		for (uint32_t r = 0; r < reps && !rc; r++) {
 			/* Set-up outside the timed part. */
 			if (t[k].kind == 1)
-				rc = map_n(PG_4K, ops);
+				rc = smmu_bench_map_n(PG_4K, ops);
 			else if (t[k].kind == 4)
-				rc = map_n(PG_2M, ops);
+				rc = smmu_bench_map_n(PG_2M, ops);
 			snap(&a);
 			switch (t[k].kind) {
 			case 0:
-				rc = rc ? rc : map_n(PG_4K, ops);
+				rc = rc ? rc : smmu_bench_map_n(PG_4K, ops);
 				break;
 			case 1:
-				rc = rc ? rc : unmap_n(PG_4K, ops);
+				rc = rc ? rc : smmu_bench_unmap_n(PG_4K, ops);
 				break;
 			case 2:
-				rc = rc ? rc : pair4k(ops);
+				rc = rc ? rc : smmu_bench_pair4k(ops);
 				break;
 			case 3:
-				rc = rc ? rc : map_n(PG_2M, ops);
+				rc = rc ? rc : smmu_bench_map_n(PG_2M, ops);
 				break;
 			case 4:
-				rc = rc ? rc : unmap_n(PG_2M, ops);
+				rc = rc ? rc : smmu_bench_unmap_n(PG_2M, ops);
 				break;
 			default:
 				rc = rc ? rc : batch(ops);
@@ -218,9 +227,9 @@ int main(int argc, char **argv)
 			}
 			/* Clean-up outside the timed part. */
 			if (t[k].kind == 0)
-				rc = rc ? rc : unmap_n(PG_4K, ops);
+				rc = rc ? rc : smmu_bench_unmap_n(PG_4K, ops);
 			else if (t[k].kind == 3)
-				rc = rc ? rc : unmap_n(PG_2M, ops);
+				rc = rc ? rc : smmu_bench_unmap_n(PG_2M, ops);
 		}
 		if (rc) {
 			fprintf(stderr, "%s: %d\n", t[k].name, rc);

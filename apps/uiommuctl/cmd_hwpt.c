@@ -14,7 +14,7 @@
 
 #include "cli.h"
 
-#define WALK_MAX 8
+#define WALK_MAX 16 /* a nested SMMUv3 walk: L1STD, STE, CD, guest S1 and stage-2 levels */
 
 static json_t *hwpt_json(struct uiommu_ctx *ctx, void *obj, bool full)
 {

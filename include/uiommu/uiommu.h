@@ -397,6 +397,12 @@ struct uiommu_device_desc {
 	uint32_t pasid_bits; /**< device PASID capability width (0: none) */
 	bool ats;	     /**< ATS enabled on the device */
 	bool pri;	     /**< PRI enabled on the device */
+	/** The device can stall (SMMUv3 stall model, firmware's "dma-can-stall"):
+	 *  a stage-1 fault parks its transaction, reported as a fault event with
+	 *  UIOMMU_EV_STALL and its STAG in grpid, until uiommu_page_response()
+	 *  (SUCCESS: retry, else abort).  -EOPNOTSUPP from uiommu_device_add on
+	 *  a unit that cannot stall. */
+	bool stall;
 };
 
 /** Register an endpoint behind @unit.  -EEXIST for a duplicate ID. */
@@ -770,6 +776,7 @@ enum uiommu_event_type {
 #define UIOMMU_EV_STAGE2 (1u << 4) /**< fault at stage 2 */
 #define UIOMMU_EV_PASID	 (1u << 5) /**< the request carried a PASID */
 #define UIOMMU_EV_LAST	 (1u << 6) /**< page request: last in group */
+#define UIOMMU_EV_STALL	 (1u << 7) /**< fault: the transaction is stalled (grpid: its tag) */
 
 /** One event: a fault, a page request, lost events, a queue error. */
 struct uiommu_event {
@@ -806,7 +813,10 @@ enum uiommu_page_resp {
 	UIOMMU_PAGE_RESP_INVALID = 1,
 	UIOMMU_PAGE_RESP_FAILURE = 0xf,
 };
-/** Answer a page request (VT-d page group response, SMMU CMD_RESUME/PRI_RESP). */
+/** Answer a page request (VT-d page group response, SMMU PRI_RESP), or a
+ *  stalled transaction of a device with uiommu_device_desc.stall (SMMU
+ *  CMD_RESUME: @grpid is the event's tag; SUCCESS retries, INVALID and
+ *  FAILURE abort). */
 int uiommu_page_response(struct uiommu_device *dev, uint32_t pasid, uint32_t grpid,
 			 enum uiommu_page_resp code);
 

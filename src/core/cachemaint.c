@@ -11,6 +11,7 @@
 enum cache_wb_method cache_wb_method = CACHE_WB_NONE;
 unsigned int cache_wb_dline = CACHE_WB_LINE;
 void (*cache_wb_test_hook)(const void *line);
+void (*cache_inv_test_hook)(const void *line);
 
 void cache_wb_init(void)
 {
@@ -75,5 +76,28 @@ size_t cache_wb_range(const void *va, size_t len)
 
 	if (n)
 		cache_wb_fence();
+	return n;
+}
+
+size_t cache_inv_range(const void *va, size_t len)
+{
+	uintptr_t a = (uintptr_t)va & ~(uintptr_t)(CACHE_WB_LINE - 1);
+	uintptr_t end = (uintptr_t)va + len;
+	size_t n = 0;
+
+	if (!len)
+		return 0;
+	for (; a < end; a += CACHE_WB_LINE, n++) {
+		if (cache_inv_test_hook)
+			cache_inv_test_hook((const void *)a);
+		cache_inv_line((const void *)a);
+	}
+#if defined(__aarch64__)
+	__asm__ volatile("dsb sy" ::: "memory");
+#elif defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("" ::: "memory"); /* DMA writes snoop: nothing to wait for */
+#else
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
 	return n;
 }

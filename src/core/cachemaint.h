@@ -117,4 +117,43 @@ static inline size_t cache_wb_lines(const void *va, size_t len)
  * entry or table the walker reads.  Returns the number of lines. */
 size_t cache_wb_range(const void *va, size_t len);
 
+/* ---- the other direction: reading what a non-coherent device wrote ----
+ *
+ * Before the CPU reads memory a device that does not snoop wrote (SMMUv3
+ * EVTQ/PRIQ records with IDR0.COHACC 0), the lines are invalidated so the
+ * read misses and fetches from memory (a line the CPU had cached earlier,
+ * or prefetched, would show the old contents).
+ *
+ *  arm64: DC CIVAC per line (clean and invalidate to the point of
+ *         coherency: DC IVAC is EL1-only, and the CPU never wrote these
+ *         lines, so the clean half writes nothing back), then DSB SY so
+ *         the loads come after.  Linux's dcache_inval_poc for DMA from a
+ *         device likewise.
+ *  x86:   nothing to do: every DMA write snoops the CPU caches (a device
+ *         cannot bypass cache coherency on x86 for write-back memory), so
+ *         a compiler barrier only.
+ *  other: a full memory fence only.
+ */
+
+/* Tests: called with the address of every line cache_inv_range() handles. */
+extern void (*cache_inv_test_hook)(const void *line);
+
+/* Invalidate the line (CACHE_WB_LINE block) holding @addr (no fence). */
+static inline void cache_inv_line(const void *addr)
+{
+#if defined(__aarch64__)
+	const char *blk = (const char *)((uintptr_t)addr & ~(uintptr_t)(CACHE_WB_LINE - 1));
+
+	for (unsigned int o = 0; o < CACHE_WB_LINE; o += cache_wb_dline)
+		__asm__ volatile("dc civac, %0" ::"r"(blk + o) : "memory");
+#else
+	(void)addr;
+	__asm__ volatile("" ::: "memory");
+#endif
+}
+
+/* Invalidate every line [va, va + len) touches, then the barrier that
+ * orders the later loads: returns the number of lines. */
+size_t cache_inv_range(const void *va, size_t len);
+
 #endif

@@ -20,6 +20,7 @@
 #include "core/core.h"
 #include "hw/smmuv3/smmu_internal.h"
 #include "model/smmuv3/smmu_model.h"
+#include "model/smmuv3/smmu_model_internal.h"
 #include "pgtable/pgt_hw.h"
 
 #define SID	 0x0310u
@@ -481,6 +482,134 @@ static void test_cmdq_timeout(void)
 	scenario_down(&t);
 }
 
+/* An SMMU that refuses every command it fetches (here: its CMDQ_BASE no
+ * longer points at memory, so each fetch aborts, the CMD_SYNC written over
+ * a refused command too): the wait is bounded all the same, the call
+ * fails, and once the SMMU behaves the queue works again. */
+static void test_cmdq_error_storm(void)
+{
+	struct tenv t;
+	struct smmu_batch b;
+	uint64_t iova = 0x200000, v, base;
+	uint64_t t0;
+	int rc;
+
+	scenario_up(&t, "", 0);
+	smmu_of(t.unit)->timeout_ns = 2 * 1000 * 1000;
+	base = t.m->cmdq_base;
+	t.m->cmdq_base = (base & ~SMMU_Q_BASE_ADDR) | 0xdead000000ull; /* not memory */
+	smmu_batch_init(&b, smmu_of(t.unit));
+	smmu_cmd_cfgi_ste(&b, SID);
+	t0 = uenv_now_ns();
+	rc = smmu_batch_sync(&b);
+	CU_ASSERT(rc == -ETIMEDOUT || rc == -EIO);
+	CU_ASSERT(uenv_now_ns() - t0 < 1000ull * 1000 * 1000);
+	/* The timeout restarted the queue at our base, its refusal acknowledged. */
+	CU_ASSERT(t.m->cmdq_base == base && t.m->gerror == t.m->gerrorn);
+	smmu_of(t.unit)->timeout_ns = SMMU_TIMEOUT_NS;
+	drain_all();
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4096, RW) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000, 4096, NULL) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+	drain_all();
+	scenario_down(&t);
+}
+
+/* The STE of @sid in the driver's stream table (it exists). */
+static const uint64_t *ste_mem(const struct smmu_unit *su, uint32_t sid)
+{
+	if (!su->st_2lvl)
+		return (const uint64_t *)su->strtab.va + (size_t)sid * SMMU_STE_DWORDS;
+	return (const uint64_t *)su->l2[sid >> SMMU_SPLIT].va +
+	       (size_t)(sid & ((1u << SMMU_SPLIT) - 1)) * SMMU_STE_DWORDS;
+}
+
+/* An attach whose STE update is not confirmed (the SMMU stops consuming
+ * commands) fails and changes nothing: the STE in memory and the driver's
+ * record are the old attachment's (the core keeps it, and may free the
+ * new table), and once the SMMU refetches, the device translates as
+ * before.  Likewise a stage-1 attach of a PASID. */
+static void test_attach_rollback(void)
+{
+	struct tenv t;
+	struct uiommu_ioas *io2;
+	struct uiommu_hwpt *h2;
+	uint64_t iova = 0x200000, v, ste[SMMU_STE_DWORDS], ttb0;
+	struct smmu_dev *sd;
+
+	scenario_up(&t, "", 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4096, RW) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &io2) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(io2, t.unit, 0, &h2) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+	sd = t.dev->priv;
+	ttb0 = sd->s2ttb;
+	smmu_of(t.unit)->timeout_ns = 2 * 1000 * 1000;
+	smmu_model_set_stuck(t.m, true);
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(h2), NULL) ==
+		  -ETIMEDOUT);
+	smmu_model_set_stuck(t.m, false);
+	smmu_of(t.unit)->timeout_ns = SMMU_TIMEOUT_NS;
+	CU_ASSERT(uiommu_device_attached_hwpt(t.dev, UIOMMU_NO_PASID) == uiommu_hwpt_id(t.hwpt));
+	smmu_ste_build(smmu_of(t.unit), sd, ste);
+	CU_ASSERT(memcmp(ste, ste_mem(smmu_of(t.unit), SID), sizeof(ste)) == 0);
+	CU_ASSERT(sd->s2ttb == ttb0 && sd->rid == SMMU_RID_S2);
+	CU_ASSERT(smmu_inv_all(smmu_of(t.unit)) == 0); /* the SMMU refetches */
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+	drain_all();
+	CU_ASSERT(uiommu_hwpt_destroy(h2) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(io2) == 0);
+	state_clean();
+	scenario_down(&t);
+}
+
+static uint64_t v_junk[64];
+
+/* Adoption (a new process after kill -9) and recovery read the driver's
+ * record from the state file: a size, index or pointer it would follow
+ * that is out of its bounds is refused, nothing is touched. */
+static void test_adopt_check(void)
+{
+	const struct uiommu_family_ops *ops = uiommu_family_ops_get(UIOMMU_FAMILY_SMMUV3);
+	struct tenv t;
+	struct smmu_unit *su;
+	struct smmu_unit save;
+
+	scenario_up(&t, "", 0);
+	su = smmu_of(t.unit);
+	save = *su;
+	CU_ASSERT(ops->unit_adopt(t.unit) == 0);
+	CU_ASSERT(ops->unit_recover(t.unit) == 0);
+	su->evtq.shift = 30; /* drain would index far past the queue */
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	CU_ASSERT(ops->unit_recover(t.unit) == -EINVAL);
+	*su = save;
+	su->evtq.cons = 0x12345;
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
+	su->cmdq.prod = 1u << 20;
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
+	su->nr_l1 = save.nr_l1 * 2; /* L1 index past the table */
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
+	su->sid_bits = 24;
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
+	su->strtab.va = (uint8_t *)su->strtab.va + 4096; /* va and bus address disagree */
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
+	su->l2 = (struct uenv_dma *)(void *)&v_junk;
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
+	su->ssid_bits = 17;
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
+	CU_ASSERT(ops->unit_adopt(t.unit) == 0);
+	scenario_down(&t);
+}
+
 /* PRI: a page request from the PRI queue, answered with PRI_RESP. */
 static void test_pri(void)
 {
@@ -509,6 +638,72 @@ static void test_pri(void)
 	scenario_down(&t);
 }
 
+/* Stall mode: a stalling device's stage-1 fault parks the transaction
+ * (the fault event carries Stall and its STAG); CMD_RESUME through
+ * uiommu_page_response retries it (after the host mapped the page) or
+ * aborts it. */
+static void test_stall(void)
+{
+	struct tenv t;
+	struct uiommu_device_desc dd = {.bus = 3, .devfn = 0x10, .hw_id = SID, .stall = true};
+	struct uiommu_device *plain;
+	struct smmu_model_stats st;
+	struct uiommu_event ev;
+	uint64_t iova = 0x300000, val = 0x51a11ed0cafeull, rd = 0;
+
+	CU_ASSERT_FATAL(unit_up(&t, "stall=1") == 0);
+	CU_ASSERT(FIELD_GET(SMMU_IDR0_STALL, t.unit->hw_info.u.smmuv3.idr[0]) == 0);
+	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_STAGE1, &t.hwpt) == 0);
+	CU_ASSERT_FATAL(
+		uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(t.hwpt), NULL) == 0);
+	CU_ASSERT_FATAL(buf_get(&t.buf) == 0);
+	memset(t.buf.va, 0, 4096);
+	/* Not mapped yet: the write stalls. */
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x300008, &val, 8, true) == -EAGAIN);
+	CU_ASSERT_FATAL(one_fault(&ev));
+	CU_ASSERT(ev.reason == SMMU_EVT_F_TRANSLATION && (ev.flags & UIOMMU_EV_STALL) &&
+		  ev.addr == 0x300008 && ev.dev_id == uiommu_device_id(t.dev));
+	/* A tag nothing is stalled under: ignored. */
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, ev.grpid + 1,
+				       UIOMMU_PAGE_RESP_SUCCESS) == 0);
+	smmu_model_get_stats(t.m, &st);
+	CU_ASSERT(st.stalls == 1 && st.resumes == 0);
+	/* The host maps the page, then resumes: the write lands. */
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 4096, RW) == 0);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, ev.grpid,
+				       UIOMMU_PAGE_RESP_SUCCESS) == 0);
+	smmu_model_get_stats(t.m, &st);
+	CU_ASSERT(st.resumes == 1 && st.last_resume_rc == 0);
+	CU_ASSERT(memcmp((uint8_t *)t.buf.va + 8, &val, 8) == 0);
+	/* Another stall, answered with a failure: aborted, nothing read. */
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x700000, &rd, 8, false) == -EAGAIN);
+	CU_ASSERT_FATAL(one_fault(&ev));
+	CU_ASSERT(ev.flags & UIOMMU_EV_STALL);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, ev.grpid,
+				       UIOMMU_PAGE_RESP_INVALID) == 0);
+	smmu_model_get_stats(t.m, &st);
+	CU_ASSERT(st.resumes == 2 && st.last_resume_rc == -EFAULT && rd == 0);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, 0x10000, UIOMMU_PAGE_RESP_SUCCESS) ==
+		  -EINVAL);
+	/* A device that does not stall, on the same SMMU: terminated. */
+	dd.hw_id = SID2;
+	dd.stall = false;
+	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &plain) == 0);
+	CU_ASSERT(uiommu_device_attach(plain, UIOMMU_NO_PASID, uiommu_hwpt_id(t.hwpt), NULL) == 0);
+	CU_ASSERT(dma(plain, UIOMMU_NO_PASID, 0x700000, &rd, 8, false) == -EFAULT);
+	CU_ASSERT(one_fault(&ev) && !(ev.flags & UIOMMU_EV_STALL));
+	CU_ASSERT(uiommu_device_detach(plain, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_device_remove(plain) == 0);
+	scenario_down(&t);
+	/* An SMMU that only terminates: no stalling device on it. */
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	dd.stall = true;
+	CU_ASSERT(uiommu_device_add(t.unit, &dd, &plain) == -EOPNOTSUPP);
+	scenario_down(&t);
+}
+
 /* More faults than the event queue holds: one overflow event, then the
  * records that fit, in order. */
 static void test_evtq_overflow(void)
@@ -533,6 +728,30 @@ static void test_evtq_overflow(void)
 	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x900000, &v, 8, false) == -EFAULT);
 	n = drain(ev, 8);
 	CU_ASSERT(n == 1 && ev[0].type == UIOMMU_EV_FAULT && ev[0].addr == 0x900000);
+	scenario_down(&t);
+}
+
+/* EVTQ_PROD is input: a value more than a queue's worth ahead of our CONS
+ * (a broken or hostile SMMU) is refused: no record is invented from stale
+ * slots, CONS does not move; a sane PROD afterwards drains as usual. */
+static void test_evtq_bad_prod(void)
+{
+	struct tenv t;
+	struct uiommu_event ev[256];
+	unsigned int qsize = 1u << SMMU_EVTQ_SHIFT;
+	uint32_t good;
+	uint64_t v;
+
+	scenario_up(&t, "", 0);
+	drain_all();
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x100000, &v, 8, false) == -EFAULT);
+	good = t.m->evtq_prod;
+	/* cons 0, PROD index 5 with the wrap bit: qsize + 5 records "ready". */
+	t.m->evtq_prod = (uint32_t)qsize | 5u;
+	CU_ASSERT(drain(ev, 256) == 0);
+	CU_ASSERT(smmu_of(t.unit)->evtq.cons == 0);
+	t.m->evtq_prod = good;
+	CU_ASSERT(drain(ev, 256) == 1 && ev[0].type == UIOMMU_EV_FAULT && ev[0].addr == 0x100000);
 	scenario_down(&t);
 }
 
@@ -665,6 +884,24 @@ static void test_nested(void)
 	if (k > 0)
 		CU_ASSERT(lv[k - 1].present && lv[k - 1].entry == 0x80010000 + (gva & 0xfff) &&
 			  strstr(lv[k - 1].text, "(stage 2)"));
+	/* Stage 2 of the data page's IPA level by level, ending in the leaf
+	 * that holds the buffer's page. */
+	{
+		int s2 = 0, last = -1;
+
+		for (int i = 0; i < k; i++)
+			if (!strncmp(lv[i].text, "S2 L", 4)) {
+				s2++;
+				last = i;
+			}
+		CU_ASSERT(s2 >= 2 && last == k - 2);
+		if (last >= 0) {
+			CU_ASSERT(lv[last].leaf && lv[last].present && lv[last].pgsize >= 4096);
+			CU_ASSERT((lv[last].entry & ARM_ADDR & ~(lv[last].pgsize - 1)) ==
+				  ((t.buf.iova + 0x10000) & ~(lv[last].pgsize - 1)));
+			CU_ASSERT(strstr(lv[last].text, "-> PA") != NULL);
+		}
+	}
 	/* The guest edits its CD (another data page through a new leaf):
 	 * the SMMU keeps the cached CD and TLB entry until the guest's
 	 * CFGI_CD and TLBI_NH_ASID, carried 1:1 by uiommu_cache_invalidate. */
@@ -695,6 +932,27 @@ static void test_nested(void)
 		cfg[1].dev_id = 0xfffff;
 		cfg[1].pasid = UIOMMU_NO_PASID;
 		CU_ASSERT(uiommu_cache_invalidate(v1, n1, cfg, 2, &dn) == -EINVAL && dn == 1);
+		/* A device of the other vIOMMU (another VM's StreamID): the
+		 * guest of v1 cannot name it, for CFGI nor for ATC_INV, and
+		 * nothing is issued. */
+		struct uiommu_inv_entry other[2] = {
+			{.type = UIOMMU_INV_CFG,
+			 .dev_id = uiommu_device_id(d2),
+			 .pasid = UIOMMU_NO_PASID},
+			{.type = UIOMMU_INV_DEV_TLB,
+			 .dev_id = uiommu_device_id(d2),
+			 .pasid = UIOMMU_NO_PASID},
+		};
+		smmu_model_get_stats(t.m, &st0);
+		for (int i = 0; i < 2; i++) {
+			dn = 9;
+			CU_ASSERT(uiommu_cache_invalidate(v1, n1, &other[i], 1, &dn) == -EINVAL &&
+				  dn == 0);
+			CU_ASSERT(uiommu_cache_invalidate(v2, n2, &other[i], 1, &dn) == 0 &&
+				  dn == 1);
+		}
+		smmu_model_get_stats(t.m, &st1);
+		CU_ASSERT(st1.cmds - st0.cmds == 2 + 2); /* v2's two and their syncs */
 		struct uiommu_inv_entry atc = {.type = UIOMMU_INV_DEV_TLB,
 					       .dev_id = uiommu_device_id(t.dev),
 					       .pasid = UIOMMU_NO_PASID,
@@ -718,6 +976,9 @@ static void test_nested(void)
 	}
 	k = uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, gva, lv, 16);
 	CU_ASSERT(k > 0 && !lv[k - 1].present && strstr(lv[k - 1].text, "not mapped at stage 2"));
+	/* ... and the stage-2 level where it stops. */
+	CU_ASSERT(k > 1 && !lv[k - 2].present && strstr(lv[k - 2].text, "S2 L") &&
+		  strstr(lv[k - 2].text, "not present"));
 	/* The guest's own invalidation goes 1:1 to TLBI_NH_* under its VMID. */
 	struct uiommu_inv_entry inv[2] = {{.type = UIOMMU_INV_S1_PASID, .pasid = 3},
 					  {.type = UIOMMU_INV_S1_ALL}};
@@ -736,6 +997,64 @@ static void test_nested(void)
 	CU_ASSERT(uiommu_viommu_destroy(v2) == 0);
 	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
 	CU_ASSERT(uiommu_device_remove(d2) == 0);
+	scenario_down(&t);
+}
+
+/* A VMID whose flush was not confirmed (the SMMU stopped consuming
+ * commands while its vIOMMU was destroyed) is freed by the core all the
+ * same; the next vIOMMU may get it.  Its first command batch invalidates
+ * everything first: the new guest never hits the old guest's entries. */
+static void test_vmid_reuse(void)
+{
+	struct tenv t;
+	struct uiommu_viommu *v1, *v2;
+	struct uiommu_hwpt *parent, *n1, *n2;
+	struct uiommu_hwpt_s1_data s1 = {.family = UIOMMU_FAMILY_SMMUV3};
+	struct guest g1, g2;
+	uint64_t ipa = 0x80000000, val, gva = 0x7000123000ull;
+	uint32_t vmid;
+
+	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, SID, 0, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(buf_get(&t.buf) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &ipa, t.buf.iova, BUF_SIZE, RW) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &v1) == 0);
+	vmid = uiommu_viommu_vmid(v1);
+	g1.va = t.buf.va;
+	g1.ipa = 0x80000000;
+	g2.va = (uint8_t *)t.buf.va + (2u << 20);
+	g2.ipa = 0x80000000 + (2u << 20);
+	guest_build(&g1, gva, 3, s1.u.smmuv3.ste);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(v1, &s1, &n1) == 0);
+	CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(n1), NULL) == 0);
+	*gp(&g1, 0x10000) = 0x1111;
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false) == 0 && val == 0x1111);
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(n1) == 0);
+	/* The SMMU stops: the VMID's flush times out, the VMID is freed. */
+	smmu_of(t.unit)->timeout_ns = 2 * 1000 * 1000;
+	smmu_model_set_stuck(t.m, true);
+	CU_ASSERT(uiommu_viommu_destroy(v1) == 0);
+	smmu_model_set_stuck(t.m, false);
+	smmu_of(t.unit)->timeout_ns = SMMU_TIMEOUT_NS;
+	drain_all();
+	/* Another guest under the same VMID, the same ASID and VA. */
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &v2) == 0);
+	CU_ASSERT(uiommu_viommu_vmid(v2) == vmid);
+	guest_build(&g2, gva, 3, s1.u.smmuv3.ste);
+	*gp(&g2, 0x10000) = 0x2222;
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(v2, &s1, &n2) == 0);
+	CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(n2), NULL) == 0);
+	int drc = dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false);
+	if (drc || val != 0x2222)
+		printf("\n    dma %d val %#llx ", drc, (unsigned long long)val);
+	CU_ASSERT(drc == 0 && val == 0x2222);
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(n2) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(v2) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
 	scenario_down(&t);
 }
 
@@ -811,6 +1130,12 @@ static void test_takeover(void)
 	CU_ASSERT(reg_read32(r, SMMU_GBPA) == 0);
 	CU_ASSERT(reg_read32(r, SMMU_CR0) == (SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN));
 	CU_ASSERT(uiommu_unit_remove(u) == 0);
+	/* An SMMU whose table and queue addresses are fixed (IDR1.*_PRESET)
+	 * would ignore our bases and walk tables we do not own: refused,
+	 * also with force. */
+	d.model_cfg = "preset=1";
+	u = NULL;
+	CU_ASSERT(uiommu_unit_add(ctx, &d, &u) == -EOPNOTSUPP && !u);
 }
 
 /* Register decoding for probe / unit show. */
@@ -1119,6 +1444,15 @@ static void test_differential(void)
 
 /* IDR0.COHACC 0: every table, STE, CD and command line the CPU writes is
  * written back (core/cachemaint). */
+static unsigned int inv_seen;
+static const void *inv_line;
+
+static void inv_hook(const void *line)
+{
+	if (line == inv_line) /* the first event record's line (a new queue) */
+		inv_seen++;
+}
+
 static void test_noncoherent(void)
 {
 	struct tenv t;
@@ -1135,7 +1469,25 @@ static void test_noncoherent(void)
 	smmu_get_stats(t.unit, &b);
 	CU_ASSERT(b.wb_lines > a.wb_lines); /* the TLBI and CMD_SYNC lines */
 	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+	/* Reading the event record: its line is invalidated first (the
+	 * record's own line, once), then read. */
+	CU_ASSERT(b.inv_lines == 0);
+	inv_seen = 0;
+	inv_line = smmu_of(t.unit)->evtq.mem.va;
+	cache_inv_test_hook = inv_hook;
+	struct uiommu_event ev;
+	CU_ASSERT(one_fault(&ev) && ev.addr == 0x200000);
+	cache_inv_test_hook = NULL;
+	smmu_get_stats(t.unit, &b);
+	CU_ASSERT(b.inv_lines == 1 && inv_seen == 1);
 	drain_all();
+	scenario_down(&t);
+	/* A coherent SMMU: nothing invalidated. */
+	scenario_up(&t, "", UIOMMU_HWPT_STAGE1);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+	drain_all();
+	smmu_get_stats(t.unit, &b);
+	CU_ASSERT(b.inv_lines == 0);
 	scenario_down(&t);
 }
 
@@ -1235,11 +1587,17 @@ static const struct ut_test tests[] = {
 	{"batching", test_batching},
 	{"cmdq_error", test_cmdq_error},
 	{"cmdq_timeout", test_cmdq_timeout},
+	{"adopt_check", test_adopt_check},
+	{"attach_rollback", test_attach_rollback},
+	{"cmdq_error_storm", test_cmdq_error_storm},
 	{"evtq_overflow", test_evtq_overflow},
+	{"evtq_bad_prod", test_evtq_bad_prod},
 	{"pri", test_pri},
+	{"stall", test_stall},
 	{"pasid", test_pasid},
 	{"nested", test_nested},
 	{"vste_rules", test_vste_rules},
+	{"vmid_reuse", test_vmid_reuse},
 	{"takeover", test_takeover},
 	{"decode", test_decode},
 	{"bad_input", test_bad_input},

@@ -189,8 +189,16 @@ int smmu_cmdq_enable(struct smmu_unit *su)
 	struct smmu_queue *q = &su->cmdq;
 	int rc = smmu_cr0_set(su, (uint32_t)SMMU_CR0_CMDQEN, false);
 
+	uint32_t gerror, gerrorn;
+
 	if (rc)
 		return rc;
+	/* A refusal still pending (a restart after a timeout during error
+	 * recovery) would keep the restarted queue stopped: acknowledge it. */
+	gerror = reg_read32(r, SMMU_GERROR);
+	gerrorn = reg_read32(r, SMMU_GERRORN);
+	if ((gerror ^ gerrorn) & SMMU_GERROR_CMDQ_ERR)
+		reg_write32(r, SMMU_GERRORN, gerrorn ^ (uint32_t)SMMU_GERROR_CMDQ_ERR);
 	reg_write64(r, SMMU_CMDQ_BASE,
 		    (q->mem.iova & SMMU_Q_BASE_ADDR) | FIELD_PREP(SMMU_Q_BASE_LOG2SIZE, q->shift) |
 			    (su->coherent ? SMMU_Q_BASE_RWA : 0));
@@ -230,7 +238,9 @@ static void cmdq_recover(struct smmu_batch *b, uint32_t cons, uint32_t start)
 	SMMU_LOG(ERR, "unit %u: command %u of the batch (opcode 0x%02x) refused: %s", su->u->obj.id,
 		 pos, (unsigned int)(slot[0] & 0xff), smmu_cerror_text(err));
 	su->stats.cmd_errors++;
-	if (b->bad < 0)
+	/* CONS is input: only a command of this batch (not its CMD_SYNC, not
+	 * a slot outside it) is reported as the caller's bad entry. */
+	if (b->bad < 0 && pos < b->n)
 		b->bad = (int32_t)(b->issued + pos);
 	unit_event_push(su->u, &ev);
 	slot[0] = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CMD_SYNC);
@@ -245,9 +255,16 @@ int smmu_batch_sync(struct smmu_batch *b)
 	struct smmu_unit *su = b->su;
 	const struct uiommu_regio *r = smmu_rio(su);
 	struct smmu_queue *q = &su->cmdq;
-	uint32_t mask = q_mask(q), start = q->prod, prod = q->prod;
+	uint32_t mask = q_mask(q), start, prod;
 	uint64_t *base = q->mem.va, t0 = 0;
 	int rc = 0;
+
+	if (su->inv_pending) {
+		su->inv_pending = false; /* (smmu_inv_all is a batch too: it moves PROD) */
+		if (smmu_inv_all(su))
+			su->inv_pending = true;
+	}
+	start = prod = q->prod;
 
 	/* The queue is empty between batches (each waits for its sync). */
 	b->cmd[b->n][0] = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CMD_SYNC); /* CS none: poll CONS */
@@ -270,11 +287,13 @@ int smmu_batch_sync(struct smmu_batch *b)
 
 		if ((cons & mask) == prod)
 			break;
+		/* A refused command is skipped and the wait goes on, under the
+		 * same deadline: an SMMU that refuses every command (each
+		 * fetch aborting) must not keep us here. */
 		if ((reg_read32(r, SMMU_GERROR) ^ reg_read32(r, SMMU_GERRORN)) &
 		    (uint32_t)SMMU_GERROR_CMDQ_ERR) {
 			cmdq_recover(b, cons, start);
 			rc = -EIO;
-			continue;
 		}
 		if (!t0) {
 			t0 = uenv_now_ns();
@@ -292,6 +311,7 @@ int smmu_batch_sync(struct smmu_batch *b)
 			};
 			unit_event_push(su->u, &ev);
 			(void)smmu_cmdq_enable(su);
+			su->inv_pending = true;
 			rc = -ETIMEDOUT;
 			break;
 		}
@@ -412,7 +432,19 @@ static void inv_cmd(struct smmu_batch *b, struct uiommu_unit *u, uint16_t vmid,
 	}
 }
 
-static int inv_check(struct uiommu_unit *u, const struct uiommu_inv_entry *e)
+/* A device the guest of VMID @vmid may name: one whose STE is a nested
+ * STE under that VMID (iommufd resolves the guest's virtual StreamID
+ * through the vIOMMU's vdevices likewise): never a device of another
+ * vIOMMU, nor one the host translates. */
+static bool inv_dev_owned(struct uiommu_unit *u, uint32_t vmid, uint32_t dev_id)
+{
+	struct uiommu_device *d = inv_dev(u, dev_id);
+	const struct smmu_dev *sd = d ? d->priv : NULL;
+
+	return sd && sd->rid == SMMU_RID_NESTED && sd->vmid == vmid;
+}
+
+static int inv_check(struct uiommu_unit *u, uint32_t vmid, const struct uiommu_inv_entry *e)
 {
 	struct smmu_unit *su = smmu_of(u);
 	uint32_t asid_max = su->asid16 ? 0xffff : 0xff;
@@ -423,7 +455,7 @@ static int inv_check(struct uiommu_unit *u, const struct uiommu_inv_entry *e)
 		return e->pasid > asid_max ? -EINVAL : 0; /* pasid carries the ASID */
 	case UIOMMU_INV_DEV_TLB:
 	case UIOMMU_INV_CFG:
-		if (!inv_dev(u, e->dev_id))
+		if (!inv_dev_owned(u, vmid, e->dev_id))
 			return -EINVAL;
 		return e->pasid != UIOMMU_NO_PASID && e->pasid >= (1u << 20) ? -EINVAL : 0;
 	default:
@@ -442,10 +474,12 @@ int smmu_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
 	(void)s1_did; /* the guest's ASIDs tag its entries, under the vIOMMU's VMID */
 	*done = 0;
 	for (ok = 0; ok < n; ok++) {
-		bad = inv_check(u, &e[ok]);
+		bad = inv_check(u, vmid, &e[ok]);
 		if (bad)
 			break;
 	}
+	if (!ok)
+		return bad; /* nothing to issue (not even a CMD_SYNC) */
 	smmu_batch_init(&b, su);
 	for (uint32_t i = 0; i < ok; i++)
 		inv_cmd(&b, u, (uint16_t)vmid, &e[i]);
@@ -464,10 +498,29 @@ int smmu_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_
 		       uint32_t grpid, enum uiommu_page_resp code)
 {
 	struct smmu_unit *su = smmu_of(u);
+	const struct smmu_dev *sd = dev->priv;
 	struct smmu_batch b;
 	uint64_t c0;
 	unsigned int resp;
 
+	if (sd && sd->stall) {
+		/* CMD_RESUME (IHI 0070 4.7.2): Retry on success, else Abort (as
+		 * Linux's arm_smmu_page_response); @grpid is the STAG.  A tag
+		 * nothing is stalled under is ignored by the SMMU. */
+		if (grpid > FIELD_MAX(SMMU_CMD1_RESUME_STAG))
+			return -EINVAL;
+		if (code != UIOMMU_PAGE_RESP_SUCCESS && code != UIOMMU_PAGE_RESP_INVALID &&
+		    code != UIOMMU_PAGE_RESP_FAILURE)
+			return -EINVAL;
+		smmu_batch_init(&b, su);
+		smmu_batch_add(&b,
+			       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_RESUME) |
+				       FIELD_PREP(SMMU_CMD0_SID, dev->desc.hw_id) |
+				       FIELD_PREP(SMMU_CMD0_RESUME_RESP,
+						  code == UIOMMU_PAGE_RESP_SUCCESS ? 1u : 2u),
+			       FIELD_PREP(SMMU_CMD1_RESUME_STAG, grpid));
+		return smmu_batch_sync(&b);
+	}
 	if (!su->pri)
 		return -EOPNOTSUPP;
 	if (grpid > FIELD_MAX(SMMU_CMD1_PRI_GRPID) ||

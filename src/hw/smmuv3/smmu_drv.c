@@ -127,6 +127,19 @@ static int read_ids(struct uiommu_unit *u, struct smmu_unit *su)
 			 (unsigned long long)u->reg_base, su->idr[0], su->idr[5]);
 		return -EOPNOTSUPP;
 	}
+	/* Fixed table/queue addresses (an embedded SMMU) or bases relative to
+	 * something we do not know (IDR1.REL): our STRTAB_BASE and queue bases
+	 * would be ignored and the SMMU would walk tables we do not own.
+	 * Linux's arm_smmu_device_hw_probe refuses these too. */
+	if (su->idr[1] & (SMMU_IDR1_TABLES_PRESET | SMMU_IDR1_QUEUES_PRESET | SMMU_IDR1_REL)) {
+		SMMU_LOG(ERR,
+			 "unit at 0x%llx: table/queue addresses fixed by the implementation "
+			 "(IDR1 0x%08x: TABLES_PRESET %u QUEUES_PRESET %u REL %u): not supported",
+			 (unsigned long long)u->reg_base, su->idr[1],
+			 !!(su->idr[1] & SMMU_IDR1_TABLES_PRESET),
+			 !!(su->idr[1] & SMMU_IDR1_QUEUES_PRESET), !!(su->idr[1] & SMMU_IDR1_REL));
+		return -EOPNOTSUPP;
+	}
 	su->s1 = su->idr[0] & SMMU_IDR0_S1P;
 	su->s2 = su->idr[0] & SMMU_IDR0_S2P;
 	su->coherent = su->idr[0] & SMMU_IDR0_COHACC;
@@ -134,6 +147,7 @@ static int read_ids(struct uiommu_unit *u, struct smmu_unit *su)
 	su->vmid16 = su->idr[0] & SMMU_IDR0_VMID16;
 	su->cd2l = su->idr[0] & SMMU_IDR0_CD2L;
 	su->pri = su->idr[0] & SMMU_IDR0_PRI;
+	su->stall = FIELD_GET(SMMU_IDR0_STALL, su->idr[0]) != 1; /* 0 both, 2 stall only */
 	su->ril = su->idr[3] & SMMU_IDR3_RIL;
 	su->oas = smmu_oas_bits((unsigned int)FIELD_GET(SMMU_IDR5_OAS, su->idr[5]));
 	if (!su->oas || su->oas > 48)
@@ -274,10 +288,72 @@ static void smmu_unit_fini(struct uiommu_unit *u)
 	uenv_free(su);
 }
 
+/* A DMA block of the state: at least @len bytes, its va in the arena and
+ * matching its bus address. */
+static bool dma_ok(const struct uenv_dma *d, size_t len)
+{
+	return d->va && d->len >= len && uenv_in_arena(d->va, len) &&
+	       uenv_va_to_iova(d->va) == d->iova;
+}
+
+static bool queue_ok(const struct smmu_queue *q, unsigned int max, unsigned int ent, bool cons_ovf)
+{
+	if (!q->shift || q->shift > max || !dma_ok(&q->mem, (size_t)ent << q->shift))
+		return false;
+	uint32_t mask = (2u << q->shift) - 1u;
+	return !(q->prod & ~mask) && !(q->cons & ~(mask | (cons_ovf ? (uint32_t)SMMU_Q_OVF : 0)));
+}
+
+/* What a new process (or a restored image) reads from the state file is
+ * input: every size, index and pointer the driver will follow is checked
+ * against the bounds it builds with (-EINVAL: not adopted). */
+static int smmu_state_check(struct uiommu_unit *u, const struct smmu_unit *su)
+{
+	const char *bad = NULL;
+
+	if (!su || !uenv_is_meta(su, sizeof(*su)) || su->u != u)
+		bad = "unit record";
+	else if (!queue_ok(&su->cmdq, SMMU_CMDQ_SHIFT, 16, false))
+		bad = "command queue";
+	else if (!queue_ok(&su->evtq, SMMU_EVTQ_SHIFT, 32, true))
+		bad = "event queue";
+	else if (su->pri && !queue_ok(&su->priq, SMMU_PRIQ_SHIFT, 16, true))
+		bad = "PRI queue";
+	else if (su->ssid_bits > SMMU_SSID_BITS_MAX ||
+		 (!su->cd2l && su->ssid_bits > SMMU_SSID_LINEAR_MAX) ||
+		 (su->cd2l && su->ssid_bits && su->ssid_bits <= SMMU_CD_LEAF_BITS))
+		bad = "SubstreamID size";
+	else if (!su->nested_vmids || !uenv_is_meta(su->nested_vmids, 65536 / 8))
+		bad = "VMID map";
+	else if (su->st_2lvl) {
+		if (su->sid_bits <= SMMU_SPLIT || su->sid_bits > SMMU_SID_BITS_MAX ||
+		    su->nr_l1 != 1u << (su->sid_bits - SMMU_SPLIT) ||
+		    !dma_ok(&su->strtab, (size_t)su->nr_l1 * 8) ||
+		    !uenv_is_meta(su->l2, sizeof(*su->l2) * su->nr_l1))
+			bad = "stream table";
+		for (uint32_t i = 0; !bad && i < su->nr_l1; i++)
+			if (su->l2[i].va &&
+			    !dma_ok(&su->l2[i], (size_t)SMMU_STE_SIZE << SMMU_SPLIT))
+				bad = "second-level stream table";
+	} else if (su->sid_bits > SMMU_LINEAR_SID_MAX ||
+		   !dma_ok(&su->strtab, (size_t)SMMU_STE_SIZE << su->sid_bits)) {
+		bad = "stream table";
+	}
+	if (!bad)
+		return 0;
+	SMMU_LOG(ERR, "unit %u: the state's %s is not one this driver builds: not adopted",
+		 u->obj.id, bad);
+	return -EINVAL;
+}
+
 /* A new process adopts the state: the SMMU must still use our tables. */
 static int smmu_unit_adopt(struct uiommu_unit *u)
 {
 	struct smmu_unit *su = smmu_of(u);
+	int rc = smmu_state_check(u, su);
+
+	if (rc)
+		return rc;
 	const struct uiommu_regio *r = smmu_rio(su);
 	uint64_t st = reg_read64(r, SMMU_STRTAB_BASE), cq = reg_read64(r, SMMU_CMDQ_BASE);
 
@@ -297,10 +373,15 @@ static int smmu_unit_adopt(struct uiommu_unit *u)
 static int smmu_unit_recover(struct uiommu_unit *u)
 {
 	struct smmu_unit *su = smmu_of(u);
-	const struct uiommu_regio *r = smmu_rio(su);
-	uint32_t gerror = reg_read32(r, SMMU_GERROR), gerrorn = reg_read32(r, SMMU_GERRORN);
-	int rc;
+	const struct uiommu_regio *r;
+	uint32_t gerror, gerrorn;
+	int rc = smmu_state_check(u, su);
 
+	if (rc)
+		return rc;
+	r = smmu_rio(su);
+	gerror = reg_read32(r, SMMU_GERROR);
+	gerrorn = reg_read32(r, SMMU_GERRORN);
 	if ((gerror ^ gerrorn) & SMMU_GERROR_CMDQ_ERR)
 		reg_write32(r, SMMU_GERRORN, gerrorn ^ (uint32_t)SMMU_GERROR_CMDQ_ERR);
 	rc = smmu_cmdq_enable(su);

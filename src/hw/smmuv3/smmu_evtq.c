@@ -90,6 +90,10 @@ static void decode_event(struct smmu_unit *su, const uint64_t *e, struct uiommu_
 		ev->flags |= UIOMMU_EV_PRIV;
 	if (e[1] & SMMU_EVT1_IND)
 		ev->flags |= UIOMMU_EV_EXEC;
+	if ((e[1] & SMMU_EVT1_STALL) && su->stall) { /* answered with CMD_RESUME */
+		ev->flags |= UIOMMU_EV_STALL;
+		ev->grpid = (uint32_t)FIELD_GET(SMMU_EVT1_STAG, e[1]);
+	}
 	if (id >= SMMU_EVT_F_TRANSLATION && id <= SMMU_EVT_F_PERMISSION && (e[1] & SMMU_EVT1_S2)) {
 		ev->flags |= UIOMMU_EV_STAGE2;
 		ev->addr2 = e[3] & SMMU_EVT3_IPA;
@@ -134,6 +138,20 @@ static uint16_t drain(struct smmu_unit *su, struct smmu_queue *q, uint32_t prod_
 	prod = reg_read32(r, prod_reg);
 	if (prod == UINT32_MAX)
 		return 0; /* the unit does not answer */
+	if (((prod - q->cons) & mask) > (1u << q->shift)) {
+		/* More records than the queue holds: PROD is not a position the
+		 * SMMU can reach from our CONS (IHI 0070 3.5.1).  Read nothing
+		 * (stale slots are not events), CONS stays; logged once per value. */
+		if (prod != q->bad_prod)
+			SMMU_LOG(ERR,
+				 "unit %u: %s_PROD 0x%x is more than %u records ahead of CONS "
+				 "0x%x: ignored",
+				 su->u->obj.id, pri ? "PRIQ" : "EVTQ", prod, 1u << q->shift,
+				 q->cons);
+		q->bad_prod = prod;
+		return 0;
+	}
+	q->bad_prod = 0;
 	if ((prod ^ q->cons) & SMMU_Q_OVF) {
 		memset(&ev[n], 0, sizeof(ev[n]));
 		ev[n].type = UIOMMU_EV_OVERFLOW;
@@ -149,6 +167,7 @@ static uint16_t drain(struct smmu_unit *su, struct smmu_queue *q, uint32_t prod_
 		uint64_t e[SMMU_EVT_DWORDS];
 
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		smmu_inv(su, slot, dwords * 8u); /* COHACC 0: not a stale cached copy */
 		for (unsigned int i = 0; i < dwords; i++)
 			e[i] = __atomic_load_n(&slot[i], __ATOMIC_RELAXED);
 		if (pri)

@@ -34,16 +34,18 @@ struct smmu_queue {
 	unsigned int shift; /* log2 entries */
 	uint32_t prod;	    /* CMDQ: our producer (index + wrap); EVTQ/PRIQ: unused */
 	uint32_t cons;	    /* EVTQ/PRIQ: our consumer with its OVACKFLG */
+	uint32_t bad_prod;  /* EVTQ/PRIQ: the last PROD refused (logged once) */
 };
 
 struct smmu_stats {
-	uint64_t cmds, syncs, batches, cmd_errors, timeouts, l2_tables, wb_lines;
+	uint64_t cmds, syncs, batches, cmd_errors, timeouts, l2_tables, wb_lines, inv_lines;
 };
 
 struct smmu_unit {
 	struct uiommu_unit *u;
 	uint32_t idr[6], iidr, aidr;
 	bool coherent, s1, s2, ril, cd2l, pri, asid16, vmid16;
+	bool stall;		/* IDR0.STALL_MODEL 0 or 2: transactions can stall */
 	bool st_2lvl;		/* the stream table in use is 2-level */
 	unsigned int sid_bits;	/* STRTAB_BASE_CFG.LOG2SIZE we programmed */
 	unsigned int ssid_bits; /* CD table size we build (0: one CD, no SubstreamIDs) */
@@ -61,6 +63,11 @@ struct smmu_unit {
 	} saved;
 	struct smmu_stats stats;
 	bool test_skip_tlbi; /* tests only: flush issues no TLBI (the model must show it) */
+	/* A batch timed out: what it invalidated is not confirmed, and the
+	 * core frees the IDs it flushed all the same.  The next batch first
+	 * invalidates everything (CFGI_ALL + TLBI_NSNH_ALL), so no ASID/VMID
+	 * is used again over entries the SMMU may still hold. */
+	bool inv_pending;
 };
 
 enum smmu_rid_kind {
@@ -86,6 +93,7 @@ struct smmu_dev {
 	uint32_t cd_nr_l1;
 	uint32_t nr_pasids; /* SubstreamIDs > 0 with a valid CD */
 	bool ste_live;	    /* the STE we wrote is valid (not the initial zero) */
+	bool stall;	    /* its CDs have S set: stage-1 faults stall (RESUME) */
 };
 
 static inline struct smmu_unit *smmu_of(const struct uiommu_unit *u)
@@ -103,6 +111,14 @@ static inline void smmu_wb(struct smmu_unit *su, const void *va, size_t len)
 {
 	if (!su->coherent && len)
 		su->stats.wb_lines += cache_wb_range(va, len);
+}
+
+/* Invalidate what the SMMU wrote (queue records) before reading it when it
+ * does not snoop (IDR0.COHACC 0). */
+static inline void smmu_inv(struct smmu_unit *su, const void *va, size_t len)
+{
+	if (!su->coherent && len)
+		su->stats.inv_lines += cache_inv_range(va, len);
 }
 
 /* ---- commands (smmu_cmdq.c) ---- */

@@ -206,11 +206,27 @@ static void ste_l2_undo(struct smmu_unit *su, uint32_t sid)
 	su->stats.l2_tables--;
 }
 
+/* Write a 64-byte descriptor (STE or CD) over a live one: word 0 to
+ * @brk first (an abort STE / an invalid CD), words 1-7, word 0 last. */
+static void desc_store(struct smmu_unit *su, uint64_t *slot, const uint64_t *w, uint64_t brk)
+{
+	__atomic_store_n(&slot[0], brk, __ATOMIC_RELEASE);
+	for (unsigned int i = 1; i < 8; i++)
+		__atomic_store_n(&slot[i], w[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&slot[0], w[0], __ATOMIC_RELEASE);
+	smmu_wb(su, slot, 64);
+}
+
+#define STE_ABORT (SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_ABORT))
+
 /* Install @ste for @sd in the safe order (its slot exists: dev_set made
- * it before changing anything). */
+ * it before changing anything).  On failure (a sync not confirmed) the
+ * slot is put back to what it held, so that memory never names a table
+ * the caller was told is not in use (it may free it); the SMMU is asked
+ * to drop what it cached, best effort. */
 static int ste_write(struct smmu_unit *su, struct smmu_dev *sd, const uint64_t *ste)
 {
-	uint64_t *slot = ste_slot(su, sd->sid, false);
+	uint64_t *slot = ste_slot(su, sd->sid, false), old[SMMU_STE_DWORDS];
 	struct smmu_batch b;
 	bool cd_changed;
 	int rc;
@@ -219,28 +235,36 @@ static int ste_write(struct smmu_unit *su, struct smmu_dev *sd, const uint64_t *
 		return (ste[0] & SMMU_STE0_CONFIG) ? -ENOMEM : 0;
 	if (!memcmp(slot, ste, SMMU_STE_SIZE))
 		return 0;
+	memcpy(old, slot, sizeof(old));
 	cd_changed = (slot[0] & SMMU_STE0_S1CTXPTR) != (ste[0] & SMMU_STE0_S1CTXPTR);
 	smmu_batch_init(&b, su);
 	if (slot[0] & SMMU_STE0_V) {
 		/* Break: abort while the other words change. */
-		__atomic_store_n(&slot[0],
-				 SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_ABORT),
-				 __ATOMIC_RELEASE);
+		__atomic_store_n(&slot[0], STE_ABORT, __ATOMIC_RELEASE);
 		smmu_wb(su, slot, 8);
 		smmu_cmd_cfgi_ste(&b, sd->sid);
 		rc = smmu_batch_sync(&b);
 		if (rc)
-			return rc;
+			goto undo;
 	}
-	for (unsigned int i = 1; i < SMMU_STE_DWORDS; i++)
-		__atomic_store_n(&slot[i], ste[i], __ATOMIC_RELAXED);
-	__atomic_store_n(&slot[0], ste[0], __ATOMIC_RELEASE);
-	smmu_wb(su, slot, SMMU_STE_SIZE);
+	desc_store(su, slot, ste, slot[0]);
 	smmu_cmd_cfgi_ste(&b, sd->sid);
 	if (cd_changed)
 		smmu_cmd_cfgi_cd_all(&b, sd->sid);
+	rc = smmu_batch_sync(&b);
+	if (rc)
+		goto undo;
 	sd->ste_live = ste[0] & SMMU_STE0_V;
-	return smmu_batch_sync(&b);
+	return 0;
+
+undo:
+	SMMU_LOG(ERR, "StreamID 0x%x: STE update not confirmed (%d): the previous STE is back",
+		 sd->sid, rc);
+	desc_store(su, slot, old, STE_ABORT);
+	smmu_batch_init(&b, su);
+	smmu_cmd_cfgi_ste(&b, sd->sid);
+	(void)smmu_batch_sync(&b);
+	return rc;
 }
 
 static int ste_update(struct smmu_unit *su, struct smmu_dev *sd)
@@ -314,29 +338,40 @@ static uint64_t *cd_slot(struct smmu_unit *su, struct smmu_dev *sd, uint32_t ssi
 /* Write (@cd) or clear (NULL) the CD of @ssid, invalidate, sync. */
 static int cd_write(struct smmu_unit *su, struct smmu_dev *sd, uint32_t ssid, const uint64_t *cd)
 {
-	uint64_t *slot = cd_slot(su, sd, ssid, cd != NULL);
+	uint64_t *slot = cd_slot(su, sd, ssid, cd != NULL), old[SMMU_CD_DWORDS];
 	struct smmu_batch b;
 	int rc;
 
 	if (!slot)
 		return cd ? -ENOMEM : 0;
+	memcpy(old, slot, sizeof(old));
 	smmu_batch_init(&b, su);
 	if (slot[0] & SMMU_CD0_V) {
 		__atomic_store_n(&slot[0], 0, __ATOMIC_RELEASE);
 		smmu_wb(su, slot, 8);
 		smmu_cmd_cfgi_cd(&b, sd->sid, ssid);
 		rc = smmu_batch_sync(&b);
+		if (rc && cd)
+			goto undo;
 		if (rc || !cd)
-			return rc;
+			return rc; /* a clear: the CD stays invalid (safe) */
 	}
 	if (!cd)
 		return 0;
-	for (unsigned int i = 1; i < SMMU_CD_DWORDS; i++)
-		__atomic_store_n(&slot[i], cd[i], __ATOMIC_RELAXED);
-	__atomic_store_n(&slot[0], cd[0], __ATOMIC_RELEASE);
-	smmu_wb(su, slot, SMMU_CD_SIZE);
+	desc_store(su, slot, cd, 0);
 	smmu_cmd_cfgi_cd(&b, sd->sid, ssid);
-	return smmu_batch_sync(&b);
+	rc = smmu_batch_sync(&b);
+	if (!rc)
+		return 0;
+undo: /* as ste_write: the CD names the table it named before */
+	SMMU_LOG(ERR,
+		 "StreamID 0x%x SSID %u: CD update not confirmed (%d): the previous CD is back",
+		 sd->sid, ssid, rc);
+	desc_store(su, slot, old, 0);
+	smmu_batch_init(&b, su);
+	smmu_cmd_cfgi_cd(&b, sd->sid, ssid);
+	(void)smmu_batch_sync(&b);
+	return rc;
 }
 
 /* ------------------------------------------------------------ devices */
@@ -351,9 +386,17 @@ int smmu_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev)
 			 dev->desc.hw_id, su->sid_bits);
 		return -EINVAL;
 	}
+	if (dev->desc.stall && !su->stall) {
+		SMMU_LOG(ERR,
+			 "unit %u: StreamID 0x%x: a stalling device, but IDR0.STALL_MODEL is 1 "
+			 "(terminate only)",
+			 u->obj.id, dev->desc.hw_id);
+		return -EOPNOTSUPP;
+	}
 	sd = uenv_zalloc(sizeof(*sd));
 	if (!sd)
 		return -ENOMEM;
+	sd->stall = dev->desc.stall;
 	sd->dev = dev;
 	sd->sid = dev->desc.hw_id;
 	dev->priv = sd;
@@ -406,6 +449,8 @@ static int set_rid(struct smmu_unit *su, struct smmu_dev *sd, const struct fam_a
 			if (rc)
 				return rc;
 			smmu_cd_build(a->cfg, (uint16_t)a->did, cd);
+			if (sd->stall)
+				cd[0] |= SMMU_CD0_S; /* faults stall (IHI 0070 5.4 CD.S) */
 			rc = cd_write(su, sd, 0, cd);
 			if (rc) {
 				if (fresh) /* all or nothing: no table is left behind */
@@ -447,10 +492,18 @@ static int set_rid(struct smmu_unit *su, struct smmu_dev *sd, const struct fam_a
 		return -EINVAL;
 	}
 	rc = ste_update(su, &nsd);
-	if (!rc && sd->rid == SMMU_RID_S1 && nsd.rid != SMMU_RID_S1)
-		rc = cd_write(su, &nsd, 0, NULL); /* CD 0 is no longer reachable */
+	if (rc) {
+		/* All or nothing: the STE is what it was (ste_write); so is our
+		 * record of it.  (A stage-1 attach's CD 0 now names the new
+		 * table, and no STE reaches it unless the old one did.) */
+		sd->ste_live = nsd.ste_live;
+		return rc;
+	}
+	if (sd->rid == SMMU_RID_S1 && nsd.rid != SMMU_RID_S1 &&
+	    cd_write(su, &nsd, 0, NULL)) /* CD 0 is no longer reachable: no harm if kept */
+		SMMU_LOG(WARNING, "StreamID 0x%x: clearing CD 0 not confirmed", sd->sid);
 	*sd = nsd;
-	return rc;
+	return 0;
 }
 
 static int set_pasid(struct smmu_unit *su, struct smmu_dev *sd, uint32_t pasid,
@@ -487,6 +540,8 @@ static int set_pasid(struct smmu_unit *su, struct smmu_dev *sd, uint32_t pasid,
 	if (rc)
 		return rc;
 	smmu_cd_build(a->cfg, (uint16_t)a->did, cd);
+	if (sd->stall)
+		cd[0] |= SMMU_CD0_S;
 	rc = cd_write(su, sd, pasid, cd);
 	if (rc) {
 		if (fresh && sd->rid != SMMU_RID_S1 && !sd->nr_pasids)
@@ -495,7 +550,12 @@ static int set_pasid(struct smmu_unit *su, struct smmu_dev *sd, uint32_t pasid,
 	}
 	if (!had)
 		sd->nr_pasids++;
-	return ste_update(su, sd);
+	rc = ste_update(su, sd);
+	if (rc && !had) { /* all or nothing: the new PASID's CD goes again */
+		sd->nr_pasids--;
+		(void)cd_write(su, sd, pasid, NULL);
+	}
+	return rc;
 }
 
 int smmu_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
@@ -610,6 +670,51 @@ static uint64_t s2_resolve(uint64_t vtcr, uint64_t ttb, uint64_t ipa)
 		return (d & ARM_ADDR & ~((1ull << shift) - 1)) | (ipa & ((1ull << shift) - 1));
 	}
 	return UINT64_MAX;
+}
+
+/* The stage-2 walk of @ipa level by level (the leaf that maps the guest's
+ * data page), each entry decoded: what `uiommuctl walk` shows under a
+ * nested STE after the guest's stage 1. */
+static int s2_levels(struct uiommu_walk_level *out, int n, int max, uint64_t vtcr, uint64_t ttb,
+		     uint64_t ipa)
+{
+	unsigned int sl0 = (unsigned int)FIELD_GET(ARM_VTCR_SL0, vtcr);
+	uint64_t table = ttb & SMMU_STE3_S2TTB, d;
+
+	if (sl0 > 2)
+		return lv_add(out, n, max, 0, table, 0, 0, false,
+			      "stage 2: VTCR.SL0=%u not a 4 KiB-granule start level", sl0);
+	for (unsigned int lvl = 2 - sl0; lvl <= 3; lvl++) {
+		unsigned int shift = 12 + 9 * (3 - lvl), idx = (unsigned int)((ipa >> shift) & 511);
+
+		if (!rd64(table + idx * 8ull, &d))
+			return lv_add(out, n, max, 3 - lvl, table, idx, 0, false,
+				      "S2 L%u table PA %#llx: not in memory we know", lvl,
+				      (unsigned long long)table);
+		bool leaf = lvl == 3 || !(d & ARM_TYPE);
+		n = lv_add(out, n, max, 3 - lvl, table, idx, d, d & ARM_VALID,
+			   "S2 L%u (table PA %#llx)[%u]: %s%s%s %#llx%s%s", lvl,
+			   (unsigned long long)table, idx,
+			   (d & ARM_VALID) ? "" : "not present (stage-2 F_TRANSLATION)",
+			   (d & ARM_VALID) ? (leaf ? (lvl == 3 ? "page" : "block") : "table") : "",
+			   (d & ARM_VALID) ? (leaf ? " -> PA" : " ->") : "",
+			   (unsigned long long)(d & ARM_ADDR),
+			   (d & ARM_VALID) && leaf && !(FIELD_GET(ARM_S2_S2AP, d) & ARM_S2AP_R)
+				   ? " S2AP no read"
+				   : "",
+			   (d & ARM_VALID) && leaf && !(FIELD_GET(ARM_S2_S2AP, d) & ARM_S2AP_W)
+				   ? " S2AP no write"
+				   : "");
+		if (!(d & ARM_VALID) || leaf) {
+			if ((d & ARM_VALID) && n > 0) {
+				out[n - 1].leaf = true;
+				out[n - 1].pgsize = 1ull << shift;
+			}
+			return n;
+		}
+		table = d & ARM_ADDR;
+	}
+	return n;
 }
 
 int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid, uint64_t iova,
@@ -739,6 +844,7 @@ int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 				out[n - 1].pgsize = 1ull << shift;
 				uint64_t ipa = (d & ARM_ADDR & ~((1ull << shift) - 1)) |
 					       (iova & ((1ull << shift) - 1));
+				n = s2_levels(out, n, max, vtcr, ttb, ipa);
 				uint64_t fpa = s2_resolve(vtcr, ttb, ipa);
 				if (fpa == UINT64_MAX)
 					n = lv_add(out, n, max, 8, 0, 0, ipa, false,

@@ -68,6 +68,8 @@ static const struct smmum_key smmum_keys[] = {
 	SK_BOOL("cohacc", cohacc),
 	SK_BOOL("pri", pri),
 	SK_BOOL("busy", busy),
+	SK_BOOL("preset", preset),
+	SK_BOOL("stall", stall),
 	SK_NUM("tlb", tlb_size, 1, 65536),
 	SK_NUM("cfgc", cfgc_size, 1, 65536),
 };
@@ -136,7 +138,7 @@ static void regs_init(struct smmu_model *m)
 	uint64_t idr0;
 
 	idr0 = FIELD_PREP(SMMU_IDR0_TTF, SMMU_IDR0_TTF_AA64) |
-	       FIELD_PREP(SMMU_IDR0_STALL, 1) | /* terminate model only */
+	       FIELD_PREP(SMMU_IDR0_STALL, c->stall ? 0 : 1) | /* stall + terminate, or terminate */
 	       FIELD_PREP(SMMU_IDR0_TTENDIAN, 2) | SMMU_IDR0_SEV;
 	if (c->s1)
 		idr0 |= SMMU_IDR0_S1P;
@@ -160,8 +162,12 @@ static void regs_init(struct smmu_model *m)
 			       FIELD_PREP(SMMU_IDR1_PRIQS, c->priqs) |
 			       FIELD_PREP(SMMU_IDR1_EVTQS, c->evtqs) |
 			       FIELD_PREP(SMMU_IDR1_CMDQS, c->cmdqs));
+	if (c->preset) /* an embedded SMMU: tables and queues where the SoC put them */
+		m->idr[1] |= (uint32_t)(SMMU_IDR1_TABLES_PRESET | SMMU_IDR1_QUEUES_PRESET);
 	m->idr[3] = c->ril ? (uint32_t)SMMU_IDR3_RIL : 0;
 	m->idr[5] = (uint32_t)(FIELD_PREP(SMMU_IDR5_OAS, oas_enc(c->oas)) | SMMU_IDR5_GRAN4K);
+	if (c->stall)
+		m->idr[5] |= (uint32_t)FIELD_PREP(SMMU_IDR5_STALL_MAX, SMMUM_STALL_MAX);
 	/* Implementer 0x55 ('U'), product 0x001: a model, not an Arm part. */
 	m->iidr = (uint32_t)(FIELD_PREP(SMMU_IIDR_IMPLEMENTER, 0x55) |
 			     FIELD_PREP(SMMU_IIDR_PRODUCTID, 0x001));
@@ -371,8 +377,33 @@ static unsigned int cmd_exec(struct smmu_model *m, const uint64_t *c)
 			(uint32_t)(sid << 12 | FIELD_GET(SMMU_CMD1_PRI_GRPID, c[1]) << 2 |
 				   FIELD_GET(SMMU_CMD1_PRI_RESP, c[1]));
 		return 0;
-	case SMMU_OP_RESUME:
-		return SMMU_CERROR_ILL; /* terminate model: nothing ever stalls */
+	case SMMU_OP_RESUME: {
+		if (!m->cfg.stall)
+			return SMMU_CERROR_ILL; /* terminate model: nothing ever stalls */
+		uint32_t rsid = (uint32_t)FIELD_GET(SMMU_CMD0_SID, c[0]);
+		uint16_t stag = (uint16_t)FIELD_GET(SMMU_CMD1_RESUME_STAG, c[1]);
+		unsigned int resp = (unsigned int)FIELD_GET(SMMU_CMD0_RESUME_RESP, c[0]);
+
+		if (resp == 3)
+			return SMMU_CERROR_ILL;
+		for (unsigned int i = 0; i < SMMUM_STALL_MAX; i++) {
+			struct smmum_stall s = m->stalls[i];
+
+			if (!s.valid || s.sid != rsid || s.stag != stag)
+				continue;
+			m->stalls[i].valid = false;
+			m->st.resumes++;
+			if (resp == 1) { /* retry: translated again (it may stall again) */
+				m->st.last_resume_rc = smmu_model_dma(m, s.sid, s.ssid, s.iova,
+								      s.buf, s.len, s.write);
+			} else { /* terminate / abort: the device sees an abort */
+				m->st.dma_faults++;
+				m->st.last_resume_rc = -EFAULT;
+			}
+			return 0;
+		}
+		return 0; /* no such stalled transaction: ignored (IHI 0070 4.7.2) */
+	}
 	case SMMU_OP_CMD_SYNC:
 		if (FIELD_GET(SMMU_CMD0_SYNC_CS, c[0]) == 3)
 			return SMMU_CERROR_ILL;
@@ -540,17 +571,17 @@ static void reg_write(void *p, uint32_t off, uint64_t v, unsigned int size)
 		cmdq_run(m); /* an acknowledged CMDQ_ERR lets the queue go on */
 		break;
 	case SMMU_STRTAB_BASE:
-		if (!smmuen)
+		if (!smmuen && !m->cfg.preset)
 			m->strtab_base = v & (SMMU_STRTAB_BASE_ADDR | SMMU_STRTAB_BASE_RA);
 		break;
 	case SMMU_STRTAB_BASE_CFG:
-		if (!smmuen)
+		if (!smmuen && !m->cfg.preset)
 			m->strtab_cfg =
 				v32 & (uint32_t)(SMMU_STRTAB_CFG_FMT | SMMU_STRTAB_CFG_SPLIT |
 						 SMMU_STRTAB_CFG_LOG2SIZE);
 		break;
 	case SMMU_CMDQ_BASE:
-		if (!(m->cr0 & SMMU_CR0_CMDQEN))
+		if (!(m->cr0 & SMMU_CR0_CMDQEN) && !m->cfg.preset)
 			m->cmdq_base =
 				v & (SMMU_Q_BASE_ADDR | SMMU_Q_BASE_RWA | SMMU_Q_BASE_LOG2SIZE);
 		break;
@@ -563,7 +594,7 @@ static void reg_write(void *p, uint32_t off, uint64_t v, unsigned int size)
 			m->cmdq_cons = v32 & 0xfffffu;
 		break;
 	case SMMU_EVTQ_BASE:
-		if (!(m->cr0 & SMMU_CR0_EVTQEN))
+		if (!(m->cr0 & SMMU_CR0_EVTQEN) && !m->cfg.preset)
 			m->evtq_base =
 				v & (SMMU_Q_BASE_ADDR | SMMU_Q_BASE_RWA | SMMU_Q_BASE_LOG2SIZE);
 		break;
@@ -575,7 +606,7 @@ static void reg_write(void *p, uint32_t off, uint64_t v, unsigned int size)
 		m->evtq_cons = v32 & (0xfffffu | (uint32_t)SMMU_Q_OVF);
 		break;
 	case SMMU_PRIQ_BASE:
-		if (!(m->cr0 & SMMU_CR0_PRIQEN))
+		if (!(m->cr0 & SMMU_CR0_PRIQEN) && !m->cfg.preset)
 			m->priq_base =
 				v & (SMMU_Q_BASE_ADDR | SMMU_Q_BASE_RWA | SMMU_Q_BASE_LOG2SIZE);
 		break;

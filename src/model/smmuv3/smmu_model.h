@@ -46,6 +46,8 @@ struct smmu_model_cfg {
 	bool cohacc;	    /* IDR0.COHACC: coherent table and queue access */
 	bool pri;	    /* IDR0.PRI: page requests */
 	bool busy;	    /* comes up as another owner left it: SMMUEN, queues on, GBPA bypass */
+	bool preset;	    /* IDR1.TABLES_PRESET + QUEUES_PRESET: bases fixed (writes ignored) */
+	bool stall;	    /* IDR0.STALL_MODEL 0: faults of a CD with S=1 stall until RESUME */
 	uint32_t tlb_size;  /* TLB entries */
 	uint32_t cfgc_size; /* STE and CD cache entries (each) */
 };
@@ -63,6 +65,8 @@ struct smmu_model_stats {
 	uint64_t dma_ok, dma_faults;
 	uint64_t page_requests, pri_resps; /* PRIQ records written, PRI_RESPs executed */
 	uint32_t last_pri_resp;		   /* the last PRI_RESP: SID << 12 | GRPID << 2 | Resp */
+	uint64_t stalls, resumes;	   /* transactions stalled; RESUMEs that found one */
+	int last_resume_rc;		   /* the resumed transaction: 0 done, -EFAULT aborted */
 };
 
 void smmu_model_cfg_default(struct smmu_model_cfg *c);
@@ -79,6 +83,12 @@ void smmu_model_set_stuck(struct smmu_model *m, bool stuck);
  * the request is lost, PRIQ_PROD.OVFLG set). */
 int smmu_model_page_request(struct smmu_model *m, uint32_t sid, uint32_t ssid, uint64_t addr,
 			    uint32_t grpid, bool last, bool write);
+/* DMA as smmu_model_dma(), with stall mode: a fault the SMMU stalls
+ * (stage 1 with CD.S 1 and STE.S1STALLD 0, or stage 2 with STE.S2S 1, on
+ * a model with stall=1) parks the transaction and returns -EAGAIN; its
+ * event carries Stall and STAG.  @buf must stay valid until CMD_RESUME
+ * for that StreamID and STAG completes it (Retry: translated and done
+ * again, Abort/Terminate: aborted); stats.last_resume_rc tells how. */
 /* Valid TLB entries (tests). */
 uint32_t smmu_model_tlb_entries(const struct smmu_model *m);
 /* DMA as StreamID @sid (with SubstreamID @ssid, or UINT32_MAX for none). */

@@ -33,6 +33,16 @@ struct smmum_cfgc {
 	uint64_t stamp;
 };
 
+#define SMMUM_STALL_MAX 8u /* IDR5.STALL_MAX: transactions parked at once */
+struct smmum_stall {
+	bool valid;
+	bool write;
+	uint16_t stag;
+	uint32_t sid, ssid;
+	uint64_t iova, len;
+	void *buf;
+};
+
 struct smmu_model {
 	uint64_t magic;
 	struct smmu_model_cfg cfg;
@@ -44,6 +54,11 @@ struct smmu_model {
 	uint32_t cmdq_prod, cmdq_cons, evtq_prod, evtq_cons, priq_prod, priq_cons;
 	uint64_t stamp;
 	bool stuck; /* tests: the command queue is not consumed */
+	/* Stall mode: what the last translation found (a fault stalls?) and
+	 * the parked transactions. */
+	bool xl_cd_s, xl_s2s;
+	uint16_t next_stag;
+	struct smmum_stall stalls[SMMUM_STALL_MAX];
 	struct smmu_model_stats st;
 	struct smmum_tlb *tlb;
 	struct smmum_cfgc *stec, *cdc;
@@ -56,6 +71,8 @@ struct smmum_fault {
 	uint32_t class;
 	uint64_t ipa;
 	uint64_t fetch;
+	bool stall; /* the transaction is stalled: the record carries STAG */
+	uint16_t stag;
 };
 
 /* smmu_model_walk.c */

@@ -76,6 +76,8 @@ void smmum_event(struct smmu_model *m, uint32_t sid, uint32_t ssid, uint64_t add
 		e[0] |= SMMU_EVT0_SSV | FIELD_PREP(SMMU_EVT0_SSID, ssid);
 	e[1] = FIELD_PREP(SMMU_EVT1_CLASS, f->class) | (write ? 0 : SMMU_EVT1_RNW) |
 	       (f->s2 ? SMMU_EVT1_S2 : 0);
+	if (f->stall)
+		e[1] |= SMMU_EVT1_STALL | FIELD_PREP(SMMU_EVT1_STAG, f->stag);
 	e[2] = addr;
 	if (f->id == SMMU_EVT_F_STE_FETCH || f->id == SMMU_EVT_F_CD_FETCH ||
 	    f->id == SMMU_EVT_F_WALK_EABT)
@@ -471,6 +473,7 @@ int smmum_translate(struct smmu_model *m, uint32_t sid, uint32_t ssid, uint64_t 
 	uint8_t need = write ? SMMUM_P_W : SMMUM_P_R;
 
 	memset(f, 0, sizeof(*f));
+	m->xl_cd_s = m->xl_s2s = false;
 	if (!(m->cr0 & SMMU_CR0_SMMUEN)) {
 		if (m->gbpa & SMMU_GBPA_ABORT)
 			return -1; /* aborted, no event */
@@ -496,6 +499,7 @@ int smmum_translate(struct smmu_model *m, uint32_t sid, uint32_t ssid, uint64_t 
 		return bad(f, SMMU_EVT_C_BAD_STE), -1;
 	if (has_s2 && !s2_setup(m, ste, &s2w, f))
 		return -1;
+	m->xl_s2s = has_s2 && (ste[2] & SMMU_STE2_S2S);
 	uint16_t vmid = m->cfg.s2 ? (uint16_t)FIELD_GET(SMMU_STE2_S2VMID, ste[2]) : 0;
 	if (!m->cfg.vmid16)
 		vmid &= 0xff;
@@ -522,6 +526,7 @@ int smmum_translate(struct smmu_model *m, uint32_t sid, uint32_t ssid, uint64_t 
 				return -1;
 			if (!s1_setup(m, cd, &s1w, f))
 				return -1;
+			m->xl_cd_s = (cd[0] & SMMU_CD0_S) && !(ste[1] & SMMU_STE1_S1STALLD);
 			s1w.s2w = has_s2 ? &s2w : NULL;
 			if (cd[0] & SMMU_CD0_EPD0) {
 				bad(f, SMMU_EVT_F_TRANSLATION);
@@ -590,6 +595,36 @@ int smmum_translate(struct smmu_model *m, uint32_t sid, uint32_t ssid, uint64_t 
 
 /* ------------------------------------------------------------ DMA */
 
+/* Stall mode (IHI 0070 3.12.2): a translation-class fault of a stage
+ * that stalls parks the whole transaction under a new STAG; a full park
+ * (IDR5.STALL_MAX) terminates it instead. */
+static bool stall(struct smmu_model *m, uint32_t sid, uint32_t ssid, uint64_t iova, void *buf,
+		  uint64_t len, bool write, struct smmum_fault *f)
+{
+	if (!m->cfg.stall || f->id < SMMU_EVT_F_TRANSLATION || f->id > SMMU_EVT_F_PERMISSION ||
+	    !(f->s2 ? m->xl_s2s : m->xl_cd_s))
+		return false;
+	for (unsigned int i = 0; i < SMMUM_STALL_MAX; i++) {
+		struct smmum_stall *s = &m->stalls[i];
+
+		if (s->valid)
+			continue;
+		*s = (struct smmum_stall){.valid = true,
+					  .write = write,
+					  .stag = m->next_stag++,
+					  .sid = sid,
+					  .ssid = ssid,
+					  .iova = iova,
+					  .len = len,
+					  .buf = buf};
+		f->stall = true;
+		f->stag = s->stag;
+		m->st.stalls++;
+		return true;
+	}
+	return false;
+}
+
 int smmu_model_dma(struct smmu_model *m, uint32_t sid, uint32_t ssid, uint64_t iova, void *buf,
 		   uint64_t len, bool write)
 {
@@ -608,6 +643,10 @@ int smmu_model_dma(struct smmu_model *m, uint32_t sid, uint32_t ssid, uint64_t i
 		uint64_t pa;
 
 		if (smmum_translate(m, sid, ssid, a, write, &pa, &f)) {
+			if (f.id && stall(m, sid, ssid, iova, buf, len, write, &f)) {
+				smmum_event(m, sid, ssid, a, write, &f);
+				return -EAGAIN; /* parked until CMD_RESUME */
+			}
 			if (f.id)
 				smmum_event(m, sid, ssid, a, write, &f);
 			m->st.dma_faults++;

@@ -325,10 +325,12 @@ static void test_alias(void)
 		CU_ASSERT(uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, 0x100000, cl, 4) == 2);
 		CU_ASSERT(strstr(cl[0].text, "DTE[0x0100]") && strstr(cl[0].text, "V TV Mode=4"));
 		CU_ASSERT(cl[0].present && cl[0].index == 0x0100);
-		CU_ASSERT(strstr(cl[1].text, "DTE[0x0018]") && strstr(cl[1].text, "alias of 0x0100"));
+		CU_ASSERT(strstr(cl[1].text, "DTE[0x0018]") &&
+			  strstr(cl[1].text, "alias of 0x0100"));
 		CU_ASSERT(cl[1].entry == cl[0].entry && cl[1].index == 0x0018);
 		CU_ASSERT(uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, 0x100000, cl, 1) == 1);
-		CU_ASSERT(uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, 0x100000, NULL, 1) == -EINVAL);
+		CU_ASSERT(uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, 0x100000, NULL, 1) ==
+			  -EINVAL);
 	}
 	/* Another function behind the same alias is refused. */
 	CU_ASSERT(dev_add(&t, 0x0019, 0x0100, false, &d2) == -EEXIST); /* the core's */
@@ -931,6 +933,109 @@ static void test_nested_v2(void)
 	scenario_down(&t);
 }
 
+/* ---- DTE store order: what a walk between two stores could see ----
+ * The driver writes a DTE one 64-bit word at a time, words 3..1 then 0,
+ * and the unit is told (INVALIDATE_DEVTAB_ENTRY) at each CMD_TAIL write.
+ * Snapshots at each tail write give the entries the unit was shown; a
+ * walk between two of them (P then Q) can see Q's words 1..3 under P's
+ * word 0.  With GV set, such a mix must name P's or Q's GCR3 table,
+ * never a third one. */
+#define SNAP_MAX 16
+static struct {
+	const struct uiommu_model_io *inner;
+	const uint64_t *dte;
+	uint64_t snap[SNAP_MAX][2];
+	unsigned int n;
+} dsnap;
+
+static uint64_t snap_read(void *m, uint32_t off, unsigned int size)
+{
+	return dsnap.inner->read(m, off, size);
+}
+
+static void snap_write(void *m, uint32_t off, uint64_t val, unsigned int size)
+{
+	if (off == AMDVI_REG_CMD_TAIL && dsnap.n < SNAP_MAX) {
+		dsnap.snap[dsnap.n][0] = dsnap.dte[0];
+		dsnap.snap[dsnap.n][1] = dsnap.dte[1];
+		dsnap.n++;
+	}
+	dsnap.inner->write(m, off, val, size);
+}
+
+static const struct uiommu_model_io snap_io = {.read = snap_read, .write = snap_write};
+
+/* Every mix a walk could see between consecutive snapshots is coherent. */
+static bool snaps_coherent(void)
+{
+	for (unsigned int i = 1; i < dsnap.n; i++) {
+		const uint64_t *p = dsnap.snap[i - 1], *q = dsnap.snap[i];
+		uint64_t mix[2] = {p[0], q[1]};
+
+		if (!(mix[0] & AMDVI_DTE0_GV))
+			continue;
+		if (amdvi_dte_gcr3(mix) != amdvi_dte_gcr3(p) &&
+		    amdvi_dte_gcr3(mix) != amdvi_dte_gcr3(q))
+			return false;
+	}
+	return true;
+}
+
+static void test_dte_gv_replace(void)
+{
+	struct tenv t;
+	struct uiommu_hwpt *parent = NULL, *na = NULL, *nb = NULL;
+	struct uiommu_viommu *vi = NULL;
+	struct uiommu_regio *rio;
+	const uint64_t G = 0x1000000;
+	struct uiommu_hwpt_s1_data s1 = {.family = UIOMMU_FAMILY_AMDVI};
+
+	CU_ASSERT_FATAL(unit_up(&t, "gt=1", 0) == 0);
+	CU_ASSERT_FATAL(dev_add(&t, RID, RID, false, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vi) == 0);
+	/* Two GCR3 tables that differ in the bits of word 0 and of word 1. */
+	s1.u.amdvi.gcr3 = G;
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(vi, &s1, &na) == 0);
+	s1.u.amdvi.gcr3 = G + 9 * 4096;
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(vi, &s1, &nb) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(na), NULL) ==
+			0);
+
+	rio = unit_regs(t.unit);
+	memset(&dsnap, 0, sizeof(dsnap));
+	dsnap.inner = rio->model;
+	dsnap.dte = (const uint64_t *)((const uint8_t *)t.au->devtab.va + RID * AMDVI_DTE_SIZE);
+	dsnap.snap[0][0] = dsnap.dte[0];
+	dsnap.snap[0][1] = dsnap.dte[1];
+	dsnap.n = 1;
+	rio->model = &snap_io;
+	/* GCR3 A -> GCR3 B, then B -> the plain parent (GV off), then back. */
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(nb), NULL) == 0);
+	CU_ASSERT(amdvi_dte_gcr3(dsnap.dte) == G + 9 * 4096);
+	CU_ASSERT(snaps_coherent());
+	dsnap.snap[0][0] = dsnap.dte[0];
+	dsnap.snap[0][1] = dsnap.dte[1];
+	dsnap.n = 1;
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(parent), NULL) == 0);
+	CU_ASSERT(!(dsnap.dte[0] & AMDVI_DTE0_GV));
+	CU_ASSERT(snaps_coherent());
+	dsnap.n = 1;
+	dsnap.snap[0][0] = dsnap.dte[0];
+	dsnap.snap[0][1] = dsnap.dte[1];
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(na), NULL) == 0);
+	CU_ASSERT(snaps_coherent());
+	rio->model = dsnap.inner;
+
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(na) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(nb) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(vi) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	scenario_down(&t);
+}
+
 /* One v1 table installed on two units, under a DomainID on each: both
  * translate through it, an unmap is flushed on both. */
 static void test_two_units_one_table(void)
@@ -1189,6 +1294,7 @@ static const struct ut_test drv_tests[] = {
 	{"busy_refused", test_busy_refused},
 	{"decode", test_decode},
 	{"nested_v2", test_nested_v2},
+	{"dte_gv_replace", test_dte_gv_replace},
 	{"two_units_one_table", test_two_units_one_table},
 	{"failnth_unit_add", test_failnth_unit_add},
 	{"failnth_attach", test_failnth_attach},

@@ -210,9 +210,38 @@ static int dte_install(struct amdvi_unit *au, struct amdvi_dev *ad, const uint64
 		       uint32_t old_did)
 {
 	uint32_t new_did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
+	const uint64_t *cur = dte_at(au, ad->devid);
 	struct amdvi_batch b;
 	struct amdvi_cmd c;
+	int rc0 = 0, rc;
 
+	/* The GCR3 table root is split over words 0 and 1 (2.2.2.1): with
+	 * GV set in the live entry, a new word 1 under the old word 0 names
+	 * a GCR3 table that is neither the old nor the new one.  Such an
+	 * entry is blocked first (word 0 alone: V, TV, Mode 0, GV clear),
+	 * the unit forgets it, and only then are the other words written.
+	 * (The alias carries the same entry.) */
+	if ((__atomic_load_n(&cur[0], __ATOMIC_ACQUIRE) & AMDVI_DTE0_GV) &&
+	    (cur[1] != d[1] || cur[2] != d[2] || cur[3] != d[3])) {
+		uint64_t blk[AMDVI_DTE_WORDS];
+
+		amdvi_dte_blocked(blk);
+		__atomic_store_n((uint64_t *)&cur[0], blk[0], __ATOMIC_RELEASE);
+		if (ad->alias)
+			__atomic_store_n(&dte_at(au, ad->rid)[0], blk[0], __ATOMIC_RELEASE);
+		amdvi_batch_init(&b, au);
+		amdvi_cmd_inv_dte(&c, ad->devid);
+		amdvi_batch_add(&b, &c);
+		au->stats.inv_dte++;
+		if (ad->alias) {
+			amdvi_cmd_inv_dte(&c, ad->rid);
+			amdvi_batch_add(&b, &c);
+			au->stats.inv_dte++;
+		}
+		/* A failed wait was recovered with a global invalidation:
+		 * the blocked entry is what the unit sees either way. */
+		rc0 = amdvi_batch_sync(&b);
+	}
 	dte_write(au, ad->devid, d);
 	if (ad->alias)
 		dte_write(au, ad->rid, d);
@@ -240,7 +269,8 @@ static int dte_install(struct amdvi_unit *au, struct amdvi_dev *ad, const uint64
 		amdvi_batch_add(&b, &c);
 		au->stats.inv_iotlb++;
 	}
-	return amdvi_batch_sync(&b);
+	rc = amdvi_batch_sync(&b);
+	return rc ? rc : rc0;
 }
 
 int amdvi_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
@@ -485,7 +515,8 @@ static void dte_level(struct amdvi_unit *au, uint16_t devid, int alias_of,
 	o->entry = d0;
 	o->present = (d0 & AMDVI_DTE0_V) && (d0 & AMDVI_DTE0_TV);
 	n = (size_t)snprintf(buf, len, "DTE[%#06x]:%s%s Mode=%u", devid,
-			     (d0 & AMDVI_DTE0_V) ? " V" : "", (d0 & AMDVI_DTE0_TV) ? " TV" : "", mode);
+			     (d0 & AMDVI_DTE0_V) ? " V" : "", (d0 & AMDVI_DTE0_TV) ? " TV" : "",
+			     mode);
 	if (n < len && mode)
 		n += (size_t)snprintf(buf + n, len - n, " Root=%#llx",
 				      (unsigned long long)(d0 & AMDVI_DTE0_ROOT));
@@ -520,8 +551,8 @@ static void dte_level(struct amdvi_unit *au, uint16_t devid, int alias_of,
 		snprintf(buf + n, len - n, " (IVRS alias of %#06x)", (unsigned int)alias_of);
 }
 
-int amdvi_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
-		   uint64_t iova, struct uiommu_walk_level *out, int max)
+int amdvi_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid, uint64_t iova,
+		   struct uiommu_walk_level *out, int max)
 {
 	struct amdvi_unit *au = amdvi_of(u);
 	struct amdvi_dev *ad = dev->priv;

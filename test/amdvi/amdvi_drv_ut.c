@@ -1036,6 +1036,78 @@ static void test_dte_gv_replace(void)
 	scenario_down(&t);
 }
 
+/* User invalidations stay inside their vIOMMU and reach all of it: a
+ * vIOMMU-wide S1_ALL invalidates each of its nested DomainIDs (here 40,
+ * more than any fixed list) and none of another vIOMMU's; a device nested
+ * under another vIOMMU cannot be named. */
+static void test_inv_scope(void)
+{
+	enum { NDEV = 40 };
+	struct tenv t;
+	struct uiommu_hwpt *parent = NULL, *nested[NDEV + 1];
+	struct uiommu_viommu *va = NULL, *vb = NULL;
+	struct uiommu_device *devs[NDEV + 1];
+	struct amdvi_model_fault f;
+	struct uenv_dma gm;
+	const uint64_t G = 0x1000000;
+	uint64_t *pg, gi = G, before;
+	uint8_t v = 0x33;
+	uint32_t done = 0;
+	struct uiommu_hwpt_s1_data s1 = {.family = UIOMMU_FAMILY_AMDVI};
+	struct uiommu_inv_entry inv = {.type = UIOMMU_INV_S1_ALL};
+
+	CU_ASSERT_FATAL(unit_up(&t, "gt=1", 0) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &va) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vb) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(16 * 4096, 4096, -1, &gm) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &gi, gm.va, 16 * 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	pg = gm.va;
+	pg[0 * 512 + 5] = (G + 1 * 4096) | AMDVI_GCR3_V;
+	pg[1 * 512 + 0] = (G + 2 * 4096) | 3;
+	pg[2 * 512 + 0] = (G + 3 * 4096) | 3;
+	pg[3 * 512 + 0] = (G + 4 * 4096) | 3;
+	pg[4 * 512 + 7] = (G + 8 * 4096) | 3;
+	s1.u.amdvi.gcr3 = G;
+	/* NDEV devices under vIOMMU A, one under B, each its own DomainID. */
+	for (unsigned int i = 0; i <= NDEV; i++) {
+		CU_ASSERT_FATAL(dev_add(&t, (uint16_t)(0x100 + i), 0x100 + i, false, &devs[i]) ==
+				0);
+		CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(i < NDEV ? va : vb, &s1, &nested[i]) == 0);
+		CU_ASSERT_FATAL(uiommu_device_attach(devs[i], UIOMMU_NO_PASID,
+						     uiommu_hwpt_id(nested[i]), NULL) == 0);
+	}
+	/* The last device of A caches the guest translation; the guest
+	 * unmaps it; A's vIOMMU-wide S1_ALL must reach that DomainID. */
+	CU_ASSERT(amdvi_model_dma(t.m, 0x100 + NDEV - 1, 5, 0x7010, &v, 1, true, &f) == 0);
+	pg[4 * 512 + 7] = 0;
+	before = t.au->stats.inv_pages;
+	CU_ASSERT(uiommu_cache_invalidate(va, NULL, &inv, 1, &done) == 0 && done == 1);
+	CU_ASSERT(t.au->stats.inv_pages - before == NDEV); /* A's only, each once */
+	CU_ASSERT(amdvi_model_dma(t.m, 0x100 + NDEV - 1, 5, 0x7010, &v, 1, true, &f) == -EFAULT);
+	/* A cannot name B's device; B can. */
+	inv = (struct uiommu_inv_entry){.type = UIOMMU_INV_CFG,
+					.dev_id = uiommu_device_id(devs[NDEV])};
+	CU_ASSERT(uiommu_cache_invalidate(va, NULL, &inv, 1, &done) == -EINVAL && done == 0);
+	CU_ASSERT(uiommu_cache_invalidate(vb, NULL, &inv, 1, &done) == 0 && done == 1);
+	inv.type = UIOMMU_INV_DEV_TLB;
+	CU_ASSERT(uiommu_cache_invalidate(va, nested[0], &inv, 1, &done) == -EINVAL && done == 0);
+	drain_all();
+	for (unsigned int i = 0; i <= NDEV; i++) {
+		CU_ASSERT(uiommu_device_detach(devs[i], UIOMMU_NO_PASID) == 0);
+		CU_ASSERT(uiommu_device_remove(devs[i]) == 0);
+		CU_ASSERT(uiommu_hwpt_destroy(nested[i]) == 0);
+	}
+	CU_ASSERT(uiommu_viommu_destroy(va) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(vb) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	uenv_dma_free(&gm);
+	scenario_down(&t);
+}
+
 /* One v1 table installed on two units, under a DomainID on each: both
  * translate through it, an unmap is flushed on both. */
 static void test_two_units_one_table(void)
@@ -1295,6 +1367,7 @@ static const struct ut_test drv_tests[] = {
 	{"decode", test_decode},
 	{"nested_v2", test_nested_v2},
 	{"dte_gv_replace", test_dte_gv_replace},
+	{"inv_scope", test_inv_scope},
 	{"two_units_one_table", test_two_units_one_table},
 	{"failnth_unit_add", test_failnth_unit_add},
 	{"failnth_attach", test_failnth_attach},

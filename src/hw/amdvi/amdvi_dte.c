@@ -295,6 +295,7 @@ int amdvi_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 	ad->did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
 	ad->translating = a->kind != FAM_ATTACH_BLOCKED;
 	ad->nested = a->kind == FAM_ATTACH_NESTED;
+	ad->vmid = ad->nested ? a->s2_did : 0;
 	return rc;
 }
 
@@ -375,6 +376,40 @@ static struct amdvi_dev *dev_by_obj(struct amdvi_unit *au, uint32_t id)
 	return NULL;
 }
 
+/* One stage-1 entry under DomainID @did: INVALIDATE_IOMMU_PAGES, with GN
+ * and the PASID for S1_RANGE / S1_PASID. */
+static void s1_inv(struct amdvi_unit *au, struct amdvi_batch *b, const struct uiommu_inv_entry *e,
+		   uint16_t did)
+{
+	struct amdvi_cmd c;
+
+	if (e->type == UIOMMU_INV_S1_ALL) {
+		amdvi_cmd_inv_pages(&c, did, 0, 0, true);
+	} else {
+		bool range = e->type == UIOMMU_INV_S1_RANGE;
+
+		amdvi_cmd_inv_pages(&c, did, range ? e->addr : 0, range ? e->len : 0,
+				    !(e->flags & UIOMMU_INV_F_LEAF));
+		c.w[0] |= FIELD_PREP(AMDVI_INVP_PASID, e->pasid);
+		c.w[1] |= AMDVI_INV_GN;
+	}
+	amdvi_batch_add(b, &c);
+	au->stats.inv_pages++;
+}
+
+/* Does a device before @ad in the list have @ad's nested DomainID under
+ * @vmid (already invalidated)? */
+static bool did_seen(const struct amdvi_unit *au, const struct amdvi_dev *ad, uint32_t vmid)
+{
+	for (const struct list_node *pos = au->devs.next; pos != &ad->link; pos = pos->next) {
+		const struct amdvi_dev *o = list_entry(pos, struct amdvi_dev, link);
+
+		if (o->nested && o->vmid == vmid && o->did == ad->did)
+			return true;
+	}
+	return false;
+}
+
 /* Guest (stage-1) invalidations of a nested HWPT (DomainID @s1_did) or of
  * every nested DomainID of the unit (FAM_S1_DID_ALL), each entry one
  * command, one COMPLETION_WAIT at the end:
@@ -387,42 +422,33 @@ int amdvi_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did
 			   const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done)
 {
 	struct amdvi_unit *au = amdvi_of(u);
-	uint32_t dids[32], nd = 0;
 	struct amdvi_batch b;
 	struct amdvi_cmd c;
 	int rc;
 
-	(void)vmid;
 	*done = 0;
 	if (!au->gt)
 		return -EOPNOTSUPP;
-	/* The DomainIDs the stage-1 entries reach. */
-	if (s1_did == FAM_S1_DID_ALL) {
-		struct list_node *pos;
-
-		list_for_each(pos, &au->devs)
-		{
-			struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
-			bool seen = false;
-
-			if (!ad->nested)
-				continue;
-			for (uint32_t i = 0; i < nd; i++)
-				seen |= dids[i] == ad->did;
-			if (!seen && nd < ARRAY_SIZE(dids))
-				dids[nd++] = ad->did;
-		}
-	} else if (s1_did != FAM_S1_DID_NONE && s1_did <= UINT16_MAX) {
-		dids[nd++] = s1_did;
-	}
-	/* Everything is checked before a command is issued. */
+	if (s1_did != FAM_S1_DID_ALL && s1_did != FAM_S1_DID_NONE && s1_did > UINT16_MAX)
+		return -EINVAL;
+	/* Everything is checked before a command is issued.  A device named
+	 * by DEV_TLB / CFG is one of this unit's, and not one nested under
+	 * another vIOMMU: a user reaches its own vIOMMU's devices only. */
 	for (uint32_t i = 0; i < n; i++) {
+		const struct amdvi_dev *ad;
+
 		if ((e[i].type == UIOMMU_INV_S1_RANGE || e[i].type == UIOMMU_INV_S1_PASID) &&
 		    e[i].pasid >= (1u << 20))
 			return -EINVAL;
-		if ((e[i].type == UIOMMU_INV_DEV_TLB || e[i].type == UIOMMU_INV_CFG) &&
-		    !dev_by_obj(au, e[i].dev_id))
+		if (e[i].type != UIOMMU_INV_DEV_TLB && e[i].type != UIOMMU_INV_CFG)
+			continue;
+		ad = dev_by_obj(au, e[i].dev_id);
+		if (!ad || (ad->nested && ad->vmid != vmid)) {
+			AMDVI_LOG(ERR,
+				  "unit %u: invalidation names device %u, not one of this vIOMMU",
+				  u->obj.id, e[i].dev_id);
 			return -EINVAL;
+		}
 	}
 	amdvi_batch_init(&b, au);
 	for (uint32_t i = 0; i < n; i++) {
@@ -431,23 +457,19 @@ int amdvi_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did
 		switch (e[i].type) {
 		case UIOMMU_INV_S1_RANGE:
 		case UIOMMU_INV_S1_PASID:
-			for (uint32_t k = 0; k < nd; k++) {
-				amdvi_cmd_inv_pages(&c, (uint16_t)dids[k],
-						    e[i].type == UIOMMU_INV_S1_RANGE ? e[i].addr
-										     : 0,
-						    e[i].type == UIOMMU_INV_S1_RANGE ? e[i].len : 0,
-						    !(e[i].flags & UIOMMU_INV_F_LEAF));
-				c.w[0] |= FIELD_PREP(AMDVI_INVP_PASID, e[i].pasid);
-				c.w[1] |= AMDVI_INV_GN;
-				amdvi_batch_add(&b, &c);
-				au->stats.inv_pages++;
-			}
-			break;
 		case UIOMMU_INV_S1_ALL:
-			for (uint32_t k = 0; k < nd; k++) {
-				amdvi_cmd_inv_pages(&c, (uint16_t)dids[k], 0, 0, true);
-				amdvi_batch_add(&b, &c);
-				au->stats.inv_pages++;
+			/* The nested HWPT's DomainID, or (the whole vIOMMU) every
+			 * DomainID nested under this vIOMMU, each once. */
+			if (s1_did != FAM_S1_DID_ALL) {
+				if (s1_did != FAM_S1_DID_NONE)
+					s1_inv(au, &b, &e[i], (uint16_t)s1_did);
+				break;
+			}
+			for (struct list_node *pos = au->devs.next; pos != &au->devs;
+			     pos = pos->next) {
+				ad = list_entry(pos, struct amdvi_dev, link);
+				if (ad->nested && ad->vmid == vmid && !did_seen(au, ad, vmid))
+					s1_inv(au, &b, &e[i], (uint16_t)ad->did);
 			}
 			break;
 		case UIOMMU_INV_DEV_TLB:
@@ -463,6 +485,11 @@ int amdvi_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did
 			amdvi_cmd_inv_dte(&c, ad->devid);
 			amdvi_batch_add(&b, &c);
 			au->stats.inv_dte++;
+			if (ad->alias) {
+				amdvi_cmd_inv_dte(&c, ad->rid);
+				amdvi_batch_add(&b, &c);
+				au->stats.inv_dte++;
+			}
 			break;
 		default:
 			break;

@@ -702,6 +702,37 @@ static void test_recover(void)
 	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, &f) == 0);
 	CU_ASSERT(dma(&t, RID, 0x200000, &v, 1, true, &f) == -EFAULT);
 	CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == 0);
+	/* The driver's state in the arena is checked before it is used:
+	 * each corruption is refused, and the unit works once it is undone. */
+	{
+		struct amdvi_unit *au = t.au, save = *au;
+		struct amdvi_dev *ad = t.dev->priv;
+		uint16_t devid = ad->devid;
+
+		au->cmd_tail = 0x12340;
+		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
+		CU_ASSERT(amdvi_family_ops.unit_recover(t.unit) == -ESTALE);
+		*au = save;
+		au->cmd_tail += 8;
+		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
+		*au = save;
+		au->nr_dte = AMDVI_NR_DEVIDS * 2;
+		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
+		*au = save;
+		au->evt_bytes = 1u << 20;
+		CU_ASSERT(amdvi_family_ops.unit_recover(t.unit) == -ESTALE);
+		*au = save;
+		au->levels = 9;
+		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
+		*au = save;
+		ad->dev->priv = NULL; /* a device entry that is not its device's */
+		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
+		t.dev->priv = ad;
+		ad->devid = devid;
+		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == 0);
+		CU_ASSERT(amdvi_family_ops.unit_recover(t.unit) == 0);
+		CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, &f) == 0);
+	}
 	drain_all();
 	scenario_down(&t);
 }

@@ -737,6 +737,36 @@ static void test_recover(void)
 	scenario_down(&t);
 }
 
+/* An exclusion range firmware left enabled (ExEn + Allow: every device's
+ * DMA inside it untranslated) is turned off at take-over: the range
+ * translates through the DTE like everything else. */
+static void test_exclusion_range_off(void)
+{
+	struct tenv t;
+	struct amdvi_model_fault f;
+	uint64_t pa = 0;
+
+	/* Firmware left ExEn + Allow over 2 MiB..3 MiB. */
+	scenario_up(&t, "excl_base=0x200003,excl_limit=0x2ff000", 0);
+	CU_ASSERT(reg_read64(unit_regs(t.unit), AMDVI_REG_EXCL_BASE) == 0);
+	CU_ASSERT(t.au->saved.excl_base == 0x200003 && t.au->saved.excl_limit == 0x2ff000);
+	CU_ASSERT(amdvi_model_translate(t.m, RID, 0x200000, true, &pa, &f) == -EFAULT);
+	CU_ASSERT(amdvi_model_translate(t.m, RID, 0x2ffff8, false, &pa, &f) == -EFAULT);
+	CU_ASSERT(map(&t, 0x200000, 0x3000, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(amdvi_model_translate(t.m, RID, 0x200010, true, &pa, &f) == 0 &&
+		  pa == t.buf.iova + 0x3010);
+	/* The model's exclusion itself: turned back on, the range bypasses. */
+	reg_write64(unit_regs(t.unit), AMDVI_REG_EXCL_LIMIT, 0x2ff000);
+	reg_write64(unit_regs(t.unit), AMDVI_REG_EXCL_BASE, 0x200003);
+	CU_ASSERT(amdvi_model_translate(t.m, RID, 0x2ffff8, false, &pa, &f) == 0 && pa == 0x2ffff8);
+	CU_ASSERT(amdvi_model_translate(t.m, RID, 0x300000, false, &pa, &f) == -EFAULT);
+	/* unit_recover turns it off again. */
+	CU_ASSERT(amdvi_family_ops.unit_recover(t.unit) == 0);
+	CU_ASSERT(amdvi_model_translate(t.m, RID, 0x2ffff8, false, &pa, &f) == -EFAULT);
+	drain_all();
+	scenario_down(&t);
+}
+
 /* Bad input is refused and changes nothing. */
 static void test_bad_input(void)
 {
@@ -1393,6 +1423,7 @@ static const struct ut_test drv_tests[] = {
 	{"range_encoding", test_range_encoding},
 	{"page_request", test_page_request},
 	{"recover", test_recover},
+	{"exclusion_range_off", test_exclusion_range_off},
 	{"bad_input", test_bad_input},
 	{"busy_refused", test_busy_refused},
 	{"decode", test_decode},

@@ -123,6 +123,8 @@ static void save_regs(struct amdvi_unit *au)
 	au->saved.cmdbuf = reg_read64(r, AMDVI_REG_CMDBUF);
 	au->saved.evtlog = reg_read64(r, AMDVI_REG_EVTLOG);
 	au->saved.pprlog = reg_read64(r, AMDVI_REG_PPRLOG);
+	au->saved.excl_base = reg_read64(r, AMDVI_REG_EXCL_BASE);
+	au->saved.excl_limit = reg_read64(r, AMDVI_REG_EXCL_LIMIT);
 	au->saved.cmd_head = reg_read64(r, AMDVI_REG_CMD_HEAD);
 	au->saved.cmd_tail = reg_read64(r, AMDVI_REG_CMD_TAIL);
 	au->saved.evt_head = reg_read64(r, AMDVI_REG_EVT_HEAD);
@@ -141,6 +143,8 @@ static void restore_regs(struct amdvi_unit *au)
 	reg_write64(r, AMDVI_REG_CMDBUF, au->saved.cmdbuf);
 	reg_write64(r, AMDVI_REG_EVTLOG, au->saved.evtlog);
 	reg_write64(r, AMDVI_REG_PPRLOG, au->saved.pprlog);
+	reg_write64(r, AMDVI_REG_EXCL_LIMIT, au->saved.excl_limit);
+	reg_write64(r, AMDVI_REG_EXCL_BASE, au->saved.excl_base);
 	reg_write64(r, AMDVI_REG_CMD_HEAD, au->saved.cmd_head);
 	reg_write64(r, AMDVI_REG_CMD_TAIL, au->saved.cmd_tail);
 	reg_write64(r, AMDVI_REG_EVT_HEAD, au->saved.evt_head);
@@ -161,7 +165,23 @@ static int enable(struct amdvi_unit *au)
 {
 	const struct uiommu_regio *r = amdvi_rio(au);
 	uint64_t ctl = reg_read64(r, AMDVI_REG_CONTROL);
+	uint64_t excl = reg_read64(r, AMDVI_REG_EXCL_BASE);
 
+	/* No exclusion range: with ExEn (firmware's IVMD, a previous owner)
+	 * DMA into it would bypass our tables (with Allow, from every
+	 * device).  Give-back puts it back. */
+	if (excl & AMDVI_EXCL_EN) {
+		AMDVI_LOG(WARNING,
+			  "unit %u: exclusion range 0x%llx..0x%llx%s was enabled: turned off "
+			  "(uiommu translates every request)",
+			  au->u->obj.id, (unsigned long long)(excl & AMDVI_BASE_ADDR),
+			  (unsigned long long)((reg_read64(r, AMDVI_REG_EXCL_LIMIT) &
+						AMDVI_BASE_ADDR) |
+					       0xfff),
+			  (excl & AMDVI_EXCL_ALLOW) ? " (all devices)" : "");
+		reg_write64(r, AMDVI_REG_EXCL_BASE, 0);
+		reg_write64(r, AMDVI_REG_EXCL_LIMIT, 0);
+	}
 	/* The base may only change while the IOMMU is off. */
 	if (reg_read64(r, AMDVI_REG_DEVTAB) != devtab_reg(au)) {
 		reg_write64(r, AMDVI_REG_CONTROL, ctl & ~AMDVI_CTRL_IOMMU_EN);

@@ -86,7 +86,7 @@ struct amdvi_unit {
 	uint64_t wait_seq;
 	struct list_head devs; /* struct amdvi_dev */
 	struct {
-		uint64_t control, devtab, cmdbuf, evtlog, pprlog;
+		uint64_t control, devtab, cmdbuf, evtlog, pprlog, excl_base, excl_limit;
 		uint64_t cmd_head, cmd_tail, evt_head, evt_tail, ppr_head, ppr_tail;
 	} saved;
 	uint64_t timeout_ns;

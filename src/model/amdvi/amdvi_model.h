@@ -48,6 +48,8 @@ struct amdvi_model_cfg {
 	uint32_t iotlb_size; /**< IOTLB entries */
 	uint32_t dtec_size;  /**< DTE cache entries */
 	uint32_t pdec_size;  /**< page-directory cache entries (host table PDEs) */
+	uint32_t excl_base;  /**< Exclusion Base at reset (as firmware left it) */
+	uint32_t excl_limit; /**< Exclusion Range Limit at reset */
 };
 
 /** Defaults: 6-level tables, IASup, PPRSup, no GTSup, 256 IOTLB entries,

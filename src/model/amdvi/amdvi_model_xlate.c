@@ -561,6 +561,16 @@ static int translate(struct amdvi_model *m, const struct amdm_req *rq, struct am
 		x->pa = rq->iova;
 		return 0;
 	}
+	/* The exclusion range: with ExEn, a request without a PASID inside
+	 * [base, limit | 0xfff] passes untranslated when Allow (every
+	 * device) or the DTE's EX is set. */
+	if ((m->excl_base & AMDVI_EXCL_EN) && rq->pasid == AMDVI_MODEL_NO_PASID &&
+	    ((m->excl_base & AMDVI_EXCL_ALLOW) || (d[1] & AMDVI_DTE1_EX)) &&
+	    rq->iova >= (m->excl_base & AMDVI_BASE_ADDR) &&
+	    rq->iova <= ((m->excl_limit & AMDVI_BASE_ADDR) | 0xfff)) {
+		x->pa = rq->iova;
+		return 0;
+	}
 	x->domid = (uint16_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
 	x->suppress = d[1] & (AMDVI_DTE1_SA | AMDVI_DTE1_SE);
 	if (dte_illegal(m, d)) {

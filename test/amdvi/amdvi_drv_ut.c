@@ -527,6 +527,40 @@ static void test_event_log_stopped(void)
 	scenario_down(&t);
 }
 
+/* The unit stops the PPR log by itself (it could not write it): the
+ * driver reports the loss and restarts the log; page requests flow again. */
+static void test_ppr_log_stopped(void)
+{
+	struct tenv t;
+	struct uiommu_event ev[8];
+	struct amdvi_model_ppr rq = {.devid = RID, .pasid = AMDVI_MODEL_NO_PASID, .addr = 0x5000};
+	const struct uiommu_regio *r;
+	uint64_t ctl;
+
+	CU_ASSERT_FATAL(unit_up(&t, NULL, 0) == 0);
+	CU_ASSERT_FATAL(t.au->ppr);
+	CU_ASSERT_FATAL(dev_add(&t, RID, RID, true, &t.dev) == 0);
+	CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, UIOMMU_PT_IDENTITY, NULL) == 0);
+	r = unit_regs(t.unit);
+	drain_all();
+	ctl = reg_read64(r, AMDVI_REG_CONTROL);
+	reg_write64(r, AMDVI_REG_CONTROL, ctl & ~AMDVI_CTRL_PPR_LOG_EN);
+	reg_write64(r, AMDVI_REG_PPRLOG, 0x1000 | FIELD_PREP(AMDVI_BUF_LEN, 8));
+	reg_write64(r, AMDVI_REG_CONTROL, ctl);
+	CU_ASSERT(amdvi_model_page_request(t.m, &rq) == -ENXIO); /* cannot be logged */
+	CU_ASSERT(!(reg_read64(r, AMDVI_REG_STATUS) & AMDVI_STS_PPR_RUN));
+	CU_ASSERT_FATAL(drain(ev, 8) == 1);
+	CU_ASSERT(ev[0].type == UIOMMU_EV_OVERFLOW && strstr(ev[0].reason_text, "PPR log stopped"));
+	CU_ASSERT(reg_read64(r, AMDVI_REG_STATUS) & AMDVI_STS_PPR_RUN);
+	CU_ASSERT((reg_read64(r, AMDVI_REG_PPRLOG) & AMDVI_BASE_ADDR) == t.au->pprl.iova);
+	rq.tag = 3;
+	CU_ASSERT(amdvi_model_page_request(t.m, &rq) == 0);
+	CU_ASSERT(drain(ev, 8) == 1 && ev[0].type == UIOMMU_EV_PAGE_REQ && ev[0].grpid == 3);
+	CU_ASSERT(drain(ev, 8) == 0);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, 3, UIOMMU_PAGE_RESP_SUCCESS) == 0);
+	scenario_down(&t);
+}
+
 /* A bad command stops the buffer: the driver restarts it, invalidates
  * everything, reports a queue error, and carries on. */
 static void test_illegal_command_recovery(void)
@@ -1417,6 +1451,7 @@ static const struct ut_test drv_tests[] = {
 	{"skipped_pde_detected", test_skipped_pde_detected},
 	{"event_overflow", test_event_overflow},
 	{"event_log_stopped", test_event_log_stopped},
+	{"ppr_log_stopped", test_ppr_log_stopped},
 	{"illegal_command_recovery", test_illegal_command_recovery},
 	{"command_hw_error", test_wait_timeout},
 	{"one_wait_per_batch", test_one_wait_per_batch},

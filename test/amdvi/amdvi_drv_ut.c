@@ -852,6 +852,42 @@ static void test_busy_refused(void)
 	CU_ASSERT(t.unit->priv == NULL); /* the failed init leaves no state of its own */
 	t.unit->priv = au;
 	CU_ASSERT(reg_read64(r, AMDVI_REG_CONTROL) == ctl);
+	/* Forced: taken over, and given back exactly as it ran (translation
+	 * on, the first owner's tables and buffers), not left off with
+	 * every DMA untranslated. */
+	{
+		uint64_t dt = reg_read64(r, AMDVI_REG_DEVTAB), cb = reg_read64(r, AMDVI_REG_CMDBUF);
+		struct amdvi_model_fault f;
+		struct uenv_dma buf;
+		uint64_t iova = 0x100000, pa = 0;
+		uint8_t v = 0x5a;
+
+		d.force = true;
+		CU_ASSERT_FATAL(amdvi_family_ops.unit_init(t.unit, &d) == 0);
+		CU_ASSERT(reg_read64(r, AMDVI_REG_DEVTAB) != dt);
+		amdvi_family_ops.unit_fini(t.unit);
+		t.unit->priv = au;
+		CU_ASSERT(reg_read64(r, AMDVI_REG_CONTROL) == ctl);
+		CU_ASSERT(reg_read64(r, AMDVI_REG_DEVTAB) == dt);
+		CU_ASSERT(reg_read64(r, AMDVI_REG_CMDBUF) == cb);
+		/* The first owner still works: attach, map, DMA. */
+		CU_ASSERT_FATAL(dev_add(&t, RID, RID, false, &t.dev) == 0);
+		CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+		CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas),
+					       NULL) == 0);
+		CU_ASSERT_FATAL(uenv_dma_alloc(4096, 4096, -1, &buf) == 0);
+		CU_ASSERT(uiommu_ioas_map_va(t.ioas, &iova, buf.va, 4096,
+					     UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						     UIOMMU_MAP_FIXED_IOVA) == 0);
+		/* Translated (not passed through to PA 0x100000) before a byte moves. */
+		CU_ASSERT_FATAL(amdvi_model_translate(t.m, RID, 0x100000, true, &pa, &f) == 0 &&
+				pa == buf.iova);
+		CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, &f) == 0);
+		CU_ASSERT(((uint8_t *)buf.va)[0] == 0x5a);
+		CU_ASSERT(dma(&t, RID, 0x200000, &v, 1, true, &f) == -EFAULT);
+		uenv_dma_free(&buf);
+	}
+	drain_all();
 	scenario_down(&t);
 }
 

@@ -251,10 +251,12 @@ static int amdvi_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc 
 	if (au->glx_max > AMDVI_GLX_MAX)
 		au->glx_max = AMDVI_GLX_MAX;
 
+	/* Saved before a forced take-over turns the previous owner's
+	 * enables off: give-back puts back the unit as it ran. */
+	save_regs(au);
 	rc = takeover_check(au, desc->force);
 	if (rc)
 		goto err_free;
-	save_regs(au);
 
 	rc = amdvi_devtab_init(au);
 	if (rc)

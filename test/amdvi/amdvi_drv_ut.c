@@ -1056,6 +1056,20 @@ static void test_nested_v2(void)
 	uenv_dma_free(&gm);
 #undef PAGE
 	scenario_down(&t);
+	/* GIoV needs EFR.GIoSup: refused where the unit lacks it. */
+	CU_ASSERT_FATAL(unit_up(&t, "gt=1,giosup=0", 0) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vi) == 0);
+	s1.u.amdvi.gcr3 = G;
+	s1.u.amdvi.giov = 1;
+	CU_ASSERT(uiommu_hwpt_alloc_nested(vi, &s1, &nested) == -EINVAL);
+	s1.u.amdvi.giov = 0;
+	CU_ASSERT(uiommu_hwpt_alloc_nested(vi, &s1, &nested) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(nested) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(vi) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	scenario_down(&t);
 	/* Without GTSup: no nest parent. */
 	CU_ASSERT_FATAL(unit_up(&t, NULL, 0) == 0);
 	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);

@@ -355,6 +355,12 @@ int amdvi_s1_check(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1)
 
 	if (!au->gt || s1->family != UIOMMU_FAMILY_AMDVI)
 		return -EINVAL;
+	/* GIoV (requests without a PASID through PASID 0's guest table)
+	 * needs EFR.GIoSup; without it the unit rejects the DTE. */
+	if (s1->u.amdvi.giov && !(au->efr & AMDVI_EFR_GIO_SUP)) {
+		AMDVI_LOG(ERR, "unit %u: GIoV asked, the unit has no EFR.GIoSup", u->obj.id);
+		return -EINVAL;
+	}
 	if (s1->u.amdvi.glx > au->glx_max || s1->u.amdvi.giov > 1 || (s1->u.amdvi.gcr3 & 0xfff) ||
 	    (s1->u.amdvi.gcr3 >> 52))
 		return -EINVAL;

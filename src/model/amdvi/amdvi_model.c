@@ -23,6 +23,7 @@ void amdvi_model_cfg_default(struct amdvi_model_cfg *c)
 	c->pasmax = 15;
 	c->ia = c->ppr = c->nx = c->he = true;
 	c->gt = false;
+	c->giosup = true;
 	c->pref = false;
 	c->iotlb_size = 256;
 	c->dtec_size = 64;
@@ -50,6 +51,7 @@ static const struct amdm_key amdm_keys[] = {
 	AK_B("ia", ia),
 	AK_B("ppr", ppr),
 	AK_B("gt", gt),
+	AK_B("giosup", giosup),
 	AK_B("nx", nx),
 	AK_B("pref", pref),
 	AK_B("he", he),
@@ -122,6 +124,7 @@ static uint64_t efr_of(const struct amdvi_model_cfg *c)
 	efr |= c->ppr ? AMDVI_EFR_PPR_SUP : 0;
 	efr |= c->nx ? AMDVI_EFR_NX_SUP : 0;
 	efr |= c->gt ? AMDVI_EFR_GT_SUP | FIELD_PREP(AMDVI_EFR_GLX_SUP, 1) : 0;
+	efr |= c->gt && c->giosup ? AMDVI_EFR_GIO_SUP : 0;
 	efr |= c->ia ? AMDVI_EFR_IA_SUP : 0;
 	efr |= c->he ? AMDVI_EFR_HE_SUP : 0;
 	return efr;

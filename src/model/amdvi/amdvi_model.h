@@ -42,6 +42,7 @@ struct amdvi_model_cfg {
 	bool ia;	     /**< EFR.IASup: INVALIDATE_IOMMU_ALL */
 	bool ppr;	     /**< EFR.PPRSup: PPR log, COMPLETE_PPR_REQUEST */
 	bool gt;	     /**< EFR.GTSup: guest translation (advertised only) */
+	bool giosup;	     /**< EFR.GIoSup (with gt): DTE.GIoV allowed */
 	bool nx;	     /**< EFR.NXSup */
 	bool pref;	     /**< EFR.PreFSup: PREFETCH_IOMMU_PAGES */
 	bool he;	     /**< EFR.HESup */

@@ -277,6 +277,9 @@ static bool dte_illegal(const struct amdvi_model *m, const uint64_t *d)
 		return true;
 	if ((d[0] & AMDVI_DTE0_PPR) && !m->cfg.ppr)
 		return true;
+	/* GIoV without EFR.GIoSup. */
+	if ((d[0] & AMDVI_DTE0_GIOV) && !(m->efr & AMDVI_EFR_GIO_SUP))
+		return true;
 	return false;
 }
 

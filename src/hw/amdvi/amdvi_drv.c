@@ -4,9 +4,10 @@
  * and the ops table.
  *
  * Take-over (AMD IOMMU 3.4, the order Linux's amd_iommu_init uses):
- * refuse when Control.IommuEn, CmdBufEn or EventLogEn is set (the kernel
- * or someone else drives the unit) unless forced; save the registers;
- * device table with every DTE blocked -> Device Table Base -> IommuEn
+ * save the registers; refuse when Control.IommuEn, CmdBufEn or
+ * EventLogEn is set (the kernel or someone else drives the unit) unless
+ * forced; device table with every DTE blocked -> exclusion range off ->
+ * Device Table Base -> IommuEn
  * (QEMU runs the command buffer only while the IOMMU is enabled) ->
  * command buffer -> event log (and PPR log) -> INVALIDATE_IOMMU_ALL.
  * Give-back: IommuEn off, buffers and logs off, the saved registers

@@ -18,9 +18,11 @@
  * requests with a PASID (and, with GIoV, those without one as PASID 0)
  * through its GCR3 table (GLX 0 or 1) and 4-level x86-64 guest tables,
  * nested over the host (v1) table: every guest table address and the
- * output are guest physical addresses.  Not modelled: interrupt
- * remapping, device-side IOTLBs (ATS: INVALIDATE_IOTLB_PAGES is checked
- * and counted), the exclusion range, guest U/S and NX checks.
+ * output are guest physical addresses.  The exclusion range is modelled
+ * (requests without a PASID inside it pass untranslated with ExEn and
+ * Allow or DTE.EX).  Not modelled: interrupt remapping, device-side
+ * IOTLBs (ATS: INVALIDATE_IOTLB_PAGES is checked and counted), guest U/S
+ * and NX checks.
  *
  * State lives in the arena; every entry point takes the model's lock.
  */

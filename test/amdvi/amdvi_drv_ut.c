@@ -1002,6 +1002,9 @@ static void test_nested_v2(void)
 		CU_ASSERT(uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, 0, cl, 4) >= 1);
 		CU_ASSERT(strstr(cl[0].text, "GV GLX=0 GCR3=0x1000000") &&
 			  strstr(cl[0].text, "guest GCR3 over v1"));
+		CU_ASSERT_FATAL(uiommu_device_ctx_walk(t.dev, 5, 0, cl, 4) == 2);
+		CU_ASSERT(strstr(cl[1].text,
+				 "PASID 5: in the guest's GCR3 table at GPA 0x1000000") != NULL);
 	}
 	/* PASID 5 translates through both levels. */
 	CU_ASSERT(amdvi_model_dma(t.m, RID, 5, 0x7010, &v, 1, true, &f) == 0);

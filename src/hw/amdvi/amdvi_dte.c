@@ -598,9 +598,21 @@ int amdvi_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pa
 	if (ad->alias && n < max)
 		dte_level(au, ad->rid, ad->devid, &out[n++]);
 	if (pasid != UIOMMU_NO_PASID && n < max) {
+		const uint64_t *p = dte_at(au, ad->devid);
+		uint64_t dd[2] = {__atomic_load_n(&p[0], __ATOMIC_ACQUIRE), p[1]};
+
 		memset(&out[n], 0, sizeof(out[n]));
-		snprintf(out[n].text, sizeof(out[n].text),
-			 "PASID %u: no GCR3 table of ours (v2 tables are not driven)", pasid);
+		if (dd[0] & AMDVI_DTE0_GV)
+			/* The guest's table: its addresses are guest physical. */
+			snprintf(out[n].text, sizeof(out[n].text),
+				 "PASID %u: in the guest's GCR3 table at GPA %#llx (GLX=%u), "
+				 "not walked",
+				 pasid, (unsigned long long)amdvi_dte_gcr3(dd),
+				 (unsigned int)FIELD_GET(AMDVI_DTE0_GLX, dd[0]));
+		else
+			snprintf(out[n].text, sizeof(out[n].text),
+				 "PASID %u: no GCR3 table (GV clear): DMA with a PASID faults",
+				 pasid);
 		n++;
 	}
 	return n;

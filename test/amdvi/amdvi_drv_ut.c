@@ -325,10 +325,12 @@ static void test_alias(void)
 		CU_ASSERT(uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, 0x100000, cl, 4) == 2);
 		CU_ASSERT(strstr(cl[0].text, "DTE[0x0100]") && strstr(cl[0].text, "V TV Mode=4"));
 		CU_ASSERT(cl[0].present && cl[0].index == 0x0100);
-		CU_ASSERT(strstr(cl[1].text, "DTE[0x0018]") && strstr(cl[1].text, "alias of 0x0100"));
+		CU_ASSERT(strstr(cl[1].text, "DTE[0x0018]") &&
+			  strstr(cl[1].text, "alias of 0x0100"));
 		CU_ASSERT(cl[1].entry == cl[0].entry && cl[1].index == 0x0018);
 		CU_ASSERT(uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, 0x100000, cl, 1) == 1);
-		CU_ASSERT(uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, 0x100000, NULL, 1) == -EINVAL);
+		CU_ASSERT(uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, 0x100000, NULL, 1) ==
+			  -EINVAL);
 	}
 	/* Another function behind the same alias is refused. */
 	CU_ASSERT(dev_add(&t, 0x0019, 0x0100, false, &d2) == -EEXIST); /* the core's */
@@ -525,6 +527,40 @@ static void test_event_log_stopped(void)
 	scenario_down(&t);
 }
 
+/* The unit stops the PPR log by itself (it could not write it): the
+ * driver reports the loss and restarts the log; page requests flow again. */
+static void test_ppr_log_stopped(void)
+{
+	struct tenv t;
+	struct uiommu_event ev[8];
+	struct amdvi_model_ppr rq = {.devid = RID, .pasid = AMDVI_MODEL_NO_PASID, .addr = 0x5000};
+	const struct uiommu_regio *r;
+	uint64_t ctl;
+
+	CU_ASSERT_FATAL(unit_up(&t, NULL, 0) == 0);
+	CU_ASSERT_FATAL(t.au->ppr);
+	CU_ASSERT_FATAL(dev_add(&t, RID, RID, true, &t.dev) == 0);
+	CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, UIOMMU_PT_IDENTITY, NULL) == 0);
+	r = unit_regs(t.unit);
+	drain_all();
+	ctl = reg_read64(r, AMDVI_REG_CONTROL);
+	reg_write64(r, AMDVI_REG_CONTROL, ctl & ~AMDVI_CTRL_PPR_LOG_EN);
+	reg_write64(r, AMDVI_REG_PPRLOG, 0x1000 | FIELD_PREP(AMDVI_BUF_LEN, 8));
+	reg_write64(r, AMDVI_REG_CONTROL, ctl);
+	CU_ASSERT(amdvi_model_page_request(t.m, &rq) == -ENXIO); /* cannot be logged */
+	CU_ASSERT(!(reg_read64(r, AMDVI_REG_STATUS) & AMDVI_STS_PPR_RUN));
+	CU_ASSERT_FATAL(drain(ev, 8) == 1);
+	CU_ASSERT(ev[0].type == UIOMMU_EV_OVERFLOW && strstr(ev[0].reason_text, "PPR log stopped"));
+	CU_ASSERT(reg_read64(r, AMDVI_REG_STATUS) & AMDVI_STS_PPR_RUN);
+	CU_ASSERT((reg_read64(r, AMDVI_REG_PPRLOG) & AMDVI_BASE_ADDR) == t.au->pprl.iova);
+	rq.tag = 3;
+	CU_ASSERT(amdvi_model_page_request(t.m, &rq) == 0);
+	CU_ASSERT(drain(ev, 8) == 1 && ev[0].type == UIOMMU_EV_PAGE_REQ && ev[0].grpid == 3);
+	CU_ASSERT(drain(ev, 8) == 0);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, 3, UIOMMU_PAGE_RESP_SUCCESS) == 0);
+	scenario_down(&t);
+}
+
 /* A bad command stops the buffer: the driver restarts it, invalidates
  * everything, reports a queue error, and carries on. */
 static void test_illegal_command_recovery(void)
@@ -700,6 +736,67 @@ static void test_recover(void)
 	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, &f) == 0);
 	CU_ASSERT(dma(&t, RID, 0x200000, &v, 1, true, &f) == -EFAULT);
 	CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == 0);
+	/* The driver's state in the arena is checked before it is used:
+	 * each corruption is refused, and the unit works once it is undone. */
+	{
+		struct amdvi_unit *au = t.au, save = *au;
+		struct amdvi_dev *ad = t.dev->priv;
+		uint16_t devid = ad->devid;
+
+		au->cmd_tail = 0x12340;
+		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
+		CU_ASSERT(amdvi_family_ops.unit_recover(t.unit) == -ESTALE);
+		*au = save;
+		au->cmd_tail += 8;
+		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
+		*au = save;
+		au->nr_dte = AMDVI_NR_DEVIDS * 2;
+		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
+		*au = save;
+		au->evt_bytes = 1u << 20;
+		CU_ASSERT(amdvi_family_ops.unit_recover(t.unit) == -ESTALE);
+		*au = save;
+		au->levels = 9;
+		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
+		*au = save;
+		ad->dev->priv = NULL; /* a device entry that is not its device's */
+		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
+		t.dev->priv = ad;
+		ad->devid = devid;
+		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == 0);
+		CU_ASSERT(amdvi_family_ops.unit_recover(t.unit) == 0);
+		CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, &f) == 0);
+	}
+	drain_all();
+	scenario_down(&t);
+}
+
+/* An exclusion range firmware left enabled (ExEn + Allow: every device's
+ * DMA inside it untranslated) is turned off at take-over: the range
+ * translates through the DTE like everything else. */
+static void test_exclusion_range_off(void)
+{
+	struct tenv t;
+	struct amdvi_model_fault f;
+	uint64_t pa = 0;
+
+	/* Firmware left ExEn + Allow over 2 MiB..3 MiB. */
+	scenario_up(&t, "excl_base=0x200003,excl_limit=0x2ff000", 0);
+	CU_ASSERT(reg_read64(unit_regs(t.unit), AMDVI_REG_EXCL_BASE) == 0);
+	CU_ASSERT(t.au->saved.excl_base == 0x200003 && t.au->saved.excl_limit == 0x2ff000);
+	CU_ASSERT(amdvi_model_translate(t.m, RID, 0x200000, true, &pa, &f) == -EFAULT);
+	CU_ASSERT(amdvi_model_translate(t.m, RID, 0x2ffff8, false, &pa, &f) == -EFAULT);
+	CU_ASSERT(map(&t, 0x200000, 0x3000, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(amdvi_model_translate(t.m, RID, 0x200010, true, &pa, &f) == 0 &&
+		  pa == t.buf.iova + 0x3010);
+	/* The model's exclusion itself: turned back on, the range bypasses. */
+	reg_write64(unit_regs(t.unit), AMDVI_REG_EXCL_LIMIT, 0x2ff000);
+	reg_write64(unit_regs(t.unit), AMDVI_REG_EXCL_BASE, 0x200003);
+	CU_ASSERT(amdvi_model_translate(t.m, RID, 0x2ffff8, false, &pa, &f) == 0 && pa == 0x2ffff8);
+	CU_ASSERT(amdvi_model_translate(t.m, RID, 0x300000, false, &pa, &f) == -EFAULT);
+	/* unit_recover turns it off again. */
+	CU_ASSERT(amdvi_family_ops.unit_recover(t.unit) == 0);
+	CU_ASSERT(amdvi_model_translate(t.m, RID, 0x2ffff8, false, &pa, &f) == -EFAULT);
 	drain_all();
 	scenario_down(&t);
 }
@@ -755,6 +852,42 @@ static void test_busy_refused(void)
 	CU_ASSERT(t.unit->priv == NULL); /* the failed init leaves no state of its own */
 	t.unit->priv = au;
 	CU_ASSERT(reg_read64(r, AMDVI_REG_CONTROL) == ctl);
+	/* Forced: taken over, and given back exactly as it ran (translation
+	 * on, the first owner's tables and buffers), not left off with
+	 * every DMA untranslated. */
+	{
+		uint64_t dt = reg_read64(r, AMDVI_REG_DEVTAB), cb = reg_read64(r, AMDVI_REG_CMDBUF);
+		struct amdvi_model_fault f;
+		struct uenv_dma buf;
+		uint64_t iova = 0x100000, pa = 0;
+		uint8_t v = 0x5a;
+
+		d.force = true;
+		CU_ASSERT_FATAL(amdvi_family_ops.unit_init(t.unit, &d) == 0);
+		CU_ASSERT(reg_read64(r, AMDVI_REG_DEVTAB) != dt);
+		amdvi_family_ops.unit_fini(t.unit);
+		t.unit->priv = au;
+		CU_ASSERT(reg_read64(r, AMDVI_REG_CONTROL) == ctl);
+		CU_ASSERT(reg_read64(r, AMDVI_REG_DEVTAB) == dt);
+		CU_ASSERT(reg_read64(r, AMDVI_REG_CMDBUF) == cb);
+		/* The first owner still works: attach, map, DMA. */
+		CU_ASSERT_FATAL(dev_add(&t, RID, RID, false, &t.dev) == 0);
+		CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+		CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas),
+					       NULL) == 0);
+		CU_ASSERT_FATAL(uenv_dma_alloc(4096, 4096, -1, &buf) == 0);
+		CU_ASSERT(uiommu_ioas_map_va(t.ioas, &iova, buf.va, 4096,
+					     UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						     UIOMMU_MAP_FIXED_IOVA) == 0);
+		/* Translated (not passed through to PA 0x100000) before a byte moves. */
+		CU_ASSERT_FATAL(amdvi_model_translate(t.m, RID, 0x100000, true, &pa, &f) == 0 &&
+				pa == buf.iova);
+		CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, &f) == 0);
+		CU_ASSERT(((uint8_t *)buf.va)[0] == 0x5a);
+		CU_ASSERT(dma(&t, RID, 0x200000, &v, 1, true, &f) == -EFAULT);
+		uenv_dma_free(&buf);
+	}
+	drain_all();
 	scenario_down(&t);
 }
 
@@ -869,6 +1002,9 @@ static void test_nested_v2(void)
 		CU_ASSERT(uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, 0, cl, 4) >= 1);
 		CU_ASSERT(strstr(cl[0].text, "GV GLX=0 GCR3=0x1000000") &&
 			  strstr(cl[0].text, "guest GCR3 over v1"));
+		CU_ASSERT_FATAL(uiommu_device_ctx_walk(t.dev, 5, 0, cl, 4) == 2);
+		CU_ASSERT(strstr(cl[1].text,
+				 "PASID 5: in the guest's GCR3 table at GPA 0x1000000") != NULL);
 	}
 	/* PASID 5 translates through both levels. */
 	CU_ASSERT(amdvi_model_dma(t.m, RID, 5, 0x7010, &v, 1, true, &f) == 0);
@@ -923,11 +1059,200 @@ static void test_nested_v2(void)
 	uenv_dma_free(&gm);
 #undef PAGE
 	scenario_down(&t);
+	/* GIoV needs EFR.GIoSup: refused where the unit lacks it. */
+	CU_ASSERT_FATAL(unit_up(&t, "gt=1,giosup=0", 0) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vi) == 0);
+	s1.u.amdvi.gcr3 = G;
+	s1.u.amdvi.giov = 1;
+	CU_ASSERT(uiommu_hwpt_alloc_nested(vi, &s1, &nested) == -EINVAL);
+	s1.u.amdvi.giov = 0;
+	CU_ASSERT(uiommu_hwpt_alloc_nested(vi, &s1, &nested) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(nested) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(vi) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	scenario_down(&t);
 	/* Without GTSup: no nest parent. */
 	CU_ASSERT_FATAL(unit_up(&t, NULL, 0) == 0);
 	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
 	CU_ASSERT(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) ==
 		  -EOPNOTSUPP);
+	scenario_down(&t);
+}
+
+/* ---- DTE store order: what a walk between two stores could see ----
+ * The driver writes a DTE one 64-bit word at a time, words 3..1 then 0,
+ * and the unit is told (INVALIDATE_DEVTAB_ENTRY) at each CMD_TAIL write.
+ * Snapshots at each tail write give the entries the unit was shown; a
+ * walk between two of them (P then Q) can see Q's words 1..3 under P's
+ * word 0.  With GV set, such a mix must name P's or Q's GCR3 table,
+ * never a third one. */
+#define SNAP_MAX 16
+static struct {
+	const struct uiommu_model_io *inner;
+	const uint64_t *dte;
+	uint64_t snap[SNAP_MAX][2];
+	unsigned int n;
+} dsnap;
+
+static uint64_t snap_read(void *m, uint32_t off, unsigned int size)
+{
+	return dsnap.inner->read(m, off, size);
+}
+
+static void snap_write(void *m, uint32_t off, uint64_t val, unsigned int size)
+{
+	if (off == AMDVI_REG_CMD_TAIL && dsnap.n < SNAP_MAX) {
+		dsnap.snap[dsnap.n][0] = dsnap.dte[0];
+		dsnap.snap[dsnap.n][1] = dsnap.dte[1];
+		dsnap.n++;
+	}
+	dsnap.inner->write(m, off, val, size);
+}
+
+static const struct uiommu_model_io snap_io = {.read = snap_read, .write = snap_write};
+
+/* Every mix a walk could see between consecutive snapshots is coherent. */
+static bool snaps_coherent(void)
+{
+	for (unsigned int i = 1; i < dsnap.n; i++) {
+		const uint64_t *p = dsnap.snap[i - 1], *q = dsnap.snap[i];
+		uint64_t mix[2] = {p[0], q[1]};
+
+		if (!(mix[0] & AMDVI_DTE0_GV))
+			continue;
+		if (amdvi_dte_gcr3(mix) != amdvi_dte_gcr3(p) &&
+		    amdvi_dte_gcr3(mix) != amdvi_dte_gcr3(q))
+			return false;
+	}
+	return true;
+}
+
+static void test_dte_gv_replace(void)
+{
+	struct tenv t;
+	struct uiommu_hwpt *parent = NULL, *na = NULL, *nb = NULL;
+	struct uiommu_viommu *vi = NULL;
+	struct uiommu_regio *rio;
+	const uint64_t G = 0x1000000;
+	struct uiommu_hwpt_s1_data s1 = {.family = UIOMMU_FAMILY_AMDVI};
+
+	CU_ASSERT_FATAL(unit_up(&t, "gt=1", 0) == 0);
+	CU_ASSERT_FATAL(dev_add(&t, RID, RID, false, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vi) == 0);
+	/* Two GCR3 tables that differ in the bits of word 0 and of word 1. */
+	s1.u.amdvi.gcr3 = G;
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(vi, &s1, &na) == 0);
+	s1.u.amdvi.gcr3 = G + 9 * 4096;
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(vi, &s1, &nb) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(na), NULL) ==
+			0);
+
+	rio = unit_regs(t.unit);
+	memset(&dsnap, 0, sizeof(dsnap));
+	dsnap.inner = rio->model;
+	dsnap.dte = (const uint64_t *)((const uint8_t *)t.au->devtab.va + RID * AMDVI_DTE_SIZE);
+	dsnap.snap[0][0] = dsnap.dte[0];
+	dsnap.snap[0][1] = dsnap.dte[1];
+	dsnap.n = 1;
+	rio->model = &snap_io;
+	/* GCR3 A -> GCR3 B, then B -> the plain parent (GV off), then back. */
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(nb), NULL) == 0);
+	CU_ASSERT(amdvi_dte_gcr3(dsnap.dte) == G + 9 * 4096);
+	CU_ASSERT(snaps_coherent());
+	dsnap.snap[0][0] = dsnap.dte[0];
+	dsnap.snap[0][1] = dsnap.dte[1];
+	dsnap.n = 1;
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(parent), NULL) == 0);
+	CU_ASSERT(!(dsnap.dte[0] & AMDVI_DTE0_GV));
+	CU_ASSERT(snaps_coherent());
+	dsnap.n = 1;
+	dsnap.snap[0][0] = dsnap.dte[0];
+	dsnap.snap[0][1] = dsnap.dte[1];
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(na), NULL) == 0);
+	CU_ASSERT(snaps_coherent());
+	rio->model = dsnap.inner;
+
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(na) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(nb) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(vi) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	scenario_down(&t);
+}
+
+/* User invalidations stay inside their vIOMMU and reach all of it: a
+ * vIOMMU-wide S1_ALL invalidates each of its nested DomainIDs (here 40,
+ * more than any fixed list) and none of another vIOMMU's; a device nested
+ * under another vIOMMU cannot be named. */
+static void test_inv_scope(void)
+{
+	enum { NDEV = 40 };
+	struct tenv t;
+	struct uiommu_hwpt *parent = NULL, *nested[NDEV + 1];
+	struct uiommu_viommu *va = NULL, *vb = NULL;
+	struct uiommu_device *devs[NDEV + 1];
+	struct amdvi_model_fault f;
+	struct uenv_dma gm;
+	const uint64_t G = 0x1000000;
+	uint64_t *pg, gi = G, before;
+	uint8_t v = 0x33;
+	uint32_t done = 0;
+	struct uiommu_hwpt_s1_data s1 = {.family = UIOMMU_FAMILY_AMDVI};
+	struct uiommu_inv_entry inv = {.type = UIOMMU_INV_S1_ALL};
+
+	CU_ASSERT_FATAL(unit_up(&t, "gt=1", 0) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &va) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &vb) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(16 * 4096, 4096, -1, &gm) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(t.ioas, &gi, gm.va, 16 * 4096,
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	pg = gm.va;
+	pg[0 * 512 + 5] = (G + 1 * 4096) | AMDVI_GCR3_V;
+	pg[1 * 512 + 0] = (G + 2 * 4096) | 3;
+	pg[2 * 512 + 0] = (G + 3 * 4096) | 3;
+	pg[3 * 512 + 0] = (G + 4 * 4096) | 3;
+	pg[4 * 512 + 7] = (G + 8 * 4096) | 3;
+	s1.u.amdvi.gcr3 = G;
+	/* NDEV devices under vIOMMU A, one under B, each its own DomainID. */
+	for (unsigned int i = 0; i <= NDEV; i++) {
+		CU_ASSERT_FATAL(dev_add(&t, (uint16_t)(0x100 + i), 0x100 + i, false, &devs[i]) ==
+				0);
+		CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(i < NDEV ? va : vb, &s1, &nested[i]) == 0);
+		CU_ASSERT_FATAL(uiommu_device_attach(devs[i], UIOMMU_NO_PASID,
+						     uiommu_hwpt_id(nested[i]), NULL) == 0);
+	}
+	/* The last device of A caches the guest translation; the guest
+	 * unmaps it; A's vIOMMU-wide S1_ALL must reach that DomainID. */
+	CU_ASSERT(amdvi_model_dma(t.m, 0x100 + NDEV - 1, 5, 0x7010, &v, 1, true, &f) == 0);
+	pg[4 * 512 + 7] = 0;
+	before = t.au->stats.inv_pages;
+	CU_ASSERT(uiommu_cache_invalidate(va, NULL, &inv, 1, &done) == 0 && done == 1);
+	CU_ASSERT(t.au->stats.inv_pages - before == NDEV); /* A's only, each once */
+	CU_ASSERT(amdvi_model_dma(t.m, 0x100 + NDEV - 1, 5, 0x7010, &v, 1, true, &f) == -EFAULT);
+	/* A cannot name B's device; B can. */
+	inv = (struct uiommu_inv_entry){.type = UIOMMU_INV_CFG,
+					.dev_id = uiommu_device_id(devs[NDEV])};
+	CU_ASSERT(uiommu_cache_invalidate(va, NULL, &inv, 1, &done) == -EINVAL && done == 0);
+	CU_ASSERT(uiommu_cache_invalidate(vb, NULL, &inv, 1, &done) == 0 && done == 1);
+	inv.type = UIOMMU_INV_DEV_TLB;
+	CU_ASSERT(uiommu_cache_invalidate(va, nested[0], &inv, 1, &done) == -EINVAL && done == 0);
+	drain_all();
+	for (unsigned int i = 0; i <= NDEV; i++) {
+		CU_ASSERT(uiommu_device_detach(devs[i], UIOMMU_NO_PASID) == 0);
+		CU_ASSERT(uiommu_device_remove(devs[i]) == 0);
+		CU_ASSERT(uiommu_hwpt_destroy(nested[i]) == 0);
+	}
+	CU_ASSERT(uiommu_viommu_destroy(va) == 0);
+	CU_ASSERT(uiommu_viommu_destroy(vb) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	uenv_dma_free(&gm);
 	scenario_down(&t);
 }
 
@@ -1179,16 +1504,20 @@ static const struct ut_test drv_tests[] = {
 	{"skipped_pde_detected", test_skipped_pde_detected},
 	{"event_overflow", test_event_overflow},
 	{"event_log_stopped", test_event_log_stopped},
+	{"ppr_log_stopped", test_ppr_log_stopped},
 	{"illegal_command_recovery", test_illegal_command_recovery},
 	{"command_hw_error", test_wait_timeout},
 	{"one_wait_per_batch", test_one_wait_per_batch},
 	{"range_encoding", test_range_encoding},
 	{"page_request", test_page_request},
 	{"recover", test_recover},
+	{"exclusion_range_off", test_exclusion_range_off},
 	{"bad_input", test_bad_input},
 	{"busy_refused", test_busy_refused},
 	{"decode", test_decode},
 	{"nested_v2", test_nested_v2},
+	{"dte_gv_replace", test_dte_gv_replace},
+	{"inv_scope", test_inv_scope},
 	{"two_units_one_table", test_two_units_one_table},
 	{"failnth_unit_add", test_failnth_unit_add},
 	{"failnth_attach", test_failnth_attach},

@@ -46,6 +46,8 @@ static const struct fact facts[] = {
 	F(AMDVI_BUF_LEN_MIN, 8),
 	F(AMDVI_BUF_LEN_MAX, 15),
 	F(AMDVI_PTR_OFF, 0x7fff0),
+	F(AMDVI_EXCL_EN, 0x1),
+	F(AMDVI_EXCL_ALLOW, 0x2),
 	/* Control */
 	F(AMDVI_CTRL_IOMMU_EN, 1ull << 0),
 	F(AMDVI_CTRL_HT_TUN_EN, 1ull << 1),

@@ -4,9 +4,10 @@
  * and the ops table.
  *
  * Take-over (AMD IOMMU 3.4, the order Linux's amd_iommu_init uses):
- * refuse when Control.IommuEn, CmdBufEn or EventLogEn is set (the kernel
- * or someone else drives the unit) unless forced; save the registers;
- * device table with every DTE blocked -> Device Table Base -> IommuEn
+ * save the registers; refuse when Control.IommuEn, CmdBufEn or
+ * EventLogEn is set (the kernel or someone else drives the unit) unless
+ * forced; device table with every DTE blocked -> exclusion range off ->
+ * Device Table Base -> IommuEn
  * (QEMU runs the command buffer only while the IOMMU is enabled) ->
  * command buffer -> event log (and PPR log) -> INVALIDATE_IOMMU_ALL.
  * Give-back: IommuEn off, buffers and logs off, the saved registers
@@ -123,6 +124,8 @@ static void save_regs(struct amdvi_unit *au)
 	au->saved.cmdbuf = reg_read64(r, AMDVI_REG_CMDBUF);
 	au->saved.evtlog = reg_read64(r, AMDVI_REG_EVTLOG);
 	au->saved.pprlog = reg_read64(r, AMDVI_REG_PPRLOG);
+	au->saved.excl_base = reg_read64(r, AMDVI_REG_EXCL_BASE);
+	au->saved.excl_limit = reg_read64(r, AMDVI_REG_EXCL_LIMIT);
 	au->saved.cmd_head = reg_read64(r, AMDVI_REG_CMD_HEAD);
 	au->saved.cmd_tail = reg_read64(r, AMDVI_REG_CMD_TAIL);
 	au->saved.evt_head = reg_read64(r, AMDVI_REG_EVT_HEAD);
@@ -141,6 +144,8 @@ static void restore_regs(struct amdvi_unit *au)
 	reg_write64(r, AMDVI_REG_CMDBUF, au->saved.cmdbuf);
 	reg_write64(r, AMDVI_REG_EVTLOG, au->saved.evtlog);
 	reg_write64(r, AMDVI_REG_PPRLOG, au->saved.pprlog);
+	reg_write64(r, AMDVI_REG_EXCL_LIMIT, au->saved.excl_limit);
+	reg_write64(r, AMDVI_REG_EXCL_BASE, au->saved.excl_base);
 	reg_write64(r, AMDVI_REG_CMD_HEAD, au->saved.cmd_head);
 	reg_write64(r, AMDVI_REG_CMD_TAIL, au->saved.cmd_tail);
 	reg_write64(r, AMDVI_REG_EVT_HEAD, au->saved.evt_head);
@@ -161,7 +166,23 @@ static int enable(struct amdvi_unit *au)
 {
 	const struct uiommu_regio *r = amdvi_rio(au);
 	uint64_t ctl = reg_read64(r, AMDVI_REG_CONTROL);
+	uint64_t excl = reg_read64(r, AMDVI_REG_EXCL_BASE);
 
+	/* No exclusion range: with ExEn (firmware's IVMD, a previous owner)
+	 * DMA into it would bypass our tables (with Allow, from every
+	 * device).  Give-back puts it back. */
+	if (excl & AMDVI_EXCL_EN) {
+		AMDVI_LOG(WARNING,
+			  "unit %u: exclusion range 0x%llx..0x%llx%s was enabled: turned off "
+			  "(uiommu translates every request)",
+			  au->u->obj.id, (unsigned long long)(excl & AMDVI_BASE_ADDR),
+			  (unsigned long long)((reg_read64(r, AMDVI_REG_EXCL_LIMIT) &
+						AMDVI_BASE_ADDR) |
+					       0xfff),
+			  (excl & AMDVI_EXCL_ALLOW) ? " (all devices)" : "");
+		reg_write64(r, AMDVI_REG_EXCL_BASE, 0);
+		reg_write64(r, AMDVI_REG_EXCL_LIMIT, 0);
+	}
 	/* The base may only change while the IOMMU is off. */
 	if (reg_read64(r, AMDVI_REG_DEVTAB) != devtab_reg(au)) {
 		reg_write64(r, AMDVI_REG_CONTROL, ctl & ~AMDVI_CTRL_IOMMU_EN);
@@ -231,10 +252,12 @@ static int amdvi_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc 
 	if (au->glx_max > AMDVI_GLX_MAX)
 		au->glx_max = AMDVI_GLX_MAX;
 
+	/* Saved before a forced take-over turns the previous owner's
+	 * enables off: give-back puts back the unit as it ran. */
+	save_regs(au);
 	rc = takeover_check(au, desc->force);
 	if (rc)
 		goto err_free;
-	save_regs(au);
 
 	rc = amdvi_devtab_init(au);
 	if (rc)
@@ -304,13 +327,65 @@ static void amdvi_unit_fini(struct uiommu_unit *u)
 	uenv_free(au);
 }
 
+/* What the driver keeps in the arena (the state file) is input too: a
+ * size or offset out of range would have the driver read or write
+ * outside its buffers.  0 or -ESTALE with a log line. */
+static int state_check(struct amdvi_unit *au)
+{
+	const char *bad = NULL;
+	struct list_node *pos;
+	unsigned int nd = 0;
+
+	if (au->nr_dte < 256 || au->nr_dte > AMDVI_NR_DEVIDS || (au->nr_dte & (au->nr_dte - 1)) ||
+	    !au->devtab.va || au->devtab.len != (size_t)au->nr_dte * AMDVI_DTE_SIZE)
+		bad = "device table size";
+	else if (au->cmd_bytes != 16u << AMDVI_CMD_LEN || !au->cmd.va ||
+		 au->cmd.len < au->cmd_bytes || au->cmd_tail >= au->cmd_bytes ||
+		 (au->cmd_tail % AMDVI_CMD_SIZE))
+		bad = "command buffer";
+	else if (!au->sem.va || au->sem.len < 8)
+		bad = "completion-wait word";
+	else if ((au->evt.va &&
+		  (au->evt_bytes != 16u << AMDVI_EVT_LEN || au->evt.len < au->evt_bytes)) ||
+		 (au->ppr && (!au->pprl.va || au->ppr_bytes != 16u << AMDVI_PPRL_LEN ||
+			      au->pprl.len < au->ppr_bytes)))
+		bad = "event / PPR log";
+	else if (au->max_levels != amdvi_efr_max_levels(au->efr) || au->levels < 1 ||
+		 au->levels > au->max_levels || au->glx_max > AMDVI_GLX_MAX ||
+		 au->gt != !!(au->efr & AMDVI_EFR_GT_SUP))
+		bad = "capabilities";
+	else if (!au->timeout_ns || au->timeout_ns > 60ull * AMDVI_TIMEOUT_NS)
+		bad = "time-out";
+	if (!bad)
+		list_for_each(pos, &au->devs)
+		{
+			const struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
+
+			if (++nd > AMDVI_NR_DEVIDS || ad->devid >= au->nr_dte ||
+			    (ad->alias && ad->rid >= au->nr_dte) || ad->dev->priv != ad) {
+				bad = "device list";
+				break;
+			}
+		}
+	if (bad) {
+		AMDVI_LOG(ERR, "unit %u: the saved driver state is inconsistent (%s): not used",
+			  au->u->obj.id, bad);
+		return -ESTALE;
+	}
+	return 0;
+}
+
 /* A new process adopts the state: the unit must still use our tables. */
 static int amdvi_unit_adopt(struct uiommu_unit *u)
 {
 	struct amdvi_unit *au = amdvi_of(u);
 	const struct uiommu_regio *r = amdvi_rio(au);
-	uint64_t dt = reg_read64(r, AMDVI_REG_DEVTAB), ctl = reg_read64(r, AMDVI_REG_CONTROL);
+	uint64_t dt, ctl;
 
+	if (state_check(au))
+		return -ESTALE;
+	dt = reg_read64(r, AMDVI_REG_DEVTAB);
+	ctl = reg_read64(r, AMDVI_REG_CONTROL);
 	if (dt != devtab_reg(au) || !(ctl & AMDVI_CTRL_IOMMU_EN) ||
 	    (reg_read64(r, AMDVI_REG_CMDBUF) & AMDVI_BASE_ADDR) != au->cmd.iova) {
 		AMDVI_LOG(ERR,
@@ -332,6 +407,9 @@ static int amdvi_unit_recover(struct uiommu_unit *u)
 	const struct uiommu_regio *r = amdvi_rio(au);
 	int rc;
 
+	rc = state_check(au);
+	if (rc)
+		return rc;
 	amdvi_cmd_stop(au);
 	if (!(reg_read64(r, AMDVI_REG_CONTROL) & AMDVI_CTRL_IOMMU_EN))
 		AMDVI_LOG(WARNING, "unit %u: translation was off after the rollback: enabling it",

@@ -210,9 +210,38 @@ static int dte_install(struct amdvi_unit *au, struct amdvi_dev *ad, const uint64
 		       uint32_t old_did)
 {
 	uint32_t new_did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
+	const uint64_t *cur = dte_at(au, ad->devid);
 	struct amdvi_batch b;
 	struct amdvi_cmd c;
+	int rc0 = 0, rc;
 
+	/* The GCR3 table root is split over words 0 and 1 (2.2.2.1): with
+	 * GV set in the live entry, a new word 1 under the old word 0 names
+	 * a GCR3 table that is neither the old nor the new one.  Such an
+	 * entry is blocked first (word 0 alone: V, TV, Mode 0, GV clear),
+	 * the unit forgets it, and only then are the other words written.
+	 * (The alias carries the same entry.) */
+	if ((__atomic_load_n(&cur[0], __ATOMIC_ACQUIRE) & AMDVI_DTE0_GV) &&
+	    (cur[1] != d[1] || cur[2] != d[2] || cur[3] != d[3])) {
+		uint64_t blk[AMDVI_DTE_WORDS];
+
+		amdvi_dte_blocked(blk);
+		__atomic_store_n((uint64_t *)&cur[0], blk[0], __ATOMIC_RELEASE);
+		if (ad->alias)
+			__atomic_store_n(&dte_at(au, ad->rid)[0], blk[0], __ATOMIC_RELEASE);
+		amdvi_batch_init(&b, au);
+		amdvi_cmd_inv_dte(&c, ad->devid);
+		amdvi_batch_add(&b, &c);
+		au->stats.inv_dte++;
+		if (ad->alias) {
+			amdvi_cmd_inv_dte(&c, ad->rid);
+			amdvi_batch_add(&b, &c);
+			au->stats.inv_dte++;
+		}
+		/* A failed wait was recovered with a global invalidation:
+		 * the blocked entry is what the unit sees either way. */
+		rc0 = amdvi_batch_sync(&b);
+	}
 	dte_write(au, ad->devid, d);
 	if (ad->alias)
 		dte_write(au, ad->rid, d);
@@ -240,7 +269,8 @@ static int dte_install(struct amdvi_unit *au, struct amdvi_dev *ad, const uint64
 		amdvi_batch_add(&b, &c);
 		au->stats.inv_iotlb++;
 	}
-	return amdvi_batch_sync(&b);
+	rc = amdvi_batch_sync(&b);
+	return rc ? rc : rc0;
 }
 
 int amdvi_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
@@ -265,6 +295,7 @@ int amdvi_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 	ad->did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
 	ad->translating = a->kind != FAM_ATTACH_BLOCKED;
 	ad->nested = a->kind == FAM_ATTACH_NESTED;
+	ad->vmid = ad->nested ? a->s2_did : 0;
 	return rc;
 }
 
@@ -324,6 +355,12 @@ int amdvi_s1_check(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1)
 
 	if (!au->gt || s1->family != UIOMMU_FAMILY_AMDVI)
 		return -EINVAL;
+	/* GIoV (requests without a PASID through PASID 0's guest table)
+	 * needs EFR.GIoSup; without it the unit rejects the DTE. */
+	if (s1->u.amdvi.giov && !(au->efr & AMDVI_EFR_GIO_SUP)) {
+		AMDVI_LOG(ERR, "unit %u: GIoV asked, the unit has no EFR.GIoSup", u->obj.id);
+		return -EINVAL;
+	}
 	if (s1->u.amdvi.glx > au->glx_max || s1->u.amdvi.giov > 1 || (s1->u.amdvi.gcr3 & 0xfff) ||
 	    (s1->u.amdvi.gcr3 >> 52))
 		return -EINVAL;
@@ -345,6 +382,40 @@ static struct amdvi_dev *dev_by_obj(struct amdvi_unit *au, uint32_t id)
 	return NULL;
 }
 
+/* One stage-1 entry under DomainID @did: INVALIDATE_IOMMU_PAGES, with GN
+ * and the PASID for S1_RANGE / S1_PASID. */
+static void s1_inv(struct amdvi_unit *au, struct amdvi_batch *b, const struct uiommu_inv_entry *e,
+		   uint16_t did)
+{
+	struct amdvi_cmd c;
+
+	if (e->type == UIOMMU_INV_S1_ALL) {
+		amdvi_cmd_inv_pages(&c, did, 0, 0, true);
+	} else {
+		bool range = e->type == UIOMMU_INV_S1_RANGE;
+
+		amdvi_cmd_inv_pages(&c, did, range ? e->addr : 0, range ? e->len : 0,
+				    !(e->flags & UIOMMU_INV_F_LEAF));
+		c.w[0] |= FIELD_PREP(AMDVI_INVP_PASID, e->pasid);
+		c.w[1] |= AMDVI_INV_GN;
+	}
+	amdvi_batch_add(b, &c);
+	au->stats.inv_pages++;
+}
+
+/* Does a device before @ad in the list have @ad's nested DomainID under
+ * @vmid (already invalidated)? */
+static bool did_seen(const struct amdvi_unit *au, const struct amdvi_dev *ad, uint32_t vmid)
+{
+	for (const struct list_node *pos = au->devs.next; pos != &ad->link; pos = pos->next) {
+		const struct amdvi_dev *o = list_entry(pos, struct amdvi_dev, link);
+
+		if (o->nested && o->vmid == vmid && o->did == ad->did)
+			return true;
+	}
+	return false;
+}
+
 /* Guest (stage-1) invalidations of a nested HWPT (DomainID @s1_did) or of
  * every nested DomainID of the unit (FAM_S1_DID_ALL), each entry one
  * command, one COMPLETION_WAIT at the end:
@@ -357,42 +428,33 @@ int amdvi_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did
 			   const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done)
 {
 	struct amdvi_unit *au = amdvi_of(u);
-	uint32_t dids[32], nd = 0;
 	struct amdvi_batch b;
 	struct amdvi_cmd c;
 	int rc;
 
-	(void)vmid;
 	*done = 0;
 	if (!au->gt)
 		return -EOPNOTSUPP;
-	/* The DomainIDs the stage-1 entries reach. */
-	if (s1_did == FAM_S1_DID_ALL) {
-		struct list_node *pos;
-
-		list_for_each(pos, &au->devs)
-		{
-			struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
-			bool seen = false;
-
-			if (!ad->nested)
-				continue;
-			for (uint32_t i = 0; i < nd; i++)
-				seen |= dids[i] == ad->did;
-			if (!seen && nd < ARRAY_SIZE(dids))
-				dids[nd++] = ad->did;
-		}
-	} else if (s1_did != FAM_S1_DID_NONE && s1_did <= UINT16_MAX) {
-		dids[nd++] = s1_did;
-	}
-	/* Everything is checked before a command is issued. */
+	if (s1_did != FAM_S1_DID_ALL && s1_did != FAM_S1_DID_NONE && s1_did > UINT16_MAX)
+		return -EINVAL;
+	/* Everything is checked before a command is issued.  A device named
+	 * by DEV_TLB / CFG is one of this unit's, and not one nested under
+	 * another vIOMMU: a user reaches its own vIOMMU's devices only. */
 	for (uint32_t i = 0; i < n; i++) {
+		const struct amdvi_dev *ad;
+
 		if ((e[i].type == UIOMMU_INV_S1_RANGE || e[i].type == UIOMMU_INV_S1_PASID) &&
 		    e[i].pasid >= (1u << 20))
 			return -EINVAL;
-		if ((e[i].type == UIOMMU_INV_DEV_TLB || e[i].type == UIOMMU_INV_CFG) &&
-		    !dev_by_obj(au, e[i].dev_id))
+		if (e[i].type != UIOMMU_INV_DEV_TLB && e[i].type != UIOMMU_INV_CFG)
+			continue;
+		ad = dev_by_obj(au, e[i].dev_id);
+		if (!ad || (ad->nested && ad->vmid != vmid)) {
+			AMDVI_LOG(ERR,
+				  "unit %u: invalidation names device %u, not one of this vIOMMU",
+				  u->obj.id, e[i].dev_id);
 			return -EINVAL;
+		}
 	}
 	amdvi_batch_init(&b, au);
 	for (uint32_t i = 0; i < n; i++) {
@@ -401,23 +463,19 @@ int amdvi_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did
 		switch (e[i].type) {
 		case UIOMMU_INV_S1_RANGE:
 		case UIOMMU_INV_S1_PASID:
-			for (uint32_t k = 0; k < nd; k++) {
-				amdvi_cmd_inv_pages(&c, (uint16_t)dids[k],
-						    e[i].type == UIOMMU_INV_S1_RANGE ? e[i].addr
-										     : 0,
-						    e[i].type == UIOMMU_INV_S1_RANGE ? e[i].len : 0,
-						    !(e[i].flags & UIOMMU_INV_F_LEAF));
-				c.w[0] |= FIELD_PREP(AMDVI_INVP_PASID, e[i].pasid);
-				c.w[1] |= AMDVI_INV_GN;
-				amdvi_batch_add(&b, &c);
-				au->stats.inv_pages++;
-			}
-			break;
 		case UIOMMU_INV_S1_ALL:
-			for (uint32_t k = 0; k < nd; k++) {
-				amdvi_cmd_inv_pages(&c, (uint16_t)dids[k], 0, 0, true);
-				amdvi_batch_add(&b, &c);
-				au->stats.inv_pages++;
+			/* The nested HWPT's DomainID, or (the whole vIOMMU) every
+			 * DomainID nested under this vIOMMU, each once. */
+			if (s1_did != FAM_S1_DID_ALL) {
+				if (s1_did != FAM_S1_DID_NONE)
+					s1_inv(au, &b, &e[i], (uint16_t)s1_did);
+				break;
+			}
+			for (struct list_node *pos = au->devs.next; pos != &au->devs;
+			     pos = pos->next) {
+				ad = list_entry(pos, struct amdvi_dev, link);
+				if (ad->nested && ad->vmid == vmid && !did_seen(au, ad, vmid))
+					s1_inv(au, &b, &e[i], (uint16_t)ad->did);
 			}
 			break;
 		case UIOMMU_INV_DEV_TLB:
@@ -433,6 +491,11 @@ int amdvi_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did
 			amdvi_cmd_inv_dte(&c, ad->devid);
 			amdvi_batch_add(&b, &c);
 			au->stats.inv_dte++;
+			if (ad->alias) {
+				amdvi_cmd_inv_dte(&c, ad->rid);
+				amdvi_batch_add(&b, &c);
+				au->stats.inv_dte++;
+			}
 			break;
 		default:
 			break;
@@ -485,7 +548,8 @@ static void dte_level(struct amdvi_unit *au, uint16_t devid, int alias_of,
 	o->entry = d0;
 	o->present = (d0 & AMDVI_DTE0_V) && (d0 & AMDVI_DTE0_TV);
 	n = (size_t)snprintf(buf, len, "DTE[%#06x]:%s%s Mode=%u", devid,
-			     (d0 & AMDVI_DTE0_V) ? " V" : "", (d0 & AMDVI_DTE0_TV) ? " TV" : "", mode);
+			     (d0 & AMDVI_DTE0_V) ? " V" : "", (d0 & AMDVI_DTE0_TV) ? " TV" : "",
+			     mode);
 	if (n < len && mode)
 		n += (size_t)snprintf(buf + n, len - n, " Root=%#llx",
 				      (unsigned long long)(d0 & AMDVI_DTE0_ROOT));
@@ -520,8 +584,8 @@ static void dte_level(struct amdvi_unit *au, uint16_t devid, int alias_of,
 		snprintf(buf + n, len - n, " (IVRS alias of %#06x)", (unsigned int)alias_of);
 }
 
-int amdvi_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
-		   uint64_t iova, struct uiommu_walk_level *out, int max)
+int amdvi_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid, uint64_t iova,
+		   struct uiommu_walk_level *out, int max)
 {
 	struct amdvi_unit *au = amdvi_of(u);
 	struct amdvi_dev *ad = dev->priv;
@@ -534,9 +598,21 @@ int amdvi_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pa
 	if (ad->alias && n < max)
 		dte_level(au, ad->rid, ad->devid, &out[n++]);
 	if (pasid != UIOMMU_NO_PASID && n < max) {
+		const uint64_t *p = dte_at(au, ad->devid);
+		uint64_t dd[2] = {__atomic_load_n(&p[0], __ATOMIC_ACQUIRE), p[1]};
+
 		memset(&out[n], 0, sizeof(out[n]));
-		snprintf(out[n].text, sizeof(out[n].text),
-			 "PASID %u: no GCR3 table of ours (v2 tables are not driven)", pasid);
+		if (dd[0] & AMDVI_DTE0_GV)
+			/* The guest's table: its addresses are guest physical. */
+			snprintf(out[n].text, sizeof(out[n].text),
+				 "PASID %u: in the guest's GCR3 table at GPA %#llx (GLX=%u), "
+				 "not walked",
+				 pasid, (unsigned long long)amdvi_dte_gcr3(dd),
+				 (unsigned int)FIELD_GET(AMDVI_DTE0_GLX, dd[0]));
+		else
+			snprintf(out[n].text, sizeof(out[n].text),
+				 "PASID %u: no GCR3 table (GV clear): DMA with a PASID faults",
+				 pasid);
 		n++;
 	}
 	return n;

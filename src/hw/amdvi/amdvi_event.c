@@ -313,13 +313,18 @@ uint16_t amdvi_poll(struct uiommu_unit *u, struct uiommu_event *ev, uint16_t max
 		bad = false;
 		n += drain(au, &au->pprl, au->ppr_bytes, AMDVI_REG_PPR_HEAD, AMDVI_REG_PPR_TAIL,
 			   true, ev + n, (uint16_t)(max - n), &bad);
+		/* As the event log: overflow, or a log the unit stopped by
+		 * itself (PPRLogRun clear: it could not write the log). */
 		if (bad ||
-		    ((sts & AMDVI_STS_PPR_OVERFLOW) &&
+		    ((sts & (AMDVI_STS_PPR_OVERFLOW | AMDVI_STS_PPR_RUN)) != AMDVI_STS_PPR_RUN &&
 		     reg_read64(r, AMDVI_REG_PPR_HEAD) == reg_read64(r, AMDVI_REG_PPR_TAIL))) {
 			if (n < max) {
 				overflow_event(au, &ev[n++],
 					       bad ? "PPR log pointers invalid"
-						   : "PPROverflow: page requests lost");
+					       : (sts & AMDVI_STS_PPR_OVERFLOW)
+						       ? "PPROverflow: page requests lost"
+						       : "PPR log stopped (PPRLogRun clear): page "
+							 "requests lost");
 				(void)ppr_restart(au);
 			}
 		}

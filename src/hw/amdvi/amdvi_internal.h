@@ -47,6 +47,7 @@ struct amdvi_dev {
 	bool translating; /* the DTE is V, TV, Mode > 0 or IR/IW */
 	bool nested;	  /* the DTE carries a guest GCR3 table (GV) */
 	uint32_t did;	  /* DomainID in the DTE */
+	uint32_t vmid;	  /* nested: the vIOMMU's ID on the unit (fam_attach.s2_did) */
 };
 
 struct amdvi_stats {
@@ -85,7 +86,7 @@ struct amdvi_unit {
 	uint64_t wait_seq;
 	struct list_head devs; /* struct amdvi_dev */
 	struct {
-		uint64_t control, devtab, cmdbuf, evtlog, pprlog;
+		uint64_t control, devtab, cmdbuf, evtlog, pprlog, excl_base, excl_limit;
 		uint64_t cmd_head, cmd_tail, evt_head, evt_tail, ppr_head, ppr_tail;
 	} saved;
 	uint64_t timeout_ns;
@@ -153,8 +154,8 @@ int amdvi_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did
 int amdvi_s1_check(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1);
 int amdvi_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 			uint32_t grpid, enum uiommu_page_resp code);
-int amdvi_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
-		   uint64_t iova, struct uiommu_walk_level *out, int max);
+int amdvi_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid, uint64_t iova,
+		   struct uiommu_walk_level *out, int max);
 /* The DTE a blocked DeviceID has (V, TV, no IR/IW, Mode 0). */
 void amdvi_dte_blocked(uint64_t d[AMDVI_DTE_WORDS]);
 

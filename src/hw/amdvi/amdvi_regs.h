@@ -46,6 +46,9 @@
 #define AMDVI_BUF_LEN_MAX 15u /* 32768 entries (512 KiB) */
 /* Head/tail pointer registers: byte offset into the buffer, bits 18:4. */
 #define AMDVI_PTR_OFF GENMASK_ULL(18, 4)
+/* Exclusion Base (0x20): ExEn, Allow (all devices), base in 51:12. */
+#define AMDVI_EXCL_EN	 BIT_ULL(0)
+#define AMDVI_EXCL_ALLOW BIT_ULL(1)
 
 /* Control register (3.4.3). */
 #define AMDVI_CTRL_IOMMU_EN	  BIT_ULL(0)

@@ -23,6 +23,7 @@ void amdvi_model_cfg_default(struct amdvi_model_cfg *c)
 	c->pasmax = 15;
 	c->ia = c->ppr = c->nx = c->he = true;
 	c->gt = false;
+	c->giosup = true;
 	c->pref = false;
 	c->iotlb_size = 256;
 	c->dtec_size = 64;
@@ -50,11 +51,15 @@ static const struct amdm_key amdm_keys[] = {
 	AK_B("ia", ia),
 	AK_B("ppr", ppr),
 	AK_B("gt", gt),
+	AK_B("giosup", giosup),
 	AK_B("nx", nx),
 	AK_B("pref", pref),
 	AK_B("he", he),
 	AK_I("iotlb", iotlb_size, 1, 65536),
-	AK_I("dtec", dtec_size, 1, 65536), AK_I("pdec", pdec_size, 1, 65536),
+	AK_I("dtec", dtec_size, 1, 65536),
+	AK_I("pdec", pdec_size, 1, 65536),
+	AK_I("excl_base", excl_base, 0, UINT32_MAX),
+	AK_I("excl_limit", excl_limit, 0, UINT32_MAX),
 };
 
 static int key_set(struct amdvi_model_cfg *c, const char *key, size_t klen, const char *val)
@@ -119,6 +124,7 @@ static uint64_t efr_of(const struct amdvi_model_cfg *c)
 	efr |= c->ppr ? AMDVI_EFR_PPR_SUP : 0;
 	efr |= c->nx ? AMDVI_EFR_NX_SUP : 0;
 	efr |= c->gt ? AMDVI_EFR_GT_SUP | FIELD_PREP(AMDVI_EFR_GLX_SUP, 1) : 0;
+	efr |= c->gt && c->giosup ? AMDVI_EFR_GIO_SUP : 0;
 	efr |= c->ia ? AMDVI_EFR_IA_SUP : 0;
 	efr |= c->he ? AMDVI_EFR_HE_SUP : 0;
 	return efr;
@@ -134,8 +140,7 @@ int amdvi_model_create(const struct amdvi_model_cfg *cfg, struct amdvi_model **o
 	else
 		amdvi_model_cfg_default(&c);
 	if (c.hats > 2 || c.pasmax > 19 || !c.iotlb_size || !c.dtec_size || !c.pdec_size ||
-	    c.pdec_size > 65536 || c.iotlb_size > 65536 ||
-	    c.dtec_size > 65536)
+	    c.pdec_size > 65536 || c.iotlb_size > 65536 || c.dtec_size > 65536)
 		return -EINVAL;
 	m = uenv_zalloc(sizeof(*m));
 	if (!m)
@@ -153,6 +158,8 @@ int amdvi_model_create(const struct amdvi_model_cfg *cfg, struct amdvi_model **o
 	m->cfg = c;
 	m->efr = efr_of(&c);
 	m->efr2 = 0;
+	m->excl_base = c.excl_base;
+	m->excl_limit = c.excl_limit;
 	/* Reset values: a 4 KiB minimum for each buffer length. */
 	*out = m;
 	return 0;

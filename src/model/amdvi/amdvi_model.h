@@ -18,9 +18,11 @@
  * requests with a PASID (and, with GIoV, those without one as PASID 0)
  * through its GCR3 table (GLX 0 or 1) and 4-level x86-64 guest tables,
  * nested over the host (v1) table: every guest table address and the
- * output are guest physical addresses.  Not modelled: interrupt
- * remapping, device-side IOTLBs (ATS: INVALIDATE_IOTLB_PAGES is checked
- * and counted), the exclusion range, guest U/S and NX checks.
+ * output are guest physical addresses.  The exclusion range is modelled
+ * (requests without a PASID inside it pass untranslated with ExEn and
+ * Allow or DTE.EX).  Not modelled: interrupt remapping, device-side
+ * IOTLBs (ATS: INVALIDATE_IOTLB_PAGES is checked and counted), guest U/S
+ * and NX checks.
  *
  * State lives in the arena; every entry point takes the model's lock.
  */
@@ -42,12 +44,15 @@ struct amdvi_model_cfg {
 	bool ia;	     /**< EFR.IASup: INVALIDATE_IOMMU_ALL */
 	bool ppr;	     /**< EFR.PPRSup: PPR log, COMPLETE_PPR_REQUEST */
 	bool gt;	     /**< EFR.GTSup: guest translation (advertised only) */
+	bool giosup;	     /**< EFR.GIoSup (with gt): DTE.GIoV allowed */
 	bool nx;	     /**< EFR.NXSup */
 	bool pref;	     /**< EFR.PreFSup: PREFETCH_IOMMU_PAGES */
 	bool he;	     /**< EFR.HESup */
 	uint32_t iotlb_size; /**< IOTLB entries */
 	uint32_t dtec_size;  /**< DTE cache entries */
 	uint32_t pdec_size;  /**< page-directory cache entries (host table PDEs) */
+	uint32_t excl_base;  /**< Exclusion Base at reset (as firmware left it) */
+	uint32_t excl_limit; /**< Exclusion Range Limit at reset */
 };
 
 /** Defaults: 6-level tables, IASup, PPRSup, no GTSup, 256 IOTLB entries,

@@ -277,6 +277,9 @@ static bool dte_illegal(const struct amdvi_model *m, const uint64_t *d)
 		return true;
 	if ((d[0] & AMDVI_DTE0_PPR) && !m->cfg.ppr)
 		return true;
+	/* GIoV without EFR.GIoSup. */
+	if ((d[0] & AMDVI_DTE0_GIOV) && !(m->efr & AMDVI_EFR_GIO_SUP))
+		return true;
 	return false;
 }
 
@@ -558,6 +561,16 @@ static int translate(struct amdvi_model *m, const struct amdm_req *rq, struct am
 	/* V = 0 or TV = 0: no translation information, the access passes
 	 * untranslated (2.2.2.1). */
 	if (!(d[0] & AMDVI_DTE0_V) || !(d[0] & AMDVI_DTE0_TV)) {
+		x->pa = rq->iova;
+		return 0;
+	}
+	/* The exclusion range: with ExEn, a request without a PASID inside
+	 * [base, limit | 0xfff] passes untranslated when Allow (every
+	 * device) or the DTE's EX is set. */
+	if ((m->excl_base & AMDVI_EXCL_EN) && rq->pasid == AMDVI_MODEL_NO_PASID &&
+	    ((m->excl_base & AMDVI_EXCL_ALLOW) || (d[1] & AMDVI_DTE1_EX)) &&
+	    rq->iova >= (m->excl_base & AMDVI_BASE_ADDR) &&
+	    rq->iova <= ((m->excl_limit & AMDVI_BASE_ADDR) | 0xfff)) {
 		x->pa = rq->iova;
 		return 0;
 	}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/model_cfg.h"
 #include "model/amdvi/amdvi_model_internal.h"
 
 void amdvi_model_cfg_default(struct amdvi_model_cfg *c)
@@ -30,89 +31,26 @@ void amdvi_model_cfg_default(struct amdvi_model_cfg *c)
 	c->pdec_size = 32;
 }
 
-struct amdm_key {
-	const char *name;
-	size_t off;
-	uint8_t size; /* 0: bool */
-	uint64_t min, max;
+static const struct model_key amdm_keys[] = {
+	MODEL_KEY_NUM(struct amdvi_model_cfg, "hats", hats, 0, 2),
+	MODEL_KEY_NUM(struct amdvi_model_cfg, "pasmax", pasmax, 0, 19),
+	MODEL_KEY_BOOL(struct amdvi_model_cfg, "ia", ia),
+	MODEL_KEY_BOOL(struct amdvi_model_cfg, "ppr", ppr),
+	MODEL_KEY_BOOL(struct amdvi_model_cfg, "gt", gt),
+	MODEL_KEY_BOOL(struct amdvi_model_cfg, "giosup", giosup),
+	MODEL_KEY_BOOL(struct amdvi_model_cfg, "nx", nx),
+	MODEL_KEY_BOOL(struct amdvi_model_cfg, "pref", pref),
+	MODEL_KEY_BOOL(struct amdvi_model_cfg, "he", he),
+	MODEL_KEY_NUM(struct amdvi_model_cfg, "iotlb", iotlb_size, 1, 65536),
+	MODEL_KEY_NUM(struct amdvi_model_cfg, "dtec", dtec_size, 1, 65536),
+	MODEL_KEY_NUM(struct amdvi_model_cfg, "pdec", pdec_size, 1, 65536),
+	MODEL_KEY_NUM(struct amdvi_model_cfg, "excl_base", excl_base, 0, UINT32_MAX),
+	MODEL_KEY_NUM(struct amdvi_model_cfg, "excl_limit", excl_limit, 0, UINT32_MAX),
 };
-#define AK_B(n, f)                                              \
-	{                                                       \
-		n, offsetof(struct amdvi_model_cfg, f), 0, 0, 1 \
-	}
-#define AK_I(n, f, lo, hi)                                                                        \
-	{                                                                                         \
-		n, offsetof(struct amdvi_model_cfg, f), sizeof(((struct amdvi_model_cfg *)0)->f), \
-			lo, hi                                                                    \
-	}
-static const struct amdm_key amdm_keys[] = {
-	AK_I("hats", hats, 0, 2),
-	AK_I("pasmax", pasmax, 0, 19),
-	AK_B("ia", ia),
-	AK_B("ppr", ppr),
-	AK_B("gt", gt),
-	AK_B("giosup", giosup),
-	AK_B("nx", nx),
-	AK_B("pref", pref),
-	AK_B("he", he),
-	AK_I("iotlb", iotlb_size, 1, 65536),
-	AK_I("dtec", dtec_size, 1, 65536),
-	AK_I("pdec", pdec_size, 1, 65536),
-	AK_I("excl_base", excl_base, 0, UINT32_MAX),
-	AK_I("excl_limit", excl_limit, 0, UINT32_MAX),
-};
-
-static int key_set(struct amdvi_model_cfg *c, const char *key, size_t klen, const char *val)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(amdm_keys); i++) {
-		const struct amdm_key *k = &amdm_keys[i];
-		unsigned long long v;
-		char *end;
-		uint8_t *p = (uint8_t *)c + k->off;
-
-		if (strlen(k->name) != klen || memcmp(k->name, key, klen) != 0)
-			continue;
-		errno = 0;
-		v = strtoull(val, &end, 0);
-		if (errno || end == val || (*end && *end != ',') || v < k->min || v > k->max)
-			return -EINVAL;
-		switch (k->size) {
-		case 0:
-			*(bool *)p = v != 0;
-			break;
-		case 1:
-			*p = (uint8_t)v;
-			break;
-		default:
-			*(uint32_t *)(void *)p = (uint32_t)v;
-			break;
-		}
-		return 0;
-	}
-	return -EINVAL;
-}
 
 int amdvi_model_cfg_parse(struct amdvi_model_cfg *cfg, const char *s)
 {
-	struct amdvi_model_cfg c = *cfg;
-
-	while (s && *s) {
-		const char *eq = strchr(s, '='), *comma = strchr(s, ',');
-
-		if (comma == s) {
-			s++;
-			continue;
-		}
-		if (!eq || (comma && comma < eq))
-			return -EINVAL;
-		int rc = key_set(&c, s, (size_t)(eq - s), eq + 1);
-
-		if (rc)
-			return rc;
-		s = comma ? comma + 1 : NULL;
-	}
-	*cfg = c;
-	return 0;
+	return model_cfg_parse(cfg, sizeof(*cfg), amdm_keys, ARRAY_SIZE(amdm_keys), s, "AMD-Vi");
 }
 
 static uint64_t efr_of(const struct amdvi_model_cfg *c)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/model_cfg.h"
 #include "model/smmuv3/smmu_model_internal.h"
 
 /* ------------------------------------------------------------ settings */
@@ -35,89 +36,36 @@ void smmu_model_cfg_default(struct smmu_model_cfg *c)
 	c->cfgc_size = 64;
 }
 
-/* One setting: its name, where it goes, its range. */
-struct smmum_key {
-	const char *name;
-	size_t off;
-	uint8_t width; /* 0: bool */
-	uint32_t lo, hi;
+static const struct model_key smmum_keys[] = {
+	MODEL_KEY_NUM(struct smmu_model_cfg, "sidsize", sidsize, 1, 24),
+	MODEL_KEY_NUM(struct smmu_model_cfg, "ssidsize", ssidsize, 0, 20),
+	MODEL_KEY_NUM(struct smmu_model_cfg, "oas", oas, 32, 48),
+	MODEL_KEY_NUM(struct smmu_model_cfg, "cmdqs", cmdqs, 1, 19),
+	MODEL_KEY_NUM(struct smmu_model_cfg, "evtqs", evtqs, 1, 19),
+	MODEL_KEY_NUM(struct smmu_model_cfg, "priqs", priqs, 1, 19),
+	MODEL_KEY_BOOL(struct smmu_model_cfg, "st2l", st2l),
+	MODEL_KEY_BOOL(struct smmu_model_cfg, "cd2l", cd2l),
+	MODEL_KEY_BOOL(struct smmu_model_cfg, "s1", s1),
+	MODEL_KEY_BOOL(struct smmu_model_cfg, "s2", s2),
+	MODEL_KEY_BOOL(struct smmu_model_cfg, "asid16", asid16),
+	MODEL_KEY_BOOL(struct smmu_model_cfg, "vmid16", vmid16),
+	MODEL_KEY_BOOL(struct smmu_model_cfg, "ril", ril),
+	MODEL_KEY_BOOL(struct smmu_model_cfg, "cohacc", cohacc),
+	MODEL_KEY_BOOL(struct smmu_model_cfg, "pri", pri),
+	MODEL_KEY_BOOL(struct smmu_model_cfg, "busy", busy),
+	MODEL_KEY_BOOL(struct smmu_model_cfg, "preset", preset),
+	MODEL_KEY_BOOL(struct smmu_model_cfg, "stall", stall),
+	MODEL_KEY_NUM(struct smmu_model_cfg, "tlb", tlb_size, 1, 65536),
+	MODEL_KEY_NUM(struct smmu_model_cfg, "cfgc", cfgc_size, 1, 65536),
 };
-#define SK_BOOL(n, f)                                          \
-	{                                                      \
-		n, offsetof(struct smmu_model_cfg, f), 0, 0, 1 \
-	}
-#define SK_NUM(n, f, lo, hi)                                                                    \
-	{                                                                                       \
-		n, offsetof(struct smmu_model_cfg, f), sizeof(((struct smmu_model_cfg *)0)->f), \
-			lo, hi                                                                  \
-	}
-static const struct smmum_key smmum_keys[] = {
-	SK_NUM("sidsize", sidsize, 1, 24),
-	SK_NUM("ssidsize", ssidsize, 0, 20),
-	SK_NUM("oas", oas, 32, 48),
-	SK_NUM("cmdqs", cmdqs, 1, 19),
-	SK_NUM("evtqs", evtqs, 1, 19),
-	SK_NUM("priqs", priqs, 1, 19),
-	SK_BOOL("st2l", st2l),
-	SK_BOOL("cd2l", cd2l),
-	SK_BOOL("s1", s1),
-	SK_BOOL("s2", s2),
-	SK_BOOL("asid16", asid16),
-	SK_BOOL("vmid16", vmid16),
-	SK_BOOL("ril", ril),
-	SK_BOOL("cohacc", cohacc),
-	SK_BOOL("pri", pri),
-	SK_BOOL("busy", busy),
-	SK_BOOL("preset", preset),
-	SK_BOOL("stall", stall),
-	SK_NUM("tlb", tlb_size, 1, 65536),
-	SK_NUM("cfgc", cfgc_size, 1, 65536),
-};
-
-static int key_set(struct smmu_model_cfg *c, const char *k, size_t klen, const char *v)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(smmum_keys); i++) {
-		const struct smmum_key *d = &smmum_keys[i];
-		unsigned long long x;
-		char *end;
-
-		if (strlen(d->name) != klen || memcmp(d->name, k, klen) != 0)
-			continue;
-		errno = 0;
-		x = strtoull(v, &end, 0);
-		if (errno || end == v || (*end && *end != ',') || x < d->lo || x > d->hi)
-			return -EINVAL;
-		uint8_t *p = (uint8_t *)c + d->off;
-		if (d->width == 0)
-			*(bool *)p = x != 0;
-		else if (d->width == 1)
-			*p = (uint8_t)x;
-		else
-			*(uint32_t *)(void *)p = (uint32_t)x;
-		return 0;
-	}
-	SMMUM_LOG(ERR, "unknown setting '%.*s'", (int)klen, k);
-	return -EINVAL;
-}
 
 int smmu_model_cfg_parse(struct smmu_model_cfg *cfg, const char *s)
 {
 	struct smmu_model_cfg c = *cfg;
+	int rc = model_cfg_parse(&c, sizeof(c), smmum_keys, ARRAY_SIZE(smmum_keys), s, "SMMUv3");
 
-	while (s && *s) {
-		const char *eq = strchr(s, '='), *comma = strchr(s, ',');
-
-		if (comma == s) {
-			s++;
-			continue;
-		}
-		if (!eq || (comma && comma < eq))
-			return -EINVAL;
-		int rc = key_set(&c, s, (size_t)(eq - s), eq + 1);
-		if (rc)
-			return rc;
-		s = comma ? comma + 1 : NULL;
-	}
+	if (rc)
+		return rc;
 	if (!c.s1 && !c.s2)
 		return -EINVAL; /* an SMMU translates at one stage at least */
 	*cfg = c;

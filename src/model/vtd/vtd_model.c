@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/model_cfg.h"
 #include "model/vtd/vtd_model_internal.h"
 
 void vtd_model_cfg_default(struct vtd_model_cfg *c)
@@ -34,72 +35,23 @@ void vtd_model_cfg_default(struct vtd_model_cfg *c)
 	c->pasid_cache_size = 64;
 }
 
-struct cfg_key {
-	const char *name;
-	size_t off;
-	uint8_t size; /* 1 bool, 2..: integer byte width */
-	bool is_bool;
-	uint64_t min, max;
+static const struct model_key cfg_keys[] = {
+	MODEL_KEY_NUM(struct vtd_model_cfg, "sagaw", sagaw, 0x2, 0xe), MODEL_KEY_NUM(struct vtd_model_cfg, "sllps", sllps, 0, 3), MODEL_KEY_NUM(struct vtd_model_cfg, "nd", nd, 0, 6),
+	MODEL_KEY_NUM(struct vtd_model_cfg, "mgaw", mgaw, 39, 57), MODEL_KEY_NUM(struct vtd_model_cfg, "mamv", mamv, 0, 63), MODEL_KEY_NUM(struct vtd_model_cfg, "nfr", nfr, 1, VTDM_NFR_MAX),
+	MODEL_KEY_NUM(struct vtd_model_cfg, "pasid", pasid_bits, 0, 20), MODEL_KEY_BOOL(struct vtd_model_cfg, "smts", smts), MODEL_KEY_BOOL(struct vtd_model_cfg, "qi", qi), MODEL_KEY_BOOL(struct vtd_model_cfg, "coherent", coherent),
+	MODEL_KEY_BOOL(struct vtd_model_cfg, "flts", flts), MODEL_KEY_BOOL(struct vtd_model_cfg, "slts", slts), MODEL_KEY_BOOL(struct vtd_model_cfg, "nest", nest), MODEL_KEY_BOOL(struct vtd_model_cfg, "prs", prs), MODEL_KEY_BOOL(struct vtd_model_cfg, "pt", pt),
+	MODEL_KEY_BOOL(struct vtd_model_cfg, "sc", sc), MODEL_KEY_BOOL(struct vtd_model_cfg, "dt", dt), MODEL_KEY_BOOL(struct vtd_model_cfg, "psi", psi), MODEL_KEY_BOOL(struct vtd_model_cfg, "fl1gp", fl1gp), MODEL_KEY_BOOL(struct vtd_model_cfg, "fl5lp", fl5lp),
+	MODEL_KEY_BOOL(struct vtd_model_cfg, "srs", srs), MODEL_KEY_BOOL(struct vtd_model_cfg, "ers", ers), MODEL_KEY_NUM(struct vtd_model_cfg, "iotlb", iotlb_size, 1, 65536),
+	MODEL_KEY_NUM(struct vtd_model_cfg, "ctxc", ctx_cache_size, 1, 65536), MODEL_KEY_NUM(struct vtd_model_cfg, "pasidc", pasid_cache_size, 1, 65536),
 };
-#define KB(n, f) { n, offsetof(struct vtd_model_cfg, f), 1, true, 0, 1 }
-#define KI(n, f, lo, hi) { n, offsetof(struct vtd_model_cfg, f), \
-	sizeof(((struct vtd_model_cfg *)0)->f), false, lo, hi }
-static const struct cfg_key cfg_keys[] = {
-	KI("sagaw", sagaw, 0x2, 0xe), KI("sllps", sllps, 0, 3), KI("nd", nd, 0, 6),
-	KI("mgaw", mgaw, 39, 57), KI("mamv", mamv, 0, 63), KI("nfr", nfr, 1, VTDM_NFR_MAX),
-	KI("pasid", pasid_bits, 0, 20), KB("smts", smts), KB("qi", qi), KB("coherent", coherent),
-	KB("flts", flts), KB("slts", slts), KB("nest", nest), KB("prs", prs), KB("pt", pt),
-	KB("sc", sc), KB("dt", dt), KB("psi", psi), KB("fl1gp", fl1gp), KB("fl5lp", fl5lp),
-	KB("srs", srs), KB("ers", ers), KI("iotlb", iotlb_size, 1, 65536),
-	KI("ctxc", ctx_cache_size, 1, 65536), KI("pasidc", pasid_cache_size, 1, 65536),
-};
-
-static int cfg_set(struct vtd_model_cfg *c, const char *key, size_t klen, const char *val)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(cfg_keys); i++) {
-		const struct cfg_key *k = &cfg_keys[i];
-		char *end;
-		unsigned long long v;
-
-		if (strlen(k->name) != klen || strncmp(k->name, key, klen) != 0)
-			continue;
-		errno = 0;
-		v = strtoull(val, &end, 0);
-		if (errno || end == val || (*end && *end != ','))
-			return -EINVAL;
-		if (v < k->min || v > k->max)
-			return -EINVAL;
-		uint8_t *p = (uint8_t *)c + k->off;
-		if (k->is_bool)
-			*(bool *)p = v != 0;
-		else if (k->size == 1)
-			*p = (uint8_t)v;
-		else if (k->size == 2)
-			*(uint16_t *)(void *)p = (uint16_t)v;
-		else
-			*(uint32_t *)(void *)p = (uint32_t)v;
-		return 0;
-	}
-	return -EINVAL;
-}
 
 int vtd_model_cfg_parse(struct vtd_model_cfg *cfg, const char *s)
 {
 	struct vtd_model_cfg c = *cfg;
+	int rc = model_cfg_parse(&c, sizeof(c), cfg_keys, ARRAY_SIZE(cfg_keys), s, "VT-d");
 
-	while (s && *s) {
-		const char *eq = strchr(s, '='), *comma = strchr(s, ',');
-		if (comma == s) { /* tolerate ",," and a trailing comma */
-			s++;
-			continue;
-		}
-		if (!eq || (comma && comma < eq))
-			return -EINVAL;
-		int rc = cfg_set(&c, s, (size_t)(eq - s), eq + 1);
-		if (rc)
-			return rc;
-		s = comma ? comma + 1 : NULL;
-	}
+	if (rc)
+		return rc;
 	if (c.sagaw & 0x11)
 		return -EINVAL; /* only 39/48/57-bit tables */
 	*cfg = c;

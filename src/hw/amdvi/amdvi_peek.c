@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/reg_decode.h"
 #include "hw/amdvi/amdvi_internal.h"
 
 static void describe(uint64_t efr, uint64_t ctl, char *t, size_t len)
@@ -64,13 +65,8 @@ int amdvi_peek(const struct uiommu_regio *r, struct uiommu_unit_peek *out)
 
 /* ------------------------------------------------------------------ */
 
-struct field {
-	const char *name;
-	uint64_t mask;
-	int plus; /* shown as value + plus */
-};
 
-static const struct field efr_fields[] = {
+static const struct reg_field_desc efr_fields[] = {
 	{"PreFSup", AMDVI_EFR_PREF_SUP, 0},   {"PPRSup", AMDVI_EFR_PPR_SUP, 0},
 	{"XTSup", AMDVI_EFR_XT_SUP, 0},	      {"NXSup", AMDVI_EFR_NX_SUP, 0},
 	{"GTSup", AMDVI_EFR_GT_SUP, 0},	      {"IASup", AMDVI_EFR_IA_SUP, 0},
@@ -83,11 +79,11 @@ static const struct field efr_fields[] = {
 	{"SNPSup", AMDVI_EFR_SNP_SUP, 0},
 };
 
-static const struct field efr2_fields[] = {
+static const struct reg_field_desc efr2_fields[] = {
 	{"SNPAVICSup", AMDVI_EFR2_SNP_AVIC, 0},
 };
 
-static const struct field ctl_fields[] = {
+static const struct reg_field_desc ctl_fields[] = {
 	{"IommuEn", AMDVI_CTRL_IOMMU_EN, 0},
 	{"HtTunEn", AMDVI_CTRL_HT_TUN_EN, 0},
 	{"EventLogEn", AMDVI_CTRL_EVT_LOG_EN, 0},
@@ -106,15 +102,15 @@ static const struct field ctl_fields[] = {
 	{"GAEn", AMDVI_CTRL_GA_EN, 0},
 };
 
-static const struct field devtab_fields[] = {
+static const struct reg_field_desc devtab_fields[] = {
 	{"DevTabBase", AMDVI_BASE_ADDR, 0}, {"Size", AMDVI_DEVTAB_SIZE, 1}, /* 4 KiB pages */
 };
 
-static const struct field buf_fields[] = {
+static const struct reg_field_desc buf_fields[] = {
 	{"Base", AMDVI_BASE_ADDR, 0}, {"Len", AMDVI_BUF_LEN, 0}, /* log2 entries */
 };
 
-static const struct field sts_fields[] = {
+static const struct reg_field_desc sts_fields[] = {
 	{"EventOverflow", AMDVI_STS_EVT_OVERFLOW, 0},
 	{"EventLogInt", AMDVI_STS_EVT_INT, 0},
 	{"ComWaitInt", AMDVI_STS_COMWAIT_INT, 0},
@@ -126,29 +122,11 @@ static const struct field sts_fields[] = {
 	{"GALogRun", AMDVI_STS_GA_RUN, 0},
 };
 
-#define FIELDS_MAX 32u
-
+/* One 64-bit register of the MMIO file, its fields decoded. */
 static void emit(uiommu_reg_cb cb, void *arg, enum uiommu_reg_kind kind, const char *name,
-		 uint32_t off, uint64_t val, const struct field *fd, size_t nfd)
+		 uint32_t off, uint64_t val, const struct reg_field_desc *fd, size_t nfd)
 {
-	struct uiommu_reg_field f[FIELDS_MAX];
-	struct uiommu_reg_view v = {
-		.kind = kind,
-		.name = name,
-		.offset = off,
-		.width = 64,
-		.value = val,
-		.hex_digits = 16,
-		.fields = f,
-	};
-
-	for (size_t i = 0; i < nfd && i < FIELDS_MAX; i++) {
-		f[i].name = fd[i].name;
-		f[i].value = FIELD_GET(fd[i].mask, val) + (uint64_t)fd[i].plus;
-		f[i].flag = FIELD_MAX(fd[i].mask) == 1;
-		v.nr_fields++;
-	}
-	cb(arg, &v);
+	reg_view_emit(cb, arg, kind, name, off, 64, val, NULL, 16, fd, nfd);
 }
 
 void amdvi_decode_regs(const struct uiommu_hw_info *info, const uint64_t *status, uiommu_reg_cb cb,

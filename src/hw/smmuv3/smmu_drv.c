@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/reg_decode.h"
 #include "hw/smmuv3/smmu_internal.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -446,12 +447,14 @@ static bool smmu_pgt_compatible(struct uiommu_unit *u, const struct pgt_cfg *cfg
 
 /* ------------------------------------------------------------ peek, decode */
 
-struct smmu_field {
-	const char *name;
-	uint64_t mask;
-};
+/* IDR5.OAS is an encoding: shown as the number of bits. */
+static uint64_t oas_bits(uint64_t enc)
+{
+	return smmu_oas_bits((unsigned int)enc);
+}
 
-static const struct smmu_field idr0_f[] = {
+
+static const struct reg_field_desc idr0_f[] = {
 	{"S2P", SMMU_IDR0_S2P},
 	{"S1P", SMMU_IDR0_S1P},
 	{"TTF", SMMU_IDR0_TTF},
@@ -471,7 +474,7 @@ static const struct smmu_field idr0_f[] = {
 	{"TERM_MODEL", SMMU_IDR0_TERM_MODEL},
 	{"ST_LEVEL", SMMU_IDR0_ST_LEVEL},
 };
-static const struct smmu_field idr1_f[] = {
+static const struct reg_field_desc idr1_f[] = {
 	{"SIDSIZE", SMMU_IDR1_SIDSIZE},
 	{"SSIDSIZE", SMMU_IDR1_SSIDSIZE},
 	{"PRIQS", SMMU_IDR1_PRIQS},
@@ -481,29 +484,29 @@ static const struct smmu_field idr1_f[] = {
 	{"QUEUES_PRESET", SMMU_IDR1_QUEUES_PRESET},
 	{"TABLES_PRESET", SMMU_IDR1_TABLES_PRESET},
 };
-static const struct smmu_field idr3_f[] = {{"HAD", SMMU_IDR3_HAD}, {"RIL", SMMU_IDR3_RIL}};
-static const struct smmu_field idr5_f[] = {
-	{"OAS", SMMU_IDR5_OAS},		{"GRAN4K", SMMU_IDR5_GRAN4K},
+static const struct reg_field_desc idr3_f[] = {{"HAD", SMMU_IDR3_HAD}, {"RIL", SMMU_IDR3_RIL}};
+static const struct reg_field_desc idr5_f[] = {
+	{"OAS", SMMU_IDR5_OAS, 0, oas_bits},		{"GRAN4K", SMMU_IDR5_GRAN4K},
 	{"GRAN16K", SMMU_IDR5_GRAN16K}, {"GRAN64K", SMMU_IDR5_GRAN64K},
 	{"VAX", SMMU_IDR5_VAX},		{"STALL_MAX", SMMU_IDR5_STALL_MAX},
 };
-static const struct smmu_field iidr_f[] = {
+static const struct reg_field_desc iidr_f[] = {
 	{"Implementer", SMMU_IIDR_IMPLEMENTER},
 	{"Revision", SMMU_IIDR_REVISION},
 	{"Variant", SMMU_IIDR_VARIANT},
 	{"ProductID", SMMU_IIDR_PRODUCTID},
 };
-static const struct smmu_field cr0_f[] = {
+static const struct reg_field_desc cr0_f[] = {
 	{"SMMUEN", SMMU_CR0_SMMUEN}, {"PRIQEN", SMMU_CR0_PRIQEN}, {"EVTQEN", SMMU_CR0_EVTQEN},
 	{"CMDQEN", SMMU_CR0_CMDQEN}, {"ATSCHK", SMMU_CR0_ATSCHK},
 };
-static const struct smmu_field gbpa_f[] = {
+static const struct reg_field_desc gbpa_f[] = {
 	{"MemAttr", SMMU_GBPA_MEMATTR}, {"MTCFG", SMMU_GBPA_MTCFG},
 	{"ALLOCFG", SMMU_GBPA_ALLOCFG}, {"SHCFG", SMMU_GBPA_SHCFG},
 	{"PRIVCFG", SMMU_GBPA_PRIVCFG}, {"INSTCFG", SMMU_GBPA_INSTCFG},
 	{"ABORT", SMMU_GBPA_ABORT},	{"Update", SMMU_GBPA_UPDATE},
 };
-static const struct smmu_field stcfg_f[] = {
+static const struct reg_field_desc stcfg_f[] = {
 	{"LOG2SIZE", SMMU_STRTAB_CFG_LOG2SIZE},
 	{"SPLIT", SMMU_STRTAB_CFG_SPLIT},
 	{"FMT", SMMU_STRTAB_CFG_FMT},
@@ -511,29 +514,9 @@ static const struct smmu_field stcfg_f[] = {
 
 static void emit(uiommu_reg_cb cb, void *arg, enum uiommu_reg_kind kind, const char *name,
 		 uint32_t off, uint32_t width, uint64_t val, const char *text,
-		 const struct smmu_field *fd, size_t nfd)
+		 const struct reg_field_desc *fd, size_t nfd)
 {
-	struct uiommu_reg_field f[24];
-	struct uiommu_reg_view v = {
-		.kind = kind,
-		.name = name,
-		.offset = off,
-		.width = width,
-		.value = val,
-		.text = text,
-		.hex_digits = width / 4,
-		.fields = f,
-	};
-
-	for (size_t i = 0; i < nfd && i < ARRAY_SIZE(f); i++) {
-		f[i].name = fd[i].name;
-		f[i].value = FIELD_GET(fd[i].mask, val);
-		f[i].flag = FIELD_MAX(fd[i].mask) == 1;
-		if (fd == idr5_f && i == 0)
-			f[i].value = smmu_oas_bits((unsigned int)f[i].value); /* bits */
-		v.nr_fields++;
-	}
-	cb(arg, &v);
+	reg_view_emit(cb, arg, kind, name, off, width, val, text, 0, fd, nfd);
 }
 
 /* A peek's status: CR0 (bits 31:0) and GBPA (63:32). */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/reg_decode.h"
 #include "hw/vtd/vtd_internal.h"
 
 static void describe(uint64_t cap, uint64_t ecap, char *t, size_t len)
@@ -60,11 +61,6 @@ int vtd_peek(const struct uiommu_regio *r, struct uiommu_unit_peek *out)
 /* ------------------------------------------------------------------ */
 /* Register decoding for tools. */
 
-struct reg_field_desc {
-	const char *name;
-	uint64_t mask;
-	int plus; /* the field holds its value minus this (width-1 style fields) */
-};
 
 static const struct reg_field_desc cap_fields[] = {
 	{"ND", VTD_CAP_ND, 0},	     {"AFL", VTD_CAP_AFL, 0},	  {"RWBF", VTD_CAP_RWBF, 0},
@@ -96,34 +92,6 @@ static const struct reg_field_desc gsts_fields[] = {
 	{"IRES", VTD_GSTS_IRES, 0},   {"IRTPS", VTD_GSTS_IRTPS, 0}, {"CFIS", VTD_GSTS_CFIS, 0},
 };
 
-#define FIELDS_MAX 32u
-
-/* One register: its fields decoded from @val, then handed to @cb. */
-static void emit(uiommu_reg_cb cb, void *arg, enum uiommu_reg_kind kind, const char *name,
-		 uint32_t off, uint32_t width, uint64_t val, const char *text, uint32_t digits,
-		 const struct reg_field_desc *fd, size_t nfd)
-{
-	struct uiommu_reg_field f[FIELDS_MAX];
-	struct uiommu_reg_view v = {
-		.kind = kind,
-		.name = name,
-		.offset = off,
-		.width = width,
-		.value = val,
-		.text = text,
-		.hex_digits = digits,
-		.fields = f,
-	};
-
-	for (size_t i = 0; i < nfd && i < FIELDS_MAX; i++) {
-		f[i].name = fd[i].name;
-		f[i].value = FIELD_GET(fd[i].mask, val) + (uint64_t)fd[i].plus;
-		f[i].flag = FIELD_MAX(fd[i].mask) == 1;
-		v.nr_fields++;
-	}
-	cb(arg, &v);
-}
-
 void vtd_decode_regs(const struct uiommu_hw_info *info, const uint64_t *status, uiommu_reg_cb cb,
 		     void *arg)
 {
@@ -132,15 +100,15 @@ void vtd_decode_regs(const struct uiommu_hw_info *info, const uint64_t *status, 
 
 	/* VER: major.minor (bits 7:4, 3:0). */
 	snprintf(vtxt, sizeof(vtxt), "%u.%u", (ver >> 4) & 0xf, ver & 0xf);
-	emit(cb, arg, UIOMMU_REG_ID, "VER", VTD_REG_VER, 32, ver, vtxt, 0, NULL, 0);
-	emit(cb, arg, UIOMMU_REG_ID, "CAP", VTD_REG_CAP, 64, info->u.vtd.cap, NULL, 16, cap_fields,
+	reg_view_emit(cb, arg, UIOMMU_REG_ID, "VER", VTD_REG_VER, 32, ver, vtxt, 0, NULL, 0);
+	reg_view_emit(cb, arg, UIOMMU_REG_ID, "CAP", VTD_REG_CAP, 64, info->u.vtd.cap, NULL, 16, cap_fields,
 	     ARRAY_SIZE(cap_fields));
-	emit(cb, arg, UIOMMU_REG_ID, "ECAP", VTD_REG_ECAP, 64, info->u.vtd.ecap, NULL, 16,
+	reg_view_emit(cb, arg, UIOMMU_REG_ID, "ECAP", VTD_REG_ECAP, 64, info->u.vtd.ecap, NULL, 16,
 	     ecap_fields, ARRAY_SIZE(ecap_fields));
 	if (status) {
-		emit(cb, arg, UIOMMU_REG_STATUS, "GSTS", VTD_REG_GSTS, 32, *status, NULL, 8,
+		reg_view_emit(cb, arg, UIOMMU_REG_STATUS, "GSTS", VTD_REG_GSTS, 32, *status, NULL, 8,
 		     gsts_fields, ARRAY_SIZE(gsts_fields));
 		return;
 	}
-	emit(cb, arg, UIOMMU_REG_FEATURE, "scalable", 0, 0, info->u.vtd.scalable, NULL, 0, NULL, 0);
+	reg_view_emit(cb, arg, UIOMMU_REG_FEATURE, "scalable", 0, 0, info->u.vtd.scalable, NULL, 0, NULL, 0);
 }

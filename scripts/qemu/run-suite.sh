@@ -28,7 +28,8 @@
 #                      program's ELF header: an aarch64 program boots
 #                      qemu-system-aarch64 -M virt,iommu=smmuv3)
 #   --append ARGS, --qemu BIN, --timeout SECS, --bios B, --qemu-arg ARG,
-#   --firmware dt|uefi, --no-iommu, -v     passed to run-guest.sh
+#   --firmware dt|uefi, --kernel-iommu on|off, --no-iommu, -v
+#                      passed to run-guest.sh
 #
 # Exit status: 0 all expected scenarios passed; 1 failure; 77 skipped.
 # Missing dependencies (QEMU, busybox-static, the kernel package, a QEMU
@@ -100,9 +101,9 @@ while [ $# -gt 0 ]; do
 	--iommu) iommu_props=${2?}; rg_opts+=("$1" "$2"); shift 2 ;;
 	--qemu) qemu=${2:?}; shift 2 ;;
 	--arch) arch=${2:?}; shift 2 ;;
-	--append|--timeout|--bios|--qemu-arg|--firmware) rg_opts+=("$1" "${2?}"); shift 2 ;;
+	--append|--timeout|--bios|--qemu-arg|--firmware|--kernel-iommu) rg_opts+=("$1" "${2?}"); shift 2 ;;
 	--no-iommu|-v|--verbose) rg_opts+=("$1"); shift ;;
-	-h|--help) sed -n '3,37p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,38p' "$0"; exit 0 ;;
 	*) echo "run-suite.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done

@@ -35,6 +35,11 @@
  *                       guest's TLBI_NH_ASID (uiommu_cache_invalidate); a
  *                       guest-unmapped VA -> stage-1 fault; the host unmaps
  *                       the data IPA -> stage-2 fault with the IPA.
+ *   smmuv3-kernel-owned (only when named; a boot with the kernel's driver
+ *                       on): a device is bound to arm-smmu-v3 and
+ *                       uiommu_unit_add refuses the take-over with EBUSY.
+ * The SMMU's base: the live IORT through uiommu_fw (UEFI + ACPI boot) or
+ * the device tree node compatible with "arm,smmu-v3".
  * Every scenario ends with the unit given back: CR0, CR1, CR2, GBPA,
  * STRTAB_BASE(_CFG), CMDQ_BASE and EVTQ_BASE read through /dev/mem equal
  * what they were before the take-over.
@@ -58,6 +63,7 @@
 #include "hw/smmuv3/smmu_regs.h"
 #include "pgtable/pgt_hw.h"
 #include "uiommu/uiommu.h"
+#include "uiommu/uiommu_fw.h"
 
 #define TMO_MS	   5000u
 #define IOVA_4K	   0x10000000ull /* 64 KiB of 4 KiB pages -> huge + 0 */
@@ -121,6 +127,46 @@ static int dt_smmu_base(uint64_t *base)
 	}
 	closedir(d);
 	return rc;
+}
+
+/* UEFI + ACPI: the SMMUv3 node of the live IORT, through uiommu's own
+ * firmware parser (the same as `uiommuctl probe`). */
+static int fw_smmu_base(uint64_t *base)
+{
+	struct uiommu_fw_topo topo;
+	char err[160] = "";
+	int n, rc = -ENOENT;
+
+	uiommu_fw_init(&topo);
+	n = uiommu_fw_load_dir(&topo, NULL, err, sizeof(err));
+	for (size_t i = 0; n > 0 && i < topo.nunits; i++)
+		if (topo.units[i].family == UIOMMU_FAMILY_SMMUV3 &&
+		    !(topo.units[i].flags & UIOMMU_FW_UNIT_BAD_BASE)) {
+			*base = topo.units[i].base;
+			gt_log("IORT via uiommu_fw: SMMUv3 at 0x%" PRIx64, *base);
+			rc = 0;
+			break;
+		}
+	uiommu_fw_free(&topo);
+	return rc;
+}
+
+/* Devices bound to the kernel's arm-smmu-v3 driver (0: none). */
+static int kernel_bound(char *dev, size_t len)
+{
+	DIR *d = opendir("/sys/bus/platform/drivers/arm-smmu-v3");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (e->d_type == DT_LNK && strcmp(e->d_name, "module")) {
+			snprintf(dev, len, "%.63s", e->d_name);
+			n++;
+		}
+	closedir(d);
+	return n;
 }
 
 /* ---- registers a give-back must restore (read through /dev/mem) ---- */
@@ -954,6 +1000,60 @@ out:
 	return fail;
 }
 
+/* ---- smmuv3-kernel-owned (a boot with the kernel's driver on) ---- */
+
+/* The kernel's arm-smmu-v3 driver is bound and enabled the SMMU: the
+ * take-over is refused with -EBUSY by the claim check (the sysfs binding
+ * plus the device's own /proc/iomem request) before /dev/mem is opened,
+ * also with force=false ... and nothing changed. */
+static int scen_kernel_owned(const char *sc)
+{
+	struct uiommu_unit_desc ud = {
+		.family = UIOMMU_FAMILY_SMMUV3,
+		.access = UIOMMU_UNIT_MMIO,
+		.reg_base = smmu_base,
+		.numa_node = -1,
+	};
+	struct uiommu_unit *unit = NULL;
+	char dev[64] = "", why[300] = "";
+	int rc, fail = 1;
+
+	if (!kernel_bound(dev, sizeof(dev))) {
+		snprintf(why, sizeof(why),
+			 "no device bound to arm-smmu-v3 (boot with the kernel "
+			 "driver on)");
+		goto out;
+	}
+	rc = uiommu_unit_add(ctx, &ud, &unit);
+	if (rc != -EBUSY) {
+		snprintf(why, sizeof(why), "unit_add of %s's SMMU: %s, want EBUSY", dev,
+			 rc ? strerror(-rc) : "accepted");
+		if (!rc)
+			(void)uiommu_unit_remove(unit);
+		goto out;
+	}
+	/* Where the EBUSY came from: the peek maps the same window without the
+	 * claim check.  -EPERM there (IO_STRICT_DEVMEM: the bound driver holds
+	 * the range busy) means /dev/mem would have said EPERM, so EBUSY came
+	 * from the claim check; a peek that maps shows SMMUEN (CR0 check). */
+	struct uiommu_unit_peek pk;
+	int prc = uiommu_unit_peek(&ud, &pk);
+
+	if (prc != -EPERM && !(prc == 0 && pk.in_use)) {
+		snprintf(why, sizeof(why), "peek of the kernel's SMMU: %s, in_use %d",
+			 prc ? strerror(-prc) : "ok", prc ? -1 : pk.in_use);
+		goto out;
+	}
+	snprintf(why, sizeof(why),
+		 "bound to the kernel as %s: take-over refused (EBUSY) by the claim check; "
+		 "/dev/mem peek: %s",
+		 dev, prc ? strerror(-prc) : "maps, SMMUEN set");
+	fail = 0;
+out:
+	gt_result(sc, fail ? GT_FAIL : GT_PASS, "%s", why);
+	return fail;
+}
+
 static int scen_s1(const char *sc)
 {
 	return scen_paging(sc, true);
@@ -973,6 +1073,7 @@ static const struct {
 	{"smmuv3-s1", scen_s1},
 	{"smmuv3-s2", scen_s2},
 	{"smmuv3-nested", scen_nested},
+	{"smmuv3-kernel-owned", scen_kernel_owned},
 };
 
 int main(int argc, char **argv)
@@ -997,11 +1098,13 @@ int main(int argc, char **argv)
 	int fails = 0, rc;
 
 	gt_init();
-	rc = dt_smmu_base(&smmu_base);
+	rc = access("/sys/firmware/acpi/tables/IORT", R_OK) == 0 ? fw_smmu_base(&smmu_base)
+								 : dt_smmu_base(&smmu_base);
 	if (!rc)
 		rc = uiommu_ctx_create(&opts, &ctx);
 	for (size_t i = 0; i < sizeof(scens) / sizeof(scens[0]); i++) {
-		if (!gt_wanted(argc, argv, scens[i].name))
+		if (!gt_wanted(argc, argv, scens[i].name) ||
+		    (argc <= 1 && scens[i].fn == scen_kernel_owned))
 			continue;
 		if (rc) {
 			gt_result(scens[i].name, GT_FAIL, "setup: %s", strerror(-rc));

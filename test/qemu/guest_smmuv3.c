@@ -31,8 +31,10 @@
  *                       (two VMIDs) over it; each VM's CD and stage-1
  *                       tables live in memory mapped by stage 2 (addressed
  *                       by IPA); the same guest VA and ASID reach each VM's
- *                       own page; a guest PTE edit stays stale until the
- *                       guest's TLBI_NH_ASID (uiommu_cache_invalidate); a
+ *                       own page; a guest PTE edit stays stale (also
+ *                       after a TLBI of another ASID, or of its ASID under
+ *                       the other VMID) until the guest's own TLBI_NH_ASID
+ *                       (uiommu_cache_invalidate); a
  *                       guest-unmapped VA -> stage-1 fault; the host unmaps
  *                       the data IPA -> stage-2 fault with the IPA.
  *   smmuv3-kernel-owned (only when named; a boot with the kernel's driver
@@ -922,7 +924,29 @@ static int scen_nested(const char *sc)
 			 " (guest PTE edit took effect without TLBI: not stale)");
 		goto out;
 	}
-	/* ...until its TLBI_NH_ASID, carried 1:1 by uiommu_cache_invalidate. */
+	/* ...also after a TLBI_NH_ASID of another ASID (not the right TLBI),
+	 * and of the right ASID in the *other* VM (VMID 1)... */
+	{
+		struct uiommu_inv_entry inv = {.type = UIOMMU_INV_S1_PASID,
+					       .pasid = GUEST_ASID + 1};
+		uint32_t done = 0;
+
+		rc = uiommu_cache_invalidate(v2, n2, &inv, 1, &done);
+		inv.pasid = GUEST_ASID;
+		if (!rc)
+			rc = uiommu_cache_invalidate(v1, n1, &inv, 1, &done);
+		if (rc) {
+			snprintf(why, sizeof(why), "cache_invalidate (other ASID / VMID): %s",
+				 strerror(-rc));
+			goto out;
+		}
+		if (vm_copy(&e, &g2, 26, 0x10000, why, sizeof(why))) {
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 " (a TLBI of another ASID or VMID dropped VM 2's entry)");
+			goto out;
+		}
+	}
+	/* ...until its own TLBI_NH_ASID, carried 1:1 by uiommu_cache_invalidate. */
 	{
 		struct uiommu_inv_entry inv = {.type = UIOMMU_INV_S1_PASID, .pasid = GUEST_ASID};
 		uint32_t done = 0;
@@ -971,8 +995,9 @@ static int scen_nested(const char *sc)
 		       "stage-2 fault", why, sizeof(why)))
 		goto out;
 	snprintf(why, sizeof(why),
-		 "nested S1+S2 with VMIDs %u and %u over one stage 2; guest PTE stale until "
-		 "TLBI_NH_ASID; S1 fault; S2 fault with IPA 0x%llx; %.1f s",
+		 "nested S1+S2 with VMIDs %u and %u over one stage 2; guest PTE stale after "
+		 "other ASID/VMID TLBIs, fresh after its TLBI_NH_ASID; S1 fault; S2 fault with "
+		 "IPA 0x%llx; %.1f s",
 		 uiommu_viommu_vmid(v1), uiommu_viommu_vmid(v2),
 		 (unsigned long long)(NEST_IPA + 0x10000), (double)(gt_now_ns() - t0) / 1e9);
 	fail = 0;

@@ -11,7 +11,9 @@
  *                       2-level stream table (hw_info.st_2lvl, 16 StreamID
  *                       bits); edu's STE is reached through an L1STD
  *                       (device walk); a bypass STE passes edu DMA at PA;
- *                       detach -> abort STE, the DMA is dropped; give-back.
+ *                       detach -> abort STE, the DMA is dropped; give-back
+ *                       of a previous owner's CR2, STRTAB_BASE(_CFG) and
+ *                       queue bases (written before the take-over).
  *   smmuv3-no-ssid      QEMU 10.0.2 has IDR1.SSIDSIZE=0 (no SubstreamIDs):
  *                       caps.pasid_bits is 0 and a PASID attach is refused
  *                       with nothing changed (the RID still translates).
@@ -370,6 +372,25 @@ static int dma(struct env *e, uint64_t iova, size_t len, bool to_ram, char *why,
 	return rc ? 1 : 0;
 }
 
+/* A previous owner's settings (SMMUEN off), so that the give-back has
+ * something other than reset values to restore: CR2.RECINVSID only (the
+ * driver sets PTM too), a linear table base/config and queue bases
+ * (IHI 0070 6.3.12, 6.3.23-6.3.27).  @set false: back to reset values. */
+static int prestate(bool set)
+{
+	volatile uint8_t *r = gt_phys_map(smmu_base, 4096);
+
+	if (!r)
+		return -errno;
+	*(volatile uint32_t *)(r + SMMU_CR2) = set ? 0x2u : 0;
+	*(volatile uint64_t *)(r + SMMU_STRTAB_BASE) = set ? 0x47000000ull : 0;
+	*(volatile uint32_t *)(r + SMMU_STRTAB_BASE_CFG) = set ? 8u : 0;
+	*(volatile uint64_t *)(r + SMMU_CMDQ_BASE) = set ? 0x47100000ull | 5 : 0x13;
+	*(volatile uint64_t *)(r + SMMU_EVTQ_BASE) = set ? 0x47200000ull | 5 : 0x13;
+	gt_phys_unmap((void *)(uintptr_t)r, 4096);
+	return 0;
+}
+
 /* ---- smmuv3-strtab-2lvl ---- */
 
 static int scen_strtab(const char *sc)
@@ -381,8 +402,12 @@ static int scen_strtab(const char *sc)
 	int fail = 1, k, other;
 	struct uiommu_event ev;
 
-	if (env_up(&e, why, sizeof(why)))
+	if (prestate(true) || env_up(&e, why, sizeof(why)))
 		goto out;
+	if (e.before.cr2 != 0x2 || e.before.strtab != 0x47000000ull) {
+		snprintf(why, sizeof(why), "previous-owner state not set (CR2 0x%x)", e.before.cr2);
+		goto out;
+	}
 	uiommu_unit_hw_info(e.unit, &hi);
 	if (!FIELD_GET(SMMU_IDR0_ST_LEVEL, hi.u.smmuv3.idr[0]) || !hi.u.smmuv3.st_2lvl ||
 	    hi.u.smmuv3.sid_bits != FIELD_GET(SMMU_IDR1_SIDSIZE, hi.u.smmuv3.idr[1])) {
@@ -430,11 +455,12 @@ static int scen_strtab(const char *sc)
 	}
 	snprintf(why, sizeof(why),
 		 "2-level stream table (%u-bit StreamIDs, L1STD -> STE of 0x%x), bypass DMA ok, "
-		 "abort after detach",
+		 "abort after detach; give-back restored a previous owner's CR2/STRTAB/queue bases",
 		 hi.u.smmuv3.sid_bits, e.edu.requester_id);
 	fail = 0;
 out:
 	fail = env_down(&e, fail, why, sizeof(why));
+	(void)prestate(false);
 	gt_result(sc, fail ? GT_FAIL : GT_PASS, "%s", why);
 	return fail;
 }

@@ -201,12 +201,15 @@ int uenv_regio_map(const struct uenv_regsrc *src, uint64_t size, bool writable,
 			if (pc) {
 				if (writable)
 					UENV_LOG(ENV, ERR,
-						 "%s unit at 0x%" PRIx64 " %s %s (bound to the kernel's "
+						 "%s unit at 0x%" PRIx64
+						 " %s %s (bound to the kernel's "
 						 "%s driver)%s%s",
 						 what, src->base,
-						 pc > 0 ? "is owned by" : "may be owned by (cannot read "
-									  "/proc/iomem addresses)",
-						 dev, src->platform_driver, src->kernel_off ? ": " : "",
+						 pc > 0 ? "is owned by"
+							: "may be owned by (cannot read "
+							  "/proc/iomem addresses)",
+						 dev, src->platform_driver,
+						 src->kernel_off ? ": " : "",
 						 src->kernel_off ? src->kernel_off : "");
 				return -EBUSY;
 			}

@@ -175,8 +175,8 @@ static void put(const char *path, const char *text)
 static void test_platform_claim(void)
 {
 	char root[64], drv[128], lnk[192], lnk2[192], mod[192], dev[64];
-	struct uenv_regsrc src = {.base = 0x9050000, .fd = -1, .platform_driver = "arm-smmu-v3",
-				  .what = "SMMUv3"};
+	struct uenv_regsrc src = {
+		.base = 0x9050000, .fd = -1, .platform_driver = "arm-smmu-v3", .what = "SMMUv3"};
 	struct uiommu_regio r;
 
 	snprintf(root, sizeof(root), "%s/drivers", dir); /* kept: the path is not copied */
@@ -257,9 +257,13 @@ static void test_poll(void)
 }
 
 static const struct ut_test regio_tests[] = {
-	{"path", test_path},   {"fd", test_fd},	    {"bad", test_bad},
-	{"claims", test_claims}, {"platform-claim", test_platform_claim},
-	{"poll", test_poll},	 {NULL, NULL},
+	{"path", test_path},
+	{"fd", test_fd},
+	{"bad", test_bad},
+	{"claims", test_claims},
+	{"platform-claim", test_platform_claim},
+	{"poll", test_poll},
+	{NULL, NULL},
 };
 
 static const struct ut_suite suites[] = {

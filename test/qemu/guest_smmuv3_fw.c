@@ -436,7 +436,8 @@ static bool probe_idr_match(uint64_t base, json_t *regs, char *why, size_t n)
 		uint32_t hw = *(volatile uint32_t *)(r + off[i]);
 
 		if (!v[0] || strtoull(v, NULL, 16) != hw) {
-			snprintf(why, n, "probe's %s '%s', the register reads 0x%08x", key[i], v, hw);
+			snprintf(why, n, "probe's %s '%s', the register reads 0x%08x", key[i], v,
+				 hw);
 			ok = false;
 		}
 	}

@@ -38,7 +38,8 @@ struct uiommu_regio {
  *  - io_rmb(): a register read (a queue's PROD) completes before later
  *    reads of memory the device wrote (the entries): DMB OSHLD.
  *  - io_mb(): everything before against everything after (reads of the
- *    entries done before the CONS write that hands the slots back).
+ *    entries done before the CONS write that hands the slots back); to
+ *    be followed by a reg_write (on x86 it relies on that write's fence).
  * x86 orders UC MMIO with ordinary loads and stores already (stores are
  * not reordered with other stores, loads not with other loads): there
  * they are compiler barriers only, and the accessors below compile to
@@ -71,7 +72,10 @@ static inline void io_mb(void)
 #if defined(__aarch64__)
 	__asm__ __volatile__("dmb osh" ::: "memory");
 #elif defined(__x86_64__) || defined(__i386__)
-	__asm__ __volatile__("" ::: "memory");
+	/* Its use is "reads done before the register write that follows":
+	 * TSO keeps loads before later stores, and the compiler is held by
+	 * the release fence reg_write32/64 has before the store: nothing
+	 * more here (x86 code stays as it was). */
 #else
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 #endif

@@ -94,8 +94,11 @@
  * a driver requested the range (the driver adds busy children of the same
  * name), and with a device tree the driver's claim is named
  * "9050000.smmuv3".  So no /proc/iomem claim names are passed to the
- * register-window code; CONFIG_IO_STRICT_DEVMEM still refuses the mapping
- * of a range a driver holds.
+ * register-window code here; the driver's own take-over asks the same
+ * question through uenv_platform_claim (a bound device whose request
+ * holds the base), proven by guest_smmuv3 smmuv3-kernel-owned.
+ * CONFIG_IO_STRICT_DEVMEM still refuses the mapping of a range a driver
+ * holds.
  */
 static int smmu_driver_bound(char *dev, size_t len)
 {

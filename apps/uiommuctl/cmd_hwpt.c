@@ -313,7 +313,7 @@ int cmd_walk(const struct cli_opts *opts, int argc, char **argv)
 		}
 	}
 	/* The device-context entries before the table (SMMUv3: STE, CD, a
-	 * guest's stage 1), where the family shows them. */
+	 * guest's stage 1; AMD-Vi: the DTE), where the family shows them. */
 	struct uiommu_walk_level cl[WALK_MAX];
 	int ck = uiommu_device_ctx_walk(d, pasid, iova, cl, WALK_MAX);
 

@@ -83,7 +83,8 @@ void cli_json_print(json_t *v)
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: uiommuctl [-j|--json] [--acpi DIR] [--model MODEL[:CFG]] [--state NAME] [-h|--help]\n"
-		   "                 OBJECT VERB [ARGS]\n\n"
+		   "                 [--wait SECS] OBJECT VERB [ARGS]\n"
+		   "       uiommuctl --version\n\n"
 		   "Commands:\n");
 	for (const struct cli_cmd *c = cli_commands; c->object; c++)
 		fprintf(f, "  %s%s%s %-24s %s\n", c->object, c->verb ? " " : "",
@@ -101,7 +102,7 @@ static void usage(FILE *f)
 			fprintf(f, " %s", m);
 	}
 	fprintf(f, "\n"
-		   "  --state NAME   shared state to create or adopt (default model-vtd / hw)\n"
+		   "  --state NAME   shared state to create or adopt (default model-NAME / hw)\n"
 		   "  --wait SECS    wait at most SECS for another command to finish (default 5)\n"
 		   "  -h, --help     this help; 'uiommuctl OBJECT VERB --help' for one command\n"
 		   "  --version      print the version (uiommu_version()) and exit\n"

@@ -194,6 +194,18 @@ struct uiommu_vtd_unit_opts {
 #define UIOMMU_VTD_OPT_LEGACY (1u << 0) /**< legacy table format, even with ECAP.SMTS */
 #define UIOMMU_VTD_OPT_NO_QI  (1u << 1) /**< register-based invalidation, even with ECAP.QI */
 
+/**
+ * AMD-Vi options of a unit (uiommu_unit_desc.family_opts).
+ */
+struct uiommu_amdvi_unit_opts {
+	enum uiommu_family family; /**< UIOMMU_FAMILY_AMDVI (the tag: checked) */
+	uint32_t flags;		   /**< none defined yet: any bit -EOPNOTSUPP */
+	/** Levels (DTE Mode) of the v1 tables the unit's HWPTs get: 3..6
+	 *  (up to EFR.HATS: 4 + HATS), 0 for the default (4; 3 when the
+	 *  unit cannot walk 4).  Anything else -EINVAL. */
+	uint32_t levels;
+};
+
 /** Page sizes, widths and features of a unit. */
 struct uiommu_unit_caps {
 	enum uiommu_family family; /**< the unit's family */
@@ -282,10 +294,17 @@ struct uiommu_hw_info {
 			bool st_2lvl;	 /**< the driver uses a 2-level stream table (taken-over unit) */
 			uint32_t sid_bits; /**< StreamID bits of the stream table it built */
 		} smmuv3;
-		/** AMD-Vi (family UIOMMU_FAMILY_AMDVI). */
+		/** AMD-Vi: the feature registers, and (as read at take-over or
+		 *  peek) the control and base registers. */
 		struct {
-			uint64_t efr;  /**< Extended Feature Register */
-			uint64_t efr2; /**< Extended Feature 2 Register */
+			uint64_t efr;	  /**< Extended Feature Register (MMIO 0x30) */
+			uint64_t efr2;	  /**< Extended Feature 2 Register (MMIO 0x1a0) */
+			uint64_t control; /**< IOMMU Control (MMIO 0x18) */
+			uint64_t devtab;  /**< Device Table Base Address (MMIO 0x00) */
+			uint64_t cmdbuf;  /**< Command Buffer Base Address (MMIO 0x08) */
+			uint64_t evtlog;  /**< Event Log Base Address (MMIO 0x10) */
+			uint64_t pprlog;  /**< PPR Log Base Address (MMIO 0x38) */
+			uint32_t levels;  /**< v1 table levels new tables get (a taken-over unit) */
 		} amdvi;
 	} u;
 };
@@ -561,11 +580,14 @@ struct uiommu_hwpt_s1_data {
 		struct {
 			uint64_t ste[2]; /**< STE words 0..1 */
 		} smmuv3;
-		/** AMD-Vi: the guest part of the DTE. */
+		/** AMD-Vi: the guest DTE fields a nested HWPT carries (the host
+		 *  DTE gets them over the parent's v1 table, as iommufd's AMD
+		 *  nesting does). */
 		struct {
-			uint64_t gcr3; /**< guest CR3 table root (GPA) */
-			uint32_t glx;  /**< levels of the GCR3 table */
-			uint32_t giov; /**< DTE GIoV: guest I/O protection valid */
+			uint64_t gcr3; /**< GCR3 table root (GPA), 4 KiB aligned, below 2^52 */
+			uint32_t glx;  /**< DTE.GLX: 0 one-level GCR3 table, 1 two-level (up to
+					    EFR.GLXSup) */
+			uint32_t giov; /**< DTE.GIoV: 1 = requests without PASID use PASID 0 */
 		} amdvi;
 	} u;
 };
@@ -629,7 +651,8 @@ struct uiommu_walk_level {
  * UIOMMU_NO_PASID) or @pasid before any page table, root first, each
  * decoded in its text (SMMUv3: level-1 stream table descriptor, STE,
  * level-1 CD descriptor, CD; for a nested STE also the guest's stage-1
- * levels for @iova, read through stage 2, and the final IPA).  For "why
+ * levels for @iova, read through stage 2, and the final IPA; AMD-Vi: the
+ * DTE, and the same DTE at an IVRS alias).  For "why
  * does this DMA fault?" before uiommu_hwpt_walk().
  * @return the number of entries filled (0: the family shows none), or
  * -EINVAL.

@@ -24,6 +24,10 @@
 #   --intel-iommu on|off  the same (older name)
 #   --firmware dt|uefi arm64: direct kernel boot with a device tree (default),
 #                      or UEFI (qemu-efi-aarch64) with ACPI (acpi=force)
+#   --iommu-model intel|amd  amd64: which IOMMU (default intel): amd is
+#                      `-device amd-iommu,pt=off` (the default pt=on bypasses
+#                      translation) with the kernel's amd_iommu=off; --iommu
+#                      PROPS then are amd-iommu properties
 #   --append ARGS      extra kernel arguments (space separated)
 #   --run SPEC         guest programs to run: uiommu.run= (see guest-init.sh)
 #   --timeout SECS     hard limit for the whole QEMU run (default 180)
@@ -50,6 +54,7 @@ kernel=
 initrd=
 iommu_props=
 iommu=1
+iommu_model=intel
 kiommu=off
 append=
 run=
@@ -69,6 +74,7 @@ while [ $# -gt 0 ]; do
 	--intel-iommu|--kernel-iommu) kiommu=${2:?}; shift 2 ;;
 	--arch) arch=${2:?}; shift 2 ;;
 	--firmware) firmware=${2:?}; shift 2 ;;
+	--iommu-model) iommu_model=${2:?}; shift 2 ;;
 	--append) append="$append ${2?}"; shift 2 ;;
 	--run) run=${2?}; shift 2 ;;
 	--timeout) tmo=${2:?}; shift 2 ;;
@@ -96,6 +102,7 @@ esac
 command -v "$qemu" >/dev/null 2>&1 || die "QEMU binary '$qemu' not found (scripts/setup-deps.sh --backports, or --arm64)"
 case "$tmo" in ''|*[!0-9]*) die "--timeout wants whole seconds" ;; esac
 case "$kiommu" in on|off) ;; *) die "--intel-iommu wants on or off" ;; esac
+case "$iommu_model" in intel|amd) ;; *) die "--iommu-model wants intel or amd" ;; esac
 if [ -z "$kernel" ]; then
 	kline=$("$here/fetch-kernel.sh" --arch "$arch") || die "fetch-kernel.sh failed"
 	kdir=${kline##*KDIR=}
@@ -148,6 +155,7 @@ if [ "$arch" = arm64 ]; then
 	fi
 else
 	cmdline="console=ttyS0 intel_iommu=$kiommu panic=-1 quiet"
+	[ "$iommu_model" = amd ] && cmdline="$cmdline amd_iommu=off"
 fi
 [ -n "$run" ] && cmdline="$cmdline uiommu.run=$run"
 cmdline="$cmdline${append:+ }${append# }"
@@ -169,7 +177,11 @@ if [ "$arch" = arm64 ]; then
 		fw=(-bios "$efi")
 	fi
 elif [ "$iommu" = 1 ]; then
-	dev_iommu=(-device "intel-iommu,intremap=off${iommu_props:+,$iommu_props}")
+	if [ "$iommu_model" = amd ]; then
+		dev_iommu=(-device "amd-iommu,pt=off${iommu_props:+,$iommu_props}")
+	else
+		dev_iommu=(-device "intel-iommu,intremap=off${iommu_props:+,$iommu_props}")
+	fi
 fi
 
 # -nodefaults: no VGA, no NIC, no CD-ROM, so nothing else does DMA once

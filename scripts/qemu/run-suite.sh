@@ -30,6 +30,8 @@
 #   --append ARGS, --qemu BIN, --timeout SECS, --bios B, --qemu-arg ARG,
 #   --firmware dt|uefi, --kernel-iommu on|off, --no-iommu, -v
 #                      passed to run-guest.sh
+#   --iommu-model intel|amd  passed to run-guest.sh (--iommu properties are
+#                      then checked against that device)
 #
 # Exit status: 0 all expected scenarios passed; 1 failure; 77 skipped.
 # Missing dependencies (QEMU, busybox-static, the kernel package, a QEMU
@@ -82,6 +84,7 @@ allow_skip=0
 mk_opts=()
 rg_opts=()
 iommu_props=
+iommu_dev=intel-iommu
 err_yes=()
 err_no=()
 qemu=${UIOMMU_QEMU:-}
@@ -103,7 +106,8 @@ while [ $# -gt 0 ]; do
 	--arch) arch=${2:?}; shift 2 ;;
 	--append|--timeout|--bios|--qemu-arg|--firmware|--kernel-iommu) rg_opts+=("$1" "${2?}"); shift 2 ;;
 	--no-iommu|-v|--verbose) rg_opts+=("$1"); shift ;;
-	-h|--help) sed -n '3,38p' "$0"; exit 0 ;;
+	--iommu-model) [ "${2:?}" = amd ] && iommu_dev=amd-iommu; rg_opts+=("$1" "$2"); shift 2 ;;
+	-h|--help) sed -n '3,40p' "$0"; exit 0 ;;
 	*) echo "run-suite.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -135,12 +139,12 @@ mkdir -p "$workdir"
 command -v "$qemu" >/dev/null 2>&1 ||
 	missing "QEMU '$qemu' not found (scripts/setup-deps.sh --backports, or --arm64)"
 if [ -n "$iommu_props" ] && [ "$arch" = amd64 ]; then
-	have=$("$qemu" -nodefaults -machine none -device intel-iommu,help 2>/dev/null || true)
+	have=$("$qemu" -nodefaults -machine none -device "$iommu_dev",help 2>/dev/null || true)
 	IFS=',' read -r -a plist <<<"$iommu_props"
 	for p in "${plist[@]}"; do
 		p=${p%%=*}
 		grep -q -E "^ *$p=" <<<"$have" ||
-			missing "$($qemu --version | head -n1) has no intel-iommu property '$p'"
+			missing "$($qemu --version | head -n1) has no $iommu_dev property '$p'"
 	done
 fi
 if [ "$arch" = arm64 ]; then

@@ -27,6 +27,7 @@
 #define UIOMMU_FAMILY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "uiommu/uiommu.h"
@@ -141,10 +142,12 @@ struct uiommu_family_ops {
 	/* Optional, for tools (uiommu_device_ctx_walk): the device-context
 	 * entries the unit reads for @dev's RID or @pasid before the page
 	 * table (SMMUv3: L1STD, STE, L1CD, CD; nested: the guest's stage-1
-	 * levels for @iova through stage 2), each decoded, into @out (at most
+	 * levels for @iova through stage 2; AMD-Vi: the DTE, and again at an
+	 * IVRS alias), each decoded, into @out (at most
 	 * @max); returns how many. */
 	int (*dev_walk)(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 			uint64_t iova, struct uiommu_walk_level *out, int max);
+
 	/* Per-device setup/teardown (e.g. PASID directory, CD table). */
 	int (*dev_probe)(struct uiommu_unit *u, struct uiommu_device *dev);
 	void (*dev_release)(struct uiommu_unit *u, struct uiommu_device *dev);

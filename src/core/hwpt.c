@@ -350,6 +350,13 @@ int hwpt_s1_data_check(const struct uiommu_hwpt_s1_data *d)
 		return 0;
 	case UIOMMU_FAMILY_SMMUV3:
 		return 0; /* the guest STE words: the driver's s1_check (vSTE rules) */
+	case UIOMMU_FAMILY_AMDVI:
+		/* The unit's limits (EFR.GLXSup) are the driver's s1_check. */
+		if (d->u.amdvi.giov > 1 || d->u.amdvi.glx > 3)
+			return -EINVAL;
+		if ((d->u.amdvi.gcr3 & 0xfff) || (d->u.amdvi.gcr3 >> 52))
+			return -EINVAL;
+		return 0;
 	default:
 		/* No nesting driver for the family: nothing defines its fields. */
 		return -EOPNOTSUPP;

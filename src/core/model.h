@@ -23,6 +23,7 @@
 
 #include "uiommu/uiommu.h"
 #include "core/regs.h"
+#include "env/env.h"
 
 struct uiommu_model_ops {
 	enum uiommu_family family;
@@ -46,6 +47,24 @@ struct uiommu_model_ops {
 	int (*dma)(void *m, uint32_t hw_id, uint32_t pasid, uint64_t iova, void *buf, uint64_t len,
 		   bool write);
 };
+
+/*
+ * Memory as a model reaches it: the CPU address of bus address @pa (its
+ * caller keeps an access within one 4 KiB page).  Tables, queues and logs
+ * are arena memory; DMA data (@dma) may also be any address when IOVA ==
+ * VA (tests hand ordinary buffers to a model's DMA engine).  NULL when the
+ * model cannot reach it (the model reports a hardware error).
+ */
+static inline void *model_mem(uint64_t pa, bool dma)
+{
+	void *va = uenv_iova_to_va(pa);
+
+	if (va)
+		return va;
+	if (dma && pa >= UENV_PAGE_SIZE && uenv_iova_is_va())
+		return (void *)(uintptr_t)pa;
+	return NULL;
+}
 
 #define UIOMMU_MODEL_SLOTS 4u
 extern const struct uiommu_model_ops *const uiommu_model_tab[UIOMMU_MODEL_SLOTS];

@@ -372,7 +372,8 @@ static int backend_grab(uint64_t len, uint64_t align, int node, bool contig, str
 	int rc = shared_sync_mapping();
 	if (rc) {
 		A->file_len = off;
-		(void)ftruncate(arena_fd, (off_t)off);
+		if (ftruncate(arena_fd, (off_t)off) < 0) /* the file stays longer: harmless */
+			UENV_LOG(ENV, WARNING, "state file: shrink back failed: %s", strerror(errno));
 		return rc;
 	}
 	ck->va = (uint8_t *)(uintptr_t)(loc_base + off);
@@ -416,7 +417,8 @@ static void backend_drop(struct chunk *ck)
 		munmap(ck->va, ck->len);
 		A->file_len = ck->file_off;
 		mapped_len = A->file_len;
-		(void)ftruncate(arena_fd, (off_t)A->file_len);
+		if (ftruncate(arena_fd, (off_t)A->file_len) < 0) /* longer file: harmless */
+			UENV_LOG(ENV, WARNING, "state file: shrink failed: %s", strerror(errno));
 		/* keep the VA range reserved */
 		mmap(ck->va, ck->len, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);

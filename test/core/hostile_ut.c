@@ -162,7 +162,8 @@ static void remove_state(void)
 	char undo[600];
 
 	snprintf(undo, sizeof(undo), "%s~undo", path);
-	(void)chown(path, 0, 0);
+	if (chown(path, 0, 0) < 0 && geteuid() == 0)
+		perror("chown");
 	(void)chmod(path, 0600);
 	(void)unlink(undo);
 	(void)uiommu_state_remove(&o);

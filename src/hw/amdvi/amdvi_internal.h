@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * AMD-Vi driver: private state shared by the driver's files.
+ *
+ *   amdvi_drv.c    take-over / give-back, adopt, recover, capabilities,
+ *                  page-table configuration, the ops table
+ *   amdvi_cmd.c    command builders (pure) and the command buffer: one
+ *                  COMPLETION_WAIT per batch, bounded wait, recovery
+ *   amdvi_dte.c    device table entries: attach, flush, page responses
+ *   amdvi_event.c  event log and PPR log: drained by uiommu_poll
+ *   amdvi_peek.c   registers read without take-over, their decoding
+ *
+ * Everything here lives in the arena and holds nothing process-local; the
+ * registers are the core's window (unit_regs).  Every hook runs under the
+ * context lock.
+ */
+#ifndef UIOMMU_AMDVI_INTERNAL_H
+#define UIOMMU_AMDVI_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/bitfield.h"
+#include "core/core.h"
+#include "core/list.h"
+#include "core/regs.h"
+#include "env/env.h"
+#include "hw/amdvi/amdvi_regs.h"
+
+#define AMDVI_LOG(lvl, fmt, ...) UENV_LOG(AMDVI, lvl, fmt, ##__VA_ARGS__)
+
+#define AMDVI_TIMEOUT_NS    (1000ull * 1000 * 1000) /* command wait, register polls */
+#define AMDVI_CMD_LEN	    8u			    /* log2 entries: 256 commands, 4 KiB */
+#define AMDVI_EVT_LEN	    8u			    /* 256 events */
+#define AMDVI_PPRL_LEN	    8u			    /* 256 page requests */
+#define AMDVI_BATCH	    64u			    /* commands gathered before a submit */
+#define AMDVI_DOMID_BLOCKED 0u /* DomainID of blocked DTEs (never a core domain) */
+
+/* Per-device state (uiommu_device.priv). */
+struct amdvi_dev {
+	struct list_node link; /* amdvi_unit.devs */
+	struct uiommu_device *dev;
+	uint16_t devid; /* the DeviceID on the unit (desc.hw_id) */
+	uint16_t rid;	/* bus << 8 | devfn */
+	bool alias;	/* devid != rid: both DTEs are programmed */
+	bool ats, pri;
+	bool translating; /* the DTE is V, TV, Mode > 0 or IR/IW */
+	bool nested;	  /* the DTE carries a guest GCR3 table (GV) */
+	uint32_t did;	  /* DomainID in the DTE */
+};
+
+struct amdvi_stats {
+	uint64_t cmds;	     /* commands submitted (waits included) */
+	uint64_t waits;	     /* COMPLETION_WAITs */
+	uint64_t inv_dte;    /* INVALIDATE_DEVTAB_ENTRY */
+	uint64_t inv_pages;  /* INVALIDATE_IOMMU_PAGES */
+	uint64_t inv_all;    /* INVALIDATE_IOMMU_ALL */
+	uint64_t inv_iotlb;  /* INVALIDATE_IOTLB_PAGES */
+	uint64_t ppr_done;   /* COMPLETE_PPR_REQUEST */
+	uint64_t cmd_errors; /* the buffer stopped (ILLEGAL_COMMAND, hardware error): recovered */
+	uint64_t timeouts;   /* waits that timed out: recovered */
+	uint64_t events;     /* event log entries read */
+	uint64_t page_reqs;  /* PPR log entries read */
+	uint64_t overflows;  /* EventOverflow / PPROverflow: log restarted */
+};
+
+struct amdvi_unit {
+	struct uiommu_unit *u;
+	uint64_t efr, efr2;
+	unsigned int max_levels; /* 4 + EFR.HATS */
+	unsigned int levels;	 /* of new tables */
+	bool ppr;		 /* PPR log in use */
+	bool gt;		 /* guest translation (EFR.GTSup): nested HWPTs, Control.GTEn */
+	unsigned int glx_max;	 /* largest DTE.GLX (EFR.GLXSup, at most AMDVI_GLX_MAX) */
+	struct uenv_dma devtab;	 /* nr_dte DTEs */
+	uint32_t nr_dte;	 /* 65536, or fewer when 2 MiB was not contiguous */
+	struct uenv_dma cmd;
+	uint32_t cmd_bytes;
+	uint32_t cmd_tail; /* byte offset of the next free slot */
+	struct uenv_dma evt;
+	uint32_t evt_bytes;
+	struct uenv_dma pprl;
+	uint32_t ppr_bytes;
+	struct uenv_dma sem; /* COMPLETION_WAIT store target (8 bytes) */
+	uint64_t wait_seq;
+	struct list_head devs; /* struct amdvi_dev */
+	struct {
+		uint64_t control, devtab, cmdbuf, evtlog, pprlog;
+		uint64_t cmd_head, cmd_tail, evt_head, evt_tail, ppr_head, ppr_tail;
+	} saved;
+	uint64_t timeout_ns;
+	struct amdvi_stats stats;
+};
+
+static inline struct amdvi_unit *amdvi_of(const struct uiommu_unit *u)
+{
+	return (struct amdvi_unit *)u->priv;
+}
+
+static inline const struct uiommu_regio *amdvi_rio(const struct amdvi_unit *au)
+{
+	return unit_regs(au->u);
+}
+
+/* The ops table (amdvi_drv.c). */
+extern const struct uiommu_family_ops amdvi_family_ops;
+
+/* ---- amdvi_cmd.c ---- */
+struct amdvi_cmd {
+	uint64_t w[2];
+};
+/* Builders (pure). */
+void amdvi_cmd_completion_wait(struct amdvi_cmd *c, uint64_t addr, uint64_t data);
+void amdvi_cmd_inv_dte(struct amdvi_cmd *c, uint16_t devid);
+/* Range [iova, iova + size) rounded out to one naturally aligned
+ * power-of-two block (size 0, or a block beyond 2^51 pages: everything). */
+void amdvi_cmd_inv_pages(struct amdvi_cmd *c, uint16_t domid, uint64_t iova, uint64_t size,
+			 bool pde);
+void amdvi_cmd_inv_iotlb(struct amdvi_cmd *c, uint16_t devid, uint64_t iova, uint64_t size);
+void amdvi_cmd_inv_all(struct amdvi_cmd *c);
+void amdvi_cmd_complete_ppr(struct amdvi_cmd *c, uint16_t devid, uint32_t pasid, uint16_t tag,
+			    unsigned int status);
+
+/* A batch: commands gathered, submitted with one COMPLETION_WAIT. */
+struct amdvi_batch {
+	struct amdvi_unit *au;
+	uint32_t n;
+	int err;
+	struct amdvi_cmd c[AMDVI_BATCH];
+};
+void amdvi_batch_init(struct amdvi_batch *b, struct amdvi_unit *au);
+void amdvi_batch_add(struct amdvi_batch *b, const struct amdvi_cmd *c);
+/* Submit what is gathered with one wait: 0, -EIO (the buffer stopped:
+ * recovered with a global invalidation), -ETIMEDOUT (recovered). */
+int amdvi_batch_sync(struct amdvi_batch *b);
+/* Everything the unit caches goes: INVALIDATE_IOMMU_ALL, or without
+ * EFR.IASup every DTE and every DomainID one by one. */
+void amdvi_batch_inv_everything(struct amdvi_batch *b);
+/* Command buffer: program the base, head = tail = 0, enable. */
+int amdvi_cmd_start(struct amdvi_unit *au);
+void amdvi_cmd_stop(struct amdvi_unit *au);
+
+/* ---- amdvi_dte.c ---- */
+int amdvi_devtab_init(struct amdvi_unit *au);
+void amdvi_devtab_fini(struct amdvi_unit *au);
+int amdvi_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev);
+void amdvi_dev_release(struct uiommu_unit *u, struct uiommu_device *dev);
+int amdvi_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
+		  const struct fam_attach *a);
+int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n);
+int amdvi_cache_invalidate(struct uiommu_unit *u, uint32_t vmid, uint32_t s1_did,
+			   const struct uiommu_inv_entry *e, uint32_t n, uint32_t *done);
+int amdvi_s1_check(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1);
+int amdvi_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
+			uint32_t grpid, enum uiommu_page_resp code);
+int amdvi_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
+		   uint64_t iova, struct uiommu_walk_level *out, int max);
+/* The DTE a blocked DeviceID has (V, TV, no IR/IW, Mode 0). */
+void amdvi_dte_blocked(uint64_t d[AMDVI_DTE_WORDS]);
+
+/* ---- amdvi_event.c ---- */
+int amdvi_logs_start(struct amdvi_unit *au);
+void amdvi_logs_stop(struct amdvi_unit *au);
+uint16_t amdvi_poll(struct uiommu_unit *u, struct uiommu_event *ev, uint16_t max);
+const char *amdvi_event_text(unsigned int code);
+
+/* ---- amdvi_peek.c ---- */
+int amdvi_peek(const struct uiommu_regio *r, struct uiommu_unit_peek *out);
+void amdvi_decode_regs(const struct uiommu_hw_info *info, const uint64_t *status, uiommu_reg_cb cb,
+		       void *arg);
+
+#endif

@@ -28,7 +28,8 @@
 #                      program's ELF header: an aarch64 program boots
 #                      qemu-system-aarch64 -M virt,iommu=smmuv3)
 #   --append ARGS, --qemu BIN, --timeout SECS, --bios B, --qemu-arg ARG,
-#   --firmware dt|uefi, --no-iommu, -v     passed to run-guest.sh
+#   --firmware dt|uefi, --kernel-iommu on|off, --no-iommu, -v
+#                      passed to run-guest.sh
 #   --iommu-model intel|amd  passed to run-guest.sh (--iommu properties are
 #                      then checked against that device)
 #
@@ -103,10 +104,10 @@ while [ $# -gt 0 ]; do
 	--iommu) iommu_props=${2?}; rg_opts+=("$1" "$2"); shift 2 ;;
 	--qemu) qemu=${2:?}; shift 2 ;;
 	--arch) arch=${2:?}; shift 2 ;;
-	--append|--timeout|--bios|--qemu-arg|--firmware) rg_opts+=("$1" "${2?}"); shift 2 ;;
+	--append|--timeout|--bios|--qemu-arg|--firmware|--kernel-iommu) rg_opts+=("$1" "${2?}"); shift 2 ;;
 	--no-iommu|-v|--verbose) rg_opts+=("$1"); shift ;;
 	--iommu-model) [ "${2:?}" = amd ] && iommu_dev=amd-iommu; rg_opts+=("$1" "$2"); shift 2 ;;
-	-h|--help) sed -n '3,39p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,40p' "$0"; exit 0 ;;
 	*) echo "run-suite.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done

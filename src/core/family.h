@@ -73,6 +73,8 @@ struct fam_regs_info {
 	const char *const *claims; /* /proc/iomem names (prefixes) of the kernel's driver
 				    * for such units, NULL-terminated ("dmar") */
 	const char *kernel_off;	   /* how to keep that driver off ("boot with intel_iommu=off") */
+	const char *platform_driver; /* a platform driver whose bound devices own their
+				      * units (uenv_platform_claim), NULL: none */
 };
 
 struct uiommu_family_ops {

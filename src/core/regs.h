@@ -26,24 +26,104 @@ struct uiommu_regio {
 	void *model_priv;
 };
 
+/*
+ * Ordering between normal memory that a device reads or writes (queues,
+ * tables) and its registers -- what Linux's writel()/readl() put around
+ * the access (dma_wmb / dma_rmb):
+ *  - io_wmb(): the CPU's earlier writes to memory are visible to the
+ *    device before a later register write (a doorbell: CMDQ_PROD after
+ *    the commands).  The device is an outer-shareable observer: arm64
+ *    needs DMB OSHST, which an __atomic release fence (DMB ISH, inner
+ *    shareable) does not give.
+ *  - io_rmb(): a register read (a queue's PROD) completes before later
+ *    reads of memory the device wrote (the entries): DMB OSHLD.
+ *  - io_mb(): everything before against everything after (reads of the
+ *    entries done before the CONS write that hands the slots back); to
+ *    be followed by a reg_write (on x86 it relies on that write's fence).
+ * x86 orders UC MMIO with ordinary loads and stores already (stores are
+ * not reordered with other stores, loads not with other loads): there
+ * they are compiler barriers only, and the accessors below compile to
+ * the same x86 code as before.
+ */
+static inline void io_wmb(void)
+{
+#if defined(__aarch64__)
+	__asm__ __volatile__("dmb oshst" ::: "memory");
+#elif defined(__x86_64__) || defined(__i386__)
+	__atomic_thread_fence(__ATOMIC_RELEASE); /* a compiler barrier, as before */
+#else
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+static inline void io_rmb(void)
+{
+#if defined(__aarch64__)
+	__asm__ __volatile__("dmb oshld" ::: "memory");
+#elif defined(__x86_64__) || defined(__i386__)
+	__asm__ __volatile__("" ::: "memory");
+#else
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+static inline void io_mb(void)
+{
+#if defined(__aarch64__)
+	__asm__ __volatile__("dmb osh" ::: "memory");
+#elif defined(__x86_64__) || defined(__i386__)
+	/* Its use is "reads done before the register write that follows":
+	 * TSO keeps loads before later stores, and the compiler is held by
+	 * the release fence reg_write32/64 has before the store: nothing
+	 * more here (x86 code stays as it was). */
+#else
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+/* After a register read: io_rmb() where the CPU can reorder a device
+ * load with later memory loads (arm64).  x86 does not: nothing there, so
+ * x86 code is the same as before; a caller that reads memory the device
+ * wrote after reading a register still puts an acquire fence before the
+ * memory reads (the compiler must not hoist them: smmu_evtq.c drain). */
+static inline void reg_read_order(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	/* nothing */
+#else
+	io_rmb();
+#endif
+}
+
+/* Reads: the register, then reg_read_order() (later memory reads see
+ * what the device wrote before the value read).  Writes: io_wmb(), then
+ * the register.  A model unit gets the program order through fences. */
 static inline uint32_t reg_read32(const struct uiommu_regio *r, uint32_t off)
 {
-	if (__builtin_expect(r->base != NULL, 1))
-		return *(const volatile uint32_t *)(r->base + off);
+	if (__builtin_expect(r->base != NULL, 1)) {
+		uint32_t v = *(const volatile uint32_t *)(r->base + off);
+
+		reg_read_order();
+		return v;
+	}
 	return (uint32_t)r->model->read(r->model_priv, off, 4);
 }
 
 static inline uint64_t reg_read64(const struct uiommu_regio *r, uint32_t off)
 {
-	if (__builtin_expect(r->base != NULL, 1))
-		return *(const volatile uint64_t *)(r->base + off);
+	if (__builtin_expect(r->base != NULL, 1)) {
+		uint64_t v = *(const volatile uint64_t *)(r->base + off);
+
+		reg_read_order();
+		return v;
+	}
 	return r->model->read(r->model_priv, off, 8);
 }
 
 static inline void reg_write32(const struct uiommu_regio *r, uint32_t off, uint32_t val)
 {
 	if (__builtin_expect(r->base != NULL, 1)) {
-		__atomic_thread_fence(__ATOMIC_RELEASE); /* memory writes before the doorbell */
+		io_wmb(); /* memory writes before the doorbell */
 		*(volatile uint32_t *)(r->base + off) = val;
 		return;
 	}
@@ -54,7 +134,7 @@ static inline void reg_write32(const struct uiommu_regio *r, uint32_t off, uint3
 static inline void reg_write64(const struct uiommu_regio *r, uint32_t off, uint64_t val)
 {
 	if (__builtin_expect(r->base != NULL, 1)) {
-		__atomic_thread_fence(__ATOMIC_RELEASE);
+		io_wmb();
 		*(volatile uint64_t *)(r->base + off) = val;
 		return;
 	}

@@ -116,6 +116,7 @@ int unit_regs_map(struct uiommu_unit *u, uint64_t size)
 		.path = u->reg_path[0] ? u->reg_path : NULL,
 		.fd = -1,
 		.claims = ops->regs.claims,
+		.platform_driver = ops->regs.platform_driver,
 		.what = ops->regs.what,
 		.kernel_off = ops->regs.kernel_off,
 		/* Only a take-over asks the kernel: an adopting process maps

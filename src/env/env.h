@@ -334,6 +334,11 @@ struct uenv_regsrc {
 	 * family claims its units in /proc/iomem ("dmar"; "AMD-Vi",
 	 * "amd_iommu"; "arm-smmu-v3"), NULL-terminated; NULL: no check. */
 	const char *const *claims;
+	/* /dev/mem: a platform driver (SMMUv3: "arm-smmu-v3") that owns the
+	 * unit when one of the devices bound to it (a link in
+	 * /sys/bus/platform/drivers/<name>/) holds a /proc/iomem range
+	 * containing @base under that device's own name; NULL: no check. */
+	const char *platform_driver;
 	const char *what;	/* the family, for messages ("VT-d") */
 	const char *kernel_off; /* what keeps the kernel's driver off ("boot with intel_iommu=off") */
 	bool force;		/* map even when the kernel claims it */
@@ -353,6 +358,14 @@ void uenv_regio_unmap(struct uiommu_regio *r);
 const char *uenv_iomem_claim(uint64_t base, const char *const *claims);
 /** Tests: read @path instead of /proc/iomem (NULL restores). */
 void uenv_regio_set_iomem_path(const char *path);
+/** The device bound to platform driver @driver whose own /proc/iomem
+ *  range holds @base, copied to @dev (NUL-terminated): 1; none: 0;
+ *  -EACCES when devices are bound but /proc/iomem is unreadable or its
+ *  addresses are hidden (cannot tell: the caller refuses). */
+int uenv_platform_claim(uint64_t base, const char *driver, char *dev, size_t len);
+/** Tests: look for drivers under @path instead of
+ *  /sys/bus/platform/drivers (NULL restores). */
+void uenv_regio_set_platform_path(const char *path);
 
 /* ---- NUMA ---- */
 /** Number of NUMA nodes (1 when libnuma reports none). */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "env/env.h"
@@ -160,6 +161,83 @@ static void test_claims(void)
 	uenv_regio_set_iomem_path(iomem);
 }
 
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* SMMUv3: who owns a platform unit is decided by the devices bound to the
+ * driver, not by a name in /proc/iomem (uenv_platform_claim). */
+static void test_platform_claim(void)
+{
+	char root[64], drv[128], lnk[192], lnk2[192], mod[192], dev[64];
+	struct uenv_regsrc src = {
+		.base = 0x9050000, .fd = -1, .platform_driver = "arm-smmu-v3", .what = "SMMUv3"};
+	struct uiommu_regio r;
+
+	snprintf(root, sizeof(root), "%s/drivers", dir); /* kept: the path is not copied */
+	uenv_regio_set_platform_path(root);
+	/* No such driver directory (initcall blacklisted): not owned. */
+	put(iomem, "09050000-0906ffff : 9050000.smmuv3\n");
+	CU_ASSERT_EQUAL(uenv_platform_claim(0x9050000, "arm-smmu-v3", dev, sizeof(dev)), 0);
+	CU_ASSERT_FATAL(mkdir(root, 0700) == 0);
+	snprintf(drv, sizeof(drv), "%s/arm-smmu-v3", root);
+	CU_ASSERT_FATAL(mkdir(drv, 0700) == 0);
+	snprintf(mod, sizeof(mod), "%s/module", drv);
+	CU_ASSERT_FATAL(symlink("../../module/arm_smmu_v3", mod) == 0);
+	/* Driver registered, nothing bound; ACPI lists the unbound device's
+	 * resource under the device's name: not owned. */
+	put(iomem, "2b400000-2b41ffff : arm-smmu-v3.0.auto\n");
+	CU_ASSERT_EQUAL(uenv_platform_claim(0x2b400000, "arm-smmu-v3", dev, sizeof(dev)), 0);
+	/* ACPI, bound: the device's own request nested in its resource. */
+	snprintf(lnk, sizeof(lnk), "%s/arm-smmu-v3.0.auto", drv);
+	CU_ASSERT_FATAL(symlink("../../../../devices/platform/arm-smmu-v3.0.auto", lnk) == 0);
+	put(iomem, "2b400000-2b41ffff : arm-smmu-v3.0.auto\n"
+		   "  2b400000-2b41ffff : arm-smmu-v3.0.auto\n");
+	memset(dev, 0, sizeof(dev));
+	CU_ASSERT_EQUAL(uenv_platform_claim(0x2b400000, "arm-smmu-v3", dev, sizeof(dev)), 1);
+	CU_ASSERT_STRING_EQUAL(dev, "arm-smmu-v3.0.auto");
+	/* ... a second SMMU elsewhere that nobody bound: not owned. */
+	put(iomem, "2b400000-2b41ffff : arm-smmu-v3.0.auto\n"
+		   "2b500000-2b51ffff : arm-smmu-v3.1.auto\n");
+	CU_ASSERT_EQUAL(uenv_platform_claim(0x2b500000, "arm-smmu-v3", dev, sizeof(dev)), 0);
+	CU_ASSERT_EQUAL(uenv_platform_claim(0x2b400000, "arm-smmu-v3", dev, sizeof(dev)), 1);
+	unlink(lnk);
+	/* Device tree, bound: the request is named after the DT node. */
+	snprintf(lnk2, sizeof(lnk2), "%s/9050000.smmuv3", drv);
+	CU_ASSERT_FATAL(symlink("../../../../devices/platform/9050000.smmuv3", lnk2) == 0);
+	put(iomem, "09000000-09000fff : 9000000.pl011 pl011@9000000\n"
+		   "09050000-0906ffff : 9050000.smmuv3\n");
+	CU_ASSERT_EQUAL(uenv_platform_claim(0x9050000, "arm-smmu-v3", dev, sizeof(dev)), 1);
+	CU_ASSERT_STRING_EQUAL(dev, "9050000.smmuv3");
+	CU_ASSERT_EQUAL(uenv_platform_claim(0x9060000, "arm-smmu-v3", dev, sizeof(dev)), 1);
+	CU_ASSERT_EQUAL(uenv_platform_claim(0x9070000, "arm-smmu-v3", dev, sizeof(dev)), 0);
+	CU_ASSERT_EQUAL(uenv_platform_claim(0x9000000, "arm-smmu-v3", dev, sizeof(dev)), 0);
+	/* The take-over is refused before /dev/mem is opened; force skips it. */
+	CU_ASSERT_EQUAL(uenv_regio_map(&src, 4096, true, &r), -EBUSY);
+	CU_ASSERT_EQUAL(uenv_regio_map(&src, 4096, false, &r), -EBUSY);
+	/* Bound but the addresses are hidden / unreadable: cannot tell. */
+	put(iomem, "00000000-00000000 : 9050000.smmuv3\n");
+	CU_ASSERT_EQUAL(uenv_platform_claim(0x9050000, "arm-smmu-v3", dev, sizeof(dev)), -EACCES);
+	CU_ASSERT_EQUAL(uenv_regio_map(&src, 4096, true, &r), -EBUSY);
+	uenv_regio_set_iomem_path("/nonexistent/iomem");
+	CU_ASSERT_EQUAL(uenv_platform_claim(0x9050000, "arm-smmu-v3", dev, sizeof(dev)), -EACCES);
+	uenv_regio_set_iomem_path(iomem);
+	/* Bad driver names look nowhere. */
+	CU_ASSERT_EQUAL(uenv_platform_claim(0x9050000, "../drivers/arm-smmu-v3", dev, 4), 0);
+	CU_ASSERT_EQUAL(uenv_platform_claim(0x9050000, "", dev, 4), 0);
+	CU_ASSERT_EQUAL(uenv_platform_claim(0x9050000, NULL, dev, 4), 0);
+	unlink(lnk2);
+	unlink(mod);
+	rmdir(drv);
+	rmdir(root);
+	uenv_regio_set_platform_path(NULL);
+}
+
 static void test_poll(void)
 {
 	struct uenv_regsrc src = {.path = file, .fd = -1, .what = "test"};
@@ -179,8 +257,13 @@ static void test_poll(void)
 }
 
 static const struct ut_test regio_tests[] = {
-	{"path", test_path},   {"fd", test_fd},	    {"bad", test_bad},
-	{"claims", test_claims}, {"poll", test_poll}, {NULL, NULL},
+	{"path", test_path},
+	{"fd", test_fd},
+	{"bad", test_bad},
+	{"claims", test_claims},
+	{"platform-claim", test_platform_claim},
+	{"poll", test_poll},
+	{NULL, NULL},
 };
 
 static const struct ut_suite suites[] = {

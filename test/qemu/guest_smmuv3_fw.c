@@ -94,8 +94,11 @@
  * a driver requested the range (the driver adds busy children of the same
  * name), and with a device tree the driver's claim is named
  * "9050000.smmuv3".  So no /proc/iomem claim names are passed to the
- * register-window code; CONFIG_IO_STRICT_DEVMEM still refuses the mapping
- * of a range a driver holds.
+ * register-window code here; the driver's own take-over asks the same
+ * question through uenv_platform_claim (a bound device whose request
+ * holds the base), proven by guest_smmuv3 smmuv3-kernel-owned.
+ * CONFIG_IO_STRICT_DEVMEM still refuses the mapping of a range a driver
+ * holds.
  */
 static int smmu_driver_bound(char *dev, size_t len)
 {
@@ -420,6 +423,32 @@ static void dump_iort(void)
 	fclose(f);
 }
 
+/* The probe's decoded IDR0..IDR5 and CR0 equal what /dev/mem reads. */
+static bool probe_idr_match(uint64_t base, json_t *regs, char *why, size_t n)
+{
+	static const char *const key[] = {"idr0", "idr1", "idr2", "idr3", "idr4", "idr5", "cr0"};
+	static const unsigned int off[] = {SMMU_IDR0, SMMU_IDR1, SMMU_IDR2, SMMU_IDR3,
+					   SMMU_IDR4, SMMU_IDR5, SMMU_CR0};
+	volatile uint8_t *r = gt_phys_map(base, 4096);
+	bool ok = r != NULL;
+
+	if (!r)
+		snprintf(why, n, "cannot map 0x%" PRIx64 ": %s", base, strerror(errno));
+	for (size_t i = 0; ok && i < sizeof(key) / sizeof(key[0]); i++) {
+		const char *v = jstr(regs, key[i]);
+		uint32_t hw = *(volatile uint32_t *)(r + off[i]);
+
+		if (!v[0] || strtoull(v, NULL, 16) != hw) {
+			snprintf(why, n, "probe's %s '%s', the register reads 0x%08x", key[i], v,
+				 hw);
+			ok = false;
+		}
+	}
+	if (r)
+		gt_phys_unmap((void *)(uintptr_t)r, 4096);
+	return ok;
+}
+
 static int scenario_acpi_iort(void)
 {
 	const char *sc = "smmuv3-acpi-iort";
@@ -478,8 +507,16 @@ static int scenario_acpi_iort(void)
 	else if (json_array_size(units) != 1 || strcmp(jstr(u0, "family"), "smmuv3") || !base)
 		snprintf(why, sizeof(why), "want one smmuv3 unit, got %zu (first '%s' at '%s')",
 			 json_array_size(units), jstr(u0, "family"), jstr(u0, "base"));
-	else if (json_is_true(json_object_get(regs, "in_use")))
+	else if (strcmp(jstr(regs, "status"), "ok") != 0)
+		/* The driver's peek decodes the live registers (no longer "not
+		 * decoded": the unbound SMMU's "arm-smmu-v3.0.auto" entry in
+		 * /proc/iomem is not mistaken for the kernel's claim). */
+		snprintf(why, sizeof(why), "probe did not decode the registers: '%s'",
+			 jstr(regs, "status"));
+	else if (!json_is_false(json_object_get(regs, "in_use")))
 		snprintf(why, sizeof(why), "probe says the SMMU is in use (kernel driver on?)");
+	else if (!probe_idr_match(base, regs, why, sizeof(why)))
+		; /* why set */
 	else if (!edu_j)
 		snprintf(why, sizeof(why), "edu (%s) not among %zu PCI devices", bdf,
 			 json_array_size(pcis));

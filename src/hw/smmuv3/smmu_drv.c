@@ -603,8 +603,11 @@ void smmu_get_stats(const struct uiommu_unit *u, struct smmu_stats *st)
 	*st = smmu_of(u)->stats;
 }
 
-/* The kernel's driver claims the registers as "arm-smmu-v3". */
-static const char *const smmu_claims[] = {"arm-smmu-v3", NULL};
+/* No /proc/iomem name tells whether the kernel's driver owns an SMMU: an
+ * unbound ACPI SMMU is listed as "arm-smmu-v3.0.auto", a bound DT one as
+ * "9050000.smmuv3".  The take-over asks which devices are bound to the
+ * arm-smmu-v3 platform driver instead (uenv_platform_claim); CR0.SMMUEN
+ * is the second guard (takeover_check). */
 
 const struct uiommu_family_ops smmuv3_family_ops = {
 	.name = "smmuv3",
@@ -613,8 +616,9 @@ const struct uiommu_family_ops smmuv3_family_ops = {
 		{
 			.what = "SMMUv3",
 			.size = SMMU_PEEK_SIZE,
-			.claims = smmu_claims,
-			.kernel_off = "boot with module_blacklist=arm_smmu_v3",
+			.platform_driver = "arm-smmu-v3",
+			.kernel_off = "boot with module_blacklist=arm_smmu_v3 (or "
+				      "initcall_blacklist=arm_smmu_driver_init)",
 		},
 	.auto_stage1 = true,
 	.unit_init = smmu_unit_init,

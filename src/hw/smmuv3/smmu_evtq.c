@@ -177,6 +177,9 @@ static uint16_t drain(struct smmu_unit *su, struct smmu_queue *q, uint32_t prod_
 		n++;
 		q->cons = (q->cons & (uint32_t)SMMU_Q_OVF) | ((q->cons + 1u) & mask);
 	}
+	/* The entries are read before CONS hands their slots back to the
+	 * SMMU (reg_write32's io_wmb orders only writes). */
+	io_mb();
 	reg_write32(r, cons_reg, q->cons);
 	return (uint16_t)n;
 }

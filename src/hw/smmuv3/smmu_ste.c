@@ -800,6 +800,10 @@ int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 	bool ok = cpa != UINT64_MAX;
 	for (unsigned int i = 0; ok && i < SMMU_CD_DWORDS; i++)
 		ok = rd64(cpa + i * 8, &cd[i]);
+	if (!ok && cpa != UINT64_MAX && nested) /* mapped, but not memory this process has */
+		return lv_add(out, n, max, 3, ctx, ssid, 0, true,
+			      "CD at IPA %#llx -> PA %#llx: outside uiommu's memory, not shown",
+			      (unsigned long long)ctx, (unsigned long long)cpa);
 	if (!ok)
 		return lv_add(out, n, max, 3, ctx, ssid, 0, false, "CD at %s%#llx: not reachable%s",
 			      nested ? "IPA " : "", (unsigned long long)ctx,

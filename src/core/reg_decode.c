@@ -15,7 +15,7 @@ void reg_view_emit(uiommu_reg_cb cb, void *arg, enum uiommu_reg_kind kind, const
 		.width = width,
 		.value = val,
 		.text = text,
-		.hex_digits = digits ? digits : width / 4,
+		.hex_digits = digits,
 		.fields = f,
 	};
 

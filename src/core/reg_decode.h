@@ -27,7 +27,8 @@ struct reg_field_desc {
 
 /**
  * Decode @val with the fields @fd[0..@nfd) and hand the register to @cb.
- * @width is 32 or 64; @digits the hex digits to show (0: @width / 4);
+ * @width is 32 or 64; @digits the hex digits the raw value is shown with (0:
+ * as few as needed, uiommu_reg_view.hex_digits);
  * @text an optional description in words (NULL: none).
  */
 void reg_view_emit(uiommu_reg_cb cb, void *arg, enum uiommu_reg_kind kind, const char *name,

@@ -516,7 +516,7 @@ static void emit(uiommu_reg_cb cb, void *arg, enum uiommu_reg_kind kind, const c
 		 uint32_t off, uint32_t width, uint64_t val, const char *text,
 		 const struct reg_field_desc *fd, size_t nfd)
 {
-	reg_view_emit(cb, arg, kind, name, off, width, val, text, 0, fd, nfd);
+	reg_view_emit(cb, arg, kind, name, off, width, val, text, width / 4, fd, nfd);
 }
 
 /* A peek's status: CR0 (bits 31:0) and GBPA (63:32). */

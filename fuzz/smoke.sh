@@ -27,6 +27,15 @@ fi
 SRC=("$ROOT"/src/fw/acpi.c "$ROOT"/src/fw/dmar.c "$ROOT"/src/fw/ivrs.c "$ROOT"/src/fw/iort.c
      "$ROOT"/src/fw/topology.c "$ROOT"/src/fw/loader.c)
 LAYOUT_SRC=("$ROOT"/apps/uiommuctl/layout.c "$ROOT"/apps/uiommuctl/cli_parse.c)
+# The public headers include the version header meson generates from
+# uiommu_version.h.in: make the same one here (the project version from
+# meson.build) for the fuzzers built without meson.
+VER=$(sed -n "s/^[[:space:]]*version: '\([0-9]*\.[0-9]*\.[0-9]*\)',.*/\1/p" "$ROOT/meson.build" | head -n1)
+[ -n "$VER" ] || { echo "fuzz/smoke.sh: no project version in meson.build" >&2; exit 1; }
+mkdir -p "$WORK/include/uiommu"
+IFS=. read -r VMAJ VMIN VPAT <<<"$VER"
+sed -e "s/@VERSION@/$VER/" -e "s/@MAJOR@/$VMAJ/" -e "s/@MINOR@/$VMIN/" -e "s/@PATCH@/$VPAT/" \
+	"$ROOT/include/uiommu/uiommu_version.h.in" >"$WORK/include/uiommu/uiommu_version.h"
 
 # Seeds: real tables by signature (the first 4 bytes), then synthetic ones.
 for p in dmar ivrs iort layout; do mkdir -p "$WORK/corpus-$p"; done
@@ -75,7 +84,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 C
-"$CC" -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/src" -I"$ROOT/test/fw" -I"$ROOT/test/common" \
+"$CC" -D_GNU_SOURCE -I"$ROOT/include" -I"$WORK/include" -I"$ROOT/src" -I"$ROOT/test/fw" -I"$ROOT/test/common" \
 	"$WORK/dump.c" "$ROOT/test/fw/fw_synth_build.c" -o "$WORK/dump"
 "$WORK/dump" "$WORK/corpus-ivrs/synth-ivrs40.bin" "$WORK/corpus-iort/synth-iort.bin"
 cp "$ROOT"/fuzz/corpus/layout/* "$WORK/corpus-layout/"
@@ -96,8 +105,8 @@ for p in dmar ivrs iort layout; do
 			srcs=("$ROOT/fuzz/fuzz_$p.c" "${SRC[@]}")
 		fi
 		"$CC" -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-			-fno-sanitize-recover=undefined -I"$ROOT/include" -I"$ROOT/src" \
-			-I"$ROOT/apps/uiommuctl" "${srcs[@]}" -o "$exe"
+			-fno-sanitize-recover=undefined -I"$ROOT/include" -I"$WORK/include" \
+			-I"$ROOT/src" -I"$ROOT/apps/uiommuctl" "${srcs[@]}" -o "$exe"
 	fi
 	[ "$p" = layout ] && extra=(-dict="$ROOT/fuzz/layout.dict")
 	echo "== fuzz_$p: ${SECS}s"

@@ -1070,10 +1070,6 @@ static void test_vste_rules(void)
 			FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S2), /* stage 2: the host's */
 		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_NESTED), /* likewise */
 		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, 1),			 /* reserved */
-		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1) |
-			FIELD_PREP(SMMU_STE0_S1FMT, 3),
-		SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1) |
-			FIELD_PREP(SMMU_STE0_S1CDMAX, 21),
 		SMMU_STE0_V | BIT_ULL(52), /* beyond S1ContextPtr */
 	};
 
@@ -1091,12 +1087,99 @@ static void test_vste_rules(void)
 	s1.u.smmuv3.ste[0] = SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1);
 	s1.u.smmuv3.ste[1] = SMMU_STE2_S2VMID; /* a word-1 bit the guest does not own */
 	CU_ASSERT(uiommu_hwpt_alloc_nested(v, &s1, &n) == -EINVAL);
-	s1.u.smmuv3.ste[1] = FIELD_PREP(SMMU_STE1_EATS, 1); /* no ATS */
-	CU_ASSERT(uiommu_hwpt_alloc_nested(v, &s1, &n) == -EINVAL);
+	/* EATS: "no ATS" and "full ATS" only (split-stage 2 and the reserved
+	 * 3 refused), as iommufd. */
+	for (unsigned int e = 2; e <= 3; e++) {
+		s1.u.smmuv3.ste[1] = FIELD_PREP(SMMU_STE1_EATS, e);
+		CU_ASSERT(uiommu_hwpt_alloc_nested(v, &s1, &n) == -EINVAL);
+	}
 	CU_ASSERT(uiommu_hwpt_next(ctx, NULL) == first && uiommu_hwpt_next(ctx, parent) == NULL);
 	s1.u.smmuv3.ste[1] = FIELD_PREP(SMMU_STE1_S1DSS, SMMU_S1DSS_BYPASS);
 	CU_ASSERT(uiommu_hwpt_alloc_nested(v, &s1, &n) == 0);
 	CU_ASSERT(uiommu_hwpt_destroy(n) == 0);
+	/* Accepted as iommufd accepts them: full ATS (the host decides what is
+	 * installed), an invalid STE whatever its other bits (an abort), and
+	 * what only the SMMU's walk judges (S1Fmt 3, S1CDMax beyond
+	 * SSIDSIZE: C_BAD_STE for the guest, test_vste_walk). */
+	static const uint64_t ok[][2] = {
+		{SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1),
+		 FIELD_PREP(SMMU_STE1_EATS, SMMU_EATS_TRANS)},
+		{FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S2) | BIT_ULL(60), SMMU_STE2_S2VMID},
+		{SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1) |
+			 FIELD_PREP(SMMU_STE0_S1FMT, 3),
+		 0},
+		{SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_S1) |
+			 FIELD_PREP(SMMU_STE0_S1CDMAX, 21),
+		 0},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		s1.u.smmuv3.ste[0] = ok[i][0];
+		s1.u.smmuv3.ste[1] = ok[i][1];
+		n = NULL;
+		CU_ASSERT(uiommu_hwpt_alloc_nested(v, &s1, &n) == 0 && n);
+		if (n)
+			CU_ASSERT(uiommu_hwpt_destroy(n) == 0);
+	}
+	CU_ASSERT(uiommu_viommu_destroy(v) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
+	scenario_down(&t);
+}
+
+/* A guest STE the SMMU refuses when it walks it (S1Fmt 2-level on an SMMU
+ * without IDR0.CD2L, S1CDMax beyond IDR1.SSIDSIZE) is accepted at
+ * allocation, as iommufd does, and the guest's DMA gets C_BAD_STE; a
+ * guest STE with EATS "full ATS" translates (EATS is the host's). */
+static void test_vste_walk(void)
+{
+	struct tenv t;
+	struct uiommu_viommu *v;
+	struct uiommu_hwpt *parent, *n;
+	struct uiommu_hwpt_s1_data s1 = {.family = UIOMMU_FAMILY_SMMUV3};
+	struct uiommu_event ev;
+	struct guest g;
+	uint64_t ipa = 0x80000000, val, gva = 0x7000123000ull;
+	struct {
+		uint64_t set0, set1;
+		uint32_t reason; /* 0: translates */
+	} c[] = {
+		{FIELD_PREP(SMMU_STE0_S1FMT, SMMU_S1FMT_4K_L2) | FIELD_PREP(SMMU_STE0_S1CDMAX, 4),
+		 FIELD_PREP(SMMU_STE1_S1DSS, SMMU_S1DSS_SSID0), SMMU_EVT_C_BAD_STE},
+		{FIELD_PREP(SMMU_STE0_S1CDMAX, 9), FIELD_PREP(SMMU_STE1_S1DSS, SMMU_S1DSS_SSID0),
+		 SMMU_EVT_C_BAD_STE},
+		{0, FIELD_PREP(SMMU_STE1_EATS, SMMU_EATS_TRANS), 0},
+	};
+
+	CU_ASSERT_FATAL(unit_up(&t, "cd2l=0,ssidsize=8") == 0);
+	CU_ASSERT_FATAL(dev_up(&t, SID, 0, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(buf_get(&t.buf) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &ipa, t.buf.iova, BUF_SIZE, RW) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_NEST_PARENT, &parent) == 0);
+	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &v) == 0);
+	g.va = t.buf.va;
+	g.ipa = 0x80000000;
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		guest_build(&g, gva, 3, s1.u.smmuv3.ste);
+		*gp(&g, 0x10000) = 0x4444;
+		s1.u.smmuv3.ste[0] |= c[i].set0;
+		s1.u.smmuv3.ste[1] |= c[i].set1;
+		n = NULL;
+		CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(v, &s1, &n) == 0);
+		CU_ASSERT_FATAL(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(n),
+						     NULL) == 0);
+		val = 0;
+		if (!c[i].reason) {
+			CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false) == 0 &&
+				  val == 0x4444);
+		} else {
+			CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false) == -EFAULT);
+			if (one_fault(&ev) && ev.reason != c[i].reason)
+				CU_FAIL("not the expected event");
+		}
+		CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+		CU_ASSERT(uiommu_hwpt_destroy(n) == 0);
+	}
+	drain_all();
 	CU_ASSERT(uiommu_viommu_destroy(v) == 0);
 	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
 	scenario_down(&t);
@@ -1129,6 +1212,33 @@ static void test_takeover(void)
 	CU_ASSERT(reg_read32(r, SMMU_CR1) == 0x5);
 	CU_ASSERT(reg_read32(r, SMMU_GBPA) == 0);
 	CU_ASSERT(reg_read32(r, SMMU_CR0) == (SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN));
+	/* ... with its queue positions (the model's busy owner left them at
+	 * CMDQ 0x105, EVTQ 0x3). */
+	CU_ASSERT(reg_read32(r, SMMU_CMDQ_PROD) == 0x105 && reg_read32(r, SMMU_CMDQ_CONS) == 0x105);
+	CU_ASSERT(reg_read32(r, SMMU_EVTQ_PROD) == 0x3 && reg_read32(r, SMMU_EVTQ_CONS) == 0x3);
+	CU_ASSERT(uiommu_unit_remove(u) == 0);
+	/* Queues on without SMMUEN: someone drives the SMMU, refused alike;
+	 * with force taken, and given back with SMMUEN still clear. */
+	d.force = false;
+	d.model_cfg = "busy=2";
+	u = NULL;
+	CU_ASSERT(uiommu_unit_add(ctx, &d, &u) == -EBUSY && !u);
+	d.force = true;
+	CU_ASSERT_FATAL(uiommu_unit_add(ctx, &d, &u) == 0);
+	r = unit_regs(u);
+	CU_ASSERT(reg_read32(r, SMMU_CR0) & SMMU_CR0_SMMUEN);
+	uiommu_family_ops_get(UIOMMU_FAMILY_SMMUV3)->unit_fini(u);
+	CU_ASSERT(reg_read32(r, SMMU_CR0) == (SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN));
+	CU_ASSERT(reg_read32(r, SMMU_CMDQ_PROD) == 0x105 && reg_read32(r, SMMU_EVTQ_CONS) == 0x3);
+	CU_ASSERT(uiommu_unit_remove(u) == 0);
+	/* IDR5.OAS: the reserved encoding 7 is refused (also with force);
+	 * 52 bits (6) is used as the page tables' 48. */
+	d.model_cfg = "oasenc=7";
+	u = NULL;
+	CU_ASSERT(uiommu_unit_add(ctx, &d, &u) == -EOPNOTSUPP && !u);
+	d.model_cfg = "oasenc=6";
+	CU_ASSERT_FATAL(uiommu_unit_add(ctx, &d, &u) == 0);
+	CU_ASSERT(u->caps.oas == 48);
 	CU_ASSERT(uiommu_unit_remove(u) == 0);
 	/* An SMMU whose table and queue addresses are fixed (IDR1.*_PRESET)
 	 * would ignore our bases and walk tables we do not own: refused,
@@ -1332,11 +1442,12 @@ static void test_builders(void)
 	sd.nr_pasids = 0;
 	sd.rid = SMMU_RID_NESTED;
 	sd.vste[0] = SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, 5) | 0x8000000ull;
-	sd.vste[1] = FIELD_PREP(SMMU_STE1_S1DSS, 1);
+	sd.vste[1] = FIELD_PREP(SMMU_STE1_S1DSS, 1) | FIELD_PREP(SMMU_STE1_EATS, SMMU_EATS_TRANS);
 	smmu_ste_build(&su, &sd, ste);
 	CU_ASSERT(ste[0] == (SMMU_STE0_V | 7ull << 1 | 0x8000000ull));
 	CU_ASSERT(FIELD_GET(SMMU_STE1_S1DSS, ste[1]) == 1 &&
 		  FIELD_GET(SMMU_STE2_S2VMID, ste[2]) == 9);
+	CU_ASSERT(FIELD_GET(SMMU_STE1_EATS, ste[1]) == 0); /* the guest's EATS: not installed */
 	sd.vste[0] = SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, 4); /* guest bypass: S2 only */
 	smmu_ste_build(&su, &sd, ste);
 	CU_ASSERT(FIELD_GET(SMMU_STE0_CONFIG, ste[0]) == 6);
@@ -1597,6 +1708,7 @@ static const struct ut_test tests[] = {
 	{"pasid", test_pasid},
 	{"nested", test_nested},
 	{"vste_rules", test_vste_rules},
+	{"vste_walk", test_vste_walk},
 	{"vmid_reuse", test_vmid_reuse},
 	{"takeover", test_takeover},
 	{"decode", test_decode},

@@ -5,11 +5,14 @@
  *
  * Bring-up (IHI 0070 6.3.9 CR0, 6.3.14 GBPA; the order Linux's
  * arm_smmu_device_reset follows): map the two register pages -> read the
- * ID registers -> refuse when CR0.SMMUEN is set (someone translates) ->
- * save what we change -> CR0 off (CR0ACK) -> GBPA abort (Update handshake)
- * -> CR1/CR2 -> stream table (every STE invalid) -> command queue on ->
- * CFGI_ALL + TLBI_NSNH_ALL + CMD_SYNC -> event (and PRI) queue on ->
- * SMMUEN.  unit_fini turns the SMMU off and writes back what it found.
+ * ID registers -> refuse when CR0.SMMUEN or a queue enable is set (someone
+ * translates or drives the queues) -> save what we change -> CR0 off
+ * (CR0ACK) -> GBPA abort (Update handshake) -> CR1/CR2 -> stream table
+ * (every STE invalid) -> command queue on -> CFGI_ALL + TLBI_NSNH_ALL +
+ * CMD_SYNC -> event (and PRI) queue on -> SMMUEN (deferred to unit_enable
+ * with UIOMMU_UNIT_F_DEFER_ENABLE, GBPA left as found meanwhile).
+ * unit_fini turns the SMMU off and writes back what it found, queue
+ * positions included.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -82,10 +85,22 @@ static void save_regs(struct smmu_unit *su)
 	su->saved.cmdq_base = reg_read64(r, SMMU_CMDQ_BASE);
 	su->saved.evtq_base = reg_read64(r, SMMU_EVTQ_BASE);
 	su->saved.priq_base = reg_read64(r, SMMU_PRIQ_BASE);
+	su->saved.cmdq_prod = reg_read32(r, SMMU_CMDQ_PROD);
+	su->saved.cmdq_cons = reg_read32(r, SMMU_CMDQ_CONS);
+	su->saved.evtq_prod = reg_read32(r, SMMU_EVTQ_PROD);
+	su->saved.evtq_cons = reg_read32(r, SMMU_EVTQ_CONS);
+	if (su->pri) {
+		su->saved.priq_prod = reg_read32(r, SMMU_PRIQ_PROD);
+		su->saved.priq_cons = reg_read32(r, SMMU_PRIQ_CONS);
+	}
 }
 
 /* Give back: everything off, then the registers as found (the enables
- * last, each through its acknowledgement). */
+ * last, each through its acknowledgement).  The queue positions go back
+ * while their queues are off: CMDQ_CONS, EVTQ_PROD and PRIQ_PROD are the
+ * SMMU's own indexes, read-only while CR0/CR0ACK has the queue
+ * enabled (IHI 0070, SMMU_CMDQ_CONS, SMMU_EVTQ_PROD, SMMU_PRIQ_PROD); the owner's side (CMDQ_PROD, EVTQ_CONS, PRIQ_CONS) is written
+ * in the same window, so a queue comes back on with nothing new in it. */
 static void restore_regs(struct smmu_unit *su)
 {
 	const struct uiommu_regio *r = smmu_rio(su);
@@ -95,8 +110,15 @@ static void restore_regs(struct smmu_unit *su)
 	reg_write32(r, SMMU_STRTAB_BASE_CFG, su->saved.strtab_cfg);
 	reg_write64(r, SMMU_CMDQ_BASE, su->saved.cmdq_base);
 	reg_write64(r, SMMU_EVTQ_BASE, su->saved.evtq_base);
-	if (su->pri)
+	reg_write32(r, SMMU_CMDQ_CONS, su->saved.cmdq_cons & ~(uint32_t)SMMU_CMDQ_CONS_ERR);
+	reg_write32(r, SMMU_CMDQ_PROD, su->saved.cmdq_prod);
+	reg_write32(r, SMMU_EVTQ_PROD, su->saved.evtq_prod);
+	reg_write32(r, SMMU_EVTQ_CONS, su->saved.evtq_cons);
+	if (su->pri) {
 		reg_write64(r, SMMU_PRIQ_BASE, su->saved.priq_base);
+		reg_write32(r, SMMU_PRIQ_PROD, su->saved.priq_prod);
+		reg_write32(r, SMMU_PRIQ_CONS, su->saved.priq_cons);
+	}
 	reg_write32(r, SMMU_CR1, su->saved.cr1);
 	reg_write32(r, SMMU_CR2, su->saved.cr2);
 	reg_write32(r, SMMU_IRQ_CTRL, su->saved.irq_ctrl);
@@ -150,8 +172,18 @@ static int read_ids(struct uiommu_unit *u, struct smmu_unit *su)
 	su->pri = su->idr[0] & SMMU_IDR0_PRI;
 	su->stall = FIELD_GET(SMMU_IDR0_STALL, su->idr[0]) != 1; /* 0 both, 2 stall only */
 	su->ril = su->idr[3] & SMMU_IDR3_RIL;
+	/* IDR5.OAS 0..6 are 32..52 bits; 7 is reserved (IHI 0070 6.3.6 SMMU_IDR5): an
+	 * output size we cannot know, so no table we build can be right. */
 	su->oas = smmu_oas_bits((unsigned int)FIELD_GET(SMMU_IDR5_OAS, su->idr[5]));
-	if (!su->oas || su->oas > 48)
+	if (!su->oas) {
+		SMMU_LOG(ERR,
+			 "unit at 0x%llx: IDR5.OAS encoding %u is reserved (IDR5 0x%08x): "
+			 "output address size unknown, not taken over",
+			 (unsigned long long)u->reg_base,
+			 (unsigned int)FIELD_GET(SMMU_IDR5_OAS, su->idr[5]), su->idr[5]);
+		return -EOPNOTSUPP;
+	}
+	if (su->oas > 48)
 		su->oas = 48; /* the page-table engine's largest output (no LPA) */
 	unsigned int ssid = (unsigned int)FIELD_GET(SMMU_IDR1_SSIDSIZE, su->idr[1]);
 	unsigned int max = su->cd2l ? SMMU_SSID_BITS_MAX : SMMU_SSID_LINEAR_MAX;
@@ -161,20 +193,28 @@ static int read_ids(struct uiommu_unit *u, struct smmu_unit *su)
 	return 0;
 }
 
+/* In use: translating (SMMUEN), or any of its queues on.  An owner that
+ * enabled a queue without SMMUEN still issues commands (a kernel between
+ * its queue and SMMUEN steps, firmware using CMD_SYNC / PRI) or consumes
+ * events: taking the queues from under it is refused like SMMUEN. */
 static int takeover_check(struct uiommu_unit *u, struct smmu_unit *su, bool force)
 {
 	uint32_t cr0 = reg_read32(smmu_rio(su), SMMU_CR0);
+	uint32_t busy = (uint32_t)(SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN |
+				   SMMU_CR0_PRIQEN);
 
-	if (!(cr0 & SMMU_CR0_SMMUEN))
+	if (!(cr0 & busy))
 		return 0;
 	if (!force) {
 		SMMU_LOG(ERR,
-			 "unit at 0x%llx is in use (CR0 0x%x: SMMUEN%s%s): is the kernel's "
+			 "unit at 0x%llx is in use (CR0 0x%x:%s%s%s%s): is the kernel's "
 			 "arm-smmu-v3 driver on? boot with module_blacklist=arm_smmu_v3 (or "
 			 "initcall_blacklist=arm_smmu_driver_init), or set force",
 			 (unsigned long long)u->reg_base, cr0,
+			 (cr0 & SMMU_CR0_SMMUEN) ? " SMMUEN" : "",
 			 (cr0 & SMMU_CR0_CMDQEN) ? " CMDQEN" : "",
-			 (cr0 & SMMU_CR0_EVTQEN) ? " EVTQEN" : "");
+			 (cr0 & SMMU_CR0_EVTQEN) ? " EVTQEN" : "",
+			 (cr0 & SMMU_CR0_PRIQEN) ? " PRIQEN" : "");
 		return -EBUSY;
 	}
 	SMMU_LOG(WARNING, "unit at 0x%llx: taking over from its previous owner (CR0 0x%x)",
@@ -214,10 +254,20 @@ static int smmu_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc *
 	rc = smmu_cr0_set(su, (uint32_t)SMMU_CR0_MASK, false);
 	if (rc)
 		goto err_restore;
-	/* While we set up, incoming traffic aborts. */
-	rc = gbpa_write(su, (uint32_t)SMMU_GBPA_ABORT);
-	if (rc)
-		goto err_restore;
+	/* While we set up, incoming traffic aborts.  Deferred (the DPDK
+	 * plugin's safe take-over): SMMUEN stays off until unit_enable, and
+	 * until then every device sees GBPA as it found it (bypass, or abort,
+	 * whatever the firmware left), so devices still in use by others are
+	 * not cut off, not even while we set up; the tables and queues are
+	 * built meanwhile, and attachments take effect at SMMUEN.  Only when
+	 * a previous owner translated (force over SMMUEN) the window aborts:
+	 * its devices never went untranslated and must not now. */
+	su->en_deferred = (desc->flags & UIOMMU_UNIT_F_DEFER_ENABLE) != 0;
+	if (!su->en_deferred || (su->saved.cr0 & SMMU_CR0_SMMUEN)) {
+		rc = gbpa_write(su, (uint32_t)SMMU_GBPA_ABORT);
+		if (rc)
+			goto err_restore;
+	}
 	attr = su->coherent ? SMMU_CR1_CACHE_WB : SMMU_CR1_CACHE_NC;
 	cr1 = (uint32_t)(FIELD_PREP(SMMU_CR1_TABLE_SH, su->coherent ? SMMU_SH_ISH : SMMU_SH_OSH) |
 			 FIELD_PREP(SMMU_CR1_TABLE_OC, attr) | FIELD_PREP(SMMU_CR1_TABLE_IC, attr) |
@@ -245,16 +295,19 @@ static int smmu_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc *
 	rc = smmu_cr0_set(su, (uint32_t)(SMMU_CR0_EVTQEN | (su->pri ? SMMU_CR0_PRIQEN : 0)), true);
 	if (rc)
 		goto err_evtq;
-	rc = smmu_cr0_set(su, (uint32_t)SMMU_CR0_SMMUEN, true);
-	if (rc)
-		goto err_evtq;
+	if (!su->en_deferred) {
+		rc = smmu_cr0_set(su, (uint32_t)SMMU_CR0_SMMUEN, true);
+		if (rc)
+			goto err_evtq;
+	}
 	fill_caps(u, su);
 	SMMU_LOG(INFO,
 		 "unit %u at 0x%llx: IDR0 %08x IDR1 %08x IDR5 %08x, %s stream table (%u-bit "
-		 "StreamIDs), %u-bit SubstreamIDs, %scoherent",
+		 "StreamIDs), %u-bit SubstreamIDs, %scoherent%s",
 		 u->obj.id, (unsigned long long)u->reg_base, su->idr[0], su->idr[1], su->idr[5],
 		 su->st_2lvl ? "2-level" : "linear", su->sid_bits, su->ssid_bits,
-		 su->coherent ? "" : "non-");
+		 su->coherent ? "" : "non-",
+		 su->en_deferred ? ", translation deferred (SMMUEN off, GBPA in force)" : "");
 	return 0;
 
 err_evtq:
@@ -287,6 +340,29 @@ static void smmu_unit_fini(struct uiommu_unit *u)
 	uenv_free(su->nested_vmids);
 	u->priv = NULL;
 	uenv_free(su);
+}
+
+/* UIOMMU_UNIT_F_DEFER_ENABLE: translation on (CR0.SMMUEN through CR0ACK),
+ * with the STEs written since take-over in force (each went out with its
+ * CFGI_STE + CMD_SYNC, and take-over invalidated everything). */
+static int smmu_unit_enable(struct uiommu_unit *u)
+{
+	struct smmu_unit *su = smmu_of(u);
+	int rc;
+
+	if (!su)
+		return -EINVAL;
+	if (reg_read32(smmu_rio(su), SMMU_CR0) & SMMU_CR0_SMMUEN) {
+		su->en_deferred = false;
+		return 0;
+	}
+	rc = smmu_cr0_set(su, (uint32_t)SMMU_CR0_SMMUEN, true);
+	if (rc) {
+		SMMU_LOG(ERR, "unit %u: translation did not come on (CR0ACK.SMMUEN)", u->obj.id);
+		return rc;
+	}
+	su->en_deferred = false;
+	return 0;
 }
 
 /* A DMA block of the state: at least @len bytes, its va in the arena and
@@ -360,7 +436,7 @@ static int smmu_unit_adopt(struct uiommu_unit *u)
 
 	if ((st & SMMU_STRTAB_BASE_ADDR) != su->strtab.iova ||
 	    (cq & SMMU_Q_BASE_ADDR) != su->cmdq.mem.iova ||
-	    !(reg_read32(r, SMMU_CR0) & SMMU_CR0_SMMUEN)) {
+	    (!su->en_deferred && !(reg_read32(r, SMMU_CR0) & SMMU_CR0_SMMUEN))) {
 		SMMU_LOG(ERR, "unit %u: the SMMU no longer uses our tables (STRTAB_BASE 0x%llx)",
 			 u->obj.id, (unsigned long long)st);
 		return -ESTALE;
@@ -399,7 +475,7 @@ static int smmu_unit_recover(struct uiommu_unit *u)
 	rc = smmu_inv_all(su);
 	if (rc)
 		return rc;
-	if (!(reg_read32(r, SMMU_CR0) & SMMU_CR0_SMMUEN))
+	if (!su->en_deferred && !(reg_read32(r, SMMU_CR0) & SMMU_CR0_SMMUEN))
 		rc = smmu_cr0_set(su, (uint32_t)SMMU_CR0_SMMUEN, true);
 	return rc;
 }
@@ -622,6 +698,7 @@ const struct uiommu_family_ops smmuv3_family_ops = {
 		},
 	.auto_stage1 = true,
 	.unit_init = smmu_unit_init,
+	.unit_enable = smmu_unit_enable,
 	.unit_fini = smmu_unit_fini,
 	.unit_adopt = smmu_unit_adopt,
 	.unit_recover = smmu_unit_recover,

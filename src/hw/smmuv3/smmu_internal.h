@@ -60,7 +60,13 @@ struct smmu_unit {
 		uint32_t cr0, cr1, cr2, gbpa, irq_ctrl;
 		uint64_t strtab_base, cmdq_base, evtq_base, priq_base;
 		uint32_t strtab_cfg;
+		/* The queues' positions (give-back writes them back while
+		 * each queue is disabled, as Linux's reset programs them). */
+		uint32_t cmdq_prod, cmdq_cons, evtq_prod, evtq_cons, priq_prod, priq_cons;
 	} saved;
+	/* UIOMMU_UNIT_F_DEFER_ENABLE: SMMUEN waits for unit_enable; until
+	 * then traffic follows GBPA (as found, or abort: smmu_unit_init). */
+	bool en_deferred;
 	struct smmu_stats stats;
 	bool test_skip_tlbi; /* tests only: flush issues no TLBI (the model must show it) */
 	/* A batch timed out: what it invalidated is not confirmed, and the

@@ -176,6 +176,8 @@
 #define SMMU_STE1_S1CSH	     GENMASK_ULL(7, 6)
 #define SMMU_STE1_S1STALLD   BIT_ULL(27)
 #define SMMU_STE1_EATS	     GENMASK_ULL(29, 28)
+#define SMMU_EATS_ABT	     0u /* STE.EATS: ATS translation requests abort */
+#define SMMU_EATS_TRANS	     1u /* full ATS */
 #define SMMU_STE1_STRW	     GENMASK_ULL(31, 30)
 #define SMMU_STE1_SHCFG	     GENMASK_ULL(45, 44)
 #define SMMU_STE2_S2VMID     GENMASK_ULL(15, 0)

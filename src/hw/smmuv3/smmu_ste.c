@@ -70,7 +70,8 @@ void smmu_ste_build(const struct smmu_unit *su, const struct smmu_dev *sd, uint6
 		ste[0] =
 			(sd->vste[0] & (SMMU_STE0_S1FMT | SMMU_STE0_S1CTXPTR | SMMU_STE0_S1CDMAX)) |
 			SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE_CFG_NESTED);
-		ste[1] |= sd->vste[1] & SMMU_VSTE1_ALLOWED;
+		/* EATS is the host's (no ATS here): the guest's is not installed. */
+		ste[1] |= sd->vste[1] & SMMU_VSTE1_ALLOWED & ~SMMU_STE1_EATS;
 		return;
 	default:
 		break;
@@ -588,28 +589,32 @@ int smmu_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasi
 /* The STE words a guest may give (iommufd's vSTE rules for
  * IOMMU_HWPT_DATA_ARM_SMMUV3): only the stage-1 fields; Config abort,
  * bypass or stage 1; no ATS. */
+/* A guest's STE words for a nested HWPT, by iommufd's rules (Linux's
+ * arm_smmu_validate_vste): an STE without V is an abort whatever else it
+ * holds (the driver installs abort); a valid one may set only the bits
+ * the guest owns (SMMU_VSTE*_ALLOWED), Config abort, bypass or stage 1,
+ * and EATS "no ATS" or "full ATS" (the host decides the installed EATS:
+ * 0, this driver enables no ATS).  Everything the SMMU checks itself when
+ * it walks (S1Fmt against IDR0.CD2L, S1CDMax against IDR1.SSIDSIZE, the
+ * CD pointer) is left to it: a bad one gives the guest C_BAD_STE, as on
+ * Linux, and harms nobody else. */
 int smmu_s1_check(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1)
 {
 	struct smmu_unit *su = smmu_of(u);
 	const uint64_t *v = s1->u.smmuv3.ste;
 	unsigned int cfg = (unsigned int)FIELD_GET(SMMU_STE0_CONFIG, v[0]);
-	unsigned int fmt = (unsigned int)FIELD_GET(SMMU_STE0_S1FMT, v[0]);
-	unsigned int cdmax = (unsigned int)FIELD_GET(SMMU_STE0_S1CDMAX, v[0]);
-	unsigned int ssidsize = (unsigned int)FIELD_GET(SMMU_IDR1_SSIDSIZE, su->idr[1]);
+	unsigned int eats = (unsigned int)FIELD_GET(SMMU_STE1_EATS, v[1]);
 
 	if (!su->s1 || !su->s2)
 		return -EOPNOTSUPP;
+	if (!(v[0] & SMMU_STE0_V))
+		return 0; /* invalid: aborts (smmu_ste_build ignores the rest) */
 	if ((v[0] & ~SMMU_VSTE0_ALLOWED) || (v[1] & ~SMMU_VSTE1_ALLOWED))
 		return -EINVAL;
-	if (!(v[0] & SMMU_STE0_V))
-		return 0; /* invalid: aborts */
 	if (cfg != SMMU_STE_CFG_ABORT && cfg != SMMU_STE_CFG_BYPASS && cfg != SMMU_STE_CFG_S1)
 		return -EINVAL;
-	if (FIELD_GET(SMMU_STE1_EATS, v[1]))
-		return -EINVAL; /* no ATS */
-	if (cfg == SMMU_STE_CFG_S1 &&
-	    (fmt == 3 || cdmax > ssidsize || (fmt != SMMU_S1FMT_LINEAR && !su->cd2l)))
-		return -EINVAL;
+	if (eats != SMMU_EATS_ABT && eats != SMMU_EATS_TRANS)
+		return -EINVAL; /* split-stage ATS (2) and the reserved 3 */
 	return 0;
 }
 

@@ -34,6 +34,7 @@ void smmu_model_cfg_default(struct smmu_model_cfg *c)
 	c->pri = false;
 	c->tlb_size = 256;
 	c->cfgc_size = 64;
+	c->oasenc = SMMUM_OASENC_OAS;
 }
 
 static const struct model_key smmum_keys[] = {
@@ -52,7 +53,9 @@ static const struct model_key smmum_keys[] = {
 	MODEL_KEY_BOOL(struct smmu_model_cfg, "ril", ril),
 	MODEL_KEY_BOOL(struct smmu_model_cfg, "cohacc", cohacc),
 	MODEL_KEY_BOOL(struct smmu_model_cfg, "pri", pri),
-	MODEL_KEY_BOOL(struct smmu_model_cfg, "busy", busy),
+	MODEL_KEY_NUM(struct smmu_model_cfg, "busy", busy, 0, 2),
+	MODEL_KEY_NUM(struct smmu_model_cfg, "oasenc", oasenc, 0, 7),
+	MODEL_KEY_BOOL(struct smmu_model_cfg, "bypass", bypass),
 	MODEL_KEY_BOOL(struct smmu_model_cfg, "preset", preset),
 	MODEL_KEY_BOOL(struct smmu_model_cfg, "stall", stall),
 	MODEL_KEY_NUM(struct smmu_model_cfg, "tlb", tlb_size, 1, 65536),
@@ -113,17 +116,28 @@ static void regs_init(struct smmu_model *m)
 	if (c->preset) /* an embedded SMMU: tables and queues where the SoC put them */
 		m->idr[1] |= (uint32_t)(SMMU_IDR1_TABLES_PRESET | SMMU_IDR1_QUEUES_PRESET);
 	m->idr[3] = c->ril ? (uint32_t)SMMU_IDR3_RIL : 0;
-	m->idr[5] = (uint32_t)(FIELD_PREP(SMMU_IDR5_OAS, oas_enc(c->oas)) | SMMU_IDR5_GRAN4K);
+	m->idr[5] = (uint32_t)(FIELD_PREP(SMMU_IDR5_OAS, c->oasenc == SMMUM_OASENC_OAS
+								? oas_enc(c->oas)
+								: c->oasenc) |
+			       SMMU_IDR5_GRAN4K);
 	if (c->stall)
 		m->idr[5] |= (uint32_t)FIELD_PREP(SMMU_IDR5_STALL_MAX, SMMUM_STALL_MAX);
 	/* Implementer 0x55 ('U'), product 0x001: a model, not an Arm part. */
 	m->iidr = (uint32_t)(FIELD_PREP(SMMU_IIDR_IMPLEMENTER, 0x55) |
 			     FIELD_PREP(SMMU_IIDR_PRODUCTID, 0x001));
 	m->aidr = 0x01;			     /* SMMUv3.1 */
-	m->gbpa = (uint32_t)SMMU_GBPA_ABORT; /* reset: abort incoming traffic */
-	if (c->busy) {			     /* as a previous owner (a kernel) left it */
-		m->cr0 = (uint32_t)(SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN);
+	/* Reset: abort incoming traffic, or let it through (bypass=1, as
+	 * QEMU's SMMU resets GBPA). */
+	m->gbpa = c->bypass ? 0 : (uint32_t)SMMU_GBPA_ABORT;
+	if (c->busy) { /* as a previous owner (a kernel) left it */
+		m->cr0 = (uint32_t)(SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN);
+		if (c->busy == 1)
+			m->cr0 |= (uint32_t)SMMU_CR0_SMMUEN;
 		m->gbpa = 0;
+		/* Queue positions where the owner left them (give-back puts
+		 * them back). */
+		m->cmdq_prod = m->cmdq_cons = 0x105; /* wrapped once, index 5 */
+		m->evtq_prod = m->evtq_cons = 0x03;
 		m->cr1 = 0x5;
 		m->strtab_base = 0x40000000;
 		m->strtab_cfg = 8;
@@ -141,7 +155,8 @@ int smmu_model_create(const struct smmu_model_cfg *cfg, struct smmu_model **out)
 		c = *cfg;
 	else
 		smmu_model_cfg_default(&c);
-	if (c.sidsize < 1 || c.sidsize > 24 || c.ssidsize > 20 || c.oas < 32 || c.oas > 48 ||
+	if (c.sidsize < 1 || c.sidsize > 24 || c.ssidsize > 20 || c.oas < 32 || c.oas > 48 || c.busy > 2 ||
+	    (c.oasenc > 7 && c.oasenc != SMMUM_OASENC_OAS) ||
 	    !c.tlb_size || !c.cfgc_size || (!c.s1 && !c.s2) || !c.cmdqs || c.cmdqs > 19 ||
 	    !c.evtqs || c.evtqs > 19 || !c.priqs || c.priqs > 19)
 		return -EINVAL;

@@ -29,6 +29,8 @@
 
 struct smmu_model;
 
+#define SMMUM_OASENC_OAS 255u /* smmu_model_cfg.oasenc: the encoding of oas */
+
 /* Settings (docs/models.md, "SMMUv3"). */
 struct smmu_model_cfg {
 	uint8_t sidsize;    /* IDR1.SIDSIZE */
@@ -45,7 +47,11 @@ struct smmu_model_cfg {
 	bool ril;	    /* IDR3.RIL: range invalidation */
 	bool cohacc;	    /* IDR0.COHACC: coherent table and queue access */
 	bool pri;	    /* IDR0.PRI: page requests */
-	bool busy;	    /* comes up as another owner left it: SMMUEN, queues on, GBPA bypass */
+	uint8_t busy;	    /* comes up as another owner left it: 1 SMMUEN + queues on, GBPA
+			     * bypass; 2 the queues on with SMMUEN off */
+	uint8_t oasenc;	    /* IDR5.OAS encoding as read, overriding oas (tests: reserved 7);
+			     * SMMUM_OASENC_OAS: from oas */
+	bool bypass;	    /* GBPA.ABORT 0 at reset: untranslated traffic passes (QEMU) */
 	bool preset;	    /* IDR1.TABLES_PRESET + QUEUES_PRESET: bases fixed (writes ignored) */
 	bool stall;	    /* IDR0.STALL_MODEL 0: faults of a CD with S=1 stall until RESUME */
 	uint32_t tlb_size;  /* TLB entries */

@@ -508,6 +508,9 @@ int smmum_translate(struct smmu_model *m, uint32_t sid, uint32_t ssid, uint64_t 
 		unsigned int cdmax = (unsigned int)FIELD_GET(SMMU_STE0_S1CDMAX, ste[0]);
 		uint32_t cdi = ssid;
 
+		/* More SubstreamID bits than the SMMU has: ILLEGAL (5.2 S1CDMax). */
+		if (cdmax > m->cfg.ssidsize)
+			return bad(f, SMMU_EVT_C_BAD_STE), -1;
 		if (ssid == SMMUM_NO_SSID) {
 			unsigned int dss = (unsigned int)FIELD_GET(SMMU_STE1_S1DSS, ste[1]);
 			cdi = 0;

@@ -606,6 +606,34 @@ static void test_adopt_check(void)
 	su->ssid_bits = 17;
 	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
 	*su = save;
+	/* A second-level table not aligned to its 16 KiB (the SMMU would read
+	 * STEs at the aligned address below it), or a stream table not
+	 * aligned to its size: refused, also by recover. */
+	{
+		uint32_t i = SID >> SMMU_SPLIT;
+		struct uenv_dma l2 = su->l2[i];
+
+		CU_ASSERT_FATAL(l2.va && IS_ALIGNED_ULL(l2.iova, SMMU_L2_STRTAB_SIZE));
+		su->l2[i].va = (uint8_t *)l2.va + 4096;
+		su->l2[i].iova = l2.iova + 4096;
+		CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+		CU_ASSERT(ops->unit_recover(t.unit) == -EINVAL);
+		su->l2[i] = l2;
+		/* ... and the walk shows an L1 descriptor pointing off-size. */
+		uint64_t *l1 = (uint64_t *)su->strtab.va + i, d = *l1;
+		struct uiommu_walk_level lv[8];
+
+		*l1 = d + 4096;
+		int k = uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, 0, lv, 8);
+		CU_ASSERT(k == 1 && !lv[0].present && strstr(lv[0].text, "not aligned"));
+		*l1 = d;
+		k = uiommu_device_ctx_walk(t.dev, UIOMMU_NO_PASID, 0, lv, 8);
+		CU_ASSERT(k > 1 && lv[0].present);
+	}
+	su->strtab.va = (uint8_t *)su->strtab.va + 64;
+	su->strtab.iova += 64;
+	CU_ASSERT(ops->unit_adopt(t.unit) == -EINVAL);
+	*su = save;
 	CU_ASSERT(ops->unit_adopt(t.unit) == 0);
 	scenario_down(&t);
 }

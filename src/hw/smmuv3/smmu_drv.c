@@ -408,13 +408,25 @@ static int smmu_state_check(struct uiommu_unit *u, const struct smmu_unit *su)
 		    !dma_ok(&su->strtab, (size_t)su->nr_l1 * 8) ||
 		    !uenv_is_meta(su->l2, sizeof(*su->l2) * su->nr_l1))
 			bad = "stream table";
+		/* The SMMU reads each L2 table aligned to its size (IHI 0070
+		 * 5.1 L2Ptr): one that is not would have it read STEs that are
+		 * not the ones we write. */
 		for (uint32_t i = 0; !bad && i < su->nr_l1; i++)
-			if (su->l2[i].va &&
-			    !dma_ok(&su->l2[i], (size_t)SMMU_STE_SIZE << SMMU_SPLIT))
+			if (su->l2[i].va && (!dma_ok(&su->l2[i], SMMU_L2_STRTAB_SIZE) ||
+					     !IS_ALIGNED_ULL(su->l2[i].iova, SMMU_L2_STRTAB_SIZE)))
 				bad = "second-level stream table";
 	} else if (su->sid_bits > SMMU_LINEAR_SID_MAX ||
 		   !dma_ok(&su->strtab, (size_t)SMMU_STE_SIZE << su->sid_bits)) {
 		bad = "stream table";
+	}
+	/* STRTAB_BASE.ADDR is aligned by the SMMU to the (L1) table's size,
+	 * at least 64 bytes (6.3.24). */
+	if (!bad) {
+		uint64_t size = su->st_2lvl ? (uint64_t)su->nr_l1 * 8
+					    : (uint64_t)SMMU_STE_SIZE << su->sid_bits;
+
+		if (!IS_ALIGNED_ULL(su->strtab.iova, size > 64 ? size : 64))
+			bad = "stream table alignment";
 	}
 	if (!bad)
 		return 0;

@@ -22,6 +22,7 @@
 #define SMMU_SID_BITS_MAX    20u		    /* stream table L1: at most 4096 descriptors */
 #define SMMU_LINEAR_SID_MAX  12u		    /* linear stream table: at most 256 KiB */
 #define SMMU_SPLIT	     8u	 /* 2-level: 256 STEs (16 KiB) per second-level table */
+#define SMMU_L2_STRTAB_SIZE  ((size_t)SMMU_STE_SIZE << SMMU_SPLIT) /* and its alignment */
 #define SMMU_SSID_BITS_MAX   16u /* CD tables: L1 of 1024 descriptors (8 KiB) */
 #define SMMU_SSID_LINEAR_MAX 10u /* linear CD table: at most 64 KiB */
 #define SMMU_CD_LEAF_BITS    6u	 /* 2-level CD table: 4 KiB leaves of 64 CDs (S1Fmt 1) */

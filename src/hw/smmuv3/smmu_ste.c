@@ -167,7 +167,9 @@ static uint64_t *ste_slot(struct smmu_unit *su, uint32_t sid, bool alloc)
 	if (!l2->va) {
 		uint64_t *l1 = (uint64_t *)su->strtab.va + i;
 
-		if (!alloc || uenv_dma_alloc((size_t)SMMU_STE_SIZE << SMMU_SPLIT, UENV_PAGE_SIZE,
+		/* The SMMU takes L2Ptr[5 + Span - 1:0] as zero (IHI 0070 5.1):
+		 * the table is aligned to its size, 16 KiB. */
+		if (!alloc || uenv_dma_alloc(SMMU_L2_STRTAB_SIZE, SMMU_L2_STRTAB_SIZE,
 					     su->u->numa_node, l2))
 			return NULL;
 		smmu_wb(su, l2->va, l2->len);
@@ -293,7 +295,11 @@ static int cd_table(struct smmu_unit *su, struct smmu_dev *sd)
 	} else {
 		len = (size_t)SMMU_CD_SIZE << su->ssid_bits;
 	}
-	if (uenv_dma_alloc(len, UENV_PAGE_SIZE, su->u->numa_node, &sd->cdtab)) {
+	/* A linear CD table is aligned to its size, an L1 CD table to its
+	 * size or 64 bytes (IHI 0070 5.2 S1Fmt): the SMMU takes the low bits
+	 * of S1ContextPtr as zero. */
+	if (uenv_dma_alloc(len, len > UENV_PAGE_SIZE ? len : UENV_PAGE_SIZE, su->u->numa_node,
+			   &sd->cdtab)) {
 		uenv_free(sd->cd_l2);
 		sd->cd_l2 = NULL;
 		return -ENOMEM;
@@ -739,11 +745,21 @@ int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 		uint32_t i = sd->sid >> SMMU_SPLIT;
 		uint64_t d = ((uint64_t *)su->strtab.va)[i];
 
-		n = lv_add(out, n, max, 0, su->strtab.iova, i, d,
-			   FIELD_GET(SMMU_L1STD_SPAN, d) != 0, "L1STD[%u]: Span=%u L2Ptr=%#llx%s",
-			   i, (unsigned int)FIELD_GET(SMMU_L1STD_SPAN, d),
+		unsigned int span = (unsigned int)FIELD_GET(SMMU_L1STD_SPAN, d);
+		/* The SMMU reads the L2 table at L2Ptr with bits [5 + Span - 1:0]
+		 * taken as zero (5.1): one not so aligned is not ours. */
+		bool aligned = span && span <= 12 &&
+			       !((d & SMMU_L1STD_L2PTR) & ((SMMU_STE_SIZE << (span - 1)) - 1));
+
+		n = lv_add(out, n, max, 0, su->strtab.iova, i, d, span && aligned,
+			   "L1STD[%u]: Span=%u L2Ptr=%#llx%s", i, span,
 			   (unsigned long long)(d & SMMU_L1STD_L2PTR),
-			   FIELD_GET(SMMU_L1STD_SPAN, d) ? "" : " (invalid: C_BAD_STE)");
+			   !span	  ? " (invalid: C_BAD_STE)"
+			   : !aligned ? " (not aligned to the table's size: the SMMU reads "
+					"elsewhere)"
+				      : "");
+		if (span && !aligned)
+			return n;
 	}
 	ste = ste_slot(su, sd->sid, false);
 	if (!ste)

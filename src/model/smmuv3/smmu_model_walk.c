@@ -318,6 +318,8 @@ static bool ste_get(struct smmu_model *m, uint32_t sid, uint64_t *ste, struct sm
 	struct smmum_cfgc *c = cfgc_find(m->stec, m->cfg.cfgc_size, sid, 0);
 	unsigned int log2 = (unsigned int)FIELD_GET(SMMU_STRTAB_CFG_LOG2SIZE, m->strtab_cfg);
 	uint64_t base = m->strtab_base & SMMU_STRTAB_BASE_ADDR, pa;
+	/* The base's alignment follows LOG2SIZE as written, not SIDSIZE. */
+	uint64_t lin_mask = ((uint64_t)SMMU_STE_SIZE << log2) - 1;
 
 	if (c) {
 		m->st.ste_hits++;
@@ -334,6 +336,11 @@ static bool ste_get(struct smmu_model *m, uint32_t sid, uint64_t *ste, struct sm
 
 		if (split != 6 && split != 8 && split != 10)
 			return bad(f, SMMU_EVT_C_BAD_STREAMID); /* reserved SPLIT */
+		/* The base is aligned to the L1 table's size, at least 64
+		 * bytes: the low bits are taken as zero (6.3.24). */
+		if (log2 > split + 3)
+			base &= ~((1ull << (log2 - split + 3)) - 1);
+		(void)lin_mask;
 		pa = base + (uint64_t)(sid >> split) * 8;
 		if (!smmum_read(pa, &l1, 1)) {
 			bad(f, SMMU_EVT_F_STE_FETCH);
@@ -344,10 +351,12 @@ static bool ste_get(struct smmu_model *m, uint32_t sid, uint64_t *ste, struct sm
 		if (span == 0 || span > split + 1 ||
 		    (sid & ((1u << split) - 1)) >= (1ull << (span - 1)))
 			return bad(f, SMMU_EVT_C_BAD_STE);
-		pa = (l1 & SMMU_L1STD_L2PTR) +
+		/* L2Ptr[5 + Span - 1:0] are taken as zero: the L2 table is
+		 * aligned to its size (5.1). */
+		pa = ((l1 & SMMU_L1STD_L2PTR) & ~(((uint64_t)SMMU_STE_SIZE << (span - 1)) - 1)) +
 		     (uint64_t)(sid & ((1u << split) - 1)) * SMMU_STE_SIZE;
 	} else {
-		pa = base + (uint64_t)sid * SMMU_STE_SIZE;
+		pa = (base & ~lin_mask) + (uint64_t)sid * SMMU_STE_SIZE; /* aligned to its size */
 	}
 	if (!smmum_read(pa, ste, SMMU_STE_DWORDS)) {
 		bad(f, SMMU_EVT_F_STE_FETCH);
@@ -404,7 +413,11 @@ static bool cd_get(struct smmu_model *m, uint32_t sid, uint32_t ssid, const uint
 	if (cdmax == 0 || fmt == SMMU_S1FMT_LINEAR || !m->cfg.cd2l) {
 		if (fmt != SMMU_S1FMT_LINEAR && cdmax)
 			return bad(f, SMMU_EVT_C_BAD_STE);
-		ipa = base + (uint64_t)ssid * SMMU_CD_SIZE;
+		/* A linear table is aligned to its size: S1ContextPtr[S1CDMax +
+		 * 5:6] taken as zero (5.2 S1Fmt, one of the permitted
+		 * behaviours when they are not). */
+		ipa = (base & ~(((uint64_t)SMMU_CD_SIZE << cdmax) - 1)) +
+		      (uint64_t)ssid * SMMU_CD_SIZE;
 	} else {
 		unsigned int leaf_bits = fmt == SMMU_S1FMT_4K_L2 ? 6 : 10;
 		uint64_t l1;
@@ -422,7 +435,8 @@ static bool cd_get(struct smmu_model *m, uint32_t sid, uint32_t ssid, const uint
 		}
 		if (!(l1 & SMMU_L1CD_V))
 			return bad(f, SMMU_EVT_C_BAD_SUBSTREAMID);
-		ipa = (l1 & SMMU_L1CD_L2PTR) +
+		/* Leaves are aligned to their size (4 KiB or 64 KiB). */
+		ipa = ((l1 & SMMU_L1CD_L2PTR) & ~(((uint64_t)SMMU_CD_SIZE << leaf_bits) - 1)) +
 		      (uint64_t)(ssid & ((1u << leaf_bits) - 1)) * SMMU_CD_SIZE;
 	}
 	memset(f, 0, sizeof(*f));

@@ -816,7 +816,9 @@ enum uiommu_page_resp {
 /** Answer a page request (VT-d page group response, SMMU PRI_RESP), or a
  *  stalled transaction of a device with uiommu_device_desc.stall (SMMU
  *  CMD_RESUME: @grpid is the event's tag; SUCCESS retries, INVALID and
- *  FAILURE abort). */
+ *  FAILURE abort).  SMMUv3 PRI: only a group whose last request was
+ *  handed out by uiommu_poll() and not answered yet (same device, @pasid
+ *  and @grpid), else -ENOENT and nothing is sent. */
 int uiommu_page_response(struct uiommu_device *dev, uint32_t pasid, uint32_t grpid,
 			 enum uiommu_page_resp code);
 

@@ -666,6 +666,57 @@ static void test_pri(void)
 	scenario_down(&t);
 }
 
+/* PRI_RESP only for a page request group the SMMU reported (its Last
+ * request drained) and not answered yet, matched by StreamID, SubstreamID
+ * and group index; a group with no room to wait is denied by the driver. */
+static void test_pri_match(void)
+{
+	struct tenv t;
+	struct uiommu_event ev[128];
+	struct smmu_model_stats st0, st;
+	struct smmu_stats ds;
+
+	scenario_up(&t, "pri=1", UIOMMU_HWPT_STAGE1);
+	smmu_model_get_stats(t.m, &st0);
+	/* Never requested: refused, nothing sent. */
+	CU_ASSERT(uiommu_page_response(t.dev, 5, 9, UIOMMU_PAGE_RESP_SUCCESS) == -ENOENT);
+	/* A group is answered after its Last request, once. */
+	CU_ASSERT(smmu_model_page_request(t.m, SID, 5, 0x1000, 3, false, false) == 0);
+	CU_ASSERT(drain(ev, 4) == 1 && !(ev[0].flags & UIOMMU_EV_LAST));
+	CU_ASSERT(uiommu_page_response(t.dev, 5, 3, UIOMMU_PAGE_RESP_SUCCESS) == -ENOENT);
+	CU_ASSERT(smmu_model_page_request(t.m, SID, 5, 0x2000, 3, true, false) == 0);
+	CU_ASSERT(drain(ev, 4) == 1 && (ev[0].flags & UIOMMU_EV_LAST));
+	CU_ASSERT(uiommu_page_response(t.dev, 5, 3, UIOMMU_PAGE_RESP_SUCCESS) == 0);
+	CU_ASSERT(uiommu_page_response(t.dev, 5, 3, UIOMMU_PAGE_RESP_SUCCESS) == -ENOENT);
+	/* Matched by SubstreamID too (and its absence). */
+	CU_ASSERT(smmu_model_page_request(t.m, SID, 5, 0x3000, 4, true, false) == 0);
+	CU_ASSERT(drain(ev, 4) == 1);
+	CU_ASSERT(uiommu_page_response(t.dev, 6, 4, UIOMMU_PAGE_RESP_INVALID) == -ENOENT);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, 4, UIOMMU_PAGE_RESP_INVALID) ==
+		  -ENOENT);
+	CU_ASSERT(uiommu_page_response(t.dev, 5, 4, UIOMMU_PAGE_RESP_INVALID) == 0);
+	smmu_model_get_stats(t.m, &st);
+	CU_ASSERT(st.pri_resps == st0.pri_resps + 2);
+	/* SMMU_PRG_MAX groups wait; one more is denied by the driver (the
+	 * device is answered, the event not handed out). */
+	for (uint32_t i = 0; i < SMMU_PRG_MAX; i += 64) {
+		for (uint32_t k = i; k < i + 64; k++)
+			CU_ASSERT(smmu_model_page_request(t.m, SID, 1, 0x4000, k, true, false) ==
+				  0);
+		CU_ASSERT(drain(ev, 128) == 64);
+	}
+	CU_ASSERT(smmu_model_page_request(t.m, SID, 2, 0x5000, 1, true, false) == 0);
+	CU_ASSERT(drain(ev, 4) == 0);
+	smmu_model_get_stats(t.m, &st);
+	smmu_get_stats(t.unit, &ds);
+	CU_ASSERT(ds.prg_denied == 1 && st.pri_resps == st0.pri_resps + 3 &&
+		  st.last_pri_resp == (SID << 12 | 1u << 2 | SMMU_PRI_RESP_DENY));
+	CU_ASSERT(uiommu_page_response(t.dev, 2, 1, UIOMMU_PAGE_RESP_SUCCESS) == -ENOENT);
+	for (uint32_t k = 0; k < SMMU_PRG_MAX; k++)
+		CU_ASSERT(uiommu_page_response(t.dev, 1, k, UIOMMU_PAGE_RESP_SUCCESS) == 0);
+	scenario_down(&t);
+}
+
 /* Stall mode: a stalling device's stage-1 fault parks the transaction
  * (the fault event carries Stall and its STAG); CMD_RESUME through
  * uiommu_page_response retries it (after the host mapped the page) or
@@ -1732,6 +1783,7 @@ static const struct ut_test tests[] = {
 	{"evtq_overflow", test_evtq_overflow},
 	{"evtq_bad_prod", test_evtq_bad_prod},
 	{"pri", test_pri},
+	{"pri_match", test_pri_match},
 	{"stall", test_stall},
 	{"pasid", test_pasid},
 	{"nested", test_nested},

@@ -528,16 +528,27 @@ int smmu_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_
 		return -EINVAL;
 	switch (code) {
 	case UIOMMU_PAGE_RESP_SUCCESS:
-		resp = 2;
+		resp = SMMU_PRI_RESP_SUCCESS;
 		break;
 	case UIOMMU_PAGE_RESP_INVALID:
-		resp = 0;
+		resp = SMMU_PRI_RESP_DENY;
 		break;
 	case UIOMMU_PAGE_RESP_FAILURE:
-		resp = 1;
+		resp = SMMU_PRI_RESP_FAIL;
 		break;
 	default:
 		return -EINVAL;
+	}
+	/* One response per group the SMMU reported, none for a group never
+	 * requested (a PRI_RESP the device does not expect is an unexpected
+	 * completion it may treat as an error) or answered already. */
+	if (!smmu_prg_take(su, dev->desc.hw_id, pasid, grpid)) {
+		SMMU_LOG(ERR,
+			 "unit %u: StreamID 0x%x: no page request group %u%s pending: no "
+			 "response sent",
+			 u->obj.id, dev->desc.hw_id, grpid,
+			 pasid != UIOMMU_NO_PASID ? " (with a SubstreamID)" : "");
+		return -ENOENT;
 	}
 	c0 = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_PRI_RESP) |
 	     FIELD_PREP(SMMU_CMD0_SID, dev->desc.hw_id);

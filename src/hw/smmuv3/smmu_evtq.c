@@ -125,6 +125,76 @@ static void decode_pri(struct smmu_unit *su, const uint64_t *e, struct uiommu_ev
 	ev->reason_text = "page request";
 }
 
+/* ---- pending page request groups ---- */
+
+static int prg_find(const struct smmu_unit *su, uint32_t sid, uint32_t ssid, uint32_t grpid)
+{
+	for (unsigned int i = 0; i < SMMU_PRG_MAX; i++) {
+		const struct smmu_prg *p = &su->prg[i];
+
+		if (p->valid && p->sid == sid && p->ssid == ssid && p->grpid == grpid)
+			return (int)i;
+	}
+	return -1;
+}
+
+bool smmu_prg_take(struct smmu_unit *su, uint32_t sid, uint32_t ssid, uint32_t grpid)
+{
+	int i = prg_find(su, sid, ssid, grpid);
+
+	if (i < 0)
+		return false;
+	su->prg[i].valid = false;
+	return true;
+}
+
+void smmu_prg_forget(struct smmu_unit *su, uint32_t sid)
+{
+	for (unsigned int i = 0; i < SMMU_PRG_MAX; i++)
+		if (su->prg[i].sid == sid)
+			su->prg[i].valid = false;
+}
+
+/* The last request of a group arrived (@ev decoded): the group waits for
+ * its response.  A group reported again before it was answered stays
+ * one.  With no slot free the driver denies it at once (PRI_RESP Deny:
+ * the device sees Invalid Request for the group, not silence) and the
+ * event is not handed out: false. */
+static bool prg_track(struct smmu_unit *su, const struct uiommu_event *ev)
+{
+	struct smmu_batch b;
+	int free_slot = -1;
+
+	if (prg_find(su, ev->hw_id, ev->pasid, ev->grpid) >= 0)
+		return true;
+	for (unsigned int i = 0; i < SMMU_PRG_MAX && free_slot < 0; i++)
+		if (!su->prg[i].valid)
+			free_slot = (int)i;
+	if (free_slot >= 0) {
+		su->prg[free_slot] = (struct smmu_prg){.sid = ev->hw_id,
+						       .ssid = ev->pasid,
+						       .grpid = (uint16_t)ev->grpid,
+						       .valid = true};
+		return true;
+	}
+	su->stats.prg_denied++;
+	SMMU_LOG(WARNING,
+		 "unit %u: %u page request groups await a response: StreamID 0x%x group %u "
+		 "denied",
+		 su->u->obj.id, SMMU_PRG_MAX, ev->hw_id, ev->grpid);
+	smmu_batch_init(&b, su);
+	smmu_batch_add(&b,
+		       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_PRI_RESP) |
+			       FIELD_PREP(SMMU_CMD0_SID, ev->hw_id) |
+			       (ev->pasid != UIOMMU_NO_PASID
+					? SMMU_CMD0_SSV | FIELD_PREP(SMMU_CMD0_SSID, ev->pasid)
+					: 0),
+		       FIELD_PREP(SMMU_CMD1_PRI_GRPID, ev->grpid) |
+			       FIELD_PREP(SMMU_CMD1_PRI_RESP, SMMU_PRI_RESP_DENY));
+	(void)smmu_batch_sync(&b);
+	return false;
+}
+
 /* Drain one queue into @ev: returns how many were written. */
 static uint16_t drain(struct smmu_unit *su, struct smmu_queue *q, uint32_t prod_reg,
 		      uint32_t cons_reg, unsigned int dwords, bool pri, struct uiommu_event *ev,
@@ -170,11 +240,13 @@ static uint16_t drain(struct smmu_unit *su, struct smmu_queue *q, uint32_t prod_
 		smmu_inv(su, slot, dwords * 8u); /* COHACC 0: not a stale cached copy */
 		for (unsigned int i = 0; i < dwords; i++)
 			e[i] = __atomic_load_n(&slot[i], __ATOMIC_RELAXED);
-		if (pri)
+		if (!pri)
+			decode_event(su, e, &ev[n++]);
+		else {
 			decode_pri(su, e, &ev[n]);
-		else
-			decode_event(su, e, &ev[n]);
-		n++;
+			if (!(ev[n].flags & UIOMMU_EV_LAST) || prg_track(su, &ev[n]))
+				n++;
+		}
 		q->cons = (q->cons & (uint32_t)SMMU_Q_OVF) | ((q->cons + 1u) & mask);
 	}
 	/* The entries are read before CONS hands their slots back to the

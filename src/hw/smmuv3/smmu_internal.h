@@ -40,6 +40,17 @@ struct smmu_queue {
 
 struct smmu_stats {
 	uint64_t cmds, syncs, batches, cmd_errors, timeouts, l2_tables, wb_lines, inv_lines;
+	uint64_t prg_denied; /* page request groups denied by the driver: none free to track */
+};
+
+/* A page request group the SMMU reported (its Last request seen) and
+ * nobody answered yet: a PRI_RESP is sent only for one of these (the
+ * device gets exactly one response per group, PCIe 10.4.2). */
+#define SMMU_PRG_MAX 512u /* per unit; a function has at most 512 PRG indexes */
+struct smmu_prg {
+	uint32_t sid, ssid; /* ssid: UIOMMU_NO_PASID without a SubstreamID */
+	uint16_t grpid;
+	bool valid;
 };
 
 struct smmu_unit {
@@ -69,6 +80,7 @@ struct smmu_unit {
 	 * then traffic follows GBPA (as found, or abort: smmu_unit_init). */
 	bool en_deferred;
 	struct smmu_stats stats;
+	struct smmu_prg prg[SMMU_PRG_MAX];
 	bool test_skip_tlbi; /* tests only: flush issues no TLBI (the model must show it) */
 	/* A batch timed out: what it invalidated is not confirmed, and the
 	 * core frees the IDs it flushed all the same.  The next batch first
@@ -179,6 +191,11 @@ int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 int smmu_evtq_init(struct smmu_unit *su);
 void smmu_evtq_fini(struct smmu_unit *su);
 uint16_t smmu_poll(struct uiommu_unit *u, struct uiommu_event *ev, uint16_t max);
+/* A pending page request group of (@sid, @ssid, @grpid): true and it is
+ * answered from now on (taken), or false (never reported, or answered). */
+bool smmu_prg_take(struct smmu_unit *su, uint32_t sid, uint32_t ssid, uint32_t grpid);
+/* A device goes: its pending groups are forgotten. */
+void smmu_prg_forget(struct smmu_unit *su, uint32_t sid);
 
 /* Tests only: make flush skip its TLBI commands on @u. */
 void smmu_test_skip_tlbi(struct uiommu_unit *u, bool skip);

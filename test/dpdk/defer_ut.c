@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * UIOMMU_UNIT_F_DEFER_ENABLE / uiommu_unit_enable() on the VT-d model
- * (public API only): a unit taken over with translation deferred lets DMA
+ * UIOMMU_UNIT_F_DEFER_ENABLE / uiommu_unit_enable() on the VT-d and SMMUv3
+ * models (public API only): a unit taken over with translation deferred lets DMA
  * through untranslated (as before the take-over) while devices are
  * attached; after uiommu_unit_enable() the same DMA is translated (and
  * faults where nothing is mapped).  A shared state with a deferred unit is
@@ -35,15 +35,18 @@ static int adopt(const char *st)
 	return rc;
 }
 
-static void test_defer_then_enable(void)
+/* One family: its model unit taken over deferred (@cfg: the model's
+ * settings), then enabled.  false: the family is not built in (skipped). */
+static bool defer_case(enum uiommu_family fam, const char *cfg, uint32_t hw_id)
 {
-	struct uiommu_env_opts eo = {
-		.backend = UIOMMU_MEM_SHARED_SHM, .name = name, .create = true};
-	struct uiommu_unit_desc d = {.family = UIOMMU_FAMILY_VTD,
+	char st[96];
+	struct uiommu_env_opts eo = {.backend = UIOMMU_MEM_SHARED_SHM, .name = st, .create = true};
+	struct uiommu_unit_desc d = {.family = fam,
 				     .access = UIOMMU_UNIT_MODEL,
 				     .numa_node = -1,
+				     .model_cfg = cfg,
 				     .flags = UIOMMU_UNIT_F_DEFER_ENABLE};
-	struct uiommu_device_desc dd = {.bus = 0, .devfn = 3 << 3, .hw_id = 0x18};
+	struct uiommu_device_desc dd = {.bus = 0, .devfn = 3 << 3, .hw_id = hw_id};
 	static uint8_t target[4096] __attribute__((aligned(4096)));
 	uint8_t pat[16];
 	struct uiommu_ctx *ctx;
@@ -51,9 +54,20 @@ static void test_defer_then_enable(void)
 	struct uiommu_device *dev;
 	struct uiommu_ioas *ioas;
 	pid_t pid;
-	int ws;
+	int ws, rc;
 
+	snprintf(st, sizeof(st), "%s-%d", name, (int)fam);
 	CU_ASSERT_FATAL(uiommu_ctx_create(&eo, &ctx) == 0);
+	/* Not built into the library: skipped (a built family without the
+	 * hook would fail below: DEFER_ENABLE is -EOPNOTSUPP only then). */
+	d.flags = 0;
+	rc = uiommu_unit_add(ctx, &d, &u);
+	if (rc == -EOPNOTSUPP) {
+		uiommu_ctx_destroy(ctx);
+		return false;
+	}
+	CU_ASSERT_FATAL(rc == 0);
+	CU_ASSERT(uiommu_unit_remove(u) == 0);
 	/* unknown flags are still refused */
 	d.flags = 1u << 7;
 	CU_ASSERT(uiommu_unit_add(ctx, &d, &u) == -EOPNOTSUPP);
@@ -66,6 +80,7 @@ static void test_defer_then_enable(void)
 
 	/* Translation off: the DMA goes where it is aimed (bus = CPU address
 	 * on the model), as it did before the take-over. */
+	memset(target, 0, sizeof(target));
 	memset(pat, 0x77, sizeof(pat));
 	CU_ASSERT(uiommu_model_dma(dev, UIOMMU_NO_PASID, (uintptr_t)target, pat, sizeof(pat),
 				   true) == 0);
@@ -75,7 +90,7 @@ static void test_defer_then_enable(void)
 	pid = fork();
 	CU_ASSERT_FATAL(pid >= 0);
 	if (pid == 0) {
-		execl(self, self, "--adopt", name, (char *)NULL);
+		execl(self, self, "--adopt", st, (char *)NULL);
 		_exit(127);
 	}
 	CU_ASSERT(waitpid(pid, &ws, 0) == pid && WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
@@ -95,10 +110,63 @@ static void test_defer_then_enable(void)
 	CU_ASSERT(uiommu_unit_enable(u2) == 0);
 	CU_ASSERT(uiommu_device_detach(dev, UIOMMU_NO_PASID) == 0);
 	uiommu_ctx_destroy(ctx);
+	return true;
+}
+
+static void test_defer_then_enable(void)
+{
+	CU_ASSERT(defer_case(UIOMMU_FAMILY_VTD, NULL, 0x18));
+}
+
+/* SMMUv3: deferred, SMMUEN stays off and traffic follows GBPA as the
+ * take-over found it: bypass on this model (bypass=1, as QEMU resets). */
+static void test_defer_then_enable_smmuv3(void)
+{
+	if (!defer_case(UIOMMU_FAMILY_SMMUV3, "bypass=1", 0x18))
+		printf("(SMMUv3 not built: skipped) ");
+}
+
+/* SMMUv3 whose GBPA aborts when found: the deferred window keeps it (no
+ * device gets a bypass it did not have). */
+static void test_defer_smmuv3_gbpa_abort(void)
+{
+	struct uiommu_unit_desc d = {.family = UIOMMU_FAMILY_SMMUV3,
+				     .access = UIOMMU_UNIT_MODEL,
+				     .numa_node = -1,
+				     .flags = UIOMMU_UNIT_F_DEFER_ENABLE};
+	struct uiommu_device_desc dd = {.bus = 0, .devfn = 3 << 3, .hw_id = 0x18};
+	static uint8_t target[64];
+	uint8_t pat[16];
+	struct uiommu_ctx *ctx;
+	struct uiommu_unit *u;
+	struct uiommu_device *dev;
+	int rc;
+
+	CU_ASSERT_FATAL(uiommu_ctx_create(NULL, &ctx) == 0);
+	d.flags = 0;
+	rc = uiommu_unit_add(ctx, &d, &u);
+	if (rc == -EOPNOTSUPP) {
+		printf("(SMMUv3 not built: skipped) ");
+		uiommu_ctx_destroy(ctx);
+		return;
+	}
+	CU_ASSERT_FATAL(rc == 0);
+	CU_ASSERT(uiommu_unit_remove(u) == 0);
+	d.flags = UIOMMU_UNIT_F_DEFER_ENABLE;
+	CU_ASSERT_FATAL(uiommu_unit_add(ctx, &d, &u) == 0);
+	CU_ASSERT_FATAL(uiommu_device_add(u, &dd, &dev) == 0);
+	memset(pat, 0x55, sizeof(pat));
+	CU_ASSERT(uiommu_model_dma(dev, UIOMMU_NO_PASID, (uintptr_t)target, pat, sizeof(pat),
+				   true) == -EFAULT);
+	CU_ASSERT(target[0] == 0);
+	CU_ASSERT(uiommu_unit_enable(u) == 0);
+	uiommu_ctx_destroy(ctx);
 }
 
 static const struct ut_test tests[] = {
 	{"defer_then_enable", test_defer_then_enable},
+	{"defer_then_enable_smmuv3", test_defer_then_enable_smmuv3},
+	{"defer_smmuv3_gbpa_abort", test_defer_smmuv3_gbpa_abort},
 	{NULL, NULL},
 };
 

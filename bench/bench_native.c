@@ -638,13 +638,13 @@ int main(int argc, char **argv)
 	if (smmu_rows && (!only || !strcmp(only, "smmuv3"))) {
 		char nb[16], rb[16];
 		char *av[] = {"bench-native",	"--n", nb, "--reps", rb, "--cfg",
-			      (char *)smmu_cfg, NULL};
+			      (char *)smmu_cfg, nullq ? "--null-queue" : NULL, NULL};
 
 		snprintf(nb, sizeof(nb), "%u", n < 4096 ? n : 4096);
 		snprintf(rb, sizeof(rb), "%d", reps);
 		printf("\n");
 		fflush(stdout);
-		return bench_smmuv3_main(7, av);
+		return bench_smmuv3_main(nullq ? 8 : 7, av);
 	}
 #else
 	(void)smmu_rows;

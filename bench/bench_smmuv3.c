@@ -17,7 +17,16 @@
  * every command inside the CMDQ_PROD write, so ns/op includes the
  * "hardware" work.
  *
- *   bench-native-smmuv3 [--cfg MODELCFG] [--s2] [--n N] [--reps R]
+ *   bench-native-smmuv3 [--cfg MODELCFG] [--s2] [--n N] [--reps R] [--null-queue]
+ *
+ * --null-queue: the driver alone.  The command queue is consumed the
+ * moment CMDQ_PROD is written, without the model (nullq_write): CMDQ_CONS
+ * reads back what PROD was set to, so each CMD_SYNC completes at once and
+ * no command (TLBI, CFGI) is executed.  ns/op is then uiommu's own time
+ * plus the stub's few instructions (callgrind shows nullq_write apart);
+ * "model cmd/op" reads 0.  The model's queue no longer matches the
+ * driver's, so the unit is not torn down afterwards (as bench-native's
+ * VT-d --null-queue).
  *
  * Instructions per op: callgrind with collection limited to one loop
  * function (smmu_bench_map_n, smmu_bench_unmap_n, smmu_bench_pair4k;
@@ -47,6 +56,35 @@
 static struct uiommu_ioas *ioas;
 static struct uiommu_unit *unit;
 static uint64_t phys; /* 4 MiB, 2 MiB aligned */
+
+/* ---- --null-queue ---- */
+static const struct uiommu_model_io *real_io;
+static uint32_t nq_cons;
+
+static uint64_t nullq_read(void *m, uint32_t off, unsigned int size)
+{
+	if (off == SMMU_CMDQ_CONS)
+		return nq_cons;
+	return real_io->read(m, off, size);
+}
+
+static __attribute__((noinline)) void nullq_write(void *m, uint32_t off, uint64_t val,
+						  unsigned int size)
+{
+	if (off == SMMU_CMDQ_PROD)
+		nq_cons = (uint32_t)val; /* everything up to PROD consumed, no error */
+	else
+		real_io->write(m, off, val, size);
+}
+
+static const struct uiommu_model_io nullq_io = {.read = nullq_read, .write = nullq_write};
+
+static void nullq_install(void)
+{
+	real_io = unit_regs(unit)->model;
+	nq_cons = (uint32_t)real_io->read(unit->model, SMMU_CMDQ_CONS, 4);
+	unit_regs(unit)->model = &nullq_io;
+}
 
 static uint64_t now_ns(void)
 {
@@ -133,7 +171,7 @@ int main(int argc, char **argv)
 {
 	const char *cfg = "";
 	uint32_t n = 2000, reps = 5;
-	bool s2 = false;
+	bool s2 = false, nullq = false;
 	struct uiommu_ctx *ctx;
 	struct uiommu_device *dev;
 	struct uiommu_hwpt *h = NULL;
@@ -148,8 +186,12 @@ int main(int argc, char **argv)
 			n = (uint32_t)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
 			reps = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--null-queue"))
+			nullq = true;
 		else {
-			fprintf(stderr, "usage: %s [--cfg MODELCFG] [--s2] [--n N] [--reps R]\n",
+			fprintf(stderr,
+				"usage: %s [--cfg MODELCFG] [--s2] [--n N] [--reps R] "
+				"[--null-queue]\n",
 				argv[0]);
 			return 2;
 		}
@@ -178,8 +220,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attach failed\n");
 		return 1;
 	}
-	printf("SMMUv3 model '%s', %s, N=%u, best of %u\n", cfg, s2 ? "stage 2" : "stage 1 (CD)", n,
-	       reps);
+	if (nullq)
+		nullq_install();
+	printf("SMMUv3 model '%s', %s, N=%u, best of %u%s\n", cfg, s2 ? "stage 2" : "stage 1 (CD)",
+	       n, reps, nullq ? ", --null-queue (driver only: commands consumed at once)" : "");
 	printf("%-8s %10s %10s %10s %10s\n", "op", "ns/op", "cmds/op", "syncs/op", "model cmd/op");
 	static const struct {
 		const char *name;
@@ -237,6 +281,8 @@ int main(int argc, char **argv)
 		}
 		row(t[k].name, ops, &a0, &b0, best);
 	}
+	if (nullq)
+		return 0; /* see --null-queue: not torn down */
 	(void)uiommu_device_detach(dev, UIOMMU_NO_PASID);
 	uiommu_ctx_destroy(ctx);
 	return 0;

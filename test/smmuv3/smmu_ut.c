@@ -1560,6 +1560,22 @@ static uint64_t rnd(void)
 	return rnd_state;
 }
 
+/* The model's TLB index holds every valid entry once, in the bucket its
+ * tag hashes to, and nothing else. */
+static bool tlb_index_ok(const struct smmu_model *m)
+{
+	uint32_t chained = 0;
+
+	for (uint32_t b = 0; b <= m->tlb_hmask; b++)
+		for (uint32_t e = m->tlb_hash[b]; e && chained <= m->cfg.tlb_size;
+		     e = m->tlb[e - 1].hnext) {
+			if (e > m->cfg.tlb_size || !m->tlb[e - 1].valid)
+				return false;
+			chained++;
+		}
+	return chained == m->tlb_used && chained == smmu_model_tlb_entries(m);
+}
+
 /* Random maps and unmaps of 4 KiB..2 MiB pieces of the buffer at random
  * IOVAs; after each change, DMA at random pages and compare with what
  * the IOAS says: a mapped page reads the buffer's bytes, an unmapped one
@@ -1611,10 +1627,13 @@ static void differential(const char *cfg, int flags)
 			else if (in && (rc != 0 || v != s[j].off + (a - s[j].iova)))
 				wrong++;
 		}
-		if (op % 64 == 0)
+		if (op % 64 == 0) {
 			drain_all();
+			CU_ASSERT(tlb_index_ok(t.m));
+		}
 	}
 	drain_all();
+	CU_ASSERT(tlb_index_ok(t.m));
 	printf("\n    %s %s: %u checks, %u stale, %u wrong ", cfg, flags > 0 ? "S1" : "S2", checks,
 	       stale, wrong);
 	CU_ASSERT(stale == 0);

@@ -166,6 +166,13 @@ int smmu_model_create(const struct smmu_model_cfg *cfg, struct smmu_model **out)
 	m->tlb = uenv_zalloc(sizeof(*m->tlb) * c.tlb_size);
 	if (!m->tlb)
 		goto free_model;
+	m->tlb_hmask = 1;
+	while (m->tlb_hmask < 2 * c.tlb_size)
+		m->tlb_hmask <<= 1;
+	m->tlb_hash = uenv_zalloc(sizeof(*m->tlb_hash) * m->tlb_hmask);
+	m->tlb_hmask--;
+	if (!m->tlb_hash)
+		goto free_tlb;
 	m->stec = uenv_zalloc(sizeof(*m->stec) * c.cfgc_size);
 	if (!m->stec)
 		goto free_tlb;
@@ -181,6 +188,7 @@ int smmu_model_create(const struct smmu_model_cfg *cfg, struct smmu_model **out)
 free_stec:
 	uenv_free(m->stec);
 free_tlb:
+	uenv_free(m->tlb_hash);
 	uenv_free(m->tlb);
 free_model:
 	uenv_free(m);
@@ -194,6 +202,7 @@ void smmu_model_destroy(struct smmu_model *m)
 	m->magic = 0;
 	uenv_free(m->cdc);
 	uenv_free(m->stec);
+	uenv_free(m->tlb_hash);
 	uenv_free(m->tlb);
 	uenv_free(m);
 }

@@ -22,6 +22,7 @@ struct smmum_tlb {
 	uint64_t pa;
 	uint64_t ipa; /* nested: the IPA of va (stage-2 faults) */
 	uint64_t stamp;
+	uint32_t hnext; /* the next entry of its hash bucket, + 1 (0: none) */
 };
 #define SMMUM_P_R 1u
 #define SMMUM_P_W 2u
@@ -61,6 +62,11 @@ struct smmu_model {
 	struct smmum_stall stalls[SMMUM_STALL_MAX];
 	struct smmu_model_stats st;
 	struct smmum_tlb *tlb;
+	/* The TLB's index (smmu_model_walk.c): buckets by VMID, page size and
+	 * the address at that size; each holds entry index + 1 (0: none). */
+	uint32_t *tlb_hash;
+	uint32_t tlb_hmask;
+	uint32_t tlb_used; /* valid entries (an empty TLB has nothing to invalidate) */
 	struct smmum_cfgc *stec, *cdc;
 };
 

@@ -147,38 +147,111 @@ void smmum_inv_cfg_all(struct smmu_model *m)
 		m->stec[i].valid = m->cdc[i].valid = false;
 }
 
+/*
+ * The TLB is indexed: an entry sits in the hash bucket of (VMID, its size,
+ * its input address), so a lookup probes one bucket per page size (4 KiB,
+ * 2 MiB, 1 GiB) and an invalidation by address one bucket per size and
+ * page of its range, as hardware finds entries by tag and not by walking
+ * all of them.  Invalidations without an address (by ASID, by VMID, all)
+ * or over more pages than the TLB holds look at every entry.
+ */
+static const unsigned int tlb_shift[3] = {12, 21, 30};
+
+static uint32_t *tlb_bucket(struct smmu_model *m, uint16_t vmid, unsigned int shift, uint64_t va)
+{
+	uint64_t h = ((va >> shift) ^ ((uint64_t)vmid << 40) ^ ((uint64_t)shift << 58)) *
+		     0x9e3779b97f4a7c15ull;
+
+	return &m->tlb_hash[(uint32_t)(h >> 32) & m->tlb_hmask];
+}
+
+static unsigned int size_shift(uint64_t size)
+{
+	return size == (1ull << 30) ? 30 : size == (1ull << 21) ? 21 : 12;
+}
+
+/* Take entry @i out of its bucket (it is valid, so it is in one). */
+static void tlb_unlink(struct smmu_model *m, uint32_t i)
+{
+	struct smmum_tlb *t = &m->tlb[i];
+	uint32_t *link = tlb_bucket(m, t->vmid, size_shift(t->size), t->va);
+
+	while (*link && *link != i + 1)
+		link = &m->tlb[*link - 1].hnext;
+	if (*link)
+		*link = t->hnext;
+	t->hnext = 0;
+	t->valid = false;
+	m->tlb_used--;
+}
+
+static bool tlb_match(const struct smmum_tlb *t, int vmid, int asid, int s1, uint64_t start,
+		      uint64_t len)
+{
+	if (!t->valid || (vmid >= 0 && t->vmid != vmid) || (s1 >= 0 && t->s1 != (s1 > 0)))
+		return false;
+	if (asid >= 0 && (!t->s1 || t->asid != asid))
+		return false;
+	return !len || !(t->va + t->size <= start || (start + len > start && t->va >= start + len));
+}
+
 void smmum_tlb_inv(struct smmu_model *m, int vmid, int asid, int s1, uint64_t start, uint64_t len)
 {
-	for (uint32_t i = 0; i < m->cfg.tlb_size; i++) {
-		struct smmum_tlb *t = &m->tlb[i];
+	uint64_t pages = len ? ((start & 0xfffull) + len + 0xfffull) >> 12 : 0;
 
-		if (!t->valid || (vmid >= 0 && t->vmid != vmid) || (s1 >= 0 && t->s1 != (s1 > 0)))
-			continue;
-		if (asid >= 0 && (!t->s1 || t->asid != asid))
-			continue;
-		if (len &&
-		    (t->va + t->size <= start || (start + len > start && t->va >= start + len)))
-			continue;
-		t->valid = false;
+	if (!m->tlb_used)
+		return;
+	if (!len || vmid < 0 || start + len < start || pages > m->cfg.tlb_size) {
+		for (uint32_t i = 0; i < m->cfg.tlb_size; i++)
+			if (tlb_match(&m->tlb[i], vmid, asid, s1, start, len))
+				tlb_unlink(m, i);
+		return;
+	}
+	for (unsigned int k = 0; k < 3; k++) {
+		uint64_t step = 1ull << tlb_shift[k], a = start & ~(step - 1);
+
+		for (; a < start + len && a >= (start & ~(step - 1)); a += step) {
+			uint32_t *link = tlb_bucket(m, (uint16_t)vmid, tlb_shift[k], a);
+
+			while (*link) {
+				uint32_t i = *link - 1;
+				struct smmum_tlb *t = &m->tlb[i];
+
+				if (t->size == step && t->va == a &&
+				    tlb_match(t, vmid, asid, s1, start, len)) {
+					*link = t->hnext; /* unlinked here */
+					t->hnext = 0;
+					t->valid = false;
+					m->tlb_used--;
+				} else {
+					link = &t->hnext;
+				}
+			}
+		}
 	}
 }
 
 static struct smmum_tlb *tlb_find(struct smmu_model *m, bool s1, uint16_t vmid, uint16_t asid,
 				  uint64_t va)
 {
-	for (uint32_t i = 0; i < m->cfg.tlb_size; i++) {
-		struct smmum_tlb *t = &m->tlb[i];
+	for (unsigned int k = 0; k < 3; k++) {
+		uint64_t size = 1ull << tlb_shift[k], base = va & ~(size - 1);
 
-		if (t->valid && t->s1 == s1 && t->vmid == vmid && (!s1 || t->asid == asid) &&
-		    va - t->va < t->size)
-			return t;
+		for (uint32_t e = *tlb_bucket(m, vmid, tlb_shift[k], base); e;
+		     e = m->tlb[e - 1].hnext) {
+			struct smmum_tlb *t = &m->tlb[e - 1];
+
+			if (t->valid && t->size == size && t->va == base && t->s1 == s1 &&
+			    t->vmid == vmid && (!s1 || t->asid == asid))
+				return t;
+		}
 	}
 	return NULL;
 }
 
 static void tlb_put(struct smmu_model *m, const struct smmum_tlb *e)
 {
-	uint32_t victim = 0;
+	uint32_t victim = 0, *head;
 
 	for (uint32_t i = 0; i < m->cfg.tlb_size; i++) {
 		if (!m->tlb[i].valid) {
@@ -188,9 +261,15 @@ static void tlb_put(struct smmu_model *m, const struct smmum_tlb *e)
 		if (m->tlb[i].stamp < m->tlb[victim].stamp)
 			victim = i;
 	}
+	if (m->tlb[victim].valid)
+		tlb_unlink(m, victim);
+	head = tlb_bucket(m, e->vmid, size_shift(e->size), e->va);
 	m->tlb[victim] = *e;
 	m->tlb[victim].valid = true;
 	m->tlb[victim].stamp = ++m->stamp;
+	m->tlb[victim].hnext = *head;
+	*head = victim + 1;
+	m->tlb_used++;
 }
 
 /* ------------------------------------------------------------ walks */

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -519,6 +520,33 @@ static int check(void)
 int bench_smmuv3_main(int argc, char **argv); /* bench_smmuv3.c */
 #endif
 
+/* The SMMUv3 model's rows (bench_smmuv3.c), in their own context, after
+ * the VT-d rows (with --null-queue too: the driver alone there as well). */
+static int smmuv3_rows(const char *only, bool smmu_rows, const char *smmu_cfg, uint32_t n,
+		       int reps)
+{
+#ifdef UIOMMU_BENCH_SMMUV3
+	if (smmu_rows && (!only || !strcmp(only, "smmuv3"))) {
+		char nb[16], rb[16];
+		char *av[] = {"bench-native",	"--n", nb, "--reps", rb, "--cfg",
+			      (char *)smmu_cfg, nullq ? "--null-queue" : NULL, NULL};
+
+		snprintf(nb, sizeof(nb), "%u", n < 4096 ? n : 4096);
+		snprintf(rb, sizeof(rb), "%d", reps);
+		printf("\n");
+		fflush(stdout);
+		return bench_smmuv3_main(nullq ? 8 : 7, av);
+	}
+#else
+	(void)only;
+	(void)smmu_rows;
+	(void)smmu_cfg;
+	(void)n;
+	(void)reps;
+#endif
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *smmu_cfg = "";
@@ -569,6 +597,26 @@ int main(int argc, char **argv)
 		return 1;
 	memset(buf, 0, 2 * PG_2M);
 
+	/* --null-queue leaves the VT-d context up (it cannot be torn down) and
+	 * a process has one context: the SMMUv3 rows come from a child forked
+	 * before it, started once the VT-d rows are out. */
+	int go[2] = {-1, -1};
+	pid_t smmu_child = -1;
+	if (nullq && smmu_rows && (!only || !strcmp(only, "smmuv3")) && pipe(go) == 0) {
+		fflush(stdout);
+		smmu_child = fork();
+		if (smmu_child == 0) {
+			char c;
+
+			close(go[1]);
+			if (read(go[0], &c, 1) != 1)
+				_exit(0);
+			rc = smmuv3_rows(only, smmu_rows, smmu_cfg, n, reps);
+			fflush(stdout);
+			_exit(rc);
+		}
+		close(go[0]);
+	}
 	rc = uiommu_ctx_create(NULL, &ctx);
 	if (!rc)
 		rc = uiommu_unit_add(ctx, &ud, &unit);
@@ -621,8 +669,17 @@ int main(int argc, char **argv)
 	}
 	if (nullq) {
 		/* See --null-queue: the unit cannot be torn down cleanly. */
+		int ws = 0;
+
 		fflush(stdout);
-		_exit(0);
+		rc = 0;
+		if (smmu_child > 0) {
+			rc = write(go[1], "g", 1) == 1 && waitpid(smmu_child, &ws, 0) == smmu_child &&
+					     WIFEXITED(ws)
+				     ? WEXITSTATUS(ws)
+				     : 1;
+		}
+		_exit(rc);
 	}
 	if (shim_on)
 		unit_regs(unit)->model = real_io;
@@ -633,22 +690,5 @@ int main(int argc, char **argv)
 	uiommu_ctx_destroy(ctx);
 	free(buf);
 	free(autoiova);
-#ifdef UIOMMU_BENCH_SMMUV3
-	/* The SMMUv3 model's rows (bench_smmuv3.c), in their own context. */
-	if (smmu_rows && (!only || !strcmp(only, "smmuv3"))) {
-		char nb[16], rb[16];
-		char *av[] = {"bench-native",	"--n", nb, "--reps", rb, "--cfg",
-			      (char *)smmu_cfg, nullq ? "--null-queue" : NULL, NULL};
-
-		snprintf(nb, sizeof(nb), "%u", n < 4096 ? n : 4096);
-		snprintf(rb, sizeof(rb), "%d", reps);
-		printf("\n");
-		fflush(stdout);
-		return bench_smmuv3_main(nullq ? 8 : 7, av);
-	}
-#else
-	(void)smmu_rows;
-	(void)smmu_cfg;
-#endif
-	return 0;
+	return smmuv3_rows(only, smmu_rows, smmu_cfg, n, reps);
 }

@@ -4,6 +4,7 @@
  * same three workloads as guest_vfio_bench.c, through uiommu's public API.
  * The guest kernel leaves QEMU's intel-iommu alone (intel_iommu=off);
  * uiommu drives it through /dev/mem, edu is bound to uio_pci_generic.
+ * Built for aarch64 it drives QEMU virt's SMMUv3 instead (BENCH_SMMUV3).
  *
  *   guest_uiommu_bench [n4k=N] [n2m=N] [nbatch=N] [warm=N] [mem=dpdk|shared]
  *
@@ -41,6 +42,15 @@
 /* Driver counters (test hook: the benchmark is built inside the tree). */
 #include "core/core.h"
 #include "hw/vtd/vtd_internal.h"
+#if defined(__aarch64__)
+/* arm64 (bench/qemu/run.sh --arch arm64): QEMU virt's SMMUv3
+ * (iommu=smmuv3), its base from the device tree, the kernel's driver kept
+ * off (initcall_blacklist=arm_smmu_driver_init); edu's StreamID is its RID.
+ * desc = commands + CMD_SYNCs, waits = CMD_SYNCs (the driver's counters);
+ * wl=floor is VT-d's (its descriptors): not run. */
+#include "hw/smmuv3/smmu_internal.h"
+#define BENCH_SMMUV3 1
+#endif
 
 #define PG_4K	       4096ull
 #define PG_2M	       (2ull << 20)
@@ -57,6 +67,24 @@ static struct uiommu_unit *unit;
 static struct uiommu_device *dev;
 static struct uiommu_ioas *ioas;
 static struct gt_edu edu;
+
+/* The invalidation work the driver counted so far: descriptors or
+ * commands (with their waits), and the waits alone. */
+static void inv_counts(uint64_t *desc, uint64_t *waits)
+{
+#ifdef BENCH_SMMUV3
+	struct smmu_stats st;
+
+	smmu_get_stats(unit, &st);
+	*desc = st.cmds + st.syncs;
+	*waits = st.syncs;
+#else
+	struct vtd_unit *vu = vtd_of(unit);
+
+	*desc = vu->stats.qi_desc + vu->stats.reg_inv;
+	*waits = vu->stats.qi_waits;
+#endif
+}
 
 static int setup(char *why, size_t wlen, const char *mem, char *prog)
 {
@@ -99,12 +127,23 @@ static int setup(char *why, size_t wlen, const char *mem, char *prog)
 		snprintf(why, wlen, "edu: %s", strerror(-rc));
 		return rc;
 	}
+#ifdef BENCH_SMMUV3
+	ud.family = UIOMMU_FAMILY_SMMUV3;
+	(void)bases;
+	(void)haw;
+	rc = gt_dt_smmu_base(&ud.reg_base);
+	if (rc) {
+		snprintf(why, wlen, "no arm,smmu-v3 node in the device tree (%d)", rc);
+		return rc;
+	}
+#else
 	rc = gt_dmar_drhd_bases(bases, 4, &haw);
 	if (rc <= 0) {
 		snprintf(why, wlen, "no DRHD in the ACPI DMAR (%d)", rc);
 		return rc ? rc : -ENODEV;
 	}
 	ud.reg_base = bases[0];
+#endif
 	rc = uiommu_ctx_create(&opts, &ctx);
 	if (rc) {
 		snprintf(why, wlen, "ctx_create(mem=%s): %s", mem, strerror(-rc));
@@ -138,6 +177,14 @@ static int setup(char *why, size_t wlen, const char *mem, char *prog)
 	struct uiommu_hw_info hi = {0};
 
 	(void)uiommu_unit_hw_info(unit, &hi);
+#ifdef BENCH_SMMUV3
+	snprintf(why, wlen,
+		 "SMMUv3 0x%" PRIx64 " mem=%s IDR0 0x%08x %s stream table ias=%u oas=%u "
+		 "pgsizes=0x%" PRIx64 " edu %s StreamID 0x%04x",
+		 ud.reg_base, mem, hi.u.smmuv3.idr[0], hi.u.smmuv3.st_2lvl ? "2-level" : "linear",
+		 caps.ias, caps.oas, caps.pgsize_bitmap, edu.bdf, edu.requester_id);
+	return 0;
+#endif
 	snprintf(why, wlen,
 		 "DRHD 0x%" PRIx64 " mem=%s scalable=%d qi=%d ias=%u pgsizes=0x%" PRIx64
 		 " edu %s rid 0x%04x",
@@ -216,8 +263,7 @@ static int check_dma(uint8_t *page, uint64_t pa)
 
 static int bench(const char *wl, unsigned int iters, unsigned int warm, uint64_t pa)
 {
-	struct vtd_unit *vu = vtd_of(unit);
-	uint64_t t0 = 0, d0 = 0, w0 = 0, iova;
+	uint64_t t0 = 0, d0 = 0, w0 = 0, d1, w1, iova;
 	int rc = 0;
 
 	/* 4ka: a neighbour page stays mapped, so the last-level table of the
@@ -228,8 +274,7 @@ static int bench(const char *wl, unsigned int iters, unsigned int warm, uint64_t
 	}
 	for (unsigned int i = 0; i < warm + iters && !rc; i++) {
 		if (i == warm) {
-			d0 = vu->stats.qi_desc + vu->stats.reg_inv;
-			w0 = vu->stats.qi_waits;
+			inv_counts(&d0, &w0);
 			t0 = gt_now_ns();
 		}
 		if (!strcmp(wl, "4k") || !strcmp(wl, "4ka")) {
@@ -253,7 +298,9 @@ static int bench(const char *wl, unsigned int iters, unsigned int warm, uint64_t
 		}
 	}
 	uint64_t ns = gt_now_ns() - t0;
-	uint64_t d = vu->stats.qi_desc + vu->stats.reg_inv - d0, w = vu->stats.qi_waits - w0;
+
+	inv_counts(&d1, &w1);
+	uint64_t d = d1 - d0, w = w1 - w0;
 
 	if (!rc && !strcmp(wl, "4ka"))
 		rc = uiommu_ioas_unmap(ioas, IOVA_4K + PG_4K, PG_4K, NULL);
@@ -271,6 +318,13 @@ static int bench(const char *wl, unsigned int iters, unsigned int warm, uint64_t
  * the context lock: this program is single-threaded. */
 static int bench_floor(unsigned int iters, unsigned int warm, uint64_t pa)
 {
+#ifdef BENCH_SMMUV3
+	(void)iters;
+	(void)warm;
+	(void)pa;
+	gt_log("workload floor: VT-d only (its descriptors): skipped on the SMMUv3");
+	return 0;
+#endif
 	struct vtd_unit *vu = vtd_of(unit);
 	struct uiommu_hwpt *h = NULL;
 	struct pgt_walk_level lv[8];

@@ -248,7 +248,8 @@ static inline int vunmap(uint64_t iova, uint64_t len)
 	return u.size == len ? 0 : -EIO;
 }
 
-/* Kernel log lines "DMAR: ... fault addr 0x<iova> ..." for @iova. */
+/* Kernel log lines "DMAR: ... fault addr 0x<iova> ..." for @iova (arm64:
+ * the arm-smmu-v3 driver's event dump). */
 static int dmar_faults_logged(uint64_t iova)
 {
 	static char buf[1 << 18];
@@ -259,8 +260,14 @@ static int dmar_faults_logged(uint64_t iova)
 	if (n < 0)
 		return -errno;
 	buf[n] = 0;
+#if defined(__aarch64__)
+	/* arm-smmu-v3: "event 0x10 received:" then the record's dwords, one
+	 * per line as 0x%016llx; the third is the input address, unaligned. */
+	snprintf(pat, sizeof(pat), "0x%016" PRIx64, iova);
+#else
 	snprintf(pat, sizeof(pat), "fault addr 0x%" PRIx64,
 		 iova & ~(uint64_t)0xfff); /* page-aligned in the log */
+#endif
 	for (char *s = buf; (s = strstr(s, pat)) != NULL; s += strlen(pat))
 		cnt++;
 	return cnt;

@@ -4,11 +4,16 @@
 # VFIO type1) against uiommu (B: intel_iommu=off, uiommu drives the unit),
 # same QEMU configuration, alternating boots A B A B ...  Not a test: it
 # always exits 0 when every boot ran, whatever the figures.
+# --arch arm64: aarch64 virt with iommu=smmuv3 (A: the kernel's
+# arm-smmu-v3 driver + VFIO type1; B: initcall_blacklist=arm_smmu_driver_init,
+# uiommu drives the SMMU); the guest programs come from an aarch64 build.
 #
 #   bench/qemu/run.sh [options]
 #
 # Options:
-#   --build DIR     meson build directory with bench/guest_*_bench (default: build)
+#   --build DIR     meson build directory with bench/guest_*_bench (default: build;
+#                   --arch arm64: build-arm64, the aarch64 cross build)
+#   --arch amd64|arm64  guest architecture (default amd64: q35 + intel-iommu)
 #   --boots N       boots per side and series (default 3)
 #   --series LIST   wall,icount (default both): "wall" = plain TCG, figures in
 #                   ns; "icount" = QEMU -icount shift=0, the guest clock counts
@@ -26,7 +31,8 @@ die() { echo "bench/qemu/run.sh: $*" >&2; exit 2; }
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 qs=$repo/scripts/qemu
-build=$repo/build
+build=
+arch=amd64
 boots=3
 series="wall,icount"
 n4k=2000 n2m=500 nbatch=20 warm=10
@@ -36,6 +42,7 @@ out=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build) build=${2:?}; shift 2 ;;
+	--arch) arch=${2:?}; shift 2 ;;
 	--boots) boots=${2:?}; shift 2 ;;
 	--series) series=${2:?}; shift 2 ;;
 	--n4k) n4k=${2:?}; shift 2 ;;
@@ -45,10 +52,15 @@ while [ $# -gt 0 ]; do
 	--mem) mem=${2:?}; shift 2 ;;
 	--workdir) workdir=${2:?}; shift 2 ;;
 	--out) out=${2:?}; shift 2 ;;
-	-h|--help) sed -n '3,24p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,28p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
+case "$arch" in
+amd64) build=${build:-$repo/build} ;;
+arm64) build=${build:-$repo/build-arm64} ;;
+*) die "--arch wants amd64 or arm64" ;;
+esac
 build=$(cd "$build" && pwd) || die "build directory missing"
 progA=$build/bench/guest_vfio_bench
 progB=$build/bench/guest_uiommu_bench
@@ -59,7 +71,7 @@ mkdir -p "$workdir"
 workdir=$(cd "$workdir" && pwd)
 out=${out:-$workdir/results.md}
 
-kline=$("$qs/fetch-kernel.sh") || die "fetch-kernel.sh failed"
+kline=$("$qs/fetch-kernel.sh" --arch "$arch") || die "fetch-kernel.sh failed"
 kver=${kline#KVER=}; kver=${kver%% *}
 "$qs/mkinitramfs.sh" --modules "vfio vfio_iommu_type1 vfio-pci" "$workdir/a.cpio.gz" "$progA"
 "$qs/mkinitramfs.sh" "$workdir/b.cpio.gz" "$progB"
@@ -86,6 +98,7 @@ for s in "${slist[@]}"; do
 				args=(--initrd "$workdir/b.cpio.gz" --intel-iommu off
 				      --run "guest_uiommu_bench,$loops,mem=$mem")
 			fi
+			args+=(--arch "$arch") # --intel-iommu is --kernel-iommu: arm64's arm-smmu-v3
 			echo "== $s boot $i side $side" >&2
 			rc=0
 			"$qs/run-guest.sh" "${args[@]}" "${qargs[@]}" --timeout 300 --logdir "$log" > "$log.out" || rc=$?
@@ -99,9 +112,9 @@ for s in "${slist[@]}"; do
 done
 t1=$(date +%s)
 
-python3 - "$raw" "$out" "$boots" "$loops" "$mem" "$kver" "$((t1 - t0))" <<'EOF'
+python3 - "$raw" "$out" "$boots" "$loops" "$mem" "$kver" "$((t1 - t0))" "$arch" <<'EOF'
 import re, statistics, sys, platform, subprocess
-raw, out, boots, loops, mem, kver, secs = sys.argv[1:8]
+raw, out, boots, loops, mem, kver, secs, arch = sys.argv[1:9]
 fig = {}      # (series, wl, side) -> [per]
 extra = {}    # (wl) -> (desc, waits) of side B
 checks = []   # (series, boot, side, line)
@@ -126,7 +139,7 @@ for line in open(raw):
     elif what == 'RUN-RC' and f[4] != '0':
         bad.append('%s boot %s side %s: run-guest.sh exit %s' % (s, b, side, f[4]))
 try:
-    qemu = subprocess.run(['qemu-system-x86_64', '--version'], capture_output=True, text=True).stdout.splitlines()[0]
+    qemu = subprocess.run(['qemu-system-aarch64' if arch == 'arm64' else 'qemu-system-x86_64', '--version'], capture_output=True, text=True).stdout.splitlines()[0]
 except Exception:
     qemu = '?'
 cpu = '?'
@@ -139,7 +152,8 @@ wls = [('4k', '4 KiB map+unmap'), ('4ka', '4 KiB map+unmap, neighbour page kept 
 o = []
 o.append('# uiommu side-by-side benchmark (bench/qemu/run.sh)\n')
 o.append('- host: %s, %d CPUs, %s; TCG (no KVM)' % (cpu, ncpu, platform.platform()))
-o.append('- %s; guest kernel %s; q35, -smp 1, intel-iommu,intremap=off, edu, -nic none' % (qemu, kver))
+o.append('- %s; guest kernel %s; %s, -smp 1, edu, -nic none' % (qemu, kver,
+         'virt, iommu=smmuv3 (A: arm-smmu-v3 + VFIO type1)' if arch == 'arm64' else 'q35, intel-iommu,intremap=off'))
 o.append('- %s boots per side and series, alternating A B; loops: %s; side B memory: %s; %s s in all\n' % (boots, loops, mem, secs))
 for s, unit in (('wall', 'ns per iteration (wall clock of the TCG guest)'),
                 ('icount', 'guest instructions per iteration (-icount shift=0)')):

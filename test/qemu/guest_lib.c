@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,5 +459,57 @@ int gt_system(const char *cmd, char *why, size_t why_len)
 	rc = rc != -1 && WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
 	if (rc)
 		snprintf(why, why_len, "'%s' exited %d", cmd, rc);
+	return rc;
+}
+
+/* ---- device tree ---- */
+
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* A top-level node compatible with "arm,smmu-v3" (virt: /smmuv3@9050000),
+ * root #address-cells = #size-cells = 2. */
+int gt_dt_smmu_base(uint64_t *base)
+{
+	DIR *d = opendir("/proc/device-tree");
+	struct dirent *e;
+	int rc = -ENOENT;
+
+	if (!d)
+		return -errno;
+	while (rc && (e = readdir(d))) {
+		char path[320], buf[256];
+		uint8_t reg[16];
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/device-tree/%s/compatible", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0 || !memmem(buf, (size_t)n, "arm,smmu-v3", 11))
+			continue;
+		snprintf(path, sizeof(path), "/proc/device-tree/%s/reg", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, reg, sizeof(reg));
+		close(fd);
+		if (n == 16 && be64(reg) && !(be64(reg) & 0xfff)) {
+			*base = be64(reg);
+			gt_log("DT: %s at 0x%" PRIx64 " size 0x%" PRIx64, e->d_name, *base,
+			       be64(reg + 8));
+			rc = 0;
+		}
+	}
+	closedir(d);
 	return rc;
 }

@@ -69,6 +69,9 @@ void gt_huge_free(struct gt_huge *h);
 /** Register bases of up to @max DRHD structures; returns the count found
  *  (>= 0) or a negative errno.  *haw receives the host address width. */
 int gt_dmar_drhd_bases(uint64_t *bases, int max, unsigned int *haw);
+/* arm64: the base of the top-level device-tree node compatible with
+ * "arm,smmu-v3" (virt: /smmuv3@9050000): 0 or -errno (-ENOENT: none). */
+int gt_dt_smmu_base(uint64_t *base);
 
 /* ---- edu (QEMU's educational PCI device, hw/misc/edu.c) ---- */
 #define GT_EDU_VENDOR	      0x1234

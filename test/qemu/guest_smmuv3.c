@@ -81,57 +81,7 @@
 static struct uiommu_ctx *ctx;
 static uint64_t smmu_base;
 
-/* ---- firmware: the SMMU's base from the device tree ---- */
-
-static uint64_t be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/* A top-level node compatible with "arm,smmu-v3" (virt: /smmuv3@9050000),
- * root #address-cells = #size-cells = 2. */
-static int dt_smmu_base(uint64_t *base)
-{
-	DIR *d = opendir("/proc/device-tree");
-	struct dirent *e;
-	int rc = -ENOENT;
-
-	if (!d)
-		return -errno;
-	while (rc && (e = readdir(d))) {
-		char path[320], buf[256];
-		uint8_t reg[16];
-		ssize_t n;
-		int fd;
-
-		snprintf(path, sizeof(path), "/proc/device-tree/%s/compatible", e->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0 || !memmem(buf, (size_t)n, "arm,smmu-v3", 11))
-			continue;
-		snprintf(path, sizeof(path), "/proc/device-tree/%s/reg", e->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, reg, sizeof(reg));
-		close(fd);
-		if (n == 16 && be64(reg) && !(be64(reg) & 0xfff)) {
-			*base = be64(reg);
-			gt_log("DT: %s at 0x%" PRIx64 " size 0x%" PRIx64, e->d_name, *base,
-			       be64(reg + 8));
-			rc = 0;
-		}
-	}
-	closedir(d);
-	return rc;
-}
+/* ---- firmware: the SMMU's base from the device tree (gt_dt_smmu_base) ---- */
 
 /* UEFI + ACPI: the SMMUv3 node of the live IORT, through uiommu's own
  * firmware parser (the same as `uiommuctl probe`). */
@@ -1150,7 +1100,7 @@ int main(int argc, char **argv)
 
 	gt_init();
 	rc = access("/sys/firmware/acpi/tables/IORT", R_OK) == 0 ? fw_smmu_base(&smmu_base)
-								 : dt_smmu_base(&smmu_base);
+								 : gt_dt_smmu_base(&smmu_base);
 	if (!rc)
 		rc = uiommu_ctx_create(&opts, &ctx);
 	for (size_t i = 0; i < sizeof(scens) / sizeof(scens[0]); i++) {

@@ -133,6 +133,13 @@ static int vfio_setup(char *why, size_t wlen)
 	edu.requester_id = (uint16_t)(bus << 8 | dev << 3 | fn);
 	memcpy(edu.bdf, edu_bdf, sizeof(edu.bdf));
 
+	/* Bound first: with a device tree (arm64 virt) the kernel configures a
+	 * device's IOMMU (iommu-map -> arm-smmu-v3) when a driver binds, so an
+	 * unbound edu has no group yet; with VT-d it had one from boot. */
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver_override", edu_bdf);
+	rc = write_file(p, "vfio-pci");
+	if (!rc)
+		rc = write_file("/sys/bus/pci/drivers_probe", edu_bdf);
 	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/iommu_group", edu_bdf);
 	n = readlink(p, link, sizeof(link) - 1);
 	if (n < 0) {
@@ -141,11 +148,6 @@ static int vfio_setup(char *why, size_t wlen)
 	}
 	link[n] = 0;
 	snprintf(gpath, sizeof(gpath), "/dev/vfio/%s", strrchr(link, '/') + 1);
-
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver_override", edu_bdf);
-	rc = write_file(p, "vfio-pci");
-	if (!rc)
-		rc = write_file("/sys/bus/pci/drivers_probe", edu_bdf);
 	if (rc) {
 		snprintf(why, wlen, "bind %s to vfio-pci: %s", edu_bdf, strerror(-rc));
 		return rc;

@@ -522,14 +522,20 @@ int bench_smmuv3_main(int argc, char **argv); /* bench_smmuv3.c */
 
 /* The SMMUv3 model's rows (bench_smmuv3.c), in their own context, after
  * the VT-d rows (with --null-queue too: the driver alone there as well). */
-static int smmuv3_rows(const char *only, bool smmu_rows, const char *smmu_cfg, uint32_t n,
-		       int reps)
+static int smmuv3_rows(const char *only, bool smmu_rows, const char *smmu_cfg, uint32_t n, int reps)
 {
 #ifdef UIOMMU_BENCH_SMMUV3
 	if (smmu_rows && (!only || !strcmp(only, "smmuv3"))) {
 		char nb[16], rb[16];
-		char *av[] = {"bench-native",	"--n", nb, "--reps", rb, "--cfg",
-			      (char *)smmu_cfg, nullq ? "--null-queue" : NULL, NULL};
+		char *av[] = {"bench-native",
+			      "--n",
+			      nb,
+			      "--reps",
+			      rb,
+			      "--cfg",
+			      (char *)smmu_cfg,
+			      nullq ? "--null-queue" : NULL,
+			      NULL};
 
 		snprintf(nb, sizeof(nb), "%u", n < 4096 ? n : 4096);
 		snprintf(rb, sizeof(rb), "%d", reps);
@@ -674,10 +680,10 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		rc = 0;
 		if (smmu_child > 0) {
-			rc = write(go[1], "g", 1) == 1 && waitpid(smmu_child, &ws, 0) == smmu_child &&
-					     WIFEXITED(ws)
-				     ? WEXITSTATUS(ws)
-				     : 1;
+			rc = 1;
+			if (write(go[1], "g", 1) == 1 && waitpid(smmu_child, &ws, 0) == smmu_child &&
+			    WIFEXITED(ws))
+				rc = WEXITSTATUS(ws);
 		}
 		_exit(rc);
 	}

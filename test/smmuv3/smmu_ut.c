@@ -1244,8 +1244,8 @@ static void test_vste_walk(void)
 		s1.u.smmuv3.ste[1] |= c[i].set1;
 		n = NULL;
 		CU_ASSERT_FATAL(uiommu_hwpt_alloc_nested(v, &s1, &n) == 0);
-		CU_ASSERT_FATAL(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(n),
-						     NULL) == 0);
+		CU_ASSERT_FATAL(
+			uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(n), NULL) == 0);
 		val = 0;
 		if (!c[i].reason) {
 			CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false) == 0 &&

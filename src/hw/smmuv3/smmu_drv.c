@@ -98,9 +98,10 @@ static void save_regs(struct smmu_unit *su)
 /* Give back: everything off, then the registers as found (the enables
  * last, each through its acknowledgement).  The queue positions go back
  * while their queues are off: CMDQ_CONS, EVTQ_PROD and PRIQ_PROD are the
- * SMMU's own indexes, read-only while CR0/CR0ACK has the queue
- * enabled (IHI 0070, SMMU_CMDQ_CONS, SMMU_EVTQ_PROD, SMMU_PRIQ_PROD); the owner's side (CMDQ_PROD, EVTQ_CONS, PRIQ_CONS) is written
- * in the same window, so a queue comes back on with nothing new in it. */
+ * SMMU's own indexes, read-only while CR0/CR0ACK has the queue enabled
+ * (IHI 0070: SMMU_CMDQ_CONS, SMMU_EVTQ_PROD, SMMU_PRIQ_PROD); the owner's
+ * side (CMDQ_PROD, EVTQ_CONS, PRIQ_CONS) is written in the same window,
+ * so a queue comes back on with nothing new in it. */
 static void restore_regs(struct smmu_unit *su)
 {
 	const struct uiommu_regio *r = smmu_rio(su);
@@ -200,8 +201,8 @@ static int read_ids(struct uiommu_unit *u, struct smmu_unit *su)
 static int takeover_check(struct uiommu_unit *u, struct smmu_unit *su, bool force)
 {
 	uint32_t cr0 = reg_read32(smmu_rio(su), SMMU_CR0);
-	uint32_t busy = (uint32_t)(SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN |
-				   SMMU_CR0_PRIQEN);
+	uint32_t busy =
+		(uint32_t)(SMMU_CR0_SMMUEN | SMMU_CR0_CMDQEN | SMMU_CR0_EVTQEN | SMMU_CR0_PRIQEN);
 
 	if (!(cr0 & busy))
 		return 0;

@@ -245,8 +245,8 @@
 #define SMMU_CMD1_ATC_SIZE    GENMASK_ULL(5, 0)
 #define SMMU_CMD1_PRI_GRPID   GENMASK_ULL(8, 0)
 #define SMMU_CMD1_PRI_RESP    GENMASK_ULL(13, 12) /* 0 deny, 1 fail, 2 success */
-#define SMMU_PRI_RESP_DENY    0u /* PRI_RESP.Resp: Invalid Request */
-#define SMMU_PRI_RESP_FAIL    1u /* Response Failure */
+#define SMMU_PRI_RESP_DENY    0u		  /* PRI_RESP.Resp: Invalid Request */
+#define SMMU_PRI_RESP_FAIL    1u		  /* Response Failure */
 #define SMMU_PRI_RESP_SUCCESS 2u
 #define SMMU_CMD0_RESUME_RESP GENMASK_ULL(13, 12) /* 0 terminate, 1 retry, 2 abort */
 #define SMMU_CMD1_RESUME_STAG GENMASK_ULL(15, 0)

@@ -169,8 +169,8 @@ static uint64_t *ste_slot(struct smmu_unit *su, uint32_t sid, bool alloc)
 
 		/* The SMMU takes L2Ptr[5 + Span - 1:0] as zero (IHI 0070 5.1):
 		 * the table is aligned to its size, 16 KiB. */
-		if (!alloc || uenv_dma_alloc(SMMU_L2_STRTAB_SIZE, SMMU_L2_STRTAB_SIZE,
-					     su->u->numa_node, l2))
+		if (!alloc ||
+		    uenv_dma_alloc(SMMU_L2_STRTAB_SIZE, SMMU_L2_STRTAB_SIZE, su->u->numa_node, l2))
 			return NULL;
 		smmu_wb(su, l2->va, l2->len);
 		__atomic_store_n(l1,
@@ -755,7 +755,7 @@ int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 		n = lv_add(out, n, max, 0, su->strtab.iova, i, d, span && aligned,
 			   "L1STD[%u]: Span=%u L2Ptr=%#llx%s", i, span,
 			   (unsigned long long)(d & SMMU_L1STD_L2PTR),
-			   !span	  ? " (invalid: C_BAD_STE)"
+			   !span      ? " (invalid: C_BAD_STE)"
 			   : !aligned ? " (not aligned to the table's size: the SMMU reads "
 					"elsewhere)"
 				      : "");

@@ -116,10 +116,10 @@ static void regs_init(struct smmu_model *m)
 	if (c->preset) /* an embedded SMMU: tables and queues where the SoC put them */
 		m->idr[1] |= (uint32_t)(SMMU_IDR1_TABLES_PRESET | SMMU_IDR1_QUEUES_PRESET);
 	m->idr[3] = c->ril ? (uint32_t)SMMU_IDR3_RIL : 0;
-	m->idr[5] = (uint32_t)(FIELD_PREP(SMMU_IDR5_OAS, c->oasenc == SMMUM_OASENC_OAS
-								? oas_enc(c->oas)
-								: c->oasenc) |
-			       SMMU_IDR5_GRAN4K);
+	m->idr[5] =
+		(uint32_t)(FIELD_PREP(SMMU_IDR5_OAS,
+				      c->oasenc == SMMUM_OASENC_OAS ? oas_enc(c->oas) : c->oasenc) |
+			   SMMU_IDR5_GRAN4K);
 	if (c->stall)
 		m->idr[5] |= (uint32_t)FIELD_PREP(SMMU_IDR5_STALL_MAX, SMMUM_STALL_MAX);
 	/* Implementer 0x55 ('U'), product 0x001: a model, not an Arm part. */
@@ -155,10 +155,10 @@ int smmu_model_create(const struct smmu_model_cfg *cfg, struct smmu_model **out)
 		c = *cfg;
 	else
 		smmu_model_cfg_default(&c);
-	if (c.sidsize < 1 || c.sidsize > 24 || c.ssidsize > 20 || c.oas < 32 || c.oas > 48 || c.busy > 2 ||
-	    (c.oasenc > 7 && c.oasenc != SMMUM_OASENC_OAS) ||
-	    !c.tlb_size || !c.cfgc_size || (!c.s1 && !c.s2) || !c.cmdqs || c.cmdqs > 19 ||
-	    !c.evtqs || c.evtqs > 19 || !c.priqs || c.priqs > 19)
+	if (c.sidsize < 1 || c.sidsize > 24 || c.ssidsize > 20 || c.oas < 32 || c.oas > 48 ||
+	    c.busy > 2 || (c.oasenc > 7 && c.oasenc != SMMUM_OASENC_OAS) || !c.tlb_size ||
+	    !c.cfgc_size || (!c.s1 && !c.s2) || !c.cmdqs || c.cmdqs > 19 || !c.evtqs ||
+	    c.evtqs > 19 || !c.priqs || c.priqs > 19)
 		return -EINVAL;
 	m = uenv_zalloc(sizeof(*m));
 	if (!m)

@@ -681,8 +681,8 @@ int main(int argc, char **argv)
 		rc = 0;
 		if (smmu_child > 0) {
 			rc = 1;
-			if (write(go[1], "g", 1) == 1 && waitpid(smmu_child, &ws, 0) == smmu_child &&
-			    WIFEXITED(ws))
+			if (write(go[1], "g", 1) == 1 &&
+			    waitpid(smmu_child, &ws, 0) == smmu_child && WIFEXITED(ws))
 				rc = WEXITSTATUS(ws);
 		}
 		_exit(rc);

@@ -1204,11 +1204,17 @@ static void test_vste_rules(void)
 	scenario_down(&t);
 }
 
-/* A guest STE the SMMU refuses when it walks it (S1Fmt 2-level on an SMMU
- * without IDR0.CD2L, S1CDMax beyond IDR1.SSIDSIZE) is accepted at
+/* A guest STE the SMMU refuses when it walks it (S1Fmt 2-level or 3 on an
+ * SMMU without IDR0.CD2L, S1CDMax beyond IDR1.SSIDSIZE) is accepted at
  * allocation, as iommufd does, and the guest's DMA gets C_BAD_STE; a
- * guest STE with EATS "full ATS" translates (EATS is the host's). */
-static void test_vste_walk(void)
+ * guest STE with EATS "full ATS" translates (EATS is the host's), and so
+ * does S1Fmt 3 where CD2L makes it mean linear. */
+struct vste_case {
+	uint64_t set0, set1;
+	uint32_t reason; /* 0: translates */
+};
+
+static void vste_walk_on(const char *cfg, const struct vste_case *c, size_t nc)
 {
 	struct tenv t;
 	struct uiommu_viommu *v;
@@ -1217,18 +1223,8 @@ static void test_vste_walk(void)
 	struct uiommu_event ev;
 	struct guest g;
 	uint64_t ipa = 0x80000000, val, gva = 0x7000123000ull;
-	struct {
-		uint64_t set0, set1;
-		uint32_t reason; /* 0: translates */
-	} c[] = {
-		{FIELD_PREP(SMMU_STE0_S1FMT, SMMU_S1FMT_4K_L2) | FIELD_PREP(SMMU_STE0_S1CDMAX, 4),
-		 FIELD_PREP(SMMU_STE1_S1DSS, SMMU_S1DSS_SSID0), SMMU_EVT_C_BAD_STE},
-		{FIELD_PREP(SMMU_STE0_S1CDMAX, 9), FIELD_PREP(SMMU_STE1_S1DSS, SMMU_S1DSS_SSID0),
-		 SMMU_EVT_C_BAD_STE},
-		{0, FIELD_PREP(SMMU_STE1_EATS, SMMU_EATS_TRANS), 0},
-	};
 
-	CU_ASSERT_FATAL(unit_up(&t, "cd2l=0,ssidsize=8") == 0);
+	CU_ASSERT_FATAL(unit_up(&t, cfg) == 0);
 	CU_ASSERT_FATAL(dev_up(&t, SID, 0, &t.dev) == 0);
 	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
 	CU_ASSERT_FATAL(buf_get(&t.buf) == 0);
@@ -1237,7 +1233,7 @@ static void test_vste_walk(void)
 	CU_ASSERT_FATAL(uiommu_viommu_alloc(t.unit, parent, &v) == 0);
 	g.va = t.buf.va;
 	g.ipa = 0x80000000;
-	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+	for (size_t i = 0; i < nc; i++) {
 		guest_build(&g, gva, 3, s1.u.smmuv3.ste);
 		*gp(&g, 0x10000) = 0x4444;
 		s1.u.smmuv3.ste[0] |= c[i].set0;
@@ -1262,6 +1258,27 @@ static void test_vste_walk(void)
 	CU_ASSERT(uiommu_viommu_destroy(v) == 0);
 	CU_ASSERT(uiommu_hwpt_destroy(parent) == 0);
 	scenario_down(&t);
+}
+
+static void test_vste_walk(void)
+{
+	static const struct vste_case no_cd2l[] = {
+		{FIELD_PREP(SMMU_STE0_S1FMT, SMMU_S1FMT_4K_L2) | FIELD_PREP(SMMU_STE0_S1CDMAX, 4),
+		 FIELD_PREP(SMMU_STE1_S1DSS, SMMU_S1DSS_SSID0), SMMU_EVT_C_BAD_STE},
+		{FIELD_PREP(SMMU_STE0_S1FMT, 3) | FIELD_PREP(SMMU_STE0_S1CDMAX, 4),
+		 FIELD_PREP(SMMU_STE1_S1DSS, SMMU_S1DSS_SSID0), SMMU_EVT_C_BAD_STE},
+		{FIELD_PREP(SMMU_STE0_S1CDMAX, 9), FIELD_PREP(SMMU_STE1_S1DSS, SMMU_S1DSS_SSID0),
+		 SMMU_EVT_C_BAD_STE},
+		{0, FIELD_PREP(SMMU_STE1_EATS, SMMU_EATS_TRANS), 0},
+	};
+	/* With CD2L the reserved S1Fmt 3 behaves as linear (IHI 0070 5.2). */
+	static const struct vste_case cd2l[] = {
+		{FIELD_PREP(SMMU_STE0_S1FMT, 3) | FIELD_PREP(SMMU_STE0_S1CDMAX, 4),
+		 FIELD_PREP(SMMU_STE1_S1DSS, SMMU_S1DSS_SSID0), 0},
+	};
+
+	vste_walk_on("cd2l=0,ssidsize=8", no_cd2l, ARRAY_SIZE(no_cd2l));
+	vste_walk_on("", cd2l, ARRAY_SIZE(cd2l));
 }
 
 /* ------------------------------------------------------------ take-over */

@@ -799,7 +799,7 @@ int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 	/* The CD: ours, or the guest's at an IPA (nested). */
 	uint64_t vtcr = FIELD_GET(SMMU_STE2_VTCR, ste[2]), ttb = ste[3];
 	ctx = ste[0] & SMMU_STE0_S1CTXPTR;
-	if (cdmax && fmt != SMMU_S1FMT_LINEAR) {
+	if (cdmax && (fmt == SMMU_S1FMT_4K_L2 || fmt == SMMU_S1FMT_64K_L2)) { /* 3: as linear */
 		unsigned int lb = fmt == SMMU_S1FMT_4K_L2 ? 6 : 10;
 		uint64_t a = ctx + (uint64_t)(ssid >> lb) * 8,
 			 pa = nested ? s2_resolve(vtcr, ttb, a) : a;

@@ -489,9 +489,11 @@ static bool cd_get(struct smmu_model *m, uint32_t sid, uint32_t ssid, const uint
 		memcpy(cd, c->w, sizeof(c->w));
 		return true;
 	}
-	if (cdmax == 0 || fmt == SMMU_S1FMT_LINEAR || !m->cfg.cd2l) {
-		if (fmt != SMMU_S1FMT_LINEAR && cdmax)
-			return bad(f, SMMU_EVT_C_BAD_STE);
+	/* S1Fmt != linear with substreams on an SMMU without CD2L is ILLEGAL;
+	 * the reserved S1Fmt 3 behaves as linear (5.2 S1Fmt). */
+	if (cdmax && fmt != SMMU_S1FMT_LINEAR && !m->cfg.cd2l)
+		return bad(f, SMMU_EVT_C_BAD_STE);
+	if (cdmax == 0 || (fmt != SMMU_S1FMT_4K_L2 && fmt != SMMU_S1FMT_64K_L2)) {
 		/* A linear table is aligned to its size: S1ContextPtr[S1CDMax +
 		 * 5:6] taken as zero (5.2 S1Fmt, one of the permitted
 		 * behaviours when they are not). */
@@ -499,10 +501,10 @@ static bool cd_get(struct smmu_model *m, uint32_t sid, uint32_t ssid, const uint
 		      (uint64_t)ssid * SMMU_CD_SIZE;
 	} else {
 		unsigned int leaf_bits = fmt == SMMU_S1FMT_4K_L2 ? 6 : 10;
-		uint64_t l1;
+		uint64_t l1, l1_size = cdmax > leaf_bits ? 8ull << (cdmax - leaf_bits) : 8;
 
-		if (fmt == 3)
-			return bad(f, SMMU_EVT_C_BAD_STE);
+		/* The L1 table is aligned to its size, at least 64 bytes. */
+		base &= ~((l1_size > 64 ? l1_size : 64) - 1);
 		ipa = base + (uint64_t)(ssid >> leaf_bits) * 8;
 		memset(f, 0, sizeof(*f));
 		if (s2_fetch(m, s2w, ipa, &pa, f, SMMU_EVT_CLASS_CD))

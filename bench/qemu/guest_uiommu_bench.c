@@ -47,7 +47,8 @@
  * (iommu=smmuv3), its base from the device tree, the kernel's driver kept
  * off (initcall_blacklist=arm_smmu_driver_init); edu's StreamID is its RID.
  * desc = commands + CMD_SYNCs, waits = CMD_SYNCs (the driver's counters);
- * wl=floor is VT-d's (its descriptors): not run. */
+ * wl=floor: the PTE write and the driver's smmu_flush of that page
+ * (TLBI_NH_VA + CMD_SYNC, the CMDQ_PROD doorbell, the CMDQ_CONS poll). */
 #include "hw/smmuv3/smmu_internal.h"
 #define BENCH_SMMUV3 1
 #endif
@@ -319,13 +320,11 @@ static int bench(const char *wl, unsigned int iters, unsigned int warm, uint64_t
 static int bench_floor(unsigned int iters, unsigned int warm, uint64_t pa)
 {
 #ifdef BENCH_SMMUV3
-	(void)iters;
-	(void)warm;
-	(void)pa;
-	gt_log("workload floor: VT-d only (its descriptors): skipped on the SMMUv3");
-	return 0;
-#endif
+	const unsigned int leaf_level = 3; /* VMSAv8-64 4 KiB: L0..L3 */
+#else
+	const unsigned int leaf_level = 1;
 	struct vtd_unit *vu = vtd_of(unit);
+#endif
 	struct uiommu_hwpt *h = NULL;
 	struct pgt_walk_level lv[8];
 	uint64_t *pte = NULL;
@@ -333,10 +332,12 @@ static int bench_floor(unsigned int iters, unsigned int warm, uint64_t pa)
 	uint32_t did = 0;
 	int rc, n = 0;
 
+#ifndef BENCH_SMMUV3
 	if (!vu->qi) {
 		gt_log("workload floor: the unit does not use queued invalidation: skipped");
 		return 0;
 	}
+#endif
 	/* A neighbour page keeps the leaf table of IOVA_4K (as in 4ka). */
 	rc = uiommu_ioas_map(ioas, &iova, pa + PG_4K, PG_4K, RW);
 	if (!rc && !list_empty(&ioas->hwpts))
@@ -349,7 +350,7 @@ static int bench_floor(unsigned int iters, unsigned int warm, uint64_t pa)
 	if (h && did)
 		n = pgt_walk(h->pgt, IOVA_4K, lv, 8);
 	/* The walk ends at IOVA_4K's not-present entry in the leaf table. */
-	if (n > 0 && lv[n - 1].level == 1 && !lv[n - 1].present)
+	if (n > 0 && lv[n - 1].level == leaf_level && !lv[n - 1].present)
 		pte = (uint64_t *)uenv_iova_to_va(lv[n - 1].table_pa);
 	if (rc || !pte) {
 		gt_log("workload floor: %s", rc ? strerror(-rc) : "no leaf entry for IOVA_4K");
@@ -360,17 +361,31 @@ static int bench_floor(unsigned int iters, unsigned int warm, uint64_t pa)
 	pte += lv[n - 1].index;
 	for (unsigned int i = 0; i < warm + iters && !rc; i++) {
 		if (i == warm) {
-			d0 = vu->stats.qi_desc + vu->stats.reg_inv;
-			w0 = vu->stats.qi_waits;
+			inv_counts(&d0, &w0);
 			t0 = gt_now_ns();
 		}
 		/* the unmap's PTE write (the entry is not present: harmless) */
 		__atomic_store_n(pte, 0, __ATOMIC_RELEASE);
+#ifdef BENCH_SMMUV3
+		/* The driver's own flush of one leaf page: TLBI_NH_VA (with
+		 * its range when IDR3.RIL) + CMD_SYNC, CMDQ_PROD, CONS poll. */
+		struct fam_flush ff = {.did = did,
+				       .iova = IOVA_4K,
+				       .size = PG_4K,
+				       .pgsize = PG_4K,
+				       .leaf_only = true,
+				       .fmt = h->cfg.fmt};
+		rc = smmu_flush(unit, &ff, 1);
+#else
 		vtd_clflush(vu, pte, sizeof(*pte)); /* no-op when the walks snoop */
 		rc = vtd_qi_iotlb_psi_sync(vu, did, IOVA_4K, 0, true);
+#endif
 	}
 	ns = gt_now_ns() - t0;
-	uint64_t d = vu->stats.qi_desc + vu->stats.reg_inv - d0, w = vu->stats.qi_waits - w0;
+	uint64_t d1, w1;
+
+	inv_counts(&d1, &w1);
+	uint64_t d = d1 - d0, w = w1 - w0;
 
 	if (!rc)
 		rc = uiommu_ioas_unmap(ioas, IOVA_4K + PG_4K, PG_4K, NULL);

@@ -148,7 +148,8 @@ for l in open('/proc/cpuinfo'):
         cpu = l.split(':', 1)[1].strip(); break
 ncpu = sum(1 for l in open('/proc/cpuinfo') if l.startswith('processor'))
 wls = [('4k', '4 KiB map+unmap'), ('4ka', '4 KiB map+unmap, neighbour page kept mapped'), ('2m', '2 MiB map+unmap'), ('256x4k', '256 x 4 KiB maps + 1 range unmap'),
-       ('floor', 'floor (B only): PTE write + PSI + wait descriptors, IQT, status poll')]
+       ('floor', 'floor (B only): PTE write + TLBI_NH_VA + CMD_SYNC, CMDQ_PROD, CONS poll' if arch == 'arm64' else
+                 'floor (B only): PTE write + PSI + wait descriptors, IQT, status poll')]
 o = []
 o.append('# uiommu side-by-side benchmark (bench/qemu/run.sh)\n')
 o.append('- host: %s, %d CPUs, %s; TCG (no KVM)' % (cpu, ncpu, platform.platform()))

@@ -153,6 +153,15 @@ struct uiommu_family_ops {
 	int (*dev_walk)(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 			uint64_t iova, struct uiommu_walk_level *out, int max);
 
+	/* Optional, for the state checker (check.c): domain IDs a device
+	 * holds that the family took itself with unit_did_alloc (AMD-Vi:
+	 * the DomainID of a device's GCR3 table), up to @max into @out;
+	 * returns how many.  Called on a device whose priv is an arena
+	 * allocation; it must follow no pointer it has not checked
+	 * (uenv_is_meta). */
+	uint32_t (*dev_dids)(const struct uiommu_unit *u, const struct uiommu_device *dev,
+			     uint32_t *out, uint32_t max);
+
 	/* Per-device setup/teardown (e.g. PASID directory, CD table). */
 	int (*dev_probe)(struct uiommu_unit *u, struct uiommu_device *dev);
 	void (*dev_release)(struct uiommu_unit *u, struct uiommu_device *dev);

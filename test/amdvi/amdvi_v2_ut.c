@@ -6,8 +6,8 @@
  * isolated from each other and from the RID, replace and detach, the
  * refusals (PASIDs beside a v1 RID, PASID 0, no GTSup), two GCR3 levels
  * (GLX 1), no stale translation after unmap, allocation failures that
- * change nothing (a rollback: amdvi-txn), the walk through GCR3, and a randomized map/unmap/DMA differential over
- * several PASIDs (AMDVI_UT_OPS, AMDVI_UT_SEED).
+ * change nothing (a rollback: amdvi-txn), the walk through GCR3, and a randomized map/unmap/DMA
+ * differential over several PASIDs (AMDVI_UT_OPS, AMDVI_UT_SEED).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -83,8 +83,8 @@ static void up(struct uiommu_ctx *c, struct tenv *t, const char *cfg, uint32_t p
 	CU_ASSERT_FATAL(dev_add(t, RID2, pasid_bits, &t->dev2) == 0);
 	for (unsigned int i = 0; i < NPAS; i++) {
 		CU_ASSERT_FATAL(uiommu_ioas_alloc(c, &t->ioas[i]) == 0);
-		CU_ASSERT_FATAL(uiommu_hwpt_alloc(t->ioas[i], t->unit, UIOMMU_HWPT_STAGE1,
-						  &t->h[i]) == 0);
+		CU_ASSERT_FATAL(
+			uiommu_hwpt_alloc(t->ioas[i], t->unit, UIOMMU_HWPT_STAGE1, &t->h[i]) == 0);
 	}
 	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 2u << 20, -1, &t->buf) == 0);
 }
@@ -236,17 +236,15 @@ static void test_rid_v2(void)
 	/* A RID on a v2 table takes no PASID 0 of its own. */
 	CU_ASSERT(attach(t.dev, 0, t.h[1]) == -EINVAL);
 	/* Replace by a v1 table (the IOAS's automatic HWPT) and back. */
-	CU_ASSERT(map(&t, 1, 0x10000000, 0x8000, 0x1000, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) ==
+	CU_ASSERT(map(&t, 1, 0x10000000, 0x8000, 0x1000, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas[1]), NULL) ==
 		  0);
-	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas[1]),
-					NULL) == 0);
 	CU_ASSERT(!(dte(&t, RID)[0] & AMDVI_DTE0_GV));
 	CU_ASSERT(t.au->devs.next && ((struct amdvi_dev *)t.dev->priv)->g == NULL);
 	CU_ASSERT(dma(&t, RID, UIOMMU_NO_PASID, 0x10000000, src, 8, true) == 0);
 	CU_ASSERT(memcmp((uint8_t *)t.buf.va + 0x8000, src, 8) == 0);
 	CU_ASSERT(dma(&t, RID, UIOMMU_NO_PASID, 0x20000000, dst, 8, false) == -EFAULT);
-	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(t.h[0]), NULL) ==
-		  0);
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(t.h[0]), NULL) == 0);
 	CU_ASSERT(dma(&t, RID, UIOMMU_NO_PASID, 0x20000000, dst, 8, false) == 0);
 	CU_ASSERT(dma(&t, RID, UIOMMU_NO_PASID, 0x10000000, dst, 8, false) == -EFAULT);
 	CU_ASSERT(uiommu_state_check(ctx, report_line, NULL) == 0);
@@ -527,8 +525,8 @@ static void random_run(const char *cfg, unsigned long ops)
 			uint64_t o = ia >= 0 && mapped[ia][s] && (rnd() & 3)
 					     ? rnd() % (len[ia][s] - 64)
 					     : (rnd() % 16) * 4096 + (rnd() % 4000);
-			bool wr = rnd() & 1,
-			     ok = ia >= 0 && mapped[ia][s] && o + 64 <= len[ia][s] && !(wr && ro[ia][s]);
+			bool wr = rnd() & 1, ok = ia >= 0 && mapped[ia][s] &&
+						  o + 64 <= len[ia][s] && !(wr && ro[ia][s]);
 			uint8_t pat[64], got[64];
 			int rc;
 
@@ -539,8 +537,8 @@ static void random_run(const char *cfg, unsigned long ops)
 			if (rc)
 				nfault++;
 			if (rc == 0)
-				CU_ASSERT(memcmp((uint8_t *)t.buf.va + off[ia][s] + o, wr ? pat : got,
-						 64) == 0);
+				CU_ASSERT(memcmp((uint8_t *)t.buf.va + off[ia][s] + o,
+						 wr ? pat : got, 64) == 0);
 		}
 		if ((i & 127) == 0)
 			drain_all(ctx);
@@ -574,14 +572,10 @@ static int suite_init(void)
 }
 
 static const struct ut_test tests[] = {
-	{"caps", test_caps},
-	{"rid_v2", test_rid_v2},
-	{"pasids", test_pasids},
-	{"glx1", test_glx1},
-	{"walk", test_walk},
-	{"failnth_pasid", test_failnth_pasid},
-	{"random", test_random},
-	{NULL, NULL},
+	{"caps", test_caps},	 {"rid_v2", test_rid_v2},
+	{"pasids", test_pasids}, {"glx1", test_glx1},
+	{"walk", test_walk},	 {"failnth_pasid", test_failnth_pasid},
+	{"random", test_random}, {NULL, NULL},
 };
 
 static const struct ut_suite suites[] = {

@@ -159,7 +159,8 @@ int amdvi_gcr3_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid, 
 		   uint32_t did)
 {
 	struct amdvi_gcr3 *g = ad->g, *old_g = ad->g;
-	struct amdvi_pasid *rec = pasid != UIOMMU_NO_PASID ? rec_find(g, pasid) : NULL, *nrec = NULL;
+	struct amdvi_pasid *rec = pasid != UIOMMU_NO_PASID ? rec_find(g, pasid) : NULL,
+			   *nrec = NULL;
 	bool adding = pasid != UIOMMU_NO_PASID && cr3 && !rec;
 	bool removing = pasid != UIOMMU_NO_PASID && !cr3 && rec;
 	uint32_t n_after = (g ? g->n : 0) + (adding ? 1 : 0) - (removing ? 1 : 0);
@@ -352,7 +353,8 @@ uint32_t amdvi_dev_dids(const struct uiommu_unit *u, const struct uiommu_device 
 	const struct amdvi_dev *ad = dev->priv;
 
 	(void)u;
-	if (!max || !uenv_is_meta(ad, sizeof(*ad)) || !ad->g || !uenv_is_meta(ad->g, sizeof(*ad->g)))
+	if (!max || !uenv_is_meta(ad, sizeof(*ad)) || !ad->g ||
+	    !uenv_is_meta(ad->g, sizeof(*ad->g)))
 		return 0;
 	out[0] = ad->g->did;
 	return 1;

@@ -86,6 +86,10 @@ struct uiommu_family_ops {
 	 * RID on a stage-2 STE could have none; iommufd's paging domains
 	 * on SMMUv3 are stage 1 too).  uiommu_hwpt_alloc keeps its meaning. */
 	bool auto_stage1;
+	/* A fact: a PASID is translated by a stage-1 table only (AMD-Vi: a
+	 * GCR3 entry names a v2 table): an attach of a PASID to an IOAS
+	 * picks or makes a stage-1 HWPT. */
+	bool pasid_stage1;
 
 	/* Optional.  Check desc->family_opts (not NULL, tagged with this
 	 * family: the core checked) before anything changes: 0, -EOPNOTSUPP

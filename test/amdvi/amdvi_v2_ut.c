@@ -271,7 +271,18 @@ static void test_pasids(void)
 	/* PASID 0, beyond the device's 8 bits, a v1 table: refused. */
 	CU_ASSERT(attach(t.dev, 0, t.h[0]) == -EINVAL);
 	CU_ASSERT(attach(t.dev, 256, t.h[0]) == -EINVAL);
-	CU_ASSERT(uiommu_device_attach(t.dev, 3, uiommu_ioas_id(t.ioas[0]), NULL) == -EOPNOTSUPP);
+	{
+		/* A PASID on a v1 table: refused; through an IOAS: its v2 HWPT. */
+		struct uiommu_hwpt *v1;
+
+		CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas[0], t.unit, 0, &v1) == 0);
+		CU_ASSERT(attach(t.dev, 3, v1) == -EOPNOTSUPP);
+		CU_ASSERT(uiommu_hwpt_destroy(v1) == 0);
+		CU_ASSERT(uiommu_device_attach(t.dev, 3, uiommu_ioas_id(t.ioas[0]), NULL) == 0);
+		CU_ASSERT(uiommu_device_attached_hwpt(t.dev, 3) == uiommu_hwpt_id(t.h[0]));
+		CU_ASSERT(dma(&t, RID, 3, 0x40000000 + 8, &r, 1, false) == 0);
+		CU_ASSERT(uiommu_device_detach(t.dev, 3) == 0);
+	}
 	CU_ASSERT(uiommu_device_attach(t.dev, 3, UIOMMU_PT_IDENTITY, NULL) != 0);
 	/* A blocked RID beside PASIDs: GV, GIoV, slot 0 empty. */
 	CU_ASSERT((dte(&t, RID)[0] & AMDVI_DTE0_GV) && (dte(&t, RID)[0] & AMDVI_DTE0_GIOV));

@@ -598,6 +598,7 @@ const struct uiommu_family_ops amdvi_family_ops = {
 			.claims = amdvi_claims,
 			.kernel_off = "boot with amd_iommu=off",
 		},
+	.pasid_stage1 = true,
 	.desc_check = amdvi_desc_check,
 	.unit_init = amdvi_unit_init,
 	.unit_enable = amdvi_unit_enable,

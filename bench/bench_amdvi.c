@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * bench-amdvi: the AMD-Vi driver on the built-in AMD-Vi model, through the
+ * The AMD-Vi rows of bench-native: the AMD-Vi driver on the built-in AMD-Vi model, through the
  * public API (the same workloads as bench-native's VT-d rows): one unit,
  * one device, one IOAS, attach, then timed loops of map/unmap.  Prints
  * ns per operation (wall), the part of it spent inside the model's
@@ -8,7 +8,11 @@
  * commands and COMPLETION_WAITs per operation (amdvi_unit.stats).
  * Figures only: nothing here asserts a time.
  *
- *   bench-amdvi [--cfg MODELCFG] [--n N] [--reps R]
+ * bench-native links this file (BENCH_AMDVI_EMBEDDED: main becomes
+ * bench_amdvi_main) and prints these rows after its VT-d (and SMMUv3)
+ * rows: bench-native --only amdvi [--amdvi-cfg MODELCFG].  Instructions
+ * per operation: callgrind with collection limited to one loop
+ * (bench_loop_amdvi_<name>, docs/performance.md).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,6 +31,7 @@
 #define BATCH	  256u
 #define MAXREPS	  15
 #define RW	  (UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA)
+#define NOINLINE  __attribute__((noinline))
 
 static struct uiommu_ctx *ctx;
 static struct uiommu_unit *unit;
@@ -84,23 +89,23 @@ static int unmap_n(uint64_t stride, uint64_t len, uint32_t n)
 	return 0;
 }
 
-static int map4k(uint32_t n)
+static int NOINLINE bench_loop_amdvi_map4k(uint32_t n)
 {
 	return map_n(PG_4K, PG_4K, n);
 }
-static int unmap4k(uint32_t n)
+static int NOINLINE bench_loop_amdvi_unmap4k(uint32_t n)
 {
 	return unmap_n(PG_4K, PG_4K, n);
 }
-static int map2m(uint32_t n)
+static int NOINLINE bench_loop_amdvi_map2m(uint32_t n)
 {
 	return map_n(PG_2M, PG_2M, n);
 }
-static int unmap2m(uint32_t n)
+static int NOINLINE bench_loop_amdvi_unmap2m(uint32_t n)
 {
 	return unmap_n(PG_2M, PG_2M, n);
 }
-static int pair4k(uint32_t n)
+static int NOINLINE bench_loop_amdvi_pair4k(uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		int rc = map_n(PG_4K, PG_4K, 1);
@@ -113,7 +118,7 @@ static int pair4k(uint32_t n)
 	return 0;
 }
 /* 256 x map 4 KiB, then one unmap of the whole range. */
-static int batch(uint32_t n)
+static int NOINLINE bench_loop_amdvi_batch(uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		int rc = map_n(PG_4K, PG_4K, BATCH);
@@ -133,12 +138,15 @@ struct wl {
 };
 
 static const struct wl wls[] = {
-	{"map4k", "map 4 KiB (fixed IOVA)", map4k, NULL, unmap4k, 1},
-	{"unmap4k", "unmap 4 KiB (strict)", unmap4k, map4k, NULL, 1},
-	{"pair4k", "map+unmap 4 KiB pair", pair4k, NULL, NULL, 1},
-	{"map2m", "map 2 MiB", map2m, NULL, unmap2m, 16},
-	{"unmap2m", "unmap 2 MiB (strict)", unmap2m, map2m, NULL, 16},
-	{"batch", "256 x map 4 KiB + 1 range unmap", batch, NULL, NULL, 256},
+	{"map4k", "map 4 KiB (fixed IOVA)", bench_loop_amdvi_map4k, NULL, bench_loop_amdvi_unmap4k,
+	 1},
+	{"unmap4k", "unmap 4 KiB (strict)", bench_loop_amdvi_unmap4k, bench_loop_amdvi_map4k, NULL,
+	 1},
+	{"pair4k", "map+unmap 4 KiB pair", bench_loop_amdvi_pair4k, NULL, NULL, 1},
+	{"map2m", "map 2 MiB", bench_loop_amdvi_map2m, NULL, bench_loop_amdvi_unmap2m, 16},
+	{"unmap2m", "unmap 2 MiB (strict)", bench_loop_amdvi_unmap2m, bench_loop_amdvi_map2m, NULL,
+	 16},
+	{"batch", "256 x map 4 KiB + 1 range unmap", bench_loop_amdvi_batch, NULL, NULL, 256},
 };
 
 static int cmp_d(const void *a, const void *b)
@@ -185,7 +193,12 @@ static int run(const struct wl *w, uint32_t big_n, int reps)
 	return 0;
 }
 
+#ifdef BENCH_AMDVI_EMBEDDED
+int bench_amdvi_main(int argc, char **argv);
+int bench_amdvi_main(int argc, char **argv)
+#else
 int main(int argc, char **argv)
+#endif
 {
 	struct uiommu_unit_desc ud = {
 		.family = UIOMMU_FAMILY_AMDVI,
@@ -205,12 +218,12 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
 			reps = atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: bench-amdvi [--cfg MODELCFG] [--n N] [--reps R]\n");
+			fprintf(stderr, "usage: bench-native --only amdvi [--amdvi-cfg MODELCFG]\n");
 			return 2;
 		}
 	}
 	if (reps < 1 || reps > MAXREPS || n < 256 || n > 65536) {
-		fprintf(stderr, "bench-amdvi: --reps 1..%d, --n 256..65536\n", MAXREPS);
+		fprintf(stderr, "bench-native amdvi: --reps 1..%d, --n 256..65536\n", MAXREPS);
 		return 2;
 	}
 	buf = aligned_alloc(PG_2M, 2 * PG_2M);
@@ -227,19 +240,21 @@ int main(int argc, char **argv)
 	if (!rc)
 		rc = uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), NULL);
 	if (rc) {
-		fprintf(stderr, "bench-amdvi: set-up failed: %s\n", strerror(-rc));
+		fprintf(stderr, "bench-native amdvi: set-up failed: %s\n", strerror(-rc));
 		return 1;
 	}
 	real_io = unit_regs(unit)->model;
 	unit_regs(unit)->model = &timed_io;
-	printf("# bench-amdvi: AMD-Vi model %s, %d reps (median), N=%u\n",
-	       ud.model_cfg ? ud.model_cfg : "(defaults)", reps, n);
+	printf("# AMD-Vi model cfg \"%s\", %d reps (median), N=%u\n",
+	       ud.model_cfg && *ud.model_cfg ? ud.model_cfg : "(defaults)", reps, n);
+	printf("# cmds/op, waits/op: the driver's commands (waits included) and\n"
+	       "# COMPLETION_WAITs per operation (per batch for 'batch')\n");
 	printf("%-8s %-34s %7s %9s %9s %9s %7s %7s\n", "name", "workload", "n", "ns/op", "model",
 	       "excl", "cmds/op", "waits/op");
 	for (size_t i = 0; i < sizeof(wls) / sizeof(wls[0]); i++) {
 		rc = run(&wls[i], n, reps);
 		if (rc) {
-			fprintf(stderr, "bench-amdvi: %s: %s\n", wls[i].name, strerror(-rc));
+			fprintf(stderr, "bench-native amdvi: %s: %s\n", wls[i].name, strerror(-rc));
 			return 1;
 		}
 	}

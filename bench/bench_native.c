@@ -518,11 +518,16 @@ static int check(void)
 #ifdef UIOMMU_BENCH_SMMUV3
 int bench_smmuv3_main(int argc, char **argv); /* bench_smmuv3.c */
 #endif
+#ifdef UIOMMU_BENCH_AMDVI
+int bench_amdvi_main(int argc, char **argv); /* bench_amdvi.c */
+#endif
 
 int main(int argc, char **argv)
 {
 	const char *smmu_cfg = "";
 	bool smmu_rows = true;
+	const char *amdvi_cfg = "";
+	bool amdvi_rows = true;
 	struct uiommu_unit_desc ud = {
 		.family = UIOMMU_FAMILY_VTD,
 		.access = UIOMMU_UNIT_MODEL,
@@ -551,11 +556,16 @@ int main(int argc, char **argv)
 			smmu_cfg = argv[++i];
 		else if (!strcmp(argv[i], "--no-smmuv3"))
 			smmu_rows = false;
+		else if (!strcmp(argv[i], "--amdvi-cfg") && i + 1 < argc)
+			amdvi_cfg = argv[++i];
+		else if (!strcmp(argv[i], "--no-amdvi"))
+			amdvi_rows = false;
 		else {
 			fprintf(stderr,
 				"usage: bench-native [--cfg MODELCFG] [--n N] [--reps R] "
-				"[--only NAME|smmuv3] [--no-shim | --null-queue]\n"
-				"                    [--smmuv3-cfg MODELCFG] [--no-smmuv3]\n");
+				"[--only NAME|smmuv3|amdvi] [--no-shim | --null-queue]\n"
+				"                    [--smmuv3-cfg MODELCFG] [--no-smmuv3]\n"
+				"                    [--amdvi-cfg MODELCFG] [--no-amdvi]\n");
 			return 2;
 		}
 	}
@@ -633,6 +643,7 @@ int main(int argc, char **argv)
 	uiommu_ctx_destroy(ctx);
 	free(buf);
 	free(autoiova);
+	rc = 0;
 #ifdef UIOMMU_BENCH_SMMUV3
 	/* The SMMUv3 model's rows (bench_smmuv3.c), in their own context. */
 	if (smmu_rows && (!only || !strcmp(only, "smmuv3"))) {
@@ -644,11 +655,28 @@ int main(int argc, char **argv)
 		snprintf(rb, sizeof(rb), "%d", reps);
 		printf("\n");
 		fflush(stdout);
-		return bench_smmuv3_main(7, av);
+		rc = bench_smmuv3_main(7, av);
 	}
 #else
 	(void)smmu_rows;
 	(void)smmu_cfg;
 #endif
-	return 0;
+#ifdef UIOMMU_BENCH_AMDVI
+	/* The AMD-Vi model's rows (bench_amdvi.c), in their own context. */
+	if (!rc && amdvi_rows && (!only || !strcmp(only, "amdvi"))) {
+		char nb[16], rb[16];
+		char *av[] = {"bench-native",	"--n", nb, "--reps", rb, "--cfg",
+			      (char *)amdvi_cfg, NULL};
+
+		snprintf(nb, sizeof(nb), "%u", n < 4096 ? n : 4096);
+		snprintf(rb, sizeof(rb), "%d", reps < 15 ? reps : 15);
+		printf("\n");
+		fflush(stdout);
+		rc = bench_amdvi_main(7, av);
+	}
+#else
+	(void)amdvi_rows;
+	(void)amdvi_cfg;
+#endif
+	return rc;
 }

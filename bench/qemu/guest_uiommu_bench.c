@@ -6,6 +6,11 @@
  * uiommu drives it through /dev/mem, edu is bound to uio_pci_generic.
  *
  *   guest_uiommu_bench [n4k=N] [n2m=N] [nbatch=N] [warm=N] [mem=dpdk|shared]
+ *                      [fam=vtd|amdvi]
+ *
+ * fam=amdvi: QEMU's amd-iommu (kernel amd_iommu=off), the unit and edu's
+ * DeviceID from the IVRS (uiommu's parser); desc = the AMD-Vi driver's
+ * commands (waits included), waits = its COMPLETION_WAITs; no floor.
  *
  * mem=dpdk (default): DPDK backend, EAL --in-memory --iova-mode=pa (the
  * library's default EAL arguments are IOVA-as-VA: wrong under a real
@@ -37,10 +42,14 @@
 
 #include "guest_lib.h"
 #include "uiommu/uiommu.h"
+#include "uiommu/uiommu_fw.h"
 
 /* Driver counters (test hook: the benchmark is built inside the tree). */
 #include "core/core.h"
 #include "hw/vtd/vtd_internal.h"
+#ifdef UIOMMU_BENCH_AMDVI
+#include "hw/amdvi/amdvi_internal.h"
+#endif
 
 #define PG_4K	       4096ull
 #define PG_2M	       (2ull << 20)
@@ -56,6 +65,42 @@ static struct uiommu_ctx *ctx;
 static struct uiommu_unit *unit;
 static struct uiommu_device *dev;
 static struct uiommu_ioas *ioas;
+static bool amd; /* fam=amdvi */
+
+/* The driver's invalidation work so far: descriptors / commands, waits. */
+static void inv_counters(uint64_t *desc, uint64_t *waits)
+{
+#ifdef UIOMMU_BENCH_AMDVI
+	if (amd) {
+		*desc = amdvi_of(unit)->stats.cmds;
+		*waits = amdvi_of(unit)->stats.waits;
+		return;
+	}
+#endif
+	*desc = vtd_of(unit)->stats.qi_desc + vtd_of(unit)->stats.reg_inv;
+	*waits = vtd_of(unit)->stats.qi_waits;
+}
+
+/* fam=amdvi: the IVHD's MMIO base and edu's DeviceID from the IVRS. */
+static int ivrs_unit(uint64_t *base, uint16_t rid, uint32_t *devid)
+{
+	struct uiommu_fw_topo topo;
+	char err[160] = "";
+	int n, rc = -ENOENT;
+
+	uiommu_fw_init(&topo);
+	n = uiommu_fw_load_dir(&topo, NULL, err, sizeof(err));
+	for (size_t i = 0; n > 0 && i < topo.nunits; i++)
+		if (topo.units[i].family == UIOMMU_FAMILY_AMDVI) {
+			*base = topo.units[i].base;
+			rc = uiommu_fw_lookup(&topo, 0, rid, devid) < 0 ? -ENODEV : 0;
+			break;
+		}
+	if (n <= 0)
+		gt_log("uiommu_fw_load_dir: %d %s", n, err);
+	uiommu_fw_free(&topo);
+	return rc;
+}
 static struct gt_edu edu;
 
 static int setup(char *why, size_t wlen, const char *mem, char *prog)
@@ -99,12 +144,30 @@ static int setup(char *why, size_t wlen, const char *mem, char *prog)
 		snprintf(why, wlen, "edu: %s", strerror(-rc));
 		return rc;
 	}
-	rc = gt_dmar_drhd_bases(bases, 4, &haw);
-	if (rc <= 0) {
-		snprintf(why, wlen, "no DRHD in the ACPI DMAR (%d)", rc);
-		return rc ? rc : -ENODEV;
+	uint32_t hw_id = edu.requester_id;
+
+	/* DPDK's 24 MiB in IOVA-as-PA mode need not hold 2 MiB of contiguous
+	 * memory: a smaller device table is accepted (edu is the only
+	 * requester, DeviceID below 0x100). */
+	static const struct uiommu_amdvi_unit_opts ao = {.family = UIOMMU_FAMILY_AMDVI,
+							 .flags = UIOMMU_AMDVI_F_SMALL_DEVTAB};
+
+	if (amd) {
+		ud.family = UIOMMU_FAMILY_AMDVI;
+		ud.family_opts = &ao;
+		rc = ivrs_unit(&ud.reg_base, edu.requester_id, &hw_id);
+		if (rc) {
+			snprintf(why, wlen, "no AMD-Vi unit / edu DeviceID in the IVRS (%d)", rc);
+			return rc;
+		}
+	} else {
+		rc = gt_dmar_drhd_bases(bases, 4, &haw);
+		if (rc <= 0) {
+			snprintf(why, wlen, "no DRHD in the ACPI DMAR (%d)", rc);
+			return rc ? rc : -ENODEV;
+		}
+		ud.reg_base = bases[0];
 	}
-	ud.reg_base = bases[0];
 	rc = uiommu_ctx_create(&opts, &ctx);
 	if (rc) {
 		snprintf(why, wlen, "ctx_create(mem=%s): %s", mem, strerror(-rc));
@@ -119,7 +182,7 @@ static int setup(char *why, size_t wlen, const char *mem, char *prog)
 	struct uiommu_device_desc dd = {
 		.bus = (uint8_t)(edu.requester_id >> 8),
 		.devfn = (uint8_t)edu.requester_id,
-		.hw_id = edu.requester_id,
+		.hw_id = hw_id,
 	};
 	rc = uiommu_device_add(unit, &dd, &dev);
 	if (!rc)
@@ -138,11 +201,18 @@ static int setup(char *why, size_t wlen, const char *mem, char *prog)
 	struct uiommu_hw_info hi = {0};
 
 	(void)uiommu_unit_hw_info(unit, &hi);
-	snprintf(why, wlen,
-		 "DRHD 0x%" PRIx64 " mem=%s scalable=%d qi=%d ias=%u pgsizes=0x%" PRIx64
-		 " edu %s rid 0x%04x",
-		 ud.reg_base, mem, hi.u.vtd.scalable, caps.queued_inv, caps.ias, caps.pgsize_bitmap,
-		 edu.bdf, edu.requester_id);
+	if (amd)
+		snprintf(why, wlen,
+			 "IVHD 0x%" PRIx64 " mem=%s EFR 0x%" PRIx64 " levels=%u ias=%u pgsizes=0x%" PRIx64
+			 " edu %s DeviceID 0x%04x",
+			 ud.reg_base, mem, hi.u.amdvi.efr, hi.u.amdvi.levels, caps.ias,
+			 caps.pgsize_bitmap, edu.bdf, hw_id);
+	else
+		snprintf(why, wlen,
+			 "DRHD 0x%" PRIx64 " mem=%s scalable=%d qi=%d ias=%u pgsizes=0x%" PRIx64
+			 " edu %s rid 0x%04x",
+			 ud.reg_base, mem, hi.u.vtd.scalable, caps.queued_inv, caps.ias,
+			 caps.pgsize_bitmap, edu.bdf, edu.requester_id);
 	return 0;
 }
 
@@ -216,7 +286,6 @@ static int check_dma(uint8_t *page, uint64_t pa)
 
 static int bench(const char *wl, unsigned int iters, unsigned int warm, uint64_t pa)
 {
-	struct vtd_unit *vu = vtd_of(unit);
 	uint64_t t0 = 0, d0 = 0, w0 = 0, iova;
 	int rc = 0;
 
@@ -228,8 +297,7 @@ static int bench(const char *wl, unsigned int iters, unsigned int warm, uint64_t
 	}
 	for (unsigned int i = 0; i < warm + iters && !rc; i++) {
 		if (i == warm) {
-			d0 = vu->stats.qi_desc + vu->stats.reg_inv;
-			w0 = vu->stats.qi_waits;
+			inv_counters(&d0, &w0);
 			t0 = gt_now_ns();
 		}
 		if (!strcmp(wl, "4k") || !strcmp(wl, "4ka")) {
@@ -252,8 +320,11 @@ static int bench(const char *wl, unsigned int iters, unsigned int warm, uint64_t
 						       NULL);
 		}
 	}
-	uint64_t ns = gt_now_ns() - t0;
-	uint64_t d = vu->stats.qi_desc + vu->stats.reg_inv - d0, w = vu->stats.qi_waits - w0;
+	uint64_t ns = gt_now_ns() - t0, d, w;
+
+	inv_counters(&d, &w);
+	d -= d0;
+	w -= w0;
 
 	if (!rc && !strcmp(wl, "4ka"))
 		rc = uiommu_ioas_unmap(ioas, IOVA_4K + PG_4K, PG_4K, NULL);
@@ -271,7 +342,7 @@ static int bench(const char *wl, unsigned int iters, unsigned int warm, uint64_t
  * the context lock: this program is single-threaded. */
 static int bench_floor(unsigned int iters, unsigned int warm, uint64_t pa)
 {
-	struct vtd_unit *vu = vtd_of(unit);
+	struct vtd_unit *vu;
 	struct uiommu_hwpt *h = NULL;
 	struct pgt_walk_level lv[8];
 	uint64_t *pte = NULL;
@@ -279,6 +350,11 @@ static int bench_floor(unsigned int iters, unsigned int warm, uint64_t pa)
 	uint32_t did = 0;
 	int rc, n = 0;
 
+	if (amd) {
+		gt_log("workload floor: VT-d only: skipped");
+		return 0;
+	}
+	vu = vtd_of(unit);
 	if (!vu->qi) {
 		gt_log("workload floor: the unit does not use queued invalidation: skipped");
 		return 0;
@@ -341,11 +417,19 @@ int main(int argc, char **argv)
 	/* mem=dpdk|shared; only=WL: that workload alone (profiling) */
 	const char *mem = gt_arg_str(argc, argv, "mem", "dpdk");
 	const char *only = gt_arg_str(argc, argv, "only", NULL);
+	const char *fam = gt_arg_str(argc, argv, "fam", "vtd");
 	struct gt_huge huge = {0};
 	char why[240] = "";
 	int fails = 0, rc;
 
 	gt_init();
+	amd = !strcmp(fam, "amdvi");
+#ifndef UIOMMU_BENCH_AMDVI
+	if (amd) {
+		gt_result("uiommu-setup", GT_FAIL, "built without the AMD-Vi family");
+		return 1;
+	}
+#endif
 	rc = setup(why, sizeof(why), mem, argv[0]);
 	gt_result("uiommu-setup", rc ? GT_FAIL : GT_PASS, "%s", why);
 	if (!rc)

@@ -15,6 +15,10 @@
 #                   instructions, figures are guest instructions
 #   --n4k N --n2m N --nbatch N --warm N   loop counts (default 2000 500 20 10)
 #   --mem dpdk|shared   side B memory backend (default dpdk)
+#   --iommu-model intel|amd  QEMU's IOMMU (default intel): amd is
+#                   -device amd-iommu,pt=off; side A then runs the kernel's
+#                   amd_iommu driver (on by default) + VFIO type1, side B
+#                   amd_iommu=off and uiommu's AMD-Vi driver (fam=amdvi)
 #   --workdir DIR   logs and initramfs (default <repo>/.qemu-cache/bench)
 #   --out FILE      results file (default WORKDIR/results.md)
 #
@@ -31,6 +35,7 @@ boots=3
 series="wall,icount"
 n4k=2000 n2m=500 nbatch=20 warm=10
 mem=dpdk
+model=intel
 workdir=
 out=
 while [ $# -gt 0 ]; do
@@ -43,9 +48,10 @@ while [ $# -gt 0 ]; do
 	--nbatch) nbatch=${2:?}; shift 2 ;;
 	--warm) warm=${2:?}; shift 2 ;;
 	--mem) mem=${2:?}; shift 2 ;;
+	--iommu-model) model=${2:?}; shift 2 ;;
 	--workdir) workdir=${2:?}; shift 2 ;;
 	--out) out=${2:?}; shift 2 ;;
-	-h|--help) sed -n '3,24p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,28p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -64,6 +70,7 @@ kver=${kline#KVER=}; kver=${kver%% *}
 "$qs/mkinitramfs.sh" --modules "vfio vfio_iommu_type1 vfio-pci" "$workdir/a.cpio.gz" "$progA"
 "$qs/mkinitramfs.sh" "$workdir/b.cpio.gz" "$progB"
 
+case "$model" in intel) fam= ;; amd) fam=amdvi ;; *) die "--iommu-model wants intel or amd" ;; esac
 loops="n4k=$n4k,n2m=$n2m,nbatch=$nbatch,warm=$warm"
 raw=$workdir/raw.txt
 : > "$raw"
@@ -84,8 +91,9 @@ for s in "${slist[@]}"; do
 				      --run "guest_vfio_bench,$loops")
 			else
 				args=(--initrd "$workdir/b.cpio.gz" --intel-iommu off
-				      --run "guest_uiommu_bench,$loops,mem=$mem")
+				      --run "guest_uiommu_bench,$loops,mem=$mem${fam:+,fam=$fam}")
 			fi
+			args+=(--iommu-model "$model")
 			echo "== $s boot $i side $side" >&2
 			rc=0
 			"$qs/run-guest.sh" "${args[@]}" "${qargs[@]}" --timeout 300 --logdir "$log" > "$log.out" || rc=$?
@@ -99,9 +107,9 @@ for s in "${slist[@]}"; do
 done
 t1=$(date +%s)
 
-python3 - "$raw" "$out" "$boots" "$loops" "$mem" "$kver" "$((t1 - t0))" <<'EOF'
+python3 - "$raw" "$out" "$boots" "$loops" "$mem" "$kver" "$((t1 - t0))" "$model" <<'EOF'
 import re, statistics, sys, platform, subprocess
-raw, out, boots, loops, mem, kver, secs = sys.argv[1:8]
+raw, out, boots, loops, mem, kver, secs, model = sys.argv[1:9]
 fig = {}      # (series, wl, side) -> [per]
 extra = {}    # (wl) -> (desc, waits) of side B
 checks = []   # (series, boot, side, line)
@@ -139,7 +147,7 @@ wls = [('4k', '4 KiB map+unmap'), ('4ka', '4 KiB map+unmap, neighbour page kept 
 o = []
 o.append('# uiommu side-by-side benchmark (bench/qemu/run.sh)\n')
 o.append('- host: %s, %d CPUs, %s; TCG (no KVM)' % (cpu, ncpu, platform.platform()))
-o.append('- %s; guest kernel %s; q35, -smp 1, intel-iommu,intremap=off, edu, -nic none' % (qemu, kver))
+o.append('- %s; guest kernel %s; q35, -smp 1, %s, edu, -nic none' % (qemu, kver, 'amd-iommu,pt=off (A: kernel amd_iommu + VFIO type1, B: amd_iommu=off + uiommu)' if model == 'amd' else 'intel-iommu,intremap=off'))
 o.append('- %s boots per side and series, alternating A B; loops: %s; side B memory: %s; %s s in all\n' % (boots, loops, mem, secs))
 for s, unit in (('wall', 'ns per iteration (wall clock of the TCG guest)'),
                 ('icount', 'guest instructions per iteration (-icount shift=0)')):

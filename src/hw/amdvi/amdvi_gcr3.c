@@ -223,8 +223,9 @@ int amdvi_gcr3_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid, 
 		ad->did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
 		ad->translating = ad->rid_kind != FAM_ATTACH_BLOCKED || ad->g;
 	}
-	/* 3. What the unit may cache of the old entry: its translations. */
-	if (g && n_after && (old_e & AMDVI_GCR3_V)) {
+	/* 3. What the unit may cache of the slot: its translations (as
+	 * Linux's update_gcr3 does after every change of an entry). */
+	if (g && n_after && pasid != UIOMMU_NO_PASID && !(old_e == 0 && !cr3)) {
 		amdvi_batch_init(&b, au);
 		amdvi_cmd_inv_pages_pasid(&c, (uint16_t)g->did, pasid, 0, 0, true);
 		amdvi_batch_add(&b, &c);

@@ -86,7 +86,16 @@ for s in "${slist[@]}"; do
 	for i in $(seq 1 "$boots"); do
 		for side in A B; do
 			log=$workdir/$s-$i-$side
-			if [ "$side" = A ]; then
+			if [ "$side" = A ] && [ "$model" = amd ]; then
+				# The kernel's AMD-Vi driver turns interrupt remapping
+				# on, which QEMU's amd-iommu cannot do for the IO-APIC
+				# (panic "timer doesn't work through Interrupt-remapped
+				# IO-APIC"): intremap=off.  QEMU 10.0.2 logs no events:
+				# nofaultlog=1.
+				args=(--initrd "$workdir/a.cpio.gz" --intel-iommu on
+				      --append "uiommu.bind=0 intremap=off"
+				      --run "guest_vfio_bench,$loops,nofaultlog=1")
+			elif [ "$side" = A ]; then
 				args=(--initrd "$workdir/a.cpio.gz" --intel-iommu on --append uiommu.bind=0
 				      --run "guest_vfio_bench,$loops")
 			else

@@ -412,8 +412,10 @@ static void test_walk(void)
 	down(ctx, &t);
 }
 
-/* Every allocation of a PASID attach fails in turn: nothing changes. */
-static void test_failnth_pasid(void)
+/* Every allocation of a PASID attach fails in turn: nothing changes.
+ * @first: the device has no GCR3 table yet (the table, its level-0
+ * table and its DomainID are made too), else one is there. */
+static void failnth_pasid(bool first)
 {
 	unsigned long nth;
 	unsigned int fails = 0;
@@ -428,7 +430,8 @@ static void test_failnth_pasid(void)
 		up(ctx, &t, "gt=1", 16);
 		CU_ASSERT_FATAL(map(&t, 0, 0x200000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) ==
 				0);
-		CU_ASSERT_FATAL(attach(t.dev, 0x600, t.h[1]) == 0);
+		if (!first)
+			CU_ASSERT_FATAL(attach(t.dev, 0x600, t.h[1]) == 0);
 		uenv_get_stats(&before);
 		uenv_fail_nth(nth);
 		rc = attach(t.dev, 0x1234, t.h[0]);
@@ -447,14 +450,23 @@ static void test_failnth_pasid(void)
 		CU_ASSERT(after.heap_live == before.heap_live);
 		CU_ASSERT(after.dma_live == before.dma_live);
 		CU_ASSERT(uiommu_device_attached_hwpt(t.dev, 0x1234) == 0);
+		CU_ASSERT((((struct amdvi_dev *)t.dev->priv)->g == NULL) == first);
+		CU_ASSERT(!(dte(&t, RID)[0] & AMDVI_DTE0_GV) == first);
 		CU_ASSERT(dma(&t, RID, 0x1234, 0x200000, &v, 1, true) == -EFAULT);
 		drain_all(ctx);
 		CU_ASSERT(attach(t.dev, 0x1234, t.h[0]) == 0);
 		CU_ASSERT(dma(&t, RID, 0x1234, 0x200000, &v, 1, true) == 0);
 		down(ctx, &t);
 	}
-	printf("\n    %u injected failures, success at N=%lu ", fails, nth);
+	printf("\n    %s: %u injected failures, success at N=%lu ", first ? "new table" : "table there",
+	       fails, nth);
 	CU_ASSERT(fails > 0 && nth < 500);
+}
+
+static void test_failnth_pasid(void)
+{
+	failnth_pasid(true);
+	failnth_pasid(false);
 }
 
 /* ------------------------------------------------------------ random */

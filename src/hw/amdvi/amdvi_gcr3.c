@@ -23,8 +23,8 @@
  * Changing a slot: every allocation first (table, level-0 table, record,
  * DomainID), nothing written when one fails; then the 8-byte entry in one
  * store, the DTE if it changes (amdvi_dte_install: INVALIDATE_DEVTAB_ENTRY),
- * INVALIDATE_IOMMU_PAGES (GN, PASID) for an entry that was valid, and one
- * COMPLETION_WAIT.  When the last slot goes, the DTE loses GV first, then
+ * INVALIDATE_IOMMU_PAGES (GN, PASID) of the slot, and one COMPLETION_WAIT
+ * (a batch each).  When the last slot goes, the DTE loses GV first, then
  * the table's DomainID is invalidated as a whole and freed with the table.
  * A failed wait was recovered with a global invalidation (amdvi_batch_sync):
  * the unit then sees what memory holds, and the state records that.

@@ -276,11 +276,14 @@ static int check_dma(uint8_t *page, uint64_t pa)
 	if (!rc)
 		nf = poll_faults(IOVA_4K + 2048, &ev);
 	bool untouched = all_byte(page + 2048, DMA_LEN, 0xa5);
-	bool ok = !rc && untouched && nf > 0;
+	/* QEMU 10.0.2's amd-iommu logs no events (docs/qemu-testing.md): on
+	 * AMD-Vi the blocked write alone proves the unmap. */
+	bool ok = !rc && untouched && (nf > 0 || amd);
 	gt_result("uiommu-unmap-fault", ok ? GT_PASS : GT_FAIL,
-		  "edu write to IOVA 0x%llx after unmap: bytes %s, uiommu_poll: %d fault(s)%s%s",
+		  "edu write to IOVA 0x%llx after unmap: bytes %s, uiommu_poll: %d fault(s)%s%s%s",
 		  (unsigned long long)(IOVA_4K + 2048), untouched ? "untouched" : "WRITTEN", nf,
-		  nf ? ", " : "", nf && ev.reason_text ? ev.reason_text : "");
+		  nf ? ", " : "", nf && ev.reason_text ? ev.reason_text : "",
+		  amd && !nf ? " (amd-iommu logs none)" : "");
 	return ok ? 0 : 1;
 }
 

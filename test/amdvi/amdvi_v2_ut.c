@@ -4,7 +4,8 @@
  * format) through a GCR3 table per device, end to end on the built-in
  * model (gt=1): the RID on a v2 table (GCR3 slot 0 under GIoV), PASIDs
  * isolated from each other and from the RID, replace and detach, the
- * refusals (PASIDs beside a v1 RID, PASID 0, no GTSup), two GCR3 levels
+ * refusals (PASIDs beside a v1 RID, PASID 0, no GTSup), a v1-style flush
+ * of a v2 table caught by the model as a stale hit, two GCR3 levels
  * (GLX 1), no stale translation after unmap, allocation failures that
  * change nothing (a rollback: amdvi-txn), the walk through GCR3, and a randomized map/unmap/DMA
  * differential over several PASIDs (AMDVI_UT_OPS, AMDVI_UT_SEED).
@@ -349,6 +350,52 @@ static void test_pasids(void)
 	down(ctx, &t);
 }
 
+/* A flush as for a v1 table (INVALIDATE_IOMMU_PAGES under the HWPT's own
+ * DomainID, no GN): the unit caches a v2 translation under the device's
+ * GCR3 DomainID and the PASID, so it stays -- the model catches it. */
+static int flush_as_v1(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
+{
+	struct fam_flush g[8];
+
+	for (uint32_t i = 0; i < n && i < 8; i++) {
+		g[i] = f[i];
+		g[i].fmt = PGT_AMD_V1;
+	}
+	return amdvi_flush(u, g, n < 8 ? n : 8);
+}
+
+static void test_wrong_flush_detected(void)
+{
+	struct tenv t;
+	struct amdvi_model_stats st;
+	struct uiommu_family_ops broken = amdvi_family_ops;
+	uint8_t v = 0xee;
+
+	up(ctx, &t, "gt=1", 8);
+	CU_ASSERT(map(&t, 0, 0x100000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT_FATAL(attach(t.dev, 7, t.h[0]) == 0);
+	CU_ASSERT(dma(&t, RID, 7, 0x100000, &v, 1, true) == 0); /* cached */
+	amdvi_model_reset_stale(t.m);
+	broken.flush = flush_as_v1;
+	uiommu_family_override(UIOMMU_FAMILY_AMDVI, &broken);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas[0], 0x100000, 4096, NULL) == 0);
+	uiommu_family_override(UIOMMU_FAMILY_AMDVI, NULL);
+	((uint8_t *)t.buf.va)[0] = 0;
+	CU_ASSERT(dma(&t, RID, 7, 0x100000, &v, 1, true) == 0); /* stale hit */
+	CU_ASSERT(((uint8_t *)t.buf.va)[0] == 0xee);
+	amdvi_model_get_stats(t.m, &st);
+	CU_ASSERT(st.stale_iotlb >= 1);
+	/* The driver's own flush: the same sequence leaves nothing stale. */
+	CU_ASSERT(map(&t, 0, 0x100000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(dma(&t, RID, 7, 0x100000, &v, 1, true) == 0);
+	amdvi_model_reset_stale(t.m);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas[0], 0x100000, 4096, NULL) == 0);
+	CU_ASSERT(dma(&t, RID, 7, 0x100000, &v, 1, true) == -EFAULT);
+	no_stale(&t);
+	drain_all(ctx);
+	down(ctx, &t);
+}
+
 /* 16-bit PASIDs: two GCR3 levels (GLX 1), level-0 tables made and freed
  * as PASIDs come and go. */
 static void test_glx1(void)
@@ -594,12 +641,19 @@ static int suite_init(void)
 	return uiommu_ctx_create(NULL, &ctx) ? -1 : 0;
 }
 
+/* clang-format off */
 static const struct ut_test tests[] = {
-	{"caps", test_caps},	 {"rid_v2", test_rid_v2},
-	{"pasids", test_pasids}, {"glx1", test_glx1},
-	{"walk", test_walk},	 {"failnth_pasid", test_failnth_pasid},
-	{"random", test_random}, {NULL, NULL},
+	{"caps", test_caps},
+	{"rid_v2", test_rid_v2},
+	{"pasids", test_pasids},
+	{"wrong_flush_detected", test_wrong_flush_detected},
+	{"glx1", test_glx1},
+	{"walk", test_walk},
+	{"failnth_pasid", test_failnth_pasid},
+	{"random", test_random},
+	{NULL, NULL},
 };
+/* clang-format on */
 
 static const struct ut_suite suites[] = {
 	{"amdvi-v2", suite_init, NULL, tests},

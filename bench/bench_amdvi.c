@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * bench-amdvi: the AMD-Vi driver on the built-in AMD-Vi model, through the
+ * The AMD-Vi rows of bench-native: the AMD-Vi driver on the built-in AMD-Vi model, through the
  * public API (the same workloads as bench-native's VT-d rows): one unit,
  * one device, one IOAS, attach, then timed loops of map/unmap.  Prints
  * ns per operation (wall), the part of it spent inside the model's
@@ -8,10 +8,15 @@
  * commands and COMPLETION_WAITs per operation (amdvi_unit.stats).
  * Figures only: nothing here asserts a time.
  *
- *   bench-amdvi [--cfg MODELCFG] [--n N] [--reps R]
+ * bench-native links this file (BENCH_AMDVI_EMBEDDED: main becomes
+ * bench_amdvi_main) and prints these rows after its VT-d (and SMMUv3)
+ * rows: bench-native --only amdvi [--amdvi-cfg MODELCFG].  Instructions
+ * per operation: callgrind with collection limited to one loop
+ * (bench_loop_amdvi_<name>, docs/performance.md).
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +32,15 @@
 #define BATCH	  256u
 #define MAXREPS	  15
 #define RW	  (UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA)
+#define NOINLINE  __attribute__((noinline))
 
 static struct uiommu_ctx *ctx;
 static struct uiommu_unit *unit;
 static struct uiommu_ioas *ioas;
+/* With EFR.GTSup and GIoSup (--amdvi-cfg gt=1): a second IOAS on PASID 1
+ * of a second device (its RID blocked: a v1 RID takes no PASIDs), through
+ * its GCR3 table and a v2 table (the v2* rows). */
+static struct uiommu_ioas *ioas_v1, *ioas_v2;
 static uint8_t *buf;
 
 static uint64_t now_ns(void)
@@ -126,19 +136,43 @@ static int batch(uint32_t n)
 	return 0;
 }
 
+/* One function per timed row, named for callgrind's --toggle-collect;
+ * set-up and clean-up call the helpers above (not collected). */
+#define LOOP(name, fn)                                                                           \
+	static int NOINLINE bench_loop_amdvi_##name(uint32_t n)                                  \
+	{                                                                                        \
+		return fn(n);                                                                    \
+	}
+LOOP(map4k, map4k)
+LOOP(unmap4k, unmap4k)
+LOOP(pair4k, pair4k)
+LOOP(map2m, map2m)
+LOOP(unmap2m, unmap2m)
+LOOP(batch, batch)
+LOOP(v2map4k, map4k)
+LOOP(v2unm4k, unmap4k)
+LOOP(v2batch, batch)
+#undef LOOP
+
 struct wl {
 	const char *name, *what;
 	int (*loop)(uint32_t n), (*setup)(uint32_t n), (*cleanup)(uint32_t n);
 	uint32_t div;
+	bool v2; /* on PASID 1's v2 table (only with gt=1) */
 };
 
 static const struct wl wls[] = {
-	{"map4k", "map 4 KiB (fixed IOVA)", map4k, NULL, unmap4k, 1},
-	{"unmap4k", "unmap 4 KiB (strict)", unmap4k, map4k, NULL, 1},
-	{"pair4k", "map+unmap 4 KiB pair", pair4k, NULL, NULL, 1},
-	{"map2m", "map 2 MiB", map2m, NULL, unmap2m, 16},
-	{"unmap2m", "unmap 2 MiB (strict)", unmap2m, map2m, NULL, 16},
-	{"batch", "256 x map 4 KiB + 1 range unmap", batch, NULL, NULL, 256},
+	{"map4k", "map 4 KiB (fixed IOVA)", bench_loop_amdvi_map4k, NULL, unmap4k, 1},
+	{"unmap4k", "unmap 4 KiB (strict)", bench_loop_amdvi_unmap4k, map4k, NULL, 1},
+	{"pair4k", "map+unmap 4 KiB pair", bench_loop_amdvi_pair4k, NULL, NULL, 1},
+	{"map2m", "map 2 MiB", bench_loop_amdvi_map2m, NULL, unmap2m, 16},
+	{"unmap2m", "unmap 2 MiB (strict)", bench_loop_amdvi_unmap2m, map2m, NULL, 16},
+	{"batch", "256 x map 4 KiB + 1 range unmap", bench_loop_amdvi_batch, NULL, NULL, 256},
+	{"v2map4k", "PASID v2 table: map 4 KiB", bench_loop_amdvi_v2map4k, NULL, unmap4k, 1, true},
+	{"v2unm4k", "PASID v2 table: unmap 4 KiB (GN)", bench_loop_amdvi_v2unm4k, map4k, NULL, 1,
+	 true},
+	{"v2batch", "PASID v2 table: 256 x map + 1 unmap", bench_loop_amdvi_v2batch, NULL, NULL,
+	 256, true},
 };
 
 static int cmp_d(const void *a, const void *b)
@@ -158,6 +192,10 @@ static int run(const struct wl *w, uint32_t big_n, int reps)
 {
 	struct amdvi_unit *au = amdvi_of(unit);
 	uint32_t n = big_n / w->div ? big_n / w->div : 1;
+
+	if (w->v2 && !ioas_v2)
+		return 0; /* no v2 tables on this unit (gt=0) */
+	ioas = w->v2 ? ioas_v2 : ioas_v1;
 	double tot[MAXREPS], mod[MAXREPS], cmds = 0, waits = 0;
 	int rc;
 
@@ -185,7 +223,12 @@ static int run(const struct wl *w, uint32_t big_n, int reps)
 	return 0;
 }
 
+#ifdef BENCH_AMDVI_EMBEDDED
+int bench_amdvi_main(int argc, char **argv);
+int bench_amdvi_main(int argc, char **argv)
+#else
 int main(int argc, char **argv)
+#endif
 {
 	struct uiommu_unit_desc ud = {
 		.family = UIOMMU_FAMILY_AMDVI,
@@ -193,6 +236,9 @@ int main(int argc, char **argv)
 		.numa_node = -1,
 	};
 	struct uiommu_device_desc dd = {.bus = 0, .devfn = 8, .hw_id = 0x0008};
+	struct uiommu_device_desc dd2 = {.bus = 0, .devfn = 0x10, .hw_id = 0x0010, .pasid_bits = 8};
+	struct uiommu_device *dev2 = NULL;
+	struct uiommu_unit_caps caps;
 	struct uiommu_device *dev;
 	uint32_t n = 4096;
 	int reps = 7, rc;
@@ -205,12 +251,12 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
 			reps = atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: bench-amdvi [--cfg MODELCFG] [--n N] [--reps R]\n");
+			fprintf(stderr, "usage: bench-native --only amdvi [--amdvi-cfg MODELCFG]\n");
 			return 2;
 		}
 	}
 	if (reps < 1 || reps > MAXREPS || n < 256 || n > 65536) {
-		fprintf(stderr, "bench-amdvi: --reps 1..%d, --n 256..65536\n", MAXREPS);
+		fprintf(stderr, "bench-native amdvi: --reps 1..%d, --n 256..65536\n", MAXREPS);
 		return 2;
 	}
 	buf = aligned_alloc(PG_2M, 2 * PG_2M);
@@ -226,27 +272,46 @@ int main(int argc, char **argv)
 		rc = uiommu_ioas_alloc(ctx, &ioas);
 	if (!rc)
 		rc = uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), NULL);
+	ioas_v1 = ioas;
+	if (!rc) {
+		uiommu_unit_get_caps(unit, &caps);
+		if (caps.stage1 && caps.pasid_bits) {
+			rc = uiommu_ioas_alloc(ctx, &ioas_v2);
+			if (!rc)
+				rc = uiommu_device_add(unit, &dd2, &dev2);
+			if (!rc)
+				rc = uiommu_device_attach(dev2, 1, uiommu_ioas_id(ioas_v2), NULL);
+		}
+	}
 	if (rc) {
-		fprintf(stderr, "bench-amdvi: set-up failed: %s\n", strerror(-rc));
+		fprintf(stderr, "bench-native amdvi: set-up failed: %s\n", strerror(-rc));
 		return 1;
 	}
 	real_io = unit_regs(unit)->model;
 	unit_regs(unit)->model = &timed_io;
-	printf("# bench-amdvi: AMD-Vi model %s, %d reps (median), N=%u\n",
-	       ud.model_cfg ? ud.model_cfg : "(defaults)", reps, n);
+	printf("# AMD-Vi model cfg \"%s\", %d reps (median), N=%u\n",
+	       ud.model_cfg && *ud.model_cfg ? ud.model_cfg : "(defaults)", reps, n);
+	printf("# cmds/op, waits/op: the driver's commands (waits included) and\n"
+	       "# COMPLETION_WAITs per operation (per batch for 'batch')\n");
 	printf("%-8s %-34s %7s %9s %9s %9s %7s %7s\n", "name", "workload", "n", "ns/op", "model",
 	       "excl", "cmds/op", "waits/op");
 	for (size_t i = 0; i < sizeof(wls) / sizeof(wls[0]); i++) {
 		rc = run(&wls[i], n, reps);
 		if (rc) {
-			fprintf(stderr, "bench-amdvi: %s: %s\n", wls[i].name, strerror(-rc));
+			fprintf(stderr, "bench-native amdvi: %s: %s\n", wls[i].name, strerror(-rc));
 			return 1;
 		}
 	}
 	unit_regs(unit)->model = real_io;
+	if (dev2) {
+		(void)uiommu_device_detach(dev2, 1);
+		(void)uiommu_device_remove(dev2);
+	}
 	(void)uiommu_device_detach(dev, UIOMMU_NO_PASID);
 	(void)uiommu_device_remove(dev);
-	(void)uiommu_ioas_destroy(ioas);
+	(void)uiommu_ioas_destroy(ioas_v1);
+	if (ioas_v2)
+		(void)uiommu_ioas_destroy(ioas_v2);
 	(void)uiommu_unit_remove(unit);
 	uiommu_ctx_destroy(ctx);
 	free(buf);

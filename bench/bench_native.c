@@ -519,6 +519,9 @@ static int check(void)
 #ifdef UIOMMU_BENCH_SMMUV3
 int bench_smmuv3_main(int argc, char **argv); /* bench_smmuv3.c */
 #endif
+#ifdef UIOMMU_BENCH_AMDVI
+int bench_amdvi_main(int argc, char **argv); /* bench_amdvi.c */
+#endif
 
 /* The SMMUv3 model's rows (bench_smmuv3.c), in their own context, after
  * the VT-d rows (with --null-queue too: the driver alone there as well). */
@@ -553,10 +556,36 @@ static int smmuv3_rows(const char *only, bool smmu_rows, const char *smmu_cfg, u
 	return 0;
 }
 
+/* The AMD-Vi model's rows (bench_amdvi.c), in their own context. */
+static int amdvi_rows(const char *only, bool rows, const char *cfg, uint32_t n, int reps)
+{
+#ifdef UIOMMU_BENCH_AMDVI
+	if (rows && (!only || !strcmp(only, "amdvi"))) {
+		char nb[16], rb[16];
+		char *av[] = {"bench-native", "--n", nb, "--reps", rb, "--cfg", (char *)cfg, NULL};
+
+		snprintf(nb, sizeof(nb), "%u", n < 4096 ? n : 4096);
+		snprintf(rb, sizeof(rb), "%d", reps < 15 ? reps : 15);
+		printf("\n");
+		fflush(stdout);
+		return bench_amdvi_main(7, av);
+	}
+#else
+	(void)only;
+	(void)rows;
+	(void)cfg;
+	(void)n;
+	(void)reps;
+#endif
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *smmu_cfg = "";
 	bool smmu_rows = true;
+	const char *amdvi_cfg = "";
+	bool amdvi_rows_on = true;
 	struct uiommu_unit_desc ud = {
 		.family = UIOMMU_FAMILY_VTD,
 		.access = UIOMMU_UNIT_MODEL,
@@ -585,11 +614,16 @@ int main(int argc, char **argv)
 			smmu_cfg = argv[++i];
 		else if (!strcmp(argv[i], "--no-smmuv3"))
 			smmu_rows = false;
+		else if (!strcmp(argv[i], "--amdvi-cfg") && i + 1 < argc)
+			amdvi_cfg = argv[++i];
+		else if (!strcmp(argv[i], "--no-amdvi"))
+			amdvi_rows_on = false;
 		else {
 			fprintf(stderr,
 				"usage: bench-native [--cfg MODELCFG] [--n N] [--reps R] "
-				"[--only NAME|smmuv3] [--no-shim | --null-queue]\n"
-				"                    [--smmuv3-cfg MODELCFG] [--no-smmuv3]\n");
+				"[--only NAME|smmuv3|amdvi] [--no-shim | --null-queue]\n"
+				"                    [--smmuv3-cfg MODELCFG] [--no-smmuv3]\n"
+				"                    [--amdvi-cfg MODELCFG] [--no-amdvi]\n");
 			return 2;
 		}
 	}
@@ -696,5 +730,8 @@ int main(int argc, char **argv)
 	uiommu_ctx_destroy(ctx);
 	free(buf);
 	free(autoiova);
-	return smmuv3_rows(only, smmu_rows, smmu_cfg, n, reps);
+	rc = smmuv3_rows(only, smmu_rows, smmu_cfg, n, reps);
+	if (!rc)
+		rc = amdvi_rows(only, amdvi_rows_on, amdvi_cfg, n, reps);
+	return rc;
 }

@@ -283,6 +283,11 @@ static bool all_byte(const uint8_t *p, size_t n, uint8_t v)
 	return true;
 }
 
+/* nofaultlog=1: the IOMMU logs no faults the kernel could print (QEMU
+ * 10.0.2's amd-iommu: its event log stays empty, docs/qemu-testing.md):
+ * the blocked write alone proves the unmap. */
+static bool no_fault_log;
+
 /* Real DMA through one 4 KiB mapping, then a DMA to it after unmap. */
 static int check_dma(uint8_t *page)
 {
@@ -314,18 +319,21 @@ static int check_dma(uint8_t *page)
 	 * through would show here. */
 	memset(page + 2048, 0xa5, DMA_LEN);
 	rc = gt_edu_dma(&edu, IOVA_4K + 2048, 0, DMA_LEN, true, DMA_TIMEOUT_MS);
-	for (int i = 0; i < 40 && !rc; i++) { /* the fault IRQ may lag */
+	for (int i = 0; i < 40 && !rc && !no_fault_log; i++) { /* the fault IRQ may lag */
 		nf = dmar_faults_logged(IOVA_4K + 2048);
 		if (nf != 0)
 			break;
 		usleep(50000);
 	}
 	bool untouched = all_byte(page + 2048, DMA_LEN, 0xa5);
+	bool ok = !rc && untouched && (nf > 0 || no_fault_log);
+
 	snprintf(why, sizeof(why),
-		 "edu write to IOVA 0x%llx after unmap: bytes %s, %d kernel DMAR fault line(s)",
-		 (unsigned long long)(IOVA_4K + 2048), untouched ? "untouched" : "WRITTEN", nf);
-	gt_result("vfio-unmap-fault", !rc && untouched && nf > 0 ? GT_PASS : GT_FAIL, "%s", why);
-	return !rc && untouched && nf > 0 ? 0 : 1;
+		 "edu write to IOVA 0x%llx after unmap: bytes %s, %d kernel DMAR fault line(s)%s",
+		 (unsigned long long)(IOVA_4K + 2048), untouched ? "untouched" : "WRITTEN", nf,
+		 no_fault_log ? " (nofaultlog: the IOMMU logs none)" : "");
+	gt_result("vfio-unmap-fault", ok ? GT_PASS : GT_FAIL, "%s", why);
+	return ok ? 0 : 1;
 }
 
 static int bench(const char *wl, unsigned int iters, unsigned int warm, void *va)
@@ -380,6 +388,7 @@ int main(int argc, char **argv)
 	int fails = 0, rc;
 
 	gt_init();
+	no_fault_log = gt_arg_uint(argc, argv, "nofaultlog", 0) != 0;
 	rc = vfio_setup(why, sizeof(why));
 	gt_result("vfio-setup", rc ? GT_FAIL : GT_PASS, "%s", why);
 	if (rc)

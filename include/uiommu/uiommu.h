@@ -203,11 +203,21 @@ struct uiommu_vtd_unit_opts {
 #define UIOMMU_VTD_OPT_NO_QI  (1u << 1) /**< register-based invalidation, even with ECAP.QI */
 
 /**
+ * uiommu_amdvi_unit_opts.flags: accept a device table smaller than the
+ * 65536 DeviceIDs (down to 256) when 2 MiB of contiguous DMA memory is
+ * not to be had.  Device Table Base.Size then tells the unit, and devices
+ * with larger IDs are refused at uiommu_device_add; but a requester the
+ * driver does not know with a larger DeviceID makes the unit read beyond
+ * the table.  Without the flag such a unit is refused (-ENOMEM, logged).
+ */
+#define UIOMMU_AMDVI_F_SMALL_DEVTAB (1u << 0)
+
+/**
  * AMD-Vi options of a unit (uiommu_unit_desc.family_opts).
  */
 struct uiommu_amdvi_unit_opts {
 	enum uiommu_family family; /**< UIOMMU_FAMILY_AMDVI (the tag: checked) */
-	uint32_t flags;		   /**< none defined yet: any bit -EOPNOTSUPP */
+	uint32_t flags;		   /**< UIOMMU_AMDVI_F_*; other bits -EOPNOTSUPP */
 	/** Levels (DTE Mode) of the v1 tables the unit's HWPTs get: 3..6
 	 *  (up to EFR.HATS: 4 + HATS), 0 for the default (4; 3 when the
 	 *  unit cannot walk 4).  Anything else -EINVAL. */

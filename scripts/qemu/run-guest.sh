@@ -26,7 +26,8 @@
 #                      or UEFI (qemu-efi-aarch64) with ACPI (acpi=force)
 #   --iommu-model intel|amd  amd64: which IOMMU (default intel): amd is
 #                      `-device amd-iommu,pt=off` (the default pt=on bypasses
-#                      translation) with the kernel's amd_iommu=off; --iommu
+#                      translation) with the kernel's amd_iommu=off (on
+#                      with --kernel-iommu on); --iommu
 #                      PROPS then are amd-iommu properties
 #   --append ARGS      extra kernel arguments (space separated)
 #   --run SPEC         guest programs to run: uiommu.run= (see guest-init.sh)
@@ -155,7 +156,9 @@ if [ "$arch" = arm64 ]; then
 	fi
 else
 	cmdline="console=ttyS0 intel_iommu=$kiommu panic=-1 quiet"
-	[ "$iommu_model" = amd ] && cmdline="$cmdline amd_iommu=off"
+	# AMD: the kernel's amd_iommu driver is on by default; keep it off
+	# unless --kernel-iommu on (bench/qemu/run.sh side A).
+	[ "$iommu_model" = amd ] && [ "$kiommu" = off ] && cmdline="$cmdline amd_iommu=off"
 fi
 [ -n "$run" ] && cmdline="$cmdline uiommu.run=$run"
 cmdline="$cmdline${append:+ }${append# }"

@@ -739,6 +739,14 @@ static void check_device(struct ck *c, struct oinfo *in)
 		report(c->r, "device %u: a flag that is neither true nor false", id);
 	if (d->priv && !uenv_is_meta(d->priv, 1))
 		report(c->r, "device %u: driver state not a metadata allocation of the arena", id);
+	else if (d->priv) {
+		/* Domain IDs the family holds for the device (AMD-Vi: GCR3). */
+		const struct uiommu_family_ops *ops = uiommu_family_ops_get(d->unit->family);
+		uint32_t dids[4], nd = ops && ops->dev_dids ? ops->dev_dids(d->unit, d, dids, 4) : 0;
+
+		for (uint32_t i = 0; i < nd && i < 4; i++)
+			did_use(c, d->unit, dids[i], "device", id);
+	}
 	v = phash_get(&c->hw_ids, (uint64_t)d->unit->slot << 32 | d->desc.hw_id, true, &found);
 	if (v && found)
 		report(c->r, "device %u: ID 0x%x on unit %u taken by another device", id,

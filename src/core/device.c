@@ -167,12 +167,16 @@ static int reserve_dev_regions(struct uiommu_ioas *ioas, struct uiommu_device *d
 }
 
 /* Find a paging HWPT of @ioas that @u can walk, or make one. */
-static int ioas_pick_hwpt(struct uiommu_ioas *ioas, struct uiommu_unit *u, struct uiommu_hwpt **out,
-			  bool *created)
+static int ioas_pick_hwpt(struct uiommu_ioas *ioas, struct uiommu_unit *u, uint32_t pasid,
+			  struct uiommu_hwpt **out, bool *created)
 {
 	const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
-	/* A family whose automatic HWPTs are stage 1 (SMMUv3) gets one. */
-	uint32_t want = ops->auto_stage1 && u->caps.stage1 ? UIOMMU_HWPT_STAGE1 : 0;
+	/* A family whose automatic HWPTs are stage 1 (SMMUv3) gets one; so
+	 * does a PASID where only stage 1 translates PASIDs (AMD-Vi). */
+	uint32_t want = (ops->auto_stage1 || (ops->pasid_stage1 && pasid != UIOMMU_NO_PASID)) &&
+					u->caps.stage1
+				? UIOMMU_HWPT_STAGE1
+				: 0;
 	struct list_node *pos;
 	int rc;
 
@@ -282,7 +286,7 @@ static int attach_prepare(struct uiommu_device *d, uint32_t pasid, uint32_t pt_i
 	a->pasid = pasid;
 	if (o->type == UOBJ_IOAS) {
 		ioas = (struct uiommu_ioas *)o;
-		rc = ioas_pick_hwpt(ioas, u, &h, &created);
+		rc = ioas_pick_hwpt(ioas, u, pasid, &h, &created);
 		if (rc)
 			goto err_free;
 	} else {

@@ -86,6 +86,10 @@ struct uiommu_family_ops {
 	 * RID on a stage-2 STE could have none; iommufd's paging domains
 	 * on SMMUv3 are stage 1 too).  uiommu_hwpt_alloc keeps its meaning. */
 	bool auto_stage1;
+	/* A fact: a PASID is translated by a stage-1 table only (AMD-Vi: a
+	 * GCR3 entry names a v2 table): an attach of a PASID to an IOAS
+	 * picks or makes a stage-1 HWPT. */
+	bool pasid_stage1;
 
 	/* Optional.  Check desc->family_opts (not NULL, tagged with this
 	 * family: the core checked) before anything changes: 0, -EOPNOTSUPP
@@ -152,6 +156,15 @@ struct uiommu_family_ops {
 	 * @max); returns how many. */
 	int (*dev_walk)(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 			uint64_t iova, struct uiommu_walk_level *out, int max);
+
+	/* Optional, for the state checker (check.c): domain IDs a device
+	 * holds that the family took itself with unit_did_alloc (AMD-Vi:
+	 * the DomainID of a device's GCR3 table), up to @max into @out;
+	 * returns how many.  Called on a device whose priv is an arena
+	 * allocation; it must follow no pointer it has not checked
+	 * (uenv_is_meta). */
+	uint32_t (*dev_dids)(const struct uiommu_unit *u, const struct uiommu_device *dev,
+			     uint32_t *out, uint32_t max);
 
 	/* Per-device setup/teardown (e.g. PASID directory, CD table). */
 	int (*dev_probe)(struct uiommu_unit *u, struct uiommu_device *dev);

@@ -20,6 +20,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "uiommu/uiommu.h"
 #include "core/regs.h"
@@ -61,8 +63,21 @@ static inline void *model_mem(uint64_t pa, bool dma)
 
 	if (va)
 		return va;
-	if (dma && pa >= UENV_PAGE_SIZE && uenv_iova_is_va())
+	if (dma && pa >= UENV_PAGE_SIZE && uenv_iova_is_va()) {
+		/* Any address reaches here (translation off, a pass-through
+		 * DTE): only a page this process has mapped is memory, else
+		 * the model reports a hardware error instead of crashing. */
+		unsigned char in_core[1];
+		long ps = sysconf(_SC_PAGESIZE);
+		void *page;
+
+		if (pa > UINTPTR_MAX || ps <= 0)
+			return NULL;
+		page = (void *)(uintptr_t)(pa & ~(uint64_t)(ps - 1));
+		if (mincore(page, 1, in_core))
+			return NULL;
 		return (void *)(uintptr_t)pa;
+	}
 	return NULL;
 }
 

@@ -771,6 +771,103 @@ static void test_recover(void)
 	scenario_down(&t);
 }
 
+/* The recovery's own global invalidation fails (every COMPLETION_WAIT
+ * stops the buffer): the unit fails -- every DTE blocked in memory,
+ * nothing issued, attachments refused, a queue-error event -- and can
+ * still be detached from and removed. */
+static void test_recover_inv_fails(void)
+{
+	struct tenv t;
+	struct uiommu_event ev[8];
+	const uint64_t *d;
+	uint64_t sem;
+	uint16_t n;
+	bool seen = false;
+
+	scenario_up(&t, NULL, 0);
+	CU_ASSERT(map(&t, 0x100000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	t.au->timeout_ns = 20ull * 1000 * 1000;
+	sem = t.au->sem.iova;
+	t.au->sem.iova = 0x8; /* COMPLETION_WAIT to memory the model cannot reach */
+	CU_ASSERT(amdvi_family_ops.unit_recover(t.unit) == -EIO);
+	t.au->sem.iova = sem;
+	CU_ASSERT(t.au->failed);
+	d = (const uint64_t *)t.au->devtab.va + (size_t)RID * 4;
+	CU_ASSERT(d[0] == (AMDVI_DTE0_V | AMDVI_DTE0_TV) && d[1] == 0);
+	while ((n = drain(ev, 8)) != 0)
+		for (uint16_t i = 0; i < n; i++)
+			if (ev[i].type == UIOMMU_EV_QUEUE_ERROR &&
+			    strstr(ev[i].reason_text, "unit failed"))
+				seen = true;
+	CU_ASSERT(seen);
+	/* Sticky: a second recovery, an attachment, a flush are refused
+	 * without touching the unit. */
+	uint64_t cmds = t.au->stats.cmds;
+
+	CU_ASSERT(amdvi_family_ops.unit_recover(t.unit) == -EIO);
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, UIOMMU_PT_IDENTITY, NULL) ==
+		  -EIO);
+	CU_ASSERT(t.au->stats.cmds == cmds);
+	CU_ASSERT(d[0] == (AMDVI_DTE0_V | AMDVI_DTE0_TV));
+	CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == 0);
+	t.au->timeout_ns = AMDVI_TIMEOUT_NS;
+	drain_all();
+	scenario_down(&t);
+	/* A new unit works as ever. */
+	scenario_up(&t, NULL, 0);
+	CU_ASSERT(!t.au->failed);
+	scenario_down(&t);
+}
+
+/* No contiguous 2 MiB for the device table: refused unless the user
+ * accepted a smaller one (UIOMMU_AMDVI_F_SMALL_DEVTAB).  Every
+ * allocation of unit_add fails in turn. */
+static void test_small_devtab(void)
+{
+	struct uiommu_amdvi_unit_opts o = {.family = UIOMMU_FAMILY_AMDVI};
+	unsigned int small = 0, refused = 0;
+
+	for (int flag = 0; flag < 2; flag++) {
+		o.flags = flag ? UIOMMU_AMDVI_F_SMALL_DEVTAB : 0;
+		for (unsigned long nth = 1; nth < 200; nth++) {
+			struct tenv t;
+			struct uiommu_device *d = NULL;
+			bool fired;
+			int rc;
+
+			uenv_fail_nth(nth);
+			rc = unit_up_opts(&t, NULL, &o);
+			fired = uenv_fail_fired();
+			uenv_fail_nth(0);
+			if (rc) {
+				CU_ASSERT(rc == -ENOMEM);
+				refused++;
+				continue;
+			}
+			if (t.au->nr_dte < AMDVI_NR_DEVIDS) {
+				CU_ASSERT(flag == 1 && t.au->nr_dte == AMDVI_NR_DEVIDS / 2);
+				small++;
+				/* A DeviceID beyond the table is refused. */
+				CU_ASSERT(dev_add(&t, 0x8018, 0x8018, false, &d) == -ERANGE);
+				CU_ASSERT(dev_add(&t, RID, RID, false, &d) == 0);
+				CU_ASSERT(uiommu_device_remove(d) == 0);
+			}
+			CU_ASSERT(uiommu_unit_remove(t.unit) == 0);
+			if (!fired)
+				break;
+		}
+	}
+	printf("\n    %u refused, %u small tables ", refused, small);
+	CU_ASSERT(small == 1 && refused > 0);
+	/* Unknown flags. */
+	o.flags = 2;
+	{
+		struct tenv t;
+
+		CU_ASSERT(unit_up_opts(&t, NULL, &o) == -EOPNOTSUPP);
+	}
+}
+
 /* An exclusion range firmware left enabled (ExEn + Allow: every device's
  * DMA inside it untranslated) is turned off at take-over: the range
  * translates through the DTE like everything else. */
@@ -810,7 +907,7 @@ static void test_bad_input(void)
 	struct uiommu_amdvi_unit_opts o = {.family = UIOMMU_FAMILY_AMDVI};
 	struct uenv_stats before, after;
 
-	o.flags = 1;
+	o.flags = 1u << 5;
 	CU_ASSERT(unit_up_opts(&t, NULL, &o) == -EOPNOTSUPP);
 	o.flags = 0;
 	o.levels = 2;
@@ -1511,6 +1608,8 @@ static const struct ut_test drv_tests[] = {
 	{"range_encoding", test_range_encoding},
 	{"page_request", test_page_request},
 	{"recover", test_recover},
+	{"recover_inv_fails", test_recover_inv_fails},
+	{"small_devtab", test_small_devtab},
 	{"exclusion_range_off", test_exclusion_range_off},
 	{"bad_input", test_bad_input},
 	{"busy_refused", test_busy_refused},

@@ -645,6 +645,19 @@ static void test_dma_engine(void)
 	CU_ASSERT(amdvi_model_dma(e.m, DEVID, 3, 0x10000, buf, 16, false, &f) == -EINVAL);
 	CU_ASSERT(amdvi_model_dma(e.m, DEVID, AMDVI_MODEL_NO_PASID, 0x10000, buf, 0, false, &f) ==
 		  -EINVAL);
+	/* Translation off: the address itself.  One nobody mapped is a
+	 * hardware error (-EIO), not a crash (model_mem); the process's own
+	 * memory (IOVA == VA here) is reached. */
+	wr(&e, AMDVI_REG_CONTROL, rd(&e, AMDVI_REG_CONTROL) & ~AMDVI_CTRL_IOMMU_EN);
+	CU_ASSERT(amdvi_model_dma(e.m, DEVID, AMDVI_MODEL_NO_PASID, 0x10000, buf, 16, false, &f) ==
+		  -EIO);
+	CU_ASSERT(amdvi_model_dma(e.m, DEVID, AMDVI_MODEL_NO_PASID, 0x7ff000000000ull, buf, 16,
+				  true, &f) == -EIO);
+	CU_ASSERT(amdvi_model_dma(e.m, DEVID, AMDVI_MODEL_NO_PASID, 0xdead0000000ull, buf, 16,
+				  false, &f) == -EIO);
+	CU_ASSERT(amdvi_model_dma(e.m, DEVID, AMDVI_MODEL_NO_PASID, e.data.iova + 0x800, buf, 16,
+				  false, &f) == 0);
+	CU_ASSERT(memcmp(buf, (uint8_t *)e.data.va + 0x800, 16) == 0);
 	menv_down(&e);
 }
 

@@ -155,6 +155,8 @@ static const struct fact facts[] = {
 	F(AMDVI_INV_ALL_ADDR, 0x7ffffffffffff000ull),
 	F(AMDVI_INVT_MAXPEND, 0xffull << 24),
 	F(AMDVI_INVT_QUEUEID, 0xffffull << 32),
+	F(AMDVI_INVT_PASID_HI, 0xffull << 16),
+	F(AMDVI_INVT_PASID_LO, 0xffull << 48),
 	F(AMDVI_PPRC_PASID, 0xfffffull << 32),
 	F(AMDVI_PPRC_GN, 4),
 	F(AMDVI_PPRC_TAG, 0x1ffull << 32),

@@ -680,6 +680,34 @@ case_amdvi() {
 		ok "walk: the DTE at the DeviceID and its RID alias" || fail "walk alias"
 	ctl -j dma nic2 0x800000 16 --read | jpy 'assert len(j["data"])==32, j' && ok "DMA as the aliased device" || fail "alias DMA"
 	expect 0 "state check" -- ctl state check
+	# Our own v2 tables (gt=1): a PASID through the device's GCR3 table.
+	local o="$STATE-v2"
+	expect 0 "AMD-Vi model with GTSup" -- "$CTL" --state "$o" --model amdvi:gt=1 unit list
+	expect 0 "ioas create" -- "$CTL" --state "$o" ioas create --name v2
+	expect 0 "device add" -- "$CTL" --state "$o" device add 1 00:05.0 --pasid-bits 16 --name acc
+	expect 0 "PASID attach (a v2 table, GCR3 slot)" -- "$CTL" --state "$o" ioas attach v2 acc --pasid 0x345
+	expect 0 "map" -- "$CTL" --state "$o" ioas map v2 --alloc 4K --iova 0x1000
+	expect 0 "PASID DMA write" -- "$CTL" --state "$o" dma acc 0x1000 16 --write --pasid 0x345 --pattern 0x3c
+	"$CTL" --state "$o" -j dma acc 0x1000 16 --read --pasid 0x345 | jpy 'assert j["data"]=="3c"*16, j' &&
+		ok "PASID DMA read back" || fail "PASID DMA"
+	"$CTL" --state "$o" -j walk acc 0x1008 --pasid 0x345 |
+		jpy 'c=[x["text"] for x in j["context"]]; assert "GV GLX=1" in c[0] and c[1].startswith("GCR3 L1[1]: V") and c[2].startswith("GCR3 L0[325]: V CR3=") and len(j["levels"])==4 and j["verdict"].startswith("translates"), j' &&
+		ok "walk: DTE -> GCR3 levels -> v2 levels" || fail "walk v2"
+	"$CTL" --state "$o" walk acc 0x1000 --pasid 0x346 >"$TMP/walk" 2>&1
+	grep -q "=> faults: GCR3 L0\[326\]: not valid -- PASID 838 has no table" "$TMP/walk" &&
+		ok "walk says why another PASID faults" || fail "walk PASID 838: $(cat "$TMP/walk")"
+	"$CTL" --state "$o" walk acc 0x1000 >"$TMP/walk" 2>&1
+	grep -q "=> faults: GCR3 L1\[0\]: not valid -- PASID 0 (the RID under GIoV)" "$TMP/walk" &&
+		ok "walk says why the RID faults" || fail "walk RID: $(cat "$TMP/walk")"
+	expect 0 "unmap" -- "$CTL" --state "$o" ioas unmap v2 0x1000
+	expect 1 "PASID DMA after unmap is blocked" -- "$CTL" --state "$o" dma acc 0x1000 16 --read --pasid 0x345
+	"$CTL" --state "$o" -j faults | jpy 'assert any(e["reason_text"]=="IO_PAGE_FAULT" and e["pasid"]==0x345 for e in j), j' &&
+		ok "fault with the PASID" || fail "faults v2"
+	"$CTL" --state "$o" -j walk acc 0x1000 --pasid 0x345 | jpy 'assert j["verdict"].startswith("faults"), j' &&
+		ok "walk explains the fault after unmap" || fail "walk v2 after unmap"
+	expect 0 "PASID detach" -- "$CTL" --state "$o" ioas detach v2 acc --pasid 0x345
+	expect 0 "state check" -- "$CTL" --state "$o" state check
+	"$CTL" --state "$o" reset >/dev/null 2>&1
 }
 
 case "$CASE" in

@@ -163,10 +163,85 @@ static void test_defer_smmuv3_gbpa_abort(void)
 	uiommu_ctx_destroy(ctx);
 }
 
+/* The same on the AMD-Vi model: IommuEn off while devices are attached
+ * (v1 and, with gt=1, a PASID on a v2 table), on after
+ * uiommu_unit_enable(); adopted by another process while deferred. */
+static void test_defer_then_enable_amdvi(void)
+{
+	char st[80];
+	struct uiommu_env_opts eo = {.backend = UIOMMU_MEM_SHARED_SHM, .name = st, .create = true};
+	struct uiommu_unit_desc d = {.family = UIOMMU_FAMILY_AMDVI,
+				     .access = UIOMMU_UNIT_MODEL,
+				     .numa_node = -1,
+				     .model_cfg = "gt=1",
+				     .flags = UIOMMU_UNIT_F_DEFER_ENABLE};
+	struct uiommu_device_desc dd = {.bus = 0, .devfn = 3 << 3, .hw_id = 0x18, .pasid_bits = 8};
+	static uint8_t target[4096] __attribute__((aligned(4096)));
+	static uint8_t page[4096] __attribute__((aligned(4096)));
+	uint8_t pat[16];
+	struct uiommu_ctx *ctx;
+	struct uiommu_unit *u;
+	struct uiommu_device *dev;
+	struct uiommu_ioas *ioas;
+	struct uiommu_hwpt *s1;
+	uint64_t iova = 0x40000000;
+	pid_t pid;
+	int ws;
+
+	snprintf(st, sizeof(st), "%s-amdvi", name);
+	CU_ASSERT_FATAL(uiommu_ctx_create(&eo, &ctx) == 0);
+	CU_ASSERT_FATAL(uiommu_unit_add(ctx, &d, &u) == 0);
+	CU_ASSERT_FATAL(uiommu_device_add(u, &dd, &dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map_va(ioas, &iova, page, sizeof(page),
+					   UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+						   UIOMMU_MAP_FIXED_IOVA) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(dev, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), NULL) ==
+			0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(ioas, u, UIOMMU_HWPT_STAGE1, &s1) == 0);
+	CU_ASSERT(uiommu_device_attach(dev, 5, uiommu_hwpt_id(s1), NULL) == -EBUSY);
+	CU_ASSERT_FATAL(uiommu_device_replace(dev, UIOMMU_NO_PASID, uiommu_hwpt_id(s1), NULL) ==
+			0);
+	CU_ASSERT_FATAL(uiommu_device_attach(dev, 5, uiommu_hwpt_id(s1), NULL) == 0);
+
+	/* Off: the DMA goes where it is aimed. */
+	memset(pat, 0x66, sizeof(pat));
+	CU_ASSERT(uiommu_model_dma(dev, UIOMMU_NO_PASID, (uintptr_t)target, pat, sizeof(pat),
+				   true) == 0);
+	CU_ASSERT(target[0] == 0x66);
+
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		execl(self, self, "--adopt", st, (char *)NULL);
+		_exit(127);
+	}
+	CU_ASSERT(waitpid(pid, &ws, 0) == pid && WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+
+	/* On: translated through the tables written while off. */
+	CU_ASSERT(uiommu_unit_enable(u) == 0);
+	memset(target, 0, sizeof(target));
+	CU_ASSERT(uiommu_model_dma(dev, UIOMMU_NO_PASID, (uintptr_t)target, pat, sizeof(pat),
+				   true) == -EFAULT);
+	CU_ASSERT(target[0] == 0);
+	CU_ASSERT(uiommu_model_dma(dev, UIOMMU_NO_PASID, 0x40000010, pat, sizeof(pat), true) == 0);
+	CU_ASSERT(page[0x10] == 0x66);
+	CU_ASSERT(uiommu_model_dma(dev, 5, 0x40000020, pat, sizeof(pat), true) == 0);
+	CU_ASSERT(page[0x20] == 0x66);
+	CU_ASSERT(uiommu_unit_enable(u) == 0); /* already on */
+	CU_ASSERT(uiommu_device_detach(dev, 5) == 0);
+	CU_ASSERT(uiommu_device_detach(dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_hwpt_destroy(s1) == 0);
+	uiommu_ctx_destroy(ctx);
+	eo.create = false;
+	(void)uiommu_state_remove(&eo);
+}
+
 static const struct ut_test tests[] = {
 	{"defer_then_enable", test_defer_then_enable},
 	{"defer_then_enable_smmuv3", test_defer_then_enable_smmuv3},
 	{"defer_smmuv3_gbpa_abort", test_defer_smmuv3_gbpa_abort},
+	{"defer_then_enable_amdvi", test_defer_then_enable_amdvi},
 	{NULL, NULL},
 };
 

@@ -177,7 +177,12 @@ static int map_pa(struct uiommu_ioas *io, uint64_t iova, uint64_t pa, uint64_t l
 
 static int run_tables(const char *scen, unsigned int levels, uint64_t base, uint32_t devid)
 {
-	struct uiommu_amdvi_unit_opts ao = {.family = UIOMMU_FAMILY_AMDVI, .levels = levels};
+	/* DPDK's 24 MiB in IOVA-as-PA mode need not hold 2 MiB of contiguous
+	 * memory: a smaller device table is accepted (edu and the IOMMU's
+	 * own function are the only requesters, DeviceIDs below 0x100). */
+	struct uiommu_amdvi_unit_opts ao = {.family = UIOMMU_FAMILY_AMDVI,
+					    .flags = UIOMMU_AMDVI_F_SMALL_DEVTAB,
+					    .levels = levels};
 	struct uiommu_unit_desc ud = {
 		.family = UIOMMU_FAMILY_AMDVI,
 		.access = UIOMMU_UNIT_MMIO,

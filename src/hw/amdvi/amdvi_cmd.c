@@ -75,6 +75,23 @@ void amdvi_cmd_inv_iotlb(struct amdvi_cmd *c, uint16_t devid, uint64_t iova, uin
 	c->w[1] = inv_range(iova, size);
 }
 
+void amdvi_cmd_inv_pages_pasid(struct amdvi_cmd *c, uint16_t domid, uint32_t pasid, uint64_t iova,
+			       uint64_t size, bool pde)
+{
+	amdvi_cmd_inv_pages(c, domid, iova, size, pde);
+	c->w[0] |= FIELD_PREP(AMDVI_INVP_PASID, pasid);
+	c->w[1] |= AMDVI_INV_GN;
+}
+
+void amdvi_cmd_inv_iotlb_pasid(struct amdvi_cmd *c, uint16_t devid, uint32_t pasid, uint64_t iova,
+			       uint64_t size)
+{
+	amdvi_cmd_inv_iotlb(c, devid, iova, size);
+	c->w[0] |= FIELD_PREP(AMDVI_INVT_PASID_HI, (pasid >> 8) & 0xff) |
+		   FIELD_PREP(AMDVI_INVT_PASID_LO, pasid & 0xff);
+	c->w[1] |= AMDVI_INV_GN;
+}
+
 void amdvi_cmd_inv_all(struct amdvi_cmd *c)
 {
 	c->w[0] = FIELD_PREP(AMDVI_CMD_OP, AMDVI_OP_INV_IOMMU_ALL);
@@ -184,14 +201,18 @@ static int recover(struct amdvi_unit *au, int rc)
 		queue_error(au, 0, head, cmd0, "command wait timed out");
 	}
 	amdvi_cmd_stop(au);
-	if (amdvi_cmd_start(au))
+	if (amdvi_cmd_start(au)) {
+		amdvi_unit_fail(au, rc);
 		return rc;
+	}
 	/* The global invalidation, in batches of its own, without a second
-	 * recovery. */
+	 * recovery; when it fails too, the unit's caches cannot be brought
+	 * in line with memory: the unit fails (amdvi_unit_fail). */
 	if (au->efr & AMDVI_EFR_IA_SUP) {
 		amdvi_cmd_inv_all(&chunk[0]);
 		au->stats.inv_all++;
-		(void)submit(au, chunk, 1, true);
+		if (submit(au, chunk, 1, true))
+			amdvi_unit_fail(au, rc);
 		return rc;
 	}
 	for (uint32_t i = 0; i < 2 * AMDVI_NR_DEVIDS; i += AMDVI_BATCH) {
@@ -204,8 +225,10 @@ static int recover(struct amdvi_unit *au, int rc)
 				amdvi_cmd_inv_pages(&chunk[k], (uint16_t)(id - AMDVI_NR_DEVIDS), 0,
 						    0, true);
 		}
-		if (submit(au, chunk, AMDVI_BATCH, true))
+		if (submit(au, chunk, AMDVI_BATCH, true)) {
+			amdvi_unit_fail(au, rc);
 			break;
+		}
 	}
 	return rc;
 }
@@ -220,6 +243,10 @@ static int submit(struct amdvi_unit *au, const struct amdvi_cmd *c, uint32_t n, 
 	uint32_t mask = au->cmd_bytes - 1;
 	int rc = 0;
 
+	if (au->failed)
+		return -EIO; /* nothing it would do could be trusted */
+	if (au->deferred)
+		return 0; /* translation off: nothing cached; enable invalidates all */
 	amdvi_cmd_completion_wait(&w, au->sem.iova, seq);
 	for (uint32_t i = 0; i <= n; i++) {
 		const struct amdvi_cmd *x = i < n ? &c[i] : &w;

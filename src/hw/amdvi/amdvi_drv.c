@@ -22,7 +22,7 @@ static int amdvi_desc_check(const struct uiommu_unit_desc *desc)
 {
 	const struct uiommu_amdvi_unit_opts *o = desc->family_opts;
 
-	if (o->flags)
+	if (o->flags & ~UIOMMU_AMDVI_F_SMALL_DEVTAB)
 		return -EOPNOTSUPP;
 	if (o->levels && (o->levels < 3 || o->levels > AMDVI_MODE_MAX))
 		return -EINVAL;
@@ -34,6 +34,13 @@ static unsigned int opt_levels(const struct uiommu_unit_desc *desc)
 	const struct uiommu_amdvi_unit_opts *o = desc->family_opts;
 
 	return o ? o->levels : 0;
+}
+
+static bool opt_small_devtab(const struct uiommu_unit_desc *desc)
+{
+	const struct uiommu_amdvi_unit_opts *o = desc->family_opts;
+
+	return o && (o->flags & UIOMMU_AMDVI_F_SMALL_DEVTAB);
 }
 
 static uint64_t amdvi_pgsizes(void)
@@ -58,12 +65,12 @@ static void fill_caps(struct uiommu_unit *u, struct amdvi_unit *au)
 	memset(c, 0, sizeof(*c));
 	c->family = UIOMMU_FAMILY_AMDVI;
 	c->stage2 = true;    /* v1 host tables */
-	c->stage1 = false;   /* v2 tables of our own (a GCR3 table per device) are not driven */
+	c->stage1 = au->v2;  /* v2 tables of our own through a GCR3 table per device */
 	c->nesting = au->gt; /* user GCR3 tables (v2) over a v1 parent */
 	c->pgsize_bitmap = amdvi_pgsizes();
 	c->ias = levels_ias(au->max_levels);
 	c->oas = AMDVI_OAS;
-	c->pasid_bits = 0;
+	c->pasid_bits = au->v2 ? au->pasid_bits : 0;
 	c->num_domains = 1u << 16;
 	c->coherent = true;
 	c->queued_inv = true;
@@ -87,6 +94,17 @@ static void hw_info_fill(struct uiommu_unit *u, struct amdvi_unit *au)
 	u->hw_info.u.amdvi.evtlog = reg_read64(r, AMDVI_REG_EVTLOG);
 	u->hw_info.u.amdvi.pprlog = reg_read64(r, AMDVI_REG_PPRLOG);
 	u->hw_info.u.amdvi.levels = au->levels;
+}
+
+/* PASIDs of our GCR3 tables: EFR.PASMax + 1, at most what GLX levels of
+ * 9 bits reach, and 16 (INVALIDATE_IOTLB_PAGES carries 16 PASID bits). */
+static unsigned int v2_pasid_bits(const struct amdvi_unit *au)
+{
+	unsigned int bits = (unsigned int)FIELD_GET(AMDVI_EFR_PASMAX, au->efr) + 1u;
+
+	if (bits > 9u * (au->glx_max + 1u))
+		bits = 9u * (au->glx_max + 1u);
+	return bits > 16u ? 16u : bits;
 }
 
 #define AMDVI_BUSY (AMDVI_CTRL_IOMMU_EN | AMDVI_CTRL_CMD_BUF_EN | AMDVI_CTRL_EVT_LOG_EN)
@@ -161,7 +179,8 @@ static uint64_t devtab_reg(const struct amdvi_unit *au)
 	       FIELD_PREP(AMDVI_DEVTAB_SIZE, au->devtab.len / 4096 - 1);
 }
 
-/* Point the unit at our device table and turn translation on. */
+/* Point the unit at our device table and (unless translation is
+ * deferred: UIOMMU_UNIT_F_DEFER_ENABLE) turn translation on. */
 static int enable(struct amdvi_unit *au)
 {
 	const struct uiommu_regio *r = amdvi_rio(au);
@@ -188,10 +207,42 @@ static int enable(struct amdvi_unit *au)
 		reg_write64(r, AMDVI_REG_CONTROL, ctl & ~AMDVI_CTRL_IOMMU_EN);
 		reg_write64(r, AMDVI_REG_DEVTAB, devtab_reg(au));
 	}
+	if (au->deferred) {
+		/* Off (DMA passes as before the take-over): everything else
+		 * waits for amdvi_unit_enable, since QEMU runs the command
+		 * buffer and the logs only while IommuEn is set. */
+		reg_write64(r, AMDVI_REG_CONTROL, ctl & ~AMDVI_CTRL_IOMMU_EN);
+		return 0;
+	}
 	reg_write64(r, AMDVI_REG_CONTROL,
 		    ctl | AMDVI_CTRL_IOMMU_EN | AMDVI_CTRL_COHERENT |
 			    (au->gt ? AMDVI_CTRL_GT_EN : 0));
 	return 0;
+}
+
+void amdvi_unit_fail(struct amdvi_unit *au, int rc)
+{
+	struct uiommu_event ev;
+
+	if (au->failed)
+		return;
+	/* Translation stays on (off would pass DMA untranslated); every DTE
+	 * in memory is blocked so that whatever the unit fetches again
+	 * blocks; nothing is issued any more. */
+	au->failed = true;
+	amdvi_devtab_block_devices(au);
+	AMDVI_LOG(ERR,
+		  "unit %u: a global invalidation failed (%d): its caches may hold translations "
+		  "memory no longer has; every device is blocked and further changes are refused "
+		  "(-EIO): remove the unit and add it again",
+		  au->u->obj.id, rc);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = UIOMMU_EV_QUEUE_ERROR;
+	ev.unit_id = au->u->obj.id;
+	ev.pasid = UIOMMU_NO_PASID;
+	ev.reason = (uint32_t)-rc;
+	ev.reason_text = "global invalidation failed: unit failed, every device blocked";
+	unit_event_push(au->u, &ev);
 }
 
 static int flush_everything(struct amdvi_unit *au)
@@ -251,6 +302,10 @@ static int amdvi_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc 
 	au->glx_max = (unsigned int)FIELD_GET(AMDVI_EFR_GLX_SUP, au->efr);
 	if (au->glx_max > AMDVI_GLX_MAX)
 		au->glx_max = AMDVI_GLX_MAX;
+	/* Our own v2 tables: a blocked RID beside PASIDs needs GIoV (its
+	 * requests go to the empty slot 0, else Mode 0 would pass them). */
+	au->v2 = au->gt && (au->efr & AMDVI_EFR_GIO_SUP);
+	au->pasid_bits = v2_pasid_bits(au);
 
 	/* Saved before a forced take-over turns the previous owner's
 	 * enables off: give-back puts back the unit as it ran. */
@@ -259,7 +314,7 @@ static int amdvi_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc 
 	if (rc)
 		goto err_free;
 
-	rc = amdvi_devtab_init(au);
+	rc = amdvi_devtab_init(au, opt_small_devtab(desc));
 	if (rc)
 		goto err_free;
 	rc = uenv_dma_alloc(4096, 4096, u->numa_node, &au->sem);
@@ -269,19 +324,22 @@ static int amdvi_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc 
 	rc = uenv_dma_alloc(au->cmd_bytes, 4096, u->numa_node, &au->cmd);
 	if (rc)
 		goto err_sem;
+	au->deferred = (desc->flags & UIOMMU_UNIT_F_DEFER_ENABLE) != 0;
 	rc = enable(au);
 	if (rc)
 		goto err_regs;
-	rc = amdvi_cmd_start(au);
-	if (rc)
-		goto err_regs;
-	rc = amdvi_logs_start(au);
-	if (rc)
-		goto err_cmd;
-	/* Whatever the previous owner left cached goes. */
-	rc = flush_everything(au);
-	if (rc)
-		goto err_logs;
+	if (!au->deferred) {
+		rc = amdvi_cmd_start(au);
+		if (rc)
+			goto err_regs;
+		rc = amdvi_logs_start(au);
+		if (rc)
+			goto err_cmd;
+		/* Whatever the previous owner left cached goes. */
+		rc = flush_everything(au);
+		if (rc)
+			goto err_logs;
+	}
 	fill_caps(u, au);
 	hw_info_fill(u, au);
 	AMDVI_LOG(INFO, "unit %u at 0x%llx: EFR %016llx EFR2 %016llx, %u-level tables (max %u)%s",
@@ -347,15 +405,21 @@ static int state_check(struct amdvi_unit *au)
 		bad = "completion-wait word";
 	else if ((au->evt.va &&
 		  (au->evt_bytes != 16u << AMDVI_EVT_LEN || au->evt.len < au->evt_bytes)) ||
-		 (au->ppr && (!au->pprl.va || au->ppr_bytes != 16u << AMDVI_PPRL_LEN ||
-			      au->pprl.len < au->ppr_bytes)))
+		 (au->ppr && !au->deferred &&
+		  (!au->pprl.va || au->ppr_bytes != 16u << AMDVI_PPRL_LEN ||
+		   au->pprl.len < au->ppr_bytes)))
 		bad = "event / PPR log";
 	else if (au->max_levels != amdvi_efr_max_levels(au->efr) || au->levels < 1 ||
 		 au->levels > au->max_levels || au->glx_max > AMDVI_GLX_MAX ||
-		 au->gt != !!(au->efr & AMDVI_EFR_GT_SUP))
+		 au->gt != !!(au->efr & AMDVI_EFR_GT_SUP) ||
+		 au->v2 != (au->gt && (au->efr & AMDVI_EFR_GIO_SUP)) ||
+		 au->pasid_bits != v2_pasid_bits(au))
 		bad = "capabilities";
 	else if (!au->timeout_ns || au->timeout_ns > 60ull * AMDVI_TIMEOUT_NS)
 		bad = "time-out";
+	else if (*(const unsigned char *)&au->failed > 1 ||
+		 *(const unsigned char *)&au->deferred > 1 || (au->deferred && au->evt.va))
+		bad = "failed / deferred flag";
 	if (!bad)
 		list_for_each(pos, &au->devs)
 		{
@@ -364,6 +428,11 @@ static int state_check(struct amdvi_unit *au)
 			if (++nd > AMDVI_NR_DEVIDS || ad->devid >= au->nr_dte ||
 			    (ad->alias && ad->rid >= au->nr_dte) || ad->dev->priv != ad) {
 				bad = "device list";
+				break;
+			}
+			if (amdvi_gcr3_check(au, ad) || (ad->g && !au->v2) ||
+			    ad->rid_kind > FAM_ATTACH_IDENTITY) {
+				bad = "GCR3 table of a device";
 				break;
 			}
 		}
@@ -386,8 +455,10 @@ static int amdvi_unit_adopt(struct uiommu_unit *u)
 		return -ESTALE;
 	dt = reg_read64(r, AMDVI_REG_DEVTAB);
 	ctl = reg_read64(r, AMDVI_REG_CONTROL);
-	if (dt != devtab_reg(au) || !(ctl & AMDVI_CTRL_IOMMU_EN) ||
-	    (reg_read64(r, AMDVI_REG_CMDBUF) & AMDVI_BASE_ADDR) != au->cmd.iova) {
+	if (dt != devtab_reg(au) ||
+	    (!au->deferred &&
+	     (!(ctl & AMDVI_CTRL_IOMMU_EN) ||
+	      (reg_read64(r, AMDVI_REG_CMDBUF) & AMDVI_BASE_ADDR) != au->cmd.iova))) {
 		AMDVI_LOG(ERR,
 			  "unit %u: hardware no longer uses our tables (DevTab 0x%llx Control "
 			  "0x%llx)",
@@ -410,17 +481,67 @@ static int amdvi_unit_recover(struct uiommu_unit *u)
 	rc = state_check(au);
 	if (rc)
 		return rc;
+	if (au->failed)
+		return -EIO;
+	if (au->deferred)
+		return enable(au); /* off: nothing is cached, the base put back */
 	amdvi_cmd_stop(au);
 	if (!(reg_read64(r, AMDVI_REG_CONTROL) & AMDVI_CTRL_IOMMU_EN))
 		AMDVI_LOG(WARNING, "unit %u: translation was off after the rollback: enabling it",
 			  u->obj.id);
 	rc = enable(au);
+	if (!rc)
+		rc = amdvi_cmd_start(au);
+	if (rc) {
+		/* No command buffer: the rolled-back tables cannot be made
+		 * the unit's view. */
+		amdvi_unit_fail(au, rc);
+		return -EIO;
+	}
+	/* A failed wait recovers by itself with a second global
+	 * invalidation, and fails the unit when that one fails too. */
+	(void)flush_everything(au);
+	return au->failed ? -EIO : 0;
+}
+
+/* UIOMMU_UNIT_F_DEFER_ENABLE: translation on, with the DTEs written
+ * since (IommuEn, AMD IOMMU 3.3.x Control), then the command buffer and
+ * the logs, and everything the unit may hold from before invalidated. */
+static int amdvi_unit_enable(struct uiommu_unit *u)
+{
+	struct amdvi_unit *au = amdvi_of(u);
+	const struct uiommu_regio *r;
+	int rc;
+
+	if (!au)
+		return -EINVAL;
+	if (!au->deferred)
+		return 0;
+	if (au->failed)
+		return -EIO;
+	r = amdvi_rio(au);
+	au->deferred = false;
+	rc = enable(au);
+	if (!rc)
+		rc = amdvi_cmd_start(au);
 	if (rc)
-		return rc;
-	rc = amdvi_cmd_start(au);
+		goto err_off;
+	rc = amdvi_logs_start(au);
 	if (rc)
-		return rc;
-	return flush_everything(au);
+		goto err_cmd;
+	/* A failed wait recovers by itself, and fails the unit (every
+	 * device blocked) when the recovery's own invalidation fails. */
+	(void)flush_everything(au);
+	hw_info_fill(u, au);
+	return au->failed ? -EIO : 0;
+
+err_cmd:
+	amdvi_cmd_stop(au);
+err_off:
+	reg_write64(r, AMDVI_REG_CONTROL, reg_read64(r, AMDVI_REG_CONTROL) & ~AMDVI_CTRL_IOMMU_EN);
+	au->deferred = true;
+	AMDVI_LOG(ERR, "unit %u: translation did not come on (%d): it stays off", u->obj.id, rc);
+	return rc;
 }
 
 static int amdvi_pgt_config(struct uiommu_unit *u, bool stage1, bool nest_parent,
@@ -429,10 +550,21 @@ static int amdvi_pgt_config(struct uiommu_unit *u, bool stage1, bool nest_parent
 	struct amdvi_unit *au = amdvi_of(u);
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (stage1 || (nest_parent && !au->gt))
-		return -EOPNOTSUPP; /* our own v2 tables are not driven; nesting needs GTSup */
 	cfg->node = u->numa_node;
 	cfg->coherent = true;
+	if (stage1) {
+		/* Our own v2 table: x86-64 4-level, the lower canonical half. */
+		if (!au->v2 || nest_parent)
+			return -EOPNOTSUPP;
+		cfg->fmt = PGT_X86_FL;
+		cfg->levels = 4;
+		cfg->ias = 47;
+		cfg->oas = AMDVI_OAS;
+		cfg->pgsize_bitmap = amdvi_pgsizes();
+		return 0;
+	}
+	if (nest_parent && !au->gt)
+		return -EOPNOTSUPP; /* nesting needs GTSup */
 	cfg->fmt = PGT_AMD_V1;
 	cfg->levels = au->levels;
 	cfg->ias = levels_ias(au->levels);
@@ -446,6 +578,9 @@ static bool amdvi_pgt_compatible(struct uiommu_unit *u, const struct pgt_cfg *cf
 	struct amdvi_unit *au = amdvi_of(u);
 	unsigned int levels = cfg->hw.amd.mode ? cfg->hw.amd.mode : cfg->levels;
 
+	if (cfg->fmt == PGT_X86_FL)
+		return au->v2 && cfg->levels == 4 && cfg->ias <= 47 &&
+		       !(cfg->pgsize_bitmap & ~amdvi_pgsizes()) && cfg->oas <= AMDVI_OAS;
 	return cfg->fmt == PGT_AMD_V1 && levels >= 1 && levels <= au->max_levels &&
 	       !(cfg->pgsize_bitmap & ~amdvi_pgsizes()) && cfg->oas <= AMDVI_OAS;
 }
@@ -463,8 +598,10 @@ const struct uiommu_family_ops amdvi_family_ops = {
 			.claims = amdvi_claims,
 			.kernel_off = "boot with amd_iommu=off",
 		},
+	.pasid_stage1 = true,
 	.desc_check = amdvi_desc_check,
 	.unit_init = amdvi_unit_init,
+	.unit_enable = amdvi_unit_enable,
 	.unit_fini = amdvi_unit_fini,
 	.unit_adopt = amdvi_unit_adopt,
 	.unit_recover = amdvi_unit_recover,
@@ -474,6 +611,7 @@ const struct uiommu_family_ops amdvi_family_ops = {
 	.dev_set = amdvi_dev_set,
 	.s1_check = amdvi_s1_check,
 	.dev_walk = amdvi_dev_walk,
+	.dev_dids = amdvi_dev_dids,
 	.dev_probe = amdvi_dev_probe,
 	.dev_release = amdvi_dev_release,
 	.flush = amdvi_flush,

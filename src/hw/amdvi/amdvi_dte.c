@@ -24,9 +24,8 @@
  * those fields, under the nested HWPT's DomainID.  User invalidations
  * (uiommu_cache_invalidate) map 1:1 onto INVALIDATE_IOMMU_PAGES with GN
  * and the PASID, INVALIDATE_DEVTAB_ENTRY and INVALIDATE_IOTLB_PAGES.
- * The driver builds no v2 tables of its own (UIOMMU_HWPT_STAGE1:
- * -EOPNOTSUPP) and attaches no PASIDs itself: they live in the guest's
- * GCR3 table.
+ * Our own v2 tables (UIOMMU_HWPT_STAGE1) and PASIDs go through a GCR3
+ * table per device: amdvi_gcr3.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,21 +57,31 @@ static void dte_write(struct amdvi_unit *au, uint16_t devid, const uint64_t d[AM
 	__atomic_store_n(&p[0], d[0], __ATOMIC_RELEASE);
 }
 
-int amdvi_devtab_init(struct amdvi_unit *au)
+int amdvi_devtab_init(struct amdvi_unit *au, bool small)
 {
 	uint64_t d[AMDVI_DTE_WORDS];
 	int rc;
 
-	/* The whole 2 MiB when the memory has it; a smaller table (down to
-	 * bus 0's 256 IDs) where it does not (DPDK in IOVA-as-PA mode gives
-	 * 1 MiB blocks): Device Table Base.Size tells the unit, and devices
-	 * with a larger DeviceID are refused at dev_probe. */
+	/* The whole 2 MiB.  A smaller table (down to bus 0's 256 IDs) only
+	 * when the user asked for it (DPDK in IOVA-as-PA mode gives 1 MiB
+	 * blocks): Device Table Base.Size tells the unit and devices with a
+	 * larger DeviceID are refused at dev_probe, but a requester we do
+	 * not know with such an ID would have the unit read past the
+	 * table. */
 	for (uint32_t n = AMDVI_NR_DEVIDS;; n /= 2) {
 		rc = uenv_dma_alloc((size_t)n * AMDVI_DTE_SIZE, 4096, au->u->numa_node,
 				    &au->devtab);
 		if (!rc) {
 			au->nr_dte = n;
 			break;
+		}
+		if (rc == -ENOMEM && !small) {
+			AMDVI_LOG(ERR,
+				  "unit at 0x%llx: no contiguous 2 MiB for the device table "
+				  "(65536 DeviceIDs); a smaller table is opt-in "
+				  "(UIOMMU_AMDVI_F_SMALL_DEVTAB)",
+				  (unsigned long long)au->u->reg_base);
+			return rc;
 		}
 		if (rc != -ENOMEM || n <= 256)
 			return rc;
@@ -86,6 +95,22 @@ int amdvi_devtab_init(struct amdvi_unit *au)
 	for (uint32_t id = 0; id < au->nr_dte; id++)
 		dte_write(au, (uint16_t)id, d);
 	return 0;
+}
+
+void amdvi_devtab_block_devices(struct amdvi_unit *au)
+{
+	uint64_t d[AMDVI_DTE_WORDS];
+	struct list_node *pos;
+
+	amdvi_dte_blocked(d);
+	list_for_each(pos, &au->devs)
+	{
+		struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
+
+		dte_write(au, ad->devid, d);
+		if (ad->alias)
+			dte_write(au, ad->rid, d);
+	}
 }
 
 void amdvi_devtab_fini(struct amdvi_unit *au)
@@ -151,50 +176,76 @@ int amdvi_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev)
 	return 0;
 }
 
-/* Build the DTE of an attachment: 0, -EOPNOTSUPP, -EINVAL. */
-static int dte_build(struct amdvi_unit *au, const struct amdvi_dev *ad, const struct fam_attach *a,
-		     uint64_t d[AMDVI_DTE_WORDS])
+/* Check a RID attachment the unit can program: 0, -EOPNOTSUPP, -EINVAL. */
+static int rid_check(struct amdvi_unit *au, const struct fam_attach *a)
 {
-	amdvi_dte_blocked(d);
+	const struct pgt_cfg *c = a->kind == FAM_ATTACH_NESTED ? a->s2_cfg : a->cfg;
+
 	switch (a->kind) {
 	case FAM_ATTACH_BLOCKED:
 		return 0;
 	case FAM_ATTACH_IDENTITY:
-		/* Mode 0 with IR/IW: untranslated, permitted. */
-		d[0] |= AMDVI_DTE0_IR | AMDVI_DTE0_IW;
 		break;
 	case FAM_ATTACH_NESTED:
-	case FAM_ATTACH_PAGING: {
+	case FAM_ATTACH_PAGING:
 		/* Nested: the parent's v1 table is the host table. */
-		const struct pgt_cfg *c = a->kind == FAM_ATTACH_NESTED ? a->s2_cfg : a->cfg;
-
-		if (!c || c->fmt != PGT_AMD_V1) /* our own v2 tables need GCR3: not driven */
+		if (!c)
+			return -EINVAL;
+		if (c->fmt == PGT_X86_FL && a->kind == FAM_ATTACH_PAGING) {
+			if (!au->v2)
+				return -EOPNOTSUPP;
+			if (c->levels != 4 || (c->root_pa & ~AMDVI_GCR3_ADDR) || !c->root_pa)
+				return -EINVAL;
+			break;
+		}
+		if (c->fmt != PGT_AMD_V1)
 			return -EOPNOTSUPP;
 		if (c->hw.amd.mode < 1 || c->hw.amd.mode > au->max_levels ||
 		    (c->root_pa & ~AMDVI_DTE0_ROOT))
 			return -EINVAL;
-		d[0] |= AMDVI_DTE0_IR | AMDVI_DTE0_IW |
-			FIELD_PREP(AMDVI_DTE0_MODE, c->hw.amd.mode) |
-			(c->root_pa & AMDVI_DTE0_ROOT);
+		if (a->kind == FAM_ATTACH_NESTED) {
+			int rc = amdvi_s1_check(au->u, a->s1);
+
+			if (rc)
+				return rc;
+		}
 		break;
-	}
 	default:
 		return -EOPNOTSUPP;
 	}
 	if (a->did > UINT16_MAX || a->did == AMDVI_DOMID_BLOCKED)
 		return -EINVAL;
-	d[1] = FIELD_PREP(AMDVI_DTE1_DOMID, a->did);
-	if (a->kind == FAM_ATTACH_NESTED) {
-		const struct uiommu_hwpt_s1_data *s1 = a->s1;
-		int rc = amdvi_s1_check(au->u, s1);
+	return 0;
+}
 
-		if (rc)
-			return rc;
-		/* The guest's GCR3 table over the host table (AMD IOMMU 2.2.2.1:
-		 * GV, GLX, GCR3 Table Root Pointer, GIoV). */
-		d[0] |= AMDVI_DTE0_GV | FIELD_PREP(AMDVI_DTE0_GLX, s1->u.amdvi.glx) |
-			(s1->u.amdvi.giov ? AMDVI_DTE0_GIOV : 0);
-		amdvi_dte_set_gcr3(d, s1->u.amdvi.gcr3);
+int amdvi_dte_compose(struct amdvi_unit *au, const struct amdvi_dev *ad,
+		      uint64_t d[AMDVI_DTE_WORDS])
+{
+	amdvi_dte_blocked(d);
+	if (au->failed) /* every entry stays blocked */
+		return 0;
+	if (ad->g) {
+		/* Our own v2 tables: Mode 0 with IR/IW (their addresses are
+		 * system addresses), GV, the GCR3 table; GIoV unless the RID
+		 * passes through (a blocked RID: slot 0 empty, DMA faults). */
+		d[0] |= AMDVI_DTE0_IR | AMDVI_DTE0_IW | AMDVI_DTE0_GV |
+			FIELD_PREP(AMDVI_DTE0_GLX, ad->g->glx) |
+			(ad->rid_kind == FAM_ATTACH_IDENTITY ? 0 : AMDVI_DTE0_GIOV);
+		d[1] = FIELD_PREP(AMDVI_DTE1_DOMID, ad->g->did);
+		amdvi_dte_set_gcr3(d, ad->g->root.iova);
+	} else {
+		switch (ad->rid_kind) {
+		case FAM_ATTACH_BLOCKED:
+			return 0;
+		case FAM_ATTACH_IDENTITY: /* Mode 0 with IR/IW: untranslated, permitted */
+		case FAM_ATTACH_PAGING:
+		case FAM_ATTACH_NESTED:
+			d[0] |= ad->rid_d0;
+			d[1] = FIELD_PREP(AMDVI_DTE1_DOMID, ad->rid_did) | ad->rid_d1;
+			break;
+		default:
+			return -EINVAL;
+		}
 	}
 	if (ad->ats)
 		d[1] |= AMDVI_DTE1_I;
@@ -203,11 +254,34 @@ static int dte_build(struct amdvi_unit *au, const struct amdvi_dev *ad, const st
 	return 0;
 }
 
+/* The host part of a v1 / identity / nested RID attachment's DTE words
+ * 0 and 1 (GCR3 fields of a nested one included). */
+static void rid_words(const struct fam_attach *a, uint64_t *d0, uint64_t d1_gcr3[2])
+{
+	const struct pgt_cfg *c = a->kind == FAM_ATTACH_NESTED ? a->s2_cfg : a->cfg;
+
+	*d0 = AMDVI_DTE0_IR | AMDVI_DTE0_IW;
+	d1_gcr3[0] = d1_gcr3[1] = 0;
+	if (a->kind == FAM_ATTACH_IDENTITY)
+		return;
+	*d0 |= FIELD_PREP(AMDVI_DTE0_MODE, c->hw.amd.mode) | (c->root_pa & AMDVI_DTE0_ROOT);
+	if (a->kind == FAM_ATTACH_NESTED) {
+		const struct uiommu_hwpt_s1_data *s1 = a->s1;
+
+		/* The guest's GCR3 table over the host table (AMD IOMMU 2.2.2.1:
+		 * GV, GLX, GCR3 Table Root Pointer, GIoV). */
+		*d0 |= AMDVI_DTE0_GV | FIELD_PREP(AMDVI_DTE0_GLX, s1->u.amdvi.glx) |
+		       (s1->u.amdvi.giov ? AMDVI_DTE0_GIOV : 0);
+		amdvi_dte_set_gcr3(d1_gcr3, s1->u.amdvi.gcr3);
+		*d0 |= d1_gcr3[0];
+	}
+}
+
 /* Write @d at the device's IDs and make the unit forget the old entry.
  * @old_did: the DomainID the entry had when it translated (else
  * AMDVI_DOMID_BLOCKED). */
-static int dte_install(struct amdvi_unit *au, struct amdvi_dev *ad, const uint64_t *d,
-		       uint32_t old_did)
+int amdvi_dte_install(struct amdvi_unit *au, struct amdvi_dev *ad, const uint64_t *d,
+		      uint32_t old_did)
 {
 	uint32_t new_did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
 	const uint64_t *cur = dte_at(au, ad->devid);
@@ -273,30 +347,124 @@ static int dte_install(struct amdvi_unit *au, struct amdvi_dev *ad, const uint64
 	return rc ? rc : rc0;
 }
 
+bool amdvi_dte_is(struct amdvi_unit *au, const struct amdvi_dev *ad, const uint64_t *d)
+{
+	const uint64_t *cur = dte_at(au, ad->devid);
+
+	return __atomic_load_n(&cur[0], __ATOMIC_ACQUIRE) == d[0] && cur[1] == d[1] &&
+	       cur[2] == d[2] && cur[3] == d[3];
+}
+
+/* Does the device have PASIDs of ours (slots other than the RID's)? */
+static bool has_pasids(const struct amdvi_dev *ad)
+{
+	return ad->g && ad->g->n > (ad->rid_v2 ? 1u : 0u);
+}
+
+/* The RID: v1 / identity / nested / blocked in the DTE itself, a v2
+ * table in slot 0 of the device's GCR3 table. */
+static int rid_set(struct amdvi_unit *au, struct amdvi_dev *ad, const struct fam_attach *a)
+{
+	bool v2 = a->kind == FAM_ATTACH_PAGING && a->cfg->fmt == PGT_X86_FL;
+	uint8_t o_kind = ad->rid_kind;
+	bool o_v2 = ad->rid_v2;
+	uint32_t o_did = ad->rid_did;
+	uint64_t o_d0 = ad->rid_d0, o_d1 = ad->rid_d1, w[2];
+	int rc;
+
+	if (has_pasids(ad) && (a->kind == FAM_ATTACH_NESTED || (a->kind == FAM_ATTACH_PAGING && !v2))) {
+		AMDVI_LOG(ERR,
+			  "unit %u: DeviceID 0x%x has PASIDs attached: its RID can be on a v2 "
+			  "table, identity or blocked, not on a v1 or a guest's table",
+			  au->u->obj.id, ad->devid);
+		return -EBUSY;
+	}
+	ad->rid_kind = (uint8_t)a->kind;
+	ad->rid_v2 = v2;
+	ad->rid_did = a->kind == FAM_ATTACH_BLOCKED ? AMDVI_DOMID_BLOCKED : a->did;
+	ad->rid_d0 = ad->rid_d1 = 0;
+	if (!v2 && a->kind != FAM_ATTACH_BLOCKED) {
+		rid_words(a, &ad->rid_d0, w);
+		ad->rid_d1 = w[1];
+	}
+	if (v2 || o_v2) {
+		rc = amdvi_gcr3_set(au, ad, 0, v2 ? a->cfg->root_pa : 0, a->did);
+	} else {
+		uint64_t d[AMDVI_DTE_WORDS];
+		uint32_t old = ad->translating ? ad->did : AMDVI_DOMID_BLOCKED;
+
+		rc = amdvi_dte_compose(au, ad, d);
+		if (!rc && ad->g)
+			rc = amdvi_gcr3_set(au, ad, UIOMMU_NO_PASID, 0, 0);
+		else if (!rc) {
+			rc = amdvi_dte_install(au, ad, d, old);
+			/* The entry is in memory whatever the wait said. */
+			ad->did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
+			ad->translating = a->kind != FAM_ATTACH_BLOCKED || ad->g;
+		}
+	}
+	if (rc == -ENOMEM || rc == -ENOSPC || rc == -EINVAL) {
+		/* Refused before anything was written (allocations, the root):
+		 * the state is the old one.  (-EIO / -ETIMEDOUT: the entry is
+		 * in memory and the unit was brought in line with it.) */
+		ad->rid_kind = o_kind;
+		ad->rid_v2 = o_v2;
+		ad->rid_did = o_did;
+		ad->rid_d0 = o_d0;
+		ad->rid_d1 = o_d1;
+		return rc;
+	}
+	ad->nested = a->kind == FAM_ATTACH_NESTED;
+	ad->vmid = ad->nested ? a->s2_did : 0;
+	return rc;
+}
+
+/* A PASID: a v2 table in its slot of the device's GCR3 table, or none. */
+static int pasid_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid,
+		     const struct fam_attach *a)
+{
+	if (!au->v2)
+		return -EOPNOTSUPP;
+	/* PASID 0 is the RID's slot under GIoV. */
+	if (pasid == 0 || pasid >= (1u << au->pasid_bits))
+		return -EINVAL;
+	if (a->kind != FAM_ATTACH_BLOCKED &&
+	    (a->kind != FAM_ATTACH_PAGING || a->cfg->fmt != PGT_X86_FL))
+		return -EOPNOTSUPP; /* a PASID is translated by a v2 table only */
+	if (a->kind == FAM_ATTACH_BLOCKED)
+		return amdvi_gcr3_set(au, ad, pasid, 0, 0);
+	if (ad->rid_kind == FAM_ATTACH_NESTED ||
+	    (ad->rid_kind == FAM_ATTACH_PAGING && !ad->rid_v2)) {
+		AMDVI_LOG(ERR,
+			  "unit %u: DeviceID 0x%x: PASIDs need the RID on a v2 table, identity or "
+			  "blocked (it is on a v1 or a guest's table)",
+			  au->u->obj.id, ad->devid);
+		return -EBUSY;
+	}
+	return amdvi_gcr3_set(au, ad, pasid, a->cfg->root_pa, a->did);
+}
+
 int amdvi_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 		  const struct fam_attach *a)
 {
 	struct amdvi_unit *au = amdvi_of(u);
 	struct amdvi_dev *ad = dev->priv;
-	uint64_t d[AMDVI_DTE_WORDS];
-	uint32_t old;
 	int rc;
 
 	if (!ad)
 		return -ENODEV;
-	if (pasid != UIOMMU_NO_PASID)
-		return -EOPNOTSUPP; /* PASIDs need v2 / GCR3 tables */
-	rc = dte_build(au, ad, a, d);
+	if (au->failed && a->kind != FAM_ATTACH_BLOCKED) {
+		AMDVI_LOG(ERR, "unit %u failed (a global invalidation did not complete): "
+			       "no attachment; remove the unit and add it again",
+			  u->obj.id);
+		return -EIO;
+	}
+	rc = rid_check(au, a);
 	if (rc)
 		return rc;
-	old = ad->translating ? ad->did : AMDVI_DOMID_BLOCKED;
-	rc = dte_install(au, ad, d, old);
-	/* The entry is in memory whatever the wait said: record it. */
-	ad->did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
-	ad->translating = a->kind != FAM_ATTACH_BLOCKED;
-	ad->nested = a->kind == FAM_ATTACH_NESTED;
-	ad->vmid = ad->nested ? a->s2_did : 0;
-	return rc;
+	if (pasid != UIOMMU_NO_PASID)
+		return pasid_set(au, ad, pasid, a);
+	return rid_set(au, ad, a);
 }
 
 void amdvi_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
@@ -309,8 +477,9 @@ void amdvi_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
 		return;
 	if (ad->translating) {
 		amdvi_dte_blocked(d);
-		(void)dte_install(au, ad, d, ad->did);
+		(void)amdvi_dte_install(au, ad, d, ad->did);
 	}
+	amdvi_gcr3_free(au, ad);
 	list_del(&ad->link);
 	dev->priv = NULL;
 	uenv_free(ad);
@@ -330,6 +499,12 @@ int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
 
 		if (f[i].did > UINT16_MAX)
 			continue;
+		if (f[i].fmt == PGT_X86_FL) {
+			/* A v2 table: cached under each device's GCR3 DomainID
+			 * and the PASIDs that hold it. */
+			amdvi_gcr3_flush(au, &b, &f[i]);
+			continue;
+		}
 		/* PDE: table pages were freed, the unit may cache them. */
 		amdvi_cmd_inv_pages(&c, (uint16_t)f[i].did, f[i].iova, f[i].size, !f[i].leaf_only);
 		amdvi_batch_add(&b, &c);
@@ -572,6 +747,9 @@ static void dte_level(struct amdvi_unit *au, uint16_t devid, int alias_of,
 		what = "untranslated (V or TV clear)";
 	else if (mode == AMDVI_MODE_NONE && !(d0 & (AMDVI_DTE0_IR | AMDVI_DTE0_IW)))
 		what = "blocked";
+	else if ((d0 & AMDVI_DTE0_GV) && mode == AMDVI_MODE_NONE)
+		what = (d0 & AMDVI_DTE0_GIOV) ? "GCR3 table (v2), RID through slot 0"
+					      : "GCR3 table (v2), RID pass-through";
 	else if (mode == AMDVI_MODE_NONE)
 		what = "pass-through";
 	else if (d0 & AMDVI_DTE0_GV)
@@ -582,6 +760,49 @@ static void dte_level(struct amdvi_unit *au, uint16_t devid, int alias_of,
 		n += (size_t)snprintf(buf + n, len - n, " -- %s", what);
 	if (n < len && alias_of >= 0)
 		snprintf(buf + n, len - n, " (IVRS alias of %#06x)", (unsigned int)alias_of);
+}
+
+/* The GCR3 levels of @pasid in our own table, root first. */
+static int gcr3_walk(const struct amdvi_gcr3 *g, uint32_t pasid, struct uiommu_walk_level *out,
+		     int max)
+{
+	uint64_t table = g->root.iova;
+	const uint64_t *t = g->root.va;
+	int n = 0;
+
+	for (int l = (int)g->glx; l >= 0 && n < max; l--) {
+		struct uiommu_walk_level *o = &out[n++];
+		unsigned int idx = (pasid >> (9 * l)) & 511;
+		uint64_t e = __atomic_load_n(&t[idx], __ATOMIC_ACQUIRE);
+
+		memset(o, 0, sizeof(*o));
+		o->level = (uint32_t)l;
+		o->table = table;
+		o->index = idx;
+		o->entry = e;
+		o->present = e & AMDVI_GCR3_V;
+		if (!o->present) {
+			snprintf(o->text, sizeof(o->text),
+				 "GCR3 L%d[%u]: not valid -- PASID %u%s has no table: DMA faults "
+				 "(IO_PAGE_FAULT with GN)",
+				 l, idx, pasid, pasid ? "" : " (the RID under GIoV)");
+			break;
+		}
+		if (l) {
+			snprintf(o->text, sizeof(o->text), "GCR3 L%d[%u]: V next=%#llx", l, idx,
+				 (unsigned long long)(e & AMDVI_GCR3_ADDR));
+			table = e & AMDVI_GCR3_ADDR;
+			t = g->l0 ? g->l0[idx].va : NULL;
+			if (!t || g->l0[idx].iova != table)
+				break;
+		} else {
+			snprintf(o->text, sizeof(o->text),
+				 "GCR3 L0[%u]: V CR3=%#llx -- PASID %u%s: v2 (x86-64 4-level) table",
+				 idx, (unsigned long long)(e & AMDVI_GCR3_ADDR), pasid,
+				 pasid ? "" : " (the RID under GIoV)");
+		}
+	}
+	return n;
 }
 
 int amdvi_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid, uint64_t iova,
@@ -597,6 +818,17 @@ int amdvi_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pa
 	dte_level(au, ad->devid, -1, &out[n++]);
 	if (ad->alias && n < max)
 		dte_level(au, ad->rid, ad->devid, &out[n++]);
+	if (ad->g && n < max) {
+		const uint64_t *p = dte_at(au, ad->devid);
+		uint64_t d0 = __atomic_load_n(&p[0], __ATOMIC_ACQUIRE);
+
+		/* Our own GCR3 table: the slot of @pasid (the RID: slot 0
+		 * under GIoV), each level decoded; the v2 table follows
+		 * (uiommu_hwpt_walk). */
+		if (pasid != UIOMMU_NO_PASID || (d0 & AMDVI_DTE0_GIOV))
+			n += gcr3_walk(ad->g, pasid == UIOMMU_NO_PASID ? 0 : pasid, &out[n], max - n);
+		return n;
+	}
 	if (pasid != UIOMMU_NO_PASID && n < max) {
 		const uint64_t *p = dte_at(au, ad->devid);
 		uint64_t dd[2] = {__atomic_load_n(&p[0], __ATOMIC_ACQUIRE), p[1]};

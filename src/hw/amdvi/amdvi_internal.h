@@ -7,6 +7,7 @@
  *   amdvi_cmd.c    command builders (pure) and the command buffer: one
  *                  COMPLETION_WAIT per batch, bounded wait, recovery
  *   amdvi_dte.c    device table entries: attach, flush, page responses
+ *   amdvi_gcr3.c   our own v2 tables: a GCR3 table per device (PASIDs)
  *   amdvi_event.c  event log and PPR log: drained by uiommu_poll
  *   amdvi_peek.c   registers read without take-over, their decoding
  *
@@ -36,6 +37,28 @@
 #define AMDVI_BATCH	    64u			    /* commands gathered before a submit */
 #define AMDVI_DOMID_BLOCKED 0u /* DomainID of blocked DTEs (never a core domain) */
 
+/* One PASID's entry of a device's GCR3 table (0: the RID, under GIoV). */
+struct amdvi_pasid {
+	struct list_node link; /* amdvi_gcr3.pasids */
+	uint32_t pasid;
+	uint32_t did; /* the v2 HWPT's domain ID on the unit (what flushes name) */
+	uint64_t cr3; /* its root (the GCR3 entry's address) */
+};
+
+/* A device's GCR3 table (AMD IOMMU 2.2.6) over our own v2 tables: the
+ * root table (level GLX) and, with GLX 1, the level-0 tables made as
+ * PASIDs need them.  The DTE's DomainID is the table's own (@did, from
+ * unit_did_alloc): guest translations are cached by DomainID and PASID,
+ * and two devices' PASID n may point at different tables. */
+struct amdvi_gcr3 {
+	struct uenv_dma root;
+	struct uenv_dma *l0; /* GLX 1: 512 slots (va NULL: none); GLX 0: NULL */
+	unsigned int glx;
+	uint32_t did;
+	uint32_t n;		/* entries in @pasids */
+	struct list_head pasids; /* struct amdvi_pasid */
+};
+
 /* Per-device state (uiommu_device.priv). */
 struct amdvi_dev {
 	struct list_node link; /* amdvi_unit.devs */
@@ -48,6 +71,14 @@ struct amdvi_dev {
 	bool nested;	  /* the DTE carries a guest GCR3 table (GV) */
 	uint32_t did;	  /* DomainID in the DTE */
 	uint32_t vmid;	  /* nested: the vIOMMU's ID on the unit (fam_attach.s2_did) */
+	/* What the RID is attached to (the DTE is built from this and the
+	 * GCR3 table): kind, and for PAGING / IDENTITY the host part. */
+	uint8_t rid_kind; /* enum fam_attach_kind */
+	bool rid_v2;	  /* PAGING with our own v2 table: GCR3[0] under GIoV */
+	uint32_t rid_did; /* the RID attachment's domain ID (v1, identity) */
+	uint64_t rid_d0;  /* v1 / identity / nested: Mode, root, IR/IW (GV...) of word 0 */
+	uint64_t rid_d1;  /* nested: the guest GCR3 root's bits in word 1 */
+	struct amdvi_gcr3 *g; /* NULL: no v2 table of ours is in use */
 };
 
 struct amdvi_stats {
@@ -72,6 +103,8 @@ struct amdvi_unit {
 	unsigned int levels;	 /* of new tables */
 	bool ppr;		 /* PPR log in use */
 	bool gt;		 /* guest translation (EFR.GTSup): nested HWPTs, Control.GTEn */
+	bool v2;		 /* our own v2 tables and PASIDs (GTSup and GIoSup) */
+	unsigned int pasid_bits; /* PASIDs of our GCR3 tables (EFR.PASMax, GLX) */
 	unsigned int glx_max;	 /* largest DTE.GLX (EFR.GLXSup, at most AMDVI_GLX_MAX) */
 	struct uenv_dma devtab;	 /* nr_dte DTEs */
 	uint32_t nr_dte;	 /* 65536, or fewer when 2 MiB was not contiguous */
@@ -90,6 +123,16 @@ struct amdvi_unit {
 		uint64_t cmd_head, cmd_tail, evt_head, evt_tail, ppr_head, ppr_tail;
 	} saved;
 	uint64_t timeout_ns;
+	/* A global invalidation failed (a recovery's own, or unit_recover's):
+	 * the unit's caches may hold what memory no longer says.  Every DTE
+	 * is blocked, no command is issued, every change but a detach is
+	 * refused (-EIO) until the unit is removed and added again. */
+	bool failed;
+	/* UIOMMU_UNIT_F_DEFER_ENABLE: IommuEn off, command buffer and logs
+	 * not started (QEMU runs them only with IommuEn); DTEs are written,
+	 * no command is issued (nothing is cached while off) until
+	 * amdvi_unit_enable. */
+	bool deferred;
 	struct amdvi_stats stats;
 };
 
@@ -118,6 +161,11 @@ void amdvi_cmd_inv_dte(struct amdvi_cmd *c, uint16_t devid);
 void amdvi_cmd_inv_pages(struct amdvi_cmd *c, uint16_t domid, uint64_t iova, uint64_t size,
 			 bool pde);
 void amdvi_cmd_inv_iotlb(struct amdvi_cmd *c, uint16_t devid, uint64_t iova, uint64_t size);
+/* The guest (v2) translations of @pasid only: GN set, the PASID added. */
+void amdvi_cmd_inv_pages_pasid(struct amdvi_cmd *c, uint16_t domid, uint32_t pasid, uint64_t iova,
+			       uint64_t size, bool pde);
+void amdvi_cmd_inv_iotlb_pasid(struct amdvi_cmd *c, uint16_t devid, uint32_t pasid, uint64_t iova,
+			       uint64_t size);
 void amdvi_cmd_inv_all(struct amdvi_cmd *c);
 void amdvi_cmd_complete_ppr(struct amdvi_cmd *c, uint16_t devid, uint32_t pasid, uint16_t tag,
 			    unsigned int status);
@@ -141,8 +189,14 @@ void amdvi_batch_inv_everything(struct amdvi_batch *b);
 int amdvi_cmd_start(struct amdvi_unit *au);
 void amdvi_cmd_stop(struct amdvi_unit *au);
 
+/* ---- amdvi_drv.c ---- */
+/* The policy when a global invalidation fails (see amdvi_unit.failed). */
+void amdvi_unit_fail(struct amdvi_unit *au, int rc);
+
 /* ---- amdvi_dte.c ---- */
-int amdvi_devtab_init(struct amdvi_unit *au);
+/* The device table: all 65536 DeviceIDs, or (@small: the user accepted
+ * it, UIOMMU_AMDVI_F_SMALL_DEVTAB) as many as contiguous memory allows. */
+int amdvi_devtab_init(struct amdvi_unit *au, bool small);
 void amdvi_devtab_fini(struct amdvi_unit *au);
 int amdvi_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev);
 void amdvi_dev_release(struct uiommu_unit *u, struct uiommu_device *dev);
@@ -156,8 +210,36 @@ int amdvi_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32
 			uint32_t grpid, enum uiommu_page_resp code);
 int amdvi_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid, uint64_t iova,
 		   struct uiommu_walk_level *out, int max);
+/* Every device's DTE (and alias) blocked in memory, nothing issued. */
+void amdvi_devtab_block_devices(struct amdvi_unit *au);
 /* The DTE a blocked DeviceID has (V, TV, no IR/IW, Mode 0). */
 void amdvi_dte_blocked(uint64_t d[AMDVI_DTE_WORDS]);
+
+/* The DTE of a device as its state says (RID attachment, GCR3 table). */
+int amdvi_dte_compose(struct amdvi_unit *au, const struct amdvi_dev *ad,
+		      uint64_t d[AMDVI_DTE_WORDS]);
+/* Write @d at the device's IDs, invalidate, wait (amdvi_dte.c). */
+int amdvi_dte_install(struct amdvi_unit *au, struct amdvi_dev *ad, const uint64_t *d,
+		      uint32_t old_did);
+/* Is the DTE in memory the one @d describes? */
+bool amdvi_dte_is(struct amdvi_unit *au, const struct amdvi_dev *ad, const uint64_t *d);
+
+/* ---- amdvi_gcr3.c ---- */
+/* Set (@cr3 != 0) or clear one GCR3 slot of @ad (pasid 0: the RID),
+ * bringing the DTE along: all-or-nothing. */
+int amdvi_gcr3_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid, uint64_t cr3,
+		   uint32_t did);
+/* The device goes: its table and DomainID with it (DTE already blocked). */
+void amdvi_gcr3_free(struct amdvi_unit *au, struct amdvi_dev *ad);
+/* The flush of a v2 table (domain ID @f->did) on every device slot that
+ * holds it. */
+void amdvi_gcr3_flush(struct amdvi_unit *au, struct amdvi_batch *b, const struct fam_flush *f);
+/* The GCR3 entry of @pasid in memory (0: none), for walks and checks. */
+uint64_t amdvi_gcr3_entry(const struct amdvi_gcr3 *g, uint32_t pasid);
+/* The driver state of a device's table is consistent: 0 or -ESTALE. */
+int amdvi_gcr3_check(const struct amdvi_unit *au, const struct amdvi_dev *ad);
+uint32_t amdvi_dev_dids(const struct uiommu_unit *u, const struct uiommu_device *dev, uint32_t *out,
+			uint32_t max);
 
 /* ---- amdvi_event.c ---- */
 int amdvi_logs_start(struct amdvi_unit *au);

@@ -182,6 +182,11 @@ static inline unsigned int amdvi_efr_max_levels(uint64_t efr)
 /* INVALIDATE_IOTLB_PAGES: word 0 */
 #define AMDVI_INVT_MAXPEND GENMASK_ULL(31, 24)
 #define AMDVI_INVT_QUEUEID GENMASK_ULL(47, 32)
+/* With GN (word 1): the PASID split over word 0 (as Linux's
+ * build_inv_iotlb_pages lays it out: PASID[15:8] in bits 23:16,
+ * PASID[7:0] in bits 55:48). */
+#define AMDVI_INVT_PASID_HI GENMASK_ULL(23, 16)
+#define AMDVI_INVT_PASID_LO GENMASK_ULL(55, 48)
 /* COMPLETE_PPR_REQUEST: word 0 PASID, word 1 GN / tag / status */
 #define AMDVI_PPRC_PASID  GENMASK_ULL(51, 32)
 #define AMDVI_PPRC_GN	  BIT_ULL(2)

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * AMD-Vi: our own v2 (x86-64 format, the engine's PGT_X86_FL) tables,
+ * reached through a GCR3 table per device (AMD IOMMU 2.2.2.1 DTE GV, GLX,
+ * GCR3 Table Root Pointer, GIoV; 2.2.6 the GCR3 table).
+ *
+ * A device gets a GCR3 table when its RID is attached to a v2 table
+ * (slot 0: with GIoV, a request without a PASID is translated through
+ * PASID 0's entry, as Linux's v2 domains do) or a PASID is attached.  Its
+ * DTE then has Mode 0 with IR/IW (the addresses the v2 tables hold are
+ * system addresses: no host table in between), GV, the table's GLX and
+ * root, and GIoV unless the RID is identity (pass-through); a blocked RID
+ * keeps GIoV with slot 0 empty, so its DMA faults.  A RID on a v1 table or
+ * a guest's GCR3 table (nested) cannot have PASIDs of ours (-EBUSY),
+ * as Linux refuses PASIDs under a v1 domain.
+ *
+ * The DomainID of such a DTE is the GCR3 table's own (unit_did_alloc,
+ * reported to the state checker by amdvi_dev_dids): the unit caches guest
+ * translations by DomainID and PASID, so a v2 table's flush becomes one
+ * INVALIDATE_IOMMU_PAGES with GN and the PASID per device slot that holds
+ * it (as Linux's per-device gcr3_info domid).
+ *
+ * Changing a slot: every allocation first (table, level-0 table, record,
+ * DomainID), nothing written when one fails; then the 8-byte entry in one
+ * store, the DTE if it changes (amdvi_dte_install: INVALIDATE_DEVTAB_ENTRY),
+ * INVALIDATE_IOMMU_PAGES (GN, PASID) of the slot, and one COMPLETION_WAIT
+ * (a batch each).  When the last slot goes, the DTE loses GV first, then
+ * the table's DomainID is invalidated as a whole and freed with the table.
+ * A failed wait was recovered with a global invalidation (amdvi_batch_sync):
+ * the unit then sees what memory holds, and the state records that.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hw/amdvi/amdvi_internal.h"
+
+#define GCR3_ENTRIES 512u
+
+static struct amdvi_pasid *rec_find(const struct amdvi_gcr3 *g, uint32_t pasid)
+{
+	const struct list_node *pos;
+
+	if (!g)
+		return NULL;
+	list_for_each(pos, &g->pasids)
+	{
+		struct amdvi_pasid *p = list_entry(pos, struct amdvi_pasid, link);
+
+		if (p->pasid == pasid)
+			return p;
+	}
+	return NULL;
+}
+
+/* The level-0 table holding @pasid's entry (NULL: not made yet). */
+static uint64_t *slot_table(const struct amdvi_gcr3 *g, uint32_t pasid)
+{
+	if (!g->glx)
+		return g->root.va;
+	return g->l0 ? g->l0[(pasid >> 9) & (GCR3_ENTRIES - 1)].va : NULL;
+}
+
+static uint64_t *slot_ptr(const struct amdvi_gcr3 *g, uint32_t pasid)
+{
+	uint64_t *t = slot_table(g, pasid);
+
+	return t ? &t[pasid & (GCR3_ENTRIES - 1)] : NULL;
+}
+
+uint64_t amdvi_gcr3_entry(const struct amdvi_gcr3 *g, uint32_t pasid)
+{
+	const uint64_t *p = g ? slot_ptr(g, pasid) : NULL;
+
+	return p ? __atomic_load_n(p, __ATOMIC_ACQUIRE) : 0;
+}
+
+static void gcr3_destroy(struct amdvi_unit *au, struct amdvi_gcr3 *g)
+{
+	if (g->l0) {
+		for (unsigned int i = 0; i < GCR3_ENTRIES; i++)
+			if (g->l0[i].va)
+				uenv_dma_free(&g->l0[i]);
+		uenv_free(g->l0);
+	}
+	if (g->root.va)
+		uenv_dma_free(&g->root);
+	if (g->did)
+		unit_did_free(au->u, g->did);
+	uenv_free(g);
+}
+
+/* A new, empty table with its DomainID: levels for the device's PASID
+ * width (GLX 0: 9 bits, GLX 1: 18 bits). */
+static int gcr3_create(struct amdvi_unit *au, const struct amdvi_dev *ad, struct amdvi_gcr3 **out)
+{
+	unsigned int bits = ad->dev->desc.pasid_bits;
+	struct amdvi_gcr3 *g = uenv_zalloc(sizeof(*g));
+	int rc;
+
+	if (!g)
+		return -ENOMEM;
+	list_init(&g->pasids);
+	if (bits > au->pasid_bits)
+		bits = au->pasid_bits;
+	g->glx = bits > 9 ? 1 : 0;
+	rc = uenv_dma_alloc(4096, 4096, au->u->numa_node, &g->root);
+	if (rc)
+		goto err;
+	if (g->glx) {
+		g->l0 = uenv_zalloc(GCR3_ENTRIES * sizeof(*g->l0));
+		if (!g->l0) {
+			rc = -ENOMEM;
+			goto err;
+		}
+	}
+	rc = unit_did_alloc(au->u, &g->did);
+	if (rc) {
+		g->did = 0;
+		goto err;
+	}
+	*out = g;
+	return 0;
+err:
+	gcr3_destroy(au, g);
+	return rc;
+}
+
+/* Make sure the level-0 table of @pasid exists (GLX 1); *made: it is new. */
+static int l0_get(struct amdvi_unit *au, struct amdvi_gcr3 *g, uint32_t pasid, bool *made)
+{
+	unsigned int i = (pasid >> 9) & (GCR3_ENTRIES - 1);
+	uint64_t *root = g->root.va;
+	int rc;
+
+	*made = false;
+	if (!g->glx || g->l0[i].va)
+		return 0;
+	rc = uenv_dma_alloc(4096, 4096, au->u->numa_node, &g->l0[i]);
+	if (rc)
+		return rc;
+	/* An empty table below a valid entry: nothing it holds is valid, no
+	 * invalidation needed. */
+	__atomic_store_n(&root[i], (g->l0[i].iova & AMDVI_GCR3_ADDR) | AMDVI_GCR3_V,
+			 __ATOMIC_RELEASE);
+	*made = true;
+	return 0;
+}
+
+static void l0_drop(struct amdvi_gcr3 *g, uint32_t pasid)
+{
+	unsigned int i = (pasid >> 9) & (GCR3_ENTRIES - 1);
+
+	__atomic_store_n(&((uint64_t *)g->root.va)[i], 0, __ATOMIC_RELEASE);
+	uenv_dma_free(&g->l0[i]);
+	memset(&g->l0[i], 0, sizeof(g->l0[i]));
+}
+
+int amdvi_gcr3_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid, uint64_t cr3,
+		   uint32_t did)
+{
+	struct amdvi_gcr3 *g = ad->g, *old_g = ad->g;
+	struct amdvi_pasid *rec = pasid != UIOMMU_NO_PASID ? rec_find(g, pasid) : NULL,
+			   *nrec = NULL;
+	bool adding = pasid != UIOMMU_NO_PASID && cr3 && !rec;
+	bool removing = pasid != UIOMMU_NO_PASID && !cr3 && rec;
+	uint32_t n_after = (g ? g->n : 0) + (adding ? 1 : 0) - (removing ? 1 : 0);
+	uint64_t d[AMDVI_DTE_WORDS], old_e = 0;
+	bool made_l0 = false;
+	struct amdvi_batch b;
+	struct amdvi_cmd c;
+	uint32_t old_did;
+	int rc = 0, rc2;
+
+	if (cr3 & ~AMDVI_GCR3_ADDR)
+		return -EINVAL;
+	/* 1. Every allocation. */
+	if (n_after && !g) {
+		rc = gcr3_create(au, ad, &g);
+		if (rc)
+			return rc;
+	}
+	if (adding) {
+		nrec = uenv_zalloc(sizeof(*nrec));
+		if (!nrec) {
+			rc = -ENOMEM;
+			goto err_alloc;
+		}
+		rc = l0_get(au, g, pasid, &made_l0);
+		if (rc)
+			goto err_alloc;
+	}
+	/* 2. The entry, the records, the DTE. */
+	if (pasid != UIOMMU_NO_PASID && g) {
+		uint64_t *p = slot_ptr(g, pasid);
+
+		if (p) {
+			old_e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+			__atomic_store_n(p, cr3 ? (cr3 & AMDVI_GCR3_ADDR) | AMDVI_GCR3_V : 0,
+					 __ATOMIC_RELEASE);
+		}
+	}
+	if (adding) {
+		nrec->pasid = pasid;
+		nrec->did = did;
+		nrec->cr3 = cr3;
+		list_add_tail(&g->pasids, &nrec->link);
+		g->n++;
+	} else if (rec && cr3) {
+		rec->did = did;
+		rec->cr3 = cr3;
+	} else if (removing) {
+		list_del(&rec->link);
+		g->n--;
+		uenv_free(rec);
+	}
+	ad->g = n_after ? g : NULL;
+	rc = amdvi_dte_compose(au, ad, d);
+	if (rc) /* the caller checked the attachment: not reached */
+		goto err_alloc;
+	old_did = ad->translating ? ad->did : AMDVI_DOMID_BLOCKED;
+	if (!amdvi_dte_is(au, ad, d)) {
+		rc = amdvi_dte_install(au, ad, d, old_did);
+		ad->did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
+		ad->translating = ad->rid_kind != FAM_ATTACH_BLOCKED || ad->g;
+	}
+	/* 3. What the unit may cache of the slot: its translations (as
+	 * Linux's update_gcr3 does after every change of an entry). */
+	if (g && n_after && pasid != UIOMMU_NO_PASID && !(old_e == 0 && !cr3)) {
+		amdvi_batch_init(&b, au);
+		amdvi_cmd_inv_pages_pasid(&c, (uint16_t)g->did, pasid, 0, 0, true);
+		amdvi_batch_add(&b, &c);
+		au->stats.inv_pages++;
+		if (ad->ats) {
+			amdvi_cmd_inv_iotlb_pasid(&c, ad->devid, pasid, 0, 0);
+			amdvi_batch_add(&b, &c);
+			au->stats.inv_iotlb++;
+		}
+		rc2 = amdvi_batch_sync(&b);
+		rc = rc ? rc : rc2;
+	}
+	if (removing && g->glx && n_after) {
+		/* The level-0 table goes when its last entry did. */
+		bool empty = true;
+		const uint64_t *t = slot_table(g, pasid);
+
+		for (unsigned int i = 0; t && i < GCR3_ENTRIES; i++)
+			empty &= !t[i];
+		if (t && empty)
+			l0_drop(g, pasid);
+	}
+	/* 4. The table is no longer named by the DTE: its DomainID's
+	 * translations go, then the table. */
+	if (old_g && !n_after) {
+		amdvi_batch_init(&b, au);
+		amdvi_cmd_inv_pages(&c, (uint16_t)old_g->did, 0, 0, true);
+		amdvi_batch_add(&b, &c);
+		au->stats.inv_pages++;
+		rc2 = amdvi_batch_sync(&b);
+		rc = rc ? rc : rc2;
+		gcr3_destroy(au, old_g);
+	}
+	return rc;
+
+err_alloc:
+	if (made_l0)
+		l0_drop(g, pasid);
+	uenv_free(nrec);
+	if (g && !old_g)
+		gcr3_destroy(au, g);
+	return rc;
+}
+
+void amdvi_gcr3_free(struct amdvi_unit *au, struct amdvi_dev *ad)
+{
+	struct amdvi_gcr3 *g = ad->g;
+	struct amdvi_batch b;
+	struct amdvi_cmd c;
+
+	if (!g)
+		return;
+	/* The DTE is blocked: nothing walks the table any more. */
+	amdvi_batch_init(&b, au);
+	amdvi_cmd_inv_pages(&c, (uint16_t)g->did, 0, 0, true);
+	amdvi_batch_add(&b, &c);
+	au->stats.inv_pages++;
+	(void)amdvi_batch_sync(&b);
+	while (!list_empty(&g->pasids)) {
+		struct amdvi_pasid *p = list_entry(g->pasids.next, struct amdvi_pasid, link);
+
+		list_del(&p->link);
+		uenv_free(p);
+	}
+	ad->g = NULL;
+	gcr3_destroy(au, g);
+}
+
+void amdvi_gcr3_flush(struct amdvi_unit *au, struct amdvi_batch *b, const struct fam_flush *f)
+{
+	const struct list_node *pos, *q;
+	struct amdvi_cmd c;
+
+	list_for_each(pos, &au->devs)
+	{
+		const struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
+
+		if (!ad->g)
+			continue;
+		list_for_each(q, &ad->g->pasids)
+		{
+			const struct amdvi_pasid *p = list_entry(q, struct amdvi_pasid, link);
+
+			if (p->did != f->did)
+				continue;
+			amdvi_cmd_inv_pages_pasid(&c, (uint16_t)ad->g->did, p->pasid, f->iova,
+						  f->size, !f->leaf_only);
+			amdvi_batch_add(b, &c);
+			au->stats.inv_pages++;
+			if (ad->ats) {
+				amdvi_cmd_inv_iotlb_pasid(&c, ad->devid, p->pasid, f->iova,
+							  f->size);
+				amdvi_batch_add(b, &c);
+				au->stats.inv_iotlb++;
+			}
+		}
+	}
+}
+
+int amdvi_gcr3_check(const struct amdvi_unit *au, const struct amdvi_dev *ad)
+{
+	const struct amdvi_gcr3 *g = ad->g;
+	const struct list_node *pos;
+	uint32_t n = 0;
+
+	if (!g)
+		return 0;
+	if (!uenv_is_meta(g, sizeof(*g)) || g->glx > au->glx_max || !g->root.va ||
+	    g->root.len < 4096 || (g->glx && !uenv_is_meta(g->l0, GCR3_ENTRIES * sizeof(*g->l0))) ||
+	    (!g->glx && g->l0) || !g->did || g->did > UINT16_MAX || !g->n)
+		return -ESTALE;
+	for (pos = g->pasids.next; pos != &g->pasids; pos = pos->next) {
+		const struct amdvi_pasid *p = list_entry(pos, struct amdvi_pasid, link);
+
+		if (!uenv_is_meta(p, sizeof(*p)) || ++n > g->n ||
+		    p->pasid >= (1u << (9 * (g->glx + 1))) || !slot_table(g, p->pasid) ||
+		    (amdvi_gcr3_entry(g, p->pasid) & AMDVI_GCR3_ADDR) != p->cr3)
+			return -ESTALE;
+	}
+	return n == g->n ? 0 : -ESTALE;
+}
+
+uint32_t amdvi_dev_dids(const struct uiommu_unit *u, const struct uiommu_device *dev, uint32_t *out,
+			uint32_t max)
+{
+	const struct amdvi_dev *ad = dev->priv;
+
+	(void)u;
+	if (!max || !uenv_is_meta(ad, sizeof(*ad)) || !ad->g ||
+	    !uenv_is_meta(ad->g, sizeof(*ad->g)))
+		return 0;
+	out[0] = ad->g->did;
+	return 1;
+}

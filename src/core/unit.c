@@ -445,8 +445,8 @@ int unit_inv_stale_recover(struct uiommu_unit *u)
 	rc = ops->unit_recover(u);
 	if (rc) {
 		UENV_LOG(CORE, WARNING,
-			 "unit %u: invalidation of everything failed (%s): %u domain ID(s) stay "
-			 "quarantined",
+			 "unit %u: invalidation of everything after a failed flush failed (%s); "
+			 "%u domain ID(s) in quarantine",
 			 u->obj.id, strerror(-rc), u->nr_quar);
 		return rc;
 	}

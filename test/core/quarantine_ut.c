@@ -83,11 +83,12 @@ static void run(enum uiommu_family fam, const char *cfg, uint32_t hw_id)
 	struct uiommu_ctx *ctx;
 	struct uiommu_unit *u;
 	struct uiommu_device *d;
-	struct uiommu_ioas *ioas;
+	struct uiommu_ioas *ioas[2];
 	struct uiommu_regio saved;
-	uint64_t iova = IOVA, bus, val = 0x5a5a5a5a12345678ull, back = 0;
+	uint64_t bus[2], back = 0;
+	const uint64_t val[2] = {0x1111111111111111ull, 0x2222222222222222ull};
 	uint32_t did, other;
-	void *va;
+	void *va[2];
 
 	snprintf(name, sizeof(name), "ut-quar-%d-%d", (int)getpid(), (int)fam);
 	CU_ASSERT_FATAL(uiommu_ctx_create(&o, &ctx) == 0);
@@ -95,15 +96,23 @@ static void run(enum uiommu_family fam, const char *cfg, uint32_t hw_id)
 	set_timeout(u, SHORT_NS);
 	CU_ASSERT_FATAL(uiommu_device_add(u, &(struct uiommu_device_desc){.hw_id = hw_id}, &d) ==
 			0);
-	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
-	CU_ASSERT_FATAL(uiommu_buf_alloc(ctx, LEN, &va, &bus) == 0);
-	CU_ASSERT_FATAL(
-		uiommu_ioas_map(ioas, &iova, bus, LEN,
-				UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA) == 0);
-	CU_ASSERT_FATAL(uiommu_device_attach(d, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), NULL) == 0);
+	/* Two address spaces, the same IOVA backed by different memory. */
+	for (int i = 0; i < 2; i++) {
+		uint64_t iova = IOVA;
+
+		CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas[i]) == 0);
+		CU_ASSERT_FATAL(uiommu_buf_alloc(ctx, LEN, &va[i], &bus[i]) == 0);
+		memcpy((uint8_t *)va[i] + 0x100, &val[i], 8);
+		CU_ASSERT_FATAL(uiommu_ioas_map(ioas[i], &iova, bus[i], LEN,
+						UIOMMU_MAP_READ | UIOMMU_MAP_WRITE |
+							UIOMMU_MAP_FIXED_IOVA) == 0);
+	}
+	CU_ASSERT_FATAL(uiommu_device_attach(d, UIOMMU_NO_PASID, uiommu_ioas_id(ioas[0]), NULL) ==
+			0);
 	did = attached_did(ctx, d);
-	/* The unit caches a translation under the ID. */
-	CU_ASSERT(uiommu_model_dma(d, UIOMMU_NO_PASID, IOVA + 0x100, &val, 8, true) == 0);
+	/* The unit caches the translation to the first buffer under the ID. */
+	CU_ASSERT(uiommu_model_dma(d, UIOMMU_NO_PASID, IOVA + 0x100, &back, 8, false) == 0);
+	CU_ASSERT(back == val[0]);
 
 	/* The unit stops answering; the detach cannot flush the ID. */
 	saved = *unit_regs(u);
@@ -134,15 +143,19 @@ static void run(enum uiommu_family fam, const char *cfg, uint32_t hw_id)
 	ctx_unlock(ctx);
 	CU_ASSERT(check_problems(ctx) == 0);
 
-	/* The unit answers again: the next attach first invalidates
-	 * everything, which releases the ID; it is the lowest free one. */
+	/* The unit answers again: the next attach (to the other address
+	 * space) first invalidates everything, which releases the ID; it gets
+	 * the same ID (the lowest free) and must not hit the entry the unit
+	 * cached for the first buffer under it. */
 	*unit_regs(u) = saved;
-	CU_ASSERT_FATAL(uiommu_device_attach(d, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), NULL) == 0);
+	CU_ASSERT_FATAL(uiommu_device_attach(d, UIOMMU_NO_PASID, uiommu_ioas_id(ioas[1]), NULL) ==
+			0);
 	CU_ASSERT(u->nr_quar == 0 && !did_bit(u->did_quar, did));
 	CU_ASSERT(!u->inv_stale);
 	CU_ASSERT(attached_did(ctx, d) == did);
+	back = 0;
 	CU_ASSERT(uiommu_model_dma(d, UIOMMU_NO_PASID, IOVA + 0x100, &back, 8, false) == 0);
-	CU_ASSERT(back == val);
+	CU_ASSERT(back == val[1]);
 	CU_ASSERT(check_problems(ctx) == 0);
 
 	/* A quarantine the core's recovery after a rollback clears too. */
@@ -154,11 +167,14 @@ static void run(enum uiommu_family fam, const char *cfg, uint32_t hw_id)
 	CU_ASSERT(uiommu_txn_begin(ctx, 1000, NULL) == 0);
 	CU_ASSERT(uiommu_txn_abort(ctx) == 0);
 	CU_ASSERT(u->nr_quar == 0 && !did_bit(u->did_map, did));
+	CU_ASSERT(!u->inv_stale);
 	CU_ASSERT(check_problems(ctx) == 0);
 
-	CU_ASSERT(uiommu_ioas_unmap(ioas, IOVA, LEN, NULL) == 0);
-	CU_ASSERT(uiommu_buf_free(ctx, bus) == 0);
-	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT(uiommu_ioas_unmap(ioas[i], IOVA, LEN, NULL) == 0);
+		CU_ASSERT(uiommu_buf_free(ctx, bus[i]) == 0);
+		CU_ASSERT(uiommu_ioas_destroy(ioas[i]) == 0);
+	}
 	CU_ASSERT(uiommu_device_remove(d) == 0);
 	CU_ASSERT(uiommu_unit_remove(u) == 0);
 	uiommu_ctx_destroy(ctx);

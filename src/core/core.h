@@ -111,7 +111,8 @@ struct uiommu_unit {
 	bool flush_on_map;    /* hardware caches not-present entries (VT-d CAP.CM) */
 	uint32_t id_did;      /* domain ID shared by identity (pass-through) attachments */
 	uint32_t id_users;
-	struct unit_evhist *evhist; /* every event uiommu_poll handed out, for any reader */
+	struct unit_evhist *evhist; /* every event uiommu_poll handed out, for any reader
+				     * (NULL in a state made before: made at the first event) */
 	/* Domain-ID quarantine (unit_did_release): IDs whose last flush
 	 * failed, still set in did_map, not handed out until a unit-wide
 	 * invalidation succeeds (bit set = quarantined; NULL: none yet). */

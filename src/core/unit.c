@@ -279,7 +279,15 @@ void unit_evhist_append(struct uiommu_unit *u, const struct uiommu_event *ev, ui
 {
 	struct unit_evhist *h = u->evhist;
 
-	if (!h || h->size != UNIT_EVHIST_SIZE)
+	if (!h) { /* a state made before units had a history: one now */
+		h = uenv_zalloc(sizeof(*h));
+		if (!h)
+			return;
+		h->size = UNIT_EVHIST_SIZE;
+		h->next = 1;
+		u->evhist = h;
+	}
+	if (h->size != UNIT_EVHIST_SIZE)
 		return;
 	for (uint16_t i = 0; i < n; i++) {
 		const struct uiommu_event *e = &ev[i];
@@ -331,7 +339,12 @@ int uiommu_events_read(struct uiommu_unit *u, uint64_t *cursor, struct uiommu_ev
 		return -EINVAL;
 	ctx_lock(u->ctx);
 	h = u->evhist;
-	if (!h || !uenv_is_meta(h, sizeof(*h)) || h->size != UNIT_EVHIST_SIZE || !h->next) {
+	if (!h) { /* nothing polled yet in a state made before histories */
+		if (*cursor == UIOMMU_EVENTS_LATEST)
+			*cursor = 1;
+		goto out;
+	}
+	if (!uenv_is_meta(h, sizeof(*h)) || h->size != UNIT_EVHIST_SIZE || !h->next) {
 		UENV_LOG(CORE, ERR, "unit %u: its event history is not well-formed", u->obj.id);
 		n = -EUCLEAN;
 		goto out;

@@ -378,6 +378,25 @@ static void test_damage(void)
 		CU_ASSERT(cur == 12);
 	}
 	CU_ASSERT(check_problems(ctx) == 0);
+
+	/* A state made before units had histories: read as empty, checks
+	 * clean, and the first event polled makes the history. */
+	ctx_lock(ctx);
+	uenv_free(u->evhist);
+	u->evhist = NULL;
+	ctx_unlock(ctx);
+	{
+		struct uiommu_event ev[4];
+		uint64_t cur = UIOMMU_EVENTS_LATEST;
+
+		CU_ASSERT(uiommu_events_read(u, &cur, ev, 4) == 0 && cur == 1);
+		CU_ASSERT(check_problems(ctx) == 0);
+		CU_ASSERT(fault_and_poll(ctx, d, 11, 12) == 0);
+		CU_ASSERT_FATAL(u->evhist != NULL);
+		CU_ASSERT(uiommu_events_read(u, &cur, ev, 4) == 1 && cur == 2);
+		check_fault(&ev[0], u, 11);
+		CU_ASSERT(check_problems(ctx) == 0);
+	}
 	uiommu_ctx_destroy(ctx);
 }
 

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ut.h"
@@ -400,9 +402,120 @@ static void test_damage(void)
 	uiommu_ctx_destroy(ctx);
 }
 
+/* ----------------------------------------------- writers killed -9 */
+
+/* Child: adopt (or create) the state and run @what; exit status says how
+ * it went (0 fine). */
+enum kchild { K_SETUP, K_WRITER, K_CHECK, K_DESTROY };
+#define K_LOST 30
+
+static void kchild(enum kchild what)
+{
+	struct uiommu_env_opts o = opts(what == K_SETUP);
+	struct uiommu_unit_desc ud = {.family = UIOMMU_FAMILY_VTD, .access = UIOMMU_UNIT_MODEL};
+	struct uiommu_ctx *ctx;
+	struct uiommu_unit *u;
+	struct uiommu_device *d;
+	struct uiommu_ioas *ioas;
+	unsigned int faults;
+	uint64_t lost;
+
+	for (int m = 0; m < UENV_LOG__COUNT; m++) /* (recovery lines expected) */
+		uenv_log_set_level((enum uenv_logmod)m, 1);
+	if (uiommu_ctx_create(&o, &ctx))
+		_exit(20);
+	switch (what) {
+	case K_SETUP:
+		if (uiommu_unit_add(ctx, &ud, &u) ||
+		    uiommu_device_add(u, &(struct uiommu_device_desc){.hw_id = RID}, &d) ||
+		    uiommu_ioas_alloc(ctx, &ioas) ||
+		    uiommu_device_attach(d, UIOMMU_NO_PASID, uiommu_ioas_id(ioas), NULL))
+			_exit(21);
+		break;
+	case K_WRITER: /* faults and polls until killed */
+		d = uiommu_device_next(ctx, NULL);
+		if (!d)
+			_exit(22);
+		for (unsigned int i = 0;; i++) {
+			struct uiommu_event ev[8];
+
+			(void)fault_dma(d, i % 64);
+			while (uiommu_poll(ctx, ev, 8))
+				;
+		}
+		break;
+	case K_CHECK:
+		u = uiommu_unit_next(ctx, NULL);
+		if (!u || uiommu_state_check(ctx, NULL, NULL) != 0)
+			_exit(23);
+		if (read_all(u, &faults, &lost) <= 0 || !faults)
+			_exit(24);
+		uiommu_ctx_detach(ctx);
+		_exit(lost ? K_LOST : 0); /* a record lost to a kill half-way */
+	case K_DESTROY:
+		uiommu_ctx_destroy(ctx);
+		_exit(0);
+	}
+	uiommu_ctx_detach(ctx);
+	_exit(0);
+}
+
+static int krun(enum kchild what, unsigned int kill_after_us)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		kchild(what);
+	if (pid < 0)
+		return -1;
+	if (kill_after_us) {
+		usleep(kill_after_us);
+		kill(pid, SIGKILL);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (kill_after_us)
+		return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 0 : 100;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 101;
+}
+
+/* Writers killed with SIGKILL at random points (many of them half-way
+ * through an append, holding the state's lock): every time the next
+ * process adopts the state, it checks clean and its history reads. */
+static void test_kill9(void)
+{
+	unsigned int seed = (unsigned int)time(NULL);
+
+	snprintf(name, sizeof(name), "ut-evlog-k9-%d", (int)getpid());
+	CU_ASSERT_FATAL(krun(K_SETUP, 0) == 0);
+	int rounds = 150, lost_rounds = 0;
+
+	for (int i = 0; i < rounds; i++) {
+		unsigned int us = 1000 + (unsigned int)(rand_r(&seed) % 8000);
+		int rc;
+
+		CU_ASSERT(krun(K_WRITER, us) == 0);
+		rc = krun(K_CHECK, 0);
+		if (rc == K_LOST) {
+			lost_rounds++;
+			rc = 0;
+		}
+		if (rc) {
+			printf("\n    round %d (killed after %u us): check child %d", i, us, rc);
+			CU_FAIL("state after a writer was killed");
+			break;
+		}
+	}
+	printf("\n    %d writers killed; after %d of them a record was lost half-way ", rounds,
+	       lost_rounds);
+	CU_ASSERT(krun(K_DESTROY, 0) == 0);
+}
+
 static const struct ut_test tests[] = {
 	{"two_processes", test_two_processes},
 	{"damage", test_damage},
+	{"kill9", test_kill9},
 	{NULL, NULL},
 };
 

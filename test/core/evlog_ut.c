@@ -409,6 +409,8 @@ static void test_damage(void)
 enum kchild { K_SETUP, K_WRITER, K_CHECK, K_DESTROY };
 #define K_LOST 30
 
+static int kready = -1; /* K_WRITER: written to after its first poll */
+
 static void kchild(enum kchild what)
 {
 	struct uiommu_env_opts o = opts(what == K_SETUP);
@@ -442,6 +444,8 @@ static void kchild(enum kchild what)
 			(void)fault_dma(d, i % 64);
 			while (uiommu_poll(ctx, ev, 8))
 				;
+			if (!i)
+				say(kready, 'r');
 		}
 		break;
 	case K_CHECK:
@@ -462,17 +466,29 @@ static void kchild(enum kchild what)
 
 static int krun(enum kchild what, unsigned int kill_after_us)
 {
-	int status;
-	pid_t pid = fork();
+	int status, p[2];
+	pid_t pid;
 
-	if (pid == 0)
-		kchild(what);
-	if (pid < 0)
+	if (pipe(p))
 		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		kready = p[1];
+		kchild(what);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
 	if (kill_after_us) {
+		/* From its first poll on (its start-up is no part of it). */
+		(void)hear(p[0]);
 		usleep(kill_after_us);
 		kill(pid, SIGKILL);
 	}
+	close(p[0]);
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
 	if (kill_after_us)
@@ -492,7 +508,7 @@ static void test_kill9(void)
 	int rounds = 150, lost_rounds = 0;
 
 	for (int i = 0; i < rounds; i++) {
-		unsigned int us = 1000 + (unsigned int)(rand_r(&seed) % 8000);
+		unsigned int us = 1 + (unsigned int)(rand_r(&seed) % 5000);
 		int rc;
 
 		CU_ASSERT(krun(K_WRITER, us) == 0);

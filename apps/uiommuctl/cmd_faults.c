@@ -2,6 +2,13 @@
 /*
  * uiommuctl faults [--follow], dma (model DMA), reset.
  *
+ * `faults` shows each unit's event history (uiommu_events_read): every
+ * event any process sharing the state drained with uiommu_poll (the DPDK
+ * plugin's service, an application, another uiommuctl), oldest kept
+ * first, after draining what is pending itself (which goes into the same
+ * history).  `--follow` then keeps reading from where it is, one cursor
+ * per unit, so it shows what it drains and what others drain.
+ *
  * `faults --follow` polls until SIGINT/SIGTERM, taking the state's lock for
  * each poll only, so other commands run beside it.  Killed with SIGKILL
  * while it holds the lock, the next command takes the lock over (the
@@ -40,6 +47,8 @@ static const char *ev_type(enum uiommu_event_type t)
 		return "overflow";
 	case UIOMMU_EV_QUEUE_ERROR:
 		return "queue-error";
+	case UIOMMU_EV_LOST:
+		return "lost";
 	default:
 		return "event";
 	}
@@ -68,13 +77,16 @@ static const char *ev_bdf(struct uiommu_ctx *ctx, const struct uiommu_event *e, 
 	return bdf;
 }
 
-static json_t *ev_json(struct uiommu_ctx *ctx, const struct uiommu_event *e)
+static json_t *ev_json(struct uiommu_ctx *ctx, const struct uiommu_event *e, uint64_t seq)
 {
 	char acc[64], bdf[32], nm[UIOMMU_NAME_MAX], b[32];
 	json_t *o = json_object();
 
 	ev_access(e->flags, acc, sizeof(acc));
 	json_object_set_new(o, "type", json_string(ev_type(e->type)));
+	/* The event's sequence number in its unit's history (a "lost" record:
+	 * the first one lost). */
+	json_object_set_new(o, "seq", json_integer((json_int_t)seq));
 	json_object_set_new(o, "unit", json_integer(e->unit_id));
 	json_object_set_new(o, "device", json_integer(e->dev_id));
 	json_object_set_new(o, "bdf", json_string(ev_bdf(ctx, e, bdf, sizeof(bdf), nm)));
@@ -96,6 +108,8 @@ static json_t *ev_json(struct uiommu_ctx *ctx, const struct uiommu_event *e)
 	if (e->type == UIOMMU_EV_OVERFLOW) /* null: the hardware does not count */
 		json_object_set_new(o, "lost",
 				    e->count ? json_integer((json_int_t)e->count) : json_null());
+	if (e->type == UIOMMU_EV_LOST)
+		json_object_set_new(o, "lost", json_integer((json_int_t)e->count));
 	return o;
 }
 
@@ -114,6 +128,10 @@ static void ev_print(struct uiommu_ctx *ctx, const struct uiommu_event *e)
 			printf(" (%" PRIu64 " lost)\n", e->count);
 		else
 			printf(" (how many is not known)\n");
+	} else if (e->type == UIOMMU_EV_LOST) {
+		printf("lost: unit %u: %" PRIu64 " events no longer in the history (this reader "
+		       "fell behind)\n",
+		       e->unit_id, e->count);
 	} else if (e->type == UIOMMU_EV_QUEUE_ERROR) {
 		printf("queue-error: unit %u reason %#x %s (recovered)\n", e->unit_id, e->reason,
 		       e->reason_text ? e->reason_text : "");
@@ -130,15 +148,87 @@ static void ev_print(struct uiommu_ctx *ctx, const struct uiommu_event *e)
 	}
 }
 
+/* One reader cursor per unit (by object ID: IDs are not reused). */
+struct ev_cursor {
+	uint32_t unit_id;
+	uint64_t cur;
+};
+
+struct ev_out {
+	struct uiommu_ctx *ctx;
+	json_t *arr; /* -j without --follow: one array at the end */
+	bool json;
+	uint64_t total;
+};
+
+static void ev_emit(struct ev_out *out, const struct uiommu_event *e, uint64_t seq)
+{
+	if (out->arr) {
+		json_array_append_new(out->arr, ev_json(out->ctx, e, seq));
+	} else if (out->json) {
+		/* --follow -j: one object per line, as events come. */
+		json_t *o = ev_json(out->ctx, e, seq);
+
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(o);
+	} else {
+		ev_print(out->ctx, e);
+	}
+	out->total++;
+}
+
+/* Print what @u's history holds past *cur; the sequence numbers of what
+ * was read follow from the cursor it ends at.  -EUCLEAN: no history. */
+static int ev_read_unit(struct ev_out *out, struct uiommu_unit *u, uint64_t *cur)
+{
+	struct uiommu_event ev[POLL_BURST];
+	uint64_t seq[POLL_BURST];
+	int n;
+
+	do {
+		n = uiommu_events_read(u, cur, ev, POLL_BURST);
+		if (n < 0)
+			return n;
+		/* Backwards from the cursor: a LOST record stands for count
+		 * sequence numbers before the events after it. */
+		uint64_t s = *cur;
+		for (int i = n - 1; i >= 0; i--) {
+			s -= ev[i].type == UIOMMU_EV_LOST ? ev[i].count : 1;
+			seq[i] = s;
+		}
+		for (int i = 0; i < n; i++)
+			ev_emit(out, &ev[i], seq[i]);
+	} while (n == POLL_BURST);
+	return 0;
+}
+
+static uint64_t *cursor_of(struct ev_cursor **tab, size_t *n, uint32_t unit_id)
+{
+	struct ev_cursor *t;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*tab)[i].unit_id == unit_id)
+			return &(*tab)[i].cur;
+	t = realloc(*tab, (*n + 1) * sizeof(**tab));
+	if (!t)
+		return NULL;
+	*tab = t;
+	t[*n].unit_id = unit_id;
+	t[*n].cur = 0; /* a unit seen first: from the oldest event kept */
+	return &t[(*n)++].cur;
+}
+
 int cmd_faults(const struct cli_opts *opts, int argc, char **argv)
 {
 	struct uiommu_event ev[POLL_BURST];
 	struct timespec ts = {0, FOLLOW_SLEEP_NS};
+	struct ev_out out = {.json = opts->json};
+	struct ev_cursor *cursors = NULL;
+	size_t ncursors = 0;
 	struct uiommu_ctx *ctx;
 	struct sigaction sa;
 	bool follow = false;
-	json_t *arr = NULL;
-	uint64_t total = 0;
 	uint16_t n;
 	int rc;
 
@@ -163,43 +253,52 @@ int cmd_faults(const struct cli_opts *opts, int argc, char **argv)
 	rc = cli_state_open(opts, 0, &ctx);
 	if (rc)
 		return rc;
+	out.ctx = ctx;
 	if (!follow && opts->json)
-		arr = json_array();
+		out.arr = json_array();
 	if (follow)
 		uiommu_ctx_unlock(ctx); /* taken per poll below */
 	do {
+		uint64_t before;
+
 		if (follow)
 			(void)uiommu_ctx_lock(ctx, UINT32_MAX, NULL);
+		/* What is pending goes into the units' histories ... */
 		n = uiommu_poll(ctx, ev, POLL_BURST);
-		for (uint16_t i = 0; i < n; i++) {
-			if (arr) {
-				json_array_append_new(arr, ev_json(ctx, &ev[i]));
-			} else if (opts->json) {
-				/* --follow -j: one object per line, as events come. */
-				json_t *o = ev_json(ctx, &ev[i]);
+		before = out.total;
+		/* ... which are read with everything other processes drained. */
+		for (struct uiommu_unit *u = uiommu_unit_next(ctx, NULL); u;
+		     u = uiommu_unit_next(ctx, u)) {
+			uint64_t *cur = cursor_of(&cursors, &ncursors, uiommu_unit_id(u));
 
-				json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-				fputc('\n', stdout);
-				json_decref(o);
-			} else {
-				ev_print(ctx, &ev[i]);
+			if (!cur) {
+				rc = cli_fail(-ENOMEM, "faults");
+				goto out;
 			}
+			if (ev_read_unit(&out, u, cur) == 0)
+				continue;
+			/* No well-formed history: what this poll drained of the
+			 * unit is all there is to show. */
+			for (uint16_t i = 0; i < n; i++)
+				if (ev[i].unit_id == uiommu_unit_id(u))
+					ev_emit(&out, &ev[i], 0);
 		}
 		fflush(stdout);
 		if (follow)
 			uiommu_ctx_unlock(ctx);
-		total += n;
-		if (!n && follow && !stop)
+		if (!n && out.total == before && follow && !stop)
 			nanosleep(&ts, NULL);
 	} while (!stop && (n || follow));
-	if (arr) {
-		cli_json_print(arr);
-		json_decref(arr);
-	} else if (!opts->json && !total && !follow) {
+	if (out.arr)
+		cli_json_print(out.arr);
+	else if (!opts->json && !out.total && !follow)
 		printf("no events\n");
-	}
+	rc = CLI_OK;
+out:
+	json_decref(out.arr);
+	free(cursors);
 	cli_state_close(ctx);
-	return CLI_OK;
+	return rc;
 }
 
 /* ----------------------------------------------------------------- dma */

@@ -777,6 +777,8 @@ enum uiommu_event_type {
 	UIOMMU_EV_PAGE_REQ,    /**< page request (PRI) awaiting a response */
 	UIOMMU_EV_OVERFLOW,    /**< the hardware dropped events (overflow) */
 	UIOMMU_EV_QUEUE_ERROR, /**< command/invalidation queue error, recovered */
+	UIOMMU_EV_LOST,	       /**< uiommu_events_read(): this reader fell behind the
+				    unit's event history; @count events are gone */
 };
 
 #define UIOMMU_EV_READ	 (1u << 0) /**< the request was a read */
@@ -816,6 +818,39 @@ struct uiommu_event {
  * DPDK service core.  Returns the number written.
  */
 uint16_t uiommu_poll(struct uiommu_ctx *ctx, struct uiommu_event *ev, uint16_t max);
+
+/** uiommu_events_read() cursor: start after the newest event (read only
+ *  what comes from now on). */
+#define UIOMMU_EVENTS_LATEST UINT64_MAX
+
+/**
+ * Read a unit's event history: every event uiommu_poll() handed out for
+ * @unit, in any process sharing the state, is kept (with its text) in a
+ * bounded ring of the shared state under a sequence number (1, 2, ...).
+ * Any number of readers, each with its own @cursor, see the same events;
+ * reading takes nothing away from uiommu_poll() or from other readers.
+ *
+ * @param unit   the unit
+ * @param cursor in: the sequence number of the next event wanted; 0 means
+ *               the oldest event still kept, UIOMMU_EVENTS_LATEST the
+ *               next event to come (nothing is read then).  A cursor
+ *               beyond the newest event (the history of another unit or
+ *               state) starts again at the oldest kept.  Out: past the
+ *               last event written to @ev.
+ * @param ev     receives the events, oldest first; reason_text points to
+ *               a copy of the kept text that stays valid in this process
+ * @param max    capacity of @ev
+ * @return the number of events written; -EINVAL for a NULL argument;
+ *         -EUCLEAN when the history in the shared state is not well-formed
+ *         (nothing read; 'uiommuctl state check' says what is wrong).
+ *
+ * When events the cursor asked for are no longer kept (the reader fell
+ * more than the ring behind, or a writer died while overwriting one), a
+ * UIOMMU_EV_LOST event stands in their place with @count the number
+ * lost, once, before the events that follow them.
+ */
+int uiommu_events_read(struct uiommu_unit *unit, uint64_t *cursor, struct uiommu_event *ev,
+		       uint16_t max);
 
 /** Page-request response codes. */
 enum uiommu_page_resp {

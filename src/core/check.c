@@ -306,6 +306,66 @@ static bool check_lists(struct ck *c)
 
 /* ---------------------------------------------------------- 3. objects */
 
+
+/* The domain-ID quarantine (unit_did_release): a bitmap like did_map,
+ * each quarantined ID also set in did_map, counted in nr_quar.  (A
+ * quarantined ID is neither free nor owned: the leak check below skips
+ * it.) */
+static void check_did_quar(struct ck *c, struct uiommu_unit *u)
+{
+	uint32_t id = u->obj.id, n = 0;
+
+	if (!u->did_quar) {
+		if (u->nr_quar)
+			report(c->r, "unit %u: %u quarantined domain IDs without a quarantine map",
+			       id, u->nr_quar);
+		return;
+	}
+	if (!uenv_is_meta(u->did_quar, sizeof(uint64_t) * u->did_words)) {
+		report(c->r, "unit %u: domain-ID quarantine map not in the arena", id);
+		return;
+	}
+	mark(c, u->did_quar, sizeof(uint64_t) * u->did_words, UENV_MARK_META,
+	     "unit %u: domain-ID quarantine map", id);
+	for (uint32_t w = 0; w < u->did_words; w++) {
+		n += (uint32_t)__builtin_popcountll(u->did_quar[w]);
+		if (u->did_quar[w] & ~u->did_map[w])
+			report(c->r, "unit %u: domain ID %u quarantined but free", id,
+			       w * 64 + (uint32_t)__builtin_ctzll(u->did_quar[w] & ~u->did_map[w]));
+	}
+	if (n != u->nr_quar)
+		report(c->r, "unit %u: %u quarantined domain IDs recorded, %u found", id,
+		       u->nr_quar, n);
+}
+
+/* The event history (unit_evhist_append): size, sequence, every record. */
+static void check_evhist(struct ck *c, struct uiommu_unit *u)
+{
+	const struct unit_evhist *h = u->evhist;
+	uint32_t id = u->obj.id, bad = 0, first = 0;
+
+	if (!h) /* a state made before histories: made at the first event */
+		return;
+	if (!uenv_is_meta(h, sizeof(*h))) {
+		report(c->r, "unit %u: event history not in the arena", id);
+		return;
+	}
+	mark(c, h, sizeof(*h), UENV_MARK_META, "unit %u: event history", id);
+	if (h->size != UNIT_EVHIST_SIZE || !h->next) {
+		report(c->r, "unit %u: event history of size %u, next sequence %llu", id, h->size,
+		       (unsigned long long)h->next);
+		return;
+	}
+	for (uint32_t i = 0; i < UNIT_EVHIST_SIZE; i++)
+		if (!unit_hist_rec_ok(&h->r[i], i, h->next) && !bad++)
+			first = i;
+	if (bad)
+		report(c->r, "unit %u: %u bad event history records (first: slot %u, sequence %llu "
+			     "of next %llu)",
+		       id, bad, first, (unsigned long long)h->r[first].seq,
+		       (unsigned long long)h->next);
+}
+
 static void check_unit(struct ck *c, struct oinfo *in, uint64_t *slots)
 {
 	struct uiommu_unit *u = in->o;
@@ -342,7 +402,9 @@ static void check_unit(struct ck *c, struct oinfo *in, uint64_t *slots)
 			c->oom = true;
 		mark(c, u->did_map, sizeof(uint64_t) * u->did_words, UENV_MARK_META,
 		     "unit %u: domain-ID map", id);
+		check_did_quar(c, u);
 	}
+	check_evhist(c, u);
 	if (u->nr_resv && !uenv_is_meta(u->resv, sizeof(*u->resv) * u->nr_resv)) {
 		report(c->r, "unit %u: %u reserved regions not in the arena", id, u->nr_resv);
 		sane = false;
@@ -373,7 +435,7 @@ static void check_unit(struct ck *c, struct oinfo *in, uint64_t *slots)
 	if (bool_bad(&u->caps.nesting) || bool_bad(&u->caps.stage1) || bool_bad(&u->caps.stage2) ||
 	    bool_bad(&u->caps.coherent) || bool_bad(&u->caps.queued_inv) ||
 	    bool_bad(&u->caps.page_requests) || bool_bad(&u->caps.pass_through) ||
-	    bool_bad(&u->caps.ats) || bool_bad(&u->flush_on_map)) {
+	    bool_bad(&u->caps.ats) || bool_bad(&u->flush_on_map) || bool_bad(&u->inv_stale)) {
 		report(c->r, "unit %u: a flag that is neither true nor false", id);
 		sane = false;
 	}
@@ -807,14 +869,25 @@ static void check_counts(struct ck *c)
 				did_use(c, u, u->id_did, "unit", u->obj.id);
 			if (!in->did_used)
 				break;
-			for (uint32_t w = 0; w < u->did_words; w++)
-				if (u->did_map[w] & ~in->did_used[w]) {
+			for (uint32_t w = 0; w < u->did_words; w++) {
+				/* Quarantined IDs are neither free nor owned. */
+				uint64_t q = u->did_quar && uenv_is_meta(u->did_quar,
+									 sizeof(uint64_t) * u->did_words)
+						     ? u->did_quar[w]
+						     : 0;
+				uint64_t left = u->did_map[w] & ~in->did_used[w] & ~q;
+
+				if (q & in->did_used[w])
+					report(c->r, "unit %u: domain ID %u quarantined and in use",
+					       u->obj.id, w * 64 + (uint32_t)__builtin_ctzll(
+									   q & in->did_used[w]));
+				if (left) {
 					report(c->r, "unit %u: domain IDs allocated that nothing uses "
 						     "(from %u)",
-					       u->obj.id, w * 64 + (uint32_t)__builtin_ctzll(
-								       u->did_map[w] & ~in->did_used[w]));
+					       u->obj.id, w * 64 + (uint32_t)__builtin_ctzll(left));
 					break;
 				}
+			}
 			break;
 		}
 		case UOBJ_HWPT: {

@@ -20,6 +20,7 @@
 #ifndef UIOMMU_CORE_H
 #define UIOMMU_CORE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -110,6 +111,18 @@ struct uiommu_unit {
 	bool flush_on_map;    /* hardware caches not-present entries (VT-d CAP.CM) */
 	uint32_t id_did;      /* domain ID shared by identity (pass-through) attachments */
 	uint32_t id_users;
+	struct unit_evhist *evhist; /* every event uiommu_poll handed out, for any reader
+				     * (NULL in a state made before: made at the first event) */
+	/* Domain-ID quarantine (unit_did_release): IDs whose last flush
+	 * failed, still set in did_map, not handed out until a unit-wide
+	 * invalidation succeeds (bit set = quarantined; NULL: none yet). */
+	uint64_t *did_quar;
+	uint32_t nr_quar;
+	/* A flush or an entry update on the unit was not confirmed (failed,
+	 * timed out): the unit may still cache what the core believes gone.
+	 * The next unit_flush or unit_did_alloc first invalidates everything
+	 * (unit_inv_stale_recover). */
+	bool inv_stale;
 };
 
 /* One RID or PASID attachment of a device. */
@@ -209,6 +222,37 @@ static inline uint32_t hwpt_area_prot(const struct iopt_area *a)
 	       (a->prot & IOPT_WRITE ? PGT_PROT_WRITE : 0);
 }
 
+/* ---- flushes, and what the core does when one fails ----
+ *
+ * Every flush the core issues goes through unit_flush.  When one fails
+ * (or an entry update is not confirmed: unit_hw_result), the unit is
+ * marked inv_stale and the next unit_flush or unit_did_alloc on it first
+ * invalidates everything through the family's unit_recover (queues
+ * restarted, every cache invalidated: VT-d global context / PASID / IOTLB
+ * invalidation, SMMUv3 CFGI_ALL + TLBI_*_ALL, AMD-Vi INVALIDATE_ALL);
+ * its success also releases the quarantined domain IDs. */
+/* 0 when the unit is clean again (or was). */
+int unit_inv_stale_recover(struct uiommu_unit *u);
+static inline int unit_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
+{
+	int rc;
+
+	if (__builtin_expect(u->inv_stale, 0))
+		(void)unit_inv_stale_recover(u);
+	rc = uiommu_family_ops_get(u->family)->flush(u, f, n);
+	if (__builtin_expect(rc != 0, 0))
+		u->inv_stale = true;
+	return rc;
+}
+/* @rc of a family hook that writes entries the unit caches and waits for
+ * their invalidation: a time-out or a queue error leaves the unit stale. */
+static inline int unit_hw_result(struct uiommu_unit *u, int rc)
+{
+	if (__builtin_expect(rc == -ETIMEDOUT || rc == -EIO, 0))
+		u->inv_stale = true;
+	return rc;
+}
+
 /* After invalidation (or when none was needed): free what @g collected
  * and clear it. */
 static inline void hwpt_gather_done(struct uiommu_hwpt *h, struct pgt_gather *g)
@@ -244,7 +288,7 @@ static inline int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g)
 		.leaf_only = !g->tables_freed,
 		.fmt = h->cfg.fmt,
 	};
-	int rc = uiommu_family_ops_get(u->family)->flush(u, &f, 1);
+	int rc = unit_flush(u, &f, 1);
 
 	hwpt_gather_done(h, g);
 	return rc;
@@ -277,6 +321,57 @@ struct unit_evring {
 void unit_event_push(struct uiommu_unit *u, const struct uiommu_event *ev);
 /* uiommu_poll: up to @max of the ring's events, then the overflow event. */
 uint16_t unit_events_drain(struct uiommu_unit *u, struct uiommu_event *ev, uint16_t max);
+
+/* ---- the unit's event history ----
+ *
+ * Every event uiommu_poll hands out for the unit (decoded from the
+ * hardware's queues or pushed by the driver) is also appended here with
+ * its sequence number (1, 2, ...; 64 bits: never wraps), so that any
+ * process reading the shared state sees it, whoever drained it
+ * (uiommu_events_read: each reader keeps its own cursor).  A bounded
+ * ring: the record of event S is in slot S % UNIT_EVHIST_SIZE; a reader
+ * that fell more than the ring behind gets one UIOMMU_EV_LOST record.
+ *
+ * Written under the context lock; crash-safe by write order: the slot's
+ * seq is cleared first, then the record is written, then seq is set to
+ * S, and only then is @next moved past S.  A writer killed in between
+ * leaves either a slot with seq 0 (the older event it held is counted as
+ * lost) or a slot whose seq is @next (not yet published: overwritten by
+ * the next append).  Readers validate every record (seq, type, text). */
+#define UNIT_EVHIST_SIZE 256u /* power of two */
+struct unit_hist_rec {
+	uint64_t seq; /* the event's sequence number; 0: empty or being written */
+	uint64_t addr, addr2, count;
+	uint32_t type, dev_id, hw_id, pasid, flags, reason, grpid;
+	uint16_t segment, rsvd;
+	char text[UNIT_EV_TEXT]; /* reason text, NUL-terminated */
+};
+struct unit_evhist {
+	uint32_t size; /* UNIT_EVHIST_SIZE (checked by readers) */
+	uint32_t rsvd;
+	uint64_t next; /* the sequence number the next event gets (>= 1) */
+	struct unit_hist_rec r[UNIT_EVHIST_SIZE];
+};
+/* Append @n events handed out for @u (unit_id filled in).  Lock held. */
+void unit_evhist_append(struct uiommu_unit *u, const struct uiommu_event *ev, uint16_t n);
+/* Is record @r of a history whose next sequence is @next well-formed for
+ * slot @slot (seq in the ring's window, type known, text terminated)?
+ * Empty slots (seq 0) are well-formed.  Readers and the checker use it. */
+bool unit_hist_rec_ok(const struct unit_hist_rec *r, uint32_t slot, uint64_t next);
+
+/* ---- domain-ID release and quarantine ----
+ *
+ * unit_did_release(u, did, flush_rc): an ID whose flush failed (@flush_rc
+ * != 0) may still tag entries the unit caches; the next owner of the ID
+ * would hit them.  Such an ID is quarantined: it stays set in did_map
+ * (not reallocated) until a unit-wide invalidation succeeds on the unit:
+ * a successful unit_recover, the core's after a rollback or the one the
+ * next unit_flush / unit_did_alloc issues first (the failed flush left
+ * the unit inv_stale).  Then every quarantined ID of the unit is free.  The state checker
+ * counts quarantined IDs as neither free nor owned (no leak). */
+void unit_did_release(struct uiommu_unit *u, uint32_t did, int flush_rc);
+/* A unit-wide invalidation succeeded: free every quarantined ID. */
+void unit_quarantine_clear(struct uiommu_unit *u);
 
 /* ---- process-local register access, per unit slot ---- */
 struct unit_local {

@@ -167,6 +167,10 @@ static int ctx_restore(struct uiommu_ctx *ctx)
 		if (r)
 			UENV_LOG(CORE, ERR, "unit %u: recovery after the rollback failed: %s",
 				 u->obj.id, strerror(-r));
+		else { /* every cache invalidated */
+			u->inv_stale = false;
+			unit_quarantine_clear(u);
+		}
 	}
 	uenv_txn_trim();
 	return 1;
@@ -585,6 +589,8 @@ uint16_t uiommu_poll(struct uiommu_ctx *ctx, struct uiommu_event *ev, uint16_t m
 				ev[i].dev_id = d ? d->obj.id : 0;
 			}
 		}
+		if (got) /* for every reader of the state (uiommu_events_read) */
+			unit_evhist_append(u, ev + n, got);
 		n = (uint16_t)(n + got);
 	}
 	ctx_unlock(ctx);

@@ -211,8 +211,7 @@ static void identity_put(struct uiommu_unit *u)
 	u->nr_installs--;
 	if (--u->id_users == 0) {
 		struct fam_flush f = {.did = u->id_did};
-		(void)uiommu_family_ops_get(u->family)->flush(u, &f, 1);
-		unit_did_free(u, u->id_did);
+		unit_did_release(u, u->id_did, unit_flush(u, &f, 1));
 		u->id_did = 0;
 	}
 }
@@ -242,7 +241,7 @@ static int attach_prepare_identity(struct uiommu_device *d, uint32_t pasid, stru
 	u->id_users++;
 	u->nr_installs++;
 	fa.did = u->id_did;
-	rc = ops->dev_set(u, d, pasid, &fa);
+	rc = unit_hw_result(u, ops->dev_set(u, d, pasid, &fa));
 	if (rc)
 		goto err_did;
 	*out = a;
@@ -313,7 +312,7 @@ static int attach_prepare(struct uiommu_device *d, uint32_t pasid, uint32_t pt_i
 		fa.kind = FAM_ATTACH_PAGING;
 		fa.cfg = &h->cfg;
 	}
-	rc = ops->dev_set(u, d, pasid, &fa);
+	rc = unit_hw_result(u, ops->dev_set(u, d, pasid, &fa));
 	if (rc)
 		goto err_install;
 	a->hwpt = h;
@@ -446,7 +445,7 @@ int uiommu_device_detach(struct uiommu_device *d, uint32_t pasid)
 		rc = -ENOENT;
 		goto out;
 	}
-	rc = ops->dev_set(d->unit, d, pasid, &blocked);
+	rc = unit_hw_result(d->unit, ops->dev_set(d->unit, d, pasid, &blocked));
 	if (rc) {
 		/* The entry is cleared even when the flush timed out; say so. */
 		UENV_LOG(CORE, WARNING, "device %u pasid %d: detach flush failed: %d", d->obj.id,

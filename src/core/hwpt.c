@@ -183,8 +183,6 @@ int hwpt_install_get(struct uiommu_hwpt *h, struct uiommu_unit *u, struct hwpt_i
 
 void hwpt_install_put(struct uiommu_hwpt *h, struct uiommu_unit *u)
 {
-	const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
-
 	for (uint32_t i = 0; i < h->nr_inst; i++) {
 		struct hwpt_install *in = &h->inst[i];
 		if (in->unit != u)
@@ -193,10 +191,8 @@ void hwpt_install_put(struct uiommu_hwpt *h, struct uiommu_unit *u)
 			return;
 		/* Last user gone: drop whatever the unit still caches for the ID. */
 		struct fam_flush f = {.did = in->did, .fmt = hwpt_table_cfg(h)->fmt};
-		if (ops->flush(u, &f, 1))
-			UENV_LOG(CORE, WARNING, "unit %u: flush of domain %u failed", u->obj.id,
-				 in->did);
-		unit_did_free(u, in->did);
+		/* Failed: quarantined, not reused over what the unit may hold. */
+		unit_did_release(u, in->did, unit_flush(u, &f, 1));
 		u->nr_installs--;
 		*in = h->inst[--h->nr_inst];
 		memset(&h->inst[h->nr_inst], 0, sizeof(h->inst[0]));
@@ -221,7 +217,7 @@ static void flush_batch_submit(struct flush_batch *b)
 
 	if (!b->n)
 		return;
-	r = uiommu_family_ops_get(b->u->family)->flush(b->u, b->f, b->n);
+	r = unit_flush(b->u, b->f, b->n);
 	if (r && !b->rc)
 		b->rc = r;
 	b->n = 0;
@@ -562,9 +558,7 @@ int uiommu_viommu_destroy(struct uiommu_viommu *v)
 	}
 	/* Drop whatever the unit still caches under the VMID. */
 	struct fam_flush f = {.did = v->vmid, .fmt = v->parent->cfg.fmt};
-	if (uiommu_family_ops_get(u->family)->flush(u, &f, 1))
-		UENV_LOG(CORE, WARNING, "unit %u: flush of VMID %u failed", u->obj.id, v->vmid);
-	unit_did_free(u, v->vmid);
+	unit_did_release(u, v->vmid, unit_flush(u, &f, 1));
 	u->nr_installs--;
 	list_del(&v->parent_link);
 	v->parent->viommus--;
@@ -668,7 +662,7 @@ int uiommu_cache_invalidate(struct uiommu_viommu *v, struct uiommu_hwpt *h,
 	} else {
 		s1_did = FAM_S1_DID_ALL; /* every stage-1 domain under the VMID */
 	}
-	rc = ops->cache_invalidate(v->unit, v->vmid, s1_did, e, ok, done);
+	rc = unit_hw_result(v->unit, ops->cache_invalidate(v->unit, v->vmid, s1_did, e, ok, done));
 	ctx_unlock(v->ctx);
 	return rc ? rc : bad;
 }

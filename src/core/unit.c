@@ -204,9 +204,10 @@ void unit_event_push(struct uiommu_unit *u, const struct uiommu_event *ev)
 	q->n++;
 }
 
-/* (local) The texts of ring events, one copy per distinct text in this
- * process: reason_text stays valid for as long as the caller likes. */
-#define EV_TEXTS_MAX 64u
+/* (local) The texts of ring and history events, one copy per distinct
+ * text in this process: reason_text stays valid for as long as the caller
+ * likes.  Context lock held. */
+#define EV_TEXTS_MAX 256u
 static char ev_texts[EV_TEXTS_MAX][UNIT_EV_TEXT];
 static unsigned int ev_ntexts;
 
@@ -257,6 +258,216 @@ uint16_t unit_events_drain(struct uiommu_unit *u, struct uiommu_event *ev, uint1
 	return n;
 }
 
+/* --------------------------------------------------------- event history */
+
+bool unit_hist_rec_ok(const struct unit_hist_rec *r, uint32_t slot, uint64_t next)
+{
+	uint64_t seq = r->seq;
+
+	if (!seq)
+		return true;
+	/* Published (< next), or written but not yet published (== next). */
+	if (seq % UNIT_EVHIST_SIZE != slot || seq > next ||
+	    (next > UNIT_EVHIST_SIZE && seq < next - UNIT_EVHIST_SIZE))
+		return false;
+	if (r->type < UIOMMU_EV_FAULT || r->type > UIOMMU_EV_QUEUE_ERROR)
+		return false;
+	return memchr(r->text, '\0', sizeof(r->text)) != NULL;
+}
+
+void unit_evhist_append(struct uiommu_unit *u, const struct uiommu_event *ev, uint16_t n)
+{
+	struct unit_evhist *h = u->evhist;
+
+	if (!h) { /* a state made before units had a history: one now */
+		h = uenv_zalloc(sizeof(*h));
+		if (!h)
+			return;
+		h->size = UNIT_EVHIST_SIZE;
+		h->next = 1;
+		u->evhist = h;
+	}
+	if (h->size != UNIT_EVHIST_SIZE)
+		return;
+	for (uint16_t i = 0; i < n; i++) {
+		const struct uiommu_event *e = &ev[i];
+		uint64_t seq = h->next ? h->next : 1;
+		struct unit_hist_rec *r = &h->r[seq % UNIT_EVHIST_SIZE];
+
+		/* Write order (core.h): unpublish the slot, fill it, stamp it,
+		 * then publish the sequence. */
+		__atomic_store_n(&r->seq, 0, __ATOMIC_RELEASE);
+		r->addr = e->addr;
+		r->addr2 = e->addr2;
+		r->count = e->count;
+		r->type = e->type;
+		r->dev_id = e->dev_id;
+		r->hw_id = e->hw_id;
+		r->pasid = e->pasid;
+		r->flags = e->flags;
+		r->reason = e->reason;
+		r->grpid = e->grpid;
+		r->segment = e->segment;
+		r->rsvd = 0;
+		r->text[0] = '\0';
+		if (e->reason_text)
+			snprintf(r->text, sizeof(r->text), "%s", e->reason_text);
+		__atomic_store_n(&r->seq, seq, __ATOMIC_RELEASE);
+		__atomic_store_n(&h->next, seq + 1, __ATOMIC_RELEASE);
+	}
+}
+
+static void ev_lost(struct uiommu_event *o, const struct uiommu_unit *u, uint64_t count)
+{
+	memset(o, 0, sizeof(*o));
+	o->type = UIOMMU_EV_LOST;
+	o->unit_id = u->obj.id;
+	o->segment = u->segment;
+	o->pasid = UIOMMU_NO_PASID;
+	o->count = count;
+	o->reason_text = "events lost: this reader fell behind the event history";
+}
+
+int uiommu_events_read(struct uiommu_unit *u, uint64_t *cursor, struct uiommu_event *ev,
+		       uint16_t max)
+{
+	const struct unit_evhist *h;
+	uint64_t c, next, oldest, lost = 0;
+	int n = 0;
+
+	if (!u || !cursor || !ev)
+		return -EINVAL;
+	ctx_lock(u->ctx);
+	h = u->evhist;
+	if (!h) { /* nothing polled yet in a state made before histories */
+		if (*cursor == UIOMMU_EVENTS_LATEST)
+			*cursor = 1;
+		goto out;
+	}
+	if (!uenv_is_meta(h, sizeof(*h)) || h->size != UNIT_EVHIST_SIZE || !h->next) {
+		UENV_LOG(CORE, ERR, "unit %u: its event history is not well-formed", u->obj.id);
+		n = -EUCLEAN;
+		goto out;
+	}
+	next = __atomic_load_n(&h->next, __ATOMIC_ACQUIRE);
+	oldest = next > UNIT_EVHIST_SIZE ? next - UNIT_EVHIST_SIZE : 1;
+	c = *cursor;
+	if (c == UIOMMU_EVENTS_LATEST) {
+		*cursor = next;
+		goto out;
+	}
+	if (c == 0 || c > next)
+		c = oldest;
+	if (c < oldest) {
+		lost = oldest - c;
+		c = oldest;
+	}
+	while (c < next && n < max) {
+		const struct unit_hist_rec *r = &h->r[c % UNIT_EVHIST_SIZE];
+		struct unit_hist_rec cp = *r;
+		struct uiommu_event *o;
+
+		if (cp.seq != c || !unit_hist_rec_ok(&cp, (uint32_t)(c % UNIT_EVHIST_SIZE), next)) {
+			lost++; /* overwritten by a writer that died, or damaged */
+			c++;
+			continue;
+		}
+		if (lost) {
+			if (n + 1 >= max)
+				break; /* the LOST record and its successor go together */
+			ev_lost(&ev[n++], u, lost);
+			lost = 0;
+		}
+		o = &ev[n++];
+		memset(o, 0, sizeof(*o));
+		o->type = (enum uiommu_event_type)cp.type;
+		o->unit_id = u->obj.id;
+		o->dev_id = cp.dev_id;
+		o->segment = cp.segment;
+		o->hw_id = cp.hw_id;
+		o->pasid = cp.pasid;
+		o->addr = cp.addr;
+		o->addr2 = cp.addr2;
+		o->flags = cp.flags;
+		o->reason = cp.reason;
+		o->reason_text = ev_text(cp.text);
+		o->grpid = cp.grpid;
+		o->count = cp.count;
+		c++;
+	}
+	if (lost && n < max) {
+		ev_lost(&ev[n++], u, lost);
+		lost = 0;
+	}
+	*cursor = c - lost; /* an unreported loss is reported by the next call */
+out:
+	ctx_unlock(u->ctx);
+	return n;
+}
+
+/* ------------------------------------------------- domain-ID quarantine */
+
+void unit_did_release(struct uiommu_unit *u, uint32_t did, int flush_rc)
+{
+	if (!flush_rc) {
+		unit_did_free(u, did);
+		return;
+	}
+	if (did / 64 >= u->did_words)
+		return;
+	if (!u->did_quar) {
+		u->did_quar = uenv_zalloc(sizeof(uint64_t) * u->did_words);
+		if (!u->did_quar) {
+			/* No memory to note it: the ID stays set in did_map for
+			 * good (a leak the checker reports, never a reuse). */
+			UENV_LOG(CORE, ERR, "unit %u: domain %u kept in use for good (no memory)",
+				 u->obj.id, did);
+			return;
+		}
+	}
+	if (!(u->did_quar[did / 64] & (1ull << (did % 64)))) {
+		u->did_quar[did / 64] |= 1ull << (did % 64);
+		u->nr_quar++;
+	}
+	UENV_LOG(CORE, WARNING,
+		 "unit %u: flush of domain %u failed (%s): the ID is quarantined until a "
+		 "unit-wide invalidation succeeds",
+		 u->obj.id, did, strerror(-flush_rc));
+}
+
+void unit_quarantine_clear(struct uiommu_unit *u)
+{
+	if (!u->did_quar || !u->nr_quar)
+		return;
+	for (uint32_t w = 0; w < u->did_words; w++) {
+		u->did_map[w] &= ~u->did_quar[w];
+		u->did_quar[w] = 0;
+	}
+	UENV_LOG(CORE, INFO, "unit %u: %u quarantined domain ID(s) released", u->obj.id,
+		 u->nr_quar);
+	u->nr_quar = 0;
+}
+
+int unit_inv_stale_recover(struct uiommu_unit *u)
+{
+	const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
+	int rc;
+
+	if (!ops || !ops->unit_recover)
+		return -EOPNOTSUPP;
+	rc = ops->unit_recover(u);
+	if (rc) {
+		UENV_LOG(CORE, WARNING,
+			 "unit %u: invalidation of everything after a failed flush failed (%s); "
+			 "%u domain ID(s) in quarantine",
+			 u->obj.id, strerror(-rc), u->nr_quar);
+		return rc;
+	}
+	u->inv_stale = false;
+	unit_quarantine_clear(u);
+	return 0;
+}
+
 /* A slot no live unit uses. */
 static int unit_slot_alloc(struct uiommu_ctx *ctx, uint32_t *slot)
 {
@@ -273,6 +484,9 @@ static int unit_slot_alloc(struct uiommu_ctx *ctx, uint32_t *slot)
 int unit_did_alloc(struct uiommu_unit *u, uint32_t *did)
 {
 	uint32_t limit = u->caps.num_domains;
+
+	if (__builtin_expect(u->inv_stale || u->nr_quar, 0))
+		(void)unit_inv_stale_recover(u);
 
 	for (uint32_t w = u->did_min / 64; w < u->did_words; w++) {
 		uint64_t free = ~u->did_map[w];
@@ -292,7 +506,7 @@ int unit_did_alloc(struct uiommu_unit *u, uint32_t *did)
 
 void unit_did_free(struct uiommu_unit *u, uint32_t did)
 {
-	if (did / 64 < u->did_words)
+	if (did / 64 < u->did_words && !(u->did_quar && (u->did_quar[did / 64] >> (did % 64) & 1)))
 		u->did_map[did / 64] &= ~(1ull << (did % 64));
 }
 
@@ -398,10 +612,13 @@ int uiommu_unit_add(struct uiommu_ctx *ctx, const struct uiommu_unit_desc *desc,
 		strcpy(u->reg_path, desc->uio_path);
 	}
 	u->evring = uenv_zalloc(sizeof(*u->evring));
-	if (!u->evring) {
+	u->evhist = uenv_zalloc(sizeof(*u->evhist));
+	if (!u->evring || !u->evhist) {
 		rc = -ENOMEM;
 		goto err_free;
 	}
+	u->evhist->size = UNIT_EVHIST_SIZE;
+	u->evhist->next = 1;
 	rc = unit_slot_alloc(ctx, &u->slot);
 	if (rc)
 		goto err_free;
@@ -459,6 +676,7 @@ err_fini:
 	unit_local_forget(u->slot);
 	model_destroy(u);
 err_free:
+	uenv_free(u->evhist);
 	uenv_free(u->evring);
 	uenv_free(u);
 out_unlock:
@@ -505,7 +723,9 @@ int uiommu_unit_remove(struct uiommu_unit *u)
 	uiommu_local_units_gen = ctx->units_gen;
 	uenv_free(u->resv);
 	uenv_free(u->did_map);
+	uenv_free(u->did_quar);
 	uenv_free(u->evring);
+	uenv_free(u->evhist);
 	uenv_free(u);
 	ctx_unlock(ctx);
 	return 0;

@@ -84,7 +84,26 @@ case_dma() {
 	grep_err "blocked by the IOMMU"
 	ctl -j faults | jpy 'assert len(j)==1 and j[0]["type"]=="fault" and j[0]["addr"]=="0x200000" and j[0]["bdf"]=="00:03.0" and j[0]["reason_text"], j' &&
 		ok "fault reported" || fail "faults"
-	ctl -j faults | jpy 'assert j==[], j' && ok "faults drained" || fail "faults not drained"
+	# The history keeps it: shown again, under the same sequence number.
+	ctl -j faults | jpy 'assert len(j)==1 and j[0]["seq"]==1 and j[0]["addr"]=="0x200000", j' &&
+		ok "fault kept in the history" || fail "history"
+	expect 1 "second blocked DMA" -- ctl dma nic 0x200000 16 --write
+	ctl -j faults | jpy 'assert [e["seq"] for e in j]==[1,2] and "write" in j[1]["access"], j' &&
+		ok "history in order, new event numbered 2" || fail "history after a second fault"
+	# --follow: the history first, then what comes, whoever drains it.
+	start_follower "$TMP/follow" || fail "follower not started"
+	expect 1 "third blocked DMA" -- ctl dma nic 0x200000 16 --read
+	ctl faults >/dev/null 2>&1 # drains it, unless the follower was first
+	for _ in $(seq 1 100); do
+		[ "$(grep -c ' at 0x200000: ' "$TMP/follow")" -ge 3 ] && break
+		sleep 0.05
+	done
+	kill "$BG"
+	wait "$BG" 2>/dev/null
+	BG=
+	[ "$(grep -c ' at 0x200000: ' "$TMP/follow")" -eq 3 ] &&
+		ok "--follow: the kept events and the new one, each once" ||
+		fail "follow: $(cat "$TMP/follow")"
 	ctl -j walk nic 0x200000 | jpy 'assert j["verdict"].startswith("faults"), j' && ok "walk explains the fault" || fail "walk after unmap"
 	expect 0 "detach" -- ctl ioas detach dma0 nic
 	ctl -j walk nic 0x200000 | jpy 'assert j["verdict"].startswith("blocked"), j' && ok "walk: detached" || fail "walk detached"

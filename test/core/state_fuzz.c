@@ -164,6 +164,9 @@ static void collect(struct uiommu_ctx *ctx)
 
 		add(C_UNITMEM, u->did_map, u->did_words * 8);
 		add(C_UNITMEM, u->resv, u->nr_resv * sizeof(*u->resv));
+		/* The event history's header and its first records. */
+		if (u->evhist)
+			add(C_UNITMEM, u->evhist, 16 + 8 * sizeof(u->evhist->r[0]));
 	}
 	for (o = uobj_next(ctx, UOBJ_DEVICE, NULL); o; o = uobj_next(ctx, UOBJ_DEVICE, o)) {
 		struct uiommu_device *d = (struct uiommu_device *)o;
@@ -359,6 +362,16 @@ static void build(void)
 	MUST(uiommu_obj_set_name(ctx, uiommu_ioas_id(c), "dma_c"));
 	MUST(uiommu_obj_set_name(ctx, uiommu_device_id(d[0]), "nic"));
 	MUST(uiommu_obj_set_name(ctx, uiommu_hwpt_id(nested), "guest"));
+	/* A few faults drained: records in the units' event histories. */
+	for (uint64_t i = 0; i < 5; i++) {
+		struct uiommu_event ev[8];
+		uint8_t byte = 0;
+
+		(void)uiommu_model_dma(d[3], UIOMMU_NO_PASID, 0x7ff000000ull + i * 4096, &byte, 1,
+				       i & 1);
+		while (uiommu_poll(ctx, ev, 8))
+			;
+	}
 	{
 		int n = uiommu_state_check(ctx, NULL, NULL);
 
@@ -670,6 +683,13 @@ static void workload(struct uiommu_ctx *ctx)
 	}
 	while (uiommu_poll(ctx, ev, 16))
 		;
+	/* Every unit's event history, from the oldest kept. */
+	for (struct uiommu_unit *u = uiommu_unit_next(ctx, NULL); u; u = uiommu_unit_next(ctx, u)) {
+		uint64_t cur = 0;
+
+		while (uiommu_events_read(u, &cur, ev, 16) > 0)
+			;
+	}
 }
 
 static int child(void)

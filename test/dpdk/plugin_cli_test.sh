@@ -85,4 +85,31 @@ if [ -e "$SHM/$S-k" ] && "$CTL" --state "$S-k" device list >"$TMP/o5b" 2>&1 &&
 else
 	bad "kill -9"; cat "$TMP/o5" "$TMP/o5b"; "$CTL" --state "$S-k" reset --force >/dev/null 2>&1
 fi
+# 6. a fault while the plugin runs: its poll (an EAL alarm) drains it from the
+# unit, and `uiommuctl faults` in another process shows it all the same
+# (the unit's event history in the shared state)
+PLAIN_APP_SLEEP=30 "$APP" $EAL --file-prefix p6-$$ -d "$PLUGIN" \
+	--vdev "uiommu,model=vtd,state=$S-f,attach=00:03.0,poll_ms=10" >"$TMP/o6" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q SLEEPING "$TMP/o6"; do sleep 0.1; i=$((i + 1)); done
+"$CTL" --state "$S-f" dma 00:03.0 0x7654000 16 --write >"$TMP/o6b" 2>&1
+rc=$?
+i=0
+while [ $i -lt 100 ] && ! grep -q "DMA fault: 0000:00:03.0 write at IOVA 0x7654000" "$TMP/o6"; do
+	sleep 0.1; i=$((i + 1))
+done
+"$CTL" --state "$S-f" -j faults >"$TMP/o6c" 2>&1
+"$CTL" --state "$S-f" faults >"$TMP/o6d" 2>&1
+kill -9 $pid
+wait $pid 2>/dev/null
+if [ $rc -eq 1 ] && grep -q "DMA fault: 0000:00:03.0 write at IOVA 0x7654000" "$TMP/o6" &&
+	grep -q '"addr": "0x7654000"' "$TMP/o6c" && grep -q '"type": "fault"' "$TMP/o6c" &&
+	grep -q "write at 0x7654000" "$TMP/o6d"; then
+	ok "a fault the plugin drained is shown by uiommuctl faults in another process"
+else
+	bad "plugin fault in uiommuctl faults (dma rc $rc)"
+	cat "$TMP/o6" "$TMP/o6b" "$TMP/o6c" "$TMP/o6d"
+fi
+"$CTL" --state "$S-f" reset --force >/dev/null 2>&1
 exit $fail

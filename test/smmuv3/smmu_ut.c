@@ -1080,9 +1080,10 @@ static void test_nested(void)
 }
 
 /* A VMID whose flush was not confirmed (the SMMU stopped consuming
- * commands while its vIOMMU was destroyed) is freed by the core all the
- * same; the next vIOMMU may get it.  Its first command batch invalidates
- * everything first: the new guest never hits the old guest's entries. */
+ * commands while its vIOMMU was destroyed) is quarantined by the core;
+ * the next vIOMMU gets it back only after the core's invalidation of
+ * everything (core.h, unit_flush): the new guest never hits the old
+ * guest's entries. */
 static void test_vmid_reuse(void)
 {
 	struct tenv t;

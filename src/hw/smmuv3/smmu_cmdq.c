@@ -259,11 +259,8 @@ int smmu_batch_sync(struct smmu_batch *b)
 	uint64_t *base = q->mem.va, t0 = 0;
 	int rc = 0;
 
-	if (su->inv_pending) {
-		su->inv_pending = false; /* (smmu_inv_all is a batch too: it moves PROD) */
-		if (smmu_inv_all(su))
-			su->inv_pending = true;
-	}
+	/* (After a time-out the core invalidates everything before its next
+	 * flush and quarantines the IDs it could not flush: core.h.) */
 	start = prod = q->prod;
 
 	/* The queue is empty between batches (each waits for its sync). */
@@ -311,7 +308,6 @@ int smmu_batch_sync(struct smmu_batch *b)
 			};
 			unit_event_push(su->u, &ev);
 			(void)smmu_cmdq_enable(su);
-			su->inv_pending = true;
 			rc = -ETIMEDOUT;
 			break;
 		}

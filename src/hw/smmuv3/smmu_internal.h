@@ -82,11 +82,6 @@ struct smmu_unit {
 	struct smmu_stats stats;
 	struct smmu_prg prg[SMMU_PRG_MAX];
 	bool test_skip_tlbi; /* tests only: flush issues no TLBI (the model must show it) */
-	/* A batch timed out: what it invalidated is not confirmed, and the
-	 * core frees the IDs it flushed all the same.  The next batch first
-	 * invalidates everything (CFGI_ALL + TLBI_NSNH_ALL), so no ASID/VMID
-	 * is used again over entries the SMMU may still hold. */
-	bool inv_pending;
 };
 
 enum smmu_rid_kind {

@@ -284,7 +284,10 @@ static void queue_error_event(struct vtd_unit *vu, uint32_t reason, const char *
 static void qi_recover_iqe(struct vtd_unit *vu)
 {
 	const struct uiommu_regio *r = vtd_rio(vu);
-	uint32_t head = (uint32_t)((reg_read64(r, VTD_REG_IQH) & VTD_IQH_QH) >> vu->iq_shift);
+	/* IQH is read from the hardware: kept inside our queue (a unit that
+	 * stopped answering reads as all-ones). */
+	uint32_t head =
+		(uint32_t)((reg_read64(r, VTD_REG_IQH) & VTD_IQH_QH) >> vu->iq_shift) & vu->iq_mask;
 	uint64_t *bad = (uint64_t *)((uint8_t *)vu->iq.va + ((size_t)head << vu->iq_shift));
 	struct vtd_qi_desc nop;
 
@@ -317,6 +320,7 @@ int vtd_qi_wait_slow(struct vtd_unit *vu, uint32_t seq)
 	const struct uiommu_regio *r = vtd_rio(vu);
 	volatile uint32_t *st = status_word(vu, STATUS_WAIT);
 	uint64_t deadline;
+	unsigned int iqes = 0;
 	int rc = 0;
 
 	for (unsigned int i = 0; i < VTD_QI_FAST_POLLS; i++) {
@@ -329,6 +333,15 @@ int vtd_qi_wait_slow(struct vtd_unit *vu, uint32_t seq)
 		uint32_t fsts = reg_read32(r, VTD_REG_FSTS);
 
 		if (fsts & VTD_FSTS_IQE) {
+			/* One per bad descriptor; more than a batch can hold is
+			 * a unit that does not clear it (one that stopped
+			 * answering reads as all-ones): bounded like the wait. */
+			if (++iqes > vu->iq_entries) {
+				VTD_LOG(ERR, "unit %u: IQE does not clear (FSTS %#x)",
+					vu->u->obj.id, fsts);
+				qi_reset(vu);
+				return -EIO;
+			}
 			qi_recover_iqe(vu);
 			rc = -EIO;
 			continue;

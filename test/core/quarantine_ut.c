@@ -148,6 +148,17 @@ static void run(enum uiommu_family fam, const char *cfg, uint32_t hw_id)
 	 * the same ID (the lowest free) and must not hit the entry the unit
 	 * cached for the first buffer under it. */
 	*unit_regs(u) = saved;
+	if (fam == UIOMMU_FAMILY_AMDVI) {
+		/* AMD-Vi's policy (docs/architecture.md, unit_recover): a unit
+		 * whose recovery could not invalidate everything has failed for
+		 * good (every DTE blocked, attachments refused) and its
+		 * quarantined IDs stay out until it is removed. */
+		CU_ASSERT(uiommu_device_attach(d, UIOMMU_NO_PASID, uiommu_ioas_id(ioas[1]), NULL) ==
+			  -EIO);
+		CU_ASSERT(u->nr_quar >= 1 && did_bit(u->did_quar, did));
+		CU_ASSERT(check_problems(ctx) == 0);
+		goto out;
+	}
 	CU_ASSERT_FATAL(uiommu_device_attach(d, UIOMMU_NO_PASID, uiommu_ioas_id(ioas[1]), NULL) ==
 			0);
 	CU_ASSERT(u->nr_quar == 0 && !did_bit(u->did_quar, did));
@@ -169,7 +180,7 @@ static void run(enum uiommu_family fam, const char *cfg, uint32_t hw_id)
 	CU_ASSERT(u->nr_quar == 0 && !did_bit(u->did_map, did));
 	CU_ASSERT(!u->inv_stale);
 	CU_ASSERT(check_problems(ctx) == 0);
-
+out:
 	for (int i = 0; i < 2; i++) {
 		CU_ASSERT(uiommu_ioas_unmap(ioas[i], IOVA, LEN, NULL) == 0);
 		CU_ASSERT(uiommu_buf_free(ctx, bus[i]) == 0);

@@ -74,7 +74,10 @@ uint64_t amdvi_gcr3_entry(const struct amdvi_gcr3 *g, uint32_t pasid)
 	return p ? __atomic_load_n(p, __ATOMIC_ACQUIRE) : 0;
 }
 
-static void gcr3_destroy(struct amdvi_unit *au, struct amdvi_gcr3 *g)
+/* @flush_rc: how the invalidation of the table's DomainID went (0: none
+ * was needed or it completed); a failed one quarantines the DomainID
+ * (unit_did_release) instead of freeing it. */
+static void gcr3_destroy(struct amdvi_unit *au, struct amdvi_gcr3 *g, int flush_rc)
 {
 	if (g->l0) {
 		for (unsigned int i = 0; i < GCR3_ENTRIES; i++)
@@ -85,7 +88,7 @@ static void gcr3_destroy(struct amdvi_unit *au, struct amdvi_gcr3 *g)
 	if (g->root.va)
 		uenv_dma_free(&g->root);
 	if (g->did)
-		unit_did_free(au->u, g->did);
+		unit_did_release(au->u, g->did, flush_rc);
 	uenv_free(g);
 }
 
@@ -121,7 +124,7 @@ static int gcr3_create(struct amdvi_unit *au, const struct amdvi_dev *ad, struct
 	*out = g;
 	return 0;
 err:
-	gcr3_destroy(au, g);
+	gcr3_destroy(au, g, 0);
 	return rc;
 }
 
@@ -257,7 +260,7 @@ int amdvi_gcr3_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid, 
 		au->stats.inv_pages++;
 		rc2 = amdvi_batch_sync(&b);
 		rc = rc ? rc : rc2;
-		gcr3_destroy(au, old_g);
+		gcr3_destroy(au, old_g, rc2);
 	}
 	return rc;
 
@@ -266,7 +269,7 @@ err_alloc:
 		l0_drop(g, pasid);
 	uenv_free(nrec);
 	if (g && !old_g)
-		gcr3_destroy(au, g);
+		gcr3_destroy(au, g, 0); /* never installed */
 	return rc;
 }
 
@@ -275,6 +278,7 @@ void amdvi_gcr3_free(struct amdvi_unit *au, struct amdvi_dev *ad)
 	struct amdvi_gcr3 *g = ad->g;
 	struct amdvi_batch b;
 	struct amdvi_cmd c;
+	int rc;
 
 	if (!g)
 		return;
@@ -283,7 +287,7 @@ void amdvi_gcr3_free(struct amdvi_unit *au, struct amdvi_dev *ad)
 	amdvi_cmd_inv_pages(&c, (uint16_t)g->did, 0, 0, true);
 	amdvi_batch_add(&b, &c);
 	au->stats.inv_pages++;
-	(void)amdvi_batch_sync(&b);
+	rc = amdvi_batch_sync(&b);
 	while (!list_empty(&g->pasids)) {
 		struct amdvi_pasid *p = list_entry(g->pasids.next, struct amdvi_pasid, link);
 
@@ -291,7 +295,7 @@ void amdvi_gcr3_free(struct amdvi_unit *au, struct amdvi_dev *ad)
 		uenv_free(p);
 	}
 	ad->g = NULL;
-	gcr3_destroy(au, g);
+	gcr3_destroy(au, g, rc);
 }
 
 void amdvi_gcr3_flush(struct amdvi_unit *au, struct amdvi_batch *b, const struct fam_flush *f)

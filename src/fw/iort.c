@@ -66,11 +66,23 @@ struct iort {
 	size_t nnodes;
 };
 
+/* Index of the node at @off, or -1.  node_off[] rises strictly (pass 1
+ * walks forward by lengths >= NODE_HDR_LEN): a binary search, so that a
+ * table of many nodes and mappings costs n log n, not n * n. */
 static int node_index(const struct iort *io, uint32_t off)
 {
-	for (size_t i = 0; i < io->nnodes; i++)
-		if (io->node_off[i] == off)
-			return (int)i;
+	size_t lo = 0, hi = io->nnodes;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (io->node_off[mid] == off)
+			return (int)mid;
+		if (io->node_off[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return -1;
 }
 

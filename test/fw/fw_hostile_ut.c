@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Hostile firmware tables: well-formed enough to pass every length check,
+ * built to make the parsers amplify (many tiny entries, RMR mappings times
+ * descriptors, thousands of units) or to make the loader block or read
+ * something that is not a table.  Each case names what the parser must
+ * bound and checks that the bound holds with a clear error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ut.h"
+#include "fw/fw_internal.h"
+
+/* A table being built in a malloc'd buffer. */
+struct hb {
+	uint8_t *b;
+	size_t n, cap;
+};
+
+static void hb_put(struct hb *t, uint64_t v, unsigned int bytes)
+{
+	if (t->n + bytes > t->cap) {
+		t->cap = (t->n + bytes) * 2;
+		t->b = realloc(t->b, t->cap);
+	}
+	for (unsigned int i = 0; i < bytes; i++)
+		t->b[t->n++] = (uint8_t)(v >> (8 * i));
+}
+
+static void hb_set16(struct hb *t, size_t off, uint16_t v)
+{
+	t->b[off] = (uint8_t)v;
+	t->b[off + 1] = (uint8_t)(v >> 8);
+}
+
+static void hb_set32(struct hb *t, size_t off, uint32_t v)
+{
+	hb_set16(t, off, (uint16_t)v);
+	hb_set16(t, off + 2, (uint16_t)(v >> 16));
+}
+
+/* ACPI header (36 bytes) plus 12 bytes of fixed part (zeroed). */
+static void hb_header(struct hb *t, const char *sig)
+{
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < 4; i++)
+		hb_put(t, (uint8_t)sig[i], 1);
+	hb_put(t, 0, 4); /* length, set by hb_finish */
+	hb_put(t, 1, 1); /* revision */
+	hb_put(t, 0, 1); /* checksum */
+	for (int i = 0; i < 6; i++)
+		hb_put(t, 'H', 1); /* OEM ID */
+	for (int i = 0; i < 8; i++)
+		hb_put(t, 'T', 1); /* OEM table ID */
+	hb_put(t, 1, 4), hb_put(t, 0, 4), hb_put(t, 0, 4);
+	hb_put(t, 0, 12);
+}
+
+static void hb_finish(struct hb *t)
+{
+	uint8_t sum = 0;
+
+	hb_set32(t, 4, (uint32_t)t->n);
+	t->b[9] = 0;
+	for (size_t i = 0; i < t->n; i++)
+		sum = (uint8_t)(sum + t->b[i]);
+	t->b[9] = (uint8_t)(0x100 - sum);
+}
+
+static bool has_diag(const struct uiommu_fw_topo *t, enum uiommu_fw_severity sev, const char *text)
+{
+	for (size_t i = 0; i < t->ndiags; i++)
+		if (t->diags[i].severity == sev && strstr(t->diags[i].msg, text))
+			return true;
+	return false;
+}
+
+/* Entries a table added to the topology (the header item included). */
+static size_t entries(const struct uiommu_fw_topo *t)
+{
+	return t->nitems + t->ndevs + t->nresv + t->ndiags;
+}
+
+/*
+ * IVRS of five 64 KiB IVHD 10h blocks full of 4-byte padding entries: 80k
+ * device entries, each one a ~1 KiB display item.  A 16 MiB table of them
+ * (what the loader accepts) was 4 GiB of items.
+ */
+static void test_ivrs_many_entries(void)
+{
+	struct uiommu_fw_topo t;
+	struct hb h;
+
+	hb_header(&h, "IVRS");
+	for (int blk = 0; blk < 5; blk++) {
+		size_t s = h.n;
+
+		hb_put(&h, 0x10, 1), hb_put(&h, 0, 1), hb_put(&h, 0, 2);
+		hb_put(&h, 0x0002 + blk, 2), hb_put(&h, 0x40, 2);
+		hb_put(&h, 0xfd000000ull + 0x100000ull * blk, 8);
+		hb_put(&h, 0, 2), hb_put(&h, 0, 2), hb_put(&h, 0, 4);
+		while (h.n - s + 4 <= 0xffff)
+			hb_put(&h, 0, 4); /* DE_PAD4 */
+		hb_set16(&h, s + 2, (uint16_t)(h.n - s));
+	}
+	hb_finish(&h);
+	uiommu_fw_init(&t);
+	CU_ASSERT_EQUAL(uiommu_fw_parse_table(&t, h.b, h.n), 0);
+	CU_ASSERT(entries(&t) <= FW_MAX_ENTRIES + 1);
+	CU_ASSERT(has_diag(&t, UIOMMU_FW_ERROR, "structures, entries and messages in one table"));
+	CU_ASSERT_EQUAL(t.worst, UIOMMU_FW_ERROR);
+	/* The IOMMUs themselves were found before the budget ran out. */
+	CU_ASSERT_EQUAL(t.nunits, 5);
+	uiommu_fw_free(&t);
+	free(h.b);
+}
+
+/*
+ * IORT RMR node whose ID mapping array and descriptor array are the same
+ * bytes: N mappings to the SMMU times N descriptors made N * N reserved
+ * regions (a 64 KiB node: 10 million, 1.5 GiB).
+ */
+static void test_iort_rmr_product(void)
+{
+	const unsigned int n = 600;
+	struct uiommu_fw_topo t;
+	size_t smmu, rmr;
+	struct hb h;
+
+	hb_header(&h, "IORT");
+	hb_set32(&h, 36, 2);  /* node count */
+	hb_set32(&h, 40, 48); /* node offset */
+	smmu = h.n;
+	hb_put(&h, 4, 1), hb_put(&h, 68, 2), hb_put(&h, 4, 1), hb_put(&h, 0, 4), hb_put(&h, 0, 4),
+		hb_put(&h, 0, 4);
+	hb_put(&h, 0x2b400000, 8);
+	while (h.n - smmu < 68)
+		hb_put(&h, 0, 1);
+	rmr = h.n;
+	hb_put(&h, 6, 1), hb_put(&h, 0, 2), hb_put(&h, 3, 1), hb_put(&h, 1, 4);
+	hb_put(&h, n, 4), hb_put(&h, 28, 4);		       /* mappings at +28 */
+	hb_put(&h, 1, 4), hb_put(&h, n, 4), hb_put(&h, 28, 4); /* descriptors at +28 too */
+	for (unsigned int i = 0; i < n; i++) {
+		/* As a mapping: input, count, output, reference, flags; as a
+		 * descriptor: base, length, reserved. */
+		hb_put(&h, 0x10000 * i, 4), hb_put(&h, 0, 4), hb_put(&h, i, 4), hb_put(&h, smmu, 4),
+			hb_put(&h, 1, 4);
+	}
+	hb_set16(&h, rmr + 1, (uint16_t)(h.n - rmr));
+	hb_finish(&h);
+	uiommu_fw_init(&t);
+	CU_ASSERT_EQUAL(uiommu_fw_parse_table(&t, h.b, h.n), 0);
+	CU_ASSERT_EQUAL(t.nunits, 1);
+	CU_ASSERT(t.nresv <= FW_MAX_ENTRIES);
+	CU_ASSERT(entries(&t) <= FW_MAX_ENTRIES + 1);
+	CU_ASSERT(has_diag(&t, UIOMMU_FW_ERROR, "structures, entries and messages in one table"));
+	uiommu_fw_free(&t);
+	free(h.b);
+}
+
+/* DMAR of 2000 minimal DRHDs (16 bytes each, distinct bases): each new
+ * unit was compared with every earlier one (quadratic) and all were kept. */
+static void test_dmar_many_units(void)
+{
+	struct uiommu_fw_topo t;
+	struct hb h;
+
+	hb_header(&h, "DMAR");
+	h.b[36] = 38; /* host address width - 1 */
+	for (unsigned int i = 0; i < 2000; i++) {
+		hb_put(&h, 0, 2), hb_put(&h, 16, 2), hb_put(&h, 0, 1), hb_put(&h, 0, 1),
+			hb_put(&h, 0, 2);
+		hb_put(&h, 0xf0000000ull + 0x1000ull * i, 8);
+	}
+	hb_finish(&h);
+	uiommu_fw_init(&t);
+	CU_ASSERT_EQUAL(uiommu_fw_parse_table(&t, h.b, h.n), 0);
+	CU_ASSERT_EQUAL(t.nunits, FW_MAX_UNITS);
+	CU_ASSERT(has_diag(&t, UIOMMU_FW_ERROR, "IOMMU units in one table"));
+	/* What was kept is the table's first units, in order. */
+	CU_ASSERT_EQUAL(t.units[0].base, 0xf0000000ull);
+	CU_ASSERT_EQUAL(t.units[FW_MAX_UNITS - 1].base,
+			0xf0000000ull + 0x1000ull * (FW_MAX_UNITS - 1));
+	uiommu_fw_free(&t);
+	free(h.b);
+}
+
+/* IORT: many nodes, each with a mapping to a node far away; the node
+ * look-up must find the right one (binary search over node offsets). */
+static void test_iort_node_lookup(void)
+{
+	const unsigned int nrc = 3000;
+	struct uiommu_fw_topo t;
+	size_t smmu;
+	struct hb h;
+	uint32_t id;
+
+	hb_header(&h, "IORT");
+	hb_set32(&h, 36, 1 + nrc);
+	hb_set32(&h, 40, 48);
+	smmu = h.n;
+	hb_put(&h, 4, 1), hb_put(&h, 68, 2), hb_put(&h, 4, 1), hb_put(&h, 0, 4), hb_put(&h, 0, 4),
+		hb_put(&h, 0, 4);
+	hb_put(&h, 0x2b400000, 8);
+	while (h.n - smmu < 68)
+		hb_put(&h, 0, 1);
+	for (unsigned int i = 0; i < nrc; i++) {
+		/* Root complex, segment i, RIDs 0..0xff -> StreamID i * 0x100. */
+		hb_put(&h, 2, 1), hb_put(&h, 36 + 20, 2), hb_put(&h, 1, 1), hb_put(&h, i, 4);
+		hb_put(&h, 1, 4), hb_put(&h, 36, 4);
+		hb_put(&h, 0, 4), hb_put(&h, 0, 4), hb_put(&h, 1, 4), hb_put(&h, i, 4),
+			hb_put(&h, 48, 1), hb_put(&h, 0, 3);
+		hb_put(&h, 0, 4), hb_put(&h, 0xff, 4), hb_put(&h, i * 0x100, 4),
+			hb_put(&h, smmu, 4), hb_put(&h, 0, 4);
+	}
+	/* And one mapping to an offset inside a node, not its start. */
+	hb_set32(&h, h.n - 8, (uint32_t)smmu + 4);
+	hb_finish(&h);
+	uiommu_fw_init(&t);
+	CU_ASSERT_EQUAL(uiommu_fw_parse_table(&t, h.b, h.n), 0);
+	CU_ASSERT_EQUAL(t.nunits, 1);
+	CU_ASSERT_EQUAL(t.ndevs, nrc - 1);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 1234, 0x42, &id), 0);
+	CU_ASSERT_EQUAL(id, 1234 * 0x100 + 0x42);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, (uint16_t)(nrc - 1), 0x42, &id), -ENOENT);
+	CU_ASSERT(has_diag(&t, UIOMMU_FW_WARN, "which is not a node"));
+	uiommu_fw_free(&t);
+	free(h.b);
+}
+
+static const struct ut_test tests[] = {
+	{"ivrs_many_entries", test_ivrs_many_entries},
+	{"iort_rmr_product", test_iort_rmr_product},
+	{"dmar_many_units", test_dmar_many_units},
+	{"iort_node_lookup", test_iort_node_lookup},
+	{NULL, NULL},
+};
+
+static const struct ut_suite suites[] = {
+	{"fw_hostile", NULL, NULL, tests},
+	{NULL, NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+	return ut_main(suites, argc, argv);
+}

@@ -236,11 +236,95 @@ static void test_iort_node_lookup(void)
 	free(h.b);
 }
 
+/*
+ * The loader on a directory someone else can write to (a dump directory):
+ * a file that is regular when checked and a FIFO when opened.  stat() is
+ * interposed here to make that swap at the worst moment; a loader that
+ * opens by name after stat() blocks forever in open().  A FIFO that is
+ * there from the start and a symlink to it are skipped too.
+ */
+static char swap_path[512], swap_fifo[512];
+
+int stat(const char *restrict path, struct stat *restrict st)
+{
+	int r = fstatat(AT_FDCWD, path, st, 0);
+
+	if (swap_path[0] && strcmp(path, swap_path) == 0) {
+		if (rename(swap_fifo, swap_path) != 0)
+			perror("rename");
+		swap_path[0] = '\0';
+	}
+	return r;
+}
+
+static void test_loader_fifo(void)
+{
+	char dir[] = "/tmp/uiommu-fwhostile-XXXXXX", p[600], err[256] = "";
+	struct hb h;
+	int status, fd;
+	pid_t pid;
+
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	/* A good DMAR with one DRHD. */
+	hb_header(&h, "DMAR");
+	h.b[36] = 38;
+	hb_put(&h, 0, 2), hb_put(&h, 16, 2), hb_put(&h, 1, 1), hb_put(&h, 0, 1), hb_put(&h, 0, 2);
+	hb_put(&h, 0xfed90000ull, 8);
+	hb_finish(&h);
+	snprintf(p, sizeof(p), "%s/DMAR", dir);
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT(write(fd, h.b, h.n) == (ssize_t)h.n);
+	close(fd);
+	/* "EVIL": regular now, a FIFO once checked. */
+	snprintf(swap_path, sizeof(swap_path), "%s/EVIL", dir);
+	fd = open(swap_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT(write(fd, "IVRS", 4) == 4);
+	close(fd);
+	snprintf(swap_fifo, sizeof(swap_fifo), "%s/.fifo", dir);
+	CU_ASSERT_FATAL(mkfifo(swap_fifo, 0600) == 0);
+	/* A FIFO from the start, and a symlink to one. */
+	snprintf(p, sizeof(p), "%s/FIFO", dir);
+	CU_ASSERT_FATAL(mkfifo(p, 0600) == 0);
+	snprintf(p, sizeof(p), "%s/LINK", dir);
+	CU_ASSERT_FATAL(symlink("FIFO", p) == 0);
+
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		struct uiommu_fw_topo t;
+		int n;
+
+		alarm(10);
+		uiommu_fw_init(&t);
+		n = uiommu_fw_load_dir(&t, dir, err, sizeof(err));
+		if (n != 1 || t.nunits != 1)
+			fprintf(stderr, "load_dir: %d (%s), %zu units\n", n, err, t.nunits);
+		_exit(n == 1 && t.nunits == 1 ? 0 : 1);
+	}
+	CU_ASSERT(waitpid(pid, &status, 0) == pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "load_dir child killed by signal %d (blocked in open?)\n",
+			WTERMSIG(status));
+	swap_path[0] = '\0';
+	for (const char *const *n =
+		     (const char *const[]){"DMAR", "EVIL", ".fifo", "FIFO", "LINK", NULL};
+	     *n; n++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, *n);
+		unlink(p);
+	}
+	rmdir(dir);
+	free(h.b);
+}
+
 static const struct ut_test tests[] = {
 	{"ivrs_many_entries", test_ivrs_many_entries},
 	{"iort_rmr_product", test_iort_rmr_product},
 	{"dmar_many_units", test_dmar_many_units},
 	{"iort_node_lookup", test_iort_node_lookup},
+	{"loader_fifo", test_loader_fifo},
 	{NULL, NULL},
 };
 

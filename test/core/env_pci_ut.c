@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * PCI access through libpci (src/env/env_pci.c) on a fake /sys/bus/pci:
+ * a device that disappears between the scan and the look-up (hot unplug,
+ * SR-IOV VFs disabled) must give an error, not let libpci's error
+ * callback abort the process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "env/env_pci.h"
+#include "ut.h"
+
+static char dir[] = "/tmp/uiommu-envpci-XXXXXX";
+
+static void put(const char *dev, const char *name, const void *data, size_t len)
+{
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/devices/%s/%s", dir, dev, name);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT(write(fd, data, len) == (ssize_t)len);
+	close(fd);
+}
+
+static void put_dev(const char *dev, uint16_t vendor, uint16_t device, uint32_t class_code,
+		    uint8_t htype, uint8_t sec, uint8_t sub)
+{
+	static uint8_t cfg[4096];
+	char p[256], v[32];
+
+	snprintf(p, sizeof(p), "%s/devices/%s", dir, dev);
+	CU_ASSERT_FATAL(mkdir(p, 0700) == 0);
+	memset(cfg, 0, sizeof(cfg));
+	cfg[0] = (uint8_t)vendor, cfg[1] = (uint8_t)(vendor >> 8);
+	cfg[2] = (uint8_t)device, cfg[3] = (uint8_t)(device >> 8);
+	cfg[9] = (uint8_t)class_code, cfg[10] = (uint8_t)(class_code >> 8),
+	cfg[11] = (uint8_t)(class_code >> 16);
+	cfg[0x0e] = htype;
+	cfg[0x19] = sec, cfg[0x1a] = sub;
+	put(dev, "config", cfg, sizeof(cfg));
+	snprintf(v, sizeof(v), "0x%04x\n", vendor);
+	put(dev, "vendor", v, strlen(v));
+	snprintf(v, sizeof(v), "0x%04x\n", device);
+	put(dev, "device", v, strlen(v));
+	snprintf(v, sizeof(v), "0x%06x\n", class_code);
+	put(dev, "class", v, strlen(v));
+}
+
+static void rm_tree(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+static void test_removed_device(void)
+{
+	struct uenv_pci_dev d;
+	struct uenv_pci *p = NULL;
+	char path[256];
+	uint8_t sec = 0, sub = 0, cfg[4];
+
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/devices", dir);
+	CU_ASSERT_FATAL(mkdir(path, 0700) == 0);
+	put_dev("0000:00:01.0", 0x8086, 0x1234, 0x020000, 0, 0, 0);
+	put_dev("0000:00:02.0", 0x8086, 0x5678, 0x060400, 1, 5, 7);
+	uenv_pci_set_sysfs_path(dir);
+	CU_ASSERT_EQUAL_FATAL(uenv_pci_open(&p), 0);
+	CU_ASSERT_EQUAL(uenv_pci_count(p), 2);
+	CU_ASSERT_EQUAL(uenv_pci_find(p, 0, 0, 2, 0, &d), 0);
+	CU_ASSERT_EQUAL(d.vendor, 0x8086);
+	CU_ASSERT_EQUAL(d.device, 0x5678);
+	CU_ASSERT(d.is_bridge);
+	CU_ASSERT_EQUAL(uenv_pci_bridge_buses(p, 0, 0, 2, 0, &sec, &sub), 0);
+	CU_ASSERT_EQUAL(sec, 5);
+	CU_ASSERT_EQUAL(sub, 7);
+	CU_ASSERT_EQUAL(uenv_pci_bridge_buses(p, 0, 0, 1, 0, &sec, &sub), -ENOTDIR);
+	CU_ASSERT_EQUAL(uenv_pci_read_config(p, 0, 0, 1, 0, 0, cfg, 4), 0);
+	CU_ASSERT_EQUAL(cfg[0] | cfg[1] << 8, 0x8086);
+	/* 00:01.0 goes away after the scan: libpci's lazy read fails. */
+	snprintf(path, sizeof(path), "%s/devices/0000:00:01.0/vendor", dir);
+	CU_ASSERT_FATAL(unlink(path) == 0);
+	CU_ASSERT_EQUAL(uenv_pci_find(p, 0, 0, 1, 0, &d), -EIO);
+	/* The handle still works for the others. */
+	CU_ASSERT_EQUAL(uenv_pci_find(p, 0, 0, 2, 0, &d), 0);
+	CU_ASSERT_EQUAL(uenv_pci_find(p, 0, 0, 3, 0, &d), -ENOENT);
+	uenv_pci_close(p);
+	uenv_pci_set_sysfs_path(NULL);
+	rm_tree();
+}
+
+static const struct ut_test tests[] = {
+	{"removed-device", test_removed_device},
+	{NULL, NULL},
+};
+
+static const struct ut_suite suites[] = {
+	{"env_pci", NULL, NULL, tests},
+	{NULL, NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+	return ut_main(suites, argc, argv);
+}

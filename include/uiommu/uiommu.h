@@ -890,7 +890,8 @@ uint32_t uiommu_buf_list(struct uiommu_ctx *ctx, struct uiommu_buf_info *out, ui
  * @return 0 (*out: bus address, length, CPU address in this process),
  * -EINVAL (bad arguments, or not IOVA-contiguous), -ENOENT (no such
  * memzone), -ENODEV (no DPDK primary with that prefix, or EAL could not
- * join it).
+ * join it), -EPERM (the primary's runtime directory or config file is not
+ * this user's, or others may write it: refused).
  */
 int uiommu_memzone_lookup(const char *name, const char *dpdk_prefix, struct uiommu_buf_info *out);
 

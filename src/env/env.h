@@ -180,8 +180,9 @@ void uenv_dma_free(struct uenv_dma *dma);
  * IOVA-contiguous.  *out: its CPU address in this process, bus address and
  * length; never freed through uenv_dma_free().
  * @return 0, -ENOENT (no such memzone), -ENODEV (no DPDK primary with that
- * prefix, or EAL could not join it), -EINVAL (bad name, or not
- * IOVA-contiguous).
+ * prefix, or EAL could not join it), -EPERM (its runtime directory or
+ * config file is not this user's or is writable by others), -EINVAL (bad
+ * name, or not IOVA-contiguous).
  */
 int uenv_memzone_find(const char *name, const char *file_prefix, struct uenv_dma *out);
 

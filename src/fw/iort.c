@@ -133,8 +133,17 @@ static void walk_maps(struct iort *io, uint32_t off, uint32_t nlen, uint32_t fix
 				"ID mapping points to offset 0x%x which is not a node; ignored", ref);
 			continue;
 		}
-		if ((uint64_t)out + count > UINT32_MAX)
-			fw_diag(c, UIOMMU_FW_WARN, m, "ID mapping output range overflows 32 bits");
+		/* The last output ID is out + count (ID count is "IDs - 1"): past
+		 * 2^32 the IDs wrap onto 0.. and a device would get another
+		 * device's StreamID.  Not used. */
+		if (!FIELD_GET(MAP_F_SINGLE, flags) && (uint64_t)out + count > UINT32_MAX) {
+			bool used = io->node_unit[ni] >= 0 && fn;
+
+			fw_diag(c, used ? UIOMMU_FW_ERROR : UIOMMU_FW_WARN, m,
+				"ID mapping output 0x%x + %u passes 2^32 (IDs would wrap to 0)%s", out,
+				count, used ? "; ignored" : "");
+			continue;
+		}
 		if (io->node_unit[ni] >= 0 && fn)
 			fn(io, arg, io->node_unit[ni], in, count, out, FIELD_GET(MAP_F_SINGLE, flags),
 			   m);

@@ -236,6 +236,47 @@ static void test_iort_node_lookup(void)
 	free(h.b);
 }
 
+/* IORT root complex mapping whose output range passes 2^32: the StreamIDs
+ * of the upper RIDs wrapped onto 0.., another device's StreamIDs. */
+static void test_iort_output_wrap(void)
+{
+	struct uiommu_fw_topo t;
+	size_t smmu;
+	struct hb h;
+	uint32_t id;
+
+	hb_header(&h, "IORT");
+	hb_set32(&h, 36, 2);
+	hb_set32(&h, 40, 48);
+	smmu = h.n;
+	hb_put(&h, 4, 1), hb_put(&h, 68, 2), hb_put(&h, 4, 1), hb_put(&h, 0, 4), hb_put(&h, 0, 4),
+		hb_put(&h, 0, 4);
+	hb_put(&h, 0x2b400000, 8);
+	while (h.n - smmu < 68)
+		hb_put(&h, 0, 1);
+	/* Root complex, segment 0, two mappings: RIDs 0x100..0x2ff from
+	 * 0xffffff00 (wraps), RIDs 0x0..0xff from 0x1000 (fine). */
+	hb_put(&h, 2, 1), hb_put(&h, 36 + 40, 2), hb_put(&h, 1, 1), hb_put(&h, 0, 4);
+	hb_put(&h, 2, 4), hb_put(&h, 36, 4);
+	hb_put(&h, 0, 4), hb_put(&h, 0, 4), hb_put(&h, 1, 4), hb_put(&h, 0, 4), hb_put(&h, 48, 1),
+		hb_put(&h, 0, 3);
+	hb_put(&h, 0x100, 4), hb_put(&h, 0x1ff, 4), hb_put(&h, 0xffffff00u, 4), hb_put(&h, smmu, 4),
+		hb_put(&h, 0, 4);
+	hb_put(&h, 0, 4), hb_put(&h, 0xff, 4), hb_put(&h, 0x1000, 4), hb_put(&h, smmu, 4),
+		hb_put(&h, 0, 4);
+	hb_finish(&h);
+	uiommu_fw_init(&t);
+	CU_ASSERT_EQUAL(uiommu_fw_parse_table(&t, h.b, h.n), 0);
+	CU_ASSERT_EQUAL(t.nunits, 1);
+	CU_ASSERT(has_diag(&t, UIOMMU_FW_ERROR, "passes 2^32"));
+	/* RID 0x250 had StreamID 0xffffff00 + 0x150 = 0x50 (wrapped). */
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x250, &id), -ENOENT);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x50, &id), 0);
+	CU_ASSERT_EQUAL(id, 0x1050);
+	uiommu_fw_free(&t);
+	free(h.b);
+}
+
 /*
  * The loader on a directory someone else can write to (a dump directory):
  * a file that is regular when checked and a FIFO when opened.  stat() is
@@ -324,6 +365,7 @@ static const struct ut_test tests[] = {
 	{"iort_rmr_product", test_iort_rmr_product},
 	{"dmar_many_units", test_dmar_many_units},
 	{"iort_node_lookup", test_iort_node_lookup},
+	{"iort_output_wrap", test_iort_output_wrap},
 	{"loader_fifo", test_loader_fifo},
 	{NULL, NULL},
 };

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * PCI access through libpci (src/env/env_pci.c) on a fake /sys/bus/pci:
- * a device that disappears between the scan and the look-up (hot unplug,
- * SR-IOV VFs disabled) must give an error, not let libpci's error
- * callback abort the process.
+ * The environment layer on hostile input:
+ *  - PCI access through libpci (src/env/env_pci.c) on a fake
+ *    /sys/bus/pci: a device that disappears between the scan and the
+ *    look-up (hot unplug, SR-IOV VFs disabled) must give an error, not let
+ *    libpci's error callback abort the process;
+ *  - joining a DPDK primary (src/env/env_dpdk.c): a runtime directory or
+ *    config file someone else could have made or written is refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "env/env.h"
 #include "env/env_pci.h"
 #include "ut.h"
 
@@ -100,13 +105,85 @@ static void test_removed_device(void)
 	rm_tree();
 }
 
+/* EAL's runtime directory for @prefix, as env_dpdk.c (and EAL) pick it;
+ * without root, $XDG_RUNTIME_DIR is pointed at a directory of ours. */
+static char rt_base[64] = "/tmp/uiommu-envrt-XXXXXX";
+
+static void rt_path(char *buf, size_t len, const char *prefix, const char *file)
+{
+	snprintf(buf, len, "%s/dpdk/%s%s%s", getuid() == 0 ? "/var/run" : rt_base, prefix,
+		 file ? "/" : "", file ? file : "");
+}
+
+/* uenv_memzone_find in a child (EAL joins once per process). */
+static int memzone_in_child(const char *prefix)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct uenv_dma mz;
+		int rc = uenv_memzone_find("uiommu-ut-mz", prefix, &mz);
+
+		_exit(rc == -EPERM ? 1 : rc == -ENODEV ? 2 : rc == 0 ? 0 : 3);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static void test_runtime_dir(void)
+{
+	char prefix[64], p[256];
+	int fd;
+
+	if (getuid() != 0) {
+		CU_ASSERT_FATAL(mkdtemp(rt_base) != NULL);
+		setenv("XDG_RUNTIME_DIR", rt_base, 1);
+	}
+	snprintf(prefix, sizeof(prefix), "uiommu-rtcheck-%d", (int)getpid());
+	rt_path(p, sizeof(p), "", NULL);
+	(void)mkdir(p, 0700); /* .../dpdk, as EAL makes it */
+	rt_path(p, sizeof(p), prefix, NULL);
+	CU_ASSERT_FATAL(mkdir(p, 0700) == 0);
+	rt_path(p, sizeof(p), prefix, "config");
+	fd = open(p, O_RDWR | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	/* As EAL makes them, with no primary holding the lock: no primary. */
+	CU_ASSERT_EQUAL(memzone_in_child(prefix), 2);
+	/* A config file others can write: refused before EAL reads it. */
+	CU_ASSERT(chmod(p, 0666) == 0);
+	CU_ASSERT_EQUAL(memzone_in_child(prefix), 1);
+	CU_ASSERT(chmod(p, 0600) == 0);
+	/* A runtime directory others can write. */
+	rt_path(p, sizeof(p), prefix, NULL);
+	CU_ASSERT(chmod(p, 0777) == 0);
+	CU_ASSERT_EQUAL(memzone_in_child(prefix), 1);
+	CU_ASSERT(chmod(p, 0700) == 0);
+	/* A symlink instead of the config file. */
+	rt_path(p, sizeof(p), prefix, "config");
+	CU_ASSERT(unlink(p) == 0);
+	CU_ASSERT(symlink("/dev/null", p) == 0);
+	CU_ASSERT_EQUAL(memzone_in_child(prefix), 1);
+	CU_ASSERT(unlink(p) == 0);
+	rt_path(p, sizeof(p), prefix, NULL);
+	CU_ASSERT(rmdir(p) == 0);
+	if (getuid() != 0) {
+		rt_path(p, sizeof(p), "", NULL);
+		rmdir(p);
+		rmdir(rt_base);
+	}
+}
+
 static const struct ut_test tests[] = {
 	{"removed-device", test_removed_device},
+	{"runtime-dir", test_runtime_dir},
 	{NULL, NULL},
 };
 
 static const struct ut_suite suites[] = {
-	{"env_pci", NULL, NULL, tests},
+	{"env_hostile", NULL, NULL, tests},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -110,11 +110,12 @@ static int runtime_config_trusted(const char *cfg)
 		return -EPERM;
 	}
 	if (!S_ISDIR(dst.st_mode) || dst.st_uid != geteuid() || (dst.st_mode & 022)) {
-		UENV_LOG(ENV, ERR,
-			 "memzone: DPDK runtime directory %s is not this user's (uid %u, mode %03o; "
-			 "want uid %u, not writable by others): refused",
-			 dir, (unsigned int)dst.st_uid, (unsigned int)(dst.st_mode & 0777),
-			 (unsigned int)geteuid());
+		UENV_LOG(
+			ENV, ERR,
+			"memzone: DPDK runtime directory %s is not this user's (uid %u, mode %03o; "
+			"want uid %u, not writable by others): refused",
+			dir, (unsigned int)dst.st_uid, (unsigned int)(dst.st_mode & 0777),
+			(unsigned int)geteuid());
 		return -EPERM;
 	}
 	return 0;

@@ -6,7 +6,9 @@
  *    look-up (hot unplug, SR-IOV VFs disabled) must give an error, not let
  *    libpci's error callback abort the process;
  *  - joining a DPDK primary (src/env/env_dpdk.c): a runtime directory or
- *    config file someone else could have made or written is refused.
+ *    config file someone else could have made or written is refused;
+ *  - the hugepage state backend (src/env/env_mem.c) on a directory that
+ *    is not hugetlbfs: refused, nothing created.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -176,9 +178,36 @@ static void test_runtime_dir(void)
 	}
 }
 
+/* SHARED_HUGE with huge_dir on tmpfs or a disk: 4 KiB pages, which the
+ * arena would have taken for physically contiguous 2 MiB chunks. */
+static void test_huge_dir_not_hugetlbfs(void)
+{
+	char tmp[] = "/tmp/uiommu-envhuge-XXXXXX", name[64], p[256];
+	struct uiommu_env_opts o = {
+		.backend = UIOMMU_MEM_SHARED_HUGE, .create = true, .arena_max = 64u << 20};
+	struct stat st;
+	int rc;
+
+	CU_ASSERT_FATAL(mkdtemp(tmp) != NULL);
+	snprintf(name, sizeof(name), "envhostile-%d", (int)getpid());
+	o.name = name;
+	o.huge_dir = tmp;
+	rc = uenv_init(&o);
+	CU_ASSERT_EQUAL(rc, -EINVAL);
+	if (rc == 0)
+		uenv_fini(true);
+	snprintf(p, sizeof(p), "%s/uiommu-%u/%s", tmp, (unsigned int)geteuid(), name);
+	CU_ASSERT(lstat(p, &st) < 0 && errno == ENOENT);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/uiommu-%u", tmp, (unsigned int)geteuid());
+	rmdir(p);
+	CU_ASSERT(rmdir(tmp) == 0);
+}
+
 static const struct ut_test tests[] = {
 	{"removed-device", test_removed_device},
 	{"runtime-dir", test_runtime_dir},
+	{"huge-dir-not-hugetlbfs", test_huge_dir_not_hugetlbfs},
 	{NULL, NULL},
 };
 

@@ -154,6 +154,7 @@ struct dev_arg {
 	enum uiommu_fw_devkind kind;
 	uint16_t seg;
 	const char *name;
+	size_t dev0; /* the node's first device map */
 };
 
 static void dev_map(struct iort *io, void *arg, int unit, uint32_t in, uint32_t count,
@@ -171,6 +172,24 @@ static void dev_map(struct iort *io, void *arg, int unit, uint32_t in, uint32_t 
 		fw_diag(io->c, UIOMMU_FW_WARN, moff,
 			"root complex mapping 0x%x+%u beyond 16-bit RIDs; clipped", in, count);
 		count = 0xffff - in;
+	}
+	/* Two mappings of one root complex for the same RIDs: which StreamID
+	 * a device has is ambiguous.  Linux takes the first match; the later
+	 * mapping is refused (not half used). */
+	if (a->kind == UIOMMU_FW_DEV_PCI) {
+		uint32_t last = in + count;
+
+		for (size_t i = a->dev0; i < io->c->topo->ndevs; i++) {
+			const struct uiommu_fw_devmap *o = &io->c->topo->devs[i];
+
+			if (o->kind == UIOMMU_FW_DEV_PCI && in <= o->last && last >= o->first) {
+				fw_diag(io->c, UIOMMU_FW_ERROR, moff,
+					"root complex mapping of RIDs 0x%x-0x%x overlaps the one at "
+					"offset 0x%x (RIDs 0x%x-0x%x); ignored, the first one is used",
+					in, last, o->offset, o->first, o->last);
+				return;
+			}
+		}
 	}
 	d = fw_add_dev(io->c, unit, a->kind, moff);
 	if (!d)
@@ -309,6 +328,7 @@ static void node(struct iort *io, uint32_t off, uint8_t type, uint16_t nlen,
 		fw_field(it, "ats", ld32(c->b, off + 24) & 1);
 		fw_field(it, "segment", ld32(c->b, off + 28));
 		fw_field(it, "memory_address_limit", ld8(c->b, off + 32));
+		a.dev0 = c->topo->ndevs;
 		walk_maps(io, off, nlen, RC_LEN, dev_map, &a);
 		break;
 	}

@@ -277,6 +277,52 @@ static void test_iort_output_wrap(void)
 	free(h.b);
 }
 
+/* IORT root complex with two mappings to the SMMU for overlapping RIDs:
+ * the device's StreamID was whichever the look-up's tie-break chose. */
+static void test_iort_overlap(void)
+{
+	struct uiommu_fw_topo t;
+	size_t smmu, rc;
+	struct hb h;
+	uint32_t id;
+
+	hb_header(&h, "IORT");
+	hb_set32(&h, 36, 2);
+	hb_set32(&h, 40, 48);
+	smmu = h.n;
+	hb_put(&h, 4, 1), hb_put(&h, 68, 2), hb_put(&h, 4, 1), hb_put(&h, 0, 4), hb_put(&h, 0, 4),
+		hb_put(&h, 0, 4);
+	hb_put(&h, 0x2b400000, 8);
+	while (h.n - smmu < 68)
+		hb_put(&h, 0, 1);
+	rc = h.n;
+	hb_put(&h, 2, 1), hb_put(&h, 36 + 60, 2), hb_put(&h, 1, 1), hb_put(&h, 0, 4);
+	hb_put(&h, 3, 4), hb_put(&h, 36, 4);
+	hb_put(&h, 0, 4), hb_put(&h, 0, 4), hb_put(&h, 1, 4), hb_put(&h, 0, 4), hb_put(&h, 48, 1),
+		hb_put(&h, 0, 3);
+	/* RIDs 0x000-0x0ff -> 0x1000; 0x080-0x17f -> 0x5000 (overlaps);
+	 * 0x200-0x2ff -> 0x2000 (fine). */
+	hb_put(&h, 0x000, 4), hb_put(&h, 0xff, 4), hb_put(&h, 0x1000, 4), hb_put(&h, smmu, 4),
+		hb_put(&h, 0, 4);
+	hb_put(&h, 0x080, 4), hb_put(&h, 0xff, 4), hb_put(&h, 0x5000, 4), hb_put(&h, smmu, 4),
+		hb_put(&h, 0, 4);
+	hb_put(&h, 0x200, 4), hb_put(&h, 0xff, 4), hb_put(&h, 0x2000, 4), hb_put(&h, smmu, 4),
+		hb_put(&h, 0, 4);
+	CU_ASSERT_EQUAL(h.n - rc, 36 + 60);
+	hb_finish(&h);
+	uiommu_fw_init(&t);
+	CU_ASSERT_EQUAL(uiommu_fw_parse_table(&t, h.b, h.n), 0);
+	CU_ASSERT(has_diag(&t, UIOMMU_FW_ERROR, "overlaps the one at"));
+	CU_ASSERT_EQUAL(t.ndevs, 2);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x90, &id), 0);
+	CU_ASSERT_EQUAL(id, 0x1090);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x150, &id), -ENOENT);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x210, &id), 0);
+	CU_ASSERT_EQUAL(id, 0x2010);
+	uiommu_fw_free(&t);
+	free(h.b);
+}
+
 /*
  * The loader on a directory someone else can write to (a dump directory):
  * a file that is regular when checked and a FIFO when opened.  stat() is
@@ -366,6 +412,7 @@ static const struct ut_test tests[] = {
 	{"dmar_many_units", test_dmar_many_units},
 	{"iort_node_lookup", test_iort_node_lookup},
 	{"iort_output_wrap", test_iort_output_wrap},
+	{"iort_overlap", test_iort_overlap},
 	{"loader_fifo", test_loader_fifo},
 	{NULL, NULL},
 };

@@ -206,8 +206,8 @@ struct uenv_span {
 /** 0, or -ENOENT when @iova is not arena memory with a bus address. */
 int uenv_iova_span(uint64_t iova, struct uenv_span *out);
 /** Bus address of any CPU memory: arena, DPDK memory, or (IOVA as PA) the
- *  process page map; in IOVA-as-VA mode the address itself.  UINT64_MAX when
- *  it cannot be known.  *contig receives how many bytes from @va on are
+ *  process page map (hugetlbfs pages only: others can move); in IOVA-as-VA
+ *  mode the address itself.  UINT64_MAX when it cannot be known.  *contig receives how many bytes from @va on are
  *  IOVA-contiguous (at least to the end of the page). */
 uint64_t uenv_mem_virt2iova(const void *va, uint64_t *contig);
 

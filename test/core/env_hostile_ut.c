@@ -8,13 +8,16 @@
  *  - joining a DPDK primary (src/env/env_dpdk.c): a runtime directory or
  *    config file someone else could have made or written is refused;
  *  - the hugepage state backend (src/env/env_mem.c) on a directory that
- *    is not hugetlbfs: refused, nothing created.
+ *    is not hugetlbfs: refused, nothing created;
+ *  - the bus address of ordinary memory through the page map (src/env/env.c):
+ *    unknown, since the kernel may move the page under the device.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -204,10 +207,40 @@ static void test_huge_dir_not_hugetlbfs(void)
 	CU_ASSERT(rmdir(tmp) == 0);
 }
 
+/* uenv_mem_virt2iova on memory that is neither arena nor DPDK memory: the
+ * page map's answer only for hugetlbfs pages. */
+static void test_pagemap_not_hugetlb(void)
+{
+	uint8_t *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t contig = 1, pa;
+	void *h;
+
+	CU_ASSERT_FATAL(p != MAP_FAILED);
+	p[0] = 1; /* present */
+	CU_ASSERT_EQUAL(uenv_mem_virt2iova(p, &contig), UINT64_MAX);
+	CU_ASSERT_EQUAL(contig, 0);
+	munmap(p, 4096);
+	if (getuid() != 0)
+		return; /* no PFNs in the page map: nothing else to tell */
+	h = mmap(NULL, 2u << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+		 -1, 0);
+	if (h == MAP_FAILED) {
+		fprintf(stderr, "no free 2 MiB hugepage: hugetlbfs half skipped\n");
+		return;
+	}
+	((volatile uint8_t *)h)[4096 + 8] = 1;
+	pa = uenv_mem_virt2iova((uint8_t *)h + 4096 + 8, &contig);
+	CU_ASSERT(pa != UINT64_MAX && pa != 0);
+	CU_ASSERT_EQUAL(pa & 0xfff, 8);
+	CU_ASSERT_EQUAL(contig, 4096 - 8);
+	munmap(h, 2u << 20);
+}
+
 static const struct ut_test tests[] = {
 	{"removed-device", test_removed_device},
 	{"runtime-dir", test_runtime_dir},
 	{"huge-dir-not-hugetlbfs", test_huge_dir_not_hugetlbfs},
+	{"pagemap-not-hugetlb", test_pagemap_not_hugetlb},
 	{NULL, NULL},
 };
 

@@ -257,8 +257,8 @@ int uiommu_fw_parse_table(struct uiommu_fw_topo *topo, const void *buf, size_t l
  * @dir: NULL for /sys/firmware/acpi/tables; otherwise a directory of raw
  *       table files, recognised by their signature, not their name
  *       (acpidump -b "dmar.dat", acpixtract output, "DMAR", "DMAR1", ...).
- *       Only regular files are read (each through one open, without
- *       blocking on a FIFO or device put there).
+ *       Only regular files are read, not through symbolic links (each
+ *       through one open, without blocking on a FIFO put there).
  * @return number of tables parsed (0: no IOMMU table), or negative errno
  *         when @dir cannot be read; @err receives a one-line reason.
  */

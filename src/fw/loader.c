@@ -171,12 +171,19 @@ int uiommu_fw_load_dir(struct uiommu_fw_topo *topo, const char *dir, char *err, 
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", d, names[i]) >= sizeof(path))
 			continue; /* no such path: not one of ours */
 		/*
-		 * One open, checked with fstat and read from: a name checked
-		 * with stat() and opened afterwards can be swapped meanwhile
-		 * (for a FIFO an open would block forever).  O_NONBLOCK keeps
-		 * the open of a FIFO or device from waiting.
+		 * Regular files only, never through a symbolic link: opening
+		 * a device has effects of its own (a watchdog starts, a tape
+		 * rewinds), and whoever can write a dump directory can link
+		 * one there.  The name is checked without following links,
+		 * opened the same way (O_NOFOLLOW: a link swapped in since is
+		 * refused; O_NONBLOCK: a FIFO swapped in does not block), and
+		 * what was opened is checked again and read through that one
+		 * descriptor: stat() then open() by name could be raced.
 		 */
-		fd = openat(dirfd(dp), names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fstatat(dirfd(dp), names[i], &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+			continue;
+		fd = openat(dirfd(dp), names[i],
+			    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 		if (fd < 0)
 			continue; /* unreadable non-IOMMU tables are not our business */
 		if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -325,22 +326,57 @@ static void test_iort_overlap(void)
 
 /*
  * The loader on a directory someone else can write to (a dump directory):
- * a file that is regular when checked and a FIFO when opened.  stat() is
- * interposed here to make that swap at the worst moment; a loader that
- * opens by name after stat() blocks forever in open().  A FIFO that is
- * there from the start and a symlink to it are skipped too.
+ * a file that is regular when checked and a FIFO when opened.  stat() and
+ * fstatat() are interposed here to make that swap at the worst moment; a
+ * loader that opens by name after checking blocks forever in open().  A
+ * FIFO that is there from the start and a symlink to it are not opened at
+ * all (a writer waiting on the FIFO stays blocked): opening what a link
+ * points at can start a watchdog or rewind a tape.
  */
 static char swap_path[512], swap_fifo[512];
 
-int stat(const char *restrict path, struct stat *restrict st)
+static int real_stat(int dfd, const char *path, struct stat *st, int flags)
 {
-	int r = fstatat(AT_FDCWD, path, st, 0);
+	struct statx sx;
 
-	if (swap_path[0] && strcmp(path, swap_path) == 0) {
+	if (statx(dfd, path, flags & AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) < 0)
+		return -1;
+	memset(st, 0, sizeof(*st));
+	st->st_mode = sx.stx_mode;
+	st->st_uid = sx.stx_uid;
+	st->st_gid = sx.stx_gid;
+	st->st_nlink = sx.stx_nlink;
+	st->st_ino = sx.stx_ino;
+	st->st_size = (off_t)sx.stx_size;
+	st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	return 0;
+}
+
+static void maybe_swap(const char *path)
+{
+	const char *base = strrchr(path, '/'), *want = strrchr(swap_path, '/');
+
+	base = base ? base + 1 : path;
+	if (swap_path[0] && strcmp(base, want + 1) == 0) {
 		if (rename(swap_fifo, swap_path) != 0)
 			perror("rename");
 		swap_path[0] = '\0';
 	}
+}
+
+int stat(const char *restrict path, struct stat *restrict st)
+{
+	int r = real_stat(AT_FDCWD, path, st, 0);
+
+	maybe_swap(path);
+	return r;
+}
+
+int fstatat(int dfd, const char *restrict path, struct stat *restrict st, int flags)
+{
+	int r = real_stat(dfd, path, st, flags);
+
+	maybe_swap(path);
 	return r;
 }
 
@@ -349,7 +385,7 @@ static void test_loader_fifo(void)
 	char dir[] = "/tmp/uiommu-fwhostile-XXXXXX", p[600], err[256] = "";
 	struct hb h;
 	int status, fd;
-	pid_t pid;
+	pid_t pid, writer;
 
 	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
 	/* A good DMAR with one DRHD. */
@@ -377,6 +413,16 @@ static void test_loader_fifo(void)
 	snprintf(p, sizeof(p), "%s/LINK", dir);
 	CU_ASSERT_FATAL(symlink("FIFO", p) == 0);
 
+	/* A writer waiting for a reader of FIFO: whoever opens it (through
+	 * LINK) lets the writer go. */
+	writer = fork();
+	CU_ASSERT_FATAL(writer >= 0);
+	if (writer == 0) {
+		snprintf(p, sizeof(p), "%s/FIFO", dir);
+		_exit(open(p, O_WRONLY) >= 0 ? 0 : 1);
+	}
+	usleep(200 * 1000); /* the writer is in open() */
+
 	pid = fork();
 	CU_ASSERT_FATAL(pid >= 0);
 	if (pid == 0) {
@@ -395,6 +441,10 @@ static void test_loader_fifo(void)
 	if (WIFSIGNALED(status))
 		fprintf(stderr, "load_dir child killed by signal %d (blocked in open?)\n",
 			WTERMSIG(status));
+	/* Nobody opened the FIFO: its writer still waits. */
+	CU_ASSERT_EQUAL(waitpid(writer, &status, WNOHANG), 0);
+	kill(writer, SIGKILL);
+	waitpid(writer, &status, 0);
 	swap_path[0] = '\0';
 	for (const char *const *n =
 		     (const char *const[]){"DMAR", "EVIL", ".fifo", "FIFO", "LINK", NULL};

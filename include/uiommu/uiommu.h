@@ -500,9 +500,12 @@ int uiommu_ioas_map(struct uiommu_ioas *ioas, uint64_t *iova, uint64_t phys, uin
 		    uint32_t flags);
 /**
  * Map CPU memory: its bus address is looked up in the environment (DPDK
- * memory, the arena, or the process page map).  Memory that is not
- * IOVA-contiguous is mapped as one IOVA range made of several areas.
- * Same errors as uiommu_ioas_map(), plus -EFAULT (address unknown).
+ * memory, the arena, or the process page map - hugetlbfs pages only: an
+ * ordinary page can be moved or swapped by the kernel while a device still
+ * uses its old address).  Memory that is not IOVA-contiguous is mapped as
+ * one IOVA range made of several areas.
+ * Same errors as uiommu_ioas_map(), plus -EFAULT (address unknown, or not
+ * on hugetlbfs).
  */
 int uiommu_ioas_map_va(struct uiommu_ioas *ioas, uint64_t *iova, void *va, uint64_t len,
 		       uint32_t flags);
@@ -937,7 +940,8 @@ uint32_t uiommu_buf_list(struct uiommu_ctx *ctx, struct uiommu_buf_info *out, ui
  * @return 0 (*out: bus address, length, CPU address in this process),
  * -EINVAL (bad arguments, or not IOVA-contiguous), -ENOENT (no such
  * memzone), -ENODEV (no DPDK primary with that prefix, or EAL could not
- * join it).
+ * join it), -EPERM (the primary's runtime directory or config file is not
+ * this user's, or others may write it: refused).
  */
 int uiommu_memzone_lookup(const char *name, const char *dpdk_prefix, struct uiommu_buf_info *out);
 

@@ -221,6 +221,10 @@ void uiommu_fw_free(struct uiommu_fw_topo *topo);
 
 /**
  * Parse a DMAR table image into @topo (appends).
+ * One table adds at most 1024 units and 65536 entries (items, device maps,
+ * reserved regions, diagnostics together); past either, an error
+ * diagnostic names the limit and the rest of the table is ignored (all
+ * parsers).
  * @return 0 (possibly with warnings/errors in topo->diags), or -EINVAL when the
  *         table header is unusable, -ENOMEM on allocation failure.
  */
@@ -253,6 +257,8 @@ int uiommu_fw_parse_table(struct uiommu_fw_topo *topo, const void *buf, size_t l
  * @dir: NULL for /sys/firmware/acpi/tables; otherwise a directory of raw
  *       table files, recognised by their signature, not their name
  *       (acpidump -b "dmar.dat", acpixtract output, "DMAR", "DMAR1", ...).
+ *       Only regular files are read, not through symbolic links (each
+ *       through one open, without blocking on a FIFO put there).
  * @return number of tables parsed (0: no IOMMU table), or negative errno
  *         when @dir cannot be read; @err receives a one-line reason.
  */

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/kernel-page-flags.h>
 #include <numa.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -408,6 +409,30 @@ uint64_t env_pagemap_phys(const void *va)
 	return (ent & ((1ull << 55) - 1)) * (uint64_t)psz + (v % (uintptr_t)psz);
 }
 
+/*
+ * Is the page at physical address @pa a hugetlbfs page (KPF_HUGE in
+ * /proc/kpageflags, readable with the same privilege as pagemap's PFNs)?
+ * Only those keep their physical address while mapped (DPDK's IOVA-as-PA
+ * rule); an ordinary or transparent huge page can be moved, swapped or
+ * reclaimed at any time, and a device would then write into memory that
+ * belongs to someone else.  Unknown (no kpageflags): false.
+ */
+bool env_phys_is_hugetlb(uint64_t pa)
+{
+	static __thread int fd = -1;
+	uint64_t flags;
+	long psz = sysconf(_SC_PAGESIZE);
+
+	if (fd < 0)
+		fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (pread(fd, &flags, sizeof(flags), (off_t)(pa / (uint64_t)psz * sizeof(flags))) !=
+	    sizeof(flags))
+		return false;
+	return (flags >> KPF_HUGE) & 1;
+}
+
 uint64_t uenv_mem_virt2iova(const void *va, uint64_t *contig)
 {
 	uint64_t iova;
@@ -430,6 +455,18 @@ uint64_t uenv_mem_virt2iova(const void *va, uint64_t *contig)
 		}
 	}
 	iova = env_pagemap_phys(va);
+	if (iova != UINT64_MAX && !env_phys_is_hugetlb(iova)) {
+		static bool told;
+
+		if (!told)
+			UENV_LOG(ENV, ERR,
+				 "memory at %p is not on hugetlbfs: its physical address can change "
+				 "(the kernel may move, swap or reclaim the page), so it cannot be "
+				 "given to a device; use hugepages or DMA memory",
+				 va);
+		told = true;
+		iova = UINT64_MAX;
+	}
 	if (contig)
 		*contig = iova == UINT64_MAX ? 0 : page_left;
 	return iova;

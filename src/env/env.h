@@ -180,8 +180,9 @@ void uenv_dma_free(struct uenv_dma *dma);
  * IOVA-contiguous.  *out: its CPU address in this process, bus address and
  * length; never freed through uenv_dma_free().
  * @return 0, -ENOENT (no such memzone), -ENODEV (no DPDK primary with that
- * prefix, or EAL could not join it), -EINVAL (bad name, or not
- * IOVA-contiguous).
+ * prefix, or EAL could not join it), -EPERM (its runtime directory or
+ * config file is not this user's or is writable by others), -EINVAL (bad
+ * name, or not IOVA-contiguous).
  */
 int uenv_memzone_find(const char *name, const char *file_prefix, struct uenv_dma *out);
 
@@ -205,8 +206,8 @@ struct uenv_span {
 /** 0, or -ENOENT when @iova is not arena memory with a bus address. */
 int uenv_iova_span(uint64_t iova, struct uenv_span *out);
 /** Bus address of any CPU memory: arena, DPDK memory, or (IOVA as PA) the
- *  process page map; in IOVA-as-VA mode the address itself.  UINT64_MAX when
- *  it cannot be known.  *contig receives how many bytes from @va on are
+ *  process page map (hugetlbfs pages only: others can move); in IOVA-as-VA
+ *  mode the address itself.  UINT64_MAX when it cannot be known.  *contig receives how many bytes from @va on are
  *  IOVA-contiguous (at least to the end of the page). */
 uint64_t uenv_mem_virt2iova(const void *va, uint64_t *contig);
 

@@ -4,10 +4,12 @@
  * DPDK process (uenv_memzone_find: EAL secondary process).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -66,6 +68,59 @@ static void runtime_config_path(const char *prefix, char *buf, size_t len)
 	snprintf(buf, len, "%s/dpdk/%s/config", dir, prefix);
 }
 
+/*
+ * Joining a primary trusts it with everything: its memzones' addresses
+ * become DMA mappings.  Without root and $XDG_RUNTIME_DIR, EAL's runtime
+ * directory is under /tmp, where another user can create it first, with
+ * a "primary" of their own.  The directory and its config file must be
+ * this user's and writable by nobody else (as EAL makes them: 0700, 0600).
+ * 0; -ENOENT (no config file: no primary); -EPERM (refused, logged).
+ */
+static int runtime_config_trusted(const char *cfg)
+{
+	char dir[512];
+	struct stat st, dst;
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", cfg);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = '\0';
+	fd = open(cfg, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == ELOOP) {
+		UENV_LOG(ENV, ERR, "memzone: %s is a symlink, not a DPDK config file: refused",
+			 cfg);
+		return -EPERM;
+	}
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : 0; /* EAL's own check reports the rest */
+	if (fstat(fd, &st) < 0)
+		st.st_mode = 0;
+	close(fd);
+	if (lstat(dir, &dst) < 0)
+		dst.st_mode = 0;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		UENV_LOG(ENV, ERR,
+			 "memzone: %s is not a DPDK config file of this user (uid %u, mode %03o; "
+			 "want uid %u, not writable by others): refused",
+			 cfg, (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 0777),
+			 (unsigned int)geteuid());
+		return -EPERM;
+	}
+	if (!S_ISDIR(dst.st_mode) || dst.st_uid != geteuid() || (dst.st_mode & 022)) {
+		UENV_LOG(
+			ENV, ERR,
+			"memzone: DPDK runtime directory %s is not this user's (uid %u, mode %03o; "
+			"want uid %u, not writable by others): refused",
+			dir, (unsigned int)dst.st_uid, (unsigned int)(dst.st_mode & 0777),
+			(unsigned int)geteuid());
+		return -EPERM;
+	}
+	return 0;
+}
+
 /* The secondary process this module started: leave the primary cleanly
  * (its multi-process socket) when this process exits. */
 static void secondary_leave(void)
@@ -109,6 +164,10 @@ static int eal_join(const char *prefix, bool explicit_prefix)
 		return 0;
 	}
 	runtime_config_path(prefix, cfg, sizeof(cfg));
+	if (runtime_config_trusted(cfg) == -EPERM) {
+		joined = -EPERM;
+		return joined;
+	}
 	if (!rte_eal_primary_proc_alive(cfg)) {
 		UENV_LOG(ENV, ERR,
 			 "memzone: no DPDK primary process with --file-prefix %s is running "

@@ -12,6 +12,7 @@ int env_eal_start(int argc, char **argv);
 bool env_eal_iova_is_va(void);
 int env_numa_bind(void *va, size_t len, int node);
 uint64_t env_pagemap_phys(const void *va);
+bool env_phys_is_hugetlb(uint64_t pa);
 uint64_t env_arena_virt2iova(const void *va, uint64_t *contig);
 enum uiommu_mem_backend env_backend(void);
 

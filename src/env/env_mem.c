@@ -26,6 +26,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <linux/magic.h>
 #include <unistd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1181,6 +1184,35 @@ static int state_dir_open(const struct uiommu_env_opts *o, bool create)
 		return -EPERM;
 	}
 	return fd;
+}
+
+/*
+ * The hugepage backend takes a 2 MiB chunk's bus address from its first
+ * page and trusts the other 511: only true of hugetlbfs with pages of 2 MiB
+ * or more.  A huge_dir on tmpfs or a disk would hand devices and the IOMMU
+ * the physical addresses of other processes' pages.
+ */
+static int hugetlbfs_check(int dfd, const struct uiommu_env_opts *o)
+{
+	const char *dir = o->huge_dir ? o->huge_dir : "/dev/hugepages";
+	struct statfs sfs;
+
+	if (fstatfs(dfd, &sfs) < 0)
+		return -errno;
+	if ((unsigned long)sfs.f_type != (unsigned long)HUGETLBFS_MAGIC) {
+		UENV_LOG(ENV, ERR,
+			 "%s is not a hugetlbfs mount (filesystem type 0x%lx): its pages are not "
+			 "physically contiguous; refused",
+			 dir, (unsigned long)sfs.f_type);
+		return -EINVAL;
+	}
+	if (sfs.f_bsize < (long)UENV_CHUNK_SIZE || sfs.f_bsize % (long)UENV_CHUNK_SIZE) {
+		UENV_LOG(ENV, ERR,
+			 "%s: hugepages of %ld KiB; the arena needs 2 MiB or larger: refused", dir,
+			 (long)sfs.f_bsize / 1024);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* A state file we may trust as much as our own memory: a regular file of
@@ -2462,6 +2494,10 @@ static int init_shared(const struct uiommu_env_opts *o)
 	dfd = state_dir_open(o, o->create);
 	if (dfd < 0)
 		return dfd;
+	if (huge && (rc = hugetlbfs_check(dfd, o)) != 0) {
+		close(dfd);
+		return rc;
+	}
 	fd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && o->create) {
 		rc = arena_base(max, &base);

@@ -53,6 +53,34 @@ static void pci_quiet(char *msg, ...)
 	(void)msg;
 }
 
+static const char *sysfs_path; /* tests: a fake /sys/bus/pci */
+
+void uenv_pci_set_sysfs_path(const char *path)
+{
+	sysfs_path = path;
+}
+
+/*
+ * Run @fn(@d, @o) with libpci errors turned into -EIO.  libpci reads
+ * sysfs lazily: pci_fill_info() opens the device's "vendor", "device" and
+ * "class" files and calls the error callback when one is gone (a device
+ * removed since the scan: hot unplug, SR-IOV VFs disabled) - the process
+ * aborted there.
+ */
+static int guarded(void (*fn)(struct pci_dev *d, void *o), struct pci_dev *d, void *o)
+{
+	jmp_buf jb;
+
+	pci_jmp = &jb;
+	if (setjmp(jb)) {
+		pci_jmp = NULL;
+		return -EIO;
+	}
+	fn(d, o);
+	pci_jmp = NULL;
+	return 0;
+}
+
 /* pci_init + pci_scan_bus with libpci errors turned into -EIO. */
 static int init_scan(struct pci_access *acc)
 {
@@ -86,6 +114,10 @@ int uenv_pci_open(struct uenv_pci **out)
 	p->acc->error = pci_error;
 	p->acc->warning = pci_quiet;
 	p->acc->debug = pci_quiet;
+	if (sysfs_path) {
+		p->acc->method = PCI_ACCESS_SYS_BUS_PCI;
+		pci_set_param(p->acc, "sysfs.path", (char *)sysfs_path);
+	}
 	if (init_scan(p->acc)) {
 		pci_cleanup(p->acc);
 		free(p);
@@ -119,8 +151,9 @@ size_t uenv_pci_count(const struct uenv_pci *p)
 	return p ? p->ndevs : 0;
 }
 
-static void fill(struct pci_dev *d, struct uenv_pci_dev *o)
+static void fill(struct pci_dev *d, void *arg)
 {
+	struct uenv_pci_dev *o = arg;
 	struct pci_cap *c;
 	uint8_t htype;
 
@@ -181,8 +214,7 @@ int uenv_pci_get(struct uenv_pci *p, size_t i, struct uenv_pci_dev *out)
 {
 	if (!p || i >= p->ndevs)
 		return -EINVAL;
-	fill(p->devs[i], out);
-	return 0;
+	return guarded(fill, p->devs[i], out);
 }
 
 static struct pci_dev *lookup(struct uenv_pci *p, uint16_t seg, uint8_t bus, uint8_t dev,
@@ -204,34 +236,63 @@ int uenv_pci_find(struct uenv_pci *p, uint16_t seg, uint8_t bus, uint8_t dev, ui
 
 	if (!d)
 		return -ENOENT;
-	fill(d, out);
-	return 0;
+	return guarded(fill, d, out);
+}
+
+struct cfg_read {
+	unsigned int off, len;
+	void *buf;
+	int ok;
+};
+
+static void cfg_read(struct pci_dev *d, void *arg)
+{
+	struct cfg_read *r = arg;
+
+	r->ok = pci_read_block(d, (int)r->off, r->buf, (int)r->len);
 }
 
 int uenv_pci_read_config(struct uenv_pci *p, uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn,
 			 unsigned int off, void *buf, unsigned int len)
 {
 	struct pci_dev *d = lookup(p, seg, bus, dev, fn);
+	struct cfg_read r = {.off = off, .len = len, .buf = buf};
 
 	if (!d)
 		return -ENOENT;
 	if (off > 4096 || len > 4096 - off)
 		return -EINVAL;
-	return pci_read_block(d, (int)off, buf, (int)len) ? 0 : -EIO;
+	if (guarded(cfg_read, d, &r))
+		return -EIO;
+	return r.ok ? 0 : -EIO;
+}
+
+struct bridge_read {
+	uint8_t htype, sec, sub;
+};
+
+static void bridge_read(struct pci_dev *d, void *arg)
+{
+	struct bridge_read *b = arg;
+
+	b->htype = pci_read_byte(d, PCI_HEADER_TYPE) & 0x7f;
+	b->sec = pci_read_byte(d, PCI_SECONDARY_BUS);
+	b->sub = pci_read_byte(d, PCI_SUBORDINATE_BUS);
 }
 
 int uenv_pci_bridge_buses(void *ctx, uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn,
 			  uint8_t *secondary, uint8_t *subordinate)
 {
 	struct pci_dev *d = lookup(ctx, seg, bus, dev, fn);
-	uint8_t htype;
+	struct bridge_read b;
 
 	if (!d)
 		return -ENOENT;
-	htype = pci_read_byte(d, PCI_HEADER_TYPE) & 0x7f;
-	if (htype != PCI_HEADER_TYPE_BRIDGE && htype != PCI_HEADER_TYPE_CARDBUS)
+	if (guarded(bridge_read, d, &b))
+		return -EIO;
+	if (b.htype != PCI_HEADER_TYPE_BRIDGE && b.htype != PCI_HEADER_TYPE_CARDBUS)
 		return -ENOTDIR;
-	*secondary = pci_read_byte(d, PCI_SECONDARY_BUS);
-	*subordinate = pci_read_byte(d, PCI_SUBORDINATE_BUS);
+	*secondary = b.sec;
+	*subordinate = b.sub;
 	return 0;
 }

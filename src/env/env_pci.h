@@ -58,5 +58,8 @@ int uenv_pci_read_config(struct uenv_pci *p, uint16_t seg, uint8_t bus, uint8_t 
  */
 int uenv_pci_bridge_buses(void *ctx, uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn,
 			  uint8_t *secondary, uint8_t *subordinate);
+/** Tests: scan @path (a fake /sys/bus/pci) instead of the system's; NULL
+ *  restores.  Takes effect at the next uenv_pci_open(). */
+void uenv_pci_set_sysfs_path(const char *path);
 
 #endif

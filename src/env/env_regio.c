@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -171,6 +172,8 @@ int uenv_regio_map(const struct uenv_regsrc *src, uint64_t size, bool writable,
 	if (!size)
 		return -EINVAL;
 	size = ALIGN_UP_ULL(size, REGIO_PAGE);
+	if (!size || size > SIZE_MAX) /* rounded up past 2^64 */
+		return -EINVAL;
 	if (!own_fd) {
 		if (src->fd_offset & (REGIO_PAGE - 1))
 			return -EINVAL;
@@ -225,6 +228,28 @@ int uenv_regio_map(const struct uenv_regsrc *src, uint64_t size, bool writable,
 			if (writable)
 				UENV_LOG(ENV, ERR, "cannot open %s: %s", path, strerror(err));
 			return err == EACCES || err == EPERM ? -EPERM : -ENODEV;
+		}
+	}
+	/*
+	 * A regular file (a sysfs PCI resource file: its size is the BAR's;
+	 * or any file named as a UIO device) must hold the whole window: the
+	 * kernel maps a file past its end, and the first register read there
+	 * is a SIGBUS.  Devices (UIO, /dev/mem) and VFIO fds check themselves.
+	 */
+	{
+		struct stat st;
+
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    ((uint64_t)st.st_size < size || (uint64_t)st.st_size - size < (uint64_t)off)) {
+			if (own_fd)
+				close(fd);
+			if (writable)
+				UENV_LOG(ENV, ERR,
+					 "%s registers: %s is %lld bytes, too small for a %" PRIu64
+					 "-byte window at offset 0x%llx",
+					 what, path, (long long)st.st_size, size,
+					 (unsigned long long)off);
+			return -ENODEV;
 		}
 	}
 	p = mmap(NULL, size, prot, MAP_SHARED, fd, off);

@@ -21,11 +21,13 @@ void fw_printable(char *dst, size_t dstlen, const uint8_t *src, size_t n)
 	dst[i] = '\0';
 }
 
-void fw_diag(struct fw_ctx *c, enum uiommu_fw_severity sev, uint32_t off, const char *fmt, ...)
+static void diag_v(struct fw_ctx *c, enum uiommu_fw_severity sev, uint32_t off, const char *fmt,
+		   va_list ap) __attribute__((format(printf, 4, 0)));
+static void diag_v(struct fw_ctx *c, enum uiommu_fw_severity sev, uint32_t off, const char *fmt,
+		   va_list ap)
 {
 	struct uiommu_fw_topo *t = c->topo;
 	struct uiommu_fw_diag *d;
-	va_list ap;
 	size_t n = t->ndiags;
 
 	if (n == 0 || (n & (n - 1)) == 0) {
@@ -43,11 +45,49 @@ void fw_diag(struct fw_ctx *c, enum uiommu_fw_severity sev, uint32_t off, const 
 	d->severity = sev;
 	memcpy(d->table, c->sig, sizeof(d->table));
 	d->offset = off;
-	va_start(ap, fmt);
 	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
-	va_end(ap);
 	if ((int)sev > t->worst)
 		t->worst = (int)sev;
+}
+
+static void diag(struct fw_ctx *c, enum uiommu_fw_severity sev, uint32_t off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void diag(struct fw_ctx *c, enum uiommu_fw_severity sev, uint32_t off, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_v(c, sev, off, fmt, ap);
+	va_end(ap);
+}
+
+/* One more entry of this table's budget (FW_MAX_ENTRIES); past it, one
+ * error names the limit and nothing more is added. */
+static bool budget(struct fw_ctx *c, uint32_t off)
+{
+	if (c->full)
+		return false;
+	if (c->nent < FW_MAX_ENTRIES) {
+		c->nent++;
+		return true;
+	}
+	c->full = true;
+	diag(c, UIOMMU_FW_ERROR, off,
+	     "more than %u structures, entries and messages in one table (hostile or corrupt?); "
+	     "the rest of the table is ignored",
+	     FW_MAX_ENTRIES);
+	return false;
+}
+
+void fw_diag(struct fw_ctx *c, enum uiommu_fw_severity sev, uint32_t off, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!budget(c, off))
+		return;
+	va_start(ap, fmt);
+	diag_v(c, sev, off, fmt, ap);
+	va_end(ap);
 }
 
 /* Grow a list by one zeroed element; capacity follows powers of two. */
@@ -76,10 +116,22 @@ static void *grow(struct uiommu_fw_topo *t, void **arr, size_t *n, size_t elem)
 struct uiommu_fw_unit *fw_add_unit(struct fw_ctx *c)
 {
 	struct uiommu_fw_topo *t = c->topo;
-	struct uiommu_fw_unit *u = grow(t, (void **)&t->units, &t->nunits, sizeof(*u));
+	struct uiommu_fw_unit *u;
 
-	if (u)
+	if (c->nunits >= FW_MAX_UNITS) {
+		if (!c->units_full)
+			fw_diag(c, UIOMMU_FW_ERROR, 0,
+				"more than %u IOMMU units in one table (hostile or corrupt?); "
+				"the others are ignored",
+				FW_MAX_UNITS);
+		c->units_full = true;
+		return NULL;
+	}
+	u = grow(t, (void **)&t->units, &t->nunits, sizeof(*u));
+	if (u) {
 		u->proximity = -1;
+		c->nunits++;
+	}
 	return u;
 }
 
@@ -87,7 +139,8 @@ struct uiommu_fw_devmap *fw_add_dev(struct fw_ctx *c, int unit, enum uiommu_fw_d
 				    uint32_t off)
 {
 	struct uiommu_fw_topo *t = c->topo;
-	struct uiommu_fw_devmap *d = grow(t, (void **)&t->devs, &t->ndevs, sizeof(*d));
+	struct uiommu_fw_devmap *d =
+		budget(c, off) ? grow(t, (void **)&t->devs, &t->ndevs, sizeof(*d)) : NULL;
 
 	if (d) {
 		d->unit = unit;
@@ -100,7 +153,8 @@ struct uiommu_fw_devmap *fw_add_dev(struct fw_ctx *c, int unit, enum uiommu_fw_d
 struct uiommu_fw_resv *fw_add_resv(struct fw_ctx *c, enum uiommu_fw_resv_source src, uint32_t off)
 {
 	struct uiommu_fw_topo *t = c->topo;
-	struct uiommu_fw_resv *r = grow(t, (void **)&t->resv, &t->nresv, sizeof(*r));
+	struct uiommu_fw_resv *r =
+		budget(c, off) ? grow(t, (void **)&t->resv, &t->nresv, sizeof(*r)) : NULL;
 
 	if (r) {
 		r->source = src;
@@ -114,7 +168,8 @@ struct uiommu_fw_item *fw_add_item(struct fw_ctx *c, unsigned int depth, uint32_
 				   uint32_t length, uint32_t type, const char *kind)
 {
 	struct uiommu_fw_topo *t = c->topo;
-	struct uiommu_fw_item *it = grow(t, (void **)&t->items, &t->nitems, sizeof(*it));
+	struct uiommu_fw_item *it =
+		budget(c, off) ? grow(t, (void **)&t->items, &t->nitems, sizeof(*it)) : NULL;
 
 	if (it) {
 		memcpy(it->table, c->sig, sizeof(it->table));

@@ -8,6 +8,7 @@
 #define UIOMMU_FW_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,7 +34,22 @@ struct fw_ctx {
 	struct uiommu_fw_topo *topo;
 	int table; /* index in topo->tables */
 	unsigned int unresolved; /* DMAR scopes whose path could not be walked */
+	/* Budget of one table (hostile tables: a 16 MiB table of 4-byte
+	 * entries would otherwise become gigabytes of items): entries added
+	 * to items/devs/resv/diags, and units. */
+	uint32_t nent;
+	uint32_t nunits;
+	bool full, units_full;
 };
+
+/*
+ * Most entries (items, device maps, reserved regions, diagnostics) one
+ * table may add, and most units.  Real tables have a few hundred entries;
+ * Linux sizes its DMAR unit ids for 1024 (DMAR_UNITS_SUPPORTED).  Beyond
+ * that the rest of the table is ignored with one error diagnostic.
+ */
+#define FW_MAX_ENTRIES 65536u
+#define FW_MAX_UNITS 1024u
 
 /* Little-endian loads; the caller has checked off + size <= len. */
 static inline uint8_t ld8(const uint8_t *b, size_t off)

@@ -66,11 +66,23 @@ struct iort {
 	size_t nnodes;
 };
 
+/* Index of the node at @off, or -1.  node_off[] rises strictly (pass 1
+ * walks forward by lengths >= NODE_HDR_LEN): a binary search, so that a
+ * table of many nodes and mappings costs n log n, not n * n. */
 static int node_index(const struct iort *io, uint32_t off)
 {
-	for (size_t i = 0; i < io->nnodes; i++)
-		if (io->node_off[i] == off)
-			return (int)i;
+	size_t lo = 0, hi = io->nnodes;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (io->node_off[mid] == off)
+			return (int)mid;
+		if (io->node_off[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return -1;
 }
 
@@ -121,8 +133,17 @@ static void walk_maps(struct iort *io, uint32_t off, uint32_t nlen, uint32_t fix
 				"ID mapping points to offset 0x%x which is not a node; ignored", ref);
 			continue;
 		}
-		if ((uint64_t)out + count > UINT32_MAX)
-			fw_diag(c, UIOMMU_FW_WARN, m, "ID mapping output range overflows 32 bits");
+		/* The last output ID is out + count (ID count is "IDs - 1"): past
+		 * 2^32 the IDs wrap onto 0.. and a device would get another
+		 * device's StreamID.  Not used. */
+		if (!FIELD_GET(MAP_F_SINGLE, flags) && (uint64_t)out + count > UINT32_MAX) {
+			bool used = io->node_unit[ni] >= 0 && fn;
+
+			fw_diag(c, used ? UIOMMU_FW_ERROR : UIOMMU_FW_WARN, m,
+				"ID mapping output 0x%x + %u passes 2^32 (IDs would wrap to 0)%s", out,
+				count, used ? "; ignored" : "");
+			continue;
+		}
 		if (io->node_unit[ni] >= 0 && fn)
 			fn(io, arg, io->node_unit[ni], in, count, out, FIELD_GET(MAP_F_SINGLE, flags),
 			   m);
@@ -133,6 +154,7 @@ struct dev_arg {
 	enum uiommu_fw_devkind kind;
 	uint16_t seg;
 	const char *name;
+	size_t dev0; /* the node's first device map */
 };
 
 static void dev_map(struct iort *io, void *arg, int unit, uint32_t in, uint32_t count,
@@ -150,6 +172,24 @@ static void dev_map(struct iort *io, void *arg, int unit, uint32_t in, uint32_t 
 		fw_diag(io->c, UIOMMU_FW_WARN, moff,
 			"root complex mapping 0x%x+%u beyond 16-bit RIDs; clipped", in, count);
 		count = 0xffff - in;
+	}
+	/* Two mappings of one root complex for the same RIDs: which StreamID
+	 * a device has is ambiguous.  Linux takes the first match; the later
+	 * mapping is refused (not half used). */
+	if (a->kind == UIOMMU_FW_DEV_PCI) {
+		uint32_t last = in + count;
+
+		for (size_t i = a->dev0; i < io->c->topo->ndevs; i++) {
+			const struct uiommu_fw_devmap *o = &io->c->topo->devs[i];
+
+			if (o->kind == UIOMMU_FW_DEV_PCI && in <= o->last && last >= o->first) {
+				fw_diag(io->c, UIOMMU_FW_ERROR, moff,
+					"root complex mapping of RIDs 0x%x-0x%x overlaps the one at "
+					"offset 0x%x (RIDs 0x%x-0x%x); ignored, the first one is used",
+					in, last, o->offset, o->first, o->last);
+				return;
+			}
+		}
 	}
 	d = fw_add_dev(io->c, unit, a->kind, moff);
 	if (!d)
@@ -288,6 +328,7 @@ static void node(struct iort *io, uint32_t off, uint8_t type, uint16_t nlen,
 		fw_field(it, "ats", ld32(c->b, off + 24) & 1);
 		fw_field(it, "segment", ld32(c->b, off + 28));
 		fw_field(it, "memory_address_limit", ld8(c->b, off + 32));
+		a.dev0 = c->topo->ndevs;
 		walk_maps(io, off, nlen, RC_LEN, dev_map, &a);
 		break;
 	}

@@ -24,21 +24,15 @@ static void seterr(char *err, size_t errlen, const char *fmt, const char *a, con
 		snprintf(err, errlen, fmt, a, b);
 }
 
-/* Read a whole file (sysfs files report size 0 or 4096: read to EOF). */
-static int read_all(const char *path, uint8_t **out, size_t *outlen)
+/* Read a whole open file (sysfs files report size 0 or 4096: read to EOF). */
+static int read_fd(int fd, uint8_t **out, size_t *outlen)
 {
 	size_t cap = 4096, n = 0;
 	uint8_t *buf;
-	int fd, ret = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	buf = malloc(cap);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto close_fd;
-	}
+	if (!buf)
+		return -ENOMEM;
 	for (;;) {
 		ssize_t r;
 
@@ -46,23 +40,25 @@ static int read_all(const char *path, uint8_t **out, size_t *outlen)
 			uint8_t *nb;
 
 			if (cap >= MAX_TABLE_SIZE) {
-				ret = -EFBIG;
-				goto free_buf;
+				free(buf);
+				return -EFBIG;
 			}
 			nb = realloc(buf, cap * 2);
 			if (!nb) {
-				ret = -ENOMEM;
-				goto free_buf;
+				free(buf);
+				return -ENOMEM;
 			}
 			buf = nb;
 			cap *= 2;
 		}
 		r = read(fd, buf + n, cap - n);
 		if (r < 0) {
-			if (errno == EINTR)
+			int err = errno;
+
+			if (err == EINTR)
 				continue;
-			ret = -errno;
-			goto free_buf;
+			free(buf);
+			return -err;
 		}
 		if (r == 0)
 			break;
@@ -70,12 +66,36 @@ static int read_all(const char *path, uint8_t **out, size_t *outlen)
 	}
 	*out = buf;
 	*outlen = n;
-	close(fd);
 	return 0;
-free_buf:
-	free(buf);
-close_fd:
+}
+
+static int read_all(const char *path, uint8_t **out, size_t *outlen)
+{
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	ret = read_fd(fd, out, outlen);
 	close(fd);
+	return ret;
+}
+
+/* Parse a table read from @path; the error text names the file. */
+static int load_buf(struct uiommu_fw_topo *topo, const char *path, const uint8_t *buf, size_t len,
+		    char *err, size_t errlen)
+{
+	int ret = uiommu_fw_parse_table(topo, buf, len);
+
+	if (ret == -ENOTSUP)
+		seterr(err, errlen, "%s: not a DMAR, IVRS or IORT table%s", path, "");
+	else if (ret == -EINVAL && len < ACPI_HDR_LEN)
+		seterr(err, errlen, "%s: too short for an ACPI table%s", path, "");
+	else if (ret == -EINVAL)
+		seterr(err, errlen, "%s: table rejected: %s", path,
+		       topo->ndiags ? topo->diags[topo->ndiags - 1].msg : "bad header");
+	else if (ret)
+		seterr(err, errlen, "%s: %s", path, strerror(-ret));
 	return ret;
 }
 
@@ -90,16 +110,7 @@ int uiommu_fw_load_file(struct uiommu_fw_topo *topo, const char *path, char *err
 		seterr(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
-	ret = uiommu_fw_parse_table(topo, buf, len);
-	if (ret == -ENOTSUP)
-		seterr(err, errlen, "%s: not a DMAR, IVRS or IORT table%s", path, "");
-	else if (ret == -EINVAL && len < ACPI_HDR_LEN)
-		seterr(err, errlen, "%s: too short for an ACPI table%s", path, "");
-	else if (ret == -EINVAL)
-		seterr(err, errlen, "%s: table rejected: %s", path,
-		       topo->ndiags ? topo->diags[topo->ndiags - 1].msg : "bad header");
-	else if (ret)
-		seterr(err, errlen, "%s: %s", path, strerror(-ret));
+	ret = load_buf(topo, path, buf, len, err, errlen);
 	free(buf);
 	return ret;
 }
@@ -152,22 +163,47 @@ int uiommu_fw_load_dir(struct uiommu_fw_topo *topo, const char *dir, char *err, 
 	if (n)
 		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n; i++) {
-		uint8_t sig[4];
+		uint8_t *buf = NULL, sig[4];
+		size_t len = 0;
 		struct stat st;
 		int fd;
 
-		snprintf(path, sizeof(path), "%s/%s", d, names[i]);
-		if (stat(path, &st) || !S_ISREG(st.st_mode))
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", d, names[i]) >= sizeof(path))
+			continue; /* no such path: not one of ours */
+		/*
+		 * Regular files only, never through a symbolic link: opening
+		 * a device has effects of its own (a watchdog starts, a tape
+		 * rewinds), and whoever can write a dump directory can link
+		 * one there.  The name is checked without following links,
+		 * opened the same way (O_NOFOLLOW: a link swapped in since is
+		 * refused; O_NONBLOCK: a FIFO swapped in does not block), and
+		 * what was opened is checked again and read through that one
+		 * descriptor: stat() then open() by name could be raced.
+		 */
+		if (fstatat(dirfd(dp), names[i], &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
 			continue;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = openat(dirfd(dp), names[i],
+			    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 		if (fd < 0)
 			continue; /* unreadable non-IOMMU tables are not our business */
-		if (read(fd, sig, 4) != 4 || !is_iommu_sig(sig)) {
+		if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 			close(fd);
 			continue;
 		}
+		if (pread(fd, sig, 4, 0) != 4 || !is_iommu_sig(sig)) {
+			close(fd);
+			continue;
+		}
+		ret = read_fd(fd, &buf, &len);
 		close(fd);
-		ret = uiommu_fw_load_file(topo, path, err, errlen);
+		if (ret == -ENOMEM)
+			goto free_names;
+		if (ret) {
+			seterr(err, errlen, "%s: %s", path, strerror(-ret));
+			continue;
+		}
+		ret = load_buf(topo, path, buf, len, err, errlen);
+		free(buf);
 		if (ret == -ENOMEM)
 			goto free_names;
 		if (ret == 0)

@@ -87,6 +87,12 @@ static void test_path(void)
 	CU_ASSERT_PTR_NULL(ro.base);
 	uenv_regio_unmap(&ro); /* nothing mapped: nothing done */
 	uenv_regio_unmap(&r);
+	/* A window larger than the file (a BAR smaller than the family's
+	 * registers): refused, not a SIGBUS at the first register read. */
+	CU_ASSERT_EQUAL(uenv_regio_map(&src, 8192 + 1, true, &r), -ENODEV);
+	CU_ASSERT_EQUAL(uenv_regio_map(&src, 3 * 4096, false, &r), -ENODEV);
+	CU_ASSERT_EQUAL(uenv_regio_map(&src, UINT64_MAX - 4096, false, &r), -ENODEV);
+	CU_ASSERT_EQUAL(uenv_regio_map(&src, UINT64_MAX, true, &r), -EINVAL); /* wraps */
 }
 
 /* An open file descriptor at a region's offset (VFIO device fd). */
@@ -102,6 +108,10 @@ static void test_fd(void)
 	uenv_regio_unmap(&r);
 	/* The descriptor stays the caller's. */
 	CU_ASSERT(fcntl(fd, F_GETFD) >= 0);
+	/* The region's end past the file's end. */
+	CU_ASSERT_EQUAL(uenv_regio_map(&src, 8192, true, &r), -ENODEV);
+	src.fd_offset = 8192;
+	CU_ASSERT_EQUAL(uenv_regio_map(&src, 4096, false, &r), -ENODEV);
 	src.fd_offset = 100;
 	CU_ASSERT_EQUAL(uenv_regio_map(&src, 4096, true, &r), -EINVAL);
 	close(fd);

@@ -6,6 +6,8 @@
 #   noplugin  uio_pci_generic, no IOMMU translation (intel_iommu=off)
 #   plugin    uio_pci_generic + -d librte_uiommu.so --vdev uiommu
 #   kernel    intel_iommu=on, vfio-pci with vfio_iommu_type1
+#   igb       (only when asked for with --modes) igb_uio + the plugin;
+#             igb_uio.ko is built by bench/qemu/build-igb-uio.sh
 # (the order rotates from round to round).  Not a test: it prints a table.
 #
 # Two rates per boot over the same window of testpmd's counters:
@@ -53,7 +55,7 @@ while [ $# -gt 0 ]; do
 	--workdir) workdir=${2:?}; shift 2 ;;
 	--summary-only) summary_only=1; shift ;;
 	--trace) trace+=(--qemu-arg -trace --qemu-arg "enable=${2:?}"); shift 2 ;;
-	-h|--help) sed -n '3,35p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,37p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -70,11 +72,17 @@ sdir, skip, hz = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 boots = []
 for f in sorted(glob.glob(os.path.join(sdir, '*.txt'))):
     rnd, mode = os.path.basename(f)[:-4].split('-', 1)
-    rows = [l.split() for l in open(f) if l.strip() and not l.startswith('#')]
+    lines = open(f).read().splitlines()
+    rows = [l.split() for l in lines if l.strip() and not l.startswith('#')]
+    g = {l.split()[2]: [int(x) for x in l.split()[4:]] for l in lines if l.startswith('# gcpu ')}
+    gidle = -1.0
+    if 'start' in g and 'end' in g:
+        d = [b - a for a, b in zip(g['start'], g['end'])]
+        gidle = d[3] / max(1, sum(d[:8]))
     if len(rows) < skip + 3:
         print('# %s: %d samples only, left out' % (os.path.basename(f), len(rows)))
         continue
-    # n rx tx t_host qemu_ticks host_busy host_total host_steal load1
+    # n rx tx t_host qemu_ticks host_busy host_total host_steal load1 vcpu_ticks
     a, b = rows[skip], rows[-1]
     pk = int(b[1]) - int(a[1])
     wall = float(b[3]) - float(a[3])
@@ -83,17 +91,19 @@ for f in sorted(glob.glob(os.path.join(sdir, '*.txt'))):
     steal = (int(b[7]) - int(a[7])) / max(1, int(b[6]) - int(a[6]))
     boots.append(dict(r=int(rnd), mode=mode, pk=pk, wall=wall, cpu=cpu,
                       wpps=pk / wall, cpps=pk / cpu if cpu > 0 else 0, share=cpu / wall,
-                      busy=busy, steal=steal, load=float(b[8])))
+                      busy=busy, steal=steal, load=float(b[8]), gidle=gidle,
+                      vcpu=(int(b[9]) - int(a[9])) / hz / cpu if len(a) > 9 and cpu > 0 else -1))
 if not boots:
     sys.exit('no complete boot in ' + sdir)
-modes = [m for m in ('noplugin', 'plugin', 'kernel') if any(b['mode'] == m for b in boots)]
+modes = [m for m in ('noplugin', 'plugin', 'kernel', 'igb') if any(b['mode'] == m for b in boots)]
 modes += sorted({b['mode'] for b in boots} - set(modes))
-print('| round | mode | packets | wall s | QEMU cpu s | QEMU share | host busy | steal | load | wall pps | cpu pps |')
-print('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+print('| round | mode | packets | wall s | QEMU cpu s | QEMU share | vCPU thread / QEMU cpu | guest idle | host busy | steal | load | wall pps | cpu pps |')
+print('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
 for b in sorted(boots, key=lambda b: (b['r'], modes.index(b['mode']))):
-    print('| %d | %s | %d | %.2f | %.2f | %.2f | %.2f | %.3f | %.2f | %.0f | %.0f |' % (
-        b['r'], b['mode'], b['pk'], b['wall'], b['cpu'], b['share'], b['busy'], b['steal'],
-        b['load'], b['wpps'], b['cpps']))
+    print('| %d | %s | %d | %.2f | %.2f | %.2f | %s | %s | %.2f | %.3f | %.2f | %.0f | %.0f |' % (
+        b['r'], b['mode'], b['pk'], b['wall'], b['cpu'], b['share'],
+        '%.3f' % b['vcpu'] if b['vcpu'] >= 0 else '-', '%.3f' % b['gidle'] if b['gidle'] >= 0 else '-',
+        b['busy'], b['steal'], b['load'], b['wpps'], b['cpps']))
 
 def q(v):
     v = sorted(v)
@@ -162,6 +172,13 @@ kdir=${kline##*KDIR=}
 kver=$(cat "$kdir/.kver" 2>/dev/null || { k=${kline#KVER=}; echo "${k%% *}"; })
 m=$kdir/lib/modules/$kver/kernel
 
+igb=()
+case ",$modes," in
+*,igb,*)
+	ko=$("$here/build-igb-uio.sh" "$kdir") || die "no igb_uio.ko for mode igb"
+	igb=("$ko:/uiommu/share/igb_uio.ko")
+	;;
+esac
 # One initramfs for every mode: only the kernel command line differs.
 "$qs/mkinitramfs.sh" --kernel-dir "$kdir" --modules 'uio uio_pci_generic' \
 	--dpdk-plugins 'bus_pci net_e1000 mempool_ring' \
@@ -173,7 +190,8 @@ m=$kdir/lib/modules/$kver/kernel
 	"$m/drivers/vfio/vfio_iommu_type1.ko:/uiommu/share/vfio_iommu_type1.ko" \
 	"$m/drivers/vfio/vfio_virqfd.ko:/uiommu/share/vfio_virqfd.ko" \
 	"$m/drivers/vfio/pci/vfio-pci-core.ko:/uiommu/share/vfio-pci-core.ko" \
-	"$m/drivers/vfio/pci/vfio-pci.ko:/uiommu/share/vfio-pci.ko" > "$workdir/mkinitramfs.log" 2>&1 ||
+	"$m/drivers/vfio/pci/vfio-pci.ko:/uiommu/share/vfio-pci.ko" ${igb[@]+"${igb[@]}"} \
+	> "$workdir/mkinitramfs.log" 2>&1 ||
 	die "mkinitramfs.sh failed: $(tail -n 3 "$workdir/mkinitramfs.log")"
 
 # host_busy/host_total/steal from the first line of /proc/stat (jiffies)
@@ -194,9 +212,9 @@ boot() { # ROUND MODE
 		--kernel-iommu $kio --run "$run" --append "uiommu.hugepages=160 uiommu.bind=0 uiommu.timeout=400" \
 		--qemu-arg -netdev --qemu-arg hubport,id=n0,hubid=0 --qemu-arg -device --qemu-arg e1000e,netdev=n0 \
 		--qemu-arg -netdev --qemu-arg hubport,id=n1,hubid=0 --qemu-arg -device --qemu-arg e1000e,netdev=n1 \
-		--qemu-arg -pidfile --qemu-arg "$bd/qemu.pid" \
+		--qemu-arg -pidfile --qemu-arg "$bd/qemu.pid" --qemu-arg -name --qemu-arg debug-threads=on \
 		${trace[@]+"${trace[@]}"} --timeout 500 --logdir "$bd" > "$bd/results.txt" 2> "$bd/run-guest.log" &
-	local rg=$! qpid= line st ticks ended=0
+	local rg=$! qpid= vtid= line st ticks vticks t ended=0
 	echo "# round $r mode $mode $(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)" > "$out.part"
 	# Stamp every statistics line as it arrives (inotify: tail -F wakes at once).
 	while IFS= read -r line; do
@@ -209,9 +227,24 @@ boot() { # ROUND MODE
 			# utime, stime: fields 14 and 15; comm (field 2) has no spaces
 			set -- ${st#*) }
 			ticks=$((${12} + ${13}))
+			# the vCPU thread alone ("CPU 0/TCG")
+			if [ -z "$vtid" ]; then
+				for t in /proc/$qpid/task/*; do
+					[ "$(cat "$t/comm" 2>/dev/null)" = "CPU 0/TCG" ] && vtid=${t##*/}
+				done
+			fi
+			vticks=0
+			if [ -n "$vtid" ] && read -r st < "/proc/$qpid/task/$vtid/stat"; then
+				set -- ${st#*) }
+				vticks=$((${12} + ${13}))
+			fi
 			line=${line##*UIOMMU-PERF-STAT }
 			line=${line%$'\r'}
-			echo "$line ${EPOCHREALTIME} $ticks $(hoststat) $(cut -d' ' -f1 /proc/loadavg)" >> "$out.part"
+			echo "$line ${EPOCHREALTIME} $ticks $(hoststat) $(cut -d' ' -f1 /proc/loadavg) $vticks" >> "$out.part"
+			;;
+		*UIOMMU-PERF-GCPU*)
+			line=${line##*UIOMMU-PERF-GCPU }
+			echo "# gcpu ${line%$'\r'}" >> "$out.part"
 			;;
 		*UIOMMU-PERF-CUT*)
 			# the guest's window ends (the plugin's page-table dump follows)

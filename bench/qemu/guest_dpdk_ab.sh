@@ -7,6 +7,7 @@
 #   noplugin  uio_pci_generic, no IOMMU translation (intel_iommu=off)
 #   plugin    uio_pci_generic, -d librte_uiommu.so --vdev uiommu[,VARGS]
 #   kernel    intel_iommu=on, Debian's vfio-pci with vfio_iommu_type1
+#   igb       igb_uio (/uiommu/share/igb_uio.ko) + the plugin
 #
 #   guest_dpdk_ab.sh MODE SECS [VARGS]
 #
@@ -38,6 +39,14 @@ noplugin | plugin)
 	drv=uio_pci_generic
 	[ $mode = plugin ] && plugin=1
 	echo "8086 10d3" > /sys/bus/pci/drivers/uio_pci_generic/new_id || fail "bind to $drv"
+	;;
+igb)
+	# DPDK's igb_uio (built by bench/qemu/build-igb-uio.sh from Debian's
+	# dpdk-kmods-dkms source) with the plugin
+	drv=igb_uio
+	plugin=1
+	insmod /uiommu/share/igb_uio.ko || fail "insmod igb_uio"
+	echo "8086 10d3" > /sys/bus/pci/drivers/igb_uio/new_id || fail "bind to $drv"
 	;;
 kernel)
 	drv=vfio-pci
@@ -95,12 +104,17 @@ while [ $i -lt 120 ] && ! grep -q "NIC statistics for port 1" $log; do
 	i=$((i + 1))
 done
 grep -q "NIC statistics for port 1" $log || { kill -9 $pid; fail "testpmd did not start forwarding"; }
+# the guest's own CPU accounting (user nice system idle ...) at both ends:
+# how much of the time the vCPU was idle
+echo "UIOMMU-PERF-GCPU start $(head -n1 /proc/stat)"
 sleep "$secs"
+echo "UIOMMU-PERF-GCPU end $(head -n1 /proc/stat)"
 # The measurement window ends here: the host ignores statistics after this
 # line (uiommuctl below costs guest CPU while testpmd still forwards).
 echo "UIOMMU-PERF-CUT"
 if [ $plugin = 1 ]; then
 	uiommuctl --state dpdk device list > /tmp/devs.txt 2>&1
+	sed 's/^/# uiommuctl: /' /tmp/devs.txt
 	hw=$(sed -n 's/.*RID -> hwpt \([0-9]*\) (ioas.*/\1/p' /tmp/devs.txt | head -n1)
 	[ -n "$hw" ] && uiommuctl --state dpdk hwpt show "$hw" 2>&1 | head -n 20 | sed 's/^/# hwpt: /'
 fi
@@ -115,5 +129,12 @@ acc=$(grep -A2 "Accumulated forward statistics for all ports" $log.clean | tail 
 rx=$(echo "$acc" | sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p' | head -n1)
 [ $rc = 0 ] || fail "testpmd exit status $rc"
 [ -n "$rx" ] && [ "$rx" -gt 1000 ] || fail "forwarded too little: RX '$rx'"
+if [ $plugin = 1 ]; then
+	grep -q "uiommu: protected: 1 unit(s), 2 device(s) isolated" $log.clean || fail "plugin: NICs not isolated"
+	for n in $nic0 $nic1; do
+		grep -A1 -E "($n|${n#0000:})" /tmp/devs.txt | grep -q "(ioas" || fail "uiommuctl: $n not attached"
+	done
+	grep -q "released: units given back" $log.clean || fail "units not given back at exit"
+fi
 if grep -q "DMA fault" $log.clean; then fail "IOMMU faults: $(grep -c 'DMA fault' $log.clean)"; fi
 result PASS "$mode: RX $rx"

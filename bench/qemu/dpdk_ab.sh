@@ -8,6 +8,9 @@
 #   kernel    intel_iommu=on, vfio-pci with vfio_iommu_type1
 #   igb       (only when asked for with --modes) igb_uio + the plugin;
 #             igb_uio.ko is built by bench/qemu/build-igb-uio.sh
+#   papp      (diagnostic) as plugin with poll=app: no fault-polling alarm
+#   pvfio     (diagnostic) vfio-pci in no-IOMMU mode + the plugin (vfio.ko
+#             rebuilt by scripts/qemu/build-vfio-noiommu.sh)
 # (the order rotates from round to round).  Not a test: it prints a table.
 #
 # Two rates per boot over the same window of testpmd's counters:
@@ -55,7 +58,7 @@ while [ $# -gt 0 ]; do
 	--workdir) workdir=${2:?}; shift 2 ;;
 	--summary-only) summary_only=1; shift ;;
 	--trace) trace+=(--qemu-arg -trace --qemu-arg "enable=${2:?}"); shift 2 ;;
-	-h|--help) sed -n '3,37p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,40p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -95,7 +98,7 @@ for f in sorted(glob.glob(os.path.join(sdir, '*.txt'))):
                       vcpu=(int(b[9]) - int(a[9])) / hz / cpu if len(a) > 9 and cpu > 0 else -1))
 if not boots:
     sys.exit('no complete boot in ' + sdir)
-modes = [m for m in ('noplugin', 'plugin', 'kernel', 'igb') if any(b['mode'] == m for b in boots)]
+modes = [m for m in ('noplugin', 'plugin', 'kernel', 'papp', 'pvfio', 'igb') if any(b['mode'] == m for b in boots)]
 modes += sorted({b['mode'] for b in boots} - set(modes))
 print('| round | mode | packets | wall s | QEMU cpu s | QEMU share | vCPU thread / QEMU cpu | guest idle | host busy | steal | load | wall pps | cpu pps |')
 print('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
@@ -177,6 +180,12 @@ case ",$modes," in
 *,igb,*)
 	ko=$("$here/build-igb-uio.sh" "$kdir") || die "no igb_uio.ko for mode igb"
 	igb=("$ko:/uiommu/share/igb_uio.ko")
+	;;
+esac
+case ",$modes," in
+*,pvfio,*)
+	ko=$("$repo/scripts/qemu/build-vfio-noiommu.sh" "$kdir") || die "no no-IOMMU vfio.ko for mode pvfio"
+	igb+=("$ko:/uiommu/share/vfio-noiommu.ko")
 	;;
 esac
 # One initramfs for every mode: only the kernel command line differs.

@@ -8,6 +8,8 @@
 #   plugin    uio_pci_generic, -d librte_uiommu.so --vdev uiommu[,VARGS]
 #   kernel    intel_iommu=on, Debian's vfio-pci with vfio_iommu_type1
 #   igb       igb_uio (/uiommu/share/igb_uio.ko) + the plugin
+#   papp      as plugin, with poll=app (no fault-polling alarm)
+#   pvfio     vfio-pci in no-IOMMU mode + the plugin
 #
 #   guest_dpdk_ab.sh MODE SECS [VARGS]
 #
@@ -39,6 +41,24 @@ noplugin | plugin)
 	drv=uio_pci_generic
 	[ $mode = plugin ] && plugin=1
 	echo "8086 10d3" > /sys/bus/pci/drivers/uio_pci_generic/new_id || fail "bind to $drv"
+	;;
+papp)
+	# the plugin without its fault-polling alarm (poll=app: nobody polls)
+	drv=uio_pci_generic
+	plugin=1
+	vargs=${vargs:+$vargs,}poll=app
+	echo "8086 10d3" > /sys/bus/pci/drivers/uio_pci_generic/new_id || fail "bind to $drv"
+	;;
+pvfio)
+	# vfio-pci in no-IOMMU mode (vfio.ko rebuilt by
+	# scripts/qemu/build-vfio-noiommu.sh) with the plugin
+	drv=vfio-pci
+	plugin=1
+	for m in irqbypass "vfio-noiommu enable_unsafe_noiommu_mode=1" vfio_virqfd vfio-pci-core vfio-pci; do
+		set -- $m
+		insmod "/uiommu/share/$1.ko" ${2:-} || fail "insmod $1"
+	done
+	echo "8086 10d3" > /sys/bus/pci/drivers/vfio-pci/new_id || fail "bind to $drv"
 	;;
 igb)
 	# DPDK's igb_uio (built by bench/qemu/build-igb-uio.sh from Debian's

@@ -196,6 +196,23 @@ static int child(int fd, const char *what, unsigned mib, unsigned event_mib, uns
 		rte_eal_cleanup();
 		return 2;
 	}
+	if (!strcmp(what, "startup-4k")) {
+		/* the fault poll the alarm runs (poll=alarm: every poll_ms) */
+		enum { NPOLL = 2000 };
+		uint64_t tp = now_ns();
+
+		for (int i = 0; i < NPOLL; i++)
+			uiommu_dpdk_poll();
+		fprintf(stderr, "# poll %.3f\n", (double)(now_ns() - tp) / NPOLL / 1e3);
+	}
+	/* the fault poll the alarm runs every poll_ms (nothing pending) */
+	enum { NPOLL = 2000 };
+	uint64_t tp = now_ns();
+
+	for (int i = 0; i < NPOLL; i++)
+		uiommu_dpdk_poll();
+	uint64_t poll_ns = (now_ns() - tp) / NPOLL;
+
 	if (strcmp(what, "events")) {
 		uint64_t rm = 0, ru = 0, rb = 0, runs = 0, rm2 = 0, ru2 = 0;
 
@@ -207,12 +224,14 @@ static int child(int fd, const char *what, unsigned mib, unsigned event_mib, uns
 			rc = 2;
 		}
 		/* bytes, startup_map_ns, protect_ns, whole call ns, areas,
-		 * remap ns, unmap ns, remapped bytes, runs, second remap, unmap */
+		 * remap ns, unmap ns, remapped bytes, runs, second remap, unmap,
+		 * poll ns */
 		fprintf(out,
 			"%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-			" %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+			" %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+			"\n",
 			s0.mapped_bytes, s0.startup_map_ns, s0.protect_ns, t_protect, s0.nr_areas,
-			rm, ru, rb, runs, rm2, ru2);
+			rm, ru, rb, runs, rm2, ru2, poll_ns);
 	} else {
 		size_t len = (size_t)event_mib << 20;
 
@@ -259,7 +278,7 @@ static int child(int fd, const char *what, unsigned mib, unsigned event_mib, uns
 
 /* Run one child; read its lines into @rows (up to @max rows of @cols). */
 static int run_child(const char *what, unsigned mib, unsigned event_mib, unsigned loops,
-		     double rows[][11], int max, int cols)
+		     double rows[][12], int max, int cols)
 {
 	int p[2];
 
@@ -302,13 +321,14 @@ static int run_child(const char *what, unsigned mib, unsigned event_mib, unsigne
 
 static void bench_startup(const char *what, unsigned mib, int reps)
 {
-	double per_gib[MAX_REPS], map_ms[MAX_REPS], prot_ms[MAX_REPS], rows[1][11];
-	double remap_gib[MAX_REPS], unmap_gib[MAX_REPS], remap2_gib[MAX_REPS], unmap2_gib[MAX_REPS];
+	double per_gib[MAX_REPS], map_ms[MAX_REPS], prot_ms[MAX_REPS], rows[1][12];
+	double remap_gib[MAX_REPS], unmap_gib[MAX_REPS], remap2_gib[MAX_REPS], unmap2_gib[MAX_REPS],
+		poll_us[MAX_REPS];
 	double bytes = 0, areas = 0;
 	int n = 0, nchunks = 0;
 
 	for (int r = 0; r < reps; r++) {
-		int got = run_child(what, mib, 0, 0, rows, 1, 11);
+		int got = run_child(what, mib, 0, 0, rows, 1, 12);
 
 		if (got != 1) {
 			printf("# %s: repetition %d failed (%d)\n", what, r, got);
@@ -323,6 +343,7 @@ static void bench_startup(const char *what, unsigned mib, int reps)
 		remap_gib[n] = rows[0][5] / 1e6 * (double)(1ull << 30) / rows[0][7];
 		unmap_gib[n] = rows[0][6] / 1e6 * (double)(1ull << 30) / rows[0][7];
 		remap2_gib[n] = rows[0][9] / 1e6 * (double)(1ull << 30) / rows[0][7];
+		poll_us[n] = rows[0][11] / 1e3;
 		unmap2_gib[n] = rows[0][10] / 1e6 * (double)(1ull << 30) / rows[0][7];
 		n++;
 	}
@@ -339,12 +360,14 @@ static void bench_startup(const char *what, unsigned mib, int reps)
 	print_stat("unmap from it (IOTLB invalidated, waited for), ms per GiB", unmap_gib, n, "ms");
 	print_stat("the same map again, ms per GiB", remap2_gib, n, "ms");
 	print_stat("and unmap again, ms per GiB", unmap2_gib, n, "ms");
+	print_stat("fault poll, nothing pending (uiommu_dpdk_poll: what the alarm runs), µs",
+		   poll_us, n, "us");
 	printf("(%d IOVA-contiguous run(s) mapped again)\n", nchunks);
 }
 
 static void bench_events(unsigned event_mib, unsigned loops, int reps)
 {
-	static double rows[MAX_LOOPS][11];
+	static double rows[MAX_LOOPS][12];
 	static double map_us[MAX_REPS * MAX_LOOPS], unmap_us[MAX_REPS * MAX_LOOPS],
 		malloc_us[MAX_REPS * MAX_LOOPS], free_us[MAX_REPS * MAX_LOOPS],
 		per_page_us[MAX_REPS * MAX_LOOPS];

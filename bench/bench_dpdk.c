@@ -196,15 +196,6 @@ static int child(int fd, const char *what, unsigned mib, unsigned event_mib, uns
 		rte_eal_cleanup();
 		return 2;
 	}
-	if (!strcmp(what, "startup-4k")) {
-		/* the fault poll the alarm runs (poll=alarm: every poll_ms) */
-		enum { NPOLL = 2000 };
-		uint64_t tp = now_ns();
-
-		for (int i = 0; i < NPOLL; i++)
-			uiommu_dpdk_poll();
-		fprintf(stderr, "# poll %.3f\n", (double)(now_ns() - tp) / NPOLL / 1e3);
-	}
 	/* the fault poll the alarm runs every poll_ms (nothing pending) */
 	enum { NPOLL = 2000 };
 	uint64_t tp = now_ns();

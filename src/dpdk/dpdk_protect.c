@@ -358,6 +358,23 @@ static int map_memsegs(void)
 	return w.rc;
 }
 
+/* Unmap [iova, iova + len) page by page; a page inside a larger mapping
+ * (memory the start-up walk coalesced) takes the rest of the run at once. */
+static void unmap_run(uint64_t iova, uint64_t len, uint64_t pg)
+{
+	for (uint64_t off = 0; off < len; off += pg) {
+		int rc = uiommu_ioas_unmap(udp_g.ioas, iova + off, pg, NULL);
+
+		if (rc == -EINVAL) {
+			pg = len - off;
+			rc = uiommu_ioas_unmap(udp_g.ioas, iova + off, pg, NULL);
+		}
+		if (rc && rc != -ENOENT)
+			UDP_LOG(ERR, "cannot unmap IOVA %#" PRIx64 " (+%#" PRIx64 "): %s",
+				iova + off, pg, uiommu_strerror(rc));
+	}
+}
+
 /* Memory event: ALLOC before DPDK hands the pages out, FREE before it gives
  * them back.  The hotplug lock is held: only the _thread_unsafe look-ups
  * (rte_mem_virt2memseg with the list) are allowed here. */
@@ -394,7 +411,15 @@ static void mem_event(enum rte_mem_event type, const void *addr, size_t len, voi
 		udp_g.st.map_event_bytes += len;
 		udp_g.st.map_event_ns += now_ns() - t0;
 	} else {
-		/* Unmap IOVA-contiguous runs at once: one invalidation each. */
+		/* IOVA-contiguous runs, each unmapped page by page as the pages
+		 * were mapped (one area each, invalidated and waited for).  Not a
+		 * run at once: the library makes an unmap of more than one 2 MiB
+		 * page all or nothing under kill -9 by first copying the shared
+		 * state's whole image into its undo file (src/env/env_mem.c,
+		 * uenv_txn_begin), which made each such event cost ~1 ms and grow
+		 * with the state (docs/performance.md, "DPDK plugin").  Freeing
+		 * needs no atomicity across pages: a page left mapped by a crash
+		 * half-way is one the dead process owned, like all its memory. */
 		uint64_t run_iova = 0, run_len = 0;
 
 		for (; va <= end; va += pg) {
@@ -406,15 +431,8 @@ static void mem_event(enum rte_mem_event type, const void *addr, size_t len, voi
 				run_len += pg;
 				continue;
 			}
-			if (run_len) {
-				int rc = uiommu_ioas_unmap(udp_g.ioas, run_iova, run_len, NULL);
-
-				if (rc && rc != -ENOENT)
-					UDP_LOG(ERR,
-						"cannot unmap IOVA %#" PRIx64 " (+%#" PRIx64
-						"): %s",
-						run_iova, run_len, uiommu_strerror(rc));
-			}
+			if (run_len)
+				unmap_run(run_iova, run_len, pg);
 			run_len = 0;
 			if (ms && ms->iova != RTE_BAD_IOVA) {
 				run_iova = ms->iova;

@@ -121,6 +121,12 @@ static bool tlbi_range(struct smmu_batch *b, unsigned int op, uint16_t vmid, uin
 {
 	struct smmu_unit *su = b->su;
 
+	/* One 4 KiB page (the strict unmap of a page): one non-range command
+	 * (TG 0) does it with or without RIL. */
+	if (size == 4096 && !(iova & 4095)) {
+		cmd_tlbi_addr(b, op, vmid, asid, iova, 0, 0, false, leaf);
+		return true;
+	}
 	if (su->ril) {
 		uint64_t pages = size >> 12, addr = iova;
 		unsigned int cmds = 0;

@@ -10,6 +10,9 @@
  *   dpdk-isolation     with the plugin, DMA into DPDK memory lands; the
  *                      same write outside it faults (counted for edu) and
  *                      the target is unchanged
+ *   dpdk-ctl-faults    `uiommuctl --state dpdk -j faults`, another process
+ *                      on the plugin's shared state, shows that fault (edu,
+ *                      the page written) after the plugin drained it
  *   dpdk-safe-takeover the kernel's virtio-blk disk keeps reading correct
  *                      data while and after the plugin takes the unit over
  *   dpdk-dynamic       memory DPDK allocates at run time is DMA-able when
@@ -48,6 +51,29 @@ static int edu_copy(uint64_t src_iova, uint64_t dst_iova, size_t len)
 	int rc = gt_edu_dma(&edu, src_iova, 0, len, false, 2000);
 
 	return rc ? rc : gt_edu_dma(&edu, dst_iova, 0, len, true, 2000);
+}
+
+/* Run `uiommuctl --state dpdk -j faults` and look for a fault of @bdf at
+ * the page @page (the history every process reads: the plugin's poll
+ * drained it already).  1: shown, 0: not, -1: could not run. */
+static int ctl_shows_fault(const char *bdf, uint64_t page, char *out, size_t outlen)
+{
+	char want[32];
+	size_t n = 0;
+	FILE *p = popen("uiommuctl --state dpdk -j faults 2>&1", "r");
+
+	if (!p)
+		return -1;
+	while (n + 1 < outlen && fgets(out + n, (int)(outlen - n), p))
+		n += strlen(out + n);
+	out[n] = 0;
+	if (pclose(p) != 0)
+		return -1;
+	snprintf(want, sizeof(want), "\"%#" PRIx64 "\"", page);
+	/* uiommuctl names a device of segment 0 as BB:DD.F */
+	if (!strncmp(bdf, "0000:", 5))
+		bdf += 5;
+	return strstr(out, bdf) && strstr(out, want) ? 1 : 0;
 }
 
 static bool all(const uint8_t *p, uint8_t v, size_t n)
@@ -169,6 +195,17 @@ int main(int argc, char **argv)
 		  "DPDK memory %s; outside page %s; %" PRId64 " fault(s) counted for %s",
 		  lands ? "written" : "NOT written",
 		  all(outside, 0x11, 4096) ? "unchanged" : "WRITTEN", f, edu.bdf);
+	{
+		static char out[16384];
+		int shown = ctl_shows_fault(edu.bdf, outside_pa & ~0xfffull, out, sizeof(out));
+
+		if (shown != 1)
+			gt_log("uiommuctl -j faults: %.2000s", out);
+		gt_result("dpdk-ctl-faults", shown == 1 ? GT_PASS : GT_FAIL,
+			  "uiommuctl faults (another process) %s edu %s's fault at %#" PRIx64,
+			  shown == 1 ? "shows" : shown ? "could not run for" : "does NOT show",
+			  edu.bdf, (uint64_t)(outside_pa & ~0xfffull));
+	}
 
 	/* The kernel's disk through the take-over and after it. */
 	if (waitpid(reader, &ws, 0) != reader)

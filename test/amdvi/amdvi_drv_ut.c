@@ -819,6 +819,74 @@ static void test_recover_inv_fails(void)
 	scenario_down(&t);
 }
 
+/* Exactly one wait fails: a register window that drops one write of
+ * the command buffer's tail (the unit never sees those commands, the
+ * COMPLETION_WAIT times out, the recovery's invalidation goes through). */
+static const struct uiommu_model_io *tail_real;
+static unsigned int tail_drop;
+
+static uint64_t tail_read(void *m, uint32_t off, unsigned int size)
+{
+	return tail_real->read(m, off, size);
+}
+
+static void tail_write(void *m, uint32_t off, uint64_t v, unsigned int size)
+{
+	if (off == AMDVI_REG_CMD_TAIL && tail_drop) {
+		tail_drop--;
+		return;
+	}
+	tail_real->write(m, off, v, size);
+}
+
+static const struct uiommu_model_io tail_io = {.read = tail_read, .write = tail_write};
+
+/* A replace whose DTE invalidation is not confirmed fails all or nothing:
+ * the old entry is back in force (the core keeps the old attachment and
+ * frees the new table), the unit has not failed, the state checks clean. */
+static void test_attach_wait_fails(void)
+{
+	struct tenv t;
+	struct uiommu_ioas *b;
+	uint64_t iova = 0x100000;
+	uint32_t v = 0;
+	int rc;
+
+	scenario_up(&t, NULL, 0);
+	CU_ASSERT(map(&t, 0x100000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	((uint32_t *)t.buf.va)[0] = 0xaaaa5555u;
+	((uint32_t *)((uint8_t *)t.buf.va + 0x1000))[0] = 0xbbbb6666u;
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &b) == 0);
+	CU_ASSERT(uiommu_ioas_map_va(b, &iova, (uint8_t *)t.buf.va + 0x1000, 4096,
+				     UIOMMU_MAP_READ | UIOMMU_MAP_WRITE | UIOMMU_MAP_FIXED_IOVA) ==
+		  0);
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 4, false, NULL) == 0 && v == 0xaaaa5555u);
+	t.au->timeout_ns = 20ull * 1000 * 1000;
+	tail_real = unit_regs(t.unit)->model;
+	unit_regs(t.unit)->model = &tail_io;
+	tail_drop = 1;
+	rc = uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(b), NULL);
+	unit_regs(t.unit)->model = tail_real;
+	CU_ASSERT(rc == -ETIMEDOUT || rc == -EIO);
+	CU_ASSERT(tail_drop == 0);
+	CU_ASSERT(!t.au->failed);
+	v = 0;
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 4, false, NULL) == 0);
+	CU_ASSERT(v == 0xaaaa5555u); /* the old translation, not the new table's */
+	CU_ASSERT(uiommu_state_check(ctx, NULL, NULL) == 0);
+	/* The unit works on: the replace goes through now. */
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(b), NULL) == 0);
+	v = 0;
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 4, false, NULL) == 0 && v == 0xbbbb6666u);
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), NULL) ==
+		  0);
+	CU_ASSERT(uiommu_ioas_unmap_all(b, NULL) == 0);
+	CU_ASSERT(uiommu_ioas_destroy(b) == 0);
+	t.au->timeout_ns = AMDVI_TIMEOUT_NS;
+	drain_all();
+	scenario_down(&t);
+}
+
 /* No contiguous 2 MiB for the device table: refused unless the user
  * accepted a smaller one (UIOMMU_AMDVI_F_SMALL_DEVTAB).  Every
  * allocation of unit_add fails in turn. */
@@ -1609,6 +1677,7 @@ static const struct ut_test drv_tests[] = {
 	{"page_request", test_page_request},
 	{"recover", test_recover},
 	{"recover_inv_fails", test_recover_inv_fails},
+	{"attach_wait_fails", test_attach_wait_fails},
 	{"small_devtab", test_small_devtab},
 	{"exclusion_range_off", test_exclusion_range_off},
 	{"bad_input", test_bad_input},

@@ -397,10 +397,39 @@ static int rid_set(struct amdvi_unit *au, struct amdvi_dev *ad, const struct fam
 		if (!rc && ad->g)
 			rc = amdvi_gcr3_set(au, ad, UIOMMU_NO_PASID, 0, 0);
 		else if (!rc) {
+			uint32_t o_hw_did = ad->did;
+			bool o_translating = ad->translating;
+
 			rc = amdvi_dte_install(au, ad, d, old);
 			/* The entry is in memory whatever the wait said. */
 			ad->did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
 			ad->translating = a->kind != FAM_ATTACH_BLOCKED || ad->g;
+			if ((rc == -EIO || rc == -ETIMEDOUT) && !au->failed) {
+				/* The wait failed and was recovered (a global
+				 * invalidation): the new entry is in force, but
+				 * the core keeps the old attachment and may free
+				 * the new table.  All or nothing: the old entry
+				 * goes back; if that cannot be made the unit's
+				 * view, the unit fails (every entry blocked). */
+				uint64_t od[AMDVI_DTE_WORDS];
+
+				ad->rid_kind = o_kind;
+				ad->rid_v2 = o_v2;
+				ad->rid_did = o_did;
+				ad->rid_d0 = o_d0;
+				ad->rid_d1 = o_d1;
+				if (amdvi_dte_compose(au, ad, od) ||
+				    amdvi_dte_install(au, ad, od, ad->did))
+					amdvi_unit_fail(au, rc);
+				ad->did = o_hw_did;
+				ad->translating = o_translating;
+				AMDVI_LOG(ERR,
+					  "unit %u: DeviceID 0x%x: the new entry's invalidation "
+					  "failed (%d): %s",
+					  au->u->obj.id, ad->devid, rc,
+					  au->failed ? "unit failed" : "the old entry is back");
+				return rc;
+			}
 		}
 	}
 	if (rc == -ENOMEM || rc == -ENOSPC || rc == -EINVAL) {

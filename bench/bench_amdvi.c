@@ -71,6 +71,65 @@ static void timed_write(void *m, uint32_t off, uint64_t val, unsigned int size)
 }
 static const struct uiommu_model_io timed_io = {.read = timed_read, .write = timed_write};
 
+/* --null-queue: a unit that does its commands in no time, to measure the
+ * driver alone (as bench-native --null-queue does for VT-d and SMMUv3).
+ * A tail write completes every command up to it at once: a
+ * COMPLETION_WAIT with S stores its data (AMD IOMMU 2.4.1), the rest is
+ * dropped (no IOTLB, nothing invalidated).  Never taken out: the model's
+ * command buffer no longer matches the driver's, so nothing is torn
+ * down afterwards. */
+static bool nullq;
+static uint32_t nq_head, nq_mask;
+static const uint8_t *nq_buf;
+static uint64_t nq_sem_pa = UINT64_MAX;
+static uint64_t *nq_sem;
+
+static uint64_t nullq_read(void *m, uint32_t off, unsigned int size)
+{
+	if (off == AMDVI_REG_CMD_HEAD)
+		return nq_head;
+	return real_io->read(m, off, size);
+}
+
+static NOINLINE void nullq_write(void *m, uint32_t off, uint64_t val, unsigned int size)
+{
+	if (off != AMDVI_REG_CMD_TAIL) {
+		real_io->write(m, off, val, size);
+		return;
+	}
+	for (uint32_t h = nq_head; h != ((uint32_t)val & nq_mask); h = (h + AMDVI_CMD_SIZE) & nq_mask) {
+		const uint64_t *c = (const uint64_t *)(const void *)(nq_buf + h);
+
+		if (FIELD_GET(AMDVI_CMD_OP, c[0]) == AMDVI_OP_COMPLETION_WAIT && (c[0] & AMDVI_CW_S)) {
+			uint64_t pa = c[0] & AMDVI_CW_ADDR;
+
+			if (pa != nq_sem_pa) {
+				nq_sem = uenv_iova_to_va(pa);
+				nq_sem_pa = pa;
+			}
+			if (nq_sem)
+				__atomic_store_n(nq_sem, c[1], __ATOMIC_RELEASE);
+		}
+	}
+	nq_head = (uint32_t)val & nq_mask;
+}
+
+static const struct uiommu_model_io nullq_io = {.read = nullq_read, .write = nullq_write};
+
+static int nullq_install(void)
+{
+	struct amdvi_unit *au = amdvi_of(unit);
+
+	nq_buf = au->cmd.va;
+	nq_mask = au->cmd_bytes - 1;
+	nq_head = au->cmd_tail;
+	if (!nq_buf || (uint32_t)(real_io->read(unit->model, AMDVI_REG_CMD_HEAD, 8) & nq_mask) !=
+			       nq_head)
+		return -EIO; /* the model has commands pending */
+	unit_regs(unit)->model = &nullq_io;
+	return 0;
+}
+
 static int map_n(uint64_t stride, uint64_t len, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
@@ -250,6 +309,8 @@ int main(int argc, char **argv)
 			n = (uint32_t)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
 			reps = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--null-queue"))
+			nullq = true;
 		else {
 			fprintf(stderr, "usage: bench-native --only amdvi [--amdvi-cfg MODELCFG]\n");
 			return 2;
@@ -288,9 +349,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	real_io = unit_regs(unit)->model;
-	unit_regs(unit)->model = &timed_io;
-	printf("# AMD-Vi model cfg \"%s\", %d reps (median), N=%u\n",
-	       ud.model_cfg && *ud.model_cfg ? ud.model_cfg : "(defaults)", reps, n);
+	if (nullq) {
+		rc = nullq_install();
+		if (rc) {
+			fprintf(stderr, "bench-native amdvi: --null-queue: %s\n", strerror(-rc));
+			return 1;
+		}
+	} else {
+		unit_regs(unit)->model = &timed_io;
+	}
+	printf("# AMD-Vi model cfg \"%s\", %d reps (median), N=%u%s\n",
+	       ud.model_cfg && *ud.model_cfg ? ud.model_cfg : "(defaults)", reps, n,
+	       nullq ? ", --null-queue (driver only: commands done at the tail write)" : "");
 	printf("# cmds/op, waits/op: the driver's commands (waits included) and\n"
 	       "# COMPLETION_WAITs per operation (per batch for 'batch')\n");
 	printf("%-8s %-34s %7s %9s %9s %9s %7s %7s\n", "name", "workload", "n", "ns/op", "model",
@@ -302,6 +372,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (nullq)
+		return 0; /* see --null-queue: not torn down */
 	unit_regs(unit)->model = real_io;
 	if (dev2) {
 		(void)uiommu_device_detach(dev2, 1);

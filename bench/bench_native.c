@@ -562,13 +562,14 @@ static int amdvi_rows(const char *only, bool rows, const char *cfg, uint32_t n, 
 #ifdef UIOMMU_BENCH_AMDVI
 	if (rows && (!only || !strcmp(only, "amdvi"))) {
 		char nb[16], rb[16];
-		char *av[] = {"bench-native", "--n", nb, "--reps", rb, "--cfg", (char *)cfg, NULL};
+		char *av[] = {"bench-native", "--n", nb, "--reps", rb, "--cfg", (char *)cfg,
+			      nullq ? "--null-queue" : NULL, NULL};
 
 		snprintf(nb, sizeof(nb), "%u", n < 4096 ? n : 4096);
 		snprintf(rb, sizeof(rb), "%d", reps < 15 ? reps : 15);
 		printf("\n");
 		fflush(stdout);
-		return bench_amdvi_main(7, av);
+		return bench_amdvi_main(nullq ? 8 : 7, av);
 	}
 #else
 	(void)only;
@@ -638,20 +639,34 @@ int main(int argc, char **argv)
 	memset(buf, 0, 2 * PG_2M);
 
 	/* --null-queue leaves the VT-d context up (it cannot be torn down) and
-	 * a process has one context: the SMMUv3 rows come from a child forked
-	 * before it, started once the VT-d rows are out. */
+	 * a process has one context: the SMMUv3 and AMD-Vi rows come from a
+	 * child forked before it, started once the VT-d rows are out (the
+	 * SMMUv3 rows from a grandchild: their context stays up too). */
 	int go[2] = {-1, -1};
 	pid_t smmu_child = -1;
-	if (nullq && smmu_rows && (!only || !strcmp(only, "smmuv3")) && pipe(go) == 0) {
+	bool want_smmu = smmu_rows && (!only || !strcmp(only, "smmuv3"));
+	bool want_amdvi = amdvi_rows_on && (!only || !strcmp(only, "amdvi"));
+	if (nullq && (want_smmu || want_amdvi) && pipe(go) == 0) {
 		fflush(stdout);
 		smmu_child = fork();
 		if (smmu_child == 0) {
+			pid_t g = -1;
+			int ws = 0;
 			char c;
 
 			close(go[1]);
 			if (read(go[0], &c, 1) != 1)
 				_exit(0);
-			rc = smmuv3_rows(only, smmu_rows, smmu_cfg, n, reps);
+			rc = 0;
+			if (want_smmu && (g = fork()) == 0) {
+				rc = smmuv3_rows(only, smmu_rows, smmu_cfg, n, reps);
+				fflush(stdout);
+				_exit(rc);
+			}
+			if (g > 0)
+				rc = waitpid(g, &ws, 0) == g && WIFEXITED(ws) ? WEXITSTATUS(ws) : 1;
+			if (!rc && want_amdvi)
+				rc = amdvi_rows(only, amdvi_rows_on, amdvi_cfg, n, reps);
 			fflush(stdout);
 			_exit(rc);
 		}

@@ -4,11 +4,11 @@
 # QEMU guest, never on the host): unmodified dpdk-testpmd forwards between
 # two e1000e NICs on one QEMU hub with the uiommu plugin loaded by -d.
 #
-#   guest_dpdk_testpmd.sh MODE [SECS [EAL_LOG [noplugin|plugin [KEY=VALUE]]]]
+#   guest_dpdk_testpmd.sh MODE [SECS [EAL_LOG [plugin [KEY=VALUE]]]]
 #                                   MODE: uio (uio_pci_generic) | vfio
-#                                   (vfio-pci, no-IOMMU mode); noplugin:
-#                                   the control run for docs/performance.md
-#                                   (no plugin, no isolation checks)
+#                                   (vfio-pci, no-IOMMU mode)
+# (The performance runs without the plugin or on the kernel path are
+# bench/qemu/dpdk_ab.sh's, with its own guest script.)
 #
 # Checks: the plugin protected both NICs (isolated, the rest pass-through);
 # `uiommuctl device list` on the plugin's shared state shows both NICs
@@ -16,8 +16,6 @@
 # threshold); no DMA fault; the units were given back at exit.
 mode=${1:-uio}
 EAL_LOG=${3:-notice}
-plugin=1
-[ "${4:-}" = noplugin ] && plugin=0
 vargs=${5:-} # one more configuration key for the plugin (e.g. poll=app)
 name=dpdk-testpmd-$mode
 secs=${2:-8}
@@ -53,18 +51,6 @@ vfio)
 	echo 1 > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode
 	echo "8086 10d3" > /sys/bus/pci/drivers/vfio-pci/new_id || fail "bind to $drv"
 	;;
-kernel)
-	# The kernel path (performance comparison only): intel_iommu=on,
-	# Debian's own vfio with the type1 IOMMU backend; no plugin.
-	drv=vfio-pci
-	plugin=0
-	for m in irqbypass vfio-debian "vfio_iommu_type1 allow_unsafe_interrupts=1" vfio_virqfd \
-		vfio-pci-core vfio-pci; do
-		set -- $m
-		insmod "/uiommu/share/$1.ko" ${2:-} || fail "insmod $1"
-	done
-	echo "8086 10d3" > /sys/bus/pci/drivers/vfio-pci/new_id || fail "bind to $drv"
-	;;
 *) fail "unknown mode $mode" ;;
 esac
 i=0
@@ -88,20 +74,10 @@ pmds=$(dirname "$(ls /usr/lib/*/dpdk/pmds-*/librte_net_e1000.so.* | head -n1)")
 echo "# $name: PMDs from $pmds: $(ls $pmds | tr '\n' ' ')"
 dpdk-testpmd --lcores 0@0,1@0 -n 1 --log-level lib.eal:${EAL_LOG:-notice} --log-level pmd.uiommu:info \
 	-d "$pmds/librte_net_e1000.so.23" -d "$pmds/librte_mempool_ring.so.23" \
-	$( [ $plugin = 1 ] && echo "-d /uiommu/lib/librte_uiommu.so --vdev uiommu${vargs:+,$vargs}") \
+	-d /uiommu/lib/librte_uiommu.so --vdev "uiommu${vargs:+,$vargs}" \
 	-- --forward-mode=io --tx-first --nb-cores=1 --total-num-mbufs=4096 \
 	--stats-period 1 > $log 2>&1 &
 pid=$!
-if [ $plugin = 0 ]; then
-	sleep "$((secs + 3))"
-	kill -INT $pid
-	wait $pid
-	tr -d '\r' < $log | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' > $log.clean
-	pps=$(awk '/Rx-pps:/ { s += $2; n++ } END { if (n > 4) printf "%d", 2 * s / n; else print 0 }' $log.clean)
-	echo "# perf: $name $mode noplugin rx-pps (both ports) $pps"
-	result PASS "no plugin: $pps pps"
-	exit 0
-fi
 # The plugin's state, adopted by uiommuctl while testpmd runs.
 i=0
 while [ $i -lt 60 ] && ! grep -q "uiommu: protected" $log; do

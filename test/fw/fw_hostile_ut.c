@@ -33,7 +33,7 @@ static void hb_put(struct hb *t, uint64_t v, unsigned int bytes)
 		t->b = realloc(t->b, t->cap);
 	}
 	for (unsigned int i = 0; i < bytes; i++)
-		t->b[t->n++] = (uint8_t)(v >> (8 * i));
+		t->b[t->n++] = i < 8 ? (uint8_t)(v >> (8 * i)) : 0; /* wider fields: zero above */
 }
 
 static void hb_set16(struct hb *t, size_t off, uint16_t v)

@@ -500,20 +500,31 @@ int smmu_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_
 		       uint32_t grpid, enum uiommu_page_resp code)
 {
 	struct smmu_unit *su = smmu_of(u);
-	const struct smmu_dev *sd = dev->priv;
+	struct smmu_dev *sd = dev->priv;
 	struct smmu_batch b;
 	uint64_t c0;
 	unsigned int resp;
 
-	if (sd && sd->stall) {
+	if (!sd)
+		return -ENODEV;
+	if (sd->stall) {
 		/* CMD_RESUME (IHI 0070 4.7.2): Retry on success, else Abort (as
-		 * Linux's arm_smmu_page_response); @grpid is the STAG.  A tag
-		 * nothing is stalled under is ignored by the SMMU. */
+		 * Linux's arm_smmu_page_response); @grpid is the STAG.  Only for
+		 * a transaction the EVTQ reported stalled and nobody resumed:
+		 * the SMMU would ignore any other, and a STAG can be reused by
+		 * a later stall, which a stale resume would then answer. */
 		if (grpid > FIELD_MAX(SMMU_CMD1_RESUME_STAG))
 			return -EINVAL;
 		if (code != UIOMMU_PAGE_RESP_SUCCESS && code != UIOMMU_PAGE_RESP_INVALID &&
 		    code != UIOMMU_PAGE_RESP_FAILURE)
 			return -EINVAL;
+		if (!smmu_stall_take(su, sd, grpid)) {
+			SMMU_LOG(ERR,
+				 "unit %u: StreamID 0x%x: no stalled transaction %u pending: no "
+				 "resume sent",
+				 u->obj.id, dev->desc.hw_id, grpid);
+			return -ENOENT;
+		}
 		smmu_batch_init(&b, su);
 		smmu_batch_add(&b,
 			       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_RESUME) |
@@ -544,7 +555,7 @@ int smmu_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_
 	/* One response per group the SMMU reported, none for a group never
 	 * requested (a PRI_RESP the device does not expect is an unexpected
 	 * completion it may treat as an error) or answered already. */
-	if (!smmu_prg_take(su, dev->desc.hw_id, pasid, grpid)) {
+	if (!smmu_prg_take(su, sd, pasid, grpid)) {
 		SMMU_LOG(ERR,
 			 "unit %u: StreamID 0x%x: no page request group %u%s pending: no "
 			 "response sent",

@@ -894,7 +894,9 @@ static void test_stall_forget(void)
 	struct tenv t;
 	struct uiommu_device_desc dd = {.bus = 3, .devfn = 0x10, .hw_id = SID, .stall = true};
 	struct smmu_model_stats st;
+	struct smmu_stats ds;
 	struct uiommu_event ev[2];
+	uint32_t stag0, stag1;
 	uint64_t rd = 0;
 
 	CU_ASSERT_FATAL(unit_up(&t, "stall=1") == 0);
@@ -907,22 +909,35 @@ static void test_stall_forget(void)
 	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x301000, &rd, 8, false) == -EAGAIN);
 	CU_ASSERT_FATAL(drain(ev, 2) == 2);
 	CU_ASSERT((ev[0].flags & ev[1].flags & UIOMMU_EV_STALL) && ev[0].grpid != ev[1].grpid);
+	stag0 = ev[0].grpid;
+	stag1 = ev[1].grpid;
 	/* One resumed (aborted) by its owner, one left stalled. */
-	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, ev[0].grpid,
-				       UIOMMU_PAGE_RESP_FAILURE) == 0);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, stag0, UIOMMU_PAGE_RESP_FAILURE) ==
+		  0);
 	smmu_model_get_stats(t.m, &st);
 	CU_ASSERT(st.resumes == 1);
+	/* A third stall, its event not drained yet when the device goes. */
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x302000, &rd, 8, false) == -EAGAIN);
 	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
 	CU_ASSERT(uiommu_device_remove(t.dev) == 0);
 	smmu_model_get_stats(t.m, &st);
 	CU_ASSERT(st.resumes == 2 && st.last_resume_rc == -EFAULT);
-	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &t.dev) == 0);
-	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, ev[1].grpid,
-				       UIOMMU_PAGE_RESP_SUCCESS) == -ENOENT);
-	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, ev[0].grpid,
-				       UIOMMU_PAGE_RESP_SUCCESS) == -ENOENT);
+	/* Its event: nobody can resume it, the driver aborts it; handed out
+	 * as a plain fault. */
+	smmu_get_stats(t.unit, &ds);
+	CU_ASSERT(ds.stalls_aborted == 0);
+	CU_ASSERT_FATAL(drain(ev, 2) == 1);
+	CU_ASSERT(ev[0].hw_id == SID && ev[0].addr == 0x302000 && !(ev[0].flags & UIOMMU_EV_STALL));
 	smmu_model_get_stats(t.m, &st);
-	CU_ASSERT(st.resumes == 2);
+	smmu_get_stats(t.unit, &ds);
+	CU_ASSERT(st.resumes == 3 && st.last_resume_rc == -EFAULT && ds.stalls_aborted == 1);
+	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &t.dev) == 0);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, stag1, UIOMMU_PAGE_RESP_SUCCESS) ==
+		  -ENOENT);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, stag0, UIOMMU_PAGE_RESP_SUCCESS) ==
+		  -ENOENT);
+	smmu_model_get_stats(t.m, &st);
+	CU_ASSERT(st.resumes == 3);
 	scenario_down(&t);
 }
 

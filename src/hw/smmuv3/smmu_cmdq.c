@@ -116,17 +116,11 @@ static void cmd_tlbi_addr(struct smmu_batch *b, unsigned int op, uint16_t vmid, 
 /* [iova, iova + size) of a domain by address: with RIL a few range
  * commands (each covers up to 32 << SCALE pages), else one per leaf of
  * @pgsize; false when that would take too many (use the whole domain). */
-static bool tlbi_range(struct smmu_batch *b, unsigned int op, uint16_t vmid, uint16_t asid,
-		       uint64_t iova, uint64_t size, uint64_t pgsize, bool leaf)
+static bool tlbi_range_multi(struct smmu_batch *b, unsigned int op, uint16_t vmid, uint16_t asid,
+			     uint64_t iova, uint64_t size, uint64_t pgsize, bool leaf)
 {
 	struct smmu_unit *su = b->su;
 
-	/* One 4 KiB page (the strict unmap of a page): one non-range command
-	 * (TG 0) does it with or without RIL. */
-	if (size == 4096 && !(iova & 4095)) {
-		cmd_tlbi_addr(b, op, vmid, asid, iova, 0, 0, false, leaf);
-		return true;
-	}
 	if (su->ril) {
 		uint64_t pages = size >> 12, addr = iova;
 		unsigned int cmds = 0;
@@ -154,6 +148,19 @@ static bool tlbi_range(struct smmu_batch *b, unsigned int op, uint16_t vmid, uin
 	for (uint64_t a = iova; a < iova + size; a += pgsize)
 		cmd_tlbi_addr(b, op, vmid, asid, a, 0, 0, false, leaf);
 	return true;
+}
+
+static inline bool tlbi_range(struct smmu_batch *b, unsigned int op, uint16_t vmid, uint16_t asid,
+			      uint64_t iova, uint64_t size, uint64_t pgsize, bool leaf)
+{
+	/* One 4 KiB page (the strict unmap of a page): one non-range command
+	 * (TG 0) does it with or without RIL; inline, the hot path of a
+	 * strict unmap (docs/performance.md §3). */
+	if (size == 4096 && !(iova & 4095)) {
+		cmd_tlbi_addr(b, op, vmid, asid, iova, 0, 0, false, leaf);
+		return true;
+	}
+	return tlbi_range_multi(b, op, vmid, asid, iova, size, pgsize, leaf);
 }
 
 /* ------------------------------------------------------------ queue */
@@ -261,7 +268,7 @@ int smmu_batch_sync(struct smmu_batch *b)
 	struct smmu_unit *su = b->su;
 	const struct uiommu_regio *r = smmu_rio(su);
 	struct smmu_queue *q = &su->cmdq;
-	uint32_t mask = q_mask(q), start, prod;
+	uint32_t mask = q_mask(q), idx_mask = (1u << q->shift) - 1u, start, prod;
 	uint64_t *base = q->mem.va, t0 = 0;
 	int rc = 0;
 
@@ -273,7 +280,7 @@ int smmu_batch_sync(struct smmu_batch *b)
 	b->cmd[b->n][0] = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CMD_SYNC); /* CS none: poll CONS */
 	b->cmd[b->n][1] = 0;
 	for (uint32_t i = 0; i <= b->n; i++) {
-		uint64_t *slot = base + 2u * SMMU_Q_IDX(prod, q->shift);
+		uint64_t *slot = base + 2u * (prod & idx_mask); /* SMMU_Q_IDX */
 
 		slot[0] = b->cmd[i][0];
 		slot[1] = b->cmd[i][1];

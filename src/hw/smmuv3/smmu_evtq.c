@@ -231,8 +231,9 @@ void smmu_prg_forget(struct smmu_unit *su, struct smmu_dev *sd)
 }
 
 /* A fault event @ev with Stall: the transaction waits for a CMD_RESUME.
- * It is tracked (the event keeps UIOMMU_EV_STALL) when a device was added
- * for its StreamID and both the table and the device's budget have room;
+ * It is tracked (the event keeps UIOMMU_EV_STALL) when a stalling device
+ * was added for its StreamID and both the table and the device's budget
+ * have room;
  * otherwise the driver aborts it at once and the event is handed out as a
  * plain fault.  A STAG reported again while it waits stays one. */
 static void stall_track(struct smmu_unit *su, struct uiommu_event *ev)
@@ -241,6 +242,8 @@ static void stall_track(struct smmu_unit *su, struct uiommu_event *ev)
 	struct smmu_batch b;
 	int free_slot = -1;
 
+	if (sd && !sd->stall)
+		sd = NULL; /* its responses are PRI_RESPs: a RESUME never comes */
 	if (sd && stall_find(su, ev->hw_id, ev->grpid) >= 0)
 		return;
 	if (sd && sd->nr_stalled < SMMU_STALL_DEV_MAX)
@@ -257,7 +260,7 @@ static void stall_track(struct smmu_unit *su, struct uiommu_event *ev)
 	if (log_this(su->stats.stalls_aborted))
 		SMMU_LOG(WARNING, "unit %u: StreamID 0x%x: stalled transaction %u aborted (%s)",
 			 su->u->obj.id, ev->hw_id, ev->grpid,
-			 !sd ? "no device" : "no room to track it");
+			 !sd ? "no stalling device" : "no room to track it");
 	smmu_batch_init(&b, su);
 	cmd_resume_abort(&b, ev->hw_id, ev->grpid);
 	(void)smmu_batch_sync(&b);

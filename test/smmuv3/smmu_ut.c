@@ -366,6 +366,37 @@ static void test_no_stale(void)
 	}
 }
 
+/* A command queue smaller than a batch (IDR1.CMDQS 2: 4 slots): a batch
+ * of more commands than the queue holds is issued in pieces that fit,
+ * each with its CMD_SYNC; none is lost to a queue that wrapped onto
+ * itself (16 TLBIs without RIL for a 16-page unmap: every page faults
+ * after it). */
+static void test_small_cmdq(void)
+{
+	struct tenv t;
+	struct smmu_model_stats st0, st1;
+	struct smmu_stats ds0, ds1;
+	uint64_t iova = 0x200000, v;
+
+	scenario_up(&t, "cmdqs=2,ril=0", UIOMMU_HWPT_STAGE1);
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 16 * 4096, RW) == 0);
+	for (unsigned int i = 0; i < 16; i++)
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000 + i * 4096, &v, 8, false) == 0);
+	smmu_model_get_stats(t.m, &st0);
+	smmu_get_stats(t.unit, &ds0);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000, 16 * 4096, NULL) == 0);
+	smmu_model_get_stats(t.m, &st1);
+	smmu_get_stats(t.unit, &ds1);
+	CU_ASSERT(ds1.cmds - ds0.cmds == 16);
+	CU_ASSERT(ds1.syncs - ds0.syncs == 6); /* 3 commands + CMD_SYNC per piece */
+	CU_ASSERT(st1.cmds - st0.cmds == 16 + 6);
+	for (unsigned int i = 0; i < 16; i++)
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000 + i * 4096, &v, 8, false) ==
+			  -EFAULT);
+	drain_all();
+	scenario_down(&t);
+}
+
 /* The STE cache: an STE changed in memory without CFGI_STE is not seen;
  * after CFGI_STE it is. */
 static void test_ste_cache(void)
@@ -1980,6 +2011,7 @@ static const struct ut_test tests[] = {
 	{"pri", test_pri},
 	{"pri_match", test_pri_match},
 	{"pri_budget", test_pri_budget},
+	{"small_cmdq", test_small_cmdq},
 	{"stall_forget", test_stall_forget},
 	{"stall", test_stall},
 	{"pasid", test_pasid},

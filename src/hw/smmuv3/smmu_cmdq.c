@@ -31,9 +31,20 @@ void smmu_batch_init(struct smmu_batch *b, struct smmu_unit *su)
 	b->issued = 0;
 }
 
+/* Commands a batch holds before it is issued: one slot stays for its
+ * CMD_SYNC, and a batch never exceeds the queue (IDR1.CMDQS may give
+ * fewer slots than SMMU_BATCH_MAX; more would wrap the queue onto
+ * itself and the SMMU would see fewer commands, or none). */
+static inline uint32_t batch_cap(const struct smmu_unit *su)
+{
+	uint32_t slots = 1u << su->cmdq.shift;
+
+	return (slots < SMMU_BATCH_MAX ? slots : SMMU_BATCH_MAX) - 1u;
+}
+
 void smmu_batch_add(struct smmu_batch *b, uint64_t c0, uint64_t c1)
 {
-	if (b->n == SMMU_BATCH_MAX - 1) { /* room for the CMD_SYNC */
+	if (b->n >= batch_cap(b->su)) { /* room for the CMD_SYNC */
 		int rc = smmu_batch_sync(b);
 		if (rc && !b->rc)
 			b->rc = rc;

@@ -22,15 +22,6 @@
 
 /* ------------------------------------------------------------ builders */
 
-void smmu_batch_init(struct smmu_batch *b, struct smmu_unit *su)
-{
-	b->su = su;
-	b->n = 0;
-	b->rc = 0;
-	b->bad = -1;
-	b->issued = 0;
-}
-
 /* Commands a batch holds before it is issued: one slot stays for its
  * CMD_SYNC, and a batch never exceeds the queue (IDR1.CMDQS may give
  * fewer slots than SMMU_BATCH_MAX; more would wrap the queue onto
@@ -42,9 +33,19 @@ static inline uint32_t batch_cap(const struct smmu_unit *su)
 	return (slots < SMMU_BATCH_MAX ? slots : SMMU_BATCH_MAX) - 1u;
 }
 
+void smmu_batch_init(struct smmu_batch *b, struct smmu_unit *su)
+{
+	b->su = su;
+	b->cap = batch_cap(su);
+	b->n = 0;
+	b->rc = 0;
+	b->bad = -1;
+	b->issued = 0;
+}
+
 void smmu_batch_add(struct smmu_batch *b, uint64_t c0, uint64_t c1)
 {
-	if (b->n >= batch_cap(b->su)) { /* room for the CMD_SYNC */
+	if (b->n >= b->cap) { /* room for the CMD_SYNC */
 		int rc = smmu_batch_sync(b);
 		if (rc && !b->rc)
 			b->rc = rc;

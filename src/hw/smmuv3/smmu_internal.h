@@ -162,6 +162,7 @@ static inline void smmu_inv(struct smmu_unit *su, const void *va, size_t len)
 struct smmu_batch {
 	struct smmu_unit *su;
 	uint32_t n;
+	uint32_t cap;	 /* commands before the batch is issued (smmu_cmdq.c batch_cap) */
 	int rc;		 /* first error */
 	int32_t bad;	 /* index (in the batch) of a command the SMMU refused, -1: none */
 	uint32_t issued; /* commands of the batch synced already */

@@ -12,12 +12,19 @@
  *   map2m / unmap2m   the same with 2 MiB pages
  *   batch             256 maps of 4 KiB + one unmap of the range
  *
- * For each: ns/op (best of R repetitions) and, per op, the commands and
+ * For each: ns/op (median of R repetitions, as bench-native's VT-d rows)
+ * and, per op, the commands and
  * CMD_SYNCs the driver issued and the model executed.  The model executes
  * every command inside the CMDQ_PROD write, so ns/op includes the
  * "hardware" work.
  *
  *   bench-native-smmuv3 [--cfg MODELCFG] [--s2] [--n N] [--reps R] [--null-queue]
+ *                       [--only NAME]
+ *
+ * --only NAME: that row alone.  For callgrind, whose count is per loop
+ * function: smmu_bench_unmap_n also runs as the untimed clean-up of map4k
+ * and for the 2 MiB rows, so its total divided by N is right only with
+ * --only unmap4k (N calls; as bench-native --only unmap4k for VT-d).
  *
  * --null-queue: the driver alone.  The command queue is consumed the
  * moment CMDQ_PROD is written, without the model (nullq_write): CMDQ_CONS
@@ -147,17 +154,36 @@ struct snap {
 	uint64_t t;
 };
 
-static void snap(struct snap *s)
+/* The counters and the time; @end: the time first (the counters are read
+ * outside the timed part at both ends, as bench-native's VT-d loop). */
+static void snap(struct snap *s, bool end)
 {
+	if (end)
+		s->t = now_ns();
 	smmu_get_stats(unit, &s->d);
 	smmu_model_get_stats(unit->model, &s->m);
-	s->t = now_ns();
+	if (!end)
+		s->t = now_ns();
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of @n figures (sorts them), as bench-native's VT-d rows. */
+static double median_ns(uint64_t *v, uint32_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2;
 }
 
 static void row(const char *name, uint32_t ops, const struct snap *a, const struct snap *b,
-		uint64_t best)
+		double ns)
 {
-	printf("%-8s %10.1f %10.2f %10.2f %10.2f\n", name, (double)best / ops,
+	printf("%-8s %10.1f %10.2f %10.2f %10.2f\n", name, ns / ops,
 	       (double)(b->d.cmds - a->d.cmds) / ops, (double)(b->d.syncs - a->d.syncs) / ops,
 	       (double)(b->m.cmds - a->m.cmds) / ops);
 }
@@ -169,7 +195,7 @@ int bench_smmuv3_main(int argc, char **argv)
 int main(int argc, char **argv)
 #endif
 {
-	const char *cfg = "";
+	const char *cfg = "", *only = NULL;
 	uint32_t n = 2000, reps = 5;
 	bool s2 = false, nullq = false;
 	struct uiommu_ctx *ctx;
@@ -188,16 +214,18 @@ int main(int argc, char **argv)
 			reps = (uint32_t)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--null-queue"))
 			nullq = true;
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
 		else {
 			fprintf(stderr,
 				"usage: %s [--cfg MODELCFG] [--s2] [--n N] [--reps R] "
-				"[--null-queue]\n",
+				"[--null-queue] [--only NAME]\n",
 				argv[0]);
 			return 2;
 		}
 	}
-	if (!n || n > 4096 || !reps) {
-		fprintf(stderr, "--n 1..4096, --reps >= 1\n");
+	if (!n || n > 4096 || !reps || reps > 64) {
+		fprintf(stderr, "--n 1..4096, --reps 1..64\n");
 		return 2;
 	}
 	struct uiommu_unit_desc ud = {.family = UIOMMU_FAMILY_SMMUV3,
@@ -222,8 +250,9 @@ int main(int argc, char **argv)
 	}
 	if (nullq)
 		nullq_install();
-	printf("SMMUv3 model '%s', %s, N=%u, best of %u%s\n", cfg, s2 ? "stage 2" : "stage 1 (CD)",
-	       n, reps, nullq ? ", --null-queue (driver only: commands consumed at once)" : "");
+	printf("SMMUv3 model '%s', %s, N=%u, median of %u%s\n", cfg,
+	       s2 ? "stage 2" : "stage 1 (CD)", n, reps,
+	       nullq ? ", --null-queue (driver only: commands consumed at once)" : "");
 	printf("%-8s %10s %10s %10s %10s\n", "op", "ns/op", "cmds/op", "syncs/op", "model cmd/op");
 	static const struct {
 		const char *name;
@@ -231,18 +260,20 @@ int main(int argc, char **argv)
 	} t[] = {{"map4k", 0}, {"unmap4k", 1}, {"pair4k", 2},
 		 {"map2m", 3}, {"unmap2m", 4}, {"batch", 5}};
 	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
-		struct snap a, b, a0 = {0}, b0 = {0};
-		uint64_t best = UINT64_MAX;
+		struct snap a, b;
+		uint64_t ns[64];
 		uint32_t ops = t[k].kind == 5 ? 1 + n / 256 : t[k].kind >= 3 ? 1 + n / 64 : n;
 		int rc = 0;
 
+		if (only && strcmp(only, t[k].name))
+			continue;
 		for (uint32_t r = 0; r < reps && !rc; r++) {
 			/* Set-up outside the timed part. */
 			if (t[k].kind == 1)
 				rc = smmu_bench_map_n(PG_4K, ops);
 			else if (t[k].kind == 4)
 				rc = smmu_bench_map_n(PG_2M, ops);
-			snap(&a);
+			snap(&a, false);
 			switch (t[k].kind) {
 			case 0:
 				rc = rc ? rc : smmu_bench_map_n(PG_4K, ops);
@@ -263,12 +294,8 @@ int main(int argc, char **argv)
 				rc = rc ? rc : batch(ops);
 				break;
 			}
-			snap(&b);
-			if (b.t - a.t < best) {
-				best = b.t - a.t;
-				a0 = a;
-				b0 = b;
-			}
+			snap(&b, true);
+			ns[r] = b.t - a.t; /* (the counts are the same every repetition) */
 			/* Clean-up outside the timed part. */
 			if (t[k].kind == 0)
 				rc = rc ? rc : smmu_bench_unmap_n(PG_4K, ops);
@@ -279,7 +306,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: %d\n", t[k].name, rc);
 			return 1;
 		}
-		row(t[k].name, ops, &a0, &b0, best);
+		row(t[k].name, ops, &a, &b, median_ns(ns, reps));
 	}
 	if (nullq)
 		return 0; /* see --null-queue: not torn down */

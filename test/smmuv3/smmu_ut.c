@@ -366,6 +366,37 @@ static void test_no_stale(void)
 	}
 }
 
+/* A command queue smaller than a batch (IDR1.CMDQS 2: 4 slots): a batch
+ * of more commands than the queue holds is issued in pieces that fit,
+ * each with its CMD_SYNC; none is lost to a queue that wrapped onto
+ * itself (16 TLBIs without RIL for a 16-page unmap: every page faults
+ * after it). */
+static void test_small_cmdq(void)
+{
+	struct tenv t;
+	struct smmu_model_stats st0, st1;
+	struct smmu_stats ds0, ds1;
+	uint64_t iova = 0x200000, v;
+
+	scenario_up(&t, "cmdqs=2,ril=0", UIOMMU_HWPT_STAGE1);
+	CU_ASSERT_FATAL(uiommu_ioas_map(t.ioas, &iova, t.buf.iova, 16 * 4096, RW) == 0);
+	for (unsigned int i = 0; i < 16; i++)
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000 + i * 4096, &v, 8, false) == 0);
+	smmu_model_get_stats(t.m, &st0);
+	smmu_get_stats(t.unit, &ds0);
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000, 16 * 4096, NULL) == 0);
+	smmu_model_get_stats(t.m, &st1);
+	smmu_get_stats(t.unit, &ds1);
+	CU_ASSERT(ds1.cmds - ds0.cmds == 16);
+	CU_ASSERT(ds1.syncs - ds0.syncs == 6); /* 3 commands + CMD_SYNC per piece */
+	CU_ASSERT(st1.cmds - st0.cmds == 16 + 6);
+	for (unsigned int i = 0; i < 16; i++)
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000 + i * 4096, &v, 8, false) ==
+			  -EFAULT);
+	drain_all();
+	scenario_down(&t);
+}
+
 /* The STE cache: an STE changed in memory without CFGI_STE is not seen;
  * after CFGI_STE it is. */
 static void test_ste_cache(void)
@@ -697,9 +728,9 @@ static void test_pri_match(void)
 	CU_ASSERT(uiommu_page_response(t.dev, 5, 4, UIOMMU_PAGE_RESP_INVALID) == 0);
 	smmu_model_get_stats(t.m, &st);
 	CU_ASSERT(st.pri_resps == st0.pri_resps + 2);
-	/* SMMU_PRG_MAX groups wait; one more is denied by the driver (the
-	 * device is answered, the event not handed out). */
-	for (uint32_t i = 0; i < SMMU_PRG_MAX; i += 64) {
+	/* SMMU_PRG_DEV_MAX groups of one device wait; one more is denied by
+	 * the driver (the device is answered, the event not handed out). */
+	for (uint32_t i = 0; i < SMMU_PRG_DEV_MAX; i += 64) {
 		for (uint32_t k = i; k < i + 64; k++)
 			CU_ASSERT(smmu_model_page_request(t.m, SID, 1, 0x4000, k, true, false) ==
 				  0);
@@ -712,8 +743,101 @@ static void test_pri_match(void)
 	CU_ASSERT(ds.prg_denied == 1 && st.pri_resps == st0.pri_resps + 3 &&
 		  st.last_pri_resp == (SID << 12 | 1u << 2 | SMMU_PRI_RESP_DENY));
 	CU_ASSERT(uiommu_page_response(t.dev, 2, 1, UIOMMU_PAGE_RESP_SUCCESS) == -ENOENT);
-	for (uint32_t k = 0; k < SMMU_PRG_MAX; k++)
+	for (uint32_t k = 0; k < SMMU_PRG_DEV_MAX; k++)
 		CU_ASSERT(uiommu_page_response(t.dev, 1, k, UIOMMU_PAGE_RESP_SUCCESS) == 0);
+	/* Answered: the device's budget is back. */
+	CU_ASSERT(smmu_model_page_request(t.m, SID, 2, 0x5000, 1, true, false) == 0);
+	CU_ASSERT(drain(ev, 4) == 1);
+	CU_ASSERT(uiommu_page_response(t.dev, 2, 1, UIOMMU_PAGE_RESP_SUCCESS) == 0);
+	scenario_down(&t);
+}
+
+/* Fill @n groups of @sid (group indexes @g0..), all handed out. */
+static void prg_fill(struct tenv *t, uint32_t sid, uint32_t g0, uint32_t n)
+{
+	struct uiommu_event ev[64];
+
+	for (uint32_t i = 0; i < n; i += 64) {
+		uint32_t m = n - i < 64 ? n - i : 64;
+
+		for (uint32_t k = 0; k < m; k++)
+			CU_ASSERT(smmu_model_page_request(t->m, sid, UIOMMU_NO_PASID, 0x4000,
+							  g0 + i + k, true, false) == 0);
+		CU_ASSERT(drain(ev, 64) == m);
+	}
+}
+
+/* One device that never answers cannot keep the others' page request
+ * groups out: its budget is a quarter of the unit's table; the table
+ * fills only when four devices hold their whole budget.  Requests from a
+ * StreamID with no device are not handed out and their group is failed
+ * by the driver. */
+static void test_pri_budget(void)
+{
+	static const uint32_t sids[5] = {SID, SID2, 0x0530, 0x0640, 0x0750};
+	struct uiommu_device *d[5] = {0};
+	struct uiommu_event ev[8];
+	struct smmu_model_stats st;
+	struct smmu_stats ds;
+	struct tenv t;
+
+	CU_ASSERT_FATAL(SMMU_PRG_DEV_MAX * 4u == SMMU_PRG_MAX);
+	CU_ASSERT_FATAL(unit_up(&t, "pri=1") == 0);
+	for (int i = 0; i < 5; i++)
+		CU_ASSERT_FATAL(dev_up(&t, sids[i], 0, &d[i]) == 0);
+	/* Device 0 holds its whole budget and does not answer. */
+	prg_fill(&t, sids[0], 0, SMMU_PRG_DEV_MAX);
+	CU_ASSERT(smmu_model_page_request(t.m, sids[0], UIOMMU_NO_PASID, 0, 0x1ff, true, false) ==
+		  0);
+	CU_ASSERT(drain(ev, 8) == 0);
+	/* The others still get theirs. */
+	prg_fill(&t, sids[1], 0, SMMU_PRG_DEV_MAX);
+	prg_fill(&t, sids[2], 0, SMMU_PRG_DEV_MAX);
+	prg_fill(&t, sids[3], 0, SMMU_PRG_DEV_MAX - 1);
+	/* The last slot of the table. */
+	CU_ASSERT(smmu_model_page_request(t.m, sids[4], UIOMMU_NO_PASID, 0, 9, true, false) == 0);
+	CU_ASSERT(drain(ev, 8) == 1 && ev[0].hw_id == sids[4] && ev[0].grpid == 9);
+	/* Full: denied, whoever asks. */
+	CU_ASSERT(smmu_model_page_request(t.m, sids[3], UIOMMU_NO_PASID, 0, 0x1fe, true, false) ==
+		  0);
+	CU_ASSERT(drain(ev, 8) == 0);
+	smmu_get_stats(t.unit, &ds);
+	CU_ASSERT(ds.prg_denied == 2);
+	/* One answer makes room for anyone under its budget. */
+	CU_ASSERT(uiommu_page_response(d[1], UIOMMU_NO_PASID, 5, UIOMMU_PAGE_RESP_SUCCESS) == 0);
+	CU_ASSERT(smmu_model_page_request(t.m, sids[3], UIOMMU_NO_PASID, 0, 0x1fe, true, false) ==
+		  0);
+	CU_ASSERT(drain(ev, 8) == 1 && ev[0].grpid == 0x1fe);
+	CU_ASSERT(uiommu_page_response(d[3], UIOMMU_NO_PASID, 0x1fe, UIOMMU_PAGE_RESP_SUCCESS) ==
+		  0);
+	/* A StreamID with no device: nothing handed out, the group failed
+	 * at its Last request (Response Failure), nothing to answer. */
+	CU_ASSERT(smmu_model_page_request(t.m, 0x0860, 3, 0x6000, 4, false, false) == 0);
+	CU_ASSERT(drain(ev, 8) == 0);
+	smmu_model_get_stats(t.m, &st);
+	{
+		uint64_t before = st.pri_resps;
+
+		CU_ASSERT(smmu_model_page_request(t.m, 0x0860, 3, 0x7000, 4, true, false) == 0);
+		CU_ASSERT(drain(ev, 8) == 0);
+		smmu_model_get_stats(t.m, &st);
+		CU_ASSERT(st.pri_resps == before + 1 &&
+			  st.last_pri_resp == (0x0860u << 12 | 4u << 2 | SMMU_PRI_RESP_FAIL));
+	}
+	smmu_get_stats(t.unit, &ds);
+	CU_ASSERT(ds.prg_foreign == 1);
+	/* A device removed: its groups go (and its budget with them); the
+	 * StreamID is foreign again. */
+	CU_ASSERT(uiommu_device_remove(d[0]) == 0);
+	d[0] = NULL;
+	CU_ASSERT(smmu_model_page_request(t.m, sids[0], UIOMMU_NO_PASID, 0, 7, true, false) == 0);
+	CU_ASSERT(drain(ev, 8) == 0);
+	smmu_get_stats(t.unit, &ds);
+	CU_ASSERT(ds.prg_foreign == 2);
+	CU_ASSERT(smmu_model_page_request(t.m, sids[4], UIOMMU_NO_PASID, 0, 10, true, false) == 0);
+	CU_ASSERT(drain(ev, 8) == 1);
+	for (int i = 1; i < 5; i++)
+		CU_ASSERT(uiommu_device_remove(d[i]) == 0);
 	scenario_down(&t);
 }
 
@@ -727,6 +851,7 @@ static void test_stall(void)
 	struct uiommu_device_desc dd = {.bus = 3, .devfn = 0x10, .hw_id = SID, .stall = true};
 	struct uiommu_device *plain;
 	struct smmu_model_stats st;
+	struct smmu_stats ds0, ds;
 	struct uiommu_event ev;
 	uint64_t iova = 0x300000, val = 0x51a11ed0cafeull, rd = 0;
 
@@ -744,9 +869,12 @@ static void test_stall(void)
 	CU_ASSERT_FATAL(one_fault(&ev));
 	CU_ASSERT(ev.reason == SMMU_EVT_F_TRANSLATION && (ev.flags & UIOMMU_EV_STALL) &&
 		  ev.addr == 0x300008 && ev.dev_id == uiommu_device_id(t.dev));
-	/* A tag nothing is stalled under: ignored. */
+	/* A tag nothing is stalled under: refused, nothing sent. */
+	smmu_get_stats(t.unit, &ds0);
 	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, ev.grpid + 1,
-				       UIOMMU_PAGE_RESP_SUCCESS) == 0);
+				       UIOMMU_PAGE_RESP_SUCCESS) == -ENOENT);
+	smmu_get_stats(t.unit, &ds);
+	CU_ASSERT(ds.cmds == ds0.cmds);
 	smmu_model_get_stats(t.m, &st);
 	CU_ASSERT(st.stalls == 1 && st.resumes == 0);
 	/* The host maps the page, then resumes: the write lands. */
@@ -756,6 +884,12 @@ static void test_stall(void)
 	smmu_model_get_stats(t.m, &st);
 	CU_ASSERT(st.resumes == 1 && st.last_resume_rc == 0);
 	CU_ASSERT(memcmp((uint8_t *)t.buf.va + 8, &val, 8) == 0);
+	/* Resumed already: refused, nothing sent. */
+	smmu_get_stats(t.unit, &ds0);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, ev.grpid,
+				       UIOMMU_PAGE_RESP_SUCCESS) == -ENOENT);
+	smmu_get_stats(t.unit, &ds);
+	CU_ASSERT(ds.cmds == ds0.cmds);
 	/* Another stall, answered with a failure: aborted, nothing read. */
 	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x700000, &rd, 8, false) == -EAGAIN);
 	CU_ASSERT_FATAL(one_fault(&ev));
@@ -780,6 +914,61 @@ static void test_stall(void)
 	CU_ASSERT_FATAL(unit_up(&t, "") == 0);
 	dd.stall = true;
 	CU_ASSERT(uiommu_device_add(t.unit, &dd, &plain) == -EOPNOTSUPP);
+	scenario_down(&t);
+}
+
+/* A stalling device removed with transactions stalled: the driver aborts
+ * them (CMD_RESUME Abort) and forgets them; the same StreamID added again
+ * cannot resume the old STAGs. */
+static void test_stall_forget(void)
+{
+	struct tenv t;
+	struct uiommu_device_desc dd = {.bus = 3, .devfn = 0x10, .hw_id = SID, .stall = true};
+	struct smmu_model_stats st;
+	struct smmu_stats ds;
+	struct uiommu_event ev[2];
+	uint32_t stag0, stag1;
+	uint64_t rd = 0;
+
+	CU_ASSERT_FATAL(unit_up(&t, "stall=1") == 0);
+	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_STAGE1, &t.hwpt) == 0);
+	CU_ASSERT_FATAL(
+		uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(t.hwpt), NULL) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x300000, &rd, 8, false) == -EAGAIN);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x301000, &rd, 8, false) == -EAGAIN);
+	CU_ASSERT_FATAL(drain(ev, 2) == 2);
+	CU_ASSERT((ev[0].flags & ev[1].flags & UIOMMU_EV_STALL) && ev[0].grpid != ev[1].grpid);
+	stag0 = ev[0].grpid;
+	stag1 = ev[1].grpid;
+	/* One resumed (aborted) by its owner, one left stalled. */
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, stag0, UIOMMU_PAGE_RESP_FAILURE) ==
+		  0);
+	smmu_model_get_stats(t.m, &st);
+	CU_ASSERT(st.resumes == 1);
+	/* A third stall, its event not drained yet when the device goes. */
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x302000, &rd, 8, false) == -EAGAIN);
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_device_remove(t.dev) == 0);
+	smmu_model_get_stats(t.m, &st);
+	CU_ASSERT(st.resumes == 2 && st.last_resume_rc == -EFAULT);
+	/* Its event: nobody can resume it, the driver aborts it; handed out
+	 * as a plain fault. */
+	smmu_get_stats(t.unit, &ds);
+	CU_ASSERT(ds.stalls_aborted == 0);
+	CU_ASSERT_FATAL(drain(ev, 2) == 1);
+	CU_ASSERT(ev[0].hw_id == SID && ev[0].addr == 0x302000 && !(ev[0].flags & UIOMMU_EV_STALL));
+	smmu_model_get_stats(t.m, &st);
+	smmu_get_stats(t.unit, &ds);
+	CU_ASSERT(st.resumes == 3 && st.last_resume_rc == -EFAULT && ds.stalls_aborted == 1);
+	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &t.dev) == 0);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, stag1, UIOMMU_PAGE_RESP_SUCCESS) ==
+		  -ENOENT);
+	CU_ASSERT(uiommu_page_response(t.dev, UIOMMU_NO_PASID, stag0, UIOMMU_PAGE_RESP_SUCCESS) ==
+		  -ENOENT);
+	smmu_model_get_stats(t.m, &st);
+	CU_ASSERT(st.resumes == 3);
 	scenario_down(&t);
 }
 
@@ -1821,6 +2010,9 @@ static const struct ut_test tests[] = {
 	{"evtq_bad_prod", test_evtq_bad_prod},
 	{"pri", test_pri},
 	{"pri_match", test_pri_match},
+	{"pri_budget", test_pri_budget},
+	{"small_cmdq", test_small_cmdq},
+	{"stall_forget", test_stall_forget},
 	{"stall", test_stall},
 	{"pasid", test_pasid},
 	{"nested", test_nested},

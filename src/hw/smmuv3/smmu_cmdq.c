@@ -22,9 +22,21 @@
 
 /* ------------------------------------------------------------ builders */
 
+/* Commands a batch holds before it is issued: one slot stays for its
+ * CMD_SYNC, and a batch never exceeds the queue (IDR1.CMDQS may give
+ * fewer slots than SMMU_BATCH_MAX; more would wrap the queue onto
+ * itself and the SMMU would see fewer commands, or none). */
+static inline uint32_t batch_cap(const struct smmu_unit *su)
+{
+	uint32_t slots = 1u << su->cmdq.shift;
+
+	return (slots < SMMU_BATCH_MAX ? slots : SMMU_BATCH_MAX) - 1u;
+}
+
 void smmu_batch_init(struct smmu_batch *b, struct smmu_unit *su)
 {
 	b->su = su;
+	b->cap = batch_cap(su);
 	b->n = 0;
 	b->rc = 0;
 	b->bad = -1;
@@ -33,7 +45,7 @@ void smmu_batch_init(struct smmu_batch *b, struct smmu_unit *su)
 
 void smmu_batch_add(struct smmu_batch *b, uint64_t c0, uint64_t c1)
 {
-	if (b->n == SMMU_BATCH_MAX - 1) { /* room for the CMD_SYNC */
+	if (b->n >= b->cap) { /* room for the CMD_SYNC */
 		int rc = smmu_batch_sync(b);
 		if (rc && !b->rc)
 			b->rc = rc;
@@ -116,17 +128,11 @@ static void cmd_tlbi_addr(struct smmu_batch *b, unsigned int op, uint16_t vmid, 
 /* [iova, iova + size) of a domain by address: with RIL a few range
  * commands (each covers up to 32 << SCALE pages), else one per leaf of
  * @pgsize; false when that would take too many (use the whole domain). */
-static bool tlbi_range(struct smmu_batch *b, unsigned int op, uint16_t vmid, uint16_t asid,
-		       uint64_t iova, uint64_t size, uint64_t pgsize, bool leaf)
+static bool tlbi_range_multi(struct smmu_batch *b, unsigned int op, uint16_t vmid, uint16_t asid,
+			     uint64_t iova, uint64_t size, uint64_t pgsize, bool leaf)
 {
 	struct smmu_unit *su = b->su;
 
-	/* One 4 KiB page (the strict unmap of a page): one non-range command
-	 * (TG 0) does it with or without RIL. */
-	if (size == 4096 && !(iova & 4095)) {
-		cmd_tlbi_addr(b, op, vmid, asid, iova, 0, 0, false, leaf);
-		return true;
-	}
 	if (su->ril) {
 		uint64_t pages = size >> 12, addr = iova;
 		unsigned int cmds = 0;
@@ -154,6 +160,19 @@ static bool tlbi_range(struct smmu_batch *b, unsigned int op, uint16_t vmid, uin
 	for (uint64_t a = iova; a < iova + size; a += pgsize)
 		cmd_tlbi_addr(b, op, vmid, asid, a, 0, 0, false, leaf);
 	return true;
+}
+
+static inline bool tlbi_range(struct smmu_batch *b, unsigned int op, uint16_t vmid, uint16_t asid,
+			      uint64_t iova, uint64_t size, uint64_t pgsize, bool leaf)
+{
+	/* One 4 KiB page (the strict unmap of a page): one non-range command
+	 * (TG 0) does it with or without RIL; inline, the hot path of a
+	 * strict unmap (docs/performance.md §3). */
+	if (size == 4096 && !(iova & 4095)) {
+		cmd_tlbi_addr(b, op, vmid, asid, iova, 0, 0, false, leaf);
+		return true;
+	}
+	return tlbi_range_multi(b, op, vmid, asid, iova, size, pgsize, leaf);
 }
 
 /* ------------------------------------------------------------ queue */
@@ -261,7 +280,7 @@ int smmu_batch_sync(struct smmu_batch *b)
 	struct smmu_unit *su = b->su;
 	const struct uiommu_regio *r = smmu_rio(su);
 	struct smmu_queue *q = &su->cmdq;
-	uint32_t mask = q_mask(q), start, prod;
+	uint32_t mask = q_mask(q), idx_mask = (1u << q->shift) - 1u, start, prod;
 	uint64_t *base = q->mem.va, t0 = 0;
 	int rc = 0;
 
@@ -273,7 +292,7 @@ int smmu_batch_sync(struct smmu_batch *b)
 	b->cmd[b->n][0] = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CMD_SYNC); /* CS none: poll CONS */
 	b->cmd[b->n][1] = 0;
 	for (uint32_t i = 0; i <= b->n; i++) {
-		uint64_t *slot = base + 2u * SMMU_Q_IDX(prod, q->shift);
+		uint64_t *slot = base + 2u * (prod & idx_mask); /* SMMU_Q_IDX */
 
 		slot[0] = b->cmd[i][0];
 		slot[1] = b->cmd[i][1];
@@ -500,20 +519,31 @@ int smmu_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_
 		       uint32_t grpid, enum uiommu_page_resp code)
 {
 	struct smmu_unit *su = smmu_of(u);
-	const struct smmu_dev *sd = dev->priv;
+	struct smmu_dev *sd = dev->priv;
 	struct smmu_batch b;
 	uint64_t c0;
 	unsigned int resp;
 
-	if (sd && sd->stall) {
+	if (!sd)
+		return -ENODEV;
+	if (sd->stall) {
 		/* CMD_RESUME (IHI 0070 4.7.2): Retry on success, else Abort (as
-		 * Linux's arm_smmu_page_response); @grpid is the STAG.  A tag
-		 * nothing is stalled under is ignored by the SMMU. */
+		 * Linux's arm_smmu_page_response); @grpid is the STAG.  Only for
+		 * a transaction the EVTQ reported stalled and nobody resumed:
+		 * the SMMU would ignore any other, and a STAG can be reused by
+		 * a later stall, which a stale resume would then answer. */
 		if (grpid > FIELD_MAX(SMMU_CMD1_RESUME_STAG))
 			return -EINVAL;
 		if (code != UIOMMU_PAGE_RESP_SUCCESS && code != UIOMMU_PAGE_RESP_INVALID &&
 		    code != UIOMMU_PAGE_RESP_FAILURE)
 			return -EINVAL;
+		if (!smmu_stall_take(su, sd, grpid)) {
+			SMMU_LOG(ERR,
+				 "unit %u: StreamID 0x%x: no stalled transaction %u pending: no "
+				 "resume sent",
+				 u->obj.id, dev->desc.hw_id, grpid);
+			return -ENOENT;
+		}
 		smmu_batch_init(&b, su);
 		smmu_batch_add(&b,
 			       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_RESUME) |
@@ -544,7 +574,7 @@ int smmu_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_
 	/* One response per group the SMMU reported, none for a group never
 	 * requested (a PRI_RESP the device does not expect is an unexpected
 	 * completion it may treat as an error) or answered already. */
-	if (!smmu_prg_take(su, dev->desc.hw_id, pasid, grpid)) {
+	if (!smmu_prg_take(su, sd, pasid, grpid)) {
 		SMMU_LOG(ERR,
 			 "unit %u: StreamID 0x%x: no page request group %u%s pending: no "
 			 "response sent",

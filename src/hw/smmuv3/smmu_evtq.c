@@ -125,7 +125,27 @@ static void decode_pri(struct smmu_unit *su, const uint64_t *e, struct uiommu_ev
 	ev->reason_text = "page request";
 }
 
-/* ---- pending page request groups ---- */
+/* ---- pending page request groups and stalled transactions ---- */
+
+/* The device added on this unit with StreamID @sid, or NULL.  Called
+ * with the context locked (uiommu_poll). */
+static struct smmu_dev *sd_of_sid(const struct smmu_unit *su, uint32_t sid)
+{
+	struct uiommu_ctx *ctx = su->u->ctx;
+
+	for (struct uiommu_device *d = uobj_next(ctx, UOBJ_DEVICE, NULL); d;
+	     d = uobj_next(ctx, UOBJ_DEVICE, d))
+		if (d->unit == su->u && d->desc.hw_id == sid)
+			return d->priv;
+	return NULL;
+}
+
+/* A log line for the 1st, 2nd, 4th, 8th ... occurrence of a counted
+ * condition a device can repeat at will (no log flood). */
+static bool log_this(uint64_t count)
+{
+	return (count & (count - 1u)) == 0;
+}
 
 static int prg_find(const struct smmu_unit *su, uint32_t sid, uint32_t ssid, uint32_t grpid)
 {
@@ -138,60 +158,184 @@ static int prg_find(const struct smmu_unit *su, uint32_t sid, uint32_t ssid, uin
 	return -1;
 }
 
-bool smmu_prg_take(struct smmu_unit *su, uint32_t sid, uint32_t ssid, uint32_t grpid)
+bool smmu_prg_take(struct smmu_unit *su, struct smmu_dev *sd, uint32_t ssid, uint32_t grpid)
 {
-	int i = prg_find(su, sid, ssid, grpid);
+	int i = prg_find(su, sd->sid, ssid, grpid);
 
 	if (i < 0)
 		return false;
 	su->prg[i].valid = false;
+	if (sd->nr_prg)
+		sd->nr_prg--;
 	return true;
 }
 
-void smmu_prg_forget(struct smmu_unit *su, uint32_t sid)
+static int stall_find(const struct smmu_unit *su, uint32_t sid, uint32_t stag)
 {
-	for (unsigned int i = 0; i < SMMU_PRG_MAX; i++)
-		if (su->prg[i].sid == sid)
-			su->prg[i].valid = false;
+	for (unsigned int i = 0; i < SMMU_STALL_TRACK; i++) {
+		const struct smmu_stalled *s = &su->stalled[i];
+
+		if (s->valid && s->sid == sid && s->stag == stag)
+			return (int)i;
+	}
+	return -1;
 }
 
-/* The last request of a group arrived (@ev decoded): the group waits for
- * its response.  A group reported again before it was answered stays
- * one.  With no slot free the driver denies it at once (PRI_RESP Deny:
- * the device sees Invalid Request for the group, not silence) and the
- * event is not handed out: false. */
-static bool prg_track(struct smmu_unit *su, const struct uiommu_event *ev)
+bool smmu_stall_take(struct smmu_unit *su, struct smmu_dev *sd, uint32_t stag)
 {
+	int i = stall_find(su, sd->sid, stag);
+
+	if (i < 0)
+		return false;
+	su->stalled[i].valid = false;
+	if (sd->nr_stalled)
+		sd->nr_stalled--;
+	return true;
+}
+
+static void cmd_resume_abort(struct smmu_batch *b, uint32_t sid, uint32_t stag)
+{
+	smmu_batch_add(b,
+		       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_RESUME) | FIELD_PREP(SMMU_CMD0_SID, sid) |
+			       FIELD_PREP(SMMU_CMD0_RESUME_RESP, 2u), /* Abort */
+		       FIELD_PREP(SMMU_CMD1_RESUME_STAG, stag));
+}
+
+void smmu_prg_forget(struct smmu_unit *su, struct smmu_dev *sd)
+{
+	struct smmu_batch b;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < SMMU_PRG_MAX; i++)
+		if (su->prg[i].valid && su->prg[i].sid == sd->sid)
+			su->prg[i].valid = false;
+	sd->nr_prg = 0;
+	/* Nobody will resume its stalled transactions: aborted (the STE is an
+	 * abort already; a retry would fault again). */
+	smmu_batch_init(&b, su);
+	for (unsigned int i = 0; i < SMMU_STALL_TRACK; i++) {
+		struct smmu_stalled *s = &su->stalled[i];
+
+		if (!s->valid || s->sid != sd->sid)
+			continue;
+		s->valid = false;
+		cmd_resume_abort(&b, s->sid, s->stag);
+		n++;
+	}
+	sd->nr_stalled = 0;
+	if (n && smmu_batch_sync(&b))
+		SMMU_LOG(WARNING,
+			 "unit %u: StreamID 0x%x: aborting %u stalled transactions not "
+			 "confirmed",
+			 su->u->obj.id, sd->sid, n);
+}
+
+/* A fault event @ev with Stall: the transaction waits for a CMD_RESUME.
+ * It is tracked (the event keeps UIOMMU_EV_STALL) when a stalling device
+ * was added for its StreamID and both the table and the device's budget
+ * have room;
+ * otherwise the driver aborts it at once and the event is handed out as a
+ * plain fault.  A STAG reported again while it waits stays one. */
+static void stall_track(struct smmu_unit *su, struct uiommu_event *ev)
+{
+	struct smmu_dev *sd = sd_of_sid(su, ev->hw_id);
 	struct smmu_batch b;
 	int free_slot = -1;
 
+	if (sd && !sd->stall)
+		sd = NULL; /* its responses are PRI_RESPs: a RESUME never comes */
+	if (sd && stall_find(su, ev->hw_id, ev->grpid) >= 0)
+		return;
+	if (sd && sd->nr_stalled < SMMU_STALL_DEV_MAX)
+		for (unsigned int i = 0; i < SMMU_STALL_TRACK && free_slot < 0; i++)
+			if (!su->stalled[i].valid)
+				free_slot = (int)i;
+	if (free_slot >= 0) {
+		su->stalled[free_slot] = (struct smmu_stalled){
+			.sid = ev->hw_id, .stag = (uint16_t)ev->grpid, .valid = true};
+		sd->nr_stalled++;
+		return;
+	}
+	su->stats.stalls_aborted++;
+	if (log_this(su->stats.stalls_aborted))
+		SMMU_LOG(WARNING, "unit %u: StreamID 0x%x: stalled transaction %u aborted (%s)",
+			 su->u->obj.id, ev->hw_id, ev->grpid,
+			 !sd ? "no stalling device" : "no room to track it");
+	smmu_batch_init(&b, su);
+	cmd_resume_abort(&b, ev->hw_id, ev->grpid);
+	(void)smmu_batch_sync(&b);
+	ev->flags &= ~(uint32_t)UIOMMU_EV_STALL;
+	ev->grpid = 0;
+}
+
+/* Answer a group the driver does not hand out: PRI_RESP with @resp. */
+static void prg_answer(struct smmu_unit *su, const struct uiommu_event *ev, unsigned int resp)
+{
+	struct smmu_batch b;
+
+	smmu_batch_init(&b, su);
+	smmu_batch_add(
+		&b,
+		FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_PRI_RESP) | FIELD_PREP(SMMU_CMD0_SID, ev->hw_id) |
+			(ev->pasid != UIOMMU_NO_PASID
+				 ? SMMU_CMD0_SSV | FIELD_PREP(SMMU_CMD0_SSID, ev->pasid)
+				 : 0),
+		FIELD_PREP(SMMU_CMD1_PRI_GRPID, ev->grpid) | FIELD_PREP(SMMU_CMD1_PRI_RESP, resp));
+	(void)smmu_batch_sync(&b);
+}
+
+/* A page request @ev was decoded: true to hand it out.  A request from a
+ * StreamID with no device added is never handed out (nobody may answer
+ * it); its group is answered at its Last request with Response Failure
+ * (PCIe 10.4.2.1: the function stops issuing page requests).  The Last
+ * request of a group makes the group wait for its response, if the table
+ * has a free slot and the device holds fewer than SMMU_PRG_DEV_MAX groups;
+ * else the driver denies it at once (Invalid Request: the device sees an
+ * answer, not silence) and does not hand it out.  A group reported again
+ * before it was answered stays one. */
+static bool prg_track(struct smmu_unit *su, const struct uiommu_event *ev)
+{
+	struct smmu_dev *sd = sd_of_sid(su, ev->hw_id);
+	int free_slot = -1;
+
+	if (!sd) {
+		if (!(ev->flags & UIOMMU_EV_LAST))
+			return false;
+		su->stats.prg_foreign++;
+		if (log_this(su->stats.prg_foreign))
+			SMMU_LOG(WARNING,
+				 "unit %u: page request group %u from StreamID 0x%x, no device "
+				 "added: failed",
+				 su->u->obj.id, ev->grpid, ev->hw_id);
+		prg_answer(su, ev, SMMU_PRI_RESP_FAIL);
+		return false;
+	}
+	if (!(ev->flags & UIOMMU_EV_LAST))
+		return true;
 	if (prg_find(su, ev->hw_id, ev->pasid, ev->grpid) >= 0)
 		return true;
-	for (unsigned int i = 0; i < SMMU_PRG_MAX && free_slot < 0; i++)
-		if (!su->prg[i].valid)
-			free_slot = (int)i;
+	if (sd->nr_prg < SMMU_PRG_DEV_MAX)
+		for (unsigned int i = 0; i < SMMU_PRG_MAX && free_slot < 0; i++)
+			if (!su->prg[i].valid)
+				free_slot = (int)i;
 	if (free_slot >= 0) {
 		su->prg[free_slot] = (struct smmu_prg){.sid = ev->hw_id,
 						       .ssid = ev->pasid,
 						       .grpid = (uint16_t)ev->grpid,
 						       .valid = true};
+		sd->nr_prg++;
 		return true;
 	}
 	su->stats.prg_denied++;
-	SMMU_LOG(WARNING,
-		 "unit %u: %u page request groups await a response: StreamID 0x%x group %u "
-		 "denied",
-		 su->u->obj.id, SMMU_PRG_MAX, ev->hw_id, ev->grpid);
-	smmu_batch_init(&b, su);
-	smmu_batch_add(&b,
-		       FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_PRI_RESP) |
-			       FIELD_PREP(SMMU_CMD0_SID, ev->hw_id) |
-			       (ev->pasid != UIOMMU_NO_PASID
-					? SMMU_CMD0_SSV | FIELD_PREP(SMMU_CMD0_SSID, ev->pasid)
-					: 0),
-		       FIELD_PREP(SMMU_CMD1_PRI_GRPID, ev->grpid) |
-			       FIELD_PREP(SMMU_CMD1_PRI_RESP, SMMU_PRI_RESP_DENY));
-	(void)smmu_batch_sync(&b);
+	if (log_this(su->stats.prg_denied))
+		SMMU_LOG(WARNING,
+			 "unit %u: StreamID 0x%x: page request group %u denied: %s (%u of "
+			 "its groups await a response, budget %u, table %u)",
+			 su->u->obj.id, ev->hw_id, ev->grpid,
+			 sd->nr_prg < SMMU_PRG_DEV_MAX ? "the unit's table is full"
+						       : "its budget is used",
+			 sd->nr_prg, SMMU_PRG_DEV_MAX, SMMU_PRG_MAX);
+	prg_answer(su, ev, SMMU_PRI_RESP_DENY);
 	return false;
 }
 
@@ -240,11 +384,14 @@ static uint16_t drain(struct smmu_unit *su, struct smmu_queue *q, uint32_t prod_
 		smmu_inv(su, slot, dwords * 8u); /* COHACC 0: not a stale cached copy */
 		for (unsigned int i = 0; i < dwords; i++)
 			e[i] = __atomic_load_n(&slot[i], __ATOMIC_RELAXED);
-		if (!pri)
-			decode_event(su, e, &ev[n++]);
-		else {
+		if (!pri) {
+			decode_event(su, e, &ev[n]);
+			if (ev[n].flags & UIOMMU_EV_STALL)
+				stall_track(su, &ev[n]);
+			n++;
+		} else {
 			decode_pri(su, e, &ev[n]);
-			if (!(ev[n].flags & UIOMMU_EV_LAST) || prg_track(su, &ev[n]))
+			if (prg_track(su, &ev[n]))
 				n++;
 		}
 		q->cons = (q->cons & (uint32_t)SMMU_Q_OVF) | ((q->cons + 1u) & mask);

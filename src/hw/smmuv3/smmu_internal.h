@@ -40,16 +40,35 @@ struct smmu_queue {
 
 struct smmu_stats {
 	uint64_t cmds, syncs, batches, cmd_errors, timeouts, l2_tables, wb_lines, inv_lines;
-	uint64_t prg_denied; /* page request groups denied by the driver: none free to track */
+	uint64_t prg_denied;	 /* page request groups denied by the driver: no room to track */
+	uint64_t prg_foreign;	 /* page request groups from a StreamID with no device: failed */
+	uint64_t stalls_aborted; /* stalled transactions the driver aborted (no one to resume) */
 };
 
 /* A page request group the SMMU reported (its Last request seen) and
  * nobody answered yet: a PRI_RESP is sent only for one of these (the
  * device gets exactly one response per group, PCIe 10.4.2). */
 #define SMMU_PRG_MAX 512u /* per unit; a function has at most 512 PRG indexes */
+/* The per-device budget: one device holds at most a quarter of the
+ * unit's table, so a device that never answers cannot keep the others'
+ * groups out (its own further groups are denied; three more such devices
+ * are needed to fill the table). */
+#define SMMU_PRG_DEV_MAX (SMMU_PRG_MAX / 4u)
 struct smmu_prg {
 	uint32_t sid, ssid; /* ssid: UIOMMU_NO_PASID without a SubstreamID */
 	uint16_t grpid;
+	bool valid;
+};
+
+/* A transaction the SMMU stalled and reported on the EVTQ (Stall=1 with
+ * its STAG, IHI 0070 3.12.2) that nobody resumed yet: a CMD_RESUME is
+ * sent only for one of these.  Each device holds at most a quarter of the
+ * table; a stall with no room (or no device) is aborted by the driver. */
+#define SMMU_STALL_TRACK   128u
+#define SMMU_STALL_DEV_MAX (SMMU_STALL_TRACK / 4u)
+struct smmu_stalled {
+	uint32_t sid;
+	uint16_t stag;
 	bool valid;
 };
 
@@ -81,6 +100,7 @@ struct smmu_unit {
 	bool en_deferred;
 	struct smmu_stats stats;
 	struct smmu_prg prg[SMMU_PRG_MAX];
+	struct smmu_stalled stalled[SMMU_STALL_TRACK];
 	bool test_skip_tlbi; /* tests only: flush issues no TLBI (the model must show it) */
 };
 
@@ -105,9 +125,11 @@ struct smmu_dev {
 	struct uenv_dma cdtab;	/* linear, or the L1 descriptors */
 	struct uenv_dma *cd_l2; /* 2-level: one per L1 descriptor */
 	uint32_t cd_nr_l1;
-	uint32_t nr_pasids; /* SubstreamIDs > 0 with a valid CD */
-	bool ste_live;	    /* the STE we wrote is valid (not the initial zero) */
-	bool stall;	    /* its CDs have S set: stage-1 faults stall (RESUME) */
+	uint32_t nr_pasids;  /* SubstreamIDs > 0 with a valid CD */
+	bool ste_live;	     /* the STE we wrote is valid (not the initial zero) */
+	bool stall;	     /* its CDs have S set: stage-1 faults stall (RESUME) */
+	uint16_t nr_prg;     /* its entries in smmu_unit.prg (<= SMMU_PRG_DEV_MAX) */
+	uint16_t nr_stalled; /* its entries in smmu_unit.stalled (<= SMMU_STALL_DEV_MAX) */
 };
 
 static inline struct smmu_unit *smmu_of(const struct uiommu_unit *u)
@@ -140,6 +162,7 @@ static inline void smmu_inv(struct smmu_unit *su, const void *va, size_t len)
 struct smmu_batch {
 	struct smmu_unit *su;
 	uint32_t n;
+	uint32_t cap;	 /* commands before the batch is issued (smmu_cmdq.c batch_cap) */
 	int rc;		 /* first error */
 	int32_t bad;	 /* index (in the batch) of a command the SMMU refused, -1: none */
 	uint32_t issued; /* commands of the batch synced already */
@@ -186,11 +209,15 @@ int smmu_dev_walk(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 int smmu_evtq_init(struct smmu_unit *su);
 void smmu_evtq_fini(struct smmu_unit *su);
 uint16_t smmu_poll(struct uiommu_unit *u, struct uiommu_event *ev, uint16_t max);
-/* A pending page request group of (@sid, @ssid, @grpid): true and it is
+/* A pending page request group of @sd's (@ssid, @grpid): true and it is
  * answered from now on (taken), or false (never reported, or answered). */
-bool smmu_prg_take(struct smmu_unit *su, uint32_t sid, uint32_t ssid, uint32_t grpid);
-/* A device goes: its pending groups are forgotten. */
-void smmu_prg_forget(struct smmu_unit *su, uint32_t sid);
+bool smmu_prg_take(struct smmu_unit *su, struct smmu_dev *sd, uint32_t ssid, uint32_t grpid);
+/* A stalled transaction of @sd's with @stag: true and it is resumed from
+ * now on (taken), or false (never reported, or resumed already). */
+bool smmu_stall_take(struct smmu_unit *su, struct smmu_dev *sd, uint32_t stag);
+/* A device goes: its pending groups are forgotten, its stalled
+ * transactions aborted (CMD_RESUME Abort) and forgotten. */
+void smmu_prg_forget(struct smmu_unit *su, struct smmu_dev *sd);
 
 /* Tests only: make flush skip its TLBI commands on @u. */
 void smmu_test_skip_tlbi(struct uiommu_unit *u, bool skip);

@@ -425,7 +425,7 @@ void smmu_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
 				 u->obj.id, sd->sid);
 	}
 	cd_table_free(sd);
-	smmu_prg_forget(su, sd->sid);
+	smmu_prg_forget(su, sd);
 	dev->priv = NULL;
 	uenv_free(sd);
 }

@@ -46,7 +46,9 @@ contains() {
 	COMPREPLY=()
 	_uiommuctl
 	for w in "$@"; do
-		printf '%s\n' "${COMPREPLY[@]}" | grep -qxF -- "$w" ||
+		# (a here-string, not a pipe: under pipefail grep -q's early exit
+		# could fail printf with SIGPIPE)
+		grep -qxF -- "$w" <<<"$(printf '%s\n' "${COMPREPLY[@]}")" ||
 			fail "[${words[*]}]: '$w' not among: ${COMPREPLY[*]}"
 	done
 	echo "ok: [${words[*]}] has $*"

@@ -28,14 +28,16 @@ case_commands() {
 	entries=$(awk '/^# COMMANDS/ { on = 1; next } /^# / { on = 0 }
 		on && /^\*[a-z]/ { s = $0; sub(/^\*/, "", s); sub(/\*.*$/, "", s); print s }' "$page")
 	while IFS= read -r c; do
-		if printf '%s\n' "$entries" | grep -qxF -- "$c"; then
+		# (here-strings, not pipes: under pipefail grep -q's early exit can fail
+		# the writer with SIGPIPE, a flake seen under load)
+		if grep -qxF -- "$c" <<<"$entries"; then
 			echo "ok: command '$c' in uiommuctl(8)"
 		else
 			fail "command '$c' (uiommuctl --help) has no entry '*$c*' under COMMANDS in $page"
 		fi
 	done <<<"$cmds"
 	while IFS= read -r c; do
-		printf '%s\n' "$cmds" | grep -qxF -- "$c" ||
+		grep -qxF -- "$c" <<<"$cmds" ||
 			fail "uiommuctl(8) describes '$c', which uiommuctl --help does not list"
 	done <<<"$entries"
 	# Every option --help mentions, as *--option* (or *-j*).

@@ -878,8 +878,21 @@ static void test_attach_wait_fails(void)
 	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(b), NULL) == 0);
 	v = 0;
 	CU_ASSERT(dma(&t, RID, 0x100000, &v, 4, false, NULL) == 0 && v == 0xbbbb6666u);
-	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), NULL) ==
-		  0);
+	/* A detach whose wait fails stays done: the core releases the
+	 * attachment (and may free the table) whatever the wait said. */
+	unit_regs(t.unit)->model = &tail_io;
+	tail_drop = 1;
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	unit_regs(t.unit)->model = tail_real;
+	CU_ASSERT(tail_drop == 0 && !t.au->failed);
+	CU_ASSERT(uiommu_device_attached_hwpt(t.dev, UIOMMU_NO_PASID) == 0);
+	/* The entry in memory blocks (no table root, no IR/IW). */
+	CU_ASSERT(FIELD_GET(AMDVI_DTE0_MODE,
+			    ((const uint64_t *)t.au->devtab.va)[(size_t)RID * 4]) == 0);
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 4, false, NULL) == -EFAULT);
+	drain_all();
+	CU_ASSERT(uiommu_state_check(ctx, NULL, NULL) == 0);
+	CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), NULL) == 0);
 	CU_ASSERT(uiommu_ioas_unmap_all(b, NULL) == 0);
 	CU_ASSERT(uiommu_ioas_destroy(b) == 0);
 	t.au->timeout_ns = AMDVI_TIMEOUT_NS;

@@ -370,6 +370,8 @@ static int rid_set(struct amdvi_unit *au, struct amdvi_dev *ad, const struct fam
 	bool o_v2 = ad->rid_v2;
 	uint32_t o_did = ad->rid_did;
 	uint64_t o_d0 = ad->rid_d0, o_d1 = ad->rid_d1, w[2];
+	const struct amdvi_rid_state o_rid = {
+		.kind = o_kind, .v2 = o_v2, .did = o_did, .d0 = o_d0, .d1 = o_d1};
 	int rc;
 
 	if (has_pasids(ad) && (a->kind == FAM_ATTACH_NESTED || (a->kind == FAM_ATTACH_PAGING && !v2))) {
@@ -388,15 +390,21 @@ static int rid_set(struct amdvi_unit *au, struct amdvi_dev *ad, const struct fam
 		ad->rid_d1 = w[1];
 	}
 	if (v2 || o_v2) {
-		rc = amdvi_gcr3_set(au, ad, 0, v2 ? a->cfg->root_pa : 0, a->did);
+		rc = amdvi_gcr3_set(au, ad, 0, v2 ? a->cfg->root_pa : 0, a->did, &o_rid);
+		if ((rc == -EIO || rc == -ETIMEDOUT) && !au->failed &&
+		    a->kind != FAM_ATTACH_BLOCKED)
+			return rc; /* put back (amdvi_gcr3_set) */
 	} else {
 		uint64_t d[AMDVI_DTE_WORDS];
 		uint32_t old = ad->translating ? ad->did : AMDVI_DOMID_BLOCKED;
 
 		rc = amdvi_dte_compose(au, ad, d);
-		if (!rc && ad->g)
-			rc = amdvi_gcr3_set(au, ad, UIOMMU_NO_PASID, 0, 0);
-		else if (!rc) {
+		if (!rc && ad->g) {
+			rc = amdvi_gcr3_set(au, ad, UIOMMU_NO_PASID, 0, 0, &o_rid);
+			if ((rc == -EIO || rc == -ETIMEDOUT) && !au->failed &&
+			    a->kind != FAM_ATTACH_BLOCKED)
+				return rc; /* put back (amdvi_gcr3_set) */
+		} else if (!rc) {
 			uint32_t o_hw_did = ad->did;
 			bool o_translating = ad->translating;
 
@@ -404,7 +412,11 @@ static int rid_set(struct amdvi_unit *au, struct amdvi_dev *ad, const struct fam
 			/* The entry is in memory whatever the wait said. */
 			ad->did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
 			ad->translating = a->kind != FAM_ATTACH_BLOCKED || ad->g;
-			if ((rc == -EIO || rc == -ETIMEDOUT) && !au->failed) {
+			/* A detach is not undone: the core releases the
+			 * attachment whatever the wait said, and the blocked
+			 * entry is what the recovered unit sees. */
+			if ((rc == -EIO || rc == -ETIMEDOUT) && !au->failed &&
+			    a->kind != FAM_ATTACH_BLOCKED) {
 				/* The wait failed and was recovered (a global
 				 * invalidation): the new entry is in force, but
 				 * the core keeps the old attachment and may free
@@ -461,7 +473,7 @@ static int pasid_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid
 	    (a->kind != FAM_ATTACH_PAGING || a->cfg->fmt != PGT_X86_FL))
 		return -EOPNOTSUPP; /* a PASID is translated by a v2 table only */
 	if (a->kind == FAM_ATTACH_BLOCKED)
-		return amdvi_gcr3_set(au, ad, pasid, 0, 0);
+		return amdvi_gcr3_set(au, ad, pasid, 0, 0, NULL);
 	if (ad->rid_kind == FAM_ATTACH_NESTED ||
 	    (ad->rid_kind == FAM_ATTACH_PAGING && !ad->rid_v2)) {
 		AMDVI_LOG(ERR,
@@ -470,7 +482,7 @@ static int pasid_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid
 			  au->u->obj.id, ad->devid);
 		return -EBUSY;
 	}
-	return amdvi_gcr3_set(au, ad, pasid, a->cfg->root_pa, a->did);
+	return amdvi_gcr3_set(au, ad, pasid, a->cfg->root_pa, a->did, NULL);
 }
 
 int amdvi_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,

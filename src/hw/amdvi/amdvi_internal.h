@@ -225,10 +225,21 @@ int amdvi_dte_install(struct amdvi_unit *au, struct amdvi_dev *ad, const uint64_
 bool amdvi_dte_is(struct amdvi_unit *au, const struct amdvi_dev *ad, const uint64_t *d);
 
 /* ---- amdvi_gcr3.c ---- */
+/* What the RID was attached to before a change (amdvi_dev.rid_*), for
+ * putting it back when the change's wait fails. */
+struct amdvi_rid_state {
+	uint8_t kind;
+	bool v2;
+	uint32_t did;
+	uint64_t d0, d1;
+};
 /* Set (@cr3 != 0) or clear one GCR3 slot of @ad (pasid 0: the RID),
- * bringing the DTE along: all-or-nothing. */
+ * bringing the DTE along: all-or-nothing.  @old_rid: the RID's state
+ * before the caller changed ad->rid_* (NULL: unchanged); when the change's
+ * invalidation is not confirmed (-EIO / -ETIMEDOUT), the old entry, records
+ * and RID state are put back, or the unit fails. */
 int amdvi_gcr3_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid, uint64_t cr3,
-		   uint32_t did);
+		   uint32_t did, const struct amdvi_rid_state *old_rid);
 /* The device goes: its table and DomainID with it (DTE already blocked). */
 void amdvi_gcr3_free(struct amdvi_unit *au, struct amdvi_dev *ad);
 /* The flush of a v2 table (domain ID @f->did) on every device slot that

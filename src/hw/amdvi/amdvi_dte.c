@@ -169,6 +169,7 @@ int amdvi_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev)
 	 * no alias of its own to program. */
 	ad->alias = rid != ad->devid && (dev->desc.bus || dev->desc.devfn);
 	ad->ats = dev->desc.ats;
+	au->n_ats += ad->ats ? 1u : 0u;
 	ad->pri = dev->desc.pri && au->ppr;
 	ad->did = AMDVI_DOMID_BLOCKED;
 	list_add_tail(&au->devs, &ad->link);
@@ -521,6 +522,7 @@ void amdvi_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
 		(void)amdvi_dte_install(au, ad, d, ad->did);
 	}
 	amdvi_gcr3_free(au, ad);
+	au->n_ats -= ad->ats ? 1u : 0u;
 	list_del(&ad->link);
 	dev->priv = NULL;
 	uenv_free(ad);
@@ -528,9 +530,12 @@ void amdvi_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
 
 /* ------------------------------------------------------------ flush */
 
-int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
+/* The general case: a batch (one COMPLETION_WAIT), the devices scanned
+ * for ATS ones and v2 tables.  (Out of line: its batch's stack frame is
+ * not the fast path's.) */
+static __attribute__((noinline)) int flush_batch(struct amdvi_unit *au, const struct fam_flush *f,
+						 uint32_t n)
 {
-	struct amdvi_unit *au = amdvi_of(u);
 	struct amdvi_batch b;
 	struct amdvi_cmd c;
 
@@ -550,6 +555,8 @@ int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
 		amdvi_cmd_inv_pages(&c, (uint16_t)f[i].did, f[i].iova, f[i].size, !f[i].leaf_only);
 		amdvi_batch_add(&b, &c);
 		au->stats.inv_pages++;
+		if (!au->n_ats)
+			continue; /* no device's IOTLB to invalidate */
 		list_for_each(pos, &au->devs)
 		{
 			struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
@@ -562,6 +569,25 @@ int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
 		}
 	}
 	return amdvi_batch_sync(&b);
+}
+
+int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
+{
+	struct amdvi_unit *au = amdvi_of(u);
+	struct amdvi_cmd c;
+
+	/* The strict unmap's case: one v1 range, no ATS device on the unit
+	 * (no INVALIDATE_IOTLB_PAGES to add): its command and the
+	 * COMPLETION_WAIT straight into the buffer, no batch, no device scan.
+	 * The same commands flush_batch would issue. */
+	if (n == 1 && f->fmt != PGT_X86_FL && !au->n_ats) {
+		if (f->did > UINT16_MAX)
+			return 0;
+		amdvi_cmd_inv_pages(&c, (uint16_t)f->did, f->iova, f->size, !f->leaf_only);
+		au->stats.inv_pages++;
+		return amdvi_cmd_sync1(au, &c);
+	}
+	return flush_batch(au, f, n);
 }
 
 /* A nested HWPT's guest fields the unit can carry: 0, -EINVAL. */

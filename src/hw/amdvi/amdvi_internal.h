@@ -118,6 +118,7 @@ struct amdvi_unit {
 	struct uenv_dma sem; /* COMPLETION_WAIT store target (8 bytes) */
 	uint64_t wait_seq;
 	struct list_head devs; /* struct amdvi_dev */
+	uint32_t n_ats;	       /* devices in @devs with ATS (amdvi_dev.ats) */
 	struct {
 		uint64_t control, devtab, cmdbuf, evtlog, pprlog, excl_base, excl_limit;
 		uint64_t cmd_head, cmd_tail, evt_head, evt_tail, ppr_head, ppr_tail;
@@ -179,6 +180,10 @@ struct amdvi_batch {
 };
 void amdvi_batch_init(struct amdvi_batch *b, struct amdvi_unit *au);
 void amdvi_batch_add(struct amdvi_batch *b, const struct amdvi_cmd *c);
+/* One command and its COMPLETION_WAIT written straight into the buffer,
+ * waited for: what amdvi_batch_sync of a one-command batch does, without
+ * the batch (the strict unmap's flush). */
+int amdvi_cmd_sync1(struct amdvi_unit *au, const struct amdvi_cmd *c);
 /* Submit what is gathered with one wait: 0, -EIO (the buffer stopped:
  * recovered with a global invalidation), -ETIMEDOUT (recovered). */
 int amdvi_batch_sync(struct amdvi_batch *b);

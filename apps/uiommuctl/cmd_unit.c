@@ -314,9 +314,10 @@ static int hw_unit_desc(const struct cli_opts *opts, const char *base_s, uint64_
  * created: values (--base, --index: numbers; --name: CLI_NAME_RULE) and
  * whether each option applies.  A model unit has no firmware entry and no
  * registers to choose, so --base, --index, --uio and --force are refused
- * there; --cfg is for model units only, --small-devtab for AMD-Vi units.  The name must be free: it is
- * looked up before the unit is added, and a unit that cannot be named is
- * removed again (or the state it created destroyed).
+ * there; --cfg is for model units only, --small-devtab for AMD-Vi units.
+ * The name must be free: it is looked up before the unit is added, and a
+ * unit that cannot be named is removed again (or the state it created
+ * destroyed).
  */
 int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 {

@@ -659,19 +659,19 @@ static void tail_write(void *m, uint32_t off, uint64_t v, unsigned int size)
 static const struct uiommu_model_io tail_io = {.read = tail_read, .write = tail_write};
 
 /* Run @op with one tail write dropped: the wait failed, the unit did not. */
-#define WAIT_FAILS(t, op)                                                                  \
-	do {                                                                               \
-		int rc_;                                                                   \
-		tail_real = unit_regs((t)->unit)->model;                                   \
-		unit_regs((t)->unit)->model = &tail_io;                                    \
-		tail_drop = 1;                                                             \
-		rc_ = (op);                                                                \
-		unit_regs((t)->unit)->model = tail_real;                                   \
-		CU_ASSERT(rc_ == -ETIMEDOUT || rc_ == -EIO);                             \
-		CU_ASSERT(tail_drop == 0);                                                 \
-		CU_ASSERT(!(t)->au->failed);                                               \
-		drain_all(ctx);                                                            \
-		CU_ASSERT(uiommu_state_check(ctx, report_line, NULL) == 0);                \
+#define WAIT_FAILS(t, op)                                                   \
+	do {                                                                \
+		int rc_;                                                    \
+		tail_real = unit_regs((t)->unit)->model;                    \
+		unit_regs((t)->unit)->model = &tail_io;                     \
+		tail_drop = 1;                                              \
+		rc_ = (op);                                                 \
+		unit_regs((t)->unit)->model = tail_real;                    \
+		CU_ASSERT(rc_ == -ETIMEDOUT || rc_ == -EIO);                \
+		CU_ASSERT(tail_drop == 0);                                  \
+		CU_ASSERT(!(t)->au->failed);                                \
+		drain_all(ctx);                                             \
+		CU_ASSERT(uiommu_state_check(ctx, report_line, NULL) == 0); \
 	} while (0)
 
 /* A GCR3 change whose invalidation is not confirmed: the old entry (and

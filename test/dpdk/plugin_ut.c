@@ -135,8 +135,8 @@ static void test_amdvi_small_devtab(void)
 	uint8_t pat[16];
 	char reply[4096];
 
-	snprintf(cfg, sizeof(cfg), "model=amdvi,amdvi_small_devtab=1,state=%s,attach=00:03.0,poll=app",
-		 state);
+	snprintf(cfg, sizeof(cfg),
+		 "model=amdvi,amdvi_small_devtab=1,state=%s,attach=00:03.0,poll=app", state);
 	CU_ASSERT_FATAL(uiommu_dpdk_protect(cfg) == 0);
 	CU_ASSERT(uiommu_dpdk_get_stats(&st) == 0 && st.nr_units == 1 && st.nr_attached == 1);
 	CU_ASSERT(telemetry("/uiommu/units", reply, sizeof(reply)) == 0);

@@ -217,7 +217,8 @@ static void gcr3_undo(struct amdvi_unit *au, struct amdvi_dev *ad, struct amdvi_
 	}
 	if (rc)
 		amdvi_unit_fail(au, why);
-	AMDVI_LOG(ERR, "unit %u: DeviceID 0x%x PASID 0x%x: the change's invalidation failed (%d): %s",
+	AMDVI_LOG(ERR,
+		  "unit %u: DeviceID 0x%x PASID 0x%x: the change's invalidation failed (%d): %s",
 		  au->u->obj.id, ad->devid, pasid, why,
 		  au->failed ? "unit failed" : "the old entry is back");
 }

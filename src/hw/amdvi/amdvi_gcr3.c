@@ -27,7 +27,11 @@
  * (a batch each).  When the last slot goes, the DTE loses GV first, then
  * the table's DomainID is invalidated as a whole and freed with the table.
  * A failed wait was recovered with a global invalidation (amdvi_batch_sync):
- * the unit then sees what memory holds, and the state records that.
+ * the unit then sees what memory holds.  An attach or replace whose wait
+ * failed is undone (gcr3_undo): the core keeps the old attachment and may
+ * free the new table, so the old slot entry, records, RID state and DTE go
+ * back, confirmed by a wait of their own, or the unit fails.  A detach is
+ * not undone: the core releases the attachment whatever the wait said.
  */
 #include <errno.h>
 #include <string.h>

@@ -314,9 +314,10 @@ static int hw_unit_desc(const struct cli_opts *opts, const char *base_s, uint64_
  * created: values (--base, --index: numbers; --name: CLI_NAME_RULE) and
  * whether each option applies.  A model unit has no firmware entry and no
  * registers to choose, so --base, --index, --uio and --force are refused
- * there; --cfg is for model units only.  The name must be free: it is
- * looked up before the unit is added, and a unit that cannot be named is
- * removed again (or the state it created destroyed).
+ * there; --cfg is for model units only, --small-devtab for AMD-Vi units.
+ * The name must be free: it is looked up before the unit is added, and a
+ * unit that cannot be named is removed again (or the state it created
+ * destroyed).
  */
 int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 {
@@ -327,13 +328,18 @@ int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 	struct uiommu_unit *u;
 	uint64_t base = 0, index = 0;
 	char model[256];
-	bool fresh, force = false;
+	bool fresh, force = false, small = false;
+	/* --small-devtab: an AMD-Vi device table below 65536 DeviceIDs when
+	 * 2 MiB of contiguous memory is not to be had. */
+	struct uiommu_amdvi_unit_opts ao = {.family = UIOMMU_FAMILY_AMDVI,
+					    .flags = UIOMMU_AMDVI_F_SMALL_DEVTAB};
 	int rc;
 
 	for (int i = 0; i < argc; i++) {
 		int m;
 
 		if ((m = cli_flag(argv[i], "--force", &force)) ||
+		    (m = cli_flag(argv[i], "--small-devtab", &small)) ||
 		    (m = cli_opt_val(argc, argv, &i, "--base", &base_s)) ||
 		    (m = cli_opt_val(argc, argv, &i, "--index", &index_s)) ||
 		    (m = cli_opt_val(argc, argv, &i, "--uio", &uio)) ||
@@ -391,6 +397,10 @@ int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 			cli_err("--cfg: empty configuration");
 			return CLI_USAGE;
 		}
+		if (small && cli_model_family(opts->model) != UIOMMU_FAMILY_AMDVI) {
+			cli_err("--small-devtab is for AMD-Vi units (--model amdvi)");
+			return CLI_USAGE;
+		}
 		/* A fresh state comes up with its first unit: give it the same
 		 * configuration as a unit added to an existing state. */
 		if (cfg) {
@@ -415,6 +425,13 @@ int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 		d.family = cli_model_family(opts->model); /* checked by cli_state_open */
 		d.access = UIOMMU_UNIT_MODEL;
 		d.model_cfg = cfg;
+		if (small && fresh) {
+			cli_err("--small-devtab: a new model state's first unit is made with the "
+				"defaults; add the unit to an existing state");
+			goto fail;
+		}
+		if (small)
+			d.family_opts = &ao;
 		if (fresh) {
 			u = uiommu_unit_next(ctx, NULL);
 			rc = 0;
@@ -429,6 +446,14 @@ int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 		rc = hw_unit_desc(opts, base_s, base, index_s, index, &d);
 		if (rc)
 			return rc;
+		if (small && d.family != UIOMMU_FAMILY_AMDVI) {
+			cli_err("--small-devtab is for AMD-Vi units (the unit at %#" PRIx64
+				" is not one)",
+				d.reg_base);
+			return CLI_USAGE;
+		}
+		if (small)
+			d.family_opts = &ao;
 		d.uio_path = uio;
 		if (geteuid() != 0)
 			cli_err("warning: not root: mapping registers and hugepages will likely "

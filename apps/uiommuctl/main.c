@@ -18,8 +18,10 @@ static const struct cli_cmd cli_commands[] = {
 	 cmd_acpi_decode},
 	{"unit", "list", "", "units of the state: family, access, widths", cmd_unit_list},
 	{"unit", "show", "UNIT", "one unit: capabilities and registers decoded", cmd_unit_show},
-	{"unit", "add", "[--base ADDR|--index N] [--force] [--uio PATH] [--cfg CFG] [--name NAME]",
-	 "take over a unit the firmware probe found (model: add a model unit; --cfg, --name only)",
+	{"unit", "add",
+	 "[--base ADDR|--index N] [--force] [--uio PATH] [--cfg CFG] [--small-devtab] [--name NAME]",
+	 "take over a unit the firmware probe found (model: add a model unit; --cfg, --name only); "
+	 "--small-devtab: AMD-Vi, a device table below 65536 IDs if 2 MiB is not contiguous",
 	 cmd_unit_add},
 	{"device", "list", "", "devices: PCI address, ID on the unit, attachments", cmd_device_list},
 	{"device", "show", "DEVICE", "one device and its RID/PASID attachments", cmd_device_show},

@@ -85,11 +85,12 @@ enum key_id {
 	K_ACPI,
 	K_MODEL_CFG,
 	K_PASSTHROUGH,
+	K_AMDVI_SMALL_DEVTAB,
 	K_NR
 };
 static const char *const key_names[K_NR] = {
 	"model", "state",    "attach", "poll",	    "poll_ms",	   "log_rate",
-	"force", "on_error", "acpi",   "model_cfg", "passthrough",
+	"force", "on_error", "acpi",   "model_cfg", "passthrough", "amdvi_small_devtab",
 };
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
@@ -179,6 +180,12 @@ static int set_key(enum key_id k, const char *v, struct udp_cfg *cfg, char *err,
 				   v);
 		cfg->nr_passthrough++;
 		return 0;
+	case K_AMDVI_SMALL_DEVTAB:
+		if (parse_bool(v, &cfg->amdvi_small_devtab))
+			return ERR("amdvi_small_devtab=%s: 0 or 1 (accept an AMD-Vi device table "
+				   "below 65536 DeviceIDs when 2 MiB is not contiguous)",
+				   v);
+		return 0;
 	default:
 		return ERR("internal: key %d", (int)k);
 	}
@@ -220,7 +227,8 @@ int udp_cfg_parse(const char *args, struct udp_cfg *out, char *err, size_t errle
 				break;
 		if (k == K_NR)
 			return ERR("unknown key '%s' (keys: model, state, attach, poll, poll_ms, "
-				   "log_rate, force, on_error, acpi, model_cfg, passthrough)",
+				   "log_rate, force, on_error, acpi, model_cfg, passthrough, "
+				   "amdvi_small_devtab)",
 				   tok);
 		if (seen[k] && k != K_ATTACH && k != K_PASSTHROUGH)
 			return ERR("key '%s' given twice", tok);
@@ -239,6 +247,9 @@ int udp_cfg_parse(const char *args, struct udp_cfg *out, char *err, size_t errle
 		for (uint32_t j = 0; j < cfg.nr_attach; j++)
 			if (!memcmp(&cfg.passthrough[i], &cfg.attach[j], sizeof(struct udp_bdf)))
 				return ERR("a device is both in attach and in passthrough");
+	if (cfg.model != UIOMMU_FAMILY_NONE && cfg.model != UIOMMU_FAMILY_AMDVI &&
+	    seen[K_AMDVI_SMALL_DEVTAB])
+		return ERR("amdvi_small_devtab is for AMD-Vi units (hardware or model=amdvi)");
 	if (cfg.poll != UDP_POLL_ALARM && seen[K_POLL_MS])
 		return ERR("poll_ms is for poll=alarm");
 	*out = cfg;

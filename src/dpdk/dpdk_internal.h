@@ -58,6 +58,7 @@ struct udp_cfg {
 	char model_cfg[128]; /* model settings, "key=value,..." (docs/models.md) */
 	struct udp_bdf passthrough[UDP_MAX_ATTACH]; /* model: other devices of the unit */
 	uint32_t nr_passthrough;
+	bool amdvi_small_devtab; /* AMD-Vi units: UIOMMU_AMDVI_F_SMALL_DEVTAB */
 };
 
 /* Parse @args ("key=value,..."); on error 0 is not returned, @err says why. */

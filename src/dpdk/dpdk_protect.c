@@ -570,11 +570,15 @@ static int take_unit(const struct udp_cfg *cfg, struct plan *p, int idx)
 		.force = cfg->force,
 		.flags = UIOMMU_UNIT_F_DEFER_ENABLE,
 	};
+	struct uiommu_amdvi_unit_opts ao = {.family = UIOMMU_FAMILY_AMDVI,
+					    .flags = UIOMMU_AMDVI_F_SMALL_DEVTAB};
 	struct uiommu_unit_caps caps;
 	struct uiommu_unit *u;
 	char name[16];
 	int rc;
 
+	if (fu->family == UIOMMU_FAMILY_AMDVI && cfg->amdvi_small_devtab)
+		d.family_opts = &ao;
 	rc = uiommu_unit_add(udp_g.ctx, &d, &u);
 	if (rc == -EOPNOTSUPP) {
 		UDP_LOG(WARNING,
@@ -701,10 +705,16 @@ static int protect_model(const struct udp_cfg *cfg)
 				     .numa_node = -1,
 				     .flags = UIOMMU_UNIT_F_DEFER_ENABLE,
 				     .model_cfg = cfg->model_cfg[0] ? cfg->model_cfg : NULL};
+	struct uiommu_amdvi_unit_opts ao = {.family = UIOMMU_FAMILY_AMDVI,
+					    .flags = UIOMMU_AMDVI_F_SMALL_DEVTAB};
 	struct uiommu_unit_caps caps;
 	struct uiommu_unit *u;
 	char name[16];
-	int rc = uiommu_unit_add(udp_g.ctx, &d, &u);
+	int rc;
+
+	if (cfg->model == UIOMMU_FAMILY_AMDVI && cfg->amdvi_small_devtab)
+		d.family_opts = &ao;
+	rc = uiommu_unit_add(udp_g.ctx, &d, &u);
 
 	if (rc) {
 		UDP_LOG(ERR, "cannot add the %s model unit (model_cfg '%s'): %s",

@@ -759,6 +759,11 @@ static void test_recover(void)
 		au->levels = 9;
 		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
 		*au = save;
+		au->n_ats = 0; /* the flush would skip an ATS device's IOTLB */
+		ad->ats = true;
+		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
+		ad->ats = false;
+		*au = save;
 		ad->dev->priv = NULL; /* a device entry that is not its device's */
 		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
 		t.dev->priv = ad;
@@ -878,11 +883,67 @@ static void test_attach_wait_fails(void)
 	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(b), NULL) == 0);
 	v = 0;
 	CU_ASSERT(dma(&t, RID, 0x100000, &v, 4, false, NULL) == 0 && v == 0xbbbb6666u);
-	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), NULL) ==
-		  0);
+	/* A detach whose wait fails stays done: the core releases the
+	 * attachment (and may free the table) whatever the wait said. */
+	unit_regs(t.unit)->model = &tail_io;
+	tail_drop = 1;
+	CU_ASSERT(uiommu_device_detach(t.dev, UIOMMU_NO_PASID) == 0);
+	unit_regs(t.unit)->model = tail_real;
+	CU_ASSERT(tail_drop == 0 && !t.au->failed);
+	CU_ASSERT(uiommu_device_attached_hwpt(t.dev, UIOMMU_NO_PASID) == 0);
+	/* The entry in memory blocks (no table root, no IR/IW). */
+	CU_ASSERT(FIELD_GET(AMDVI_DTE0_MODE,
+			    ((const uint64_t *)t.au->devtab.va)[(size_t)RID * 4]) == 0);
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 4, false, NULL) == -EFAULT);
+	drain_all();
+	CU_ASSERT(uiommu_state_check(ctx, NULL, NULL) == 0);
+	CU_ASSERT(uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), NULL) == 0);
 	CU_ASSERT(uiommu_ioas_unmap_all(b, NULL) == 0);
 	CU_ASSERT(uiommu_ioas_destroy(b) == 0);
 	t.au->timeout_ns = AMDVI_TIMEOUT_NS;
+	drain_all();
+	scenario_down(&t);
+}
+
+/* The strict unmap's flush: without an ATS device, one
+ * INVALIDATE_IOMMU_PAGES and its COMPLETION_WAIT (the fast path); with
+ * one on the same DomainID, its INVALIDATE_IOTLB_PAGES too, and again
+ * none once it is gone; the count of ATS devices follows add and remove. */
+static void test_flush_ats_count(void)
+{
+	struct uiommu_device_desc dd = {.bus = 0, .devfn = 0x28, .hw_id = 0x28, .ats = true};
+	struct uiommu_device *ats;
+	struct amdvi_stats s0;
+	struct tenv t;
+	uint8_t v = 1;
+
+	scenario_up(&t, NULL, 0);
+	CU_ASSERT(t.au->n_ats == 0);
+	CU_ASSERT(map(&t, 0x100000, 0, 0x1000, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(map(&t, 0x101000, 0x1000, 0x1000, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(dma(&t, RID, 0x101000, &v, 1, true, NULL) == 0);
+	s0 = t.au->stats;
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x101000, 0x1000, NULL) == 0);
+	CU_ASSERT(t.au->stats.cmds == s0.cmds + 2 && t.au->stats.waits == s0.waits + 1);
+	CU_ASSERT(t.au->stats.inv_pages == s0.inv_pages + 1 && t.au->stats.inv_iotlb == 0);
+	CU_ASSERT(dma(&t, RID, 0x101000, &v, 1, true, NULL) == -EFAULT); /* strict */
+	drain_all();
+	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &ats) == 0);
+	CU_ASSERT(t.au->n_ats == 1);
+	CU_ASSERT(uiommu_device_attach(ats, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), NULL) == 0);
+	CU_ASSERT(map(&t, 0x101000, 0x1000, 0x1000, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	s0 = t.au->stats;
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x101000, 0x1000, NULL) == 0);
+	CU_ASSERT(t.au->stats.inv_iotlb == s0.inv_iotlb + 1);
+	CU_ASSERT(t.au->stats.cmds == s0.cmds + 3 && t.au->stats.waits == s0.waits + 1);
+	CU_ASSERT(uiommu_device_detach(ats, UIOMMU_NO_PASID) == 0);
+	CU_ASSERT(uiommu_device_remove(ats) == 0);
+	CU_ASSERT(t.au->n_ats == 0);
+	CU_ASSERT(map(&t, 0x101000, 0x1000, 0x1000, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	s0 = t.au->stats;
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x101000, 0x1000, NULL) == 0);
+	CU_ASSERT(t.au->stats.inv_iotlb == s0.inv_iotlb && t.au->stats.cmds == s0.cmds + 2);
+	CU_ASSERT(uiommu_state_check(ctx, NULL, NULL) == 0);
 	drain_all();
 	scenario_down(&t);
 }
@@ -1678,6 +1739,7 @@ static const struct ut_test drv_tests[] = {
 	{"recover", test_recover},
 	{"recover_inv_fails", test_recover_inv_fails},
 	{"attach_wait_fails", test_attach_wait_fails},
+	{"flush_ats_count", test_flush_ats_count},
 	{"small_devtab", test_small_devtab},
 	{"exclusion_range_off", test_exclusion_range_off},
 	{"bad_input", test_bad_input},

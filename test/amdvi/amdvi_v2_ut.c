@@ -636,6 +636,123 @@ static void test_random(void)
 	random_run("gt=1,iotlb=8,dtec=1", ops - ops / 2);
 }
 
+/* Exactly one wait fails: a register window that drops one write of the
+ * command buffer's tail (those commands never run, the COMPLETION_WAIT
+ * times out, the recovery's global invalidation goes through). */
+static const struct uiommu_model_io *tail_real;
+static unsigned int tail_drop;
+
+static uint64_t tail_read(void *m, uint32_t off, unsigned int size)
+{
+	return tail_real->read(m, off, size);
+}
+
+static void tail_write(void *m, uint32_t off, uint64_t v, unsigned int size)
+{
+	if (off == AMDVI_REG_CMD_TAIL && tail_drop) {
+		tail_drop--;
+		return;
+	}
+	tail_real->write(m, off, v, size);
+}
+
+static const struct uiommu_model_io tail_io = {.read = tail_read, .write = tail_write};
+
+/* Run @op with one tail write dropped: the wait failed, the unit did not. */
+#define WAIT_FAILS(t, op)                                                   \
+	do {                                                                \
+		int rc_;                                                    \
+		tail_real = unit_regs((t)->unit)->model;                    \
+		unit_regs((t)->unit)->model = &tail_io;                     \
+		tail_drop = 1;                                              \
+		rc_ = (op);                                                 \
+		unit_regs((t)->unit)->model = tail_real;                    \
+		CU_ASSERT(rc_ == -ETIMEDOUT || rc_ == -EIO);                \
+		CU_ASSERT(tail_drop == 0);                                  \
+		CU_ASSERT(!(t)->au->failed);                                \
+		drain_all(ctx);                                             \
+		CU_ASSERT(uiommu_state_check(ctx, report_line, NULL) == 0); \
+	} while (0)
+
+/* A GCR3 change whose invalidation is not confirmed: the old entry (and
+ * DTE) is in force again, the core keeps the old attachment; the new
+ * table is not reachable.  A detach stays done (the core releases). */
+static void test_wait_fails(void)
+{
+	struct tenv t;
+	struct amdvi_dev *ad;
+	uint8_t r;
+
+	up(ctx, &t, "gt=1", 8);
+	ad = t.dev->priv;
+	t.au->timeout_ns = 20ull * 1000 * 1000;
+	for (unsigned int i = 0; i < NPAS; i++) {
+		CU_ASSERT(map(&t, i, 0x40000000, (uint64_t)i * 0x10000, 0x1000,
+			      UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+		((uint8_t *)t.buf.va)[i * 0x10000] = (uint8_t)(0xa0 + i);
+	}
+	/* One DMA before the first check: the leak check finds the test's
+	 * own buffer through the model's state, not before. */
+	CU_ASSERT(attach(t.dev2, 1, t.h[3]) == 0);
+	CU_ASSERT(dma(&t, RID2, 1, 0x40000000, &r, 1, false) == 0 && r == 0xa3);
+	CU_ASSERT(uiommu_state_check(ctx, report_line, NULL) == 0);
+	/* The first PASID (a new GCR3 table): none afterwards, no GV. */
+	WAIT_FAILS(&t, attach(t.dev, 1, t.h[1]));
+	CU_ASSERT(ad->g == NULL && !(dte(&t, RID)[0] & AMDVI_DTE0_GV));
+	CU_ASSERT(uiommu_device_attached_hwpt(t.dev, 1) == 0);
+	CU_ASSERT(dma(&t, RID, 1, 0x40000000, &r, 1, false) == -EFAULT);
+	drain_all(ctx);
+	CU_ASSERT_FATAL(attach(t.dev, 1, t.h[1]) == 0);
+	CU_ASSERT(dma(&t, RID, 1, 0x40000000, &r, 1, false) == 0 && r == 0xa1);
+	/* A second PASID: slot empty again, PASID 1 untouched. */
+	WAIT_FAILS(&t, attach(t.dev, 2, t.h[2]));
+	CU_ASSERT(ad->g && ad->g->n == 1 && amdvi_gcr3_entry(ad->g, 2) == 0);
+	CU_ASSERT(dma(&t, RID, 2, 0x40000000, &r, 1, false) == -EFAULT);
+	CU_ASSERT(dma(&t, RID, 1, 0x40000000, &r, 1, false) == 0 && r == 0xa1);
+	drain_all(ctx);
+	/* Replace PASID 1: the old table translates still. */
+	WAIT_FAILS(&t, uiommu_device_replace(t.dev, 1, uiommu_hwpt_id(t.h[2]), NULL));
+	CU_ASSERT(uiommu_device_attached_hwpt(t.dev, 1) == uiommu_hwpt_id(t.h[1]));
+	CU_ASSERT(dma(&t, RID, 1, 0x40000000, &r, 1, false) == 0 && r == 0xa1);
+	/* The RID on a v2 table (slot 0): stays blocked. */
+	WAIT_FAILS(&t, attach(t.dev, UIOMMU_NO_PASID, t.h[0]));
+	CU_ASSERT(amdvi_gcr3_entry(ad->g, 0) == 0 && ad->rid_kind == FAM_ATTACH_BLOCKED);
+	CU_ASSERT(dma(&t, RID, UIOMMU_NO_PASID, 0x40000000, &r, 1, false) == -EFAULT);
+	drain_all(ctx);
+	CU_ASSERT_FATAL(attach(t.dev, UIOMMU_NO_PASID, t.h[0]) == 0);
+	CU_ASSERT(dma(&t, RID, UIOMMU_NO_PASID, 0x40000000, &r, 1, false) == 0 && r == 0xa0);
+	/* Replace the RID's v2 table by another, and by identity. */
+	WAIT_FAILS(&t, uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(t.h[3]), NULL));
+	CU_ASSERT(dma(&t, RID, UIOMMU_NO_PASID, 0x40000000, &r, 1, false) == 0 && r == 0xa0);
+	/* (The unit's identity DomainID exists: its allocation is not
+	 * what the dropped write hits.) */
+	CU_ASSERT(uiommu_device_attach(t.dev2, UIOMMU_NO_PASID, UIOMMU_PT_IDENTITY, NULL) == 0);
+	WAIT_FAILS(&t, uiommu_device_replace(t.dev, UIOMMU_NO_PASID, UIOMMU_PT_IDENTITY, NULL));
+	CU_ASSERT(ad->rid_v2 && (dte(&t, RID)[0] & AMDVI_DTE0_GIOV));
+	CU_ASSERT(dma(&t, RID, UIOMMU_NO_PASID, 0x40000000, &r, 1, false) == 0 && r == 0xa0);
+	/* A detach whose wait fails is done all the same (the core releases). */
+	tail_real = unit_regs(t.unit)->model;
+	unit_regs(t.unit)->model = &tail_io;
+	tail_drop = 1;
+	CU_ASSERT(uiommu_device_detach(t.dev, 1) == 0); /* the core logs the flush */
+	unit_regs(t.unit)->model = tail_real;
+	CU_ASSERT(tail_drop == 0 && !t.au->failed);
+	drain_all(ctx);
+	CU_ASSERT(uiommu_state_check(ctx, report_line, NULL) == 0);
+	CU_ASSERT(uiommu_device_attached_hwpt(t.dev, 1) == 0);
+	CU_ASSERT(amdvi_gcr3_entry(ad->g, 1) == 0);
+	CU_ASSERT(dma(&t, RID, 1, 0x40000000, &r, 1, false) == -EFAULT);
+	drain_all(ctx);
+	/* The unit works on. */
+	CU_ASSERT(uiommu_device_replace(t.dev, UIOMMU_NO_PASID, uiommu_hwpt_id(t.h[3]), NULL) == 0);
+	CU_ASSERT(dma(&t, RID, UIOMMU_NO_PASID, 0x40000000, &r, 1, false) == 0 && r == 0xa3);
+	CU_ASSERT(attach(t.dev, 2, t.h[2]) == 0);
+	CU_ASSERT(dma(&t, RID, 2, 0x40000000, &r, 1, false) == 0 && r == 0xa2);
+	no_stale(&t);
+	t.au->timeout_ns = AMDVI_TIMEOUT_NS;
+	down(ctx, &t);
+}
+
 static int suite_init(void)
 {
 	return uiommu_ctx_create(NULL, &ctx) ? -1 : 0;
@@ -650,6 +767,7 @@ static const struct ut_test tests[] = {
 	{"glx1", test_glx1},
 	{"walk", test_walk},
 	{"failnth_pasid", test_failnth_pasid},
+	{"wait_fails", test_wait_fails},
 	{"random", test_random},
 	{NULL, NULL},
 };

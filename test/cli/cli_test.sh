@@ -667,7 +667,18 @@ case_smmuv3() {
 
 # The same verbs on the built-in AMD-Vi model.
 case_amdvi() {
+	# --small-devtab: AMD-Vi units only; not on a new model state's first unit.
+	refuse 2 "--small-devtab on a VT-d model" "--small-devtab is for AMD-Vi units" -- \
+		ctl --model vtd unit add --small-devtab
+	expect 1 "--small-devtab on a fresh AMD-Vi model state" -- ctl --model amdvi unit add --small-devtab
+	grep_err "a new model state's first unit is made with the defaults"
+	[ -e "$SHM" ] && fail "a state was left for a refused unit add" || ok "no state left"
 	expect 0 "create AMD-Vi model state" -- ctl --model amdvi unit list
+	expect 0 "unit add --small-devtab" -- ctl -j --model amdvi unit add --small-devtab --name small
+	ctl -j unit list | jpy 'assert len(j)==2 and all(u["family"]=="amdvi" for u in j), j' &&
+		ok "the second AMD-Vi unit is there" || fail "unit list after --small-devtab"
+	refuse 2 "--small-devtab on a VT-d model unit of an AMD-Vi state" "--small-devtab is for AMD-Vi units" -- \
+		ctl --model vtd unit add --small-devtab
 	ctl -j unit list | jpy 'assert j[0]["family"]=="amdvi", j' && ok "unit is AMD-Vi" || fail "unit list"
 	expect 0 "unit show" -- ctl unit show 1
 	grep -q "EFR .*IASup" "$TMP/out" && grep -q "Control .*IommuEn.*CmdBufEn" "$TMP/out" &&

@@ -103,6 +103,9 @@ static void test_bad_config(void)
 		"model=vtd,log_rate=-1",
 		"model=vtd,on_error=maybe",
 		"model=vtd,attach=00:03.0,attach=0000:00:03.0",
+		"model=vtd,amdvi_small_devtab=1",
+		"model=amdvi,amdvi_small_devtab=2",
+		"model=amdvi,amdvi_small_devtab=1,amdvi_small_devtab=1",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -120,6 +123,35 @@ static void test_bad_config(void)
 	}
 	CU_ASSERT(uiommu_dpdk_ctx() == NULL);
 	CU_ASSERT(uiommu_dpdk_release() == -ENOENT);
+}
+
+/* amdvi_small_devtab=1: the AMD-Vi model unit comes up with it (the flag
+ * only matters when 2 MiB is not contiguous: amdvi-drv small_devtab),
+ * isolates, and is given back. */
+static void test_amdvi_small_devtab(void)
+{
+	struct uiommu_dpdk_stats st;
+	struct uiommu_device *dev;
+	uint8_t pat[16];
+	char reply[4096];
+
+	snprintf(cfg, sizeof(cfg),
+		 "model=amdvi,amdvi_small_devtab=1,state=%s,attach=00:03.0,poll=app", state);
+	CU_ASSERT_FATAL(uiommu_dpdk_protect(cfg) == 0);
+	CU_ASSERT(uiommu_dpdk_get_stats(&st) == 0 && st.nr_units == 1 && st.nr_attached == 1);
+	CU_ASSERT(telemetry("/uiommu/units", reply, sizeof(reply)) == 0);
+	CU_ASSERT(strstr(reply, "\"family\":\"amdvi\"") != NULL);
+	dev = the_dev();
+	CU_ASSERT_FATAL(dev != NULL);
+	uint8_t *buf = rte_zmalloc("dma", 4096, 4096);
+	CU_ASSERT_FATAL(buf != NULL);
+	memset(pat, 0x3c, sizeof(pat));
+	CU_ASSERT(uiommu_model_dma(dev, UIOMMU_NO_PASID, rte_malloc_virt2iova(buf), pat,
+				   sizeof(pat), true) == 0);
+	CU_ASSERT(buf[0] == 0x3c && buf[15] == 0x3c);
+	rte_free(buf);
+	CU_ASSERT(uiommu_dpdk_release() == 0);
+	CU_ASSERT(!state_exists(state));
 }
 
 struct seg_check {
@@ -550,6 +582,7 @@ static int main_huge(char **argv)
 
 static const struct ut_test tests[] = {
 	{"bad_config_changes_nothing", test_bad_config},
+	{"amdvi_small_devtab", test_amdvi_small_devtab},
 	{"protect_model_memsegs_dma_faults_telemetry", test_protect_model},
 	{"external_memory", test_external_memory},
 	{"uiommuctl_adopts_the_state", test_uiommuctl_sees_it},

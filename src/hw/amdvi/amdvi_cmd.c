@@ -174,6 +174,7 @@ static void queue_error(struct amdvi_unit *au, uint32_t code, uint64_t head, uin
 }
 
 static int submit(struct amdvi_unit *au, const struct amdvi_cmd *c, uint32_t n, bool recovering);
+static int ring_wait(struct amdvi_unit *au, uint64_t seq, bool recovering);
 
 /* The buffer stopped or a wait timed out: restart it empty and
  * invalidate everything.  @rc is what the batch returns. */
@@ -236,12 +237,9 @@ static int recover(struct amdvi_unit *au, int rc)
 /* Write @n commands + one COMPLETION_WAIT, ring the tail, wait. */
 static int submit(struct amdvi_unit *au, const struct amdvi_cmd *c, uint32_t n, bool recovering)
 {
-	const struct uiommu_regio *r = amdvi_rio(au);
-	volatile uint64_t *sem = au->sem.va;
-	uint64_t seq = ++au->wait_seq, t0 = 0;
+	uint64_t seq = ++au->wait_seq;
 	struct amdvi_cmd w;
 	uint32_t mask = au->cmd_bytes - 1;
-	int rc = 0;
 
 	if (au->failed)
 		return -EIO; /* nothing it would do could be trusted */
@@ -259,6 +257,17 @@ static int submit(struct amdvi_unit *au, const struct amdvi_cmd *c, uint32_t n, 
 	}
 	au->stats.cmds += n + 1;
 	au->stats.waits++;
+	return ring_wait(au, seq, recovering);
+}
+
+/* Ring the tail, wait for the store of @seq: bounded, recovered. */
+static int ring_wait(struct amdvi_unit *au, uint64_t seq, bool recovering)
+{
+	const struct uiommu_regio *r = amdvi_rio(au);
+	volatile uint64_t *sem = au->sem.va;
+	uint64_t t0 = 0;
+	int rc = 0;
+
 	reg_write64(r, AMDVI_REG_CMD_TAIL, au->cmd_tail);
 	for (uint32_t polls = 0;; polls++) {
 		if (__atomic_load_n(sem, __ATOMIC_ACQUIRE) == seq)
@@ -286,6 +295,30 @@ static int submit(struct amdvi_unit *au, const struct amdvi_cmd *c, uint32_t n, 
 		return rc;
 	}
 	return recover(au, rc);
+}
+
+int amdvi_cmd_sync1(struct amdvi_unit *au, const struct amdvi_cmd *c)
+{
+	uint32_t mask = au->cmd_bytes - 1;
+	uint64_t seq;
+	uint64_t *slot;
+
+	if (au->failed)
+		return -EIO; /* as submit */
+	if (au->deferred)
+		return 0;
+	seq = ++au->wait_seq;
+	slot = (uint64_t *)((uint8_t *)au->cmd.va + au->cmd_tail);
+	slot[0] = c->w[0];
+	slot[1] = c->w[1];
+	au->cmd_tail = (au->cmd_tail + AMDVI_CMD_SIZE) & mask;
+	/* The COMPLETION_WAIT in place (amdvi_cmd_completion_wait). */
+	amdvi_cmd_completion_wait((struct amdvi_cmd *)((uint8_t *)au->cmd.va + au->cmd_tail),
+				  au->sem.iova, seq);
+	au->cmd_tail = (au->cmd_tail + AMDVI_CMD_SIZE) & mask;
+	au->stats.cmds += 2;
+	au->stats.waits++;
+	return ring_wait(au, seq, false);
 }
 
 int amdvi_batch_sync(struct amdvi_batch *b)

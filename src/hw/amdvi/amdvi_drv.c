@@ -392,7 +392,7 @@ static int state_check(struct amdvi_unit *au)
 {
 	const char *bad = NULL;
 	struct list_node *pos;
-	unsigned int nd = 0;
+	unsigned int nd = 0, nats = 0;
 
 	if (au->nr_dte < 256 || au->nr_dte > AMDVI_NR_DEVIDS || (au->nr_dte & (au->nr_dte - 1)) ||
 	    !au->devtab.va || au->devtab.len != (size_t)au->nr_dte * AMDVI_DTE_SIZE)
@@ -430,12 +430,16 @@ static int state_check(struct amdvi_unit *au)
 				bad = "device list";
 				break;
 			}
+			nats += ad->ats ? 1u : 0u;
 			if (amdvi_gcr3_check(au, ad) || (ad->g && !au->v2) ||
 			    ad->rid_kind > FAM_ATTACH_IDENTITY) {
 				bad = "GCR3 table of a device";
 				break;
 			}
 		}
+	/* The flush skips the ATS scan on this count (amdvi_flush). */
+	if (!bad && nats != au->n_ats)
+		bad = "ATS device count";
 	if (bad) {
 		AMDVI_LOG(ERR, "unit %u: the saved driver state is inconsistent (%s): not used",
 			  au->u->obj.id, bad);

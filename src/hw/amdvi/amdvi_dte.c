@@ -169,6 +169,7 @@ int amdvi_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev)
 	 * no alias of its own to program. */
 	ad->alias = rid != ad->devid && (dev->desc.bus || dev->desc.devfn);
 	ad->ats = dev->desc.ats;
+	au->n_ats += ad->ats ? 1u : 0u;
 	ad->pri = dev->desc.pri && au->ppr;
 	ad->did = AMDVI_DOMID_BLOCKED;
 	list_add_tail(&au->devs, &ad->link);
@@ -370,6 +371,8 @@ static int rid_set(struct amdvi_unit *au, struct amdvi_dev *ad, const struct fam
 	bool o_v2 = ad->rid_v2;
 	uint32_t o_did = ad->rid_did;
 	uint64_t o_d0 = ad->rid_d0, o_d1 = ad->rid_d1, w[2];
+	const struct amdvi_rid_state o_rid = {
+		.kind = o_kind, .v2 = o_v2, .did = o_did, .d0 = o_d0, .d1 = o_d1};
 	int rc;
 
 	if (has_pasids(ad) && (a->kind == FAM_ATTACH_NESTED || (a->kind == FAM_ATTACH_PAGING && !v2))) {
@@ -388,15 +391,21 @@ static int rid_set(struct amdvi_unit *au, struct amdvi_dev *ad, const struct fam
 		ad->rid_d1 = w[1];
 	}
 	if (v2 || o_v2) {
-		rc = amdvi_gcr3_set(au, ad, 0, v2 ? a->cfg->root_pa : 0, a->did);
+		rc = amdvi_gcr3_set(au, ad, 0, v2 ? a->cfg->root_pa : 0, a->did, &o_rid);
+		if ((rc == -EIO || rc == -ETIMEDOUT) && !au->failed &&
+		    a->kind != FAM_ATTACH_BLOCKED)
+			return rc; /* put back (amdvi_gcr3_set) */
 	} else {
 		uint64_t d[AMDVI_DTE_WORDS];
 		uint32_t old = ad->translating ? ad->did : AMDVI_DOMID_BLOCKED;
 
 		rc = amdvi_dte_compose(au, ad, d);
-		if (!rc && ad->g)
-			rc = amdvi_gcr3_set(au, ad, UIOMMU_NO_PASID, 0, 0);
-		else if (!rc) {
+		if (!rc && ad->g) {
+			rc = amdvi_gcr3_set(au, ad, UIOMMU_NO_PASID, 0, 0, &o_rid);
+			if ((rc == -EIO || rc == -ETIMEDOUT) && !au->failed &&
+			    a->kind != FAM_ATTACH_BLOCKED)
+				return rc; /* put back (amdvi_gcr3_set) */
+		} else if (!rc) {
 			uint32_t o_hw_did = ad->did;
 			bool o_translating = ad->translating;
 
@@ -404,7 +413,11 @@ static int rid_set(struct amdvi_unit *au, struct amdvi_dev *ad, const struct fam
 			/* The entry is in memory whatever the wait said. */
 			ad->did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, d[1]);
 			ad->translating = a->kind != FAM_ATTACH_BLOCKED || ad->g;
-			if ((rc == -EIO || rc == -ETIMEDOUT) && !au->failed) {
+			/* A detach is not undone: the core releases the
+			 * attachment whatever the wait said, and the blocked
+			 * entry is what the recovered unit sees. */
+			if ((rc == -EIO || rc == -ETIMEDOUT) && !au->failed &&
+			    a->kind != FAM_ATTACH_BLOCKED) {
 				/* The wait failed and was recovered (a global
 				 * invalidation): the new entry is in force, but
 				 * the core keeps the old attachment and may free
@@ -461,7 +474,7 @@ static int pasid_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid
 	    (a->kind != FAM_ATTACH_PAGING || a->cfg->fmt != PGT_X86_FL))
 		return -EOPNOTSUPP; /* a PASID is translated by a v2 table only */
 	if (a->kind == FAM_ATTACH_BLOCKED)
-		return amdvi_gcr3_set(au, ad, pasid, 0, 0);
+		return amdvi_gcr3_set(au, ad, pasid, 0, 0, NULL);
 	if (ad->rid_kind == FAM_ATTACH_NESTED ||
 	    (ad->rid_kind == FAM_ATTACH_PAGING && !ad->rid_v2)) {
 		AMDVI_LOG(ERR,
@@ -470,7 +483,7 @@ static int pasid_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid
 			  au->u->obj.id, ad->devid);
 		return -EBUSY;
 	}
-	return amdvi_gcr3_set(au, ad, pasid, a->cfg->root_pa, a->did);
+	return amdvi_gcr3_set(au, ad, pasid, a->cfg->root_pa, a->did, NULL);
 }
 
 int amdvi_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
@@ -509,6 +522,7 @@ void amdvi_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
 		(void)amdvi_dte_install(au, ad, d, ad->did);
 	}
 	amdvi_gcr3_free(au, ad);
+	au->n_ats -= ad->ats ? 1u : 0u;
 	list_del(&ad->link);
 	dev->priv = NULL;
 	uenv_free(ad);
@@ -516,9 +530,12 @@ void amdvi_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
 
 /* ------------------------------------------------------------ flush */
 
-int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
+/* The general case: a batch (one COMPLETION_WAIT), the devices scanned
+ * for ATS ones and v2 tables.  (Out of line: its batch's stack frame is
+ * not the fast path's.) */
+static __attribute__((noinline)) int flush_batch(struct amdvi_unit *au, const struct fam_flush *f,
+						 uint32_t n)
 {
-	struct amdvi_unit *au = amdvi_of(u);
 	struct amdvi_batch b;
 	struct amdvi_cmd c;
 
@@ -538,6 +555,8 @@ int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
 		amdvi_cmd_inv_pages(&c, (uint16_t)f[i].did, f[i].iova, f[i].size, !f[i].leaf_only);
 		amdvi_batch_add(&b, &c);
 		au->stats.inv_pages++;
+		if (!au->n_ats)
+			continue; /* no device's IOTLB to invalidate */
 		list_for_each(pos, &au->devs)
 		{
 			struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
@@ -550,6 +569,25 @@ int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
 		}
 	}
 	return amdvi_batch_sync(&b);
+}
+
+int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
+{
+	struct amdvi_unit *au = amdvi_of(u);
+	struct amdvi_cmd c;
+
+	/* The strict unmap's case: one v1 range, no ATS device on the unit
+	 * (no INVALIDATE_IOTLB_PAGES to add): its command and the
+	 * COMPLETION_WAIT straight into the buffer, no batch, no device scan.
+	 * The same commands flush_batch would issue. */
+	if (n == 1 && f->fmt != PGT_X86_FL && !au->n_ats) {
+		if (f->did > UINT16_MAX)
+			return 0;
+		amdvi_cmd_inv_pages(&c, (uint16_t)f->did, f->iova, f->size, !f->leaf_only);
+		au->stats.inv_pages++;
+		return amdvi_cmd_sync1(au, &c);
+	}
+	return flush_batch(au, f, n);
 }
 
 /* A nested HWPT's guest fields the unit can carry: 0, -EINVAL. */

@@ -27,7 +27,11 @@
  * (a batch each).  When the last slot goes, the DTE loses GV first, then
  * the table's DomainID is invalidated as a whole and freed with the table.
  * A failed wait was recovered with a global invalidation (amdvi_batch_sync):
- * the unit then sees what memory holds, and the state records that.
+ * the unit then sees what memory holds.  An attach or replace whose wait
+ * failed is undone (gcr3_undo): the core keeps the old attachment and may
+ * free the new table, so the old slot entry, records, RID state and DTE go
+ * back, confirmed by a wait of their own, or the unit fails.  A detach is
+ * not undone: the core releases the attachment whatever the wait said.
  */
 #include <errno.h>
 #include <string.h>
@@ -158,8 +162,73 @@ static void l0_drop(struct amdvi_gcr3 *g, uint32_t pasid)
 	memset(&g->l0[i], 0, sizeof(g->l0[i]));
 }
 
+/* The change's wait failed and was recovered (the unit sees memory): put
+ * back the old slot entry, records, RID state and DTE, and make the unit
+ * forget the new entry, so nothing reaches the new table any more (the
+ * core keeps the old attachment and may free it).  If that is not
+ * confirmed either, the unit fails (every entry blocked). */
+static void gcr3_undo(struct amdvi_unit *au, struct amdvi_dev *ad, struct amdvi_gcr3 *g,
+		      struct amdvi_gcr3 *old_g, uint32_t pasid, uint64_t old_e, bool made_l0,
+		      const struct amdvi_rid_state *old_rid, int why)
+{
+	uint64_t od[AMDVI_DTE_WORDS];
+	struct amdvi_batch b;
+	struct amdvi_cmd c;
+	int rc = 0, rc2;
+
+	if (pasid != UIOMMU_NO_PASID && g) {
+		uint64_t *p = slot_ptr(g, pasid);
+
+		if (p)
+			__atomic_store_n(p, old_e, __ATOMIC_RELEASE);
+	}
+	ad->g = old_g;
+	if (old_rid) {
+		ad->rid_kind = old_rid->kind;
+		ad->rid_v2 = old_rid->v2;
+		ad->rid_did = old_rid->did;
+		ad->rid_d0 = old_rid->d0;
+		ad->rid_d1 = old_rid->d1;
+	}
+	rc = amdvi_dte_compose(au, ad, od);
+	if (!rc && !amdvi_dte_is(au, ad, od)) {
+		uint32_t cur = ad->translating ? ad->did : AMDVI_DOMID_BLOCKED;
+
+		rc = amdvi_dte_install(au, ad, od, cur);
+		ad->did = (uint32_t)FIELD_GET(AMDVI_DTE1_DOMID, od[1]);
+		ad->translating = ad->rid_kind != FAM_ATTACH_BLOCKED || ad->g;
+	}
+	if (g && (old_g == g || !old_g)) {
+		/* The slot (old table) or the whole new table's DomainID. */
+		amdvi_batch_init(&b, au);
+		if (old_g == g && pasid != UIOMMU_NO_PASID)
+			amdvi_cmd_inv_pages_pasid(&c, (uint16_t)g->did, pasid, 0, 0, true);
+		else
+			amdvi_cmd_inv_pages(&c, (uint16_t)g->did, 0, 0, true);
+		amdvi_batch_add(&b, &c);
+		au->stats.inv_pages++;
+		if (ad->ats && old_g == g && pasid != UIOMMU_NO_PASID) {
+			amdvi_cmd_inv_iotlb_pasid(&c, ad->devid, pasid, 0, 0);
+			amdvi_batch_add(&b, &c);
+			au->stats.inv_iotlb++;
+		}
+		rc2 = amdvi_batch_sync(&b);
+		rc = rc ? rc : rc2;
+		if (!old_g)
+			gcr3_destroy(au, g, rc2); /* frees its level-0 tables too */
+		else if (made_l0)
+			l0_drop(g, pasid);
+	}
+	if (rc)
+		amdvi_unit_fail(au, why);
+	AMDVI_LOG(ERR,
+		  "unit %u: DeviceID 0x%x PASID 0x%x: the change's invalidation failed (%d): %s",
+		  au->u->obj.id, ad->devid, pasid, why,
+		  au->failed ? "unit failed" : "the old entry is back");
+}
+
 int amdvi_gcr3_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid, uint64_t cr3,
-		   uint32_t did)
+		   uint32_t did, const struct amdvi_rid_state *old_rid)
 {
 	struct amdvi_gcr3 *g = ad->g, *old_g = ad->g;
 	struct amdvi_pasid *rec = pasid != UIOMMU_NO_PASID ? rec_find(g, pasid) : NULL,
@@ -171,7 +240,8 @@ int amdvi_gcr3_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid, 
 	bool made_l0 = false;
 	struct amdvi_batch b;
 	struct amdvi_cmd c;
-	uint32_t old_did;
+	uint32_t old_did, o_rdid = rec ? rec->did : 0;
+	uint64_t o_rcr3 = rec ? rec->cr3 : 0;
 	int rc = 0, rc2;
 
 	if (cr3 & ~AMDVI_GCR3_ADDR)
@@ -212,9 +282,9 @@ int amdvi_gcr3_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid, 
 		rec->did = did;
 		rec->cr3 = cr3;
 	} else if (removing) {
+		/* Freed once the change is in force. */
 		list_del(&rec->link);
 		g->n--;
-		uenv_free(rec);
 	}
 	ad->g = n_after ? g : NULL;
 	rc = amdvi_dte_compose(au, ad, d);
@@ -241,6 +311,28 @@ int amdvi_gcr3_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid, 
 		rc2 = amdvi_batch_sync(&b);
 		rc = rc ? rc : rc2;
 	}
+	/* A detach (the RID blocked, a PASID cleared) is not undone: the core
+	 * releases the attachment whatever the wait said (and may free the
+	 * table), and the blocking entry is what the recovered unit sees. */
+	if ((rc == -EIO || rc == -ETIMEDOUT) && !au->failed &&
+	    (old_rid ? ad->rid_kind != FAM_ATTACH_BLOCKED : cr3 != 0)) {
+		/* All or nothing: the records first, then memory and unit. */
+		if (adding) {
+			list_del(&nrec->link);
+			g->n--;
+			uenv_free(nrec);
+		} else if (removing) {
+			list_add_tail(&g->pasids, &rec->link);
+			g->n++;
+		} else if (rec) {
+			rec->did = o_rdid;
+			rec->cr3 = o_rcr3;
+		}
+		gcr3_undo(au, ad, g, old_g, pasid, old_e, made_l0, old_rid, rc);
+		return rc;
+	}
+	if (removing)
+		uenv_free(rec);
 	if (removing && g->glx && n_after) {
 		/* The level-0 table goes when its last entry did. */
 		bool empty = true;

@@ -118,6 +118,7 @@ struct amdvi_unit {
 	struct uenv_dma sem; /* COMPLETION_WAIT store target (8 bytes) */
 	uint64_t wait_seq;
 	struct list_head devs; /* struct amdvi_dev */
+	uint32_t n_ats;	       /* devices in @devs with ATS (amdvi_dev.ats) */
 	struct {
 		uint64_t control, devtab, cmdbuf, evtlog, pprlog, excl_base, excl_limit;
 		uint64_t cmd_head, cmd_tail, evt_head, evt_tail, ppr_head, ppr_tail;
@@ -179,6 +180,10 @@ struct amdvi_batch {
 };
 void amdvi_batch_init(struct amdvi_batch *b, struct amdvi_unit *au);
 void amdvi_batch_add(struct amdvi_batch *b, const struct amdvi_cmd *c);
+/* One command and its COMPLETION_WAIT written straight into the buffer,
+ * waited for: what amdvi_batch_sync of a one-command batch does, without
+ * the batch (the strict unmap's flush). */
+int amdvi_cmd_sync1(struct amdvi_unit *au, const struct amdvi_cmd *c);
 /* Submit what is gathered with one wait: 0, -EIO (the buffer stopped:
  * recovered with a global invalidation), -ETIMEDOUT (recovered). */
 int amdvi_batch_sync(struct amdvi_batch *b);
@@ -225,10 +230,21 @@ int amdvi_dte_install(struct amdvi_unit *au, struct amdvi_dev *ad, const uint64_
 bool amdvi_dte_is(struct amdvi_unit *au, const struct amdvi_dev *ad, const uint64_t *d);
 
 /* ---- amdvi_gcr3.c ---- */
+/* What the RID was attached to before a change (amdvi_dev.rid_*), for
+ * putting it back when the change's wait fails. */
+struct amdvi_rid_state {
+	uint8_t kind;
+	bool v2;
+	uint32_t did;
+	uint64_t d0, d1;
+};
 /* Set (@cr3 != 0) or clear one GCR3 slot of @ad (pasid 0: the RID),
- * bringing the DTE along: all-or-nothing. */
+ * bringing the DTE along: all-or-nothing.  @old_rid: the RID's state
+ * before the caller changed ad->rid_* (NULL: unchanged); when the change's
+ * invalidation is not confirmed (-EIO / -ETIMEDOUT), the old entry, records
+ * and RID state are put back, or the unit fails. */
 int amdvi_gcr3_set(struct amdvi_unit *au, struct amdvi_dev *ad, uint32_t pasid, uint64_t cr3,
-		   uint32_t did);
+		   uint32_t did, const struct amdvi_rid_state *old_rid);
 /* The device goes: its table and DomainID with it (DTE already blocked). */
 void amdvi_gcr3_free(struct amdvi_unit *au, struct amdvi_dev *ad);
 /* The flush of a v2 table (domain ID @f->did) on every device slot that

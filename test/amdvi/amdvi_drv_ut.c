@@ -20,6 +20,7 @@
 #include "core/core.h"
 #include "hw/amdvi/amdvi_internal.h"
 #include "model/amdvi/amdvi_model.h"
+#include "tail_drop.h"
 
 #define RID	 0x0018u /* 00:03.0 */
 #define BUF_SIZE (4u << 20)
@@ -823,28 +824,6 @@ static void test_recover_inv_fails(void)
 	CU_ASSERT(!t.au->failed);
 	scenario_down(&t);
 }
-
-/* Exactly one wait fails: a register window that drops one write of
- * the command buffer's tail (the unit never sees those commands, the
- * COMPLETION_WAIT times out, the recovery's invalidation goes through). */
-static const struct uiommu_model_io *tail_real;
-static unsigned int tail_drop;
-
-static uint64_t tail_read(void *m, uint32_t off, unsigned int size)
-{
-	return tail_real->read(m, off, size);
-}
-
-static void tail_write(void *m, uint32_t off, uint64_t v, unsigned int size)
-{
-	if (off == AMDVI_REG_CMD_TAIL && tail_drop) {
-		tail_drop--;
-		return;
-	}
-	tail_real->write(m, off, v, size);
-}
-
-static const struct uiommu_model_io tail_io = {.read = tail_read, .write = tail_write};
 
 /* A replace whose DTE invalidation is not confirmed fails all or nothing:
  * the old entry is back in force (the core keeps the old attachment and

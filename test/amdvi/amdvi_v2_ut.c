@@ -21,6 +21,7 @@
 #include "core/core.h"
 #include "hw/amdvi/amdvi_internal.h"
 #include "model/amdvi/amdvi_model.h"
+#include "tail_drop.h"
 
 #define RID	 0x0018u
 #define RID2	 0x0020u
@@ -635,28 +636,6 @@ static void test_random(void)
 	random_run("gt=1", ops / 2);
 	random_run("gt=1,iotlb=8,dtec=1", ops - ops / 2);
 }
-
-/* Exactly one wait fails: a register window that drops one write of the
- * command buffer's tail (those commands never run, the COMPLETION_WAIT
- * times out, the recovery's global invalidation goes through). */
-static const struct uiommu_model_io *tail_real;
-static unsigned int tail_drop;
-
-static uint64_t tail_read(void *m, uint32_t off, unsigned int size)
-{
-	return tail_real->read(m, off, size);
-}
-
-static void tail_write(void *m, uint32_t off, uint64_t v, unsigned int size)
-{
-	if (off == AMDVI_REG_CMD_TAIL && tail_drop) {
-		tail_drop--;
-		return;
-	}
-	tail_real->write(m, off, v, size);
-}
-
-static const struct uiommu_model_io tail_io = {.read = tail_read, .write = tail_write};
 
 /* Run @op with one tail write dropped: the wait failed, the unit did not. */
 #define WAIT_FAILS(t, op)                                                   \

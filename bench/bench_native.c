@@ -160,21 +160,27 @@ static __attribute__((noinline)) void nullq_write(void *m, uint32_t off, uint64_
 		real_io->write(m, off, val, size);
 		return;
 	}
-	for (uint64_t h = nq_iqh; h != (val & VTD_IQT_QT); h = (h + (1u << nq_shift)) & (nq_qsize - 1)) {
-		const uint64_t *d = (const uint64_t *)(const void *)(nq_base + h);
+	/* The queue's geometry in locals: the status store below may alias
+	 * any global as far as the compiler knows. */
+	const uint64_t tail = val & VTD_IQT_QT, step = 1ull << nq_shift, mask = nq_qsize - 1;
+	const uint8_t *base = nq_base;
 
-		if (vtd_qi_type(d[0]) == VTD_QI_WAIT && (d[0] & VTD_QI_WAIT_SW)) {
+	for (uint64_t h = nq_iqh; h != tail; h = (h + step) & mask) {
+		const uint64_t *d = (const uint64_t *)(const void *)(base + h);
+		uint64_t d0 = d[0];
+
+		if (vtd_qi_type(d0) == VTD_QI_WAIT && (d0 & VTD_QI_WAIT_SW)) {
 			uint64_t spa = d[1] & VTD_QI_WAIT_SADDR;
 
 			if (spa != nq_spa) {
 				nq_status = uenv_iova_to_va(spa);
 				nq_spa = spa;
 			}
-			__atomic_store_n(nq_status, (uint32_t)FIELD_GET(VTD_QI_WAIT_SDATA, d[0]),
+			__atomic_store_n(nq_status, (uint32_t)FIELD_GET(VTD_QI_WAIT_SDATA, d0),
 					 __ATOMIC_RELEASE);
 		}
 	}
-	nq_iqh = val & VTD_IQT_QT;
+	nq_iqh = tail;
 }
 
 static const struct uiommu_model_io nullq_io = {.read = nullq_read, .write = nullq_write};

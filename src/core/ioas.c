@@ -89,10 +89,9 @@ struct uiommu_ioas *uiommu_ioas_next(struct uiommu_ctx *ctx, struct uiommu_ioas 
 	return uobj_next(ctx, UOBJ_IOAS, prev);
 }
 
-/* Unmap the areas from @first up to @last from every HWPT and flush (only
- * @first when @only_first); used by unmap.  Returns the first flush error. */
-static int hwpts_unmap(struct uiommu_ioas *ioas, struct iopt_area *first, bool only_first,
-		       uint64_t last)
+/* Unmap the areas from @first up to @last from every HWPT and flush; used
+ * by unmap of several areas.  Returns the first flush error. */
+static int hwpts_unmap(struct uiommu_ioas *ioas, struct iopt_area *first, uint64_t last)
 {
 	struct list_node *pos;
 	int rc = 0;
@@ -102,7 +101,7 @@ static int hwpts_unmap(struct uiommu_ioas *ioas, struct iopt_area *first, bool o
 		struct uiommu_hwpt *h = list_entry(pos, struct uiommu_hwpt, ioas_link);
 		struct pgt_gather g = {0};
 
-		for (struct iopt_area *a = first; a; a = only_first ? NULL : iopt_next(a, last))
+		for (struct iopt_area *a = first; a; a = iopt_next(a, last))
 			pgt_unmap(h->pgt, a->iova, a->last - a->iova + 1, &g);
 		int r = hwpt_flush_gather(h, &g);
 		if (r && !rc)
@@ -336,6 +335,36 @@ out:
 	return rc;
 }
 
+/* Unfill [iova, iova + len - 1], one whole area already taken out of the
+ * tree, from every HWPT and flush.  Inline: one function on the unmap path
+ * (a gather that stays in this frame, no walk of the area list). */
+static inline __attribute__((always_inline)) int hwpts_unmap_one(struct uiommu_ioas *ioas,
+								 uint64_t iova, uint64_t len)
+{
+	struct list_node *pos;
+	int rc = 0;
+
+	list_for_each(pos, &ioas->hwpts)
+	{
+		struct uiommu_hwpt *h = list_entry(pos, struct uiommu_hwpt, ioas_link);
+		struct pgt_gather g = {0};
+
+		pgt_unmap(h->pgt, iova, len, &g);
+		int r = hwpt_flush_gather(h, &g);
+		if (r && !rc)
+			rc = r;
+	}
+	return rc;
+}
+
+static void log_unmap_flush_failed(const struct uiommu_ioas *ioas, int rc)
+{
+	UENV_LOG(CORE, ERR,
+		 "IOAS %u: invalidation after unmap failed (%d); "
+		 "tables are cleared, hardware was reset by its driver",
+		 ioas->obj.id, rc);
+}
+
 /* Inline: uiommu_ioas_unmap is one function on the unmap path. */
 static inline __attribute__((always_inline)) int
 unmap_range(struct uiommu_ioas *ioas, uint64_t start, uint64_t last, uint64_t *unmapped)
@@ -343,31 +372,32 @@ unmap_range(struct uiommu_ioas *ioas, uint64_t start, uint64_t last, uint64_t *u
 	struct iopt *iopt = &ioas->iopt;
 	struct iopt_area *first, *a, *next;
 	uint64_t bytes = 0, count = 0;
-	bool one;
 	int rc;
 
-	/* The common case, exactly one whole area, is found in one go. */
-	rc = iopt_find_exact(iopt, start, last, &first);
+	/* The common case, exactly one whole area: found and taken out of the
+	 * tree in one call (the tree and the tables are changed under the
+	 * lock; a process killed in between leaves them disagreeing either
+	 * way, which the next holder's check finds). */
+	rc = iopt_take_exact(iopt, start, last);
 	if (rc < 0)
 		return rc;
-	one = rc == 0;
-	if (one) {
-		bytes = first->last - first->iova + 1;
-		last = first->last;
-	} else {
-		rc = iopt_check_unmap(iopt, start, last, &bytes, &count);
-		if (rc)
-			return rc;
-		first = iopt_first(iopt, start, last);
+	if (rc == 0) {
+		rc = hwpts_unmap_one(ioas, start, last - start + 1);
+		if (__builtin_expect(rc != 0, 0))
+			log_unmap_flush_failed(ioas, rc);
+		if (unmapped)
+			*unmapped = last - start + 1;
+		return rc;
 	}
-	rc = hwpts_unmap(ioas, first, one, last);
+	rc = iopt_check_unmap(iopt, start, last, &bytes, &count);
 	if (rc)
-		UENV_LOG(CORE, ERR,
-			 "IOAS %u: invalidation after unmap failed (%d); "
-			 "tables are cleared, hardware was reset by its driver",
-			 ioas->obj.id, rc);
+		return rc;
+	first = iopt_first(iopt, start, last);
+	rc = hwpts_unmap(ioas, first, last);
+	if (rc)
+		log_unmap_flush_failed(ioas, rc);
 	for (a = first; a; a = next) {
-		next = one ? NULL : iopt_next(a, last);
+		next = iopt_next(a, last);
 		iopt_remove(iopt, a);
 	}
 	if (unmapped)

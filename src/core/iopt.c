@@ -221,7 +221,8 @@ struct iopt_area *iopt_find(const struct iopt *iopt, uint64_t iova)
 	return NULL;
 }
 
-int iopt_find_exact(struct iopt *iopt, uint64_t start, uint64_t last, struct iopt_area **out)
+static inline __attribute__((always_inline)) int
+find_exact(struct iopt *iopt, uint64_t start, uint64_t last, struct iopt_area **out)
 {
 	struct iopt_area *a = iopt->hint_area, *succ;
 
@@ -256,6 +257,11 @@ found:
 	a->node.aux &= ~AREA_FRESH;
 	*out = a;
 	return 0;
+}
+
+int iopt_find_exact(struct iopt *iopt, uint64_t start, uint64_t last, struct iopt_area **out)
+{
+	return find_exact(iopt, start, last, out);
 }
 
 struct iopt_area *iopt_first(const struct iopt *iopt, uint64_t start, uint64_t last)
@@ -824,7 +830,8 @@ int iopt_insert_checked(struct iopt *iopt, uint64_t iova, uint64_t len, uint64_t
 	return insert_at(iopt, &sl, iova, len, phys, va, prot, out);
 }
 
-void iopt_remove(struct iopt *iopt, struct iopt_area *area)
+static inline __attribute__((always_inline)) void remove_area(struct iopt *iopt,
+							       struct iopt_area *area)
 {
 	/* Undoing or unmapping the area just inserted: its successor is known
 	 * (the tree has not changed since). */
@@ -864,6 +871,21 @@ void iopt_remove(struct iopt *iopt, struct iopt_area *area)
 	area->node.parent = iopt->spare ? &iopt->spare->node : NULL;
 	iopt->spare = area;
 	iopt->nr_spare++;
+}
+
+void iopt_remove(struct iopt *iopt, struct iopt_area *area)
+{
+	remove_area(iopt, area);
+}
+
+int iopt_take_exact(struct iopt *iopt, uint64_t start, uint64_t last)
+{
+	struct iopt_area *a;
+	int rc = find_exact(iopt, start, last, &a);
+
+	if (rc == 0)
+		remove_area(iopt, a);
+	return rc;
 }
 
 int iopt_set_alignment(struct iopt *iopt, uint64_t align)

@@ -169,7 +169,9 @@ static __attribute__((noinline)) void nullq_write(void *m, uint32_t off, uint64_
 		const uint64_t *d = (const uint64_t *)(const void *)(base + h);
 		uint64_t d0 = d[0];
 
-		if (vtd_qi_type(d0) == VTD_QI_WAIT && (d0 & VTD_QI_WAIT_SW)) {
+		/* type == wait with SW set, in one mask compare */
+		if ((d0 & (VTD_QI_TYPE_LO | VTD_QI_TYPE_HI | VTD_QI_WAIT_SW)) ==
+		    (vtd_qi_type_prep(VTD_QI_WAIT) | VTD_QI_WAIT_SW)) {
 			uint64_t spa = d[1] & VTD_QI_WAIT_SADDR;
 
 			if (spa != nq_spa) {

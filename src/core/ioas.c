@@ -365,31 +365,16 @@ static void log_unmap_flush_failed(const struct uiommu_ioas *ioas, int rc)
 		 ioas->obj.id, rc);
 }
 
-/* Inline: uiommu_ioas_unmap is one function on the unmap path. */
-static inline __attribute__((always_inline)) int
-unmap_range(struct uiommu_ioas *ioas, uint64_t start, uint64_t last, uint64_t *unmapped)
+/* [start, last] holds several areas (or starts in a hole): check that it
+ * cuts none, then unfill and remove them all. */
+static __attribute__((noinline)) int unmap_several(struct uiommu_ioas *ioas, uint64_t start,
+						   uint64_t last, uint64_t *unmapped)
 {
 	struct iopt *iopt = &ioas->iopt;
 	struct iopt_area *first, *a, *next;
 	uint64_t bytes = 0, count = 0;
-	int rc;
+	int rc = iopt_check_unmap(iopt, start, last, &bytes, &count);
 
-	/* The common case, exactly one whole area: found and taken out of the
-	 * tree in one call (the tree and the tables are changed under the
-	 * lock; a process killed in between leaves them disagreeing either
-	 * way, which the next holder's check finds). */
-	rc = iopt_take_exact(iopt, start, last);
-	if (rc < 0)
-		return rc;
-	if (rc == 0) {
-		rc = hwpts_unmap_one(ioas, start, last - start + 1);
-		if (__builtin_expect(rc != 0, 0))
-			log_unmap_flush_failed(ioas, rc);
-		if (unmapped)
-			*unmapped = last - start + 1;
-		return rc;
-	}
-	rc = iopt_check_unmap(iopt, start, last, &bytes, &count);
 	if (rc)
 		return rc;
 	first = iopt_first(iopt, start, last);
@@ -402,6 +387,28 @@ unmap_range(struct uiommu_ioas *ioas, uint64_t start, uint64_t last, uint64_t *u
 	}
 	if (unmapped)
 		*unmapped = bytes;
+	return rc;
+}
+
+/* Inline: uiommu_ioas_unmap is one function on the unmap path. */
+static inline __attribute__((always_inline)) int
+unmap_range(struct uiommu_ioas *ioas, uint64_t start, uint64_t last, uint64_t *unmapped)
+{
+	/* The common case, exactly one whole area: found and taken out of the
+	 * tree in one call (the tree and the tables are changed under the
+	 * lock; a process killed in between leaves them disagreeing either
+	 * way, which the next holder's check finds). */
+	int rc = iopt_take_exact(&ioas->iopt, start, last);
+
+	if (rc < 0)
+		return rc;
+	if (__builtin_expect(rc != 0, 0))
+		return unmap_several(ioas, start, last, unmapped);
+	rc = hwpts_unmap_one(ioas, start, last - start + 1);
+	if (__builtin_expect(rc != 0, 0))
+		log_unmap_flush_failed(ioas, rc);
+	if (unmapped)
+		*unmapped = last - start + 1;
 	return rc;
 }
 

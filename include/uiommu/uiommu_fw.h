@@ -272,8 +272,11 @@ int uiommu_fw_load_dir(struct uiommu_fw_topo *topo, const char *dir, char *err, 
 int uiommu_fw_load_file(struct uiommu_fw_topo *topo, const char *path, char *err, size_t errlen);
 
 /**
- * Find the unit serving a PCI device and its ID on that unit.  Specific
- * entries win over bridge subtrees, which win over INCLUDE_PCI_ALL / "all".
+ * Find the unit serving a PCI device and its ID on that unit.  DMAR and
+ * IORT: specific entries win over bridge subtrees, which win over
+ * INCLUDE_PCI_ALL / "all".  IVRS: entries apply in table order as in
+ * Linux (the last entry naming the device gives its IOMMU; the last alias
+ * entry covering it gives its DeviceID, else the requester ID).
  * @return index of the unit, or -ENOENT; *id receives the device's ID.
  */
 int uiommu_fw_lookup(const struct uiommu_fw_topo *topo, uint16_t segment, uint16_t rid,

@@ -426,12 +426,79 @@ static void ivmd(struct fw_ctx *c, uint32_t off, uint8_t type, uint8_t flags,
 			 r->last & 7);
 }
 
+/* A PCI device entry of this table, for the overlap check. */
+struct ovl {
+	uint32_t seg_first; /* segment << 16 | first requester ID */
+	uint32_t idx;	    /* index in topo->devs: table order */
+};
+
+static int ovl_cmp(const void *a, const void *b)
+{
+	const struct ovl *x = a, *y = b;
+
+	if (x->seg_first != y->seg_first)
+		return x->seg_first < y->seg_first ? -1 : 1;
+	return x->idx < y->idx ? -1 : 1;
+}
+
+/*
+ * Tell where the device entries of two IOMMUs name the same requester IDs
+ * (uiommu_fw_lookup then goes by table order, as Linux: the later entry's
+ * IOMMU serves them).  One sort of this table's PCI entries; at most four
+ * diagnostics and a count.
+ */
+static void ivrs_overlaps(struct fw_ctx *c, size_t dev0)
+{
+	struct uiommu_fw_topo *topo = c->topo;
+	size_t n = 0, shown = 0, total = 0;
+	struct ovl *v;
+
+	for (size_t i = dev0; i < topo->ndevs; i++)
+		n += topo->devs[i].kind == UIOMMU_FW_DEV_PCI;
+	if (n < 2)
+		return;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return; /* a diagnostic only */
+	n = 0;
+	for (size_t i = dev0; i < topo->ndevs; i++)
+		if (topo->devs[i].kind == UIOMMU_FW_DEV_PCI)
+			v[n++] = (struct ovl){(uint32_t)topo->devs[i].segment << 16 |
+						      topo->devs[i].first,
+					      (uint32_t)i};
+	qsort(v, n, sizeof(*v), ovl_cmp);
+	/* The entry reaching furthest so far, against each next one. */
+	for (size_t k = 1, far = 0; k < n; k++) {
+		const struct uiommu_fw_devmap *a = &topo->devs[v[far].idx];
+		const struct uiommu_fw_devmap *b = &topo->devs[v[k].idx];
+
+		if (a->segment == b->segment && b->first <= a->last && a->unit != b->unit) {
+			const struct uiommu_fw_devmap *later = v[far].idx > v[k].idx ? a : b;
+			uint16_t hi = a->last < b->last ? a->last : b->last;
+
+			total++;
+			if (shown++ < 4)
+				fw_diag(c, UIOMMU_FW_INFO, later->offset,
+					"requester IDs 0x%04x-0x%04x: entries of IOMMUs 0x%llx and 0x%llx overlap; as in Linux the later one (0x%llx) serves them",
+					b->first, hi, (unsigned long long)topo->units[a->unit].base,
+					(unsigned long long)topo->units[b->unit].base,
+					(unsigned long long)topo->units[later->unit].base);
+		}
+		if (a->segment != b->segment || b->last > a->last)
+			far = k;
+	}
+	if (total > 4)
+		fw_diag(c, UIOMMU_FW_INFO, 0,
+			"%zu more overlaps of two IOMMUs' device entries not listed", total - 4);
+	free(v);
+}
+
 int uiommu_fw_parse_ivrs(struct uiommu_fw_topo *topo, const void *buf, size_t len)
 {
 	struct uiommu_fw_item *it;
 	struct fw_ctx c;
 	uint32_t ivinfo, off, *best_off;
-	size_t unit0, nbest;
+	size_t unit0, dev0, nbest;
 	int ret;
 
 	ret = fw_begin(&c, topo, buf, len, "IVRS", IVRS_FIXED_LEN);
@@ -456,6 +523,7 @@ int uiommu_fw_parse_ivrs(struct uiommu_fw_topo *topo, const void *buf, size_t le
 		return -ENOMEM;
 	}
 	unit0 = topo->nunits;
+	dev0 = topo->ndevs;
 
 	/* Pass 1: IOMMUs. */
 	for (off = IVRS_FIXED_LEN; fw_in(off, 4, c.len);) {
@@ -536,6 +604,8 @@ int uiommu_fw_parse_ivrs(struct uiommu_fw_topo *topo, const void *buf, size_t le
 		off += slen;
 	}
 	free(best_off);
+	if (!topo->oom)
+		ivrs_overlaps(&c, dev0);
 	for (size_t i = unit0; i < topo->nunits; i++) {
 		const struct uiommu_fw_unit *u = &topo->units[i];
 		bool ioapic = false;

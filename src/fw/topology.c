@@ -83,15 +83,61 @@ static unsigned int match_width(const struct uiommu_fw_devmap *d, int rank)
 	return (unsigned int)(d->last - d->first);
 }
 
+static bool devmap_is_ivrs(const struct uiommu_fw_topo *topo, const struct uiommu_fw_devmap *d)
+{
+	return d->unit >= 0 && (size_t)d->unit < topo->nunits &&
+	       topo->units[d->unit].family == UIOMMU_FAMILY_AMDVI;
+}
+
+/*
+ * IVRS device entries are applied in table order, as Linux's
+ * init_iommu_from_acpi does: each entry that names a device (select, range,
+ * "all") makes its IOMMU the device's, so the last one wins; an alias entry
+ * sets the DeviceID the device's DMA carries, and only another alias entry
+ * changes it (a later plain entry keeps the alias).  Firmware is tested
+ * against that reading: overlapping entries in real tables (two IOMMUs'
+ * ranges over one bus, an alias range inside a wide range) mean what Linux
+ * makes of them.  -ENOENT when no IVRS entry names @rid.
+ */
+static int lookup_ivrs(const struct uiommu_fw_topo *topo, uint16_t segment, uint16_t rid,
+		       uint32_t *id)
+{
+	int unit = -ENOENT;
+	uint32_t devid = rid;
+
+	for (size_t i = 0; i < topo->ndevs; i++) {
+		const struct uiommu_fw_devmap *d = &topo->devs[i];
+
+		if (d->segment != segment || !devmap_is_ivrs(topo, d))
+			continue;
+		if (d->kind == UIOMMU_FW_DEV_ALL) {
+			unit = d->unit;
+		} else if (d->kind == UIOMMU_FW_DEV_PCI && rid >= d->first && rid <= d->last) {
+			unit = d->unit;
+			if (d->flags & UIOMMU_FW_DEV_ALIAS)
+				devid = d->id_base;
+		}
+	}
+	if (unit >= 0 && id)
+		*id = devid;
+	return unit;
+}
+
 int uiommu_fw_lookup(const struct uiommu_fw_topo *topo, uint16_t segment, uint16_t rid,
 		     uint32_t *id)
 {
 	const struct uiommu_fw_devmap *best = NULL;
 	int best_rank = 99;
+	int u = lookup_ivrs(topo, segment, rid, id);
 
+	if (u >= 0)
+		return u;
 	for (size_t i = 0; i < topo->ndevs; i++) {
 		const struct uiommu_fw_devmap *d = &topo->devs[i];
 		int r = match_rank(d, segment, rid);
+
+		if (devmap_is_ivrs(topo, d))
+			continue;
 
 		if (r < 0 || r > best_rank)
 			continue;

@@ -198,6 +198,32 @@ static void test_real_lookup(void)
 	CU_ASSERT_EQUAL(id, 0xa5);
 	uiommu_fw_free(&t);
 
+	/* Two IOMMUs' entries over bus 0xff: the first IVHD's alias range
+	 * ff00-ffff (-> 00:14.4), then the second IVHD's range 4008-fffe.
+	 * Linux applies them in order: ff00-fffe belong to the second IOMMU
+	 * and keep the alias as DeviceID; ffff stays with the first. */
+	CU_ASSERT_EQUAL_FATAL(fwt_load(&t, "acpi/real", "IVRS-asus-prime-x399-a.dat"), 0);
+	CU_ASSERT_EQUAL_FATAL(t.nunits, 2);
+	CU_ASSERT_EQUAL(t.units[0].base, 0xefd00000ull);
+	CU_ASSERT_EQUAL(t.units[1].base, 0xb7b00000ull);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0xff05, &id), 1);
+	CU_ASSERT_EQUAL(id, 0xa4);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0xffff, &id), 0);
+	CU_ASSERT_EQUAL(id, 0xa4);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x4100, &id), 1);
+	CU_ASSERT_EQUAL(id, 0x4100);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x0100, &id), 0);
+	CU_ASSERT_EQUAL(id, 0x0100);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x0004, &id), -ENOENT);
+	{
+		size_t said = 0;
+
+		for (size_t i = 0; i < t.ndiags; i++)
+			said += strstr(t.diags[i].msg, "0xff00-0xfffe: entries of IOMMUs") != NULL;
+		CU_ASSERT_EQUAL(said, 1);
+	}
+	uiommu_fw_free(&t);
+
 	CU_ASSERT_EQUAL_FATAL(fwt_load(&t, "acpi/real", "DMAR-supermicro-x10dai.dat"), 0);
 	/* Two RHSA: units get their proximity domains. */
 	CU_ASSERT(t.units[0].proximity >= 0);

@@ -142,11 +142,41 @@ static void test_asl_ivrs(void)
 	uiommu_fw_free(&t);
 }
 
+/* Two IOMMUs' entries overlap: table order decides, as in Linux. */
+static void test_asl_ivrs_overlap(void)
+{
+	struct uiommu_fw_topo t;
+	uint32_t id;
+	size_t said = 0;
+
+	CU_ASSERT_EQUAL_FATAL(fwt_load(&t, NULL, "ivrs-overlap.aml"), 0);
+	CU_ASSERT_EQUAL_FATAL(t.nunits, 2);
+	CU_ASSERT_EQUAL(t.units[0].base, 0xfeb80000);
+	CU_ASSERT_EQUAL(t.units[1].base, 0xfec80000);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x0010, &id), 0); /* A's range only */
+	CU_ASSERT_EQUAL(id, 0x10);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x0020, &id), 1); /* B last, A's alias */
+	CU_ASSERT_EQUAL(id, 0x1);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x0150, &id), 1);
+	CU_ASSERT_EQUAL(id, 0x150);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x01a0, &id), 1);
+	CU_ASSERT_EQUAL(id, 0x1a0);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x01c0, &id), 0);
+	CU_ASSERT_EQUAL(id, 0x1c0);
+	CU_ASSERT_EQUAL(uiommu_fw_lookup(&t, 0, 0x0200, &id), -ENOENT);
+	for (size_t i = 0; i < t.ndiags; i++)
+		said += strstr(t.diags[i].msg, "entries of IOMMUs") != NULL;
+	CU_ASSERT_EQUAL(said, 3); /* 0020, 0150 and 0180-01bf inside A's range */
+	CU_ASSERT_EQUAL(uiommu_fw_count_diags(&t, UIOMMU_FW_WARN), 0);
+	uiommu_fw_free(&t);
+}
+
 static const struct ut_test synth_tests[] = {
 	{"ivrs_40h_acpi_hid", test_ivrs40},
 	{"iort_smmuv3_rmr", test_iort},
 	{"asl_dmar_multiseg", test_asl_dmar},
 	{"asl_ivrs_alias_ext", test_asl_ivrs},
+	{"asl_ivrs_overlap", test_asl_ivrs_overlap},
 	{NULL, NULL},
 };
 

@@ -73,6 +73,7 @@ int cmd_acpi_decode(const struct cli_opts *opts, int argc, char **argv);
 /* cli_state_open flags. */
 #define CLI_STATE_NOCREATE (1u << 0) /* never create a state (reset, ...) */
 #define CLI_STATE_HW_CREATE (1u << 1) /* create a hardware (hugepage) state: unit add */
+#define CLI_STATE_NO_UNIT (1u << 2) /* a new model state without its default first unit */
 
 /* Open or adopt the state named by --state (default "model-<family>" with
  * --model, else "hw"); creates a model state with one model unit on first

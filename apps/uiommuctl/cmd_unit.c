@@ -413,10 +413,11 @@ int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 			snprintf(model, sizeof(model), "%.*s:%s", (int)fam, opts->model, cfg);
 			mo.model = model;
 		}
-		rc = cli_state_open(&mo, 0, &ctx);
+		/* A fresh model state comes with its first unit, made from --cfg:
+		 * that is the one; with --small-devtab the unit is added here. */
+		rc = cli_state_open(&mo, small ? CLI_STATE_NO_UNIT : 0, &ctx);
 		if (rc)
 			return rc;
-		/* A fresh model state already has its first unit: that is the one. */
 		fresh = !uiommu_ctx_adopted(ctx);
 		if (name && uiommu_obj_find(ctx, name)) {
 			cli_err("an object named '%s' exists already", name);
@@ -425,14 +426,9 @@ int cmd_unit_add(const struct cli_opts *opts, int argc, char **argv)
 		d.family = cli_model_family(opts->model); /* checked by cli_state_open */
 		d.access = UIOMMU_UNIT_MODEL;
 		d.model_cfg = cfg;
-		if (small && fresh) {
-			cli_err("--small-devtab: a new model state's first unit is made with the "
-				"defaults; add the unit to an existing state");
-			goto fail;
-		}
 		if (small)
 			d.family_opts = &ao;
-		if (fresh) {
+		if (fresh && !small) {
 			u = uiommu_unit_next(ctx, NULL);
 			rc = 0;
 		} else {

@@ -217,7 +217,8 @@ int cli_state_open(const struct cli_opts *o, unsigned int flags, struct uiommu_c
 			uiommu_ctx_detach(ctx);
 			return CLI_FAILED;
 		}
-		if (!uiommu_ctx_adopted(ctx) && !uiommu_unit_next(ctx, NULL)) {
+		if (!uiommu_ctx_adopted(ctx) && !uiommu_unit_next(ctx, NULL) &&
+		    !(flags & CLI_STATE_NO_UNIT)) {
 			rc = add_model_unit(ctx, fam, cfg);
 			if (rc) {
 				cli_state_destroy(ctx); /* leave nothing behind */

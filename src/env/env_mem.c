@@ -345,6 +345,25 @@ void uenv_sync_slow(void)
 		(void)shared_sync_mapping();
 }
 
+/* Shared backends: undo a grow of the file from @off (its new pages were
+ * mapped when @mapped): the pages go back to the pool (a hugetlbfs file
+ * gives them back when it shrinks), the address range stays reserved. */
+static void grow_undo(uint64_t off, bool mapped)
+{
+	if (mapped && mapped_len > off) {
+		void *va = (void *)(uintptr_t)(loc_base + off);
+		size_t n = (size_t)(mapped_len - off);
+
+		munmap(va, n);
+		mmap(va, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+		     0);
+		mapped_len = off;
+	}
+	A->file_len = off;
+	if (ftruncate(arena_fd, (off_t)off) < 0) /* the file stays longer: harmless */
+		UENV_LOG(ENV, WARNING, "state file: shrink back failed: %s", strerror(errno));
+}
+
 /* Obtain @len bytes (multiple of 2 MiB) of IOVA-contiguous memory. */
 static int backend_grab(uint64_t len, uint64_t align, int node, bool contig, struct chunk *ck)
 {
@@ -374,9 +393,7 @@ static int backend_grab(uint64_t len, uint64_t align, int node, bool contig, str
 	A->file_len = off + len;
 	int rc = shared_sync_mapping();
 	if (rc) {
-		A->file_len = off;
-		if (ftruncate(arena_fd, (off_t)off) < 0) /* the file stays longer: harmless */
-			UENV_LOG(ENV, WARNING, "state file: shrink back failed: %s", strerror(errno));
+		grow_undo(off, false);
 		return rc;
 	}
 	ck->va = (uint8_t *)(uintptr_t)(loc_base + off);
@@ -395,6 +412,7 @@ static int backend_grab(uint64_t len, uint64_t align, int node, bool contig, str
 			UENV_LOG(ENV, ERR,
 				 "cannot read the physical address of a hugepage "
 				 "(need root and hugetlbfs)");
+			grow_undo(off, true);
 			return -EPERM;
 		}
 	}

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ut.h"
@@ -222,6 +225,76 @@ static void test_shared_limits(void)
 	CU_ASSERT(uenv_root_slot() != NULL);
 }
 
+static long free_hugepages(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/* Drop CAP_SYS_ADMIN from the effective set: /proc/self/pagemap then shows
+ * no page frame numbers (as for a user that is not root). */
+static int drop_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+/*
+ * Hugepage arena, physical address unreadable (not CAP_SYS_ADMIN): a new
+ * chunk is refused with -EPERM and the arena gives its hugepage back (the
+ * file shrinks to its old length, the pool has as many free pages).
+ */
+static void test_shared_grab_no_phys(void)
+{
+	struct uiommu_env_opts o = {.backend = UIOMMU_MEM_SHARED_HUGE, .name = shname};
+	char path[256];
+	struct stat before, after;
+	pid_t pid;
+	int st = 0;
+
+	if (!huge_mode || uenv_iova_is_va()) {
+		CU_PASS("hugepage arena only");
+		return;
+	}
+	CU_ASSERT_EQUAL_FATAL(uenv_state_path(&o, path, sizeof(path)), 0);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &before), 0);
+	long free0 = free_hugepages();
+
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		struct uenv_dma d[8];
+		int rc = -1, n;
+
+		if (drop_sys_admin())
+			_exit(3);
+		/* More than the arena has spare: at least one new chunk. */
+		for (n = 0; n < 8; n++) {
+			rc = uenv_dma_alloc(2u << 20, 2u << 20, UENV_NODE_ANY, &d[n]);
+			if (rc)
+				break;
+		}
+		_exit(rc == -EPERM ? 0 : 4);
+	}
+	CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
+	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &after), 0);
+	CU_ASSERT(after.st_size <= before.st_size);
+	CU_ASSERT(free_hugepages() >= free0);
+}
+
 static const struct ut_test tests[] = {
 	{"pages", test_pages},
 	{"dma_blocks", test_dma},
@@ -233,7 +306,8 @@ static const struct ut_test tests[] = {
 
 static const struct ut_test shared_tests[] = {
 	{"pages", test_pages},	     {"dma_blocks", test_dma},	     {"heap", test_heap},
-	{"fail_nth", test_fail_nth}, {"limits", test_shared_limits}, {NULL, NULL},
+	{"fail_nth", test_fail_nth}, {"limits", test_shared_limits},
+	{"grab_no_phys", test_shared_grab_no_phys}, {NULL, NULL},
 };
 
 static const struct ut_suite suites[] = {

@@ -418,7 +418,10 @@ struct uiommu_device_desc {
 /** Register an endpoint behind @unit.  -EEXIST for a duplicate ID. */
 int uiommu_device_add(struct uiommu_unit *unit, const struct uiommu_device_desc *desc,
 		      struct uiommu_device **out);
-/** Forget a device.  -EBUSY while it is attached. */
+/** Forget a device.  -EBUSY while it is attached (nothing changes).  The
+ *  device is removed in every other case; -ETIMEDOUT or -EIO then say that
+ *  the invalidation of what the unit may still cache for it failed: the
+ *  unit is recovered (global invalidation) before it is used again. */
 int uiommu_device_remove(struct uiommu_device *dev);
 /** The device's object ID (never 0). */
 uint32_t uiommu_device_id(const struct uiommu_device *dev);

@@ -63,6 +63,7 @@ int uiommu_device_remove(struct uiommu_device *d)
 {
 	const struct uiommu_family_ops *ops;
 	struct uiommu_ctx *ctx;
+	int rc = 0;
 
 	if (!d)
 		return -EINVAL;
@@ -74,12 +75,24 @@ int uiommu_device_remove(struct uiommu_device *d)
 	}
 	ops = uiommu_family_ops_get(d->unit->family);
 	if (ops->dev_release)
-		ops->dev_release(d->unit, d);
+		rc = ops->dev_release(d->unit, d);
+	if (rc) {
+		/* The device's entries are gone from the tables but perhaps not
+		 * from the unit's caches: recover the unit (global
+		 * invalidation) now; if that fails too, its next user does. */
+		d->unit->inv_stale = true;
+		UENV_LOG(CORE, ERR,
+			 "device %u: removed, but the invalidation of its cached entries failed "
+			 "(%d); unit %u %s",
+			 d->obj.id, rc, d->unit->obj.id,
+			 unit_inv_stale_recover(d->unit) ? "stays stale until it is recovered"
+							 : "recovered");
+	}
 	d->unit->nr_devices--;
 	uobj_unpublish(ctx, &d->obj);
 	uenv_free(d);
 	ctx_unlock(ctx);
-	return 0;
+	return rc;
 }
 
 uint32_t uiommu_device_id(const struct uiommu_device *d)

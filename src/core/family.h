@@ -166,9 +166,12 @@ struct uiommu_family_ops {
 	uint32_t (*dev_dids)(const struct uiommu_unit *u, const struct uiommu_device *dev,
 			     uint32_t *out, uint32_t max);
 
-	/* Per-device setup/teardown (e.g. PASID directory, CD table). */
+	/* Per-device setup/teardown (e.g. PASID directory, CD table).
+	 * dev_release frees the device's driver state whatever happens; it
+	 * returns 0, or the error of the invalidation of what the unit may
+	 * still cache for the device (the core then marks the unit stale). */
 	int (*dev_probe)(struct uiommu_unit *u, struct uiommu_device *dev);
-	void (*dev_release)(struct uiommu_unit *u, struct uiommu_device *dev);
+	int (*dev_release)(struct uiommu_unit *u, struct uiommu_device *dev);
 
 	/* Invalidate a batch of ranges, all in one sync/wait.  Returns 0 or
 	 * -ETIMEDOUT / -EIO after recovery. */

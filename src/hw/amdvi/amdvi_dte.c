@@ -509,23 +509,25 @@ int amdvi_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pas
 	return rid_set(au, ad, a);
 }
 
-void amdvi_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
+int amdvi_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
 {
 	struct amdvi_unit *au = amdvi_of(u);
 	struct amdvi_dev *ad = dev->priv;
 	uint64_t d[AMDVI_DTE_WORDS];
+	int rc = 0;
 
 	if (!ad)
-		return;
+		return 0;
 	if (ad->translating) {
 		amdvi_dte_blocked(d);
-		(void)amdvi_dte_install(au, ad, d, ad->did);
+		rc = amdvi_dte_install(au, ad, d, ad->did);
 	}
 	amdvi_gcr3_free(au, ad);
 	au->n_ats -= ad->ats ? 1u : 0u;
 	list_del(&ad->link);
 	dev->priv = NULL;
 	uenv_free(ad);
+	return rc;
 }
 
 /* ------------------------------------------------------------ flush */

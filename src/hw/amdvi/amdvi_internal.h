@@ -204,7 +204,7 @@ void amdvi_unit_fail(struct amdvi_unit *au, int rc);
 int amdvi_devtab_init(struct amdvi_unit *au, bool small);
 void amdvi_devtab_fini(struct amdvi_unit *au);
 int amdvi_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev);
-void amdvi_dev_release(struct uiommu_unit *u, struct uiommu_device *dev);
+int amdvi_dev_release(struct uiommu_unit *u, struct uiommu_device *dev);
 int amdvi_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 		  const struct fam_attach *a);
 int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n);

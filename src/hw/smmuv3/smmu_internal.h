@@ -195,7 +195,7 @@ int smmu_page_response(struct uiommu_unit *u, struct uiommu_device *dev, uint32_
 int smmu_strtab_init(struct smmu_unit *su);
 void smmu_strtab_fini(struct smmu_unit *su);
 int smmu_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev);
-void smmu_dev_release(struct uiommu_unit *u, struct uiommu_device *dev);
+int smmu_dev_release(struct uiommu_unit *u, struct uiommu_device *dev);
 int smmu_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 		 const struct fam_attach *a);
 int smmu_s1_check(struct uiommu_unit *u, const struct uiommu_hwpt_s1_data *s1);

@@ -410,17 +410,19 @@ int smmu_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev)
 	return 0;
 }
 
-void smmu_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
+int smmu_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
 {
 	struct smmu_unit *su = smmu_of(u);
 	struct smmu_dev *sd = dev->priv;
+	int rc = 0;
 
 	if (!sd)
-		return;
+		return 0;
 	if (sd->ste_live) {
 		sd->rid = SMMU_RID_BLOCKED;
 		sd->nr_pasids = 0;
-		if (ste_update(su, sd))
+		rc = ste_update(su, sd);
+		if (rc)
 			SMMU_LOG(WARNING, "unit %u: StreamID 0x%x: abort STE not confirmed",
 				 u->obj.id, sd->sid);
 	}
@@ -428,6 +430,7 @@ void smmu_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
 	smmu_prg_forget(su, sd);
 	dev->priv = NULL;
 	uenv_free(sd);
+	return rc;
 }
 
 static void mark_nested_vmid(struct smmu_unit *su, uint32_t vmid)

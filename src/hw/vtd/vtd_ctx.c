@@ -214,16 +214,17 @@ static void inv_old(struct vtd_inv *b, struct vtd_dev *vd, uint32_t pasid, uint3
 	vtd_inv_devtlb(b, vd, pasid, 0, 0);
 }
 
-void vtd_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
+int vtd_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
 {
 	struct vtd_unit *vu = vtd_of(u);
 	struct vtd_dev *vd = dev->priv;
 	struct list_node *pos, *tmp;
 	struct vtd_inv b;
 	uint64_t *ce;
+	int rc;
 
 	if (!vd)
-		return;
+		return 0;
 	vtd_inv_init(&b, vu);
 	ce = ctx_entry(vu, vd->rid);
 	if (vd->ctx_present && ce) {
@@ -245,7 +246,8 @@ void vtd_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
 		inv_old(&b, vd, t->pasid, t->did, t->kind);
 		tag_drop(vu, t);
 	}
-	if (vtd_inv_sync(&b))
+	rc = vtd_inv_sync(&b);
+	if (rc)
 		VTD_LOG(WARNING, "unit %u: invalidation for released device %04x failed",
 			u->obj.id, vd->rid);
 	if (vd->pdir.va) {
@@ -260,6 +262,7 @@ void vtd_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
 	list_del(&vd->link);
 	dev->priv = NULL;
 	uenv_free(vd);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */

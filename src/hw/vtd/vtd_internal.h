@@ -370,7 +370,7 @@ void vtd_write_buffer_flush(struct vtd_unit *vu);
 int vtd_ctx_init(struct vtd_unit *vu);
 void vtd_ctx_fini(struct vtd_unit *vu);
 int vtd_dev_probe(struct uiommu_unit *u, struct uiommu_device *dev);
-void vtd_dev_release(struct uiommu_unit *u, struct uiommu_device *dev);
+int vtd_dev_release(struct uiommu_unit *u, struct uiommu_device *dev);
 int vtd_dev_set(struct uiommu_unit *u, struct uiommu_device *dev, uint32_t pasid,
 		const struct fam_attach *a);
 int vtd_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n);

@@ -260,7 +260,9 @@ int cmd_device_remove(const struct cli_opts *opts, int argc, char **argv)
 	if (rc) {
 		rc = rc == -EBUSY ? (cli_err("device %s is attached: detach it first", argv[0]),
 				     CLI_FAILED)
-				  : cli_fail(rc, "cannot remove device %s", argv[0]);
+				  : cli_fail(rc, "device %s removed, but its unit could not invalidate "
+						 "what it cached for it",
+					     argv[0]);
 	}
 	cli_state_close(ctx);
 	return rc;

@@ -122,9 +122,9 @@ static inline void tlbi_addr_words(unsigned int op, uint16_t vmid, uint16_t asid
 		*c0 |= FIELD_PREP(SMMU_CMD0_ASID, asid);
 }
 
-static void cmd_tlbi_addr(struct smmu_batch *b, unsigned int op, uint16_t vmid, uint16_t asid,
-			  uint64_t addr, unsigned int num, unsigned int scale, bool range,
-			  bool leaf)
+static inline __attribute__((always_inline)) void
+cmd_tlbi_addr(struct smmu_batch *b, unsigned int op, uint16_t vmid, uint16_t asid, uint64_t addr,
+	      unsigned int num, unsigned int scale, bool range, bool leaf)
 {
 	uint64_t c0, c1;
 
@@ -369,7 +369,8 @@ int smmu_batch_sync(struct smmu_batch *b)
 	su->stats.batches++;
 	q->prod = prod;
 	reg_write32(r, SMMU_CMDQ_PROD, prod);
-	rc = cmdq_wait(su, start, prod, b->n, &bad);
+	/* Done at the first look (CONS exactly PROD), else the bounded wait. */
+	rc = reg_read32(r, SMMU_CMDQ_CONS) == prod ? 0 : cmdq_wait(su, start, prod, b->n, &bad);
 	if (bad >= 0 && b->bad < 0)
 		b->bad = (int32_t)(b->issued + (uint32_t)bad);
 	b->issued += b->n;

@@ -415,10 +415,11 @@ static __attribute__((noinline)) int cmdq_wait1(struct smmu_unit *su, uint32_t p
 static int cmdq_issue1(struct smmu_unit *su, const struct uiommu_regio *r, uint64_t c0, uint64_t c1)
 {
 	struct smmu_queue *q = &su->cmdq;
-	uint32_t mask = q_mask(q), idx_mask = mask >> 1, start = q->prod;
-	uint32_t prod = (start + 2u) & mask;
+	uint32_t mask = q_mask(q), start = q->prod, prod = (start + 2u) & mask;
+	uint64_t idx_mask = mask >> 1; /* (64-bit: no extension before the address) */
 	uint64_t *base = q->mem.va;
-	uint64_t *s0 = base + 2u * (start & idx_mask), *s1 = base + 2u * ((start + 1u) & idx_mask);
+	uint64_t *s0 = base + 2u * (start & idx_mask),
+		 *s1 = base + 2u * ((start + 1ull) & idx_mask);
 
 	s0[0] = c0;
 	s0[1] = c1;

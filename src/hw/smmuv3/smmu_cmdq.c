@@ -339,6 +339,16 @@ static __attribute__((noinline)) int cmdq_wait(struct smmu_unit *su, uint32_t st
 	return rc;
 }
 
+/* The first look at CMDQ_CONS after the PROD write: everything up to
+ * @prod consumed.  CONS.ERR is left out (IHI 0070 6.3.27: UNKNOWN while
+ * GERROR.CMDQ_ERR is not active, so an SMMU may keep the last code after
+ * a recovery); any other difference -- not done yet, RES0 bits set, an
+ * active error -- is cmdq_wait's to judge (masked compare, GERROR). */
+static inline bool cmdq_done(uint32_t cons, uint32_t prod)
+{
+	return (cons & ~(uint32_t)SMMU_CMDQ_CONS_ERR) == prod;
+}
+
 int smmu_batch_sync(struct smmu_batch *b)
 {
 	struct smmu_unit *su = b->su;
@@ -369,8 +379,10 @@ int smmu_batch_sync(struct smmu_batch *b)
 	su->stats.batches++;
 	q->prod = prod;
 	reg_write32(r, SMMU_CMDQ_PROD, prod);
-	/* Done at the first look (CONS exactly PROD), else the bounded wait. */
-	rc = reg_read32(r, SMMU_CMDQ_CONS) == prod ? 0 : cmdq_wait(su, start, prod, b->n, &bad);
+	/* Done at the first look, else the bounded wait (cmdq_done). */
+	rc = cmdq_done(reg_read32(r, SMMU_CMDQ_CONS), prod)
+		     ? 0
+		     : cmdq_wait(su, start, prod, b->n, &bad);
 	if (bad >= 0 && b->bad < 0)
 		b->bad = (int32_t)(b->issued + (uint32_t)bad);
 	b->issued += b->n;
@@ -407,7 +419,7 @@ static __attribute__((noinline)) int cmdq_wait1(struct smmu_unit *su, uint32_t p
  * queue (smmu_cmdq_init refuses fewer than 2), the producer index wraps
  * like a batch's, the written slots are cleaned for a non-coherent SMMU
  * before the PROD write (whose io_wmb orders them), and a CMDQ_CONS that
- * is not exactly PROD (not done yet, CONS.ERR set, RES0 bits set) goes to
+ * does not show PROD at once (cmdq_done: not done yet, RES0 bits) goes to
  * cmdq_wait (bounded, masked compare, refused-command and time-out
  * recovery).  Counted as a CMD_SYNC without a batch (stats.syncs -
  * stats.batches).  0, -EIO (the command refused), -ETIMEDOUT.
@@ -431,7 +443,7 @@ static int cmdq_issue1(struct smmu_unit *su, const struct uiommu_regio *r, uint6
 	su->stats.syncs++;
 	q->prod = prod;
 	reg_write32(r, SMMU_CMDQ_PROD, prod);
-	if (__builtin_expect(reg_read32(r, SMMU_CMDQ_CONS) == prod, 1))
+	if (__builtin_expect(cmdq_done(reg_read32(r, SMMU_CMDQ_CONS), prod), 1))
 		return 0;
 	return cmdq_wait1(su, prod);
 }

@@ -6,8 +6,10 @@
  * stage 1 over stage 2 with two VMIDs on one stage 2, faults decoded from
  * the event queue (stage-2 faults with the IPA), no stale translation
  * after unmap and a skipped TLBI seen by the model, command errors
- * recovered, event queue overflow, take-over refusal and give-back, the
- * guest STE rules, all-or-nothing on bad input, and a randomized
+ * recovered, the one-page flush (its command's fields, queue wrap,
+ * refusal, time-out, a slow CONS, non-coherent slots, nested VMIDs left
+ * to the batch), event queue overflow, take-over refusal and give-back,
+ * the guest STE rules, all-or-nothing on bad input, and a randomized
  * map/unmap/DMA differential test against the IOAS contents.
  */
 #include <errno.h>
@@ -545,6 +547,366 @@ static void test_cmdq_error_storm(void)
 	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
 	drain_all();
 	scenario_down(&t);
+}
+
+/* ------------------------------------------------------------ one-page flush
+ *
+ * The strict unmap of one 4 KiB page goes around the batch (smmu_cmdq.c
+ * cmdq_issue1): its TLBI and CMD_SYNC written straight into the queue.
+ * A CMD_SYNC without a batch is what tells it apart in the counters
+ * (syncs - batches). */
+
+/* The command in queue slot @pos (index + wrap) of @t's unit. */
+static const uint64_t *cmdq_slot(struct tenv *t, uint32_t pos)
+{
+	const struct smmu_queue *q = &smmu_of(t->unit)->cmdq;
+
+	return (const uint64_t *)q->mem.va + 2u * SMMU_Q_IDX(pos, q->shift);
+}
+
+/* @n pages from 0x200000, one mapping each (an unmap removes whole
+ * mappings). */
+static void map_pages(struct tenv *t, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t iova = 0x200000 + i * 4096;
+
+		CU_ASSERT_FATAL(uiommu_ioas_map(t->ioas, &iova, t->buf.iova + i * 4096, 4096, RW) ==
+				0);
+	}
+}
+
+/* Stage 1 (TLBI_NH_VA by ASID) and stage 2 (TLBI_S2_IPA by VMID): one
+ * command and one CMD_SYNC per page, no batch, the fields a batch would
+ * give (the page's address, its domain's ID, Leaf), executed by the model
+ * (the page faults at once, its neighbour still translates); with the
+ * TLBI skipped the model's TLB keeps the page (so the fault above is the
+ * TLBI's doing). */
+static void test_flush1(void)
+{
+	for (int s1 = 0; s1 < 2; s1++) {
+		struct tenv t;
+		struct smmu_stats a, b;
+		struct smmu_model_stats ma, mb;
+		uint64_t v;
+
+		scenario_up(&t, "", s1 ? UIOMMU_HWPT_STAGE1 : 0);
+		map_pages(&t, 4);
+		for (unsigned int i = 0; i < 4; i++)
+			CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000 + i * 4096, &v, 8, false) ==
+				  0);
+		for (unsigned int i = 0; i < 3; i++) {
+			uint32_t start = smmu_of(t.unit)->cmdq.prod;
+			uint32_t did = t.hwpt->inst[0].did;
+			const uint64_t *c;
+
+			smmu_get_stats(t.unit, &a);
+			smmu_model_get_stats(t.m, &ma);
+			CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000 + i * 4096, 4096, NULL) == 0);
+			smmu_get_stats(t.unit, &b);
+			smmu_model_get_stats(t.m, &mb);
+			CU_ASSERT(b.cmds - a.cmds == 1 && b.syncs - a.syncs == 1);
+			CU_ASSERT(b.batches == a.batches); /* no batch */
+			CU_ASSERT(mb.cmds - ma.cmds == 2 && mb.tlbi - ma.tlbi == 1 &&
+				  mb.syncs - ma.syncs == 1);
+			c = cmdq_slot(&t, start);
+			if (s1) {
+				CU_ASSERT(FIELD_GET(SMMU_CMD0_OP, c[0]) == SMMU_OP_TLBI_NH_VA);
+				CU_ASSERT(FIELD_GET(SMMU_CMD0_ASID, c[0]) == did);
+				CU_ASSERT(FIELD_GET(SMMU_CMD0_VMID, c[0]) == 0);
+				CU_ASSERT((c[1] & SMMU_CMD1_VA) == 0x200000 + i * 4096);
+			} else {
+				CU_ASSERT(FIELD_GET(SMMU_CMD0_OP, c[0]) == SMMU_OP_TLBI_S2_IPA);
+				CU_ASSERT(FIELD_GET(SMMU_CMD0_VMID, c[0]) == did);
+				CU_ASSERT(FIELD_GET(SMMU_CMD0_ASID, c[0]) == 0);
+				CU_ASSERT((c[1] & SMMU_CMD1_IPA) == 0x200000 + i * 4096);
+			}
+			CU_ASSERT(c[1] & SMMU_CMD1_LEAF);
+			CU_ASSERT(FIELD_GET(SMMU_CMD0_OP, cmdq_slot(&t, start + 1)[0]) ==
+				  SMMU_OP_CMD_SYNC);
+			CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000 + i * 4096, &v, 8, false) ==
+				  -EFAULT);
+			CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000 + (i + 1) * 4096, &v, 8,
+				      false) == 0);
+		}
+		/* The last page with the TLBI skipped: stale, as the model must
+		 * show; no fast path then (nothing but the CMD_SYNC). */
+		smmu_get_stats(t.unit, &a);
+		smmu_test_skip_tlbi(t.unit, true);
+		CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000 + 3 * 4096, 4096, NULL) == 0);
+		smmu_test_skip_tlbi(t.unit, false);
+		smmu_get_stats(t.unit, &b);
+		CU_ASSERT(b.cmds == a.cmds && b.batches - a.batches == 1);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000 + 3 * 4096, &v, 8, false) == 0);
+		drain_all();
+		scenario_down(&t);
+	}
+}
+
+/* The queue wraps under the one-page flush: on a queue of 2 slots
+ * (IDR1.CMDQS 1: every flush fills it) and of 4 and 8 slots with the
+ * position made odd by batches of 3 slots in between, so a TLBI lands in
+ * the last slot and its CMD_SYNC in the first, and (8 slots: 2 lines) in
+ * two cache lines; with IDR0.COHACC 0 both slots' lines are written back.
+ * The two slots are filled with a refused opcode first: the driver must
+ * write both (in the right places).  Every page faults after its unmap. */
+static const void *wb_want[2];
+static unsigned int wb_seen[2];
+
+static void wb_hook(const void *line)
+{
+	for (int i = 0; i < 2; i++)
+		if (line == wb_want[i])
+			wb_seen[i]++;
+}
+
+static void flush1_wrap(const char *cfg)
+{
+	struct tenv t;
+	uint64_t v;
+	bool split = false, wrapped = false, cross = false;
+	bool nc = strstr(cfg, "cohacc=0") != NULL;
+
+	scenario_up(&t, cfg, UIOMMU_HWPT_STAGE1);
+	struct smmu_unit *su = smmu_of(t.unit);
+	uint32_t idx_mask = (1u << su->cmdq.shift) - 1u, mask = (2u << su->cmdq.shift) - 1u;
+
+	map_pages(&t, 16);
+	for (unsigned int i = 0; i < 16; i++)
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000 + i * 4096, &v, 8, false) == 0);
+	for (unsigned int i = 0; i < 16; i++) {
+		struct smmu_stats a, b;
+		uint32_t start;
+
+		if (i % 3 == 1) { /* two commands + CMD_SYNC: 3 slots */
+			struct smmu_batch bt;
+
+			smmu_batch_init(&bt, su);
+			smmu_cmd_cfgi_ste(&bt, SID);
+			smmu_cmd_cfgi_ste(&bt, SID);
+			CU_ASSERT(smmu_batch_sync(&bt) == 0);
+		}
+		start = su->cmdq.prod;
+		split |= (start & idx_mask) == idx_mask;
+		wb_want[0] = (const void *)((uintptr_t)cmdq_slot(&t, start) &
+					    ~(uintptr_t)(CACHE_WB_LINE - 1));
+		wb_want[1] = (const void *)((uintptr_t)cmdq_slot(&t, start + 1) &
+					    ~(uintptr_t)(CACHE_WB_LINE - 1));
+		cross |= wb_want[0] != wb_want[1];
+		/* The two slots it must write hold commands the SMMU refuses
+		 * until then (the queue is empty: nothing pending there). */
+		for (uint32_t k = 0; k < 2; k++) {
+			uint64_t *slot = (uint64_t *)cmdq_slot(&t, start + k);
+
+			slot[0] = 0x7f; /* no such opcode */
+			slot[1] = 0;
+		}
+		wb_seen[0] = wb_seen[1] = 0;
+		smmu_get_stats(t.unit, &a);
+		cache_wb_test_hook = wb_hook;
+		CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000 + i * 4096, 4096, NULL) == 0);
+		cache_wb_test_hook = NULL;
+		smmu_get_stats(t.unit, &b);
+		CU_ASSERT(b.syncs - a.syncs == 1 && b.batches == a.batches);
+		CU_ASSERT(su->cmdq.prod == ((start + 2u) & mask));
+		CU_ASSERT(b.cmd_errors == a.cmd_errors);
+		CU_ASSERT(FIELD_GET(SMMU_CMD0_OP, cmdq_slot(&t, start)[0]) == SMMU_OP_TLBI_NH_VA);
+		CU_ASSERT((cmdq_slot(&t, start)[1] & SMMU_CMD1_VA) == 0x200000 + i * 4096);
+		CU_ASSERT(FIELD_GET(SMMU_CMD0_OP, cmdq_slot(&t, start + 1)[0]) == SMMU_OP_CMD_SYNC);
+		wrapped |= su->cmdq.prod < start;
+		CU_ASSERT(nc ? wb_seen[0] >= 1 && wb_seen[1] >= 1 : !wb_seen[0] && !wb_seen[1]);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000 + i * 4096, &v, 8, false) ==
+			  -EFAULT);
+		if (i < 15)
+			CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000 + (i + 1) * 4096, &v, 8,
+				      false) == 0);
+	}
+	CU_ASSERT(wrapped);
+	if (idx_mask > 1)
+		CU_ASSERT(split); /* a TLBI in the last slot, its sync in the first */
+	if (nc && su->cmdq.shift >= 3)
+		CU_ASSERT(cross); /* and in two cache lines */
+	drain_all();
+	scenario_down(&t);
+}
+
+static void test_flush1_wrap(void)
+{
+	flush1_wrap("cmdqs=1");
+	flush1_wrap("cmdqs=2");
+	flush1_wrap("cmdqs=3,cohacc=0");
+	flush1_wrap("cmdqs=1,cohacc=0");
+}
+
+/* The one-page TLBI refused (the model without stage 1 or 2 refuses
+ * TLBI_NH_VA or TLBI_S2_IPA: CERROR_ILL): the unmap fails with -EIO, the
+ * refusal is reported as the first command (index 0) and recovered (its
+ * CMD_SYNC ran after it), the unit is left stale (the page still
+ * translates in the model's TLB) and the next flush invalidates
+ * everything first: then neither page translates. */
+static void test_flush1_refused(void)
+{
+	for (int s1 = 0; s1 < 2; s1++) {
+		struct tenv t;
+		struct smmu_stats a, b;
+		struct smmu_model_stats ma, mb;
+		struct uiommu_event ev[4];
+		uint64_t v;
+
+		scenario_up(&t, "", s1 ? UIOMMU_HWPT_STAGE1 : 0);
+		map_pages(&t, 2);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x201000, &v, 8, false) == 0);
+		drain_all();
+		smmu_get_stats(t.unit, &a);
+		smmu_model_get_stats(t.m, &ma);
+		if (s1)
+			t.m->cfg.s1 = false;
+		else
+			t.m->cfg.s2 = false;
+		CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000, 4096, NULL) == -EIO);
+		t.m->cfg.s1 = t.m->cfg.s2 = true;
+		smmu_get_stats(t.unit, &b);
+		smmu_model_get_stats(t.m, &mb);
+		CU_ASSERT(b.cmd_errors - a.cmd_errors == 1 && b.batches == a.batches);
+		CU_ASSERT(mb.cmd_errors - ma.cmd_errors == 1);
+		CU_ASSERT(mb.syncs - ma.syncs == 2);	/* the one written over it, its own */
+		CU_ASSERT(t.m->gerror == t.m->gerrorn); /* acknowledged */
+		CU_ASSERT(t.unit->inv_stale);
+		CU_ASSERT(drain(ev, 4) == 1);
+		CU_ASSERT(ev[0].type == UIOMMU_EV_QUEUE_ERROR && ev[0].reason == SMMU_CERROR_ILL &&
+			  ev[0].addr == 0);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0); /* stale */
+		/* The next one: everything invalidated first, then its page. */
+		CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x201000, 4096, NULL) == 0);
+		CU_ASSERT(!t.unit->inv_stale);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x201000, &v, 8, false) == -EFAULT);
+		drain_all();
+		scenario_down(&t);
+	}
+}
+
+/* An SMMU that stops consuming during a one-page flush: the wait is
+ * bounded, the unmap fails with -ETIMEDOUT, the queue is restarted at 0,
+ * and once the SMMU answers the next unmap works (after invalidating
+ * everything: the stale unit). */
+static void test_flush1_timeout(void)
+{
+	struct tenv t;
+	struct smmu_stats a, b;
+	struct uiommu_event ev[4];
+	uint64_t v, t0;
+
+	scenario_up(&t, "", UIOMMU_HWPT_STAGE1);
+	map_pages(&t, 2);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x201000, &v, 8, false) == 0);
+	smmu_of(t.unit)->timeout_ns = 2 * 1000 * 1000;
+	smmu_get_stats(t.unit, &a);
+	smmu_model_set_stuck(t.m, true);
+	t0 = uenv_now_ns();
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000, 4096, NULL) == -ETIMEDOUT);
+	CU_ASSERT(uenv_now_ns() - t0 < 1000ull * 1000 * 1000);
+	smmu_model_set_stuck(t.m, false);
+	smmu_get_stats(t.unit, &b);
+	CU_ASSERT(b.timeouts - a.timeouts == 1);
+	CU_ASSERT(smmu_of(t.unit)->cmdq.prod == 0 && t.m->cmdq_prod == 0);
+	CU_ASSERT(t.unit->inv_stale);
+	CU_ASSERT(drain(ev, 4) == 1 && ev[0].type == UIOMMU_EV_QUEUE_ERROR &&
+		  ev[0].reason == UINT32_MAX);
+	smmu_of(t.unit)->timeout_ns = SMMU_TIMEOUT_NS;
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x201000, 4096, NULL) == 0);
+	CU_ASSERT(!t.unit->inv_stale);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x201000, &v, 8, false) == -EFAULT);
+	drain_all();
+	scenario_down(&t);
+}
+
+/* CMDQ_CONS that is not PROD at the first read: the SMMU still busy (the
+ * next @cons_lag reads show the old value), or RES0 bits above the index
+ * set (IHI 0070 6.3.27: bits [23:20] here).  The one-page flush then
+ * waits as every batch does (the index compared under the queue's mask)
+ * and succeeds; the page faults after.  CONS.ERR with an old code while no
+ * CMDQ_ERR is active (its value is UNKNOWN then) does not delay it. */
+static const struct uiommu_model_io *cons_real;
+static unsigned int cons_lag, cons_lag_left, cons_reads;
+static uint32_t cons_res0, cons_old;
+
+static uint64_t cons_read(void *m, uint32_t off, unsigned int size)
+{
+	uint64_t v = cons_real->read(m, off, size);
+
+	if (off != SMMU_CMDQ_CONS)
+		return v;
+	cons_reads++;
+	if (cons_lag_left) {
+		cons_lag_left--;
+		return cons_old;
+	}
+	return v | cons_res0;
+}
+
+static void cons_write(void *m, uint32_t off, uint64_t v, unsigned int size)
+{
+	if (off == SMMU_CMDQ_PROD) {
+		cons_old = (uint32_t)cons_real->read(m, SMMU_CMDQ_CONS, 4);
+		cons_lag_left = cons_lag;
+	}
+	cons_real->write(m, off, v, size);
+}
+
+static const struct uiommu_model_io cons_io = {.read = cons_read, .write = cons_write};
+
+static void test_flush1_slow_cons(void)
+{
+	static const struct {
+		unsigned int lag;
+		uint32_t bits; /* ORed into CONS after the lag */
+		bool done_at_once;
+	} c[] = {{0, 0, true},
+		 {3, 0, false},
+		 {0, 0x00f00000u, false},
+		 {2, 0x00100000u, false},
+		 /* CONS.ERR holding an old code (no CMDQ_ERR active): done. */
+		 {0, 0x7f000000u, true},
+		 {2, 0x01000000u, false}};
+
+	for (size_t k = 0; k < ARRAY_SIZE(c); k++) {
+		struct tenv t;
+		struct smmu_stats a, b;
+		uint64_t v;
+
+		scenario_up(&t, "cmdqs=2", UIOMMU_HWPT_STAGE1);
+		map_pages(&t, 4);
+		cons_real = unit_regs(t.unit)->model;
+		unit_regs(t.unit)->model = &cons_io;
+		cons_lag = c[k].lag;
+		cons_res0 = c[k].bits;
+		for (unsigned int i = 0; i < 4; i++) {
+			CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000 + i * 4096, &v, 8, false) ==
+				  0);
+			smmu_get_stats(t.unit, &a);
+			cons_reads = 0;
+			CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x200000 + i * 4096, 4096, NULL) == 0);
+			smmu_get_stats(t.unit, &b);
+			CU_ASSERT(b.syncs - a.syncs == 1 && b.batches == a.batches);
+			CU_ASSERT(b.cmd_errors == a.cmd_errors && b.timeouts == a.timeouts);
+			/* One read when it is done at once; else the first, the
+			 * lagging ones and the one that sees it done. */
+			CU_ASSERT(cons_reads ==
+				  (c[k].done_at_once ? 1 : 1 + (c[k].lag ? c[k].lag : 1)));
+			CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000 + i * 4096, &v, 8, false) ==
+				  -EFAULT);
+		}
+		CU_ASSERT(!t.unit->inv_stale);
+		unit_regs(t.unit)->model = cons_real;
+		cons_lag = 0;
+		cons_res0 = 0;
+		drain_all();
+		scenario_down(&t);
+	}
 }
 
 /* The STE of @sid in the driver's stream table (it exists). */
@@ -1232,6 +1594,36 @@ static void test_nested(void)
 	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva + 4096, &val, 8, false) == -EFAULT);
 	if (one_fault(&ev))
 		CU_ASSERT(ev.reason == SMMU_EVT_F_TRANSLATION && !(ev.flags & UIOMMU_EV_STAGE2));
+	/* One stage-2 page flushed under a VMID that nested STEs use: not
+	 * the one-command path (TLBI_S2_IPA does not reach combined
+	 * entries), a batch with TLBI_NH_ALL: the guest's next DMA misses. */
+	{
+		struct fam_flush ff = {
+			.did = uiommu_viommu_vmid(v1),
+			.iova = 0x80011000,
+			.size = 4096,
+			.pgsize = 4096,
+			.leaf_only = true,
+			.fmt = parent->cfg.fmt,
+		};
+		struct smmu_model_stats st0, st1;
+		struct smmu_stats ds0, ds1;
+
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false) == 0 && val == 0x3333);
+		smmu_model_get_stats(t.m, &st0);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false) == 0);
+		smmu_model_get_stats(t.m, &st1);
+		CU_ASSERT(st1.tlb_hits > st0.tlb_hits &&
+			  st1.tlb_misses == st0.tlb_misses); /* cached */
+		smmu_get_stats(t.unit, &ds0);
+		CU_ASSERT(smmu_flush(t.unit, &ff, 1) == 0);
+		smmu_get_stats(t.unit, &ds1);
+		CU_ASSERT(ds1.batches - ds0.batches == 1 && ds1.cmds - ds0.cmds == 2);
+		smmu_model_get_stats(t.m, &st0);
+		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, gva, &val, 8, false) == 0 && val == 0x3333);
+		smmu_model_get_stats(t.m, &st1);
+		CU_ASSERT(st1.tlb_misses > st0.tlb_misses); /* walked again */
+	}
 	/* The host unmaps the data page's IPA: a stage-2 fault with the IPA,
 	 * at once (no stale combined entry: TLBI_NH_ALL for the VMIDs). */
 	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x80000000, BUF_SIZE, NULL) == 0);
@@ -2006,6 +2398,11 @@ static const struct ut_test tests[] = {
 	{"adopt_check", test_adopt_check},
 	{"attach_rollback", test_attach_rollback},
 	{"cmdq_error_storm", test_cmdq_error_storm},
+	{"flush1", test_flush1},
+	{"flush1_wrap", test_flush1_wrap},
+	{"flush1_refused", test_flush1_refused},
+	{"flush1_timeout", test_flush1_timeout},
+	{"flush1_slow_cons", test_flush1_slow_cons},
 	{"evtq_overflow", test_evtq_overflow},
 	{"evtq_bad_prod", test_evtq_bad_prod},
 	{"pri", test_pri},

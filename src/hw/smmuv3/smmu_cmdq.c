@@ -8,6 +8,10 @@
  * GERRORN so the queue goes on, its index in the batch reported, and the
  * caller's call fails; a queue that stops answering is restarted.
  *
+ * The strict unmap of one page (one TLBI) skips the batch: cmdq_issue1
+ * writes the command and its CMD_SYNC straight into their queue slots,
+ * and waits with the same code (cmdq_wait) as every batch.
+ *
  * Invalidation (flush): stage-1 domains by ASID (TLBI_NH_VA / _ASID),
  * stage-2 domains by VMID (TLBI_S2_IPA / TLBI_S12_VMALL, plus TLBI_NH_ALL
  * for a VMID that nested STEs use: their combined entries are not reached
@@ -108,16 +112,23 @@ static void cmd_tlbi_nh_all(struct smmu_batch *b, uint16_t vmid)
 
 /* One address (TG 0), or with RIL a range of (NUM + 1) << SCALE 4 KiB pages
  * (IHI 0070 4.4.1.1: TG 1 = 4 KiB granule). */
-static void cmd_tlbi_addr(struct smmu_batch *b, unsigned int op, uint16_t vmid, uint16_t asid,
-			  uint64_t addr, unsigned int num, unsigned int scale, bool range,
-			  bool leaf)
+static inline void tlbi_addr_words(unsigned int op, uint16_t vmid, uint16_t asid, uint64_t addr,
+				   bool leaf, uint64_t *c0, uint64_t *c1)
 {
-	uint64_t c0 = FIELD_PREP(SMMU_CMD0_OP, op) | FIELD_PREP(SMMU_CMD0_VMID, vmid);
-	uint64_t c1 = (addr & (op == SMMU_OP_TLBI_S2_IPA ? SMMU_CMD1_IPA : SMMU_CMD1_VA)) |
-		      (leaf ? SMMU_CMD1_LEAF : 0);
-
+	*c0 = FIELD_PREP(SMMU_CMD0_OP, op) | FIELD_PREP(SMMU_CMD0_VMID, vmid);
+	*c1 = (addr & (op == SMMU_OP_TLBI_S2_IPA ? SMMU_CMD1_IPA : SMMU_CMD1_VA)) |
+	      (leaf ? SMMU_CMD1_LEAF : 0);
 	if (op == SMMU_OP_TLBI_NH_VA)
-		c0 |= FIELD_PREP(SMMU_CMD0_ASID, asid);
+		*c0 |= FIELD_PREP(SMMU_CMD0_ASID, asid);
+}
+
+static inline __attribute__((always_inline)) void
+cmd_tlbi_addr(struct smmu_batch *b, unsigned int op, uint16_t vmid, uint16_t asid, uint64_t addr,
+	      unsigned int num, unsigned int scale, bool range, bool leaf)
+{
+	uint64_t c0, c1;
+
+	tlbi_addr_words(op, vmid, asid, addr, leaf, &c0, &c1);
 	if (range) {
 		c0 |= FIELD_PREP(SMMU_CMD0_TLBI_NUM, num) | FIELD_PREP(SMMU_CMD0_TLBI_SCALE, scale);
 		c1 |= FIELD_PREP(SMMU_CMD1_TG, 1);
@@ -241,10 +252,12 @@ void smmu_cmdq_fini(struct smmu_unit *su)
 }
 
 /* A refused command: report it, overwrite it with a CMD_SYNC, acknowledge
- * the error so the SMMU goes on from it. */
-static void cmdq_recover(struct smmu_batch *b, uint32_t cons, uint32_t start)
+ * the error so the SMMU goes on from it.  @start: where the caller's @n
+ * commands begin (their CMD_SYNC follows them); *@bad: the position of
+ * the first refused one among them (-1 until then). */
+static void cmdq_recover(struct smmu_unit *su, uint32_t cons, uint32_t start, uint32_t n,
+			 int32_t *bad)
 {
-	struct smmu_unit *su = b->su;
 	const struct uiommu_regio *r = smmu_rio(su);
 	struct smmu_queue *q = &su->cmdq;
 	unsigned int err = (unsigned int)FIELD_GET(SMMU_CMDQ_CONS_ERR, cons);
@@ -265,8 +278,8 @@ static void cmdq_recover(struct smmu_batch *b, uint32_t cons, uint32_t start)
 	su->stats.cmd_errors++;
 	/* CONS is input: only a command of this batch (not its CMD_SYNC, not
 	 * a slot outside it) is reported as the caller's bad entry. */
-	if (b->bad < 0 && pos < b->n)
-		b->bad = (int32_t)(b->issued + pos);
+	if (*bad < 0 && pos < n)
+		*bad = (int32_t)pos;
 	unit_event_push(su->u, &ev);
 	slot[0] = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CMD_SYNC);
 	slot[1] = 0;
@@ -275,35 +288,20 @@ static void cmdq_recover(struct smmu_batch *b, uint32_t cons, uint32_t start)
 		    gerrorn ^ ((gerror ^ gerrorn) & (uint32_t)SMMU_GERROR_CMDQ_ERR));
 }
 
-int smmu_batch_sync(struct smmu_batch *b)
+/* Wait (bounded by su->timeout_ns) until CMDQ_CONS reaches @prod: the
+ * commands written from @start up to @prod, @n of them the caller's and
+ * then their CMD_SYNC.  0; -EIO: a command was refused (recovered, the
+ * wait went on; *@bad says which of the @n); -ETIMEDOUT: the queue was
+ * restarted.  Not inline: the one-command path (cmdq_issue1) reads CONS
+ * once itself and comes here only when the SMMU has not finished. */
+static __attribute__((noinline)) int cmdq_wait(struct smmu_unit *su, uint32_t start, uint32_t prod,
+					       uint32_t n, int32_t *bad)
 {
-	struct smmu_unit *su = b->su;
 	const struct uiommu_regio *r = smmu_rio(su);
-	struct smmu_queue *q = &su->cmdq;
-	uint32_t mask = q_mask(q), idx_mask = (1u << q->shift) - 1u, start, prod;
-	uint64_t *base = q->mem.va, t0 = 0;
+	uint32_t mask = q_mask(&su->cmdq);
+	uint64_t t0 = 0;
 	int rc = 0;
 
-	/* (After a time-out the core invalidates everything before its next
-	 * flush and quarantines the IDs it could not flush: core.h.) */
-	start = prod = q->prod;
-
-	/* The queue is empty between batches (each waits for its sync). */
-	b->cmd[b->n][0] = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CMD_SYNC); /* CS none: poll CONS */
-	b->cmd[b->n][1] = 0;
-	for (uint32_t i = 0; i <= b->n; i++) {
-		uint64_t *slot = base + 2u * (prod & idx_mask); /* SMMU_Q_IDX */
-
-		slot[0] = b->cmd[i][0];
-		slot[1] = b->cmd[i][1];
-		smmu_wb(su, slot, 16);
-		prod = (prod + 1u) & mask;
-	}
-	su->stats.cmds += b->n;
-	su->stats.syncs++;
-	su->stats.batches++;
-	q->prod = prod;
-	reg_write32(r, SMMU_CMDQ_PROD, prod);
 	for (;;) {
 		uint32_t cons = reg_read32(r, SMMU_CMDQ_CONS);
 
@@ -314,7 +312,7 @@ int smmu_batch_sync(struct smmu_batch *b)
 		 * fetch aborting) must not keep us here. */
 		if ((reg_read32(r, SMMU_GERROR) ^ reg_read32(r, SMMU_GERRORN)) &
 		    (uint32_t)SMMU_GERROR_CMDQ_ERR) {
-			cmdq_recover(b, cons, start);
+			cmdq_recover(su, cons, start, n, bad);
 			rc = -EIO;
 		}
 		if (!t0) {
@@ -338,11 +336,116 @@ int smmu_batch_sync(struct smmu_batch *b)
 		}
 		uenv_relax();
 	}
+	return rc;
+}
+
+/* The first look at CMDQ_CONS after the PROD write: everything up to
+ * @prod consumed.  CONS.ERR is left out (IHI 0070 6.3.27: UNKNOWN while
+ * GERROR.CMDQ_ERR is not active, so an SMMU may keep the last code after
+ * a recovery); any other difference -- not done yet, RES0 bits set, an
+ * active error -- is cmdq_wait's to judge (masked compare, GERROR). */
+static inline bool cmdq_done(uint32_t cons, uint32_t prod)
+{
+	return (cons & ~(uint32_t)SMMU_CMDQ_CONS_ERR) == prod;
+}
+
+int smmu_batch_sync(struct smmu_batch *b)
+{
+	struct smmu_unit *su = b->su;
+	const struct uiommu_regio *r = smmu_rio(su);
+	struct smmu_queue *q = &su->cmdq;
+	uint32_t mask = q_mask(q), idx_mask = (1u << q->shift) - 1u, start, prod;
+	uint64_t *base = q->mem.va;
+	int32_t bad = -1;
+	int rc;
+
+	/* (After a time-out the core invalidates everything before its next
+	 * flush and quarantines the IDs it could not flush: core.h.) */
+	start = prod = q->prod;
+
+	/* The queue is empty between batches (each waits for its sync). */
+	b->cmd[b->n][0] = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CMD_SYNC); /* CS none: poll CONS */
+	b->cmd[b->n][1] = 0;
+	for (uint32_t i = 0; i <= b->n; i++) {
+		uint64_t *slot = base + 2u * (prod & idx_mask); /* SMMU_Q_IDX */
+
+		slot[0] = b->cmd[i][0];
+		slot[1] = b->cmd[i][1];
+		smmu_wb(su, slot, 16);
+		prod = (prod + 1u) & mask;
+	}
+	su->stats.cmds += b->n;
+	su->stats.syncs++;
+	su->stats.batches++;
+	q->prod = prod;
+	reg_write32(r, SMMU_CMDQ_PROD, prod);
+	/* Done at the first look, else the bounded wait (cmdq_done). */
+	rc = cmdq_done(reg_read32(r, SMMU_CMDQ_CONS), prod)
+		     ? 0
+		     : cmdq_wait(su, start, prod, b->n, &bad);
+	if (bad >= 0 && b->bad < 0)
+		b->bad = (int32_t)(b->issued + (uint32_t)bad);
 	b->issued += b->n;
 	b->n = 0;
 	if (rc && !b->rc)
 		b->rc = rc;
 	return b->rc;
+}
+
+/* The slow parts of cmdq_issue1, out of its line: cleaning its two slots
+ * for a non-coherent SMMU, and the wait when the first CMDQ_CONS read does
+ * not show the CMD_SYNC consumed. */
+static __attribute__((noinline)) void cmdq_wb1(struct smmu_unit *su, uint32_t start)
+{
+	struct smmu_queue *q = &su->cmdq;
+	uint32_t idx_mask = (1u << q->shift) - 1u;
+	uint64_t *base = q->mem.va;
+
+	smmu_wb(su, base + 2u * (start & idx_mask), 16);
+	smmu_wb(su, base + 2u * ((start + 1u) & idx_mask), 16); /* (wrapped: not next to it) */
+}
+
+static __attribute__((noinline)) int cmdq_wait1(struct smmu_unit *su, uint32_t prod)
+{
+	int32_t bad = -1;
+
+	return cmdq_wait(su, (prod - 2u) & q_mask(&su->cmdq), prod, 1, &bad);
+}
+
+/* One command and its CMD_SYNC, written straight into their queue slots
+ * (no batch array), one CMDQ_PROD write, then CMDQ_CONS: the strict unmap
+ * of one page.  What smmu_batch_sync guarantees holds: the queue is empty
+ * on entry (every caller waits for its sync), the two slots fit any
+ * queue (smmu_cmdq_init refuses fewer than 2), the producer index wraps
+ * like a batch's, the written slots are cleaned for a non-coherent SMMU
+ * before the PROD write (whose io_wmb orders them), and a CMDQ_CONS that
+ * does not show PROD at once (cmdq_done: not done yet, RES0 bits) goes to
+ * cmdq_wait (bounded, masked compare, refused-command and time-out
+ * recovery).  Counted as a CMD_SYNC without a batch (stats.syncs -
+ * stats.batches).  0, -EIO (the command refused), -ETIMEDOUT.
+ * (@r: unit_regs of su->u, which the caller has at hand.) */
+static int cmdq_issue1(struct smmu_unit *su, const struct uiommu_regio *r, uint64_t c0, uint64_t c1)
+{
+	struct smmu_queue *q = &su->cmdq;
+	uint32_t mask = q_mask(q), start = q->prod, prod = (start + 2u) & mask;
+	uint64_t idx_mask = mask >> 1; /* (64-bit: no extension before the address) */
+	uint64_t *base = q->mem.va;
+	uint64_t *s0 = base + 2u * (start & idx_mask),
+		 *s1 = base + 2u * ((start + 1ull) & idx_mask);
+
+	s0[0] = c0;
+	s0[1] = c1;
+	s1[0] = FIELD_PREP(SMMU_CMD0_OP, SMMU_OP_CMD_SYNC); /* CS none: poll CONS */
+	s1[1] = 0;
+	if (__builtin_expect(!su->coherent, 0))
+		cmdq_wb1(su, start);
+	su->stats.cmds++;
+	su->stats.syncs++;
+	q->prod = prod;
+	reg_write32(r, SMMU_CMDQ_PROD, prod);
+	if (__builtin_expect(cmdq_done(reg_read32(r, SMMU_CMDQ_CONS), prod), 1))
+		return 0;
+	return cmdq_wait1(su, prod);
 }
 
 /* ------------------------------------------------------------ flush */
@@ -352,9 +455,10 @@ static bool vmid_nested(const struct smmu_unit *su, uint32_t vmid)
 	return su->nested_vmids && vmid < 65536 && (su->nested_vmids[vmid / 64] >> (vmid % 64) & 1);
 }
 
-int smmu_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
+/* The general flush: @n domains' ranges in one batch. */
+static __attribute__((noinline)) int flush_batch(struct smmu_unit *su, const struct fam_flush *f,
+						 uint32_t n)
 {
-	struct smmu_unit *su = smmu_of(u);
 	struct smmu_batch b;
 
 	smmu_batch_init(&b, su);
@@ -374,6 +478,30 @@ int smmu_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
 		}
 	}
 	return smmu_batch_sync(&b);
+}
+
+int smmu_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
+{
+	struct smmu_unit *su = smmu_of(u);
+
+	/* One 4 KiB page of one domain (the strict unmap): its one TLBI, no
+	 * batch (cmdq_issue1).  The same command tlbi_range gives it; a
+	 * stage-2 VMID that nested STEs use needs a second one (flush_batch). */
+	if (n == 1 && f->size == 4096 && !(f->iova & 4095) && !su->test_skip_tlbi) {
+		uint16_t id = (uint16_t)f->did;
+		uint64_t c0, c1;
+
+		if (f->fmt == PGT_ARM_S1_4K) {
+			tlbi_addr_words(SMMU_OP_TLBI_NH_VA, 0, id, f->iova, f->leaf_only, &c0, &c1);
+			return cmdq_issue1(su, unit_regs(u), c0, c1);
+		}
+		if (su->s2 && !vmid_nested(su, id)) {
+			tlbi_addr_words(SMMU_OP_TLBI_S2_IPA, id, 0, f->iova, f->leaf_only, &c0,
+					&c1);
+			return cmdq_issue1(su, unit_regs(u), c0, c1);
+		}
+	}
+	return flush_batch(su, f, n);
 }
 
 /* ------------------------------------------------------------ user commands */

@@ -39,6 +39,7 @@ struct smmu_queue {
 };
 
 struct smmu_stats {
+	/* syncs - batches: the one-command flushes (smmu_cmdq.c cmdq_issue1) */
 	uint64_t cmds, syncs, batches, cmd_errors, timeouts, l2_tables, wb_lines, inv_lines;
 	uint64_t prg_denied;	 /* page request groups denied by the driver: no room to track */
 	uint64_t prg_foreign;	 /* page request groups from a StreamID with no device: failed */

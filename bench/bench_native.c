@@ -153,6 +153,47 @@ static uint64_t nullq_read(void *m, uint32_t off, unsigned int size)
 	return real_io->read(m, off, size);
 }
 
+/* Descriptors [h, tail): each wait with SW set stores its data.  @fast:
+ * leave for the slow version (a tail call) at a status address not seen
+ * before, so that the common case keeps no registers across a call. */
+static __attribute__((noinline)) void nullq_run_slow(uint64_t h, uint64_t tail);
+
+static inline __attribute__((always_inline)) void nullq_run(uint64_t h, uint64_t tail, bool fast)
+{
+	/* The queue's geometry in locals: the status store below may alias
+	 * any global as far as the compiler knows. */
+	const uint64_t step = 1ull << nq_shift, mask = nq_qsize - 1;
+	const uint8_t *base = nq_base;
+
+	for (; h != tail; h = (h + step) & mask) {
+		const uint64_t *d = (const uint64_t *)(const void *)(base + h);
+		uint64_t d0 = d[0];
+
+		/* type == wait with SW set, in one mask compare */
+		if ((d0 & (VTD_QI_TYPE_LO | VTD_QI_TYPE_HI | VTD_QI_WAIT_SW)) !=
+		    (vtd_qi_type_prep(VTD_QI_WAIT) | VTD_QI_WAIT_SW))
+			continue;
+		uint64_t spa = d[1] & VTD_QI_WAIT_SADDR;
+
+		if (spa != nq_spa) {
+			if (fast) {
+				nullq_run_slow(h, tail);
+				return;
+			}
+			nq_status = uenv_iova_to_va(spa);
+			nq_spa = spa;
+		}
+		__atomic_store_n(nq_status, (uint32_t)FIELD_GET(VTD_QI_WAIT_SDATA, d0),
+				 __ATOMIC_RELEASE);
+	}
+	nq_iqh = tail;
+}
+
+static void nullq_run_slow(uint64_t h, uint64_t tail)
+{
+	nullq_run(h, tail, false);
+}
+
 static __attribute__((noinline)) void nullq_write(void *m, uint32_t off, uint64_t val,
 						  unsigned int size)
 {
@@ -160,29 +201,7 @@ static __attribute__((noinline)) void nullq_write(void *m, uint32_t off, uint64_
 		real_io->write(m, off, val, size);
 		return;
 	}
-	/* The queue's geometry in locals: the status store below may alias
-	 * any global as far as the compiler knows. */
-	const uint64_t tail = val & VTD_IQT_QT, step = 1ull << nq_shift, mask = nq_qsize - 1;
-	const uint8_t *base = nq_base;
-
-	for (uint64_t h = nq_iqh; h != tail; h = (h + step) & mask) {
-		const uint64_t *d = (const uint64_t *)(const void *)(base + h);
-		uint64_t d0 = d[0];
-
-		/* type == wait with SW set, in one mask compare */
-		if ((d0 & (VTD_QI_TYPE_LO | VTD_QI_TYPE_HI | VTD_QI_WAIT_SW)) ==
-		    (vtd_qi_type_prep(VTD_QI_WAIT) | VTD_QI_WAIT_SW)) {
-			uint64_t spa = d[1] & VTD_QI_WAIT_SADDR;
-
-			if (spa != nq_spa) {
-				nq_status = uenv_iova_to_va(spa);
-				nq_spa = spa;
-			}
-			__atomic_store_n(nq_status, (uint32_t)FIELD_GET(VTD_QI_WAIT_SDATA, d0),
-					 __ATOMIC_RELEASE);
-		}
-	}
-	nq_iqh = tail;
+	nullq_run(nq_iqh, val & VTD_IQT_QT, true);
 }
 
 static const struct uiommu_model_io nullq_io = {.read = nullq_read, .write = nullq_write};

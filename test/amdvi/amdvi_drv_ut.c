@@ -1093,6 +1093,115 @@ static void test_flush_fast_wait_fails(void)
 	}
 }
 
+/* A unit that completes late: the tail write is held back and reaches
+ * the unit only at the next Status read -- which the wait makes after
+ * its first look (inline) and 63 more polls (out of line) came back
+ * empty.  The wait then finds the store: no recovery, no event, the
+ * unmap is strict. */
+static uint64_t late_tail;
+static bool late_pending;
+static unsigned int late_status_reads;
+
+static uint64_t late_read(void *m, uint32_t off, unsigned int size)
+{
+	if (off == AMDVI_REG_STATUS) {
+		late_status_reads++;
+		if (late_pending) {
+			late_pending = false;
+			tail_real->write(m, AMDVI_REG_CMD_TAIL, late_tail, 8);
+		}
+	}
+	return tail_real->read(m, off, size);
+}
+
+static void late_write(void *m, uint32_t off, uint64_t v, unsigned int size)
+{
+	if (off == AMDVI_REG_CMD_TAIL) {
+		late_tail = v;
+		late_pending = true;
+		return;
+	}
+	tail_real->write(m, off, v, size);
+}
+
+static const struct uiommu_model_io late_io = {.read = late_read, .write = late_write};
+
+static void test_flush_fast_late_completion(void)
+{
+	struct uiommu_event ev[8];
+	struct amdvi_model_stats st;
+	struct amdvi_stats s0;
+	struct tenv t;
+	uint8_t v = 1;
+	int rc;
+
+	scenario_up(&t, NULL, 0);
+	CU_ASSERT(map(&t, 0x100000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, NULL) == 0); /* cached */
+	amdvi_model_reset_stale(t.m);
+	drain_all();
+	s0 = t.au->stats;
+	tail_real = unit_regs(t.unit)->model;
+	unit_regs(t.unit)->model = &late_io;
+	late_status_reads = 0;
+	rc = uiommu_ioas_unmap(t.ioas, 0x100000, 4096, NULL);
+	unit_regs(t.unit)->model = tail_real;
+	CU_ASSERT(rc == 0);
+	CU_ASSERT(!late_pending && late_status_reads == 1);
+	CU_ASSERT(t.au->stats.cmds == s0.cmds + 2 && t.au->stats.waits == s0.waits + 1);
+	CU_ASSERT(t.au->stats.timeouts == 0 && t.au->stats.cmd_errors == 0);
+	CU_ASSERT(t.au->stats.inv_all == s0.inv_all);
+	CU_ASSERT(!t.unit->inv_stale);
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, NULL) == -EFAULT);
+	amdvi_model_get_stats(t.m, &st);
+	CU_ASSERT(st.stale_iotlb == 0);
+	CU_ASSERT(drain(ev, 8) == 1 && ev[0].type == UIOMMU_EV_FAULT); /* the DMA's, no queue error */
+	scenario_down(&t);
+}
+
+/* Translation deferred (UIOMMU_UNIT_F_DEFER_ENABLE): nothing is cached
+ * and the command buffer is not running, so the strict unmap's flush
+ * issues nothing and succeeds; after uiommu_unit_enable it issues its
+ * two commands and the unmap is strict. */
+static void test_flush_fast_deferred(void)
+{
+	struct uiommu_unit_desc d = {
+		.family = UIOMMU_FAMILY_AMDVI,
+		.access = UIOMMU_UNIT_MODEL,
+		.numa_node = -1,
+		.flags = UIOMMU_UNIT_F_DEFER_ENABLE,
+	};
+	struct amdvi_stats s0;
+	struct tenv t;
+	uint8_t v = 1;
+
+	memset(&t, 0, sizeof(t));
+	CU_ASSERT_FATAL(uiommu_unit_add(ctx, &d, &t.unit) == 0);
+	t.au = amdvi_of(t.unit);
+	t.m = t.unit->model;
+	CU_ASSERT_FATAL(dev_add(&t, RID, RID, false, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(
+		uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), NULL) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 2u << 20, -1, &t.buf) == 0);
+	CU_ASSERT(t.au->deferred);
+	CU_ASSERT(map(&t, 0x100000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	s0 = t.au->stats;
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x100000, 4096, NULL) == 0);
+	CU_ASSERT(t.au->stats.cmds == s0.cmds && t.au->stats.waits == s0.waits);
+	CU_ASSERT(!t.unit->inv_stale);
+	CU_ASSERT(uiommu_unit_enable(t.unit) == 0);
+	CU_ASSERT(!t.au->deferred);
+	CU_ASSERT(map(&t, 0x100000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, NULL) == 0);
+	s0 = t.au->stats;
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x100000, 4096, NULL) == 0);
+	CU_ASSERT(t.au->stats.cmds == s0.cmds + 2 && t.au->stats.waits == s0.waits + 1);
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, NULL) == -EFAULT);
+	drain_all();
+	scenario_down(&t);
+}
+
 /* No contiguous 2 MiB for the device table: refused unless the user
  * accepted a smaller one (UIOMMU_AMDVI_F_SMALL_DEVTAB).  Every
  * allocation of unit_add fails in turn. */
@@ -1887,6 +1996,8 @@ static const struct ut_test drv_tests[] = {
 	{"flush_ats_count", test_flush_ats_count},
 	{"flush_fast_wrap", test_flush_fast_wrap},
 	{"flush_fast_wait_fails", test_flush_fast_wait_fails},
+	{"flush_fast_late_completion", test_flush_fast_late_completion},
+	{"flush_fast_deferred", test_flush_fast_deferred},
 	{"small_devtab", test_small_devtab},
 	{"exclusion_range_off", test_exclusion_range_off},
 	{"bad_input", test_bad_input},

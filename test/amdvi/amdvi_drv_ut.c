@@ -1155,7 +1155,8 @@ static void test_flush_fast_late_completion(void)
 	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, NULL) == -EFAULT);
 	amdvi_model_get_stats(t.m, &st);
 	CU_ASSERT(st.stale_iotlb == 0);
-	CU_ASSERT(drain(ev, 8) == 1 && ev[0].type == UIOMMU_EV_FAULT); /* the DMA's, no queue error */
+	/* The DMA's fault, no queue error. */
+	CU_ASSERT(drain(ev, 8) == 1 && ev[0].type == UIOMMU_EV_FAULT);
 	scenario_down(&t);
 }
 

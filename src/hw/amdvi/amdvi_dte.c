@@ -571,6 +571,26 @@ static __attribute__((noinline)) int flush_batch(struct amdvi_unit *au, const st
 	return amdvi_batch_sync(&b);
 }
 
+/* One range of a v2 table: when one GCR3 slot of one device without
+ * ATS holds it, the command amdvi_gcr3_flush would batch
+ * (amdvi_cmd_inv_pages_pasid: the GCR3 DomainID, the PASID, GN) and its
+ * COMPLETION_WAIT straight into the buffer; else the batch.  Out of
+ * line: the v1 path's registers stay its own. */
+static __attribute__((noinline)) int flush_v2_one(struct amdvi_unit *au, const struct fam_flush *f)
+{
+	uint32_t gdid, pasid;
+
+	if (!amdvi_gcr3_sole(au, f->did, &gdid, &pasid))
+		return flush_batch(au, f, 1);
+	au->stats.inv_pages++;
+	return amdvi_cmd_sync1(au,
+			       FIELD_PREP(AMDVI_CMD_OP, AMDVI_OP_INV_IOMMU_PAGES) |
+				       FIELD_PREP(AMDVI_INVP_DOMID, gdid) |
+				       FIELD_PREP(AMDVI_INVP_PASID, pasid),
+			       amdvi_inv_range(f->iova, f->size) | AMDVI_INV_GN |
+				       (f->leaf_only ? 0 : AMDVI_INV_PDE));
+}
+
 int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
 {
 	struct amdvi_unit *au = amdvi_of(u);
@@ -595,6 +615,8 @@ int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
 				       amdvi_inv_range(f->iova, f->size) |
 					       (((uint64_t)f->leaf_only - 1) & AMDVI_INV_PDE));
 	}
+	if (n == 1 && f->fmt == PGT_X86_FL)
+		return flush_v2_one(au, f);
 	return flush_batch(au, f, n);
 }
 

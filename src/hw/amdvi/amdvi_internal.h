@@ -327,6 +327,11 @@ void amdvi_gcr3_free(struct amdvi_unit *au, struct amdvi_dev *ad);
 /* The flush of a v2 table (domain ID @f->did) on every device slot that
  * holds it. */
 void amdvi_gcr3_flush(struct amdvi_unit *au, struct amdvi_batch *b, const struct fam_flush *f);
+/* The flush of a v2 table (domain ID @did) in one command: true, with the
+ * device's GCR3 DomainID and the PASID, when exactly one slot of one
+ * device holds it and that device has no ATS (no INVALIDATE_IOTLB_PAGES
+ * to add); false: none or several, or ATS (amdvi_gcr3_flush). */
+bool amdvi_gcr3_sole(const struct amdvi_unit *au, uint32_t did, uint32_t *gdid, uint32_t *pasid);
 /* The GCR3 entry of @pasid in memory (0: none), for walks and checks. */
 uint64_t amdvi_gcr3_entry(const struct amdvi_gcr3 *g, uint32_t pasid);
 /* The driver state of a device's table is consistent: 0 or -ESTALE. */

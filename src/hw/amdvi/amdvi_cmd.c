@@ -261,10 +261,9 @@ static int submit(struct amdvi_unit *au, const struct amdvi_cmd *c, uint32_t n, 
 
 /* After the tail write and a first look (amdvi_cmd_ring): poll the store
  * of @seq, bounded in time, Status.CmdBufRun checked every 64 polls;
- * recovered.  Cold: on the model and on a quick unit the first look
- * finds the store. */
-__attribute__((cold, noinline)) int amdvi_cmd_wait(struct amdvi_unit *au, uint64_t seq,
-						   bool recovering)
+ * recovered.  Out of line: on the model the first look finds the store;
+ * on hardware the time goes to waiting, not to this call. */
+int amdvi_cmd_wait(struct amdvi_unit *au, uint64_t seq, bool recovering)
 {
 	const struct uiommu_regio *r = amdvi_rio(au);
 	volatile uint64_t *sem = au->sem.va;

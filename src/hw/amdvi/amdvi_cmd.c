@@ -238,6 +238,7 @@ static int submit(struct amdvi_unit *au, const struct amdvi_cmd *c, uint32_t n, 
 	const uint32_t mask = AMDVI_CMD_BYTES - 1; /* cmd_bytes (state_check) */
 	uint64_t seq = ++au->wait_seq;
 	struct amdvi_cmd w;
+	uint32_t t;
 
 	if (au->failed)
 		return -EIO; /* nothing it would do could be trusted */
@@ -245,15 +246,18 @@ static int submit(struct amdvi_unit *au, const struct amdvi_cmd *c, uint32_t n, 
 		return 0; /* translation off: nothing cached; enable invalidates all */
 	w.w[0] = au->cw_w0;
 	w.w[1] = seq;
+	/* In the buffer and on a slot (as amdvi_cmd_sync1). */
+	t = au->cmd_tail & (mask & ~(AMDVI_CMD_SIZE - 1));
 	for (uint32_t i = 0; i <= n; i++) {
 		const struct amdvi_cmd *x = i < n ? &c[i] : &w;
-		uint64_t *slot = (uint64_t *)((uint8_t *)au->cmd.va + au->cmd_tail);
+		uint64_t *slot = (uint64_t *)((uint8_t *)au->cmd.va + t);
 
 		/* Commands are fetched with snooping (coherent). */
 		slot[0] = x->w[0];
 		slot[1] = x->w[1];
-		au->cmd_tail = (au->cmd_tail + AMDVI_CMD_SIZE) & mask;
+		t = (t + AMDVI_CMD_SIZE) & mask;
 	}
+	au->cmd_tail = t;
 	au->stats.cmds += n + 1;
 	au->stats.waits++;
 	return amdvi_cmd_ring(au, seq, recovering);

@@ -257,7 +257,9 @@ static inline int amdvi_cmd_sync1(struct amdvi_unit *au, uint64_t w0, uint64_t w
 		 * translation off, nothing cached, enable invalidates all. */
 		return au->failed ? -EIO : 0;
 	seq = ++au->wait_seq;
-	t = au->cmd_tail;
+	/* In the buffer and on a slot whatever the shared state says
+	 * (state_check refuses such a tail on adopt; one AND here). */
+	t = au->cmd_tail & (mask & ~(AMDVI_CMD_SIZE - 1));
 	slot = (uint64_t *)((uint8_t *)au->cmd.va + t);
 	slot[0] = w0;
 	slot[1] = w1;

@@ -408,8 +408,19 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (nullq)
-		return 0; /* see --null-queue: not torn down */
+	if (nullq) {
+		/* The stub kept up: it consumed every command up to the
+		 * driver's tail and the last COMPLETION_WAIT's data is stored
+		 * (not torn down: see --null-queue). */
+		struct amdvi_unit *au = amdvi_of(unit);
+		bool ok = nq_head == au->cmd_tail &&
+			  __atomic_load_n(nq_sem, __ATOMIC_ACQUIRE) == au->wait_seq;
+
+		printf("# check: --null-queue stub at the driver's tail 0x%x, last wait %" PRIu64
+		       " stored: %s\n",
+		       au->cmd_tail, au->wait_seq, ok ? "ok" : "NO");
+		return ok ? 0 : 1;
+	}
 	unit_regs(unit)->model = real_io;
 	if (dev2) {
 		(void)uiommu_device_detach(dev2, 1);

@@ -81,7 +81,9 @@ static const struct uiommu_model_io timed_io = {.read = timed_read, .write = tim
 static bool nullq;
 static uint32_t nq_head, nq_mask;
 static const uint8_t *nq_buf;
-static uint64_t nq_sem_pa = UINT64_MAX;
+/* Word 0 of the last COMPLETION_WAIT with S seen, and where it stores
+ * (never NULL: set up by nullq_install with the driver's own). */
+static uint64_t nq_cw0;
 static uint64_t *nq_sem;
 
 static uint64_t nullq_read(void *m, uint32_t off, unsigned int size)
@@ -91,27 +93,59 @@ static uint64_t nullq_read(void *m, uint32_t off, unsigned int size)
 	return real_io->read(m, off, size);
 }
 
+/* Word 0 of a COMPLETION_WAIT with S: opcode (bits 63:60) and S (bit 0)
+ * tested together. */
+#define NQ_CW_MASK (AMDVI_CMD_OP | AMDVI_CW_S)
+#define NQ_CW_WANT (FIELD_PREP(AMDVI_CMD_OP, AMDVI_OP_COMPLETION_WAIT) | AMDVI_CW_S)
+
+/* The commands from @h to @t, the first a COMPLETION_WAIT with S whose
+ * word 0 is not the one last seen: each such store target translated,
+ * the store done where it translates, and the last word 0 that did kept
+ * (nq_cw0 -> nq_sem) for nullq_write. */
+static NOINLINE void nullq_run_slow(uint32_t h, uint32_t t)
+{
+	for (; h != t; h = (h + AMDVI_CMD_SIZE) & nq_mask) {
+		const uint64_t *c = (const uint64_t *)(const void *)(nq_buf + h);
+		uint64_t *va;
+
+		if ((c[0] & NQ_CW_MASK) != NQ_CW_WANT)
+			continue;
+		va = c[0] == nq_cw0 ? nq_sem : uenv_iova_to_va(c[0] & AMDVI_CW_ADDR);
+		if (!va)
+			continue; /* no memory there: the store goes nowhere */
+		nq_cw0 = c[0];
+		nq_sem = va;
+		__atomic_store_n(va, c[1], __ATOMIC_RELEASE);
+	}
+	nq_head = t;
+}
+
+/* The doorbell: every command from the head to the new tail is looked
+ * at once, a COMPLETION_WAIT with S stores its data, anything else is
+ * consumed.  The COMPLETION_WAIT the driver sends has the same word 0
+ * each time: it is compared whole and its translated target kept
+ * (nullq_run_slow does the rest); no call in the loop (tail calls only). */
 static NOINLINE void nullq_write(void *m, uint32_t off, uint64_t val, unsigned int size)
 {
-	if (off != AMDVI_REG_CMD_TAIL) {
+	uint32_t h = nq_head, t = (uint32_t)val & nq_mask;
+
+	if (__builtin_expect(off != AMDVI_REG_CMD_TAIL, 0)) {
 		real_io->write(m, off, val, size);
 		return;
 	}
-	for (uint32_t h = nq_head; h != ((uint32_t)val & nq_mask); h = (h + AMDVI_CMD_SIZE) & nq_mask) {
+	for (; h != t; h = (h + AMDVI_CMD_SIZE) & nq_mask) {
 		const uint64_t *c = (const uint64_t *)(const void *)(nq_buf + h);
 
-		if (FIELD_GET(AMDVI_CMD_OP, c[0]) == AMDVI_OP_COMPLETION_WAIT && (c[0] & AMDVI_CW_S)) {
-			uint64_t pa = c[0] & AMDVI_CW_ADDR;
-
-			if (pa != nq_sem_pa) {
-				nq_sem = uenv_iova_to_va(pa);
-				nq_sem_pa = pa;
-			}
-			if (nq_sem)
-				__atomic_store_n(nq_sem, c[1], __ATOMIC_RELEASE);
+		if (c[0] == nq_cw0) {
+			__atomic_store_n(nq_sem, c[1], __ATOMIC_RELEASE);
+			continue;
+		}
+		if (__builtin_expect((c[0] & NQ_CW_MASK) == NQ_CW_WANT, 0)) {
+			nullq_run_slow(h, t);
+			return;
 		}
 	}
-	nq_head = (uint32_t)val & nq_mask;
+	nq_head = t;
 }
 
 static const struct uiommu_model_io nullq_io = {.read = nullq_read, .write = nullq_write};
@@ -123,8 +157,10 @@ static int nullq_install(void)
 	nq_buf = au->cmd.va;
 	nq_mask = au->cmd_bytes - 1;
 	nq_head = au->cmd_tail;
-	if (!nq_buf || (uint32_t)(real_io->read(unit->model, AMDVI_REG_CMD_HEAD, 8) & nq_mask) !=
-			       nq_head)
+	nq_cw0 = amdvi_cw_w0(au->sem.iova);
+	nq_sem = uenv_iova_to_va(au->sem.iova);
+	if (!nq_buf || !nq_sem ||
+	    (uint32_t)(real_io->read(unit->model, AMDVI_REG_CMD_HEAD, 8) & nq_mask) != nq_head)
 		return -EIO; /* the model has commands pending */
 	unit_regs(unit)->model = &nullq_io;
 	return 0;
@@ -372,8 +408,19 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (nullq)
-		return 0; /* see --null-queue: not torn down */
+	if (nullq) {
+		/* The stub kept up: it consumed every command up to the
+		 * driver's tail and the last COMPLETION_WAIT's data is stored
+		 * (not torn down: see --null-queue). */
+		struct amdvi_unit *au = amdvi_of(unit);
+		bool ok = nq_head == au->cmd_tail &&
+			  __atomic_load_n(nq_sem, __ATOMIC_ACQUIRE) == au->wait_seq;
+
+		printf("# check: --null-queue stub at the driver's tail 0x%x, last wait %" PRIu64
+		       " stored: %s\n",
+		       au->cmd_tail, au->wait_seq, ok ? "ok" : "NO");
+		return ok ? 0 : 1;
+	}
 	unit_regs(unit)->model = real_io;
 	if (dev2) {
 		(void)uiommu_device_detach(dev2, 1);

@@ -667,6 +667,30 @@ static void test_range_encoding(void)
 	CU_ASSERT(c.w[1] == (AMDVI_INV_ALL_ADDR | AMDVI_INV_S));
 	amdvi_cmd_inv_pages(&c, 9, 0, UINT64_MAX, false);
 	CU_ASSERT((c.w[1] & AMDVI_INV_ADDR) == AMDVI_INV_ALL_ADDR);
+	/* The inline one-page test (amdvi_inv_range) at its edges: one
+	 * byte, the page's last byte, the top page; size 0 and a range
+	 * that wraps are not one page, wherever in the page they start. */
+	CU_ASSERT(amdvi_inv_range(0x5fff, 1) == 0x5000);
+	CU_ASSERT(amdvi_inv_range(0x5800, 0x800) == 0x5000);
+	CU_ASSERT(amdvi_inv_range(0x5800, 0x801) == (0x5000 | AMDVI_INV_S));
+	CU_ASSERT(amdvi_inv_range(0xfffffffffffff000ull, 0x1000) == 0xfffffffffffff000ull);
+	CU_ASSERT(amdvi_inv_range(0x5800, 0) == (AMDVI_INV_ALL_ADDR | AMDVI_INV_S));
+	CU_ASSERT(amdvi_inv_range(0xfffffffffffff800ull, 0x1000) ==
+		  (AMDVI_INV_ALL_ADDR | AMDVI_INV_S));
+	/* ... and agrees with the general encoding everywhere. */
+	{
+		uint64_t x = 0x9e3779b97f4a7c15ull;
+
+		for (int i = 0; i < 100000; i++) {
+			uint64_t iova, size;
+
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			iova = (i & 1) ? x : x & 0xffffffull;
+			size = (i & 2) ? (x >> 40) & 0x1fff : (x >> (i % 61));
+			CU_ASSERT_FATAL(amdvi_inv_range(iova, size) ==
+					amdvi_inv_range_block(iova, size));
+		}
+	}
 	amdvi_cmd_completion_wait(&c, 0x12345678, 77);
 	CU_ASSERT(FIELD_GET(AMDVI_CMD_OP, c.w[0]) == AMDVI_OP_COMPLETION_WAIT);
 	CU_ASSERT((c.w[0] & AMDVI_CW_ADDR) == 0x12345678 && (c.w[0] & AMDVI_CW_S));
@@ -757,6 +781,9 @@ static void test_recover(void)
 		au->evt_bytes = 1u << 20;
 		CU_ASSERT(amdvi_family_ops.unit_recover(t.unit) == -ESTALE);
 		*au = save;
+		au->cw_w0 ^= 0x1000; /* every wait would store somewhere else */
+		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
+		*au = save;
 		au->levels = 9;
 		CU_ASSERT(amdvi_family_ops.unit_adopt(t.unit) == -ESTALE);
 		*au = save;
@@ -794,9 +821,13 @@ static void test_recover_inv_fails(void)
 	CU_ASSERT(map(&t, 0x100000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
 	t.au->timeout_ns = 20ull * 1000 * 1000;
 	sem = t.au->sem.iova;
-	t.au->sem.iova = 0x8; /* COMPLETION_WAIT to memory the model cannot reach */
+	/* COMPLETION_WAIT to memory the model cannot reach (the store
+	 * target and the word-0 template every wait is built from). */
+	t.au->sem.iova = 0x8;
+	t.au->cw_w0 = amdvi_cw_w0(0x8);
 	CU_ASSERT(amdvi_family_ops.unit_recover(t.unit) == -EIO);
 	t.au->sem.iova = sem;
+	t.au->cw_w0 = amdvi_cw_w0(sem);
 	CU_ASSERT(t.au->failed);
 	d = (const uint64_t *)t.au->devtab.va + (size_t)RID * 4;
 	CU_ASSERT(d[0] == (AMDVI_DTE0_V | AMDVI_DTE0_TV) && d[1] == 0);
@@ -923,6 +954,251 @@ static void test_flush_ats_count(void)
 	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x101000, 0x1000, NULL) == 0);
 	CU_ASSERT(t.au->stats.inv_iotlb == s0.inv_iotlb && t.au->stats.cmds == s0.cmds + 2);
 	CU_ASSERT(uiommu_state_check(ctx, NULL, NULL) == 0);
+	drain_all();
+	scenario_down(&t);
+}
+
+/* The fast path's two slots across the end of the ring: one odd-sized
+ * batch puts the tail 16 bytes off the 32-byte stride, then strict
+ * 4 KiB unmaps go round the buffer more than once -- one of them starts
+ * in the last slot and puts its COMPLETION_WAIT in slot 0.  Each is
+ * seen by the unit (two commands, one wait, head == tail), leaves no
+ * stale translation and the DMA after it faults. */
+static void test_flush_fast_wrap(void)
+{
+	const uint32_t last_slot = AMDVI_CMD_BYTES - AMDVI_CMD_SIZE;
+	const struct uiommu_regio *r;
+	struct amdvi_model_stats m0, m1;
+	struct amdvi_batch b;
+	struct amdvi_cmd c;
+	struct tenv t;
+	bool wrapped = false;
+	uint8_t v = 1;
+
+	scenario_up(&t, NULL, 0);
+	r = unit_regs(t.unit);
+	amdvi_batch_init(&b, t.au);
+	amdvi_cmd_inv_dte(&c, RID);
+	amdvi_batch_add(&b, &c);
+	amdvi_batch_add(&b, &c);
+	CU_ASSERT(amdvi_batch_sync(&b) == 0);
+	CU_ASSERT_FATAL(t.au->cmd_tail % (2 * AMDVI_CMD_SIZE) == AMDVI_CMD_SIZE);
+	for (uint32_t i = 0; i < 2 * AMDVI_CMD_BYTES / (2 * AMDVI_CMD_SIZE) + 4; i++) {
+		uint64_t iova = 0x100000 + ((uint64_t)(i % 64) << 12);
+		uint32_t tail = t.au->cmd_tail;
+
+		CU_ASSERT_FATAL(map(&t, iova, (uint64_t)(i % 64) << 12, 4096,
+				    UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+		CU_ASSERT(dma(&t, RID, iova, &v, 1, true, NULL) == 0); /* cached */
+		amdvi_model_get_stats(t.m, &m0);
+		CU_ASSERT(uiommu_ioas_unmap(t.ioas, iova, 4096, NULL) == 0);
+		amdvi_model_get_stats(t.m, &m1);
+		CU_ASSERT(m1.cmds == m0.cmds + 2 && m1.waits == m0.waits + 1);
+		CU_ASSERT(t.au->cmd_tail == ((tail + 2 * AMDVI_CMD_SIZE) & (AMDVI_CMD_BYTES - 1)));
+		CU_ASSERT((reg_read64(r, AMDVI_REG_CMD_HEAD) & AMDVI_PTR_OFF) == t.au->cmd_tail);
+		CU_ASSERT(dma(&t, RID, iova, &v, 1, true, NULL) == -EFAULT);
+		CU_ASSERT(m1.stale_iotlb == 0);
+		if (tail == last_slot) {
+			wrapped = true;
+			/* The command in the last slot, its wait in slot 0. */
+			const uint64_t *q = t.au->cmd.va;
+
+			CU_ASSERT(FIELD_GET(AMDVI_CMD_OP, q[last_slot / 8]) ==
+				  AMDVI_OP_INV_IOMMU_PAGES);
+			CU_ASSERT((q[last_slot / 8 + 1] & ~AMDVI_INV_PDE) == iova); /* S = 0 */
+			CU_ASSERT(q[0] == t.au->cw_w0 && q[1] == t.au->wait_seq);
+		}
+	}
+	CU_ASSERT(wrapped);
+	CU_ASSERT(t.au->stats.timeouts == 0 && t.au->stats.cmd_errors == 0);
+	drain_all();
+	scenario_down(&t);
+}
+
+/* The fast path's wait fails: its tail write is lost (time-out), or its
+ * COMPLETION_WAIT cannot store (the buffer stops: -EIO).  Either is
+ * recovered out of line as any other wait -- the buffer restarted, all
+ * invalidated (INVALIDATE_IOMMU_ALL, or without IASup every DTE and
+ * DomainID), a queue-error event -- the unmap reports it, no stale
+ * translation is left, and the next unmap takes the fast path again.
+ * When the recovery's own invalidation fails too, the unit fails: the
+ * fast path then issues nothing and returns -EIO. */
+static void test_flush_fast_wait_fails(void)
+{
+	struct uiommu_event ev[8];
+	struct amdvi_model_stats st;
+	struct amdvi_stats s0;
+	struct tenv t;
+	uint64_t sem;
+	unsigned int qerr;
+	uint16_t n;
+	uint8_t v = 1;
+	int rc;
+
+	for (int ia = 1; ia >= 0; ia--) {
+		scenario_up(&t, ia ? NULL : "ia=0", 0);
+		t.au->timeout_ns = 20ull * 1000 * 1000;
+		CU_ASSERT(map(&t, 0x100000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+		CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, NULL) == 0); /* cached */
+		amdvi_model_reset_stale(t.m);
+		s0 = t.au->stats;
+		tail_real = unit_regs(t.unit)->model;
+		unit_regs(t.unit)->model = &tail_io;
+		tail_drop = 1;
+		rc = uiommu_ioas_unmap(t.ioas, 0x100000, 4096, NULL);
+		unit_regs(t.unit)->model = tail_real;
+		CU_ASSERT(rc == -ETIMEDOUT);
+		CU_ASSERT(tail_drop == 0 && !t.au->failed);
+		CU_ASSERT(t.au->stats.timeouts == s0.timeouts + 1);
+		CU_ASSERT(ia ? t.au->stats.inv_all == s0.inv_all + 1 : t.au->stats.inv_all == 0);
+		qerr = 0;
+		while ((n = drain(ev, 8)) > 0)
+			for (uint16_t i = 0; i < n; i++)
+				qerr += ev[i].type == UIOMMU_EV_QUEUE_ERROR;
+		CU_ASSERT(qerr == 1);
+		CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, NULL) == -EFAULT);
+		amdvi_model_get_stats(t.m, &st);
+		CU_ASSERT(st.stale_iotlb == 0);
+		drain_all();
+		/* Carries on: the next strict unmap is two commands and a wait
+		 * (after the core's own catch-up invalidation, inv_stale). */
+		CU_ASSERT(map(&t, 0x101000, 0x1000, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+		CU_ASSERT(dma(&t, RID, 0x101000, &v, 1, true, NULL) == 0);
+		CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x101000, 4096, NULL) == 0);
+		s0 = t.au->stats;
+		CU_ASSERT(map(&t, 0x101000, 0x1000, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+		CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x101000, 4096, NULL) == 0);
+		CU_ASSERT(t.au->stats.cmds == s0.cmds + 2 && t.au->stats.waits == s0.waits + 1);
+		CU_ASSERT(uiommu_state_check(ctx, NULL, NULL) == 0);
+
+		/* The COMPLETION_WAIT cannot store: the buffer stops (-EIO),
+		 * and so does the recovery's: the unit fails. */
+		CU_ASSERT(map(&t, 0x102000, 0x2000, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+		sem = t.au->sem.iova;
+		t.au->sem.iova = 0x8;
+		t.au->cw_w0 = amdvi_cw_w0(0x8);
+		s0 = t.au->stats;
+		CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x102000, 4096, NULL) == -EIO);
+		CU_ASSERT(t.au->stats.cmd_errors == s0.cmd_errors + 1);
+		CU_ASSERT(t.au->failed);
+		t.au->sem.iova = sem;
+		t.au->cw_w0 = amdvi_cw_w0(sem);
+		s0 = t.au->stats;
+		CU_ASSERT(map(&t, 0x103000, 0x3000, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+		CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x103000, 4096, NULL) == -EIO);
+		CU_ASSERT(t.au->stats.cmds == s0.cmds && t.au->stats.waits == s0.waits);
+		t.au->timeout_ns = AMDVI_TIMEOUT_NS;
+		drain_all();
+		scenario_down(&t);
+	}
+}
+
+/* A unit that completes late: the tail write is held back and reaches
+ * the unit only at the next Status read -- which the wait makes after
+ * its first look (inline) and 63 more polls (out of line) came back
+ * empty.  The wait then finds the store: no recovery, no event, the
+ * unmap is strict. */
+static uint64_t late_tail;
+static bool late_pending;
+static unsigned int late_status_reads;
+
+static uint64_t late_read(void *m, uint32_t off, unsigned int size)
+{
+	if (off == AMDVI_REG_STATUS) {
+		late_status_reads++;
+		if (late_pending) {
+			late_pending = false;
+			tail_real->write(m, AMDVI_REG_CMD_TAIL, late_tail, 8);
+		}
+	}
+	return tail_real->read(m, off, size);
+}
+
+static void late_write(void *m, uint32_t off, uint64_t v, unsigned int size)
+{
+	if (off == AMDVI_REG_CMD_TAIL) {
+		late_tail = v;
+		late_pending = true;
+		return;
+	}
+	tail_real->write(m, off, v, size);
+}
+
+static const struct uiommu_model_io late_io = {.read = late_read, .write = late_write};
+
+static void test_flush_fast_late_completion(void)
+{
+	struct uiommu_event ev[8];
+	struct amdvi_model_stats st;
+	struct amdvi_stats s0;
+	struct tenv t;
+	uint8_t v = 1;
+	int rc;
+
+	scenario_up(&t, NULL, 0);
+	CU_ASSERT(map(&t, 0x100000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, NULL) == 0); /* cached */
+	amdvi_model_reset_stale(t.m);
+	drain_all();
+	s0 = t.au->stats;
+	tail_real = unit_regs(t.unit)->model;
+	unit_regs(t.unit)->model = &late_io;
+	late_status_reads = 0;
+	rc = uiommu_ioas_unmap(t.ioas, 0x100000, 4096, NULL);
+	unit_regs(t.unit)->model = tail_real;
+	CU_ASSERT(rc == 0);
+	CU_ASSERT(!late_pending && late_status_reads == 1);
+	CU_ASSERT(t.au->stats.cmds == s0.cmds + 2 && t.au->stats.waits == s0.waits + 1);
+	CU_ASSERT(t.au->stats.timeouts == 0 && t.au->stats.cmd_errors == 0);
+	CU_ASSERT(t.au->stats.inv_all == s0.inv_all);
+	CU_ASSERT(!t.unit->inv_stale);
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, NULL) == -EFAULT);
+	amdvi_model_get_stats(t.m, &st);
+	CU_ASSERT(st.stale_iotlb == 0);
+	/* The DMA's fault, no queue error. */
+	CU_ASSERT(drain(ev, 8) == 1 && ev[0].type == UIOMMU_EV_FAULT);
+	scenario_down(&t);
+}
+
+/* Translation deferred (UIOMMU_UNIT_F_DEFER_ENABLE): nothing is cached
+ * and the command buffer is not running, so the strict unmap's flush
+ * issues nothing and succeeds; after uiommu_unit_enable it issues its
+ * two commands and the unmap is strict. */
+static void test_flush_fast_deferred(void)
+{
+	struct uiommu_unit_desc d = {
+		.family = UIOMMU_FAMILY_AMDVI,
+		.access = UIOMMU_UNIT_MODEL,
+		.numa_node = -1,
+		.flags = UIOMMU_UNIT_F_DEFER_ENABLE,
+	};
+	struct amdvi_stats s0;
+	struct tenv t;
+	uint8_t v = 1;
+
+	memset(&t, 0, sizeof(t));
+	CU_ASSERT_FATAL(uiommu_unit_add(ctx, &d, &t.unit) == 0);
+	t.au = amdvi_of(t.unit);
+	t.m = t.unit->model;
+	CU_ASSERT_FATAL(dev_add(&t, RID, RID, false, &t.dev) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(
+		uiommu_device_attach(t.dev, UIOMMU_NO_PASID, uiommu_ioas_id(t.ioas), NULL) == 0);
+	CU_ASSERT_FATAL(uenv_dma_alloc(BUF_SIZE, 2u << 20, -1, &t.buf) == 0);
+	CU_ASSERT(t.au->deferred);
+	CU_ASSERT(map(&t, 0x100000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	s0 = t.au->stats;
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x100000, 4096, NULL) == 0);
+	CU_ASSERT(t.au->stats.cmds == s0.cmds && t.au->stats.waits == s0.waits);
+	CU_ASSERT(!t.unit->inv_stale);
+	CU_ASSERT(uiommu_unit_enable(t.unit) == 0);
+	CU_ASSERT(!t.au->deferred);
+	CU_ASSERT(map(&t, 0x100000, 0, 4096, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, NULL) == 0);
+	s0 = t.au->stats;
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x100000, 4096, NULL) == 0);
+	CU_ASSERT(t.au->stats.cmds == s0.cmds + 2 && t.au->stats.waits == s0.waits + 1);
+	CU_ASSERT(dma(&t, RID, 0x100000, &v, 1, true, NULL) == -EFAULT);
 	drain_all();
 	scenario_down(&t);
 }
@@ -1719,6 +1995,10 @@ static const struct ut_test drv_tests[] = {
 	{"recover_inv_fails", test_recover_inv_fails},
 	{"attach_wait_fails", test_attach_wait_fails},
 	{"flush_ats_count", test_flush_ats_count},
+	{"flush_fast_wrap", test_flush_fast_wrap},
+	{"flush_fast_wait_fails", test_flush_fast_wait_fails},
+	{"flush_fast_late_completion", test_flush_fast_late_completion},
+	{"flush_fast_deferred", test_flush_fast_deferred},
 	{"small_devtab", test_small_devtab},
 	{"exclusion_range_off", test_exclusion_range_off},
 	{"bad_input", test_bad_input},

@@ -5,7 +5,8 @@
  * model (gt=1): the RID on a v2 table (GCR3 slot 0 under GIoV), PASIDs
  * isolated from each other and from the RID, replace and detach, the
  * refusals (PASIDs beside a v1 RID, PASID 0, no GTSup), a v1-style flush
- * of a v2 table caught by the model as a stale hit, two GCR3 levels
+ * of a v2 table caught by the model as a stale hit, the one-slot flush
+ * (two commands) against the batch (several slots, ATS), two GCR3 levels
  * (GLX 1), no stale translation after unmap, allocation failures that
  * change nothing (a rollback: amdvi-txn), the walk through GCR3, and a randomized map/unmap/DMA
  * differential over several PASIDs (AMDVI_UT_OPS, AMDVI_UT_SEED).
@@ -397,6 +398,91 @@ static void test_wrong_flush_detected(void)
 	down(ctx, &t);
 }
 
+/* The strict unmap of a v2 table held by one GCR3 slot: one
+ * INVALIDATE_IOMMU_PAGES (GCR3 DomainID, PASID, GN) and one
+ * COMPLETION_WAIT written straight into the buffer (amdvi_gcr3_sole).
+ * Held by two slots (two devices, or two PASIDs of one), or by a device
+ * with ATS: the batch, one command per slot (and the device IOTLB's).
+ * Each leaves no stale translation; a lost tail write on the one-slot
+ * path is recovered like any other wait. */
+static unsigned int unmap_cmds(struct tenv *t, unsigned int i, uint64_t iova)
+{
+	uint64_t c0 = t->au->stats.cmds, w0 = t->au->stats.waits;
+
+	CU_ASSERT(uiommu_ioas_unmap(t->ioas[i], iova, 0x1000, NULL) == 0);
+	CU_ASSERT(t->au->stats.waits == w0 + 1);
+	return (unsigned int)(t->au->stats.cmds - c0);
+}
+
+static void test_flush_one_slot(void)
+{
+	struct uiommu_device_desc dd = {.devfn = 0x28, .hw_id = 0x28, .pasid_bits = 8, .ats = true};
+	const uint64_t iova = 0x40000000;
+	struct uiommu_device *ats;
+	struct tenv t;
+	uint64_t iotlb;
+	uint8_t r = 0x3c;
+	int rc;
+
+	up(ctx, &t, "gt=1", 8);
+	CU_ASSERT_FATAL(attach(t.dev, 7, t.h[0]) == 0);
+	/* One slot. */
+	CU_ASSERT(map(&t, 0, iova, 0, 0x1000, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(dma(&t, RID, 7, iova, &r, 1, true) == 0); /* cached */
+	amdvi_model_reset_stale(t.m);
+	CU_ASSERT(unmap_cmds(&t, 0, iova) == 2);
+	CU_ASSERT(dma(&t, RID, 7, iova, &r, 1, true) == -EFAULT);
+	/* Two PASIDs of one device on the table. */
+	CU_ASSERT_FATAL(attach(t.dev, 9, t.h[0]) == 0);
+	CU_ASSERT(map(&t, 0, iova, 0, 0x1000, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(dma(&t, RID, 7, iova, &r, 1, true) == 0);
+	CU_ASSERT(dma(&t, RID, 9, iova, &r, 1, true) == 0);
+	CU_ASSERT(unmap_cmds(&t, 0, iova) == 3);
+	CU_ASSERT(dma(&t, RID, 7, iova, &r, 1, true) == -EFAULT);
+	CU_ASSERT(dma(&t, RID, 9, iova, &r, 1, true) == -EFAULT);
+	CU_ASSERT(uiommu_device_detach(t.dev, 9) == 0);
+	/* Two devices. */
+	CU_ASSERT_FATAL(attach(t.dev2, 3, t.h[0]) == 0);
+	CU_ASSERT(map(&t, 0, iova, 0, 0x1000, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(dma(&t, RID, 7, iova, &r, 1, true) == 0);
+	CU_ASSERT(dma(&t, RID2, 3, iova, &r, 1, true) == 0);
+	CU_ASSERT(unmap_cmds(&t, 0, iova) == 3);
+	CU_ASSERT(dma(&t, RID, 7, iova, &r, 1, true) == -EFAULT);
+	CU_ASSERT(dma(&t, RID2, 3, iova, &r, 1, true) == -EFAULT);
+	/* Back to one slot: the short path again. */
+	CU_ASSERT(uiommu_device_detach(t.dev2, 3) == 0);
+	CU_ASSERT(map(&t, 0, iova, 0, 0x1000, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(unmap_cmds(&t, 0, iova) == 2);
+	/* The one slot on a device with ATS: its IOTLB too. */
+	CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &ats) == 0);
+	CU_ASSERT_FATAL(attach(ats, 4, t.h[1]) == 0);
+	CU_ASSERT(map(&t, 1, iova, 0x1000, 0x1000, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(dma(&t, 0x28, 4, iova, &r, 1, true) == 0);
+	iotlb = t.au->stats.inv_iotlb;
+	CU_ASSERT(unmap_cmds(&t, 1, iova) == 3);
+	CU_ASSERT(t.au->stats.inv_iotlb == iotlb + 1);
+	CU_ASSERT(dma(&t, 0x28, 4, iova, &r, 1, true) == -EFAULT);
+	CU_ASSERT(uiommu_device_detach(ats, 4) == 0);
+	CU_ASSERT(uiommu_device_remove(ats) == 0);
+	/* A lost tail write on the one-slot path: timed out, recovered. */
+	CU_ASSERT(map(&t, 0, iova, 0, 0x1000, UIOMMU_MAP_READ | UIOMMU_MAP_WRITE) == 0);
+	CU_ASSERT(dma(&t, RID, 7, iova, &r, 1, true) == 0);
+	t.au->timeout_ns = 20ull * 1000 * 1000;
+	tail_real = unit_regs(t.unit)->model;
+	unit_regs(t.unit)->model = &tail_io;
+	tail_drop = 1;
+	rc = uiommu_ioas_unmap(t.ioas[0], iova, 0x1000, NULL);
+	unit_regs(t.unit)->model = tail_real;
+	t.au->timeout_ns = AMDVI_TIMEOUT_NS;
+	CU_ASSERT(rc == -ETIMEDOUT && tail_drop == 0 && !t.au->failed);
+	CU_ASSERT(t.au->stats.timeouts == 1);
+	CU_ASSERT(dma(&t, RID, 7, iova, &r, 1, true) == -EFAULT);
+	no_stale(&t);
+	drain_all(ctx);
+	CU_ASSERT(uiommu_device_detach(t.dev, 7) == 0);
+	down(ctx, &t);
+}
+
 /* 16-bit PASIDs: two GCR3 levels (GLX 1), level-0 tables made and freed
  * as PASIDs come and go. */
 static void test_glx1(void)
@@ -743,6 +829,7 @@ static const struct ut_test tests[] = {
 	{"rid_v2", test_rid_v2},
 	{"pasids", test_pasids},
 	{"wrong_flush_detected", test_wrong_flush_detected},
+	{"flush_one_slot", test_flush_one_slot},
 	{"glx1", test_glx1},
 	{"walk", test_walk},
 	{"failnth_pasid", test_failnth_pasid},

@@ -711,6 +711,10 @@ case_amdvi() {
 	ctl -j walk nic2 0x800000 | jpy 'assert "DTE[0x0100]" in j["context"][0]["text"] and "DTE[0x0020]" in j["context"][1]["text"] and "alias of 0x0100" in j["context"][1]["text"], j' &&
 		ok "walk: the DTE at the DeviceID and its RID alias" || fail "walk alias"
 	ctl -j dma nic2 0x800000 16 --read | jpy 'assert len(j["data"])==32, j' && ok "DMA as the aliased device" || fail "alias DMA"
+	# A 4 KiB strict unmap in a process of its own (the one-command flush
+	# from the adopted state: template, tail and sequence in the arena).
+	expect 0 "unmap 4K" -- ctl ioas unmap dma0 0x800000
+	expect 1 "DMA after the 4K unmap is blocked" -- ctl dma nic2 0x800000 16 --read
 	expect 0 "state check" -- ctl state check
 	# Our own v2 tables (gt=1): a PASID through the device's GCR3 table.
 	local o="$STATE-v2"

@@ -27,8 +27,7 @@
 
 void amdvi_cmd_completion_wait(struct amdvi_cmd *c, uint64_t addr, uint64_t data)
 {
-	c->w[0] = FIELD_PREP(AMDVI_CMD_OP, AMDVI_OP_COMPLETION_WAIT) | (addr & AMDVI_CW_ADDR) |
-		  AMDVI_CW_S;
+	c->w[0] = amdvi_cw_w0(addr);
 	c->w[1] = data;
 }
 
@@ -39,10 +38,10 @@ void amdvi_cmd_inv_dte(struct amdvi_cmd *c, uint16_t devid)
 	c->w[1] = 0;
 }
 
-/* The address field of a range invalidation (2.4.3): S = 0 one page;
- * S = 1 a naturally aligned block of 2^(k+1) pages whose address has
- * bits 12..12+k-1 set and bit 12+k clear. */
-static uint64_t inv_range(uint64_t iova, uint64_t size)
+/* The address field of a range invalidation (2.4.3): S = 0 one page
+ * (amdvi_inv_range, inline); S = 1 a naturally aligned block of 2^(k+1)
+ * pages whose address has bits 12..12+k-1 set and bit 12+k clear. */
+uint64_t amdvi_inv_range_block(uint64_t iova, uint64_t size)
 {
 	uint64_t last, start;
 	unsigned int msb;
@@ -51,7 +50,7 @@ static uint64_t inv_range(uint64_t iova, uint64_t size)
 		return AMDVI_INV_ALL_ADDR | AMDVI_INV_S;
 	last = iova + size - 1;
 	if ((iova >> 12) == (last >> 12))
-		return iova & AMDVI_INV_ADDR; /* one page */
+		return iova & AMDVI_INV_ADDR; /* one page (when called directly) */
 	/* Highest bit where first and last differ: the block is 2^(msb+1). */
 	msb = 63u - (unsigned int)__builtin_clzll(iova ^ last);
 	if (msb >= 63u - 1u || msb + 1u > 12u + 51u)
@@ -65,14 +64,14 @@ void amdvi_cmd_inv_pages(struct amdvi_cmd *c, uint16_t domid, uint64_t iova, uin
 {
 	c->w[0] = FIELD_PREP(AMDVI_CMD_OP, AMDVI_OP_INV_IOMMU_PAGES) |
 		  FIELD_PREP(AMDVI_INVP_DOMID, domid);
-	c->w[1] = inv_range(iova, size) | (pde ? AMDVI_INV_PDE : 0);
+	c->w[1] = amdvi_inv_range(iova, size) | (pde ? AMDVI_INV_PDE : 0);
 }
 
 void amdvi_cmd_inv_iotlb(struct amdvi_cmd *c, uint16_t devid, uint64_t iova, uint64_t size)
 {
 	c->w[0] = FIELD_PREP(AMDVI_CMD_OP, AMDVI_OP_INV_IOTLB_PAGES) |
 		  FIELD_PREP(AMDVI_CMD_DEVID, devid) | FIELD_PREP(AMDVI_INVT_MAXPEND, 0xff);
-	c->w[1] = inv_range(iova, size);
+	c->w[1] = amdvi_inv_range(iova, size);
 }
 
 void amdvi_cmd_inv_pages_pasid(struct amdvi_cmd *c, uint16_t domid, uint32_t pasid, uint64_t iova,
@@ -174,7 +173,6 @@ static void queue_error(struct amdvi_unit *au, uint32_t code, uint64_t head, uin
 }
 
 static int submit(struct amdvi_unit *au, const struct amdvi_cmd *c, uint32_t n, bool recovering);
-static int ring_wait(struct amdvi_unit *au, uint64_t seq, bool recovering);
 
 /* The buffer stopped or a wait timed out: restart it empty and
  * invalidate everything.  @rc is what the batch returns. */
@@ -237,38 +235,45 @@ static int recover(struct amdvi_unit *au, int rc)
 /* Write @n commands + one COMPLETION_WAIT, ring the tail, wait. */
 static int submit(struct amdvi_unit *au, const struct amdvi_cmd *c, uint32_t n, bool recovering)
 {
+	const uint32_t mask = AMDVI_CMD_BYTES - 1; /* cmd_bytes (state_check) */
 	uint64_t seq = ++au->wait_seq;
 	struct amdvi_cmd w;
-	uint32_t mask = au->cmd_bytes - 1;
+	uint32_t t;
 
 	if (au->failed)
 		return -EIO; /* nothing it would do could be trusted */
 	if (au->deferred)
 		return 0; /* translation off: nothing cached; enable invalidates all */
-	amdvi_cmd_completion_wait(&w, au->sem.iova, seq);
+	w.w[0] = au->cw_w0;
+	w.w[1] = seq;
+	/* In the buffer and on a slot (as amdvi_cmd_sync1). */
+	t = au->cmd_tail & (mask & ~(AMDVI_CMD_SIZE - 1));
 	for (uint32_t i = 0; i <= n; i++) {
 		const struct amdvi_cmd *x = i < n ? &c[i] : &w;
-		uint64_t *slot = (uint64_t *)((uint8_t *)au->cmd.va + au->cmd_tail);
+		uint64_t *slot = (uint64_t *)((uint8_t *)au->cmd.va + t);
 
 		/* Commands are fetched with snooping (coherent). */
 		slot[0] = x->w[0];
 		slot[1] = x->w[1];
-		au->cmd_tail = (au->cmd_tail + AMDVI_CMD_SIZE) & mask;
+		t = (t + AMDVI_CMD_SIZE) & mask;
 	}
+	au->cmd_tail = t;
 	au->stats.cmds += n + 1;
 	au->stats.waits++;
-	return ring_wait(au, seq, recovering);
+	return amdvi_cmd_ring(au, seq, recovering);
 }
 
-/* Ring the tail, wait for the store of @seq: bounded, recovered. */
-static int ring_wait(struct amdvi_unit *au, uint64_t seq, bool recovering)
+/* After the tail write and a first look (amdvi_cmd_ring): poll the store
+ * of @seq, bounded in time, Status.CmdBufRun checked every 64 polls;
+ * recovered.  Out of line: on the model the first look finds the store;
+ * on hardware the time goes to waiting, not to this call. */
+int amdvi_cmd_wait(struct amdvi_unit *au, uint64_t seq, bool recovering)
 {
 	const struct uiommu_regio *r = amdvi_rio(au);
 	volatile uint64_t *sem = au->sem.va;
 	uint64_t t0 = 0;
 	int rc = 0;
 
-	reg_write64(r, AMDVI_REG_CMD_TAIL, au->cmd_tail);
 	for (uint32_t polls = 0;; polls++) {
 		if (__atomic_load_n(sem, __ATOMIC_ACQUIRE) == seq)
 			return 0;
@@ -295,30 +300,6 @@ static int ring_wait(struct amdvi_unit *au, uint64_t seq, bool recovering)
 		return rc;
 	}
 	return recover(au, rc);
-}
-
-int amdvi_cmd_sync1(struct amdvi_unit *au, const struct amdvi_cmd *c)
-{
-	uint32_t mask = au->cmd_bytes - 1;
-	uint64_t seq;
-	uint64_t *slot;
-
-	if (au->failed)
-		return -EIO; /* as submit */
-	if (au->deferred)
-		return 0;
-	seq = ++au->wait_seq;
-	slot = (uint64_t *)((uint8_t *)au->cmd.va + au->cmd_tail);
-	slot[0] = c->w[0];
-	slot[1] = c->w[1];
-	au->cmd_tail = (au->cmd_tail + AMDVI_CMD_SIZE) & mask;
-	/* The COMPLETION_WAIT in place (amdvi_cmd_completion_wait). */
-	amdvi_cmd_completion_wait((struct amdvi_cmd *)((uint8_t *)au->cmd.va + au->cmd_tail),
-				  au->sem.iova, seq);
-	au->cmd_tail = (au->cmd_tail + AMDVI_CMD_SIZE) & mask;
-	au->stats.cmds += 2;
-	au->stats.waits++;
-	return ring_wait(au, seq, false);
 }
 
 int amdvi_batch_sync(struct amdvi_batch *b)

@@ -320,7 +320,8 @@ static int amdvi_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc 
 	rc = uenv_dma_alloc(4096, 4096, u->numa_node, &au->sem);
 	if (rc)
 		goto err_devtab;
-	au->cmd_bytes = 16u << AMDVI_CMD_LEN;
+	au->cw_w0 = amdvi_cw_w0(au->sem.iova);
+	au->cmd_bytes = AMDVI_CMD_BYTES;
 	rc = uenv_dma_alloc(au->cmd_bytes, 4096, u->numa_node, &au->cmd);
 	if (rc)
 		goto err_sem;
@@ -397,11 +398,10 @@ static int state_check(struct amdvi_unit *au)
 	if (au->nr_dte < 256 || au->nr_dte > AMDVI_NR_DEVIDS || (au->nr_dte & (au->nr_dte - 1)) ||
 	    !au->devtab.va || au->devtab.len != (size_t)au->nr_dte * AMDVI_DTE_SIZE)
 		bad = "device table size";
-	else if (au->cmd_bytes != 16u << AMDVI_CMD_LEN || !au->cmd.va ||
-		 au->cmd.len < au->cmd_bytes || au->cmd_tail >= au->cmd_bytes ||
-		 (au->cmd_tail % AMDVI_CMD_SIZE))
+	else if (au->cmd_bytes != AMDVI_CMD_BYTES || !au->cmd.va || au->cmd.len < au->cmd_bytes ||
+		 au->cmd_tail >= au->cmd_bytes || (au->cmd_tail % AMDVI_CMD_SIZE))
 		bad = "command buffer";
-	else if (!au->sem.va || au->sem.len < 8)
+	else if (!au->sem.va || au->sem.len < 8 || au->cw_w0 != amdvi_cw_w0(au->sem.iova))
 		bad = "completion-wait word";
 	else if ((au->evt.va &&
 		  (au->evt_bytes != 16u << AMDVI_EVT_LEN || au->evt.len < au->evt_bytes)) ||

@@ -573,22 +573,52 @@ static __attribute__((noinline)) int flush_batch(struct amdvi_unit *au, const st
 	return amdvi_batch_sync(&b);
 }
 
+/* One range of a v2 table: when one GCR3 slot of one device without
+ * ATS holds it, the command amdvi_gcr3_flush would batch
+ * (amdvi_cmd_inv_pages_pasid: the GCR3 DomainID, the PASID, GN) and its
+ * COMPLETION_WAIT straight into the buffer; else the batch.  Out of
+ * line: the v1 path's registers stay its own. */
+static __attribute__((noinline)) int flush_v2_one(struct amdvi_unit *au, const struct fam_flush *f)
+{
+	uint32_t gdid, pasid;
+
+	if (!amdvi_gcr3_sole(au, f->did, &gdid, &pasid))
+		return flush_batch(au, f, 1);
+	au->stats.inv_pages++;
+	return amdvi_cmd_sync1(au,
+			       FIELD_PREP(AMDVI_CMD_OP, AMDVI_OP_INV_IOMMU_PAGES) |
+				       FIELD_PREP(AMDVI_INVP_DOMID, gdid) |
+				       FIELD_PREP(AMDVI_INVP_PASID, pasid),
+			       amdvi_inv_range(f->iova, f->size) | AMDVI_INV_GN |
+				       (f->leaf_only ? 0 : AMDVI_INV_PDE));
+}
+
 int amdvi_flush(struct uiommu_unit *u, const struct fam_flush *f, uint32_t n)
 {
 	struct amdvi_unit *au = amdvi_of(u);
-	struct amdvi_cmd c;
 
 	/* The strict unmap's case: one v1 range, no ATS device on the unit
-	 * (no INVALIDATE_IOTLB_PAGES to add): its command and the
-	 * COMPLETION_WAIT straight into the buffer, no batch, no device scan.
-	 * The same commands flush_batch would issue. */
+	 * (no INVALIDATE_IOTLB_PAGES to add): its command, built in place
+	 * (one page: the page's address, S = 0), and the COMPLETION_WAIT
+	 * straight into the buffer, no batch, no device scan, no call but
+	 * the doorbell's; the wait's slow part out of line.  The same
+	 * commands flush_batch would issue. */
 	if (n == 1 && f->fmt != PGT_X86_FL && !au->n_ats) {
-		if (f->did > UINT16_MAX)
+		if (__builtin_expect(f->did > UINT16_MAX, 0))
 			return 0;
-		amdvi_cmd_inv_pages(&c, (uint16_t)f->did, f->iova, f->size, !f->leaf_only);
 		au->stats.inv_pages++;
-		return amdvi_cmd_sync1(au, &c);
+		/* amdvi_cmd_inv_pages: the DomainID (16 bits, checked) shifted
+		 * in place; PDE when table pages were freed (the unit may
+		 * cache them): leaf_only - 1 is all ones when it is false. */
+		static_assert(AMDVI_INVP_DOMID == 0xffffull << 32, "DomainID in bits 47:32");
+		return amdvi_cmd_sync1(au,
+				       FIELD_PREP(AMDVI_CMD_OP, AMDVI_OP_INV_IOMMU_PAGES) |
+					       (uint64_t)f->did << 32,
+				       amdvi_inv_range(f->iova, f->size) |
+					       (((uint64_t)f->leaf_only - 1) & AMDVI_INV_PDE));
 	}
+	if (n == 1 && f->fmt == PGT_X86_FL)
+		return flush_v2_one(au, f);
 	return flush_batch(au, f, n);
 }
 

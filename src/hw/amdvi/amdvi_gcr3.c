@@ -421,6 +421,33 @@ void amdvi_gcr3_flush(struct amdvi_unit *au, struct amdvi_batch *b, const struct
 	}
 }
 
+bool amdvi_gcr3_sole(const struct amdvi_unit *au, uint32_t did, uint32_t *gdid, uint32_t *pasid)
+{
+	const struct list_node *pos, *q;
+	bool found = false;
+
+	list_for_each(pos, &au->devs)
+	{
+		const struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
+
+		if (!ad->g)
+			continue;
+		list_for_each(q, &ad->g->pasids)
+		{
+			const struct amdvi_pasid *p = list_entry(q, struct amdvi_pasid, link);
+
+			if (p->did != did)
+				continue;
+			if (found || ad->ats)
+				return false; /* a second slot, or a device IOTLB too */
+			found = true;
+			*gdid = ad->g->did;
+			*pasid = p->pasid;
+		}
+	}
+	return found;
+}
+
 int amdvi_gcr3_check(const struct amdvi_unit *au, const struct amdvi_dev *ad)
 {
 	const struct amdvi_gcr3 *g = ad->g;

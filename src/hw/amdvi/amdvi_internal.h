@@ -18,6 +18,7 @@
 #ifndef UIOMMU_AMDVI_INTERNAL_H
 #define UIOMMU_AMDVI_INTERNAL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,6 +37,9 @@
 #define AMDVI_PPRL_LEN	    8u			    /* 256 page requests */
 #define AMDVI_BATCH	    64u			    /* commands gathered before a submit */
 #define AMDVI_DOMID_BLOCKED 0u /* DomainID of blocked DTEs (never a core domain) */
+
+/* The command buffer's size in bytes (amdvi_unit.cmd_bytes). */
+#define AMDVI_CMD_BYTES (AMDVI_CMD_SIZE << AMDVI_CMD_LEN)
 
 /* One PASID's entry of a device's GCR3 table (0: the RID, under GIoV). */
 struct amdvi_pasid {
@@ -117,6 +121,7 @@ struct amdvi_unit {
 	uint32_t ppr_bytes;
 	struct uenv_dma sem; /* COMPLETION_WAIT store target (8 bytes) */
 	uint64_t wait_seq;
+	uint64_t cw_w0;	       /* word 0 of every COMPLETION_WAIT: amdvi_cw_w0(sem.iova) */
 	struct list_head devs; /* struct amdvi_dev */
 	uint32_t n_ats;	       /* devices in @devs with ATS (amdvi_dev.ats) */
 	struct {
@@ -180,10 +185,6 @@ struct amdvi_batch {
 };
 void amdvi_batch_init(struct amdvi_batch *b, struct amdvi_unit *au);
 void amdvi_batch_add(struct amdvi_batch *b, const struct amdvi_cmd *c);
-/* One command and its COMPLETION_WAIT written straight into the buffer,
- * waited for: what amdvi_batch_sync of a one-command batch does, without
- * the batch (the strict unmap's flush). */
-int amdvi_cmd_sync1(struct amdvi_unit *au, const struct amdvi_cmd *c);
 /* Submit what is gathered with one wait: 0, -EIO (the buffer stopped:
  * recovered with a global invalidation), -ETIMEDOUT (recovered). */
 int amdvi_batch_sync(struct amdvi_batch *b);
@@ -193,6 +194,84 @@ void amdvi_batch_inv_everything(struct amdvi_batch *b);
 /* Command buffer: program the base, head = tail = 0, enable. */
 int amdvi_cmd_start(struct amdvi_unit *au);
 void amdvi_cmd_stop(struct amdvi_unit *au);
+
+/* ---- the command buffer's fast path (inline: the strict unmap's flush) ---- */
+
+/* Word 0 of a COMPLETION_WAIT that stores to @sem_iova (2.4.1: S, the
+ * address in bits 51:3); the unit keeps it in amdvi_unit.cw_w0. */
+static inline uint64_t amdvi_cw_w0(uint64_t sem_iova)
+{
+	return FIELD_PREP(AMDVI_CMD_OP, AMDVI_OP_COMPLETION_WAIT) | (sem_iova & AMDVI_CW_ADDR) |
+	       AMDVI_CW_S;
+}
+
+/* The range of more than one page, or none (amdvi_inv_range). */
+uint64_t amdvi_inv_range_block(uint64_t iova, uint64_t size);
+/* Word 1's address and S of a range invalidation (2.4.3) for [iova,
+ * iova + size): one page is its address with S = 0 (the test is
+ * 1 <= size <= what is left of iova's page, so size 0 and wrapping
+ * ranges are not one page); anything else is rounded out to one
+ * naturally aligned power-of-two block (amdvi_inv_range_block). */
+static inline uint64_t amdvi_inv_range(uint64_t iova, uint64_t size)
+{
+	if (size - 1 < 4096u - (iova & 4095u))
+		return iova & AMDVI_INV_ADDR;
+	return amdvi_inv_range_block(iova, size);
+}
+
+/* The wait after the tail write once its first look at the store came
+ * back empty (amdvi_cmd.c, out of line): polled, bounded by timeout_ns;
+ * a stopped buffer (-EIO) or a time-out (-ETIMEDOUT) is recovered
+ * (buffer restarted, everything invalidated, a queue-error event; the
+ * unit fails when that fails too), unless @recovering (the recovery's
+ * own wait: only logged). */
+int amdvi_cmd_wait(struct amdvi_unit *au, uint64_t seq, bool recovering);
+
+/* Ring the tail (the commands before it are in the buffer), look once
+ * for the COMPLETION_WAIT's store of @seq; the rest out of line. */
+static inline int amdvi_cmd_ring(struct amdvi_unit *au, uint64_t seq, bool recovering)
+{
+	volatile uint64_t *sem = au->sem.va;
+
+	reg_write64(amdvi_rio(au), AMDVI_REG_CMD_TAIL, au->cmd_tail);
+	if (__builtin_expect(__atomic_load_n(sem, __ATOMIC_ACQUIRE) == seq, 1))
+		return 0;
+	return amdvi_cmd_wait(au, seq, recovering);
+}
+
+/* One command (@w0, @w1) and its COMPLETION_WAIT written straight into
+ * the buffer, rung and waited for: what amdvi_batch_sync of a
+ * one-command batch does, without the batch (the strict unmap's flush).
+ * The buffer is empty when a submit starts (the previous one was waited
+ * for), so two slots are free; the second may be slot 0 (the ring
+ * wraps).  Commands are fetched with snooping: no cache cleaning. */
+static inline int amdvi_cmd_sync1(struct amdvi_unit *au, uint64_t w0, uint64_t w1)
+{
+	const uint32_t mask = AMDVI_CMD_BYTES - 1; /* cmd_bytes (state_check) */
+	uint64_t *slot;
+	uint64_t seq;
+	uint32_t t;
+
+	if (__builtin_expect(au->failed | au->deferred, 0))
+		/* failed: nothing it would do could be trusted; deferred:
+		 * translation off, nothing cached, enable invalidates all. */
+		return au->failed ? -EIO : 0;
+	seq = ++au->wait_seq;
+	/* In the buffer and on a slot whatever the shared state says
+	 * (state_check refuses such a tail on adopt; one AND here). */
+	t = au->cmd_tail & (mask & ~(AMDVI_CMD_SIZE - 1));
+	slot = (uint64_t *)((uint8_t *)au->cmd.va + t);
+	slot[0] = w0;
+	slot[1] = w1;
+	t = (t + AMDVI_CMD_SIZE) & mask;
+	slot = (uint64_t *)((uint8_t *)au->cmd.va + t);
+	slot[0] = au->cw_w0;
+	slot[1] = seq;
+	au->cmd_tail = (t + AMDVI_CMD_SIZE) & mask;
+	au->stats.cmds += 2;
+	au->stats.waits++;
+	return amdvi_cmd_ring(au, seq, false);
+}
 
 /* ---- amdvi_drv.c ---- */
 /* The policy when a global invalidation fails (see amdvi_unit.failed). */
@@ -250,6 +329,11 @@ void amdvi_gcr3_free(struct amdvi_unit *au, struct amdvi_dev *ad);
 /* The flush of a v2 table (domain ID @f->did) on every device slot that
  * holds it. */
 void amdvi_gcr3_flush(struct amdvi_unit *au, struct amdvi_batch *b, const struct fam_flush *f);
+/* The flush of a v2 table (domain ID @did) in one command: true, with the
+ * device's GCR3 DomainID and the PASID, when exactly one slot of one
+ * device holds it and that device has no ATS (no INVALIDATE_IOTLB_PAGES
+ * to add); false: none or several, or ATS (amdvi_gcr3_flush). */
+bool amdvi_gcr3_sole(const struct amdvi_unit *au, uint32_t did, uint32_t *gdid, uint32_t *pasid);
 /* The GCR3 entry of @pasid in memory (0: none), for walks and checks. */
 uint64_t amdvi_gcr3_entry(const struct amdvi_gcr3 *g, uint32_t pasid);
 /* The driver state of a device's table is consistent: 0 or -ESTALE. */

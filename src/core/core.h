@@ -294,6 +294,29 @@ static inline int hwpt_flush_gather(struct uiommu_hwpt *h, struct pgt_gather *g)
 	return rc;
 }
 
+/* hwpt_flush_gather for what pgt_unmap_page cleared: one 4 KiB leaf
+ * entry at @iova, no table to release. */
+static inline int hwpt_flush_page(struct uiommu_hwpt *h, uint64_t iova)
+{
+	if (h->nr_inst != 1 || (h->children | h->viommus)) {
+		struct pgt_gather g = {
+			.start = iova, .end = iova + UENV_PAGE_SIZE, .pgsize = UENV_PAGE_SIZE};
+
+		return hwpt_flush_general(h, &g);
+	}
+
+	struct fam_flush f = {
+		.did = h->inst[0].did,
+		.iova = iova,
+		.size = UENV_PAGE_SIZE,
+		.pgsize = UENV_PAGE_SIZE,
+		.leaf_only = true,
+		.fmt = h->cfg.fmt,
+	};
+
+	return unit_flush(h->inst[0].unit, &f, 1);
+}
+
 /* ---- the unit's event ring ----
  *
  * Events a driver produces itself, outside the hardware's own fault /

@@ -347,10 +347,16 @@ static inline __attribute__((always_inline)) int hwpts_unmap_one(struct uiommu_i
 	list_for_each(pos, &ioas->hwpts)
 	{
 		struct uiommu_hwpt *h = list_entry(pos, struct uiommu_hwpt, ioas_link);
-		struct pgt_gather g = {0};
+		int r;
 
-		pgt_unmap(h->pgt, iova, len, &g);
-		int r = hwpt_flush_gather(h, &g);
+		if (len == UENV_PAGE_SIZE && pgt_unmap_page(h->pgt, iova)) {
+			r = hwpt_flush_page(h, iova); /* no gather: its values are known */
+		} else {
+			struct pgt_gather g = {0};
+
+			pgt_unmap(h->pgt, iova, len, &g);
+			r = hwpt_flush_gather(h, &g);
+		}
 		if (r && !rc)
 			rc = r;
 	}

@@ -884,31 +884,44 @@ static __attribute__((noinline)) uint64_t unmap_sized(struct pgt *pgt, uint64_t 
 	return pgt_unmap_range(pgt, iova, last, g);
 }
 
+/* pgt_unmap_page's test and work, for it and for pgt_unmap. */
+static inline __attribute__((always_inline)) bool unmap_page_fast(struct pgt *pgt, uint64_t iova)
+{
+	uint16_t *cnt = pgt->wc.cnt0;
+
+	if ((iova & (PGT_PAGE_SIZE - 1)) || iova > pgt->iova_last ||
+	    pgt->wc.tag != iova >> pgt_lvl_shift(1) || !pgt->cfg.coherent || !cnt || *cnt <= 1)
+		return false;
+	uint64_t *t = pgt->wc.tbl[0];
+	unsigned int idx = (unsigned int)(iova >> PGT_PAGE_SHIFT) & PGT_IDX_MASK;
+
+	if (!(t[idx] & pgt->present))
+		return false; /* not mapped here: pgt_unmap says so */
+	t[idx] = 0;
+#ifdef PGT_DEBUG_COUNTS
+	if (pgt_table_empty(t, idx)) {
+		fprintf(stderr, "pgtable: cached table %p: count %u\n", (void *)t, *cnt);
+		abort();
+	}
+#endif
+	--*cnt;
+	return true;
+}
+
+bool pgt_unmap_page(struct pgt *pgt, uint64_t iova)
+{
+	pgt_span_check(pgt);
+	return unmap_page_fast(pgt, iova);
+}
+
 uint64_t pgt_unmap(struct pgt *pgt, uint64_t iova, uint64_t size, struct pgt_gather *g)
 {
 	pgt_span_check(pgt);
 	if (size != PGT_PAGE_SIZE || (iova & (PGT_PAGE_SIZE - 1)) || iova > pgt->iova_last)
 		return unmap_sized(pgt, iova, size, g);
-	/* The strict-unmap fast path: a page whose leaf table is in the walk
-	 * cache, coherent tables, and the table keeps other entries (no
-	 * table leaves).  What unmap_one does in that case, with no frame. */
-	uint16_t *cnt = pgt->wc.cnt0;
-
-	if (pgt->wc.tag == iova >> pgt_lvl_shift(1) && pgt->cfg.coherent && cnt && *cnt > 1 &&
-	    g->end <= g->start) {
-		uint64_t *t = pgt->wc.tbl[0];
-		unsigned int idx = (unsigned int)(iova >> PGT_PAGE_SHIFT) & PGT_IDX_MASK;
-
-		if (!(t[idx] & pgt->present))
-			return 0;
-		t[idx] = 0;
-#ifdef PGT_DEBUG_COUNTS
-		if (pgt_table_empty(t, idx)) {
-			fprintf(stderr, "pgtable: cached table %p: count %u\n", (void *)t, *cnt);
-			abort();
-		}
-#endif
-		--*cnt;
+	/* The leaf table stays (see pgt_unmap_page) and the gather is empty:
+	 * no frame, no table work. */
+	if (g->end <= g->start && unmap_page_fast(pgt, iova)) {
 		g->start = iova;
 		g->end = iova + PGT_PAGE_SIZE;
 		if (g->pgsize == 0 || g->pgsize > PGT_PAGE_SIZE)

@@ -210,6 +210,13 @@ int pgt_map(struct pgt *pgt, uint64_t iova, uint64_t pa, uint64_t size, unsigned
  *  and returns what it removed so far (callers unmap exactly what they
  *  mapped).  Empty tables are unlinked and chained into the gather. */
 uint64_t pgt_unmap(struct pgt *pgt, uint64_t iova, uint64_t size, struct pgt_gather *g);
+/** The strict-unmap fast path of one 4 KiB page: when clearing the leaf
+ *  entry of @iova changes no table (coherent tables, the leaf table in the
+ *  walk cache and keeping other entries), clear it and return true: what
+ *  pgt_unmap would have done, with a gather of exactly [iova, iova + 4 KiB),
+ *  4 KiB pages, leaf entries only, nothing to release.  false: nothing was
+ *  changed; use pgt_unmap. */
+bool pgt_unmap_page(struct pgt *pgt, uint64_t iova);
 /** Physical address for @iova, or UINT64_MAX when not mapped. */
 uint64_t pgt_iova_to_phys(const struct pgt *pgt, uint64_t iova);
 /** Walk for @iova; fills up to @max levels; returns the number filled. */

@@ -65,6 +65,7 @@ static const struct pgt_mem_ops *cur_ops;
 static uint64_t run_seed;
 static bool have_seed;
 static unsigned long nr_eexist;
+static unsigned long nr_unmap_page; /* pages pgt_unmap_page took */
 
 static uint64_t rnd(void)
 {
@@ -204,8 +205,18 @@ static void do_unmap(uint64_t iova, uint64_t size, uint64_t want)
 	for (size_t n = 0; n < NR_INST; n++) {
 		struct inst *in = &insts[n];
 		struct pgt_gather g = {0};
-		uint64_t got = pgt_unmap(in->p, iova, size, &g);
+		uint64_t got;
 
+		/* Half the single pages go through the strict-unmap fast path
+		 * first: when it takes the page it must be what pgt_unmap
+		 * would have removed; when it declines, pgt_unmap does it. */
+		if (size == SZ_4K && rnd_below(2) && pgt_unmap_page(in->p, iova)) {
+			CHECK(want == SZ_4K, "%s: unmap_page 0x%" PRIx64 " took a page, reference 0x%" PRIx64 "\n",
+			      in->name, iova, want);
+			nr_unmap_page++;
+			continue;
+		}
+		got = pgt_unmap(in->p, iova, size, &g);
 		CHECK(got == want,
 		      "%s: unmap 0x%" PRIx64 "+0x%" PRIx64 " removed 0x%" PRIx64
 		      ", reference 0x%" PRIx64 "\n",
@@ -351,6 +362,7 @@ static void run_differential(const struct pgt_mem_ops *ops_kind)
 	nref = 0;
 	failures = 0;
 	nr_eexist = 0;
+	nr_unmap_page = 0;
 	for (size_t n = 0; n < NR_INST; n++) {
 		struct inst *in = &insts[n];
 		struct pgt_cfg cfg = {
@@ -381,8 +393,9 @@ static void run_differential(const struct pgt_mem_ops *ops_kind)
 			check_counts();
 	}
 	full_check();
-	printf("  %lu maps (%lu -EEXIST), %lu unmaps, %zu extents live at the end\n", nmap,
-	       nr_eexist, nunmap, nref);
+	printf("  %lu maps (%lu -EEXIST), %lu unmaps (%lu pages by pgt_unmap_page), %zu extents "
+	       "live at the end\n",
+	       nmap, nr_eexist, nunmap, nr_unmap_page, nref);
 
 	/* Unmap everything: every format must be back to its root table. */
 	while (nref) {
@@ -434,10 +447,96 @@ static void test_differential_scanned(void)
 	run_differential(&tmem_ops);
 }
 
+/*
+ * The strict-unmap fast path against pgt_unmap: single 4 KiB pages mapped
+ * across several leaf tables, unmapped in a shuffled order, half of them
+ * offered to pgt_unmap_page first.  Every page reads as unmapped right
+ * after, every other page as before; tables leave when they empty (the
+ * fast path never takes a table's last page); with counted tables on a
+ * coherent walker the fast path takes pages, otherwise it declines all.
+ */
+#define UP_PAGES 1100u
+static void run_unmap_page(const struct pgt_mem_ops *ops)
+{
+	static uint32_t order[UP_PAGES];
+	const uint64_t base = 2 * SZ_2M - 8 * SZ_4K, pa0 = 0x40000000ull;
+
+	for (size_t n = 0; n < NR_INST; n++) {
+		struct inst *in = &insts[n];
+		struct pgt_cfg cfg = {
+			.fmt = in->fmt, .ias = in->ias, .coherent = in->coherent, .quirks = in->quirks};
+		unsigned long taken = 0;
+		int err = 0;
+
+		CU_ASSERT_FATAL(tmem_init(&in->mem, POOL_PAGES, in->identity) == 0);
+		in->p = pgt_alloc(&cfg, ops, &in->mem, &err);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(in->p);
+		for (uint32_t i = 0; i < UP_PAGES; i++) {
+			struct pgt_gather g = {0};
+
+			CU_ASSERT_FATAL(pgt_map(in->p, base + i * SZ_4K, pa0 + i * SZ_4K, SZ_4K,
+						PGT_PROT_READ | PGT_PROT_WRITE, &g) == 0);
+			pgt_gather_release(in->p, &g);
+			order[i] = i;
+		}
+		for (uint32_t i = UP_PAGES - 1; i > 0; i--) {
+			uint32_t j = (uint32_t)rnd_below(i + 1), t = order[i];
+
+			order[i] = order[j];
+			order[j] = t;
+		}
+		for (uint32_t k = 0; k < UP_PAGES; k++) {
+			uint64_t iova = base + order[k] * SZ_4K;
+			bool fast = rnd_below(2) && pgt_unmap_page(in->p, iova);
+
+			if (fast) {
+				taken++;
+			} else {
+				struct pgt_gather g = {0};
+
+				CHECK(pgt_unmap(in->p, iova, SZ_4K, &g) == SZ_4K,
+				      "%s: unmap of page %u\n", in->name, order[k]);
+				pgt_gather_release(in->p, &g);
+			}
+			CHECK(pgt_iova_to_phys(in->p, iova) == UINT64_MAX,
+			      "%s: page %u still mapped\n", in->name, order[k]);
+			CHECK(!pgt_unmap_page(in->p, iova), "%s: page %u taken twice\n", in->name,
+			      order[k]);
+			if (k + 1 < UP_PAGES) {
+				uint32_t o = order[k + 1 + rnd_below(UP_PAGES - k - 1)];
+
+				CHECK(pgt_iova_to_phys(in->p, base + o * SZ_4K) == pa0 + o * SZ_4K,
+				      "%s: page %u lost\n", in->name, o);
+			}
+		}
+		if (in->coherent && ops->page_count)
+			CHECK(taken > UP_PAGES / 8, "%s: fast path took only %lu pages\n", in->name,
+			      taken);
+		else
+			CHECK(taken == 0, "%s: fast path took %lu pages\n", in->name, taken);
+		CHECK(in->p->nr_tables == 1, "%s: %" PRIu64 " tables left\n", in->name,
+		      in->p->nr_tables);
+		pgt_free(in->p);
+		CHECK(in->mem.live == 0, "%s: leak after free\n", in->name);
+		tmem_fini(&in->mem);
+	}
+	CU_ASSERT_EQUAL(failures, 0);
+}
+
+static void test_unmap_page(void)
+{
+	rng_state = 12345;
+	failures = 0;
+	run_unmap_page(&tmem_ops_counted);
+	run_unmap_page(&tmem_ops_span);
+	run_unmap_page(&tmem_ops);
+}
+
 static const struct ut_test diff_tests[] = {
 	{"differential_counted", test_differential_counted},
 	{"differential_span", test_differential_span},
 	{"differential_scanned", test_differential_scanned},
+	{"unmap_page", test_unmap_page},
 	{NULL, NULL},
 };
 

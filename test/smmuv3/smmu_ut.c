@@ -1279,6 +1279,86 @@ static void test_stall(void)
 	scenario_down(&t);
 }
 
+/* The driver's stall table (SMMU_STALL_TRACK) and each device's share of
+ * it (SMMU_STALL_DEV_MAX): an SMMU that parks more than that (model
+ * stallmax=200).  A device past its share, and any device once the table
+ * is full, gets its new stalls aborted at once (CMD_RESUME Abort, the
+ * event handed out as a plain fault, counted); what was tracked can
+ * still be resumed, and resuming frees room again. */
+#define NSTALL_DEV 5u
+static void test_stall_full(void)
+{
+	struct tenv t;
+	struct uiommu_device *d[NSTALL_DEV];
+	struct uiommu_event ev[64];
+	struct smmu_model_stats st;
+	struct smmu_stats ds;
+	uint32_t tracked[NSTALL_DEV] = {0}, plain[NSTALL_DEV] = {0}, stag_kept = 0;
+	uint64_t rd = 0;
+
+	CU_ASSERT_FATAL(unit_up(&t, "stall=1,stallmax=200") == 0);
+	CU_ASSERT(FIELD_GET(SMMU_IDR5_STALL_MAX, t.unit->hw_info.u.smmuv3.idr[5]) == 200);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &t.ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_hwpt_alloc(t.ioas, t.unit, UIOMMU_HWPT_STAGE1, &t.hwpt) == 0);
+	for (uint32_t i = 0; i < NSTALL_DEV; i++) {
+		struct uiommu_device_desc dd = {
+			.bus = 3, .devfn = (uint8_t)(0x10 + i), .hw_id = SID + i, .stall = true};
+
+		CU_ASSERT_FATAL(uiommu_device_add(t.unit, &dd, &d[i]) == 0);
+		CU_ASSERT_FATAL(uiommu_device_attach(d[i], UIOMMU_NO_PASID, uiommu_hwpt_id(t.hwpt),
+						     NULL) == 0);
+	}
+	/* Device 0: SMMU_STALL_DEV_MAX + 8 stalls; devices 1..4: as many
+	 * as their share, until the table is full. */
+	for (uint32_t i = 0; i < NSTALL_DEV; i++) {
+		uint32_t n = i == 0 ? SMMU_STALL_DEV_MAX + 8 : SMMU_STALL_DEV_MAX;
+
+		for (uint32_t k = 0; k < n; k++) {
+			CU_ASSERT(dma(d[i], UIOMMU_NO_PASID, 0x300000 + (uint64_t)k * 4096, &rd, 8,
+				      false) == -EAGAIN);
+			for (uint16_t e = drain(ev, 64), j = 0; j < e; j++) {
+				uint32_t who = ev[j].hw_id - SID;
+
+				CU_ASSERT_FATAL(ev[j].type == UIOMMU_EV_FAULT && who < NSTALL_DEV);
+				if (ev[j].flags & UIOMMU_EV_STALL) {
+					tracked[who]++;
+					if (who == 1 && !stag_kept)
+						stag_kept = ev[j].grpid | 0x10000u;
+				} else {
+					plain[who]++;
+				}
+			}
+		}
+	}
+	/* 0: its share, the rest aborted; 1-3: their share; 4: what is left
+	 * of the table (128 - 4 * 32 = 0): all aborted. */
+	CU_ASSERT(tracked[0] == SMMU_STALL_DEV_MAX && plain[0] == 8);
+	for (uint32_t i = 1; i < 4; i++)
+		CU_ASSERT(tracked[i] == SMMU_STALL_DEV_MAX && plain[i] == 0);
+	CU_ASSERT(tracked[4] == SMMU_STALL_TRACK - 4 * SMMU_STALL_DEV_MAX &&
+		  plain[4] == SMMU_STALL_DEV_MAX - tracked[4]);
+	smmu_get_stats(t.unit, &ds);
+	CU_ASSERT(ds.stalls_aborted == 8 + plain[4]);
+	smmu_model_get_stats(t.m, &st);
+	CU_ASSERT(st.resumes == ds.stalls_aborted && st.last_resume_rc == -EFAULT);
+	/* A tracked stall is resumed by its owner; that frees a slot: the
+	 * next stall of device 4 is tracked. */
+	CU_ASSERT_FATAL(stag_kept != 0);
+	CU_ASSERT(uiommu_page_response(d[1], UIOMMU_NO_PASID, stag_kept & 0xffffu,
+				       UIOMMU_PAGE_RESP_FAILURE) == 0);
+	CU_ASSERT(dma(d[4], UIOMMU_NO_PASID, 0x900000, &rd, 8, false) == -EAGAIN);
+	CU_ASSERT(drain(ev, 64) == 1 && (ev[0].flags & UIOMMU_EV_STALL) && ev[0].hw_id == SID + 4);
+	/* Every device goes: what they still had stalled is aborted. */
+	for (uint32_t i = 0; i < NSTALL_DEV; i++) {
+		CU_ASSERT(uiommu_device_detach(d[i], UIOMMU_NO_PASID) == 0);
+		CU_ASSERT(uiommu_device_remove(d[i]) == 0);
+	}
+	smmu_model_get_stats(t.m, &st);
+	CU_ASSERT(st.resumes == st.stalls);
+	drain_all();
+	scenario_down(&t);
+}
+
 /* A stalling device removed with transactions stalled: the driver aborts
  * them (CMD_RESUME Abort) and forgets them; the same StreamID added again
  * cannot resume the old STAGs. */
@@ -2411,6 +2491,7 @@ static const struct ut_test tests[] = {
 	{"small_cmdq", test_small_cmdq},
 	{"stall_forget", test_stall_forget},
 	{"stall", test_stall},
+	{"stall_full", test_stall_full},
 	{"pasid", test_pasid},
 	{"nested", test_nested},
 	{"vste_rules", test_vste_rules},

@@ -34,6 +34,7 @@ void smmu_model_cfg_default(struct smmu_model_cfg *c)
 	c->pri = false;
 	c->tlb_size = 256;
 	c->cfgc_size = 64;
+	c->stall_max = 8;
 	c->oasenc = SMMUM_OASENC_OAS;
 }
 
@@ -58,6 +59,7 @@ static const struct model_key smmum_keys[] = {
 	MODEL_KEY_BOOL(struct smmu_model_cfg, "bypass", bypass),
 	MODEL_KEY_BOOL(struct smmu_model_cfg, "preset", preset),
 	MODEL_KEY_BOOL(struct smmu_model_cfg, "stall", stall),
+	MODEL_KEY_NUM(struct smmu_model_cfg, "stallmax", stall_max, 1, SMMUM_STALL_MAX),
 	MODEL_KEY_NUM(struct smmu_model_cfg, "tlb", tlb_size, 1, 65536),
 	MODEL_KEY_NUM(struct smmu_model_cfg, "cfgc", cfgc_size, 1, 65536),
 };
@@ -121,7 +123,7 @@ static void regs_init(struct smmu_model *m)
 				      c->oasenc == SMMUM_OASENC_OAS ? oas_enc(c->oas) : c->oasenc) |
 			   SMMU_IDR5_GRAN4K);
 	if (c->stall)
-		m->idr[5] |= (uint32_t)FIELD_PREP(SMMU_IDR5_STALL_MAX, SMMUM_STALL_MAX);
+		m->idr[5] |= (uint32_t)FIELD_PREP(SMMU_IDR5_STALL_MAX, c->stall_max);
 	/* Implementer 0x55 ('U'), product 0x001: a model, not an Arm part. */
 	m->iidr = (uint32_t)(FIELD_PREP(SMMU_IIDR_IMPLEMENTER, 0x55) |
 			     FIELD_PREP(SMMU_IIDR_PRODUCTID, 0x001));
@@ -358,7 +360,7 @@ static unsigned int cmd_exec(struct smmu_model *m, const uint64_t *c)
 
 		if (resp == 3)
 			return SMMU_CERROR_ILL;
-		for (unsigned int i = 0; i < SMMUM_STALL_MAX; i++) {
+		for (unsigned int i = 0; i < m->cfg.stall_max && i < SMMUM_STALL_MAX; i++) {
 			struct smmum_stall s = m->stalls[i];
 
 			if (!s.valid || s.sid != rsid || s.stag != stag)

@@ -54,6 +54,7 @@ struct smmu_model_cfg {
 	bool bypass;	    /* GBPA.ABORT 0 at reset: untranslated traffic passes (QEMU) */
 	bool preset;	    /* IDR1.TABLES_PRESET + QUEUES_PRESET: bases fixed (writes ignored) */
 	bool stall;	    /* IDR0.STALL_MODEL 0: faults of a CD with S=1 stall until RESUME */
+	uint32_t stall_max; /* IDR5.STALL_MAX: transactions parked at once (stall=1) */
 	uint32_t tlb_size;  /* TLB entries */
 	uint32_t cfgc_size; /* STE and CD cache entries (each) */
 };

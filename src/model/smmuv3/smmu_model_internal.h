@@ -34,7 +34,7 @@ struct smmum_cfgc {
 	uint64_t stamp;
 };
 
-#define SMMUM_STALL_MAX 8u /* IDR5.STALL_MAX: transactions parked at once */
+#define SMMUM_STALL_MAX 256u /* room for cfg.stall_max (IDR5.STALL_MAX) parked transactions */
 struct smmum_stall {
 	bool valid;
 	bool write;

@@ -702,7 +702,7 @@ static bool stall(struct smmu_model *m, uint32_t sid, uint32_t ssid, uint64_t io
 	if (!m->cfg.stall || f->id < SMMU_EVT_F_TRANSLATION || f->id > SMMU_EVT_F_PERMISSION ||
 	    !(f->s2 ? m->xl_s2s : m->xl_cd_s))
 		return false;
-	for (unsigned int i = 0; i < SMMUM_STALL_MAX; i++) {
+	for (unsigned int i = 0; i < m->cfg.stall_max && i < SMMUM_STALL_MAX; i++) {
 		struct smmum_stall *s = &m->stalls[i];
 
 		if (s->valid)

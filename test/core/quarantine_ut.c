@@ -72,7 +72,10 @@ static void set_timeout(struct uiommu_unit *u, uint64_t ns)
 	}
 }
 
-static void run(enum uiommu_family fam, const char *cfg, uint32_t hw_id)
+/* A fresh shared state named @tag with one model unit of @fam whose waits
+ * give up after SHORT_NS. */
+static struct uiommu_ctx *state_up(const char *tag, enum uiommu_family fam, const char *cfg,
+				   struct uiommu_unit **u)
 {
 	char name[64];
 	struct uiommu_env_opts o = {.backend = UIOMMU_MEM_SHARED_SHM,
@@ -80,6 +83,17 @@ static void run(enum uiommu_family fam, const char *cfg, uint32_t hw_id)
 				    .create = true,
 				    .arena_max = 128u << 20};
 	struct uiommu_unit_desc ud = {.family = fam, .access = UIOMMU_UNIT_MODEL, .model_cfg = cfg};
+	struct uiommu_ctx *ctx = NULL;
+
+	snprintf(name, sizeof(name), "ut-quar-%s-%d-%d", tag, (int)getpid(), (int)fam);
+	CU_ASSERT_FATAL(uiommu_ctx_create(&o, &ctx) == 0);
+	CU_ASSERT_FATAL(uiommu_unit_add(ctx, &ud, u) == 0);
+	set_timeout(*u, SHORT_NS);
+	return ctx;
+}
+
+static void run(enum uiommu_family fam, const char *cfg, uint32_t hw_id)
+{
 	struct uiommu_ctx *ctx;
 	struct uiommu_unit *u;
 	struct uiommu_device *d;
@@ -90,10 +104,7 @@ static void run(enum uiommu_family fam, const char *cfg, uint32_t hw_id)
 	uint32_t did, other;
 	void *va[2];
 
-	snprintf(name, sizeof(name), "ut-quar-%d-%d", (int)getpid(), (int)fam);
-	CU_ASSERT_FATAL(uiommu_ctx_create(&o, &ctx) == 0);
-	CU_ASSERT_FATAL(uiommu_unit_add(ctx, &ud, &u) == 0);
-	set_timeout(u, SHORT_NS);
+	ctx = state_up("det", fam, cfg, &u);
 	CU_ASSERT_FATAL(uiommu_device_add(u, &(struct uiommu_device_desc){.hw_id = hw_id}, &d) ==
 			0);
 	/* Two address spaces, the same IOVA backed by different memory. */
@@ -220,12 +231,6 @@ static void test_amdvi(void)
  */
 static int remove_dead(enum uiommu_family fam, const char *cfg, uint32_t hw_id)
 {
-	char name[64];
-	struct uiommu_env_opts o = {.backend = UIOMMU_MEM_SHARED_SHM,
-				    .name = name,
-				    .create = true,
-				    .arena_max = 128u << 20};
-	struct uiommu_unit_desc ud = {.family = fam, .access = UIOMMU_UNIT_MODEL, .model_cfg = cfg};
 	struct uiommu_ctx *ctx;
 	struct uiommu_unit *u;
 	struct uiommu_device *d;
@@ -237,10 +242,7 @@ static int remove_dead(enum uiommu_family fam, const char *cfg, uint32_t hw_id)
 	void *va;
 	int rc;
 
-	snprintf(name, sizeof(name), "ut-quar-rm-%d-%d", (int)getpid(), (int)fam);
-	CU_ASSERT_FATAL(uiommu_ctx_create(&o, &ctx) == 0);
-	CU_ASSERT_FATAL(uiommu_unit_add(ctx, &ud, &u) == 0);
-	set_timeout(u, SHORT_NS);
+	ctx = state_up("rm", fam, cfg, &u);
 	CU_ASSERT_FATAL(uiommu_ioas_alloc(ctx, &ioas) == 0);
 	CU_ASSERT_FATAL(uiommu_buf_alloc(ctx, LEN, &va, &bus) == 0);
 	memcpy((uint8_t *)va + 0x100, &val, 8);

@@ -738,6 +738,23 @@ static void test_flush1_wrap(void)
 	flush1_wrap("cmdqs=1,cohacc=0");
 }
 
+/* After a failed one-page flush left the unit stale (pages 0x200000 and
+ * 0x201000 mapped, the first one's unmap failed): the next unmap first
+ * invalidates everything, then its page; neither page translates after.
+ * Then the scenario goes. */
+static void unmap_recovers(struct tenv *tp)
+{
+	struct tenv t = *tp;
+	uint64_t v;
+
+	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x201000, 4096, NULL) == 0);
+	CU_ASSERT(!t.unit->inv_stale);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
+	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x201000, &v, 8, false) == -EFAULT);
+	drain_all();
+	scenario_down(tp);
+}
+
 /* The one-page TLBI refused (the model without stage 1 or 2 refuses
  * TLBI_NH_VA or TLBI_S2_IPA: CERROR_ILL): the unmap fails with -EIO, the
  * refusal is reported as the first command (index 0) and recovered (its
@@ -778,12 +795,7 @@ static void test_flush1_refused(void)
 			  ev[0].addr == 0);
 		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == 0); /* stale */
 		/* The next one: everything invalidated first, then its page. */
-		CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x201000, 4096, NULL) == 0);
-		CU_ASSERT(!t.unit->inv_stale);
-		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
-		CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x201000, &v, 8, false) == -EFAULT);
-		drain_all();
-		scenario_down(&t);
+		unmap_recovers(&t);
 	}
 }
 
@@ -816,12 +828,7 @@ static void test_flush1_timeout(void)
 	CU_ASSERT(drain(ev, 4) == 1 && ev[0].type == UIOMMU_EV_QUEUE_ERROR &&
 		  ev[0].reason == UINT32_MAX);
 	smmu_of(t.unit)->timeout_ns = SMMU_TIMEOUT_NS;
-	CU_ASSERT(uiommu_ioas_unmap(t.ioas, 0x201000, 4096, NULL) == 0);
-	CU_ASSERT(!t.unit->inv_stale);
-	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x200000, &v, 8, false) == -EFAULT);
-	CU_ASSERT(dma(t.dev, UIOMMU_NO_PASID, 0x201000, &v, 8, false) == -EFAULT);
-	drain_all();
-	scenario_down(&t);
+	unmap_recovers(&t);
 }
 
 /* CMDQ_CONS that is not PROD at the first read: the SMMU still busy (the

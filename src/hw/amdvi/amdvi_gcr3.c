@@ -390,10 +390,14 @@ void amdvi_gcr3_free(struct amdvi_unit *au, struct amdvi_dev *ad)
 	gcr3_destroy(au, g, rc);
 }
 
-void amdvi_gcr3_flush(struct amdvi_unit *au, struct amdvi_batch *b, const struct fam_flush *f)
+/* Call @fn for each GCR3 slot of @au whose v2 table is domain @did (the
+ * device and the slot), until it returns false. */
+static void gcr3_slots_of(const struct amdvi_unit *au, uint32_t did,
+			  bool (*fn)(const struct amdvi_dev *ad, const struct amdvi_pasid *p,
+				     void *arg),
+			  void *arg)
 {
 	const struct list_node *pos, *q;
-	struct amdvi_cmd c;
 
 	list_for_each(pos, &au->devs)
 	{
@@ -405,47 +409,71 @@ void amdvi_gcr3_flush(struct amdvi_unit *au, struct amdvi_batch *b, const struct
 		{
 			const struct amdvi_pasid *p = list_entry(q, struct amdvi_pasid, link);
 
-			if (p->did != f->did)
-				continue;
-			amdvi_cmd_inv_pages_pasid(&c, (uint16_t)ad->g->did, p->pasid, f->iova,
-						  f->size, !f->leaf_only);
-			amdvi_batch_add(b, &c);
-			au->stats.inv_pages++;
-			if (ad->ats) {
-				amdvi_cmd_inv_iotlb_pasid(&c, ad->devid, p->pasid, f->iova,
-							  f->size);
-				amdvi_batch_add(b, &c);
-				au->stats.inv_iotlb++;
-			}
+			if (p->did == did && !fn(ad, p, arg))
+				return;
 		}
 	}
 }
 
+struct slot_flush {
+	struct amdvi_unit *au;
+	struct amdvi_batch *b;
+	const struct fam_flush *f;
+};
+
+static bool slot_flush(const struct amdvi_dev *ad, const struct amdvi_pasid *p, void *arg)
+{
+	const struct slot_flush *sf = arg;
+	const struct fam_flush *f = sf->f;
+	struct amdvi_cmd c;
+
+	amdvi_cmd_inv_pages_pasid(&c, (uint16_t)ad->g->did, p->pasid, f->iova, f->size,
+				  !f->leaf_only);
+	amdvi_batch_add(sf->b, &c);
+	sf->au->stats.inv_pages++;
+	if (ad->ats) {
+		amdvi_cmd_inv_iotlb_pasid(&c, ad->devid, p->pasid, f->iova, f->size);
+		amdvi_batch_add(sf->b, &c);
+		sf->au->stats.inv_iotlb++;
+	}
+	return true;
+}
+
+void amdvi_gcr3_flush(struct amdvi_unit *au, struct amdvi_batch *b, const struct fam_flush *f)
+{
+	struct slot_flush sf = {au, b, f};
+
+	gcr3_slots_of(au, f->did, slot_flush, &sf);
+}
+
+struct slot_sole {
+	uint32_t n;	/* slots seen (2: not sole) */
+	uint32_t gdid, pasid;
+};
+
+static bool slot_sole(const struct amdvi_dev *ad, const struct amdvi_pasid *p, void *arg)
+{
+	struct slot_sole *ss = arg;
+
+	if (ss->n++ || ad->ats) {
+		ss->n = 2; /* a second slot, or a device IOTLB too */
+		return false;
+	}
+	ss->gdid = ad->g->did;
+	ss->pasid = p->pasid;
+	return true;
+}
+
 bool amdvi_gcr3_sole(const struct amdvi_unit *au, uint32_t did, uint32_t *gdid, uint32_t *pasid)
 {
-	const struct list_node *pos, *q;
-	bool found = false;
+	struct slot_sole ss = {0};
 
-	list_for_each(pos, &au->devs)
-	{
-		const struct amdvi_dev *ad = list_entry(pos, struct amdvi_dev, link);
-
-		if (!ad->g)
-			continue;
-		list_for_each(q, &ad->g->pasids)
-		{
-			const struct amdvi_pasid *p = list_entry(q, struct amdvi_pasid, link);
-
-			if (p->did != did)
-				continue;
-			if (found || ad->ats)
-				return false; /* a second slot, or a device IOTLB too */
-			found = true;
-			*gdid = ad->g->did;
-			*pasid = p->pasid;
-		}
-	}
-	return found;
+	gcr3_slots_of(au, did, slot_sole, &ss);
+	if (ss.n != 1)
+		return false;
+	*gdid = ss.gdid;
+	*pasid = ss.pasid;
+	return true;
 }
 
 int amdvi_gcr3_check(const struct amdvi_unit *au, const struct amdvi_dev *ad)

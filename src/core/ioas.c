@@ -400,11 +400,13 @@ static __attribute__((noinline)) int unmap_several(struct uiommu_ioas *ioas, uin
 static inline __attribute__((always_inline)) int
 unmap_range(struct uiommu_ioas *ioas, uint64_t start, uint64_t last, uint64_t *unmapped)
 {
-	/* The common case, exactly one whole area: found and taken out of the
-	 * tree in one call (the tree and the tables are changed under the
-	 * lock; a process killed in between leaves them disagreeing either
-	 * way, which the next holder's check finds). */
-	int rc = iopt_take_exact(&ioas->iopt, start, last);
+	/* The common case, exactly one whole area, found in one look-up.  Its
+	 * translations go first, the area after: a process killed in between
+	 * leaves an area without PTEs (the device has lost the access, the
+	 * next holder's check reports the state), never a PTE the tree has
+	 * forgotten. */
+	struct iopt_area *a;
+	int rc = iopt_find_exact(&ioas->iopt, start, last, &a);
 
 	if (rc < 0)
 		return rc;
@@ -413,6 +415,7 @@ unmap_range(struct uiommu_ioas *ioas, uint64_t start, uint64_t last, uint64_t *u
 	rc = hwpts_unmap_one(ioas, start, last - start + 1);
 	if (__builtin_expect(rc != 0, 0))
 		log_unmap_flush_failed(ioas, rc);
+	iopt_remove(&ioas->iopt, a);
 	if (unmapped)
 		*unmapped = last - start + 1;
 	return rc;

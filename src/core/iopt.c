@@ -878,16 +878,6 @@ void iopt_remove(struct iopt *iopt, struct iopt_area *area)
 	remove_area(iopt, area);
 }
 
-int iopt_take_exact(struct iopt *iopt, uint64_t start, uint64_t last)
-{
-	struct iopt_area *a;
-	int rc = find_exact(iopt, start, last, &a);
-
-	if (rc == 0)
-		remove_area(iopt, a);
-	return rc;
-}
-
 int iopt_set_alignment(struct iopt *iopt, uint64_t align)
 {
 	if (!is_pow2(align) || align < IOPT_MIN_ALIGN)

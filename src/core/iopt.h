@@ -192,11 +192,6 @@ int iopt_check_unmap(const struct iopt *iopt, uint64_t start, uint64_t last, uin
  *  or starts in a hole: use iopt_check_unmap).  Nothing changes, except
  *  that the area found is marked committed (see iopt_remove). */
 int iopt_find_exact(struct iopt *iopt, uint64_t start, uint64_t last, struct iopt_area **out);
-/** iopt_find_exact and, when it returns 0, iopt_remove of that area, in one
- *  call: the unmap of one whole area [start, last] (the caller then
- *  unfills exactly [start, last]).  The same returns; on any other than 0
- *  nothing changes. */
-int iopt_take_exact(struct iopt *iopt, uint64_t start, uint64_t last);
 
 /** Is [start, last] covered by areas with no gap?  0 or -ENOENT. */
 int iopt_check_contig(const struct iopt *iopt, uint64_t start, uint64_t last);

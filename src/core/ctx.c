@@ -491,7 +491,11 @@ static void ctx_teardown(struct uiommu_ctx *ctx)
 			if (uiommu_device_detach(d, a->pasid))
 				break; /* cannot happen; avoid looping forever */
 		}
-		if (uiommu_device_remove(d))
+		/* Only -EBUSY (still attached) leaves the device in place; an
+		 * invalidation error comes after its removal: go on. */
+		int r = uiommu_device_remove(d);
+
+		if (r == -EBUSY || r == -EINVAL)
 			break;
 	}
 	/* Nested HWPTs, then vIOMMUs, then paging HWPTs. */

@@ -396,8 +396,11 @@ unmap_range(struct uiommu_ioas *ioas, uint64_t start, uint64_t last, uint64_t *u
 {
 	/* The common case, exactly one whole area: found and taken out of the
 	 * tree in one call (the tree and the tables are changed under the
-	 * lock; a process killed in between leaves them disagreeing either
-	 * way, which the next holder's check finds). */
+	 * lock).  A process killed before the table is cleared leaves a PTE
+	 * without an area, which the next holder's check finds; killed after
+	 * it, before the flush completes, a state that checks clean while the
+	 * unit may cache the page: the next holder invalidates every unit's
+	 * caches after a holder's death (ctx.c, ctx_recover_units). */
 	int rc = iopt_take_exact(&ioas->iopt, start, last);
 
 	if (rc < 0)

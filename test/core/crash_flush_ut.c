@@ -83,7 +83,7 @@ static uint64_t make_state(void)
 
 /* The unmap of IOVA as uiommu_ioas_unmap does it, killed before the
  * flush: area out of the tree, PTE cleared, then SIGKILL. */
-static void __attribute__((noreturn)) die_before_flush(struct uiommu_ctx *ctx)
+static void __attribute__((noreturn)) die_before_flush(struct uiommu_ctx *ctx, bool clear)
 {
 	struct uiommu_ioas *s = uiommu_ioas_next(ctx, NULL);
 	struct pgt_gather g = {0};
@@ -94,7 +94,7 @@ static void __attribute__((noreturn)) die_before_flush(struct uiommu_ctx *ctx)
 	if (iopt_take_exact(&s->iopt, IOVA, IOVA + 4095) != 0 || list_empty(&s->hwpts))
 		_exit(12);
 	h = list_entry(s->hwpts.next, struct uiommu_hwpt, ioas_link);
-	if (pgt_unmap(h->pgt, IOVA, 4096, &g) != 4096)
+	if (clear && pgt_unmap(h->pgt, IOVA, 4096, &g) != 4096)
 		_exit(13);
 	kill(getpid(), SIGKILL);
 	_exit(14);
@@ -145,7 +145,7 @@ static void adopt_after_death(enum uiommu_family fam, const char *tag)
 	if (pid == 0) {
 		if (uiommu_ctx_create(&o, &ctx))
 			_exit(10);
-		die_before_flush(ctx);
+		die_before_flush(ctx, true);
 	}
 	reap_killed(pid);
 	CU_ASSERT_FATAL(uiommu_ctx_create(&o, &ctx) == 0);
@@ -167,10 +167,39 @@ static void peer_after_death(enum uiommu_family fam, const char *tag)
 	CU_ASSERT_FATAL(uiommu_ctx_create(&o, &ctx) == 0);
 	pid = fork();
 	if (pid == 0)
-		die_before_flush(ctx); /* the same mapping, another process */
+		die_before_flush(ctx, true); /* the same mapping, another process */
 	reap_killed(pid);
 	check_after(ctx, bus);
 	uiommu_ctx_destroy(ctx);
+}
+
+/* Killed before the table is cleared: a PTE without an area.  Adoption
+ * is refused (the check finds it); a peer that has the state open goes on,
+ * but the IOVA is not mapped again over the stale PTE, and the old page
+ * stays what DMA there reads (nothing else is reached through it). */
+static void test_before_clear(void)
+{
+	struct uiommu_env_opts o = opts(false);
+	struct uiommu_ctx *ctx;
+	uint64_t bus, iova = IOVA;
+	uint8_t b = 0;
+	pid_t pid;
+
+	family = UIOMMU_FAMILY_VTD;
+	snprintf(name, sizeof(name), "crashflush-clear-%d", (int)getpid());
+	bus = make_state();
+	CU_ASSERT_FATAL(uiommu_ctx_create(&o, &ctx) == 0);
+	pid = fork();
+	if (pid == 0)
+		die_before_flush(ctx, false);
+	reap_killed(pid);
+	CU_ASSERT(uiommu_ioas_map(uiommu_ioas_next(ctx, NULL), &iova, bus + 4096, 4096,
+				  UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) == -EEXIST);
+	CU_ASSERT(uiommu_state_check(ctx, NULL, NULL) > 0);
+	CU_ASSERT(dma_read(ctx, IOVA, &b) == 0 && b == 0xa1);
+	uiommu_ctx_detach(ctx);
+	CU_ASSERT(uiommu_ctx_create(&o, &ctx) == -EUCLEAN);
+	CU_ASSERT(uiommu_state_remove(&o) == 0);
 }
 
 static void test_adopt_vtd(void)
@@ -207,6 +236,7 @@ int main(int argc, char **argv)
 		{"smmuv3_peer_after_death_before_flush", test_peer_smmuv3},
 		{"amdvi_adopt_after_death_before_flush", test_adopt_amdvi},
 		{"amdvi_peer_after_death_before_flush", test_peer_amdvi},
+		{"vtd_death_before_clear", test_before_clear},
 		{NULL, NULL},
 	};
 	static const struct ut_suite suites[] = {

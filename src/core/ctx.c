@@ -122,6 +122,46 @@ static void ctx_rebind(struct uiommu_ctx *ctx)
 }
 
 /*
+ * Bring every unit this process reaches in line with the state after a
+ * rollback or the death of a lock holder: queues restarted, every cache
+ * invalidated (the family's unit_recover).  A holder killed between a
+ * table change and the completion of its invalidation (the one-area unmap
+ * takes the area out of the tree first, then clears and flushes) leaves a
+ * state that checks clean while the unit may still cache the old
+ * translation: without this, the next map of that IOVA would be reached
+ * through the stale entry.  (Units bound: ctx_rebind first.)
+ */
+static void ctx_recover_units(struct uiommu_ctx *ctx, const char *after)
+{
+	for (struct uobj *o = uobj_next(ctx, UOBJ_UNIT, NULL); o; o = uobj_next(ctx, UOBJ_UNIT, o)) {
+		struct uiommu_unit *u = (struct uiommu_unit *)o;
+		const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
+		int r;
+
+		if (!ops || !ops->unit_recover)
+			continue;
+		/* A unit this process cannot reach (its binding failed: its
+		 * registers read as all-ones) has nothing to recover from here:
+		 * its polls could only time out, one after another. */
+		if (uiommu_unit_local[u->slot & (UIOMMU_MAX_UNITS - 1)].bind_gen != u->bind_gen) {
+			UENV_LOG(CORE, ERR, "unit %u: not reachable from this process: not recovered",
+				 u->obj.id);
+			continue;
+		}
+		r = ops->unit_recover(u);
+		if (r) {
+			/* The next flush on it tries again (unit_flush). */
+			u->inv_stale = true;
+			UENV_LOG(CORE, ERR, "unit %u: recovery after %s failed: %s", u->obj.id,
+				 after, strerror(-r));
+		} else { /* every cache invalidated */
+			u->inv_stale = false;
+			unit_quarantine_clear(u);
+		}
+	}
+}
+
+/*
  * Put back the image of an unfinished transaction (ours, aborted, or a dead
  * process's): memory first; then the whole state is checked (the image is
  * input like the file) before anything follows it; then every unit's
@@ -148,30 +188,7 @@ static int ctx_restore(struct uiommu_ctx *ctx)
 		return -EUCLEAN;
 	}
 	ctx_rebind(ctx);
-	for (struct uobj *o = uobj_next(ctx, UOBJ_UNIT, NULL); o; o = uobj_next(ctx, UOBJ_UNIT, o)) {
-		struct uiommu_unit *u = (struct uiommu_unit *)o;
-		const struct uiommu_family_ops *ops = uiommu_family_ops_get(u->family);
-		int r;
-
-		if (!ops || !ops->unit_recover)
-			continue;
-		/* A unit this process cannot reach (its binding failed: its
-		 * registers read as all-ones) has nothing to recover from here:
-		 * its polls could only time out, one after another. */
-		if (uiommu_unit_local[u->slot & (UIOMMU_MAX_UNITS - 1)].bind_gen != u->bind_gen) {
-			UENV_LOG(CORE, ERR, "unit %u: not reachable from this process: not recovered",
-				 u->obj.id);
-			continue;
-		}
-		r = ops->unit_recover(u);
-		if (r)
-			UENV_LOG(CORE, ERR, "unit %u: recovery after the rollback failed: %s",
-				 u->obj.id, strerror(-r));
-		else { /* every cache invalidated */
-			u->inv_stale = false;
-			unit_quarantine_clear(u);
-		}
-	}
+	ctx_recover_units(ctx, "the rollback");
 	uenv_txn_trim();
 	return 1;
 }
@@ -196,6 +213,11 @@ void ctx_lock_slow(struct uiommu_ctx *ctx, int recovered)
 				 "the state is inconsistent after the death of a process that "
 				 "changed it outside a transaction: 'uiommuctl state check' "
 				 "lists what is wrong; reset it");
+		} else if (rc == 0) {
+			/* Consistent, but the dead holder's last invalidation
+			 * may not have reached the unit. */
+			ctx_rebind(ctx);
+			ctx_recover_units(ctx, "the death of the lock holder");
 		}
 	}
 	/* A graph known to be inconsistent is not followed. */
@@ -245,6 +267,7 @@ static int ctx_lock_bounded(struct uiommu_ctx *ctx, uint64_t ns, uint32_t *holde
 static int ctx_adopt(struct uiommu_ctx *ctx)
 {
 	int rc = 0, r;
+	bool restored = false;
 
 	if (!uenv_is_meta(ctx, sizeof(*ctx)) || ctx->magic != UIOMMU_CTX_MAGIC) {
 		UENV_LOG(CORE, ERR, "corrupt state: the root object is not a context");
@@ -265,6 +288,7 @@ static int ctx_adopt(struct uiommu_ctx *ctx)
 	 * put back is checked there). */
 	if (uenv_txn_supported() && !uenv_txn_active()) {
 		rc = ctx_restore(ctx);
+		restored = rc == 1;
 		if (rc == 1)
 			UENV_LOG(CORE, WARNING, "an unfinished transaction was rolled back");
 		if (rc < 0)
@@ -286,6 +310,11 @@ static int ctx_adopt(struct uiommu_ctx *ctx)
 	}
 	if (!rc)
 		uiommu_local_units_gen = ctx->units_gen;
+	/* The holder died outside a transaction (nothing was rolled back,
+	 * the state checks clean): its last invalidation may not have
+	 * reached the unit (ctx_recover_units). */
+	if (!rc && r > 0 && !restored)
+		ctx_recover_units(ctx, "the death of the lock holder");
 	ctx_unlock(ctx);
 	if (rc)
 		ctx_local_release_all(ctx);
@@ -462,7 +491,11 @@ static void ctx_teardown(struct uiommu_ctx *ctx)
 			if (uiommu_device_detach(d, a->pasid))
 				break; /* cannot happen; avoid looping forever */
 		}
-		if (uiommu_device_remove(d))
+		/* Only -EBUSY (still attached) leaves the device in place; an
+		 * invalidation error comes after its removal: go on. */
+		int r = uiommu_device_remove(d);
+
+		if (r == -EBUSY || r == -EINVAL)
 			break;
 	}
 	/* Nested HWPTs, then vIOMMUs, then paging HWPTs. */

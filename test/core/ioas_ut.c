@@ -823,6 +823,49 @@ static void test_scale(void)
 	CU_ASSERT(uiommu_ioas_destroy(ioas) == 0);
 }
 
+/* A context destroyed while a device's release reports a failed
+ * invalidation (a wedged unit): that device is gone all the same, and the
+ * teardown goes on with the others, their HWPTs, the IOAS and the unit
+ * (none left translating into memory the context gives back). */
+static void test_destroy_failed_release(void)
+{
+	struct uiommu_ctx *c;
+	struct uiommu_unit *u;
+	struct uiommu_ioas *ioas;
+	uint64_t iova = 0x100000;
+
+	uiommu_family_override(UIOMMU_FAMILY_VTD, &mock_family_ops);
+	mock_next_ias = 48;
+	CU_ASSERT_FATAL(uiommu_ctx_create(NULL, &c) == 0);
+	struct uiommu_unit_desc ud = {.family = UIOMMU_FAMILY_VTD, .access = UIOMMU_UNIT_MODEL};
+	CU_ASSERT_FATAL(uiommu_unit_add(c, &ud, &u) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_alloc(c, &ioas) == 0);
+	CU_ASSERT_FATAL(uiommu_ioas_map(ioas, &iova, 0x40000000, SZ_4K,
+					UIOMMU_MAP_READ | UIOMMU_MAP_FIXED_IOVA) == 0);
+	for (uint32_t i = 0; i < 3; i++) {
+		struct uiommu_device_desc dd = {.devfn = (uint8_t)(0x10 + i),
+						.hw_id = 0x10 + i};
+		struct uiommu_device *d;
+
+		CU_ASSERT_FATAL(uiommu_device_add(u, &dd, &d) == 0);
+		CU_ASSERT_FATAL(uiommu_device_attach(d, UIOMMU_NO_PASID, uiommu_ioas_id(ioas),
+						     NULL) == 0);
+	}
+	mock_dev_releases = 0;
+	mock_unit_finis = 0;
+	mock_fail_dev_release = 1; /* the first device's */
+	uiommu_ctx_destroy(c);
+	mock_fail_dev_release = 0;
+	CU_ASSERT(mock_dev_releases == 3);
+	CU_ASSERT(mock_unit_finis == 1);
+	uiommu_family_override(UIOMMU_FAMILY_VTD, NULL);
+}
+
+static const struct ut_test teardown_tests[] = {
+	{"destroy_failed_release", test_destroy_failed_release},
+	{NULL, NULL},
+};
+
 static const struct ut_test ioas_tests[] = {
 	{"map_errors", test_map_errors},
 	{"auto_iova", test_auto_iova},
@@ -848,6 +891,7 @@ static const struct ut_test ioas_tests[] = {
 
 static const struct ut_suite suites[] = {
 	{"core_object_model", setup, teardown, ioas_tests},
+	{"core_teardown", NULL, NULL, teardown_tests},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -7,6 +7,9 @@
 uint32_t mock_next_ias = 48;
 uint64_t mock_next_pgsizes = (1ull << 12) | (1ull << 21) | (1ull << 30);
 unsigned int mock_fail_dev_set;
+unsigned int mock_fail_dev_release;
+unsigned int mock_dev_releases;
+unsigned int mock_unit_finis;
 
 struct mock_unit *mock_of(struct uiommu_unit *u)
 {
@@ -41,6 +44,7 @@ static int mock_unit_init(struct uiommu_unit *u, const struct uiommu_unit_desc *
 
 static void mock_unit_fini(struct uiommu_unit *u)
 {
+	mock_unit_finis++;
 	uenv_free(u->priv);
 	u->priv = NULL;
 }
@@ -54,6 +58,18 @@ static int mock_unit_adopt(struct uiommu_unit *u)
 static void mock_unit_leave(struct uiommu_unit *u)
 {
 	(void)u;
+}
+
+/* The device's driver state goes; the Nth call (mock_fail_dev_release)
+ * says the invalidation of what the unit cached for it failed. */
+static int mock_dev_release(struct uiommu_unit *u, struct uiommu_device *dev)
+{
+	(void)u;
+	(void)dev;
+	mock_dev_releases++;
+	if (mock_fail_dev_release && --mock_fail_dev_release == 0)
+		return -EIO;
+	return 0;
 }
 
 static int mock_pgt_config(struct uiommu_unit *u, bool stage1, bool nest_parent,
@@ -171,6 +187,7 @@ const struct uiommu_family_ops mock_family_ops = {
 	.pgt_config = mock_pgt_config,
 	.pgt_compatible = mock_pgt_compatible,
 	.dev_set = mock_dev_set,
+	.dev_release = mock_dev_release,
 	.flush = mock_flush,
 	.cache_invalidate = mock_cache_invalidate,
 	.poll = mock_poll,

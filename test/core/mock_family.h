@@ -41,6 +41,11 @@ extern uint32_t mock_next_ias;
 extern uint64_t mock_next_pgsizes;
 /* Make the Nth dev_set fail with -EIO (0: never). */
 extern unsigned int mock_fail_dev_set;
+/* Make the Nth dev_release fail with -EIO (0: never); calls counted, and
+ * unit_fini calls. */
+extern unsigned int mock_fail_dev_release;
+extern unsigned int mock_dev_releases;
+extern unsigned int mock_unit_finis;
 
 struct mock_unit *mock_of(struct uiommu_unit *u);
 struct mock_slot *mock_slot_find(struct uiommu_unit *u, uint32_t hw_id, uint32_t pasid);
